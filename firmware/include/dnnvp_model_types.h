@@ -1,0 +1,60 @@
+/* Types of the layer table that vp_gen writes into model.h (docs/formats.md). Shared by the
+ * firmware runtime on every target; C11, freestanding. */
+#ifndef DNNVP_MODEL_TYPES_H
+#define DNNVP_MODEL_TYPES_H
+
+#include <stdint.h>
+
+typedef enum {
+  DNNVP_LAYER_CONV = 0,
+  DNNVP_LAYER_DENSE = 1,
+  DNNVP_LAYER_MAXPOOL = 2,
+  DNNVP_LAYER_AVGPOOL = 3,
+  DNNVP_LAYER_FLATTEN = 4,
+  DNNVP_LAYER_ADD = 5
+} dnnvp_layer_type_t;
+
+typedef enum {
+  DNNVP_ACT_NONE = 0,
+  DNNVP_ACT_RELU = 1,
+  DNNVP_ACT_LEAKY_RELU = 2
+} dnnvp_activation_t;
+
+/* An HWC activation tensor (batch 1). */
+typedef struct {
+  uint32_t h, w, c;
+} dnnvp_shape_t;
+
+/* A quantised type: bits wide, signed or not, stored packed (<= 4 bits: two per byte). */
+typedef struct {
+  uint8_t bits;
+  uint8_t is_signed;
+  int16_t zero_point;
+} dnnvp_qtype_t;
+
+/* Number of producers a layer may read (Add reads two). */
+#define DNNVP_MAX_INPUTS 2
+/* Producer index of the network input. */
+#define DNNVP_NETWORK_INPUT (-1)
+
+typedef struct {
+  const char *name;
+  uint8_t type;       /* dnnvp_layer_type_t */
+  uint8_t activation; /* dnnvp_activation_t */
+  uint8_t leaky_shift; /* LeakyReLU slope 2^-leaky_shift */
+  uint8_t num_inputs;
+  int16_t input_layer[DNNVP_MAX_INPUTS]; /* producer layer index or DNNVP_NETWORK_INPUT */
+  uint8_t kernel_h, kernel_w, stride_h, stride_w;
+  uint8_t pad_top, pad_left, pad_bottom, pad_right;
+  dnnvp_shape_t in_shape, out_shape;
+  dnnvp_qtype_t in_q[DNNVP_MAX_INPUTS], out_q, weight_q;
+  uint32_t in_addr[DNNVP_MAX_INPUTS], out_addr;
+  /* Conv / Dense: weights OHWI packed; bias and multiplier int32, shift uint8, per output channel. */
+  uint32_t weights_addr, bias_addr, multiplier_addr, shift_addr;
+  /* Add: y = sat(zy + round(((a - za) * m0 + (b - zb) * m1) / 2^add_shift)). */
+  int32_t add_multiplier[DNNVP_MAX_INPUTS];
+  uint8_t add_shift;
+  uint64_t macs;
+} dnnvp_layer_t;
+
+#endif /* DNNVP_MODEL_TYPES_H */

@@ -1,0 +1,326 @@
+#include "emit.h"
+
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "error.h"
+#include "npy.h"
+#include "pack.h"
+
+namespace dnnvp {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+void write_file(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  if (!out) throw Error(path.string() + ": write failed");
+}
+
+void write_bytes(std::ofstream& out, const std::vector<std::uint8_t>& bytes) {
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+std::vector<std::uint8_t> le32(const std::vector<std::int32_t>& values) {
+  std::vector<std::uint8_t> out;
+  out.reserve(values.size() * 4);
+  for (std::int32_t v : values)
+    for (int b = 0; b < 4; ++b) out.push_back(static_cast<std::uint8_t>(static_cast<std::uint32_t>(v) >> (8 * b)));
+  return out;
+}
+
+std::string hex(std::uint64_t v) {
+  std::ostringstream s;
+  s << "0x" << std::hex << std::uppercase << std::setw(8) << std::setfill('0') << v;
+  return s.str();
+}
+
+json hardware_json(const Scenario& s) {
+  const auto& h = s.hardware;
+  return {{"rows", h.rows},
+          {"cols", h.cols},
+          {"activation_bits", h.activation_bits},
+          {"weight_bits", h.weight_bits},
+          {"accumulator_bits", h.accumulator_bits},
+          {"stream_bits", h.stream_bits},
+          {"input_buffer_bytes", h.input_buffer_kib * 1024},
+          {"weight_buffer_bytes", h.weight_buffer_kib * 1024},
+          {"output_buffer_bytes", h.output_buffer_kib * 1024},
+          {"clock_mhz", h.clock_mhz},
+          {"dram", {{"preset", s.dram.preset}, {"base", s.dram.base}, {"size_mib", s.dram.size_mib}, {"firmware_mib", s.dram.firmware_mib}}},
+          {"quantization",
+           {{"activation_bits", s.quant.activation_bits},
+            {"weight_bits", s.quant.weight_bits},
+            {"requant", to_string(s.quant.requant)}}},
+          {"run",
+           {{"max_cycles", s.run.max_cycles},
+            {"watchdog_cycles", s.run.watchdog_cycles},
+            {"stall_seed", s.run.stall_seed},
+            {"stall_probability", s.run.stall_probability}}}};
+}
+
+// (name, value) pairs shared by the SystemVerilog and Tcl parameter files.
+std::vector<std::pair<std::string, std::int64_t>> rtl_parameters(const Scenario& s) {
+  const auto& h = s.hardware;
+  return {{"Rows", h.rows},
+          {"Cols", h.cols},
+          {"ActBits", h.activation_bits},
+          {"WeightBits", h.weight_bits},
+          {"AccBits", h.accumulator_bits},
+          {"StreamBits", h.stream_bits},
+          {"InputBufferBytes", std::int64_t{h.input_buffer_kib} * 1024},
+          {"WeightBufferBytes", std::int64_t{h.weight_buffer_kib} * 1024},
+          {"OutputBufferBytes", std::int64_t{h.output_buffer_kib} * 1024},
+          {"ClockKhz", static_cast<std::int64_t>(h.clock_mhz * 1000.0 + 0.5)}};
+}
+
+std::string params_svh(const Scenario& s) {
+  std::ostringstream o;
+  o << "// Engine parameters for scenario '" << s.name << "', written by vp_gen. Do not edit.\n"
+    << "`ifndef DNNVP_PARAMS_SVH\n`define DNNVP_PARAMS_SVH\n";
+  for (const auto& [name, value] : rtl_parameters(s)) o << "localparam int unsigned " << name << " = " << value << ";\n";
+  o << "`endif\n";
+  return o.str();
+}
+
+std::string config_tcl(const Scenario& s) {
+  std::ostringstream o;
+  o << "# Engine parameters for scenario '" << s.name << "', written by vp_gen. Do not edit.\n";
+  for (const auto& [name, value] : rtl_parameters(s)) o << "set " << name << " " << value << "\n";
+  o << "set ClockMhz " << s.hardware.clock_mhz << "\n";
+  return o.str();
+}
+
+std::string c_qtype(const TensorQuant& q) {
+  return "{" + std::to_string(q.type.bits) + ", " + std::to_string(int{q.type.is_signed}) + ", " + std::to_string(q.zero_point) + "}";
+}
+
+std::string c_string(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string model_h(const Scenario& s, const SynthesizedModel& sm, const MemoryLayout& lay) {
+  const QuantizedModel& m = sm.model;
+  const auto& layers = m.network.layers;
+  std::ostringstream o;
+  o << "/* Layer table for scenario '" << s.name << "' (" << m.network.name << "), written by vp_gen. Do not edit. */\n"
+    << "#ifndef DNNVP_MODEL_H\n#define DNNVP_MODEL_H\n\n#include \"dnnvp_model_types.h\"\n\n"
+    << "#define DNNVP_MODEL_NAME " << c_string(m.network.name) << "\n"
+    << "#define DNNVP_NUM_LAYERS " << layers.size() << "u\n"
+    << "#define DNNVP_WEIGHTS_ADDR " << hex(lay.weights_file.addr) << "u\n"
+    << "#define DNNVP_WEIGHTS_BYTES " << lay.weights_file.bytes << "u\n"
+    << "#define DNNVP_INPUT_ADDR " << hex(lay.input.addr) << "u\n"
+    << "#define DNNVP_INPUT_BYTES " << lay.input.bytes << "u\n"
+    << "#define DNNVP_OUTPUT_ADDR " << hex(lay.layers.back().output.addr) << "u\n"
+    << "#define DNNVP_OUTPUT_BYTES " << lay.layers.back().output.bytes << "u\n"
+    << "#define DNNVP_OUTPUT_ELEMENTS " << layers.back().output_shape.elements() << "u\n"
+    << "#define DNNVP_EXPECTED_ADDR " << hex(lay.expected.addr) << "u\n"
+    << "#define DNNVP_MODEL_END " << hex(lay.end) << "u\n"
+    << "#define DNNVP_TOTAL_MACS " << m.network.macs() << "ull\n\n"
+    << "static const dnnvp_layer_t dnnvp_layers[DNNVP_NUM_LAYERS] = {\n";
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const Layer& l = layers[i];
+    const LayerParams& p = m.params[i];
+    const LayerLayout& ll = lay.layers[i];
+    auto in_q = [&](size_t k) { return k < l.input_ids.size() ? c_qtype(m.quant_of(l.input_ids[k])) : "{0, 0, 0}"; };
+    auto in_addr = [&](size_t k) -> std::string {
+      if (k >= l.input_ids.size()) return "0u";
+      const int id = l.input_ids[k];
+      return hex(id < 0 ? lay.input.addr : lay.layers[static_cast<size_t>(id)].output.addr) + "u";
+    };
+    auto in_layer = [&](size_t k) { return k < l.input_ids.size() ? std::to_string(l.input_ids[k]) : "0"; };
+    const Shape is = l.input_shapes[0];
+    const Shape os = l.output_shape;
+    const TensorQuant wq{p.weight_type, 0, 1.0};
+    o << "  {" << c_string(l.name) << ", " << static_cast<int>(l.type) << ", " << static_cast<int>(l.activation) << ", "
+      << l.leaky_shift << ", " << l.input_ids.size() << ", {" << in_layer(0) << ", " << in_layer(1) << "},\n"
+      << "   " << l.kernel_h << ", " << l.kernel_w << ", " << l.stride_h << ", " << l.stride_w << ", " << l.padding.top << ", "
+      << l.padding.left << ", " << l.padding.bottom << ", " << l.padding.right << ",\n"
+      << "   {" << is.h << "u, " << is.w << "u, " << is.c << "u}, {" << os.h << "u, " << os.w << "u, " << os.c << "u},\n"
+      << "   {" << in_q(0) << ", " << in_q(1) << "}, " << c_qtype(p.out) << ", " << (l.has_weights() ? c_qtype(wq) : "{0, 0, 0}")
+      << ",\n   {" << in_addr(0) << ", " << in_addr(1) << "}, " << hex(ll.output.addr) << "u,\n"
+      << "   " << hex(ll.weights.addr) << "u, " << hex(ll.bias.addr) << "u, " << hex(ll.multiplier.addr) << "u, "
+      << hex(ll.shift.addr) << "u,\n"
+      << "   {" << p.add.multiplier_a << ", " << p.add.multiplier_b << "}, " << p.add.shift << ", " << l.macs() << "ull},\n";
+  }
+  o << "};\n\n#endif /* DNNVP_MODEL_H */\n";
+  return o.str();
+}
+
+void write_weights_bin(const fs::path& path, const SynthesizedModel& sm, const MemoryLayout& lay) {
+  std::vector<std::uint8_t> image(lay.weights_file.bytes, 0);
+  const auto& layers = sm.model.network.layers;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    if (!layers[i].has_weights()) continue;
+    const LayerParams& p = sm.model.params[i];
+    const LayerLayout& ll = lay.layers[i];
+    std::vector<std::int32_t> multipliers;
+    std::vector<std::int32_t> shifts;
+    for (const Requant& rq : p.requant) {
+      multipliers.push_back(rq.multiplier);
+      shifts.push_back(rq.shift);
+    }
+    const std::pair<const Block*, std::vector<std::uint8_t>> blocks[] = {
+        {&ll.weights, pack(p.weights, p.weight_type.bits)},
+        {&ll.bias, le32(p.bias)},
+        {&ll.multiplier, le32(multipliers)},
+        {&ll.shift, pack(shifts, 8)}};
+    for (const auto& [block, bytes] : blocks) std::copy(bytes.begin(), bytes.end(), image.begin() + static_cast<std::ptrdiff_t>(block->offset));
+  }
+  std::ofstream out(path, std::ios::binary);
+  write_bytes(out, image);
+  if (!out) throw Error(path.string() + ": write failed");
+}
+
+void write_packed(const fs::path& path, const Tensor& t, int bits) {
+  std::ofstream out(path, std::ios::binary);
+  write_bytes(out, pack(t.data, bits));
+  if (!out) throw Error(path.string() + ": write failed");
+}
+
+json block_json(const Block& b) { return {{"offset", b.offset}, {"bytes", b.bytes}, {"addr", b.addr}}; }
+
+json quant_json(const TensorQuant& q) {
+  return {{"bits", q.type.bits}, {"signed", q.type.is_signed}, {"zero_point", q.zero_point}, {"scale", q.scale}};
+}
+
+json shape_json(const Shape& s) { return json::array({s.h, s.w, s.c}); }
+
+json manifest(const Scenario& s, const SynthesizedModel& sm, const MemoryLayout& lay) {
+  const QuantizedModel& m = sm.model;
+  const auto& layers = m.network.layers;
+  json jl = json::array();
+  std::int64_t activation_bytes = 0;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const Layer& l = layers[i];
+    const LayerParams& p = m.params[i];
+    const LayerLayout& ll = lay.layers[i];
+    json inputs = json::array();
+    json input_shapes = json::array();
+    for (size_t k = 0; k < l.inputs.size(); ++k) {
+      inputs.push_back(l.inputs[k]);
+      input_shapes.push_back(shape_json(l.input_shapes[k]));
+    }
+    json e = {{"index", i},
+              {"name", l.name},
+              {"type", to_string(l.type)},
+              {"inputs", inputs},
+              {"input_shapes", input_shapes},
+              {"output_shape", shape_json(l.output_shape)},
+              {"activation", to_string(l.activation)},
+              {"macs", l.macs()},
+              {"params", l.param_count()},
+              {"output_quant", quant_json(p.out)},
+              {"output", block_json(ll.output)},
+              {"saturation_rate", sm.stats[i].saturation_rate()}};
+    if (l.type != LayerType::Flatten) activation_bytes += static_cast<std::int64_t>(ll.output.bytes);
+    if (l.type == LayerType::Conv || l.type == LayerType::MaxPool || l.type == LayerType::AvgPool)
+      e["window"] = {{"kernel", {l.kernel_h, l.kernel_w}},
+                     {"stride", {l.stride_h, l.stride_w}},
+                     {"padding", {l.padding.top, l.padding.left, l.padding.bottom, l.padding.right}}};
+    if (l.activation == Activation::LeakyRelu) e["leaky_shift"] = l.leaky_shift;
+    if (l.has_weights()) {
+      e["weight_bits"] = p.weight_type.bits;
+      e["weights"] = block_json(ll.weights);
+      e["bias"] = block_json(ll.bias);
+      e["multiplier"] = block_json(ll.multiplier);
+      e["shift"] = block_json(ll.shift);
+      e["accumulator_bits_needed"] = sm.stats[i].accumulator_bits_needed;
+    }
+    if (l.type == LayerType::Add)
+      e["add"] = {{"multiplier_a", p.add.multiplier_a}, {"multiplier_b", p.add.multiplier_b}, {"shift", p.add.shift}};
+    jl.push_back(e);
+  }
+  return {{"format_version", 1},
+          {"scenario", {{"name", s.name}, {"file", s.file}, {"description", s.description}}},
+          {"network", {{"name", m.network.name}, {"description", m.network.description}}},
+          {"hardware", hardware_json(s)},
+          {"input", {{"shape", shape_json(m.network.input_shape)}, {"quant", quant_json(m.input)}, {"block", block_json(lay.input)}, {"seed", s.input.seed}}},
+          {"output", {{"layer", layers.back().name}, {"shape", shape_json(layers.back().output_shape)}, {"quant", quant_json(m.params.back().out)}, {"block", block_json(lay.expected)}}},
+          {"files",
+           {{"weights.bin", lay.weights_file.bytes},
+            {"input.bin", lay.input.bytes},
+            {"expected.bin", lay.expected.bytes}}},
+          {"totals",
+           {{"layers", layers.size()},
+            {"params", m.network.param_count()},
+            {"params_unfolded", m.network.param_count_unfolded()},
+            {"macs", m.network.macs()},
+            {"weights_bytes", lay.weights_file.bytes},
+            {"activation_bytes", activation_bytes},
+            {"dram_end", lay.end}}},
+          {"layers", jl}};
+}
+
+std::string file_safe(const std::string& name) {
+  std::string out = name;
+  for (char& c : out)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') c = '_';
+  return out;
+}
+
+void dump_layers(const fs::path& dir, const SynthesizedModel& sm) {
+  fs::create_directories(dir);
+  const QuantizedModel& m = sm.model;
+  const auto& in_shape = m.network.input_shape;
+  write_npy_int32((dir / "input.npy").string(), sm.input.data, {in_shape.h, in_shape.w, in_shape.c});
+  for (size_t i = 0; i < m.network.layers.size(); ++i) {
+    const Layer& l = m.network.layers[i];
+    const LayerParams& p = m.params[i];
+    std::ostringstream prefix;
+    prefix << std::setw(3) << std::setfill('0') << i << "_" << file_safe(l.name) << "_";
+    auto path = [&](const char* what) { return (dir / (prefix.str() + what + ".npy")).string(); };
+    const Shape os = l.output_shape;
+    write_npy_int32(path("output"), sm.outputs[i].data, {os.h, os.w, os.c});
+    if (l.has_weights()) {
+      const std::int64_t cin = l.input_shapes[0].c;
+      if (l.type == LayerType::Conv)
+        write_npy_int32(path("weights"), p.weights, {l.filters, l.kernel_h, l.kernel_w, cin});
+      else
+        write_npy_int32(path("weights"), p.weights, {l.filters, cin});
+      write_npy_int32(path("bias"), p.bias, {l.filters});
+      std::vector<std::int32_t> mult;
+      std::vector<std::int32_t> shift;
+      for (const Requant& rq : p.requant) {
+        mult.push_back(rq.multiplier);
+        shift.push_back(rq.shift);
+      }
+      write_npy_int32(path("multiplier"), mult, {l.filters});
+      write_npy_int32(path("shift"), shift, {l.filters});
+    }
+    if (l.type == LayerType::Add)
+      write_npy_int32(path("add"), {p.add.multiplier_a, p.add.multiplier_b, p.add.shift}, {3});
+  }
+}
+
+}  // namespace
+
+void write_artifacts(const Scenario& s, const SynthesizedModel& sm, const MemoryLayout& lay,
+                     const std::string& dir_name, const EmitOptions& options) {
+  const fs::path dir(dir_name);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec || !fs::is_directory(dir)) throw Error(dir_name + ": cannot create output directory");
+  write_file(dir / "hw.json", hardware_json(s).dump(2) + "\n");
+  write_file(dir / "params.svh", params_svh(s));
+  write_file(dir / "config.tcl", config_tcl(s));
+  write_file(dir / "model.h", model_h(s, sm, lay));
+  write_weights_bin(dir / "weights.bin", sm, lay);
+  write_packed(dir / "input.bin", sm.input, sm.model.input.type.bits);
+  write_packed(dir / "expected.bin", sm.outputs.back(), sm.model.params.back().out.type.bits);
+  write_file(dir / "manifest.json", manifest(s, sm, lay).dump(2) + "\n");
+  if (options.dump_layers) dump_layers(dir / "layers", sm);
+}
+
+}  // namespace dnnvp

@@ -1,0 +1,19 @@
+// Writes vp_gen's artefacts (docs/formats.md) into an output directory.
+#pragma once
+
+#include <string>
+
+#include "layout.h"
+#include "scenario.h"
+#include "synthesize.h"
+
+namespace dnnvp {
+
+struct EmitOptions {
+  bool dump_layers = false;  // per-layer .npy files under layers/
+};
+
+void write_artifacts(const Scenario& s, const SynthesizedModel& model, const MemoryLayout& layout,
+                     const std::string& dir, const EmitOptions& options);
+
+}  // namespace dnnvp

@@ -1,0 +1,76 @@
+#include "layout.h"
+
+#include "error.h"
+#include "pack.h"
+
+namespace dnnvp {
+
+namespace {
+
+std::uint64_t align(std::uint64_t v) { return (v + kAlignment - 1) / kAlignment * kAlignment; }
+
+class Allocator {
+ public:
+  explicit Allocator(std::uint64_t start) : next_(start) {}
+  Block take(std::uint64_t bytes) {
+    Block b;
+    b.offset = next_ - start_;
+    b.bytes = bytes;
+    b.addr = static_cast<std::uint32_t>(next_);
+    next_ = align(next_ + bytes);
+    return b;
+  }
+  std::uint64_t next() const { return next_; }
+  void restart_file() { start_ = next_; }
+
+ private:
+  std::uint64_t next_;
+  std::uint64_t start_ = next_;
+};
+
+}  // namespace
+
+MemoryLayout plan_layout(const Scenario& s, const QuantizedModel& m) {
+  const auto& layers = m.network.layers;
+  const std::uint64_t dram_end = std::uint64_t{s.dram.base} + (std::uint64_t{static_cast<unsigned>(s.dram.size_mib)} << 20);
+  MemoryLayout out;
+  out.layers.resize(layers.size());
+
+  // weights.bin first: one contiguous file the platform loads with one copy.
+  Allocator alloc(std::uint64_t{s.dram.base} + (std::uint64_t{static_cast<unsigned>(s.dram.firmware_mib)} << 20));
+  const std::uint64_t weights_start = alloc.next();
+  for (size_t i = 0; i < layers.size(); ++i) {
+    if (!layers[i].has_weights()) continue;
+    const auto channels = static_cast<std::uint64_t>(layers[i].filters);
+    LayerLayout& ll = out.layers[i];
+    ll.weights = alloc.take(packed_bytes(layers[i].weight_count(), m.params[i].weight_type.bits));
+    ll.bias = alloc.take(4 * channels);
+    ll.multiplier = alloc.take(4 * channels);
+    ll.shift = alloc.take(channels);
+  }
+  out.weights_file = {0, alloc.next() - weights_start, static_cast<std::uint32_t>(weights_start)};
+
+  alloc.restart_file();
+  out.input = alloc.take(packed_bytes(m.network.input_shape.elements(), m.input.type.bits));
+  out.input.offset = 0;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const Layer& l = layers[i];
+    const std::uint64_t bytes = packed_bytes(l.output_shape.elements(), m.params[i].out.type.bits);
+    if (l.type == LayerType::Flatten) {
+      out.layers[i].output = l.input_ids[0] < 0 ? out.input : out.layers[static_cast<size_t>(l.input_ids[0])].output;
+      out.layers[i].output.bytes = bytes;
+    } else {
+      out.layers[i].output = alloc.take(bytes);
+    }
+  }
+  alloc.restart_file();
+  out.expected = alloc.take(out.layers.back().output.bytes);
+  out.expected.offset = 0;
+  if (alloc.next() > dram_end)
+    throw Error(s.file + ": dram.size_mib: the model needs " + std::to_string((alloc.next() - s.dram.base + (1 << 20) - 1) >> 20) +
+                " MiB of DRAM (firmware reservation included), got " + std::to_string(s.dram.size_mib));
+  out.end = static_cast<std::uint32_t>(alloc.next());
+  return out;
+}
+
+}  // namespace dnnvp

@@ -1,0 +1,40 @@
+// Where every artefact lives: offsets in weights.bin and addresses in the platform's DRAM.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "golden.h"
+#include "scenario.h"
+
+namespace dnnvp {
+
+inline constexpr std::uint32_t kAlignment = 64;  // every block starts on a cache-line/burst boundary
+
+struct Block {
+  std::uint64_t offset = 0;  // in its file
+  std::uint64_t bytes = 0;
+  std::uint32_t addr = 0;  // in DRAM
+};
+
+struct LayerLayout {
+  Block weights;     // Conv/Dense: OHWI packed at the weight width
+  Block bias;        // int32 per output channel
+  Block multiplier;  // int32 per output channel
+  Block shift;       // uint8 per output channel
+  Block output;      // the layer's output activations (Flatten aliases its input)
+};
+
+struct MemoryLayout {
+  Block weights_file;  // all of weights.bin
+  Block input;         // input.bin
+  Block expected;      // expected.bin: the network's final output
+  std::vector<LayerLayout> layers;
+  std::uint32_t end = 0;  // first free address after the model
+};
+
+// Lays the model out from DRAM base + firmware reservation upwards. Throws dnnvp::Error naming
+// dram.size_mib when it does not fit.
+MemoryLayout plan_layout(const Scenario& s, const QuantizedModel& m);
+
+}  // namespace dnnvp

@@ -1,0 +1,168 @@
+#include "network.h"
+
+#include <numeric>
+#include <set>
+
+#include "error.h"
+
+namespace dnnvp {
+
+std::string located(const std::string& file, int line, const std::string& field,
+                    const std::string& message) {
+  std::string out = file;
+  if (line > 0) out += ":" + std::to_string(line);
+  out += ": ";
+  if (!field.empty()) out += field + ": ";
+  return out + message;
+}
+
+const char* to_string(LayerType type) {
+  switch (type) {
+    case LayerType::Conv: return "conv";
+    case LayerType::Dense: return "dense";
+    case LayerType::MaxPool: return "maxpool";
+    case LayerType::AvgPool: return "avgpool";
+    case LayerType::Flatten: return "flatten";
+    case LayerType::Add: return "add";
+  }
+  return "?";
+}
+
+const char* to_string(Activation act) {
+  switch (act) {
+    case Activation::None: return "none";
+    case Activation::Relu: return "relu";
+    case Activation::LeakyRelu: return "leaky_relu";
+  }
+  return "?";
+}
+
+std::string Shape::str() const {
+  return std::to_string(h) + "x" + std::to_string(w) + "x" + std::to_string(c);
+}
+
+std::int64_t Layer::reduction_length() const {
+  if (type == LayerType::Conv) return std::int64_t{kernel_h} * kernel_w * input_shapes.at(0).c;
+  if (type == LayerType::Dense) return input_shapes.at(0).c;
+  return 0;
+}
+
+std::int64_t Layer::weight_count() const {
+  return has_weights() ? reduction_length() * filters : 0;
+}
+
+std::int64_t Layer::param_count() const {
+  return weight_count() + (has_bias() ? filters : 0);
+}
+
+std::int64_t Layer::param_count_unfolded() const {
+  return weight_count() + (bias ? filters : 0) + (batchnorm_folded ? 2 * filters : 0);
+}
+
+std::int64_t Layer::macs() const {
+  return weight_count() * output_shape.h * output_shape.w;
+}
+
+int Network::find_layer(const std::string& layer_name) const {
+  for (size_t i = 0; i < layers.size(); ++i)
+    if (layers[i].name == layer_name) return static_cast<int>(i);
+  return -1;
+}
+
+namespace {
+
+int window_output(int in, int before, int after, int kernel, int stride) {
+  const int span = in + before + after - kernel;
+  return span < 0 ? 0 : span / stride + 1;
+}
+
+}  // namespace
+
+void Network::infer_shapes() {
+  std::set<std::string> seen;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    Layer& l = layers[i];
+    auto fail = [&](const std::string& field, const std::string& msg) {
+      throw Error(located(source_file, l.source_line, "layers[" + std::to_string(i) + "] (" + l.name + ")" +
+                                                          (field.empty() ? "" : "." + field),
+                          msg));
+    };
+    if (l.name == kNetworkInput) fail("name", "'input' is reserved for the network input");
+    if (!seen.insert(l.name).second) fail("name", "duplicate layer name '" + l.name + "'");
+    if (l.inputs.empty()) l.inputs.push_back(i == 0 ? kNetworkInput : layers[i - 1].name);
+    const size_t want_inputs = l.type == LayerType::Add ? 2 : 1;
+    if (l.inputs.size() != want_inputs)
+      fail("inputs", "expects " + std::to_string(want_inputs) + " input(s), got " +
+                         std::to_string(l.inputs.size()));
+    l.input_ids.clear();
+    l.input_shapes.clear();
+    for (const auto& in : l.inputs) {
+      if (in == kNetworkInput) {
+        l.input_ids.push_back(-1);
+        l.input_shapes.push_back(input_shape);
+        continue;
+      }
+      const int id = find_layer(in);
+      if (id < 0 || id >= static_cast<int>(i))
+        fail("input", "'" + in + "' is not an earlier layer");
+      l.input_ids.push_back(id);
+      l.input_shapes.push_back(layers[id].output_shape);
+    }
+    const Shape in = l.input_shapes[0];
+    switch (l.type) {
+      case LayerType::Conv:
+      case LayerType::MaxPool:
+      case LayerType::AvgPool: {
+        if (l.global) {
+          l.kernel_h = in.h;
+          l.kernel_w = in.w;
+          l.stride_h = in.h;
+          l.stride_w = in.w;
+          l.padding = {};
+        }
+        if (l.kernel_h > in.h + l.padding.top + l.padding.bottom ||
+            l.kernel_w > in.w + l.padding.left + l.padding.right)
+          fail("kernel", std::to_string(l.kernel_h) + "x" + std::to_string(l.kernel_w) +
+                             " is larger than the padded input " + in.str());
+        if (l.padding.top >= l.kernel_h || l.padding.bottom >= l.kernel_h ||
+            l.padding.left >= l.kernel_w || l.padding.right >= l.kernel_w)
+          fail("padding", "must be smaller than the kernel");
+        const int oc = l.type == LayerType::Conv ? l.filters : in.c;
+        l.output_shape = {window_output(in.h, l.padding.top, l.padding.bottom, l.kernel_h, l.stride_h),
+                          window_output(in.w, l.padding.left, l.padding.right, l.kernel_w, l.stride_w), oc};
+        break;
+      }
+      case LayerType::Dense:
+        if (in.h != 1 || in.w != 1)
+          fail("input", "dense needs a 1x1xC input (add a flatten), got " + in.str());
+        l.output_shape = {1, 1, l.filters};
+        break;
+      case LayerType::Flatten:
+        l.output_shape = {1, 1, static_cast<int>(in.elements())};
+        break;
+      case LayerType::Add:
+        if (l.input_shapes[1] != in)
+          fail("inputs", "shapes differ: " + in.str() + " vs " + l.input_shapes[1].str());
+        l.output_shape = in;
+        break;
+    }
+    if (l.output_shape.elements() <= 0) fail("", "empty output " + l.output_shape.str());
+  }
+}
+
+std::int64_t Network::param_count() const {
+  return std::accumulate(layers.begin(), layers.end(), std::int64_t{0},
+                         [](std::int64_t s, const Layer& l) { return s + l.param_count(); });
+}
+
+std::int64_t Network::param_count_unfolded() const {
+  return std::accumulate(layers.begin(), layers.end(), std::int64_t{0},
+                         [](std::int64_t s, const Layer& l) { return s + l.param_count_unfolded(); });
+}
+
+std::int64_t Network::macs() const {
+  return std::accumulate(layers.begin(), layers.end(), std::int64_t{0},
+                         [](std::int64_t s, const Layer& l) { return s + l.macs(); });
+}
+
+}  // namespace dnnvp

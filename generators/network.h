@@ -1,0 +1,96 @@
+// Network intermediate representation: layers, tensor shapes, shape inference and counting.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dnnvp {
+
+enum class LayerType { Conv, Dense, MaxPool, AvgPool, Flatten, Add };
+enum class Activation { None, Relu, LeakyRelu };
+
+const char* to_string(LayerType type);
+const char* to_string(Activation act);
+
+// Activations are laid out HWC (batch 1); a vector is 1x1xC.
+struct Shape {
+  int h = 0;
+  int w = 0;
+  int c = 0;
+  std::int64_t elements() const { return std::int64_t{h} * w * c; }
+  bool operator==(const Shape& o) const { return h == o.h && w == o.w && c == o.c; }
+  bool operator!=(const Shape& o) const { return !(*this == o); }
+  std::string str() const;
+};
+
+struct Padding {
+  int top = 0;
+  int left = 0;
+  int bottom = 0;
+  int right = 0;
+};
+
+// Name of the network's input tensor when a layer names its producer explicitly.
+inline constexpr const char* kNetworkInput = "input";
+
+struct Layer {
+  std::string name;
+  LayerType type = LayerType::Conv;
+  std::vector<std::string> inputs;  // producer layer names (or kNetworkInput); Add has two
+  int filters = 0;                  // Conv: output channels; Dense: units
+  int kernel_h = 1;
+  int kernel_w = 1;
+  int stride_h = 1;
+  int stride_w = 1;
+  Padding padding;
+  bool global = false;           // pooling over the whole input
+  bool bias = false;             // an explicit bias
+  bool batchnorm_folded = false;  // batch norm folded in: implies a bias
+  Activation activation = Activation::None;
+  int leaky_shift = 3;  // LeakyReLU slope is 2^-leaky_shift
+  int source_line = 0;  // line in the defining YAML file, for error messages
+
+  bool has_weights() const { return type == LayerType::Conv || type == LayerType::Dense; }
+  bool has_bias() const { return bias || batchnorm_folded; }
+
+  // Filled by Network::infer_shapes().
+  std::vector<int> input_ids;  // -1 is the network input
+  std::vector<Shape> input_shapes;
+  Shape output_shape;
+
+  std::int64_t weight_count() const;
+  std::int64_t param_count() const;           // weights + bias (batch norm folded)
+  std::int64_t param_count_unfolded() const;  // as frameworks count before folding
+  std::int64_t macs() const;
+  // Products summed into one accumulator (kernel_h * kernel_w * Cin for Conv, Cin for Dense).
+  std::int64_t reduction_length() const;
+};
+
+struct NetworkReference {
+  std::int64_t params = 0;
+  std::int64_t params_unfolded = 0;
+  std::int64_t macs = 0;
+  std::string source;
+};
+
+struct Network {
+  std::string name;
+  std::string description;
+  std::string source_file;  // where it was defined, for error messages
+  Shape input_shape;
+  std::vector<Layer> layers;
+  NetworkReference reference;
+
+  // Resolves producer names, checks the graph and computes every layer's shapes. Throws
+  // dnnvp::Error naming the layer (and its source line) on any inconsistency.
+  void infer_shapes();
+  int find_layer(const std::string& name) const;  // -1 if absent
+
+  std::int64_t param_count() const;
+  std::int64_t param_count_unfolded() const;
+  std::int64_t macs() const;
+};
+
+}  // namespace dnnvp

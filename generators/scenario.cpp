@@ -1,0 +1,132 @@
+#include "scenario.h"
+
+#include <filesystem>
+
+#include "error.h"
+#include "network_yaml.h"
+#include "yaml_fields.h"
+
+namespace dnnvp {
+
+const char* to_string(RequantMode mode) {
+  switch (mode) {
+    case RequantMode::PerChannel: return "per_channel";
+    case RequantMode::PerTensor: return "per_tensor";
+    case RequantMode::PowerOfTwo: return "power_of_two";
+  }
+  return "?";
+}
+
+namespace {
+
+constexpr std::int64_t kMaxDim = 65535;
+
+Network read_network(const Fields& f, const std::string& scenario_file) {
+  const int sources = int{f.has("zoo")} + int{f.has("file")} + int{f.has("layers")};
+  if (sources != 1)
+    throw Error(located(scenario_file, f.own_line(), f.path(), "give exactly one of zoo, file or layers"));
+  Network net;
+  if (f.has("zoo")) {
+    net = load_zoo_network(f.required_string("zoo"), scenario_file, f.line("zoo"), f.field("zoo"));
+  } else if (f.has("file")) {
+    namespace fs = std::filesystem;
+    fs::path p = f.required_string("file");
+    if (p.is_relative()) p = fs::path(scenario_file).parent_path() / p;
+    if (!fs::is_regular_file(p)) f.fail("file", "no such file '" + p.string() + "'");
+    net = load_network_file(p.string());
+  } else {
+    net.source_file = scenario_file;
+    net.name = "inline";
+    parse_layers(f, net);
+  }
+  f.reject_unknown();
+  return net;
+}
+
+}  // namespace
+
+Scenario load_scenario(const std::string& path) {
+  Scenario s;
+  s.file = path;
+  const Fields root(load_yaml_file(path), path, "");
+  s.name = root.string("name", std::filesystem::path(path).stem().string());
+  s.description = root.string("description", "");
+
+  if (!root.has("network")) root.fail("network", "required field is missing");
+  s.network = read_network(root.map("network"), path);
+
+  const Fields in = root.map("input");
+  if (in.has("shape")) {
+    const auto shape = in.int_list("shape", {3}, 1, kMaxDim);
+    s.network.input_shape = {static_cast<int>(shape[0]), static_cast<int>(shape[1]),
+                             static_cast<int>(shape[2])};
+  } else if (s.network.input_shape.elements() == 0) {
+    in.fail("shape", "required for an inline network");
+  }
+  s.input.seed = static_cast<std::uint64_t>(in.integer("seed", 1, 0, INT64_MAX));
+  s.input.is_signed = in.boolean("signed", false);
+  in.reject_unknown();
+
+  const Fields q = root.map("quantization");
+  s.quant.activation_bits = static_cast<int>(q.integer("activation_bits", 8, 2, 8));
+  s.quant.weight_bits = static_cast<int>(q.integer("weight_bits", 8, 2, 8));
+  const std::string mode =
+      q.choice("requant", "per_channel", {"per_channel", "per_tensor", "power_of_two"});
+  s.quant.requant = mode == "per_tensor"     ? RequantMode::PerTensor
+                    : mode == "power_of_two" ? RequantMode::PowerOfTwo
+                                             : RequantMode::PerChannel;
+  s.quant.calibration_percentile = q.number("calibration_percentile", 99.99, 50.0, 100.0);
+  s.quant.weight_seed = static_cast<std::uint64_t>(q.integer("weight_seed", 1, 0, INT64_MAX));
+  q.reject_unknown();
+
+  const Fields hw = root.map("hardware");
+  auto& h = s.hardware;
+  h.rows = static_cast<int>(hw.integer("rows", h.rows, 1, 256));
+  h.cols = static_cast<int>(hw.integer("cols", h.cols, 1, 256));
+  h.activation_bits =
+      static_cast<int>(hw.integer("activation_bits", s.quant.activation_bits, 2, 16));
+  h.weight_bits = static_cast<int>(hw.integer("weight_bits", s.quant.weight_bits, 2, 16));
+  if (h.activation_bits < s.quant.activation_bits)
+    hw.fail("activation_bits", "must be at least quantization.activation_bits (" +
+                                   std::to_string(s.quant.activation_bits) + "), got " +
+                                   std::to_string(h.activation_bits));
+  if (h.weight_bits < s.quant.weight_bits)
+    hw.fail("weight_bits", "must be at least quantization.weight_bits (" +
+                               std::to_string(s.quant.weight_bits) + "), got " +
+                               std::to_string(h.weight_bits));
+  h.accumulator_bits = static_cast<int>(hw.integer("accumulator_bits", h.accumulator_bits, 16, 32));
+  h.stream_bits = static_cast<int>(hw.integer("stream_bits", h.stream_bits, 8, 1024));
+  if ((h.stream_bits & (h.stream_bits - 1)) != 0)
+    hw.fail("stream_bits", "must be a power of two, got " + std::to_string(h.stream_bits));
+  h.input_buffer_kib = static_cast<int>(hw.integer("input_buffer_kib", h.input_buffer_kib, 1, 65536));
+  h.weight_buffer_kib = static_cast<int>(hw.integer("weight_buffer_kib", h.weight_buffer_kib, 1, 65536));
+  h.output_buffer_kib = static_cast<int>(hw.integer("output_buffer_kib", h.output_buffer_kib, 1, 65536));
+  h.clock_mhz = hw.number("clock_mhz", h.clock_mhz, 1.0, 5000.0);
+  hw.reject_unknown();
+
+  const Fields d = root.map("dram");
+  s.dram.preset = d.choice("preset", s.dram.preset, {"ddr4-2400", "lpddr4-3200"});
+  const std::int64_t base = d.integer("base", s.dram.base, 0, 0xFFFFFFFFLL);
+  if (base % (1 << 20) != 0) d.fail("base", "must be 1 MiB aligned");
+  s.dram.base = static_cast<std::uint32_t>(base);
+  s.dram.size_mib = static_cast<int>(d.integer("size_mib", s.dram.size_mib, 16, 4095));
+  if (std::int64_t{s.dram.base} + (std::int64_t{s.dram.size_mib} << 20) > 0x100000000LL)
+    d.fail("size_mib", "DRAM must end below 4 GiB (base + size)");
+  s.dram.firmware_mib = static_cast<int>(d.integer("firmware_mib", s.dram.firmware_mib, 1, 1024));
+  if (s.dram.firmware_mib >= s.dram.size_mib)
+    d.fail("firmware_mib", "must be smaller than dram.size_mib");
+  d.reject_unknown();
+
+  const Fields r = root.map("run");
+  s.run.max_cycles = r.integer("max_cycles", 0, 0, INT64_MAX);
+  s.run.watchdog_cycles = r.integer("watchdog_cycles", s.run.watchdog_cycles, 100, INT64_MAX);
+  s.run.stall_seed = static_cast<std::uint64_t>(r.integer("stall_seed", 0, 0, INT64_MAX));
+  s.run.stall_probability = r.number("stall_probability", s.run.stall_probability, 0.0, 0.95);
+  r.reject_unknown();
+
+  root.reject_unknown();
+  s.network.infer_shapes();
+  return s;
+}
+
+}  // namespace dnnvp

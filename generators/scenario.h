@@ -1,0 +1,69 @@
+// A scenario: the network, its input, quantisation, the accelerator hardware, DRAM and run options.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "network.h"
+
+namespace dnnvp {
+
+enum class RequantMode { PerChannel, PerTensor, PowerOfTwo };
+const char* to_string(RequantMode mode);
+
+struct InputConfig {
+  std::uint64_t seed = 1;
+  bool is_signed = false;
+};
+
+struct QuantConfig {
+  int activation_bits = 8;
+  int weight_bits = 8;
+  RequantMode requant = RequantMode::PerChannel;
+  double calibration_percentile = 99.99;  // of |activation| mapped to the top of the range
+  std::uint64_t weight_seed = 1;
+};
+
+struct HardwareConfig {
+  int rows = 8;
+  int cols = 16;
+  int activation_bits = 8;
+  int weight_bits = 8;
+  int accumulator_bits = 32;
+  int stream_bits = 64;  // AXI-Stream TDATA width of every engine stream
+  int input_buffer_kib = 64;
+  int weight_buffer_kib = 128;
+  int output_buffer_kib = 32;
+  double clock_mhz = 250.0;
+};
+
+struct DramConfig {
+  std::string preset = "ddr4-2400";
+  std::uint32_t base = 0x80000000u;
+  int size_mib = 512;
+  int firmware_mib = 16;  // reserved at the bottom of DRAM for code, data and stack
+};
+
+struct RunConfig {
+  std::int64_t max_cycles = 0;  // 0: unbounded (the watchdog still applies)
+  std::int64_t watchdog_cycles = 1000000;
+  std::uint64_t stall_seed = 0;  // 0: no random stalls
+  double stall_probability = 0.25;
+};
+
+struct Scenario {
+  std::string file;
+  std::string name;
+  std::string description;
+  Network network;
+  InputConfig input;
+  QuantConfig quant;
+  HardwareConfig hardware;
+  DramConfig dram;
+  RunConfig run;
+};
+
+// Reads and validates a scenario. Throws dnnvp::Error ("file:line: field: message").
+Scenario load_scenario(const std::string& path);
+
+}  // namespace dnnvp

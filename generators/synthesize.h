@@ -1,0 +1,37 @@
+// Builds a quantised model for a scenario: deterministic, realistically distributed weights and
+// input, and requantisation calibrated on the golden model's own activations.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "golden.h"
+#include "scenario.h"
+
+namespace dnnvp {
+
+struct LayerStats {
+  std::int64_t saturated = 0;  // outputs clipped to the ends of their range
+  std::int64_t elements = 0;
+  int accumulator_bits_needed = 0;  // worst case over any input, Conv/Dense only
+  double saturation_rate() const { return elements ? static_cast<double>(saturated) / elements : 0.0; }
+};
+
+struct SynthesizedModel {
+  QuantizedModel model;
+  Tensor input;
+  std::vector<Tensor> outputs;  // golden output of every layer
+  std::vector<LayerStats> stats;
+};
+
+// Throws dnnvp::Error when the hardware cannot hold a layer (e.g. accumulator too narrow).
+SynthesizedModel synthesize(const Scenario& scenario);
+
+// Nearest multiplier/shift for a positive real scale (power-of-two only when asked).
+Requant requant_for_scale(double scale, bool power_of_two);
+
+// Signed bits needed to hold every possible accumulator of a Conv/Dense layer.
+int accumulator_bits_needed(std::int64_t reduction_length, std::int32_t max_abs_input,
+                            std::int32_t max_abs_weight, std::int64_t max_abs_bias);
+
+}  // namespace dnnvp

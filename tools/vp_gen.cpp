@@ -1,0 +1,69 @@
+// vp_gen: scenario -> engine parameters, firmware layer table, weights, input and golden output.
+#include <boost/program_options.hpp>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include "emit.h"
+#include "error.h"
+#include "layout.h"
+#include "scenario.h"
+#include "synthesize.h"
+
+namespace po = boost::program_options;
+
+int main(int argc, char** argv) {
+  po::options_description visible(
+      "Usage: vp_gen SCENARIO -o DIR [options]\n\n"
+      "Turns a scenario (network + hardware) into the artefacts the RTL, the firmware and the\n"
+      "platform need: hw.json, params.svh, config.tcl, model.h, weights.bin, input.bin,\n"
+      "expected.bin (the golden model's output) and manifest.json. See docs/scenarios.md and\n"
+      "docs/formats.md.\n\nOptions");
+  visible.add_options()("help,h", "show this help")("out,o", po::value<std::string>(), "output directory (created)")(
+      "dump-layers", "also write every layer's integer weights, bias, requantisation and output as .npy under DIR/layers")(
+      "quiet,q", "print nothing but errors");
+  po::options_description all;
+  all.add(visible).add_options()("scenario", po::value<std::string>());
+  po::positional_options_description positional;
+  positional.add("scenario", 1);
+
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "vp_gen: " << e.what() << "\n" << visible << "\n";
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << visible << "\n";
+    return 0;
+  }
+  if (!vm.count("scenario") || !vm.count("out")) {
+    std::cerr << "vp_gen: need a SCENARIO and -o DIR (see --help)\n";
+    return 2;
+  }
+  const bool quiet = vm.count("quiet") != 0;
+  try {
+    const auto start = std::chrono::steady_clock::now();
+    const dnnvp::Scenario scenario = dnnvp::load_scenario(vm["scenario"].as<std::string>());
+    const dnnvp::SynthesizedModel model = dnnvp::synthesize(scenario);
+    const dnnvp::MemoryLayout layout = dnnvp::plan_layout(scenario, model.model);
+    const std::string dir = vm["out"].as<std::string>();
+    dnnvp::write_artifacts(scenario, model, layout, dir, {vm.count("dump-layers") != 0});
+    if (!quiet) {
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      std::printf("vp_gen: %s (%s): %zu layers, %lld params, %.3f GMACs, weights %.2f MB -> %s (%.1f s)\n",
+                  scenario.name.c_str(), scenario.network.name.c_str(), scenario.network.layers.size(),
+                  static_cast<long long>(scenario.network.param_count()), scenario.network.macs() / 1e9,
+                  layout.weights_file.bytes / 1e6, dir.c_str(), seconds);
+    }
+    return 0;
+  } catch (const dnnvp::Error& e) {
+    std::cerr << "vp_gen: error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "vp_gen: error: " << e.what() << "\n";
+    return 1;
+  }
+}
