@@ -31,7 +31,8 @@ std::vector<std::uint8_t> le32(const std::vector<std::int32_t>& values) {
   std::vector<std::uint8_t> out;
   out.reserve(values.size() * 4);
   for (std::int32_t v : values)
-    for (int b = 0; b < 4; ++b) out.push_back(static_cast<std::uint8_t>(static_cast<std::uint32_t>(v) >> (8 * b)));
+    for (int b = 0; b < 4; ++b)
+      out.push_back(static_cast<std::uint8_t>(static_cast<std::uint32_t>(v) >> (8 * b)));
   return out;
 }
 
@@ -53,7 +54,11 @@ json hardware_json(const Scenario& s) {
           {"weight_buffer_bytes", h.weight_buffer_kib * 1024},
           {"output_buffer_bytes", h.output_buffer_kib * 1024},
           {"clock_mhz", h.clock_mhz},
-          {"dram", {{"preset", s.dram.preset}, {"base", s.dram.base}, {"size_mib", s.dram.size_mib}, {"firmware_mib", s.dram.firmware_mib}}},
+          {"dram",
+           {{"preset", s.dram.preset},
+            {"base", s.dram.base},
+            {"size_mib", s.dram.size_mib},
+            {"firmware_mib", s.dram.firmware_mib}}},
           {"quantization",
            {{"activation_bits", s.quant.activation_bits},
             {"weight_bits", s.quant.weight_bits},
@@ -84,7 +89,8 @@ std::string params_svh(const Scenario& s) {
   std::ostringstream o;
   o << "// Engine parameters for scenario '" << s.name << "', written by vp_gen. Do not edit.\n"
     << "`ifndef DNNVP_PARAMS_SVH\n`define DNNVP_PARAMS_SVH\n";
-  for (const auto& [name, value] : rtl_parameters(s)) o << "localparam int unsigned " << name << " = " << value << ";\n";
+  for (const auto& [name, value] : rtl_parameters(s))
+    o << "localparam int unsigned " << name << " = " << value << ";\n";
   o << "`endif\n";
   return o.str();
 }
@@ -98,7 +104,8 @@ std::string config_tcl(const Scenario& s) {
 }
 
 std::string c_qtype(const TensorQuant& q) {
-  return "{" + std::to_string(q.type.bits) + ", " + std::to_string(int{q.type.is_signed}) + ", " + std::to_string(q.zero_point) + "}";
+  return "{" + std::to_string(q.type.bits) + ", " + std::to_string(int{q.type.is_signed}) + ", " +
+         std::to_string(q.zero_point) + "}";
 }
 
 std::string c_string(const std::string& s) {
@@ -114,7 +121,8 @@ std::string model_h(const Scenario& s, const SynthesizedModel& sm, const MemoryL
   const QuantizedModel& m = sm.model;
   const auto& layers = m.network.layers;
   std::ostringstream o;
-  o << "/* Layer table for scenario '" << s.name << "' (" << m.network.name << "), written by vp_gen. Do not edit. */\n"
+  o << "/* Layer table for scenario '" << s.name << "' (" << m.network.name
+    << "), written by vp_gen. Do not edit. */\n"
     << "#ifndef DNNVP_MODEL_H\n#define DNNVP_MODEL_H\n\n#include \"dnnvp_model_types.h\"\n\n"
     << "#define DNNVP_MODEL_NAME " << c_string(m.network.name) << "\n"
     << "#define DNNVP_NUM_LAYERS " << layers.size() << "u\n"
@@ -133,7 +141,9 @@ std::string model_h(const Scenario& s, const SynthesizedModel& sm, const MemoryL
     const Layer& l = layers[i];
     const LayerParams& p = m.params[i];
     const LayerLayout& ll = lay.layers[i];
-    auto in_q = [&](size_t k) { return k < l.input_ids.size() ? c_qtype(m.quant_of(l.input_ids[k])) : "{0, 0, 0}"; };
+    auto in_q = [&](size_t k) {
+      return k < l.input_ids.size() ? c_qtype(m.quant_of(l.input_ids[k])) : "{0, 0, 0}";
+    };
     auto in_addr = [&](size_t k) -> std::string {
       if (k >= l.input_ids.size()) return "0u";
       const int id = l.input_ids[k];
@@ -143,16 +153,21 @@ std::string model_h(const Scenario& s, const SynthesizedModel& sm, const MemoryL
     const Shape is = l.input_shapes[0];
     const Shape os = l.output_shape;
     const TensorQuant wq{p.weight_type, 0, 1.0};
-    o << "  {" << c_string(l.name) << ", " << static_cast<int>(l.type) << ", " << static_cast<int>(l.activation) << ", "
-      << l.leaky_shift << ", " << l.input_ids.size() << ", {" << in_layer(0) << ", " << in_layer(1) << "},\n"
-      << "   " << l.kernel_h << ", " << l.kernel_w << ", " << l.stride_h << ", " << l.stride_w << ", " << l.padding.top << ", "
-      << l.padding.left << ", " << l.padding.bottom << ", " << l.padding.right << ",\n"
-      << "   {" << is.h << "u, " << is.w << "u, " << is.c << "u}, {" << os.h << "u, " << os.w << "u, " << os.c << "u},\n"
-      << "   {" << in_q(0) << ", " << in_q(1) << "}, " << c_qtype(p.out) << ", " << (l.has_weights() ? c_qtype(wq) : "{0, 0, 0}")
-      << ",\n   {" << in_addr(0) << ", " << in_addr(1) << "}, " << hex(ll.output.addr) << "u,\n"
-      << "   " << hex(ll.weights.addr) << "u, " << hex(ll.bias.addr) << "u, " << hex(ll.multiplier.addr) << "u, "
-      << hex(ll.shift.addr) << "u,\n"
-      << "   {" << p.add.multiplier_a << ", " << p.add.multiplier_b << "}, " << p.add.shift << ", " << l.macs() << "ull},\n";
+    o << "  {" << c_string(l.name) << ", " << static_cast<int>(l.type) << ", "
+      << static_cast<int>(l.activation) << ", " << l.leaky_shift << ", " << l.input_ids.size() << ", {"
+      << in_layer(0) << ", " << in_layer(1) << "},\n"
+      << "   " << l.kernel_h << ", " << l.kernel_w << ", " << l.stride_h << ", " << l.stride_w << ", "
+      << l.padding.top << ", " << l.padding.left << ", " << l.padding.bottom << ", " << l.padding.right
+      << ",\n"
+      << "   {" << is.h << "u, " << is.w << "u, " << is.c << "u}, {" << os.h << "u, " << os.w << "u, " << os.c
+      << "u},\n"
+      << "   {" << in_q(0) << ", " << in_q(1) << "}, " << c_qtype(p.out) << ", "
+      << (l.has_weights() ? c_qtype(wq) : "{0, 0, 0}") << ",\n   {" << in_addr(0) << ", " << in_addr(1)
+      << "}, " << hex(ll.output.addr) << "u,\n"
+      << "   " << hex(ll.weights.addr) << "u, " << hex(ll.bias.addr) << "u, " << hex(ll.multiplier.addr)
+      << "u, " << hex(ll.shift.addr) << "u,\n"
+      << "   {" << p.add.multiplier_a << ", " << p.add.multiplier_b << "}, " << p.add.shift << ", "
+      << l.macs() << "ull},\n";
   }
   o << "};\n\n#endif /* DNNVP_MODEL_H */\n";
   return o.str();
@@ -176,7 +191,8 @@ void write_weights_bin(const fs::path& path, const SynthesizedModel& sm, const M
         {&ll.bias, le32(p.bias)},
         {&ll.multiplier, le32(multipliers)},
         {&ll.shift, pack(shifts, 8)}};
-    for (const auto& [block, bytes] : blocks) std::copy(bytes.begin(), bytes.end(), image.begin() + static_cast<std::ptrdiff_t>(block->offset));
+    for (const auto& [block, bytes] : blocks)
+      std::copy(bytes.begin(), bytes.end(), image.begin() + static_cast<std::ptrdiff_t>(block->offset));
   }
   std::ofstream out(path, std::ios::binary);
   write_bytes(out, image);
@@ -189,13 +205,18 @@ void write_packed(const fs::path& path, const Tensor& t, int bits) {
   if (!out) throw Error(path.string() + ": write failed");
 }
 
-json block_json(const Block& b) { return {{"offset", b.offset}, {"bytes", b.bytes}, {"addr", b.addr}}; }
-
-json quant_json(const TensorQuant& q) {
-  return {{"bits", q.type.bits}, {"signed", q.type.is_signed}, {"zero_point", q.zero_point}, {"scale", q.scale}};
+json block_json(const Block& b) {
+  return {{"offset", b.offset}, {"bytes", b.bytes}, {"addr", b.addr}};
 }
 
-json shape_json(const Shape& s) { return json::array({s.h, s.w, s.c}); }
+json quant_json(const TensorQuant& q) {
+  return {
+      {"bits", q.type.bits}, {"signed", q.type.is_signed}, {"zero_point", q.zero_point}, {"scale", q.scale}};
+}
+
+json shape_json(const Shape& s) {
+  return json::array({s.h, s.w, s.c});
+}
 
 json manifest(const Scenario& s, const SynthesizedModel& sm, const MemoryLayout& lay) {
   const QuantizedModel& m = sm.model;
@@ -239,15 +260,24 @@ json manifest(const Scenario& s, const SynthesizedModel& sm, const MemoryLayout&
       e["accumulator_bits_needed"] = sm.stats[i].accumulator_bits_needed;
     }
     if (l.type == LayerType::Add)
-      e["add"] = {{"multiplier_a", p.add.multiplier_a}, {"multiplier_b", p.add.multiplier_b}, {"shift", p.add.shift}};
+      e["add"] = {
+          {"multiplier_a", p.add.multiplier_a}, {"multiplier_b", p.add.multiplier_b}, {"shift", p.add.shift}};
     jl.push_back(e);
   }
   return {{"format_version", 1},
           {"scenario", {{"name", s.name}, {"file", s.file}, {"description", s.description}}},
           {"network", {{"name", m.network.name}, {"description", m.network.description}}},
           {"hardware", hardware_json(s)},
-          {"input", {{"shape", shape_json(m.network.input_shape)}, {"quant", quant_json(m.input)}, {"block", block_json(lay.input)}, {"seed", s.input.seed}}},
-          {"output", {{"layer", layers.back().name}, {"shape", shape_json(layers.back().output_shape)}, {"quant", quant_json(m.params.back().out)}, {"block", block_json(lay.expected)}}},
+          {"input",
+           {{"shape", shape_json(m.network.input_shape)},
+            {"quant", quant_json(m.input)},
+            {"block", block_json(lay.input)},
+            {"seed", s.input.seed}}},
+          {"output",
+           {{"layer", layers.back().name},
+            {"shape", shape_json(layers.back().output_shape)},
+            {"quant", quant_json(m.params.back().out)},
+            {"block", block_json(lay.expected)}}},
           {"files",
            {{"weights.bin", lay.weights_file.bytes},
             {"input.bin", lay.input.bytes},

@@ -12,7 +12,6 @@ class Error : public std::runtime_error {
 };
 
 // "file:line: field: message" (line omitted when 0, field when empty).
-std::string located(const std::string& file, int line, const std::string& field,
-                    const std::string& message);
+std::string located(const std::string& file, int line, const std::string& field, const std::string& message);
 
 }  // namespace dnnvp

@@ -67,7 +67,8 @@ Tensor accumulate(const Layer& l, const Tensor& in, std::int32_t in_zero_point, 
       for (int o = 0; o < os.c; ++o) {
         const std::int16_t* filter = &w[o * per_filter];
         std::int32_t sum = p.bias.empty() ? 0 : p.bias[o];
-        for (int ky = 0; ky < l.kernel_h; ++ky) sum += dot(window + ky * x_row, filter + ky * row_len, row_len);
+        for (int ky = 0; ky < l.kernel_h; ++ky)
+          sum += dot(window + ky * x_row, filter + ky * row_len, row_len);
         acc.at(oy, ox, o) = sum;
       }
     }
@@ -80,7 +81,8 @@ Tensor requantize(const Layer& l, const Tensor& acc, const LayerParams& p) {
   const int channels = acc.shape.c;
   for (size_t i = 0; i < acc.data.size(); ++i) {
     const size_t c = i % channels;
-    out.data[i] = requantize(acc.data[i], p.requant[c], l.activation, l.leaky_shift, p.out.zero_point, p.out.type);
+    out.data[i] =
+        requantize(acc.data[i], p.requant[c], l.activation, l.leaky_shift, p.out.zero_point, p.out.type);
   }
   return out;
 }
@@ -131,8 +133,8 @@ Tensor flatten(const Tensor& in) {
   return out;
 }
 
-Tensor add(const Layer& l, const Tensor& a, const TensorQuant& qa, const Tensor& b,
-           const TensorQuant& qb, const LayerParams& p) {
+Tensor add(const Layer& l, const Tensor& a, const TensorQuant& qa, const Tensor& b, const TensorQuant& qb,
+           const LayerParams& p) {
   Tensor out(a.shape);
   for (size_t i = 0; i < a.data.size(); ++i)
     out.data[i] = add_elements(a.data[i], qa.zero_point, b.data[i], qb.zero_point, p.add, l.activation,
@@ -152,9 +154,12 @@ Tensor run_layer(const QuantizedModel& m, size_t index, const Tensor& input,
     case LayerType::Conv:
     case LayerType::Dense:
       return requantize(l, accumulate(l, operand(0), m.quant_of(l.input_ids[0]).zero_point, p), p);
-    case LayerType::MaxPool: return max_pool(l, operand(0));
-    case LayerType::AvgPool: return avg_pool(l, operand(0));
-    case LayerType::Flatten: return flatten(operand(0));
+    case LayerType::MaxPool:
+      return max_pool(l, operand(0));
+    case LayerType::AvgPool:
+      return avg_pool(l, operand(0));
+    case LayerType::Flatten:
+      return flatten(operand(0));
     case LayerType::Add:
       return add(l, operand(0), m.quant_of(l.input_ids[0]), operand(1), m.quant_of(l.input_ids[1]), p);
   }

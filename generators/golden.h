@@ -19,9 +19,7 @@ struct Tensor {
   explicit Tensor(Shape s) : shape(s), data(static_cast<size_t>(s.elements()), 0) {}
   std::int32_t& at(int y, int x, int c) { return data[index(y, x, c)]; }
   std::int32_t at(int y, int x, int c) const { return data[index(y, x, c)]; }
-  size_t index(int y, int x, int c) const {
-    return (static_cast<size_t>(y) * shape.w + x) * shape.c + c;
-  }
+  size_t index(int y, int x, int c) const { return (static_cast<size_t>(y) * shape.w + x) * shape.c + c; }
 };
 
 struct TensorQuant {
@@ -55,15 +53,14 @@ struct QuantizedModel {
 };
 
 // Conv / Dense: bias + sum of (x - x_zero_point) * (w - w_zero_point[o]); padding contributes 0.
-Tensor accumulate(const Layer& layer, const Tensor& in, std::int32_t in_zero_point,
-                  const LayerParams& p);
+Tensor accumulate(const Layer& layer, const Tensor& in, std::int32_t in_zero_point, const LayerParams& p);
 // Per-channel requantisation and activation of accumulators (numerics.h requantize()).
 Tensor requantize(const Layer& layer, const Tensor& acc, const LayerParams& p);
 Tensor max_pool(const Layer& layer, const Tensor& in);
 Tensor avg_pool(const Layer& layer, const Tensor& in);
 Tensor flatten(const Tensor& in);
-Tensor add(const Layer& layer, const Tensor& a, const TensorQuant& qa, const Tensor& b,
-           const TensorQuant& qb, const LayerParams& p);
+Tensor add(const Layer& layer, const Tensor& a, const TensorQuant& qa, const Tensor& b, const TensorQuant& qb,
+           const LayerParams& p);
 
 // Output of layer `index`, given the outputs of every earlier layer.
 Tensor run_layer(const QuantizedModel& model, size_t index, const Tensor& input,

@@ -7,7 +7,9 @@ namespace dnnvp {
 
 namespace {
 
-std::uint64_t align(std::uint64_t v) { return (v + kAlignment - 1) / kAlignment * kAlignment; }
+std::uint64_t align(std::uint64_t v) {
+  return (v + kAlignment - 1) / kAlignment * kAlignment;
+}
 
 class Allocator {
  public:
@@ -32,12 +34,14 @@ class Allocator {
 
 MemoryLayout plan_layout(const Scenario& s, const QuantizedModel& m) {
   const auto& layers = m.network.layers;
-  const std::uint64_t dram_end = std::uint64_t{s.dram.base} + (std::uint64_t{static_cast<unsigned>(s.dram.size_mib)} << 20);
+  const std::uint64_t dram_end =
+      std::uint64_t{s.dram.base} + (std::uint64_t{static_cast<unsigned>(s.dram.size_mib)} << 20);
   MemoryLayout out;
   out.layers.resize(layers.size());
 
   // weights.bin first: one contiguous file the platform loads with one copy.
-  Allocator alloc(std::uint64_t{s.dram.base} + (std::uint64_t{static_cast<unsigned>(s.dram.firmware_mib)} << 20));
+  Allocator alloc(std::uint64_t{s.dram.base} +
+                  (std::uint64_t{static_cast<unsigned>(s.dram.firmware_mib)} << 20));
   const std::uint64_t weights_start = alloc.next();
   for (size_t i = 0; i < layers.size(); ++i) {
     if (!layers[i].has_weights()) continue;
@@ -57,7 +61,8 @@ MemoryLayout plan_layout(const Scenario& s, const QuantizedModel& m) {
     const Layer& l = layers[i];
     const std::uint64_t bytes = packed_bytes(l.output_shape.elements(), m.params[i].out.type.bits);
     if (l.type == LayerType::Flatten) {
-      out.layers[i].output = l.input_ids[0] < 0 ? out.input : out.layers[static_cast<size_t>(l.input_ids[0])].output;
+      out.layers[i].output =
+          l.input_ids[0] < 0 ? out.input : out.layers[static_cast<size_t>(l.input_ids[0])].output;
       out.layers[i].output.bytes = bytes;
     } else {
       out.layers[i].output = alloc.take(bytes);
@@ -67,7 +72,8 @@ MemoryLayout plan_layout(const Scenario& s, const QuantizedModel& m) {
   out.expected = alloc.take(out.layers.back().output.bytes);
   out.expected.offset = 0;
   if (alloc.next() > dram_end)
-    throw Error(s.file + ": dram.size_mib: the model needs " + std::to_string((alloc.next() - s.dram.base + (1 << 20) - 1) >> 20) +
+    throw Error(s.file + ": dram.size_mib: the model needs " +
+                std::to_string((alloc.next() - s.dram.base + (1 << 20) - 1) >> 20) +
                 " MiB of DRAM (firmware reservation included), got " + std::to_string(s.dram.size_mib));
   out.end = static_cast<std::uint32_t>(alloc.next());
   return out;

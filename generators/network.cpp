@@ -7,8 +7,7 @@
 
 namespace dnnvp {
 
-std::string located(const std::string& file, int line, const std::string& field,
-                    const std::string& message) {
+std::string located(const std::string& file, int line, const std::string& field, const std::string& message) {
   std::string out = file;
   if (line > 0) out += ":" + std::to_string(line);
   out += ": ";
@@ -18,21 +17,30 @@ std::string located(const std::string& file, int line, const std::string& field,
 
 const char* to_string(LayerType type) {
   switch (type) {
-    case LayerType::Conv: return "conv";
-    case LayerType::Dense: return "dense";
-    case LayerType::MaxPool: return "maxpool";
-    case LayerType::AvgPool: return "avgpool";
-    case LayerType::Flatten: return "flatten";
-    case LayerType::Add: return "add";
+    case LayerType::Conv:
+      return "conv";
+    case LayerType::Dense:
+      return "dense";
+    case LayerType::MaxPool:
+      return "maxpool";
+    case LayerType::AvgPool:
+      return "avgpool";
+    case LayerType::Flatten:
+      return "flatten";
+    case LayerType::Add:
+      return "add";
   }
   return "?";
 }
 
 const char* to_string(Activation act) {
   switch (act) {
-    case Activation::None: return "none";
-    case Activation::Relu: return "relu";
-    case Activation::LeakyRelu: return "leaky_relu";
+    case Activation::None:
+      return "none";
+    case Activation::Relu:
+      return "relu";
+    case Activation::LeakyRelu:
+      return "leaky_relu";
   }
   return "?";
 }
@@ -83,17 +91,17 @@ void Network::infer_shapes() {
   for (size_t i = 0; i < layers.size(); ++i) {
     Layer& l = layers[i];
     auto fail = [&](const std::string& field, const std::string& msg) {
-      throw Error(located(source_file, l.source_line, "layers[" + std::to_string(i) + "] (" + l.name + ")" +
-                                                          (field.empty() ? "" : "." + field),
-                          msg));
+      throw Error(located(
+          source_file, l.source_line,
+          "layers[" + std::to_string(i) + "] (" + l.name + ")" + (field.empty() ? "" : "." + field), msg));
     };
     if (l.name == kNetworkInput) fail("name", "'input' is reserved for the network input");
     if (!seen.insert(l.name).second) fail("name", "duplicate layer name '" + l.name + "'");
     if (l.inputs.empty()) l.inputs.push_back(i == 0 ? kNetworkInput : layers[i - 1].name);
     const size_t want_inputs = l.type == LayerType::Add ? 2 : 1;
     if (l.inputs.size() != want_inputs)
-      fail("inputs", "expects " + std::to_string(want_inputs) + " input(s), got " +
-                         std::to_string(l.inputs.size()));
+      fail("inputs",
+           "expects " + std::to_string(want_inputs) + " input(s), got " + std::to_string(l.inputs.size()));
     l.input_ids.clear();
     l.input_shapes.clear();
     for (const auto& in : l.inputs) {
@@ -103,8 +111,7 @@ void Network::infer_shapes() {
         continue;
       }
       const int id = find_layer(in);
-      if (id < 0 || id >= static_cast<int>(i))
-        fail("input", "'" + in + "' is not an earlier layer");
+      if (id < 0 || id >= static_cast<int>(i)) fail("input", "'" + in + "' is not an earlier layer");
       l.input_ids.push_back(id);
       l.input_shapes.push_back(layers[id].output_shape);
     }
@@ -124,8 +131,8 @@ void Network::infer_shapes() {
             l.kernel_w > in.w + l.padding.left + l.padding.right)
           fail("kernel", std::to_string(l.kernel_h) + "x" + std::to_string(l.kernel_w) +
                              " is larger than the padded input " + in.str());
-        if (l.padding.top >= l.kernel_h || l.padding.bottom >= l.kernel_h ||
-            l.padding.left >= l.kernel_w || l.padding.right >= l.kernel_w)
+        if (l.padding.top >= l.kernel_h || l.padding.bottom >= l.kernel_h || l.padding.left >= l.kernel_w ||
+            l.padding.right >= l.kernel_w)
           fail("padding", "must be smaller than the kernel");
         const int oc = l.type == LayerType::Conv ? l.filters : in.c;
         l.output_shape = {window_output(in.h, l.padding.top, l.padding.bottom, l.kernel_h, l.stride_h),

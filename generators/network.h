@@ -45,8 +45,8 @@ struct Layer {
   int stride_h = 1;
   int stride_w = 1;
   Padding padding;
-  bool global = false;           // pooling over the whole input
-  bool bias = false;             // an explicit bias
+  bool global = false;            // pooling over the whole input
+  bool bias = false;              // an explicit bias
   bool batchnorm_folded = false;  // batch norm folded in: implies a bias
   Activation activation = Activation::None;
   int leaky_shift = 3;  // LeakyReLU slope is 2^-leaky_shift

@@ -16,8 +16,7 @@ Layer parse_layer(const Fields& f) {
   Layer l;
   l.source_line = f.own_line();
   l.name = f.required_string("name");
-  const std::string type =
-      f.choice("type", "", {"conv", "dense", "maxpool", "avgpool", "flatten", "add"});
+  const std::string type = f.choice("type", "", {"conv", "dense", "maxpool", "avgpool", "flatten", "add"});
   const bool windowed = type == "conv" || type == "maxpool" || type == "avgpool";
   const bool weighted = type == "conv" || type == "dense";
   if (type == "conv") l.type = LayerType::Conv;
@@ -29,8 +28,7 @@ Layer parse_layer(const Fields& f) {
 
   if (type == "add") {
     const YAML::Node in = f.node("inputs");
-    if (!in.IsSequence() || in.size() != 2)
-      f.fail("inputs", "must be a list of two layer names");
+    if (!in.IsSequence() || in.size() != 2) f.fail("inputs", "must be a list of two layer names");
     for (const auto& n : in) l.inputs.push_back(n.Scalar());
   } else if (f.has("input")) {
     l.inputs.push_back(f.required_string("input"));
@@ -43,7 +41,7 @@ Layer parse_layer(const Fields& f) {
   }
   if (weighted || type == "add") {
     const std::string act = f.choice("activation", "none", {"none", "relu", "leaky_relu"});
-    l.activation = act == "relu" ? Activation::Relu
+    l.activation = act == "relu"         ? Activation::Relu
                    : act == "leaky_relu" ? Activation::LeakyRelu
                                          : Activation::None;
     if (f.has("leaky_shift")) {
@@ -71,8 +69,8 @@ Layer parse_layer(const Fields& f) {
           l.padding = {static_cast<int>(p[0]), static_cast<int>(p[1]), static_cast<int>(p[2]),
                        static_cast<int>(p[3])};
         else
-          l.padding = {static_cast<int>(p.front()), static_cast<int>(p.back()),
-                       static_cast<int>(p.front()), static_cast<int>(p.back())};
+          l.padding = {static_cast<int>(p.front()), static_cast<int>(p.back()), static_cast<int>(p.front()),
+                       static_cast<int>(p.back())};
       }
     }
   }
@@ -86,7 +84,8 @@ void parse_layers(const Fields& f, Network& net) {
   const YAML::Node list = f.node("layers");
   if (!list.IsSequence() || list.size() == 0) f.fail("layers", "must be a non-empty list of layers");
   for (size_t i = 0; i < list.size(); ++i)
-    net.layers.push_back(parse_layer(Fields(list[i], f.file(), f.field("layers") + "[" + std::to_string(i) + "]")));
+    net.layers.push_back(
+        parse_layer(Fields(list[i], f.file(), f.field("layers") + "[" + std::to_string(i) + "]")));
 }
 
 Network load_network_file(const std::string& path) {
@@ -127,8 +126,7 @@ Network load_zoo_network(const std::string& name, const std::string& file, int l
     std::sort(known.begin(), known.end());
     std::string list;
     for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-    throw Error(located(file, line, field,
-                        "unknown zoo network '" + name + "' (known: " + list + ")"));
+    throw Error(located(file, line, field, "unknown zoo network '" + name + "' (known: " + list + ")"));
   }
   return load_network_file(path.string());
 }

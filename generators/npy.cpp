@@ -9,8 +9,8 @@ namespace dnnvp {
 void write_npy_int32(const std::string& path, const std::vector<std::int32_t>& data,
                      const std::vector<std::int64_t>& shape) {
   std::string dims;
-  for (auto d : shape) dims += std::to_string(d) + ",";
-  if (shape.size() > 1) dims.pop_back();  // a 1-tuple keeps its trailing comma: (n,)
+  for (auto d : shape) dims += (dims.empty() ? "" : ", ") + std::to_string(d);
+  if (shape.size() == 1) dims += ",";  // a 1-tuple keeps its trailing comma: (n,)
   std::string header = "{'descr': '<i4', 'fortran_order': False, 'shape': (" + dims + "), }";
   // Magic (6) + version (2) + length (2) + header must be a multiple of 64, ending in '\n'.
   const size_t total = 10 + header.size() + 1;

@@ -35,8 +35,7 @@ std::int64_t scale_activated(std::int64_t v, std::int64_t multiplier, int shift,
 
 std::int32_t requantize(std::int64_t acc, Requant rq, Activation act, int leaky_shift,
                         std::int32_t out_zero_point, QuantType out) {
-  return saturate(scale_activated(acc, rq.multiplier, rq.shift, act, leaky_shift) + out_zero_point,
-                  out);
+  return saturate(scale_activated(acc, rq.multiplier, rq.shift, act, leaky_shift) + out_zero_point, out);
 }
 
 std::int32_t rounded_average(std::int64_t sum, std::int64_t count) {
@@ -54,9 +53,8 @@ std::int64_t add_scaled(std::int32_t a, std::int32_t za, std::int32_t b, std::in
   return scale_activated(sum, 1, p.shift, act, leaky_shift);
 }
 
-std::int32_t add_elements(std::int32_t a, std::int32_t za, std::int32_t b, std::int32_t zb,
-                          AddParams p, Activation act, int leaky_shift, std::int32_t out_zero_point,
-                          QuantType out) {
+std::int32_t add_elements(std::int32_t a, std::int32_t za, std::int32_t b, std::int32_t zb, AddParams p,
+                          Activation act, int leaky_shift, std::int32_t out_zero_point, QuantType out) {
   return saturate(add_scaled(a, za, b, zb, p, act, leaky_shift) + out_zero_point, out);
 }
 

@@ -57,8 +57,7 @@ struct AddParams {
 };
 std::int64_t add_scaled(std::int32_t a, std::int32_t za, std::int32_t b, std::int32_t zb, AddParams p,
                         Activation act, int leaky_shift);
-std::int32_t add_elements(std::int32_t a, std::int32_t za, std::int32_t b, std::int32_t zb,
-                          AddParams p, Activation act, int leaky_shift, std::int32_t out_zero_point,
-                          QuantType out);
+std::int32_t add_elements(std::int32_t a, std::int32_t za, std::int32_t b, std::int32_t zb, AddParams p,
+                          Activation act, int leaky_shift, std::int32_t out_zero_point, QuantType out);
 
 }  // namespace dnnvp

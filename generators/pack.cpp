@@ -2,7 +2,9 @@
 
 namespace dnnvp {
 
-int storage_bits(int bits) { return bits <= 4 ? 4 : 8; }
+int storage_bits(int bits) {
+  return bits <= 4 ? 4 : 8;
+}
 
 std::uint64_t packed_bytes(std::int64_t count, int bits) {
   return (static_cast<std::uint64_t>(count) * storage_bits(bits) + 7) / 8;

@@ -10,9 +10,12 @@ namespace dnnvp {
 
 const char* to_string(RequantMode mode) {
   switch (mode) {
-    case RequantMode::PerChannel: return "per_channel";
-    case RequantMode::PerTensor: return "per_tensor";
-    case RequantMode::PowerOfTwo: return "power_of_two";
+    case RequantMode::PerChannel:
+      return "per_channel";
+    case RequantMode::PerTensor:
+      return "per_tensor";
+    case RequantMode::PowerOfTwo:
+      return "power_of_two";
   }
   return "?";
 }
@@ -70,8 +73,7 @@ Scenario load_scenario(const std::string& path) {
   const Fields q = root.map("quantization");
   s.quant.activation_bits = static_cast<int>(q.integer("activation_bits", 8, 2, 8));
   s.quant.weight_bits = static_cast<int>(q.integer("weight_bits", 8, 2, 8));
-  const std::string mode =
-      q.choice("requant", "per_channel", {"per_channel", "per_tensor", "power_of_two"});
+  const std::string mode = q.choice("requant", "per_channel", {"per_channel", "per_tensor", "power_of_two"});
   s.quant.requant = mode == "per_tensor"     ? RequantMode::PerTensor
                     : mode == "power_of_two" ? RequantMode::PowerOfTwo
                                              : RequantMode::PerChannel;
@@ -83,8 +85,7 @@ Scenario load_scenario(const std::string& path) {
   auto& h = s.hardware;
   h.rows = static_cast<int>(hw.integer("rows", h.rows, 1, 256));
   h.cols = static_cast<int>(hw.integer("cols", h.cols, 1, 256));
-  h.activation_bits =
-      static_cast<int>(hw.integer("activation_bits", s.quant.activation_bits, 2, 16));
+  h.activation_bits = static_cast<int>(hw.integer("activation_bits", s.quant.activation_bits, 2, 16));
   h.weight_bits = static_cast<int>(hw.integer("weight_bits", s.quant.weight_bits, 2, 16));
   if (h.activation_bits < s.quant.activation_bits)
     hw.fail("activation_bits", "must be at least quantization.activation_bits (" +
@@ -113,8 +114,7 @@ Scenario load_scenario(const std::string& path) {
   if (std::int64_t{s.dram.base} + (std::int64_t{s.dram.size_mib} << 20) > 0x100000000LL)
     d.fail("size_mib", "DRAM must end below 4 GiB (base + size)");
   s.dram.firmware_mib = static_cast<int>(d.integer("firmware_mib", s.dram.firmware_mib, 1, 1024));
-  if (s.dram.firmware_mib >= s.dram.size_mib)
-    d.fail("firmware_mib", "must be smaller than dram.size_mib");
+  if (s.dram.firmware_mib >= s.dram.size_mib) d.fail("firmware_mib", "must be smaller than dram.size_mib");
   d.reject_unknown();
 
   const Fields r = root.map("run");

@@ -11,13 +11,17 @@ namespace dnnvp {
 
 namespace {
 
-double power_of_two_at_least(double v) { return std::exp2(std::ceil(std::log2(v))); }
+double power_of_two_at_least(double v) {
+  return std::exp2(std::ceil(std::log2(v)));
+}
 
 // The value below which `percentile` percent of |values| fall.
 double percentile_of_magnitudes(std::vector<double> values, double percentile) {
   if (values.empty()) return 0.0;
   for (double& v : values) v = std::fabs(v);
-  const auto k = static_cast<size_t>(std::min<double>(values.size() - 1, percentile / 100.0 * (values.size() - 1)));
+  // Rounded up, so a small tensor's largest value is never clipped by a high percentile.
+  const auto k = static_cast<size_t>(
+      std::min<double>(values.size() - 1, std::ceil(percentile / 100.0 * (values.size() - 1))));
   std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(k), values.end());
   return values[k];
 }
@@ -30,7 +34,9 @@ double activate_real(double v, const Layer& l) {
 }
 
 // Output type of a layer that rescales: ReLU outputs are unsigned and gain a bit of range.
-QuantType output_type(const Layer& l, int bits) { return {bits, l.activation != Activation::Relu}; }
+QuantType output_type(const Layer& l, int bits) {
+  return {bits, l.activation != Activation::Relu};
+}
 
 // Output scale mapping the chosen percentile of |real| to the top of the type's range.
 double calibrate_scale(const std::vector<double>& real, const Scenario& s, QuantType t) {
@@ -131,11 +137,15 @@ Requant requant_for_scale(double scale, bool power_of_two) {
   if (!(scale > 0)) return {0, 0};
   if (power_of_two) {
     const int e = static_cast<int>(std::lround(std::log2(scale)));
-    if (e >= 0) return {static_cast<std::int32_t>(std::min<std::int64_t>(kMaxMultiplier, std::int64_t{1} << std::min(e, 30))), 0};
+    if (e >= 0)
+      return {static_cast<std::int32_t>(
+                  std::min<std::int64_t>(kMaxMultiplier, std::int64_t{1} << std::min(e, 30))),
+              0};
     return {1, std::min(-e, kMaxShift)};
   }
   int exponent = 0;
-  const double mantissa = std::frexp(scale, &exponent);  // scale = mantissa * 2^exponent, mantissa in [0.5, 1)
+  const double mantissa =
+      std::frexp(scale, &exponent);  // scale = mantissa * 2^exponent, mantissa in [0.5, 1)
   std::int64_t m = std::llround(std::ldexp(mantissa, 31));
   int shift = 31 - exponent;
   if (m > kMaxMultiplier) {
@@ -167,8 +177,9 @@ SynthesizedModel synthesize(const Scenario& s) {
   out.stats.resize(layers.size());
 
   m.input.type = {s.quant.activation_bits, s.input.is_signed};
-  m.input.scale = s.quant.requant == RequantMode::PowerOfTwo ? std::exp2(-(m.input.type.bits - int{m.input.type.is_signed}))
-                                                           : 1.0 / m.input.type.max();
+  m.input.scale = s.quant.requant == RequantMode::PowerOfTwo
+                      ? std::exp2(-(m.input.type.bits - int{m.input.type.is_signed}))
+                      : 1.0 / m.input.type.max();
   Rng input_rng(Rng::derive(s.input.seed, 0));
   out.input = image_like_input(s, m.input.type, input_rng);
 
@@ -188,7 +199,8 @@ SynthesizedModel synthesize(const Scenario& s) {
         WeightedLayerResult r = synthesize_weighted(s, l, in0, q0, p, rng);
         const int channels = l.filters;
         std::vector<double> real(r.acc.data.size());
-        for (size_t k = 0; k < real.size(); ++k) real[k] = activate_real(r.acc.data[k] * r.acc_scale[k % channels], l);
+        for (size_t k = 0; k < real.size(); ++k)
+          real[k] = activate_real(r.acc.data[k] * r.acc_scale[k % channels], l);
         p.out.type = output_type(l, s.quant.activation_bits);
         p.out.scale = calibrate_scale(real, s, p.out.type);
         p.requant.resize(channels);
@@ -196,17 +208,20 @@ SynthesizedModel synthesize(const Scenario& s) {
           p.requant[o] = requant_for_scale(r.acc_scale[o] / p.out.scale, pow2);
           check_requant(p.requant[o], l.activation, l.leaky_shift);
         }
-        const std::int32_t max_abs_in = std::max(std::abs(q0.type.min() - q0.zero_point), std::abs(q0.type.max() - q0.zero_point));
+        const std::int32_t max_abs_in =
+            std::max(std::abs(q0.type.min() - q0.zero_point), std::abs(q0.type.max() - q0.zero_point));
         std::int64_t max_abs_bias = 0;
         for (std::int32_t b : p.bias) max_abs_bias = std::max<std::int64_t>(max_abs_bias, std::abs(b));
-        st.accumulator_bits_needed = accumulator_bits_needed(l.reduction_length(), max_abs_in, p.weight_type.max(), max_abs_bias);
+        st.accumulator_bits_needed =
+            accumulator_bits_needed(l.reduction_length(), max_abs_in, p.weight_type.max(), max_abs_bias);
         if (st.accumulator_bits_needed > s.hardware.accumulator_bits)
           throw Error(s.file + ": hardware.accumulator_bits: layer '" + l.name + "' can need " +
                       std::to_string(st.accumulator_bits_needed) + " bits, got " +
                       std::to_string(s.hardware.accumulator_bits));
         for (size_t k = 0; k < r.acc.data.size(); ++k) {
           const Requant rq = p.requant[k % channels];
-          const std::int64_t v = scale_activated(r.acc.data[k], rq.multiplier, rq.shift, l.activation, l.leaky_shift);
+          const std::int64_t v =
+              scale_activated(r.acc.data[k], rq.multiplier, rq.shift, l.activation, l.leaky_shift);
           st.saturated += v < p.out.type.min() || v > p.out.type.max();
         }
         result = requantize(l, r.acc, p);
@@ -217,16 +232,19 @@ SynthesizedModel synthesize(const Scenario& s) {
         const TensorQuant& q1 = m.quant_of(l.input_ids[1]);
         std::vector<double> real(in0.data.size());
         for (size_t k = 0; k < real.size(); ++k)
-          real[k] = activate_real(q0.scale * (in0.data[k] - q0.zero_point) + q1.scale * (in1.data[k] - q1.zero_point), l);
+          real[k] = activate_real(
+              q0.scale * (in0.data[k] - q0.zero_point) + q1.scale * (in1.data[k] - q1.zero_point), l);
         p.out.type = output_type(l, s.quant.activation_bits);
         p.out.scale = calibrate_scale(real, s, p.out.type);
         const double ra = q0.scale / p.out.scale;
         const double rb = q1.scale / p.out.scale;
-        const int shift = std::clamp(30 - static_cast<int>(std::ceil(std::log2(std::max(ra, rb)))), 0, kMaxShift - l.leaky_shift);
+        const int shift = std::clamp(30 - static_cast<int>(std::ceil(std::log2(std::max(ra, rb)))), 0,
+                                     kMaxShift - l.leaky_shift);
         p.add = {static_cast<std::int32_t>(std::llround(std::ldexp(ra, shift))),
                  static_cast<std::int32_t>(std::llround(std::ldexp(rb, shift))), shift};
         for (size_t k = 0; k < in0.data.size(); ++k) {
-          const std::int64_t v = add_scaled(in0.data[k], q0.zero_point, in1.data[k], q1.zero_point, p.add, l.activation, l.leaky_shift);
+          const std::int64_t v = add_scaled(in0.data[k], q0.zero_point, in1.data[k], q1.zero_point, p.add,
+                                            l.activation, l.leaky_shift);
           st.saturated += v < p.out.type.min() || v > p.out.type.max();
         }
         result = add(l, in0, q0, in1, q1, p);

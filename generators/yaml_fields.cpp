@@ -11,10 +11,14 @@ namespace {
 
 std::string describe(const YAML::Node& n) {
   switch (n.Type()) {
-    case YAML::NodeType::Null: return "nothing";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Map: return "a mapping";
-    default: return "'" + n.Scalar() + "'";
+    case YAML::NodeType::Null:
+      return "nothing";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    default:
+      return "'" + n.Scalar() + "'";
   }
 }
 
@@ -27,7 +31,9 @@ Fields::Fields(YAML::Node node, std::string file, std::string path)
                         "must be a mapping, got " + describe(node_)));
 }
 
-int Fields::own_line() const { return node_ ? node_.Mark().line + 1 : 0; }
+int Fields::own_line() const {
+  return node_ ? node_.Mark().line + 1 : 0;
+}
 
 std::string Fields::field(const std::string& key) const {
   return path_.empty() ? key : path_ + "." + key;
@@ -66,8 +72,7 @@ std::int64_t Fields::to_integer(const YAML::Node& n, const std::string& key, std
   if (!n.IsScalar() || !YAML::convert<std::int64_t>::decode(n, v))
     fail(key, "must be an integer, got " + describe(n));
   if (v < lo || v > hi)
-    fail(key, "must be " + std::to_string(lo) + ".." + std::to_string(hi) + ", got " +
-                  std::to_string(v));
+    fail(key, "must be " + std::to_string(lo) + ".." + std::to_string(hi) + ", got " + std::to_string(v));
   return v;
 }
 
@@ -76,8 +81,7 @@ std::int64_t Fields::integer(const std::string& key, std::int64_t fallback, std:
   return has(key) ? to_integer(node(key), key, lo, hi) : fallback;
 }
 
-std::int64_t Fields::required_integer(const std::string& key, std::int64_t lo,
-                                      std::int64_t hi) const {
+std::int64_t Fields::required_integer(const std::string& key, std::int64_t lo, std::int64_t hi) const {
   return to_integer(node(key), key, lo, hi);
 }
 
@@ -123,9 +127,8 @@ std::string Fields::choice(const std::string& key, const std::string& fallback,
   fail(key, "must be one of " + list + ", got '" + v + "'");
 }
 
-std::vector<std::int64_t> Fields::int_list(const std::string& key,
-                                           const std::vector<size_t>& sizes, std::int64_t lo,
-                                           std::int64_t hi) const {
+std::vector<std::int64_t> Fields::int_list(const std::string& key, const std::vector<size_t>& sizes,
+                                           std::int64_t lo, std::int64_t hi) const {
   const YAML::Node n = node(key);
   if (n.IsScalar()) return {to_integer(n, key, lo, hi)};
   std::string want;
@@ -133,8 +136,7 @@ std::vector<std::int64_t> Fields::int_list(const std::string& key,
   if (!n.IsSequence()) fail(key, "must be an integer or a list of " + want + ", got " + describe(n));
   bool size_ok = false;
   for (size_t s : sizes) size_ok = size_ok || n.size() == s;
-  if (!size_ok)
-    fail(key, "must be a list of " + want + " integers, got " + std::to_string(n.size()));
+  if (!size_ok) fail(key, "must be a list of " + want + " integers, got " + std::to_string(n.size()));
   std::vector<std::int64_t> out;
   for (const auto& item : n) out.push_back(to_integer(item, key, lo, hi));
   return out;
@@ -144,8 +146,7 @@ void Fields::reject_unknown() const {
   if (!node_ || !node_.IsMap()) return;
   for (const auto& kv : node_) {
     const std::string key = kv.first.Scalar();
-    if (!used_.count(key))
-      throw Error(located(file_, kv.first.Mark().line + 1, field(key), "unknown key"));
+    if (!used_.count(key)) throw Error(located(file_, kv.first.Mark().line + 1, field(key), "unknown key"));
   }
 }
 

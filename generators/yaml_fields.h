@@ -22,8 +22,7 @@ class Fields {
   int line(const std::string& key) const;         // 1-based line of the key's value (or the map)
   int own_line() const;
 
-  std::int64_t integer(const std::string& key, std::int64_t fallback, std::int64_t lo,
-                       std::int64_t hi) const;
+  std::int64_t integer(const std::string& key, std::int64_t fallback, std::int64_t lo, std::int64_t hi) const;
   std::int64_t required_integer(const std::string& key, std::int64_t lo, std::int64_t hi) const;
   double number(const std::string& key, double fallback, double lo, double hi) const;
   bool boolean(const std::string& key, bool fallback) const;

@@ -19,8 +19,10 @@ int main(int argc, char** argv) {
       "platform need: hw.json, params.svh, config.tcl, model.h, weights.bin, input.bin,\n"
       "expected.bin (the golden model's output) and manifest.json. See docs/scenarios.md and\n"
       "docs/formats.md.\n\nOptions");
-  visible.add_options()("help,h", "show this help")("out,o", po::value<std::string>(), "output directory (created)")(
-      "dump-layers", "also write every layer's integer weights, bias, requantisation and output as .npy under DIR/layers")(
+  visible.add_options()("help,h", "show this help")("out,o", po::value<std::string>(),
+                                                    "output directory (created)")(
+      "dump-layers",
+      "also write every layer's integer weights, bias, requantisation and output as .npy under DIR/layers")(
       "quiet,q", "print nothing but errors");
   po::options_description all;
   all.add(visible).add_options()("scenario", po::value<std::string>());

@@ -1,0 +1,237 @@
+// Every layer type of the golden model against an independent, naive implementation, on random
+// shapes, strides, paddings, widths and zero points. Every output element is compared.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <random>
+
+#include "golden.h"
+
+using namespace dnnvp;
+
+namespace {
+
+__extension__ typedef __int128 Int128;  // exact reference arithmetic
+
+// floor(v * m / 2^s + 1/2) by exact 128-bit arithmetic, independent of rounding_shift_right().
+std::int64_t reference_round(Int128 numerator, int shift) {
+  const Int128 den = Int128{1} << shift;
+  Int128 twice = 2 * numerator + den;  // floor((2n + d) / 2d)
+  Int128 q = twice / (2 * den);
+  if (twice % (2 * den) != 0 && twice < 0) --q;
+  return static_cast<std::int64_t>(q);
+}
+
+std::int32_t clamp_to(std::int64_t v, QuantType t) {
+  return static_cast<std::int32_t>(std::max<std::int64_t>(t.min(), std::min<std::int64_t>(t.max(), v)));
+}
+
+std::int32_t reference_output_stage(Int128 value, std::int64_t mult, int shift, Activation act, int leaky,
+                                    std::int32_t zp, QuantType t) {
+  if (value < 0 && act == Activation::Relu) value = 0;
+  if (value < 0 && act == Activation::LeakyRelu) shift += leaky;
+  return clamp_to(reference_round(value * mult, shift) + zp, t);
+}
+
+struct Random {
+  std::mt19937_64 gen;
+  explicit Random(std::uint64_t seed) : gen(seed) {}
+  int range(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(gen); }
+  Tensor tensor(Shape s, QuantType t) {
+    Tensor x(s);
+    for (auto& v : x.data) v = range(t.min(), t.max());
+    return x;
+  }
+};
+
+Activation random_activation(Random& r) {
+  const int a = r.range(0, 2);
+  return a == 0 ? Activation::None : a == 1 ? Activation::Relu : Activation::LeakyRelu;
+}
+
+// A random windowed layer over `in` (kernel 1..11, stride 1..4, padding < kernel per side).
+Layer random_window_layer(Random& r, LayerType type, Shape in) {
+  Layer l;
+  l.type = type;
+  l.kernel_h = r.range(1, std::min(11, in.h));
+  l.kernel_w = r.range(1, std::min(11, in.w));
+  l.stride_h = r.range(1, 4);
+  l.stride_w = r.range(1, 4);
+  l.padding = {r.range(0, l.kernel_h - 1), r.range(0, l.kernel_w - 1), r.range(0, l.kernel_h - 1),
+               r.range(0, l.kernel_w - 1)};
+  l.filters = r.range(1, 9);
+  l.activation = random_activation(r);
+  l.leaky_shift = r.range(1, 7);
+  l.input_shapes = {in};
+  l.output_shape = {(in.h + l.padding.top + l.padding.bottom - l.kernel_h) / l.stride_h + 1,
+                    (in.w + l.padding.left + l.padding.right - l.kernel_w) / l.stride_w + 1,
+                    type == LayerType::Conv ? l.filters : in.c};
+  return l;
+}
+
+LayerParams random_weights(Random& r, const Layer& l, int weight_bits, bool with_zero_points) {
+  LayerParams p;
+  p.weight_type = {weight_bits, true};
+  const auto count = static_cast<size_t>(l.filters * l.reduction_length());
+  for (size_t i = 0; i < count; ++i) p.weights.push_back(r.range(p.weight_type.min(), p.weight_type.max()));
+  for (int o = 0; o < l.filters; ++o) {
+    p.bias.push_back(r.range(-5000, 5000));
+    p.requant.push_back({r.range(1, 1 << 30), r.range(8, 24)});
+    if (with_zero_points) p.weight_zero_points.push_back(r.range(-3, 3));
+  }
+  p.out = {{r.range(0, 1) ? 8 : 4, l.activation != Activation::Relu}, r.range(-2, 2), 1.0};
+  return p;
+}
+
+Int128 naive_conv_acc(const Layer& l, const Tensor& x, std::int32_t zx, const LayerParams& p, int oy, int ox,
+                      int o) {
+  const Shape in = x.shape;
+  Int128 acc = p.bias[o];
+  const std::int32_t zw = p.weight_zero_points.empty() ? 0 : p.weight_zero_points[o];
+  for (int ky = 0; ky < l.kernel_h; ++ky)
+    for (int kx = 0; kx < l.kernel_w; ++kx) {
+      const int iy = oy * l.stride_h - l.padding.top + ky;
+      const int ix = ox * l.stride_w - l.padding.left + kx;
+      if (iy < 0 || ix < 0 || iy >= in.h || ix >= in.w) continue;  // padding is a real zero
+      for (int c = 0; c < in.c; ++c) {
+        const size_t wi = ((static_cast<size_t>(o) * l.kernel_h + ky) * l.kernel_w + kx) * in.c + c;
+        acc += Int128{x.at(iy, ix, c) - zx} * (p.weights[wi] - zw);
+      }
+    }
+  return acc;
+}
+
+}  // namespace
+
+TEST_CASE("conv matches a naive convolution on random shapes, strides, paddings and widths", "[layers]") {
+  Random r(42);
+  for (int trial = 0; trial < 120; ++trial) {
+    INFO("trial " << trial);
+    const QuantType in_type{r.range(0, 1) ? 8 : 4, r.range(0, 1) == 1};
+    const Shape in{r.range(1, 20), r.range(1, 20), r.range(1, 12)};
+    const Layer l = random_window_layer(r, LayerType::Conv, in);
+    const std::int32_t zx = r.range(0, 1) ? 0 : r.range(in_type.min(), in_type.max());
+    const LayerParams p = random_weights(r, l, r.range(0, 1) ? 8 : 4, trial % 3 == 0);
+    const Tensor x = r.tensor(in, in_type);
+
+    const Tensor acc = accumulate(l, x, zx, p);
+    const Tensor y = requantize(l, acc, p);
+    REQUIRE(y.shape == l.output_shape);
+    int mismatches = 0;
+    for (int oy = 0; oy < l.output_shape.h; ++oy)
+      for (int ox = 0; ox < l.output_shape.w; ++ox)
+        for (int o = 0; o < l.filters; ++o) {
+          const Int128 want_acc = naive_conv_acc(l, x, zx, p, oy, ox, o);
+          const std::int32_t want =
+              reference_output_stage(want_acc, p.requant[o].multiplier, p.requant[o].shift, l.activation,
+                                     l.leaky_shift, p.out.zero_point, p.out.type);
+          mismatches += acc.at(oy, ox, o) != static_cast<std::int64_t>(want_acc) || y.at(oy, ox, o) != want;
+        }
+    CHECK(mismatches == 0);
+  }
+}
+
+TEST_CASE("dense matches a naive matrix-vector product", "[layers]") {
+  Random r(7);
+  for (int trial = 0; trial < 40; ++trial) {
+    INFO("trial " << trial);
+    Layer l;
+    l.type = LayerType::Dense;
+    const int cin = r.range(1, 300);
+    l.filters = r.range(1, 40);
+    l.activation = random_activation(r);
+    l.leaky_shift = r.range(1, 7);
+    l.input_shapes = {{1, 1, cin}};
+    l.output_shape = {1, 1, l.filters};
+    const LayerParams p = random_weights(r, l, 8, trial % 2 == 0);
+    const Tensor x = r.tensor({1, 1, cin}, {8, false});
+    const Tensor y = requantize(l, accumulate(l, x, 3, p), p);
+    for (int o = 0; o < l.filters; ++o) {
+      Int128 acc = p.bias[o];
+      const std::int32_t zw = p.weight_zero_points.empty() ? 0 : p.weight_zero_points[o];
+      for (int i = 0; i < cin; ++i) acc += Int128{x.data[i] - 3} * (p.weights[o * cin + i] - zw);
+      CHECK(y.data[o] == reference_output_stage(acc, p.requant[o].multiplier, p.requant[o].shift,
+                                                l.activation, l.leaky_shift, p.out.zero_point, p.out.type));
+    }
+  }
+}
+
+TEST_CASE("max and average pooling match naive pooling that skips padding", "[layers]") {
+  Random r(9);
+  for (int trial = 0; trial < 80; ++trial) {
+    INFO("trial " << trial);
+    const bool is_max = trial % 2 == 0;
+    const QuantType t{8, r.range(0, 1) == 1};
+    const Shape in{r.range(1, 16), r.range(1, 16), r.range(1, 6)};
+    Layer l = random_window_layer(r, is_max ? LayerType::MaxPool : LayerType::AvgPool, in);
+    const Tensor x = r.tensor(in, t);
+    const Tensor y = is_max ? max_pool(l, x) : avg_pool(l, x);
+    REQUIRE(y.shape == l.output_shape);
+    int mismatches = 0;
+    for (int oy = 0; oy < y.shape.h; ++oy)
+      for (int ox = 0; ox < y.shape.w; ++ox)
+        for (int c = 0; c < in.c; ++c) {
+          long sum = 0, count = 0, best = -100000;
+          for (int ky = 0; ky < l.kernel_h; ++ky)
+            for (int kx = 0; kx < l.kernel_w; ++kx) {
+              const int iy = oy * l.stride_h - l.padding.top + ky, ix = ox * l.stride_w - l.padding.left + kx;
+              if (iy < 0 || ix < 0 || iy >= in.h || ix >= in.w) continue;
+              sum += x.at(iy, ix, c);
+              best = std::max<long>(best, x.at(iy, ix, c));
+              ++count;
+            }
+          const long want =
+              is_max ? best : static_cast<long>(std::floor(static_cast<double>(sum) / count + 0.5));
+          mismatches += y.at(oy, ox, c) != want;
+        }
+    CHECK(mismatches == 0);
+  }
+}
+
+TEST_CASE("global average pooling averages every position of a channel", "[layers]") {
+  Random r(11);
+  Layer l;
+  l.type = LayerType::AvgPool;
+  const Shape in{7, 7, 32};
+  l.kernel_h = l.kernel_w = l.stride_h = l.stride_w = 7;
+  l.output_shape = {1, 1, 32};
+  const Tensor x = r.tensor(in, {8, false});
+  const Tensor y = avg_pool(l, x);
+  for (int c = 0; c < in.c; ++c) {
+    long sum = 0;
+    for (int i = 0; i < 49; ++i) sum += x.data[static_cast<size_t>(i) * 32 + c];
+    CHECK(y.data[c] == static_cast<long>(std::floor(sum / 49.0 + 0.5)));
+  }
+}
+
+TEST_CASE("add matches the naive scaled sum with zero points and activation", "[layers]") {
+  Random r(5);
+  for (int trial = 0; trial < 40; ++trial) {
+    Layer l;
+    l.type = LayerType::Add;
+    l.activation = random_activation(r);
+    l.leaky_shift = r.range(1, 7);
+    const Shape s{r.range(1, 8), r.range(1, 8), r.range(1, 8)};
+    l.output_shape = s;
+    const TensorQuant qa{{8, true}, r.range(-5, 5), 1.0}, qb{{8, false}, r.range(0, 5), 1.0};
+    LayerParams p;
+    p.out = {{8, l.activation != Activation::Relu}, r.range(-3, 3), 1.0};
+    p.add = {r.range(1, 1 << 20), r.range(1, 1 << 20), r.range(10, 30)};
+    const Tensor a = r.tensor(s, qa.type), b = r.tensor(s, qb.type);
+    const Tensor y = add(l, a, qa, b, qb, p);
+    for (size_t i = 0; i < y.data.size(); ++i) {
+      const Int128 sum = Int128{a.data[i] - qa.zero_point} * p.add.multiplier_a +
+                         Int128{b.data[i] - qb.zero_point} * p.add.multiplier_b;
+      CHECK(y.data[i] == reference_output_stage(sum, 1, p.add.shift, l.activation, l.leaky_shift,
+                                                p.out.zero_point, p.out.type));
+    }
+  }
+}
+
+TEST_CASE("flatten keeps HWC order", "[layers]") {
+  Random r(3);
+  const Tensor x = r.tensor({3, 4, 5}, {8, true});
+  const Tensor y = flatten(x);
+  CHECK(y.shape == Shape{1, 1, 60});
+  CHECK(y.data == x.data);
+}

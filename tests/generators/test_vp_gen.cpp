@@ -1,0 +1,206 @@
+// vp_gen end to end: every artefact is written, consistent with the golden model, deterministic,
+// and bad input fails with a clear message and a non-zero exit.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+
+#include "error.h"
+#include "layout.h"
+#include "pack.h"
+#include "scenario.h"
+#include "synthesize.h"
+
+using namespace dnnvp;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kSource = DNNVP_SOURCE_DIR;
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / ("dnnvp_test_" + name);
+  fs::remove_all(dir);
+  return dir;
+}
+
+int run(const std::string& command) {
+  const int status = std::system(command.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::vector<std::uint8_t> read_bytes(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+fs::path write_scenario(const std::string& name, const std::string& text) {
+  const fs::path p = fs::temp_directory_path() / ("dnnvp_" + name + ".yaml");
+  std::ofstream(p) << text;
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("vp_gen writes every artefact, consistent with the golden model", "[vp_gen]") {
+  const fs::path out = fresh_dir("tiny");
+  REQUIRE(run(std::string(DNNVP_VP_GEN) + " " + kSource + "/scenarios/tiny_cnn.yaml -q --dump-layers -o " +
+              out.string()) == 0);
+  for (const char* f : {"hw.json", "params.svh", "config.tcl", "model.h", "weights.bin", "input.bin",
+                        "expected.bin", "manifest.json"}) {
+    INFO(f);
+    CHECK(fs::file_size(out / f) > 0);
+  }
+  const auto manifest = nlohmann::json::parse(std::ifstream(out / "manifest.json"));
+  const Scenario s = load_scenario(kSource + "/scenarios/tiny_cnn.yaml");
+  const SynthesizedModel m = synthesize(s);
+  REQUIRE(manifest["layers"].size() == s.network.layers.size());
+  CHECK(manifest["totals"]["macs"] == s.network.macs());
+  CHECK(manifest["totals"]["params"] == s.network.param_count());
+
+  // expected.bin and input.bin hold the golden model's data, packed.
+  const auto expected = read_bytes(out / "expected.bin");
+  CHECK(unpack(expected, m.outputs.back().shape.elements(), m.model.params.back().out.type) ==
+        m.outputs.back().data);
+  CHECK(unpack(read_bytes(out / "input.bin"), m.input.shape.elements(), m.model.input.type) == m.input.data);
+
+  // weights.bin holds each layer's weights and requantisation where the manifest says.
+  const auto weights = read_bytes(out / "weights.bin");
+  CHECK(weights.size() == manifest["totals"]["weights_bytes"].get<size_t>());
+  for (size_t i = 0; i < s.network.layers.size(); ++i) {
+    if (!s.network.layers[i].has_weights()) continue;
+    const auto& blk = manifest["layers"][i]["weights"];
+    const std::vector<std::uint8_t> bytes(
+        weights.begin() + blk["offset"].get<long>(),
+        weights.begin() + blk["offset"].get<long>() + blk["bytes"].get<long>());
+    CHECK(unpack(bytes, s.network.layers[i].weight_count(), m.model.params[i].weight_type) ==
+          m.model.params[i].weights);
+    const auto shift_offset = manifest["layers"][i]["shift"]["offset"].get<size_t>();
+    CHECK(weights[shift_offset] == m.model.params[i].requant[0].shift);
+  }
+
+  // Per-layer dumps: NumPy header and the layer's output.
+  const fs::path npy = out / "layers" / "011_fc_output.npy";
+  const auto npy_bytes = read_bytes(npy);
+  REQUIRE(npy_bytes.size() == 128 + 4 * 10);
+  CHECK(std::string(npy_bytes.begin() + 1, npy_bytes.begin() + 6) == "NUMPY");
+  CHECK(std::string(npy_bytes.begin() + 10, npy_bytes.begin() + 128).find("'shape': (1, 1, 10)") !=
+        std::string::npos);
+  for (int k = 0; k < 10; ++k) {
+    std::int32_t v = 0;
+    std::memcpy(&v, &npy_bytes[128 + 4 * k], 4);
+    CHECK(v == m.outputs.back().data[k]);
+  }
+  CHECK(fs::exists(out / "layers" / "000_conv1_weights.npy"));
+  CHECK(fs::exists(out / "layers" / "004_res1.add_add.npy"));
+}
+
+TEST_CASE("model.h compiles as C11 for the host and for the RV32 firmware target", "[vp_gen]") {
+  const fs::path out = fresh_dir("modelh");
+  REQUIRE(run(std::string(DNNVP_VP_GEN) + " " + kSource + "/scenarios/tiny_cnn.yaml -q -o " + out.string()) ==
+          0);
+  const fs::path src = out / "use_model.c";
+  std::ofstream(src) << "#include \"model.h\"\nunsigned count(void) { return dnnvp_layers[DNNVP_NUM_LAYERS - "
+                        "1].out_shape.c; }\n";
+  const std::string flags = " -std=c11 -Wall -Wextra -Werror -pedantic -fsyntax-only -I" + kSource +
+                            "/firmware/include -I" + out.string() + " " + src.string();
+  CHECK(run("cc" + flags) == 0);
+  CHECK(run("riscv64-unknown-elf-gcc -march=rv32imc -mabi=ilp32 -ffreestanding" + flags) == 0);
+}
+
+TEST_CASE("the golden model reproduces the calibration run exactly, layer by layer", "[vp_gen]") {
+  const Scenario s = load_scenario(kSource + "/scenarios/tiny_cnn.yaml");
+  const SynthesizedModel m = synthesize(s);
+  const std::vector<Tensor> rerun = run_network(m.model, m.input);
+  REQUIRE(rerun.size() == m.outputs.size());
+  for (size_t i = 0; i < rerun.size(); ++i) {
+    INFO(s.network.layers[i].name);
+    CHECK(rerun[i].data == m.outputs[i].data);
+  }
+}
+
+TEST_CASE("generation is deterministic for a seed and changes with it", "[vp_gen]") {
+  const Scenario s = load_scenario(kSource + "/scenarios/tiny_cnn.yaml");
+  const SynthesizedModel a = synthesize(s);
+  const SynthesizedModel b = synthesize(s);
+  for (size_t i = 0; i < a.outputs.size(); ++i) {
+    CHECK(a.outputs[i].data == b.outputs[i].data);
+    CHECK(a.model.params[i].weights == b.model.params[i].weights);
+  }
+  Scenario other = s;
+  other.quant.weight_seed = 2;
+  CHECK(synthesize(other).model.params[0].weights != a.model.params[0].weights);
+}
+
+TEST_CASE("calibration keeps activations in range without mostly saturating", "[vp_gen]") {
+  const Scenario s = load_scenario(kSource + "/scenarios/tiny_cnn.yaml");
+  const SynthesizedModel m = synthesize(s);
+  for (size_t i = 0; i < m.outputs.size(); ++i) {
+    INFO(s.network.layers[i].name);
+    CHECK(m.stats[i].saturation_rate() < 0.01);
+    const auto& out = m.outputs[i].data;
+    const QuantType t = m.model.params[i].out.type;
+    const std::int32_t peak = *std::max_element(out.begin(), out.end());
+    CHECK(peak > t.max() / 4);  // uses its range
+  }
+}
+
+TEST_CASE("4-bit scenarios pack two values per byte", "[vp_gen]") {
+  const fs::path scenario = write_scenario(
+      "tiny4", "network: {zoo: tiny_cnn}\nquantization: {activation_bits: 4, weight_bits: 4}\n");
+  const fs::path out = fresh_dir("tiny4");
+  REQUIRE(run(std::string(DNNVP_VP_GEN) + " " + scenario.string() + " -q -o " + out.string()) == 0);
+  CHECK(fs::file_size(out / "expected.bin") == 5);
+  CHECK(fs::file_size(out / "input.bin") == 16 * 16 * 3 / 2);
+  const Scenario s = load_scenario(scenario.string());
+  const SynthesizedModel m = synthesize(s);
+  for (const auto& p : m.model.params) {
+    CHECK(p.out.type.bits == 4);
+    for (std::int32_t w : p.weights) CHECK((w >= -7 && w <= 7));
+  }
+}
+
+TEST_CASE("power-of-two requantisation uses multiplier 1 and a shift", "[vp_gen]") {
+  const fs::path scenario =
+      write_scenario("pow2", "network: {zoo: tiny_cnn}\nquantization: {requant: power_of_two}\n");
+  const SynthesizedModel m = synthesize(load_scenario(scenario.string()));
+  for (const auto& p : m.model.params)
+    for (const Requant& rq : p.requant) CHECK(rq.multiplier == 1);
+  CHECK(run_network(m.model, m.input).back().data == m.outputs.back().data);
+}
+
+TEST_CASE("a too narrow accumulator or too small DRAM is named in the error", "[vp_gen]") {
+  const fs::path narrow =
+      write_scenario("narrow", "network: {zoo: tiny_cnn}\nhardware: {accumulator_bits: 16}\n");
+  CHECK_THROWS_WITH(synthesize(load_scenario(narrow.string())),
+                    Catch::Contains("hardware.accumulator_bits: layer 'conv1' can need"));
+  const fs::path small =
+      write_scenario("small_dram",
+                     "network:\n  layers:\n    - {name: wide, type: conv, filters: 64, kernel: 1}\n"
+                     "input: {shape: [512, 512, 3]}\ndram: {size_mib: 16, firmware_mib: 1}\n");
+  const Scenario s = load_scenario(small.string());
+  CHECK_THROWS_WITH(plan_layout(s, synthesize(s).model),
+                    Catch::Contains("dram.size_mib: the model needs 34 MiB"));
+}
+
+TEST_CASE("vp_gen exits non-zero on a bad scenario and leaves existing output alone", "[vp_gen]") {
+  const fs::path bad = write_scenario("bad_cli", "network: {zoo: tiny_cnn}\nhardware: {rows: 0}\n");
+  const fs::path out = fresh_dir("bad");
+  fs::create_directories(out);
+  std::ofstream(out / "manifest.json") << "previous";
+  const fs::path log = out / "stderr.txt";
+  CHECK(run(std::string(DNNVP_VP_GEN) + " " + bad.string() + " -o " + out.string() + " 2>" + log.string()) ==
+        1);
+  std::ifstream in(log);
+  const std::string err((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(err.find(bad.string() + ":2: hardware.rows: must be 1..256, got 0") != std::string::npos);
+  std::ifstream kept(out / "manifest.json");
+  std::string previous;
+  kept >> previous;
+  CHECK(previous == "previous");
+  CHECK(run(std::string(DNNVP_VP_GEN) + " 2>/dev/null") == 2);
+  CHECK(run(std::string(DNNVP_VP_GEN) + " --help >/dev/null") == 0);
+}
