@@ -62,7 +62,11 @@ json hardware_json(const Scenario& s) {
           {"quantization",
            {{"activation_bits", s.quant.activation_bits},
             {"weight_bits", s.quant.weight_bits},
-            {"requant", to_string(s.quant.requant)}}},
+            {"requant", to_string(s.quant.requant)},
+            {"calibration_percentile", s.quant.calibration_percentile},
+            {"weight_seed", s.quant.weight_seed},
+            {"input_seed", s.input.seed},
+            {"input_signed", s.input.is_signed}}},
           {"run",
            {{"max_cycles", s.run.max_cycles},
             {"watchdog_cycles", s.run.watchdog_cycles},
@@ -154,7 +158,7 @@ std::string model_h(const Scenario& s, const SynthesizedModel& sm, const MemoryL
     const Shape os = l.output_shape;
     const TensorQuant wq{p.weight_type, 0, 1.0};
     o << "  {" << c_string(l.name) << ", " << static_cast<int>(l.type) << ", "
-      << static_cast<int>(l.activation) << ", " << l.leaky_shift << ", " << l.input_ids.size() << ", {"
+      << static_cast<int>(l.activation) << ", " << (l.activation == Activation::LeakyRelu ? l.leaky_shift : 0) << ", " << l.input_ids.size() << ", {"
       << in_layer(0) << ", " << in_layer(1) << "},\n"
       << "   " << l.kernel_h << ", " << l.kernel_w << ", " << l.stride_h << ", " << l.stride_w << ", "
       << l.padding.top << ", " << l.padding.left << ", " << l.padding.bottom << ", " << l.padding.right
@@ -243,7 +247,7 @@ json manifest(const Scenario& s, const SynthesizedModel& sm, const MemoryLayout&
               {"macs", l.macs()},
               {"params", l.param_count()},
               {"output_quant", quant_json(p.out)},
-              {"output", block_json(ll.output)},
+              {"output", {{"bytes", ll.output.bytes}, {"addr", ll.output.addr}}},
               {"saturation_rate", sm.stats[i].saturation_rate()}};
     if (l.type != LayerType::Flatten) activation_bytes += static_cast<std::int64_t>(ll.output.bytes);
     if (l.type == LayerType::Conv || l.type == LayerType::MaxPool || l.type == LayerType::AvgPool)

@@ -32,8 +32,8 @@ class Allocator {
 
 }  // namespace
 
-MemoryLayout plan_layout(const Scenario& s, const QuantizedModel& m) {
-  const auto& layers = m.network.layers;
+MemoryLayout plan_layout(const Scenario& s) {
+  const auto& layers = s.network.layers;
   const std::uint64_t dram_end =
       std::uint64_t{s.dram.base} + (std::uint64_t{static_cast<unsigned>(s.dram.size_mib)} << 20);
   MemoryLayout out;
@@ -47,7 +47,7 @@ MemoryLayout plan_layout(const Scenario& s, const QuantizedModel& m) {
     if (!layers[i].has_weights()) continue;
     const auto channels = static_cast<std::uint64_t>(layers[i].filters);
     LayerLayout& ll = out.layers[i];
-    ll.weights = alloc.take(packed_bytes(layers[i].weight_count(), m.params[i].weight_type.bits));
+    ll.weights = alloc.take(packed_bytes(layers[i].weight_count(), s.quant.weight_bits));
     ll.bias = alloc.take(4 * channels);
     ll.multiplier = alloc.take(4 * channels);
     ll.shift = alloc.take(channels);
@@ -55,11 +55,11 @@ MemoryLayout plan_layout(const Scenario& s, const QuantizedModel& m) {
   out.weights_file = {0, alloc.next() - weights_start, static_cast<std::uint32_t>(weights_start)};
 
   alloc.restart_file();
-  out.input = alloc.take(packed_bytes(m.network.input_shape.elements(), m.input.type.bits));
+  out.input = alloc.take(packed_bytes(s.network.input_shape.elements(), s.quant.activation_bits));
   out.input.offset = 0;
   for (size_t i = 0; i < layers.size(); ++i) {
     const Layer& l = layers[i];
-    const std::uint64_t bytes = packed_bytes(l.output_shape.elements(), m.params[i].out.type.bits);
+    const std::uint64_t bytes = packed_bytes(l.output_shape.elements(), s.quant.activation_bits);
     if (l.type == LayerType::Flatten) {
       out.layers[i].output =
           l.input_ids[0] < 0 ? out.input : out.layers[static_cast<size_t>(l.input_ids[0])].output;
@@ -75,7 +75,7 @@ MemoryLayout plan_layout(const Scenario& s, const QuantizedModel& m) {
     throw Error(s.file + ": dram.size_mib: the model needs " +
                 std::to_string((alloc.next() - s.dram.base + (1 << 20) - 1) >> 20) +
                 " MiB of DRAM (firmware reservation included), got " + std::to_string(s.dram.size_mib));
-  out.end = static_cast<std::uint32_t>(alloc.next());
+  out.end = alloc.next();
   return out;
 }
 

@@ -4,7 +4,6 @@
 #include <cstdint>
 #include <vector>
 
-#include "golden.h"
 #include "scenario.h"
 
 namespace dnnvp {
@@ -30,11 +29,12 @@ struct MemoryLayout {
   Block input;         // input.bin
   Block expected;      // expected.bin: the network's final output
   std::vector<LayerLayout> layers;
-  std::uint32_t end = 0;  // first free address after the model
+  std::uint64_t end = 0;  // first free address after the model (may be exactly 4 GiB)
 };
 
-// Lays the model out from DRAM base + firmware reservation upwards. Throws dnnvp::Error naming
+// Lays the model out from DRAM base + firmware reservation upwards, from shapes and widths alone
+// (so a model that does not fit fails before any weights are made). Throws dnnvp::Error naming
 // dram.size_mib when it does not fit.
-MemoryLayout plan_layout(const Scenario& s, const QuantizedModel& m);
+MemoryLayout plan_layout(const Scenario& s);
 
 }  // namespace dnnvp

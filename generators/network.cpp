@@ -93,7 +93,7 @@ void Network::infer_shapes() {
     auto fail = [&](const std::string& field, const std::string& msg) {
       throw Error(located(
           source_file, l.source_line,
-          "layers[" + std::to_string(i) + "] (" + l.name + ")" + (field.empty() ? "" : "." + field), msg));
+          layers_field + "[" + std::to_string(i) + "] (" + l.name + ")" + (field.empty() ? "" : "." + field), msg));
     };
     if (l.name == kNetworkInput) fail("name", "'input' is reserved for the network input");
     if (!seen.insert(l.name).second) fail("name", "duplicate layer name '" + l.name + "'");
@@ -111,7 +111,8 @@ void Network::infer_shapes() {
         continue;
       }
       const int id = find_layer(in);
-      if (id < 0 || id >= static_cast<int>(i)) fail("input", "'" + in + "' is not an earlier layer");
+      if (id < 0 || id >= static_cast<int>(i))
+        fail(l.type == LayerType::Add ? "inputs" : "input", "'" + in + "' is not an earlier layer");
       l.input_ids.push_back(id);
       l.input_shapes.push_back(layers[id].output_shape);
     }

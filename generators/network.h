@@ -78,7 +78,8 @@ struct NetworkReference {
 struct Network {
   std::string name;
   std::string description;
-  std::string source_file;  // where it was defined, for error messages
+  std::string source_file;       // where it was defined, for error messages
+  std::string layers_field = "layers";  // dotted path of the layer list in that file
   Shape input_shape;
   std::vector<Layer> layers;
   NetworkReference reference;

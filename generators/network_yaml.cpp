@@ -82,6 +82,7 @@ Layer parse_layer(const Fields& f) {
 
 void parse_layers(const Fields& f, Network& net) {
   const YAML::Node list = f.node("layers");
+  net.layers_field = f.field("layers");
   if (!list.IsSequence() || list.size() == 0) f.fail("layers", "must be a non-empty list of layers");
   for (size_t i = 0; i < list.size(); ++i)
     net.layers.push_back(

@@ -112,7 +112,7 @@ Scenario load_scenario(const std::string& path) {
   s.dram.base = static_cast<std::uint32_t>(base);
   s.dram.size_mib = static_cast<int>(d.integer("size_mib", s.dram.size_mib, 16, 4095));
   if (std::int64_t{s.dram.base} + (std::int64_t{s.dram.size_mib} << 20) > 0x100000000LL)
-    d.fail("size_mib", "DRAM must end below 4 GiB (base + size)");
+    d.fail("size_mib", "base + size must not exceed 4 GiB");
   s.dram.firmware_mib = static_cast<int>(d.integer("firmware_mib", s.dram.firmware_mib, 1, 1024));
   if (s.dram.firmware_mib >= s.dram.size_mib) d.fail("firmware_mib", "must be smaller than dram.size_mib");
   d.reject_unknown();

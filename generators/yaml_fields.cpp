@@ -1,5 +1,6 @@
 #include "yaml_fields.h"
 
+#include <algorithm>
 #include <fstream>
 #include <limits>
 
@@ -29,6 +30,12 @@ Fields::Fields(YAML::Node node, std::string file, std::string path)
   if (node_ && !node_.IsMap() && !node_.IsNull())
     throw Error(located(file_, own_line(), path_.empty() ? "(document)" : path_,
                         "must be a mapping, got " + describe(node_)));
+  // yaml-cpp keeps the first of two equal keys; a strict reader refuses them.
+  std::set<std::string> keys;
+  if (node_ && node_.IsMap())
+    for (const auto& kv : node_)
+      if (!keys.insert(kv.first.Scalar()).second)
+        throw Error(located(file_, kv.first.Mark().line + 1, field(kv.first.Scalar()), "duplicate key"));
 }
 
 int Fields::own_line() const {
@@ -130,9 +137,11 @@ std::string Fields::choice(const std::string& key, const std::string& fallback,
 std::vector<std::int64_t> Fields::int_list(const std::string& key, const std::vector<size_t>& sizes,
                                            std::int64_t lo, std::int64_t hi) const {
   const YAML::Node n = node(key);
-  if (n.IsScalar()) return {to_integer(n, key, lo, hi)};
+  const bool scalar_allowed = std::find(sizes.begin(), sizes.end(), size_t{1}) != sizes.end();
+  if (n.IsScalar() && scalar_allowed) return {to_integer(n, key, lo, hi)};
   std::string want;
   for (size_t s : sizes) want += (want.empty() ? "" : " or ") + std::to_string(s);
+  if (!n.IsSequence() && !scalar_allowed) fail(key, "must be a list of " + want + " integers, got " + describe(n));
   if (!n.IsSequence()) fail(key, "must be an integer or a list of " + want + ", got " + describe(n));
   bool size_ok = false;
   for (size_t s : sizes) size_ok = size_ok || n.size() == s;

@@ -49,8 +49,8 @@ int main(int argc, char** argv) {
   try {
     const auto start = std::chrono::steady_clock::now();
     const dnnvp::Scenario scenario = dnnvp::load_scenario(vm["scenario"].as<std::string>());
+    const dnnvp::MemoryLayout layout = dnnvp::plan_layout(scenario);
     const dnnvp::SynthesizedModel model = dnnvp::synthesize(scenario);
-    const dnnvp::MemoryLayout layout = dnnvp::plan_layout(scenario, model.model);
     const std::string dir = vm["out"].as<std::string>();
     dnnvp::write_artifacts(scenario, model, layout, dir, {vm.count("dump-layers") != 0});
     if (!quiet) {

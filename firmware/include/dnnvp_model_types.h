@@ -44,8 +44,8 @@ typedef struct {
   uint8_t leaky_shift; /* LeakyReLU slope 2^-leaky_shift */
   uint8_t num_inputs;
   int16_t input_layer[DNNVP_MAX_INPUTS]; /* producer layer index or DNNVP_NETWORK_INPUT */
-  uint8_t kernel_h, kernel_w, stride_h, stride_w;
-  uint8_t pad_top, pad_left, pad_bottom, pad_right;
+  uint16_t kernel_h, kernel_w, stride_h, stride_w; /* a global pool's window is the whole input */
+  uint16_t pad_top, pad_left, pad_bottom, pad_right;
   dnnvp_shape_t in_shape, out_shape;
   dnnvp_qtype_t in_q[DNNVP_MAX_INPUTS], out_q, weight_q;
   uint32_t in_addr[DNNVP_MAX_INPUTS], out_addr;

@@ -71,17 +71,24 @@ TEST_CASE("an unknown zoo model lists the known ones", "[scenario]") {
 TEST_CASE("inconsistent layer graphs are reported at the layer's line", "[scenario]") {
   CHECK(scenario_error("network:\n  layers:\n    - {name: c, type: conv, filters: 4, kernel: 3}\n"
                        "    - {name: a, type: add, inputs: [c, nowhere]}\ninput: {shape: [8, 8, 3]}\n") ==
-        "4: layers[1] (a).input: 'nowhere' is not an earlier layer");
+        "4: network.layers[1] (a).inputs: 'nowhere' is not an earlier layer");
   CHECK(scenario_error("network:\n  layers:\n    - {name: c, type: conv, filters: 4, kernel: 12}\ninput: "
                        "{shape: [16, 16, 3]}\n") == "3: network.layers[0].kernel: must be 1..11, got 12");
   CHECK(scenario_error(
             "network:\n  layers:\n    - {name: d, type: dense, units: 4}\ninput: {shape: [2, 2, 3]}\n") ==
-        "3: layers[0] (d).input: dense needs a 1x1xC input (add a flatten), got 2x2x3");
+        "3: network.layers[0] (d).input: dense needs a 1x1xC input (add a flatten), got 2x2x3");
 }
 
 TEST_CASE("hardware narrower than the quantisation is rejected", "[scenario]") {
   CHECK(scenario_error("network: {zoo: tiny_cnn}\nhardware:\n  weight_bits: 4\n") ==
         "3: hardware.weight_bits: must be at least quantization.weight_bits (8), got 4");
+}
+
+TEST_CASE("duplicate keys and a scalar where a list is needed are rejected", "[scenario]") {
+  CHECK(scenario_error("network: {zoo: tiny_cnn}\nhardware:\n  rows: 4\n  rows: 5\n") ==
+        "4: hardware.rows: duplicate key");
+  CHECK(scenario_error("network: {zoo: tiny_cnn}\ninput: {shape: 16}\n") ==
+        "2: input.shape: must be a list of 3 integers, got '16'");
 }
 
 TEST_CASE("YAML syntax errors carry the line", "[scenario]") {

@@ -182,7 +182,7 @@ TEST_CASE("a too narrow accumulator or too small DRAM is named in the error", "[
                      "network:\n  layers:\n    - {name: wide, type: conv, filters: 64, kernel: 1}\n"
                      "input: {shape: [512, 512, 3]}\ndram: {size_mib: 16, firmware_mib: 1}\n");
   const Scenario s = load_scenario(small.string());
-  CHECK_THROWS_WITH(plan_layout(s, synthesize(s).model),
+  CHECK_THROWS_WITH(plan_layout(s),
                     Catch::Contains("dram.size_mib: the model needs 34 MiB"));
 }
 
