@@ -26,7 +26,8 @@ void parallel_for(int n, const Body& body) {
   for (auto& th : pool) th.join();
 }
 
-// 16-bit operands keep the inner product vectorisable; |x - zp| <= 2^15 for every width we allow.
+// 16-bit operands keep the inner product vectorisable: quantised values are at most 8 bits wide,
+// so |x - zero_point| <= 511.
 std::int32_t dot(const std::int16_t* a, const std::int16_t* b, int n) {
   std::int32_t s = 0;
   for (int i = 0; i < n; ++i) s += std::int32_t{a[i]} * b[i];

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <unistd.h>
 
 #include "error.h"
 #include "scenario.h"
@@ -12,7 +13,8 @@ using namespace dnnvp;
 namespace {
 
 std::string scenario_error(const std::string& text) {
-  const auto path = std::filesystem::temp_directory_path() / "dnnvp_bad_scenario.yaml";
+  // One file per process: ctest runs test cases in parallel processes.
+  const auto path = std::filesystem::temp_directory_path() / ("dnnvp_bad_scenario_" + std::to_string(getpid()) + ".yaml");
   std::ofstream(path) << text;
   try {
     load_scenario(path.string());

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
+#include <unistd.h>
 
 #include "error.h"
 #include "layout.h"
@@ -22,7 +23,7 @@ namespace {
 const std::string kSource = DNNVP_SOURCE_DIR;
 
 fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("dnnvp_test_" + name);
+  const fs::path dir = fs::temp_directory_path() / ("dnnvp_test_" + name + "_" + std::to_string(getpid()));
   fs::remove_all(dir);
   return dir;
 }
@@ -38,7 +39,7 @@ std::vector<std::uint8_t> read_bytes(const fs::path& p) {
 }
 
 fs::path write_scenario(const std::string& name, const std::string& text) {
-  const fs::path p = fs::temp_directory_path() / ("dnnvp_" + name + ".yaml");
+  const fs::path p = fs::temp_directory_path() / ("dnnvp_" + name + "_" + std::to_string(getpid()) + ".yaml");
   std::ofstream(p) << text;
   return p;
 }
