@@ -3,7 +3,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config
+  build-essential cmake ninja-build pkg-config python3
   libsystemc-dev verilator yosys
   libboost-program-options-dev nlohmann-json3-dev catch2 libyaml-cpp-dev
   libunicorn-dev
