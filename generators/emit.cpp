@@ -138,7 +138,7 @@ std::string model_h(const Scenario& s, const SynthesizedModel& sm, const MemoryL
     << "#define DNNVP_OUTPUT_BYTES " << lay.layers.back().output.bytes << "u\n"
     << "#define DNNVP_OUTPUT_ELEMENTS " << layers.back().output_shape.elements() << "u\n"
     << "#define DNNVP_EXPECTED_ADDR " << hex(lay.expected.addr) << "u\n"
-    << "#define DNNVP_MODEL_END " << hex(lay.end) << "u\n"
+    << "#define DNNVP_MODEL_END " << hex(lay.end) << "ull\n"
     << "#define DNNVP_TOTAL_MACS " << m.network.macs() << "ull\n\n"
     << "static const dnnvp_layer_t dnnvp_layers[DNNVP_NUM_LAYERS] = {\n";
   for (size_t i = 0; i < layers.size(); ++i) {
@@ -158,8 +158,8 @@ std::string model_h(const Scenario& s, const SynthesizedModel& sm, const MemoryL
     const Shape os = l.output_shape;
     const TensorQuant wq{p.weight_type, 0, 1.0};
     o << "  {" << c_string(l.name) << ", " << static_cast<int>(l.type) << ", "
-      << static_cast<int>(l.activation) << ", " << (l.activation == Activation::LeakyRelu ? l.leaky_shift : 0) << ", " << l.input_ids.size() << ", {"
-      << in_layer(0) << ", " << in_layer(1) << "},\n"
+      << static_cast<int>(l.activation) << ", " << (l.activation == Activation::LeakyRelu ? l.leaky_shift : 0)
+      << ", " << l.input_ids.size() << ", {" << in_layer(0) << ", " << in_layer(1) << "},\n"
       << "   " << l.kernel_h << ", " << l.kernel_w << ", " << l.stride_h << ", " << l.stride_w << ", "
       << l.padding.top << ", " << l.padding.left << ", " << l.padding.bottom << ", " << l.padding.right
       << ",\n"

@@ -93,7 +93,8 @@ void Network::infer_shapes() {
     auto fail = [&](const std::string& field, const std::string& msg) {
       throw Error(located(
           source_file, l.source_line,
-          layers_field + "[" + std::to_string(i) + "] (" + l.name + ")" + (field.empty() ? "" : "." + field), msg));
+          layers_field + "[" + std::to_string(i) + "] (" + l.name + ")" + (field.empty() ? "" : "." + field),
+          msg));
     };
     if (l.name == kNetworkInput) fail("name", "'input' is reserved for the network input");
     if (!seen.insert(l.name).second) fail("name", "duplicate layer name '" + l.name + "'");

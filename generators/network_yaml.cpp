@@ -16,6 +16,7 @@ Layer parse_layer(const Fields& f) {
   Layer l;
   l.source_line = f.own_line();
   l.name = f.required_string("name");
+  f.node("type");  // required: a missing type says so rather than "got ''"
   const std::string type = f.choice("type", "", {"conv", "dense", "maxpool", "avgpool", "flatten", "add"});
   const bool windowed = type == "conv" || type == "maxpool" || type == "avgpool";
   const bool weighted = type == "conv" || type == "dense";
@@ -29,7 +30,10 @@ Layer parse_layer(const Fields& f) {
   if (type == "add") {
     const YAML::Node in = f.node("inputs");
     if (!in.IsSequence() || in.size() != 2) f.fail("inputs", "must be a list of two layer names");
-    for (const auto& n : in) l.inputs.push_back(n.Scalar());
+    for (const auto& n : in) {
+      if (!n.IsScalar() || n.Scalar().empty()) f.fail("inputs", "must be a list of two layer names");
+      l.inputs.push_back(n.Scalar());
+    }
   } else if (f.has("input")) {
     l.inputs.push_back(f.required_string("input"));
   }

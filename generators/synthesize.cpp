@@ -239,7 +239,7 @@ SynthesizedModel synthesize(const Scenario& s) {
         const double ra = q0.scale / p.out.scale;
         const double rb = q1.scale / p.out.scale;
         const int shift = std::clamp(30 - static_cast<int>(std::ceil(std::log2(std::max(ra, rb)))), 0,
-                                     kMaxShift - l.leaky_shift);
+                                     kMaxShift - (l.activation == Activation::LeakyRelu ? l.leaky_shift : 0));
         p.add = {static_cast<std::int32_t>(std::llround(std::ldexp(ra, shift))),
                  static_cast<std::int32_t>(std::llround(std::ldexp(rb, shift))), shift};
         for (size_t k = 0; k < in0.data.size(); ++k) {

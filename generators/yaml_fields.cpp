@@ -141,7 +141,8 @@ std::vector<std::int64_t> Fields::int_list(const std::string& key, const std::ve
   if (n.IsScalar() && scalar_allowed) return {to_integer(n, key, lo, hi)};
   std::string want;
   for (size_t s : sizes) want += (want.empty() ? "" : " or ") + std::to_string(s);
-  if (!n.IsSequence() && !scalar_allowed) fail(key, "must be a list of " + want + " integers, got " + describe(n));
+  if (!n.IsSequence() && !scalar_allowed)
+    fail(key, "must be a list of " + want + " integers, got " + describe(n));
   if (!n.IsSequence()) fail(key, "must be an integer or a list of " + want + ", got " + describe(n));
   bool size_ok = false;
   for (size_t s : sizes) size_ok = size_ok || n.size() == s;
