@@ -18,6 +18,8 @@ module dnn_fifo #(
   output logic [CountBits-1:0] count_o
 );
   localparam int unsigned PtrBits = Depth > 1 ? $clog2(Depth) : 1;
+  localparam logic [PtrBits-1:0] LastPtr = PtrBits'(Depth - 1);
+  localparam logic [CountBits-1:0] Full = CountBits'(Depth);
 
   logic [Width-1:0]     mem_q [Depth];
   logic [PtrBits-1:0]   rd_ptr_q, wr_ptr_q;
@@ -26,13 +28,13 @@ module dnn_fifo #(
   wire push = in_valid_i && in_ready_o;
   wire pop  = out_valid_o && out_ready_i;
 
-  assign in_ready_o  = count_q != CountBits'(Depth);
+  assign in_ready_o  = count_q != Full;
   assign out_valid_o = count_q != '0;
   assign out_data_o  = mem_q[rd_ptr_q];
   assign count_o     = count_q;
 
-  function automatic logic [PtrBits-1:0] next_ptr(logic [PtrBits-1:0] ptr);
-    return ptr == PtrBits'(Depth - 1) ? '0 : ptr + 1'b1;
+  function automatic logic [PtrBits-1:0] next_ptr(input logic [PtrBits-1:0] ptr);
+    next_ptr = ptr == LastPtr ? '0 : ptr + 1'b1;
   endfunction
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
