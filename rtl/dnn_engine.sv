@@ -1,0 +1,258 @@
+// The DNN engine (docs/engine.md): AXI4-Lite registers, three AXI-Stream ports, and the scheduling
+// of the loader, core and drain over a queue of tile descriptors so consecutive tiles overlap:
+// the loader fills one input half while the core computes from the other, and the drain empties
+// one output half while the core fills the other.
+`include "dnn_assert.svh"
+
+module dnn_engine #(
+  parameter int unsigned Rows              = 8,
+  parameter int unsigned Cols              = 16,
+  parameter int unsigned ActBits           = 8,
+  parameter int unsigned WeightBits        = 8,
+  parameter int unsigned AccBits           = 32,
+  parameter int unsigned StreamBits        = 64,
+  parameter int unsigned InputBufferBytes  = 131072,
+  parameter int unsigned WeightBufferBytes = 16384,
+  parameter int unsigned OutputBufferBytes = 65536,
+  parameter int unsigned AccDepth          = 256,
+  localparam int unsigned XBits    = ActBits + 1,
+  localparam int unsigned InDepth  = InputBufferBytes / Rows,
+  localparam int unsigned OutDepth = OutputBufferBytes / Cols,
+  localparam int unsigned MacsBits = $clog2(Rows * Cols + 1)
+) (
+  input  logic                    clk_i,
+  input  logic                    rst_ni,
+  // AXI4-Lite registers
+  input  logic [11:0]             axil_awaddr_i,
+  input  logic                    axil_awvalid_i,
+  output logic                    axil_awready_o,
+  input  logic [31:0]             axil_wdata_i,
+  input  logic [3:0]              axil_wstrb_i,
+  input  logic                    axil_wvalid_i,
+  output logic                    axil_wready_o,
+  output logic [1:0]              axil_bresp_o,
+  output logic                    axil_bvalid_o,
+  input  logic                    axil_bready_i,
+  input  logic [11:0]             axil_araddr_i,
+  input  logic                    axil_arvalid_i,
+  output logic                    axil_arready_o,
+  output logic [31:0]             axil_rdata_o,
+  output logic [1:0]              axil_rresp_o,
+  output logic                    axil_rvalid_o,
+  input  logic                    axil_rready_i,
+  // Input bands
+  input  logic [StreamBits-1:0]   s_axis_x_tdata_i,
+  input  logic                    s_axis_x_tvalid_i,
+  output logic                    s_axis_x_tready_o,
+  input  logic                    s_axis_x_tlast_i,
+  // Weight blobs
+  input  logic [StreamBits-1:0]   s_axis_w_tdata_i,
+  input  logic                    s_axis_w_tvalid_i,
+  output logic                    s_axis_w_tready_o,
+  input  logic                    s_axis_w_tlast_i,
+  // Outputs
+  output logic [StreamBits-1:0]   m_axis_y_tdata_o,
+  output logic [StreamBits/8-1:0] m_axis_y_tkeep_o,
+  output logic                    m_axis_y_tvalid_o,
+  input  logic                    m_axis_y_tready_i,
+  output logic                    m_axis_y_tlast_o,
+  // Level: work queued or in flight (for a platform that prefers an interrupt to polling)
+  output logic                    busy_o
+);
+  localparam int unsigned QueueDepth = 4;
+  localparam int unsigned DescWords = 17;
+  localparam int unsigned DescBits = DescWords * 32;
+  localparam int unsigned InAddrBits = $clog2(InDepth);
+  localparam int unsigned FifoBeats = WeightBufferBytes * 8 / StreamBits;
+
+  // ---------------------------------------------------------------- registers
+  logic [DescBits-1:0] staged_desc;
+  logic                push;
+  logic                queue_full, busy;
+  logic [7:0]          queue_count;
+  logic                tile_done, err_input_len, err_weight_len;
+  logic                core_issue_strobe, core_stall_weight;
+  logic [MacsBits-1:0] core_macs;
+  logic                stall_input, stall_output;
+
+  dnn_regs #(
+    .Rows(Rows), .Cols(Cols), .ActBits(ActBits), .WeightBits(WeightBits), .AccBits(AccBits),
+    .StreamBits(StreamBits), .AccDepth(AccDepth), .QueueDepth(QueueDepth)
+  ) u_regs (
+    .clk_i, .rst_ni,
+    .axil_awaddr_i, .axil_awvalid_i, .axil_awready_o, .axil_wdata_i, .axil_wstrb_i, .axil_wvalid_i,
+    .axil_wready_o, .axil_bresp_o, .axil_bvalid_o, .axil_bready_i, .axil_araddr_i, .axil_arvalid_i,
+    .axil_arready_o, .axil_rdata_o, .axil_rresp_o, .axil_rvalid_o, .axil_rready_i,
+    .desc_o(staged_desc), .push_o(push), .queue_full_i(queue_full), .queue_count_i(queue_count),
+    .busy_i(busy), .tile_done_i(tile_done), .err_input_len_i(err_input_len),
+    .err_weight_len_i(err_weight_len), .issue_i(core_issue_strobe), .macs_i(core_macs),
+    .stall_input_i(stall_input), .stall_weight_i(core_stall_weight), .stall_output_i(stall_output)
+  );
+
+  // ---------------------------------------------------------------- descriptor queue
+  // Pointers count tiles modulo 8; the queue index is the low two bits. An entry is freed when
+  // its outputs have been drained.
+  logic [DescBits-1:0] queue_q [QueueDepth];
+  logic [2:0] wr_ptr_q, load_issue_q, load_done_q, weight_issue_q, core_issue_q, core_done_q,
+              drain_issue_q, drain_done_q;
+
+  assign queue_count = 8'(wr_ptr_q - drain_done_q);
+  assign queue_full  = queue_count == 8'(QueueDepth);
+  assign busy        = wr_ptr_q != drain_done_q;
+  assign busy_o      = busy;
+
+  always_ff @(posedge clk_i) begin
+    if (push) queue_q[wr_ptr_q[1:0]] <= staged_desc;
+  end
+
+  // Bit offsets of the descriptor registers (0x020 + 4i is word i) inside a queue entry.
+  localparam int unsigned FInW = 0 * 32, FInH = 1 * 32, FInC = 2 * 32, FBandY0 = 3 * 32,
+                          FBandPixels = 4 * 32, FWindow = 5 * 32, FPad = 6 * 32, FOutW = 7 * 32,
+                          FOutC = 8 * 32, FTileP0 = 9 * 32, FTileP = 10 * 32, FQuant = 11 * 32,
+                          FInZp = 12 * 32, FOutZp = 13 * 32, FBlocks = 14 * 32, FPasses = 15 * 32;
+
+  wire [DescBits-1:0] load_desc = queue_q[load_issue_q[1:0]];
+  wire [DescBits-1:0] weight_desc = queue_q[weight_issue_q[1:0]];
+  wire [DescBits-1:0] core_desc = queue_q[core_issue_q[1:0]];
+  wire [DescBits-1:0] drain_desc = queue_q[drain_issue_q[1:0]];
+
+  // ---------------------------------------------------------------- input loader + buffer
+  wire [2:0] load_ahead = load_issue_q - core_done_q;
+  wire load_cmd_valid = load_issue_q != wr_ptr_q && load_ahead < 3'd2;
+  logic load_cmd_ready, load_done;
+  logic in_wr_en, in_rd_en;
+  logic [InAddrBits-1:0] in_wr_addr, in_rd_addr;
+  logic [Rows*XBits-1:0] in_wr_data, in_rd_data;
+
+  dnn_input_loader #(
+    .Rows(Rows), .ActBits(ActBits), .StreamBits(StreamBits), .InDepth(InDepth)
+  ) u_input_loader (
+    .clk_i, .rst_ni,
+    .cmd_valid_i(load_cmd_valid), .cmd_ready_o(load_cmd_ready), .cmd_half_i(load_issue_q[0]),
+    .cmd_pixels_i(load_desc[FBandPixels +: 32]), .cmd_channels_i(load_desc[FInC +: 16]),
+    .cmd_bits_i(load_desc[FQuant + 8 +: 4]), .cmd_signed_i(load_desc[FQuant +: 32][0]),
+    .cmd_zero_point_i(load_desc[FInZp +: 16]),
+    .s_axis_tdata_i(s_axis_x_tdata_i), .s_axis_tvalid_i(s_axis_x_tvalid_i),
+    .s_axis_tready_o(s_axis_x_tready_o), .s_axis_tlast_i(s_axis_x_tlast_i),
+    .wr_en_o(in_wr_en), .wr_addr_o(in_wr_addr), .wr_data_o(in_wr_data),
+    .done_o(load_done), .len_error_o(err_input_len)
+  );
+
+  dnn_ram_1r1w #(.Width(Rows * XBits), .Depth(InDepth)) u_input_buffer (
+    .clk_i,
+    .wr_en_i(in_wr_en), .wr_addr_i(in_wr_addr), .wr_data_i(in_wr_data),
+    .rd_en_i(in_rd_en), .rd_addr_i(in_rd_addr), .rd_data_o(in_rd_data)
+  );
+
+  // ---------------------------------------------------------------- weight loader
+  wire weight_cmd_valid = weight_issue_q != wr_ptr_q;
+  logic weight_cmd_ready;
+  logic params_valid, params_ready, wblk_valid, wblk_ready;
+  logic [Cols*32-1:0] params_bias, params_mult;
+  logic [Cols*6-1:0] params_shift;
+  logic [Rows*Cols*WeightBits-1:0] wblk_data;
+
+  dnn_weight_loader #(
+    .Rows(Rows), .Cols(Cols), .WeightBits(WeightBits), .StreamBits(StreamBits), .FifoBeats(FifoBeats)
+  ) u_weight_loader (
+    .clk_i, .rst_ni,
+    .cmd_valid_i(weight_cmd_valid), .cmd_ready_o(weight_cmd_ready),
+    .cmd_blocks_i(weight_desc[FBlocks +: 16]), .cmd_passes_i(weight_desc[FPasses +: 32]),
+    .cmd_bits_i(weight_desc[FQuant + 16 +: 4]),
+    .s_axis_tdata_i(s_axis_w_tdata_i), .s_axis_tvalid_i(s_axis_w_tvalid_i),
+    .s_axis_tready_o(s_axis_w_tready_o), .s_axis_tlast_i(s_axis_w_tlast_i),
+    .params_valid_o(params_valid), .params_ready_i(params_ready), .params_bias_o(params_bias),
+    .params_mult_o(params_mult), .params_shift_o(params_shift),
+    .wblk_valid_o(wblk_valid), .wblk_ready_i(wblk_ready), .wblk_data_o(wblk_data),
+    .done_o(), .len_error_o(err_weight_len)
+  );
+
+  // ---------------------------------------------------------------- core
+  wire [2:0] core_out_ahead = core_issue_q - drain_done_q;
+  wire core_has_tile = core_issue_q != wr_ptr_q;
+  wire core_band_ready = load_done_q != core_issue_q;
+  wire core_out_free = core_out_ahead < 3'd2;
+  wire core_cmd_valid = core_has_tile && core_band_ready && core_out_free;
+  logic core_cmd_ready, core_done;
+  logic out_wr_en;
+  logic [$clog2(OutDepth)-1:0] out_wr_addr;
+  logic [Cols*ActBits-1:0] out_wr_data;
+
+  dnn_core #(
+    .Rows(Rows), .Cols(Cols), .ActBits(ActBits), .WeightBits(WeightBits), .AccBits(AccBits),
+    .InDepth(InDepth), .OutDepth(OutDepth), .AccDepth(AccDepth)
+  ) u_core (
+    .clk_i, .rst_ni,
+    .cmd_valid_i(core_cmd_valid), .cmd_ready_o(core_cmd_ready),
+    .cmd_in_half_i(core_issue_q[0]), .cmd_out_half_i(core_issue_q[0]),
+    .cmd_in_w_i(core_desc[FInW +: 16]), .cmd_in_h_i(core_desc[FInH +: 16]),
+    .cmd_in_c_i(core_desc[FInC +: 16]), .cmd_band_y0_i(core_desc[FBandY0 +: 16]),
+    .cmd_kh_i(core_desc[FWindow +: 8]), .cmd_kw_i(core_desc[FWindow + 8 +: 8]),
+    .cmd_sh_i(core_desc[FWindow + 16 +: 8]), .cmd_sw_i(core_desc[FWindow + 24 +: 8]),
+    .cmd_pad_top_i(core_desc[FPad +: 8]), .cmd_pad_left_i(core_desc[FPad + 8 +: 8]),
+    .cmd_out_w_i(core_desc[FOutW +: 16]), .cmd_out_c_i(core_desc[FOutC +: 16]),
+    .cmd_tile_p0_i(core_desc[FTileP0 +: 32]), .cmd_tile_p_i(core_desc[FTileP +: 16]),
+    .cmd_activation_i(core_desc[FQuant + 2 +: 2]), .cmd_leaky_shift_i(core_desc[FQuant + 4 +: 4]),
+    .cmd_out_zp_i(core_desc[FOutZp +: 16]), .cmd_out_signed_i(core_desc[FQuant +: 32][1]),
+    .cmd_out_bits_i(core_desc[FQuant + 12 +: 4]),
+    .in_rd_en_o(in_rd_en), .in_rd_addr_o(in_rd_addr), .in_rd_data_i(in_rd_data),
+    .params_valid_i(params_valid), .params_ready_o(params_ready), .params_bias_i(params_bias),
+    .params_mult_i(params_mult), .params_shift_i(params_shift),
+    .wblk_valid_i(wblk_valid), .wblk_ready_o(wblk_ready), .wblk_data_i(wblk_data),
+    .out_wr_en_o(out_wr_en), .out_wr_addr_o(out_wr_addr), .out_wr_data_o(out_wr_data),
+    .done_o(core_done), .issue_o(core_issue_strobe), .macs_o(core_macs),
+    .stall_weight_o(core_stall_weight)
+  );
+
+  // ---------------------------------------------------------------- output buffer and drain
+  wire drain_cmd_valid = drain_issue_q != core_done_q;
+  logic drain_cmd_ready, drain_done;
+
+  dnn_output_buffer #(
+    .Cols(Cols), .ActBits(ActBits), .StreamBits(StreamBits), .OutDepth(OutDepth)
+  ) u_output_buffer (
+    .clk_i, .rst_ni,
+    .wr_en_i(out_wr_en), .wr_addr_i(out_wr_addr), .wr_data_i(out_wr_data),
+    .cmd_valid_i(drain_cmd_valid), .cmd_ready_o(drain_cmd_ready), .cmd_half_i(drain_issue_q[0]),
+    .cmd_pixels_i(drain_desc[FTileP +: 16]), .cmd_channels_i(drain_desc[FOutC +: 16]),
+    .cmd_bits_i(drain_desc[FQuant + 12 +: 4]),
+    .m_axis_tdata_o(m_axis_y_tdata_o), .m_axis_tkeep_o(m_axis_y_tkeep_o),
+    .m_axis_tvalid_o(m_axis_y_tvalid_o), .m_axis_tready_i(m_axis_y_tready_i),
+    .m_axis_tlast_o(m_axis_y_tlast_o), .done_o(drain_done)
+  );
+
+  assign tile_done = drain_done;
+
+  // ---------------------------------------------------------------- pointers
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      wr_ptr_q       <= '0;
+      load_issue_q   <= '0;
+      load_done_q    <= '0;
+      weight_issue_q <= '0;
+      core_issue_q   <= '0;
+      core_done_q    <= '0;
+      drain_issue_q  <= '0;
+      drain_done_q   <= '0;
+    end else begin
+      if (push) wr_ptr_q <= wr_ptr_q + 1'b1;
+      if (load_cmd_valid && load_cmd_ready) load_issue_q <= load_issue_q + 1'b1;
+      if (load_done) load_done_q <= load_done_q + 1'b1;
+      if (weight_cmd_valid && weight_cmd_ready) weight_issue_q <= weight_issue_q + 1'b1;
+      if (core_cmd_valid && core_cmd_ready) core_issue_q <= core_issue_q + 1'b1;
+      if (core_done) core_done_q <= core_done_q + 1'b1;
+      if (drain_cmd_valid && drain_cmd_ready) drain_issue_q <= drain_issue_q + 1'b1;
+      if (drain_done) drain_done_q <= drain_done_q + 1'b1;
+    end
+  end
+
+  // ---------------------------------------------------------------- stall attribution
+  wire core_idle_with_work = core_cmd_ready && core_has_tile;
+  assign stall_input  = core_idle_with_work && !core_band_ready;
+  assign stall_output = (core_idle_with_work && core_band_ready && !core_out_free) ||
+                        (m_axis_y_tvalid_o && !m_axis_y_tready_i);
+
+  `DNN_ASSERT(EngineQueueNotOverrun, !(push && queue_full), clk_i, rst_ni)
+  `DNN_ASSERT_STREAM_STABLE(EngineOutputStable, m_axis_y_tvalid_o, m_axis_y_tready_i,
+                            {m_axis_y_tdata_o, m_axis_y_tkeep_o, m_axis_y_tlast_o}, clk_i, rst_ni)
+endmodule

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Lints the whole engine with Verilator -Wall at several parameter sets (waivers: rtl/lint_waivers.vlt).
+set -euo pipefail
+rtl="$(cd "$(dirname "$0")/../rtl" && pwd)"
+sets=(
+  "-GRows=8 -GCols=16 -GStreamBits=64"
+  "-GRows=4 -GCols=4 -GStreamBits=32 -GActBits=4 -GWeightBits=4 -GAccBits=24"
+  "-GRows=7 -GCols=96 -GStreamBits=256 -GAccDepth=512"
+  "-GRows=3 -GCols=5 -GStreamBits=128 -GInputBufferBytes=3072 -GOutputBufferBytes=2560 -GAccDepth=64"
+)
+for params in "${sets[@]}"; do
+  # shellcheck disable=SC2086
+  verilator --lint-only -Wall -I"$rtl" "$rtl/lint_waivers.vlt" "$rtl"/dnn_*.sv --top-module dnn_engine $params
+  echo "lint clean: dnn_engine $params"
+done
