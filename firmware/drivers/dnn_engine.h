@@ -1,0 +1,67 @@
+/* Driver of the DNN engine (docs/engine.md): layer configuration, tile planning and the tile
+ * queue. DMA transfers of bands, weight blobs and outputs are the caller's (runtime's) job; this
+ * driver tells it what each tile needs. C11, freestanding, no allocation. */
+#ifndef DNN_ENGINE_H
+#define DNN_ENGINE_H
+
+#include <stdint.h>
+
+#include "dnnvp_model_types.h"
+
+typedef enum {
+  DNN_OK = 0,
+  DNN_ERR_NOT_FOUND,     /* no engine at the base address (ID mismatch) */
+  DNN_ERR_TIMEOUT,       /* the engine did not make progress within the polling budget */
+  DNN_ERR_ENGINE,        /* the engine flagged an error; see dnn_engine_error_cause() */
+  DNN_ERR_BAD_LAYER      /* the layer does not run on the engine */
+} dnn_status_t;
+
+typedef struct {
+  uintptr_t base;
+  uint32_t rows, cols, acc_depth, stream_bytes;
+} dnn_engine_t;
+
+/* One tile: which output pixels, which input rows, and where their bytes live relative to the
+ * start of the input and output tensors. */
+typedef struct {
+  uint32_t p0, pixels;
+  uint32_t band_y0, band_rows, band_pixels;
+  uint32_t in_offset, in_bytes;
+  uint32_t out_offset, out_bytes;
+} dnn_tile_t;
+
+typedef struct {
+  uint64_t cycles, macs, active, stall_input, stall_weight, stall_output;
+} dnn_counters_t;
+
+/* Register offsets (docs/engine.md). */
+enum {
+  DNN_REG_ID = 0x000, DNN_REG_HW_ARRAY = 0x004, DNN_REG_HW_BITS = 0x008, DNN_REG_HW_DEPTHS = 0x00C,
+  DNN_REG_CTRL = 0x010, DNN_REG_STATUS = 0x014, DNN_REG_ERROR_CAUSE = 0x018,
+  DNN_REG_IN_W = 0x020, DNN_REG_IN_H = 0x024, DNN_REG_IN_C = 0x028, DNN_REG_BAND_Y0 = 0x02C,
+  DNN_REG_BAND_PIXELS = 0x030, DNN_REG_WINDOW = 0x034, DNN_REG_PAD = 0x038, DNN_REG_OUT_W = 0x03C,
+  DNN_REG_OUT_C = 0x040, DNN_REG_TILE_P0 = 0x044, DNN_REG_TILE_P = 0x048, DNN_REG_QUANT = 0x04C,
+  DNN_REG_IN_ZP = 0x050, DNN_REG_OUT_ZP = 0x054, DNN_REG_BLOCKS = 0x058, DNN_REG_PASSES = 0x05C,
+  DNN_REG_CHUNKS = 0x060, DNN_REG_COUNTERS = 0x100
+};
+#define DNN_ENGINE_ID 0x444E4E45u
+#define DNN_CTRL_PUSH 1u
+#define DNN_CTRL_CLEAR_COUNTERS 2u
+#define DNN_CTRL_CLEAR_ERROR 4u
+#define DNN_STATUS_BUSY 1u
+#define DNN_STATUS_QUEUE_FULL 2u
+#define DNN_STATUS_ERROR 4u
+
+dnn_status_t dnn_engine_init(dnn_engine_t *e, uintptr_t base);
+/* Writes the registers every tile of the layer shares. */
+dnn_status_t dnn_engine_set_layer(const dnn_engine_t *e, const dnnvp_layer_t *layer);
+/* Tile t (0 .. layer->num_tiles - 1) of the layer. */
+void dnn_engine_plan_tile(const dnnvp_layer_t *layer, uint32_t t, dnn_tile_t *tile);
+/* Queues a tile; polls at most max_polls times for a free queue slot. */
+dnn_status_t dnn_engine_push_tile(const dnn_engine_t *e, const dnn_tile_t *tile, uint32_t max_polls);
+dnn_status_t dnn_engine_wait_idle(const dnn_engine_t *e, uint32_t max_polls);
+uint32_t dnn_engine_error_cause(const dnn_engine_t *e);
+void dnn_engine_clear(const dnn_engine_t *e);
+void dnn_engine_read_counters(const dnn_engine_t *e, dnn_counters_t *c);
+
+#endif /* DNN_ENGINE_H */
