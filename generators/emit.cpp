@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "engine_blob.h"
 #include "error.h"
 #include "npy.h"
 #include "pack.h"
@@ -27,15 +28,6 @@ void write_bytes(std::ofstream& out, const std::vector<std::uint8_t>& bytes) {
   out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
 }
 
-std::vector<std::uint8_t> le32(const std::vector<std::int32_t>& values) {
-  std::vector<std::uint8_t> out;
-  out.reserve(values.size() * 4);
-  for (std::int32_t v : values)
-    for (int b = 0; b < 4; ++b)
-      out.push_back(static_cast<std::uint8_t>(static_cast<std::uint32_t>(v) >> (8 * b)));
-  return out;
-}
-
 std::string hex(std::uint64_t v) {
   std::ostringstream s;
   s << "0x" << std::hex << std::uppercase << std::setw(8) << std::setfill('0') << v;
@@ -53,6 +45,7 @@ json hardware_json(const Scenario& s) {
           {"input_buffer_bytes", h.input_buffer_kib * 1024},
           {"weight_buffer_bytes", h.weight_buffer_kib * 1024},
           {"output_buffer_bytes", h.output_buffer_kib * 1024},
+          {"accumulator_depth", h.accumulator_depth},
           {"clock_mhz", h.clock_mhz},
           {"dram",
            {{"preset", s.dram.preset},
@@ -86,6 +79,7 @@ std::vector<std::pair<std::string, std::int64_t>> rtl_parameters(const Scenario&
           {"InputBufferBytes", std::int64_t{h.input_buffer_kib} * 1024},
           {"WeightBufferBytes", std::int64_t{h.weight_buffer_kib} * 1024},
           {"OutputBufferBytes", std::int64_t{h.output_buffer_kib} * 1024},
+          {"AccDepth", h.accumulator_depth},
           {"ClockKhz", static_cast<std::int64_t>(h.clock_mhz * 1000.0 + 0.5)}};
 }
 
@@ -121,7 +115,8 @@ std::string c_string(const std::string& s) {
   return out + "\"";
 }
 
-std::string model_h(const Scenario& s, const SynthesizedModel& sm, const MemoryLayout& lay) {
+std::string model_h(const Scenario& s, const SynthesizedModel& sm, const MemoryLayout& lay,
+                    const NetworkPlan& plan) {
   const QuantizedModel& m = sm.model;
   const auto& layers = m.network.layers;
   std::ostringstream o;
@@ -145,6 +140,8 @@ std::string model_h(const Scenario& s, const SynthesizedModel& sm, const MemoryL
     const Layer& l = layers[i];
     const LayerParams& p = m.params[i];
     const LayerLayout& ll = lay.layers[i];
+    const LayerPlan not_on_engine;  // all zero
+    const LayerPlan& engine = plan.layers[i] ? *plan.layers[i] : not_on_engine;
     auto in_q = [&](size_t k) {
       return k < l.input_ids.size() ? c_qtype(m.quant_of(l.input_ids[k])) : "{0, 0, 0}";
     };
@@ -168,8 +165,9 @@ std::string model_h(const Scenario& s, const SynthesizedModel& sm, const MemoryL
       << "   {" << in_q(0) << ", " << in_q(1) << "}, " << c_qtype(p.out) << ", "
       << (l.has_weights() ? c_qtype(wq) : "{0, 0, 0}") << ",\n   {" << in_addr(0) << ", " << in_addr(1)
       << "}, " << hex(ll.output.addr) << "u,\n"
-      << "   " << hex(ll.weights.addr) << "u, " << hex(ll.bias.addr) << "u, " << hex(ll.multiplier.addr)
-      << "u, " << hex(ll.shift.addr) << "u,\n"
+      << "   " << hex(ll.blob.addr) << "u, " << ll.blob.bytes << "u, " << engine.tile_pixels << "u, "
+      << engine.tiles.size() << "u, " << engine.geometry.chunks << "u, " << engine.geometry.blocks << "u, "
+      << engine.geometry.passes << "u,\n"
       << "   {" << p.add.multiplier_a << ", " << p.add.multiplier_b << "}, " << p.add.shift << ", "
       << l.macs() << "ull},\n";
   }
@@ -177,26 +175,18 @@ std::string model_h(const Scenario& s, const SynthesizedModel& sm, const MemoryL
   return o.str();
 }
 
-void write_weights_bin(const fs::path& path, const SynthesizedModel& sm, const MemoryLayout& lay) {
+void write_weights_bin(const fs::path& path, const Scenario& s, const SynthesizedModel& sm,
+                       const MemoryLayout& lay) {
   std::vector<std::uint8_t> image(lay.weights_file.bytes, 0);
+  const EngineConfig engine = engine_config(s.hardware, s.quant);
   const auto& layers = sm.model.network.layers;
   for (size_t i = 0; i < layers.size(); ++i) {
     if (!layers[i].has_weights()) continue;
-    const LayerParams& p = sm.model.params[i];
-    const LayerLayout& ll = lay.layers[i];
-    std::vector<std::int32_t> multipliers;
-    std::vector<std::int32_t> shifts;
-    for (const Requant& rq : p.requant) {
-      multipliers.push_back(rq.multiplier);
-      shifts.push_back(rq.shift);
-    }
-    const std::pair<const Block*, std::vector<std::uint8_t>> blocks[] = {
-        {&ll.weights, pack(p.weights, p.weight_type.bits)},
-        {&ll.bias, le32(p.bias)},
-        {&ll.multiplier, le32(multipliers)},
-        {&ll.shift, pack(shifts, 8)}};
-    for (const auto& [block, bytes] : blocks)
-      std::copy(bytes.begin(), bytes.end(), image.begin() + static_cast<std::ptrdiff_t>(block->offset));
+    const std::vector<std::uint8_t> blob = engine_blob(layers[i], sm.model.params[i], engine);
+    const Block& block = lay.layers[i].blob;
+    if (blob.size() != block.bytes)
+      throw Error("layer '" + layers[i].name + "': blob size differs from its layout");
+    std::copy(blob.begin(), blob.end(), image.begin() + static_cast<std::ptrdiff_t>(block.offset));
   }
   std::ofstream out(path, std::ios::binary);
   write_bytes(out, image);
@@ -222,7 +212,23 @@ json shape_json(const Shape& s) {
   return json::array({s.h, s.w, s.c});
 }
 
-json manifest(const Scenario& s, const SynthesizedModel& sm, const MemoryLayout& lay) {
+json dram_json(const DramBytes& d) {
+  return {{"weights", d.weights}, {"input", d.input}, {"output", d.output}, {"lower_bound", d.lower_bound}};
+}
+
+json engine_json(const LayerPlan& p) {
+  return {{"tile_pixels", p.tile_pixels},
+          {"tiles", p.tiles.size()},
+          {"chunks", p.geometry.chunks},
+          {"blocks", p.geometry.blocks},
+          {"passes", p.geometry.passes},
+          {"issue_cycles", p.issue_cycles},
+          {"utilisation_bound", p.utilisation_bound},
+          {"dram_bytes", dram_json(p.dram)}};
+}
+
+json manifest(const Scenario& s, const SynthesizedModel& sm, const MemoryLayout& lay,
+              const NetworkPlan& plan) {
   const QuantizedModel& m = sm.model;
   const auto& layers = m.network.layers;
   json jl = json::array();
@@ -257,10 +263,8 @@ json manifest(const Scenario& s, const SynthesizedModel& sm, const MemoryLayout&
     if (l.activation == Activation::LeakyRelu) e["leaky_shift"] = l.leaky_shift;
     if (l.has_weights()) {
       e["weight_bits"] = p.weight_type.bits;
-      e["weights"] = block_json(ll.weights);
-      e["bias"] = block_json(ll.bias);
-      e["multiplier"] = block_json(ll.multiplier);
-      e["shift"] = block_json(ll.shift);
+      e["blob"] = block_json(ll.blob);
+      e["engine"] = engine_json(*plan.layers[i]);
       e["accumulator_bits_needed"] = sm.stats[i].accumulator_bits_needed;
     }
     if (l.type == LayerType::Add)
@@ -268,7 +272,7 @@ json manifest(const Scenario& s, const SynthesizedModel& sm, const MemoryLayout&
           {"multiplier_a", p.add.multiplier_a}, {"multiplier_b", p.add.multiplier_b}, {"shift", p.add.shift}};
     jl.push_back(e);
   }
-  return {{"format_version", 1},
+  return {{"format_version", 2},
           {"scenario", {{"name", s.name}, {"file", s.file}, {"description", s.description}}},
           {"network", {{"name", m.network.name}, {"description", m.network.description}}},
           {"hardware", hardware_json(s)},
@@ -293,7 +297,13 @@ json manifest(const Scenario& s, const SynthesizedModel& sm, const MemoryLayout&
             {"macs", m.network.macs()},
             {"weights_bytes", lay.weights_file.bytes},
             {"activation_bytes", activation_bytes},
-            {"dram_end", lay.end}}},
+            {"dram_end", lay.end},
+            {"engine",
+             {{"issue_cycles", plan.issue_cycles},
+              {"macs", plan.macs},
+              {"utilisation_bound", plan.utilisation_bound},
+              {"conv_utilisation_bound", plan.conv_utilisation_bound},
+              {"dram_bytes", dram_json(plan.dram)}}}}},
           {"layers", jl}};
 }
 
@@ -341,7 +351,7 @@ void dump_layers(const fs::path& dir, const SynthesizedModel& sm) {
 }  // namespace
 
 void write_artifacts(const Scenario& s, const SynthesizedModel& sm, const MemoryLayout& lay,
-                     const std::string& dir_name, const EmitOptions& options) {
+                     const NetworkPlan& plan, const std::string& dir_name, const EmitOptions& options) {
   const fs::path dir(dir_name);
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -349,11 +359,11 @@ void write_artifacts(const Scenario& s, const SynthesizedModel& sm, const Memory
   write_file(dir / "hw.json", hardware_json(s).dump(2) + "\n");
   write_file(dir / "params.svh", params_svh(s));
   write_file(dir / "config.tcl", config_tcl(s));
-  write_file(dir / "model.h", model_h(s, sm, lay));
-  write_weights_bin(dir / "weights.bin", sm, lay);
+  write_file(dir / "model.h", model_h(s, sm, lay, plan));
+  write_weights_bin(dir / "weights.bin", s, sm, lay);
   write_packed(dir / "input.bin", sm.input, sm.model.input.type.bits);
   write_packed(dir / "expected.bin", sm.outputs.back(), sm.model.params.back().out.type.bits);
-  write_file(dir / "manifest.json", manifest(s, sm, lay).dump(2) + "\n");
+  write_file(dir / "manifest.json", manifest(s, sm, lay, plan).dump(2) + "\n");
   if (options.dump_layers) dump_layers(dir / "layers", sm);
 }
 

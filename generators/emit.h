@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "engine_plan.h"
 #include "layout.h"
 #include "scenario.h"
 #include "synthesize.h"
@@ -14,6 +15,6 @@ struct EmitOptions {
 };
 
 void write_artifacts(const Scenario& s, const SynthesizedModel& model, const MemoryLayout& layout,
-                     const std::string& dir, const EmitOptions& options);
+                     const NetworkPlan& plan, const std::string& dir, const EmitOptions& options);
 
 }  // namespace dnnvp

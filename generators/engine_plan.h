@@ -25,34 +25,34 @@ struct EngineConfig {
   int cols = 16;
   int stream_bits = 64;
   int accumulator_bits = 32;
-  int accumulator_depth = 256;       // AccDepth: output pixels per tile at most
+  int accumulator_depth = 256;         // AccDepth: output pixels per tile at most
   std::int64_t input_half_words = 0;   // InHalfWords = InputBufferBytes / Rows / 2
   std::int64_t output_half_words = 0;  // OutHalfWords = OutputBufferBytes / Cols / 2
-  int activation_bits = 8;  // of every activation tensor (quantization.activation_bits)
-  int weight_bits = 8;      // quantization.weight_bits
+  int activation_bits = 8;             // of every activation tensor (quantization.activation_bits)
+  int weight_bits = 8;                 // quantization.weight_bits
 };
 
 EngineConfig engine_config(const HardwareConfig& hardware, const QuantConfig& quant);
 
 // A layer's shape on the array; independent of tiling.
 struct EngineGeometry {
-  int chunks = 0;               // ceil(Cin / Rows): input words per pixel
-  int blocks = 0;               // ceil(Cout / Cols): output channel blocks
-  std::int64_t passes = 0;      // per block: kh * kw * chunks
-  std::int64_t weight_beats = 0;          // stream beats of one pass's weight block
-  std::uint64_t params_block_bytes = 0;   // one block's bias | multiplier | shift, whole beats
-  std::uint64_t weight_block_bytes = 0;   // one pass's Rows x Cols weights, whole beats
-  std::uint64_t blob_bytes = 0;           // blocks * (params block + passes * weight block)
+  int chunks = 0;                        // ceil(Cin / Rows): input words per pixel
+  int blocks = 0;                        // ceil(Cout / Cols): output channel blocks
+  std::int64_t passes = 0;               // per block: kh * kw * chunks
+  std::int64_t weight_beats = 0;         // stream beats of one pass's weight block
+  std::uint64_t params_block_bytes = 0;  // one block's bias | multiplier | shift, whole beats
+  std::uint64_t weight_block_bytes = 0;  // one pass's Rows x Cols weights, whole beats
+  std::uint64_t blob_bytes = 0;          // blocks * (params block + passes * weight block)
 };
 
 EngineGeometry engine_geometry(const Layer& layer, const EngineConfig& config);
 
 // P consecutive output pixels (raster order) and the DRAM runs they read and write.
 struct Tile {
-  std::int64_t first_pixel = 0;  // raster index of the tile's first output pixel (TILE_P0)
-  std::int64_t pixels = 0;       // TILE_P; only the last tile may be shorter than tile_pixels
-  int band_y0 = 0;               // first input row of the band (BAND_Y0)
-  int band_rows = 0;             // BAND_ROWS: every input row a pixel of the tile reads, all columns
+  std::int64_t first_pixel = 0;   // raster index of the tile's first output pixel (TILE_P0)
+  std::int64_t pixels = 0;        // TILE_P; only the last tile may be shorter than tile_pixels
+  int band_y0 = 0;                // first input row of the band (BAND_Y0)
+  int band_rows = 0;              // BAND_ROWS: every input row a pixel of the tile reads, all columns
   std::uint64_t band_offset = 0;  // of the band in the packed input tensor
   std::uint64_t band_bytes = 0;
   std::uint64_t output_offset = 0;  // of the tile's pixels in the packed output tensor
@@ -63,7 +63,7 @@ struct DramBytes {
   std::uint64_t weights = 0;      // the blob, once per tile
   std::uint64_t input = 0;        // every tile's band (halo rows are read again)
   std::uint64_t output = 0;       // the output tensor, once
-  std::uint64_t lower_bound = 0;  // blob, input tensor and output tensor once each
+  std::uint64_t lower_bound = 0;  // blob, every input row a tap reads, and the output, once each
   std::uint64_t total() const { return weights + input + output; }
 };
 
@@ -87,7 +87,7 @@ std::vector<Tile> cut_tiles(const Layer& layer, const EngineConfig& config, std:
 struct NetworkPlan {
   std::vector<std::optional<LayerPlan>> layers;  // one per layer; only Conv/Dense run on the engine
   std::int64_t issue_cycles = 0;
-  std::int64_t macs = 0;  // of the engine layers
+  std::int64_t macs = 0;              // of the engine layers
   double utilisation_bound = 0;       // over all engine layers
   double conv_utilisation_bound = 0;  // over Conv layers only (Dense at batch 1 is weight-bound)
   DramBytes dram;

@@ -1,5 +1,6 @@
 #include "layout.h"
 
+#include "engine_plan.h"
 #include "error.h"
 #include "pack.h"
 
@@ -43,15 +44,10 @@ MemoryLayout plan_layout(const Scenario& s) {
   Allocator alloc(std::uint64_t{s.dram.base} +
                   (std::uint64_t{static_cast<unsigned>(s.dram.firmware_mib)} << 20));
   const std::uint64_t weights_start = alloc.next();
-  for (size_t i = 0; i < layers.size(); ++i) {
-    if (!layers[i].has_weights()) continue;
-    const auto channels = static_cast<std::uint64_t>(layers[i].filters);
-    LayerLayout& ll = out.layers[i];
-    ll.weights = alloc.take(packed_bytes(layers[i].weight_count(), s.quant.weight_bits));
-    ll.bias = alloc.take(4 * channels);
-    ll.multiplier = alloc.take(4 * channels);
-    ll.shift = alloc.take(channels);
-  }
+  const EngineConfig engine = engine_config(s.hardware, s.quant);
+  for (size_t i = 0; i < layers.size(); ++i)
+    if (layers[i].has_weights())
+      out.layers[i].blob = alloc.take(engine_geometry(layers[i], engine).blob_bytes);
   out.weights_file = {0, alloc.next() - weights_start, static_cast<std::uint32_t>(weights_start)};
 
   alloc.restart_file();

@@ -17,11 +17,8 @@ struct Block {
 };
 
 struct LayerLayout {
-  Block weights;     // Conv/Dense: OHWI packed at the weight width
-  Block bias;        // int32 per output channel
-  Block multiplier;  // int32 per output channel
-  Block shift;       // uint8 per output channel
-  Block output;      // the layer's output activations (Flatten aliases its input)
+  Block blob;    // Conv/Dense: the engine's weight stream (engine_blob.h) in weights.bin
+  Block output;  // the layer's output activations (Flatten aliases its input)
 };
 
 struct MemoryLayout {
@@ -32,9 +29,9 @@ struct MemoryLayout {
   std::uint64_t end = 0;  // first free address after the model (may be exactly 4 GiB)
 };
 
-// Lays the model out from DRAM base + firmware reservation upwards, from shapes and widths alone
-// (so a model that does not fit fails before any weights are made). Throws dnnvp::Error naming
-// dram.size_mib when it does not fit.
+// Lays the model out from DRAM base + firmware reservation upwards, from shapes, widths and the
+// engine's array alone (so a model that does not fit fails before any weights are made). Throws dnnvp::Error
+// naming dram.size_mib when it does not fit.
 MemoryLayout plan_layout(const Scenario& s);
 
 }  // namespace dnnvp

@@ -102,7 +102,7 @@ Scenario load_scenario(const std::string& path) {
   h.input_buffer_kib = static_cast<int>(hw.integer("input_buffer_kib", h.input_buffer_kib, 1, 65536));
   h.weight_buffer_kib = static_cast<int>(hw.integer("weight_buffer_kib", h.weight_buffer_kib, 1, 65536));
   h.output_buffer_kib = static_cast<int>(hw.integer("output_buffer_kib", h.output_buffer_kib, 1, 65536));
-  h.accumulator_depth = static_cast<int>(hw.integer("accumulator_depth", h.accumulator_depth, 1, 65536));
+  h.accumulator_depth = static_cast<int>(hw.integer("accumulator_depth", h.accumulator_depth, 1, 65535));
   h.clock_mhz = hw.number("clock_mhz", h.clock_mhz, 1.0, 5000.0);
   hw.reject_unknown();
 

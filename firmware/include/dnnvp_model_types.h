@@ -49,8 +49,12 @@ typedef struct {
   dnnvp_shape_t in_shape, out_shape;
   dnnvp_qtype_t in_q[DNNVP_MAX_INPUTS], out_q, weight_q;
   uint32_t in_addr[DNNVP_MAX_INPUTS], out_addr;
-  /* Conv / Dense: weights OHWI packed; bias and multiplier int32, shift uint8, per output channel. */
-  uint32_t weights_addr, bias_addr, multiplier_addr, shift_addr;
+  /* Conv / Dense (0 for other layers): the weight blob in weights.bin, streamed to the engine once
+   * per tile, and the engine plan: tiles of tile_pixels output pixels (the last may be shorter),
+   * Cin in chunks of Rows, Cout in blocks of Cols, kernel_h * kernel_w * chunks passes per block. */
+  uint32_t blob_addr, blob_bytes;
+  uint32_t tile_pixels, num_tiles;
+  uint32_t chunks, blocks, passes;
   /* Add: y = sat(zy + round(((a - za) * m0 + (b - zb) * m1) / 2^add_shift)). */
   int32_t add_multiplier[DNNVP_MAX_INPUTS];
   uint8_t add_shift;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs vp_gen --dump-layers on a scenario and checks that every artefact is there and non-empty,
-# and that every layer has its output dump (and weights, bias, multiplier, shift where it has weights).
+# and that every layer has its output dump (and weights, bias, multiplier, shift where it has a weight blob).
 set -euo pipefail
 vp_gen=$1 scenario=$2 out=$3
 rm -rf "$out"
@@ -16,7 +16,7 @@ files = set(os.listdir(os.path.join(out, "layers")))
 missing = []
 for l in m["layers"]:
     prefix = "%03d_%s_" % (l["index"], re.sub(r"[^A-Za-z0-9._-]", "_", l["name"]))
-    kinds = ["output"] + (["weights", "bias", "multiplier", "shift"] if "weights" in l else []) + (["add"] if l["type"] == "add" else [])
+    kinds = ["output"] + (["weights", "bias", "multiplier", "shift"] if "blob" in l else []) + (["add"] if l["type"] == "add" else [])
     missing += [prefix + k + ".npy" for k in kinds if prefix + k + ".npy" not in files]
 assert not missing, "missing dumps: %s" % missing[:5]
 sizes = {f: os.path.getsize(os.path.join(out, f)) for f in ("weights.bin", "input.bin", "expected.bin")}

@@ -1,9 +1,9 @@
 // Bad scenarios give the documented error: file, line, field and what is wrong.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 
 #include "error.h"
 #include "scenario.h"
@@ -14,7 +14,8 @@ namespace {
 
 std::string scenario_error(const std::string& text) {
   // One file per process: ctest runs test cases in parallel processes.
-  const auto path = std::filesystem::temp_directory_path() / ("dnnvp_bad_scenario_" + std::to_string(getpid()) + ".yaml");
+  const auto path =
+      std::filesystem::temp_directory_path() / ("dnnvp_bad_scenario_" + std::to_string(getpid()) + ".yaml");
   std::ofstream(path) << text;
   try {
     load_scenario(path.string());
@@ -35,6 +36,8 @@ TEST_CASE("out-of-range hardware values name file, line and field", "[scenario]"
         "3: hardware.rows: must be 1..256, got 0");
   CHECK(scenario_error("network: {zoo: tiny_cnn}\nquantization:\n  activation_bits: 9\n") ==
         "3: quantization.activation_bits: must be 2..8, got 9");
+  CHECK(scenario_error("network: {zoo: tiny_cnn}\nhardware:\n  accumulator_depth: 65537\n") ==
+        "3: hardware.accumulator_depth: must be 1..65535, got 65537");
 }
 
 TEST_CASE("a missing required field is named", "[scenario]") {
@@ -106,6 +109,10 @@ TEST_CASE("a valid scenario resolves defaults", "[scenario]") {
   CHECK(s.hardware.activation_bits == 4);
   CHECK(s.hardware.weight_bits == 4);
   CHECK(s.hardware.accumulator_bits == 32);
+  CHECK(s.hardware.accumulator_depth == 256);
+  CHECK(s.hardware.input_buffer_kib == 128);
+  CHECK(s.hardware.weight_buffer_kib == 16);
+  CHECK(s.hardware.output_buffer_kib == 64);
   CHECK(s.dram.preset == "ddr4-2400");
   CHECK(s.network.input_shape == Shape{16, 16, 3});
 }

@@ -2,13 +2,15 @@
 // and bad input fails with a clear message and a non-zero exit.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
-#include <unistd.h>
 
+#include "engine_model.h"
+#include "engine_plan.h"
 #include "error.h"
 #include "layout.h"
 #include "pack.h"
@@ -68,20 +70,44 @@ TEST_CASE("vp_gen writes every artefact, consistent with the golden model", "[vp
         m.outputs.back().data);
   CHECK(unpack(read_bytes(out / "input.bin"), m.input.shape.elements(), m.model.input.type) == m.input.data);
 
-  // weights.bin holds each layer's weights and requantisation where the manifest says.
+  // weights.bin holds each layer's engine blob where the manifest says: streamed through the engine
+  // model with the layer's packed input, it gives the golden output.
   const auto weights = read_bytes(out / "weights.bin");
   CHECK(weights.size() == manifest["totals"]["weights_bytes"].get<size_t>());
+  CHECK(manifest["format_version"] == 2);
+  const MemoryLayout layout = plan_layout(s);
+  const NetworkPlan plan = plan_network(s);
+  const EngineConfig engine = engine_config(s.hardware, s.quant);
   for (size_t i = 0; i < s.network.layers.size(); ++i) {
-    if (!s.network.layers[i].has_weights()) continue;
-    const auto& blk = manifest["layers"][i]["weights"];
-    const std::vector<std::uint8_t> bytes(
-        weights.begin() + blk["offset"].get<long>(),
-        weights.begin() + blk["offset"].get<long>() + blk["bytes"].get<long>());
-    CHECK(unpack(bytes, s.network.layers[i].weight_count(), m.model.params[i].weight_type) ==
-          m.model.params[i].weights);
-    const auto shift_offset = manifest["layers"][i]["shift"]["offset"].get<size_t>();
-    CHECK(weights[shift_offset] == m.model.params[i].requant[0].shift);
+    const Layer& l = s.network.layers[i];
+    if (!l.has_weights()) continue;
+    INFO(l.name);
+    const auto& blob_json = manifest["layers"][i]["blob"];
+    const auto offset = blob_json["offset"].get<size_t>();
+    const auto bytes = blob_json["bytes"].get<size_t>();
+    CHECK(offset % 64 == 0);
+    CHECK(bytes == engine_geometry(l, engine).blob_bytes);
+    CHECK(blob_json["addr"] == layout.weights_file.addr + offset);
+    const std::vector<std::uint8_t> blob(weights.begin() + static_cast<long>(offset),
+                                         weights.begin() + static_cast<long>(offset + bytes));
+    const LayerParams& p = m.model.params[i];
+    const int producer = l.input_ids[0];
+    const TensorQuant& in_q = m.model.quant_of(producer);
+    const std::vector<std::uint8_t> packed_input =
+        producer < 0 ? read_bytes(out / "input.bin")
+                     : pack(m.outputs[static_cast<size_t>(producer)].data, in_q.type.bits);
+    const std::vector<std::uint8_t> engine_out =
+        run_engine_layer(l, *plan.layers[i], engine,
+                         {in_q.type, in_q.zero_point, p.out.type, p.out.zero_point}, blob, packed_input);
+    CHECK(unpack(engine_out, l.output_shape.elements(), p.out.type) == m.outputs[i].data);
+
+    const auto& engine_json = manifest["layers"][i]["engine"];
+    CHECK(engine_json["tile_pixels"] == plan.layers[i]->tile_pixels);
+    CHECK(engine_json["tiles"] == plan.layers[i]->tiles.size());
+    CHECK(engine_json["issue_cycles"] == plan.layers[i]->issue_cycles);
+    CHECK(engine_json["dram_bytes"]["weights"] == plan.layers[i]->dram.weights);
   }
+  CHECK(manifest["totals"]["engine"]["issue_cycles"] == plan.issue_cycles);
 
   // Per-layer dumps: NumPy header and the layer's output.
   const fs::path npy = out / "layers" / "011_fc_output.npy";
@@ -110,6 +136,53 @@ TEST_CASE("model.h compiles as C11 for the host and for the RV32 firmware target
                             "/firmware/include -I" + out.string() + " " + src.string();
   CHECK(run("cc" + flags) == 0);
   CHECK(run("riscv64-unknown-elf-gcc -march=rv32imc -mabi=ilp32 -ffreestanding" + flags) == 0);
+}
+
+TEST_CASE("model.h's layer table holds the blob and engine plan of the manifest", "[vp_gen]") {
+  const fs::path out = fresh_dir("modelh_fields");
+  REQUIRE(run(std::string(DNNVP_VP_GEN) + " " + kSource + "/scenarios/tiny_cnn.yaml -q -o " + out.string()) ==
+          0);
+  // A host program prints the fields as the C compiler placed them, one layer per line.
+  std::ofstream(out / "print_model.c") << R"(#include <stdio.h>
+#include "model.h"
+int main(void) {
+  for (unsigned i = 0; i < DNNVP_NUM_LAYERS; ++i) {
+    const dnnvp_layer_t *l = &dnnvp_layers[i];
+    printf("%s %lu %lu %lu %lu %lu %lu %lu %lu %llu\n", l->name, (unsigned long)l->out_addr,
+           (unsigned long)l->blob_addr, (unsigned long)l->blob_bytes, (unsigned long)l->tile_pixels,
+           (unsigned long)l->num_tiles, (unsigned long)l->chunks, (unsigned long)l->blocks,
+           (unsigned long)l->passes, (unsigned long long)l->macs);
+  }
+  return 0;
+}
+)";
+  REQUIRE(run("cc -std=c11 -Wall -Wextra -Werror -I" + kSource + "/firmware/include -I" + out.string() + " " +
+              (out / "print_model.c").string() + " -o " + (out / "print_model").string()) == 0);
+  REQUIRE(run((out / "print_model").string() + " > " + (out / "fields.txt").string()) == 0);
+  const auto manifest = nlohmann::json::parse(std::ifstream(out / "manifest.json"));
+  std::ifstream fields(out / "fields.txt");
+  for (const auto& layer : manifest["layers"]) {
+    std::string name;
+    std::uint64_t out_addr = 0, blob_addr = 0, blob_bytes = 0, tile_pixels = 0, tiles = 0, chunks = 0,
+                  blocks = 0, passes = 0, macs = 0;
+    fields >> name >> out_addr >> blob_addr >> blob_bytes >> tile_pixels >> tiles >> chunks >> blocks >>
+        passes >> macs;
+    INFO(name);
+    CHECK(name == layer["name"]);
+    CHECK(out_addr == layer["output"]["addr"]);
+    CHECK(macs == layer["macs"]);
+    if (layer.contains("blob")) {
+      CHECK(blob_addr == layer["blob"]["addr"]);
+      CHECK(blob_bytes == layer["blob"]["bytes"]);
+      CHECK(tile_pixels == layer["engine"]["tile_pixels"]);
+      CHECK(tiles == layer["engine"]["tiles"]);
+      CHECK(chunks == layer["engine"]["chunks"]);
+      CHECK(blocks == layer["engine"]["blocks"]);
+      CHECK(passes == layer["engine"]["passes"]);
+    } else {
+      CHECK(blob_addr + blob_bytes + tile_pixels + tiles + chunks + blocks + passes == 0);
+    }
+  }
 }
 
 TEST_CASE("the golden model reproduces the calibration run exactly, layer by layer", "[vp_gen]") {
@@ -183,8 +256,24 @@ TEST_CASE("a too narrow accumulator or too small DRAM is named in the error", "[
                      "network:\n  layers:\n    - {name: wide, type: conv, filters: 64, kernel: 1}\n"
                      "input: {shape: [512, 512, 3]}\ndram: {size_mib: 16, firmware_mib: 1}\n");
   const Scenario s = load_scenario(small.string());
-  CHECK_THROWS_WITH(plan_layout(s),
-                    Catch::Contains("dram.size_mib: the model needs 34 MiB"));
+  CHECK_THROWS_WITH(plan_layout(s), Catch::Contains("dram.size_mib: the model needs 34 MiB"));
+}
+
+TEST_CASE("vp_gen stops at a buffer too small for a layer before synthesising or writing", "[vp_gen]") {
+  const fs::path bad =
+      write_scenario("small_buffer", "network: {zoo: vgg16}\nhardware: {input_buffer_kib: 64}\n");
+  const fs::path out = fresh_dir("small_buffer");
+  const fs::path log =
+      fs::temp_directory_path() / ("dnnvp_small_buffer_" + std::to_string(getpid()) + ".txt");
+  CHECK(run(std::string(DNNVP_VP_GEN) + " " + bad.string() + " -o " + out.string() + " 2>" + log.string()) ==
+        1);
+  std::ifstream in(log);
+  const std::string err((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(err ==
+        "vp_gen: error: " + bad.string() +
+            ": hardware.input_buffer_kib: layer 'features.2' needs a band of 3 rows x 224 x 64 = 43008 "
+            "values; the input buffer half holds 32768\n");
+  CHECK(!fs::exists(out));
 }
 
 TEST_CASE("vp_gen exits non-zero on a bad scenario and leaves existing output alone", "[vp_gen]") {

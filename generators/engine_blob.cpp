@@ -1,0 +1,62 @@
+#include "engine_blob.h"
+
+#include "error.h"
+#include "pack.h"
+
+namespace dnnvp {
+
+namespace {
+
+void append_le32(std::vector<std::uint8_t>& out, std::int32_t v) {
+  for (int b = 0; b < 4; ++b)
+    out.push_back(static_cast<std::uint8_t>(static_cast<std::uint32_t>(v) >> (8 * b)));
+}
+
+// Pads `bytes` with zeros to `size` (whole stream beats) and appends it to the blob.
+void append_padded(std::vector<std::uint8_t>& blob, std::vector<std::uint8_t> bytes, std::uint64_t size) {
+  bytes.resize(size, 0);
+  blob.insert(blob.end(), bytes.begin(), bytes.end());
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> engine_blob(const Layer& l, const LayerParams& p, const EngineConfig& c) {
+  for (std::int32_t zp : p.weight_zero_points)
+    if (zp != 0) throw Error("layer '" + l.name + "': the engine has no weight zero points");
+  const EngineGeometry g = engine_geometry(l, c);
+  const int cin = l.input_shapes.at(0).c;
+  const int cout = l.output_shape.c;
+  std::vector<std::uint8_t> blob;
+  blob.reserve(g.blob_bytes);
+  for (int cb = 0; cb < g.blocks; ++cb) {
+    // Channels beyond Cout are zero in every field.
+    auto channel = [&](int col) { return cb * c.cols + col; };
+    std::vector<std::uint8_t> params;
+    for (int col = 0; col < c.cols; ++col)
+      append_le32(params, channel(col) < cout && !p.bias.empty() ? p.bias[channel(col)] : 0);
+    for (int col = 0; col < c.cols; ++col)
+      append_le32(params, channel(col) < cout ? p.requant[channel(col)].multiplier : 0);
+    for (int col = 0; col < c.cols; ++col)
+      params.push_back(static_cast<std::uint8_t>(channel(col) < cout ? p.requant[channel(col)].shift : 0));
+    append_padded(blob, std::move(params), g.params_block_bytes);
+
+    for (int ky = 0; ky < l.kernel_h; ++ky)
+      for (int kx = 0; kx < l.kernel_w; ++kx)
+        for (int chunk = 0; chunk < g.chunks; ++chunk) {
+          std::vector<std::int32_t> block(static_cast<size_t>(c.rows) * c.cols, 0);  // w[r][c], r-major
+          for (int r = 0; r < c.rows; ++r) {
+            const int ci = chunk * c.rows + r;
+            if (ci >= cin) break;
+            for (int col = 0; col < c.cols && channel(col) < cout; ++col) {
+              const size_t ohwi =
+                  ((static_cast<size_t>(channel(col)) * l.kernel_h + ky) * l.kernel_w + kx) * cin + ci;
+              block[static_cast<size_t>(r) * c.cols + col] = p.weights[ohwi];
+            }
+          }
+          append_padded(blob, pack(block, c.weight_bits), g.weight_block_bytes);
+        }
+  }
+  return blob;
+}
+
+}  // namespace dnnvp

@@ -1,0 +1,19 @@
+// A Conv/Dense layer's weight blob: its weights and output stage in exactly the order the engine's
+// weight stream (s_axis_w, docs/engine.md) consumes them. weights.bin holds one blob per layer.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "engine_plan.h"
+#include "golden.h"
+
+namespace dnnvp {
+
+// Per output block: the params block (bias | multiplier | shift of Cols channels), then every pass's
+// Rows x Cols weight block, each zero-padded to whole stream beats. geometry(layer).blob_bytes long.
+// Throws dnnvp::Error for non-zero weight zero points, which the engine does not implement.
+std::vector<std::uint8_t> engine_blob(const Layer& layer, const LayerParams& params,
+                                      const EngineConfig& config);
+
+}  // namespace dnnvp

@@ -1,0 +1,447 @@
+// The engine plan (tiles, P, performance arithmetic), the weight blob and the engine reference model:
+// the model, fed the blob and the packed input, reproduces the golden model element for element on
+// several arrays, widths and layer shapes; tiles cover the output and their bands what they read.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <random>
+
+#include "engine_blob.h"
+#include "engine_model.h"
+#include "engine_plan.h"
+#include "error.h"
+#include "pack.h"
+#include "scenario.h"
+#include "synthesize.h"
+
+using namespace dnnvp;
+
+namespace {
+
+const std::string kSource = DNNVP_SOURCE_DIR;
+
+struct Array {
+  int rows;
+  int cols;
+  int stream_bits;
+};
+
+Scenario tiny_cnn_on(Array a, int bits) {
+  Scenario s = load_scenario(kSource + "/scenarios/tiny_cnn.yaml");
+  s.hardware.rows = a.rows;
+  s.hardware.cols = a.cols;
+  s.hardware.stream_bits = a.stream_bits;
+  s.quant.activation_bits = bits;
+  s.quant.weight_bits = bits;
+  return s;
+}
+
+Layer conv(const std::string& name, int filters, int kernel, int stride, int pad,
+           Activation act = Activation::Relu) {
+  Layer l;
+  l.name = name;
+  l.type = LayerType::Conv;
+  l.filters = filters;
+  l.kernel_h = l.kernel_w = kernel;
+  l.stride_h = l.stride_w = stride;
+  l.padding = {pad, pad, pad, pad};
+  l.batchnorm_folded = true;
+  l.activation = act;
+  return l;
+}
+
+Layer dense(const std::string& name, int units) {
+  Layer l;
+  l.name = name;
+  l.type = LayerType::Dense;
+  l.filters = units;
+  l.bias = true;
+  return l;
+}
+
+Layer global_average(const std::string& name) {
+  Layer l;
+  l.name = name;
+  l.type = LayerType::AvgPool;
+  l.global = true;
+  return l;
+}
+
+Scenario inline_scenario(Shape input, std::vector<Layer> layers) {
+  Scenario s;
+  s.file = "inline.yaml";
+  s.name = "inline";
+  s.network.name = "inline";
+  s.network.input_shape = input;
+  s.network.layers = std::move(layers);
+  s.network.infer_shapes();
+  return s;
+}
+
+const LayerPlan& plan_of(const NetworkPlan& plan, const Scenario& s, const std::string& layer) {
+  return *plan.layers.at(static_cast<size_t>(s.network.find_layer(layer)));
+}
+
+// Runs every Conv/Dense layer through the engine model, from its blob and its golden input packed,
+// and checks the result element for element against the golden output. Returns how many layers
+// ran in more than one tile.
+int check_engine_equals_golden(const Scenario& s) {
+  const SynthesizedModel m = synthesize(s);
+  const EngineConfig config = engine_config(s.hardware, s.quant);
+  const NetworkPlan plan = plan_network(s);
+  int tiled_layers = 0;
+  for (size_t i = 0; i < s.network.layers.size(); ++i) {
+    if (!plan.layers[i]) continue;
+    const Layer& l = s.network.layers[i];
+    const LayerParams& p = m.model.params[i];
+    const int producer = l.input_ids[0];
+    const Tensor& in = producer < 0 ? m.input : m.outputs[static_cast<size_t>(producer)];
+    const TensorQuant& in_q = m.model.quant_of(producer);
+    const std::vector<std::uint8_t> out = run_engine_layer(
+        l, *plan.layers[i], config, {in_q.type, in_q.zero_point, p.out.type, p.out.zero_point},
+        engine_blob(l, p, config), pack(in.data, in_q.type.bits));
+    const std::vector<std::int32_t> values = unpack(out, l.output_shape.elements(), p.out.type);
+    const std::vector<std::int32_t>& golden = m.outputs[i].data;
+    REQUIRE(values.size() == golden.size());
+    const auto first_difference = std::mismatch(values.begin(), values.end(), golden.begin()).first;
+    INFO(s.name << " " << s.hardware.rows << "x" << s.hardware.cols << "/" << s.hardware.stream_bits << ", "
+                << s.quant.activation_bits << "-bit, layer " << l.name << ", P "
+                << plan.layers[i]->tile_pixels << ", first difference at element "
+                << first_difference - values.begin());
+    CHECK(first_difference == values.end());
+    tiled_layers += plan.layers[i]->tiles.size() > 1;
+  }
+  return tiled_layers;
+}
+
+// Shrinks the input buffer to the smallest that runs the network, so bands limit the tiles.
+void use_smallest_input_buffer(Scenario& s) {
+  for (s.hardware.input_buffer_kib = 1;; ++s.hardware.input_buffer_kib) {
+    try {
+      plan_network(s);
+      return;
+    } catch (const Error&) {
+    }
+  }
+}
+
+// Rows [lo, hi] of the input that the pixels of a tile read, by walking every pixel and tap.
+std::pair<int, int> rows_read_by(const Layer& l, std::int64_t first, std::int64_t count) {
+  int lo = l.input_shapes[0].h;
+  int hi = -1;
+  for (std::int64_t pixel = first; pixel < first + count; ++pixel)
+    for (int ky = 0; ky < l.kernel_h; ++ky) {
+      const int y = static_cast<int>(pixel / l.output_shape.w) * l.stride_h - l.padding.top + ky;
+      if (y < 0 || y >= l.input_shapes[0].h) continue;
+      lo = std::min(lo, y);
+      hi = std::max(hi, y);
+    }
+  return {lo, hi};
+}
+
+// Whether tiles of P pixels fit the engine, by the rules of docs/engine.md, independently of the planner.
+bool fits(const Layer& l, const EngineConfig& c, std::int64_t p) {
+  const Shape in = l.input_shapes[0];
+  const std::int64_t pixels = std::int64_t{l.output_shape.h} * l.output_shape.w;
+  const std::int64_t chunks = (in.c + c.rows - 1) / c.rows;
+  const std::int64_t blocks = (l.output_shape.c + c.cols - 1) / c.cols;
+  const bool nibbles = c.activation_bits <= 4;
+  if (p > c.accumulator_depth || p * blocks > c.output_half_words) return false;
+  if (nibbles && p * l.output_shape.c % 2 != 0) return false;
+  for (std::int64_t first = 0; first < pixels; first += p) {
+    const auto [lo, hi] = rows_read_by(l, first, std::min(p, pixels - first));
+    if ((hi - lo + 1) * in.w * chunks > c.input_half_words) return false;
+    if (nibbles && std::int64_t{lo} * in.w * in.c % 2 != 0) return false;
+  }
+  return true;
+}
+
+void check_tiles(const Layer& l, const EngineConfig& c, const LayerPlan& plan) {
+  INFO("layer " << l.name << ", P " << plan.tile_pixels);
+  const Shape in = l.input_shapes[0];
+  const std::int64_t pixels = std::int64_t{l.output_shape.h} * l.output_shape.w;
+  const int storage = c.activation_bits <= 4 ? 4 : 8;
+  std::int64_t next = 0;
+  for (const Tile& t : plan.tiles) {
+    CHECK(t.first_pixel == next);  // every pixel once, in raster order
+    CHECK((t.pixels == plan.tile_pixels || (t.pixels < plan.tile_pixels && &t == &plan.tiles.back())));
+    next += t.pixels;
+    const auto [lo, hi] = rows_read_by(l, t.first_pixel, t.pixels);
+    CHECK(t.band_y0 <= lo);  // the band holds every row a tap of the tile reads
+    CHECK(t.band_y0 + t.band_rows - 1 >= hi);
+    CHECK(t.band_y0 == lo);  // and nothing above or below them
+    CHECK(t.band_y0 + t.band_rows - 1 == hi);
+    CHECK(t.band_offset * 8 == static_cast<std::uint64_t>(std::int64_t{t.band_y0} * in.w * in.c * storage));
+    CHECK(t.band_bytes == packed_bytes(std::int64_t{t.band_rows} * in.w * in.c, c.activation_bits));
+    CHECK(t.output_offset * 8 == static_cast<std::uint64_t>(t.first_pixel * l.output_shape.c * storage));
+    CHECK(t.output_bytes == packed_bytes(t.pixels * l.output_shape.c, c.activation_bits));
+  }
+  CHECK(next == pixels);
+  CHECK(fits(l, c, plan.tile_pixels));
+  CHECK((plan.tile_pixels == pixels || !fits(l, c, plan.tile_pixels + 1)));  // the largest P that fits
+}
+
+std::string plan_error(const Scenario& s) {
+  try {
+    plan_network(s);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+}  // namespace
+
+TEST_CASE("the engine model computes every tiny_cnn conv and dense layer exactly as the golden model",
+          "[engine]") {
+  for (const Array a : {Array{4, 8, 64}, Array{3, 5, 32}, Array{8, 16, 128}, Array{7, 12, 64}})
+    for (const int bits : {8, 4}) {
+      Scenario s = tiny_cnn_on(a, bits);
+      check_engine_equals_golden(s);
+      // Small buffers: many tiles, partial rows, bands with halo rows.
+      s.hardware.accumulator_depth = 13;
+      use_smallest_input_buffer(s);
+      CHECK(check_engine_equals_golden(s) == 6);  // all but the dense layer
+    }
+}
+
+TEST_CASE("ResNet-50 and AlexNet layer shapes run on the engine exactly as the golden model", "[engine]") {
+  // ResNet-50's 7x7 stride-2 stem on a cropped input, a 3x3, a 1x1 stride-2 downsample and the fc.
+  const Scenario resnet =
+      inline_scenario({32, 32, 3}, {conv("conv1", 64, 7, 2, 3), conv("layer1.conv2", 64, 3, 1, 1),
+                                    conv("layer2.downsample", 256, 1, 2, 0, Activation::None),
+                                    global_average("avgpool"), dense("fc", 10)});
+  // AlexNet's 11x11 stride-4 first layer.
+  const Scenario alexnet = inline_scenario({39, 39, 3}, {conv("features.0", 64, 11, 4, 2)});
+  for (const Array a : {Array{8, 16, 64}, Array{7, 12, 64}, Array{7, 96, 256}})
+    for (const Scenario* base : {&resnet, &alexnet}) {
+      Scenario s = *base;
+      s.hardware.rows = a.rows;
+      s.hardware.cols = a.cols;
+      s.hardware.stream_bits = a.stream_bits;
+      check_engine_equals_golden(s);
+      s.hardware.accumulator_depth = 40;
+      use_smallest_input_buffer(s);
+      CHECK(check_engine_equals_golden(s) >= 1);
+    }
+}
+
+TEST_CASE("input and output zero points are applied as the golden model applies them", "[engine]") {
+  Layer l = conv("c", 11, 3, 2, 1, Activation::LeakyRelu);
+  l.leaky_shift = 2;
+  l.input_shapes = {{9, 7, 10}};
+  l.output_shape = {5, 4, 11};
+  std::mt19937 gen(5);
+  auto random = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(gen); };
+  LayerParams p;
+  p.weight_type = {8, true};
+  p.out = {{8, true}, -3, 1.0};
+  for (std::int64_t i = 0; i < l.weight_count(); ++i) p.weights.push_back(random(-127, 127));
+  for (int o = 0; o < l.filters; ++o) {
+    p.bias.push_back(random(-3000, 3000));
+    p.requant.push_back({random(1 << 20, 1 << 30), random(20, 30)});
+  }
+  Tensor x(l.input_shapes[0]);
+  for (auto& v : x.data) v = random(0, 255);
+  const std::int32_t input_zero_point = 17;
+  const Tensor golden = requantize(l, accumulate(l, x, input_zero_point, p), p);
+
+  HardwareConfig h;
+  h.rows = 4;
+  h.cols = 3;
+  h.accumulator_depth = 7;
+  const EngineConfig c = engine_config(h, QuantConfig{});
+  const LayerPlan plan = plan_layer(l, c);
+  const auto out = run_engine_layer(l, plan, c, {{8, false}, input_zero_point, p.out.type, p.out.zero_point},
+                                    engine_blob(l, p, c), pack(x.data, 8));
+  CHECK(unpack(out, golden.data.size(), p.out.type) == golden.data);
+}
+
+TEST_CASE("4-bit tiles start on byte boundaries with odd widths and channel counts", "[engine]") {
+  // c2 reads rows of 7 x 5 values (odd) and writes 3 channels (odd): P must be even and every band
+  // must start on an even row.
+  Scenario s = inline_scenario({9, 9, 2}, {conv("c1", 5, 3, 1, 0), conv("c2", 3, 3, 1, 0, Activation::None)});
+  s.hardware.accumulator_depth = 11;
+  CHECK(plan_of(plan_network(s), s, "c2").tile_pixels == 11);
+  check_engine_equals_golden(s);
+  s.quant.activation_bits = s.quant.weight_bits = 4;
+  const NetworkPlan plan = plan_network(s);
+  CHECK(plan_of(plan, s, "c1").tile_pixels == 10);
+  CHECK(plan_of(plan, s, "c2").tile_pixels == 10);
+  for (const Tile& t : plan_of(plan, s, "c2").tiles) CHECK(t.band_y0 % 2 == 0);
+  check_engine_equals_golden(s);
+
+  s.hardware.accumulator_depth = 8;  // no even P <= 8 starts every c2 band on an even row
+  CHECK(plan_error(s) ==
+        "inline.yaml: quantization.activation_bits: layer 'c2' has no tile size within the buffers that "
+        "starts every 4-bit input band on a byte boundary (its input rows are 7 x 5 values)");
+}
+
+TEST_CASE("tiles cover every output pixel once and bands hold every input row a tile reads", "[engine]") {
+  std::vector<Scenario> scenarios;
+  for (const Array a : {Array{4, 8, 64}, Array{7, 12, 64}}) {
+    Scenario s = tiny_cnn_on(a, 8);
+    s.hardware.accumulator_depth = 13;
+    use_smallest_input_buffer(s);
+    scenarios.push_back(s);
+  }
+  scenarios.push_back(load_scenario(kSource + "/scenarios/resnet50.yaml"));
+  scenarios.push_back(scenarios.back());
+  scenarios.back().hardware.rows = 7;
+  scenarios.back().hardware.cols = 96;
+  scenarios.back().hardware.stream_bits = 256;
+  Scenario alexnet = load_scenario(kSource + "/scenarios/alexnet.yaml");
+  alexnet.quant.activation_bits = alexnet.quant.weight_bits = 4;
+  scenarios.push_back(alexnet);
+  for (const Scenario& s : scenarios) {
+    INFO(s.name << " on " << s.hardware.rows << "x" << s.hardware.cols);
+    const EngineConfig c = engine_config(s.hardware, s.quant);
+    const NetworkPlan plan = plan_network(s);
+    for (size_t i = 0; i < plan.layers.size(); ++i)
+      if (plan.layers[i]) check_tiles(s.network.layers[i], c, *plan.layers[i]);
+  }
+}
+
+TEST_CASE("issue cycles, utilisation and DRAM traffic follow the performance arithmetic", "[engine]") {
+  HardwareConfig h;  // 8x16 array, 64-bit stream: a pass's weights take 8*16*8/64 = 16 beats
+  const EngineConfig c = engine_config(h, QuantConfig{});
+  CHECK(c.input_half_words == 128 * 1024 / 8 / 2);
+  CHECK(c.output_half_words == 64 * 1024 / 16 / 2);
+
+  // 3x3 conv, 8x8x16 -> 8x8x32: one tile of 64 pixels, 2 blocks x 18 passes of 64 cycles.
+  Layer l = conv("c", 32, 3, 1, 1);
+  l.input_shapes = {{8, 8, 16}};
+  l.output_shape = {8, 8, 32};
+  const LayerPlan p = plan_layer(l, c);
+  CHECK(p.geometry.chunks == 2);
+  CHECK(p.geometry.blocks == 2);
+  CHECK(p.geometry.passes == 18);
+  CHECK(p.geometry.params_block_bytes == 144);  // 16 x (4 + 4 + 1) bytes = 18 beats
+  CHECK(p.geometry.weight_block_bytes == 128);
+  CHECK(p.geometry.blob_bytes == 2 * (144 + 18 * 128));
+  CHECK(p.tile_pixels == 64);
+  CHECK(p.issue_cycles == 2 * 18 * 64);
+  CHECK(p.utilisation_bound == Approx(1.0));
+  CHECK(p.dram.weights == p.geometry.blob_bytes);
+  CHECK(p.dram.input == 8 * 8 * 16);
+  CHECK(p.dram.output == 8 * 8 * 32);
+  CHECK(p.dram.lower_bound == p.geometry.blob_bytes + 8 * 8 * 16 + 8 * 8 * 32);
+
+  // Tiles of 10 pixels: passes shorter than the 16 beats of their weights starve; halo rows are re-read.
+  HardwareConfig shallow = h;
+  shallow.accumulator_depth = 10;
+  const LayerPlan starved = plan_layer(l, engine_config(shallow, QuantConfig{}));
+  CHECK(starved.tiles.size() == 7);
+  CHECK(starved.issue_cycles == 7 * 2 * 18 * 16);
+  CHECK(starved.utilisation_bound == Approx(64.0 / (7 * 16)));
+  CHECK(starved.dram.weights == 7 * starved.geometry.blob_bytes);
+  CHECK(starved.dram.input > p.dram.input);
+  std::uint64_t band_bytes = 0;
+  for (const Tile& t : starved.tiles) band_bytes += t.band_bytes;
+  CHECK(starved.dram.input == band_bytes);
+
+  // Dense 64 -> 32 is one pixel: each pass lasts the 16 beats of its weights.
+  Layer d = dense("d", 32);
+  d.input_shapes = {{1, 1, 64}};
+  d.output_shape = {1, 1, 32};
+  const LayerPlan dp = plan_layer(d, c);
+  CHECK(dp.issue_cycles == 2 * 8 * 16);
+  CHECK(dp.utilisation_bound == Approx(64.0 * 32 / (128 * 256)));
+
+  // A 1x1 stride-2 conv's bands include rows no tap reads; the lower bound does not.
+  Layer down = conv("down", 16, 1, 2, 0);
+  down.input_shapes = {{8, 8, 8}};
+  down.output_shape = {4, 4, 16};
+  const LayerPlan dn = plan_layer(down, c);
+  CHECK(dn.dram.input == 7 * 8 * 8);
+  CHECK(dn.dram.lower_bound == dn.geometry.blob_bytes + 4 * 8 * 8 + 4 * 4 * 16);
+}
+
+TEST_CASE("the blob streams each block's params, then every pass's Rows x Cols weights, beat-padded",
+          "[engine]") {
+  // Dense 3 -> 5 on a 2x4 array with a 32-bit stream: 2 chunks, 2 blocks.
+  Layer l = dense("d", 5);
+  l.input_shapes = {{1, 1, 3}};
+  l.output_shape = {1, 1, 5};
+  LayerParams p;
+  p.weight_type = {8, true};
+  for (int o = 0; o < 5; ++o) {
+    for (int i = 0; i < 3; ++i) p.weights.push_back(10 * o + i + 1);  // w[o][i] = 10o + i + 1
+    p.bias.push_back(1000 + o);
+    p.requant.push_back({2000 + o, 20 + o});
+  }
+  HardwareConfig h;
+  h.rows = 2;
+  h.cols = 4;
+  h.stream_bits = 32;
+  EngineConfig c = engine_config(h, QuantConfig{});
+  const std::vector<std::uint8_t> blob = engine_blob(l, p, c);
+  // Per block: params 4 x 9 = 36 bytes (9 beats), 2 passes of 2 x 4 bytes (2 beats each).
+  REQUIRE(blob.size() == 2 * (36 + 2 * 8));
+  REQUIRE(blob.size() == engine_geometry(l, c).blob_bytes);
+  auto le32 = [&](size_t at) {
+    return static_cast<std::int32_t>(std::uint32_t{blob[at]} | std::uint32_t{blob[at + 1]} << 8 |
+                                     std::uint32_t{blob[at + 2]} << 16 | std::uint32_t{blob[at + 3]} << 24);
+  };
+  CHECK(le32(4) == 1001);   // bias of channel 1
+  CHECK(le32(16) == 2000);  // multiplier of channel 0
+  CHECK(blob[35] == 23);    // shift of channel 3
+  // Pass 0 of block 0: w[r][c] = weights[channel c][input r], r-major.
+  const std::vector<std::uint8_t> pass0(blob.begin() + 36, blob.begin() + 44);
+  CHECK(pass0 == std::vector<std::uint8_t>{1, 11, 21, 31, 2, 12, 22, 32});
+  // Pass 1: input 2, then the missing input 3 as zeros.
+  const std::vector<std::uint8_t> pass1(blob.begin() + 44, blob.begin() + 52);
+  CHECK(pass1 == std::vector<std::uint8_t>{3, 13, 23, 33, 0, 0, 0, 0});
+  // Block 1 holds channel 4 only; channels 5..7 are zero.
+  CHECK(le32(52) == 1004);
+  CHECK(le32(56) == 0);
+  const std::vector<std::uint8_t> block1_pass0(blob.begin() + 88, blob.begin() + 96);
+  CHECK(block1_pass0 == std::vector<std::uint8_t>{41, 0, 0, 0, 42, 0, 0, 0});
+
+  // At 4 bits two weights share a byte, low nibble first; one 32-bit beat per pass.
+  for (auto& w : p.weights) w = w % 8 - 4;
+  c.weight_bits = 4;
+  const std::vector<std::uint8_t> nibbles = engine_blob(l, p, c);
+  REQUIRE(nibbles.size() == 2 * (36 + 2 * 4));
+  const auto nibble = [](int v) { return static_cast<std::uint8_t>(v & 0xF); };
+  CHECK(nibbles[36] == (nibble(p.weights[0]) | nibble(p.weights[3]) << 4));  // w[0][0], w[0][1]
+
+  // A blob of the wrong length is refused by the engine model.
+  const LayerPlan plan = plan_layer(l, c);
+  const EngineLayerQuant q{{8, false}, 0, {8, true}, 0};
+  std::vector<std::uint8_t> short_blob(nibbles.begin(), nibbles.end() - 4);
+  CHECK_THROWS_WITH(run_engine_layer(l, plan, c, q, short_blob, {1, 2, 3}), Catch::Contains("ends early"));
+  std::vector<std::uint8_t> long_blob = nibbles;
+  long_blob.resize(long_blob.size() + 4);
+  CHECK_THROWS_WITH(run_engine_layer(l, plan, c, q, long_blob, {1, 2, 3}), Catch::Contains("longer"));
+}
+
+TEST_CASE("buffers too small for one output row are named in the error", "[engine]") {
+  Scenario vgg = load_scenario(kSource + "/scenarios/vgg16.yaml");
+  vgg.hardware.input_buffer_kib = 64;
+  CHECK(plan_error(vgg) ==
+        vgg.file +
+            ": hardware.input_buffer_kib: layer 'features.2' needs a band of 3 rows x 224 x 64 "
+            "= 43008 values; the input buffer half holds 32768");
+  Scenario stem = inline_scenario({64, 64, 3}, {conv("conv1", 8, 7, 2, 3)});
+  stem.hardware.input_buffer_kib = 1;
+  CHECK(
+      plan_error(stem) ==
+      "inline.yaml: hardware.input_buffer_kib: layer 'conv1' needs a band of 7 rows x 64 x 8 (3 channels in "
+      "words of 8) = 3584 values; the input buffer half holds 512");
+
+  Scenario fc = inline_scenario({1, 1, 64}, {dense("fc", 1000)});
+  fc.hardware.output_buffer_kib = 1;
+  CHECK(plan_error(fc) ==
+        "inline.yaml: hardware.output_buffer_kib: layer 'fc' needs 1008 output values (1000 channels in "
+        "words of "
+        "16) for one pixel; the output buffer half holds 512");
+
+  Scenario odd = inline_scenario({4, 4, 2}, {conv("c", 3, 1, 1, 0)});
+  odd.quant.activation_bits = 4;
+  odd.hardware.accumulator_depth = 1;
+  CHECK(plan_error(odd) ==
+        "inline.yaml: hardware.accumulator_depth: layer 'c' has an odd number of 4-bit output channels (3), "
+        "so its "
+        "tiles need an even number of pixels; got 1");
+}

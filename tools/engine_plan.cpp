@@ -1,0 +1,84 @@
+// engine_plan: how the engine would run a scenario's network, layer by layer (docs/engine.md,
+// "Performance arithmetic"): tile size, tiles, issue cycles, utilisation bound and DRAM traffic.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+
+#include "engine_plan.h"
+#include "error.h"
+#include "scenario.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "Usage: engine_plan SCENARIO\n\n"
+    "Prints, for every Conv/Dense layer of the scenario's network on its hardware, the tile size P,\n"
+    "the tiles, issue cycles (weight-stream starvation included), the utilisation upper bound and\n"
+    "the DRAM traffic against its lower bound (blob, input and output once each); then the totals.\n"
+    "Pooling and residual adds run on the CPU and are not counted.\n";
+
+std::string window(const dnnvp::Layer& l) {
+  if (l.type == dnnvp::LayerType::Dense) return "dense";
+  std::string w = std::to_string(l.kernel_h) + "x" + std::to_string(l.kernel_w);
+  if (l.stride_h != 1 || l.stride_w != 1)
+    w += "/" + (l.stride_h == l.stride_w ? std::to_string(l.stride_h)
+                                         : std::to_string(l.stride_h) + "x" + std::to_string(l.stride_w));
+  return w;
+}
+
+double megabytes(std::uint64_t bytes) {
+  return static_cast<double>(bytes) / 1e6;
+}
+
+void print_plan(const dnnvp::Scenario& s, const dnnvp::NetworkPlan& plan) {
+  const auto& h = s.hardware;
+  std::printf("%s (%s) on %dx%d PEs, stream %d bits, AccDepth %d, input %d KiB, output %d KiB, %g MHz\n\n",
+              s.name.c_str(), s.network.name.c_str(), h.rows, h.cols, h.stream_bits, h.accumulator_depth,
+              h.input_buffer_kib, h.output_buffer_kib, h.clock_mhz);
+  std::printf("%-22s %-28s %-6s %5s %6s %13s %7s %9s %9s %6s\n", "layer", "input -> output", "window", "P",
+              "tiles", "issue cycles", "util", "DRAM MB", "lower MB", "ratio");
+  for (size_t i = 0; i < plan.layers.size(); ++i) {
+    if (!plan.layers[i]) continue;
+    const dnnvp::Layer& l = s.network.layers[i];
+    const dnnvp::LayerPlan& p = *plan.layers[i];
+    const std::string shapes = l.input_shapes[0].str() + " -> " + l.output_shape.str();
+    std::printf("%-22s %-28s %-6s %5lld %6zu %13lld %6.1f%% %9.3f %9.3f %5.2fx\n", l.name.c_str(),
+                shapes.c_str(), window(l).c_str(), static_cast<long long>(p.tile_pixels), p.tiles.size(),
+                static_cast<long long>(p.issue_cycles), 100.0 * p.utilisation_bound,
+                megabytes(p.dram.total()), megabytes(p.dram.lower_bound),
+                static_cast<double>(p.dram.total()) / static_cast<double>(p.dram.lower_bound));
+  }
+  const double seconds = static_cast<double>(plan.issue_cycles) / (h.clock_mhz * 1e6);
+  std::printf("\ntotal: %lld issue cycles = %.3f ms at %g MHz = %.1f fps\n",
+              static_cast<long long>(plan.issue_cycles), seconds * 1e3, h.clock_mhz, 1.0 / seconds);
+  if (plan.conv_utilisation_bound > 0)
+    std::printf("utilisation bound: %.1f%% over conv layers, %.1f%% over all engine layers\n",
+                100.0 * plan.conv_utilisation_bound, 100.0 * plan.utilisation_bound);
+  else
+    std::printf("utilisation bound: %.1f%% (no conv layers)\n", 100.0 * plan.utilisation_bound);
+  std::printf("DRAM: %.3f MB (weights %.3f, input %.3f, output %.3f) vs lower bound %.3f MB = %.2fx\n",
+              megabytes(plan.dram.total()), megabytes(plan.dram.weights), megabytes(plan.dram.input),
+              megabytes(plan.dram.output), megabytes(plan.dram.lower_bound),
+              static_cast<double>(plan.dram.total()) / static_cast<double>(plan.dram.lower_bound));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc == 2 && (std::strcmp(argv[1], "-h") == 0 || std::strcmp(argv[1], "--help") == 0)) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (argc != 2) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  try {
+    const dnnvp::Scenario scenario = dnnvp::load_scenario(argv[1]);
+    print_plan(scenario, dnnvp::plan_network(scenario));
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "engine_plan: error: %s\n", e.what());
+    return 1;
+  }
+}
