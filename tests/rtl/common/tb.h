@@ -144,4 +144,21 @@ class AxisSink {
     }                                                                         \
   } while (0)
 
+// Bits [lsb, lsb + width) of a Verilated signal of any width, width <= 64 (zero-extended).
+template <typename T>
+std::uint64_t get_bits(const T& sig, size_t lsb, size_t width) {
+  const std::vector<std::uint8_t> bytes = get_bytes(sig, (lsb + width + 7) / 8);
+  std::uint64_t v = 0;
+  for (size_t i = 0; i < width; ++i)
+    v |= static_cast<std::uint64_t>((bytes[(lsb + i) / 8] >> ((lsb + i) % 8)) & 1u) << i;
+  return v;
+}
+
+// Sign-extends the low `bits` bits of v.
+inline std::int64_t sext(std::uint64_t v, unsigned bits) {
+  const std::uint64_t m = bits >= 64 ? ~0ull : (1ull << bits) - 1;
+  v &= m;
+  return bits < 64 && (v >> (bits - 1)) & 1u ? static_cast<std::int64_t>(v | ~m) : static_cast<std::int64_t>(v);
+}
+
 }  // namespace tb
