@@ -96,7 +96,8 @@ module dnn_engine #(
   logic [2:0] wr_ptr_q, load_issue_q, load_done_q, weight_issue_q, core_issue_q, core_done_q,
               drain_issue_q, drain_done_q;
 
-  assign queue_count = 8'(wr_ptr_q - drain_done_q);
+  wire [2:0] in_flight = wr_ptr_q - drain_done_q;
+  assign queue_count = {5'd0, in_flight};
   assign queue_full  = queue_count == 8'(QueueDepth);
   assign busy        = wr_ptr_q != drain_done_q;
   assign busy_o      = busy;
@@ -130,7 +131,7 @@ module dnn_engine #(
     .clk_i, .rst_ni,
     .cmd_valid_i(load_cmd_valid), .cmd_ready_o(load_cmd_ready), .cmd_half_i(load_issue_q[0]),
     .cmd_pixels_i(load_desc[FBandPixels +: 32]), .cmd_channels_i(load_desc[FInC +: 16]),
-    .cmd_bits_i(load_desc[FQuant + 8 +: 4]), .cmd_signed_i(load_desc[FQuant +: 32][0]),
+    .cmd_bits_i(load_desc[FQuant + 8 +: 4]), .cmd_signed_i(load_desc[FQuant]),
     .cmd_zero_point_i(load_desc[FInZp +: 16]),
     .s_axis_tdata_i(s_axis_x_tdata_i), .s_axis_tvalid_i(s_axis_x_tvalid_i),
     .s_axis_tready_o(s_axis_x_tready_o), .s_axis_tlast_i(s_axis_x_tlast_i),
@@ -193,7 +194,7 @@ module dnn_engine #(
     .cmd_out_w_i(core_desc[FOutW +: 16]), .cmd_out_c_i(core_desc[FOutC +: 16]),
     .cmd_tile_p0_i(core_desc[FTileP0 +: 32]), .cmd_tile_p_i(core_desc[FTileP +: 16]),
     .cmd_activation_i(core_desc[FQuant + 2 +: 2]), .cmd_leaky_shift_i(core_desc[FQuant + 4 +: 4]),
-    .cmd_out_zp_i(core_desc[FOutZp +: 16]), .cmd_out_signed_i(core_desc[FQuant +: 32][1]),
+    .cmd_out_zp_i(core_desc[FOutZp +: 16]), .cmd_out_signed_i(core_desc[FQuant + 1]),
     .cmd_out_bits_i(core_desc[FQuant + 12 +: 4]),
     .in_rd_en_o(in_rd_en), .in_rd_addr_o(in_rd_addr), .in_rd_data_i(in_rd_data),
     .params_valid_i(params_valid), .params_ready_o(params_ready), .params_bias_i(params_bias),

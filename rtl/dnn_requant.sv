@@ -48,11 +48,13 @@ module dnn_requant #(
 );
   // Product of a signed AccBits value and a 31-bit unsigned multiplier: AccBits + 31 signed bits.
   localparam int unsigned ProdBits  = AccBits + 31;
-  // After adding the rounding constant (up to 2^(ProdBits-1)) one more bit.
+  // After adding the rounding constant (at most 2^(ProdBits-1)) one more bit.
   localparam int unsigned RoundBits = ProdBits + 1;
   // After adding the 16-bit zero point one more again.
   localparam int unsigned ZpBits    = RoundBits + 1;
   localparam logic [6:0]  MaxShift  = 7'(ProdBits);
+  localparam logic signed [RoundBits-1:0] One = 1;
+  localparam logic signed [ZpBits-1:0]    OneZ = 1;
 
   // ---------------------------------------------------------------- stage 1: activation
   logic                      s1_valid_q;
@@ -83,41 +85,43 @@ module dnn_requant #(
   wire signed [31:0] mult_s = $signed({1'b0, s1_mult_q});
 
   always_ff @(posedge clk_i) begin
-    s2_prod_q  <= ProdBits'(s1_v_q * mult_s);
+    s2_prod_q  <= s1_v_q * mult_s;  // both operands signed, extended to ProdBits: exact
     s2_shift_q <= s1_shift_q;
   end
 
   // ---------------------------------------------------------------- stage 3: rounding shift
   logic                        s3_valid_q;
   logic signed [RoundBits-1:0] s3_round_q;
-  logic signed [RoundBits-1:0] half, biased;
+  logic signed [RoundBits-1:0] prod_ext, half, biased;
 
   always_comb begin
-    half = '0;
-    if (s2_shift_q != '0) half[s2_shift_q - 7'd1] = 1'b1;
-    biased = RoundBits'(s2_prod_q) + half;
+    prod_ext = {s2_prod_q[ProdBits-1], s2_prod_q};
+    half     = (s2_shift_q == '0) ? '0 : One <<< (s2_shift_q - 7'd1);
+    biased   = prod_ext + half;  // cannot overflow: |prod| < 2^(ProdBits-1)
   end
 
   always_ff @(posedge clk_i) begin
-    s3_round_q <= biased >>> s2_shift_q;
+    s3_round_q <= biased >>> s2_shift_q;  // arithmetic shift: floor
   end
 
   // ---------------------------------------------------------------- stage 4: zero point, saturation
-  logic signed [ZpBits-1:0]  with_zp;
-  logic signed [ActBits+1:0] sat_max, sat_min;  // range of out_bits (at most 2^ActBits - 1)
+  logic signed [ZpBits-1:0]  round_ext, zp_ext, with_zp, sat_max, sat_min;
   logic [ActBits-1:0]        y_d;
 
   always_comb begin
-    with_zp = ZpBits'(s3_round_q) + ZpBits'($signed(out_zp_i));
+    round_ext = {s3_round_q[RoundBits-1], s3_round_q};
+    zp_ext    = {{(ZpBits-16){out_zp_i[15]}}, out_zp_i};
+    with_zp   = round_ext + zp_ext;
+    // Range of out_bits (numerics.h QuantType): signed -2^(b-1) .. 2^(b-1)-1, unsigned 0 .. 2^b-1.
     if (out_signed_i) begin
-      sat_max = ((ActBits+2)'(1) << (out_bits_i - 4'd1)) - 1'b1;
-      sat_min = -((ActBits+2)'(1) << (out_bits_i - 4'd1));
+      sat_max = (OneZ <<< (out_bits_i - 4'd1)) - OneZ;
+      sat_min = -(OneZ <<< (out_bits_i - 4'd1));
     end else begin
-      sat_max = ((ActBits+2)'(1) << out_bits_i) - 1'b1;
+      sat_max = (OneZ <<< out_bits_i) - OneZ;
       sat_min = '0;
     end
-    if (with_zp > ZpBits'(sat_max)) y_d = sat_max[ActBits-1:0];
-    else if (with_zp < ZpBits'(sat_min)) y_d = sat_min[ActBits-1:0];
+    if (with_zp > sat_max) y_d = sat_max[ActBits-1:0];
+    else if (with_zp < sat_min) y_d = sat_min[ActBits-1:0];
     else y_d = with_zp[ActBits-1:0];
   end
 

@@ -1,19 +1,27 @@
 #!/usr/bin/env bash
-# Synthesises the engine with Yosys at a small shape and checks the array is real: the cell report
-# must show Rows*Cols multipliers in the PE array. Usage: rtl_synth.sh [generic|xilinx] [ROWS COLS]
+# Synthesises the engine with Yosys at a small shape and checks that the PE array is real: before
+# technology mapping the dnn_pe_array module must hold Rows*Cols multipliers. Then runs the full
+# generic (or Xilinx) flow and prints the cell report.
+#   tools/rtl_synth.sh [generic|xilinx] [ROWS COLS]
 set -euo pipefail
 flow=${1:-generic} rows=${2:-2} cols=${3:-3}
 rtl="$(cd "$(dirname "$0")/../rtl" && pwd)"
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-params="-chparam Rows $rows -chparam Cols $cols -chparam StreamBits 32 -chparam InputBufferBytes 1024 -chparam WeightBufferBytes 256 -chparam OutputBufferBytes 1024 -chparam AccDepth 32"
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+params="-chparam Rows $rows -chparam Cols $cols -chparam StreamBits 32 -chparam InputBufferBytes 512"
+params+=" -chparam WeightBufferBytes 64 -chparam OutputBufferBytes 384 -chparam AccDepth 16"
+read="read_verilog -sv -I$rtl $rtl/dnn_*.sv; hierarchy -check -top dnn_engine $params"
+
+yosys -q -l "$log/coarse.log" -p "$read; proc; opt -fast; wreduce; stat" >/dev/null
+muls=$(awk '/^=== .*dnn_pe_array/ {in_pe=1} /^=== / && !/dnn_pe_array/ {in_pe=0} in_pe && /\$mul/ {n+=$2} END {print n+0}' "$log/coarse.log")
+echo "dnn_pe_array: $muls multipliers for a ${rows}x${cols} array"
+[ "$muls" -eq $((rows * cols)) ] || { echo "expected $((rows * cols)) multipliers in the PE array" >&2; exit 1; }
+
 case "$flow" in
-  generic) synth="synth -top dnn_engine" ;;
+  generic) synth="synth -top dnn_engine -flatten" ;;
   xilinx) synth="synth_xilinx -top dnn_engine -flatten" ;;
   *) echo "usage: rtl_synth.sh [generic|xilinx] [ROWS COLS]" >&2; exit 2 ;;
 esac
-# Count multipliers in the PE array before technology mapping, then run the full flow.
-yosys -q -l "$out/mul.log" -p "read_verilog -sv -I$rtl $rtl/dnn_*.sv; hierarchy -top dnn_engine $params; proc; flatten; opt; wreduce; alumacc; select -module dnn_engine t:\$mul t:\$macc %% ; select -count */u_core*pe* %i; stat -width" >/dev/null
-yosys -q -l "$out/synth.log" -p "read_verilog -sv -I$rtl $rtl/dnn_*.sv; hierarchy -top dnn_engine $params; $synth; stat" >/dev/null
-grep -A60 "Printing statistics" "$out/synth.log" | grep -E "Number of cells|MUL|DSP|\\\$_" | head -20
-echo "synthesis ($flow, ${rows}x${cols}) done"
+yosys -q -l "$log/synth.log" -p "$read; $synth; stat" >/dev/null
+awk '/Printing statistics/ {p=1} p' "$log/synth.log" | grep -E "Number of cells|DSP|MULT|CARRY|LUT|FD|BRAM|RAM" | head -20
+echo "synthesis ($flow, ${rows}x${cols}) clean"

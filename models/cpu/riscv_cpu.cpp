@@ -1,0 +1,631 @@
+#include "riscv_cpu.h"
+
+#include <cstring>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+#include <stdexcept>
+
+#include <unicorn/unicorn.h>
+
+namespace dnnvp::cpu {
+namespace {
+
+constexpr std::uint64_t kAddressSpace = std::uint64_t{1} << 32;
+constexpr std::uint64_t kPage = 0x1000;
+// uc_emu_start's `until`: an odd address, which a RISC-V PC (2-byte aligned with C) never reaches.
+constexpr std::uint64_t kNeverPc = 0xFFFFFFFFu;
+// Linux/newlib exit system call number, used for `ecall` exits.
+constexpr std::uint32_t kSysExit = 93;
+
+std::string hex(std::uint64_t v) {
+  std::ostringstream s;
+  s << "0x" << std::hex << std::setw(8) << std::setfill('0') << v;
+  return s.str();
+}
+
+const char* response_name(tlm::tlm_response_status r) {
+  switch (r) {
+    case tlm::TLM_OK_RESPONSE: return "TLM_OK_RESPONSE";
+    case tlm::TLM_INCOMPLETE_RESPONSE: return "TLM_INCOMPLETE_RESPONSE";
+    case tlm::TLM_GENERIC_ERROR_RESPONSE: return "TLM_GENERIC_ERROR_RESPONSE";
+    case tlm::TLM_ADDRESS_ERROR_RESPONSE: return "TLM_ADDRESS_ERROR_RESPONSE";
+    case tlm::TLM_COMMAND_ERROR_RESPONSE: return "TLM_COMMAND_ERROR_RESPONSE";
+    case tlm::TLM_BURST_ERROR_RESPONSE: return "TLM_BURST_ERROR_RESPONSE";
+    case tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE: return "TLM_BYTE_ENABLE_ERROR_RESPONSE";
+  }
+  return "unknown TLM response";
+}
+
+std::uint32_t sext(std::uint32_t v, unsigned bits) {
+  const std::uint32_t m = 1u << (bits - 1);
+  return (v ^ m) - m;
+}
+
+// The access a load/store instruction makes: base register, offset and width. Only the RV32I and RVC
+// integer loads/stores and the A-extension word atomics; anything else returns false.
+struct MemOp {
+  unsigned rs1 = 0;
+  std::uint32_t offset = 0;
+  unsigned width = 0;
+};
+
+bool decode_mem_op(std::uint32_t insn, MemOp* op) {
+  if ((insn & 3) == 3) {
+    const std::uint32_t opcode = insn & 0x7F, funct3 = (insn >> 12) & 7;
+    op->rs1 = (insn >> 15) & 31;
+    if (opcode == 0x03) {  // LOAD
+      static const unsigned widths[8] = {1, 2, 4, 0, 1, 2, 0, 0};
+      op->width = widths[funct3];
+      op->offset = sext(insn >> 20, 12);
+      return op->width != 0;
+    }
+    if (opcode == 0x23) {  // STORE
+      if (funct3 > 2) return false;
+      op->width = 1u << funct3;
+      op->offset = sext(((insn >> 25) << 5) | ((insn >> 7) & 31), 12);
+      return true;
+    }
+    if (opcode == 0x2F && funct3 == 2) {  // AMO.W / LR.W / SC.W
+      op->width = 4;
+      op->offset = 0;
+      return true;
+    }
+    return false;
+  }
+  const std::uint32_t quadrant = insn & 3, funct3 = (insn >> 13) & 7;
+  if (quadrant == 0 && (funct3 == 2 || funct3 == 6)) {  // c.lw / c.sw
+    op->rs1 = 8 + ((insn >> 7) & 7);
+    op->offset = (((insn >> 10) & 7) << 3) | (((insn >> 6) & 1) << 2) | (((insn >> 5) & 1) << 6);
+    op->width = 4;
+    return true;
+  }
+  if (quadrant == 2 && funct3 == 2) {  // c.lwsp
+    op->rs1 = 2;
+    op->offset = (((insn >> 12) & 1) << 5) | (((insn >> 4) & 7) << 2) | (((insn >> 2) & 3) << 6);
+    op->width = 4;
+    return true;
+  }
+  if (quadrant == 2 && funct3 == 6) {  // c.swsp
+    op->rs1 = 2;
+    op->offset = (((insn >> 9) & 15) << 2) | (((insn >> 7) & 3) << 6);
+    op->width = 4;
+    return true;
+  }
+  return false;
+}
+
+void check_uc(uc_err err, const std::string& what) {
+  if (err != UC_ERR_OK) throw std::runtime_error(what + ": " + uc_strerror(err));
+}
+
+}  // namespace
+
+const char* to_string(FaultKind kind) {
+  switch (kind) {
+    case FaultKind::kBusError: return "bus error";
+    case FaultKind::kUnmapped: return "unmapped access";
+    case FaultKind::kMisaligned: return "misaligned access";
+    case FaultKind::kFetch: return "instruction fetch fault";
+    case FaultKind::kIllegalInstruction: return "illegal instruction";
+    case FaultKind::kBreakpoint: return "breakpoint (ebreak)";
+    case FaultKind::kEcall: return "unsupported ecall";
+    case FaultKind::kTrap: return "trap";
+    case FaultKind::kNoProgram: return "no program loaded";
+    case FaultKind::kInternal: return "ISS error";
+  }
+  return "fault";
+}
+
+const char* to_string(HaltReason reason) {
+  switch (reason) {
+    case HaltReason::kNone: return "running";
+    case HaltReason::kExit: return "exit";
+    case HaltReason::kFault: return "fault";
+    case HaltReason::kSimulationStopped: return "simulation stopped";
+  }
+  return "?";
+}
+
+std::string CpuFault::message() const {
+  std::ostringstream s;
+  s << to_string(kind);
+  if (has_access)
+    s << ": " << (is_write ? "write" : "read") << " of " << size << (size == 1 ? " byte" : " bytes") << " to "
+      << hex(address);
+  s << " at pc " << hex(pc);
+  if (kind == FaultKind::kBusError) s << ": " << response_name(response);
+  if (!detail.empty()) s << " (" << detail << ")";
+  return s.str();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+sc_core::sc_time RiscvCpu::QuantumKeeper::compute_local_quantum() {
+  const std::uint64_t q = quantum_.value(), t = sc_core::sc_time_stamp().value();
+  return sc_core::sc_time::from_value((t / q + 1) * q - t);
+}
+
+RiscvCpu::RiscvCpu(sc_core::sc_module_name name, sc_core::sc_time clock_period, sc_core::sc_time quantum,
+                   DramRegion dram, std::vector<MmioWindow> mmio)
+    : RiscvCpu(name, [&] {
+        Config c;
+        c.clock_period = clock_period;
+        c.quantum = quantum;
+        c.dram = dram;
+        c.mmio = std::move(mmio);
+        return c;
+      }()) {}
+
+RiscvCpu::RiscvCpu(sc_core::sc_module_name name, const Config& config)
+    : sc_core::sc_module(name),
+      socket("socket"),
+      config_(config),
+      clock_period_(config.clock_period),
+      quantum_(config.quantum),
+      qk_(config.quantum) {
+  const std::string me = this->name();
+  auto bad = [&](const std::string& what) { throw std::invalid_argument(me + ": " + what); };
+  if (clock_period_ == sc_core::SC_ZERO_TIME) bad("clock period must be > 0");
+  if (quantum_ == sc_core::SC_ZERO_TIME) bad("quantum must be > 0");
+  if (quantum_.value() % clock_period_.value() != 0)
+    bad("quantum " + quantum_.to_string() + " is not a multiple of the clock period " + clock_period_.to_string());
+  const DramRegion& d = config_.dram;
+  if (d.host == nullptr || d.size == 0) bad("DRAM region needs a host pointer and a size");
+  if (d.base % kPage || d.size % kPage) bad("DRAM base and size must be multiples of 4 KiB");
+  if (d.base + d.size > kAddressSpace) bad("DRAM must lie below 4 GiB");
+
+  // The windows forwarded to the socket: the given list, or everything outside DRAM.
+  std::vector<MmioWindow> windows = config_.mmio;
+  if (windows.empty()) {
+    if (d.base > 0) windows.push_back({0, d.base});
+    if (d.base + d.size < kAddressSpace) windows.push_back({d.base + d.size, kAddressSpace - (d.base + d.size)});
+  }
+  for (const MmioWindow& w : windows) {
+    if (w.size == 0 || w.base % kPage || w.size % kPage) bad("MMIO windows must be non-empty and 4 KiB aligned");
+    if (w.base + w.size > kAddressSpace) bad("MMIO window " + hex(w.base) + " extends past 4 GiB");
+    if (w.base < d.base + d.size && d.base < w.base + w.size) bad("MMIO window " + hex(w.base) + " overlaps DRAM");
+  }
+
+  uc_engine* uc = nullptr;
+  check_uc(uc_open(UC_ARCH_RISCV, UC_MODE_RISCV32, &uc), me + ": uc_open");
+  uc_ = uc;
+  try {
+    // SiFive E31: RV32IMAC, the closest Unicorn CPU to RV32IMC (no F/D, so stray FP code traps).
+    check_uc(uc_ctl_set_cpu_model(uc, UC_CPU_RISCV32_SIFIVE_E31), me + ": CPU model");
+    check_uc(uc_mem_map_ptr(uc, d.base, d.size, UC_PROT_ALL, d.host), me + ": mapping DRAM");
+    windows_.reserve(windows.size());
+    for (const MmioWindow& w : windows) {
+      windows_.push_back({this, w.base, w.size});
+      check_uc(uc_mmio_map(uc, w.base, w.size, &RiscvCpu::on_mmio_read, &windows_.back(), &RiscvCpu::on_mmio_write,
+                           &windows_.back()),
+               me + ": mapping MMIO window " + hex(w.base));
+    }
+    uc_hook h;
+    check_uc(uc_hook_add(uc, &h, UC_HOOK_CODE, reinterpret_cast<void*>(&RiscvCpu::on_code), this, 1, 0),
+             me + ": code hook");
+    check_uc(uc_hook_add(uc, &h, UC_HOOK_INTR, reinterpret_cast<void*>(&RiscvCpu::on_interrupt), this, 1, 0),
+             me + ": trap hook");
+    check_uc(uc_hook_add(uc, &h, UC_HOOK_MEM_UNMAPPED, reinterpret_cast<void*>(&RiscvCpu::on_unmapped), this, 1, 0),
+             me + ": unmapped-access hook");
+    if (config_.strict_dram_alignment)
+      check_uc(uc_hook_add(uc, &h, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE,
+                           reinterpret_cast<void*>(&RiscvCpu::on_dram_access), this, d.base, d.base + d.size - 1),
+               me + ": DRAM alignment hook");
+  } catch (...) {
+    uc_close(uc);
+    uc_ = nullptr;
+    throw;
+  }
+
+  trans_.set_data_ptr(data_);
+  trans_.set_byte_enable_ptr(nullptr);
+  trans_.set_byte_enable_length(0);
+  trans_.set_dmi_allowed(false);
+
+  SC_THREAD(run);
+  set_stack_size(config_.thread_stack_bytes);
+}
+
+RiscvCpu::~RiscvCpu() {
+  if (uc_) uc_close(uc_);
+}
+
+const ElfImage& RiscvCpu::load_elf(const std::string& path) { return load_elf(read_elf(path)); }
+
+const ElfImage& RiscvCpu::load_elf(ElfImage image) {
+  const DramRegion& d = config_.dram;
+  cpu::load_elf(image, d.base, d.host, d.size);
+  image_ = std::move(image);
+  for (int r = UC_RISCV_REG_X1; r <= UC_RISCV_REG_X31; ++r) {
+    std::uint32_t zero = 0;
+    uc_reg_write(uc_, r, &zero);
+  }
+  set_pc(image_->entry);
+  return *image_;
+}
+
+void RiscvCpu::set_pc(std::uint32_t pc) {
+  pc_ = pc;
+  uc_reg_write(uc_, UC_RISCV_REG_PC, &pc_);
+}
+
+std::uint32_t RiscvCpu::pc() const {
+  std::uint32_t v = 0;
+  uc_reg_read(uc_, UC_RISCV_REG_PC, &v);
+  return v;
+}
+
+std::uint32_t RiscvCpu::reg(unsigned index) const {
+  if (index >= 32) throw std::out_of_range("register index " + std::to_string(index));
+  std::uint32_t v = 0;
+  if (index) uc_reg_read(uc_, UC_RISCV_REG_X0 + static_cast<int>(index), &v);
+  return v;
+}
+
+int RiscvCpu::exit_status() const {
+  switch (halt_) {
+    case HaltReason::kExit: return *exit_code_;
+    case HaltReason::kSimulationStopped: return 2;
+    default: return 1;
+  }
+}
+
+double RiscvCpu::host_mips() const {
+  return host_seconds_ > 0 ? static_cast<double>(instructions_) / host_seconds_ / 1e6 : 0.0;
+}
+
+std::string RiscvCpu::summary() const {
+  std::ostringstream s;
+  s << name() << ": " << instructions_ << " instructions, " << cycles() << " cycles ("
+    << busy_time().to_string() << " at " << std::setprecision(4) << 1e-6 / clock_period_.to_seconds() << " MHz), "
+    << mmio_reads_ << " MMIO reads, " << mmio_writes_ << " MMIO writes, " << std::fixed << std::setprecision(1)
+    << host_mips() << " MIPS host; " << to_string(halt_);
+  if (halt_ == HaltReason::kExit) s << " " << *exit_code_;
+  if (halt_ == HaltReason::kFault && fault_) s << ": " << fault_->message();
+  return s.str();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The run loop.
+
+std::uint64_t RiscvCpu::instructions_to_sync() const {
+  const std::uint64_t left = qk_.time_to_sync().value(), period = clock_period_.value();
+  return (left + period - 1) / period;
+}
+
+void RiscvCpu::fold_time() {
+  if (batch_count_ > folded_) {
+    qk_.inc(clock_period_ * static_cast<double>(batch_count_ - folded_));
+    folded_ = batch_count_;
+  }
+}
+
+void RiscvCpu::run() {
+  host_start_ = std::chrono::steady_clock::now();
+  qk_.reset();
+  if (!image_) {
+    CpuFault f;
+    f.kind = FaultKind::kNoProgram;
+    f.pc = pc_;
+    f.detail = "call load_elf() before sc_start()";
+    raise_fault(f);
+    halt(pending_reason_);
+    return;
+  }
+  for (;;) {
+    batch_count_ = 0;
+    folded_ = 0;
+    stop_at_ = std::max<std::uint64_t>(1, instructions_to_sync());
+    in_batch_ = true;
+    const uc_err err = uc_emu_start(uc_, pc_, kNeverPc, 0, 0);
+    in_batch_ = false;
+    ++batches_;
+    instructions_ += batch_count_;
+    fold_time();
+    uc_reg_read(uc_, UC_RISCV_REG_PC, &pc_);
+    if (err != UC_ERR_OK && !pending_halt_) classify_stop_error(err);
+    if (pending_halt_) {
+      halt(pending_reason_);
+      return;
+    }
+    if (sc_core::sc_get_simulator_status() == sc_core::SC_SIM_USER_STOP) {
+      halt(HaltReason::kSimulationStopped);
+      return;
+    }
+    if (qk_.need_sync()) {
+      ++syncs_;
+      host_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - host_start_).count();
+      qk_.sync();
+    }
+  }
+}
+
+void RiscvCpu::raise_fault(CpuFault f) {
+  if (pending_halt_) return;  // the first reason wins
+  f.time = qk_.get_current_time() + clock_period_ * static_cast<double>(batch_count_ - folded_);
+  fault_ = std::move(f);
+  pending_halt_ = true;
+  pending_reason_ = HaltReason::kFault;
+  request_stop();
+}
+
+void RiscvCpu::halt(HaltReason reason) {
+  halt_ = reason;
+  halt_time_ = qk_.get_current_time();
+  host_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - host_start_).count();
+  if (reason == HaltReason::kFault && fault_ && config_.report_faults)
+    std::cerr << name() << ": " << fault_->message() << std::endl;
+  if (sc_core::sc_get_simulator_status() == sc_core::SC_SIM_USER_STOP) return;
+  // Let simulated time catch up with the CPU, then end the simulation (unless the exit register's device
+  // does that itself at the write's time).
+  ++syncs_;
+  qk_.sync();
+  if (config_.stop_simulation_on_halt && !exit_write_halt_ &&
+      sc_core::sc_get_simulator_status() != sc_core::SC_SIM_USER_STOP)
+    sc_core::sc_stop();
+}
+
+void RiscvCpu::end_of_simulation() {
+  if (halted()) return;
+  // Stopped by someone else while the CPU was between batches (waiting for a sync) or inside a transport.
+  if (in_batch_) {
+    instructions_ += batch_count_;
+    in_batch_ = false;
+  }
+  halt_ = HaltReason::kSimulationStopped;
+  halt_time_ = qk_.get_current_time();
+  host_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - host_start_).count();
+}
+
+std::uint32_t RiscvCpu::read_insn(std::uint32_t pc, bool* ok) const {
+  const DramRegion& d = config_.dram;
+  *ok = false;
+  if (pc < d.base || pc + 2 > d.base + d.size) return 0;
+  const std::uint8_t* p = d.host + (pc - d.base);
+  std::uint32_t insn = static_cast<std::uint32_t>(p[0] | (p[1] << 8));
+  if ((insn & 3) == 3) {
+    if (pc + 4 > d.base + d.size) return 0;
+    insn |= static_cast<std::uint32_t>(p[2] | (p[3] << 8)) << 16;
+  }
+  *ok = true;
+  return insn;
+}
+
+void RiscvCpu::classify_stop_error(int err) {
+  CpuFault f;
+  f.pc = pc_;
+  bool ok = false;
+  switch (err) {
+    case UC_ERR_INSN_INVALID: {
+      const std::uint32_t insn = read_insn(pc_, &ok);
+      f.kind = (ok && (insn == 0x00100073u || insn == 0x9002u)) ? FaultKind::kBreakpoint
+                                                                 : FaultKind::kIllegalInstruction;
+      if (ok && f.kind == FaultKind::kIllegalInstruction) f.detail = "instruction word " + hex(insn);
+      break;
+    }
+    case UC_ERR_FETCH_UNMAPPED:
+    case UC_ERR_FETCH_PROT:
+      f.kind = FaultKind::kFetch;
+      f.detail = "outside DRAM; last instruction executed at " + hex(last_pc_);
+      break;
+    case UC_ERR_FETCH_UNALIGNED:
+      f.kind = FaultKind::kFetch;
+      f.detail = "misaligned fetch; last instruction executed at " + hex(last_pc_);
+      break;
+    case UC_ERR_READ_UNALIGNED:
+    case UC_ERR_WRITE_UNALIGNED:
+      f.kind = FaultKind::kMisaligned;
+      f.pc = last_pc_;
+      break;
+    case UC_ERR_READ_UNMAPPED:
+    case UC_ERR_WRITE_UNMAPPED:
+      f.kind = FaultKind::kUnmapped;  // normally already reported with its address by on_unmapped
+      f.pc = last_pc_;
+      break;
+    case UC_ERR_EXCEPTION:
+      f.kind = FaultKind::kTrap;
+      f.pc = last_pc_;
+      f.detail = uc_strerror(static_cast<uc_err>(err));
+      break;
+    default:
+      f.kind = FaultKind::kInternal;
+      f.pc = last_pc_;
+      f.detail = std::string("uc_emu_start: ") + uc_strerror(static_cast<uc_err>(err));
+      break;
+  }
+  raise_fault(f);
+}
+
+void RiscvCpu::on_trap(std::uint32_t cause) {
+  CpuFault f;
+  f.pc = last_pc_;
+  bool ok = false;
+  switch (cause) {
+    case 8: case 9: case 11: {  // ecall from U/S/M mode
+      std::uint32_t a7 = 0, a0 = 0;
+      uc_reg_read(uc_, UC_RISCV_REG_A7, &a7);
+      uc_reg_read(uc_, UC_RISCV_REG_A0, &a0);
+      if (a7 == kSysExit) {
+        if (pending_halt_) return;
+        exit_code_ = static_cast<std::int32_t>(a0);
+        pending_halt_ = true;
+        pending_reason_ = HaltReason::kExit;
+        request_stop();
+        return;
+      }
+      f.kind = FaultKind::kEcall;
+      f.detail = "a7 = " + std::to_string(a7) + "; only a7 = 93 (exit, code in a0) is supported";
+      break;
+    }
+    case 3:
+      f.kind = FaultKind::kBreakpoint;
+      break;
+    case 2: {
+      f.kind = FaultKind::kIllegalInstruction;
+      const std::uint32_t insn = read_insn(last_pc_, &ok);
+      if (ok) f.detail = "instruction word " + hex(insn);
+      break;
+    }
+    case 0: case 1: case 12:
+      f.kind = FaultKind::kFetch;
+      f.detail = "trap cause " + std::to_string(cause);
+      break;
+    case 4: case 6:
+      f.kind = FaultKind::kMisaligned;
+      f.detail = "trap cause " + std::to_string(cause);
+      break;
+    default:
+      f.kind = FaultKind::kTrap;
+      f.detail = "trap cause " + std::to_string(cause) + " (no trap entry: Unicorn cannot model it)";
+      break;
+  }
+  raise_fault(f);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// MMIO.
+
+bool RiscvCpu::check_mmio_alignment(std::uint64_t address, unsigned size, bool is_write) {
+  // QEMU splits a misaligned MMIO access into aligned pieces before calling back, so the callback's own
+  // address and size look fine: decode the instruction for the access it really makes.
+  std::uint64_t ea = address;
+  unsigned width = size;
+  bool ok = false;
+  const std::uint32_t insn = read_insn(last_pc_, &ok);
+  MemOp op;
+  if (ok && decode_mem_op(insn, &op)) {
+    std::uint32_t base = 0;
+    if (op.rs1) uc_reg_read(uc_, UC_RISCV_REG_X0 + static_cast<int>(op.rs1), &base);
+    ea = static_cast<std::uint32_t>(base + op.offset);
+    width = op.width;
+  }
+  if (ea % width == 0 && address % size == 0) return true;
+  CpuFault f;
+  f.kind = FaultKind::kMisaligned;
+  f.pc = last_pc_;
+  f.has_access = true;
+  f.address = ea;
+  f.size = width;
+  f.is_write = is_write;
+  f.detail = "MMIO accesses must be naturally aligned";
+  raise_fault(f);
+  return false;
+}
+
+std::uint64_t RiscvCpu::bus_access(std::uint64_t address, unsigned size, bool is_write, std::uint64_t value) {
+  fold_time();
+  trans_.set_command(is_write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
+  trans_.set_address(address);
+  trans_.set_data_length(size);
+  trans_.set_streaming_width(size);
+  trans_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  std::memset(data_, 0, sizeof data_);
+  if (is_write) std::memcpy(data_, &value, size);  // host and target are little-endian
+
+  const sc_core::sc_time before = sc_core::sc_time_stamp() + qk_.get_local_time();
+  sc_core::sc_time delay = qk_.get_local_time();
+  socket->b_transport(trans_, delay);
+  qk_.set(delay);  // a target that waited inside b_transport returns a smaller delay: still correct
+  const sc_core::sc_time after = sc_core::sc_time_stamp() + delay;
+  if (after > before) mmio_delay_ += after - before;
+  ++(is_write ? mmio_writes_ : mmio_reads_);
+
+  std::uint64_t result = 0;
+  if (trans_.is_response_error()) {
+    CpuFault f;
+    f.kind = FaultKind::kBusError;
+    f.pc = last_pc_;
+    f.has_access = true;
+    f.address = address;
+    f.size = size;
+    f.is_write = is_write;
+    f.response = trans_.get_response_status();
+    raise_fault(f);
+    return 0;
+  }
+  if (!is_write) std::memcpy(&result, data_, size);
+  if (is_write && config_.exit_address && address == *config_.exit_address && !pending_halt_) {
+    exit_code_ = static_cast<std::int32_t>(static_cast<std::uint32_t>(value));
+    exit_write_halt_ = true;
+    pending_halt_ = true;
+    pending_reason_ = HaltReason::kExit;
+  }
+  if (!pending_halt_ && sc_core::sc_get_simulator_status() == sc_core::SC_SIM_USER_STOP) {
+    pending_halt_ = true;
+    pending_reason_ = HaltReason::kSimulationStopped;
+  }
+  // The target's delay may have moved the next sync point closer: shorten the batch.
+  stop_at_ = pending_halt_ ? batch_count_ : batch_count_ + instructions_to_sync();
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Unicorn callbacks.
+
+void RiscvCpu::on_code(uc_struct* uc, std::uint64_t address, std::uint32_t, void* self) {
+  auto* cpu = static_cast<RiscvCpu*>(self);
+  if (cpu->batch_count_ >= cpu->stop_at_) {
+    uc_emu_stop(uc);  // this instruction does not execute; the PC stays on it
+    return;
+  }
+  ++cpu->batch_count_;
+  cpu->last_pc_ = static_cast<std::uint32_t>(address);
+}
+
+void RiscvCpu::on_interrupt(uc_struct* uc, std::uint32_t intno, void* self) {
+  static_cast<RiscvCpu*>(self)->on_trap(intno);
+  uc_emu_stop(uc);
+}
+
+bool RiscvCpu::on_unmapped(uc_struct*, int type, std::uint64_t address, int size, std::int64_t, void* self) {
+  auto* cpu = static_cast<RiscvCpu*>(self);
+  CpuFault f;
+  if (type == UC_MEM_FETCH_UNMAPPED) {
+    f.kind = FaultKind::kFetch;
+    f.pc = static_cast<std::uint32_t>(address);
+    f.detail = "outside DRAM; last instruction executed at " + hex(cpu->last_pc_);
+  } else {
+    f.kind = FaultKind::kUnmapped;
+    f.pc = cpu->last_pc_;
+    f.has_access = true;
+    f.address = address;
+    f.size = static_cast<unsigned>(size);
+    f.is_write = type == UC_MEM_WRITE_UNMAPPED;
+    f.detail = "outside DRAM and every MMIO window";
+  }
+  cpu->raise_fault(f);
+  return false;
+}
+
+void RiscvCpu::on_dram_access(uc_struct*, int type, std::uint64_t address, int size, std::int64_t, void* self) {
+  auto* cpu = static_cast<RiscvCpu*>(self);
+  if (size <= 1 || address % static_cast<unsigned>(size) == 0) return;
+  CpuFault f;
+  f.kind = FaultKind::kMisaligned;
+  f.pc = cpu->last_pc_;
+  f.has_access = true;
+  f.address = address;
+  f.size = static_cast<unsigned>(size);
+  f.is_write = type == UC_MEM_WRITE;
+  f.detail = "strict DRAM alignment";
+  cpu->raise_fault(f);
+}
+
+std::uint64_t RiscvCpu::on_mmio_read(uc_struct*, std::uint64_t offset, unsigned size, void* window) {
+  auto* w = static_cast<MappedWindow*>(window);
+  RiscvCpu* cpu = w->cpu;
+  const std::uint64_t address = w->base + offset;
+  if (cpu->pending_halt_ || !cpu->check_mmio_alignment(address, size, false)) return 0;
+  return cpu->bus_access(address, size, false, 0);
+}
+
+void RiscvCpu::on_mmio_write(uc_struct*, std::uint64_t offset, unsigned size, std::uint64_t value, void* window) {
+  auto* w = static_cast<MappedWindow*>(window);
+  RiscvCpu* cpu = w->cpu;
+  const std::uint64_t address = w->base + offset;
+  if (cpu->pending_halt_ || !cpu->check_mmio_alignment(address, size, true)) return;
+  cpu->bus_access(address, size, true, value);
+}
+
+}  // namespace dnnvp::cpu

@@ -1,0 +1,40 @@
+// System control: ID, EXIT, SCRATCH and the DRAM window (register offsets: memory_map.yaml, region sysctl).
+// Writing EXIT requests the end of the simulation with that exit code: sc_stop() runs at the transaction's
+// time (sc_time_stamp() + the initiator's delay), from a method process, so the simulation ends exactly
+// then however far ahead the writer's quantum is. The first EXIT write wins; later ones are ignored.
+// The platform reads exit_code() after sc_start() returns. Debug writes to EXIT do not stop anything.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "peripheral.h"
+
+namespace dnnvp {
+
+class Sysctl : public Peripheral {
+ public:
+  SC_HAS_PROCESS(Sysctl);
+  Sysctl(const sc_core::sc_module_name& name, const sc_core::sc_time& clock_period, std::uint64_t dram_base,
+         std::uint64_t dram_size, unsigned latency_cycles = 1, Stats* stats = nullptr);
+
+  bool exit_requested() const { return exit_code_.has_value(); }
+  // The code written to EXIT (the full 32-bit value), if any.
+  std::optional<std::uint32_t> exit_code() const { return exit_code_; }
+  // When the simulation stops (valid once exit_requested()).
+  sc_core::sc_time exit_time() const { return exit_time_; }
+
+ private:
+  void stop();
+
+  std::optional<std::uint32_t> exit_code_;
+  sc_core::sc_time exit_time_;
+  sc_core::sc_event stop_event_;
+  Register id_{*this, map_register("sysctl", "ID")};
+  Register exit_{*this, map_register("sysctl", "EXIT")};
+  Register scratch_{*this, map_register("sysctl", "SCRATCH")};
+  Register dram_base_{*this, map_register("sysctl", "DRAM_BASE")};
+  Register dram_size_{*this, map_register("sysctl", "DRAM_SIZE")};
+};
+
+}  // namespace dnnvp

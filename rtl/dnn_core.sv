@@ -1,0 +1,737 @@
+// The engine's compute core (docs/engine.md "Loop nest of one tile", "dnn_core"): the sequencer,
+// the PE array, the accumulator RAM and Cols requantisers. It takes one tile descriptor, reads
+// input words from the input buffer, takes params and weight blocks from the weight loader and
+// writes output words into the output buffer:
+//
+//   for cb in 0 .. Blocks-1:                          # params block: bias, multiplier, shift
+//     for ky, kx, chunk (chunk innermost):            # one pass: one weight block
+//       for p in 0 .. P-1 (then bubbles up to MinPass):
+//         acc[p] = (first pass ? bias : acc[p]) + sum_r x[r] * w[r][c]
+//         last pass: out[half*OutDepth/2 + p*Blocks + cb] = requantize(acc[p])
+//
+// Ports
+//   cmd_valid_i, cmd_ready_o                      descriptor handshake (ready only when idle)
+//   cmd_in_w_i[15:0], cmd_in_h_i[15:0]            input width W, height H (padding bounds)
+//   cmd_in_c_i[15:0]                              input channels Cin (>= 1)
+//   cmd_band_y0_i[15:0]                           input row held in the band's first row
+//   cmd_kh_i, cmd_kw_i, cmd_sh_i, cmd_sw_i [7:0]  kernel and stride (>= 1)
+//   cmd_pad_top_i, cmd_pad_left_i [7:0]           padding before the first row / column
+//   cmd_out_w_i[15:0], cmd_out_c_i[15:0]          output width, output channels Cout (>= 1)
+//   cmd_tile_p0_i[31:0]                           first output pixel (raster index; row < 65536)
+//   cmd_tile_p_i[15:0]                            pixels in the tile P (1 .. AccDepth)
+//   cmd_activation_i[1:0], cmd_leaky_shift_i[3:0] 0 none, 1 ReLU, 2 LeakyReLU; its slope shift
+//   cmd_out_zp_i[15:0], cmd_out_signed_i, cmd_out_bits_i[3:0]   output type (out_bits 2..ActBits)
+//   cmd_in_half_i, cmd_out_half_i                 input / output buffer halves of this tile
+//   in_rd_en_o, in_rd_addr_o[$clog2(InDepth)-1:0], in_rd_data_i[Rows*XBits-1:0]
+//                                                 input-buffer read; data the cycle after in_rd_en_o
+//   params_valid_i, params_ready_o, params_bias_i[Cols*32-1:0], params_mult_i[Cols*32-1:0],
+//   params_shift_i[Cols*6-1:0]                    one block's output stage (channel c at c*32 / c*6)
+//   wblk_valid_i, wblk_ready_o, wblk_data_i[Rows*Cols*WeightBits-1:0]   one pass's weights
+//   out_wr_en_o, out_wr_addr_o[$clog2(OutDepth)-1:0], out_wr_data_o[Cols*ActBits-1:0]
+//   done_o                                        pulses the cycle after the tile's last output write
+//   issue_o, macs_o[$clog2(Rows*Cols+1)-1:0]      a pixel was issued this cycle; its useful MACs
+//   stall_weight_o                                inside a tile, waiting for params or a weight block
+//
+// Pipeline (stage 0 = issue): S0 input read; S1 input word (zero for a padded tap) into the PE
+// array; S3 column sums + (bias | accumulator read issued in S2) -> accumulator write, or on the
+// last pass into the requantisers; S7 output write; done_o one cycle later.
+//
+// Bubbles: none between passes while weights and params are ready (the next weight block is loaded
+// into the PE array's shadow registers during the current pass, the next params into a shadow set
+// swapped in when the block's first pixel reaches S2). A pass occupies max(P, MinPass) issue slots
+// (MinPass = 4 as in docs/engine.md): the accumulator read of pass k+1 (S2) must come after the
+// write of pass k (S3), which needs only 2 slots; refilling the weight shadow also takes 2.
+//
+// Address arithmetic has no multipliers or dividers: per command a short setup (a 16-step restoring
+// division for Chunks, Blocks and the tile's first (oy, ox), then two shift-add phases that stop as
+// soon as their multipliers are used up: about 25 cycles for typical sizes, at most 52) computes the
+// strides; during the tile every address and coordinate is updated by additions. Input addresses are
+// computed modulo 2^$clog2(InDepth), which is exact for every tap that is read; padded taps read
+// nothing and feed zero. The only multipliers are the PE array's Rows*Cols and the requantisers'
+// Cols (rtl/README.md).
+//
+// Params and weight blocks are taken whenever the corresponding shadow is empty, also between
+// tiles (the weight stream carries the next tile's blob in the same order).
+`include "dnn_assert.svh"
+
+module dnn_core #(
+  parameter int unsigned Rows       = 4,
+  parameter int unsigned Cols       = 4,
+  parameter int unsigned ActBits    = 8,
+  parameter int unsigned WeightBits = 8,
+  parameter int unsigned AccBits    = 32,
+  parameter int unsigned InDepth    = 1024,
+  parameter int unsigned OutDepth   = 1024,
+  parameter int unsigned AccDepth   = 64,
+  localparam int unsigned XBits       = ActBits + 1,
+  localparam int unsigned InAddrBits  = $clog2(InDepth),
+  localparam int unsigned OutAddrBits = $clog2(OutDepth),
+  localparam int unsigned MacsBits    = $clog2(Rows * Cols + 1)
+) (
+  input  logic                           clk_i,
+  input  logic                           rst_ni,
+  // Tile descriptor
+  input  logic                           cmd_valid_i,
+  output logic                           cmd_ready_o,
+  input  logic [15:0]                    cmd_in_w_i,
+  input  logic [15:0]                    cmd_in_h_i,
+  input  logic [15:0]                    cmd_in_c_i,
+  input  logic [15:0]                    cmd_band_y0_i,
+  input  logic [7:0]                     cmd_kh_i,
+  input  logic [7:0]                     cmd_kw_i,
+  input  logic [7:0]                     cmd_sh_i,
+  input  logic [7:0]                     cmd_sw_i,
+  input  logic [7:0]                     cmd_pad_top_i,
+  input  logic [7:0]                     cmd_pad_left_i,
+  input  logic [15:0]                    cmd_out_w_i,
+  input  logic [15:0]                    cmd_out_c_i,
+  input  logic [31:0]                    cmd_tile_p0_i,
+  input  logic [15:0]                    cmd_tile_p_i,
+  input  logic [1:0]                     cmd_activation_i,
+  input  logic [3:0]                     cmd_leaky_shift_i,
+  input  logic [15:0]                    cmd_out_zp_i,
+  input  logic                           cmd_out_signed_i,
+  input  logic [3:0]                     cmd_out_bits_i,
+  input  logic                           cmd_in_half_i,
+  input  logic                           cmd_out_half_i,
+  // Input buffer read port
+  output logic                           in_rd_en_o,
+  output logic [InAddrBits-1:0]          in_rd_addr_o,
+  input  logic [Rows*XBits-1:0]          in_rd_data_i,
+  // Params of one block of Cols output channels
+  input  logic                           params_valid_i,
+  output logic                           params_ready_o,
+  input  logic [Cols*32-1:0]             params_bias_i,
+  input  logic [Cols*32-1:0]             params_mult_i,
+  input  logic [Cols*6-1:0]              params_shift_i,
+  // Weight block of one pass
+  input  logic                           wblk_valid_i,
+  output logic                           wblk_ready_o,
+  input  logic [Rows*Cols*WeightBits-1:0] wblk_data_i,
+  // Output buffer write port
+  output logic                           out_wr_en_o,
+  output logic [OutAddrBits-1:0]         out_wr_addr_o,
+  output logic [Cols*ActBits-1:0]        out_wr_data_o,
+  // Status and performance strobes
+  output logic                           done_o,
+  output logic                           issue_o,
+  output logic [MacsBits-1:0]            macs_o,
+  output logic                           stall_weight_o
+);
+  localparam int unsigned SumBits     = XBits + WeightBits + $clog2(Rows);
+  localparam int unsigned AccAddrBits = AccDepth > 1 ? $clog2(AccDepth) : 1;
+  localparam int unsigned A           = InAddrBits;  // input-address arithmetic is modulo 2^A
+  // Exact input coordinates: oy*sh + ky < 2^16 * 2^8 + 2^8, minus a pad below 2^8, signed.
+  localparam int unsigned CoordBits   = 26;
+  localparam int unsigned MinPass     = 4;
+  localparam int unsigned RequantLatency = 4;
+
+  localparam logic [15:0]           RowsW      = 16'(Rows);
+  localparam logic [15:0]           ColsW      = 16'(Cols);
+  localparam logic [MacsBits-1:0]   RowsM      = MacsBits'(Rows);
+  localparam logic [MacsBits-1:0]   ColsM      = MacsBits'(Cols);
+  localparam logic [MacsBits-1:0]   FullMacs   = MacsBits'(Rows * Cols);
+  localparam logic [15:0]           MinPassM1  = 16'(MinPass - 1);
+  localparam logic [A-1:0]          InHalfBase = A'(InDepth / 2);
+  localparam logic [OutAddrBits-1:0] OutHalfBase = OutAddrBits'(OutDepth / 2);
+
+  localparam logic [2:0] StIdle = 3'd0;
+  localparam logic [2:0] StDiv  = 3'd1;  // Chunks, Blocks, (oy0, ox0); sh * W; oy0 * sh
+  localparam logic [2:0] StMul1 = 3'd2;  // strides times Chunks; row offset times W; ox0 * sw; MACs
+  localparam logic [2:0] StMul2 = 3'd3;  // the tile's first address times Chunks
+  localparam logic [2:0] StBase = 3'd4;  // first pass set up
+  localparam logic [2:0] StInit = 3'd5;  // first pass loaded into the issue registers
+  localparam logic [2:0] StRun  = 3'd6;
+  localparam logic [2:0] StDrain = 3'd7;
+
+  logic [2:0] state_q;
+
+  // ---------------------------------------------------------------- descriptor
+  logic [15:0] in_w_q, in_h_q, in_c_q, band_y0_q, out_w_q, out_c_q, tile_p_q;
+  logic [7:0]  kh_q, kw_q, sh_q, sw_q, pad_top_q, pad_left_q;
+  logic [1:0]  activation_q;
+  logic [3:0]  leaky_shift_q, out_bits_q;
+  logic [15:0] out_zp_q;
+  logic        out_signed_q, in_half_q, out_half_q;
+
+  wire cmd_take = cmd_valid_i && cmd_ready_o;
+  assign cmd_ready_o = state_q == StIdle;
+
+  always_ff @(posedge clk_i) begin
+    if (cmd_take) begin
+      in_w_q        <= cmd_in_w_i;
+      in_h_q        <= cmd_in_h_i;
+      in_c_q        <= cmd_in_c_i;
+      band_y0_q     <= cmd_band_y0_i;
+      kh_q          <= cmd_kh_i;
+      kw_q          <= cmd_kw_i;
+      sh_q          <= cmd_sh_i;
+      sw_q          <= cmd_sw_i;
+      pad_top_q     <= cmd_pad_top_i;
+      pad_left_q    <= cmd_pad_left_i;
+      out_w_q       <= cmd_out_w_i;
+      out_c_q       <= cmd_out_c_i;
+      tile_p_q      <= cmd_tile_p_i;
+      activation_q  <= cmd_activation_i;
+      leaky_shift_q <= cmd_leaky_shift_i;
+      out_zp_q      <= cmd_out_zp_i;
+      out_signed_q  <= cmd_out_signed_i;
+      out_bits_q    <= cmd_out_bits_i;
+      in_half_q     <= cmd_in_half_i;
+      out_half_q    <= cmd_out_half_i;
+    end
+  end
+
+  // ---------------------------------------------------------------- setup: division
+  // Three restoring divisions with 16 quotient bits each, in parallel: Cin / Rows, Cout / Cols and
+  // tile_p0 / out_w (the quotient, the tile's first output row, is below 2^16). Meanwhile sh * W by
+  // shift-add and oy0 * sh by Horner's rule on the quotient bits as they appear.
+  logic [3:0]  div_cnt_q;
+  logic [15:0] dci_rem_q, dci_dq_q, dco_rem_q, dco_dq_q, dp_rem_q, dp_dq_q;
+  logic [15:0] dci_rem_d, dci_dq_d, dco_rem_d, dco_dq_d, dp_rem_d, dp_dq_d;
+  logic [16:0] dci_t, dco_t, dp_t;
+  logic [CoordBits-1:0] oysh_q, oysh_d;  // oy0 * sh
+  logic [A-1:0] shw_q, shw_d, mc_shw0_q; // sh * W (mod 2^A) and its shifted multiplicand
+  logic [7:0]   m_sh_q;
+
+  always_comb begin
+    dci_t = {dci_rem_q, dci_dq_q[15]};
+    dco_t = {dco_rem_q, dco_dq_q[15]};
+    dp_t  = {dp_rem_q, dp_dq_q[15]};
+    dci_rem_d = dci_t[15:0];
+    dci_dq_d  = {dci_dq_q[14:0], 1'b0};
+    dco_rem_d = dco_t[15:0];
+    dco_dq_d  = {dco_dq_q[14:0], 1'b0};
+    dp_rem_d  = dp_t[15:0];
+    dp_dq_d   = {dp_dq_q[14:0], 1'b0};
+    oysh_d    = oysh_q << 1;
+    if (dci_t >= {1'b0, RowsW}) begin
+      dci_rem_d = dci_t[15:0] - RowsW;  // the difference is below the divisor: 16 bits
+      dci_dq_d[0] = 1'b1;
+    end
+    if (dco_t >= {1'b0, ColsW}) begin
+      dco_rem_d = dco_t[15:0] - ColsW;
+      dco_dq_d[0] = 1'b1;
+    end
+    if (dp_t >= {1'b0, out_w_q}) begin
+      dp_rem_d = dp_t[15:0] - out_w_q;
+      dp_dq_d[0] = 1'b1;
+      oysh_d = oysh_d + {{(CoordBits-8){1'b0}}, sh_q};
+    end
+    shw_d = m_sh_q[0] ? shw_q + mc_shw0_q : shw_q;
+  end
+
+  // Division results, valid in the last division step (from the _d values).
+  wire [15:0] chunks_w   = dci_dq_d + {15'b0, dci_rem_d != '0};
+  wire [15:0] blocks_w   = dco_dq_d + {15'b0, dco_rem_d != '0};
+  wire [15:0] ox0_w      = dp_rem_d;
+  // Channels in the last chunk / block (at most Rows / Cols, so they fit MacsBits).
+  wire [MacsBits-1:0] last_in_w  = dci_rem_d != '0 ? dci_rem_d[MacsBits-1:0] : RowsM;
+  wire [MacsBits-1:0] last_out_w = dco_rem_d != '0 ? dco_rem_d[MacsBits-1:0] : ColsM;
+  // Zero-extended operands; address arithmetic uses their low A bits.
+  wire [CoordBits-1:0] blocks_c  = {{(CoordBits-16){1'b0}}, blocks_w};
+  wire [CoordBits-1:0] cmd_w_c   = {{(CoordBits-16){1'b0}}, cmd_in_w_i};
+
+  // ---------------------------------------------------------------- setup: products
+  // Shift-add: each step adds a multiplicand where its multiplier's low bit is set, then shifts
+  // both; a phase ends as soon as every multiplier is zero (a few cycles for small operands).
+  logic [15:0] chunks_q, m_chunks_q;        // Chunks; multiplier of every "times Chunks" product
+  logic [15:0] m_w_q;                       // multiplier W (row offset times W)
+  logic [7:0]  m_sw_q;                      // multiplier sw (ox0 * sw)
+  logic [MacsBits-1:0] m_lo_q, m_li_q;      // multipliers last_out, last_in (MAC counts)
+  logic [A-1:0] wc_q, swc_q, shwc_q;        // W*Chunks, sw*Chunks, sh*W*Chunks (mod 2^A)
+  logic [A-1:0] mc_w_q, mc_sw_q, mc_shw_q;  // their shifted multiplicands
+  logic [A-1:0] yw_q, mc_y_q;               // (oy0*sh - pad_top - band_y0) * W (mod 2^A)
+  logic [CoordBits-1:0] oxsw_q, mc_ox_q;    // ox0 * sw (exact)
+  logic [MacsBits-1:0] mac_rl_q, mac_ll_q, mac_lc_q;  // Rows*last_out, last_in*last_out, last_in*Cols
+  logic [MacsBits-1:0] mc_rows_q, mc_li_q, mc_cols_q;
+  logic [A-1:0] sc_q, mc_s_q, oxswc_q, mc_oxsw_q;     // phase 2: S*Chunks, ox0*sw*Chunks
+  logic [15:0]  ox0_q;
+  logic [OutAddrBits-1:0] blocks_q;
+  logic [15:0]  p_last_q;                   // last issue slot of a pass: max(P, MinPass) - 1
+
+  wire mul1_done = m_chunks_q == '0 && m_w_q == '0 && m_sw_q == '0 && m_lo_q == '0 && m_li_q == '0;
+  wire mul2_done = m_chunks_q == '0;
+
+  wire [CoordBits-1:0] pad_top_c  = {{(CoordBits-8){1'b0}}, pad_top_q};
+  wire [CoordBits-1:0] pad_left_c = {{(CoordBits-8){1'b0}}, pad_left_q};
+  wire [CoordBits-1:0] band_y0_c  = {{(CoordBits-16){1'b0}}, band_y0_q};
+  wire [CoordBits-1:0] yrow_w     = oysh_d - pad_top_c - band_y0_c;  // in the last division step
+  wire [CoordBits-1:0] s_w        = {{(CoordBits-A){1'b0}}, yw_q} + oxsw_q - pad_left_c;
+  wire [CoordBits-1:0] sw_c       = {{(CoordBits-8){1'b0}}, sw_q};
+  wire [CoordBits-1:0] in_w_c     = {{(CoordBits-16){1'b0}}, in_w_q};
+  wire [CoordBits-1:0] in_h_c     = {{(CoordBits-16){1'b0}}, in_h_q};
+
+  always_ff @(posedge clk_i) begin
+    unique case (state_q)
+      StIdle: begin
+        div_cnt_q <= '0;
+        dci_rem_q <= '0;
+        dci_dq_q  <= cmd_in_c_i;
+        dco_rem_q <= '0;
+        dco_dq_q  <= cmd_out_c_i;
+        dp_rem_q  <= cmd_tile_p0_i[31:16];
+        dp_dq_q   <= cmd_tile_p0_i[15:0];
+        oysh_q    <= '0;
+        shw_q     <= '0;
+        mc_shw0_q <= cmd_w_c[A-1:0];
+        m_sh_q    <= cmd_sh_i;
+        p_last_q  <= cmd_tile_p_i > MinPassM1 ? cmd_tile_p_i - 16'd1 : MinPassM1;
+      end
+      StDiv: begin
+        div_cnt_q <= div_cnt_q + 4'd1;
+        dci_rem_q <= dci_rem_d;
+        dci_dq_q  <= dci_dq_d;
+        dco_rem_q <= dco_rem_d;
+        dco_dq_q  <= dco_dq_d;
+        dp_rem_q  <= dp_rem_d;
+        dp_dq_q   <= dp_dq_d;
+        oysh_q    <= oysh_d;
+        shw_q     <= shw_d;
+        mc_shw0_q <= mc_shw0_q << 1;
+        m_sh_q    <= m_sh_q >> 1;
+        if (div_cnt_q == 4'd15) begin
+          // Load phase 1 from the division results (sh is at most 8 bits: shw_d is complete).
+          chunks_q   <= chunks_w;
+          blocks_q   <= blocks_c[OutAddrBits-1:0];
+          ox0_q      <= ox0_w;
+          m_chunks_q <= chunks_w;
+          m_w_q      <= in_w_q;
+          m_sw_q     <= sw_q;
+          m_lo_q     <= last_out_w;
+          m_li_q     <= last_in_w;
+          wc_q       <= '0;
+          swc_q      <= '0;
+          shwc_q     <= '0;
+          mc_w_q     <= in_w_c[A-1:0];
+          mc_sw_q    <= sw_c[A-1:0];
+          mc_shw_q   <= shw_d;
+          yw_q       <= '0;
+          mc_y_q     <= yrow_w[A-1:0];
+          oxsw_q     <= '0;
+          mc_ox_q    <= {{(CoordBits-16){1'b0}}, ox0_w};
+          mac_rl_q   <= '0;
+          mac_ll_q   <= '0;
+          mac_lc_q   <= '0;
+          mc_rows_q  <= RowsM;
+          mc_li_q    <= last_in_w;
+          mc_cols_q  <= ColsM;
+        end
+      end
+      StMul1: begin
+        if (mul1_done) begin
+          // Phase 2: S = (oy0*sh - pad_top - band_y0)*W + ox0*sw - pad_left, times Chunks; and
+          // ox0*sw times Chunks.
+          m_chunks_q <= chunks_q;
+          sc_q       <= '0;
+          oxswc_q    <= '0;
+          mc_s_q     <= s_w[A-1:0];
+          mc_oxsw_q  <= oxsw_q[A-1:0];
+        end else begin
+          m_chunks_q <= m_chunks_q >> 1;
+          m_w_q      <= m_w_q >> 1;
+          m_sw_q     <= m_sw_q >> 1;
+          m_lo_q     <= m_lo_q >> 1;
+          m_li_q     <= m_li_q >> 1;
+          if (m_chunks_q[0]) begin
+            wc_q   <= wc_q + mc_w_q;
+            swc_q  <= swc_q + mc_sw_q;
+            shwc_q <= shwc_q + mc_shw_q;
+          end
+          mc_w_q   <= mc_w_q << 1;
+          mc_sw_q  <= mc_sw_q << 1;
+          mc_shw_q <= mc_shw_q << 1;
+          if (m_w_q[0]) yw_q <= yw_q + mc_y_q;
+          mc_y_q <= mc_y_q << 1;
+          if (m_sw_q[0]) oxsw_q <= oxsw_q + mc_ox_q;
+          mc_ox_q <= mc_ox_q << 1;
+          if (m_lo_q[0]) begin
+            mac_rl_q <= mac_rl_q + mc_rows_q;
+            mac_ll_q <= mac_ll_q + mc_li_q;
+          end
+          mc_rows_q <= mc_rows_q << 1;
+          mc_li_q   <= mc_li_q << 1;
+          if (m_li_q[0]) mac_lc_q <= mac_lc_q + mc_cols_q;
+          mc_cols_q <= mc_cols_q << 1;
+        end
+      end
+      StMul2: begin
+        m_chunks_q <= m_chunks_q >> 1;
+        if (m_chunks_q[0]) begin
+          sc_q    <= sc_q + mc_s_q;
+          oxswc_q <= oxswc_q + mc_oxsw_q;
+        end
+        mc_s_q    <= mc_s_q << 1;
+        mc_oxsw_q <= mc_oxsw_q << 1;
+      end
+      default: ;
+    endcase
+  end
+
+  // The tile's first pixel, tap (0, 0), chunk 0: input-buffer address and that of its row's
+  // column 0 (both modulo 2^A), and its input coordinates.
+  wire [A-1:0] in_half_a = in_half_q ? InHalfBase : '0;
+  wire [A-1:0] tb_ps_w   = in_half_a + sc_q;
+  wire [A-1:0] tb_rs_w   = tb_ps_w - oxswc_q;
+  wire [CoordBits-1:0] iy0_w   = oysh_q - pad_top_c;
+  wire [CoordBits-1:0] ix0_w   = oxsw_q - pad_left_c;
+  wire [CoordBits-1:0] ixrs0_w = -pad_left_c;
+  logic [A-1:0] tb_ps_q, tb_rs_q;
+  logic [CoordBits-1:0] iy0_q, ix0_q;
+
+  // ---------------------------------------------------------------- pass sequencing
+  // "Next pass" registers (np_*) describe the pass after the one being issued, so starting a pass
+  // only copies registers. The pass registers (cp_*) and pixel registers (px_*) describe the slot
+  // being issued.
+  logic        np_valid_q, np_first_q;
+  logic [15:0] np_in_rem_q, np_out_rem_q;   // Cin - chunk*Rows, Cout - cb*Cols
+  logic [7:0]  np_kx_q, np_ky_q;
+  logic [CoordBits-1:0] np_iy_q, np_ix_q, np_ixrs_q;
+  logic [A-1:0] np_a_q, np_ars_q, np_ky_a_q, np_ky_ars_q;
+  logic [OutAddrBits-1:0] np_obase_q;
+
+  wire np_last_chunk = np_in_rem_q <= RowsW;
+  wire np_last_kx    = np_kx_q == kw_q - 8'd1;
+  wire np_last_ky    = np_ky_q == kh_q - 8'd1;
+  wire np_last_pass  = np_last_chunk && np_last_kx && np_last_ky;  // of its block
+  wire np_last_block = np_out_rem_q <= ColsW;
+  logic [MacsBits-1:0] np_macs;
+  always_comb begin
+    if (np_last_chunk) np_macs = np_last_block ? mac_ll_q : mac_lc_q;
+    else np_macs = np_last_block ? mac_rl_q : FullMacs;
+  end
+
+  logic        cp_first_q, cp_last_q, cp_tile_last_q;
+  logic [MacsBits-1:0] cp_macs_q;
+  logic [CoordBits-1:0] cp_ixrs_q;
+
+  logic [15:0] px_p_q, px_ox_q;
+  logic [CoordBits-1:0] px_iy_q, px_ix_q;
+  logic [A-1:0] px_a_q, px_ars_q;
+  logic [OutAddrBits-1:0] px_oaddr_q;
+
+  logic w_full_q, p_full_q, p_taken_q;  // weight shadow / params shadow loaded; params claimed
+
+  // ---------------------------------------------------------------- issue
+  wire run       = state_q == StRun;
+  wire slot0     = px_p_q == '0;
+  wire can_start = w_full_q && (!cp_first_q || (p_full_q && !p_taken_q));
+  wire fire      = run && (!slot0 || can_start);  // this issue slot proceeds
+  wire real_px   = px_p_q < tile_p_q;             // a pixel, not a MinPass bubble
+  wire issue     = fire && real_px;
+  wire last_slot = px_p_q == p_last_q;
+  wire row_wrap  = px_ox_q == out_w_q - 16'd1;
+  wire pass_swap = fire && slot0;                 // the pass's weights go live for its first x
+  wire new_pass  = (state_q == StInit) || (fire && last_slot && np_valid_q);
+
+  wire pad = px_iy_q[CoordBits-1] || px_ix_q[CoordBits-1] || px_iy_q >= in_h_c || px_ix_q >= in_w_c;
+
+  assign in_rd_en_o     = issue && !pad;
+  assign in_rd_addr_o   = px_a_q;
+  assign issue_o        = issue;
+  assign macs_o         = issue ? cp_macs_q : '0;
+  assign stall_weight_o = run && slot0 && !can_start;
+  assign params_ready_o = !p_full_q;
+  assign wblk_ready_o   = !w_full_q;
+
+  // Sequencer datapath (no reset: loaded in StBase / StInit before use).
+  always_ff @(posedge clk_i) begin
+    if (state_q == StBase) begin
+      tb_ps_q      <= tb_ps_w;
+      tb_rs_q      <= tb_rs_w;
+      iy0_q        <= iy0_w;
+      ix0_q        <= ix0_w;
+      // Pass 0 of block 0.
+      np_valid_q   <= 1'b1;
+      np_first_q   <= 1'b1;
+      np_in_rem_q  <= in_c_q;
+      np_out_rem_q <= out_c_q;
+      np_kx_q      <= '0;
+      np_ky_q      <= '0;
+      np_iy_q      <= iy0_w;
+      np_ix_q      <= ix0_w;
+      np_ixrs_q    <= ixrs0_w;
+      np_a_q       <= tb_ps_w;
+      np_ars_q     <= tb_rs_w;
+      np_ky_a_q    <= tb_ps_w;
+      np_ky_ars_q  <= tb_rs_w;
+      np_obase_q   <= out_half_q ? OutHalfBase : '0;
+    end
+    if (new_pass) begin
+      // The next pass becomes the current one...
+      px_p_q         <= '0;
+      px_ox_q        <= ox0_q;
+      px_iy_q        <= np_iy_q;
+      px_ix_q        <= np_ix_q;
+      px_a_q         <= np_a_q;
+      px_ars_q       <= np_ars_q;
+      px_oaddr_q     <= np_obase_q;
+      cp_first_q     <= np_first_q;
+      cp_last_q      <= np_last_pass;
+      cp_tile_last_q <= np_last_pass && np_last_block;
+      cp_macs_q      <= np_macs;
+      cp_ixrs_q      <= np_ixrs_q;
+      // ... and the one after it is prepared: chunk innermost, then kx, ky, block.
+      np_first_q <= 1'b0;
+      if (!np_last_chunk) begin
+        np_in_rem_q <= np_in_rem_q - RowsW;
+        np_a_q      <= np_a_q + 1'b1;
+        np_ars_q    <= np_ars_q + 1'b1;
+      end else if (!np_last_kx) begin
+        np_in_rem_q <= in_c_q;
+        np_kx_q     <= np_kx_q + 8'd1;
+        np_a_q      <= np_a_q + 1'b1;  // kx*Chunks + chunk steps by one across the chunk wrap
+        np_ars_q    <= np_ars_q + 1'b1;
+        np_ix_q     <= np_ix_q + 1'b1;
+        np_ixrs_q   <= np_ixrs_q + 1'b1;
+      end else if (!np_last_ky) begin
+        np_in_rem_q <= in_c_q;
+        np_kx_q     <= '0;
+        np_ky_q     <= np_ky_q + 8'd1;
+        np_ky_a_q   <= np_ky_a_q + wc_q;
+        np_ky_ars_q <= np_ky_ars_q + wc_q;
+        np_a_q      <= np_ky_a_q + wc_q;
+        np_ars_q    <= np_ky_ars_q + wc_q;
+        np_iy_q     <= np_iy_q + 1'b1;
+        np_ix_q     <= ix0_q;
+        np_ixrs_q   <= ixrs0_w;
+      end else if (!np_last_block) begin
+        np_first_q   <= 1'b1;
+        np_in_rem_q  <= in_c_q;
+        np_out_rem_q <= np_out_rem_q - ColsW;
+        np_kx_q      <= '0;
+        np_ky_q      <= '0;
+        np_ky_a_q    <= tb_ps_q;
+        np_ky_ars_q  <= tb_rs_q;
+        np_a_q       <= tb_ps_q;
+        np_ars_q     <= tb_rs_q;
+        np_iy_q      <= iy0_q;
+        np_ix_q      <= ix0_q;
+        np_ixrs_q    <= ixrs0_w;
+        np_obase_q   <= np_obase_q + 1'b1;
+      end else begin
+        np_valid_q <= 1'b0;
+      end
+    end else if (fire) begin
+      // Next pixel (or MinPass bubble) of the current pass: one output column to the right, or the
+      // first column of the next output row.
+      px_p_q     <= px_p_q + 16'd1;
+      px_oaddr_q <= px_oaddr_q + blocks_q;
+      if (row_wrap) begin
+        px_ox_q  <= '0;
+        px_iy_q  <= px_iy_q + {{(CoordBits-8){1'b0}}, sh_q};
+        px_ix_q  <= cp_ixrs_q;
+        px_ars_q <= px_ars_q + shwc_q;
+        px_a_q   <= px_ars_q + shwc_q;
+      end else begin
+        px_ox_q <= px_ox_q + 16'd1;
+        px_ix_q <= px_ix_q + {{(CoordBits-8){1'b0}}, sw_q};
+        px_a_q  <= px_a_q + swc_q;
+      end
+    end
+  end
+
+  // ---------------------------------------------------------------- sequencer state
+  logic tile_done_write;  // the tile's last output word is written this cycle
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      state_q <= StIdle;
+      done_o  <= 1'b0;
+    end else begin
+      done_o <= 1'b0;
+      unique case (state_q)
+        StIdle:  if (cmd_take) state_q <= StDiv;
+        StDiv:   if (div_cnt_q == 4'd15) state_q <= StMul1;
+        StMul1:  if (mul1_done) state_q <= StMul2;
+        StMul2:  if (mul2_done) state_q <= StBase;
+        StBase:  state_q <= StInit;
+        StInit:  state_q <= StRun;
+        StRun:   if (fire && last_slot && !np_valid_q) state_q <= StDrain;
+        StDrain: if (tile_done_write) begin
+          state_q <= StIdle;
+          done_o  <= 1'b1;
+        end
+        default: state_q <= StIdle;
+      endcase
+    end
+  end
+
+  // ---------------------------------------------------------------- shadows of weights and params
+  logic [Cols*AccBits-1:0] bias_sh_q, bias_q;  // int32 bias at accumulator width (AccBits <= 32)
+  logic [Cols*32-1:0] mult_sh_q, mult_q;
+  logic [Cols*6-1:0]  shift_sh_q, shift_q;
+  wire params_take = params_valid_i && params_ready_o;
+  wire wblk_take   = wblk_valid_i && wblk_ready_o;
+
+  // Pipeline control, stages 1..3 (stage 0 is the issue).
+  logic s1_valid_q, s2_valid_q, s3_valid_q;
+  logic s1_pad_q;
+  logic s1_first_q, s2_first_q, s3_first_q;
+  logic s1_last_q, s2_last_q, s3_last_q;
+  logic s1_bstart_q, s2_bstart_q;          // first pixel of a block: its params go live in S2
+  logic s1_tlast_q, s2_tlast_q, s3_tlast_q;  // the tile's last pixel
+  logic [AccAddrBits-1:0] s1_p_q, s2_p_q, s3_p_q;
+  logic [OutAddrBits-1:0] s1_oaddr_q, s2_oaddr_q, s3_oaddr_q;
+  wire params_swap = s2_valid_q && s2_bstart_q;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      w_full_q  <= 1'b0;
+      p_full_q  <= 1'b0;
+      p_taken_q <= 1'b0;
+    end else begin
+      if (wblk_take) w_full_q <= 1'b1;
+      else if (pass_swap) w_full_q <= 1'b0;
+      if (params_take) p_full_q <= 1'b1;
+      else if (params_swap) p_full_q <= 1'b0;
+      if (pass_swap && cp_first_q) p_taken_q <= 1'b1;
+      else if (params_swap) p_taken_q <= 1'b0;
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (params_take) begin
+      for (int c = 0; c < Cols; c++) bias_sh_q[c*AccBits +: AccBits] <= params_bias_i[c*32 +: AccBits];
+      mult_sh_q  <= params_mult_i;
+      shift_sh_q <= params_shift_i;
+    end
+    if (params_swap) begin
+      bias_q  <= bias_sh_q;
+      mult_q  <= mult_sh_q;
+      shift_q <= shift_sh_q;
+    end
+  end
+
+  // ---------------------------------------------------------------- datapath pipeline
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      s1_valid_q <= 1'b0;
+      s2_valid_q <= 1'b0;
+      s3_valid_q <= 1'b0;
+    end else begin
+      s1_valid_q <= issue;
+      s2_valid_q <= s1_valid_q;
+      s3_valid_q <= s2_valid_q;
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    s1_pad_q    <= pad;
+    s1_first_q  <= cp_first_q;
+    s1_last_q   <= cp_last_q;
+    s1_bstart_q <= cp_first_q && slot0;
+    s1_tlast_q  <= cp_tile_last_q && px_p_q == tile_p_q - 16'd1;
+    s1_p_q      <= px_p_q[AccAddrBits-1:0];
+    s1_oaddr_q  <= px_oaddr_q;
+    s2_first_q  <= s1_first_q;
+    s2_last_q   <= s1_last_q;
+    s2_bstart_q <= s1_bstart_q;
+    s2_tlast_q  <= s1_tlast_q;
+    s2_p_q      <= s1_p_q;
+    s2_oaddr_q  <= s1_oaddr_q;
+    s3_first_q  <= s2_first_q;
+    s3_last_q   <= s2_last_q;
+    s3_tlast_q  <= s2_tlast_q;
+    s3_p_q      <= s2_p_q;
+    s3_oaddr_q  <= s2_oaddr_q;
+  end
+
+  // S1: the input word (zero for a padded tap) enters the array; weights swapped in at S0.
+  wire [Rows*XBits-1:0] x_word = s1_pad_q ? '0 : in_rd_data_i;
+  logic                 sum_valid;
+  logic [Cols*SumBits-1:0] sums;
+
+  dnn_pe_array #(
+    .Rows(Rows), .Cols(Cols), .XBits(XBits), .WeightBits(WeightBits), .SumBits(SumBits)
+  ) u_pe_array (
+    .clk_i, .rst_ni,
+    .load_valid_i(wblk_take), .load_data_i(wblk_data_i),
+    .swap_i(pass_swap),
+    .x_valid_i(s1_valid_q), .x_i(x_word),
+    .sum_valid_o(sum_valid), .sum_o(sums)
+  );
+
+  // S2: read the pixel's partial sums (later passes); S3: add, write back or requantise.
+  logic [Cols*AccBits-1:0] acc_rd, acc_new;
+  dnn_ram_1r1w #(.Width(Cols * AccBits), .Depth(AccDepth)) u_acc (
+    .clk_i,
+    .wr_en_i(s3_valid_q && !s3_last_q), .wr_addr_i(s3_p_q), .wr_data_i(acc_new),
+    .rd_en_i(s2_valid_q && !s2_first_q), .rd_addr_i(s2_p_q), .rd_data_o(acc_rd)
+  );
+
+  // Sums and bias are added modulo 2^AccBits: the final value is exact, since vp_gen proves the
+  // accumulator (of which every partial sum is a smaller case) fits AccBits.
+  for (genvar c = 0; c < Cols; c++) begin : g_acc
+    logic [AccBits-1:0] sum_acc;  // the column sum at accumulator width (sign-extended or wrapped)
+    if (SumBits > AccBits) begin : g_wrap
+      logic unused_sum_hi;  // dropped bits: sums wrap like the accumulator (see above)
+      assign sum_acc       = sums[c*SumBits +: AccBits];
+      assign unused_sum_hi = ^sums[c*SumBits + AccBits +: SumBits - AccBits];
+    end else if (SumBits == AccBits) begin : g_same
+      assign sum_acc = sums[c*SumBits +: SumBits];
+    end else begin : g_extend
+      assign sum_acc = {{(AccBits-SumBits){sums[c*SumBits + SumBits - 1]}}, sums[c*SumBits +: SumBits]};
+    end
+    wire [AccBits-1:0] base = s3_first_q ? bias_q[c*AccBits +: AccBits] : acc_rd[c*AccBits +: AccBits];
+    assign acc_new[c*AccBits +: AccBits] = base + sum_acc;
+  end
+
+  // Requantisers (latency RequantLatency) and the output write.
+  logic [Cols-1:0] rq_valid;
+  for (genvar c = 0; c < Cols; c++) begin : g_requant
+    dnn_requant #(.AccBits(AccBits), .ActBits(ActBits)) u_requant (
+      .clk_i, .rst_ni,
+      .valid_i(s3_valid_q && s3_last_q),
+      .acc_i(acc_new[c*AccBits +: AccBits]),
+      .mult_i(mult_q[c*32 +: 32]),
+      .shift_i(shift_q[c*6 +: 6]),
+      .act_i(activation_q),
+      .leaky_shift_i(leaky_shift_q),
+      .out_zp_i(out_zp_q),
+      .out_bits_i(out_bits_q),
+      .out_signed_i(out_signed_q),
+      .valid_o(rq_valid[c]),
+      .y_o(out_wr_data_o[c*ActBits +: ActBits])
+    );
+  end
+
+  logic [RequantLatency-1:0] rq_valid_q, rq_tlast_q;
+  logic [RequantLatency*OutAddrBits-1:0] rq_oaddr_q;  // entry i at [i*OutAddrBits +: OutAddrBits]
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      rq_valid_q <= '0;
+    end else begin
+      rq_valid_q <= {rq_valid_q[RequantLatency-2:0], s3_valid_q && s3_last_q};
+    end
+  end
+  always_ff @(posedge clk_i) begin
+    rq_tlast_q    <= {rq_tlast_q[RequantLatency-2:0], s3_tlast_q};
+    rq_oaddr_q    <= {rq_oaddr_q[(RequantLatency-1)*OutAddrBits-1:0], s3_oaddr_q};
+  end
+
+  assign out_wr_en_o     = rq_valid_q[RequantLatency-1];
+  assign out_wr_addr_o   = rq_oaddr_q[(RequantLatency-1)*OutAddrBits +: OutAddrBits];
+  assign tile_done_write = out_wr_en_o && rq_tlast_q[RequantLatency-1];
+
+  // The requantisers' own valids duplicate rq_valid_q (checked below).
+  logic unused_rq_valid, unused_sum_valid, unused_hi_bits, unused_bias;
+  assign unused_bias      = ^params_bias_i;  // bits above AccBits: vp_gen keeps the bias inside it
+  assign unused_rq_valid  = ^rq_valid;
+  assign unused_sum_valid = sum_valid;
+  // Wide intermediates of which the address arithmetic keeps the low bits.
+  assign unused_hi_bits   = ^{blocks_c, cmd_w_c, yrow_w, s_w, sw_c, in_w_c};
+
+  // ---------------------------------------------------------------- checks
+  `DNN_ASSERT(CoreRequantAligned, rq_valid == {Cols{out_wr_en_o}}, clk_i, rst_ni)
+  `DNN_ASSERT(CoreArrayAligned, sum_valid == s3_valid_q, clk_i, rst_ni)
+  `DNN_ASSERT(CoreCmdSane, !cmd_take || (cmd_in_c_i != '0 && cmd_out_c_i != '0 && cmd_kh_i != '0 &&
+              cmd_kw_i != '0 && cmd_sh_i != '0 && cmd_sw_i != '0 && cmd_out_w_i != '0 &&
+              cmd_tile_p_i != '0 && 32'(cmd_tile_p_i) <= AccDepth &&
+              cmd_tile_p0_i[31:16] < cmd_out_w_i), clk_i, rst_ni)
+  `DNN_ASSERT(CoreReadInRange, !in_rd_en_o || 32'(in_rd_addr_o) < InDepth, clk_i, rst_ni)
+  `DNN_ASSERT(CoreWriteInRange, !out_wr_en_o || 32'(out_wr_addr_o) < OutDepth, clk_i, rst_ni)
+  `DNN_ASSERT_KNOWN(CoreDoneKnown, done_o, clk_i, rst_ni)
+  `DNN_ASSERT_KNOWN(CoreIssueKnown, issue_o, clk_i, rst_ni)
+  `DNN_ASSERT_KNOWN(CoreOutWrKnown, out_wr_en_o, clk_i, rst_ni)
+endmodule

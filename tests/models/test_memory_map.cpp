@@ -1,0 +1,216 @@
+// The memory map generator: its outputs against memory_map.yaml (read here independently), the C header
+// compiled as C11 by the host compiler (and the RISC-V cross compiler when installed), and its errors.
+#include <yaml-cpp/yaml.h>
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+
+#include "dnnvp_memory_map.hpp"
+
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::uint64_t number(const YAML::Node& n) {
+  return std::stoull(n.Scalar(), nullptr, 0);
+}
+
+// Runs a shell command; returns its exit code, with stdout+stderr in `output`.
+// `tag` names the output file: ctest may run the test cases of this file in parallel.
+int run(const std::string& command, std::string& output, const std::string& tag) {
+  const std::string out_file = std::string(DNNVP_TEST_TMP) + "/" + tag + ".out";
+  const int status = std::system((command + " >" + out_file + " 2>&1").c_str());
+  output = slurp(out_file);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// Every #define the firmware should get, with its value, from the YAML.
+std::map<std::string, std::uint64_t> expected_macros() {
+  std::map<std::string, std::uint64_t> m;
+  const YAML::Node root = YAML::LoadFile(DNNVP_MEMORY_MAP_YAML);
+  std::map<std::string, YAML::Node> registers_of;
+  for (const YAML::Node& r : root["regions"]) {
+    const std::string p = "DNNVP_" + upper(r["name"].Scalar());
+    m[p + "_BASE"] = number(r["base"]);
+    if (r["size"].Scalar() != "scenario") m[p + "_SIZE"] = number(r["size"]);
+    YAML::Node regs = r["registers"];
+    if (regs && regs.IsScalar()) regs = registers_of.at(regs.Scalar());
+    if (regs) registers_of[r["name"].Scalar()] = regs;
+    if (!regs) continue;
+    for (const YAML::Node& reg : regs) {
+      const std::string rp = p + "_" + reg["name"].Scalar();
+      m[rp + "_OFFSET"] = number(reg["offset"]);
+      if (reg["fields"])
+        for (const YAML::Node& f : reg["fields"]) {
+          const std::uint64_t lsb = number(f["lsb"]);
+          const std::uint64_t width = f["width"] ? number(f["width"]) : 1;
+          m[rp + "_" + f["name"].Scalar() + "_SHIFT"] = lsb;
+          m[rp + "_" + f["name"].Scalar() + "_MASK"] = ((std::uint64_t{1} << width) - 1) << lsb;
+        }
+    }
+  }
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("memory map C header compiles as C11 and defines every region, register and field",
+          "[memory_map]") {
+  const auto macros = expected_macros();
+  REQUIRE(macros.count("DNNVP_UART_BASE"));
+  REQUIRE(macros.count("DNNVP_DRAM_BASE"));
+  CHECK_FALSE(macros.count("DNNVP_DRAM_SIZE"));  // the scenario sizes the DRAM
+  // A C11 translation unit that checks every value at compile time.
+  std::ostringstream c;
+  c << "#include \"dnnvp_memory_map.h\"\n";
+  int n = 0;
+  for (const auto& [name, value] : macros)
+    c << "_Static_assert(" << name << " == " << value << "ull, \"" << name << "\");\n"
+      << "static const unsigned long long check" << n++ << " = " << name << ";\n";
+  c << "unsigned long long first_check(void) { return check0";
+  for (int k = 1; k < n; ++k) c << " + check" << k;
+  c << "; }\n";
+  const std::string source = std::string(DNNVP_TEST_TMP) + "/memory_map_check.c";
+  std::ofstream(source) << c.str();
+
+  const std::string flags = " -std=c11 -pedantic-errors -Wall -Wextra -Werror -c -o /dev/null -I" +
+                            std::string(DNNVP_MEMORY_MAP_INCLUDE_DIR) + " " + source;
+  {
+    std::string output;
+    const int rc = run(std::string(DNNVP_HOST_CC) + flags, output, "c11_host");
+    INFO(output);
+    CHECK(rc == 0);
+  }
+  if (std::string(DNNVP_RISCV_CC).empty()) {
+    WARN("no RISC-V cross compiler: only the host compiler checked the header");
+  } else {
+    std::string output;
+    const int rc = run(std::string(DNNVP_RISCV_CC) + " -march=rv32imac -mabi=ilp32 -ffreestanding" + flags,
+                       output, "c11_riscv");
+    INFO(output);
+    CHECK(rc == 0);
+  }
+}
+
+TEST_CASE("memory map C++ table holds every region and register of memory_map.yaml", "[memory_map]") {
+  const YAML::Node root = YAML::LoadFile(DNNVP_MEMORY_MAP_YAML);
+  REQUIRE(root["regions"].size() == dnnvp::memory_map::kRegionCount);
+  std::size_t i = 0;
+  for (const YAML::Node& r : root["regions"]) {
+    const auto& info = dnnvp::memory_map::kRegions[i++];
+    INFO(info.name);
+    CHECK(info.name == r["name"].Scalar());
+    CHECK(info.base == number(r["base"]));
+    if (r["size"].Scalar() == "scenario") {
+      CHECK(info.sized_by_scenario);
+      CHECK(info.size == 0);
+    } else {
+      CHECK(info.size == number(r["size"]));
+    }
+    CHECK(info.description == r["description"].Scalar());
+    if (r["registers"] && r["registers"].IsSequence()) {
+      REQUIRE(info.register_count == r["registers"].size());
+      for (std::size_t k = 0; k < info.register_count; ++k) {
+        CHECK(info.registers[k].name == r["registers"][k]["name"].Scalar());
+        CHECK(info.registers[k].offset == number(r["registers"][k]["offset"]));
+      }
+    }
+    CHECK(dnnvp::memory_map::find_region(info.name) == &info);
+  }
+  static_assert(dnnvp::memory_map::uart::kBase == 0x10000000u);
+  static_assert(dnnvp::memory_map::sysctl::kExit % 4 == 0);
+  static_assert(dnnvp::memory_map::find_region("dram")->sized_by_scenario);
+  CHECK(dnnvp::memory_map::find_region("nothing") == nullptr);
+}
+
+TEST_CASE("gen_memory_map rejects a bad map with an error naming file, line and field", "[memory_map]") {
+  struct Case {
+    const char* yaml;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"regions:\n  - {name: uart, base: 0x10000010, size: 0x1000}\n",
+       "bad.yaml:2: regions[0].base: must be a multiple of 4 KiB (0x1000), got 0x10000010"},
+      {"regions:\n  - {name: uart, base: 0x10000000}\n",
+       "bad.yaml:2: regions[0]: missing required field 'size'"},
+      {"regions:\n  - {name: uart, base: 0x10000000, size: 0x1000, sise: 1}\n",
+       "bad.yaml:2: regions[0].sise: unknown field"},
+      {"regions:\n  - {name: uart, base: 0x1000, size: big}\n",
+       "bad.yaml:2: regions[0].size: must be a byte count or 'scenario', got 'big'"},
+      {"regions:\n  - {name: a, base: 0x1000, size: 0x2000}\n  - {name: b, base: 0x2000, size: 0x1000}\n",
+       "bad.yaml:2: regions[0] (a): overlaps b"},
+      {"regions:\n  - {name: dram, base: 0x80000000, size: scenario}\n  - {name: b, base: 0x90000000, size: "
+       "0x1000}\n",
+       "regions[0] (dram): is sized by the scenario and must be the highest region"},
+      {"regions:\n  - name: uart\n    base: 0x1000\n    size: 0x1000\n    registers:\n"
+       "      - {name: TX, offset: 0x3, access: wo}\n",
+       "bad.yaml:6: regions[0].registers[0].offset: must be a multiple of 4 (registers are 32-bit words), "
+       "got 0x3"},
+      {"regions:\n  - name: uart\n    base: 0x1000\n    size: 0x1000\n    registers:\n"
+       "      - {name: TX, offset: 0x0, access: rx}\n",
+       "bad.yaml:6: regions[0].registers[0].access: must be one of ro, wo, rw, w1c, got 'rx'"},
+      {"regions:\n  - name: uart\n    base: 0x1000\n    size: 0x1000\n    registers:\n"
+       "      - {name: TX, offset: 0x1000, access: wo}\n",
+       "regions[0].registers: TX at 0x1000 lies outside the region"},
+      {"regions:\n  - {name: uart, base: 0x1000, size: 0x1000, registers: timer}\n",
+       "bad.yaml:2: regions[0].registers: names no earlier region: 'timer'"},
+      {"regions:\n  - {name: Uart, base: 0x1000, size: 0x1000}\n",
+       "bad.yaml:2: regions[0].name: must be a lower_case identifier, got 'Uart'"},
+      {"regions:\n  - {name: uart, base: 0x1000, size: 0x1000\n", "bad.yaml:3: "},
+      {"regions: []\n", "bad.yaml:1: regions: must be a non-empty list"},
+  };
+  const std::string file = std::string(DNNVP_TEST_TMP) + "/bad.yaml";
+  for (const Case& c : cases) {
+    INFO(c.yaml);
+    std::ofstream(file) << c.yaml;
+    std::string output;
+    const int rc = run(std::string(DNNVP_GEN_MEMORY_MAP) + " " + file, output, "gen_errors");
+    INFO(output);
+    CHECK(rc == 1);
+    CHECK_THAT(output, Catch::Contains(c.message));
+  }
+  std::string output;
+  CHECK(run(std::string(DNNVP_GEN_MEMORY_MAP) + " " + DNNVP_TEST_TMP + "/missing.yaml", output,
+            "gen_errors") == 1);
+  CHECK_THAT(output, Catch::Contains("missing.yaml: cannot read the file"));
+  CHECK(run(std::string(DNNVP_GEN_MEMORY_MAP) + " " + DNNVP_MEMORY_MAP_YAML, output, "gen_errors") == 0);
+}
+
+TEST_CASE("gen_memory_map lets two instances of a peripheral share one register list", "[memory_map]") {
+  const std::string dir = DNNVP_TEST_TMP;
+  std::ofstream(dir + "/shared.yaml")
+      << "regions:\n"
+         "  - name: dma0\n    base: 0x40400000\n    size: 0x10000\n    registers:\n"
+         "      - {name: MM2S_DMACR, offset: 0x00, access: rw}\n"
+         "      - {name: MM2S_DMASR, offset: 0x04, access: w1c, fields: [{name: IOC_IRQ, lsb: 12}]}\n"
+         "  - {name: dma1, base: 0x40410000, size: 0x10000, registers: dma0}\n";
+  std::string output;
+  const int rc = run(std::string(DNNVP_GEN_MEMORY_MAP) + " " + dir + "/shared.yaml --c-header " + dir +
+                         "/shared.h --cpp-header " + dir + "/shared.hpp",
+                     output, "gen_shared");
+  INFO(output);
+  REQUIRE(rc == 0);
+  const std::string h = slurp(dir + "/shared.h");
+  CHECK_THAT(h, Catch::Contains("#define DNNVP_DMA1_MM2S_DMASR_OFFSET 0x004u"));
+  CHECK_THAT(h, Catch::Contains("#define DNNVP_DMA1_MM2S_DMASR_IOC_IRQ_MASK 0x00001000u"));
+  CHECK_THAT(h, Catch::Contains("(the register map of dma0)"));
+  const std::string hpp = slurp(dir + "/shared.hpp");
+  CHECK_THAT(hpp, Catch::Contains("inline constexpr std::uint32_t kMm2sDmasrIocIrqMask = 0x00001000u;"));
+  CHECK_THAT(hpp, Catch::Contains("Access::kWriteOneToClear"));
+}

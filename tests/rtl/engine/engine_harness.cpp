@@ -1,0 +1,217 @@
+// Whole-engine harness: runs a scenario's network layer after layer, Conv/Dense layers on the
+// Verilated engine (programmed by the firmware's own engine driver through an AXI4-Lite model,
+// fed by AXI-Stream models with random idle and back-pressure) and the rest with the golden
+// model, and compares every output element of every engine layer with the golden model. Prints
+// per-layer cycles and PE utilisation from the engine's own counters next to the plan's bound.
+//
+//   engine_harness SCENARIO [--seed N] [--idle P] [--backpressure P] [--trace FILE --trace-window A:B]
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "engine_bench.h"
+#include "engine_blob.h"
+#include "engine_plan.h"
+#include "error.h"
+#include "pack.h"
+#include "scenario.h"
+#include "synthesize.h"
+
+extern "C" {
+#include "dnn_engine.h"
+#include "dnnvp_hal.h"
+}
+
+namespace {
+
+EngineBench* g_bench = nullptr;  // the HAL's bus: the driver's register accesses land here
+
+}  // namespace
+
+extern "C" std::uint32_t hal_read32(uintptr_t addr) { return g_bench->read(static_cast<std::uint32_t>(addr)); }
+extern "C" void hal_write32(uintptr_t addr, std::uint32_t value) {
+  g_bench->write(static_cast<std::uint32_t>(addr), value);
+}
+
+namespace {
+
+using namespace dnnvp;
+
+dnnvp_qtype_t qtype(const TensorQuant& q) {
+  return {static_cast<std::uint8_t>(q.type.bits), static_cast<std::uint8_t>(q.type.is_signed),
+          static_cast<std::int16_t>(q.zero_point)};
+}
+
+// The model.h entry vp_gen would write for an engine layer (the fields the driver reads).
+dnnvp_layer_t table_entry(const QuantizedModel& m, size_t i, const LayerPlan& plan) {
+  const Layer& l = m.network.layers[i];
+  dnnvp_layer_t t{};
+  t.name = l.name.c_str();
+  t.type = static_cast<std::uint8_t>(l.type);
+  t.activation = static_cast<std::uint8_t>(l.activation);
+  t.leaky_shift = static_cast<std::uint8_t>(l.activation == Activation::LeakyRelu ? l.leaky_shift : 0);
+  t.kernel_h = static_cast<std::uint16_t>(l.kernel_h);
+  t.kernel_w = static_cast<std::uint16_t>(l.kernel_w);
+  t.stride_h = static_cast<std::uint16_t>(l.stride_h);
+  t.stride_w = static_cast<std::uint16_t>(l.stride_w);
+  t.pad_top = static_cast<std::uint16_t>(l.padding.top);
+  t.pad_left = static_cast<std::uint16_t>(l.padding.left);
+  const Shape in = l.input_shapes[0];
+  t.in_shape = {static_cast<std::uint32_t>(in.h), static_cast<std::uint32_t>(in.w), static_cast<std::uint32_t>(in.c)};
+  t.out_shape = {static_cast<std::uint32_t>(l.output_shape.h), static_cast<std::uint32_t>(l.output_shape.w),
+                 static_cast<std::uint32_t>(l.output_shape.c)};
+  t.in_q[0] = qtype(m.quant_of(l.input_ids[0]));
+  t.out_q = qtype(m.params[i].out);
+  t.weight_q = {static_cast<std::uint8_t>(m.params[i].weight_type.bits), 1, 0};
+  t.tile_pixels = static_cast<std::uint32_t>(plan.tile_pixels);
+  t.num_tiles = static_cast<std::uint32_t>(plan.tiles.size());
+  t.chunks = static_cast<std::uint32_t>(plan.geometry.chunks);
+  t.blocks = static_cast<std::uint32_t>(plan.geometry.blocks);
+  t.passes = static_cast<std::uint32_t>(plan.geometry.passes);
+  t.macs = static_cast<std::uint64_t>(l.macs());
+  return t;
+}
+
+struct Options {
+  std::string scenario;
+  std::uint32_t seed = 1;
+  double idle = 0.2;
+  double backpressure = 0.2;
+  std::string trace;
+  std::uint64_t trace_from = 0, trace_to = 0;
+};
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) throw Error("missing value after " + a);
+      return argv[++i];
+    };
+    if (a == "--seed") o.seed = static_cast<std::uint32_t>(std::stoul(next()));
+    else if (a == "--idle") o.idle = std::stod(next());
+    else if (a == "--backpressure") o.backpressure = std::stod(next());
+    else if (a == "--trace") o.trace = next();
+    else if (a == "--trace-window") {
+      const std::string w = next();
+      const auto colon = w.find(':');
+      if (colon == std::string::npos) throw Error("--trace-window takes A:B");
+      o.trace_from = std::stoull(w.substr(0, colon));
+      o.trace_to = std::stoull(w.substr(colon + 1));
+    } else if (o.scenario.empty()) o.scenario = a;
+    else throw Error("unexpected argument " + a);
+  }
+  if (o.scenario.empty()) throw Error("usage: engine_harness SCENARIO [--seed N] [--idle P] [--backpressure P] [--trace FILE --trace-window A:B]");
+  return o;
+}
+
+void require_matching_hardware(const Scenario& s) {
+  const auto& h = s.hardware;
+  if (h.rows != ENGINE_ROWS || h.cols != ENGINE_COLS || h.stream_bits != ENGINE_STREAM_BITS ||
+      h.activation_bits != ENGINE_ACT_BITS || h.weight_bits != ENGINE_WEIGHT_BITS ||
+      h.accumulator_bits != ENGINE_ACC_BITS || h.accumulator_depth != ENGINE_ACC_DEPTH ||
+      h.input_buffer_kib * 1024 != ENGINE_INPUT_BUFFER_BYTES || h.output_buffer_kib * 1024 != ENGINE_OUTPUT_BUFFER_BYTES)
+    throw Error(s.file + ": hardware: this harness is built for a " + std::to_string(ENGINE_ROWS) + "x" +
+                std::to_string(ENGINE_COLS) + " engine (stream " + std::to_string(ENGINE_STREAM_BITS) +
+                " bits, buffers and widths as in tests/rtl/engine/CMakeLists.txt); the scenario differs");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    const Options opt = parse(argc, argv);
+    const Scenario s = load_scenario(opt.scenario);
+    require_matching_hardware(s);
+    const NetworkPlan plan = plan_network(s);
+    const SynthesizedModel sm = synthesize(s);
+    const QuantizedModel& m = sm.model;
+    const EngineConfig config = engine_config(s.hardware, s.quant);
+
+    EngineBench bench(opt.seed, opt.idle, opt.backpressure, static_cast<std::uint64_t>(s.run.watchdog_cycles));
+    if (!opt.trace.empty()) bench.trace(opt.trace, opt.trace_from, opt.trace_to);
+    g_bench = &bench;
+    dnn_engine_t engine;
+    if (dnn_engine_init(&engine, 0) != DNN_OK) throw Error("engine ID register mismatch");
+
+    std::vector<Tensor> outputs;  // engine results where the engine ran, golden elsewhere
+    int failures = 0;
+    std::uint64_t total_macs = 0, total_cycles = 0;
+    for (size_t i = 0; i < m.network.layers.size(); ++i) {
+      const Layer& l = m.network.layers[i];
+      if (!l.has_weights()) {
+        outputs.push_back(run_layer(m, i, sm.input, outputs));
+        continue;
+      }
+      const LayerPlan& lp = *plan.layers[i];
+      const dnnvp_layer_t entry = table_entry(m, i, lp);
+      const Tensor& in = l.input_ids[0] < 0 ? sm.input : outputs[static_cast<size_t>(l.input_ids[0])];
+      const std::vector<std::uint8_t> packed_in = pack(in.data, entry.in_q[0].bits);
+      const std::vector<std::uint8_t> blob = engine_blob(l, m.params[i], config);
+
+      dnn_engine_clear(&engine);
+      if (dnn_engine_set_layer(&engine, &entry) != DNN_OK) throw Error(l.name + ": driver refused the layer");
+      std::vector<dnn_tile_t> tiles(entry.num_tiles);
+      for (std::uint32_t t = 0; t < entry.num_tiles; ++t) {
+        dnn_engine_plan_tile(&entry, t, &tiles[t]);
+        const Tile& want = lp.tiles[t];
+        if (tiles[t].p0 != want.first_pixel || tiles[t].pixels != want.pixels ||
+            tiles[t].band_y0 != static_cast<std::uint32_t>(want.band_y0) ||
+            tiles[t].band_rows != static_cast<std::uint32_t>(want.band_rows) || tiles[t].in_offset != want.band_offset ||
+            tiles[t].in_bytes != want.band_bytes || tiles[t].out_offset != want.output_offset)
+          throw Error(l.name + ": driver and generator disagree on tile " + std::to_string(t));
+        if (dnn_engine_push_tile(&engine, &tiles[t], 1000000) != DNN_OK)
+          throw Error(l.name + ": tile " + std::to_string(t) + " not accepted (error cause 0x" +
+                      std::to_string(dnn_engine_error_cause(&engine)) + ")");
+        bench.send_x({packed_in.begin() + tiles[t].in_offset, packed_in.begin() + tiles[t].in_offset + tiles[t].in_bytes});
+        bench.send_w(blob);
+      }
+      bench.run_until_idle();
+      if (dnn_engine_wait_idle(&engine, 10) != DNN_OK)
+        throw Error(l.name + ": engine error, cause " + std::to_string(dnn_engine_error_cause(&engine)));
+      const auto packets = bench.take_packets();
+      if (packets.size() != tiles.size())
+        throw Error(l.name + ": " + std::to_string(packets.size()) + " output packets for " + std::to_string(tiles.size()) + " tiles");
+      std::vector<std::uint8_t> packed_out;
+      for (size_t t = 0; t < tiles.size(); ++t) {
+        if (packets[t].size() < tiles[t].out_bytes) throw Error(l.name + ": short output packet");
+        packed_out.insert(packed_out.end(), packets[t].begin(), packets[t].begin() + tiles[t].out_bytes);
+      }
+      Tensor out(l.output_shape);
+      out.data = unpack(packed_out, l.output_shape.elements(), m.params[i].out.type);
+      const Tensor& golden = sm.outputs[i];
+      int mismatches = 0;
+      for (size_t k = 0; k < out.data.size(); ++k)
+        if (out.data[k] != golden.data[k] && mismatches++ < 5)
+          std::fprintf(stderr, "%s: element %zu: engine %d, golden %d\n", l.name.c_str(), k, out.data[k], golden.data[k]);
+
+      dnn_counters_t c;
+      dnn_engine_read_counters(&engine, &c);
+      const double util = static_cast<double>(c.macs) / (static_cast<double>(ENGINE_ROWS) * ENGINE_COLS * c.cycles);
+      std::printf("%-22s %-6s %5zu tiles %9llu cycles %10llu MACs  utilisation %5.1f%% (plan bound %5.1f%%)  "
+                  "stalls in/w/out %llu/%llu/%llu  %s\n",
+                  l.name.c_str(), to_string(l.type), tiles.size(), static_cast<unsigned long long>(c.cycles),
+                  static_cast<unsigned long long>(c.macs), 100 * util, 100 * lp.utilisation_bound,
+                  static_cast<unsigned long long>(c.stall_input), static_cast<unsigned long long>(c.stall_weight),
+                  static_cast<unsigned long long>(c.stall_output), mismatches ? "MISMATCH" : "bit-exact");
+      if (c.macs != static_cast<std::uint64_t>(l.macs())) {
+        std::fprintf(stderr, "%s: MAC counter %llu, layer has %lld MACs\n", l.name.c_str(),
+                     static_cast<unsigned long long>(c.macs), static_cast<long long>(l.macs()));
+        ++failures;
+      }
+      failures += mismatches != 0;
+      total_macs += c.macs;
+      total_cycles += c.cycles;
+      outputs.push_back(std::move(out));
+    }
+    std::printf("%s: %d engine layer failure(s); %llu cycles, utilisation %.1f%%, %llu simulated cycles\n", s.name.c_str(),
+                failures, static_cast<unsigned long long>(total_cycles),
+                total_cycles ? 100.0 * total_macs / (static_cast<double>(ENGINE_ROWS) * ENGINE_COLS * total_cycles) : 0.0,
+                static_cast<unsigned long long>(bench.cycles()));
+    return failures ? 1 : 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "engine_harness: error: %s\n", e.what());
+    return 1;
+  }
+}

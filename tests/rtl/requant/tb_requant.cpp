@@ -1,0 +1,198 @@
+// dnn_requant against dnnvp::requantize() (generators/numerics.cpp), element by element: random
+// values and the edges of numerics.md (ties of both signs, saturation at both ends, shift 0 and 62,
+// the largest multiplier and accumulator, ReLU, LeakyReLU folded into the shift, zero points,
+// signed and unsigned outputs of every width 2..ActBits). The fixed latency is checked too.
+#include <cstdint>
+#include <algorithm>
+#include <deque>
+#include <functional>
+
+#include "Vdnn_requant.h"
+#include "numerics.h"
+#include "tb.h"
+
+namespace {
+
+constexpr int kLatency = 4;
+
+struct Element {
+  std::int64_t acc;
+  std::int32_t mult;
+  int shift;
+  int act;  // 0 none, 1 relu, 2 leaky
+  int leaky;
+};
+
+struct Config {
+  int bits;
+  bool is_signed;
+  std::int32_t zp;
+};
+
+std::int64_t sext(std::uint64_t v, int bits) {
+  const std::uint64_t m = std::uint64_t{1} << (bits - 1);
+  v &= (bits == 64) ? ~std::uint64_t{0} : ((std::uint64_t{1} << bits) - 1);
+  return static_cast<std::int64_t>((v ^ m) - m);
+}
+
+std::int32_t reference(const Element& e, const Config& c) {
+  const dnnvp::Activation act = e.act == 1   ? dnnvp::Activation::Relu
+                                : e.act == 2 ? dnnvp::Activation::LeakyRelu
+                                             : dnnvp::Activation::None;
+  return dnnvp::requantize(e.acc, dnnvp::Requant{e.mult, e.shift}, act, e.leaky, c.zp,
+                           dnnvp::QuantType{c.bits, c.is_signed});
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  VerilatedContext ctx;
+  ctx.commandArgs(argc, argv);
+  Vdnn_requant m(&ctx);
+  tb::Random rnd(tb::seed());
+  std::mt19937_64 gen64(tb::seed() * 7919u + 1);
+
+  const std::int64_t acc_min = -(std::int64_t{1} << (ACC_BITS - 1));
+  const std::int64_t acc_max = (std::int64_t{1} << (ACC_BITS - 1)) - 1;
+  const std::int32_t mult_max = static_cast<std::int32_t>(dnnvp::kMaxMultiplier);
+
+  auto tick = [&] {
+    m.clk_i = 0;
+    m.eval();
+    m.clk_i = 1;
+    m.eval();
+  };
+  m.rst_ni = 0;
+  m.valid_i = 0;
+  tick();
+  tick();
+  m.rst_ni = 1;
+
+  auto rand_acc = [&]() -> std::int64_t {
+    switch (rnd.range(0, 5)) {
+      case 0: return acc_min + rnd.range(0, 3);
+      case 1: return acc_max - rnd.range(0, 3);
+      case 2: return rnd.range(-300, 300);
+      default: return sext(gen64(), ACC_BITS);
+    }
+  };
+
+  // Elements whose product lands exactly halfway between two integers after the shift.
+  std::function<Element(int)> tie = [&](int shift) -> Element {
+    Element e{};
+    e.shift = shift;
+    e.act = 0;
+    e.leaky = 0;
+    if (shift <= 31 && rnd.chance(0.5)) {
+      e.mult = static_cast<std::int32_t>(std::int64_t{1} << (shift - 1));  // v * 2^(s-1) / 2^s = v/2
+      std::int64_t v = 2 * static_cast<std::int64_t>(rnd.range(-1000, 1000)) + 1;  // odd: a tie
+      e.acc = v;
+    } else {
+      // acc * mult = (2k+1) * 2^(s-1): acc = 2k+1, mult = 2^(s-1) needs s <= 32; else acc carries
+      // the rest of the power of two.
+      const int in_mult = std::min(shift - 1, 30);
+      const int in_acc = shift - 1 - in_mult;
+      if (in_acc + 12 >= ACC_BITS) return tie(std::min(shift, 31));
+      e.mult = static_cast<std::int32_t>(std::int64_t{1} << in_mult);
+      e.acc = (2 * static_cast<std::int64_t>(rnd.range(-1000, 1000)) + 1) * (std::int64_t{1} << in_acc);
+    }
+    return e;
+  };
+
+  std::deque<std::pair<std::uint64_t, std::int32_t>> expected;  // (cycle due, value)
+  std::uint64_t cycle = 0;
+  long checked = 0, ties = 0, saturated = 0;  // saturated: at either end of the range (incl. ReLU zeros)
+
+  auto step = [&](bool valid, const Element& e, const Config& c) {
+    m.valid_i = valid;
+    m.acc_i = static_cast<std::uint32_t>(e.acc) & ((ACC_BITS == 32) ? 0xFFFFFFFFu : ((1u << ACC_BITS) - 1));
+    m.mult_i = static_cast<std::uint32_t>(e.mult);
+    m.shift_i = e.shift;
+    m.act_i = e.act;
+    m.leaky_shift_i = e.leaky;
+    m.out_zp_i = static_cast<std::uint16_t>(c.zp);
+    m.out_bits_i = c.bits;
+    m.out_signed_i = c.is_signed;
+    if (valid) {
+      const std::int32_t y = reference(e, c);
+      if (y == (c.is_signed ? -(1 << (c.bits - 1)) : 0) || y == (c.is_signed ? (1 << (c.bits - 1)) - 1 : (1 << c.bits) - 1))
+        ++saturated;
+      expected.push_back({cycle + kLatency, y});
+    }
+    tick();
+    ++cycle;
+    if (m.valid_o) {
+      TB_CHECK(!expected.empty(), "valid_o with nothing expected at cycle %llu", (unsigned long long)cycle);
+      TB_CHECK(expected.front().first == cycle, "latency: due %llu, out at %llu",
+               (unsigned long long)expected.front().first, (unsigned long long)cycle);
+      const std::int32_t want = expected.front().second;
+      const std::int32_t got = static_cast<std::int32_t>(
+          c.is_signed ? sext(m.y_o, ACT_BITS) : static_cast<std::int64_t>(m.y_o & ((1u << ACT_BITS) - 1)));
+      TB_CHECK(got == want, "output %ld: got %d, want %d", checked, got, want);
+      expected.pop_front();
+      ++checked;
+    } else {
+      TB_CHECK(expected.empty() || expected.front().first > cycle, "missing output due at %llu",
+               (unsigned long long)expected.front().first);
+    }
+  };
+
+  auto drain = [&](const Config& c) {
+    for (int i = 0; i < kLatency + 1; ++i) step(false, Element{}, c);
+    TB_CHECK(expected.empty(), "outputs missing after drain");
+  };
+
+  // Fixed examples of numerics.md (M = 2^30, s = 31: x 0.5, int8).
+  {
+    const Config c{8 <= ACT_BITS ? 8 : ACT_BITS, true, 0};
+    for (std::int64_t a : {100, 3, -3, 1000, -1000}) step(true, Element{a, 1 << 30, 31, 0, 0}, c);
+    drain(c);
+    step(true, Element{-1000, 1 << 30, 31, 1, 0}, Config{c.bits, false, 0});
+    drain(Config{c.bits, false, 0});
+  }
+
+  for (int batch = 0; batch < 400; ++batch) {
+    Config c;
+    c.bits = rnd.chance(0.4) ? ACT_BITS : rnd.range(2, ACT_BITS);
+    c.is_signed = rnd.chance(0.5);
+    c.zp = rnd.chance(0.4) ? 0 : rnd.chance(0.9) ? rnd.range(-20, 20) : rnd.range(-32768, 32767);
+    const double idle = rnd.chance(0.5) ? 0.0 : 0.4;
+    for (int i = 0; i < 100; ++i) {
+      Element e{};
+      const int kind = rnd.range(0, 9);
+      if (kind == 0) {
+        e = tie(rnd.range(1, 62));
+        ++ties;
+      } else {
+        e.acc = rand_acc();
+        e.mult = rnd.chance(0.1) ? mult_max : rnd.chance(0.05) ? 0 : static_cast<std::int32_t>(gen64() & mult_max);
+        switch (rnd.range(0, 4)) {
+          case 0: e.shift = 0; break;
+          case 1: e.shift = 62; break;
+          case 2: e.shift = rnd.range(25, 45); break;
+          default: e.shift = rnd.range(0, 62);
+        }
+        if (kind == 1 && e.shift == 0) e.mult = rnd.range(0, 4);  // small products unshifted
+        if (kind >= 4) {
+          // Aim the shift so the result lands near the output range (not saturated).
+          const unsigned __int128 mag = static_cast<unsigned __int128>(e.acc < 0 ? -e.acc : e.acc) *
+                                        static_cast<unsigned>(e.mult);
+          int log2 = 0;
+          while (log2 < 127 && (mag >> (log2 + 1)) != 0) ++log2;
+          e.shift = std::clamp(log2 - c.bits + rnd.range(-2, 3), 0, 62);
+        }
+      }
+      e.act = rnd.range(0, 2);
+      e.leaky = rnd.range(0, 15);
+      if (e.act == 2 && e.shift + e.leaky > dnnvp::kMaxShift) e.shift = dnnvp::kMaxShift - e.leaky;
+      dnnvp::check_requant(dnnvp::Requant{e.mult, e.shift},
+                           e.act == 2 ? dnnvp::Activation::LeakyRelu : dnnvp::Activation::None, e.leaky);
+      const bool v = !rnd.chance(idle);
+      step(v, e, c);
+    }
+    drain(c);
+  }
+  std::printf("dnn_requant AccBits %d ActBits %d: %ld outputs match numerics.cpp (%ld ties, %ld at a range end)\n",
+              ACC_BITS, ACT_BITS, checked, ties, saturated);
+  return 0;
+}
