@@ -5,6 +5,7 @@
 // per-layer cycles and PE utilisation from the engine's own counters next to the plan's bound.
 //
 //   engine_harness SCENARIO [--seed N] [--idle P] [--backpressure P] [--trace FILE --trace-window A:B]
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -129,6 +130,7 @@ int main(int argc, char** argv) {
     const QuantizedModel& m = sm.model;
     const EngineConfig config = engine_config(s.hardware, s.quant);
 
+    const auto wall_start = std::chrono::steady_clock::now();
     EngineBench bench(opt.seed, opt.idle, opt.backpressure, static_cast<std::uint64_t>(s.run.watchdog_cycles));
     if (!opt.trace.empty()) bench.trace(opt.trace, opt.trace_from, opt.trace_to);
     g_bench = &bench;
@@ -205,10 +207,12 @@ int main(int argc, char** argv) {
       total_cycles += c.cycles;
       outputs.push_back(std::move(out));
     }
-    std::printf("%s: %d engine layer failure(s); %llu cycles, utilisation %.1f%%, %llu simulated cycles\n", s.name.c_str(),
-                failures, static_cast<unsigned long long>(total_cycles),
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    std::printf("%s: %d engine layer failure(s); %llu cycles, utilisation %.1f%%, %llu simulated cycles in %.2f s "
+                "(%.0f cycles/s)\n",
+                s.name.c_str(), failures, static_cast<unsigned long long>(total_cycles),
                 total_cycles ? 100.0 * total_macs / (static_cast<double>(ENGINE_ROWS) * ENGINE_COLS * total_cycles) : 0.0,
-                static_cast<unsigned long long>(bench.cycles()));
+                static_cast<unsigned long long>(bench.cycles()), wall, bench.cycles() / wall);
     return failures ? 1 : 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "engine_harness: error: %s\n", e.what());
