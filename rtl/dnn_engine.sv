@@ -254,6 +254,14 @@ module dnn_engine #(
                         (m_axis_y_tvalid_o && !m_axis_y_tready_i);
 
   `DNN_ASSERT(EngineQueueNotOverrun, !(push && queue_full), clk_i, rst_ni)
+  // The upstream DMAs must obey AXI-Stream too: a beat once offered is held until taken.
+  `DNN_ASSERT_STREAM_STABLE(EngineInputBandStable, s_axis_x_tvalid_i, s_axis_x_tready_o,
+                            {s_axis_x_tdata_i, s_axis_x_tlast_i}, clk_i, rst_ni)
+  `DNN_ASSERT_STREAM_STABLE(EngineWeightStable, s_axis_w_tvalid_i, s_axis_w_tready_o,
+                            {s_axis_w_tdata_i, s_axis_w_tlast_i}, clk_i, rst_ni)
+  `DNN_ASSERT_KNOWN(EngineInputValidKnown, s_axis_x_tvalid_i, clk_i, rst_ni)
+  `DNN_ASSERT_KNOWN(EngineWeightValidKnown, s_axis_w_tvalid_i, clk_i, rst_ni)
+  `DNN_ASSERT_KNOWN(EngineOutputValidKnown, m_axis_y_tvalid_o, clk_i, rst_ni)
   `DNN_ASSERT_STREAM_STABLE(EngineOutputStable, m_axis_y_tvalid_o, m_axis_y_tready_i,
                             {m_axis_y_tdata_o, m_axis_y_tkeep_o, m_axis_y_tlast_o}, clk_i, rst_ni)
 endmodule
