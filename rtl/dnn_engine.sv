@@ -56,8 +56,10 @@ module dnn_engine #(
   output logic                    m_axis_y_tvalid_o,
   input  logic                    m_axis_y_tready_i,
   output logic                    m_axis_y_tlast_o,
-  // Level: work queued or in flight (for a platform that prefers an interrupt to polling)
-  output logic                    busy_o
+  // Level: work queued or in flight
+  output logic                    busy_o,
+  // Level: a tile completed and the interrupt is enabled (IRQ register)
+  output logic                    irq_o
 );
   localparam int unsigned QueueDepth = 4;
   localparam int unsigned DescWords = 17;
@@ -83,7 +85,7 @@ module dnn_engine #(
     .axil_awaddr_i, .axil_awvalid_i, .axil_awready_o, .axil_wdata_i, .axil_wstrb_i, .axil_wvalid_i,
     .axil_wready_o, .axil_bresp_o, .axil_bvalid_o, .axil_bready_i, .axil_araddr_i, .axil_arvalid_i,
     .axil_arready_o, .axil_rdata_o, .axil_rresp_o, .axil_rvalid_o, .axil_rready_i,
-    .desc_o(staged_desc), .push_o(push), .queue_full_i(queue_full), .queue_count_i(queue_count),
+    .desc_o(staged_desc), .push_o(push), .irq_o, .queue_full_i(queue_full), .queue_count_i(queue_count),
     .busy_i(busy), .tile_done_i(tile_done), .err_input_len_i(err_input_len),
     .err_weight_len_i(err_weight_len), .issue_i(core_issue_strobe), .macs_i(core_macs),
     .stall_input_i(stall_input), .stall_weight_i(core_stall_weight), .stall_output_i(stall_output)

@@ -40,6 +40,7 @@ module dnn_regs #(
   // Staged descriptor (word i = register 0x020 + 4i) and queue control
   output logic [DescBits-1:0] desc_o,
   output logic                push_o,
+  output logic                irq_o,
   input  logic                queue_full_i,
   input  logic [7:0]          queue_count_i,
   input  logic                busy_i,
@@ -81,7 +82,8 @@ module dnn_regs #(
   wire write_whole_word = w_strb_q == 4'hF && aw_addr_q[1:0] == 2'b00;
   wire write_desc = aw_addr_q >= DescFirst && aw_addr_q <= DescLast;
   wire write_ctrl = aw_addr_q == 12'h010;
-  wire write_ok = write_whole_word && (write_desc || write_ctrl);
+  wire write_irq = aw_addr_q == 12'h01C;
+  wire write_ok = write_whole_word && (write_desc || write_ctrl || write_irq);
 
   logic [31:0] desc_q [DescWords];
   logic        error_q;
@@ -139,6 +141,23 @@ module dnn_regs #(
   for (genvar i = 0; i < DescWords; i++) begin : g_desc
     assign desc_o[i*32 +: 32] = desc_q[i];
   end
+
+  // ---------------------------------------------------------------- interrupt
+  // IRQ (0x01C): bit 0 enables the tile-done interrupt; bit 16 is pending, set by every completed
+  // tile and cleared by writing 1 to it. irq_o is a level: enabled and pending.
+  logic irq_enable_q, irq_pending_q;
+  wire  irq_write = do_write && write_ok && write_irq;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      irq_enable_q  <= 1'b0;
+      irq_pending_q <= 1'b0;
+    end else begin
+      if (irq_write) irq_enable_q <= w_data_q[0];
+      if (tile_done_i) irq_pending_q <= 1'b1;
+      else if (irq_write && w_data_q[16]) irq_pending_q <= 1'b0;
+    end
+  end
+  assign irq_o = irq_enable_q && irq_pending_q;
 
   // ---------------------------------------------------------------- status and errors
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -209,6 +228,7 @@ module dnn_regs #(
         12'h00C: read_value = {16'(QueueDepth), 16'(AccDepth)};
         12'h014: read_value = {tiles_done_q, queue_count_i, 5'd0, error_q, queue_full_i, busy_i};
         12'h018: read_value = {28'd0, error_cause_q};
+        12'h01C: read_value = {15'd0, irq_pending_q, 15'd0, irq_enable_q};
         default: read_ok = 1'b0;
       endcase
     end

@@ -158,6 +158,18 @@ int main() {
   TB_CHECK(b.read(0x018) == 3, "stream length errors");
   b.write(0x010, 4);
 
+  // Tile-done interrupt: pending on a completed tile, a level while enabled, write 1 to clear.
+  b.m.tile_done_i = 1;
+  b.cycle();
+  b.m.tile_done_i = 0;
+  b.cycle();
+  TB_CHECK(!b.m.irq_o && b.read(0x01C) == 1u << 16, "pending but not enabled");
+  b.write(0x01C, 1);
+  TB_CHECK(b.m.irq_o, "irq when enabled and pending");
+  b.write(0x01C, 1u | 1u << 16);
+  TB_CHECK(!b.m.irq_o && b.read(0x01C) == 1, "pending cleared, still enabled");
+  TB_CHECK((b.read(0x014) >> 16) == 1, "one tile completed");
+
   // Counters: known numbers of strobes, read LO then HI.
   b.write(0x010, 2);  // CLEAR_COUNTERS
   int busy = 0, macs = 0, issue = 0;
