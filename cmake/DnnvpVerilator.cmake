@@ -11,7 +11,9 @@ function(dnnvp_rtl_test)
     TOP_MODULE ${T_TOP}
     PREFIX V${T_TOP}
     INCLUDE_DIRS ${PROJECT_SOURCE_DIR}/rtl
-    VERILATOR_ARGS -Wall --assert -O3 --x-assign unique --x-initial unique ${T_ARGS})
+    VERILATOR_ARGS -Wall --assert -O3 --x-assign unique --x-initial unique ${T_ARGS}
+    # Unit benches run for seconds: compile time matters more than simulation speed here.
+    OPT_SLOW -O0 OPT_FAST -O1 OPT_GLOBAL -O1)
   target_include_directories(${T_NAME} PRIVATE ${PROJECT_SOURCE_DIR}/tests/rtl/common)
   target_compile_options(${T_NAME} PRIVATE -Wno-unused-parameter -Wno-pedantic)
   add_test(NAME ${T_NAME} COMMAND ${T_NAME})
