@@ -152,12 +152,36 @@ std::vector<std::int64_t> Fields::int_list(const std::string& key, const std::ve
   return out;
 }
 
+std::vector<Fields> Fields::maps(const std::string& key) const {
+  std::vector<Fields> out;
+  if (!has(key)) return out;
+  const YAML::Node list = node(key);
+  if (!list.IsSequence()) fail(key, "must be a list, got " + describe(list));
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const YAML::Node item = list[i];
+    const std::string item_path = field(key) + "[" + std::to_string(i) + "]";
+    if (!item.IsMap())
+      throw Error(
+          located(file_, item.Mark().line + 1, item_path, "must be a mapping, got " + describe(item)));
+    out.emplace_back(item, file_, item_path);
+  }
+  return out;
+}
+
 void Fields::reject_unknown() const {
+  reject_unknown("unknown key");
+}
+
+void Fields::reject_unknown(const std::string& message) const {
   if (!node_ || !node_.IsMap()) return;
   for (const auto& kv : node_) {
     const std::string key = kv.first.Scalar();
-    if (!used_.count(key)) throw Error(located(file_, kv.first.Mark().line + 1, field(key), "unknown key"));
+    if (!used_.count(key)) throw Error(located(file_, kv.first.Mark().line + 1, field(key), message));
   }
+}
+
+std::string Fields::describe(const YAML::Node& n) {
+  return dnnvp::describe(n);
 }
 
 YAML::Node load_yaml_file(const std::string& path) {

@@ -34,8 +34,18 @@ class Fields {
   std::vector<std::int64_t> int_list(const std::string& key, const std::vector<size_t>& sizes,
                                      std::int64_t lo, std::int64_t hi) const;
 
+  // A list of mappings (e.g. registers: [{name: A}, {name: B}]): one Fields per item, its path
+  // "key[i]"; marks the key used. Empty when the key is absent; throws when the value is not a list or
+  // an item is not a mapping.
+  std::vector<Fields> maps(const std::string& key) const;
+
   // Throws naming the first key that was never read.
   void reject_unknown() const;
+  // The same with another message than "unknown key" (e.g. "unknown field").
+  void reject_unknown(const std::string& message) const;
+
+  // How a value reads in "got ..." messages: nothing, a list, a mapping, or the quoted scalar.
+  static std::string describe(const YAML::Node& n);
 
   [[noreturn]] void fail(const std::string& key, const std::string& message) const;
   std::string field(const std::string& key) const;  // dotted path of key

@@ -6,33 +6,33 @@
 // numbers, overlapping regions and registers outside their region are errors that name the file, the
 // line and the field ("memory_map.yaml:14: regions[2].registers[0].offset: must be a multiple of 4, got
 // 0x3"); exit code 1. Outputs are rewritten only when their text changes, so an unchanged map does not
-// rebuild its users. Self-contained on purpose (yaml-cpp only): it runs before anything else is built.
+// rebuild its users. Links only dnnvp_yaml (generators/yaml_fields.h, yaml-cpp): it runs before most of the
+// build.
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <set>
 #include <sstream>
-#include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "error.h"
+#include "yaml_fields.h"
 
 namespace {
 
 constexpr std::uint64_t kAddressSpace = std::uint64_t{1} << 32;  // 32-bit bus addresses
 constexpr std::uint64_t kRegionAlignment = 0x1000;               // regions are whole 4 KiB pages
 
-class MapError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+using dnnvp::Error;
+using dnnvp::Fields;
+using dnnvp::located;
 
 struct Field {
   std::string name;
@@ -73,110 +73,6 @@ std::string hex(std::uint64_t v, int digits = 0) {
   return s.str();
 }
 
-// A YAML mapping read strictly: every error names file:line: field, and keys nobody read are errors.
-class Map {
- public:
-  Map(const YAML::Node& node, std::string file, std::string path)
-      : node_(node), file_(std::move(file)), path_(std::move(path)) {
-    if (!node_.IsMap()) fail_here("must be a mapping, got " + describe(node_));
-    std::set<std::string> keys;
-    for (const auto& kv : node_)
-      if (!keys.insert(kv.first.Scalar()).second)
-        throw MapError(located(kv.first.Mark().line + 1, field(kv.first.Scalar()), "duplicate key"));
-  }
-
-  bool has(const std::string& key) const { return node_[key].IsDefined(); }
-
-  YAML::Node get(const std::string& key) const {
-    used_.insert(key);
-    if (!has(key)) fail_here("missing required field '" + key + "'");
-    return node_[key];
-  }
-
-  std::string string(const std::string& key, bool required) const {
-    if (!required && !has(key)) return "";
-    const YAML::Node n = get(key);
-    if (!n.IsScalar()) fail(key, "must be a string, got " + describe(n));
-    // One line: descriptions end up in // comments and string literals.
-    std::string out;
-    for (char c : n.Scalar()) {
-      const bool space = std::isspace(static_cast<unsigned char>(c)) != 0;
-      if (space && (out.empty() || out.back() == ' ')) continue;
-      out += space ? ' ' : c;
-    }
-    while (!out.empty() && out.back() == ' ') out.pop_back();
-    return out;
-  }
-
-  std::uint64_t integer(const std::string& key, std::uint64_t lo, std::uint64_t hi) const {
-    return to_integer(get(key), key, lo, hi);
-  }
-
-  std::uint64_t to_integer(const YAML::Node& n, const std::string& key, std::uint64_t lo,
-                           std::uint64_t hi) const {
-    if (!n.IsScalar()) fail(key, "must be an integer, got " + describe(n));
-    const std::string& s = n.Scalar();
-    char* end = nullptr;
-    errno = 0;
-    const unsigned long long v =
-        s.empty() || !std::isdigit(static_cast<unsigned char>(s[0])) ? 0 : std::strtoull(s.c_str(), &end, 0);
-    if (s.empty() || !std::isdigit(static_cast<unsigned char>(s[0])) || end == nullptr || *end != '\0' ||
-        errno == ERANGE)
-      fail(key, "must be an integer (decimal or 0x hex), got '" + s + "'");
-    if (v < lo || v > hi) fail(key, "must be " + hex(lo) + ".." + hex(hi) + ", got " + s);
-    return v;
-  }
-
-  void reject_unknown() const {
-    for (const auto& kv : node_) {
-      const std::string k = kv.first.Scalar();
-      if (!used_.count(k)) throw MapError(located(kv.first.Mark().line + 1, field(k), "unknown field"));
-    }
-  }
-
-  [[noreturn]] void fail(const std::string& key, const std::string& message) const {
-    const YAML::Node n = node_[key];
-    const int line = n.IsDefined() ? n.Mark().line + 1 : node_.Mark().line + 1;
-    throw MapError(located(line, field(key), message));
-  }
-  [[noreturn]] void fail_here(const std::string& message) const {
-    throw MapError(located(node_.Mark().line + 1, path_, message));
-  }
-
-  int line(const std::string& key) const {
-    return has(key) ? node_[key].Mark().line + 1 : node_.Mark().line + 1;
-  }
-  std::string field(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
-  const std::string& file() const { return file_; }
-
-  std::string located(int line, const std::string& field, const std::string& message) const {
-    std::string out = file_;
-    if (line > 0) out += ":" + std::to_string(line);
-    out += ": ";
-    if (!field.empty()) out += field + ": ";
-    return out + message;
-  }
-
-  static std::string describe(const YAML::Node& n) {
-    switch (n.Type()) {
-      case YAML::NodeType::Null:
-        return "nothing";
-      case YAML::NodeType::Sequence:
-        return "a list";
-      case YAML::NodeType::Map:
-        return "a mapping";
-      default:
-        return "'" + n.Scalar() + "'";
-    }
-  }
-
- private:
-  YAML::Node node_;
-  std::string file_;
-  std::string path_;
-  mutable std::set<std::string> used_;
-};
-
 bool is_identifier(const std::string& s, bool upper) {
   if (s.empty()) return false;
   const auto first_ok = [&](char c) { return upper ? (c >= 'A' && c <= 'Z') : (c >= 'a' && c <= 'z'); };
@@ -206,98 +102,125 @@ std::string camel(const std::string& s) {
   return out;
 }
 
-Field parse_field(const Map& m) {
+// The map's own wording for a missing field, at the mapping rather than at the field: "regions[0]: missing
+// required field 'size'" (tests/models/test_memory_map.cpp).
+void require(const Fields& m, const std::string& key) {
+  if (!m.has(key))
+    throw Error(located(m.file(), m.own_line(), m.path(), "missing required field '" + key + "'"));
+}
+
+// One line: descriptions end up in // comments and string literals.
+std::string one_line(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    const bool space = std::isspace(static_cast<unsigned char>(c)) != 0;
+    if (space && (out.empty() || out.back() == ' ')) continue;
+    out += space ? ' ' : c;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+std::string required_string(const Fields& m, const std::string& key) {
+  require(m, key);
+  return one_line(m.required_string(key));
+}
+
+std::uint64_t required_integer(const Fields& m, const std::string& key, std::uint64_t lo, std::uint64_t hi) {
+  require(m, key);
+  return static_cast<std::uint64_t>(
+      m.required_integer(key, static_cast<std::int64_t>(lo), static_cast<std::int64_t>(hi)));
+}
+
+void reject_unknown(const Fields& m) {
+  m.reject_unknown("unknown field");
+}
+
+Field parse_field(const Fields& m) {
   Field f;
-  f.name = m.string("name", true);
+  f.name = required_string(m, "name");
   if (!is_identifier(f.name, true)) m.fail("name", "must be an UPPER_CASE identifier, got '" + f.name + "'");
-  f.lsb = static_cast<unsigned>(m.integer("lsb", 0, 31));
-  f.width = m.has("width") ? static_cast<unsigned>(m.integer("width", 1, 32)) : 1;
+  f.lsb = static_cast<unsigned>(required_integer(m, "lsb", 0, 31));
+  f.width = static_cast<unsigned>(m.integer("width", 1, 1, 32));
   if (f.lsb + f.width > 32)
     m.fail("width",
            "lsb + width must be at most 32, got " + std::to_string(f.lsb) + " + " + std::to_string(f.width));
-  f.description = m.string("description", false);
-  m.reject_unknown();
+  f.description = one_line(m.string("description", ""));
+  reject_unknown(m);
   return f;
 }
 
-Register parse_register(const Map& m) {
+Register parse_register(const Fields& m) {
   Register r;
-  r.name = m.string("name", true);
+  r.name = required_string(m, "name");
   if (!is_identifier(r.name, true)) m.fail("name", "must be an UPPER_CASE identifier, got '" + r.name + "'");
-  r.offset = static_cast<std::uint32_t>(m.integer("offset", 0, kAddressSpace - 4));
+  r.offset = static_cast<std::uint32_t>(required_integer(m, "offset", 0, kAddressSpace - 4));
   if (r.offset % 4 != 0)
     m.fail("offset", "must be a multiple of 4 (registers are 32-bit words), got " + hex(r.offset));
-  r.access = m.string("access", true);
-  if (r.access != "ro" && r.access != "wo" && r.access != "rw" && r.access != "w1c")
-    m.fail("access", "must be one of ro, wo, rw, w1c, got '" + r.access + "'");
-  if (m.has("reset")) r.reset = static_cast<std::uint32_t>(m.integer("reset", 0, 0xFFFFFFFFu));
-  r.description = m.string("description", false);
-  if (m.has("fields")) {
-    const YAML::Node list = m.get("fields");
-    if (!list.IsSequence()) m.fail("fields", "must be a list, got " + Map::describe(list));
-    std::uint32_t used_bits = 0;
-    std::set<std::string> names;
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      const Map fm(list[i], m.file(), m.field("fields") + "[" + std::to_string(i) + "]");
-      Field f = parse_field(fm);
-      if (!names.insert(f.name).second) fm.fail("name", "duplicate field name '" + f.name + "'");
-      const std::uint32_t mask = static_cast<std::uint32_t>(((std::uint64_t{1} << f.width) - 1) << f.lsb);
-      if (used_bits & mask) fm.fail("lsb", "field overlaps an earlier field of " + r.name);
-      used_bits |= mask;
-      r.fields.push_back(std::move(f));
-    }
+  require(m, "access");
+  r.access = m.choice("access", "", {"ro", "wo", "rw", "w1c"});
+  r.reset = static_cast<std::uint32_t>(m.integer("reset", 0, 0, 0xFFFFFFFF));
+  r.description = one_line(m.string("description", ""));
+  std::uint32_t used_bits = 0;
+  std::set<std::string> names;
+  for (const Fields& fm : m.maps("fields")) {
+    Field f = parse_field(fm);
+    if (!names.insert(f.name).second) fm.fail("name", "duplicate field name '" + f.name + "'");
+    const std::uint32_t mask = static_cast<std::uint32_t>(((std::uint64_t{1} << f.width) - 1) << f.lsb);
+    if (used_bits & mask) fm.fail("lsb", "field overlaps an earlier field of " + r.name);
+    used_bits |= mask;
+    r.fields.push_back(std::move(f));
   }
-  m.reject_unknown();
+  reject_unknown(m);
   return r;
 }
 
+// "file:line: regions[i] (name): message"
+[[noreturn]] void fail_region(const std::string& file, const Region& r, const std::string& message) {
+  throw Error(located(file, r.line, r.path + " (" + r.name + ")", message));
+}
+
 std::vector<Region> parse_map(const std::string& path) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    throw MapError(path + ": cannot read the file");
-  } catch (const YAML::Exception& e) {
-    throw MapError(path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
-  }
-  if (!root || root.IsNull()) throw MapError(path + ": regions: missing required field 'regions'");
-  const Map top(root, path, "");
-  const YAML::Node list = top.get("regions");
+  if (!std::ifstream(path)) throw Error(path + ": cannot read the file");
+  const YAML::Node root = dnnvp::load_yaml_file(path);
+  if (!root || root.IsNull()) throw Error(located(path, 0, "regions", "missing required field 'regions'"));
+  const Fields top(root, path, "");
+  require(top, "regions");
+  const YAML::Node list = top.node("regions");
   if (!list.IsSequence() || list.size() == 0)
-    top.fail("regions", "must be a non-empty list, got " + Map::describe(list));
+    top.fail("regions", "must be a non-empty list, got " + Fields::describe(list));
 
   std::vector<Region> regions;
   std::map<std::string, std::size_t> by_name;
-  for (std::size_t i = 0; i < list.size(); ++i) {
-    const std::string rpath = "regions[" + std::to_string(i) + "]";
-    const Map m(list[i], path, rpath);
+  for (const Fields& m : top.maps("regions")) {
     Region r;
-    r.path = rpath;
+    r.path = m.path();
     r.line = m.line("name");
-    r.name = m.string("name", true);
+    r.name = required_string(m, "name");
     if (!is_identifier(r.name, false))
       m.fail("name", "must be a lower_case identifier, got '" + r.name + "'");
     if (by_name.count(r.name)) m.fail("name", "duplicate region name '" + r.name + "'");
-    r.base = m.integer("base", 0, kAddressSpace - 1);
+    r.base = required_integer(m, "base", 0, kAddressSpace - 1);
     if (r.base % kRegionAlignment != 0)
       m.fail("base", "must be a multiple of 4 KiB (0x1000), got " + hex(r.base));
-    const YAML::Node size = m.get("size");
+    require(m, "size");
+    const YAML::Node size = m.node("size");
     if (size.IsScalar() && size.Scalar() == "scenario") {
       r.scenario_sized = true;
     } else {
       if (!size.IsScalar() || size.Scalar().empty() ||
           !std::isdigit(static_cast<unsigned char>(size.Scalar()[0])))
-        m.fail("size", "must be a byte count or 'scenario', got " + Map::describe(size));
-      r.size = m.to_integer(size, "size", 1, kAddressSpace);
+        m.fail("size", "must be a byte count or 'scenario', got " + Fields::describe(size));
+      r.size = required_integer(m, "size", 1, kAddressSpace);
       if (r.size % kRegionAlignment != 0)
         m.fail("size", "must be a multiple of 4 KiB (0x1000), got " + hex(r.size));
       if (r.base + r.size > kAddressSpace)
         m.fail("size",
                "region ends beyond the 32-bit address space (" + hex(r.base) + " + " + hex(r.size) + ")");
     }
-    r.description = m.string("description", false);
+    r.description = one_line(m.string("description", ""));
     if (m.has("registers")) {
-      const YAML::Node regs = m.get("registers");
+      const YAML::Node regs = m.node("registers");
       if (regs.IsScalar()) {
         r.registers_from = regs.Scalar();
         const auto it = by_name.find(r.registers_from);
@@ -310,8 +233,7 @@ std::vector<Region> parse_map(const std::string& path) {
       } else if (regs.IsSequence()) {
         std::set<std::string> names;
         std::map<std::uint32_t, std::string> offsets;
-        for (std::size_t j = 0; j < regs.size(); ++j) {
-          const Map rm(regs[j], path, m.field("registers") + "[" + std::to_string(j) + "]");
+        for (const Fields& rm : m.maps("registers")) {
           Register reg = parse_register(rm);
           if (!names.insert(reg.name).second) rm.fail("name", "duplicate register name '" + reg.name + "'");
           const auto [at, fresh] = offsets.emplace(reg.offset, reg.name);
@@ -320,19 +242,19 @@ std::vector<Region> parse_map(const std::string& path) {
         }
       } else {
         m.fail("registers",
-               "must be a list of registers or the name of a region, got " + Map::describe(regs));
+               "must be a list of registers or the name of a region, got " + Fields::describe(regs));
       }
       if (!r.scenario_sized)
-        for (std::size_t j = 0; j < r.registers.size(); ++j)
-          if (r.registers[j].offset + 4 > r.size)
-            m.fail("registers", r.registers[j].name + " at " + hex(r.registers[j].offset) +
-                                    " lies outside the region (size " + hex(r.size) + ")");
+        for (const Register& reg : r.registers)
+          if (reg.offset + 4 > r.size)
+            m.fail("registers", reg.name + " at " + hex(reg.offset) + " lies outside the region (size " +
+                                    hex(r.size) + ")");
     }
-    m.reject_unknown();
+    reject_unknown(m);
     by_name[r.name] = regions.size();
     regions.push_back(std::move(r));
   }
-  top.reject_unknown();
+  reject_unknown(top);
 
   // Overlaps (a scenario-sized region reaches to the end of the address space at most, so it must be the
   // highest).
@@ -343,33 +265,14 @@ std::vector<Region> parse_map(const std::string& path) {
   for (std::size_t i = 0; i + 1 < sorted.size(); ++i) {
     const Region& a = *sorted[i];
     const Region& b = *sorted[i + 1];
-    if (a.scenario_sized || a.base + a.size > b.base) {
-      std::string why;
-      if (a.scenario_sized)
-        why.append("is sized by the scenario and must be the highest region, but ")
-            .append(b.name)
-            .append(" starts above it at ")
-            .append(hex(b.base));
-      else
-        why.append("overlaps ")
-            .append(b.name)
-            .append(" (")
-            .append(hex(a.base))
-            .append("..")
-            .append(hex(a.base + a.size - 1))
-            .append(" and ")
-            .append(hex(b.base))
-            .append("..)");
-      throw MapError(std::string(path)
-                         .append(":")
-                         .append(std::to_string(a.line))
-                         .append(": ")
-                         .append(a.path)
-                         .append(" (")
-                         .append(a.name)
-                         .append("): ")
-                         .append(why));
-    }
+    if (a.scenario_sized)
+      fail_region(path, a,
+                  "is sized by the scenario and must be the highest region, but " + b.name +
+                      " starts above it at " + hex(b.base));
+    if (a.base + a.size > b.base)
+      fail_region(path, a,
+                  "overlaps " + b.name + " (" + hex(a.base) + ".." + hex(a.base + a.size - 1) + " and " +
+                      hex(b.base) + "..)");
   }
   return regions;
 }
@@ -403,8 +306,7 @@ std::uint32_t field_mask(const Field& f) {
 void check_unique(std::set<std::string>& seen, const std::string& name, const std::string& file,
                   const Region& r) {
   if (!seen.insert(name).second)
-    throw MapError(file + ":" + std::to_string(r.line) + ": " + r.path + " (" + r.name +
-                   "): generated name " + name + " is defined twice; rename a region, register or field");
+    fail_region(file, r, "generated name " + name + " is defined twice; rename a region, register or field");
 }
 
 std::string emit_c(const std::vector<Region>& regions, const std::string& file, const std::string& source) {
@@ -541,9 +443,9 @@ void write_if_changed(const std::string& path, const std::string& text) {
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     out << text;
-    if (!out) throw MapError(path + ": cannot write the file");
+    if (!out) throw Error(path + ": cannot write the file");
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw MapError(path + ": cannot write the file");
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw Error(path + ": cannot write the file");
 }
 
 std::string base_name(const std::string& p) {
@@ -583,7 +485,7 @@ int main(int argc, char** argv) try {
     const std::string cpp_text = emit_cpp(regions, input, source);
     if (!c_out.empty()) write_if_changed(c_out, c_text);
     if (!cpp_out.empty()) write_if_changed(cpp_out, cpp_text);
-  } catch (const std::exception& e) {  // MapError, or the host failing us (memory, yaml-cpp)
+  } catch (const std::exception& e) {  // dnnvp::Error, or the host failing us (memory, yaml-cpp)
     std::cerr << "gen_memory_map: " << e.what() << "\n";
     return 1;
   }
