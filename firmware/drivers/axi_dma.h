@@ -1,0 +1,124 @@
+/* Driver of a Xilinx AXI DMA in direct register mode (PG021, C_INCLUDE_SG = 0): one MM2S and one
+ * S2MM channel, each doing one transfer at a time. The same driver runs on the VP (models of the IP,
+ * platform/memory_map.yaml regions dma0/dma1) and on a Zynq/ZynqMP board with the real IP.
+ *
+ * OpenTitan DIF style: a handle with the base address and the build-time options of the IP, every call
+ * returns a result code, registers are touched only through the HAL (hal_read32/hal_write32).
+ * C11, freestanding, no allocation, no interrupts (completion is polled).
+ *
+ * Transfer sequence (PG021 "Direct Register Mode"): DMACR.RS = 1 (IRQThreshold kept at its reset value
+ * 1, interrupt enables as configured), then the address (SA / DA; the _MSB
+ * half only when the IP was built with addresses wider than 32 bits), then LENGTH, which starts the
+ * transfer and must be written last. Completion: DMASR.IOC_Irq (write 1 to clear; the driver clears it
+ * when it reports completion) or DMASR.Idle. Errors: DMASR.DMAIntErr / DMASlvErr / DMADecErr; the
+ * channel halts and only a reset (axi_dma_reset) recovers it. */
+#ifndef AXI_DMA_H
+#define AXI_DMA_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+  AXI_DMA_OK = 0,
+  AXI_DMA_BUSY,          /* axi_dma_poll: the transfer is still running (not an error) */
+  AXI_DMA_BAD_ARG,       /* null handle, channel the IP does not have, address beyond 32 bits on a
+                          * 32-bit IP, length 0 or wider than the LENGTH register */
+  AXI_DMA_TIMEOUT,       /* the polling budget ran out (reset still in progress / transfer not done) */
+  AXI_DMA_ERR_INTERNAL,  /* DMASR.DMAIntErr (e.g. S2MM packet longer than LENGTH, LENGTH 0) */
+  AXI_DMA_ERR_SLAVE,     /* DMASR.DMASlvErr: the memory answered with SLVERR */
+  AXI_DMA_ERR_DECODE     /* DMASR.DMADecErr: no memory at the address */
+} axi_dma_result_t;
+
+typedef enum { AXI_DMA_MM2S = 0, AXI_DMA_S2MM = 1 } axi_dma_channel_t;
+
+/* Register offsets (PG021, direct register mode). */
+enum {
+  AXI_DMA_MM2S_DMACR = 0x00, AXI_DMA_MM2S_DMASR = 0x04, AXI_DMA_MM2S_SA = 0x18, AXI_DMA_MM2S_SA_MSB = 0x1C,
+  AXI_DMA_MM2S_LENGTH = 0x28,
+  AXI_DMA_S2MM_DMACR = 0x30, AXI_DMA_S2MM_DMASR = 0x34, AXI_DMA_S2MM_DA = 0x48, AXI_DMA_S2MM_DA_MSB = 0x4C,
+  AXI_DMA_S2MM_LENGTH = 0x58
+};
+/* S2MM registers are the MM2S ones plus this. */
+#define AXI_DMA_S2MM_OFFSET 0x30u
+
+#define AXI_DMA_DMACR_RS (1u << 0)
+#define AXI_DMA_DMACR_RESET (1u << 2)
+#define AXI_DMA_DMACR_IOC_IRQ_EN (1u << 12)
+#define AXI_DMA_DMACR_ERR_IRQ_EN (1u << 14)
+#define AXI_DMA_DMACR_IRQ_THRESHOLD_1 (1u << 16) /* IRQThreshold = 1, its reset value (unused here) */
+#define AXI_DMA_DMASR_HALTED (1u << 0)
+#define AXI_DMA_DMASR_IDLE (1u << 1)
+#define AXI_DMA_DMASR_INT_ERR (1u << 4)
+#define AXI_DMA_DMASR_SLV_ERR (1u << 5)
+#define AXI_DMA_DMASR_DEC_ERR (1u << 6)
+#define AXI_DMA_DMASR_IOC_IRQ (1u << 12)
+#define AXI_DMA_DMASR_DLY_IRQ (1u << 13)
+#define AXI_DMA_DMASR_ERR_IRQ (1u << 14)
+#define AXI_DMA_DMASR_ERRORS (AXI_DMA_DMASR_INT_ERR | AXI_DMA_DMASR_SLV_ERR | AXI_DMA_DMASR_DEC_ERR)
+
+/* Channel bits of axi_dma_config_t.channels. */
+#define AXI_DMA_HAS_MM2S 1u
+#define AXI_DMA_HAS_S2MM 2u
+
+/* Build-time options of the IP instance (Vivado customisation / memory_map.yaml). */
+typedef struct {
+  uintptr_t base;       /* AXI4-Lite base address */
+  uint8_t channels;     /* AXI_DMA_HAS_MM2S | AXI_DMA_HAS_S2MM: the driver never touches an absent one */
+  uint8_t length_bits;  /* "Width of Buffer Length Register", 8..26 (0 = 26, the VP's width) */
+  uint8_t addr_64;      /* address width > 32: write SA_MSB / DA_MSB too */
+  uint8_t irq_enable;   /* set IOC_IrqEn and Err_IrqEn in DMACR (interrupt-driven callers; the driver polls) */
+} axi_dma_config_t;
+
+typedef struct {
+  uintptr_t base;
+  uint32_t max_length; /* largest LENGTH the register holds */
+  uint32_t dmacr;      /* DMACR value written when a transfer starts (RS, IRQThreshold 1, IRQ enables) */
+  uint8_t channels;
+  uint8_t addr_64;
+} axi_dma_t;
+
+/* Fills the handle; no register access. */
+axi_dma_result_t axi_dma_init(axi_dma_t *dma, const axi_dma_config_t *config);
+
+/* Soft reset of the whole IP (both channels) through DMACR.Reset of the first channel present; polls
+ * DMACR until the Reset bit reads 0, at most max_polls + 1 reads. Both channels are halted afterwards
+ * (RS = 0): the next start sets RS again. */
+axi_dma_result_t axi_dma_reset(const axi_dma_t *dma, uint32_t max_polls);
+
+/* Starts a transfer on a channel: DMACR (RS = 1), SA/DA (+ _MSB on a 64-bit IP), LENGTH. For S2MM,
+ * length is the buffer size: the received packet may be shorter (axi_dma_s2mm_received), not longer.
+ * The caller makes sure the channel is not busy (one transfer at a time per channel). */
+axi_dma_result_t axi_dma_start(const axi_dma_t *dma, axi_dma_channel_t channel, uint64_t addr, uint32_t length);
+static inline axi_dma_result_t axi_dma_mm2s_start(const axi_dma_t *dma, uint64_t src, uint32_t length) {
+  return axi_dma_start(dma, AXI_DMA_MM2S, src, length);
+}
+static inline axi_dma_result_t axi_dma_s2mm_start(const axi_dma_t *dma, uint64_t dst, uint32_t length) {
+  return axi_dma_start(dma, AXI_DMA_S2MM, dst, length);
+}
+
+/* One read of DMASR: AXI_DMA_OK when the transfer has completed (IOC_Irq, which is then cleared with a
+ * write of 1, or Idle), AXI_DMA_BUSY while it runs, AXI_DMA_ERR_* when an error bit is set (decode
+ * before slave before internal). status_out (optional) receives the DMASR value read. */
+axi_dma_result_t axi_dma_poll(const axi_dma_t *dma, axi_dma_channel_t channel, uint32_t *status_out);
+
+/* axi_dma_poll until it is not AXI_DMA_BUSY, at most max_polls + 1 times (then AXI_DMA_TIMEOUT). */
+axi_dma_result_t axi_dma_wait(const axi_dma_t *dma, axi_dma_channel_t channel, uint32_t max_polls,
+                              uint32_t *status_out);
+
+/* Raw DMASR of a channel (0 for a channel the IP does not have). */
+uint32_t axi_dma_status(const axi_dma_t *dma, axi_dma_channel_t channel);
+
+/* Bytes the last completed S2MM transfer actually wrote (S2MM_LENGTH read back). */
+axi_dma_result_t axi_dma_s2mm_received(const axi_dma_t *dma, uint32_t *bytes);
+
+/* Human-readable name of a result code. */
+const char *axi_dma_result_str(axi_dma_result_t r);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AXI_DMA_H */

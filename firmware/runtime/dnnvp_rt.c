@@ -1,0 +1,306 @@
+/* The dnn-vp runtime (dnnvp_rt.h). Engine layers are streamed tile by tile with the DMAs kept busy;
+ * CPU layers call the operations in ops/. See docs/firmware.md for the tile pipeline and why it cannot
+ * deadlock. */
+#include "dnnvp_rt.h"
+
+#include <stddef.h>
+
+#include "dnnvp_hal.h"
+#include "dnnvp_ops.h"
+
+/* Idle iterations of the tile loop between two checks of the engine's error flag. */
+#define ENGINE_CHECK_INTERVAL 1024u
+
+static dnnvp_rt_status_t fail(dnnvp_rt_t *rt, dnnvp_rt_status_t status, uint32_t tile, const char *what,
+                              uint32_t detail) {
+  if (rt->error == DNNVP_RT_OK) {
+    rt->error = status;
+    rt->error_tile = tile;
+    rt->error_what = what;
+    rt->error_detail = detail;
+  }
+  return status;
+}
+
+static uint8_t *cpu_ptr(const dnnvp_rt_t *rt, uint32_t addr) {
+  return (uint8_t *)((uintptr_t)addr + rt->config.cpu_offset);
+}
+
+uint64_t dnnvp_rt_cycles(const dnnvp_rt_t *rt) {
+  if (rt->config.timer_base == 0u) return 0u;
+  const uint32_t lo = hal_read32(rt->config.timer_base); /* latches HI */
+  const uint32_t hi = hal_read32(rt->config.timer_base + 4u);
+  return (uint64_t)hi << 32 | lo;
+}
+
+dnnvp_rt_status_t dnnvp_rt_init(dnnvp_rt_t *rt, const dnnvp_rt_config_t *cfg) {
+  if (rt == NULL || cfg == NULL) return DNNVP_RT_ERR_ARG;
+  rt->config = *cfg;
+  rt->error = DNNVP_RT_OK;
+  rt->error_layer = -1;
+  rt->error_tile = 0;
+  rt->error_what = "";
+  rt->error_detail = 0;
+  if ((cfg->dma_x.channels & (AXI_DMA_HAS_MM2S | AXI_DMA_HAS_S2MM)) != (AXI_DMA_HAS_MM2S | AXI_DMA_HAS_S2MM) ||
+      (cfg->dma_w.channels & AXI_DMA_HAS_MM2S) == 0u)
+    return fail(rt, DNNVP_RT_ERR_ARG, 0, "config", 0);
+  axi_dma_result_t r = axi_dma_init(&rt->dma_x, &cfg->dma_x);
+  if (r != AXI_DMA_OK) return fail(rt, DNNVP_RT_ERR_ARG, 0, "band/output DMA config", (uint32_t)r);
+  r = axi_dma_init(&rt->dma_w, &cfg->dma_w);
+  if (r != AXI_DMA_OK) return fail(rt, DNNVP_RT_ERR_ARG, 0, "blob DMA config", (uint32_t)r);
+
+  if (dnn_engine_init(&rt->engine, cfg->engine_base) != DNN_OK)
+    return fail(rt, DNNVP_RT_ERR_NO_ENGINE, 0, "engine", hal_read32(cfg->engine_base + DNN_REG_ID));
+  uint32_t depth = hal_read32(cfg->engine_base + DNN_REG_HW_DEPTHS) >> 16;
+  if (depth == 0u) depth = 1u;
+  if (depth > DNNVP_RT_MAX_INFLIGHT) depth = DNNVP_RT_MAX_INFLIGHT;
+  rt->queue_depth = depth;
+
+  r = axi_dma_reset(&rt->dma_x, cfg->poll_budget);
+  if (r != AXI_DMA_OK) return fail(rt, DNNVP_RT_ERR_TIMEOUT, 0, "band/output DMA reset", (uint32_t)r);
+  r = axi_dma_reset(&rt->dma_w, cfg->poll_budget);
+  if (r != AXI_DMA_OK) return fail(rt, DNNVP_RT_ERR_TIMEOUT, 0, "blob DMA reset", (uint32_t)r);
+  return DNNVP_RT_OK;
+}
+
+/* A DMA call's failure: errors carry the channel's DMASR. */
+static dnnvp_rt_status_t dma_fail(dnnvp_rt_t *rt, axi_dma_result_t r, uint32_t tile, const char *what,
+                                  uint32_t status) {
+  if (r == AXI_DMA_BAD_ARG) return fail(rt, DNNVP_RT_ERR_BAD_LAYER, tile, what, (uint32_t)r);
+  return fail(rt, DNNVP_RT_ERR_DMA, tile, what, status);
+}
+
+/* S2MM for a tile's output. */
+static axi_dma_result_t arm_output(dnnvp_rt_t *rt, const dnnvp_layer_t *l, const dnn_tile_t *t) {
+  return axi_dma_s2mm_start(&rt->dma_x, (uint64_t)l->out_addr + t->out_offset, t->out_bytes);
+}
+
+/* Conv / Dense on the engine. The loop below never blocks on one unit; each round it
+ *   1. polls S2MM and, as soon as the oldest tile's output has arrived, re-arms it for the next tile
+ *      (first thing in the round: the engine's drain waits for it);
+ *   2. pushes descriptors while fewer than queue_depth tiles are in flight (pushed, output not yet
+ *      received), so a push never waits for a queue slot that only a later round could free;
+ *   3. arms S2MM if it is idle and a queued tile has no output yet (the first tile);
+ *   4. polls the band channel (DMA x MM2S) and starts the next band when it is free;
+ *   5. the same for the blob channel (DMA w MM2S).
+ * Each channel handles tiles in order and only tiles whose descriptor is queued. The oldest unfinished
+ * tile always has its descriptor queued, its band and blob in flight or delivered and S2MM armed for it,
+ * and everything the engine holds for it (input half, output half, weight FIFO) is freed by older tiles
+ * that have already completed, so the engine can always finish it: no cycle of waits exists
+ * (docs/firmware.md). */
+static dnnvp_rt_status_t run_engine_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *l, dnnvp_rt_layer_stats_t *st) {
+  const dnn_engine_t *e = &rt->engine;
+  const uint32_t tiles = l->num_tiles;
+  if (tiles == 0u || l->blob_bytes == 0u) return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "layer plan", 0);
+  /* The plan (and the blob's layout) must be for this engine's array: a model generated for other
+   * rows/cols would stream garbage. */
+  if (e->rows == 0u || e->cols == 0u || l->chunks != (l->in_shape.c + e->rows - 1u) / e->rows ||
+      l->blocks != (l->out_shape.c + e->cols - 1u) / e->cols)
+    return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "model planned for another engine array", e->rows | e->cols << 16);
+  dnn_engine_clear(e);
+  const dnn_status_t ds = dnn_engine_set_layer(e, l);
+  if (ds != DNN_OK) return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "layer plan", (uint32_t)ds);
+
+  dnn_tile_t ring[DNNVP_RT_MAX_INFLIGHT]; /* tiles outs .. pushed-1, planned when pushed */
+  const uint32_t depth = rt->queue_depth;
+  uint32_t pushed = 0, bands = 0, blobs = 0, outs = 0;
+  int band_busy = 0, blob_busy = 0, out_armed = 0;
+  uint32_t idle = 0;
+  uint32_t status;
+  axi_dma_result_t r;
+
+  while (outs < tiles || band_busy || blob_busy) {
+    int progress = 0;
+
+    /* 1. The oldest tile's output; S2MM re-armed at once for the next. */
+    if (out_armed) {
+      r = axi_dma_poll(&rt->dma_x, AXI_DMA_S2MM, &status);
+      if (r == AXI_DMA_OK) {
+        uint32_t received = 0;
+        (void)axi_dma_s2mm_received(&rt->dma_x, &received);
+        const uint32_t expected = ring[outs % DNNVP_RT_MAX_INFLIGHT].out_bytes;
+        if (received != expected) return fail(rt, DNNVP_RT_ERR_LENGTH, outs, "output DMA", received);
+        out_armed = 0;
+        ++outs;
+        progress = 1;
+      } else if (r != AXI_DMA_BUSY) {
+        return dma_fail(rt, r, outs, "output DMA", status);
+      }
+    }
+    if (!out_armed && outs < pushed) {
+      r = arm_output(rt, l, &ring[outs % DNNVP_RT_MAX_INFLIGHT]);
+      if (r != AXI_DMA_OK) return dma_fail(rt, r, outs, "output DMA", 0);
+      out_armed = 1;
+      progress = 1;
+    }
+    /* 2. Descriptors. */
+    while (pushed < tiles && pushed - outs < depth) {
+      dnn_tile_t *t = &ring[pushed % DNNVP_RT_MAX_INFLIGHT];
+      dnn_engine_plan_tile(l, pushed, t);
+      const dnn_status_t ps = dnn_engine_push_tile(e, t, 0u);
+      if (ps == DNN_ERR_TIMEOUT) break; /* slot not yet freed: next round */
+      if (ps != DNN_OK) return fail(rt, DNNVP_RT_ERR_ENGINE, pushed, "engine", dnn_engine_error_cause(e));
+      ++pushed;
+      progress = 1;
+    }
+    /* 3. S2MM for the first tile (before its band moves). */
+    if (!out_armed && outs < pushed) {
+      r = arm_output(rt, l, &ring[outs % DNNVP_RT_MAX_INFLIGHT]);
+      if (r != AXI_DMA_OK) return dma_fail(rt, r, outs, "output DMA", 0);
+      out_armed = 1;
+      progress = 1;
+    }
+    /* 4. Input bands. */
+    if (band_busy) {
+      r = axi_dma_poll(&rt->dma_x, AXI_DMA_MM2S, &status);
+      if (r == AXI_DMA_OK) {
+        band_busy = 0;
+        progress = 1;
+      } else if (r != AXI_DMA_BUSY) {
+        return dma_fail(rt, r, bands - 1u, "band DMA", status);
+      }
+    }
+    if (!band_busy && bands < pushed) {
+      const dnn_tile_t *t = &ring[bands % DNNVP_RT_MAX_INFLIGHT];
+      if (t->in_bytes != 0u) { /* (a band is never empty while padding < kernel) */
+        r = axi_dma_mm2s_start(&rt->dma_x, (uint64_t)l->in_addr[0] + t->in_offset, t->in_bytes);
+        if (r != AXI_DMA_OK) return dma_fail(rt, r, bands, "band DMA", 0);
+        band_busy = 1;
+      }
+      ++bands;
+      progress = 1;
+    }
+    /* 5. Weight blobs. */
+    if (blob_busy) {
+      r = axi_dma_poll(&rt->dma_w, AXI_DMA_MM2S, &status);
+      if (r == AXI_DMA_OK) {
+        blob_busy = 0;
+        progress = 1;
+      } else if (r != AXI_DMA_BUSY) {
+        return dma_fail(rt, r, blobs - 1u, "blob DMA", status);
+      }
+    }
+    if (!blob_busy && blobs < pushed) {
+      r = axi_dma_mm2s_start(&rt->dma_w, l->blob_addr, l->blob_bytes);
+      if (r != AXI_DMA_OK) return dma_fail(rt, r, blobs, "blob DMA", 0);
+      blob_busy = 1;
+      ++blobs;
+      progress = 1;
+    }
+
+    if (progress) {
+      idle = 0;
+    } else {
+      ++idle;
+      if (idle % ENGINE_CHECK_INTERVAL == 0u || idle > rt->config.poll_budget) {
+        const uint32_t es = hal_read32(e->base + DNN_REG_STATUS);
+        if (es & DNN_STATUS_ERROR) return fail(rt, DNNVP_RT_ERR_ENGINE, outs, "engine", dnn_engine_error_cause(e));
+        if (idle > rt->config.poll_budget) {
+          const char *what = out_armed ? "output DMA" : band_busy ? "band DMA" : blob_busy ? "blob DMA" : "engine";
+          return fail(rt, DNNVP_RT_ERR_TIMEOUT, outs, what, es);
+        }
+      }
+    }
+  }
+
+  /* Every output has arrived: the engine is idle (or a few cycles from it). */
+  const dnn_status_t ws = dnn_engine_wait_idle(e, rt->config.poll_budget);
+  if (ws == DNN_ERR_ENGINE) return fail(rt, DNNVP_RT_ERR_ENGINE, tiles, "engine", dnn_engine_error_cause(e));
+  if (ws != DNN_OK) return fail(rt, DNNVP_RT_ERR_TIMEOUT, tiles, "engine idle", 0);
+  if (st != NULL) {
+    dnn_engine_read_counters(e, &st->engine);
+    st->tiles = tiles;
+  }
+  return DNNVP_RT_OK;
+}
+
+static dnnvp_rt_status_t run_cpu_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *l) {
+  const dnnvp_tensor_t out = {cpu_ptr(rt, l->out_addr), l->out_shape, l->out_q};
+  const dnnvp_tensor_t in0 = {cpu_ptr(rt, l->in_addr[0]), l->in_shape, l->in_q[0]};
+  dnnvp_op_status_t s;
+  switch (l->type) {
+    case DNNVP_LAYER_MAXPOOL:
+    case DNNVP_LAYER_AVGPOOL: {
+      const dnnvp_pool_params_t p = {l->kernel_h, l->kernel_w, l->stride_h, l->stride_w, l->pad_top, l->pad_left};
+      s = l->type == DNNVP_LAYER_MAXPOOL ? dnnvp_op_maxpool(&p, &in0, &out) : dnnvp_op_avgpool(&p, &in0, &out);
+      break;
+    }
+    case DNNVP_LAYER_ADD: {
+      if (l->num_inputs != 2u) return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "add inputs", l->num_inputs);
+      /* Both inputs have the layer's input shape. */
+      const dnnvp_tensor_t in1 = {cpu_ptr(rt, l->in_addr[1]), l->in_shape, l->in_q[1]};
+      const dnnvp_add_params_t p = {{l->add_multiplier[0], l->add_multiplier[1]},
+                                    l->add_shift, l->activation, l->leaky_shift};
+      s = dnnvp_op_add(&p, &in0, &in1, &out);
+      break;
+    }
+    case DNNVP_LAYER_FLATTEN: {
+      /* HWC is already flattened order: the output must alias the input. */
+      const uint32_t in_n = l->in_shape.h * l->in_shape.w * l->in_shape.c;
+      const uint32_t out_n = l->out_shape.h * l->out_shape.w * l->out_shape.c;
+      if (l->out_addr != l->in_addr[0] || in_n != out_n)
+        return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "flatten does not alias its input", l->out_addr);
+      return DNNVP_RT_OK;
+    }
+    default:
+      return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "layer type", l->type);
+  }
+  return s == DNNVP_OP_OK ? DNNVP_RT_OK : fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "operation arguments", (uint32_t)s);
+}
+
+dnnvp_rt_status_t dnnvp_rt_run_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *l, dnnvp_rt_layer_stats_t *st) {
+  if (rt == NULL || l == NULL) return DNNVP_RT_ERR_ARG;
+  const int on_engine = l->type == DNNVP_LAYER_CONV || l->type == DNNVP_LAYER_DENSE;
+  if (st != NULL) {
+    st->name = l->name;
+    st->type = l->type;
+    st->on_engine = (uint8_t)on_engine;
+    st->tiles = 0;
+    st->macs = l->macs;
+    st->engine.cycles = st->engine.macs = st->engine.active = 0;
+    st->engine.stall_input = st->engine.stall_weight = st->engine.stall_output = 0;
+  }
+  const uint64_t t0 = dnnvp_rt_cycles(rt);
+  const dnnvp_rt_status_t s = on_engine ? run_engine_layer(rt, l, st) : run_cpu_layer(rt, l);
+  if (st != NULL) st->cycles = dnnvp_rt_cycles(rt) - t0;
+  return s;
+}
+
+dnnvp_rt_status_t dnnvp_rt_run(dnnvp_rt_t *rt, const dnnvp_layer_t *layers, uint32_t count,
+                               dnnvp_rt_layer_stats_t *stats) {
+  if (rt == NULL || (layers == NULL && count != 0u)) return DNNVP_RT_ERR_ARG;
+  for (uint32_t i = 0; i < count; ++i) {
+    const dnnvp_rt_status_t s = dnnvp_rt_run_layer(rt, &layers[i], stats != NULL ? &stats[i] : NULL);
+    if (s != DNNVP_RT_OK) {
+      rt->error_layer = (int32_t)i;
+      return s;
+    }
+  }
+  return DNNVP_RT_OK;
+}
+
+const char *dnnvp_rt_status_str(dnnvp_rt_status_t s) {
+  switch (s) {
+    case DNNVP_RT_OK: return "ok";
+    case DNNVP_RT_ERR_ARG: return "bad argument";
+    case DNNVP_RT_ERR_NO_ENGINE: return "no engine";
+    case DNNVP_RT_ERR_BAD_LAYER: return "bad layer";
+    case DNNVP_RT_ERR_ENGINE: return "engine error";
+    case DNNVP_RT_ERR_DMA: return "DMA error";
+    case DNNVP_RT_ERR_LENGTH: return "output length mismatch";
+    case DNNVP_RT_ERR_TIMEOUT: return "timeout";
+  }
+  return "unknown";
+}
+
+const char *dnnvp_rt_layer_type_str(uint8_t type) {
+  switch (type) {
+    case DNNVP_LAYER_CONV: return "conv";
+    case DNNVP_LAYER_DENSE: return "dense";
+    case DNNVP_LAYER_MAXPOOL: return "maxpool";
+    case DNNVP_LAYER_AVGPOOL: return "avgpool";
+    case DNNVP_LAYER_FLATTEN: return "flatten";
+    case DNNVP_LAYER_ADD: return "add";
+  }
+  return "?";
+}

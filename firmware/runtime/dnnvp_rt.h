@@ -1,0 +1,98 @@
+/* The dnn-vp runtime: runs a network described by a model.h layer table (docs/formats.md) layer by
+ * layer. Conv and Dense go to the engine (drivers/dnn_engine.h) with their tiles streamed by two AXI
+ * DMAs (drivers/axi_dma.h): DMA "x" MM2S sends input bands and its S2MM receives outputs, DMA "w"
+ * MM2S sends weight blobs. MaxPool, AvgPool and Add run on the CPU (dnnvp_ops.h); Flatten is a no-op
+ * (its output aliases its input). Per-layer statistics go to a caller-supplied array.
+ *
+ * The runtime does not include model.h (that header defines the table as a static array): the
+ * application passes dnnvp_layers / DNNVP_NUM_LAYERS in. See docs/firmware.md.
+ * C11, freestanding, no allocation; all register accesses through the HAL. */
+#ifndef DNNVP_RT_H
+#define DNNVP_RT_H
+
+#include <stdint.h>
+
+#include "axi_dma.h"
+#include "dnn_engine.h"
+#include "dnnvp_model_types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+  DNNVP_RT_OK = 0,
+  DNNVP_RT_ERR_ARG,        /* bad configuration or arguments */
+  DNNVP_RT_ERR_NO_ENGINE,  /* no engine (ID mismatch) at engine_base */
+  DNNVP_RT_ERR_BAD_LAYER,  /* a layer the runtime cannot run (type, plan, Flatten that does not alias) */
+  DNNVP_RT_ERR_ENGINE,     /* the engine raised its error flag (detail: ERROR_CAUSE) */
+  DNNVP_RT_ERR_DMA,        /* a DMA reported an error (detail: its DMASR) */
+  DNNVP_RT_ERR_LENGTH,     /* S2MM received a different number of bytes than the tile's output */
+  DNNVP_RT_ERR_TIMEOUT     /* no progress within the polling budget */
+} dnnvp_rt_status_t;
+
+/* Where the hardware is and how long to wait for it. */
+typedef struct {
+  uintptr_t engine_base;
+  axi_dma_config_t dma_x; /* MM2S -> s_axis_x (bands), S2MM <- m_axis_y (outputs) */
+  axi_dma_config_t dma_w; /* MM2S -> s_axis_w (weight blobs) */
+  uintptr_t timer_base;   /* 64-bit cycle counter (CYCLES_LO at +0, CYCLES_HI at +4, LO latches HI);
+                           * 0: no timer, cycles are reported as 0 */
+  uint32_t poll_budget;   /* consecutive polls without progress before DNNVP_RT_ERR_TIMEOUT */
+  /* CPU view of DRAM: a model address A is at CPU pointer (uint8_t *)(A + cpu_offset). 0 on the VP
+   * and on bare-metal boards; set it when DRAM is mapped elsewhere (e.g. a host test). */
+  uintptr_t cpu_offset;
+} dnnvp_rt_config_t;
+
+/* What one layer cost. */
+typedef struct {
+  const char *name;
+  uint8_t type;           /* dnnvp_layer_type_t */
+  uint8_t on_engine;      /* 1: engine (Conv/Dense), 0: CPU */
+  uint32_t tiles;         /* engine tiles run */
+  uint64_t cycles;        /* CPU timer cycles from the layer's first register write to its last output */
+  uint64_t macs;          /* the layer's MACs (model.h) */
+  dnn_counters_t engine;  /* engine performance counters over the layer (zero for CPU layers) */
+} dnnvp_rt_layer_stats_t;
+
+/* Runtime state. Fields after `error` describe the first failure. */
+typedef struct {
+  dnnvp_rt_config_t config;
+  dnn_engine_t engine;
+  axi_dma_t dma_x, dma_w;
+  uint32_t queue_depth;   /* tiles the runtime keeps in flight: min(engine queue depth, DNNVP_RT_MAX_INFLIGHT) */
+  dnnvp_rt_status_t error;
+  int32_t error_layer;    /* index into the layer table, -1 before any layer */
+  uint32_t error_tile;
+  const char *error_what; /* which unit: "engine", "band DMA", "blob DMA", "output DMA", ... */
+  uint32_t error_detail;  /* engine ERROR_CAUSE, DMASR, received byte count, or the driver's result */
+} dnnvp_rt_t;
+
+/* Tiles in flight at most (ring of planned tiles). */
+#define DNNVP_RT_MAX_INFLIGHT 8u
+
+/* Fills cfg for the dnn-vp platform (dnnvp_memory_map.h). */
+void dnnvp_rt_config_vp(dnnvp_rt_config_t *cfg);
+
+/* Checks the engine's ID, reads its parameters, resets both DMAs. */
+dnnvp_rt_status_t dnnvp_rt_init(dnnvp_rt_t *rt, const dnnvp_rt_config_t *cfg);
+
+/* Runs layers[0 .. count-1] in order, filling stats[0 .. count-1] (may be NULL). Stops at the first
+ * failure (rt->error*, the return value). */
+dnnvp_rt_status_t dnnvp_rt_run(dnnvp_rt_t *rt, const dnnvp_layer_t *layers, uint32_t count,
+                               dnnvp_rt_layer_stats_t *stats);
+
+/* One layer (stats may be NULL). */
+dnnvp_rt_status_t dnnvp_rt_run_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *layer, dnnvp_rt_layer_stats_t *stats);
+
+/* The timer's cycle count (0 without a timer). */
+uint64_t dnnvp_rt_cycles(const dnnvp_rt_t *rt);
+
+const char *dnnvp_rt_status_str(dnnvp_rt_status_t s);
+const char *dnnvp_rt_layer_type_str(uint8_t type);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DNNVP_RT_H */

@@ -1,0 +1,19 @@
+/* Runtime configuration of the dnn-vp platform, from the generated memory map
+ * (platform/memory_map.yaml -> dnnvp_memory_map.h). A board supplies its own dnnvp_rt_config_t. */
+#include "dnnvp_memory_map.h"
+#include "dnnvp_rt.h"
+
+void dnnvp_rt_config_vp(dnnvp_rt_config_t *cfg) {
+  cfg->engine_base = DNNVP_ENGINE_BASE;
+  cfg->dma_x.base = DNNVP_DMA0_BASE;
+  cfg->dma_x.channels = AXI_DMA_HAS_MM2S | AXI_DMA_HAS_S2MM;
+  cfg->dma_x.length_bits = 26;
+  cfg->dma_x.addr_64 = 0;
+  cfg->dma_x.irq_enable = 0;
+  cfg->dma_w = cfg->dma_x;
+  cfg->dma_w.base = DNNVP_DMA1_BASE;
+  cfg->dma_w.channels = AXI_DMA_HAS_MM2S;
+  cfg->timer_base = DNNVP_TIMER_BASE + DNNVP_TIMER_CYCLES_LO_OFFSET;
+  cfg->poll_budget = 20000000u;
+  cfg->cpu_offset = 0;
+}

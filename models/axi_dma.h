@@ -1,0 +1,212 @@
+// The Xilinx AXI DMA (PG021) in direct register mode: one MM2S channel (memory -> AXI-Stream) and one S2MM
+// channel (AXI-Stream -> memory), register-compatible with the IP so Zynq-style firmware runs unchanged.
+// docs/platform.md ("DMA") describes the model; the summary:
+//
+// Registers (offsets and reset values from memory_map.yaml, region dma0; dma1 shares the list):
+//   MM2S_DMACR 0x00, MM2S_DMASR 0x04, MM2S_SA 0x18, MM2S_SA_MSB 0x1C, MM2S_LENGTH 0x28,
+//   S2MM_DMACR 0x30, S2MM_DMASR 0x34, S2MM_DA 0x48, S2MM_DA_MSB 0x4C, S2MM_LENGTH 0x58.
+//   DMACR: RS (0), Reset (2, resets both channels), IOC_IrqEn (12), Dly_IrqEn (13), Err_IrqEn (14),
+//   IRQThreshold/IRQDelay (23:16, 31:24; stored, unused); bit 1 reads 1. Reset value 0x00010002.
+//   DMASR: Halted (0), Idle (1), SGIncld (3) = 0, DMAIntErr (4), DMASlvErr (5), DMADecErr (6), IOC_Irq (12),
+//   Dly_Irq (13), Err_Irq (14); writing 1 clears bits 12..14 only. Reset value 0x00000001 (halted).
+//   DMACR, DMASR and LENGTH catch up with the initiator's local time before an access (Register::kSync).
+// A channel runs after RS = 1 (Halted -> 0). Writing a non-zero LENGTH while running starts a transfer
+// (MM2S: LENGTH bytes from SA; S2MM: a packet of up to LENGTH bytes to DA) at the write's time; Idle = 0
+// until it ends, then Idle = 1 and IOC_Irq = 1; S2MM_LENGTH then reads the bytes received. LENGTH = 0 and
+// LENGTH written while halted have no effect (PG021); LENGTH written while a transfer runs is ignored and
+// recorded as a fault. SA/DA may have any byte alignment (the IP with its realignment engine, DRE).
+//
+// Data path: a SC_THREAD per channel moves data through `mm_socket` (bind it to the bus port, e.g.
+// bus.initiator_socket("dma0")) in bursts: one b_transport of up to `burst_bytes`, aligned to burst_bytes in
+// the address space (the first and last burst of an unaligned transfer are shorter), tagged with the
+// channel's own InitiatorId ("dma0.mm2s", "dma0.s2mm"). Up to `max_outstanding` bursts are in flight per
+// channel: they are issued at the same simulated time and each completes at the time its returned delay
+// says, so the DRAM's bandwidth and latency set the pace. MM2S splits the bytes into AXI-Stream beats of
+// the stream's beat_bytes() (every beat full but the last, which carries TLAST) and blocks while the
+// stream is full (back-pressure); S2MM pops beats and writes them out, ending at TLAST. Optionally
+// `mm_data_bytes` caps the memory-side throughput at that many bytes per DMA clock.
+//
+// Errors (the channel halts: RS = 0, Halted = 1, Idle = 0, Err_Irq = 1; only a reset restarts it):
+//   TLM_ADDRESS_ERROR_RESPONSE (no target: AXI DECERR) -> DMADecErr; any other error response -> DMASlvErr;
+//   S2MM packet longer than LENGTH (LENGTH bytes taken without TLAST) -> DMAIntErr; a transfer on a channel
+//   without a stream -> DMAIntErr. Every error, and a LENGTH write while busy, is recorded as an
+//   AxiDmaFault (address, channel, response, time) and reported to the on_fault handler; with
+//   `stop_on_fault` (default) the simulation stops at that time, so firmware polling Idle never hangs.
+// Interrupts: mm2s_introut / s2mm_introut = (IOC_Irq & IOC_IrqEn) | (Err_Irq & Err_IrqEn) (firmware polls).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <tlm_utils/simple_initiator_socket.h>
+#include <systemc>
+#include <tlm>
+
+#include "axis_channel.h"
+#include "initiator_id.h"
+#include "peripheral.h"
+
+namespace dnnvp {
+
+class Stats;
+
+struct AxiDmaConfig {
+  std::size_t burst_bytes = 256;         // bytes per memory burst: a power of two, 4 .. 4096
+  std::size_t max_outstanding = 4;       // bursts in flight per channel, >= 1
+  unsigned mm_data_bytes = 0;            // memory-side bytes per DMA clock; 0: no limit (DRAM-bound)
+  AxisChannel* mm2s = nullptr;           // stream the MM2S channel writes (null: channel unused)
+  AxisChannel* s2mm = nullptr;           // stream the S2MM channel reads (null: channel unused)
+  std::string mm2s_initiator;            // InitiatorId name; default "<basename>.mm2s"
+  std::string s2mm_initiator;            // default "<basename>.s2mm"
+  std::string register_region = "dma0";  // memory_map.yaml region whose register list is used
+  unsigned latency_cycles = 1;           // register access latency, DMA clocks
+  bool stop_on_fault = true;             // sc_stop() at the time of every fault
+};
+
+struct AxiDmaFault {
+  enum class Kind {
+    kDecodeError,      // DMADecErr: the memory side answered TLM_ADDRESS_ERROR_RESPONSE (nothing mapped)
+    kSlaveError,       // DMASlvErr: any other error response
+    kPacketTooLong,    // DMAIntErr: S2MM packet longer than LENGTH
+    kNoStream,         // DMAIntErr: transfer started on a channel without an AXI-Stream connection
+    kLengthWhileBusy,  // LENGTH written while a transfer runs: ignored (no status bit)
+  };
+  std::string initiator;  // the channel's InitiatorId name, "dma0.mm2s"
+  Kind kind = Kind::kDecodeError;
+  bool write = false;         // memory side: false = read (MM2S), true = write (S2MM)
+  std::uint64_t address = 0;  // the failing burst (bus errors), else the transfer's SA/DA
+  std::uint32_t length = 0;   // bytes of the failing burst (bus errors)
+  tlm::tlm_response_status response = tlm::TLM_OK_RESPONSE;  // bus errors only
+  std::uint64_t transfer_address = 0;                        // SA / DA of the transfer
+  std::uint32_t transfer_length = 0;                         // LENGTH of the transfer
+  std::uint32_t written = 0;                                 // kLengthWhileBusy: the value written
+  sc_core::sc_time time;
+  // "dma0.mm2s: decode error (DMADecErr) reading 256 bytes at 0x20000000 at 1 us (transfer of 4096 bytes
+  // from 0x20000000): TLM_ADDRESS_ERROR_RESPONSE; channel halted"
+  std::string describe() const;
+};
+
+class AxiDma : public Peripheral {
+ public:
+  enum Channel { kMm2s = 0, kS2mm = 1 };
+
+  struct ChannelCounters {
+    std::uint64_t transfers = 0;  // completed (IOC)
+    std::uint64_t bytes = 0;      // MM2S: bytes streamed; S2MM: bytes written to memory
+    std::uint64_t bursts = 0;     // b_transport calls
+    std::uint64_t beats = 0;      // AXI-Stream beats pushed / popped
+    std::uint64_t errors = 0;     // transfers ended by an error
+    sc_core::sc_time busy;        // from each start (LENGTH write) to its end
+    sc_core::sc_time stalled;     // MM2S: blocked on a full stream; S2MM: waiting for beats while armed
+  };
+
+  tlm_utils::simple_initiator_socket<AxiDma> mm_socket;  // memory side (both channels)
+  sc_core::sc_signal<bool> mm2s_introut;
+  sc_core::sc_signal<bool> s2mm_introut;
+
+  SC_HAS_PROCESS(AxiDma);
+  // `clock_period`: the DMA's clock (register latency, mm_data_bytes). With `stats`, registers
+  // "<basename>.{mm2s,s2mm}.{transfers,bytes,bursts,beats,errors,busy_ns,stalled_ns}" for the channels
+  // that have a stream, and "<basename>.faults". Throws std::invalid_argument on a bad configuration.
+  AxiDma(const sc_core::sc_module_name& name, const sc_core::sc_time& clock_period,
+         const AxiDmaConfig& config, Stats* stats = nullptr);
+
+  const AxiDmaConfig& config() const { return config_; }
+  const std::vector<AxiDmaFault>& faults() const { return faults_; }  // the first 64
+  std::uint64_t fault_count() const { return fault_count_; }
+  // Called for every fault as it is recorded (e.g. to print it).
+  void on_fault(std::function<void(const AxiDmaFault&)> handler) { fault_handler_ = std::move(handler); }
+
+  const ChannelCounters& counters(Channel c) const { return channels_[c].counters; }
+  bool busy(Channel c) const { return channels_[c].busy; }
+  bool halted(Channel c) const { return channels_[c].halted; }
+  bool idle(Channel c) const { return channels_[c].idle; }
+  std::uint32_t status(Channel c) const;  // the DMASR value
+  bool interrupt(Channel c) const;        // the introut level
+  const std::string& initiator_name(Channel c) const { return channels_[c].initiator; }
+
+ private:
+  struct ChannelState {
+    Channel which = kMm2s;
+    AxisChannel* stream = nullptr;
+    std::string initiator;
+    InitiatorId tag;
+    Register* dmacr = nullptr;
+    Register* dmasr = nullptr;
+    Register* addr = nullptr;
+    Register* addr_msb = nullptr;
+    Register* length = nullptr;
+    bool halted = true;
+    bool idle = false;
+    bool busy = false;            // a transfer accepted and not yet ended
+    bool pending = false;         // accepted, thread not started on it yet
+    bool stop_requested = false;  // RS = 0 during a transfer
+    std::uint32_t errors = 0;     // DMASR bits 6:4
+    std::uint32_t irq = 0;        // DMASR bits 14:12
+    std::uint64_t job_address = 0;
+    std::uint32_t job_length = 0;
+    sc_core::sc_time job_start;
+    sc_core::sc_time mm_free;  // memory-side data channel busy until (mm_data_bytes)
+    sc_core::sc_event start_event;
+    ChannelCounters counters;
+  };
+  struct Burst {
+    std::uint64_t address = 0;
+    std::uint32_t length = 0;
+    std::vector<std::uint8_t> data;
+    sc_core::sc_time done;
+    tlm::tlm_response_status response = tlm::TLM_OK_RESPONSE;
+  };
+
+  void setup_channel(ChannelState& ch, Channel which, AxisChannel* stream, const std::string& initiator,
+                     Register& dmacr, Register& dmasr, Register& addr, Register& addr_msb, Register& length);
+  void write_dmacr(ChannelState& ch, std::uint32_t value);
+  void write_dmasr(ChannelState& ch, std::uint32_t value);
+  void write_length(ChannelState& ch, std::uint32_t value);
+  void soft_reset();
+  void refresh(ChannelState& ch);
+
+  void mm2s_thread();
+  void s2mm_thread();
+  void channel_loop(ChannelState& ch);
+  void run_mm2s(ChannelState& ch, std::uint64_t generation);
+  void run_s2mm(ChannelState& ch, std::uint64_t generation);
+  // One burst through mm_socket; sets b.done and b.response.
+  void transport(ChannelState& ch, tlm::tlm_command cmd, Burst& b);
+  bool aborted(const ChannelState& ch, std::uint64_t generation) const;
+  // After aborted(): a stop request halts the channel; a reset has already reset it.
+  void abandon(ChannelState& ch, std::uint64_t generation);
+  // Waits until `t` (or an abort); false if aborted.
+  bool wait_until(ChannelState& ch, std::uint64_t generation, const sc_core::sc_time& t);
+  void complete(ChannelState& ch);
+  void fail(ChannelState& ch, AxiDmaFault::Kind kind, const Burst* burst);
+  void record(AxiDmaFault fault, const sc_core::sc_time& at);
+
+  void update_interrupts();
+  void stop_simulation();
+
+  AxiDmaConfig config_;
+  Register mm2s_dmacr_;
+  Register mm2s_dmasr_;
+  Register mm2s_sa_;
+  Register mm2s_sa_msb_;
+  Register mm2s_length_;
+  Register s2mm_dmacr_;
+  Register s2mm_dmasr_;
+  Register s2mm_da_;
+  Register s2mm_da_msb_;
+  Register s2mm_length_;
+  ChannelState channels_[2];
+  std::uint64_t generation_ = 0;     // incremented by every soft reset
+  sc_core::sc_event control_event_;  // reset or stop request: wakes blocked channel threads
+  sc_core::sc_event irq_event_;
+  sc_core::sc_event stop_event_;
+  std::vector<AxiDmaFault> faults_;
+  std::uint64_t fault_count_ = 0;
+  std::function<void(const AxiDmaFault&)> fault_handler_;
+};
+
+}  // namespace dnnvp
