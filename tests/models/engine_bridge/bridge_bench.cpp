@@ -17,6 +17,7 @@
 #include "engine_blob.h"
 #include "engine_bridge.h"
 #include "engine_plan.h"
+#include "engine_table.h"
 #include "error.h"
 #include "golden.h"
 #include "pack.h"
@@ -145,42 +146,6 @@ class Cpu : public sc_module {
   }
 };
 
-dnnvp_qtype_t qtype(const dnnvp::TensorQuant& q) {
-  return {static_cast<std::uint8_t>(q.type.bits), static_cast<std::uint8_t>(q.type.is_signed),
-          static_cast<std::int16_t>(q.zero_point)};
-}
-
-// The fields of a model.h layer entry the engine driver reads.
-dnnvp_layer_t layer_entry(const dnnvp::QuantizedModel& m, std::size_t i, const dnnvp::LayerPlan& plan) {
-  const dnnvp::Layer& l = m.network.layers[i];
-  dnnvp_layer_t e{};
-  e.name = l.name.c_str();
-  e.type = l.type == dnnvp::LayerType::Conv ? DNNVP_LAYER_CONV : DNNVP_LAYER_DENSE;
-  e.activation = static_cast<std::uint8_t>(l.activation);
-  e.leaky_shift = static_cast<std::uint8_t>(l.activation == dnnvp::Activation::LeakyRelu ? l.leaky_shift : 0);
-  e.kernel_h = static_cast<std::uint16_t>(l.kernel_h);
-  e.kernel_w = static_cast<std::uint16_t>(l.kernel_w);
-  e.stride_h = static_cast<std::uint16_t>(l.stride_h);
-  e.stride_w = static_cast<std::uint16_t>(l.stride_w);
-  e.pad_top = static_cast<std::uint16_t>(l.padding.top);
-  e.pad_left = static_cast<std::uint16_t>(l.padding.left);
-  const dnnvp::Shape in = l.input_shapes[0];
-  e.in_shape = {static_cast<std::uint32_t>(in.h), static_cast<std::uint32_t>(in.w),
-                static_cast<std::uint32_t>(in.c)};
-  e.out_shape = {static_cast<std::uint32_t>(l.output_shape.h), static_cast<std::uint32_t>(l.output_shape.w),
-                 static_cast<std::uint32_t>(l.output_shape.c)};
-  e.in_q[0] = qtype(m.quant_of(l.input_ids[0]));
-  e.out_q = qtype(m.params[i].out);
-  e.weight_q = {static_cast<std::uint8_t>(m.params[i].weight_type.bits), 1, 0};
-  e.tile_pixels = static_cast<std::uint32_t>(plan.tile_pixels);
-  e.num_tiles = static_cast<std::uint32_t>(plan.tiles.size());
-  e.chunks = static_cast<std::uint32_t>(plan.geometry.chunks);
-  e.blocks = static_cast<std::uint32_t>(plan.geometry.blocks);
-  e.passes = static_cast<std::uint32_t>(plan.geometry.passes);
-  e.macs = static_cast<std::uint64_t>(l.macs());
-  return e;
-}
-
 std::uint64_t fnv1a(std::uint64_t h, const std::vector<std::uint8_t>& bytes) {
   for (std::uint8_t b : bytes) h = (h ^ b) * 0x100000001B3ull;
   return h;
@@ -266,7 +231,7 @@ BenchResult run_bench(const BenchOptions& opt) {
     for (std::size_t i : layer_ids) {
       const dnnvp::Layer& l = m.network.layers[i];
       const dnnvp::LayerPlan& lp = *plan.layers[i];
-      const dnnvp_layer_t entry = layer_entry(m, i, lp);
+      const dnnvp_layer_t entry = dnnvp::engine_table_entry(m, i, lp);
       const dnnvp::Tensor& in =
           l.input_ids[0] < 0 ? sm.input : sm.outputs[static_cast<std::size_t>(l.input_ids[0])];
       const std::vector<std::uint8_t> packed_in = dnnvp::pack(in.data, entry.in_q[0].bits);

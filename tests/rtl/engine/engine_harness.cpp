@@ -13,6 +13,7 @@
 #include "engine_bench.h"
 #include "engine_blob.h"
 #include "engine_plan.h"
+#include "engine_table.h"
 #include "error.h"
 #include "pack.h"
 #include "scenario.h"
@@ -37,41 +38,6 @@ extern "C" void hal_write32(uintptr_t addr, std::uint32_t value) {
 namespace {
 
 using namespace dnnvp;
-
-dnnvp_qtype_t qtype(const TensorQuant& q) {
-  return {static_cast<std::uint8_t>(q.type.bits), static_cast<std::uint8_t>(q.type.is_signed),
-          static_cast<std::int16_t>(q.zero_point)};
-}
-
-// The model.h entry vp_gen would write for an engine layer (the fields the driver reads).
-dnnvp_layer_t table_entry(const QuantizedModel& m, size_t i, const LayerPlan& plan) {
-  const Layer& l = m.network.layers[i];
-  dnnvp_layer_t t{};
-  t.name = l.name.c_str();
-  t.type = static_cast<std::uint8_t>(l.type);
-  t.activation = static_cast<std::uint8_t>(l.activation);
-  t.leaky_shift = static_cast<std::uint8_t>(l.activation == Activation::LeakyRelu ? l.leaky_shift : 0);
-  t.kernel_h = static_cast<std::uint16_t>(l.kernel_h);
-  t.kernel_w = static_cast<std::uint16_t>(l.kernel_w);
-  t.stride_h = static_cast<std::uint16_t>(l.stride_h);
-  t.stride_w = static_cast<std::uint16_t>(l.stride_w);
-  t.pad_top = static_cast<std::uint16_t>(l.padding.top);
-  t.pad_left = static_cast<std::uint16_t>(l.padding.left);
-  const Shape in = l.input_shapes[0];
-  t.in_shape = {static_cast<std::uint32_t>(in.h), static_cast<std::uint32_t>(in.w), static_cast<std::uint32_t>(in.c)};
-  t.out_shape = {static_cast<std::uint32_t>(l.output_shape.h), static_cast<std::uint32_t>(l.output_shape.w),
-                 static_cast<std::uint32_t>(l.output_shape.c)};
-  t.in_q[0] = qtype(m.quant_of(l.input_ids[0]));
-  t.out_q = qtype(m.params[i].out);
-  t.weight_q = {static_cast<std::uint8_t>(m.params[i].weight_type.bits), 1, 0};
-  t.tile_pixels = static_cast<std::uint32_t>(plan.tile_pixels);
-  t.num_tiles = static_cast<std::uint32_t>(plan.tiles.size());
-  t.chunks = static_cast<std::uint32_t>(plan.geometry.chunks);
-  t.blocks = static_cast<std::uint32_t>(plan.geometry.blocks);
-  t.passes = static_cast<std::uint32_t>(plan.geometry.passes);
-  t.macs = static_cast<std::uint64_t>(l.macs());
-  return t;
-}
 
 struct Options {
   std::string scenario;
@@ -147,7 +113,7 @@ int main(int argc, char** argv) {
         continue;
       }
       const LayerPlan& lp = *plan.layers[i];
-      const dnnvp_layer_t entry = table_entry(m, i, lp);
+      const dnnvp_layer_t entry = engine_table_entry(m, i, lp);
       const Tensor& in = l.input_ids[0] < 0 ? sm.input : outputs[static_cast<size_t>(l.input_ids[0])];
       const std::vector<std::uint8_t> packed_in = pack(in.data, entry.in_q[0].bits);
       const std::vector<std::uint8_t> blob = engine_blob(l, m.params[i], config);
