@@ -47,6 +47,7 @@ json hardware_json(const Scenario& s) {
           {"output_buffer_bytes", h.output_buffer_kib * 1024},
           {"accumulator_depth", h.accumulator_depth},
           {"clock_mhz", h.clock_mhz},
+          {"cpu_mhz", h.cpu_mhz},
           {"dram",
            {{"preset", s.dram.preset},
             {"base", s.dram.base},
@@ -286,6 +287,12 @@ json manifest(const Scenario& s, const SynthesizedModel& sm, const MemoryLayout&
             {"shape", shape_json(layers.back().output_shape)},
             {"quant", quant_json(m.params.back().out)},
             {"block", block_json(lay.expected)}}},
+          {"result", {{"addr", lay.layers.back().output.addr}, {"bytes", lay.layers.back().output.bytes},
+                      {"elements", layers.back().output_shape.elements()}}},
+          {"dram_image",
+           {{{"file", "weights.bin"}, {"addr", lay.weights_file.addr}, {"bytes", lay.weights_file.bytes}},
+            {{"file", "input.bin"}, {"addr", lay.input.addr}, {"bytes", lay.input.bytes}},
+            {{"file", "expected.bin"}, {"addr", lay.expected.addr}, {"bytes", lay.expected.bytes}}}},
           {"files",
            {{"weights.bin", lay.weights_file.bytes},
             {"input.bin", lay.input.bytes},
@@ -349,6 +356,14 @@ void dump_layers(const fs::path& dir, const SynthesizedModel& sm) {
 }
 
 }  // namespace
+
+MemoryLayout generate(const Scenario& s, const std::string& dir, const EmitOptions& options) {
+  const NetworkPlan plan = plan_network(s);
+  MemoryLayout layout = plan_layout(s);
+  const SynthesizedModel model = synthesize(s);
+  write_artifacts(s, model, layout, plan, dir, options);
+  return layout;
+}
 
 void write_artifacts(const Scenario& s, const SynthesizedModel& sm, const MemoryLayout& lay,
                      const NetworkPlan& plan, const std::string& dir_name, const EmitOptions& options) {

@@ -17,4 +17,8 @@ struct EmitOptions {
 void write_artifacts(const Scenario& s, const SynthesizedModel& model, const MemoryLayout& layout,
                      const NetworkPlan& plan, const std::string& dir, const EmitOptions& options);
 
+// The whole flow for one scenario: plan (hardware that cannot run a layer fails before anything is
+// synthesised), lay out, synthesise, write. Returns the layout (for a summary). Throws dnnvp::Error.
+MemoryLayout generate(const Scenario& s, const std::string& dir, const EmitOptions& options);
+
 }  // namespace dnnvp

@@ -104,6 +104,7 @@ Scenario load_scenario(const std::string& path) {
   h.output_buffer_kib = static_cast<int>(hw.integer("output_buffer_kib", h.output_buffer_kib, 1, 65536));
   h.accumulator_depth = static_cast<int>(hw.integer("accumulator_depth", h.accumulator_depth, 1, 65535));
   h.clock_mhz = hw.number("clock_mhz", h.clock_mhz, 1.0, 5000.0);
+  h.cpu_mhz = hw.number("cpu_mhz", h.cpu_mhz, 1.0, 5000.0);
   hw.reject_unknown();
 
   const Fields d = root.map("dram");

@@ -36,6 +36,7 @@ struct HardwareConfig {
   int output_buffer_kib = 64;   // two halves, one value per byte
   int accumulator_depth = 256;  // output pixels per tile at most
   double clock_mhz = 250.0;
+  double cpu_mhz = 1000.0;  // the CPU that runs the firmware (ISS: one instruction per cycle)
 };
 
 struct DramConfig {

@@ -469,6 +469,22 @@ struct EngineBridge::Impl {
     return o.str();
   }
 
+  // Every stream's port signals and channel, and the register interface (the watchdog report's body).
+  std::string stream_state() const {
+    std::ostringstream o;
+    o << stream_line(x, m->s_axis_x_tvalid_i, m->s_axis_x_tready_o)
+      << stream_line(w, m->s_axis_w_tvalid_i, m->s_axis_w_tready_o);
+    o << "  m_axis_y: tvalid=" << static_cast<int>(m->m_axis_y_tvalid_o)
+      << " tready=" << static_cast<int>(m->m_axis_y_tready_i) << ", channel '" << y.name() << "' " << y.size()
+      << "/" << y.capacity() << " beats queued, " << y_beats << " beats (" << y_packets << " packets) sent, "
+      << y_stalls << " stalls injected, " << y_full_cycles << " cycles held by a full channel\n";
+    if (register_op)
+      o << "  register access in flight: " << (register_op->write ? "write " : "read ")
+        << hex(register_op->offset, 3) << "\n";
+    if (!register_queue.empty()) o << "  register accesses waiting: " << register_queue.size() << "\n";
+    return o.str();
+  }
+
   // One clock cycle after the watchdog fired, streams frozen (no beat moves), for the bridge's own
   // register reads. Returns the AXI4-Lite response handshake: 0 none, 1 write response, 2 read data.
   int frozen_cycle(std::uint32_t& rdata, bool& ok) {
@@ -522,22 +538,12 @@ struct EngineBridge::Impl {
     rep.time = sc_core::sc_time_stamp();
     rep.idle_cycles = cycle_count - last_progress;
     // Port states as they were when it fired, before the bridge's own register reads.
-    const bool xv = m->s_axis_x_tvalid_i, xr = m->s_axis_x_tready_o;
-    const bool wv = m->s_axis_w_tvalid_i, wr = m->s_axis_w_tready_o;
-    const bool yv = m->m_axis_y_tvalid_o, yr = m->m_axis_y_tready_i;
     const bool busy_now = m->busy_o;
     std::ostringstream o;
     o << owner.name() << ": watchdog: no progress (stream handshake or register write) for "
       << rep.idle_cycles << " engine cycles, engine " << (busy_now ? "busy" : "not busy") << ", at cycle "
       << rep.cycle << " (" << rep.time << ")\n";
-    o << stream_line(x, xv, xr) << stream_line(w, wv, wr);
-    o << "  m_axis_y: tvalid=" << yv << " tready=" << yr << ", channel '" << y.name() << "' " << y.size()
-      << "/" << y.capacity() << " beats queued, " << y_beats << " beats (" << y_packets << " packets) sent, "
-      << y_stalls << " stalls injected, " << y_full_cycles << " cycles held by a full channel\n";
-    if (register_op)
-      o << "  register access in flight: " << (register_op->write ? "write " : "read ")
-        << hex(register_op->offset, 3) << "\n";
-    if (!register_queue.empty()) o << "  register accesses waiting: " << register_queue.size() << "\n";
+    o << stream_state();
     std::uint32_t status = 0, cause = 0;
     rep.registers_read =
         drain_register_op() && internal_read(kRegStatus, status) && internal_read(kRegErrorCause, cause);
@@ -695,6 +701,10 @@ double EngineBridge::eval_seconds() const {
 }
 bool EngineBridge::busy() const {
   return impl_->m->busy_o != 0;
+}
+
+std::string EngineBridge::stream_state() const {
+  return impl_->stream_state();
 }
 
 bool EngineBridge::watchdog_fired() const {

@@ -127,6 +127,10 @@ class EngineBridge : public sc_core::sc_module {
   double eval_seconds() const;                       // host time spent clocking the model
   bool busy() const;                                 // busy_o after the last clock edge
 
+  // Every stream (port signals, channel fill, beats, stalls) and the register interface, one line each:
+  // the body of the watchdog report, for a platform's own deadlock report.
+  std::string stream_state() const;
+
   // Watchdog.
   bool watchdog_fired() const;
   const EngineWatchdogReport& watchdog_report() const;

@@ -17,6 +17,10 @@ Sysctl::Sysctl(const sc_core::sc_module_name& name, const sc_core::sc_time& cloc
     exit_time_ = access_time();
     stop_event_.notify(exit_time_ - sc_core::sc_time_stamp());
   });
+  layer_.on_write([this](std::uint32_t value) {
+    if (layer_handler_) layer_handler_(value);
+  });
+  report_.on_write([this](std::uint32_t address) { report_address_ = address; });
   SC_METHOD(stop);
   sensitive << stop_event_;
   dont_initialize();

@@ -1,11 +1,16 @@
-// System control: ID, EXIT, SCRATCH and the DRAM window (register offsets: memory_map.yaml, region sysctl).
+// System control: ID, EXIT, SCRATCH, the DRAM window, LAYER and REPORT (register offsets: memory_map.yaml,
+// region sysctl).
 // Writing EXIT requests the end of the simulation with that exit code: sc_stop() runs at the transaction's
 // time (sc_time_stamp() + the initiator's delay), from a method process, so the simulation ends exactly
 // then however far ahead the writer's quantum is. The first EXIT write wins; later ones are ignored.
 // The platform reads exit_code() after sc_start() returns. Debug writes to EXIT do not stop anything.
+// LAYER first catches up with the writer's local time (so every DMA transfer the firmware waited for has
+// been counted), then calls the layer handler with the value and the time. REPORT stores an address the
+// platform reads after the run (report_address()).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 
 #include "peripheral.h"
@@ -24,17 +29,26 @@ class Sysctl : public Peripheral {
   // When the simulation stops (valid once exit_requested()).
   sc_core::sc_time exit_time() const { return exit_time_; }
 
+  // Called for every bus write to LAYER, at the writer's time (sc_time_stamp()).
+  void on_layer(std::function<void(std::uint32_t value)> handler) { layer_handler_ = std::move(handler); }
+  // The last address written to REPORT, if any.
+  std::optional<std::uint32_t> report_address() const { return report_address_; }
+
  private:
   void stop();
 
   std::optional<std::uint32_t> exit_code_;
   sc_core::sc_time exit_time_;
   sc_core::sc_event stop_event_;
+  std::function<void(std::uint32_t)> layer_handler_;
+  std::optional<std::uint32_t> report_address_;
   Register id_{*this, map_register("sysctl", "ID")};
   Register exit_{*this, map_register("sysctl", "EXIT")};
   Register scratch_{*this, map_register("sysctl", "SCRATCH")};
   Register dram_base_{*this, map_register("sysctl", "DRAM_BASE")};
   Register dram_size_{*this, map_register("sysctl", "DRAM_SIZE")};
+  Register layer_{*this, map_register("sysctl", "LAYER"), Register::kSync};
+  Register report_{*this, map_register("sysctl", "REPORT")};
 };
 
 }  // namespace dnnvp

@@ -5,11 +5,9 @@
 #include <iostream>
 
 #include "emit.h"
-#include "engine_plan.h"
 #include "error.h"
 #include "layout.h"
 #include "scenario.h"
-#include "synthesize.h"
 
 namespace po = boost::program_options;
 
@@ -50,12 +48,8 @@ int main(int argc, char** argv) {
   try {
     const auto start = std::chrono::steady_clock::now();
     const dnnvp::Scenario scenario = dnnvp::load_scenario(vm["scenario"].as<std::string>());
-    // Planning first: hardware that cannot run a layer fails before anything is synthesised.
-    const dnnvp::NetworkPlan plan = dnnvp::plan_network(scenario);
-    const dnnvp::MemoryLayout layout = dnnvp::plan_layout(scenario);
-    const dnnvp::SynthesizedModel model = dnnvp::synthesize(scenario);
     const std::string dir = vm["out"].as<std::string>();
-    dnnvp::write_artifacts(scenario, model, layout, plan, dir, {vm.count("dump-layers") != 0});
+    const dnnvp::MemoryLayout layout = dnnvp::generate(scenario, dir, {vm.count("dump-layers") != 0});
     if (!quiet) {
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       std::printf("vp_gen: %s (%s): %zu layers, %lld params, %.3f GMACs, weights %.2f MB -> %s (%.1f s)\n",

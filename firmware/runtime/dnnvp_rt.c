@@ -22,6 +22,11 @@ static dnnvp_rt_status_t fail(dnnvp_rt_t *rt, dnnvp_rt_status_t status, uint32_t
   return status;
 }
 
+/* Tells the platform which layer starts (config.layer_mark_addr). */
+static void mark(const dnnvp_rt_t *rt, uint32_t value) {
+  if (rt->config.layer_mark_addr != 0u) hal_write32(rt->config.layer_mark_addr, value);
+}
+
 static uint8_t *cpu_ptr(const dnnvp_rt_t *rt, uint32_t addr) {
   return (uint8_t *)((uintptr_t)addr + rt->config.cpu_offset);
 }
@@ -270,13 +275,46 @@ dnnvp_rt_status_t dnnvp_rt_run(dnnvp_rt_t *rt, const dnnvp_layer_t *layers, uint
                                dnnvp_rt_layer_stats_t *stats) {
   if (rt == NULL || (layers == NULL && count != 0u)) return DNNVP_RT_ERR_ARG;
   for (uint32_t i = 0; i < count; ++i) {
+    mark(rt, i);
     const dnnvp_rt_status_t s = dnnvp_rt_run_layer(rt, &layers[i], stats != NULL ? &stats[i] : NULL);
     if (s != DNNVP_RT_OK) {
       rt->error_layer = (int32_t)i;
+      mark(rt, DNNVP_RT_MARK_DONE);
       return s;
     }
   }
+  mark(rt, DNNVP_RT_MARK_DONE);
   return DNNVP_RT_OK;
+}
+
+void dnnvp_rt_publish(const dnnvp_rt_t *rt, const dnnvp_rt_layer_stats_t *stats, uint32_t count,
+                      dnnvp_rt_status_t status, uint32_t outputs_checked, uint32_t mismatches,
+                      dnnvp_report_header_t *header, dnnvp_report_layer_t *records) {
+  if (rt == NULL || header == NULL || (count != 0u && (stats == NULL || records == NULL))) return;
+  for (uint32_t i = 0; i < count; ++i) {
+    const dnnvp_rt_layer_stats_t *s = &stats[i];
+    dnnvp_report_layer_t *r = &records[i];
+    r->index = i;
+    r->on_engine = s->on_engine;
+    r->tiles = s->tiles;
+    r->reserved = 0;
+    r->cpu_cycles = s->cycles;
+    r->engine_cycles = s->engine.cycles;
+    r->engine_macs = s->engine.macs;
+    r->engine_active = s->engine.active;
+    r->stall_input = s->engine.stall_input;
+    r->stall_weight = s->engine.stall_weight;
+    r->stall_output = s->engine.stall_output;
+  }
+  header->magic = DNNVP_REPORT_MAGIC;
+  header->version = DNNVP_REPORT_VERSION;
+  header->layer_count = count;
+  header->status = (uint32_t)status;
+  header->outputs_checked = outputs_checked;
+  header->mismatches = mismatches;
+  header->reserved[0] = header->reserved[1] = 0;
+  if (rt->config.report_addr != 0u)
+    hal_write32(rt->config.report_addr, (uint32_t)((uintptr_t)header - rt->config.cpu_offset));
 }
 
 const char *dnnvp_rt_status_str(dnnvp_rt_status_t s) {

@@ -15,6 +15,7 @@
 #include "axi_dma.h"
 #include "dnn_engine.h"
 #include "dnnvp_model_types.h"
+#include "dnnvp_report.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -42,7 +43,14 @@ typedef struct {
   /* CPU view of DRAM: a model address A is at CPU pointer (uint8_t *)(A + cpu_offset). 0 on the VP
    * and on bare-metal boards; set it when DRAM is mapped elsewhere (e.g. a host test). */
   uintptr_t cpu_offset;
+  /* Platform hooks (0: none). layer_mark_addr: a register the runtime writes each layer's index to
+   * as it starts and DNNVP_RT_MARK_DONE after the last (the VP's sysctl LAYER). report_addr: a register
+   * dnnvp_rt_publish() writes the report's DRAM address to (the VP's sysctl REPORT). */
+  uintptr_t layer_mark_addr;
+  uintptr_t report_addr;
 } dnnvp_rt_config_t;
+
+#define DNNVP_RT_MARK_DONE 0xFFFFFFFFu
 
 /* What one layer cost. */
 typedef struct {
@@ -84,6 +92,13 @@ dnnvp_rt_status_t dnnvp_rt_run(dnnvp_rt_t *rt, const dnnvp_layer_t *layers, uint
 
 /* One layer (stats may be NULL). */
 dnnvp_rt_status_t dnnvp_rt_run_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *layer, dnnvp_rt_layer_stats_t *stats);
+
+/* Fills the layer report (dnnvp_report.h) from stats[0 .. count-1], the run's status and the output
+ * check, and writes the header's DRAM address to config.report_addr (if set). `records` holds `count`
+ * entries; header and records must be in DRAM the platform can read. */
+void dnnvp_rt_publish(const dnnvp_rt_t *rt, const dnnvp_rt_layer_stats_t *stats, uint32_t count,
+                      dnnvp_rt_status_t status, uint32_t outputs_checked, uint32_t mismatches,
+                      dnnvp_report_header_t *header, dnnvp_report_layer_t *records);
 
 /* The timer's cycle count (0 without a timer). */
 uint64_t dnnvp_rt_cycles(const dnnvp_rt_t *rt);

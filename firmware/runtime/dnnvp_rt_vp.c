@@ -16,4 +16,6 @@ void dnnvp_rt_config_vp(dnnvp_rt_config_t *cfg) {
   cfg->timer_base = DNNVP_TIMER_BASE + DNNVP_TIMER_CYCLES_LO_OFFSET;
   cfg->poll_budget = 20000000u;
   cfg->cpu_offset = 0;
+  cfg->layer_mark_addr = DNNVP_SYSCTL_BASE + DNNVP_SYSCTL_LAYER_OFFSET;
+  cfg->report_addr = DNNVP_SYSCTL_BASE + DNNVP_SYSCTL_REPORT_OFFSET;
 }

@@ -16,6 +16,11 @@
 
 static dnnvp_rt_t rt;
 static dnnvp_rt_layer_stats_t stats[DNNVP_NUM_LAYERS];
+/* The layer report the platform reads (dnnvp_report.h). */
+static struct {
+  dnnvp_report_header_t header;
+  dnnvp_report_layer_t layers[DNNVP_NUM_LAYERS];
+} report;
 
 /* Decimal text of a 64-bit value (picolibc's printf may be built without long long). */
 static const char *u64(char buf[21], uint64_t v) {
@@ -88,6 +93,7 @@ int main(void) {
     printf("error: %s in layer %ld (%s), tile %lu, %s, detail 0x%08lx\n", dnnvp_rt_status_str(s),
            (long)rt.error_layer, rt.error_layer >= 0 ? dnnvp_layers[rt.error_layer].name : "-",
            (unsigned long)rt.error_tile, rt.error_what, (unsigned long)rt.error_detail);
+    dnnvp_rt_publish(&rt, stats, ran, s, 0u, 0u, &report.header, report.layers);
     printf("FAIL\n");
     return 1;
   }
@@ -109,6 +115,7 @@ int main(void) {
   printf("engine: %s MACs in %s engine cycles, utilisation %lu.%lu%%; CPU layers %s cycles\n", u64(b0, engine_macs),
          u64(b1, engine_cycles), (unsigned long)(u / 10u), (unsigned long)(u % 10u), u64(b2, cpu_cycles));
   printf("total: %s cycles\n", u64(b0, total));
+  dnnvp_rt_publish(&rt, stats, ran, s, DNNVP_OUTPUT_ELEMENTS, mismatches, &report.header, report.layers);
   if (mismatches != 0u) {
     printf("%lu of %lu output elements differ\n", (unsigned long)mismatches, (unsigned long)DNNVP_OUTPUT_ELEMENTS);
     printf("FAIL\n");

@@ -1,0 +1,45 @@
+/* The layer report the firmware leaves in DRAM for the platform (docs/firmware.md, "Report"): a header
+ * followed by one record per layer run, each holding the engine's performance counters over that layer
+ * as the firmware read them. The application writes the header's address to sysctl REPORT before it
+ * exits; vp_run reads the table and puts it into report.json.
+ *
+ * Fixed-width fields at natural alignment: the layout is the same for RV32 (ilp32) and a 64-bit host,
+ * so the platform includes this header too. Little-endian. */
+#ifndef DNNVP_REPORT_H
+#define DNNVP_REPORT_H
+
+#include <stdint.h>
+
+#define DNNVP_REPORT_MAGIC 0x54525044u /* "DPRT" */
+#define DNNVP_REPORT_VERSION 1u
+
+typedef struct {
+  uint32_t magic;           /* DNNVP_REPORT_MAGIC */
+  uint32_t version;         /* DNNVP_REPORT_VERSION */
+  uint32_t layer_count;     /* records that follow: the layers that ran */
+  uint32_t status;          /* dnnvp_rt_status_t of the run (0: every layer ran) */
+  uint32_t outputs_checked; /* output elements compared with expected.bin (0: not compared) */
+  uint32_t mismatches;      /* of which differed */
+  uint32_t reserved[2];
+} dnnvp_report_header_t;
+
+typedef struct {
+  uint32_t index;     /* model.h layer index */
+  uint32_t on_engine; /* 1: engine, 0: CPU */
+  uint32_t tiles;     /* engine tiles */
+  uint32_t reserved;
+  uint64_t cpu_cycles; /* timer cycles the layer took, as the firmware measured them */
+  /* Engine counters over the layer (docs/engine.md, COUNTERS); zero for CPU layers. */
+  uint64_t engine_cycles, engine_macs, engine_active;
+  uint64_t stall_input, stall_weight, stall_output;
+} dnnvp_report_layer_t;
+
+#ifdef __cplusplus
+static_assert(sizeof(dnnvp_report_header_t) == 32, "report header layout");
+static_assert(sizeof(dnnvp_report_layer_t) == 72, "report record layout");
+#else
+_Static_assert(sizeof(dnnvp_report_header_t) == 32, "report header layout");
+_Static_assert(sizeof(dnnvp_report_layer_t) == 72, "report record layout");
+#endif
+
+#endif /* DNNVP_REPORT_H */

@@ -1,0 +1,63 @@
+// report.json: what one platform run measured (docs/platform.md, "report.json"). Built once, after the
+// run, from the generator's manifest (what the network is and what the plan bounds are), the SoC (time,
+// DRAM counters at every layer mark, statistics), the firmware's layer report in DRAM (the engine's
+// counters as the firmware read them) and the platform's own check of the output against expected.bin.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "dnnvp_report.h"
+
+namespace dnnvp {
+
+class Soc;
+
+// The output compared element by element with expected.bin.
+struct OutputCheck {
+  bool done = false;  // false: the output could not be read (run ended before, or bad addresses)
+  std::uint64_t elements = 0;
+  std::uint64_t mismatches = 0;
+  struct Mismatch {
+    std::uint64_t index;
+    std::int64_t got, expected;
+  };
+  std::vector<Mismatch> first;  // at most 8
+  bool bit_exact() const { return done && mismatches == 0; }
+};
+
+// Compares `elements` elements of `bits` bits (signed or not; 4-bit packed two per byte, low nibble
+// first) at `got` with `expected`.
+OutputCheck compare_output(const std::uint8_t* got, const std::uint8_t* expected, std::uint64_t elements,
+                           int bits, bool is_signed);
+
+// The firmware's report table (dnnvp_report.h), if the firmware left a valid one.
+struct FirmwareReport {
+  dnnvp_report_header_t header{};
+  std::vector<dnnvp_report_layer_t> layers;
+};
+// Reads the table at sysctl REPORT's address; nullopt (and a reason in *why) if none or invalid.
+std::optional<FirmwareReport> read_firmware_report(const Soc& soc, std::size_t max_layers, std::string* why);
+
+struct ReportInputs {
+  const nlohmann::json* manifest = nullptr;
+  const Soc* soc = nullptr;
+  std::optional<FirmwareReport> firmware;
+  std::string firmware_note;  // why there is no firmware report
+  OutputCheck output;
+  std::string firmware_path;
+  std::string engine_model;  // the engine shape's key
+  double wall_seconds = 0;
+};
+
+// The report; status "pass" only for a firmware exit code 0 with a bit-exact output.
+nlohmann::json make_report(ReportInputs& in);
+
+// A few lines for the console: status, cycles, fps, utilisation, DRAM traffic, speed.
+std::string summary_text(const nlohmann::json& report);
+
+}  // namespace dnnvp

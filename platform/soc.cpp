@@ -1,0 +1,301 @@
+#include "soc.h"
+
+#include <chrono>
+#include <cmath>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+#include <stdexcept>
+
+#include "dnnvp_memory_map.hpp"
+
+namespace dnnvp {
+namespace {
+
+namespace mm = memory_map;
+
+sc_core::sc_time period_of(double mhz, const char* field) {
+  if (!(mhz > 0.0) || !std::isfinite(mhz))
+    throw std::invalid_argument(std::string(field) + " must be a positive frequency");
+  // Whole picoseconds: SystemC's default resolution.
+  return sc_core::sc_time(std::round(1e6 / mhz), sc_core::SC_PS);
+}
+
+// Sinks the UART log when the platform keeps none.
+class NullBuffer : public std::streambuf {
+ protected:
+  int overflow(int c) override { return c; }
+};
+NullBuffer null_buffer;
+std::ostream null_stream(&null_buffer);
+
+std::string hex(std::uint64_t v) {
+  std::ostringstream o;
+  o << "0x" << std::hex << std::setw(8) << std::setfill('0') << v;
+  return o.str();
+}
+
+// The DMA / bridge batch limit and quantum must be whole engine periods.
+sc_core::sc_time whole_periods(const sc_core::sc_time& t, const sc_core::sc_time& period) {
+  const double n = std::max(1.0, std::round(t / period));
+  return period * n;
+}
+
+}  // namespace
+
+const char* to_string(SocEnd end) {
+  switch (end) {
+    case SocEnd::kExit: return "exit";
+    case SocEnd::kCpuFault: return "cpu_fault";
+    case SocEnd::kDmaFault: return "dma_fault";
+    case SocEnd::kWatchdog: return "watchdog";
+    case SocEnd::kMaxCycles: return "max_cycles";
+    case SocEnd::kStopped: return "stopped";
+  }
+  return "stopped";
+}
+
+const std::vector<std::string>& Soc::dram_initiators() {
+  static const std::vector<std::string> names = {"cpu", "dma0.mm2s", "dma0.s2mm", "dma1.mm2s"};
+  return names;
+}
+
+Soc::Soc(const sc_core::sc_module_name& name, const SocConfig& config)
+    : sc_core::sc_module(name),
+      config_(config),
+      engine_period_(period_of(config.engine_mhz, "hardware.clock_mhz")),
+      cpu_period_(period_of(config.cpu_mhz, "hardware.cpu_mhz")),
+      x_("x", config.stream_beats, static_cast<std::size_t>(EngineBridge::shape().stream_bits / 8)),
+      w_("w", config.stream_beats, static_cast<std::size_t>(EngineBridge::shape().stream_bits / 8)),
+      y_("y", config.stream_beats, static_cast<std::size_t>(EngineBridge::shape().stream_bits / 8)) {
+  if (config.dram_bytes % 4096 != 0 || config.dram_base % 4096 != 0)
+    throw std::invalid_argument("dram: base and size must be multiples of 4 KiB");
+
+  BusConfig bc;
+  bc.initiators = {"cpu", "dma0", "dma1"};
+  bc.targets = memory_map_targets(config.dram_bytes, config.dram_base);
+  bus_ = std::make_unique<Bus>("bus", bc, &stats_);
+  bus_->on_fault([](const BusFault& f) {
+    // DMA faults are reported by the DMA and CPU faults by the CPU, with more context; keep the
+    // bus's own line for the log.
+    std::cerr << "bus: " << f.describe() << "\n";
+  });
+
+  dram_ = std::make_unique<Dram>("dram", config.dram_bytes, DramTiming::preset(config.dram_preset), &stats_);
+
+  cpu::RiscvCpu::Config cc;
+  cc.clock_period = cpu_period_;
+  cc.quantum = whole_periods(config.cpu_quantum, cpu_period_);
+  cc.dram = {config.dram_base, dram_->data(), config.dram_bytes};
+  cc.exit_address = mm::sysctl::kBase + mm::sysctl::kExit;
+  cpu_ = std::make_unique<cpu::RiscvCpu>("cpu", cc);
+
+  UartConfig uc;
+  uc.quiet = !config.uart_console;
+  uart_ = std::make_unique<Uart>("uart", cpu_period_, config.uart_log ? *config.uart_log : null_stream, uc,
+                                 &stats_);
+  timer_ = std::make_unique<Timer>("timer", cpu_period_, 1, &stats_);
+  sysctl_ = std::make_unique<Sysctl>("sysctl", cpu_period_, config.dram_base, config.dram_bytes, 1, &stats_);
+  sysctl_->on_layer([this](std::uint32_t layer) { mark(layer); });
+
+  AxiDmaConfig dc;
+  dc.burst_bytes = config.dma_burst_bytes;
+  dc.max_outstanding = config.dma_max_outstanding;
+  dc.mm2s = &x_;
+  dc.s2mm = &y_;
+  dma0_ = std::make_unique<AxiDma>("dma0", engine_period_, dc, &stats_);
+  dc.mm2s = &w_;
+  dc.s2mm = nullptr;
+  dma1_ = std::make_unique<AxiDma>("dma1", engine_period_, dc, &stats_);
+  for (AxiDma* d : {dma0_.get(), dma1_.get()})
+    d->on_fault([](const AxiDmaFault& f) { std::cerr << "dma: " << f.describe() << "\n"; });
+
+  EngineBridgeConfig ec;
+  ec.clock_period = engine_period_;
+  ec.watchdog_cycles = config.watchdog_cycles;
+  ec.stall_seed = config.stall_seed;
+  ec.stall_probability = config.stall_probability;
+  ec.trace_file = config.trace_file;
+  ec.trace_from = config.trace_from;
+  ec.trace_to = config.trace_to;
+  engine_ = std::make_unique<EngineBridge>("engine", x_, w_, y_, ec, &stats_);
+  engine_->on_watchdog([this](const EngineWatchdogReport& r) {
+    watchdog_text_ = r.text + state_report();
+    std::cerr << watchdog_text_ << std::flush;
+  });
+
+  cpu_->socket.bind(bus_->initiator_socket("cpu"));
+  dma0_->mm_socket.bind(bus_->initiator_socket("dma0"));
+  dma1_->mm_socket.bind(bus_->initiator_socket("dma1"));
+  bus_->target_socket("uart").bind(uart_->socket);
+  bus_->target_socket("timer").bind(timer_->socket);
+  bus_->target_socket("sysctl").bind(sysctl_->socket);
+  bus_->target_socket("dma0").bind(dma0_->socket);
+  bus_->target_socket("dma1").bind(dma1_->socket);
+  bus_->target_socket("engine").bind(engine_->socket);
+  bus_->target_socket("dram").bind(dram_->socket);
+
+  // The CPU is no TLM-counted DRAM initiator (its DRAM accesses are DMI): its figures are its own.
+  stats_.add("cpu.instructions", [this]() -> nlohmann::json { return cpu_->instructions(); });
+  stats_.add("cpu.cycles", [this]() -> nlohmann::json { return cpu_->cycles(); });
+  stats_.add("cpu.mmio_reads", [this]() -> nlohmann::json { return cpu_->mmio_reads(); });
+  stats_.add("cpu.mmio_writes", [this]() -> nlohmann::json { return cpu_->mmio_writes(); });
+  stats_.add("cpu.host_mips", [this]() -> nlohmann::json { return cpu_->host_mips(); });
+  stats_.add("cpu.clock_mhz", [this]() -> nlohmann::json { return config_.cpu_mhz; });
+
+  SC_THREAD(supervise);
+}
+
+Soc::~Soc() = default;
+
+void Soc::load_firmware(const std::string& elf_path) {
+  cpu_->load_elf(elf_path);
+}
+
+void Soc::load_file(std::uint64_t address, const std::string& path) {
+  if (address < config_.dram_base || address >= config_.dram_base + config_.dram_bytes)
+    throw std::runtime_error(path + ": load address " + hex(address) + " is outside DRAM [" +
+                             hex(config_.dram_base) + ", " + hex(config_.dram_base + config_.dram_bytes) + ")");
+  try {
+    dram_->load_file(address - config_.dram_base, path);
+  } catch (const std::out_of_range&) {
+    throw std::runtime_error(path + ": does not fit DRAM at " + hex(address) + " (dram.size_mib)");
+  }
+}
+
+const std::uint8_t* Soc::dram_at(std::uint64_t address, std::uint64_t length) const {
+  if (address < config_.dram_base) throw std::out_of_range(hex(address) + " is below DRAM");
+  return const_cast<Dram&>(*dram_).ptr(address - config_.dram_base, length);
+}
+
+std::uint64_t Soc::engine_cycles_at(const sc_core::sc_time& t) const {
+  return static_cast<std::uint64_t>(t / engine_period_);
+}
+
+void Soc::mark(std::uint32_t layer) {
+  LayerMark m{layer, sc_core::sc_time_stamp(), {}};
+  for (const std::string& i : dram_initiators()) m.dram.push_back(dram_->counters(i));
+  marks_.push_back(std::move(m));
+}
+
+std::string Soc::dma_state(const AxiDma& dma, const std::string& name) const {
+  std::ostringstream o;
+  for (const AxiDma::Channel c : {AxiDma::kMm2s, AxiDma::kS2mm}) {
+    if ((c == AxiDma::kMm2s ? dma.config().mm2s : dma.config().s2mm) == nullptr) continue;
+    const AxiDma::ChannelCounters& k = dma.counters(c);
+    o << "  " << name << (c == AxiDma::kMm2s ? ".mm2s" : ".s2mm") << ": DMASR " << hex(dma.status(c))
+      << (dma.halted(c) ? " halted" : "") << (dma.idle(c) ? " idle" : "") << (dma.busy(c) ? " busy" : "")
+      << ", " << k.transfers << " transfers, " << k.bytes << " bytes, " << k.errors << " errors\n";
+  }
+  return o.str();
+}
+
+std::string Soc::state_report() const {
+  std::ostringstream o;
+  o << engine_->stream_state() << dma_state(*dma0_, "dma0") << dma_state(*dma1_, "dma1");
+  o << "  cpu: " << cpu_->instructions() << " instructions, " << cpu_->mmio_reads() << " MMIO reads, "
+    << cpu_->mmio_writes() << " MMIO writes" << (cpu_->halted() ? ", halted" : "") << "\n";
+  if (!marks_.empty() && marks_.back().layer != 0xFFFFFFFFu)
+    o << "  firmware: in layer " << marks_.back().layer << "\n";
+  return o.str();
+}
+
+// Wakes every `step` of simulated time. The system watchdog fires when, for watchdog_cycles engine cycles,
+// nothing moved but the CPU polling: no stream beat, no DMA byte, no engine busy cycle, no UART character,
+// no layer mark, no MMIO write, and no check period in which the CPU ran without MMIO reads (computing).
+void Soc::supervise() {
+  const std::uint64_t wd = config_.watchdog_cycles;
+  const std::uint64_t step_cycles = wd != 0 ? std::max<std::uint64_t>(1, wd / 8) : 250000;
+  const sc_core::sc_time step = engine_period_ * static_cast<double>(step_cycles);
+  const auto wall_start = std::chrono::steady_clock::now();
+  auto last_print = wall_start;
+
+  auto fingerprint = [this]() {
+    std::uint64_t f = x_.bytes_in() + w_.bytes_in() + y_.bytes_in() + engine_->busy_cycles() +
+                      uart_->tx_bytes() + marks_.size() + cpu_->mmio_writes();
+    for (const AxiDma* d : {dma0_.get(), dma1_.get()})
+      f += d->counters(AxiDma::kMm2s).bytes + d->counters(AxiDma::kS2mm).bytes;
+    return f;
+  };
+  std::uint64_t last_fp = fingerprint(), last_reads = cpu_->mmio_reads(), last_insns = cpu_->instructions();
+  std::uint64_t quiet_cycles = 0;
+
+  for (;;) {
+    sc_core::wait(step);
+    if (cpu_->halted()) return;
+    const std::uint64_t fp = fingerprint(), reads = cpu_->mmio_reads(), insns = cpu_->instructions();
+    const bool computing = insns != last_insns && reads == last_reads;
+    if (fp != last_fp || computing) {
+      quiet_cycles = 0;
+    } else {
+      quiet_cycles += step_cycles;
+    }
+    last_fp = fp, last_reads = reads, last_insns = insns;
+    if (wd != 0 && quiet_cycles >= wd && !system_watchdog_fired_) {
+      system_watchdog_fired_ = true;
+      std::ostringstream o;
+      o << name() << ": watchdog: no progress for " << quiet_cycles << " engine cycles at "
+        << sc_core::sc_time_stamp() << " (the CPU only polls; no stream, DMA, engine or UART activity)\n"
+        << state_report();
+      watchdog_text_ = o.str();
+      std::cerr << watchdog_text_ << std::flush;
+      sc_core::sc_stop();
+      return;
+    }
+    if (config_.progress_seconds > 0) {
+      const auto now = std::chrono::steady_clock::now();
+      if (std::chrono::duration<double>(now - last_print).count() >= config_.progress_seconds) {
+        last_print = now;
+        const double wall = std::chrono::duration<double>(now - wall_start).count();
+        const std::uint64_t cycles = engine_cycles_at(sc_core::sc_time_stamp());
+        std::cerr << "[vp] " << std::fixed << std::setprecision(1) << wall << " s: " << cycles
+                  << " engine cycles (" << std::setprecision(2) << cycles / wall / 1e6 << " M/s)";
+        if (!marks_.empty() && marks_.back().layer != 0xFFFFFFFFu) std::cerr << ", layer " << marks_.back().layer;
+        std::cerr << ", " << cpu_->instructions() << " instructions\n" << std::defaultfloat;
+      }
+    }
+  }
+}
+
+const SocOutcome& Soc::run() {
+  if (ran_) throw std::logic_error("Soc::run() called twice");
+  ran_ = true;
+  if (config_.max_cycles != 0)
+    sc_core::sc_start(engine_period_ * static_cast<double>(config_.max_cycles));
+  else
+    sc_core::sc_start();
+  uart_->flush();
+
+  SocOutcome& o = outcome_;
+  o.time = sc_core::sc_time_stamp();
+  o.cycles = engine_cycles_at(o.time);
+  std::ostringstream msg;
+  if (dma0_->fault_count() + dma1_->fault_count() != 0) {
+    o.end = SocEnd::kDmaFault;
+    for (const AxiDma* d : {dma0_.get(), dma1_.get()})
+      for (const AxiDmaFault& f : d->faults()) msg << "DMA fault: " << f.describe() << "\n";
+  } else if (cpu_->fault()) {
+    o.end = SocEnd::kCpuFault;
+    msg << "CPU fault: " << cpu_->fault()->message() << "\n";
+  } else if (engine_->watchdog_fired() || system_watchdog_fired_) {
+    o.end = SocEnd::kWatchdog;
+    msg << watchdog_text_;
+  } else if (sysctl_->exit_requested()) {
+    o.end = SocEnd::kExit;
+    o.exit_code = static_cast<std::int32_t>(*sysctl_->exit_code());
+  } else if (cpu_->halt_reason() == cpu::HaltReason::kExit) {
+    o.end = SocEnd::kExit;
+    o.exit_code = cpu_->exit_code();
+  } else if (config_.max_cycles != 0 && o.cycles >= config_.max_cycles) {
+    o.end = SocEnd::kMaxCycles;
+    msg << "max cycles: the run reached " << config_.max_cycles << " engine cycles (--max-cycles / "
+        << "run.max_cycles) without the firmware exiting\n" << state_report();
+  } else {
+    o.end = SocEnd::kStopped;
+    msg << "the simulation stopped at " << o.time << " without the firmware exiting\n" << state_report();
+  }
+  o.message = msg.str();
+  return o;
+}
+
+}  // namespace dnnvp

@@ -1,0 +1,152 @@
+// The dnn-vp SoC: the RISC-V CPU, the bus, the DRAM, UART, timer, sysctl, two AXI DMAs and the Verilated
+// engine behind its bridge, wired as platform/memory_map.yaml says (docs/platform.md, "The SoC"):
+//
+//   cpu ──┐                         ┌── uart, timer, sysctl
+//   dma0 ─┼── bus ──────────────────┼── dma0, dma1 registers, engine registers
+//   dma1 ─┘                         └── dram
+//   dma0 MM2S ──x──▶ engine ──y──▶ dma0 S2MM          dma1 MM2S ──w──▶ engine
+//
+// One Soc per process (SystemC elaborates once). Typical use:
+//
+//   dnnvp::Soc soc("soc", config);
+//   soc.load_firmware("firmware.elf");
+//   soc.load_file(0x81000000, "weights.bin");
+//   const dnnvp::SocOutcome& o = soc.run();      // sc_start() until the firmware exits or something stops it
+//
+// The run ends with the first of: the firmware writing sysctl EXIT (or `ecall` exit), a CPU fault, a DMA
+// fault (bus errors on the memory side), the engine bridge's watchdog (engine busy, no progress), the
+// system watchdog (nothing but CPU polling for watchdog_cycles), or max_cycles. Faults and watchdog
+// reports are printed on stderr as they happen and kept in the outcome.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <systemc>
+
+#include "axi_dma.h"
+#include "axis_channel.h"
+#include "bus.h"
+#include "dram.h"
+#include "engine_bridge.h"
+#include "riscv_cpu.h"
+#include "stats.h"
+#include "sysctl.h"
+#include "timer.h"
+#include "uart.h"
+
+namespace dnnvp {
+
+struct SocConfig {
+  double engine_mhz = 250.0;  // engine, DMAs and streams (hardware.clock_mhz)
+  double cpu_mhz = 1000.0;    // hardware.cpu_mhz
+  std::string dram_preset = "ddr4-2400";
+  std::uint64_t dram_base = 0x80000000u;
+  std::uint64_t dram_bytes = std::uint64_t{512} << 20;
+  sc_core::sc_time cpu_quantum{10, sc_core::SC_US};
+  std::size_t stream_beats = 64;  // capacity of each AXI-Stream channel (x, w, y)
+  std::size_t dma_burst_bytes = 256;
+  std::size_t dma_max_outstanding = 4;
+  std::uint64_t max_cycles = 0;         // engine clock cycles; 0: unbounded
+  std::uint64_t watchdog_cycles = 0;    // engine clock cycles; 0: no watchdogs
+  std::uint64_t stall_seed = 0;         // random stream stalls in the engine bridge; 0: none
+  double stall_probability = 0.25;
+  std::string trace_file;               // FST of the engine (needs a model built with tracing)
+  std::uint64_t trace_from = 0, trace_to = ~std::uint64_t{0};
+  bool uart_console = true;             // firmware output on stdout (the UART log gets it either way)
+  std::ostream* uart_log = nullptr;     // null: no log
+  double progress_seconds = 0;          // wall seconds between progress lines on stderr; 0: none
+};
+
+enum class SocEnd {
+  kExit,       // the firmware exited (exit code in SocOutcome)
+  kCpuFault,   // CPU fault (bus error, unmapped or misaligned access, illegal instruction, ...)
+  kDmaFault,   // a DMA channel failed (decode/slave error, packet too long)
+  kWatchdog,   // no progress (engine bridge or system watchdog)
+  kMaxCycles,  // max_cycles reached
+  kStopped,    // the simulation stopped for another reason
+};
+const char* to_string(SocEnd end);
+
+struct SocOutcome {
+  SocEnd end = SocEnd::kStopped;
+  std::optional<std::int32_t> exit_code;  // kExit
+  std::string message;                    // one paragraph: what ended the run (fault, watchdog report)
+  sc_core::sc_time time;                  // simulated time at the end
+  std::uint64_t cycles = 0;               // the same in engine clock cycles
+};
+
+// A sysctl LAYER write: the time and the DRAM counters of each initiator at that moment.
+struct LayerMark {
+  std::uint32_t layer;  // model.h index, or 0xFFFFFFFF (done)
+  sc_core::sc_time time;
+  std::vector<DramCounters> dram;  // in Soc::dram_initiators() order
+};
+
+class Soc : public sc_core::sc_module {
+ public:
+  SC_HAS_PROCESS(Soc);
+  // Throws std::invalid_argument naming the problem for an impossible configuration (clock, DRAM size
+  // or base, preset, an engine stream width that differs from the linked model).
+  Soc(const sc_core::sc_module_name& name, const SocConfig& config);
+  ~Soc() override;
+
+  // Before run(): the firmware ELF (throws cpu::ElfError) and files copied into DRAM at bus addresses
+  // (throws std::runtime_error naming the file and the address when it does not fit).
+  void load_firmware(const std::string& elf_path);
+  void load_file(std::uint64_t address, const std::string& path);
+
+  // Runs the simulation to its end (see the file comment); call once.
+  const SocOutcome& run();
+  const SocOutcome& outcome() const { return outcome_; }
+
+  const SocConfig& config() const { return config_; }
+  Stats& stats() { return stats_; }
+  const Dram& dram() const { return *dram_; }
+  const cpu::RiscvCpu& cpu() const { return *cpu_; }
+  const EngineBridge& engine() const { return *engine_; }
+  const Sysctl& sysctl() const { return *sysctl_; }
+  const AxiDma& dma(int index) const { return index == 0 ? *dma0_ : *dma1_; }
+  // Bytes of DRAM at a bus address (for reading results); throws std::out_of_range outside DRAM.
+  const std::uint8_t* dram_at(std::uint64_t address, std::uint64_t length) const;
+
+  // The initiators whose DRAM traffic is counted: "cpu", "dma0.mm2s", "dma0.s2mm", "dma1.mm2s".
+  static const std::vector<std::string>& dram_initiators();
+  const std::vector<LayerMark>& layer_marks() const { return marks_; }
+
+  sc_core::sc_time engine_period() const { return engine_period_; }
+  std::uint64_t engine_cycles_at(const sc_core::sc_time& t) const;
+
+  // The state of every stream and DMA channel, one line each (what the watchdogs print).
+  std::string state_report() const;
+
+ private:
+  void supervise();  // system watchdog and progress lines
+  std::string dma_state(const AxiDma& dma, const std::string& name) const;
+  void mark(std::uint32_t layer);
+
+  SocConfig config_;
+  sc_core::sc_time engine_period_, cpu_period_;
+  Stats stats_;
+  AxisChannel x_, w_, y_;
+  std::unique_ptr<Bus> bus_;
+  std::unique_ptr<Dram> dram_;
+  std::unique_ptr<cpu::RiscvCpu> cpu_;
+  std::unique_ptr<Uart> uart_;
+  std::unique_ptr<Timer> timer_;
+  std::unique_ptr<Sysctl> sysctl_;
+  std::unique_ptr<AxiDma> dma0_, dma1_;
+  std::unique_ptr<EngineBridge> engine_;
+
+  std::vector<LayerMark> marks_;
+  bool system_watchdog_fired_ = false;
+  std::string watchdog_text_;
+  SocOutcome outcome_;
+  bool ran_ = false;
+};
+
+}  // namespace dnnvp
