@@ -14,6 +14,7 @@
 // must be detached before that: ScopedInitiatorId does it.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include <tlm>
@@ -48,25 +49,27 @@ class InitiatorId : public tlm::tlm_extension<InitiatorId> {
   int id_;
 };
 
-// Attaches `tag` to `trans` for the lifetime of the scope if the payload carries no InitiatorId yet, and
-// detaches it again (without deleting it) at the end.
+// Attaches a copy of `tag` to `trans` for the lifetime of the scope if the payload carries no InitiatorId
+// yet, and detaches and deletes it at the end. A copy on the heap, not `tag` itself: if the simulation
+// ends while the initiator's thread is blocked inside the transport (sc_stop during a register wait), the
+// scope never ends and the payload's destructor deletes the extension it still holds.
 class ScopedInitiatorId {
  public:
-  ScopedInitiatorId(tlm::tlm_generic_payload& trans, InitiatorId& tag) : trans_(trans) {
+  ScopedInitiatorId(tlm::tlm_generic_payload& trans, const InitiatorId& tag) : trans_(trans) {
     if (trans_.get_extension<InitiatorId>() == nullptr) {
-      trans_.set_extension(&tag);
-      attached_ = &tag;
+      attached_ = std::make_unique<InitiatorId>(tag.id());
+      trans_.set_extension(attached_.get());
     }
   }
   ~ScopedInitiatorId() {
-    if (attached_ != nullptr) trans_.clear_extension(attached_);
+    if (attached_) trans_.clear_extension(attached_.get());
   }
   ScopedInitiatorId(const ScopedInitiatorId&) = delete;
   ScopedInitiatorId& operator=(const ScopedInitiatorId&) = delete;
 
  private:
   tlm::tlm_generic_payload& trans_;
-  InitiatorId* attached_ = nullptr;
+  std::unique_ptr<InitiatorId> attached_;
 };
 
 }  // namespace dnnvp

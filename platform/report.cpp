@@ -214,7 +214,7 @@ json make_report(ReportInputs& in) {
   t["engine_macs"] = eng_macs;
   t["engine_cycles"] = eng_cycles;
   t["pe_utilization"] = ratio(static_cast<double>(eng_macs), static_cast<double>(pes * eng_cycles));
-  t["pe_utilization_overall"] = ratio(static_cast<double>(total_macs), static_cast<double>(pes * out.cycles));
+  t["pe_utilization_overall"] = ratio(static_cast<double>(eng_macs), static_cast<double>(pes * out.cycles));
   t["pe_utilization_bound"] = m.at("totals").at("engine").at("utilisation_bound");
   t["stalls"] = {{"input", st_in},
                  {"weight", st_w},
@@ -251,7 +251,11 @@ std::string summary_text(const json& r) {
   o << std::fixed;
   o << "vp_run: " << (r.at("status") == "pass" ? "PASS" : "FAIL") << " (" << r.at("end").get<std::string>();
   if (!r.at("exit_code").is_null()) o << ", firmware exit code " << r.at("exit_code").get<int>();
-  o << ", output " << (r.at("bit_exact").get<bool>() ? "bit-exact" : "NOT bit-exact") << ")\n";
+  o << ", output "
+    << (!r.at("output_check").at("checked").get<bool>() ? "not checked"
+        : r.at("bit_exact").get<bool>()                 ? "bit-exact"
+                                                        : "NOT bit-exact")
+    << ")\n";
   o << "  cycles " << t.at("cycles").get<std::uint64_t>() << " at " << std::setprecision(0)
     << r.at("hardware").at("clock_mhz").get<double>() << " MHz = " << std::setprecision(3)
     << t.at("simulated_seconds").get<double>() * 1e3 << " ms";

@@ -120,7 +120,7 @@ Soc::Soc(const sc_core::sc_module_name& name, const SocConfig& config)
   ec.trace_to = config.trace_to;
   engine_ = std::make_unique<EngineBridge>("engine", x_, w_, y_, ec, &stats_);
   engine_->on_watchdog([this](const EngineWatchdogReport& r) {
-    watchdog_text_ = r.text + state_report();
+    watchdog_text_ = r.text + platform_state();  // r.text has the streams already
     std::cerr << watchdog_text_ << std::flush;
   });
 
@@ -191,8 +191,12 @@ std::string Soc::dma_state(const AxiDma& dma, const std::string& name) const {
 }
 
 std::string Soc::state_report() const {
+  return engine_->stream_state() + platform_state();
+}
+
+std::string Soc::platform_state() const {
   std::ostringstream o;
-  o << engine_->stream_state() << dma_state(*dma0_, "dma0") << dma_state(*dma1_, "dma1");
+  o << dma_state(*dma0_, "dma0") << dma_state(*dma1_, "dma1");
   o << "  cpu: " << cpu_->instructions() << " instructions, " << cpu_->mmio_reads() << " MMIO reads, "
     << cpu_->mmio_writes() << " MMIO writes" << (cpu_->halted() ? ", halted" : "") << "\n";
   if (!marks_.empty() && marks_.back().layer != 0xFFFFFFFFu)

@@ -127,6 +127,7 @@ class Soc : public sc_core::sc_module {
  private:
   void supervise();  // system watchdog and progress lines
   std::string dma_state(const AxiDma& dma, const std::string& name) const;
+  std::string platform_state() const;  // DMA channels, CPU, firmware layer
   void mark(std::uint32_t layer);
 
   SocConfig config_;
