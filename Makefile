@@ -13,7 +13,7 @@ build: deps
 	@cmake --build $(BUILD)
 
 run: build
-	$(BUILD)/tools/vp_gen $(SCENARIO) -o $(OUT)
+	$(BUILD)/tools/vp_run $(SCENARIO) --out $(OUT) $(ARGS)
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j 2

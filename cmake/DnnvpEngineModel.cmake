@@ -17,7 +17,7 @@
 # 128/16/64 KiB buffers). Link one shape per executable (every shape defines the same classes).
 #
 # The file needs nothing from the rest of the dnn-vp build: included from a small standalone project
-# (cmake/engine_model/CMakeLists.txt does exactly that) it finds Verilator and SystemC itself and builds
+# (cmake/vp_sim/CMakeLists.txt does, for simulators of shapes the main build did not make) it finds Verilator and SystemC itself and builds
 # the statistics registry (models/stats.cpp) if no target dnnvp_stats exists yet.
 include_guard(DIRECTORY)
 
