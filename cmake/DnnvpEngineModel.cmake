@@ -13,8 +13,8 @@
 # The target is a library holding the Verilated rtl/dnn_engine.sv (verilated with --cc -O3
 # --x-assign fast --x-initial fast and the parameters as -G overrides) and models/engine_bridge.cpp
 # compiled against it; linking it gives dnnvp::EngineBridge (models/engine_bridge.h) for that shape.
-# Omitted parameters take the scenario defaults (8x16, 64-bit streams, 8-bit, AccBits 32, AccDepth 256,
-# 128/16/64 KiB buffers). Link one shape per executable (every shape defines the same classes).
+# Omitted parameters take the scenario defaults (8x16, 64-bit streams, 8-bit, AccBits 32, AccDepth 1024,
+# 256/16/256 KiB buffers). Link one shape per executable (every shape defines the same classes).
 #
 # The file needs nothing from the rest of the dnn-vp build: included from a small standalone project
 # (cmake/vp_sim/CMakeLists.txt does, for simulators of shapes the main build did not make) it finds Verilator and SystemC itself and builds
@@ -69,8 +69,8 @@ macro(_dnnvp_engine_model_args prefix)
   if(${prefix}_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "dnnvp_engine_model: unknown arguments ${${prefix}_UNPARSED_ARGUMENTS}")
   endif()
-  foreach(_p ROWS=8 COLS=16 STREAM_BITS=64 ACT_BITS=8 WEIGHT_BITS=8 ACC_BITS=32 ACC_DEPTH=256
-             INPUT_BUFFER_BYTES=131072 WEIGHT_BUFFER_BYTES=16384 OUTPUT_BUFFER_BYTES=65536)
+  foreach(_p ROWS=8 COLS=16 STREAM_BITS=64 ACT_BITS=8 WEIGHT_BITS=8 ACC_BITS=32 ACC_DEPTH=1024
+             INPUT_BUFFER_BYTES=262144 WEIGHT_BUFFER_BYTES=16384 OUTPUT_BUFFER_BYTES=262144)
     string(REPLACE "=" ";" _kv "${_p}")
     list(GET _kv 0 _k)
     list(GET _kv 1 _v)

@@ -31,10 +31,10 @@ struct HardwareConfig {
   int weight_bits = 8;
   int accumulator_bits = 32;
   int stream_bits = 64;         // AXI-Stream TDATA width of every engine stream
-  int input_buffer_kib = 128;   // two halves (ping-pong), one value per byte
+  int input_buffer_kib = 256;   // two halves (ping-pong), one value per byte
   int weight_buffer_kib = 16;   // FIFO between the weight stream and the array
-  int output_buffer_kib = 64;   // two halves, one value per byte
-  int accumulator_depth = 256;  // output pixels per tile at most
+  int output_buffer_kib = 256;  // two halves, one value per byte
+  int accumulator_depth = 1024;  // output pixels per tile at most
   double clock_mhz = 250.0;
   double cpu_mhz = 1000.0;  // the CPU that runs the firmware (ISS: one instruction per cycle)
 };

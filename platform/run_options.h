@@ -34,7 +34,7 @@ struct RunOptions {
 };
 
 // The engine shape's cache key for a scenario's hardware object (hw.json), spelled as
-// cmake/DnnvpEngineModel.cmake's dnnvp_engine_model_key() spells it: "r4c8s64a8w8acc32d256i131072...".
+// cmake/DnnvpEngineModel.cmake's dnnvp_engine_model_key() spells it: "r4c8s64a8w8acc32d1024i262144...".
 std::string engine_model_key(const nlohmann::json& hardware, bool trace);
 
 }  // namespace dnnvp

@@ -173,7 +173,7 @@ std::uint64_t Soc::engine_cycles_at(const sc_core::sc_time& t) const {
 }
 
 void Soc::mark(std::uint32_t layer) {
-  LayerMark m{layer, sc_core::sc_time_stamp(), {}};
+  LayerMark m{layer, sc_core::sc_time_stamp(), {}, wall_seconds()};
   for (const std::string& i : dram_initiators()) m.dram.push_back(dram_->counters(i));
   marks_.push_back(std::move(m));
 }
@@ -188,6 +188,10 @@ std::string Soc::dma_state(const AxiDma& dma, const std::string& name) const {
       << ", " << k.transfers << " transfers, " << k.bytes << " bytes, " << k.errors << " errors\n";
   }
   return o.str();
+}
+
+double Soc::wall_seconds() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start_).count();
 }
 
 std::string Soc::state_report() const {

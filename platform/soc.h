@@ -19,6 +19,7 @@
 // reports are printed on stderr as they happen and kept in the outcome.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -85,6 +86,7 @@ struct LayerMark {
   std::uint32_t layer;  // model.h index, or 0xFFFFFFFF (done)
   sc_core::sc_time time;
   std::vector<DramCounters> dram;  // in Soc::dram_initiators() order
+  double wall_seconds;             // host time since the SoC was constructed
 };
 
 class Soc : public sc_core::sc_module {
@@ -123,6 +125,8 @@ class Soc : public sc_core::sc_module {
 
   // The state of every stream and DMA channel, one line each (what the watchdogs print).
   std::string state_report() const;
+  // Host seconds since construction.
+  double wall_seconds() const;
 
  private:
   void supervise();  // system watchdog and progress lines
@@ -144,6 +148,7 @@ class Soc : public sc_core::sc_module {
   std::unique_ptr<EngineBridge> engine_;
 
   std::vector<LayerMark> marks_;
+  std::chrono::steady_clock::time_point wall_start_ = std::chrono::steady_clock::now();
   bool system_watchdog_fired_ = false;
   std::string watchdog_text_;
   SocOutcome outcome_;

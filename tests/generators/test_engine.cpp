@@ -305,8 +305,8 @@ TEST_CASE("tiles cover every output pixel once and bands hold every input row a 
 TEST_CASE("issue cycles, utilisation and DRAM traffic follow the performance arithmetic", "[engine]") {
   HardwareConfig h;  // 8x16 array, 64-bit stream: a pass's weights take 8*16*8/64 = 16 beats
   const EngineConfig c = engine_config(h, QuantConfig{});
-  CHECK(c.input_half_words == 128 * 1024 / 8 / 2);
-  CHECK(c.output_half_words == 64 * 1024 / 16 / 2);
+  CHECK(c.input_half_words == 256 * 1024 / 8 / 2);
+  CHECK(c.output_half_words == 256 * 1024 / 16 / 2);
 
   // 3x3 conv, 8x8x16 -> 8x8x32: one tile of 64 pixels, 2 blocks x 18 passes of 64 cycles.
   Layer l = conv("c", 32, 3, 1, 1);

@@ -109,10 +109,10 @@ TEST_CASE("a valid scenario resolves defaults", "[scenario]") {
   CHECK(s.hardware.activation_bits == 4);
   CHECK(s.hardware.weight_bits == 4);
   CHECK(s.hardware.accumulator_bits == 32);
-  CHECK(s.hardware.accumulator_depth == 256);
-  CHECK(s.hardware.input_buffer_kib == 128);
+  CHECK(s.hardware.accumulator_depth == 1024);
+  CHECK(s.hardware.input_buffer_kib == 256);
   CHECK(s.hardware.weight_buffer_kib == 16);
-  CHECK(s.hardware.output_buffer_kib == 64);
+  CHECK(s.hardware.output_buffer_kib == 256);
   CHECK(s.dram.preset == "ddr4-2400");
   CHECK(s.network.input_shape == Shape{16, 16, 3});
 }
