@@ -4,7 +4,9 @@
 #pragma once
 
 #include <verilated.h>
+#if VM_TRACE  // the FAST build (tools/bench) has no tracing
 #include <verilated_fst_c.h>
+#endif
 
 #include <cstdint>
 #include <memory>
@@ -34,6 +36,7 @@ class EngineBench {
     half_cycle();
   }
 
+#if VM_TRACE
   void trace(const std::string& path, std::uint64_t from, std::uint64_t to) {
     Verilated::traceEverOn(true);
     fst_ = std::make_unique<VerilatedFstC>();
@@ -45,6 +48,11 @@ class EngineBench {
   ~EngineBench() {
     if (fst_) fst_->close();
   }
+#else
+  void trace(const std::string&, std::uint64_t, std::uint64_t) {
+    throw std::runtime_error("this harness was built without tracing");
+  }
+#endif
 
   // Queues a packet on an input stream, TLAST on its last beat.
   void send_x(const std::vector<std::uint8_t>& bytes) { send(x_, bytes); }
@@ -153,10 +161,14 @@ class EngineBench {
     const bool tx = x_.before_edge();
     const bool tw = w_.before_edge();
     y_.before_edge();
+#if VM_TRACE
     if (fst_ && cycle_ >= trace_from_ && cycle_ < trace_to_) fst_->dump(2 * cycle_);
+#endif
     m_.clk_i = 1;
     m_.eval();
+#if VM_TRACE
     if (fst_ && cycle_ >= trace_from_ && cycle_ < trace_to_) fst_->dump(2 * cycle_ + 1);
+#endif
     x_.after_edge(tx);
     w_.after_edge(tw);
     y_.after_edge();
@@ -170,6 +182,8 @@ class EngineBench {
   tb::AxisSink<decltype(Vdnn_engine::m_axis_y_tdata_o)> y_;
   std::uint64_t watchdog_;
   std::uint64_t cycle_ = 0;
+#if VM_TRACE
   std::unique_ptr<VerilatedFstC> fst_;
+#endif
   std::uint64_t trace_from_ = 0, trace_to_ = 0;
 };
