@@ -23,10 +23,12 @@ std::int64_t element(const std::uint8_t* data, std::uint64_t i, int bits, bool i
 
 json dram_json(const DramCounters& c) {
   return {{"read_bytes", c.read_bytes}, {"write_bytes", c.write_bytes}, {"transactions", c.transactions},
-          {"row_hits", c.row_hits}, {"row_misses", c.row_misses}, {"energy_pj", c.energy_pj}};
+          {"row_hits", c.row_hits},     {"row_misses", c.row_misses},   {"energy_pj", c.energy_pj}};
 }
 
-double ratio(double a, double b) { return b > 0 ? a / b : 0.0; }
+double ratio(double a, double b) {
+  return b > 0 ? a / b : 0.0;
+}
 
 // DRAM bytes moved between two marks, summed over the initiators.
 std::pair<std::uint64_t, std::uint64_t> dram_between(const LayerMark& a, const LayerMark& b) {
@@ -67,8 +69,8 @@ std::optional<FirmwareReport> read_firmware_report(const Soc& soc, std::size_t m
         r.header.layer_count > max_layers) {
       std::ostringstream o;
       o << "the report at 0x" << std::hex << *addr << std::dec << " is not a version " << DNNVP_REPORT_VERSION
-        << " table for at most " << max_layers << " layers (magic 0x" << std::hex << r.header.magic << std::dec
-        << ", version " << r.header.version << ", " << r.header.layer_count << " layers)";
+        << " table for at most " << max_layers << " layers (magic 0x" << std::hex << r.header.magic
+        << std::dec << ", version " << r.header.version << ", " << r.header.layer_count << " layers)";
       *why = o.str();
       return std::nullopt;
     }
@@ -145,7 +147,8 @@ json make_report(ReportInputs& in) {
               {"where", on_engine ? "engine" : "cpu"},
               {"ran", static_cast<bool>(ran[i])},
               {"macs", l.at("macs")}};
-    r.update(rows[i].is_null() ? json{{"cycles", 0}, {"dram_read_bytes", 0}, {"dram_write_bytes", 0}} : rows[i]);
+    r.update(rows[i].is_null() ? json{{"cycles", 0}, {"dram_read_bytes", 0}, {"dram_write_bytes", 0}}
+                               : rows[i]);
     if (on_engine && !rows[i].is_null()) {
       engine_layer_cycles += rows[i].at("cycles").get<std::uint64_t>();
       engine_layer_wall += rows[i].at("wall_seconds").get<double>();
@@ -166,7 +169,8 @@ json make_report(ReportInputs& in) {
           r["engine_cycles"] = f.engine_cycles;
           r["engine_macs"] = f.engine_macs;
           r["engine_active_cycles"] = f.engine_active;
-          r["pe_utilization"] = ratio(static_cast<double>(f.engine_macs), static_cast<double>(pes * f.engine_cycles));
+          r["pe_utilization"] =
+              ratio(static_cast<double>(f.engine_macs), static_cast<double>(pes * f.engine_cycles));
           r["stalls"] = {{"input", f.stall_input}, {"weight", f.stall_weight}, {"output", f.stall_output}};
           if (type == "conv") conv_cycles += f.engine_cycles, conv_macs += f.engine_macs;
         }
@@ -203,7 +207,8 @@ json make_report(ReportInputs& in) {
   h["pes"] = pes;
   rep["hardware"] = h;
 
-  json oc = {{"checked", in.output.done}, {"elements", in.output.elements}, {"mismatches", in.output.mismatches}};
+  json oc = {
+      {"checked", in.output.done}, {"elements", in.output.elements}, {"mismatches", in.output.mismatches}};
   json first = json::array();
   for (const OutputCheck::Mismatch& x : in.output.first)
     first.push_back({{"index", x.index}, {"got", x.got}, {"expected", x.expected}});
@@ -227,10 +232,12 @@ json make_report(ReportInputs& in) {
   t["pe_utilization_conv_bound"] = m.at("totals").at("engine").at("conv_utilisation_bound");
   t["pe_utilization_overall"] = ratio(static_cast<double>(eng_macs), static_cast<double>(pes * out.cycles));
   t["pe_utilization_bound"] = m.at("totals").at("engine").at("utilisation_bound");
-  t["stalls"] = {{"input", st_in},
-                 {"weight", st_w},
-                 {"output", st_out},
-                 {"injected", {{"x", eng.stalls_injected('x')}, {"w", eng.stalls_injected('w')}, {"y", eng.stalls_injected('y')}}}};
+  t["stalls"] = {
+      {"input", st_in},
+      {"weight", st_w},
+      {"output", st_out},
+      {"injected",
+       {{"x", eng.stalls_injected('x')}, {"w", eng.stalls_injected('w')}, {"y", eng.stalls_injected('y')}}}};
   t["cpu"] = {{"instructions", soc.cpu().instructions()},
               {"cycles", soc.cpu().cycles()},
               {"clock_mhz", hw.value("cpu_mhz", 0.0)},
@@ -242,7 +249,8 @@ json make_report(ReportInputs& in) {
                {"row_misses", sum.row_misses},
                {"energy_pj", soc.dram().energy().total_pj()},
                {"lower_bound_bytes", lower},
-               {"ratio_to_lower_bound", ratio(static_cast<double>(sum.read_bytes + sum.write_bytes), static_cast<double>(lower))},
+               {"ratio_to_lower_bound",
+                ratio(static_cast<double>(sum.read_bytes + sum.write_bytes), static_cast<double>(lower))},
                {"per_initiator", per}};
   t["wall_seconds"] = in.wall_seconds;
   t["simulated_cycles_per_second"] = ratio(static_cast<double>(out.cycles), in.wall_seconds);
@@ -271,13 +279,15 @@ std::string summary_text(const json& r) {
   o << "  cycles " << t.at("cycles").get<std::uint64_t>() << " at " << std::setprecision(0)
     << r.at("hardware").at("clock_mhz").get<double>() << " MHz = " << std::setprecision(3)
     << t.at("simulated_seconds").get<double>() * 1e3 << " ms";
-  if (t.at("fps").get<double>() > 0) o << " (" << std::setprecision(2) << t.at("fps").get<double>() << " fps)";
+  if (t.at("fps").get<double>() > 0)
+    o << " (" << std::setprecision(2) << t.at("fps").get<double>() << " fps)";
   o << "\n  PE utilisation " << std::setprecision(1) << 100.0 * t.at("pe_utilization").get<double>()
     << " % over engine layers (plan bound " << 100.0 * t.at("pe_utilization_bound").get<double>() << " %), "
     << 100.0 * t.at("pe_utilization_overall").get<double>() << " % over the whole run\n";
   o << "  DRAM " << std::setprecision(2) << d.at("read_bytes").get<double>() / 1e6 << " MB read, "
-    << d.at("write_bytes").get<double>() / 1e6 << " MB written (" << d.at("ratio_to_lower_bound").get<double>()
-    << "x the lower bound), " << std::setprecision(1) << d.at("energy_pj").get<double>() / 1e6 << " uJ\n";
+    << d.at("write_bytes").get<double>() / 1e6 << " MB written ("
+    << d.at("ratio_to_lower_bound").get<double>() << "x the lower bound), " << std::setprecision(1)
+    << d.at("energy_pj").get<double>() / 1e6 << " uJ\n";
   o << "  CPU " << t.at("cpu").at("instructions").get<std::uint64_t>() << " instructions; wall "
     << std::setprecision(2) << t.at("wall_seconds").get<double>() << " s, " << std::setprecision(3)
     << t.at("simulated_cycles_per_second").get<double>() / 1e6 << " M engine cycles/s\n";

@@ -24,15 +24,20 @@ std::uint64_t parse_cycle(const std::string& text, const std::string& what) {
 }  // namespace
 
 void RunOptions::add_to(po::options_description& desc) {
-  desc.add_options()                                                                                     //
-      ("max-cycles", into_optional(max_cycles), "stop after N engine cycles (overrides run.max_cycles; 0: no limit)")
-      ("stall-seed", into_optional(stall_seed), "random valid/ready stalls on every engine stream from seed S (0: off)")
-      ("stall-probability", into_optional(stall_probability), "probability of a stall per beat (run.stall_probability)")
-      ("watchdog-cycles", into_optional(watchdog_cycles), "engine cycles without progress before the watchdog stops the run (0: off)")
-      ("trace", po::value<std::string>(&trace_file), "write an FST waveform of the engine to FILE")
-      ("trace-window", po::value<std::string>(&trace_window), "trace only engine cycles A:B (A inclusive, B exclusive)")
-      (",q", po::bool_switch(&quiet), "quiet: no firmware console output, no progress; the summary only")
-      (",v", po::bool_switch(&verbose), "verbose: progress lines every few seconds and the statistics");
+  desc.add_options()  //
+      ("max-cycles", into_optional(max_cycles),
+       "stop after N engine cycles (overrides run.max_cycles; 0: no limit)")(
+          "stall-seed", into_optional(stall_seed),
+          "random valid/ready stalls on every engine stream from seed S (0: off)")(
+          "stall-probability", into_optional(stall_probability),
+          "probability of a stall per beat (run.stall_probability)")(
+          "watchdog-cycles", into_optional(watchdog_cycles),
+          "engine cycles without progress before the watchdog stops the run (0: off)")(
+          "trace", po::value<std::string>(&trace_file), "write an FST waveform of the engine to FILE")(
+          "trace-window", po::value<std::string>(&trace_window),
+          "trace only engine cycles A:B (A inclusive, B exclusive)")(
+          ",q", po::bool_switch(&quiet), "quiet: no firmware console output, no progress; the summary only")(
+          ",v", po::bool_switch(&verbose), "verbose: progress lines every few seconds and the statistics");
 }
 
 void RunOptions::check() const {
@@ -47,10 +52,13 @@ void RunOptions::check() const {
 std::pair<std::uint64_t, std::uint64_t> RunOptions::window() const {
   if (trace_window.empty()) return {0, std::numeric_limits<std::uint64_t>::max()};
   const std::size_t colon = trace_window.find(':');
-  if (colon == std::string::npos) throw std::invalid_argument("--trace-window: expected A:B, got '" + trace_window + "'");
+  if (colon == std::string::npos)
+    throw std::invalid_argument("--trace-window: expected A:B, got '" + trace_window + "'");
   const std::uint64_t a = parse_cycle(trace_window.substr(0, colon), "start");
   const std::uint64_t b = parse_cycle(trace_window.substr(colon + 1), "end");
-  if (b <= a) throw std::invalid_argument("--trace-window: the end must be after the start, got '" + trace_window + "'");
+  if (b <= a)
+    throw std::invalid_argument("--trace-window: the end must be after the start, got '" + trace_window +
+                                "'");
   return {a, b};
 }
 

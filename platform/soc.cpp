@@ -45,12 +45,18 @@ sc_core::sc_time whole_periods(const sc_core::sc_time& t, const sc_core::sc_time
 
 const char* to_string(SocEnd end) {
   switch (end) {
-    case SocEnd::kExit: return "exit";
-    case SocEnd::kCpuFault: return "cpu_fault";
-    case SocEnd::kDmaFault: return "dma_fault";
-    case SocEnd::kWatchdog: return "watchdog";
-    case SocEnd::kMaxCycles: return "max_cycles";
-    case SocEnd::kStopped: return "stopped";
+    case SocEnd::kExit:
+      return "exit";
+    case SocEnd::kCpuFault:
+      return "cpu_fault";
+    case SocEnd::kDmaFault:
+      return "dma_fault";
+    case SocEnd::kWatchdog:
+      return "watchdog";
+    case SocEnd::kMaxCycles:
+      return "max_cycles";
+    case SocEnd::kStopped:
+      return "stopped";
   }
   return "stopped";
 }
@@ -155,7 +161,8 @@ void Soc::load_firmware(const std::string& elf_path) {
 void Soc::load_file(std::uint64_t address, const std::string& path) {
   if (address < config_.dram_base || address >= config_.dram_base + config_.dram_bytes)
     throw std::runtime_error(path + ": load address " + hex(address) + " is outside DRAM [" +
-                             hex(config_.dram_base) + ", " + hex(config_.dram_base + config_.dram_bytes) + ")");
+                             hex(config_.dram_base) + ", " + hex(config_.dram_base + config_.dram_bytes) +
+                             ")");
   try {
     dram_->load_file(address - config_.dram_base, path);
   } catch (const std::out_of_range&) {
@@ -258,7 +265,8 @@ void Soc::supervise() {
         const std::uint64_t cycles = engine_cycles_at(sc_core::sc_time_stamp());
         std::cerr << "[vp] " << std::fixed << std::setprecision(1) << wall << " s: " << cycles
                   << " engine cycles (" << std::setprecision(2) << cycles / wall / 1e6 << " M/s)";
-        if (!marks_.empty() && marks_.back().layer != 0xFFFFFFFFu) std::cerr << ", layer " << marks_.back().layer;
+        if (!marks_.empty() && marks_.back().layer != 0xFFFFFFFFu)
+          std::cerr << ", layer " << marks_.back().layer;
         std::cerr << ", " << cpu_->instructions() << " instructions\n" << std::defaultfloat;
       }
     }
@@ -297,7 +305,8 @@ const SocOutcome& Soc::run() {
   } else if (config_.max_cycles != 0 && o.cycles >= config_.max_cycles) {
     o.end = SocEnd::kMaxCycles;
     msg << "max cycles: the run reached " << config_.max_cycles << " engine cycles (--max-cycles / "
-        << "run.max_cycles) without the firmware exiting\n" << state_report();
+        << "run.max_cycles) without the firmware exiting\n"
+        << state_report();
   } else {
     o.end = SocEnd::kStopped;
     msg << "the simulation stopped at " << o.time << " without the firmware exiting\n" << state_report();

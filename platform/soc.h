@@ -52,15 +52,15 @@ struct SocConfig {
   std::size_t stream_beats = 64;  // capacity of each AXI-Stream channel (x, w, y)
   std::size_t dma_burst_bytes = 256;
   std::size_t dma_max_outstanding = 4;
-  std::uint64_t max_cycles = 0;         // engine clock cycles; 0: unbounded
-  std::uint64_t watchdog_cycles = 0;    // engine clock cycles; 0: no watchdogs
-  std::uint64_t stall_seed = 0;         // random stream stalls in the engine bridge; 0: none
+  std::uint64_t max_cycles = 0;       // engine clock cycles; 0: unbounded
+  std::uint64_t watchdog_cycles = 0;  // engine clock cycles; 0: no watchdogs
+  std::uint64_t stall_seed = 0;       // random stream stalls in the engine bridge; 0: none
   double stall_probability = 0.25;
-  std::string trace_file;               // FST of the engine (needs a model built with tracing)
+  std::string trace_file;  // FST of the engine (needs a model built with tracing)
   std::uint64_t trace_from = 0, trace_to = ~std::uint64_t{0};
-  bool uart_console = true;             // firmware output on stdout (the UART log gets it either way)
-  std::ostream* uart_log = nullptr;     // null: no log
-  double progress_seconds = 0;          // wall seconds between progress lines on stderr; 0: none
+  bool uart_console = true;          // firmware output on stdout (the UART log gets it either way)
+  std::ostream* uart_log = nullptr;  // null: no log
+  double progress_seconds = 0;       // wall seconds between progress lines on stderr; 0: none
 };
 
 enum class SocEnd {

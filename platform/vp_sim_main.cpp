@@ -46,17 +46,16 @@ json read_json(const std::string& path) {
 // The linked engine must be the one the scenario describes.
 void check_shape(const json& hw) {
   const dnnvp::EngineShape s = dnnvp::EngineBridge::shape();
-  const std::pair<const char*, long long> want[] = {
-      {"rows", s.rows},
-      {"cols", s.cols},
-      {"stream_bits", s.stream_bits},
-      {"activation_bits", s.act_bits},
-      {"weight_bits", s.weight_bits},
-      {"accumulator_bits", s.acc_bits},
-      {"accumulator_depth", s.acc_depth},
-      {"input_buffer_bytes", s.input_buffer_bytes},
-      {"weight_buffer_bytes", s.weight_buffer_bytes},
-      {"output_buffer_bytes", s.output_buffer_bytes}};
+  const std::pair<const char*, long long> want[] = {{"rows", s.rows},
+                                                    {"cols", s.cols},
+                                                    {"stream_bits", s.stream_bits},
+                                                    {"activation_bits", s.act_bits},
+                                                    {"weight_bits", s.weight_bits},
+                                                    {"accumulator_bits", s.acc_bits},
+                                                    {"accumulator_depth", s.acc_depth},
+                                                    {"input_buffer_bytes", s.input_buffer_bytes},
+                                                    {"weight_buffer_bytes", s.weight_buffer_bytes},
+                                                    {"output_buffer_bytes", s.output_buffer_bytes}};
   for (const auto& [key, value] : want)
     if (hw.at(key).get<long long>() != value)
       throw BadInput(std::string("hardware.") + key + " is " + std::to_string(hw.at(key).get<long long>()) +
@@ -89,10 +88,14 @@ int exit_status(const dnnvp::SocOutcome& o, bool pass) {
   if (pass) return kExitPass;
   switch (o.end) {
     case dnnvp::SocEnd::kCpuFault:
-    case dnnvp::SocEnd::kDmaFault: return kExitFault;
-    case dnnvp::SocEnd::kWatchdog: return kExitWatchdog;
-    case dnnvp::SocEnd::kMaxCycles: return kExitMaxCycles;
-    default: return kExitFail;
+    case dnnvp::SocEnd::kDmaFault:
+      return kExitFault;
+    case dnnvp::SocEnd::kWatchdog:
+      return kExitWatchdog;
+    case dnnvp::SocEnd::kMaxCycles:
+      return kExitMaxCycles;
+    default:
+      return kExitFail;
   }
 }
 
@@ -100,10 +103,10 @@ int run(int argc, char** argv) {
   std::string dir, firmware, report_path;
   dnnvp::RunOptions opt;
   po::options_description desc("vp_sim --dir OUT --firmware ELF [options]");
-  desc.add_options()("help,h", "this help")                                                 //
-      ("dir", po::value<std::string>(&dir)->required(), "vp_gen output directory (manifest.json, *.bin)")
-      ("firmware", po::value<std::string>(&firmware)->required(), "firmware ELF to run")
-      ("report", po::value<std::string>(&report_path), "report file (default: DIR/report.json)");
+  desc.add_options()("help,h", "this help")  //
+      ("dir", po::value<std::string>(&dir)->required(), "vp_gen output directory (manifest.json, *.bin)")(
+          "firmware", po::value<std::string>(&firmware)->required(), "firmware ELF to run")(
+          "report", po::value<std::string>(&report_path), "report file (default: DIR/report.json)");
   opt.add_to(desc);
   po::variables_map vm;
   try {
@@ -120,7 +123,8 @@ int run(int argc, char** argv) {
   }
   if (report_path.empty()) report_path = dir + "/report.json";
   // The kernel's "Simulation stopped by user." after every sc_stop() is noise here; the summary says why.
-  if (!opt.verbose) sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
+  if (!opt.verbose)
+    sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
 
   const auto wall_start = std::chrono::steady_clock::now();
   const json manifest = read_json(dir + "/manifest.json");
@@ -173,7 +177,8 @@ int run(int argc, char** argv) {
     std::cout << "  " << in.output.mismatches << " of " << in.output.elements
               << " output elements differ from expected.bin\n";
   }
-  if (outcome.end != dnnvp::SocEnd::kExit) std::cout << "  " << outcome.message.substr(0, outcome.message.find('\n')) << "\n";
+  if (outcome.end != dnnvp::SocEnd::kExit)
+    std::cout << "  " << outcome.message.substr(0, outcome.message.find('\n')) << "\n";
   return exit_status(outcome, report.at("status") == "pass");
 }
 

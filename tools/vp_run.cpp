@@ -72,7 +72,8 @@ std::string simulator_for(const nlohmann::json& hw, const std::string& key, bool
   const fs::path dir = fs::path(DNNVP_BUILD_DIR) / "vp_sim" / key;
   const fs::path exe = dir / "vp_sim";
   if (fs::exists(dir / "build.ninja")) {  // built here before: bring it up to date (a no-op when it is)
-    must_run({"cmake", "--build", dir.string()}, "updating the simulator for " + key, (dir / "build.log").string());
+    must_run({"cmake", "--build", dir.string()}, "updating the simulator for " + key,
+             (dir / "build.log").string());
     return exe.string();
   }
   if (fs::exists(exe)) return exe.string();  // built by the main build, which keeps it current
@@ -81,17 +82,25 @@ std::string simulator_for(const nlohmann::json& hw, const std::string& key, bool
               << " (once per shape; a few minutes, log in " << (dir / "build.log").string() << ")\n";
   fs::create_directories(dir);
   auto v = [&hw](const char* k) { return std::to_string(hw.at(k).get<long long>()); };
-  std::vector<std::string> configure = {
-      "cmake", "-S", std::string(DNNVP_SOURCE_DIR) + "/cmake/vp_sim", "-B", dir.string(), "-G", "Ninja",
-      "-DDNNVP_BUILD_DIR=" + std::string(DNNVP_BUILD_DIR),
-      "-DDNNVP_ENGINE_ROWS=" + v("rows"), "-DDNNVP_ENGINE_COLS=" + v("cols"),
-      "-DDNNVP_ENGINE_STREAM_BITS=" + v("stream_bits"), "-DDNNVP_ENGINE_ACT_BITS=" + v("activation_bits"),
-      "-DDNNVP_ENGINE_WEIGHT_BITS=" + v("weight_bits"), "-DDNNVP_ENGINE_ACC_BITS=" + v("accumulator_bits"),
-      "-DDNNVP_ENGINE_ACC_DEPTH=" + v("accumulator_depth"),
-      "-DDNNVP_ENGINE_INPUT_BUFFER_BYTES=" + v("input_buffer_bytes"),
-      "-DDNNVP_ENGINE_WEIGHT_BUFFER_BYTES=" + v("weight_buffer_bytes"),
-      "-DDNNVP_ENGINE_OUTPUT_BUFFER_BYTES=" + v("output_buffer_bytes"),
-      std::string("-DDNNVP_ENGINE_TRACE=") + (trace ? "ON" : "OFF")};
+  std::vector<std::string> configure = {"cmake",
+                                        "-S",
+                                        std::string(DNNVP_SOURCE_DIR) + "/cmake/vp_sim",
+                                        "-B",
+                                        dir.string(),
+                                        "-G",
+                                        "Ninja",
+                                        "-DDNNVP_BUILD_DIR=" + std::string(DNNVP_BUILD_DIR),
+                                        "-DDNNVP_ENGINE_ROWS=" + v("rows"),
+                                        "-DDNNVP_ENGINE_COLS=" + v("cols"),
+                                        "-DDNNVP_ENGINE_STREAM_BITS=" + v("stream_bits"),
+                                        "-DDNNVP_ENGINE_ACT_BITS=" + v("activation_bits"),
+                                        "-DDNNVP_ENGINE_WEIGHT_BITS=" + v("weight_bits"),
+                                        "-DDNNVP_ENGINE_ACC_BITS=" + v("accumulator_bits"),
+                                        "-DDNNVP_ENGINE_ACC_DEPTH=" + v("accumulator_depth"),
+                                        "-DDNNVP_ENGINE_INPUT_BUFFER_BYTES=" + v("input_buffer_bytes"),
+                                        "-DDNNVP_ENGINE_WEIGHT_BUFFER_BYTES=" + v("weight_buffer_bytes"),
+                                        "-DDNNVP_ENGINE_OUTPUT_BUFFER_BYTES=" + v("output_buffer_bytes"),
+                                        std::string("-DDNNVP_ENGINE_TRACE=") + (trace ? "ON" : "OFF")};
   const std::string log = (dir / "build.log").string();
   try {
     must_run(configure, "configuring the simulator for " + key, log);
@@ -118,9 +127,10 @@ int run(int argc, char** argv) {
       "shape), firmware, simulation. Writes DIR/report.json; exit status 0 only for a bit-exact PASS\n"
       "(1 fail, 2 bad input, 3 fault, 4 max cycles, 5 a build step failed, 124 watchdog).\n"
       "See docs/platform.md.\n\nOptions");
-  visible.add_options()("help,h", "show this help")                                                 //
-      ("out,o", po::value<std::string>(&out), "output directory (default: out/<scenario name>)")
-      ("firmware", po::value<std::string>(&firmware), "run this ELF instead of building the DNN application");
+  visible.add_options()("help,h", "show this help")  //
+      ("out,o", po::value<std::string>(&out), "output directory (default: out/<scenario name>)")(
+          "firmware", po::value<std::string>(&firmware),
+          "run this ELF instead of building the DNN application");
   opt.add_to(visible);
   po::options_description all;
   all.add(visible).add_options()("scenario", po::value<std::string>(&scenario_path));

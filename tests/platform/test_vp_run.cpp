@@ -61,8 +61,14 @@ Result vp_run(const std::string& scenario, const fs::path& out, std::vector<std:
 
 // vp_sim on tiny_cnn's generated directory with another firmware.
 Result vp_sim(const std::string& firmware, const fs::path& out, std::vector<std::string> extra = {}) {
-  std::vector<std::string> argv = {DNNVP_VP_SIM_4X8, "--dir", DNNVP_TINY_CNN_DIR, "--firmware", firmware,
-                                   "--report", (out / "report.json").string(), "-q"};
+  std::vector<std::string> argv = {DNNVP_VP_SIM_4X8,
+                                   "--dir",
+                                   DNNVP_TINY_CNN_DIR,
+                                   "--firmware",
+                                   firmware,
+                                   "--report",
+                                   (out / "report.json").string(),
+                                   "-q"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   return run(argv, out);
 }
@@ -120,8 +126,8 @@ void check_pass_report(const json& r, const std::string& network) {
 // The report without what depends on the host (wall time, speeds).
 json deterministic_part(json r) {
   json t = r.at("totals");
-  for (const char* k : {"wall_seconds", "simulated_cycles_per_second", "engine_clocked_cycles_per_eval_second",
-                        "engine_layer_cycles_per_second"})
+  for (const char* k : {"wall_seconds", "simulated_cycles_per_second",
+                        "engine_clocked_cycles_per_eval_second", "engine_layer_cycles_per_second"})
     t.erase(k);
   for (json& l : r.at("layers")) l.erase("wall_seconds");
   t["cpu"].erase("host_mips");
@@ -156,7 +162,8 @@ TEST_CASE("tiny_cnn stays bit-exact with random stalls on every stream, which co
   CHECK(inj.at("x").get<std::uint64_t>() > 0);
   CHECK(inj.at("w").get<std::uint64_t>() > 0);
   CHECK(inj.at("y").get<std::uint64_t>() > 0);
-  CHECK(b.at("totals").at("engine_cycles").get<std::uint64_t>() > a.at("totals").at("engine_cycles").get<std::uint64_t>());
+  CHECK(b.at("totals").at("engine_cycles").get<std::uint64_t>() >
+        a.at("totals").at("engine_cycles").get<std::uint64_t>());
 }
 
 TEST_CASE("the same scenario and seeds give the same cycles and report, run after run", "[vp_run]") {
@@ -188,54 +195,48 @@ TEST_CASE("vp_run runs a firmware ELF built elsewhere (option firmware)", "[vp_r
   CHECK(rep.at("status") == "pass");
 }
 
-TEST_CASE("a DMA from an unmapped address ends the run with exit 3 naming the address", "[vp_run][fault]") {
-  const fs::path out = tmp("fault_dma");
-  const Result r = vp_sim(DNNVP_FAULT_ELF_PREFIX "1.elf", out);
+namespace {
+
+// Runs fault firmware N on tiny_cnn's model; checks the exit status and how the report says the run
+// ended; returns the report's message.
+std::string failed_run(int fault, const std::string& name, int status, const std::string& end,
+                       const std::vector<std::string>& extra = {}) {
+  const fs::path out = tmp(name);
+  const Result r = vp_sim(std::string(DNNVP_FAULT_ELF_PREFIX) + std::to_string(fault) + ".elf", out, extra);
   INFO(r.output);
-  CHECK(r.status == 3);
+  CHECK(r.status == status);
   const json rep = report(out);
   CHECK(rep.at("status") == "fail");
-  CHECK(rep.at("end") == "dma_fault");
-  CHECK(rep.at("message").get<std::string>().find("dma0.mm2s") != std::string::npos);
-  CHECK(rep.at("message").get<std::string>().find("0x20000000") != std::string::npos);
+  CHECK(rep.at("end") == end);
+  return rep.at("message");
 }
 
-TEST_CASE("a misaligned engine register access ends the run with exit 3 naming address and size", "[vp_run][fault]") {
-  const fs::path out = tmp("fault_misaligned");
-  const Result r = vp_sim(DNNVP_FAULT_ELF_PREFIX "2.elf", out);
-  INFO(r.output);
-  CHECK(r.status == 3);
-  const json rep = report(out);
-  CHECK(rep.at("end") == "cpu_fault");
-  const std::string m = rep.at("message");
-  CHECK(m.find("misaligned") != std::string::npos);
-  CHECK(m.find("0x43c00002") != std::string::npos);
-  CHECK(m.find("4 bytes") != std::string::npos);
+void check_mentions(const std::string& message, std::initializer_list<const char*> parts) {
+  INFO(message);
+  for (const char* p : parts) CHECK(message.find(p) != std::string::npos);
 }
 
-TEST_CASE("an engine starved of data trips the watchdog, which reports every stream and DMA", "[vp_run][watchdog]") {
-  const fs::path out = tmp("watchdog_engine");
-  const Result r = vp_sim(DNNVP_FAULT_ELF_PREFIX "3.elf", out, {"--watchdog-cycles", "20000"});
-  INFO(r.output);
-  CHECK(r.status == 124);
-  const json rep = report(out);
-  CHECK(rep.at("end") == "watchdog");
-  const std::string m = rep.at("message");
-  for (const char* s : {"engine busy", "s_axis_x", "s_axis_w", "m_axis_y", "queued tiles=1", "dma0.mm2s", "dma0.s2mm", "dma1.mm2s"})
-    CHECK(m.find(s) != std::string::npos);
+}  // namespace
+
+TEST_CASE("a DMA from an unmapped address ends the run with exit 3 naming the address", "[vp_run][fault]") {
+  check_mentions(failed_run(1, "fault_dma", 3, "dma_fault"), {"dma0.mm2s", "decode error", "0x20000000"});
+}
+
+TEST_CASE("a misaligned engine register access ends the run with exit 3 naming address and size",
+          "[vp_run][fault]") {
+  check_mentions(failed_run(2, "fault_misaligned", 3, "cpu_fault"), {"misaligned", "0x43c00002", "4 bytes"});
+}
+
+TEST_CASE("an engine starved of data trips the watchdog, which reports every stream and DMA",
+          "[vp_run][watchdog]") {
+  check_mentions(failed_run(3, "watchdog_engine", 124, "watchdog", {"--watchdog-cycles", "20000"}),
+                 {"engine busy", "s_axis_x", "s_axis_w", "m_axis_y", "queued tiles=1", "dma0.mm2s",
+                  "dma0.s2mm", "dma1.mm2s"});
 }
 
 TEST_CASE("firmware polling a DMA that never completes trips the system watchdog", "[vp_run][watchdog]") {
-  const fs::path out = tmp("watchdog_system");
-  const Result r = vp_sim(DNNVP_FAULT_ELF_PREFIX "4.elf", out, {"--watchdog-cycles", "20000"});
-  INFO(r.output);
-  CHECK(r.status == 124);
-  const json rep = report(out);
-  CHECK(rep.at("end") == "watchdog");
-  const std::string m = rep.at("message");
-  CHECK(m.find("the CPU only polls") != std::string::npos);
-  CHECK(m.find("dma0.s2mm: DMASR 0x00000000 busy") != std::string::npos);
-  CHECK(m.find("s_axis_x") != std::string::npos);
+  check_mentions(failed_run(4, "watchdog_system", 124, "watchdog", {"--watchdog-cycles", "20000"}),
+                 {"the CPU only polls", "dma0.s2mm: DMASR 0x00000000 busy", "s_axis_x", "m_axis_y"});
 }
 
 TEST_CASE("a run that reaches max cycles stops with exit 4 and a report", "[vp_run]") {
@@ -257,7 +258,8 @@ TEST_CASE("an output that differs from expected.bin fails, with the elements nam
     f.seekp(3);
     f.put(static_cast<char>(0x5A));
   }
-  const Result r = run({DNNVP_VP_SIM_4X8, "--dir", dir.string(), "--firmware", DNNVP_TINY_CNN_ELF, "-q"}, out);
+  const Result r =
+      run({DNNVP_VP_SIM_4X8, "--dir", dir.string(), "--firmware", DNNVP_TINY_CNN_ELF, "-q"}, out);
   INFO(r.output);
   CHECK(r.status == 1);
   const json rep = report(dir);
