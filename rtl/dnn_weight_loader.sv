@@ -15,8 +15,10 @@
 // every W4Beats/W8Beats beats without bubbles.
 //
 // Lengths: beats are counted per block (no multiplier): the blob's last beat is the last beat of
-// the last weight block of the last channel block. TLAST there ends the command. An earlier TLAST
-// ends it after that beat (a block completed by it is still delivered) with len_error_o; a
+// the last weight block of the last channel block. TLAST there ends the command. A blob may arrive
+// as several packets split at channel-block boundaries (a DMA's length register caps one transfer):
+// TLAST on the last beat of an earlier channel block continues the command. Any other earlier
+// TLAST ends it after that beat (a block completed by it is still delivered) with len_error_o; a
 // missing TLAST flags len_error_o and drops beats up to and including the next TLAST. done_o
 // pulses once the last beat is consumed, len_error_o in the same cycle.
 `include "dnn_assert.svh"
@@ -118,14 +120,17 @@ module dnn_weight_loader #(
 
   // ---------------------------------------------------------------------------------------------
   // Beat handling
-  logic               run, pop, blk_end, final_blk, final_beat, out_free;
+  logic               run, pop, blk_end, cblk_last, cblk_end, final_blk, final_beat, out_free;
   logic               params_load, wblk_load, asm_shift;
   logic [IdxBits-1:0] blk_last_idx;
 
   assign run          = state_q == StRun;
   assign blk_last_idx = !phase_w_q ? ParamLast : st4_q ? W4Last : W8Last;
   assign blk_end      = idx_q == blk_last_idx;
-  assign final_blk    = blk_left_q == 16'd1 && (phase_w_q ? pass_left_q == 32'd1 : passes_q == '0);
+  // The block in flight is the last of its channel block; its last beat may end a packet.
+  assign cblk_last    = phase_w_q ? pass_left_q == 32'd1 : passes_q == '0;
+  assign cblk_end     = blk_end && cblk_last;
+  assign final_blk    = blk_left_q == 16'd1 && cblk_last;
   assign final_beat   = blk_end && final_blk;
   assign out_free     = phase_w_q ? !wblk_valid_q || wblk_ready_i : !params_valid_q || params_ready_i;
   // A block's last beat waits in the weight buffer until its output register can take it.
@@ -185,7 +190,7 @@ module dnn_weight_loader #(
           end
           if (final_beat && !f_last) begin
             state_d = StDiscard;
-          end else if (final_beat || f_last) begin
+          end else if (final_beat || (f_last && !cblk_end)) begin
             state_d     = StIdle;
             done_d      = 1'b1;
             len_error_d = !final_beat;

@@ -87,7 +87,9 @@ static axi_dma_result_t arm_output(dnnvp_rt_t *rt, const dnnvp_layer_t *l, const
  *      received), so a push never waits for a queue slot that only a later round could free;
  *   3. arms S2MM if it is idle and a queued tile has no output yet (the first tile);
  *   4. polls the band channel (DMA x MM2S) and starts the next band when it is free;
- *   5. the same for the blob channel (DMA w MM2S).
+ *   5. the same for the blob channel (DMA w MM2S); a blob longer than the DMA's LENGTH register goes in
+ *      several transfers of whole channel blocks (the engine takes TLAST at a channel block's end as
+ *      a packet boundary).
  * Each channel handles tiles in order and only tiles whose descriptor is queued. The oldest unfinished
  * tile always has its descriptor queued, its band and blob in flight or delivered and S2MM armed for it,
  * and everything the engine holds for it (input half, output half, weight FIFO) is freed by older tiles
@@ -109,6 +111,10 @@ static dnnvp_rt_status_t run_engine_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *l
   dnn_tile_t ring[DNNVP_RT_MAX_INFLIGHT]; /* tiles outs .. pushed-1, planned when pushed */
   const uint32_t depth = rt->queue_depth;
   uint32_t pushed = 0, bands = 0, blobs = 0, outs = 0;
+  uint32_t blob_sent = 0; /* bytes of blob `blobs` already started (it goes in pieces) */
+  const uint32_t block_bytes = l->blob_bytes / l->blocks;
+  const uint32_t max_piece = rt->dma_w.max_length / block_bytes * block_bytes;
+  if (max_piece == 0u) return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "channel block longer than the blob DMA's LENGTH", block_bytes);
   int band_busy = 0, blob_busy = 0, out_armed = 0;
   uint32_t idle = 0;
   uint32_t status;
@@ -182,14 +188,20 @@ static dnnvp_rt_status_t run_engine_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *l
         blob_busy = 0;
         progress = 1;
       } else if (r != AXI_DMA_BUSY) {
-        return dma_fail(rt, r, blobs - 1u, "blob DMA", status);
+        return dma_fail(rt, r, blob_sent != 0u ? blobs : blobs - 1u, "blob DMA", status);
       }
     }
     if (!blob_busy && blobs < pushed) {
-      r = axi_dma_mm2s_start(&rt->dma_w, l->blob_addr, l->blob_bytes);
+      const uint32_t left = l->blob_bytes - blob_sent;
+      const uint32_t piece = left < max_piece ? left : max_piece;
+      r = axi_dma_mm2s_start(&rt->dma_w, (uint64_t)l->blob_addr + blob_sent, piece);
       if (r != AXI_DMA_OK) return dma_fail(rt, r, blobs, "blob DMA", 0);
       blob_busy = 1;
-      ++blobs;
+      blob_sent += piece;
+      if (blob_sent == l->blob_bytes) {
+        blob_sent = 0;
+        ++blobs;
+      }
       progress = 1;
     }
 

@@ -76,6 +76,7 @@ Command make_command(tb::Random& rnd, Kind kind, double idle, double bp) {
 
   // The blob, unit by unit, remembering after which beat each unit is complete.
   std::vector<tb::Beat> blob;
+  std::vector<size_t> cblock_ends;  // beats up to and including each channel block's last
   struct Unit {
     bool is_params;
     size_t index;
@@ -117,17 +118,33 @@ Command make_command(tb::Random& rnd, Kind kind, double idle, double bp) {
       units.push_back({false, all_wblks.size(), blob.size()});
       all_wblks.push_back(w);
     }
+    cblock_ends.push_back(blob.size());
   }
+  auto at_cblock_end = [&](size_t beats) {
+    return std::find(cblock_ends.begin(), cblock_ends.end(), beats) != cblock_ends.end();
+  };
   c.blob_beats = blob.size();
   if (c.kind == Kind::kEarly && blob.size() < 2) c.kind = Kind::kMissing;  // nothing to cut short
   if (blob.empty()) c.kind = Kind::kGood;                                  // no packet at all
 
   size_t sent = blob.size();
+  if (c.kind == Kind::kEarly) {
+    // An early TLAST anywhere but at a channel block's end (there it splits the blob into packets).
+    std::vector<size_t> cuts;
+    for (size_t b = 1; b < blob.size(); ++b)
+      if (!at_cblock_end(b)) cuts.push_back(b);
+    if (cuts.empty()) c.kind = Kind::kGood;
+    else sent = cuts[static_cast<size_t>(rnd.range(0, static_cast<int>(cuts.size()) - 1))];
+  }
   if (c.kind == Kind::kGood) {
+    // Sometimes in several packets, split at channel-block boundaries (as a DMA with a short length
+    // register sends a large blob).
     c.beats = blob;
+    const bool split = rnd.chance(0.3);
+    for (size_t b = 1; split && b < blob.size(); ++b)
+      if (at_cblock_end(b) && rnd.chance(0.5)) c.beats[b - 1].last = true;
     if (!c.beats.empty()) c.beats.back().last = true;
   } else if (c.kind == Kind::kEarly) {
-    sent = static_cast<size_t>(rnd.range(1, static_cast<int>(blob.size()) - 1));
     c.beats.assign(blob.begin(), blob.begin() + sent);
     c.beats.back().last = true;
   } else {
