@@ -185,6 +185,22 @@ TEST_CASE("vp_run runs the jet tagger bit-exact, also with random stalls", "[vp_
   check_pass_report(report(stalled), "jettagger");
 }
 
+TEST_CASE("vp_run runs ResNet-50's first layers at full size bit-exact (7x7 stem, strided 1x1 downsample)",
+          "[vp_run]") {
+  const fs::path out = tmp("resnet50_layers");
+  const Result r = run(
+      {DNNVP_VP_RUN, std::string(DNNVP_SOURCE_DIR) + "/tests/rtl/engine/scenarios/resnet50_layers_8x16.yaml",
+       "--out", out.string(), "-q"},
+      out);
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  const json rep = report(out);
+  check_pass_report(rep, "resnet50_layers_8x16");
+  // The 3x3 stride-2 max pool and the residual add ran on the CPU, the convolutions on the engine.
+  for (const json& l : rep.at("layers"))
+    CHECK(l.at("where") == ((l.at("type") == "conv") ? "engine" : "cpu"));
+}
+
 TEST_CASE("vp_run runs a firmware ELF built elsewhere (option firmware)", "[vp_run]") {
   const fs::path out = tmp("tiny_cnn_own_elf");
   const Result r = vp_run("tiny_cnn.yaml", out, {"--firmware", DNNVP_TINY_CNN_ELF});
