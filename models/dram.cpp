@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
+#include <utility>
 
 #include "initiator_id.h"
 #include "stats.h"
@@ -140,12 +141,16 @@ Dram::~Dram() {
   if (store_ != nullptr) munmap(store_, size_);
 }
 
-std::uint8_t* Dram::ptr(std::uint64_t offset, std::uint64_t length) {
+const std::uint8_t* Dram::ptr(std::uint64_t offset, std::uint64_t length) const {
   if (offset > size_ || length > size_ - offset)
     throw std::out_of_range(std::string(name()) + ": bytes " + std::to_string(offset) + " .. +" +
                             std::to_string(length) + " lie outside the " + std::to_string(size_) +
                             "-byte DRAM");
   return store_ + offset;
+}
+
+std::uint8_t* Dram::ptr(std::uint64_t offset, std::uint64_t length) {
+  return const_cast<std::uint8_t*>(std::as_const(*this).ptr(offset, length));
 }
 
 void Dram::load(std::uint64_t offset, const void* bytes, std::uint64_t length) {

@@ -121,6 +121,7 @@ class Dram : public sc_core::sc_module {
   std::uint64_t size() const { return size_; }
   // data() + offset after checking that [offset, offset + length) lies inside; throws std::out_of_range.
   std::uint8_t* ptr(std::uint64_t offset, std::uint64_t length);
+  const std::uint8_t* ptr(std::uint64_t offset, std::uint64_t length) const;
   void load(std::uint64_t offset, const void* bytes, std::uint64_t length);
   // Copies a whole file to `offset`; returns its size. Throws std::runtime_error naming the file.
   std::uint64_t load_file(std::uint64_t offset, const std::string& path);

@@ -124,10 +124,14 @@ json make_report(ReportInputs& in) {
     ran[a.layer] = true;
   }
 
+  // The firmware's records by layer index, and the engine's counters summed over them.
+  std::vector<const dnnvp_report_layer_t*> fw(layers.size(), nullptr);
   std::uint64_t eng_cycles = 0, eng_macs = 0, st_in = 0, st_w = 0, st_out = 0;
   if (in.firmware)
     for (const dnnvp_report_layer_t& f : in.firmware->layers) {
-      if (f.index >= layers.size() || !f.on_engine) continue;
+      if (f.index >= layers.size()) continue;
+      fw[f.index] = &f;
+      if (!f.on_engine) continue;
       eng_cycles += f.engine_cycles;
       eng_macs += f.engine_macs;
       st_in += f.stall_input, st_w += f.stall_weight, st_out += f.stall_output;
@@ -160,21 +164,19 @@ json make_report(ReportInputs& in) {
       r["dram_lower_bound_bytes"] = e.at("dram_bytes").at("lower_bound");
       r["issue_cycles_planned"] = e.at("issue_cycles");
     }
-    if (in.firmware)
-      for (const dnnvp_report_layer_t& f : in.firmware->layers) {
-        if (f.index != i) continue;
-        r["cpu_timer_cycles"] = f.cpu_cycles;
-        if (f.on_engine) {
-          r["tiles"] = f.tiles;
-          r["engine_cycles"] = f.engine_cycles;
-          r["engine_macs"] = f.engine_macs;
-          r["engine_active_cycles"] = f.engine_active;
-          r["pe_utilization"] =
-              ratio(static_cast<double>(f.engine_macs), static_cast<double>(pes * f.engine_cycles));
-          r["stalls"] = {{"input", f.stall_input}, {"weight", f.stall_weight}, {"output", f.stall_output}};
-          if (type == "conv") conv_cycles += f.engine_cycles, conv_macs += f.engine_macs;
-        }
+    if (const dnnvp_report_layer_t* f = fw[i]) {
+      r["cpu_timer_cycles"] = f->cpu_cycles;
+      if (f->on_engine) {
+        r["tiles"] = f->tiles;
+        r["engine_cycles"] = f->engine_cycles;
+        r["engine_macs"] = f->engine_macs;
+        r["engine_active_cycles"] = f->engine_active;
+        r["pe_utilization"] =
+            ratio(static_cast<double>(f->engine_macs), static_cast<double>(pes * f->engine_cycles));
+        r["stalls"] = {{"input", f->stall_input}, {"weight", f->stall_weight}, {"output", f->stall_output}};
+        if (type == "conv") conv_cycles += f->engine_cycles, conv_macs += f->engine_macs;
       }
+    }
     jl.push_back(std::move(r));
   }
 

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
 #include "dnnvp_memory_map.hpp"
 
@@ -172,7 +173,7 @@ void Soc::load_file(std::uint64_t address, const std::string& path) {
 
 const std::uint8_t* Soc::dram_at(std::uint64_t address, std::uint64_t length) const {
   if (address < config_.dram_base) throw std::out_of_range(hex(address) + " is below DRAM");
-  return const_cast<Dram&>(*dram_).ptr(address - config_.dram_base, length);
+  return std::as_const(*dram_).ptr(address - config_.dram_base, length);
 }
 
 std::uint64_t Soc::engine_cycles_at(const sc_core::sc_time& t) const {

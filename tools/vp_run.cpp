@@ -34,7 +34,7 @@ struct ToolFailed : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-std::string quoted(const std::vector<std::string>& argv) {
+std::string joined(const std::vector<std::string>& argv) {
   std::string s;
   for (const std::string& a : argv) s += (s.empty() ? "" : " ") + a;
   return s;
@@ -44,7 +44,7 @@ std::string quoted(const std::vector<std::string>& argv) {
 int run_command(const std::vector<std::string>& argv, const std::string& log = "") {
   std::cout.flush();
   const pid_t pid = fork();
-  if (pid < 0) throw ToolFailed("fork failed for: " + quoted(argv));
+  if (pid < 0) throw ToolFailed("fork failed for: " + joined(argv));
   if (pid == 0) {
     if (!log.empty()) {
       if (!std::freopen(log.c_str(), "a", stdout) || !std::freopen(log.c_str(), "a", stderr)) _exit(127);
@@ -64,7 +64,7 @@ int run_command(const std::vector<std::string>& argv, const std::string& log = "
 
 void must_run(const std::vector<std::string>& argv, const std::string& what, const std::string& log = "") {
   if (run_command(argv, log) != 0)
-    throw ToolFailed(what + " failed" + (log.empty() ? "" : " (log: " + log + ")") + ": " + quoted(argv));
+    throw ToolFailed(what + " failed" + (log.empty() ? "" : " (log: " + log + ")") + ": " + joined(argv));
 }
 
 // The simulator for `key`, built if needed (docs/platform.md: the cache).
@@ -177,7 +177,7 @@ int run(int argc, char** argv) {
 
   std::vector<std::string> args = {sim, "--dir", out, "--firmware", firmware};
   for (std::string& a : opt.to_args()) args.push_back(std::move(a));
-  if (opt.verbose) std::cout << "vp_run: " << quoted(args) << "\n";
+  if (opt.verbose) std::cout << "vp_run: " << joined(args) << "\n";
   std::vector<char*> cargs;
   for (std::string& a : args) cargs.push_back(a.data());
   cargs.push_back(nullptr);
