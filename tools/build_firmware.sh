@@ -34,13 +34,10 @@ if [[ ! -f $mm_dir/dnnvp_memory_map.h ]]; then
 fi
 
 fw=$repo/firmware
-sources=(
-  "$fw/startup/crt0.S" "$fw/startup/syscalls.c" "$fw/hal/hal_mmio.c"
-  "$fw/app/dnn/main.c"
-  "$fw/runtime/dnnvp_rt.c" "$fw/runtime/dnnvp_rt_vp.c"
-  "$fw/runtime/ops/dnnvp_op_maxpool.c" "$fw/runtime/ops/dnnvp_op_avgpool.c" "$fw/runtime/ops/dnnvp_op_add.c"
-  "$fw/drivers/dnn_engine.c" "$fw/drivers/axi_dma.c"
-)
+sources=("$fw/startup/crt0.S" "$fw/startup/syscalls.c" "$fw/hal/hal_mmio.c")
+while read -r f; do
+  [[ -z $f || $f == \#* ]] || sources+=("$fw/$f")
+done < "$fw/app/dnn/sources.txt"
 # shellcheck disable=SC2086
 "$gcc" -march=rv32imc -mabi=ilp32 --specs="$specs" -O2 -g -std=c11 -ffreestanding -ffunction-sections \
   -fdata-sections -fno-common -fno-asynchronous-unwind-tables -Wall -Wextra ${CFLAGS:-} \
