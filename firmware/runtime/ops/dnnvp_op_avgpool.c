@@ -99,12 +99,7 @@ static void avgpool_large(const dnnvp_pool_params_t *p, const dnnvp_tensor_t *in
 
 dnnvp_op_status_t dnnvp_op_avgpool(const dnnvp_pool_params_t *params, const dnnvp_tensor_t *input,
                                    const dnnvp_tensor_t *output) {
-  if (params == NULL || input == NULL || output == NULL || input->data == NULL || output->data == NULL)
-    return DNNVP_OP_ERR_ARG;
-  if (!dnnvp_qtype_valid(&input->q) || input->q.bits != output->q.bits ||
-      input->q.is_signed != output->q.is_signed || input->shape.c != output->shape.c)
-    return DNNVP_OP_ERR_ARG;
-  if (!dnnvp_pool_params_valid(params, &input->shape, &output->shape)) return DNNVP_OP_ERR_ARG;
+  if (!dnnvp_pool_args_valid(params, input, output)) return DNNVP_OP_ERR_ARG;
   if ((uint64_t)params->kernel_h * params->kernel_w <= (uint64_t)kSmallWindow)
     avgpool_small(params, input, output);
   else

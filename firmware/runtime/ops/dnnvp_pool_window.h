@@ -2,6 +2,7 @@
 #ifndef DNNVP_POOL_WINDOW_H
 #define DNNVP_POOL_WINDOW_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "dnnvp_ops.h"
@@ -29,6 +30,17 @@ static inline int dnnvp_pool_params_valid(const dnnvp_pool_params_t *p, const dn
   if ((uint64_t)(out->h - 1u) * p->stride_h >= (uint64_t)in->h + p->pad_top) return 0;
   if ((uint64_t)(out->w - 1u) * p->stride_w >= (uint64_t)in->w + p->pad_left) return 0;
   return 1;
+}
+
+/* The arguments of a pooling operation: both tensors present, one type (a pool does not requantise),
+ * the same channels, and windows as above. */
+static inline int dnnvp_pool_args_valid(const dnnvp_pool_params_t *params, const dnnvp_tensor_t *input,
+                                        const dnnvp_tensor_t *output) {
+  if (params == NULL || input == NULL || output == NULL || input->data == NULL || output->data == NULL) return 0;
+  if (!dnnvp_qtype_valid(&input->q) || input->q.bits != output->q.bits ||
+      input->q.is_signed != output->q.is_signed || input->shape.c != output->shape.c)
+    return 0;
+  return dnnvp_pool_params_valid(params, &input->shape, &output->shape);
 }
 
 #endif /* DNNVP_POOL_WINDOW_H */
