@@ -6,6 +6,7 @@
 //
 // Exit status: 0 pass (firmware exit 0 and the output bit-exact), 1 fail, 2 bad input, 3 fault (CPU, bus
 // or DMA), 4 max cycles reached, 124 watchdog.
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -158,7 +159,11 @@ int run(int argc, char** argv) {
   // firmware says.
   if (outcome.end == dnnvp::SocEnd::kExit) {
     const json& result = manifest.at("result");
-    const json& expected = manifest.at("dram_image").at(2);
+    const json& image = manifest.at("dram_image");
+    const auto expected_it = std::find_if(image.begin(), image.end(),
+                                          [](const json& f) { return f.at("file") == "expected.bin"; });
+    if (expected_it == image.end()) throw BadInput(dir + "/manifest.json: dram_image has no expected.bin");
+    const json& expected = *expected_it;
     const json& q = manifest.at("output").at("quant");
     in.output = dnnvp::compare_output(soc.dram_at(result.at("addr"), result.at("bytes")),
                                       soc.dram_at(expected.at("addr"), expected.at("bytes")),
