@@ -42,6 +42,7 @@ using sc_core::sc_time;
 using sc_core::SC_ZERO_TIME;
 
 constexpr std::size_t kBeatBytes = DNNVP_ENGINE_STREAM_BITS / 8;
+constexpr std::size_t kKeepBytes = (kBeatBytes + 7) / 8;
 // Clocked cycles the engine must stay quiescent before the bridge stops clocking it (its last
 // registered updates settle).
 constexpr unsigned kSettleCycles = 4;
@@ -211,10 +212,12 @@ struct EngineBridge::Impl {
       AxisBeat beat;
       std::uint8_t bytes[kBeatBytes];
       get_bytes(m->m_axis_y_tdata_o, bytes, kBeatBytes);
-      const std::uint64_t keep = m->m_axis_y_tkeep_o;
+      // TKEEP is one bit per byte: a VlWide beyond 64 bits (1024-bit streams), so read it as bytes too.
+      std::uint8_t keep[kKeepBytes] = {};
+      get_bytes(m->m_axis_y_tkeep_o, keep, kKeepBytes);
       beat.data.reserve(kBeatBytes);
       for (std::size_t i = 0; i < kBeatBytes; ++i)
-        if ((keep >> i) & 1u) beat.data.push_back(bytes[i]);
+        if ((keep[i / 8] >> (i % 8)) & 1u) beat.data.push_back(bytes[i]);
       beat.last = m->m_axis_y_tlast_o != 0;
       staged.push_back(std::move(beat));
     }
