@@ -95,6 +95,49 @@ bool decode_mem_op(std::uint32_t insn, MemOp* op) {
   return false;
 }
 
+// CSR numbers the ISS models (reads only) and names the rest of the common ones in its faults.
+constexpr std::uint32_t kCsrCycle = 0xC00, kCsrTime = 0xC01, kCsrInstret = 0xC02;
+constexpr std::uint32_t kCsrCycleH = 0xC80, kCsrTimeH = 0xC81, kCsrInstretH = 0xC82;
+constexpr std::uint32_t kCsrMcycle = 0xB00, kCsrMinstret = 0xB02, kCsrMcycleH = 0xB80, kCsrMinstretH = 0xB82;
+constexpr std::uint32_t kCsrMhartid = 0xF14;
+
+std::string csr_name(std::uint32_t csr) {
+  switch (csr) {
+    case 0x001: return "fflags";
+    case 0x002: return "frm";
+    case 0x003: return "fcsr";
+    case 0x300: return "mstatus";
+    case 0x301: return "misa";
+    case 0x304: return "mie";
+    case 0x305: return "mtvec";
+    case 0x306: return "mcounteren";
+    case 0x320: return "mcountinhibit";
+    case 0x340: return "mscratch";
+    case 0x341: return "mepc";
+    case 0x342: return "mcause";
+    case 0x343: return "mtval";
+    case 0x344: return "mip";
+    case 0xF11: return "mvendorid";
+    case 0xF12: return "marchid";
+    case 0xF13: return "mimpid";
+    case kCsrMhartid: return "mhartid";
+    case kCsrCycle: return "cycle";
+    case kCsrTime: return "time";
+    case kCsrInstret: return "instret";
+    case kCsrCycleH: return "cycleh";
+    case kCsrTimeH: return "timeh";
+    case kCsrInstretH: return "instreth";
+    case kCsrMcycle: return "mcycle";
+    case kCsrMinstret: return "minstret";
+    case kCsrMcycleH: return "mcycleh";
+    case kCsrMinstretH: return "minstreth";
+    default: break;
+  }
+  std::ostringstream s;
+  s << "csr 0x" << std::hex << std::setw(3) << std::setfill('0') << csr;
+  return s.str();
+}
+
 void check_uc(uc_err err, const std::string& what) {
   if (err != UC_ERR_OK) throw std::runtime_error(what + ": " + uc_strerror(err));
 }
@@ -108,6 +151,7 @@ const char* to_string(FaultKind kind) {
     case FaultKind::kMisaligned: return "misaligned access";
     case FaultKind::kFetch: return "instruction fetch fault";
     case FaultKind::kIllegalInstruction: return "illegal instruction";
+    case FaultKind::kCsr: return "unsupported CSR access";
     case FaultKind::kBreakpoint: return "breakpoint (ebreak)";
     case FaultKind::kEcall: return "unsupported ecall";
     case FaultKind::kTrap: return "trap";
@@ -483,6 +527,52 @@ void RiscvCpu::on_trap(std::uint32_t cause) {
   raise_fault(f);
 }
 
+// The CPU clock cycle the current instruction completes in (the timer's CYCLES at that point): simulated
+// time, so MMIO latency counts.
+std::uint64_t RiscvCpu::cycle_now() const {
+  const std::uint64_t period = clock_period_.value();
+  return qk_.get_current_time().value() / period + (batch_count_ - folded_);
+}
+
+// Called from the code hook before a CSR instruction (last_pc_, already counted) executes: performs a
+// supported read itself and skips the instruction, or faults.
+void RiscvCpu::on_csr(std::uint32_t insn) {
+  const std::uint32_t funct3 = (insn >> 12) & 7, rd = (insn >> 7) & 31, rs1 = (insn >> 15) & 31, csr = insn >> 20;
+  // csrrw/csrrwi always write; the set/clear forms write unless their source is x0 / zero.
+  const bool writes = (funct3 & 3) == 1 || rs1 != 0;
+  const std::uint64_t retired = instructions_ + batch_count_ - 1;  // before this instruction
+  std::optional<std::uint64_t> value;
+  if (!writes) {
+    switch (csr) {
+      case kCsrCycle: case kCsrTime: case kCsrMcycle: value = cycle_now(); break;
+      case kCsrCycleH: case kCsrTimeH: case kCsrMcycleH: value = cycle_now() >> 32; break;
+      case kCsrInstret: case kCsrMinstret: value = retired; break;
+      case kCsrInstretH: case kCsrMinstretH: value = retired >> 32; break;
+      case kCsrMhartid: value = 0; break;
+      default: break;
+    }
+  }
+  if (!value) {
+    static const char* const mnemonics[8] = {"", "csrrw", "csrrs", "csrrc", "", "csrrwi", "csrrsi", "csrrci"};
+    CpuFault f;
+    f.kind = FaultKind::kCsr;
+    f.pc = last_pc_;
+    f.detail = std::string(writes ? "write of " : "read of ") + csr_name(csr) + " by " + mnemonics[funct3] +
+               ": only reads of cycle, time, instret (and their high halves), mcycle, minstret (and theirs) "
+               "and mhartid are modelled; no trap entry, no interrupts";
+    raise_fault(f);
+    uc_emu_stop(uc_);  // the instruction does not execute
+    return;
+  }
+  if (rd) {
+    const std::uint32_t v = static_cast<std::uint32_t>(*value);
+    uc_reg_write(uc_, UC_RISCV_REG_X0 + static_cast<int>(rd), &v);
+  }
+  // Writing the PC from a hook makes Unicorn leave the translation block and resume there.
+  const std::uint32_t next = last_pc_ + 4;
+  uc_reg_write(uc_, UC_RISCV_REG_PC, &next);
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // MMIO.
 
@@ -563,7 +653,7 @@ std::uint64_t RiscvCpu::bus_access(std::uint64_t address, unsigned size, bool is
 // ---------------------------------------------------------------------------------------------------------
 // Unicorn callbacks.
 
-void RiscvCpu::on_code(uc_struct* uc, std::uint64_t address, std::uint32_t, void* self) {
+void RiscvCpu::on_code(uc_struct* uc, std::uint64_t address, std::uint32_t size, void* self) {
   auto* cpu = static_cast<RiscvCpu*>(self);
   if (cpu->batch_count_ >= cpu->stop_at_) {
     uc_emu_stop(uc);  // this instruction does not execute; the PC stays on it
@@ -571,6 +661,13 @@ void RiscvCpu::on_code(uc_struct* uc, std::uint64_t address, std::uint32_t, void
   }
   ++cpu->batch_count_;
   cpu->last_pc_ = static_cast<std::uint32_t>(address);
+  // CSR instructions (SYSTEM opcode, funct3 other than 0 and 4): two byte tests per instruction.
+  const DramRegion& d = cpu->config_.dram;
+  if (size == 4 && address - d.base <= d.size - 4) {
+    const std::uint8_t* p = d.host + (address - d.base);
+    if ((p[0] & 0x7F) == 0x73 && ((p[1] >> 4) & 3) != 0)
+      cpu->on_csr(static_cast<std::uint32_t>(p[0] | (p[1] << 8) | (p[2] << 16)) | (std::uint32_t{p[3]} << 24));
+  }
 }
 
 void RiscvCpu::on_interrupt(uc_struct* uc, std::uint32_t intno, void* self) {

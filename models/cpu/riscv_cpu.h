@@ -8,9 +8,13 @@
 //    the delay; the delay the target returns is kept (bus and peripheral latency adds to the CPU's time).
 //  * The ISS runs in batches of n = ceil((time to the next quantum boundary) / period) instructions; the
 //    quantum keeper syncs at quantum boundaries (the quantum must be a multiple of the period).
+//  * CSRs: reads of the counters (cycle, time, instret, their high halves, mcycle, minstret) return
+//    simulated values and mhartid reads 0; every other CSR access, and every CSR write, is a fault naming
+//    the CSR (Unicorn would return host clock ticks for the counters and ignore trap vectors).
 //  * Halts: an exit (a write to Config::exit_address, or `ecall` with a7 = 93 and the code in a0), a fault
 //    (bus error response, access outside every mapped window, misaligned MMIO access, illegal instruction,
-//    fetch outside DRAM, `ebreak`, any other trap), or the simulation being stopped by someone else.
+//    unsupported CSR access, fetch outside DRAM, `ebreak`, any other trap), or the simulation being stopped
+//    by someone else.
 //  * No interrupts: upstream Unicorn cannot raise RISC-V machine interrupts cleanly; firmware polls.
 #pragma once
 
@@ -58,6 +62,7 @@ enum class FaultKind {
   kMisaligned,          // misaligned MMIO access (or DRAM access with Config::strict_dram_alignment)
   kFetch,               // instruction fetch outside DRAM
   kIllegalInstruction,  // undecodable or unsupported instruction
+  kCsr,                 // a CSR access other than a read of the counters or mhartid
   kBreakpoint,          // ebreak / c.ebreak
   kEcall,               // ecall other than exit (a7 = 93)
   kTrap,                // any other trap Unicorn reports
@@ -187,6 +192,8 @@ class RiscvCpu : public sc_core::sc_module {
   bool check_mmio_alignment(std::uint64_t address, unsigned size, bool is_write);
   void classify_stop_error(int err);
   void on_trap(std::uint32_t cause);
+  void on_csr(std::uint32_t insn);
+  std::uint64_t cycle_now() const;
   std::uint32_t read_insn(std::uint32_t pc, bool* ok) const;
 
   // Unicorn callbacks (static trampolines; user data is the RiscvCpu).

@@ -343,3 +343,70 @@ TEST_CASE("without the exit snoop a device's annotated sc_stop still ends the ru
   CHECK(sc_time_stamp() == b.devices.exit_time);  // the device stopped at the write's time
   CHECK(b.cpu.instructions() > 0);
 }
+
+namespace {
+
+// The firmware's csr_values[] (firmware/tests/csr.c) after the run.
+std::vector<std::uint32_t> csr_values(const cpu_test::Bench& b) {
+  const std::uint32_t at = symbol(b.cpu, "csr_values");
+  std::vector<std::uint32_t> v(10);
+  std::memcpy(v.data(), &b.dram.at(at - cpu_test::kDramBase), v.size() * 4);
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("rdcycle, rdtime and rdinstret return simulated cycles and retired instructions", "[cpu][sim][csr]") {
+  cpu_test::Bench b;  // zero-latency devices: cycles = instructions
+  b.cpu.load_elf(cpu_test::firmware("test_csr1"));
+  sc_start();
+  REQUIRE(b.cpu.halt_reason() == HaltReason::kExit);
+  const auto v = csr_values(b);
+  // instret counts the instructions before the reading one; cycle and time are the cycle the reading
+  // instruction completes in, so two instructions after an instret read, cycle reads instret + 3.
+  CHECK(v[0] > 0);
+  CHECK(v[0] < b.cpu.instructions());
+  CHECK(v[1] == v[0] + 1);
+  CHECK(v[2] == v[0] + 3);
+  CHECK(v[3] == v[2] + 1);
+  CHECK(v[4] == v[3] + 1);
+  CHECK(v[5] == v[4] + 1);  // the timer's CYCLES_LO counts the same cycles
+  CHECK(v[6] == v[5] + 1);
+  CHECK(v[7] == 0);  // cycleh, timeh, instreth
+  CHECK(v[8] == 0);
+  CHECK(v[9] == 0);
+}
+
+TEST_CASE("cycle and time include MMIO latency and carry into cycleh and timeh", "[cpu][sim][csr]") {
+  cpu_test::Bench b;
+  const std::uint64_t latency_cycles = (std::uint64_t{1} << 32) + 5;
+  b.devices.latency = b.cpu.clock_period() * static_cast<double>(latency_cycles);
+  b.cpu.load_elf(cpu_test::firmware("test_csr1"));
+  sc_start();
+  REQUIRE(b.cpu.halt_reason() == HaltReason::kExit);
+  const auto v = csr_values(b);
+  CHECK(v[1] == v[0] + 1);
+  CHECK(v[3] == v[2] + 1);
+  CHECK(v[5] == v[4] + 1);
+  CHECK(v[6] == static_cast<std::uint32_t>(v[5] + 1 + latency_cycles));  // the timer read's latency
+  CHECK(v[7] >= 1);
+  CHECK(v[8] == v[7]);
+  CHECK(v[9] == 0);  // far fewer than 2^32 instructions
+}
+
+TEST_CASE("a CSR write (csrw mtvec) is a fault naming the CSR and the pc", "[cpu][sim][fault][csr]") {
+  cpu_test::Bench b;
+  const auto f = run_to_fault(b, "test_csr2");
+  CHECK(f.kind == FaultKind::kCsr);
+  CHECK(f.pc == symbol(b.cpu, "trap_insn"));
+  CHECK_THAT(f.message(),
+             Contains("unsupported CSR access at pc " + hex8(f.pc)) && Contains("write of mtvec by csrrw"));
+}
+
+TEST_CASE("a read of a CSR the ISS does not model (mstatus) is a fault naming it", "[cpu][sim][fault][csr]") {
+  cpu_test::Bench b;
+  const auto f = run_to_fault(b, "test_csr3");
+  CHECK(f.kind == FaultKind::kCsr);
+  CHECK(f.pc == symbol(b.cpu, "trap_insn"));
+  CHECK_THAT(f.message(), Contains("read of mstatus by csrrs"));
+}
