@@ -218,7 +218,7 @@ module dnn_engine #(
     .wr_en_i(out_wr_en), .wr_addr_i(out_wr_addr), .wr_data_i(out_wr_data),
     .cmd_valid_i(drain_cmd_valid), .cmd_ready_o(drain_cmd_ready), .cmd_half_i(drain_issue_q[0]),
     .cmd_pixels_i(drain_desc[FTileP +: 16]), .cmd_channels_i(drain_desc[FOutC +: 16]),
-    .cmd_bits_i(drain_desc[FQuant + 12 +: 4]),
+    .cmd_bits_i(drain_desc[FQuant + 12 +: 4]), .cmd_signed_i(drain_desc[FQuant + 1]),
     .m_axis_tdata_o(m_axis_y_tdata_o), .m_axis_tkeep_o(m_axis_y_tkeep_o),
     .m_axis_tvalid_o(m_axis_y_tvalid_o), .m_axis_tready_i(m_axis_y_tready_i),
     .m_axis_tlast_o(m_axis_y_tlast_o), .done_o(drain_done)

@@ -36,6 +36,7 @@ module dnn_output_buffer #(
   input  logic [15:0]             cmd_pixels_i,
   input  logic [15:0]             cmd_channels_i,
   input  logic [3:0]              cmd_bits_i,
+  input  logic                    cmd_signed_i,
   // Output stream.
   output logic [StreamBits-1:0]   m_axis_tdata_o,
   output logic [StreamBits/8-1:0] m_axis_tkeep_o,
@@ -81,7 +82,7 @@ module dnn_output_buffer #(
   );
 
   // ------------------------------------------------------------------ command and read sequencing
-  logic        busy_q, done_q, mode4_q;
+  logic        busy_q, done_q, mode4_q, signed_q;
   logic        rd_pend_q;          // words of the tile still to be read
   logic [15:0] chan_q;             // Cout of the tile
   logic [15:0] rem_q;              // channels left in the current pixel, from the current block on
@@ -108,6 +109,7 @@ module dnn_output_buffer #(
       busy_q     <= 1'b0;
       done_q     <= 1'b0;
       mode4_q    <= 1'b0;
+      signed_q   <= 1'b0;
       rd_pend_q  <= 1'b0;
       rd_addr_q  <= '0;
       chan_q     <= '0;
@@ -123,6 +125,7 @@ module dnn_output_buffer #(
         busy_q    <= !cmd_empty;
         rd_pend_q <= !cmd_empty;
         mode4_q   <= cmd_bits_i <= 4'd4;
+        signed_q  <= cmd_signed_i;
         rd_addr_q <= cmd_half_i ? HalfBase : '0;
         chan_q    <= cmd_channels_i;
         rem_q     <= cmd_channels_i;
@@ -149,24 +152,27 @@ module dnn_output_buffer #(
 
   // ------------------------------------------------------------------ word stage: compaction
   // Each value is brought to the storage width: truncated when ActBits is wider (two's complement
-  // stays correct), sign-extended when narrower (the port carries no signedness; an unsigned value
-  // narrower than ActBits has a zero top bit, so this is exact for it too).
+  // stays correct), extended when narrower: sign-extended if the layer's output is signed,
+  // zero-extended if unsigned (an unsigned value may use all ActBits bits, e.g. 0..63 at ActBits 6,
+  // so its top bit is not a sign).
   logic [PackBits-1:0] pack4, pack8, word;
   for (genvar c = 0; c < Cols; c++) begin : g_val
     localparam logic [NBits-1:0] Idx = NBits'(c);
     wire              en  = Idx < s1_n_q;
-    localparam int unsigned Top = c * ActBits + ActBits - 1;  // the value's sign bit
+    localparam int unsigned Top = c * ActBits + ActBits - 1;  // the value's top bit
     logic [7:0] v8;
     logic [3:0] v4;
-    if (ActBits >= 8) begin : g_trunc8
+    if (ActBits >= 8) begin : g_wide
       assign v8 = rd_data[c*ActBits +: 8];
-    end else begin : g_ext8
-      assign v8 = {{(8 - ActBits){rd_data[Top]}}, rd_data[c*ActBits +: ActBits]};
-    end
-    if (ActBits >= 4) begin : g_trunc4
       assign v4 = rd_data[c*ActBits +: 4];
-    end else begin : g_ext4
-      assign v4 = {{(4 - ActBits){rd_data[Top]}}, rd_data[c*ActBits +: ActBits]};
+    end else begin : g_narrow
+      wire ext = signed_q && rd_data[Top];
+      assign v8 = {{(8 - ActBits){ext}}, rd_data[c*ActBits +: ActBits]};
+      if (ActBits >= 4) begin : g_trunc4
+        assign v4 = rd_data[c*ActBits +: 4];
+      end else begin : g_ext4
+        assign v4 = {{(4 - ActBits){ext}}, rd_data[c*ActBits +: ActBits]};
+      end
     end
     assign pack8[c*8 +: 8] = en ? v8 : 8'd0;
     assign pack4[c*4 +: 4] = en ? v4 : 4'd0;
@@ -174,9 +180,14 @@ module dnn_output_buffer #(
   assign pack4[PackBits-1:4*Cols] = '0;
   assign word = mode4_q ? pack4 : pack8;
 
-  // Bits of wide values above the storage width are dropped on purpose.
+  // Bits of wide values above the storage width are dropped on purpose, and values as wide as a
+  // byte need no extension, so their signedness is not needed either.
   logic unused_rd_data;
   assign unused_rd_data = ^rd_data;
+  if (ActBits >= 8) begin : g_unused_signed
+    logic unused_signed;
+    assign unused_signed = signed_q;
+  end
 
   // Nibbles the word contributes.
   logic [KBits-1:0]    k;

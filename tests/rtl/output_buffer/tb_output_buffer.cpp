@@ -1,5 +1,7 @@
-// dnn_output_buffer: random tiles (pixels 1..60, Cout 1..70 around multiples of Cols, storage width
-// 4 or 8, random raw values so signed/negative and wide values occur) are written through wr_* in
+// dnn_output_buffer: random tiles (pixels 1..60, Cout 1..70 around multiples of Cols, output widths
+// 2..min(8, ActBits), signed or unsigned, random values over the whole range of the type as the
+// requantiser writes them: ActBits two's complement if signed, zero-extended if unsigned, so an
+// unsigned value may set the top bit of a narrow ActBits) are written through wr_* in
 // random order (the next tile into the other half while the current one drains), drained with a
 // command per tile, alternating halves, and received under back-pressure phases 0 / 0.3 / 0.8 (one per
 // tile). Checks, per tile: the byte stream against a reference packer, TKEEP (all ones but the last
@@ -23,16 +25,17 @@ constexpr int kWordBytes = (kCols * kActBits + 7) / 8;
 
 struct Tile {
   int half = 0, pixels = 0, channels = 0, bits = 0, blocks = 0;
+  bool is_signed = false;
   std::vector<std::vector<std::uint32_t>> words;  // [p*Blocks + cb][c], raw ActBits patterns
   std::vector<std::uint8_t> expect;                // packed stream bytes
   double backpressure = 0.0;
 };
 
-// What the stream must carry for a raw value: the value read as ActBits two's complement, then
-// truncated to the storage width.
-std::uint32_t to_storage(std::uint32_t raw, int storage) {
+// What the stream must carry for a raw value: the value (ActBits two's complement if signed, else
+// unsigned), truncated to the storage width (docs/formats.md).
+std::uint32_t to_storage(std::uint32_t raw, bool is_signed, int storage) {
   std::int64_t v = raw;
-  if (raw >> (kActBits - 1) & 1u) v -= std::int64_t{1} << kActBits;
+  if (is_signed && (raw >> (kActBits - 1) & 1u)) v -= std::int64_t{1} << kActBits;
   return static_cast<std::uint32_t>(v) & ((1u << storage) - 1u);
 }
 
@@ -45,7 +48,7 @@ std::vector<std::uint8_t> reference_pack(const Tile& t) {
     for (int cb = 0; cb < t.blocks; ++cb) {
       const int n = std::min(kCols, t.channels - cb * kCols);
       for (int c = 0; c < n; ++c) {
-        const std::uint32_t s = to_storage(t.words[p * t.blocks + cb][c], storage);
+        const std::uint32_t s = to_storage(t.words[p * t.blocks + cb][c], t.is_signed, storage);
         if (storage == 8) {
           out.push_back(static_cast<std::uint8_t>(s));
           nibbles += 2;
@@ -79,15 +82,24 @@ Tile make_tile(tb::Random& rnd, int index) {
                        rnd.range(1, 70), rnd.range(1, 70)};
   t.channels = std::clamp(picks[rnd.range(0, 9)], 1, 70);
   t.pixels = rnd.chance(0.1) ? 1 : rnd.range(1, 60);
-  t.bits = rnd.range(2, 8);
+  t.bits = rnd.range(2, std::min(8, kActBits));
+  t.is_signed = rnd.chance(0.5);
   t.blocks = (t.channels + kCols - 1) / kCols;
   TB_CHECK(t.pixels * t.blocks <= kHalfWords, "tile of %d words does not fit a half", t.pixels * t.blocks);
   const std::uint32_t mask = (1u << kActBits) - 1u;
+  const int lo = t.is_signed ? -(1 << (t.bits - 1)) : 0;
+  const int hi = t.is_signed ? (1 << (t.bits - 1)) - 1 : (1 << t.bits) - 1;
   t.words.resize(static_cast<std::size_t>(t.pixels * t.blocks));
-  for (auto& w : t.words) {
+  for (std::size_t i = 0; i < t.words.size(); ++i) {
+    auto& w = t.words[i];
     w.resize(kCols);
-    // Values past Cout are garbage on purpose: the drain must not send them.
-    for (auto& v : w) v = static_cast<std::uint32_t>(rnd.range(0, 0x7fffffff)) & mask;
+    const int real = t.channels - static_cast<int>(i) % t.blocks * kCols;  // values below Cout
+    for (int c = 0; c < kCols; ++c) {
+      // Values past Cout are garbage on purpose: the drain must not send them. Real ones favour the
+      // ends of the range, where extension and truncation go wrong.
+      const int v = rnd.chance(0.3) ? (rnd.chance(0.5) ? lo : hi) : rnd.range(lo, hi);
+      w[c] = c < real ? static_cast<std::uint32_t>(v) & mask : static_cast<std::uint32_t>(rnd.range(0, 0x7fffffff)) & mask;
+    }
   }
   t.expect = reference_pack(t);
   t.backpressure = phases[index % 3];
@@ -205,6 +217,7 @@ int main(int argc, char** argv) {
       m.cmd_pixels_i = static_cast<SData>(t.pixels);
       m.cmd_channels_i = static_cast<SData>(t.channels);
       m.cmd_bits_i = static_cast<CData>(t.bits);
+      m.cmd_signed_i = t.is_signed;
     }
   }
   // A few idle cycles: nothing more may come out.
