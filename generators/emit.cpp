@@ -1,5 +1,8 @@
 #include "emit.h"
 
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -17,6 +20,12 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
+
+// JSON text; strings that are not UTF-8 (a scenario's file path may not be) get U+FFFD rather than
+// making the dump throw half-way through the output.
+std::string json_text(const json& j) {
+  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
 
 void write_file(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
@@ -107,11 +116,21 @@ std::string c_qtype(const TensorQuant& q) {
          std::to_string(q.zero_point) + "}";
 }
 
+// A C string literal holding exactly `s`: quotes, backslashes and '?' (trigraphs) escaped, any other
+// byte outside printable ASCII as a three-digit octal escape (which no following character extends).
 std::string c_string(const std::string& s) {
   std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\' || c == '?') {
+      out += '\\';
+      out += ch;
+    } else if (c >= 0x20 && c < 0x7F) {
+      out += ch;
+    } else {
+      out += '\\';
+      for (int shift = 6; shift >= 0; shift -= 3) out += static_cast<char>('0' + ((c >> shift) & 7));
+    }
   }
   return out + "\"";
 }
@@ -316,13 +335,6 @@ json manifest(const Scenario& s, const SynthesizedModel& sm, const MemoryLayout&
           {"layers", jl}};
 }
 
-std::string file_safe(const std::string& name) {
-  std::string out = name;
-  for (char& c : out)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') c = '_';
-  return out;
-}
-
 void dump_layers(const fs::path& dir, const SynthesizedModel& sm) {
   fs::create_directories(dir);
   const QuantizedModel& m = sm.model;
@@ -332,7 +344,7 @@ void dump_layers(const fs::path& dir, const SynthesizedModel& sm) {
     const Layer& l = m.network.layers[i];
     const LayerParams& p = m.params[i];
     std::ostringstream prefix;
-    prefix << std::setw(3) << std::setfill('0') << i << "_" << file_safe(l.name) << "_";
+    prefix << std::setw(3) << std::setfill('0') << i << "_" << l.name << "_";  // names are file-safe
     auto path = [&](const char* what) { return (dir / (prefix.str() + what + ".npy")).string(); };
     const Shape os = l.output_shape;
     write_npy_int32(path("output"), sm.outputs[i].data, {os.h, os.w, os.c});
@@ -357,6 +369,95 @@ void dump_layers(const fs::path& dir, const SynthesizedModel& sm) {
   }
 }
 
+// Names become comments in Tcl, SystemVerilog and C, C strings and file names. The readers accept only
+// valid ones; a scenario built another way with a name that is not is refused before anything is written.
+void require_valid_names(const Scenario& s) {
+  auto check = [&](const char* what, const std::string& name) {
+    if (const std::string problem = name_problem(name); !problem.empty())
+      throw Error(s.file + ": " + what + " name " + problem);
+  };
+  check("scenario", s.name);
+  check("network", s.network.name);
+  for (const Layer& l : s.network.layers) check("layer", l.name);
+}
+
+// Marks a directory vp_gen made itself and may therefore replace whole.
+constexpr const char* kOwnedMarker = ".vp_gen_output";
+constexpr const char* kOwnedMarkerText =
+    "Written by vp_gen. Its next run into this directory replaces everything in it (docs/formats.md).\n";
+
+// The output directory, written under a temporary name beside its final place and moved there only
+// when complete: a failed run leaves no partial output, a new one no stale files. A directory vp_gen
+// made (absent or empty before, or marked) is replaced whole, so files other tools wrote there from
+// the last output (vp_run's report, firmware) go too; in any other directory only vp_gen's own files
+// and layers/ are replaced, so `-o .` never deletes anything else.
+class StagedDirectory {
+ public:
+  explicit StagedDirectory(const std::string& dir) : name_(dir) {
+    target_ = fs::absolute(dir).lexically_normal();
+    if (!target_.has_filename()) target_ = target_.parent_path();  // "out/x/" and "."
+    if (target_ == target_.root_path()) throw Error(dir + ": cannot be an output directory");
+    std::error_code ec;
+    if (fs::exists(target_, ec) && !fs::is_directory(target_, ec))
+      throw Error(dir + ": exists and is not a directory");
+    fs::create_directories(target_.parent_path(), ec);
+    staging_ = make_temporary(".vp_gen-new-");
+    owned_ = !fs::exists(target_) || fs::is_empty(target_) || fs::exists(target_ / kOwnedMarker);
+    if (owned_) write_file(staging_ / kOwnedMarker, kOwnedMarkerText);
+  }
+  StagedDirectory(const StagedDirectory&) = delete;
+  StagedDirectory& operator=(const StagedDirectory&) = delete;
+  ~StagedDirectory() {
+    std::error_code ignored;
+    fs::remove_all(staging_, ignored);
+  }
+
+  const fs::path& path() const { return staging_; }
+
+  // Moves the staged files into place. Renames within one directory: once the old entries could be
+  // moved aside, the new ones can be moved in.
+  void commit() {
+    std::error_code ec;
+    if (!fs::exists(target_)) {
+      fs::rename(staging_, target_, ec);
+      if (ec) throw Error(name_ + ": cannot create output directory: " + ec.message());
+      return;
+    }
+    std::vector<fs::path> replaced{"layers", kOwnedMarker};
+    for (const auto& e : fs::directory_iterator(staging_)) replaced.push_back(e.path().filename());
+    if (owned_) {
+      replaced.clear();
+      for (const auto& e : fs::directory_iterator(target_)) replaced.push_back(e.path().filename());
+    }
+    const fs::path trash = make_temporary(".vp_gen-old-");
+    for (const fs::path& entry : replaced) {
+      if (!fs::exists(fs::symlink_status(target_ / entry))) continue;
+      fs::rename(target_ / entry, trash / entry, ec);
+      if (ec) throw Error(name_ + ": cannot replace " + entry.string() + ": " + ec.message());
+    }
+    for (const auto& e : fs::directory_iterator(staging_)) {
+      fs::rename(e.path(), target_ / e.path().filename(), ec);
+      if (ec) throw Error(name_ + ": cannot write " + e.path().filename().string() + ": " + ec.message());
+    }
+    fs::remove_all(trash, ec);
+  }
+
+ private:
+  // A new directory beside the target: ".<target name><kind>XXXXXX".
+  fs::path make_temporary(const std::string& kind) const {
+    std::string pattern =
+        (target_.parent_path() / ("." + target_.filename().string() + kind + "XXXXXX")).string();
+    if (mkdtemp(pattern.data()) == nullptr)
+      throw Error(name_ + ": cannot create a directory beside it: " + std::strerror(errno));
+    return pattern;
+  }
+
+  std::string name_;
+  fs::path target_;
+  fs::path staging_;
+  bool owned_ = false;
+};
+
 }  // namespace
 
 MemoryLayout generate(const Scenario& s, const std::string& dir, const EmitOptions& options) {
@@ -369,19 +470,19 @@ MemoryLayout generate(const Scenario& s, const std::string& dir, const EmitOptio
 
 void write_artifacts(const Scenario& s, const SynthesizedModel& sm, const MemoryLayout& lay,
                      const NetworkPlan& plan, const std::string& dir_name, const EmitOptions& options) {
-  const fs::path dir(dir_name);
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec || !fs::is_directory(dir)) throw Error(dir_name + ": cannot create output directory");
-  write_file(dir / "hw.json", hardware_json(s).dump(2) + "\n");
+  require_valid_names(s);
+  StagedDirectory staged(dir_name);
+  const fs::path& dir = staged.path();
+  write_file(dir / "hw.json", json_text(hardware_json(s)));
   write_file(dir / "params.svh", params_svh(s));
   write_file(dir / "config.tcl", config_tcl(s));
   write_file(dir / "model.h", model_h(s, sm, lay, plan));
   write_weights_bin(dir / "weights.bin", s, sm, lay);
   write_packed(dir / "input.bin", sm.input, sm.model.input.type.bits);
   write_packed(dir / "expected.bin", sm.outputs.back(), sm.model.params.back().out.type.bits);
-  write_file(dir / "manifest.json", manifest(s, sm, lay, plan).dump(2) + "\n");
+  write_file(dir / "manifest.json", json_text(manifest(s, sm, lay, plan)));
   if (options.dump_layers) dump_layers(dir / "layers", sm);
+  staged.commit();
 }
 
 }  // namespace dnnvp

@@ -10,4 +10,25 @@ std::string located(const std::string& file, int line, const std::string& field,
   return out + message;
 }
 
+std::string quoted(const std::string& text) {
+  static const char* const kHex = "0123456789abcdef";
+  std::string out = "'";
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\'' || c == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (c >= 0x20 && c < 0x7F) {
+      out += ch;
+    } else {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out + "'";
+}
+
 }  // namespace dnnvp

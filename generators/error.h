@@ -14,4 +14,8 @@ class Error : public std::runtime_error {
 // "file:line: field: message" (line omitted when 0, field when empty).
 std::string located(const std::string& file, int line, const std::string& field, const std::string& message);
 
+// 'text' in single quotes, with control characters, quotes, backslashes and non-ASCII bytes escaped
+// (\n, \xNN), so any user text fits on one error line.
+std::string quoted(const std::string& text);
+
 }  // namespace dnnvp

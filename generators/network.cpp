@@ -1,5 +1,6 @@
 #include "network.h"
 
+#include <algorithm>
 #include <numeric>
 #include <set>
 
@@ -35,6 +36,18 @@ const char* to_string(Activation act) {
       return "leaky_relu";
   }
   return "?";
+}
+
+std::string name_problem(const std::string& name) {
+  const auto allowed = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '-';
+  };
+  const bool ok = !name.empty() && name.size() <= kMaxNameLength && name[0] != '.' && name[0] != '-' &&
+                  std::all_of(name.begin(), name.end(), allowed);
+  if (ok) return "";
+  return "must be 1.." + std::to_string(kMaxNameLength) +
+         " characters of A-Z a-z 0-9 _ . - not starting with . or -, got " + quoted(name);
 }
 
 std::string Shape::str() const {
@@ -89,7 +102,7 @@ void Network::infer_shapes() {
           msg));
     };
     if (l.name == kNetworkInput) fail("name", "'input' is reserved for the network input");
-    if (!seen.insert(l.name).second) fail("name", "duplicate layer name '" + l.name + "'");
+    if (!seen.insert(l.name).second) fail("name", "duplicate layer name " + quoted(l.name));
     if (l.inputs.empty()) l.inputs.push_back(i == 0 ? kNetworkInput : layers[i - 1].name);
     const size_t want_inputs = l.type == LayerType::Add ? 2 : 1;
     if (l.inputs.size() != want_inputs)
@@ -105,7 +118,7 @@ void Network::infer_shapes() {
       }
       const int id = find_layer(in);
       if (id < 0 || id >= static_cast<int>(i))
-        fail(l.type == LayerType::Add ? "inputs" : "input", "'" + in + "' is not an earlier layer");
+        fail(l.type == LayerType::Add ? "inputs" : "input", quoted(in) + " is not an earlier layer");
       l.input_ids.push_back(id);
       l.input_shapes.push_back(layers[id].output_shape);
     }

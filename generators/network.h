@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -34,6 +35,13 @@ struct Padding {
 
 // Name of the network's input tensor when a layer names its producer explicitly.
 inline constexpr const char* kNetworkInput = "input";
+
+// Scenario, network and layer names become directory and file names, C string literals and comments in
+// Tcl, SystemVerilog and C, so they are restricted to characters that mean nothing in any of them
+// (docs/scenarios.md, "Names"): 1..kMaxNameLength of A-Z a-z 0-9 _ . -, not starting with . or -.
+inline constexpr std::size_t kMaxNameLength = 64;
+// "" for a valid name, else what is wrong with it ("must be ...").
+std::string name_problem(const std::string& name);
 
 struct Layer {
   std::string name;
@@ -78,7 +86,7 @@ struct NetworkReference {
 struct Network {
   std::string name;
   std::string description;
-  std::string source_file;       // where it was defined, for error messages
+  std::string source_file;              // where it was defined, for error messages
   std::string layers_field = "layers";  // dotted path of the layer list in that file
   Shape input_shape;
   std::vector<Layer> layers;

@@ -8,6 +8,12 @@
 
 namespace dnnvp {
 
+std::string read_name(const Fields& f, const std::string& key) {
+  std::string name = f.required_string(key);
+  if (const std::string problem = name_problem(name); !problem.empty()) f.fail(key, problem);
+  return name;
+}
+
 namespace {
 
 constexpr std::int64_t kMaxDim = 65535;
@@ -15,7 +21,7 @@ constexpr std::int64_t kMaxDim = 65535;
 Layer parse_layer(const Fields& f) {
   Layer l;
   l.source_line = f.own_line();
-  l.name = f.required_string("name");
+  l.name = read_name(f, "name");
   f.node("type");  // required: a missing type says so rather than "got ''"
   const std::string type = f.choice("type", "", {"conv", "dense", "maxpool", "avgpool", "flatten", "add"});
   const bool windowed = type == "conv" || type == "maxpool" || type == "avgpool";
@@ -97,15 +103,15 @@ Network load_network_file(const std::string& path) {
   const Fields f(load_yaml_file(path), path, "");
   Network net;
   net.source_file = path;
-  net.name = f.required_string("name");
-  net.description = f.string("description", "");
+  net.name = read_name(f, "name");
+  net.description = f.text("description", "");
   const auto in = f.int_list("input", {3}, 1, kMaxDim);
   net.input_shape = {static_cast<int>(in[0]), static_cast<int>(in[1]), static_cast<int>(in[2])};
   const Fields ref = f.map("reference");
   net.reference.params = ref.integer("params", 0, 0, INT64_MAX);
   net.reference.params_unfolded = ref.integer("params_unfolded", 0, 0, INT64_MAX);
   net.reference.macs = ref.integer("macs", 0, 0, INT64_MAX);
-  net.reference.source = ref.string("source", "");
+  net.reference.source = ref.text("source", "");
   ref.reject_unknown();
   parse_layers(f, net);
   f.reject_unknown();

@@ -8,6 +8,9 @@
 
 namespace dnnvp {
 
+// The string `key` of `f`, which must be a valid name (network.h name_problem()).
+std::string read_name(const Fields& f, const std::string& key);
+
 // Parses a `layers:` sequence (the `layers` key of `f`) into net.layers.
 void parse_layers(const Fields& f, Network& net);
 

@@ -1,5 +1,6 @@
 #include "scenario.h"
 
+#include <cstdio>
 #include <filesystem>
 
 #include "error.h"
@@ -23,6 +24,12 @@ const char* to_string(RequantMode mode) {
 namespace {
 
 constexpr std::int64_t kMaxDim = 65535;
+
+std::string hex32(std::int64_t v) {
+  char text[16];
+  std::snprintf(text, sizeof text, "0x%08llX", static_cast<unsigned long long>(v));
+  return text;
+}
 
 Network read_network(const Fields& f, const std::string& scenario_file) {
   const int sources = int{f.has("zoo")} + int{f.has("file")} + int{f.has("layers")};
@@ -52,8 +59,15 @@ Scenario load_scenario(const std::string& path) {
   Scenario s;
   s.file = path;
   const Fields root(load_yaml_file(path), path, "");
-  s.name = root.string("name", std::filesystem::path(path).stem().string());
-  s.description = root.string("description", "");
+  if (root.has("name")) {
+    s.name = read_name(root, "name");
+  } else {
+    s.name = std::filesystem::path(path).stem().string();
+    if (const std::string problem = name_problem(s.name); !problem.empty())
+      throw Error(
+          located(path, 0, "name", "not given, so the file name without .yaml is used; it " + problem));
+  }
+  s.description = root.text("description", "");
 
   if (!root.has("network")) root.fail("network", "required field is missing");
   s.network = read_network(root.map("network"), path);
@@ -109,12 +123,15 @@ Scenario load_scenario(const std::string& path) {
 
   const Fields d = root.map("dram");
   s.dram.preset = d.choice("preset", s.dram.preset, {"ddr4-2400", "lpddr4-3200"});
-  const std::int64_t base = d.integer("base", s.dram.base, 0, 0xFFFFFFFFLL);
-  if (base % (1 << 20) != 0) d.fail("base", "must be 1 MiB aligned");
-  s.dram.base = static_cast<std::uint32_t>(base);
-  s.dram.size_mib = static_cast<int>(d.integer("size_mib", s.dram.size_mib, 16, 4095));
-  if (std::int64_t{s.dram.base} + (std::int64_t{s.dram.size_mib} << 20) > 0x100000000LL)
-    d.fail("size_mib", "base + size must not exceed 4 GiB");
+  // The platform's memory map fixes where DRAM starts, and the 32-bit bus where it must end.
+  constexpr std::int64_t kDramBase = memory_map::dram::kBase;
+  constexpr std::int64_t kMaxDramMib = ((std::int64_t{1} << 32) - kDramBase) >> 20;
+  const std::int64_t base = d.integer("base", kDramBase, 0, 0xFFFFFFFFLL);
+  if (base != kDramBase)
+    d.fail("base", "must be " + hex32(kDramBase) + " (the DRAM region of platform/memory_map.yaml), got " +
+                       hex32(base));
+  s.dram.base = static_cast<std::uint32_t>(kDramBase);
+  s.dram.size_mib = static_cast<int>(d.integer("size_mib", s.dram.size_mib, 16, kMaxDramMib));
   s.dram.firmware_mib = static_cast<int>(d.integer("firmware_mib", s.dram.firmware_mib, 1, 1024));
   if (s.dram.firmware_mib >= s.dram.size_mib) d.fail("firmware_mib", "must be smaller than dram.size_mib");
   d.reject_unknown();

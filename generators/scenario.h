@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "dnnvp_memory_map.hpp"
 #include "network.h"
 
 namespace dnnvp {
@@ -30,10 +31,10 @@ struct HardwareConfig {
   int activation_bits = 8;
   int weight_bits = 8;
   int accumulator_bits = 32;
-  int stream_bits = 64;         // AXI-Stream TDATA width of every engine stream
-  int input_buffer_kib = 256;   // two halves (ping-pong), one value per byte
-  int weight_buffer_kib = 16;   // FIFO between the weight stream and the array
-  int output_buffer_kib = 256;  // two halves, one value per byte
+  int stream_bits = 64;          // AXI-Stream TDATA width of every engine stream
+  int input_buffer_kib = 256;    // two halves (ping-pong), one value per byte
+  int weight_buffer_kib = 16;    // FIFO between the weight stream and the array
+  int output_buffer_kib = 256;   // two halves, one value per byte
   int accumulator_depth = 1024;  // output pixels per tile at most
   double clock_mhz = 250.0;
   double cpu_mhz = 1000.0;  // the CPU that runs the firmware (ISS: one instruction per cycle)
@@ -41,7 +42,7 @@ struct HardwareConfig {
 
 struct DramConfig {
   std::string preset = "ddr4-2400";
-  std::uint32_t base = 0x80000000u;
+  std::uint32_t base = memory_map::dram::kBase;  // the only base the platform has
   int size_mib = 512;
   int firmware_mib = 16;  // reserved at the bottom of DRAM for code, data and stack
 };

@@ -189,7 +189,11 @@ SynthesizedModel synthesize(const Scenario& s) {
     LayerParams& p = m.params[i];
     LayerStats& st = out.stats[i];
     Rng rng(Rng::derive(s.quant.weight_seed, i + 1));
-    const Tensor& in0 = l.input_ids[0] < 0 ? out.input : out.outputs[static_cast<size_t>(l.input_ids[0])];
+    auto operand = [&](size_t k) -> const Tensor& {
+      const int id = l.input_ids.at(k);
+      return id < 0 ? out.input : out.outputs[static_cast<size_t>(id)];
+    };
+    const Tensor& in0 = operand(0);
     const TensorQuant& q0 = m.quant_of(l.input_ids[0]);
     Tensor result;
 
@@ -228,7 +232,7 @@ SynthesizedModel synthesize(const Scenario& s) {
         break;
       }
       case LayerType::Add: {
-        const Tensor& in1 = out.outputs[static_cast<size_t>(l.input_ids[1])];
+        const Tensor& in1 = operand(1);  // either operand may be the network input
         const TensorQuant& q1 = m.quant_of(l.input_ids[1]);
         std::vector<double> real(in0.data.size());
         for (size_t k = 0; k < real.size(); ++k)

@@ -23,6 +23,42 @@ std::string describe(const YAML::Node& n) {
   }
 }
 
+// Well-formed UTF-8: no stray continuation bytes, overlong forms, surrogates or values past U+10FFFF.
+bool valid_utf8(const std::string& s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    int extra = 0;
+    std::uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if ((c & 0xE0) == 0xC0) {
+      extra = 1;
+      cp = c & 0x1Fu;
+    } else if ((c & 0xF0) == 0xE0) {
+      extra = 2;
+      cp = c & 0x0Fu;
+    } else if ((c & 0xF8) == 0xF0) {
+      extra = 3;
+      cp = c & 0x07u;
+    } else {
+      return false;
+    }
+    if (s.size() - i <= static_cast<size_t>(extra)) return false;  // truncated sequence
+    for (int k = 1; k <= extra; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + static_cast<size_t>(k)]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3Fu);
+    }
+    static constexpr std::uint32_t kMinimum[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMinimum[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += static_cast<size_t>(extra) + 1;
+  }
+  return true;
+}
+
 }  // namespace
 
 Fields::Fields(YAML::Node node, std::string file, std::string path)
@@ -117,6 +153,12 @@ std::string Fields::string(const std::string& key, const std::string& fallback) 
   const YAML::Node n = node(key);
   if (!n.IsScalar()) fail(key, "must be a string, got " + describe(n));
   return n.Scalar();
+}
+
+std::string Fields::text(const std::string& key, const std::string& fallback) const {
+  const std::string v = string(key, fallback);
+  if (!valid_utf8(v)) fail(key, "must be UTF-8 text");
+  return v;
 }
 
 std::string Fields::required_string(const std::string& key) const {

@@ -28,6 +28,8 @@ class Fields {
   bool boolean(const std::string& key, bool fallback) const;
   std::string string(const std::string& key, const std::string& fallback) const;
   std::string required_string(const std::string& key) const;
+  // A string that must be valid UTF-8 (free text copied into JSON files).
+  std::string text(const std::string& key, const std::string& fallback) const;
   std::string choice(const std::string& key, const std::string& fallback,
                      const std::vector<std::string>& allowed) const;
   // An integer or a list of `sizes` integers (e.g. kernel: 3 or [3, 5]); each in lo..hi.

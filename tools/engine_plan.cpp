@@ -1,21 +1,19 @@
 // engine_plan: how the engine would run a scenario's network, layer by layer (docs/engine.md,
 // "Performance arithmetic"): tile size, tiles, issue cycles, utilisation bound and DRAM traffic.
+#include <boost/program_options.hpp>
 #include <cstdio>
-#include <cstring>
 #include <exception>
+#include <iostream>
 
 #include "engine_plan.h"
 #include "error.h"
+#include "layout.h"
 #include "scenario.h"
+#include "version.h"
+
+namespace po = boost::program_options;
 
 namespace {
-
-constexpr const char* kUsage =
-    "Usage: engine_plan SCENARIO\n\n"
-    "Prints, for every Conv/Dense layer of the scenario's network on its hardware, the tile size P,\n"
-    "the tiles, issue cycles (weight-stream starvation included), the utilisation upper bound and\n"
-    "the DRAM traffic against its lower bound (blob, input and output once each); then the totals.\n"
-    "Pooling and residual adds run on the CPU and are not counted.\n";
 
 std::string window(const dnnvp::Layer& l) {
   if (l.type == dnnvp::LayerType::Dense) return "dense";
@@ -62,22 +60,59 @@ void print_plan(const dnnvp::Scenario& s, const dnnvp::NetworkPlan& plan) {
               static_cast<double>(plan.dram.total()) / static_cast<double>(plan.dram.lower_bound));
 }
 
+// Where the model sits in DRAM; plan_layout() has already refused a model the DRAM cannot hold.
+void print_memory(const dnnvp::Scenario& s, const dnnvp::MemoryLayout& layout) {
+  const std::uint64_t used = layout.end - s.dram.base;
+  std::printf(
+      "memory: weights %.3f MB, model ends at 0x%08llX: %.1f of %d MiB DRAM (firmware %d MiB included)\n",
+      megabytes(layout.weights_file.bytes), static_cast<unsigned long long>(layout.end),
+      static_cast<double>(used) / (1 << 20), s.dram.size_mib, s.dram.firmware_mib);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc == 2 && (std::strcmp(argv[1], "-h") == 0 || std::strcmp(argv[1], "--help") == 0)) {
-    std::fputs(kUsage, stdout);
+  po::options_description visible(
+      "Usage: engine_plan SCENARIO\n\n"
+      "Prints, for every Conv/Dense layer of the scenario's network on its hardware, the tile size P,\n"
+      "the tiles, issue cycles (weight-stream starvation included), the utilisation upper bound and\n"
+      "the DRAM traffic against its lower bound (blob, input and output once each); then the totals\n"
+      "and where the model sits in DRAM. Pooling and residual adds run on the CPU and are not counted.\n"
+      "A layer the buffers cannot hold or a model the DRAM cannot hold is an error (exit 1).\n"
+      "See docs/scenarios.md and docs/engine.md.\n\nOptions");
+  visible.add_options()("help,h", "show this help")("version", "print the version and exit");
+  po::options_description all;
+  all.add(visible).add_options()("scenario", po::value<std::string>());
+  po::positional_options_description positional;
+  positional.add("scenario", 1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "engine_plan: " << e.what() << "\n" << visible << "\n";
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << visible << "\n";
     return 0;
   }
-  if (argc != 2) {
-    std::fputs(kUsage, stderr);
+  if (vm.count("version")) {
+    std::cout << dnnvp::version_line("engine_plan") << "\n";
+    return 0;
+  }
+  if (!vm.count("scenario")) {
+    std::cerr << "engine_plan: need a SCENARIO (see --help)\n";
     return 2;
   }
   try {
-    const dnnvp::Scenario scenario = dnnvp::load_scenario(argv[1]);
+    const dnnvp::Scenario scenario = dnnvp::load_scenario(vm["scenario"].as<std::string>());
     print_plan(scenario, dnnvp::plan_network(scenario));
+    std::cout.flush();
+    print_memory(scenario, dnnvp::plan_layout(scenario));
     return 0;
   } catch (const std::exception& e) {
+    std::fflush(stdout);
     std::fprintf(stderr, "engine_plan: error: %s\n", e.what());
     return 1;
   }

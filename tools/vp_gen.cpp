@@ -8,6 +8,7 @@
 #include "error.h"
 #include "layout.h"
 #include "scenario.h"
+#include "version.h"
 
 namespace po = boost::program_options;
 
@@ -18,8 +19,9 @@ int main(int argc, char** argv) {
       "platform need: hw.json, params.svh, config.tcl, model.h, weights.bin, input.bin,\n"
       "expected.bin (the golden model's output) and manifest.json. See docs/scenarios.md and\n"
       "docs/formats.md.\n\nOptions");
-  visible.add_options()("help,h", "show this help")("out,o", po::value<std::string>(),
-                                                    "output directory (created)")(
+  visible.add_options()("help,h", "show this help")("version", "print the version and exit")(
+      "out,o", po::value<std::string>(),
+      "output directory: created, or replaced whole if vp_gen made it (docs/formats.md)")(
       "dump-layers",
       "also write every layer's integer weights, bias, requantisation and output as .npy under DIR/layers")(
       "quiet,q", "print nothing but errors");
@@ -38,6 +40,10 @@ int main(int argc, char** argv) {
   }
   if (vm.count("help")) {
     std::cout << visible << "\n";
+    return 0;
+  }
+  if (vm.count("version")) {
+    std::cout << dnnvp::version_line("vp_gen") << "\n";
     return 0;
   }
   if (!vm.count("scenario") || !vm.count("out")) {

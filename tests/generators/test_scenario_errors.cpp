@@ -116,3 +116,65 @@ TEST_CASE("a valid scenario resolves defaults", "[scenario]") {
   CHECK(s.dram.preset == "ddr4-2400");
   CHECK(s.network.input_shape == Shape{16, 16, 3});
 }
+
+TEST_CASE("names outside the name character set are rejected at their field", "[scenario]") {
+  // A newline would end a Tcl comment and run the next line; "*/" would end a C comment.
+  CHECK(scenario_error("name: \"x\\nexec touch pwned\\n#\"\nnetwork: {zoo: tiny_cnn}\n") ==
+        "1: name: must be 1..64 characters of A-Z a-z 0-9 _ . - not starting with . or -, got "
+        "'x\\nexec touch pwned\\n#'");
+  CHECK(scenario_error("name: ../../escaped\nnetwork: {zoo: tiny_cnn}\n") ==
+        "1: name: must be 1..64 characters of A-Z a-z 0-9 _ . - not starting with . or -, got "
+        "'../../escaped'");
+  CHECK(scenario_error("name: ''\nnetwork: {zoo: tiny_cnn}\n") ==
+        "1: name: must be 1..64 characters of A-Z a-z 0-9 _ . - not starting with . or -, got ''");
+  CHECK(scenario_error("name: \"caf\\xE9\"\nnetwork: {zoo: tiny_cnn}\n").find("got 'caf\\xc3\\xa9'") !=
+        std::string::npos);
+  CHECK(scenario_error("name: " + std::string(65, 'a') + "\nnetwork: {zoo: tiny_cnn}\n")
+            .rfind("1: name: must be 1..64 characters", 0) == 0);
+  CHECK(scenario_error("input: {shape: [4, 4, 3]}\nnetwork:\n  layers:\n"
+                       "    - {name: \"a*/ int x; /*\", type: conv, filters: 3, kernel: 1}\n") ==
+        "4: network.layers[0].name: must be 1..64 characters of A-Z a-z 0-9 _ . - not starting with . or -, "
+        "got 'a*/ int x; /*'");
+  CHECK(scenario_error("input: {shape: [4, 4, 3]}\nnetwork:\n  layers:\n"
+                       "    - {name: \"c\\nd\", type: conv, filters: 3, kernel: 1}\n")
+            .rfind("4: network.layers[0].name: must be", 0) == 0);
+}
+
+TEST_CASE("a network file's name is checked like a scenario's", "[scenario]") {
+  const auto net =
+      std::filesystem::temp_directory_path() / ("dnnvp_bad_network_" + std::to_string(getpid()) + ".yaml");
+  std::ofstream(net) << "name: \"net\\\"; #\"\ninput: [4, 4, 3]\nlayers:\n"
+                        "  - {name: c, type: conv, filters: 3, kernel: 1}\n";
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("dnnvp_uses_bad_network_" + std::to_string(getpid()) + ".yaml");
+  std::ofstream(path) << "network: {file: " << net.string() << "}\n";
+  CHECK_THROWS_WITH(load_scenario(path.string()),
+                    net.string() +
+                        ":1: name: must be 1..64 characters of A-Z a-z 0-9 _ . - not starting "
+                        "with . or -, got 'net\"; #'");
+}
+
+TEST_CASE("a scenario without a name needs a file name that is a valid name", "[scenario]") {
+  const auto path =
+      std::filesystem::temp_directory_path() / ("dnnvp bad stem " + std::to_string(getpid()) + ".yaml");
+  std::ofstream(path) << "network: {zoo: tiny_cnn}\n";
+  CHECK_THROWS_WITH(load_scenario(path.string()),
+                    path.string() +
+                        ": name: not given, so the file name without .yaml is used; it must be "
+                        "1..64 characters of A-Z a-z 0-9 _ . - not starting with . or -, got '" +
+                        path.stem().string() + "'");
+}
+
+TEST_CASE("a description that is not UTF-8 is rejected, not written into manifest.json", "[scenario]") {
+  CHECK(scenario_error("description: \"\xFF\"\nnetwork: {zoo: tiny_cnn}\n") ==
+        "1: description: must be UTF-8 text");
+  CHECK(scenario_error("description: \"caf\xC3\"\nnetwork: {zoo: tiny_cnn}\n") ==
+        "1: description: must be UTF-8 text");
+}
+
+TEST_CASE("dram.base and dram.size_mib accept only what the platform's memory map allows", "[scenario]") {
+  CHECK(scenario_error("network: {zoo: tiny_cnn}\ndram:\n  base: 0x40000000\n") ==
+        "3: dram.base: must be 0x80000000 (the DRAM region of platform/memory_map.yaml), got 0x40000000");
+  CHECK(scenario_error("network: {zoo: tiny_cnn}\ndram:\n  size_mib: 2049\n") ==
+        "3: dram.size_mib: must be 16..2048, got 2049");
+}

@@ -8,7 +8,9 @@
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
+#include <set>
 
+#include "emit.h"
 #include "engine_model.h"
 #include "engine_plan.h"
 #include "error.h"
@@ -16,6 +18,7 @@
 #include "pack.h"
 #include "scenario.h"
 #include "synthesize.h"
+#include "version.h"
 
 using namespace dnnvp;
 namespace fs = std::filesystem;
@@ -293,4 +296,125 @@ TEST_CASE("vp_gen exits non-zero on a bad scenario and leaves existing output al
   CHECK(previous == "previous");
   CHECK(run(std::string(DNNVP_VP_GEN) + " 2>/dev/null") == 2);
   CHECK(run(std::string(DNNVP_VP_GEN) + " --help >/dev/null") == 0);
+}
+
+TEST_CASE("a residual add may read the network input", "[vp_gen]") {
+  for (const char* inputs : {"[c, input]", "[input, c]", "[input, input]"}) {
+    INFO(inputs);
+    const fs::path scenario =
+        write_scenario("add_input", std::string("input: {shape: [4, 4, 3]}\nnetwork:\n  layers:\n"
+                                                "    - {name: c, type: conv, filters: 3, kernel: 1}\n"
+                                                "    - {name: s, type: add, inputs: ") +
+                                        inputs + "}\n");
+    const Scenario s = load_scenario(scenario.string());
+    const SynthesizedModel m = synthesize(s);
+    const Layer& add_layer = s.network.layers[1];
+    auto operand = [&](size_t k) -> const Tensor& {
+      return add_layer.input_ids[k] < 0 ? m.input : m.outputs[static_cast<size_t>(add_layer.input_ids[k])];
+    };
+    CHECK(m.outputs[1].data == add(add_layer, operand(0), m.model.quant_of(add_layer.input_ids[0]),
+                                   operand(1), m.model.quant_of(add_layer.input_ids[1]), m.model.params[1])
+                                   .data);
+    CHECK(run_network(m.model, m.input).back().data == m.outputs.back().data);
+    const fs::path out = fresh_dir("add_input");
+    REQUIRE(run(std::string(DNNVP_VP_GEN) + " " + scenario.string() + " -q -o " + out.string()) == 0);
+    CHECK(unpack(read_bytes(out / "expected.bin"), 48, m.model.params[1].out.type) == m.outputs[1].data);
+  }
+}
+
+namespace {
+
+std::set<std::string> entries(const fs::path& dir) {
+  std::set<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) names.insert(e.path().filename().string());
+  return names;
+}
+
+}  // namespace
+
+TEST_CASE("vp_gen replaces its own output directory whole, stale layer dumps and reports included",
+          "[vp_gen]") {
+  const fs::path out = fresh_dir("replace");
+  const std::string vp_gen = std::string(DNNVP_VP_GEN) + " " + kSource + "/scenarios/jettagger.yaml -q -o ";
+  REQUIRE(run(vp_gen + out.string() + " --dump-layers") == 0);
+  CHECK(fs::exists(out / "layers" / "000_fc1_output.npy"));
+  std::ofstream(out / "report.json") << "{\"status\": \"pass\"}";  // as a run of vp_run leaves it
+  REQUIRE(run(vp_gen + out.string()) == 0);
+  CHECK(entries(out) == std::set<std::string>{".vp_gen_output", "config.tcl", "expected.bin", "hw.json",
+                                              "input.bin", "manifest.json", "model.h", "params.svh",
+                                              "weights.bin"});
+  // Nothing is left beside it.
+  for (const auto& e : fs::directory_iterator(out.parent_path()))
+    CHECK(e.path().filename().string().rfind("." + out.filename().string() + ".vp_gen", 0) != 0);
+}
+
+TEST_CASE("vp_gen into a directory it did not make replaces only its own files", "[vp_gen]") {
+  const fs::path out = fresh_dir("foreign");
+  fs::create_directories(out / "layers");
+  std::ofstream(out / "notes.txt") << "mine";
+  std::ofstream(out / "layers" / "999_stale_output.npy") << "stale";
+  REQUIRE(run(std::string(DNNVP_VP_GEN) + " " + kSource + "/scenarios/jettagger.yaml -q -o " +
+              out.string()) == 0);
+  CHECK(fs::exists(out / "notes.txt"));
+  CHECK(fs::exists(out / "manifest.json"));
+  CHECK(!fs::exists(out / "layers"));
+  CHECK(!fs::exists(out / ".vp_gen_output"));  // so a later run still only replaces its own files
+}
+
+TEST_CASE("vp_gen writes nothing when generation fails", "[vp_gen]") {
+  // A non-UTF-8 name used to fail half-way, leaving a partial directory.
+  const fs::path bad = write_scenario("bad_name", "name: \"x\\xFFy\"\nnetwork: {zoo: jettagger}\n");
+  const fs::path out = fresh_dir("bad_name");
+  CHECK(run(std::string(DNNVP_VP_GEN) + " " + bad.string() + " -q -o " + out.string() + " 2>/dev/null") == 1);
+  CHECK(!fs::exists(out));
+  // The output path itself is checked before anything is made.
+  const fs::path file = write_scenario("not_a_dir", "");
+  CHECK(run(std::string(DNNVP_VP_GEN) + " " + kSource + "/scenarios/jettagger.yaml -q -o " + file.string() +
+            " 2>/dev/null") == 1);
+  CHECK(fs::is_regular_file(file));
+}
+
+TEST_CASE("names that could inject into Tcl, SystemVerilog or C are refused by the writer too", "[vp_gen]") {
+  Scenario s = load_scenario(kSource + "/scenarios/jettagger.yaml");
+  const fs::path out = fresh_dir("inject");
+  for (const std::string name : {"x\nexec touch pwned\n#", "a*/ int x; /*", "../../escaped", ""}) {
+    INFO(name);
+    Scenario named = s;
+    named.name = name;
+    CHECK_THROWS_WITH(generate(named, out.string(), {}), Catch::Contains("scenario name must be"));
+    Scenario layer = s;
+    layer.network.layers[0].name = name;
+    CHECK_THROWS_WITH(generate(layer, out.string(), {}), Catch::Contains("layer name must be"));
+    CHECK(!fs::exists(out));
+  }
+}
+
+TEST_CASE("vp_gen and engine_plan print their version", "[vp_gen]") {
+  const fs::path log = fs::temp_directory_path() / ("dnnvp_version_" + std::to_string(getpid()) + ".txt");
+  for (const std::string& tool : {std::string(DNNVP_VP_GEN), std::string(DNNVP_ENGINE_PLAN)}) {
+    INFO(tool);
+    REQUIRE(run(tool + " --version > " + log.string()) == 0);
+    std::ifstream in(log);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(text == version_line(fs::path(tool).filename().string()) + "\n");
+  }
+}
+
+TEST_CASE("engine_plan reads its command line with options and flags a model the DRAM cannot hold",
+          "[engine_plan]") {
+  const std::string plan = DNNVP_ENGINE_PLAN;
+  CHECK(run(plan + " --help > /dev/null") == 0);
+  CHECK(run(plan + " --no-such-option 2>/dev/null") == 2);
+  CHECK(run(plan + " 2>/dev/null") == 2);
+  const fs::path big =
+      write_scenario("plan_small_dram",
+                     "network:\n  layers:\n    - {name: wide, type: conv, filters: 64, kernel: 1}\n"
+                     "input: {shape: [512, 512, 3]}\ndram: {size_mib: 16, firmware_mib: 1}\n");
+  const fs::path log = fs::temp_directory_path() / ("dnnvp_plan_" + std::to_string(getpid()) + ".txt");
+  CHECK(run(plan + " " + big.string() + " > /dev/null 2> " + log.string()) == 1);
+  std::ifstream in(log);
+  const std::string err((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(err ==
+        "engine_plan: error: " + big.string() +
+            ": dram.size_mib: the model needs 34 MiB of DRAM (firmware reservation included), got 16\n");
 }
