@@ -9,6 +9,7 @@ packages=(
   libunicorn-dev
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
   libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler
+  clang libclang-rt-14-dev
 )
 
 missing=()
