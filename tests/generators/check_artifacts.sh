@@ -9,13 +9,13 @@ for f in hw.json params.svh config.tcl model.h weights.bin input.bin expected.bi
   [ -s "$out/$f" ] || { echo "missing or empty: $out/$f" >&2; exit 1; }
 done
 python3 - "$out" <<'PY'
-import json, os, re, sys
+import json, os, sys
 out = sys.argv[1]
 m = json.load(open(os.path.join(out, "manifest.json")))
 files = set(os.listdir(os.path.join(out, "layers")))
 missing = []
 for l in m["layers"]:
-    prefix = "%03d_%s_" % (l["index"], re.sub(r"[^A-Za-z0-9._-]", "_", l["name"]))
+    prefix = "%03d_%s_" % (l["index"], l["name"])  # names are file-safe (docs/scenarios.md, Names)
     kinds = ["output"] + (["weights", "bias", "multiplier", "shift"] if "blob" in l else []) + (["add"] if l["type"] == "add" else [])
     missing += [prefix + k + ".npy" for k in kinds if prefix + k + ".npy" not in files]
 assert not missing, "missing dumps: %s" % missing[:5]
