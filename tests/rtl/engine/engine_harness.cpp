@@ -4,10 +4,12 @@
 // model, and compares every output element of every engine layer with the golden model. Prints
 // per-layer cycles and PE utilisation from the engine's own counters next to the plan's bound.
 //
-//   engine_harness SCENARIO [--seed N] [--idle P] [--backpressure P] [--trace FILE --trace-window A:B]
+//   engine_harness_<shape> SCENARIO [--seed N] [--idle P] [--backpressure P] [--trace F [--trace-window A:B]]
+#include <boost/program_options.hpp>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
+#include <iostream>
+#include <optional>
 #include <string>
 
 #include "engine_bench.h"
@@ -18,6 +20,7 @@
 #include "pack.h"
 #include "scenario.h"
 #include "synthesize.h"
+#include "version.h"
 
 extern "C" {
 #include "dnn_engine.h"
@@ -38,6 +41,7 @@ extern "C" void hal_write32(uintptr_t addr, std::uint32_t value) {
 namespace {
 
 using namespace dnnvp;
+namespace po = boost::program_options;
 
 struct Options {
   std::string scenario;
@@ -48,28 +52,69 @@ struct Options {
   std::uint64_t trace_from = 0, trace_to = 0;
 };
 
-Options parse(int argc, char** argv) {
+constexpr int kExitUsage = 2;
+
+// A probability of a stream handshake being withheld; 1 would stall the stream for ever.
+double probability(const po::variables_map& vm, const char* key) {
+  const double p = vm[key].as<double>();
+  if (!(p >= 0.0 && p <= 0.95)) throw po::error(std::string("--") + key + ": must be 0..0.95");
+  return p;
+}
+
+// Parses the command line; nullopt when it asked for help or the version (already printed).
+std::optional<Options> parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) throw Error("missing value after " + a);
-      return argv[++i];
-    };
-    if (a == "--seed") o.seed = static_cast<std::uint32_t>(std::stoul(next()));
-    else if (a == "--idle") o.idle = std::stod(next());
-    else if (a == "--backpressure") o.backpressure = std::stod(next());
-    else if (a == "--trace") o.trace = next();
-    else if (a == "--trace-window") {
-      const std::string w = next();
-      const auto colon = w.find(':');
-      if (colon == std::string::npos) throw Error("--trace-window takes A:B");
-      o.trace_from = std::stoull(w.substr(0, colon));
-      o.trace_to = std::stoull(w.substr(colon + 1));
-    } else if (o.scenario.empty()) o.scenario = a;
-    else throw Error("unexpected argument " + a);
+  std::string window;
+  long long seed = 1;
+  po::options_description visible(
+      "Usage: engine_harness_<shape> SCENARIO [options]\n\n"
+      "Runs the scenario's Conv/Dense layers on this Verilated engine shape, driven by the firmware's\n"
+      "engine driver, and compares every output element with the golden model (exit 0: all bit-exact).\n\n"
+      "Options");
+  visible.add_options()("help,h", "show this help")("version", "print the version and exit")(
+      "seed", po::value<long long>(&seed)->default_value(1),
+      "seed of the random stream stalls (0..4294967295)")(
+      "idle", po::value<double>(&o.idle)->default_value(o.idle, "0.2"),
+      "probability that an input stream (x, w) withholds TVALID in a cycle (0..0.95)")(
+      "backpressure", po::value<double>(&o.backpressure)->default_value(o.backpressure, "0.2"),
+      "probability that the output stream withholds TREADY in a cycle (0..0.95)")(
+      "trace", po::value<std::string>(&o.trace), "write an FST waveform to this file")(
+      "trace-window", po::value<std::string>(&window), "A:B: trace engine cycles A to B only (with --trace)");
+  po::options_description all;
+  all.add(visible).add_options()("scenario", po::value<std::string>(&o.scenario));
+  po::positional_options_description positional;
+  positional.add("scenario", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
+  if (vm.count("help")) {
+    std::cout << visible << "\n";
+    return std::nullopt;
   }
-  if (o.scenario.empty()) throw Error("usage: engine_harness SCENARIO [--seed N] [--idle P] [--backpressure P] [--trace FILE --trace-window A:B]");
+  if (vm.count("version")) {
+    std::cout << version_line("engine_harness") << "\n";
+    return std::nullopt;
+  }
+  po::notify(vm);
+  if (o.scenario.empty()) throw po::error("need a SCENARIO (see --help)");
+  if (seed < 0 || seed > 0xFFFFFFFFLL) throw po::error("--seed: must be 0..4294967295");
+  o.seed = static_cast<std::uint32_t>(seed);
+  o.idle = probability(vm, "idle");
+  o.backpressure = probability(vm, "backpressure");
+  if (!window.empty()) {
+    if (o.trace.empty()) throw po::error("--trace-window needs --trace");
+    const auto colon = window.find(':');
+    std::size_t end_a = 0, end_b = 0;
+    try {
+      if (colon == std::string::npos || window[0] == '-' || window[colon + 1] == '-')
+        throw std::invalid_argument("");
+      o.trace_from = std::stoull(window.substr(0, colon), &end_a);
+      o.trace_to = std::stoull(window.substr(colon + 1), &end_b);
+    } catch (const std::exception&) {
+      throw po::error("--trace-window: must be A:B (engine cycles), got '" + window + "'");
+    }
+    if (end_a != colon || end_b != window.size() - colon - 1 || o.trace_to <= o.trace_from)
+      throw po::error("--trace-window: must be A:B with A < B, got '" + window + "'");
+  }
   return o;
 }
 
@@ -87,8 +132,16 @@ void require_matching_hardware(const Scenario& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::optional<Options> parsed;
   try {
-    const Options opt = parse(argc, argv);
+    parsed = parse(argc, argv);
+    if (!parsed) return 0;
+  } catch (const po::error& e) {
+    std::fprintf(stderr, "engine_harness: %s\n", e.what());
+    return kExitUsage;
+  }
+  try {
+    const Options& opt = *parsed;
     const Scenario s = load_scenario(opt.scenario);
     require_matching_hardware(s);
     const NetworkPlan plan = plan_network(s);
