@@ -235,12 +235,13 @@ module dnn_weight_loader #(
   logic unused_full;
   assign unused_full = ^{full_p, full_w8, full_w4};
 
-  // Weights, sign-extended from the storage width (truncated when WeightBits is narrower).
+  // Weights, sign-extended from the storage width (truncated when WeightBits is narrower). The loop
+  // sets every bit of wblk_d, so it gets no '0 default: Verilator rejects fills wider than 8192 bits
+  // (WIDTHCONCAT), which a 32x33 array at 8 bits already needs.
   logic [BlkBits-1:0] wblk_d;
   logic [15:0]        w8_ext, w4_ext;
   logic               unused_w_hi;
   always_comb begin
-    wblk_d      = '0;
     w8_ext      = '0;
     w4_ext      = '0;
     unused_w_hi = 1'b0;

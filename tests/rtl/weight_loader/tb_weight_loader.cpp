@@ -181,7 +181,7 @@ int main(int argc, char** argv) {
   tb::AxisSource<TData> src(m.s_axis_tdata_i, m.s_axis_tvalid_i, m.s_axis_tready_o, &m.s_axis_tlast_i, kBeatBytes,
                             rnd, 0.0);
 
-  const int num_commands = 1500;
+  const int num_commands = COMMANDS;
   const double idles[] = {0.0, 0.3, 0.8};
   const double bps[] = {0.0, 0.3, 0.8, 0.0};
   std::vector<Command> cmds;
@@ -231,6 +231,9 @@ int main(int argc, char** argv) {
   size_t next_cmd = 0, done_count = 0;
   long active = -1;
   std::uint64_t accept_cycle = 0, cycle = 0, perf_checked = 0;
+  // The active blob started while a bursty consumer still held an earlier blob's weight block in the
+  // output register (it waits 2*wbeats cycles, longer than a shallow buffer hides at large arrays).
+  bool behind_burst = false;
   long worst_slack = 1 << 30;
   // Bursty weight consumer: cycles until it is ready again, and which block of a pair is next.
   int burst_wait = 0;
@@ -256,7 +259,7 @@ int main(int argc, char** argv) {
                "blob %ld done with %zu+%d weight blocks out, expected %zu", active, got_wblks, m.wblk_valid_o,
                cum_wblks[active]);
       TB_CHECK(m.len_error_o == (c.kind != Kind::kGood), "blob %ld: len_error_o %d", active, m.len_error_o);
-      if (c.kind == Kind::kGood && c.idle == 0.0 && c.bp == 0.0 && !c.bursty) {
+      if (c.kind == Kind::kGood && c.idle == 0.0 && c.bp == 0.0 && !c.bursty && !behind_burst) {
         // One beat per cycle with a ready consumer: no bubbles between blocks.
         const long bound = static_cast<long>(c.blob_beats) + 2;
         const long took = static_cast<long>(cycle - accept_cycle);
@@ -365,6 +368,8 @@ int main(int argc, char** argv) {
       TB_CHECK(active < 0, "command accepted before done_o of the previous one");
       active = static_cast<long>(next_cmd - 1);
       accept_cycle = cycle;
+      behind_burst = got_wblks < exp_wblks.size() && cmds[exp_wblk_cmd[got_wblks]].bursty &&
+                     exp_wblk_cmd[got_wblks] != static_cast<size_t>(active);
       m.cmd_valid_i = 0;
     }
     TB_CHECK(cycle < 5000000, "stalled: %zu of %zu blobs done", done_count, cmds.size());
