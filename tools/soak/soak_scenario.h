@@ -35,8 +35,7 @@ EngineShape shape_of(const HardwareConfig& hw);
 // `source_dir`) and the default hardware.
 std::vector<EngineShape> prebuilt_shapes(const std::string& source_dir);
 
-// `count` random shapes, the same for the same seed. They stay inside what builds today (see
-// docs/soak.md: rows*cols*weight_bits <= 8192, stream_bits <= 512).
+// `count` random shapes, the same for the same seed (small arrays, for speed: docs/soak.md).
 std::vector<EngineShape> random_shapes(std::uint64_t seed, int count);
 
 struct RandomScenario {
