@@ -395,7 +395,8 @@ class StagedDirectory {
  public:
   explicit StagedDirectory(const std::string& dir) : name_(dir) {
     target_ = fs::absolute(dir).lexically_normal();
-    if (!target_.has_filename()) target_ = target_.parent_path();  // "out/x/" and "."
+    if (!target_.has_filename()) target_ = target_.parent_path();   // "out/x/" and "."
+    if (fs::is_symlink(target_)) target_ = fs::canonical(target_);  // stage beside the real directory
     if (target_ == target_.root_path()) throw Error(dir + ": cannot be an output directory");
     std::error_code ec;
     if (fs::exists(target_, ec) && !fs::is_directory(target_, ec))
@@ -414,8 +415,8 @@ class StagedDirectory {
 
   const fs::path& path() const { return staging_; }
 
-  // Moves the staged files into place. Renames within one directory: once the old entries could be
-  // moved aside, the new ones can be moved in.
+  // Moves the staged files into place: renames within one file system, the old entries aside first.
+  // If a rename fails, those done are undone, so DIR keeps its old content.
   void commit() {
     std::error_code ec;
     if (!fs::exists(target_)) {
@@ -430,15 +431,23 @@ class StagedDirectory {
       for (const auto& e : fs::directory_iterator(target_)) replaced.push_back(e.path().filename());
     }
     const fs::path trash = make_temporary(".vp_gen-old-");
-    for (const fs::path& entry : replaced) {
-      if (!fs::exists(fs::symlink_status(target_ / entry))) continue;
-      fs::rename(target_ / entry, trash / entry, ec);
-      if (ec) throw Error(name_ + ": cannot replace " + entry.string() + ": " + ec.message());
-    }
-    for (const auto& e : fs::directory_iterator(staging_)) {
-      fs::rename(e.path(), target_ / e.path().filename(), ec);
-      if (ec) throw Error(name_ + ": cannot write " + e.path().filename().string() + ": " + ec.message());
-    }
+    std::vector<std::pair<fs::path, fs::path>> done;  // (from, to) of every rename so far
+    auto move = [&](const fs::path& from, const fs::path& to) {
+      fs::rename(from, to, ec);
+      if (!ec) {
+        done.emplace_back(from, to);
+        return;
+      }
+      const std::string what = name_ + ": cannot move " + from.filename().string() + ": " + ec.message();
+      for (auto it = done.rbegin(); it != done.rend(); ++it) fs::rename(it->second, it->first, ec);
+      fs::remove_all(trash, ec);
+      throw Error(what);
+    };
+    for (const fs::path& entry : replaced)
+      if (fs::exists(fs::symlink_status(target_ / entry))) move(target_ / entry, trash / entry);
+    std::vector<fs::path> staged;
+    for (const auto& e : fs::directory_iterator(staging_)) staged.push_back(e.path().filename());
+    for (const fs::path& entry : staged) move(staging_ / entry, target_ / entry);
     fs::remove_all(trash, ec);
   }
 

@@ -418,3 +418,17 @@ TEST_CASE("engine_plan reads its command line with options and flags a model the
         "engine_plan: error: " + big.string() +
             ": dram.size_mib: the model needs 34 MiB of DRAM (firmware reservation included), got 16\n");
 }
+
+TEST_CASE("vp_gen through a symbolic link replaces the directory it points to and keeps the link", "[vp_gen]") {
+  const fs::path real = fresh_dir("link_target");
+  const fs::path link = fresh_dir("link");
+  const std::string vp_gen = std::string(DNNVP_VP_GEN) + " " + kSource + "/scenarios/jettagger.yaml -q -o ";
+  REQUIRE(run(vp_gen + real.string()) == 0);
+  fs::create_directory_symlink(real, link);
+  std::ofstream(real / "report.json") << "{}";
+  REQUIRE(run(vp_gen + link.string()) == 0);
+  CHECK(fs::is_symlink(link));
+  CHECK(fs::exists(real / "manifest.json"));
+  CHECK(!fs::exists(real / "report.json"));
+  fs::remove(link);
+}
