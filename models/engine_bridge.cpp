@@ -23,6 +23,7 @@ using sc_core::sc_time_stamp;
 #include <vector>
 
 #include "Vdnn_engine.h"
+#include "Vdnn_engine___024root.h"
 #include "stats.h"
 
 #ifndef DNNVP_ENGINE_STREAM_BITS
@@ -53,6 +54,11 @@ constexpr unsigned kResetCycles = 4;
 constexpr unsigned kMaxDeltaYields = 16;
 // Cycles an internal register read (watchdog report) may take.
 constexpr unsigned kInternalReadCycles = 32;
+
+// The engine's ACTIVE counter (rtl/dnn_regs.sv counter 2: cycles a pixel was issued to the PE array),
+// read from the model's state, not through the register slave (which would take cycles and latch _HI):
+// a busy cycle that issues work is progress for the watchdog.
+constexpr int kActiveCounter = 2;
 
 // Register offsets used by the report (docs/engine.md).
 constexpr std::uint32_t kRegStatus = 0x014;
@@ -282,11 +288,24 @@ struct EngineBridge::Impl {
       }
     }
 
-    // Watchdog: armed while the engine is busy or a register access is in flight.
-    const bool armed = m->busy_o || (register_op && !register_done);
+    const std::uint64_t active = m->rootp->dnn_engine__DOT__u_regs__DOT__counter_q[kActiveCounter];
+    if (active != last_active) {
+      last_active = active;
+      ++compute_cycles;
+      progress = true;
+    }
+
+    // Watchdog: armed while the engine is busy (and, unless configured otherwise, not waiting on the
+    // platform) or a register access is in flight.
+    const bool armed =
+        (m->busy_o && (cfg.watchdog_counts_platform_waits || !starved())) || (register_op && !register_done);
     if (!armed || progress || cfg.watchdog_cycles == 0) {
       last_progress = cycle_count;
-    } else if (cycle_count - last_progress >= cfg.watchdog_cycles) {
+    } else if (cycle_count - last_progress > longest_no_progress) {
+      longest_no_progress = cycle_count - last_progress;
+    }
+    if (armed && !progress && cfg.watchdog_cycles != 0 &&
+        cycle_count - last_progress >= cfg.watchdog_cycles) {
       watchdog_fired = true;
       stop = true;
       end = kEndWatchdog;
@@ -535,18 +554,10 @@ struct EngineBridge::Impl {
     return false;
   }
 
-  void fire_watchdog() {
-    EngineWatchdogReport& rep = report;
-    rep.cycle = cycle_count;
-    rep.time = sc_core::sc_time_stamp();
-    rep.idle_cycles = cycle_count - last_progress;
-    // Port states as they were when it fired, before the bridge's own register reads.
-    const bool busy_now = m->busy_o;
+  // Lets a half-done register access finish, then reads STATUS and ERROR_CAUSE with the streams frozen:
+  // the last line of a deadlock report. Only when the simulation stops right after.
+  std::string frozen_status(EngineWatchdogReport& rep) {
     std::ostringstream o;
-    o << owner.name() << ": watchdog: no progress (stream handshake or register write) for "
-      << rep.idle_cycles << " engine cycles, engine " << (busy_now ? "busy" : "not busy") << ", at cycle "
-      << rep.cycle << " (" << rep.time << ")\n";
-    o << stream_state();
     std::uint32_t status = 0, cause = 0;
     rep.registers_read =
         drain_register_op() && internal_read(kRegStatus, status) && internal_read(kRegErrorCause, cause);
@@ -559,6 +570,22 @@ struct EngineBridge::Impl {
     } else {
       o << "  STATUS: not readable (the register slave does not answer)\n";
     }
+    return o.str();
+  }
+
+  void fire_watchdog() {
+    EngineWatchdogReport& rep = report;
+    rep.cycle = cycle_count;
+    rep.time = sc_core::sc_time_stamp();
+    rep.idle_cycles = cycle_count - last_progress;
+    // Port states as they were when it fired, before the bridge's own register reads.
+    const bool busy_now = m->busy_o;
+    std::ostringstream o;
+    o << owner.name() << ": watchdog: no progress (stream handshake, register write or issued work) for "
+      << rep.idle_cycles << " engine cycles, engine " << (busy_now ? "busy" : "not busy") << ", at cycle "
+      << rep.cycle << " (" << rep.time << ")\n";
+    o << stream_state();
+    o << frozen_status(rep);
     rep.text = o.str();
     if (watchdog_handler)
       watchdog_handler(rep);
@@ -607,6 +634,7 @@ struct EngineBridge::Impl {
   std::uint64_t reg_reads = 0, reg_writes = 0, reg_errors = 0;
   double eval_seconds = 0;
   std::uint64_t last_progress = 0;
+  std::uint64_t last_active = 0, compute_cycles = 0, longest_no_progress = 0;
   std::uint64_t last_register_cycle = 0;
   unsigned quiet_run = 0;
   bool watchdog_fired = false;
@@ -661,6 +689,8 @@ EngineBridge::EngineBridge(const sc_core::sc_module_name& name, AxisChannel& x, 
     stats->add(p + ".registers.writes", i.reg_writes);
     stats->add(p + ".registers.errors", i.reg_errors);
     stats->add(p + ".watchdog", [&i]() -> nlohmann::json { return i.watchdog_fired ? 1 : 0; });
+    stats->add(p + ".compute_cycles", i.compute_cycles);
+    stats->add(p + ".longest_no_progress_cycles", i.longest_no_progress);
   }
 }
 
@@ -695,6 +725,16 @@ std::uint64_t EngineBridge::cycles_skipped() const {
 }
 std::uint64_t EngineBridge::busy_cycles() const {
   return impl_->busy_cycles;
+}
+std::uint64_t EngineBridge::compute_cycles() const {
+  return impl_->compute_cycles;
+}
+std::uint64_t EngineBridge::longest_no_progress_cycles() const {
+  return impl_->longest_no_progress;
+}
+std::string EngineBridge::stop_report() {
+  EngineWatchdogReport scratch;
+  return impl_->stream_state() + impl_->frozen_status(scratch);
 }
 std::uint64_t EngineBridge::tiles_completed() const {
   return impl_->y_packets;

@@ -33,7 +33,8 @@
 // or a register access arrives and the skipped cycles are counted.
 //
 // Watchdog: if the engine is busy (or a register access is in flight) and makes no progress (no stream
-// handshake, no register write) for `watchdog_cycles` engine cycles, the bridge reads STATUS and
+// handshake, no register write, no work issued to the PE array: the engine's ACTIVE counter) for
+// `watchdog_cycles` engine cycles, the bridge reads STATUS and
 // ERROR_CAUSE, records a report of every stream's state, calls the watchdog handler (default: print
 // the report on stderr) and calls sc_stop(); exit_status() is then `watchdog_exit_code`.
 //
@@ -75,9 +76,13 @@ struct EngineBridgeConfig {
   // DMA produces becomes visible.
   std::uint64_t starved_batch_cycles = 32;
   std::uint64_t watchdog_cycles = 1000000;  // run.watchdog_cycles; 0 disables the watchdog
-  std::uint64_t stall_seed = 0;             // run.stall_seed; 0: no random stalls
-  double stall_probability = 0.25;          // run.stall_probability
-  int watchdog_exit_code = 124;             // exit_status() after the watchdog fired
+  // Whether cycles the engine waits on the platform (an input channel empty while it would take a
+  // beat, the output channel full) count towards the watchdog. Alone, the bridge is the only judge; in
+  // the SoC the system watchdog sees the DMAs and the CPU that should act and judges those waits.
+  bool watchdog_counts_platform_waits = true;
+  std::uint64_t stall_seed = 0;     // run.stall_seed; 0: no random stalls
+  double stall_probability = 0.25;  // run.stall_probability
+  int watchdog_exit_code = 124;     // exit_status() after the watchdog fired
   // FST trace of engine cycles [trace_from, trace_to) (cycle 0 = the first clock edge after reset;
   // skipped idle cycles count). Empty: no trace. Needs a model built with TRACE.
   std::string trace_file;
@@ -120,7 +125,10 @@ class EngineBridge : public sc_core::sc_module {
   std::uint64_t cycles() const;
   std::uint64_t cycles_clocked() const;
   std::uint64_t cycles_skipped() const;
-  std::uint64_t busy_cycles() const;                 // clocked cycles with busy_o high
+  std::uint64_t busy_cycles() const;     // clocked cycles with busy_o high
+  std::uint64_t compute_cycles() const;  // cycles the engine's ACTIVE counter advanced
+  // The longest run of armed cycles without progress so far (what a watchdog window must exceed).
+  std::uint64_t longest_no_progress_cycles() const;
   std::uint64_t tiles_completed() const;             // m_axis_y packets (TLAST handshakes)
   std::uint64_t beats(char stream) const;            // handshakes on 'x', 'w' or 'y'
   std::uint64_t stalls_injected(char stream) const;  // cycles tvalid ('x', 'w') / tready ('y') withheld
@@ -130,6 +138,11 @@ class EngineBridge : public sc_core::sc_module {
   // Every stream (port signals, channel fill, beats, stalls) and the register interface, one line each:
   // the body of the watchdog report, for a platform's own deadlock report.
   std::string stream_state() const;
+
+  // stream_state() plus STATUS and ERROR_CAUSE, read by the bridge itself with the streams frozen (a
+  // register access caught half-way is finished first): for a platform's deadlock report just before
+  // it stops the simulation (the model is clocked, so never in a run that goes on).
+  std::string stop_report();
 
   // Watchdog.
   bool watchdog_fired() const;

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -36,6 +37,9 @@ std::string hex(std::uint64_t v) {
   return o.str();
 }
 
+// The shortest system watchdog window in CPU cycles (docs/platform.md, "Watchdogs").
+constexpr std::uint64_t kMinWatchdogCpuCycles = 100000;
+
 // The DMA / bridge batch limit and quantum must be whole engine periods.
 sc_core::sc_time whole_periods(const sc_core::sc_time& t, const sc_core::sc_time& period) {
   const double n = std::max(1.0, std::round(t / period));
@@ -60,6 +64,39 @@ const char* to_string(SocEnd end) {
       return "stopped";
   }
   return "stopped";
+}
+
+std::uint64_t plan_cycle_bound(const nlohmann::json& manifest) {
+  // CPU cycles, rounded up from measurements (tiny_cnn, jettagger: about 0.35 M cycles of start-up and
+  // output check, 3-30 k per layer, ~30 per element of an add, ~9 per window element of a pool).
+  constexpr double kCpuFixed = 2e6, kCpuPerLayer = 1e5, kCpuPerTile = 2e4, kCpuPerOperation = 100;
+  const nlohmann::json& hw = manifest.at("hardware");
+  const nlohmann::json& engine = manifest.at("totals").at("engine");
+  double cpu = kCpuFixed;
+  for (const nlohmann::json& l : manifest.at("layers")) {
+    cpu += kCpuPerLayer;
+    if (l.contains("engine")) {
+      cpu += kCpuPerTile * l.at("engine").at("tiles").get<double>();
+      continue;
+    }
+    const nlohmann::json& shape = l.at("output_shape");
+    double ops = shape.at(0).get<double>() * shape.at(1).get<double>() * shape.at(2).get<double>();
+    if (l.contains("window")) {
+      const nlohmann::json& k = l.at("window").at("kernel");
+      ops *= k.at(0).get<double>() * k.at(1).get<double>();
+    } else {
+      ops *= std::max<double>(1.0, static_cast<double>(l.at("inputs").size()));
+    }
+    cpu += kCpuPerOperation * ops;
+  }
+  cpu += kCpuPerOperation * manifest.at("result").at("elements").get<double>();
+  const nlohmann::json& bytes = engine.at("dram_bytes");
+  const double dram =
+      bytes.at("weights").get<double>() + bytes.at("input").get<double>() + bytes.at("output").get<double>();
+  const double engine_cycles = engine.at("issue_cycles").get<double>() +
+                               dram / (hw.at("stream_bits").get<double>() / 8.0) +
+                               cpu * hw.at("clock_mhz").get<double>() / hw.at("cpu_mhz").get<double>();
+  return static_cast<std::uint64_t>(std::ceil(4.0 * engine_cycles + 1e6));
 }
 
 const std::vector<std::string>& Soc::dram_initiators() {
@@ -120,6 +157,7 @@ Soc::Soc(const sc_core::sc_module_name& name, const SocConfig& config)
   EngineBridgeConfig ec;
   ec.clock_period = engine_period_;
   ec.watchdog_cycles = config.watchdog_cycles;
+  ec.watchdog_counts_platform_waits = false;  // the system watchdog judges those (supervise())
   ec.stall_seed = config.stall_seed;
   ec.stall_probability = config.stall_probability;
   ec.trace_file = config.trace_file;
@@ -155,8 +193,28 @@ Soc::Soc(const sc_core::sc_module_name& name, const SocConfig& config)
 
 Soc::~Soc() = default;
 
+void Soc::claim(const std::string& what, std::uint64_t begin, std::uint64_t end) {
+  if (end <= begin) return;
+  for (const Claim& c : claims_)
+    if (begin < c.end && c.begin < end)
+      throw std::runtime_error(what + " [" + hex(begin) + ", " + hex(end) + ") overlaps " + c.what + " [" +
+                               hex(c.begin) + ", " + hex(c.end) +
+                               ") in DRAM: the firmware must be linked for the scenario's dram.firmware_mib "
+                               "(tools/build_firmware.sh does; docs/platform.md, \"Memory layout\")");
+  claims_.push_back({what, begin, end});
+}
+
 void Soc::load_firmware(const std::string& elf_path) {
-  cpu_->load_elf(elf_path);
+  const cpu::ElfImage& image = cpu_->load_elf(elf_path);
+  for (const cpu::ElfSegment& s : image.segments)
+    claim("firmware segment " + hex(s.paddr) + " of " + elf_path, s.paddr,
+          std::uint64_t{s.paddr} + s.mem_size);
+  // dnnvp_fw.ld: the heap and the stack fill the reservation from the end of the image to __stack.
+  std::uint64_t image_end = 0;
+  for (const cpu::ElfSegment& s : image.segments)
+    image_end = std::max(image_end, std::uint64_t{s.paddr} + s.mem_size);
+  if (const std::optional<std::uint32_t> stack = image.symbol("__stack"))
+    claim("firmware heap and stack", image_end, *stack);
 }
 
 void Soc::load_file(std::uint64_t address, const std::string& path) {
@@ -164,6 +222,9 @@ void Soc::load_file(std::uint64_t address, const std::string& path) {
     throw std::runtime_error(path + ": load address " + hex(address) + " is outside DRAM [" +
                              hex(config_.dram_base) + ", " + hex(config_.dram_base + config_.dram_bytes) +
                              ")");
+  std::error_code ec;
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  if (!ec) claim(path, address, address + size);  // else Dram::load_file names the problem
   try {
     dram_->load_file(address - config_.dram_base, path);
   } catch (const std::out_of_range&) {
@@ -216,43 +277,65 @@ std::string Soc::platform_state() const {
   return o.str();
 }
 
-// Wakes every `step` of simulated time. The system watchdog fires when, for watchdog_cycles engine cycles,
-// nothing moved but the CPU polling: no stream beat, no DMA byte, no engine busy cycle, no UART character,
-// no layer mark, no MMIO write, and no check period in which the CPU ran without MMIO reads (computing).
+// The system watchdog (docs/platform.md, "Watchdogs"). It wakes every `step`: an eighth of the window,
+// but at least two CPU quanta, because the CPU runs a quantum ahead and its counters move only when it
+// synchronises (so every step holds at least one whole quantum of the CPU). A step is
+// quiet when nothing outside the CPU moved (no stream byte, DMA byte, work issued by the engine, UART
+// character, layer mark or MMIO write) and the CPU either executed nothing or its loop probe finds it
+// waiting (a loop that repeats its state or only reads registers). It fires after quiet steps covering
+// watchdog_cycles engine cycles, at least two steps and kMinWatchdogCpuCycles.
 void Soc::supervise() {
+  using Probe = cpu::RiscvCpu::LoopProbe;
   const std::uint64_t wd = config_.watchdog_cycles;
   const std::uint64_t step_cycles = wd != 0 ? std::max<std::uint64_t>(1, wd / 8) : 250000;
-  const sc_core::sc_time step = engine_period_ * static_cast<double>(step_cycles);
+  sc_core::sc_time step = engine_period_ * static_cast<double>(step_cycles);
+  if (wd != 0) step = std::max(step, 2 * cpu_->quantum());
+  // Nor shorter than kMinWatchdogCpuCycles of the CPU: a short read loop (say, reading the engine's
+  // counters) waits for nothing, yet looks like a poll while it runs.
+  const sc_core::sc_time window = std::max({engine_period_ * static_cast<double>(wd), 2 * step,
+                                            cpu_period_ * static_cast<double>(kMinWatchdogCpuCycles)});
   const auto wall_start = std::chrono::steady_clock::now();
   auto last_print = wall_start;
 
   auto fingerprint = [this]() {
-    std::uint64_t f = x_.bytes_in() + w_.bytes_in() + y_.bytes_in() + engine_->busy_cycles() +
+    std::uint64_t f = x_.bytes_in() + w_.bytes_in() + y_.bytes_in() + engine_->compute_cycles() +
                       uart_->tx_bytes() + marks_.size() + cpu_->mmio_writes();
     for (const AxiDma* d : {dma0_.get(), dma1_.get()})
       f += d->counters(AxiDma::kMm2s).bytes + d->counters(AxiDma::kS2mm).bytes;
     return f;
   };
-  std::uint64_t last_fp = fingerprint(), last_reads = cpu_->mmio_reads(), last_insns = cpu_->instructions();
-  std::uint64_t quiet_cycles = 0;
+  std::uint64_t last_fp = fingerprint(), last_insns = cpu_->instructions();
+  sc_core::sc_time quiet;
+  cpu_->arm_loop_probe();
 
   for (;;) {
     sc_core::wait(step);
     if (cpu_->halted()) return;
-    const std::uint64_t fp = fingerprint(), reads = cpu_->mmio_reads(), insns = cpu_->instructions();
-    const bool computing = insns != last_insns && reads == last_reads;
-    if (fp != last_fp || computing) {
-      quiet_cycles = 0;
-    } else {
-      quiet_cycles += step_cycles;
-    }
-    last_fp = fp, last_reads = reads, last_insns = insns;
-    if (wd != 0 && quiet_cycles >= wd && !system_watchdog_fired_) {
+    const std::uint64_t fp = fingerprint(), insns = cpu_->instructions();
+    const Probe probe = cpu_->loop_probe();
+    const bool cpu_stuck = insns == last_insns;
+    if (fp != last_fp || (!cpu_stuck && probe == Probe::kWorking)) {
+      quiet = sc_core::SC_ZERO_TIME;
+      cpu_->arm_loop_probe();
+    } else if (cpu_stuck || probe == Probe::kWaiting) {
+      quiet += step;
+    }  // else the probe has not decided yet: neither quiet nor progress
+    last_fp = fp, last_insns = insns;
+    if (wd != 0 && quiet >= window && !system_watchdog_fired_) {
       system_watchdog_fired_ = true;
       std::ostringstream o;
-      o << name() << ": watchdog: no progress for " << quiet_cycles << " engine cycles at "
-        << sc_core::sc_time_stamp() << " (the CPU only polls; no stream, DMA, engine or UART activity)\n"
-        << state_report();
+      o << name() << ": watchdog: no progress for " << engine_cycles_at(quiet) << " engine cycles at "
+        << sc_core::sc_time_stamp() << ": ";
+      if (cpu_stuck)
+        o << "the CPU executes nothing";
+      else if (cpu_->loop_probe_polls())
+        o << "the CPU only polls (a loop at PC " << hex(cpu_->loop_probe_pc())
+          << " reads registers, nothing else)";
+      else
+        o << "the CPU spins in a loop at PC " << hex(cpu_->loop_probe_pc()) << " that changes nothing";
+      o << "; no stream, DMA, engine work or UART activity; engine " << (engine_->busy() ? "busy" : "idle")
+        << "\n"
+        << engine_->stop_report() << platform_state();
       watchdog_text_ = o.str();
       std::cerr << watchdog_text_ << std::flush;
       sc_core::sc_stop();

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include <systemc>
 
 #include "axi_dma.h"
@@ -89,6 +90,13 @@ struct LayerMark {
   double wall_seconds;             // host time since the SoC was constructed
 };
 
+// The default run bound (docs/platform.md, "Watchdogs and the run bound"), in engine cycles: four
+// times what the plan in a vp_gen manifest (manifest.json) expects — the engine's issue cycles, its DRAM
+// bytes at one stream beat per cycle, and a generous count of CPU cycles (start-up, every layer and
+// tile, the CPU-side layers' element operations, the output check) at hardware.cpu_mhz — plus a
+// million. Used when run.max_cycles is 0 and no --max-cycles is given, so a hung firmware stops.
+std::uint64_t plan_cycle_bound(const nlohmann::json& manifest);
+
 class Soc : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(Soc);
@@ -98,7 +106,11 @@ class Soc : public sc_core::sc_module {
   ~Soc() override;
 
   // Before run(): the firmware ELF (throws cpu::ElfError) and files copied into DRAM at bus addresses
-  // (throws std::runtime_error naming the file and the address when it does not fit).
+  // (throws std::runtime_error naming the file and the address when it does not fit). Every loaded
+  // region is claimed: the firmware's segments, its heap and stack (from the linker's __heap_end and
+  // __stack, when the ELF has them) and each file; a region that overlaps one claimed earlier throws
+  // std::runtime_error naming both regions and their addresses (a firmware linked for a larger
+  // dram.firmware_mib than the model leaves it would otherwise corrupt the model silently).
   void load_firmware(const std::string& elf_path);
   void load_file(std::uint64_t address, const std::string& path);
 
@@ -133,6 +145,8 @@ class Soc : public sc_core::sc_module {
   std::string dma_state(const AxiDma& dma, const std::string& name) const;
   std::string platform_state() const;  // DMA channels, CPU, firmware layer
   void mark(std::uint32_t layer);
+  // Claims [begin, end) of DRAM for `what`; throws std::runtime_error if it overlaps a claimed region.
+  void claim(const std::string& what, std::uint64_t begin, std::uint64_t end);
 
   SocConfig config_;
   sc_core::sc_time engine_period_, cpu_period_;
@@ -147,6 +161,11 @@ class Soc : public sc_core::sc_module {
   std::unique_ptr<AxiDma> dma0_, dma1_;
   std::unique_ptr<EngineBridge> engine_;
 
+  struct Claim {
+    std::string what;
+    std::uint64_t begin, end;
+  };
+  std::vector<Claim> claims_;  // DRAM regions loaded so far (firmware, stack, files)
   std::vector<LayerMark> marks_;
   std::chrono::steady_clock::time_point wall_start_ = std::chrono::steady_clock::now();
   bool system_watchdog_fired_ = false;

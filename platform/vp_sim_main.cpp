@@ -133,7 +133,10 @@ int run(int argc, char** argv) {
   check_shape(hw);
 
   std::ofstream uart_log(dir + "/uart.log");
-  dnnvp::Soc soc("soc", soc_config(hw, opt, &uart_log));
+  dnnvp::SocConfig config = soc_config(hw, opt, &uart_log);
+  // run.max_cycles 0 (the default): the plan's bound, so a hung firmware stops; --max-cycles 0: none.
+  if (!opt.max_cycles && config.max_cycles == 0) config.max_cycles = dnnvp::plan_cycle_bound(manifest);
+  dnnvp::Soc soc("soc", config);
   try {
     soc.load_firmware(firmware);
   } catch (const dnnvp::cpu::ElfError& e) {

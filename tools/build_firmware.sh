@@ -18,6 +18,10 @@ fi
 out=$1
 build=${2:-${DNNVP_BUILD_DIR:-$repo/build}}
 [[ -f $out/model.h ]] || { echo "build_firmware.sh: $out/model.h not found (run vp_gen SCENARIO -o $out first)" >&2; exit 1; }
+# The firmware reservation at the DRAM base is the scenario's dram.firmware_mib (hw.json, written by vp_gen
+# beside model.h): the linker puts the stack at its top, just below the model.
+fw_mib=$(sed -n 's/^ *"firmware_mib": *\([0-9][0-9]*\).*/\1/p' "$out/hw.json" 2>/dev/null || true)
+[[ -n $fw_mib ]] || { echo "build_firmware.sh: $out/hw.json has no dram.firmware_mib (run vp_gen SCENARIO -o $out first)" >&2; exit 1; }
 
 gcc=${DNNVP_RISCV_GCC:-riscv64-unknown-elf-gcc}
 command -v "$gcc" >/dev/null || { echo "build_firmware.sh: $gcc not found (apt-get install gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf)" >&2; exit 1; }
@@ -42,6 +46,6 @@ done < "$fw/app/dnn/sources.txt"
 "$gcc" -march=rv32imc -mabi=ilp32 --specs="$specs" -O2 -g -std=c11 -ffreestanding -ffunction-sections \
   -fdata-sections -fno-common -fno-asynchronous-unwind-tables -Wall -Wextra ${CFLAGS:-} \
   -I"$out" -I"$fw/runtime" -I"$fw/runtime/ops" -I"$fw/drivers" -I"$fw/include" -I"$fw/hal" -I"$fw/startup" -I"$mm_dir" \
-  -nostartfiles -T "$fw/startup/dnnvp_fw.ld" -Wl,--gc-sections -Wl,-Map="$out/firmware.map" -Wl,--no-warn-rwx-segments \
+  -nostartfiles -T "$fw/startup/dnnvp_fw.ld" -Wl,--defsym=__dnnvp_fw_size=$((fw_mib << 20)) -Wl,--gc-sections -Wl,-Map="$out/firmware.map" -Wl,--no-warn-rwx-segments \
   "${sources[@]}" -o "$out/firmware.elf"
 echo "build_firmware.sh: $out/firmware.elf"

@@ -1,5 +1,6 @@
 #include "riscv_cpu.h"
 
+#include <algorithm>
 #include <cstring>
 #include <iomanip>
 #include <iostream>
@@ -661,6 +662,7 @@ void RiscvCpu::on_code(uc_struct* uc, std::uint64_t address, std::uint32_t size,
   }
   ++cpu->batch_count_;
   cpu->last_pc_ = static_cast<std::uint32_t>(address);
+  if (cpu->probe_.armed) cpu->probe_step(cpu->last_pc_);
   // CSR instructions (SYSTEM opcode, funct3 other than 0 and 4): two byte tests per instruction.
   const DramRegion& d = cpu->config_.dram;
   if (size == 4 && address - d.base <= d.size - 4) {
@@ -668,6 +670,43 @@ void RiscvCpu::on_code(uc_struct* uc, std::uint64_t address, std::uint32_t size,
     if ((p[0] & 0x7F) == 0x73 && ((p[1] >> 4) & 3) != 0)
       cpu->on_csr(static_cast<std::uint32_t>(p[0] | (p[1] << 8) | (p[2] << 16)) | (std::uint32_t{p[3]} << 24));
   }
+}
+
+void RiscvCpu::arm_loop_probe() {
+  probe_ = Probe{};
+  probe_.armed = true;
+}
+
+// Before the instruction at `pc` executes, while the probe is armed.
+void RiscvCpu::probe_step(std::uint32_t pc) {
+  Probe& p = probe_;
+  const std::uint64_t now = instructions_ + batch_count_;
+  auto working = [&p]() {
+    p.result = LoopProbe::kWorking;
+    p.armed = false;
+  };
+  // An iteration much longer than the last (or than a poll could be): the CPU left the loop.
+  if (p.anchored && now - p.at > std::max<std::uint64_t>(4 * p.length, 4096)) return working();
+  if (p.anchored && pc != p.pc) return;
+  std::uint32_t regs[31];
+  int ids[31];
+  void* ptrs[31];
+  for (int i = 0; i < 31; ++i) ids[i] = UC_RISCV_REG_X1 + i, ptrs[i] = &regs[i];
+  uc_reg_read_batch(uc_, ids, ptrs, 31);
+  if (p.anchored) {
+    const bool same = std::equal(regs, regs + 31, p.regs);
+    const bool polled = mmio_reads_ != p.reads;
+    if (mmio_writes_ != p.writes || !(same || polled)) return working();
+    p.polls = p.polls || polled;
+    p.length = now - p.at;
+    if (++p.waiting >= 2) p.result = LoopProbe::kWaiting;
+  }
+  p.anchored = true;
+  p.pc = pc;
+  p.at = now;
+  p.reads = mmio_reads_;
+  p.writes = mmio_writes_;
+  std::copy(regs, regs + 31, p.regs);
 }
 
 void RiscvCpu::on_interrupt(uc_struct* uc, std::uint32_t intno, void* self) {

@@ -157,6 +157,20 @@ class RiscvCpu : public sc_core::sc_module {
   double host_mips() const;                                    // instructions / host_seconds / 1e6
   std::string summary() const;                                 // one line: instructions, cycles, MIPS, halt
 
+  // Loop probe, for a platform's watchdog (docs/platform.md, "Watchdogs"). arm_loop_probe() anchors on
+  // the PC of the next instruction; each return to it closes an iteration, judged from the registers
+  // x1..x31 there and the MMIO accesses since the last return: the same registers, or MMIO reads and no
+  // MMIO write, is *waiting* (a spin, or a poll, also one counting down a budget); anything else is
+  // work. kWaiting after two waiting iterations while the CPU stays in the loop; kWorking (and the probe
+  // disarms) on a working iteration or when an iteration runs far longer than the last (the CPU left
+  // the loop); kPending until then. Costs a comparison per instruction and a register read per
+  // iteration while armed.
+  enum class LoopProbe { kPending, kWaiting, kWorking };
+  void arm_loop_probe();
+  LoopProbe loop_probe() const { return probe_.result; }
+  std::uint32_t loop_probe_pc() const { return probe_.pc; }  // the loop's anchor
+  bool loop_probe_polls() const { return probe_.polls; }    // a waiting iteration read MMIO
+
   // Architectural state (after a halt, or between simulation phases).
   std::uint32_t pc() const;
   std::uint32_t reg(unsigned index) const;  // x0..x31
@@ -233,6 +247,18 @@ class RiscvCpu : public sc_core::sc_module {
   std::optional<std::int32_t> exit_code_;
   std::optional<CpuFault> fault_;
   bool exit_write_halt_ = false;
+
+  struct Probe {
+    bool armed = false, anchored = false, polls = false;
+    std::uint32_t pc = 0;
+    unsigned waiting = 0;                           // waiting iterations closed
+    std::uint64_t at = 0, length = 0;               // instruction count at the last return; last length
+    std::uint64_t reads = 0, writes = 0;            // MMIO counts at the last return
+    std::uint32_t regs[31] = {};
+    LoopProbe result = LoopProbe::kPending;
+  };
+  void probe_step(std::uint32_t pc);
+  Probe probe_;
 
   std::uint64_t instructions_ = 0;
   std::uint64_t mmio_reads_ = 0, mmio_writes_ = 0, batches_ = 0, syncs_ = 0;
