@@ -419,7 +419,8 @@ TEST_CASE("engine_plan reads its command line with options and flags a model the
             ": dram.size_mib: the model needs 34 MiB of DRAM (firmware reservation included), got 16\n");
 }
 
-TEST_CASE("vp_gen through a symbolic link replaces the directory it points to and keeps the link", "[vp_gen]") {
+TEST_CASE("vp_gen through a symbolic link replaces the directory it points to and keeps the link",
+          "[vp_gen]") {
   const fs::path real = fresh_dir("link_target");
   const fs::path link = fresh_dir("link");
   const std::string vp_gen = std::string(DNNVP_VP_GEN) + " " + kSource + "/scenarios/jettagger.yaml -q -o ";
@@ -431,4 +432,16 @@ TEST_CASE("vp_gen through a symbolic link replaces the directory it points to an
   CHECK(fs::exists(real / "manifest.json"));
   CHECK(!fs::exists(real / "report.json"));
   fs::remove(link);
+}
+
+TEST_CASE("a scenario path that is not UTF-8 is written into manifest.json with replacement characters",
+          "[vp_gen]") {
+  const fs::path scenario =
+      fs::temp_directory_path() / ("dnnvp_latin1_\xE9_" + std::to_string(getpid()) + ".yaml");
+  std::ofstream(scenario) << "name: latin1\nnetwork: {zoo: jettagger}\n";
+  const fs::path out = fresh_dir("latin1");
+  REQUIRE(run(std::string(DNNVP_VP_GEN) + " '" + scenario.string() + "' -q -o " + out.string()) == 0);
+  const auto manifest = nlohmann::json::parse(std::ifstream(out / "manifest.json"));
+  CHECK(manifest["scenario"]["file"].get<std::string>().find("dnnvp_latin1_\xEF\xBF\xBD_") !=
+        std::string::npos);
 }
