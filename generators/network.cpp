@@ -1,6 +1,7 @@
 #include "network.h"
 
 #include <algorithm>
+#include <limits>
 #include <numeric>
 #include <set>
 
@@ -123,6 +124,9 @@ void Network::infer_shapes() {
       l.input_shapes.push_back(layers[id].output_shape);
     }
     const Shape in = l.input_shapes[0];
+    if (l.has_weights() && in.c > kMaxDim)
+      fail("input", std::to_string(in.c) + " input channels; the engine takes at most " +
+                        std::to_string(kMaxDim) + " (its channel fields are 16 bits)");
     switch (l.type) {
       case LayerType::Conv:
       case LayerType::MaxPool:
@@ -152,6 +156,8 @@ void Network::infer_shapes() {
         l.output_shape = {1, 1, l.filters};
         break;
       case LayerType::Flatten:
+        if (in.elements() > std::numeric_limits<int>::max())
+          fail("input", in.str() + " has more elements than any DRAM holds");
         l.output_shape = {1, 1, static_cast<int>(in.elements())};
         break;
       case LayerType::Add:

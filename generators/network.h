@@ -33,6 +33,11 @@ struct Padding {
   int right = 0;
 };
 
+// Largest height, width and channel count of a tensor the engine reads or writes: its descriptor holds
+// them in 16 bits (IN_W, IN_H, IN_C, OUT_W, OUT_C in rtl/dnn_core.sv). Every Conv/Dense layer runs on the
+// engine, so this also bounds their input channels (a flatten can make more).
+inline constexpr int kMaxDim = 65535;
+
 // Name of the network's input tensor when a layer names its producer explicitly.
 inline constexpr const char* kNetworkInput = "input";
 

@@ -16,7 +16,6 @@ std::string read_name(const Fields& f, const std::string& key) {
 
 namespace {
 
-constexpr std::int64_t kMaxDim = 65535;
 
 Layer parse_layer(const Fields& f) {
   Layer l;

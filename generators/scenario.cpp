@@ -23,7 +23,6 @@ const char* to_string(RequantMode mode) {
 
 namespace {
 
-constexpr std::int64_t kMaxDim = 65535;
 
 std::string hex32(std::int64_t v) {
   char text[16];

@@ -178,3 +178,15 @@ TEST_CASE("dram.base and dram.size_mib accept only what the platform's memory ma
   CHECK(scenario_error("network: {zoo: tiny_cnn}\ndram:\n  size_mib: 2049\n") ==
         "3: dram.size_mib: must be 16..2048, got 2049");
 }
+
+TEST_CASE("a Conv/Dense layer reading more channels than the engine's 16-bit fields is rejected",
+          "[scenario]") {
+  // 64x64x17 flattened is 69632 channels: the engine would wrap them to 4096 and compute a wrong answer.
+  CHECK(scenario_error("input: {shape: [64, 64, 17]}\nnetwork:\n  layers:\n    - {name: f, type: flatten}\n"
+                       "    - {name: d, type: dense, units: 4}\n") ==
+        "5: network.layers[1] (d).input: 69632 input channels; the engine takes at most 65535 (its channel "
+        "fields are 16 bits)");
+  CHECK(scenario_error("input: {shape: [65535, 65535, 65535]}\nnetwork:\n  layers:\n"
+                       "    - {name: f, type: flatten}\n    - {name: d, type: dense, units: 4}\n") ==
+        "4: network.layers[0] (f).input: 65535x65535x65535 has more elements than any DRAM holds");
+}
