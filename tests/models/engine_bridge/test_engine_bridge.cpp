@@ -141,6 +141,22 @@ TEST_CASE("the watchdog stops an engine whose band never arrives and reports the
   CHECK(r.stats_json.find("\"watchdog\":1") != std::string::npos);
 }
 
+TEST_CASE("work issued to the PE array is progress: a short watchdog window lets every layer finish",
+          "[bridge][watchdog]") {
+  dnnvp::test::one_simulation_per_process();
+  BenchOptions o;
+  o.scenario = DNNVP_BRIDGE_SCENARIO;
+  // Tiles compute for thousands of cycles between two handshakes (bands and weights buffered).
+  o.watchdog_cycles = 100;
+  const BenchResult r = bridge_test::run_bench(o);
+  require_bit_exact(r);
+  const nlohmann::json stats = nlohmann::json::parse(r.stats_json);
+  const nlohmann::json& engine = stats.at("engine");
+  CHECK(engine.at("compute_cycles").get<std::uint64_t>() > 0);
+  // The longest stretch without progress is far below the scenario's shortest window (100 cycles).
+  CHECK(engine.at("longest_no_progress_cycles").get<std::uint64_t>() < 50);
+}
+
 TEST_CASE("register accesses take their AXI4-Lite cycles and bad ones get error responses",
           "[bridge][registers]") {
   dnnvp::test::one_simulation_per_process();
