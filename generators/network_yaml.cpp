@@ -16,7 +16,6 @@ std::string read_name(const Fields& f, const std::string& key) {
 
 namespace {
 
-
 Layer parse_layer(const Fields& f) {
   Layer l;
   l.source_line = f.own_line();

@@ -23,7 +23,6 @@ const char* to_string(RequantMode mode) {
 
 namespace {
 
-
 std::string hex32(std::int64_t v) {
   char text[16];
   std::snprintf(text, sizeof text, "0x%08llX", static_cast<unsigned long long>(v));
