@@ -1,6 +1,7 @@
 #include "engine_model.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "error.h"
 #include "pack.h"
@@ -79,9 +80,14 @@ std::vector<std::int32_t> load_band(const Layer& l, const Tile& t, const EngineG
     throw Error(where + ": band exceeds the input buffer half");
   if (t.band_offset + t.band_bytes > packed_input.size())
     throw Error(where + ": band beyond the input tensor");
+  // A 4-bit band whose first value has an odd index starts in the high nibble of its first byte:
+  // the loader skips the low one (the engine derives this from BAND_Y0, W and Cin, as here).
+  const int skip = storage_bits(quant.input.bits) == 4 && std::int64_t{t.band_y0} * in.w * in.c % 2 != 0;
   const auto band_first = packed_input.begin() + static_cast<std::ptrdiff_t>(t.band_offset);
-  const std::vector<std::int32_t> band = unpack(
-      {band_first, band_first + static_cast<std::ptrdiff_t>(t.band_bytes)}, band_pixels * in.c, quant.input);
+  std::vector<std::int32_t> band =
+      unpack({band_first, band_first + static_cast<std::ptrdiff_t>(t.band_bytes)}, skip + band_pixels * in.c,
+             quant.input);
+  band.erase(band.begin(), band.begin() + skip);
   const size_t pixel_values = static_cast<size_t>(chunks) * config.rows;
   std::vector<std::int32_t> words(static_cast<size_t>(band_pixels) * pixel_values, 0);
   for (std::int64_t pixel = 0; pixel < band_pixels; ++pixel)
@@ -148,14 +154,18 @@ std::vector<std::int32_t> compute_tile(const Layer& l, const Tile& t, const Laye
   return output_buffer;
 }
 
-// Drain: per pixel, every block's real channels, packed at the output width.
+// Drain: per pixel, every block's real channels, packed at the output width. A 4-bit tile whose
+// first value has an odd index starts with the byte it shares with the previous tile, whose low
+// nibble (`carried`, that tile's last value) the drain repeats.
 std::vector<std::uint8_t> drain(const Layer& l, const Tile& t, const EngineGeometry& g,
                                 const EngineConfig& config, const EngineLayerQuant& quant,
-                                const std::vector<std::int32_t>& output_buffer) {
+                                const std::vector<std::int32_t>& output_buffer,
+                                std::optional<std::int32_t> carried) {
   const int cout = l.output_shape.c;
   const int blocks = g.blocks;
   std::vector<std::int32_t> values;
-  values.reserve(static_cast<size_t>(t.pixels) * cout);
+  values.reserve(static_cast<size_t>(t.pixels) * cout + 1);
+  if (carried) values.push_back(*carried);
   for (std::int64_t p = 0; p < t.pixels; ++p)
     for (int cb = 0; cb < blocks; ++cb)
       for (int c = 0; c < std::min(config.cols, cout - cb * config.cols); ++c)
@@ -175,9 +185,12 @@ std::vector<std::uint8_t> run_engine_layer(const Layer& l, const LayerPlan& plan
         "engine model: layer '" + l.name + "' tile at pixel " + std::to_string(t.first_pixel);
     const std::vector<std::int32_t> input_buffer =
         load_band(l, t, plan.geometry, config, quant, packed_input, where);
+    const bool mid_byte = storage_bits(quant.output.bits) == 4 && t.first_pixel * l.output_shape.c % 2 != 0;
+    const std::optional<std::int32_t> carried =
+        mid_byte ? std::optional<std::int32_t>(output.at(t.output_offset) & 0xF) : std::nullopt;
     const std::vector<std::uint8_t> bytes =
         drain(l, t, plan.geometry, config, quant,
-              compute_tile(l, t, plan, config, quant, blob, input_buffer, where));
+              compute_tile(l, t, plan, config, quant, blob, input_buffer, where), carried);
     if (bytes.size() != t.output_bytes || t.output_offset + bytes.size() > output.size())
       throw Error(where + ": output run does not match the tile");
     std::copy(bytes.begin(), bytes.end(), output.begin() + static_cast<std::ptrdiff_t>(t.output_offset));

@@ -47,27 +47,22 @@ std::int64_t rows_read(const Layer& l) {
   return std::count(read.begin(), read.end(), true);
 }
 
-bool packs_nibbles(const EngineConfig& c) {
-  return storage_bits(c.activation_bits) == 4;
-}
-
-// P is usable when every tile's band fits an input-buffer half and, for 4-bit activations, every band
-// and every tile's output start on a byte boundary. (P <= AccDepth and P * Blocks <= OutHalfWords are
-// the caller's bounds.)
+// P is usable when every tile's band fits an input-buffer half. (P <= AccDepth and P * Blocks <=
+// OutHalfWords are the caller's bounds.) 4-bit data sets no condition: a band or tile that starts in
+// the high nibble of a byte is moved as whole bytes and the engine skips or repeats the low nibble
+// (docs/engine.md "Nibble starts").
 bool tiles_fit(const Layer& l, const EngineConfig& c, const EngineGeometry& g, std::int64_t tile_pixels) {
   const std::int64_t pixels = std::int64_t{l.output_shape.h} * l.output_shape.w;
-  const std::int64_t row_values = input_row_values(l);
   const int in_w = l.input_shapes.at(0).w;
-  if (packs_nibbles(c) && tile_pixels * l.output_shape.c % 2 != 0) return false;
   for (std::int64_t first = 0; first < pixels; first += tile_pixels) {
     const Band b = band_of(l, first, std::min(tile_pixels, pixels - first));
     if (std::int64_t{b.rows} * in_w * g.chunks > c.input_half_words) return false;
-    if (packs_nibbles(c) && b.y0 * row_values % 2 != 0) return false;
   }
   return true;
 }
 
-// Explains why no P works, naming the scenario field to change.
+// Explains why no P works, naming the scenario field to change: even one output pixel's band or
+// output does not fit its buffer.
 [[noreturn]] void fail_without_tiles(const Layer& l, const EngineConfig& c, const EngineGeometry& g) {
   const Shape in = l.input_shapes.at(0);
   const int cout = l.output_shape.c;
@@ -87,23 +82,21 @@ bool tiles_fit(const Layer& l, const EngineConfig& c, const EngineGeometry& g, s
                 std::to_string(one_row_band * in.w * padded_cin) + " values; the input buffer half holds " +
                 std::to_string(c.input_half_words * c.rows));
   }
-  // An odd number of 4-bit channels needs tiles of an even pixel count to end on byte boundaries.
-  const int min_pixels = packs_nibbles(c) && cout % 2 != 0 ? 2 : 1;
   const std::int64_t padded_cout = std::int64_t{g.blocks} * c.cols;
-  if (min_pixels * std::int64_t{g.blocks} > c.output_half_words)
-    throw Error("hardware.output_buffer_kib: " + layer + "needs " +
-                (min_pixels == 1 ? "" : std::to_string(min_pixels) + " x ") + std::to_string(padded_cout) +
-                " output values (" + std::to_string(cout) + " channels in words of " +
-                std::to_string(c.cols) + ") for " +
-                (min_pixels == 1 ? "one pixel" : "the two pixels of its smallest 4-bit tile") +
-                "; the output buffer half holds " + std::to_string(c.output_half_words * c.cols));
-  if (c.accumulator_depth < min_pixels)
-    throw Error("hardware.accumulator_depth: " + layer + "has an odd number of 4-bit output channels (" +
-                std::to_string(cout) + "), so its tiles need an even number of pixels; got " +
-                std::to_string(c.accumulator_depth));
-  throw Error("quantization.activation_bits: " + layer + "has no tile size within the buffers that starts " +
-              "every 4-bit input band on a byte boundary (its input rows are " + std::to_string(in.w) +
-              " x " + std::to_string(in.c) + " values)");
+  throw Error("hardware.output_buffer_kib: " + layer + "needs " + std::to_string(padded_cout) +
+              " output values (" + std::to_string(cout) + " channels in words of " + std::to_string(c.cols) +
+              ") for one pixel; the output buffer half holds " +
+              std::to_string(c.output_half_words * c.cols));
+}
+
+// The values [first, first + count) of a packed tensor as whole bytes (the firmware driver's
+// byte_span): at 4 bits an odd first value sits in the high nibble of its byte.
+struct ByteSpan {
+  std::uint64_t offset = 0, bytes = 0;
+};
+ByteSpan byte_span(std::int64_t first, std::int64_t count, int bits) {
+  const std::int64_t mid = storage_bits(bits) == 4 ? first % 2 : 0;
+  return {packed_bytes(first - mid, bits), packed_bytes(mid + count, bits)};
 }
 
 }  // namespace
@@ -142,7 +135,6 @@ std::vector<Tile> cut_tiles(const Layer& l, const EngineConfig& c, std::int64_t 
   const std::int64_t pixels = std::int64_t{l.output_shape.h} * l.output_shape.w;
   const std::int64_t row_values = input_row_values(l);
   const int cout = l.output_shape.c;
-  const int storage = storage_bits(c.activation_bits);
   std::vector<Tile> tiles;
   for (std::int64_t first = 0; first < pixels; first += tile_pixels) {
     Tile t;
@@ -151,10 +143,12 @@ std::vector<Tile> cut_tiles(const Layer& l, const EngineConfig& c, std::int64_t 
     const Band b = band_of(l, first, t.pixels);
     t.band_y0 = b.y0;
     t.band_rows = b.rows;
-    t.band_offset = static_cast<std::uint64_t>(b.y0 * row_values * storage / 8);
-    t.band_bytes = packed_bytes(b.rows * row_values, c.activation_bits);
-    t.output_offset = static_cast<std::uint64_t>(first * cout * storage / 8);
-    t.output_bytes = packed_bytes(t.pixels * cout, c.activation_bits);
+    const ByteSpan band = byte_span(b.y0 * row_values, b.rows * row_values, c.activation_bits);
+    t.band_offset = band.offset;
+    t.band_bytes = band.bytes;
+    const ByteSpan out = byte_span(first * cout, t.pixels * cout, c.activation_bits);
+    t.output_offset = out.offset;
+    t.output_bytes = out.bytes;
     tiles.push_back(t);
   }
   return tiles;

@@ -127,6 +127,10 @@ module dnn_engine #(
   logic [InAddrBits-1:0] in_wr_addr, in_rd_addr;
   logic [Rows*XBits-1:0] in_wr_data, in_rd_data;
 
+  // At storage width 4 a band whose first value has an odd index in the tensor (BAND_Y0 * W * Cin
+  // odd: all three odd) starts in the high nibble of its first byte; the loader drops the low one.
+  wire band_mid_byte = load_desc[FBandY0] && load_desc[FInW] && load_desc[FInC];
+
   dnn_input_loader #(
     .Rows(Rows), .ActBits(ActBits), .StreamBits(StreamBits), .InDepth(InDepth)
   ) u_input_loader (
@@ -134,7 +138,7 @@ module dnn_engine #(
     .cmd_valid_i(load_cmd_valid), .cmd_ready_o(load_cmd_ready), .cmd_half_i(load_issue_q[0]),
     .cmd_pixels_i(load_desc[FBandPixels +: 32]), .cmd_channels_i(load_desc[FInC +: 16]),
     .cmd_bits_i(load_desc[FQuant + 8 +: 4]), .cmd_signed_i(load_desc[FQuant]),
-    .cmd_zero_point_i(load_desc[FInZp +: 16]),
+    .cmd_zero_point_i(load_desc[FInZp +: 16]), .cmd_skip_i(band_mid_byte),
     .s_axis_tdata_i(s_axis_x_tdata_i), .s_axis_tvalid_i(s_axis_x_tvalid_i),
     .s_axis_tready_o(s_axis_x_tready_o), .s_axis_tlast_i(s_axis_x_tlast_i),
     .wr_en_o(in_wr_en), .wr_addr_o(in_wr_addr), .wr_data_o(in_wr_data),
@@ -211,6 +215,10 @@ module dnn_engine #(
   wire drain_cmd_valid = drain_issue_q != core_done_q;
   logic drain_cmd_ready, drain_done;
 
+  // Likewise a tile whose first output value has an odd index (TILE_P0 * Cout odd) starts in the
+  // high nibble of a byte at storage width 4; the drain sends that byte whole.
+  wire tile_mid_byte = drain_desc[FTileP0] && drain_desc[FOutC];
+
   dnn_output_buffer #(
     .Cols(Cols), .ActBits(ActBits), .StreamBits(StreamBits), .OutDepth(OutDepth)
   ) u_output_buffer (
@@ -219,6 +227,7 @@ module dnn_engine #(
     .cmd_valid_i(drain_cmd_valid), .cmd_ready_o(drain_cmd_ready), .cmd_half_i(drain_issue_q[0]),
     .cmd_pixels_i(drain_desc[FTileP +: 16]), .cmd_channels_i(drain_desc[FOutC +: 16]),
     .cmd_bits_i(drain_desc[FQuant + 12 +: 4]), .cmd_signed_i(drain_desc[FQuant + 1]),
+    .cmd_skip_i(tile_mid_byte),
     .m_axis_tdata_o(m_axis_y_tdata_o), .m_axis_tkeep_o(m_axis_y_tkeep_o),
     .m_axis_tvalid_o(m_axis_y_tvalid_o), .m_axis_tready_i(m_axis_y_tready_i),
     .m_axis_tlast_o(m_axis_y_tlast_o), .done_o(drain_done)

@@ -15,6 +15,11 @@
 // and the write port (one word per cycle) is the bottleneck anyway, so a beat that yields at most
 // one word streams at one beat per cycle. s_axis_tready_o is a function of registered state only.
 //
+// Nibble start: at storage width 4 a band may start in the high nibble of its first byte (the
+// tensor's rows hold an odd number of values, so an odd row starts mid-byte, and DMAs move whole
+// bytes). cmd_skip_i says so: the first beat's first nibble belongs to the previous row and is
+// dropped, so that beat carries one value less.
+//
 // Lengths: the beat count is checked by counting down the band's values (pixels * Cin, formed by a
 // short shift-and-add at command start, so there is no multiplier): the beat that takes the
 // remaining count to <= values-per-beat is the expected last beat. The words are counted with a
@@ -45,6 +50,7 @@ module dnn_input_loader #(
   input  logic [3:0]            cmd_bits_i,
   input  logic                  cmd_signed_i,
   input  logic [15:0]           cmd_zero_point_i,
+  input  logic                  cmd_skip_i,        // storage width 4: drop the first nibble
   // Band stream.
   input  logic [StreamBits-1:0] s_axis_tdata_i,
   input  logic                  s_axis_tvalid_i,
@@ -87,6 +93,7 @@ module dnn_input_loader #(
   // Command, as latched.
   logic                  st4_q, st4_d;          // storage width 4
   logic                  sgn_q, sgn_d;
+  logic                  skip_q, skip_d;        // the next beat is the first and starts mid-byte
   logic [7:0]            vmask_q, vmask_d;      // value bits within a storage element
   logic [7:0]            smask_q, smask_d;      // the value's sign bit
   logic [15:0]           zp_q, zp_d;
@@ -137,8 +144,9 @@ module dnn_input_loader #(
   end
   assign emit     = run && !out_done_q && cnt_q >= need_cnt;
   assign cnt_left = emit ? cnt_q - need_cnt : cnt_q;
-  assign vpb_rem  = st4_q ? Vpb4Rem : Vpb8Rem;
-  assign vpb_cnt  = st4_q ? Vpb4Cnt : Vpb8Cnt;
+  // Values in the next beat: one less in a first beat that starts mid-byte.
+  assign vpb_rem  = st4_q ? Vpb4Rem - RemBits'(skip_q) : Vpb8Rem;
+  assign vpb_cnt  = st4_q ? Vpb4Cnt - CntBits'(skip_q) : Vpb8Cnt;
 
   assign cmd_ready_o     = state_q == StIdle;
   assign s_axis_tready_o = run && !in_end_q && (discard_q || cnt_left <= MaxLeft);
@@ -149,7 +157,8 @@ module dnn_input_loader #(
   assign bits_clamped    = cmd_bits_i > 4'd8 ? 4'd8 : cmd_bits_i;
 
   // ---------------------------------------------------------------------------------------------
-  // Beat unpacking into storage elements (a 4-bit value zero-extended to 8 bits).
+  // Beat unpacking into storage elements (a 4-bit value zero-extended to 8 bits); a first nibble
+  // to skip is shifted out.
   logic [Vpb4*8-1:0] beat_elems;
   always_comb begin
     beat_elems = '0;
@@ -160,6 +169,7 @@ module dnn_input_loader #(
         beat_elems[j*8 +: 8] = s_axis_tdata_i[j*8 +: 8];
       end
     end
+    if (skip_q) beat_elems = beat_elems >> 8;
   end
 
   // Buffer update: shift the emitted word out (barrel shifter over the bits of need), then put
@@ -220,6 +230,7 @@ module dnn_input_loader #(
     state_d      = state_q;
     st4_d        = st4_q;
     sgn_d        = sgn_q;
+    skip_d       = skip_q;
     vmask_d      = vmask_q;
     smask_d      = smask_q;
     zp_d         = zp_q;
@@ -248,6 +259,7 @@ module dnn_input_loader #(
           state_d      = StMul;
           st4_d        = cmd_bits_i <= 4'd4;
           sgn_d        = cmd_signed_i;
+          skip_d       = cmd_skip_i && cmd_bits_i <= 4'd4;
           vmask_d      = ~(8'hFF << bits_clamped);
           smask_d      = ~(8'hFF << bits_clamped) ^ (~(8'hFF << bits_clamped) >> 1);
           zp_d         = cmd_zero_point_i;
@@ -285,6 +297,7 @@ module dnn_input_loader #(
       StRun: begin
         // Input side.
         if (accept) begin
+          skip_d = 1'b0;
           if (discard_q) begin
             if (s_axis_tlast_i) begin
               discard_d = 1'b0;
@@ -336,6 +349,7 @@ module dnn_input_loader #(
       state_q      <= StIdle;
       st4_q        <= 1'b0;
       sgn_q        <= 1'b0;
+      skip_q       <= 1'b0;
       vmask_q      <= '0;
       smask_q      <= '0;
       zp_q         <= '0;
@@ -361,6 +375,7 @@ module dnn_input_loader #(
       state_q      <= state_d;
       st4_q        <= st4_d;
       sgn_q        <= sgn_d;
+      skip_q       <= skip_d;
       vmask_q      <= vmask_d;
       smask_q      <= smask_d;
       zp_q         <= zp_d;

@@ -10,6 +10,10 @@
 //            cleared;
 //   pack     the compacted word is ORed into a residue register at its nibble fill level; whenever a
 //            full beat (or the tile's tail) is present it is pushed into a 2-beat output FIFO.
+// Nibble start: at storage width 4 a tile may start in the high nibble of a byte (the tiles before
+// it hold an odd number of values). DMAs move whole bytes, so such a tile (cmd_skip_i) is sent from
+// that byte on: its low nibble repeats the previous tile's last value, which the drain keeps, and
+// the S2MM rewrites the byte whole.
 // A word is taken whenever the merged data fits, and a beat leaves every cycle it is available, so the
 // packer sustains one beat per cycle when the words carry enough data (and one word per cycle when
 // they carry less than a beat). The FIFO drives m_axis_y from registers: TVALID never depends on TREADY
@@ -37,6 +41,7 @@ module dnn_output_buffer #(
   input  logic [15:0]             cmd_channels_i,
   input  logic [3:0]              cmd_bits_i,
   input  logic                    cmd_signed_i,
+  input  logic                    cmd_skip_i,       // storage width 4: start at the high nibble
   // Output stream.
   output logic [StreamBits-1:0]   m_axis_tdata_o,
   output logic [StreamBits/8-1:0] m_axis_tkeep_o,
@@ -202,6 +207,8 @@ module dnn_output_buffer #(
   logic [ResBits-1:0]  res_q;      // packed data not yet sent; bits at and above fill_q are zero
   logic [FillBits-1:0] fill_q;     // nibbles in res_q
   logic                tail_q;     // the tile's last word is already in res_q
+  logic [3:0]          last_nib_q; // the last nibble sent (the last value of a 4-bit tile)
+  logic [3:0]          end_nib;    // the last nibble of the beat being pushed
 
   logic [MrgBits-1:0]  word_m, res_m, shifted, merged;
   logic [FillBits:0]   sum;
@@ -235,16 +242,31 @@ module dnn_output_buffer #(
   logic unused_sum;
   assign unused_sum = sum[FillBits];
 
+  always_comb begin
+    end_nib = '0;
+    for (int i = 0; i < BeatNib; i++)
+      if (m_fill == FillBits'(i + 1)) end_nib = merged[i*4 +: 4];
+  end
+
+  // A tile starting mid-byte begins with the kept nibble in the residue (the packer is empty
+  // between tiles, and no word reaches it before the command's first read).
+  wire start_mid_byte = cmd_fire && !cmd_empty && cmd_skip_i && cmd_bits_i <= 4'd4;
+
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      res_q  <= '0;
-      fill_q <= '0;
-      tail_q <= 1'b0;
+      res_q      <= '0;
+      fill_q     <= '0;
+      tail_q     <= 1'b0;
+      last_nib_q <= '0;
+    end else if (start_mid_byte) begin
+      res_q  <= ResBits'(last_nib_q);
+      fill_q <= FillBits'(1);
     end else if (step) begin
       if (want_emit) begin
         res_q  <= merged[MrgBits-1:StreamBits];
         fill_q <= m_last ? '0 : m_fill - BeatFill;
         tail_q <= m_tail && !m_last;
+        if (m_last) last_nib_q <= end_nib;
       end else begin
         res_q  <= merged[ResBits-1:0];
         fill_q <= m_fill;

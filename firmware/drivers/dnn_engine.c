@@ -13,6 +13,15 @@ static uint32_t packed_bytes(uint32_t count, uint32_t bits) {
   return bits <= 4u ? (count + 1u) / 2u : count;
 }
 
+/* The values [first, first + count) of a packed tensor as whole bytes: offset and length. At 4 bits
+ * an odd first value sits in the high nibble of its byte; the transfer starts at that byte (the
+ * engine knows to skip or repeat the low nibble: docs/engine.md "Nibble starts"). */
+static void byte_span(uint32_t first, uint32_t count, uint32_t bits, uint32_t *offset, uint32_t *bytes) {
+  const uint32_t mid = bits <= 4u ? first & 1u : 0u;
+  *offset = packed_bytes(first - mid, bits);
+  *bytes = packed_bytes(mid + count, bits);
+}
+
 dnn_status_t dnn_engine_init(dnn_engine_t *e, uintptr_t base) {
   e->base = base;
   if (read_reg(e, DNN_REG_ID) != DNN_ENGINE_ID) return DNN_ERR_NOT_FOUND;
@@ -62,10 +71,10 @@ void dnn_engine_plan_tile(const dnnvp_layer_t *l, uint32_t t, dnn_tile_t *tile) 
   tile->band_rows = (uint32_t)(y_hi - y_lo + 1);
   tile->band_pixels = tile->band_rows * l->in_shape.w;
   const uint32_t row_values = l->in_shape.w * l->in_shape.c;
-  tile->in_offset = packed_bytes(tile->band_y0 * row_values, l->in_q[0].bits);
-  tile->in_bytes = packed_bytes(tile->band_rows * row_values, l->in_q[0].bits);
-  tile->out_offset = packed_bytes(tile->p0 * l->out_shape.c, l->out_q.bits);
-  tile->out_bytes = packed_bytes(tile->pixels * l->out_shape.c, l->out_q.bits);
+  byte_span(tile->band_y0 * row_values, tile->band_rows * row_values, l->in_q[0].bits, &tile->in_offset,
+            &tile->in_bytes);
+  byte_span(tile->p0 * l->out_shape.c, tile->pixels * l->out_shape.c, l->out_q.bits, &tile->out_offset,
+            &tile->out_bytes);
 }
 
 dnn_status_t dnn_engine_push_tile(const dnn_engine_t *e, const dnn_tile_t *tile, uint32_t max_polls) {

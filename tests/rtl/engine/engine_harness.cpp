@@ -194,10 +194,15 @@ int main(int argc, char** argv) {
       const auto packets = bench.take_packets();
       if (packets.size() != tiles.size())
         throw Error(l.name + ": " + std::to_string(packets.size()) + " output packets for " + std::to_string(tiles.size()) + " tiles");
-      std::vector<std::uint8_t> packed_out;
+      // Each tile's bytes land where the S2MM writes them: a 4-bit tile that starts mid-byte rewrites
+      // the byte it shares with the previous tile.
+      std::vector<std::uint8_t> packed_out(packed_bytes(l.output_shape.elements(), entry.out_q.bits));
       for (size_t t = 0; t < tiles.size(); ++t) {
-        if (packets[t].size() < tiles[t].out_bytes) throw Error(l.name + ": short output packet");
-        packed_out.insert(packed_out.end(), packets[t].begin(), packets[t].begin() + tiles[t].out_bytes);
+        if (packets[t].size() < tiles[t].out_bytes ||
+            tiles[t].out_offset + tiles[t].out_bytes > packed_out.size())
+          throw Error(l.name + ": output packet of tile " + std::to_string(t) + " does not match the tile");
+        std::copy(packets[t].begin(), packets[t].begin() + tiles[t].out_bytes,
+                  packed_out.begin() + static_cast<std::ptrdiff_t>(tiles[t].out_offset));
       }
       Tensor out(l.output_shape);
       out.data = unpack(packed_out, l.output_shape.elements(), m.params[i].out.type);

@@ -1,5 +1,7 @@
 // dnn_input_loader: random bands (channel counts around multiples of Rows, 4- and 8-bit storage,
-// signed/unsigned, nonzero zero points, either half) are packed here from a reference model and
+// signed/unsigned, nonzero zero points, either half, 4-bit bands starting in the high nibble of their
+// first byte, cmd_skip_i also raised for 8-bit bands where it must change nothing) are packed here
+// from a reference model and
 // driven under phases of source idle; every input-buffer write is checked bit-exactly, in order,
 // against the reference, as are the beat count consumed, done_o/len_error_o, and the throughput
 // when the source never idles. Early and missing TLAST are exercised between good bands.
@@ -32,6 +34,8 @@ struct Command {
   int bits = 8;
   bool is_signed = false;
   int zp = 0;
+  bool skip_flag = false;  // cmd_skip_i
+  int skip = 0;            // nibbles before the first value (the flag at storage width 4)
   Kind kind = Kind::kGood;
   double idle = 0.0;
   std::vector<tb::Beat> beats;  // exactly what is sent
@@ -39,7 +43,9 @@ struct Command {
   size_t band_beats = 0;        // beats of the correct packet
 };
 
-int storage_of(int bits) { return bits <= 4 ? 4 : 8; }
+int storage_of(int bits) {
+  return bits <= 4 ? 4 : 8;
+}
 
 // Reference: pack the band, cut it into beats, and list the words the loader must write.
 Command make_command(tb::Random& rnd, Kind kind, double idle) {
@@ -47,14 +53,25 @@ Command make_command(tb::Random& rnd, Kind kind, double idle) {
   c.kind = kind;
   c.idle = idle;
   c.half = rnd.range(0, 1);
-  const int choices[] = {1,         2,        3,        kRows - 1, kRows,     kRows + 1, 2 * kRows,
-                         2 * kRows + 1, 3 * kRows - 1, 4 * kRows, rnd.range(1, 5 * kRows), rnd.range(1, 40)};
+  const int choices[] = {1,
+                         2,
+                         3,
+                         kRows - 1,
+                         kRows,
+                         kRows + 1,
+                         2 * kRows,
+                         2 * kRows + 1,
+                         3 * kRows - 1,
+                         4 * kRows,
+                         rnd.range(1, 5 * kRows),
+                         rnd.range(1, 40)};
   do {
     c.cin = choices[rnd.range(0, static_cast<int>(sizeof(choices) / sizeof(choices[0])) - 1)];
   } while (c.cin < 1);
   const int chunks = (c.cin + kRows - 1) / kRows;
   const int max_pixels = std::max(1, (kInDepth / 2) / chunks);
-  c.pixels = static_cast<std::uint32_t>(rnd.chance(0.1) ? max_pixels : rnd.range(1, std::min(max_pixels, 48)));
+  c.pixels =
+      static_cast<std::uint32_t>(rnd.chance(0.1) ? max_pixels : rnd.range(1, std::min(max_pixels, 48)));
   c.bits = rnd.range(2, std::min(8, kActBits));
   c.is_signed = rnd.chance(0.5);
   const int lo = c.is_signed ? -(1 << (c.bits - 1)) : 0;
@@ -62,17 +79,21 @@ Command make_command(tb::Random& rnd, Kind kind, double idle) {
   c.zp = rnd.chance(0.25) ? 0 : rnd.range(lo, hi);
 
   const int storage = storage_of(c.bits);
+  c.skip_flag = rnd.chance(0.3);
+  c.skip = c.skip_flag && storage == 4 ? 1 : 0;
   const size_t n = static_cast<size_t>(c.pixels) * c.cin;
   std::vector<int> v(n);
   for (auto& x : v) x = rnd.range(lo, hi);
-  const size_t bytes = (n * storage + 7) / 8;
+  const size_t bytes = ((n + c.skip) * storage + 7) / 8;
   std::vector<std::uint8_t> packed(bytes, 0);
+  if (c.skip) packed[0] = rnd.byte() & 0xF;  // the previous row's last value
   for (size_t i = 0; i < n; ++i) {
     const unsigned code = static_cast<unsigned>(v[i]) & ((1u << storage) - 1);
+    const size_t at = i + static_cast<size_t>(c.skip);
     if (storage == 8)
-      packed[i] = static_cast<std::uint8_t>(code);
+      packed[at] = static_cast<std::uint8_t>(code);
     else
-      packed[i / 2] |= static_cast<std::uint8_t>(code << (4 * (i % 2)));
+      packed[at / 2] |= static_cast<std::uint8_t>(code << (4 * (at % 2)));
   }
   // Padding of the last beat is garbage: the loader must ignore it. (An odd 4-bit count leaves
   // the high nibble 0, as the format says.)
@@ -93,7 +114,7 @@ Command make_command(tb::Random& rnd, Kind kind, double idle) {
     const size_t m = static_cast<size_t>(rnd.range(1, static_cast<int>(c.band_beats) - 1));
     c.beats.assign(band.begin(), band.begin() + m);
     c.beats.back().last = true;
-    values_sent = m * (kStreamBits / storage);
+    values_sent = m * (kStreamBits / storage) - static_cast<size_t>(c.skip);
   } else {
     c.beats = band;
     const int extra = rnd.range(1, 5);
@@ -139,8 +160,8 @@ int main(int argc, char** argv) {
   Vdnn_input_loader m(&ctx);
   tb::Random rnd(tb::seed());
   using TData = decltype(m.s_axis_tdata_i);
-  tb::AxisSource<TData> src(m.s_axis_tdata_i, m.s_axis_tvalid_i, m.s_axis_tready_o, &m.s_axis_tlast_i, kBeatBytes,
-                            rnd, 0.0);
+  tb::AxisSource<TData> src(m.s_axis_tdata_i, m.s_axis_tvalid_i, m.s_axis_tready_o, &m.s_axis_tlast_i,
+                            kBeatBytes, rnd, 0.0);
 
   // Commands: mostly good bands, with TLAST errors sprinkled in; source idle 0, 0.3, 0.8 by turns.
   const int num_commands = 3000;
@@ -170,10 +191,10 @@ int main(int argc, char** argv) {
   }
   m.rst_ni = 1;
 
-  size_t next_cmd = 0;      // next command to present
-  long active = -1;         // accepted, not yet done
-  size_t word_idx = 0;      // next expected write of the active command
-  size_t beats_taken = 0;   // beats transferred for the active command
+  size_t next_cmd = 0;     // next command to present
+  long active = -1;        // accepted, not yet done
+  size_t word_idx = 0;     // next expected write of the active command
+  size_t beats_taken = 0;  // beats transferred for the active command
   std::uint64_t accept_cycle = 0;
   std::uint64_t cycle = 0, writes = 0, perf_checked = 0;
   long worst_slack = 1 << 30;
@@ -194,8 +215,9 @@ int main(int argc, char** argv) {
       for (int r = 0; r < kRows; ++r) {
         const std::uint64_t got = tb::get_bits(m.wr_data_o, r * kXBits, kXBits);
         TB_CHECK(got == w.lanes[r],
-                 "command %ld (Cin %d bits %d %s zp %d) word %zu lane %d: 0x%" PRIx64 ", expected 0x%x", active,
-                 c.cin, c.bits, c.is_signed ? "signed" : "unsigned", c.zp, word_idx, r, got, w.lanes[r]);
+                 "command %ld (Cin %d bits %d %s zp %d) word %zu lane %d: 0x%" PRIx64 ", expected 0x%x",
+                 active, c.cin, c.bits, c.is_signed ? "signed" : "unsigned", c.zp, word_idx, r, got,
+                 w.lanes[r]);
       }
       ++word_idx;
       ++writes;
@@ -206,16 +228,19 @@ int main(int argc, char** argv) {
       const Command& c = cmds[active];
       TB_CHECK(word_idx == c.words.size(), "command %ld done after %zu of %zu words", active, word_idx,
                c.words.size());
-      TB_CHECK(beats_taken == c.beats.size(), "command %ld consumed %zu beats, expected %zu", active, beats_taken,
-               c.beats.size());
-      TB_CHECK(m.len_error_o == (c.kind != Kind::kGood), "command %ld: len_error_o %d", active, m.len_error_o);
+      TB_CHECK(beats_taken == c.beats.size(), "command %ld consumed %zu beats, expected %zu", active,
+               beats_taken, c.beats.size());
+      TB_CHECK(m.len_error_o == (c.kind != Kind::kGood), "command %ld: len_error_o %d", active,
+               m.len_error_o);
       if (c.kind == Kind::kGood && c.idle == 0.0) {
         // Input-bound at one beat per cycle or output-bound at one word per cycle, plus the
         // multiply at command start and a few cycles of pipeline.
-        const long bound = static_cast<long>(std::max(c.beats.size(), c.words.size())) + bit_length(c.cin) + 3;
+        const long bound =
+            static_cast<long>(std::max(c.beats.size(), c.words.size())) + bit_length(c.cin) + 3;
         const long took = static_cast<long>(cycle - accept_cycle);
-        TB_CHECK(took <= bound, "command %ld (Cin %d, %u pixels, bits %d): %ld cycles for %zu beats / %zu words",
-                 active, c.cin, c.pixels, c.bits, took, c.beats.size(), c.words.size());
+        TB_CHECK(took <= bound,
+                 "command %ld (Cin %d, %u pixels, bits %d): %ld cycles for %zu beats / %zu words", active,
+                 c.cin, c.pixels, c.bits, took, c.beats.size(), c.words.size());
         worst_slack = std::min(worst_slack, bound - took);
         ++perf_checked;
       }
@@ -233,6 +258,7 @@ int main(int argc, char** argv) {
       m.cmd_bits_i = static_cast<CData>(c.bits);
       m.cmd_signed_i = c.is_signed;
       m.cmd_zero_point_i = static_cast<SData>(static_cast<std::uint16_t>(c.zp));
+      m.cmd_skip_i = c.skip_flag;
       for (const auto& b : c.beats) src.push(b);
       ++next_cmd;
     }
@@ -261,7 +287,8 @@ int main(int argc, char** argv) {
   }
   TB_CHECK(src.empty(), "beats left over");
   std::printf(
-      "dnn_input_loader Rows %d ActBits %d StreamBits %d InDepth %d: %zu bands (%d early TLAST, %d missing TLAST), "
+      "dnn_input_loader Rows %d ActBits %d StreamBits %d InDepth %d: %zu bands (%d early TLAST, %d missing "
+      "TLAST), "
       "%" PRIu64 " words checked in %" PRIu64 " cycles, %" PRIu64 " throughput checks (min slack %ld)\n",
       kRows, kActBits, kStreamBits, kInDepth, cmds.size(), n_early, n_missing, writes, cycle, perf_checked,
       worst_slack);

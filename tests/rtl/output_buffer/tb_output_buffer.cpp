@@ -1,7 +1,9 @@
 // dnn_output_buffer: random tiles (pixels 1..60, Cout 1..70 around multiples of Cols, output widths
 // 2..min(8, ActBits), signed or unsigned, random values over the whole range of the type as the
 // requantiser writes them: ActBits two's complement if signed, zero-extended if unsigned, so an
-// unsigned value may set the top bit of a narrow ActBits) are written through wr_* in
+// unsigned value may set the top bit of a narrow ActBits; 4-bit tiles sometimes start mid-byte,
+// so their stream begins with the previous tile's last nibble, and cmd_skip_i is also raised on
+// 8-bit tiles, where it must change nothing) are written through wr_* in
 // random order (the next tile into the other half while the current one drains), drained with a
 // command per tile, alternating halves, and received under back-pressure phases 0 / 0.3 / 0.8 (one per
 // tile). Checks, per tile: the byte stream against a reference packer, TKEEP (all ones but the last
@@ -26,8 +28,10 @@ constexpr int kWordBytes = (kCols * kActBits + 7) / 8;
 struct Tile {
   int half = 0, pixels = 0, channels = 0, bits = 0, blocks = 0;
   bool is_signed = false;
+  bool skip_flag = false;                         // cmd_skip_i
   std::vector<std::vector<std::uint32_t>> words;  // [p*Blocks + cb][c], raw ActBits patterns
-  std::vector<std::uint8_t> expect;                // packed stream bytes
+  std::vector<std::uint8_t> expect;               // packed stream bytes
+  std::uint8_t last_nibble = 0;                   // the stream's last nibble holding data
   double backpressure = 0.0;
 };
 
@@ -39,11 +43,16 @@ std::uint32_t to_storage(std::uint32_t raw, bool is_signed, int storage) {
   return static_cast<std::uint32_t>(v) & ((1u << storage) - 1u);
 }
 
-// The reference packer: HWC values, little-endian, two nibbles per byte low first at width 4.
-std::vector<std::uint8_t> reference_pack(const Tile& t) {
+// The reference packer: HWC values, little-endian, two nibbles per byte low first at width 4; a 4-bit
+// tile that starts mid-byte first repeats the previous tile's last nibble.
+std::vector<std::uint8_t> reference_pack(const Tile& t, std::uint8_t prev_nibble) {
   const int storage = t.bits <= 4 ? 4 : 8;
   std::vector<std::uint8_t> out;
   std::size_t nibbles = 0;
+  if (t.skip_flag && storage == 4) {
+    out.push_back(prev_nibble);
+    nibbles = 1;
+  }
   for (int p = 0; p < t.pixels; ++p)
     for (int cb = 0; cb < t.blocks; ++cb) {
       const int n = std::min(kCols, t.channels - cb * kCols);
@@ -53,8 +62,10 @@ std::vector<std::uint8_t> reference_pack(const Tile& t) {
           out.push_back(static_cast<std::uint8_t>(s));
           nibbles += 2;
         } else {
-          if (nibbles % 2 == 0) out.push_back(static_cast<std::uint8_t>(s));
-          else out.back() |= static_cast<std::uint8_t>(s << 4);
+          if (nibbles % 2 == 0)
+            out.push_back(static_cast<std::uint8_t>(s));
+          else
+            out.back() |= static_cast<std::uint8_t>(s << 4);
           ++nibbles;
         }
       }
@@ -73,13 +84,21 @@ std::vector<std::uint8_t> word_bytes(const std::vector<std::uint32_t>& vals) {
   return b;
 }
 
-Tile make_tile(tb::Random& rnd, int index) {
+Tile make_tile(tb::Random& rnd, int index, std::uint8_t prev_nibble) {
   static const double phases[] = {0.0, 0.3, 0.8};
   Tile t;
   t.half = index % 2;
   // Channel counts around the interesting points: below, at and just past Cols, multiples, the max.
-  const int picks[] = {1, kCols - 1, kCols, kCols + 1, 2 * kCols, 2 * kCols + 1, 70, rnd.range(1, 70),
-                       rnd.range(1, 70), rnd.range(1, 70)};
+  const int picks[] = {1,
+                       kCols - 1,
+                       kCols,
+                       kCols + 1,
+                       2 * kCols,
+                       2 * kCols + 1,
+                       70,
+                       rnd.range(1, 70),
+                       rnd.range(1, 70),
+                       rnd.range(1, 70)};
   t.channels = std::clamp(picks[rnd.range(0, 9)], 1, 70);
   t.pixels = rnd.chance(0.1) ? 1 : rnd.range(1, 60);
   t.bits = rnd.range(2, std::min(8, kActBits));
@@ -98,10 +117,14 @@ Tile make_tile(tb::Random& rnd, int index) {
       // Values past Cout are garbage on purpose: the drain must not send them. Real ones favour the
       // ends of the range, where extension and truncation go wrong.
       const int v = rnd.chance(0.3) ? (rnd.chance(0.5) ? lo : hi) : rnd.range(lo, hi);
-      w[c] = c < real ? static_cast<std::uint32_t>(v) & mask : static_cast<std::uint32_t>(rnd.range(0, 0x7fffffff)) & mask;
+      w[c] = c < real ? static_cast<std::uint32_t>(v) & mask
+                      : static_cast<std::uint32_t>(rnd.range(0, 0x7fffffff)) & mask;
     }
   }
-  t.expect = reference_pack(t);
+  t.skip_flag = rnd.chance(0.3);
+  t.expect = reference_pack(t, prev_nibble);
+  const bool odd = t.bits <= 4 && (t.pixels * t.channels + (t.skip_flag ? 1 : 0)) % 2 != 0;
+  t.last_nibble = static_cast<std::uint8_t>(odd ? t.expect.back() & 0xF : t.expect.back() >> 4);
   t.backpressure = phases[index % 3];
   return t;
 }
@@ -120,7 +143,7 @@ int main(int argc, char** argv) {
 
   const int kTiles = 60;
   std::vector<Tile> tiles;
-  for (int i = 0; i < kTiles; ++i) tiles.push_back(make_tile(rnd, i));
+  for (int i = 0; i < kTiles; ++i) tiles.push_back(make_tile(rnd, i, i ? tiles.back().last_nibble : 0));
 
   m.clk_i = 0;
   m.rst_ni = 0;
@@ -192,7 +215,8 @@ int main(int argc, char** argv) {
       if (order.empty()) {
         order.resize(t.words.size());
         for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
-        for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rnd.range(0, static_cast<int>(i - 1))]);
+        for (std::size_t i = order.size(); i > 1; --i)
+          std::swap(order[i - 1], order[rnd.range(0, static_cast<int>(i - 1))]);
         order_pos = 0;
         write_rate = rnd.chance(0.5) ? 1.0 : 0.5;
       }
@@ -218,6 +242,7 @@ int main(int argc, char** argv) {
       m.cmd_channels_i = static_cast<SData>(t.channels);
       m.cmd_bits_i = static_cast<CData>(t.bits);
       m.cmd_signed_i = t.is_signed;
+      m.cmd_skip_i = t.skip_flag;
     }
   }
   // A few idle cycles: nothing more may come out.
@@ -243,11 +268,13 @@ int main(int argc, char** argv) {
       const std::size_t valid = last ? t.expect.size() - j * kStreamBytes : kStreamBytes;
       for (int k = 0; k < kStreamBytes; ++k) {
         const bool kept = keeps[b] >> k & 1u;
-        TB_CHECK(kept == (static_cast<std::size_t>(k) < valid), "tile %d beat %zu: TKEEP 0x%llx, %zu bytes valid", i,
-                 j, static_cast<unsigned long long>(keeps[b]), valid);
+        TB_CHECK(kept == (static_cast<std::size_t>(k) < valid),
+                 "tile %d beat %zu: TKEEP 0x%llx, %zu bytes valid", i, j,
+                 static_cast<unsigned long long>(keeps[b]), valid);
         const std::uint8_t want = kept ? t.expect[j * kStreamBytes + k] : 0;
-        TB_CHECK(beat.data[k] == want, "tile %d (P=%d C=%d bits=%d half=%d) beat %zu byte %d: got 0x%02x want 0x%02x", i,
-                 t.pixels, t.channels, t.bits, t.half, j, k, beat.data[k], want);
+        TB_CHECK(beat.data[k] == want,
+                 "tile %d (P=%d C=%d bits=%d half=%d) beat %zu byte %d: got 0x%02x want 0x%02x", i, t.pixels,
+                 t.channels, t.bits, t.half, j, k, beat.data[k], want);
       }
     }
     bytes += t.expect.size();
@@ -255,9 +282,10 @@ int main(int argc, char** argv) {
   TB_CHECK(b == sink.beats.size(), "%zu extra beats", sink.beats.size() - b);
   // Unthrottled tiles: one beat or one word per cycle, plus the pipeline latency.
   TB_CHECK(worst_slack <= 5, "drain %d cycles slower than one beat/word per cycle", worst_slack);
-  std::printf("dnn_output_buffer Cols=%d ActBits=%d StreamBits=%d OutDepth=%d: %d tiles, %zu beats, %zu bytes "
-              "match in %llu cycles (unthrottled latency %+d cycles)\n",
-              kCols, kActBits, kStreamBytes * 8, kOutDepth, kTiles, b, bytes,
-              static_cast<unsigned long long>(cycle), worst_slack);
+  std::printf(
+      "dnn_output_buffer Cols=%d ActBits=%d StreamBits=%d OutDepth=%d: %d tiles, %zu beats, %zu bytes "
+      "match in %llu cycles (unthrottled latency %+d cycles)\n",
+      kCols, kActBits, kStreamBytes * 8, kOutDepth, kTiles, b, bytes, static_cast<unsigned long long>(cycle),
+      worst_slack);
   return 0;
 }
