@@ -4,6 +4,7 @@
 #include <iomanip>
 #include <sstream>
 
+#include "run_options.h"
 #include "soc.h"
 
 namespace dnnvp {
@@ -38,6 +39,25 @@ std::pair<std::uint64_t, std::uint64_t> dram_between(const LayerMark& a, const L
     w += b.dram[i].write_bytes - a.dram[i].write_bytes;
   }
   return {r, w};
+}
+
+// Moves the statistics that measure the host (the Verilated model's evaluation time and speed, the ISS's
+// host MIPS) out of `stats` into the returned object, at the same paths.
+json take_host_stats(json& stats) {
+  json host = json::object();
+  if (!stats.is_object()) return host;
+  for (auto it = stats.begin(); it != stats.end();) {
+    const std::string key = it.key();
+    if (key == "eval_seconds" || key == "cycles_per_eval_second" || key == "host_mips") {
+      host[key] = it.value();
+      it = stats.erase(it);
+      continue;
+    }
+    json inner = take_host_stats(it.value());
+    if (!inner.empty()) host[key] = std::move(inner);
+    ++it;
+  }
+  return host;
 }
 
 }  // namespace
@@ -116,7 +136,10 @@ json make_report(ReportInputs& in) {
     }
     const auto [rd, wr] = dram_between(a, *b);
     json& r = rows[a.layer];
-    r["cycles"] = soc.engine_cycles_at(b->time) - soc.engine_cycles_at(a.time);
+    const std::uint64_t first = soc.engine_cycles_at(a.time), end = soc.engine_cycles_at(b->time);
+    r["cycles"] = end - first;
+    r["first_cycle"] = first;
+    r["last_cycle"] = end > first ? end - 1 : first;
     r["wall_seconds"] = b->wall_seconds - a.wall_seconds;
     r["dram_read_bytes"] = rd;
     r["dram_write_bytes"] = wr;
@@ -137,7 +160,7 @@ json make_report(ReportInputs& in) {
       st_in += f.stall_input, st_w += f.stall_weight, st_out += f.stall_output;
     }
 
-  json jl = json::array();
+  json jl = json::array(), host_layers = json::array();
   // Over the convolutions only (the figure published engines quote) and the engine layers' simulation speed.
   std::uint64_t conv_cycles = 0, conv_macs = 0, engine_layer_cycles = 0;
   double engine_layer_wall = 0;
@@ -151,8 +174,15 @@ json make_report(ReportInputs& in) {
               {"where", on_engine ? "engine" : "cpu"},
               {"ran", static_cast<bool>(ran[i])},
               {"macs", l.at("macs")}};
-    r.update(rows[i].is_null() ? json{{"cycles", 0}, {"dram_read_bytes", 0}, {"dram_write_bytes", 0}}
+    r.update(rows[i].is_null() ? json{{"cycles", 0},
+                                      {"first_cycle", nullptr},
+                                      {"last_cycle", nullptr},
+                                      {"dram_read_bytes", 0},
+                                      {"dram_write_bytes", 0},
+                                      {"wall_seconds", 0.0}}
                                : rows[i]);
+    host_layers.push_back({{"name", l.at("name")}, {"wall_seconds", r.at("wall_seconds")}});
+    r.erase("wall_seconds");
     if (on_engine && !rows[i].is_null()) {
       engine_layer_cycles += rows[i].at("cycles").get<std::uint64_t>();
       engine_layer_wall += rows[i].at("wall_seconds").get<double>();
@@ -194,20 +224,21 @@ json make_report(ReportInputs& in) {
   const std::uint64_t total_macs = m.at("totals").at("macs");
 
   const bool exited_ok = out.end == SocEnd::kExit && out.exit_code && *out.exit_code == 0;
-  const bool pass = exited_ok && in.output.bit_exact();
-  json rep;
-  rep["status"] = pass ? "pass" : "fail";
+  const bool pass = exited_ok && in.output.bit_exact() && in.interrupted_by == 0;
+  json rep = report_header(in.tool);
+  rep["status"] = pass ? "pass" : in.interrupted_by != 0 ? "interrupted" : "fail";
   rep["bit_exact"] = in.output.bit_exact();
-  rep["end"] = to_string(out.end);
+  rep["end"] = in.interrupted_by != 0 ? "interrupted" : to_string(out.end);
   rep["exit_code"] = out.exit_code ? json(*out.exit_code) : json(nullptr);
   rep["message"] = out.message;
   rep["scenario"] = m.at("scenario");
   rep["network"] = m.at("network");
-  rep["firmware"] = in.firmware_path;
   rep["engine_model"] = in.engine_model;
   json h = hw;
+  h.erase("run");  // the scenario's defaults; what the run used is "run"
   h["pes"] = pes;
   rep["hardware"] = h;
+  rep["run"] = in.run;
 
   json oc = {
       {"checked", in.output.done}, {"elements", in.output.elements}, {"mismatches", in.output.mismatches}};
@@ -242,8 +273,7 @@ json make_report(ReportInputs& in) {
        {{"x", eng.stalls_injected('x')}, {"w", eng.stalls_injected('w')}, {"y", eng.stalls_injected('y')}}}};
   t["cpu"] = {{"instructions", soc.cpu().instructions()},
               {"cycles", soc.cpu().cycles()},
-              {"clock_mhz", hw.value("cpu_mhz", 0.0)},
-              {"host_mips", soc.cpu().host_mips()}};
+              {"clock_mhz", hw.value("cpu_mhz", 0.0)}};
   t["dram"] = {{"read_bytes", sum.read_bytes},
                {"write_bytes", sum.write_bytes},
                {"transactions", sum.transactions},
@@ -254,16 +284,33 @@ json make_report(ReportInputs& in) {
                {"ratio_to_lower_bound",
                 ratio(static_cast<double>(sum.read_bytes + sum.write_bytes), static_cast<double>(lower))},
                {"per_initiator", per}};
-  t["wall_seconds"] = in.wall_seconds;
-  t["simulated_cycles_per_second"] = ratio(static_cast<double>(out.cycles), in.wall_seconds);
-  t["engine_layer_cycles_per_second"] = ratio(static_cast<double>(engine_layer_cycles), engine_layer_wall);
-  t["engine_clocked_cycles_per_eval_second"] =
-      ratio(static_cast<double>(eng.cycles_clocked()), eng.eval_seconds());
   rep["totals"] = t;
   rep["layers"] = jl;
   if (!in.firmware) rep["firmware_report"] = in.firmware_note;
-  rep["stats"] = const_cast<Soc&>(soc).stats().to_json();
+  json stats = const_cast<Soc&>(soc).stats().to_json();
+  json host;
+  host["firmware"] = in.firmware_path;
+  host["wall_seconds"] = in.wall_seconds;
+  host["simulated_cycles_per_second"] = ratio(static_cast<double>(out.cycles), in.wall_seconds);
+  host["engine_layer_cycles_per_second"] = ratio(static_cast<double>(engine_layer_cycles), engine_layer_wall);
+  host["engine_clocked_cycles_per_eval_second"] =
+      ratio(static_cast<double>(eng.cycles_clocked()), eng.eval_seconds());
+  host["cpu_host_mips"] = soc.cpu().host_mips();
+  host["layers"] = host_layers;
+  host["stats"] = take_host_stats(stats);
+  rep["stats"] = stats;
+  rep["host"] = host;
   return rep;
+}
+
+std::vector<std::string> layers_in_window(const json& report, std::uint64_t from, std::uint64_t to) {
+  std::vector<std::string> hit;
+  for (const json& l : report.at("layers")) {
+    if (l.at("where") != "engine" || l.at("first_cycle").is_null()) continue;
+    const std::uint64_t first = l.at("first_cycle"), last = l.at("last_cycle");
+    if (first < to && last >= from) hit.push_back(l.at("name"));
+  }
+  return hit;
 }
 
 std::string summary_text(const json& r) {
@@ -271,7 +318,12 @@ std::string summary_text(const json& r) {
   const json& t = r.at("totals");
   const json& d = t.at("dram");
   o << std::fixed;
-  o << "vp_run: " << (r.at("status") == "pass" ? "PASS" : "FAIL") << " (" << r.at("end").get<std::string>();
+  const std::string status = r.at("status");
+  o << "vp_run: "
+    << (status == "pass"          ? "PASS"
+        : status == "interrupted" ? "INTERRUPTED"
+                                  : "FAIL")
+    << " (" << r.at("end").get<std::string>();
   if (!r.at("exit_code").is_null()) o << ", firmware exit code " << r.at("exit_code").get<int>();
   o << ", output "
     << (!r.at("output_check").at("checked").get<bool>() ? "not checked"
@@ -290,9 +342,10 @@ std::string summary_text(const json& r) {
     << d.at("write_bytes").get<double>() / 1e6 << " MB written ("
     << d.at("ratio_to_lower_bound").get<double>() << "x the lower bound), " << std::setprecision(1)
     << d.at("energy_pj").get<double>() / 1e6 << " uJ\n";
+  const json& host = r.at("host");
   o << "  CPU " << t.at("cpu").at("instructions").get<std::uint64_t>() << " instructions; wall "
-    << std::setprecision(2) << t.at("wall_seconds").get<double>() << " s, " << std::setprecision(3)
-    << t.at("simulated_cycles_per_second").get<double>() / 1e6 << " M engine cycles/s\n";
+    << std::setprecision(2) << host.at("wall_seconds").get<double>() << " s, " << std::setprecision(3)
+    << host.at("simulated_cycles_per_second").get<double>() / 1e6 << " M engine cycles/s\n";
   return o.str();
 }
 

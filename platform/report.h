@@ -44,7 +44,10 @@ struct FirmwareReport {
 std::optional<FirmwareReport> read_firmware_report(const Soc& soc, std::size_t max_layers, std::string* why);
 
 struct ReportInputs {
+  std::string tool = "vp_sim";  // report_header()
   const nlohmann::json* manifest = nullptr;
+  nlohmann::json run;      // settings_json(): the effective run settings and the trace
+  int interrupted_by = 0;  // the signal (SIGINT, SIGTERM) that stopped the run; 0: none
   const Soc* soc = nullptr;
   std::optional<FirmwareReport> firmware;
   std::string firmware_note;  // why there is no firmware report
@@ -54,8 +57,14 @@ struct ReportInputs {
   double wall_seconds = 0;
 };
 
-// The report; status "pass" only for a firmware exit code 0 with a bit-exact output.
+// The report; status "pass" only for a firmware exit code 0 with a bit-exact output, "interrupted" when a
+// signal stopped the run, else "fail". What depends on the host (paths, wall time, speeds) is under
+// "host", so the rest of two reports of the same run compare equal.
 nlohmann::json make_report(ReportInputs& in);
+
+// The layers whose engine cycles [first_cycle, last_cycle] meet the window [from, to); empty means the
+// window captured no engine layer (docs/platform.md, "Trace").
+std::vector<std::string> layers_in_window(const nlohmann::json& report, std::uint64_t from, std::uint64_t to);
 
 // A few lines for the console: status, cycles, fps, utilisation, DRAM traffic, speed.
 std::string summary_text(const nlohmann::json& report);

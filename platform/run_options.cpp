@@ -1,8 +1,13 @@
 #include "run_options.h"
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <stdexcept>
+
+#include "error.h"
+#include "version.h"
 
 namespace po = boost::program_options;
 
@@ -15,6 +20,17 @@ po::typed_value<T>* into_optional(std::optional<T>& slot) {
   return po::value<T>()->notifier([&slot](const T& v) { slot = v; });
 }
 
+// A count (cycles, a seed): digits only. Boost's own conversion accepts "-1" for an unsigned and wraps it.
+po::typed_value<std::string>* count_into(std::optional<std::uint64_t>& slot, const std::string& option) {
+  return po::value<std::string>()->notifier([&slot, option](const std::string& text) {
+    const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+    if (!digits || text.size() > 20 || (text.size() == 20 && text > "18446744073709551615"))
+      throw std::invalid_argument("--" + option + ": must be a non-negative integer (at most 2^64-1), got '" +
+                                  text + "'");
+    slot = std::stoull(text);
+  });
+}
+
 std::uint64_t parse_cycle(const std::string& text, const std::string& what) {
   if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
     throw std::invalid_argument("--trace-window: " + what + " '" + text + "' is not a cycle number");
@@ -25,17 +41,19 @@ std::uint64_t parse_cycle(const std::string& text, const std::string& what) {
 
 void RunOptions::add_to(po::options_description& desc) {
   desc.add_options()  //
-      ("max-cycles", into_optional(max_cycles),
+      ("max-cycles", count_into(max_cycles, "max-cycles"),
        "stop after N engine cycles (overrides run.max_cycles; 0: no limit)")(
-          "stall-seed", into_optional(stall_seed),
+          "stall-seed", count_into(stall_seed, "stall-seed"),
           "random valid/ready stalls on every engine stream from seed S (0: off)")(
           "stall-probability", into_optional(stall_probability),
           "probability of a stall per beat (run.stall_probability)")(
-          "watchdog-cycles", into_optional(watchdog_cycles),
+          "watchdog-cycles", count_into(watchdog_cycles, "watchdog-cycles"),
           "engine cycles without progress before the watchdog stops the run (0: off)")(
           "trace", po::value<std::string>(&trace_file), "write an FST waveform of the engine to FILE")(
           "trace-window", po::value<std::string>(&trace_window),
           "trace only engine cycles A:B (A inclusive, B exclusive)")(
+          "trace-layer", po::value<std::string>(&trace_layer),
+          "trace only the engine cycles of layer NAME (vp_run: runs the scenario twice)")(
           ",q", po::bool_switch(&quiet), "quiet: no firmware console output, no progress; the summary only")(
           ",v", po::bool_switch(&verbose), "verbose: progress lines every few seconds and the statistics");
 }
@@ -46,6 +64,10 @@ void RunOptions::check() const {
     throw std::invalid_argument("--stall-probability must be in [0, 1)");
   if (!trace_window.empty() && trace_file.empty())
     throw std::invalid_argument("--trace-window needs --trace FILE");
+  if (!trace_layer.empty() && trace_file.empty())
+    throw std::invalid_argument("--trace-layer needs --trace FILE");
+  if (!trace_layer.empty() && !trace_window.empty())
+    throw std::invalid_argument("--trace-layer and --trace-window exclude each other");
   window();
 }
 
@@ -77,6 +99,65 @@ std::vector<std::string> RunOptions::to_args() const {
   if (quiet) a.push_back("-q");
   if (verbose) a.push_back("-v");
   return a;
+}
+
+RunSettings effective_settings(const nlohmann::json& run, const RunOptions& o, const std::string& source) {
+  auto count = [&](const char* key) {
+    const auto it = run.find(key);
+    if (it == run.end() ||
+        !(it->is_number_unsigned() || (it->is_number_integer() && it->get<std::int64_t>() >= 0)))
+      throw Error(source + ": run." + key + ": expected an unsigned integer");
+    return it->get<std::uint64_t>();
+  };
+  RunSettings s;
+  s.max_cycles = o.max_cycles.value_or(count("max_cycles"));
+  s.watchdog_cycles = o.watchdog_cycles.value_or(count("watchdog_cycles"));
+  s.stall_seed = o.stall_seed.value_or(count("stall_seed"));
+  const auto p = run.find("stall_probability");
+  if (p == run.end() || !p->is_number()) throw Error(source + ": run.stall_probability: expected a number");
+  s.stall_probability = o.stall_probability.value_or(p->get<double>());
+  if (o.max_cycles) s.overridden.push_back("max_cycles");
+  if (o.watchdog_cycles) s.overridden.push_back("watchdog_cycles");
+  if (o.stall_seed) s.overridden.push_back("stall_seed");
+  if (o.stall_probability) s.overridden.push_back("stall_probability");
+  return s;
+}
+
+nlohmann::json settings_json(const RunSettings& s, const RunOptions& o) {
+  nlohmann::json trace = nullptr;
+  if (!o.trace_file.empty()) {
+    const auto [from, to] = o.window();
+    trace = {{"file", o.trace_file},
+             {"from", from},
+             {"to", o.trace_window.empty() ? nlohmann::json(nullptr) : nlohmann::json(to)},
+             {"layer", o.trace_layer.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.trace_layer)}};
+  }
+  return {{"max_cycles", s.max_cycles}, {"watchdog_cycles", s.watchdog_cycles},
+          {"stall_seed", s.stall_seed}, {"stall_probability", s.stall_probability},
+          {"overridden", s.overridden}, {"trace", trace}};
+}
+
+nlohmann::json report_header(const std::string& tool) {
+  return {{"report_format", kReportFormat},
+          {"tool", {{"name", tool}, {"version", version()}, {"commit", source_commit()}}}};
+}
+
+bool write_report(const std::string& path, const nlohmann::json& report) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp);
+    f << report.dump(2) << "\n";
+    if (!f) {
+      std::error_code ec;
+      std::filesystem::remove(tmp, ec);
+      return false;
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (!ec) return true;
+  std::filesystem::remove(tmp, ec);
+  return false;
 }
 
 std::string engine_model_key(const nlohmann::json& hw, bool trace) {

@@ -19,22 +19,59 @@ struct RunOptions {
   std::optional<std::uint64_t> watchdog_cycles;  // overrides run.watchdog_cycles (0: off)
   std::string trace_file;                        // FST of the engine
   std::string trace_window;                      // "A:B" engine cycles; empty: the whole run
+  std::string trace_layer;                       // vp_run only: the window is this layer's engine cycles
   bool quiet = false;                            // no firmware console, no progress, summary only
   bool verbose = false;                          // progress lines and the statistics summary
 
-  // Adds the options above to `desc`, storing into *this.
+  // Adds the options above to `desc`, storing into *this. Counts are checked while parsing (a negative
+  // or non-numeric value is an error naming the option).
   void add_to(boost::program_options::options_description& desc);
   // Checks what parsing cannot (trace window syntax, -q with -v, probability range); throws
   // std::invalid_argument naming the option.
   void check() const;
-  // The command-line arguments that reproduce these options.
+  // The command-line arguments that reproduce these options (for vp_sim: without --trace-layer, which
+  // vp_run turns into a window).
   std::vector<std::string> to_args() const;
   // The window as [from, to); the whole run if empty.
   std::pair<std::uint64_t, std::uint64_t> window() const;
 };
 
+// The effective settings of a run: the scenario's `run` section (hw.json) with the options applied, as
+// report.json records them.
+struct RunSettings {
+  std::uint64_t max_cycles = 0;
+  std::uint64_t watchdog_cycles = 0;
+  std::uint64_t stall_seed = 0;
+  double stall_probability = 0;
+  std::vector<std::string> overridden;  // the keys set from the command line
+};
+// Throws dnnvp::Error naming `source` and the key when `run` lacks a key or has the wrong type.
+RunSettings effective_settings(const nlohmann::json& run, const RunOptions& options,
+                               const std::string& source);
+// report.json's "run" object: the settings and the trace (file, window, layer).
+nlohmann::json settings_json(const RunSettings& settings, const RunOptions& options);
+
 // The engine shape's cache key for a scenario's hardware object (hw.json), spelled as
 // cmake/DnnvpEngineModel.cmake's dnnvp_engine_model_key() spells it: "r4c8s64a8w8acc32d1024i262144...".
 std::string engine_model_key(const nlohmann::json& hardware, bool trace);
+
+// What every report.json starts with (docs/platform.md, "report.json"): its format version and the tool
+// that wrote it (name, version, source commit).
+constexpr int kReportFormat = 2;
+nlohmann::json report_header(const std::string& tool);
+
+// Process exit statuses of vp_run and vp_sim (docs/platform.md, "Exit status").
+namespace exit_status {
+constexpr int kPass = 0, kFail = 1, kBadInput = 2, kFault = 3, kMaxCycles = 4, kToolFailed = 5,
+              kWatchdog = 124;
+// A run ended by SIGINT or SIGTERM: 128 + the signal, as a shell reports it.
+constexpr int interrupted(int signal) {
+  return 128 + signal;
+}
+}  // namespace exit_status
+
+// Writes `report` to `path` through a temporary file renamed into place, so a reader never sees half a
+// report; returns false (and leaves no file) if it cannot.
+bool write_report(const std::string& path, const nlohmann::json& report);
 
 }  // namespace dnnvp

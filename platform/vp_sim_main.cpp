@@ -5,12 +5,16 @@
 //   vp_sim --dir OUT --firmware OUT/firmware.elf [--report FILE] [run options]
 //
 // Exit status: 0 pass (firmware exit 0 and the output bit-exact), 1 fail, 2 bad input, 3 fault (CPU, bus
-// or DMA), 4 max cycles reached, 124 watchdog.
+// or DMA), 4 max cycles reached, 124 watchdog, 128 + signal when SIGINT or SIGTERM stopped it. Every exit
+// after the options are read leaves a report with that status; a stale report is removed first.
 #include <algorithm>
 #include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
+#include <memory>
 #include <vector>
 
 #include <boost/program_options.hpp>
@@ -18,31 +22,48 @@
 #include <systemc>
 
 #include "elf_loader.h"
+#include "error.h"
+#include "manifest.h"
 #include "report.h"
 #include "run_options.h"
 #include "soc.h"
+#include "version.h"
 
 namespace po = boost::program_options;
+namespace ex = dnnvp::exit_status;
 using nlohmann::json;
 
 namespace {
-
-constexpr int kExitPass = 0, kExitFail = 1, kExitBadInput = 2, kExitFault = 3, kExitMaxCycles = 4,
-              kExitWatchdog = 124;
 
 struct BadInput : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-json read_json(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) throw BadInput(path + ": cannot open (run vp_gen SCENARIO -o DIR first)");
-  try {
-    return json::parse(f);
-  } catch (const json::exception& e) {
-    throw BadInput(path + ": not valid JSON: " + e.what());
-  }
+volatile std::sig_atomic_t g_signal = 0;
+
+extern "C" void on_signal(int sig) {
+  g_signal = sig;
+  std::signal(sig, SIG_DFL);  // a second Ctrl-C ends the process at once
 }
+
+// Stops the simulation soon after SIGINT/SIGTERM: a handler cannot call into SystemC, so this polls the
+// flag every microsecond of simulated time (a few hundred engine cycles) until the CPU halts.
+struct InterruptWatch : sc_core::sc_module {
+  SC_HAS_PROCESS(InterruptWatch);
+  InterruptWatch(const sc_core::sc_module_name& name, const dnnvp::Soc& soc) : sc_module(name), soc_(soc) {
+    SC_THREAD(watch);
+  }
+  void watch() {
+    while (!soc_.cpu().halted()) {
+      if (g_signal != 0) {
+        sc_core::sc_stop();
+        return;
+      }
+      wait(sc_core::sc_time(1, sc_core::SC_US));
+    }
+  }
+  const dnnvp::Soc& soc_;
+};
 
 // The linked engine must be the one the scenario describes.
 void check_shape(const json& hw) {
@@ -64,19 +85,19 @@ void check_shape(const json& hw) {
                      " (vp_run picks the binary that matches the scenario)");
 }
 
-dnnvp::SocConfig soc_config(const json& hw, const dnnvp::RunOptions& opt, std::ostream* uart_log) {
+dnnvp::SocConfig soc_config(const json& hw, const dnnvp::RunSettings& run, const dnnvp::RunOptions& opt,
+                            std::ostream* uart_log) {
   dnnvp::SocConfig c;
   c.engine_mhz = hw.at("clock_mhz");
-  c.cpu_mhz = hw.value("cpu_mhz", c.cpu_mhz);
+  c.cpu_mhz = hw.at("cpu_mhz");
   const json& d = hw.at("dram");
   c.dram_preset = d.at("preset");
   c.dram_base = d.at("base");
   c.dram_bytes = d.at("size_mib").get<std::uint64_t>() << 20;
-  const json& run = hw.at("run");
-  c.max_cycles = opt.max_cycles.value_or(run.at("max_cycles").get<std::uint64_t>());
-  c.watchdog_cycles = opt.watchdog_cycles.value_or(run.at("watchdog_cycles").get<std::uint64_t>());
-  c.stall_seed = opt.stall_seed.value_or(run.at("stall_seed").get<std::uint64_t>());
-  c.stall_probability = opt.stall_probability.value_or(run.at("stall_probability").get<double>());
+  c.max_cycles = run.max_cycles;
+  c.watchdog_cycles = run.watchdog_cycles;
+  c.stall_seed = run.stall_seed;
+  c.stall_probability = run.stall_probability;
   c.trace_file = opt.trace_file;
   std::tie(c.trace_from, c.trace_to) = opt.window();
   c.uart_console = !opt.quiet;
@@ -85,109 +106,192 @@ dnnvp::SocConfig soc_config(const json& hw, const dnnvp::RunOptions& opt, std::o
   return c;
 }
 
-int exit_status(const dnnvp::SocOutcome& o, bool pass) {
-  if (pass) return kExitPass;
+int exit_status(const dnnvp::SocOutcome& o, bool pass, int signal) {
+  if (signal != 0) return ex::interrupted(signal);
+  if (pass) return ex::kPass;
   switch (o.end) {
     case dnnvp::SocEnd::kCpuFault:
     case dnnvp::SocEnd::kDmaFault:
-      return kExitFault;
+      return ex::kFault;
     case dnnvp::SocEnd::kWatchdog:
-      return kExitWatchdog;
+      return ex::kWatchdog;
     case dnnvp::SocEnd::kMaxCycles:
-      return kExitMaxCycles;
+      return ex::kMaxCycles;
     default:
-      return kExitFail;
+      return ex::kFail;
   }
 }
 
-int run(int argc, char** argv) {
+// "name value" lines of every statistic (-v), flattened by the dots of their names.
+void print_stats(const json& j, const std::string& prefix, std::ostream& o) {
+  if (!j.is_object()) {
+    o << "    " << prefix << " " << j.dump() << "\n";
+    return;
+  }
+  for (const auto& [k, v] : j.items()) print_stats(v, prefix.empty() ? k : prefix + "." + k, o);
+}
+
+// The trace window met no engine layer: the FST holds no engine activity.
+void warn_empty_window(const json& report, const dnnvp::RunOptions& opt) {
+  if (opt.trace_file.empty() || opt.trace_window.empty()) return;
+  const auto [from, to] = opt.window();
+  if (!dnnvp::layers_in_window(report, from, to).empty()) return;
+  std::cerr << "vp_sim: warning: --trace-window " << opt.trace_window
+            << " captured no engine layer (the engine is idle there and its idle cycles are skipped); "
+               "engine layers ran at cycles:";
+  for (const json& l : report.at("layers"))
+    if (l.at("where") == "engine" && !l.at("first_cycle").is_null())
+      std::cerr << " " << l.at("name").get<std::string>() << " " << l.at("first_cycle").get<std::uint64_t>()
+                << ".." << l.at("last_cycle").get<std::uint64_t>();
+  std::cerr << " (--trace-layer NAME picks one)\n";
+}
+
+struct Run {
   std::string dir, firmware, report_path;
   dnnvp::RunOptions opt;
+};
+
+int simulate(const Run& r) {
+  const auto wall_start = std::chrono::steady_clock::now();
+  dnnvp::Manifest manifest;
+  dnnvp::RunSettings settings;
+  try {
+    manifest = dnnvp::read_manifest_dir(r.dir);
+    settings = dnnvp::effective_settings(manifest.json.at("hardware").at("run"), r.opt, manifest.source);
+    // run.max_cycles 0 (the default): the plan's bound, so a hung firmware stops; --max-cycles 0: none.
+    if (!r.opt.max_cycles && settings.max_cycles == 0)
+      settings.max_cycles = dnnvp::plan_cycle_bound(manifest.json);
+  } catch (const dnnvp::Error& e) {
+    throw BadInput(e.what());
+  }
+  const json& hw = manifest.json.at("hardware");
+  check_shape(hw);
+
+  std::ofstream uart_log(r.dir + "/uart.log");
+  std::unique_ptr<dnnvp::Soc> soc;
+  try {
+    soc = std::make_unique<dnnvp::Soc>("soc", soc_config(hw, settings, r.opt, &uart_log));
+  } catch (const std::invalid_argument& e) {
+    throw BadInput(e.what());
+  }
+  try {
+    soc->load_firmware(r.firmware);
+  } catch (const dnnvp::cpu::ElfError& e) {
+    throw BadInput(std::string("--firmware: ") + e.what());
+  }
+  for (const dnnvp::ManifestBlock& f : manifest.dram_image) {
+    try {
+      soc->load_file(f.addr, r.dir + "/" + f.file);
+    } catch (const std::runtime_error& e) {
+      throw BadInput(e.what());
+    }
+  }
+  InterruptWatch interrupt_watch("interrupt_watch", *soc);
+
+  const dnnvp::SocOutcome& outcome = soc->run();
+  const int signal = g_signal;
+
+  dnnvp::ReportInputs in;
+  in.manifest = &manifest.json;
+  in.soc = soc.get();
+  in.run = dnnvp::settings_json(settings, r.opt);
+  in.interrupted_by = signal;
+  in.firmware_path = r.firmware;
+  in.engine_model = dnnvp::engine_model_key(hw, dnnvp::EngineBridge::shape().trace);
+  in.firmware = dnnvp::read_firmware_report(*soc, manifest.json.at("layers").size(), &in.firmware_note);
+  // The platform's own check: every output element in DRAM against expected.bin, whatever the
+  // firmware says.
+  if (outcome.end == dnnvp::SocEnd::kExit && signal == 0) {
+    try {
+      in.output =
+          dnnvp::compare_output(soc->dram_at(manifest.result_addr, manifest.result_bytes),
+                                soc->dram_at(manifest.expected.addr, manifest.expected.bytes),
+                                manifest.result_elements, manifest.output_bits, manifest.output_signed);
+    } catch (const std::out_of_range&) {
+      throw BadInput(manifest.source + ": result or expected.bin lies outside DRAM");
+    }
+  }
+  in.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  json report = dnnvp::make_report(in);
+  if (signal != 0)
+    report["message"] = std::string(signal == SIGINT ? "SIGINT" : "SIGTERM") +
+                        " stopped the run at engine cycle " + std::to_string(outcome.cycles) + "\n";
+  const int status = exit_status(outcome, report.at("status") == "pass", signal);
+  report["exit_status"] = status;
+  if (!dnnvp::write_report(r.report_path, report))
+    std::cerr << "vp_sim: cannot write " << r.report_path << "\n";
+  if (!outcome.message.empty() && r.opt.verbose) std::cerr << outcome.message;
+  std::cout << dnnvp::summary_text(report) << "  report: " << r.report_path << "\n";
+  if (!in.output.bit_exact() && in.output.done) {
+    std::cout << "  " << in.output.mismatches << " of " << in.output.elements
+              << " output elements differ from expected.bin\n";
+  }
+  if (signal != 0)
+    std::cout << "  " << report.at("message").get<std::string>();
+  else if (outcome.end != dnnvp::SocEnd::kExit)
+    std::cout << "  " << outcome.message.substr(0, outcome.message.find('\n')) << "\n";
+  warn_empty_window(report, r.opt);
+  if (r.opt.verbose) {
+    std::cout << "  statistics:\n";
+    print_stats(report.at("stats"), "", std::cout);
+  }
+  return status;
+}
+
+// The report of a run that could not start (bad input), so no stale report is left standing.
+void write_error_report(const Run& r, int status, const std::string& message) {
+  json rep = dnnvp::report_header("vp_sim");
+  rep["status"] = "error";
+  rep["exit_status"] = status;
+  rep["end"] = "bad_input";
+  rep["message"] = message;
+  rep["bit_exact"] = false;
+  rep["host"] = {{"firmware", r.firmware}};
+  dnnvp::write_report(r.report_path, rep);
+}
+
+int run(int argc, char** argv) {
+  Run r;
   po::options_description desc("vp_sim --dir OUT --firmware ELF [options]");
-  desc.add_options()("help,h", "this help")  //
-      ("dir", po::value<std::string>(&dir)->required(), "vp_gen output directory (manifest.json, *.bin)")(
-          "firmware", po::value<std::string>(&firmware)->required(), "firmware ELF to run")(
-          "report", po::value<std::string>(&report_path), "report file (default: DIR/report.json)");
-  opt.add_to(desc);
+  desc.add_options()("help,h", "this help")("version", "print the version and exit")  //
+      ("dir", po::value<std::string>(&r.dir)->required(), "vp_gen output directory (manifest.json, *.bin)")(
+          "firmware", po::value<std::string>(&r.firmware)->required(), "firmware ELF to run")(
+          "report", po::value<std::string>(&r.report_path), "report file (default: DIR/report.json)");
+  r.opt.add_to(desc);
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
     if (vm.count("help")) {
       std::cout << desc << "\n";
-      return kExitPass;
+      return ex::kPass;
+    }
+    if (vm.count("version")) {
+      std::cout << dnnvp::version_line("vp_sim") << "\n";
+      return ex::kPass;
     }
     po::notify(vm);
-    opt.check();
+    r.opt.check();
+    if (!r.opt.trace_layer.empty())
+      throw std::invalid_argument("--trace-layer is vp_run's (use --trace-window)");
   } catch (const std::exception& e) {
     std::cerr << "vp_sim: " << e.what() << "\n";
-    return kExitBadInput;
+    return ex::kBadInput;
   }
-  if (report_path.empty()) report_path = dir + "/report.json";
+  if (r.report_path.empty()) r.report_path = r.dir + "/report.json";
+  std::error_code ec;
+  std::filesystem::remove(r.report_path, ec);  // a failed run must not leave an earlier run's PASS behind
   // The kernel's "Simulation stopped by user." after every sc_stop() is noise here; the summary says why.
-  if (!opt.verbose)
+  if (!r.opt.verbose)
     sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
-
-  const auto wall_start = std::chrono::steady_clock::now();
-  const json manifest = read_json(dir + "/manifest.json");
-  const json& hw = manifest.at("hardware");
-  check_shape(hw);
-
-  std::ofstream uart_log(dir + "/uart.log");
-  dnnvp::SocConfig config = soc_config(hw, opt, &uart_log);
-  // run.max_cycles 0 (the default): the plan's bound, so a hung firmware stops; --max-cycles 0: none.
-  if (!opt.max_cycles && config.max_cycles == 0) config.max_cycles = dnnvp::plan_cycle_bound(manifest);
-  dnnvp::Soc soc("soc", config);
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
   try {
-    soc.load_firmware(firmware);
-  } catch (const dnnvp::cpu::ElfError& e) {
-    throw BadInput(std::string("--firmware: ") + e.what());
+    return simulate(r);
+  } catch (const std::exception& e) {
+    std::cerr << "vp_sim: " << e.what() << "\n";
+    write_error_report(r, ex::kBadInput, e.what());
+    return ex::kBadInput;
   }
-  for (const json& f : manifest.at("dram_image")) {
-    try {
-      soc.load_file(f.at("addr"), dir + "/" + f.at("file").get<std::string>());
-    } catch (const std::runtime_error& e) {
-      throw BadInput(e.what());
-    }
-  }
-
-  const dnnvp::SocOutcome& outcome = soc.run();
-
-  dnnvp::ReportInputs in;
-  in.manifest = &manifest;
-  in.soc = &soc;
-  in.firmware_path = firmware;
-  in.engine_model = dnnvp::engine_model_key(hw, dnnvp::EngineBridge::shape().trace);
-  in.firmware = dnnvp::read_firmware_report(soc, manifest.at("layers").size(), &in.firmware_note);
-  // The platform's own check: every output element in DRAM against expected.bin, whatever the
-  // firmware says.
-  if (outcome.end == dnnvp::SocEnd::kExit) {
-    const json& result = manifest.at("result");
-    const json& image = manifest.at("dram_image");
-    const auto expected_it = std::find_if(image.begin(), image.end(),
-                                          [](const json& f) { return f.at("file") == "expected.bin"; });
-    if (expected_it == image.end()) throw BadInput(dir + "/manifest.json: dram_image has no expected.bin");
-    const json& expected = *expected_it;
-    const json& q = manifest.at("output").at("quant");
-    in.output = dnnvp::compare_output(soc.dram_at(result.at("addr"), result.at("bytes")),
-                                      soc.dram_at(expected.at("addr"), expected.at("bytes")),
-                                      result.at("elements"), q.at("bits"), q.at("signed"));
-  }
-  in.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-  const json report = dnnvp::make_report(in);
-  {
-    std::ofstream f(report_path);
-    f << report.dump(2) << "\n";
-    if (!f) std::cerr << "vp_sim: cannot write " << report_path << "\n";
-  }
-  if (!outcome.message.empty() && opt.verbose) std::cerr << outcome.message;
-  std::cout << dnnvp::summary_text(report) << "  report: " << report_path << "\n";
-  if (!in.output.bit_exact() && in.output.done) {
-    std::cout << "  " << in.output.mismatches << " of " << in.output.elements
-              << " output elements differ from expected.bin\n";
-  }
-  if (outcome.end != dnnvp::SocEnd::kExit)
-    std::cout << "  " << outcome.message.substr(0, outcome.message.find('\n')) << "\n";
-  return exit_status(outcome, report.at("status") == "pass");
 }
 
 }  // namespace
@@ -195,11 +299,15 @@ int run(int argc, char** argv) {
 int sc_main(int argc, char** argv) {
   try {
     return run(argc, argv);
-  } catch (const BadInput& e) {
-    std::cerr << "vp_sim: " << e.what() << "\n";
-    return kExitBadInput;
   } catch (const std::exception& e) {
     std::cerr << "vp_sim: " << e.what() << "\n";
-    return kExitBadInput;
+    return ex::kBadInput;
   }
+}
+
+// Our own main, so the SystemC banner is off before the kernel prints it (it does so before sc_main):
+// vp_sim's own errors and summary come first. --version names the tool.
+int main(int argc, char** argv) {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+  return sc_core::sc_elab_and_sim(argc, argv);
 }

@@ -10,6 +10,7 @@ packages=(
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
   libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler
   clang libclang-rt-14-dev
+  gtkwave
 )
 
 missing=()

@@ -4,10 +4,15 @@
 //      (<build>/vp_sim/<key>/vp_sim: a sweep never rebuilds a shape it has built),
 //   3. the firmware is cross-compiled against OUT/model.h (or --firmware ELF is taken as is),
 //   4. vp_sim runs it and writes OUT/report.json; its exit status is vp_run's.
+// OUT/report.json is removed first and every exit leaves one with the real status: vp_run writes it
+// itself when a step before the simulation fails, when vp_sim dies without one, or on SIGINT/SIGTERM
+// (which it passes on to the step running, each in its own process group).
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -22,18 +27,37 @@
 #include "error.h"
 #include "run_options.h"
 #include "scenario.h"
+#include "version.h"
 
 namespace fs = std::filesystem;
 namespace po = boost::program_options;
+namespace ex = dnnvp::exit_status;
 
 namespace {
 
-constexpr int kExitBadInput = 2;
-constexpr int kExitToolFailed = 5;  // generator, build or firmware compiler failed
-
-struct ToolFailed : std::runtime_error {
-  using std::runtime_error::runtime_error;
+// A step failed: exit status 5 (a build), 2 (bad input) or 128 + signal (interrupted).
+struct StepFailed : std::runtime_error {
+  StepFailed(const std::string& what, int status) : std::runtime_error(what), status(status) {}
+  int status;
 };
+struct ToolFailed : StepFailed {
+  explicit ToolFailed(const std::string& what) : StepFailed(what, ex::kToolFailed) {}
+};
+
+volatile std::sig_atomic_t g_signal = 0;
+volatile std::sig_atomic_t g_child = 0;  // process group of the step running, 0: none
+
+extern "C" void on_signal(int sig) {
+  g_signal = sig;
+  if (g_child > 0) kill(-static_cast<pid_t>(g_child), sig);
+}
+
+void stop_if_interrupted(const std::string& step) {
+  if (g_signal != 0)
+    throw StepFailed(
+        std::string(g_signal == SIGINT ? "SIGINT" : "SIGTERM") + " stopped the run during " + step,
+        ex::interrupted(g_signal));
+}
 
 std::string joined(const std::vector<std::string>& argv) {
   std::string s;
@@ -44,9 +68,13 @@ std::string joined(const std::vector<std::string>& argv) {
 // Runs a command and waits; with `log`, its stdout and stderr go there instead of the console.
 int run_command(const std::vector<std::string>& argv, const std::string& log = "") {
   std::cout.flush();
+  std::cerr.flush();
   const pid_t pid = fork();
   if (pid < 0) throw ToolFailed("fork failed for: " + joined(argv));
   if (pid == 0) {
+    setpgid(0, 0);  // its own group, so a signal passed on reaches everything it started (ninja, cc1plus)
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
     if (!log.empty()) {
       if (!std::freopen(log.c_str(), "a", stdout) || !std::freopen(log.c_str(), "a", stderr)) _exit(127);
     }
@@ -57,15 +85,39 @@ int run_command(const std::vector<std::string>& argv, const std::string& log = "
     std::perror(args[0]);
     _exit(127);
   }
+  setpgid(pid, pid);  // also here: whichever of parent and child runs first
+  g_child = pid;
+  if (g_signal != 0) kill(-pid, g_signal);  // arrived between fork and now
   int status = 0;
   while (waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR) throw ToolFailed("waiting for " + joined(argv) + " failed");
+    if (errno != EINTR) {
+      g_child = 0;
+      throw ToolFailed("waiting for " + joined(argv) + " failed");
+    }
+  g_child = 0;
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 void must_run(const std::vector<std::string>& argv, const std::string& what, const std::string& log = "") {
-  if (run_command(argv, log) != 0)
+  const int status = run_command(argv, log);
+  stop_if_interrupted(what);
+  if (status != 0)
     throw ToolFailed(what + " failed" + (log.empty() ? "" : " (log: " + log + ")") + ": " + joined(argv));
+}
+
+// The main build's target for a shape key, or "" if the main build does not make that shape.
+std::string shipped_target(const std::string& key) {
+  const std::string list = DNNVP_SHIPPED_SIMULATORS;  // "key=target,key=target"
+  std::size_t pos = 0;
+  while (pos < list.size()) {
+    std::size_t end = list.find(',', pos);
+    if (end == std::string::npos) end = list.size();
+    const std::string item = list.substr(pos, end - pos);
+    const std::size_t eq = item.find('=');
+    if (eq != std::string::npos && item.substr(0, eq) == key) return item.substr(eq + 1);
+    pos = end + 1;
+  }
+  return "";
 }
 
 // The simulator for `key`, built if needed (docs/platform.md: the cache).
@@ -78,6 +130,14 @@ std::string simulator_for(const nlohmann::json& hw, const std::string& key, bool
     return exe.string();
   }
   if (fs::exists(exe)) return exe.string();  // built by the main build, which keeps it current
+  if (const std::string target = shipped_target(key); !target.empty()) {
+    if (!quiet)
+      std::cout << "vp_run: building " << target << " (log in " << DNNVP_BUILD_DIR << "/" << target
+                << ".log)\n";
+    must_run({"cmake", "--build", DNNVP_BUILD_DIR, "--target", target}, "building " + target,
+             std::string(DNNVP_BUILD_DIR) + "/" + target + ".log");
+    return exe.string();
+  }
   if (!quiet)
     std::cout << "vp_run: building the simulator for engine shape " << key
               << " (once per shape; a few minutes, log in " << (dir / "build.log").string() << ")\n";
@@ -106,7 +166,7 @@ std::string simulator_for(const nlohmann::json& hw, const std::string& key, bool
   try {
     must_run(configure, "configuring the simulator for " + key, log);
     must_run({"cmake", "--build", dir.string()}, "building the simulator for " + key, log);
-  } catch (const ToolFailed&) {
+  } catch (const StepFailed&) {
     fs::remove(dir / "build.ninja");  // a half-configured tree is rebuilt from scratch next time
     throw;
   }
@@ -116,25 +176,115 @@ std::string simulator_for(const nlohmann::json& hw, const std::string& key, bool
 nlohmann::json read_json(const fs::path& path) {
   std::ifstream f(path);
   if (!f) throw ToolFailed("cannot read " + path.string());
-  return nlohmann::json::parse(f);
+  try {
+    return nlohmann::json::parse(f);
+  } catch (const nlohmann::json::exception& e) {
+    throw ToolFailed(path.string() + ": not valid JSON (" + e.what() + ")");
+  }
 }
 
-int run(int argc, char** argv) {
-  std::string scenario_path, out, firmware;
+// What vp_run knows of the run it writes a report for.
+struct RunState {
+  std::string scenario_path, scenario_name, out, firmware;
   dnnvp::RunOptions opt;
+  std::string step = "reading the options";
+  nlohmann::json hw;  // hw.json once generated
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  fs::path report() const { return fs::path(out) / "report.json"; }
+};
+
+// The report of a run that ended before vp_sim wrote one (a step failed, a signal, vp_sim died).
+void write_step_report(const RunState& s, int status, const std::string& message) {
+  if (s.out.empty()) return;  // no output directory known (options or scenario unreadable)
+  nlohmann::json rep = dnnvp::report_header("vp_run");
+  const bool interrupted = status > 128;
+  rep["status"] = interrupted ? "interrupted" : "error";
+  rep["exit_status"] = status;
+  rep["end"] = interrupted                 ? "interrupted"
+               : status == ex::kBadInput   ? "bad_input"
+               : status == ex::kToolFailed ? "tool_failed"
+                                           : "simulator_failed";
+  rep["step"] = s.step;
+  rep["message"] = message;
+  rep["bit_exact"] = false;
+  rep["scenario"] = {{"name", s.scenario_name}, {"file", s.scenario_path}};
+  nlohmann::json run = nullptr;
+  try {
+    if (s.hw.is_object())
+      run = dnnvp::settings_json(dnnvp::effective_settings(s.hw.at("run"), s.opt, "hw.json"), s.opt);
+  } catch (const std::exception&) {  // a report of what failed, whatever hw.json holds
+  }
+  rep["run"] = run;
+  rep["host"] = {
+      {"firmware", s.firmware},
+      {"wall_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - s.start).count()}};
+  std::error_code ec;
+  fs::create_directories(s.out, ec);
+  if (!dnnvp::write_report(s.report().string(), rep))
+    std::cerr << "vp_run: cannot write " << s.report().string() << "\n";
+}
+
+// Runs vp_sim; its exit status. `report` empty: OUT/report.json.
+int simulate(const RunState& s, const std::string& sim, const dnnvp::RunOptions& opt,
+             const std::string& report, const std::string& log) {
+  std::vector<std::string> args = {sim, "--dir", s.out, "--firmware", s.firmware};
+  if (!report.empty()) args.insert(args.end(), {"--report", report});
+  for (std::string& a : opt.to_args()) args.push_back(std::move(a));
+  if (opt.verbose) std::cout << "vp_run: " << joined(args) << "\n";
+  return run_command(args, log);
+}
+
+// --trace-layer NAME: a first run without the trace finds the layer's engine cycles (runs are
+// deterministic, so the traced run repeats them exactly); returns the window "A:B".
+std::string layer_window(const RunState& s, const std::string& key) {
+  const fs::path first = fs::path(s.out) / "trace_layer_run.json";
+  dnnvp::RunOptions plain = s.opt;
+  plain.trace_file.clear();
+  plain.trace_layer.clear();
+  plain.quiet = true;
+  plain.verbose = false;
+  const std::string sim = simulator_for(s.hw, key, false, s.opt.quiet);
+  if (!s.opt.quiet)
+    std::cout << "vp_run: finding layer " << s.opt.trace_layer
+              << "'s engine cycles (a run without the trace)\n";
+  simulate(s, sim, plain, first.string(), (fs::path(s.out) / "trace_layer_run.log").string());
+  stop_if_interrupted("the run that finds --trace-layer's cycles");
+  const nlohmann::json rep = read_json(first);
+  fs::remove(first);
+  std::string names;
+  for (const nlohmann::json& l : rep.value("layers", nlohmann::json::array())) {
+    const std::string name = l.at("name");
+    if (l.at("where") == "engine") names += (names.empty() ? "" : ", ") + name;
+    if (name != s.opt.trace_layer) continue;
+    if (l.at("where") != "engine")
+      throw StepFailed("--trace-layer: layer '" + name + "' runs on the CPU; engine layers: " + names + "...",
+                       ex::kBadInput);
+    if (l.at("first_cycle").is_null())
+      throw StepFailed("--trace-layer: layer '" + name + "' did not run (the run without the trace ended: " +
+                           rep.value("end", std::string("?")) + ")",
+                       ex::kBadInput);
+    return std::to_string(l.at("first_cycle").get<std::uint64_t>()) + ":" +
+           std::to_string(l.at("last_cycle").get<std::uint64_t>() + 1);
+  }
+  throw StepFailed(
+      "--trace-layer: no layer '" + s.opt.trace_layer + "' in the network; engine layers: " + names,
+      ex::kBadInput);
+}
+
+int run(int argc, char** argv, RunState& s) {
   po::options_description visible(
       "Usage: vp_run SCENARIO [--out DIR] [--firmware ELF] [options]\n\n"
       "Runs the scenario's network on the virtual platform: generators, engine model (built once per\n"
       "shape), firmware, simulation. Writes DIR/report.json; exit status 0 only for a bit-exact PASS\n"
-      "(1 fail, 2 bad input, 3 fault, 4 max cycles, 5 a build step failed, 124 watchdog).\n"
-      "See docs/platform.md.\n\nOptions");
-  visible.add_options()("help,h", "show this help")  //
-      ("out,o", po::value<std::string>(&out), "output directory (default: out/<scenario name>)")(
-          "firmware", po::value<std::string>(&firmware),
+      "(1 fail, 2 bad input, 3 fault, 4 max cycles, 5 a build step failed, 124 watchdog,\n"
+      "130/143 interrupted by SIGINT/SIGTERM). See docs/platform.md.\n\nOptions");
+  visible.add_options()("help,h", "show this help")("version", "print the version and exit")  //
+      ("out,o", po::value<std::string>(&s.out), "output directory (default: out/<scenario name>)")(
+          "firmware", po::value<std::string>(&s.firmware),
           "run this ELF instead of building the DNN application");
-  opt.add_to(visible);
+  s.opt.add_to(visible);
   po::options_description all;
-  all.add(visible).add_options()("scenario", po::value<std::string>(&scenario_path));
+  all.add(visible).add_options()("scenario", po::value<std::string>(&s.scenario_path));
   po::positional_options_description positional;
   positional.add("scenario", 1);
   po::variables_map vm;
@@ -144,60 +294,95 @@ int run(int argc, char** argv) {
       std::cout << visible << "\n";
       return 0;
     }
+    if (vm.count("version")) {
+      std::cout << dnnvp::version_line("vp_run") << "\n";
+      return 0;
+    }
     po::notify(vm);
-    opt.check();
-    if (scenario_path.empty()) throw std::invalid_argument("need a SCENARIO (see --help)");
+    s.opt.check();
+    if (s.scenario_path.empty()) throw std::invalid_argument("need a SCENARIO (see --help)");
   } catch (const std::exception& e) {
     std::cerr << "vp_run: " << e.what() << "\n";
-    return kExitBadInput;
+    if (!s.out.empty()) {
+      std::error_code ec;
+      fs::remove(s.report(), ec);
+      write_step_report(s, ex::kBadInput, e.what());
+    }
+    return ex::kBadInput;
   }
 
+  s.step = "generating";
   dnnvp::Scenario scenario;
   try {
-    scenario = dnnvp::load_scenario(scenario_path);
-    if (out.empty()) out = "out/" + scenario.name;
-    if (!firmware.empty() && !fs::is_regular_file(firmware))
-      throw std::invalid_argument("--firmware: " + firmware + " is not a file");
-    if (!opt.quiet) std::cout << "vp_run: generating " << scenario.name << " -> " << out << "\n";
-    dnnvp::generate(scenario, out, {});
+    scenario = dnnvp::load_scenario(s.scenario_path);
+    s.scenario_name = scenario.name;
+    if (s.out.empty()) s.out = "out/" + scenario.name;
   } catch (const std::exception& e) {  // dnnvp::Error names the file, line and field
-    std::cerr << "vp_run: error: " << e.what() << "\n";
-    return kExitBadInput;
+    throw StepFailed(e.what(), ex::kBadInput);
+  }
+  // From here on every exit writes OUT/report.json: none of an earlier run may survive this one.
+  std::error_code ec;
+  fs::remove(s.report(), ec);
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  try {
+    if (!s.firmware.empty() && !fs::is_regular_file(s.firmware))
+      throw std::invalid_argument("--firmware: " + s.firmware + " is not a file");
+    if (!s.opt.quiet) std::cout << "vp_run: generating " << scenario.name << " -> " << s.out << "\n";
+    dnnvp::generate(scenario, s.out, {});
+  } catch (const std::exception& e) {
+    throw StepFailed(e.what(), ex::kBadInput);
+  }
+  stop_if_interrupted("generating");
+
+  s.hw = read_json(fs::path(s.out) / "hw.json");
+  const bool trace = !s.opt.trace_file.empty();
+  s.step = "building the simulator";
+  const std::string sim = simulator_for(s.hw, dnnvp::engine_model_key(s.hw, trace), trace, s.opt.quiet);
+
+  if (s.firmware.empty()) {
+    s.step = "building the firmware";
+    must_run({std::string(DNNVP_SOURCE_DIR) + "/tools/build_firmware.sh", s.out, DNNVP_BUILD_DIR},
+             "building the firmware", (fs::path(s.out) / "firmware.log").string());
+    s.firmware = (fs::path(s.out) / "firmware.elf").string();
   }
 
-  const nlohmann::json hw = read_json(fs::path(out) / "hw.json");
-  const bool trace = !opt.trace_file.empty();
-  const std::string key = dnnvp::engine_model_key(hw, trace);
-  const std::string sim = simulator_for(hw, key, trace, opt.quiet);
-
-  if (firmware.empty()) {
-    must_run({std::string(DNNVP_SOURCE_DIR) + "/tools/build_firmware.sh", out, DNNVP_BUILD_DIR},
-             "building the firmware", (fs::path(out) / "firmware.log").string());
-    firmware = (fs::path(out) / "firmware.elf").string();
+  dnnvp::RunOptions opt = s.opt;
+  if (!opt.trace_layer.empty()) {
+    s.step = "finding --trace-layer's cycles";
+    opt.trace_window = layer_window(s, dnnvp::engine_model_key(s.hw, false));
+    if (!opt.quiet)
+      std::cout << "vp_run: layer " << opt.trace_layer << ": engine cycles " << opt.trace_window << "\n";
   }
-
-  std::vector<std::string> args = {sim, "--dir", out, "--firmware", firmware};
-  for (std::string& a : opt.to_args()) args.push_back(std::move(a));
-  if (opt.verbose) std::cout << "vp_run: " << joined(args) << "\n";
-  std::vector<char*> cargs;
-  for (std::string& a : args) cargs.push_back(a.data());
-  cargs.push_back(nullptr);
-  std::cout.flush();
+  s.step = "simulating";
   if (!opt.verbose) setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
-  execv(cargs[0], cargs.data());
-  throw ToolFailed("cannot execute " + sim);
+  const int status = simulate(s, sim, opt, "", "");
+  if (fs::exists(s.report())) {
+    if (!opt.trace_layer.empty()) {  // the window vp_sim traced came from this layer
+      nlohmann::json rep = read_json(s.report());
+      rep["run"]["trace"]["layer"] = opt.trace_layer;
+      dnnvp::write_report(s.report().string(), rep);
+    }
+    return status;
+  }
+  stop_if_interrupted("the simulation");
+  throw StepFailed(sim + " ended with status " + std::to_string(status) + " and wrote no report",
+                   status == 0 ? ex::kFail : status);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  RunState s;
   try {
-    return run(argc, argv);
-  } catch (const ToolFailed& e) {
-    std::cerr << "vp_run: " << e.what() << "\n";
-    return kExitToolFailed;
+    return run(argc, argv, s);
+  } catch (const StepFailed& e) {
+    std::cerr << "vp_run: " << (e.status == ex::kBadInput ? "error: " : "") << e.what() << "\n";
+    write_step_report(s, e.status, e.what());
+    return e.status;
   } catch (const std::exception& e) {
     std::cerr << "vp_run: error: " << e.what() << "\n";
-    return kExitToolFailed;
+    write_step_report(s, ex::kToolFailed, e.what());
+    return ex::kToolFailed;
   }
 }

@@ -2,16 +2,23 @@
 // random stalls; determinism; firmware faults, watchdogs, max cycles and bad input ending with a clear
 // message and the documented exit status (docs/platform.md, "vp_run").
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+
+#include "error.h"
+#include "manifest.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -96,8 +103,8 @@ void check_pass_report(const json& r, const std::string& network) {
   CHECK(d.at("energy_pj").get<double>() > 0);
   CHECK(d.at("row_hits").get<std::uint64_t>() + d.at("row_misses").get<std::uint64_t>() > 0);
   for (const char* i : {"dma0.mm2s", "dma0.s2mm", "dma1.mm2s"}) CHECK(d.at("per_initiator").contains(i));
-  CHECK(t.at("wall_seconds").get<double>() > 0);
-  CHECK(t.at("simulated_cycles_per_second").get<double>() > 0);
+  CHECK(r.at("host").at("wall_seconds").get<double>() > 0);
+  CHECK(r.at("host").at("simulated_cycles_per_second").get<double>() > 0);
 
   std::uint64_t layer_read = 0, layer_written = 0;
   for (const json& l : r.at("layers")) {
@@ -123,15 +130,10 @@ void check_pass_report(const json& r, const std::string& network) {
   CHECK(layer_written == d.at("write_bytes"));
 }
 
-// The report without what depends on the host (wall time, speeds).
+// The report without what depends on the host (paths, wall time, speeds): all of it but "host".
 json deterministic_part(json r) {
-  json t = r.at("totals");
-  for (const char* k : {"wall_seconds", "simulated_cycles_per_second",
-                        "engine_clocked_cycles_per_eval_second", "engine_layer_cycles_per_second"})
-    t.erase(k);
-  for (json& l : r.at("layers")) l.erase("wall_seconds");
-  t["cpu"].erase("host_mips");
-  return {{"totals", t}, {"layers", r.at("layers")}, {"output_check", r.at("output_check")}};
+  r.erase("host");
+  return r;
 }
 
 }  // namespace
@@ -166,11 +168,14 @@ TEST_CASE("tiny_cnn stays bit-exact with random stalls on every stream, which co
         a.at("totals").at("engine_cycles").get<std::uint64_t>());
 }
 
-TEST_CASE("the same scenario and seeds give the same cycles and report, run after run", "[vp_run]") {
+TEST_CASE("the same scenario and seeds give the same report but for its host part, run after run",
+          "[vp_run]") {
   const fs::path a = tmp("tiny_cnn_det_a"), b = tmp("tiny_cnn_det_b");
   REQUIRE(vp_run("tiny_cnn.yaml", a, {"--stall-seed", "11"}).status == 0);
   REQUIRE(vp_run("tiny_cnn.yaml", b, {"--stall-seed", "11"}).status == 0);
-  CHECK(deterministic_part(report(a)) == deterministic_part(report(b)));
+  const json ra = report(a), rb = report(b);
+  CHECK(ra.at("host").at("firmware") != rb.at("host").at("firmware"));  // two directories
+  CHECK(deterministic_part(ra) == deterministic_part(rb));
 }
 
 TEST_CASE("vp_run runs the jet tagger bit-exact, also with random stalls", "[vp_run]") {
@@ -207,7 +212,7 @@ TEST_CASE("vp_run runs a firmware ELF built elsewhere (option firmware)", "[vp_r
   INFO(r.output);
   REQUIRE(r.status == 0);
   const json rep = report(out);
-  CHECK(rep.at("firmware") == DNNVP_TINY_CNN_ELF);
+  CHECK(rep.at("host").at("firmware") == DNNVP_TINY_CNN_ELF);
   CHECK(rep.at("status") == "pass");
 }
 
@@ -308,4 +313,390 @@ TEST_CASE("bad input is an error naming the field or file, exit 2", "[vp_run]") 
   r = vp_sim((out / "bad.yaml").string(), out / "o4");  // not an ELF
   CHECK(r.status == 2);
   CHECK(r.output.find("--firmware") != std::string::npos);
+}
+
+namespace {
+
+// A process started in the background with its output in `log`, and its environment plus `env`.
+pid_t spawn(const std::vector<std::string>& argv, const fs::path& log,
+            const std::vector<std::pair<std::string, std::string>>& env = {}) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
+    if (!std::freopen(log.c_str(), "w", stdout) || !std::freopen(log.c_str(), "a", stderr)) _exit(127);
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+// Waits up to `seconds` for the process; its exit status, or -1 if it had to be killed.
+int wait_for(pid_t pid, double seconds) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  int status = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    if (waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, &status, 0);
+  return -1;
+}
+
+bool wait_until_exists(const fs::path& p, double seconds) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < until) {
+    if (fs::exists(p)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+// Whether the process has ended (gone, or a zombie its new parent has yet to reap) within `seconds`.
+bool ended(pid_t pid, double seconds) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < until) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string pid_field, name, state;
+    if (!(stat >> pid_field >> name >> state) || state == "Z") return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+std::string text_of(const fs::path& p) {
+  std::ifstream f(p);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+Result vp_run_env(const std::string& scenario, const fs::path& out, const std::string& env,
+                  std::vector<std::string> extra = {}) {
+  std::vector<std::string> argv = {
+      "env",   env,          DNNVP_VP_RUN, std::string(DNNVP_SOURCE_DIR) + "/scenarios/" + scenario,
+      "--out", out.string(), "-q"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return run(argv, out);
+}
+
+}  // namespace
+
+TEST_CASE("a failed run into the same directory replaces the earlier PASS with its own status",
+          "[vp_run][report]") {
+  const fs::path out = tmp("stale_report");
+  REQUIRE(vp_run("tiny_cnn.yaml", out).status == 0);
+  REQUIRE(report(out).at("status") == "pass");
+
+  // The firmware build fails (exit 5): the report says so and names the step.
+  Result r = vp_run_env("tiny_cnn.yaml", out, "DNNVP_RISCV_GCC=false");
+  INFO(r.output);
+  CHECK(r.status == 5);
+  json rep = report(out);
+  CHECK(rep.at("status") == "error");
+  CHECK(rep.at("exit_status") == 5);
+  CHECK(rep.at("step") == "building the firmware");
+  CHECK(rep.at("message").get<std::string>().find("firmware.log") != std::string::npos);
+
+  REQUIRE(vp_run("tiny_cnn.yaml", out).status == 0);
+  // Bad input (exit 2) from the command line and from vp_sim.
+  r = vp_run("tiny_cnn.yaml", out, {"--stall-seed", "-1"});
+  CHECK(r.status == 2);
+  CHECK(report(out).at("status") == "error");
+  REQUIRE(vp_run("tiny_cnn.yaml", out).status == 0);
+  r = vp_run("tiny_cnn.yaml", out, {"--firmware", std::string(DNNVP_SOURCE_DIR) + "/README.md"});
+  CHECK(r.status == 2);
+  rep = report(out);
+  CHECK(rep.at("status") == "error");
+  CHECK(rep.at("exit_status") == 2);
+}
+
+TEST_CASE("SIGTERM during the simulation ends the run with an interrupted report and status 143",
+          "[vp_run][report]") {
+  const fs::path out = tmp("interrupted_sim");
+  REQUIRE(vp_run("tiny_cnn.yaml", out).status == 0);
+  fs::remove(out / "uart.log");
+  // Fault firmware 4 polls a DMA forever; without a watchdog or a cycle limit only a signal ends it.
+  const pid_t pid = spawn({DNNVP_VP_RUN, std::string(DNNVP_SOURCE_DIR) + "/scenarios/tiny_cnn.yaml", "--out",
+                           out.string(), "-q", "--firmware", std::string(DNNVP_FAULT_ELF_PREFIX) + "4.elf",
+                           "--watchdog-cycles", "0", "--max-cycles", "0"},
+                          out / "command.log");
+  REQUIRE(wait_until_exists(out / "uart.log", 60));  // vp_sim has started
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  kill(pid, SIGTERM);
+  const int status = wait_for(pid, 30);
+  INFO(text_of(out / "command.log"));
+  CHECK(status == 143);
+  const json rep = report(out);
+  CHECK(rep.at("status") == "interrupted");
+  CHECK(rep.at("end") == "interrupted");
+  CHECK(rep.at("exit_status") == 143);
+  CHECK(rep.at("message").get<std::string>().find("SIGTERM") != std::string::npos);
+  CHECK(rep.at("totals").at("cycles").get<std::uint64_t>() > 0);
+}
+
+TEST_CASE("SIGTERM during a build step ends it, kills the step's processes and reports interrupted",
+          "[vp_run][report]") {
+  const fs::path out = tmp("interrupted_build");
+  fs::create_directories(out);
+  const fs::path compiler = out / "slow_gcc.sh", pidfile = out / "slow_gcc.pid";
+  {
+    std::ofstream f(compiler);
+    f << "#!/bin/sh\necho $$ > '" << pidfile.string() << "'\nexec sleep 60\n";
+  }
+  fs::permissions(compiler, fs::perms::owner_all);
+  const pid_t pid = spawn(
+      {DNNVP_VP_RUN, std::string(DNNVP_SOURCE_DIR) + "/scenarios/tiny_cnn.yaml", "--out", out.string(), "-q"},
+      out / "command.log", {{"DNNVP_RISCV_GCC", compiler.string()}});
+  REQUIRE(wait_until_exists(pidfile, 60));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  kill(pid, SIGTERM);
+  const int status = wait_for(pid, 20);
+  INFO(text_of(out / "command.log"));
+  CHECK(status == 143);
+  const json rep = report(out);
+  CHECK(rep.at("status") == "interrupted");
+  CHECK(rep.at("step") == "building the firmware");
+  CHECK(ended(std::stoi(text_of(pidfile)), 10));  // the compiler's process is gone too
+}
+
+TEST_CASE("report.json records the settings the run used, the tool's version and its format",
+          "[vp_run][report]") {
+  const fs::path out = tmp("settings");
+  const Result r = vp_run("tiny_cnn.yaml", out,
+                          {"--stall-seed", "3", "--max-cycles", "90000000", "--watchdog-cycles", "2000000"});
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  const json rep = report(out);
+  const json& run = rep.at("run");
+  CHECK(run.at("stall_seed") == 3);
+  CHECK(run.at("max_cycles") == 90000000);
+  CHECK(run.at("watchdog_cycles") == 2000000);
+  CHECK(run.at("overridden") == json({"max_cycles", "watchdog_cycles", "stall_seed"}));
+  CHECK(!rep.at("hardware").contains("run"));  // the scenario's defaults are not what ran
+  CHECK(rep.at("totals").at("stalls").at("injected").at("x").get<std::uint64_t>() > 0);
+  CHECK(rep.at("report_format") == 2);
+  CHECK(rep.at("tool").at("name") == "vp_sim");
+  CHECK(!rep.at("tool").at("version").get<std::string>().empty());
+  CHECK(!rep.at("tool").at("commit").get<std::string>().empty());
+  // Each layer's engine cycles, in order and inside the run.
+  std::uint64_t previous_end = 0;
+  for (const json& l : rep.at("layers")) {
+    INFO(l.at("name"));
+    const std::uint64_t first = l.at("first_cycle"), last = l.at("last_cycle");
+    CHECK(first >= previous_end);
+    CHECK(last - first + 1 == l.at("cycles").get<std::uint64_t>());
+    CHECK(last < rep.at("totals").at("cycles").get<std::uint64_t>());
+    previous_end = last + 1;
+  }
+}
+
+TEST_CASE("negative or malformed counts are errors naming the option", "[vp_run]") {
+  const fs::path out = tmp("bad_counts");
+  for (const auto& [option, value] :
+       std::vector<std::pair<std::string, std::string>>{{"--stall-seed", "-1"},
+                                                        {"--max-cycles", "-5"},
+                                                        {"--watchdog-cycles", "12x"},
+                                                        {"--max-cycles", ""}}) {
+    const Result r = vp_run("tiny_cnn.yaml", out, {option, value});
+    INFO(option << " " << value << ": " << r.output);
+    CHECK(r.status == 2);
+    CHECK(r.output.find(option) != std::string::npos);
+  }
+  const Result s = vp_sim(DNNVP_TINY_CNN_ELF, out / "sim", {"--max-cycles=-5"});
+  CHECK(s.status == 2);
+  CHECK(s.output.find("--max-cycles") != std::string::npos);
+}
+
+TEST_CASE("vp_run and vp_sim print their version; vp_sim's errors come without the SystemC banner",
+          "[vp_run]") {
+  const fs::path out = tmp("version");
+  Result r = run({DNNVP_VP_RUN, "--version"}, out);
+  CHECK(r.status == 0);
+  CHECK(r.output.rfind("vp_run ", 0) == 0);
+  CHECK(r.output.find('(') != std::string::npos);
+  r = run({DNNVP_VP_SIM_4X8, "--version"}, out);
+  CHECK(r.status == 0);
+  CHECK(r.output.rfind("vp_sim ", 0) == 0);
+  // Without the test runner's SYSTEMC_DISABLE_COPYRIGHT_MESSAGE.
+  r = run({"env", "-u", "SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", DNNVP_VP_SIM_4X8, "--bogus"}, out);
+  CHECK(r.status == 2);
+  INFO(r.output);
+  CHECK(r.output.rfind("vp_sim: ", 0) == 0);
+  CHECK(r.output.find("Copyright") == std::string::npos);
+}
+
+TEST_CASE("-v prints the statistics after the summary", "[vp_run]") {
+  const fs::path out = tmp("verbose");
+  const Result r = run({DNNVP_VP_SIM_4X8, "--dir", DNNVP_TINY_CNN_DIR, "--firmware", DNNVP_TINY_CNN_ELF,
+                        "--report", (out / "report.json").string(), "-v"},
+                       out);
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  CHECK(r.output.find("statistics:") != std::string::npos);
+  CHECK(r.output.find("dram.activates ") != std::string::npos);
+  CHECK(r.output.find("engine.cycles ") != std::string::npos);
+}
+
+namespace {
+
+// tiny_cnn's generated directory, copied so one of its files can be spoiled.
+fs::path tiny_cnn_copy(const std::string& name) {
+  const fs::path dir = tmp(name) / "model";
+  fs::create_directories(dir.parent_path());
+  fs::copy(DNNVP_TINY_CNN_DIR, dir, fs::copy_options::recursive);
+  return dir;
+}
+
+Result vp_sim_in(const fs::path& dir) {
+  return run({DNNVP_VP_SIM_4X8, "--dir", dir.string(), "--firmware", DNNVP_TINY_CNN_ELF, "-q"},
+             dir.parent_path());
+}
+
+}  // namespace
+
+TEST_CASE("truncated or empty artefacts are errors naming the file and its size in the manifest",
+          "[vp_run][manifest]") {
+  for (const auto& [file, size] : std::vector<std::pair<std::string, std::uintmax_t>>{
+           {"weights.bin", 100}, {"input.bin", 0}, {"expected.bin", 3}}) {
+    const fs::path dir = tiny_cnn_copy("artefact_" + file);
+    fs::resize_file(dir / file, size);
+    const Result r = vp_sim_in(dir);
+    INFO(file << ": " << r.output);
+    CHECK(r.status == 2);
+    CHECK(r.output.find(file + ": " + std::to_string(size) + " bytes, but manifest.json files.\"" + file) !=
+          std::string::npos);
+    CHECK(report(dir).at("status") == "error");
+  }
+  const fs::path dir = tiny_cnn_copy("artefact_missing");
+  fs::remove(dir / "input.bin");
+  const Result r = vp_sim_in(dir);
+  CHECK(r.status == 2);
+  CHECK(r.output.find("input.bin: missing") != std::string::npos);
+}
+
+TEST_CASE("a manifest value of the wrong type is an error naming the file and the key",
+          "[vp_run][manifest]") {
+  const fs::path dir = tiny_cnn_copy("manifest_type");
+  json m;
+  {
+    std::ifstream f(dir / "manifest.json");
+    m = json::parse(f);
+  }
+  m["result"]["bytes"] = "10";
+  m["layers"][0]["engine"]["tiles"] = -1;
+  {
+    std::ofstream f(dir / "manifest.json");
+    f << m.dump();
+  }
+  const Result r = vp_sim_in(dir);
+  INFO(r.output);
+  CHECK(r.status == 2);
+  CHECK(r.output.find("manifest.json: layers[0].engine.tiles: expected an unsigned integer, got number -1") !=
+        std::string::npos);
+  CHECK(r.output.find("json.exception") == std::string::npos);
+}
+
+TEST_CASE("the manifest reader names the key of every missing or mistyped value", "[manifest]") {
+  std::ifstream f(std::string(DNNVP_TINY_CNN_DIR) + "/manifest.json");
+  std::stringstream text;
+  text << f.rdbuf();
+  const json good = json::parse(text.str());
+  CHECK_NOTHROW(dnnvp::parse_manifest(good.dump(), "m.json"));
+  auto error_of = [](const json& m) {
+    try {
+      dnnvp::parse_manifest(m.dump(), "m.json");
+    } catch (const dnnvp::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  json m = good;
+  m["hardware"].erase("rows");
+  CHECK(error_of(m) == "m.json: hardware.rows: missing");
+  m = good;
+  m["dram_image"][1]["file"] = 7;
+  CHECK(error_of(m) == "m.json: dram_image[1].file: expected a string, got number 7");
+  m = good;
+  m["dram_image"][0]["bytes"] = 1;
+  CHECK(error_of(m).rfind("m.json: dram_image[0].bytes: 1, but files.\"weights.bin\" says ", 0) == 0);
+  m = good;
+  m["files"]["../x"] = 1;
+  CHECK(error_of(m).rfind("m.json: files.\"../x\": expected a plain file name", 0) == 0);
+  m = good;
+  m["output"]["quant"]["signed"] = "yes";
+  CHECK(error_of(m) == "m.json: output.quant.signed: expected true or false, got string \"yes\"");
+  CHECK(error_of(json::array()) == "m.json: (document): expected an object, got array []");
+  CHECK_THROWS_AS(dnnvp::parse_manifest("{\"a\": ", "m.json"), dnnvp::Error);
+}
+
+namespace {
+
+// The timestamps (#T lines) of an FST, through gtkwave's fst2vcd; empty if fst2vcd is not installed.
+std::vector<std::uint64_t> fst_times(const fs::path& fst, bool* have_fst2vcd) {
+  *have_fst2vcd = std::system("command -v fst2vcd > /dev/null 2>&1") == 0;
+  std::vector<std::uint64_t> times;
+  if (!*have_fst2vcd) return times;
+  const fs::path vcd = fst.string() + ".vcd";
+  REQUIRE(std::system(
+              ("fst2vcd -f '" + fst.string() + "' -o '" + vcd.string() + "' > /dev/null 2>&1").c_str()) == 0);
+  std::ifstream f(vcd);
+  for (std::string line; std::getline(f, line);)
+    if (line.size() > 1 && line[0] == '#') times.push_back(std::stoull(line.substr(1)));
+  return times;
+}
+
+}  // namespace
+
+TEST_CASE("--trace-layer traces exactly one layer's engine cycles; a window without engine work warns",
+          "[vp_run][trace]") {
+  const fs::path out = tmp("trace_layer");
+  // On the 4x8 simulator with tracing the main build makes (vp_sim_4x8_trace).
+  Result r =
+      vp_run("tiny_cnn.yaml", out, {"--trace", (out / "conv2.fst").string(), "--trace-layer", "conv2"});
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  const json rep = report(out);
+  const json& trace = rep.at("run").at("trace");
+  CHECK(trace.at("layer") == "conv2");
+  json conv2;
+  for (const json& l : rep.at("layers"))
+    if (l.at("name") == "conv2") conv2 = l;
+  CHECK(trace.at("from") == conv2.at("first_cycle"));
+  CHECK(trace.at("to") == conv2.at("last_cycle").get<std::uint64_t>() + 1);
+  CHECK(r.output.find("warning") == std::string::npos);
+  bool have_fst2vcd = false;
+  const std::vector<std::uint64_t> times = fst_times(out / "conv2.fst", &have_fst2vcd);
+  if (have_fst2vcd) {
+    // Clock edges every half period (4 ns at 250 MHz, in ps) inside the layer's cycles only.
+    const std::uint64_t period_ps = 4000;
+    REQUIRE(times.size() > 100);
+    CHECK(times.front() >= trace.at("from").get<std::uint64_t>() * period_ps);
+    CHECK(times.back() < trace.at("to").get<std::uint64_t>() * period_ps);
+  }
+
+  // The README's old example: before the firmware starts the engine, nothing to capture.
+  r = vp_run("tiny_cnn.yaml", out / "early",
+             {"--trace", (out / "early.fst").string(), "--trace-window", "1000:5000"});
+  INFO(r.output);
+  CHECK(r.status == 0);
+  CHECK(r.output.find("warning: --trace-window 1000:5000 captured no engine layer") != std::string::npos);
+  CHECK(r.output.find("conv2 " + std::to_string(conv2.at("first_cycle").get<std::uint64_t>())) !=
+        std::string::npos);
+  if (have_fst2vcd) CHECK(fst_times(out / "early.fst", &have_fst2vcd).size() <= 1);
+
+  r = vp_run("tiny_cnn.yaml", out / "cpu_layer",
+             {"--trace", (out / "x.fst").string(), "--trace-layer", "pool"});
+  CHECK(r.status == 2);
+  CHECK(r.output.find("--trace-layer: layer 'pool' runs on the CPU") != std::string::npos);
+  r = vp_run("tiny_cnn.yaml", out / "no_layer",
+             {"--trace", (out / "x.fst").string(), "--trace-layer", "nope"});
+  CHECK(r.status == 2);
+  CHECK(r.output.find("no layer 'nope' in the network; engine layers: conv1, conv2") != std::string::npos);
+  r = vp_run("tiny_cnn.yaml", out / "no_trace", {"--trace-layer", "conv2"});
+  CHECK(r.status == 2);
+  CHECK(r.output.find("--trace-layer needs --trace FILE") != std::string::npos);
 }
