@@ -33,6 +33,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr int kExitBadCommandLine = 2;
+constexpr int kExitBadInput = 2;    // vp_run's status for a scenario the generators reject
 constexpr int kExitToolFailed = 5;  // vp_run's status when a build step (simulator, firmware) failed
 constexpr int kExitInterrupted = 130;
 
@@ -230,9 +231,10 @@ class Soak {
     const int code = WEXITSTATUS(status);
     std::string message = last_line(job.dir / "vp_run.err");
     if (message.empty()) message = first_line(job.dir / "vp_run.out");
+    // A scenario rejected before the simulator step (bad input) says nothing about the shape's build.
     if (code == kExitToolFailed && message.find("simulator") != std::string::npos)
       broken_.emplace(job.key, job.scenario.seed);
-    else
+    else if (code != kExitBadInput)
       ready_.insert(job.key);
     if (code == 0) {
       ++passed_;
