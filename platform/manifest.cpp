@@ -130,6 +130,8 @@ Manifest parse_manifest(const std::string& text, const std::string& source) {
     r.json = json::parse(text);
   } catch (const json::parse_error& e) {
     throw Error(source + ": not valid JSON (byte " + std::to_string(e.byte) + ")");
+  } catch (const json::out_of_range&) {  // a number beyond double's range, e.g. 1E400 (found by fuzzing)
+    throw Error(source + ": not valid JSON (a number out of range)");
   }
   const Checker c(source);
   const json& m = r.json;
