@@ -1,22 +1,24 @@
-# The two entry points of the README. Each installs missing Debian packages and builds first: `run` only
-# what vp_run needs (the generators, the simulator of the default 8x16 engine shape, the firmware's
-# headers; vp_run builds another shape's simulator and the firmware itself), `test` everything.
+# The two entry points of the README. Each installs missing Debian packages and builds first. `run` builds
+# only what vp_run needs (the generators, the simulator of the default 8x16 engine shape, the firmware's
+# headers; vp_run builds the firmware and any other shape's simulator itself) and configures a new build
+# tree without the tests (DNNVP_TESTS=OFF: their Verilated models are generated at configure time);
+# `test` turns the tests on and builds everything.
 BUILD ?= build
 SCENARIO ?= scenarios/resnet50.yaml
 OUT ?= out/$(basename $(notdir $(SCENARIO)))
+CMAKE_CONFIGURE = cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release
 
-.PHONY: deps configure build run test clean
+.PHONY: deps build run test clean
 
 deps:
 	@bash tools/install-deps.sh
 
-configure: deps
-	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-
-build: configure
+build: deps
+	@$(CMAKE_CONFIGURE) -DDNNVP_TESTS=ON >/dev/null
 	@cmake --build $(BUILD)
 
-run: configure
+run: deps
+	@test -f $(BUILD)/CMakeCache.txt || $(CMAKE_CONFIGURE) -DDNNVP_TESTS=OFF >/dev/null
 	@cmake --build $(BUILD) --target vp_run
 	$(BUILD)/tools/vp_run $(SCENARIO) --out $(OUT) $(ARGS)
 
