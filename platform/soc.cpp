@@ -1,5 +1,6 @@
 #include "soc.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -66,10 +67,11 @@ const char* to_string(SocEnd end) {
   return "stopped";
 }
 
-std::uint64_t plan_cycle_bound(const nlohmann::json& manifest) {
-  // CPU cycles, rounded up from measurements (tiny_cnn, jettagger: about 0.35 M cycles of start-up and
-  // output check, 3-30 k per layer, ~30 per element of an add, ~9 per window element of a pool).
-  constexpr double kCpuFixed = 2e6, kCpuPerLayer = 1e5, kCpuPerTile = 2e4, kCpuPerOperation = 100;
+std::uint64_t plan_cycle_bound(const nlohmann::json& manifest, double stall_probability) {
+  // CPU cycles, rounded up from measurements: start-up and the output check ~0.35 M (tiny_cnn,
+  // jettagger), 3-30 k per layer, one element operation ~8-15 (adds, ResNet-50 and tiny_cnn; a pool's
+  // window element ~9).
+  constexpr double kCpuFixed = 1e6, kCpuPerLayer = 5e4, kCpuPerTile = 5e3, kCpuPerOperation = 15;
   const nlohmann::json& hw = manifest.at("hardware");
   const nlohmann::json& engine = manifest.at("totals").at("engine");
   double cpu = kCpuFixed;
@@ -93,9 +95,11 @@ std::uint64_t plan_cycle_bound(const nlohmann::json& manifest) {
   const nlohmann::json& bytes = engine.at("dram_bytes");
   const double dram =
       bytes.at("weights").get<double>() + bytes.at("input").get<double>() + bytes.at("output").get<double>();
-  const double engine_cycles = engine.at("issue_cycles").get<double>() +
-                               dram / (hw.at("stream_bits").get<double>() / 8.0) +
-                               cpu * hw.at("clock_mhz").get<double>() / hw.at("cpu_mhz").get<double>();
+  // Random stalls withhold a beat with the given probability: the engine's part takes 1 / (1 - p) longer.
+  const double engine_cycles =
+      (engine.at("issue_cycles").get<double>() + dram / (hw.at("stream_bits").get<double>() / 8.0)) /
+          (1.0 - std::clamp(stall_probability, 0.0, 0.999)) +
+      cpu * hw.at("clock_mhz").get<double>() / hw.at("cpu_mhz").get<double>();
   return static_cast<std::uint64_t>(std::ceil(4.0 * engine_cycles + 1e6));
 }
 

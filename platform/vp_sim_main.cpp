@@ -160,7 +160,8 @@ int simulate(const Run& r) {
     settings = dnnvp::effective_settings(manifest.json.at("hardware").at("run"), r.opt, manifest.source);
     // run.max_cycles 0 (the default): the plan's bound, so a hung firmware stops; --max-cycles 0: none.
     if (!r.opt.max_cycles && settings.max_cycles == 0)
-      settings.max_cycles = dnnvp::plan_cycle_bound(manifest.json);
+      settings.max_cycles =
+          dnnvp::plan_cycle_bound(manifest.json, settings.stall_seed != 0 ? settings.stall_probability : 0.0);
   } catch (const dnnvp::Error& e) {
     throw BadInput(e.what());
   }

@@ -145,6 +145,15 @@ TEST_CASE("with the watchdog off a hung firmware stops at the plan's default bou
   const auto cycles = o.report.at("totals").at("cycles").get<std::uint64_t>();
   CHECK(cycles > 1000000);
   CHECK(cycles < 20000000);
+  CHECK(o.report.at("run").at("max_cycles") == cycles);  // the report names the bound it used
+  // Random stalls slow the engine's part: the bound allows for them.
+  const Outcome stalled =
+      vp_sim(DNNVP_TINY_CNN_DIR, DNNVP_HANG_ELF, fresh("hang_bound_stalls"),
+             {"--watchdog-cycles", "0", "--stall-seed", "3", "--stall-probability", "0.9"});
+  INFO(stalled.output);
+  CHECK(stalled.status == 4);
+  REQUIRE(stalled.report.is_object());
+  CHECK(stalled.report.at("totals").at("cycles").get<std::uint64_t>() > cycles);
 }
 
 TEST_CASE("healthy runs pass with the shortest watchdog window", "[run_bounds][watchdog]") {
