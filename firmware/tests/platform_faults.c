@@ -2,7 +2,8 @@
  *   1  DMA from an unmapped address: the DMA reports a decode error naming 0x20000000; the run stops.
  *   2  misaligned engine register read: the CPU faults with the address and the size.
  *   3  engine starved: a tile of tiny_cnn's first layer is queued but no DMA feeds the engine; the
- *      firmware polls the engine forever: the engine bridge's watchdog reports every stream.
+ *      firmware polls the engine forever: the system watchdog (the engine waits on the platform, the
+ *      CPU only polls) reports every stream and the engine's STATUS.
  *   4  DMA never completes: dma0 S2MM armed with nothing to receive, polled forever: the system
  *      watchdog (only CPU polling) reports every stream and DMA channel.
  * Built against tiny_cnn's model.h (for FAULT 3). */

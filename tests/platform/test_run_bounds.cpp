@@ -172,3 +172,17 @@ TEST_CASE("healthy runs pass with the shortest watchdog window", "[run_bounds][w
                d / "slow_cpu", shortest));
   }
 }
+
+TEST_CASE("a single 1x1-array tile computing 1.6 M cycles without a handshake passes the shortest window",
+          "[run_bounds][watchdog][shape_build]") {
+  // Its own engine shape: vp_run builds it once (about two minutes) under the build tree's vp_sim/.
+  const fs::path d = fresh("long_tile");
+  const fs::path file = d / "long_tile.yaml";
+  std::ofstream(file)
+      << "name: long_tile\ninput: {shape: [32, 32, 64], seed: 1}\n"
+         "network:\n  layers:\n    - {name: c, type: conv, filters: 1, kernel: 5, padding: 2}\n"
+         "hardware: {rows: 1, cols: 1}\n";
+  const Outcome o = vp_run(file, d / "out", {"--watchdog-cycles", "100"});
+  require_pass(o);
+  CHECK(o.report.at("stats").at("engine").at("longest_no_progress_cycles").get<std::uint64_t>() < 50);
+}
