@@ -20,7 +20,7 @@ build=${2:-${DNNVP_BUILD_DIR:-$repo/build}}
 [[ -f $out/model.h ]] || { echo "build_firmware.sh: $out/model.h not found (run vp_gen SCENARIO -o $out first)" >&2; exit 1; }
 # The firmware reservation at the DRAM base is the scenario's dram.firmware_mib (hw.json, written by vp_gen
 # beside model.h): the linker puts the stack at its top, just below the model.
-fw_mib=$(sed -n 's/^ *"firmware_mib": *\([0-9][0-9]*\).*/\1/p' "$out/hw.json" 2>/dev/null || true)
+fw_mib=$(sed -n 's/.*"firmware_mib": *\([0-9][0-9]*\).*/\1/p' "$out/hw.json" 2>/dev/null || true)
 [[ -n $fw_mib ]] || { echo "build_firmware.sh: $out/hw.json has no dram.firmware_mib (run vp_gen SCENARIO -o $out first)" >&2; exit 1; }
 
 gcc=${DNNVP_RISCV_GCC:-riscv64-unknown-elf-gcc}
