@@ -700,3 +700,23 @@ TEST_CASE("--trace-layer traces exactly one layer's engine cycles; a window with
   CHECK(r.status == 2);
   CHECK(r.output.find("--trace-layer needs --trace FILE") != std::string::npos);
 }
+
+TEST_CASE("building vp_run (make run) builds no test and no simulator but the default 8x16 one",
+          "[vp_run][build]") {
+  const fs::path build = fs::path(DNNVP_TEST_TMP).parent_path().parent_path();
+  if (!fs::exists(build / "build.ninja")) {
+    WARN("not a Ninja build tree: " << build);
+    return;
+  }
+  const fs::path out = tmp("vp_run_inputs");
+  const Result r = run({"ninja", "-C", build.string(), "-t", "inputs", "vp_run"}, out);
+  REQUIRE(r.status == 0);
+  CHECK(r.output.find("r8c16s64a8w8acc32d1024i262144wb16384o262144/vp_sim") != std::string::npos);
+  std::istringstream lines(r.output);
+  for (std::string line; std::getline(lines, line);) {
+    INFO(line);
+    CHECK(line.rfind("tests/", 0) != 0);
+    CHECK(line.find("/tests/") == std::string::npos);
+    CHECK(line.find("r4c8") == std::string::npos);  // tiny_cnn's 4x8 is built when a run needs it
+  }
+}
