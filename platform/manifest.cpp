@@ -23,7 +23,11 @@ class Checker {
 
   static std::string describe(const json& v) {
     const std::string text = v.dump();
-    return std::string(v.type_name()) + " " + (text.size() > 40 ? text.substr(0, 40) + "..." : text);
+    if (text.size() <= 40) return std::string(v.type_name()) + " " + text;
+    std::size_t cut = 40;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)
+      --cut;  // whole UTF-8 characters
+    return std::string(v.type_name()) + " " + text.substr(0, cut) + "...";
   }
 
   const json& at(const json& object, const std::string& parent, const std::string& key) const {

@@ -146,7 +146,8 @@ bool write_report(const std::string& path, const nlohmann::json& report) {
   const std::string tmp = path + ".tmp";
   {
     std::ofstream f(tmp);
-    f << report.dump(2) << "\n";
+    // Messages may quote paths or names that are not UTF-8: replaced, not an exception.
+    f << report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     if (!f) {
       std::error_code ec;
       std::filesystem::remove(tmp, ec);

@@ -630,6 +630,13 @@ TEST_CASE("the manifest reader names the key of every missing or mistyped value"
   m["output"]["quant"]["signed"] = "yes";
   CHECK(error_of(m) == "m.json: output.quant.signed: expected true or false, got string \"yes\"");
   CHECK(error_of(json::array()) == "m.json: (document): expected an object, got array []");
+  m = good;
+  m["result"]["bytes"] = std::string(38, 'a') + "\u00e9\u00e9";  // a long value cut inside no character
+  const std::string message = error_of(m);
+  CHECK(message.rfind("m.json: result.bytes: expected an unsigned integer, got string \"" +
+                          std::string(38, 'a') + "...",
+                      0) == 0);
+  CHECK_NOTHROW(json(message).dump());  // valid UTF-8
   CHECK_THROWS_AS(dnnvp::parse_manifest("{\"a\": ", "m.json"), dnnvp::Error);
 }
 
@@ -719,4 +726,14 @@ TEST_CASE("building vp_run (make run) builds no test and no simulator but the de
     CHECK(line.find("/tests/") == std::string::npos);
     CHECK(line.find("r4c8") == std::string::npos);  // tiny_cnn's 4x8 is built when a run needs it
   }
+}
+
+TEST_CASE("a message quoting a name that is not UTF-8 still gives a report", "[vp_run][report]") {
+  const fs::path out = tmp("non_utf8_message");
+  const Result r = vp_run("tiny_cnn.yaml", out, {"--firmware", (out / "\xff\xfe.elf").string()});
+  INFO(r.output);
+  CHECK(r.status == 2);
+  const json rep = report(out);
+  CHECK(rep.at("status") == "error");
+  CHECK(rep.at("message").get<std::string>().find("is not a file") != std::string::npos);
 }
