@@ -60,6 +60,15 @@ constexpr unsigned kInternalReadCycles = 32;
 // a busy cycle that issues work is progress for the watchdog.
 constexpr int kActiveCounter = 2;
 
+// The shortest watchdog window: a healthy engine can go this long with neither a handshake nor work
+// issued. It assembles a weight block (and a params block) from its FIFO one beat per cycle, which with
+// short passes the core waits for, and a tile's set-up divides serially (about 40 cycles).
+constexpr std::uint64_t kMinWatchdogCycles =
+    256 + 4 * ((std::uint64_t{DNNVP_ENGINE_ROWS} * DNNVP_ENGINE_COLS * 8 + DNNVP_ENGINE_STREAM_BITS - 1) /
+                   DNNVP_ENGINE_STREAM_BITS +
+               (std::uint64_t{DNNVP_ENGINE_COLS} * 9 * 8 + DNNVP_ENGINE_STREAM_BITS - 1) /
+                   DNNVP_ENGINE_STREAM_BITS);
+
 // Register offsets used by the report (docs/engine.md).
 constexpr std::uint32_t kRegStatus = 0x014;
 constexpr std::uint32_t kRegErrorCause = 0x018;
@@ -305,7 +314,7 @@ struct EngineBridge::Impl {
       longest_no_progress = cycle_count - last_progress;
     }
     if (armed && !progress && cfg.watchdog_cycles != 0 &&
-        cycle_count - last_progress >= cfg.watchdog_cycles) {
+        cycle_count - last_progress >= std::max(cfg.watchdog_cycles, kMinWatchdogCycles)) {
       watchdog_fired = true;
       stop = true;
       end = kEndWatchdog;
@@ -728,6 +737,9 @@ std::uint64_t EngineBridge::busy_cycles() const {
 }
 std::uint64_t EngineBridge::compute_cycles() const {
   return impl_->compute_cycles;
+}
+std::uint64_t EngineBridge::min_watchdog_cycles() {
+  return kMinWatchdogCycles;
 }
 std::uint64_t EngineBridge::longest_no_progress_cycles() const {
   return impl_->longest_no_progress;

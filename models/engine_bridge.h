@@ -118,6 +118,10 @@ class EngineBridge : public sc_core::sc_module {
   ~EngineBridge() override;
 
   static EngineShape shape();
+  // The shortest window the watchdog uses (a smaller watchdog_cycles counts as this): 256 + 4 x the
+  // beats of a weight block and a params block, what a healthy engine may spend without a handshake or
+  // issued work (assembling a block from its FIFO, a tile's serial set-up).
+  static std::uint64_t min_watchdog_cycles();
   const EngineBridgeConfig& config() const;
 
   // Engine cycles since reset: clocked + skipped while idle (== simulated time / period at a batch
