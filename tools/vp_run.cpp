@@ -197,7 +197,7 @@ struct RunState {
 void write_step_report(const RunState& s, int status, const std::string& message) {
   if (s.out.empty()) return;  // no output directory known (options or scenario unreadable)
   nlohmann::json rep = dnnvp::report_header("vp_run");
-  const bool interrupted = status > 128;
+  const bool interrupted = g_signal != 0;  // not any status above 128: vp_sim may have crashed
   rep["status"] = interrupted ? "interrupted" : "error";
   rep["exit_status"] = status;
   rep["end"] = interrupted                 ? "interrupted"
