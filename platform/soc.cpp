@@ -95,11 +95,17 @@ std::uint64_t plan_cycle_bound(const nlohmann::json& manifest, double stall_prob
   const nlohmann::json& bytes = engine.at("dram_bytes");
   const double dram =
       bytes.at("weights").get<double>() + bytes.at("input").get<double>() + bytes.at("output").get<double>();
+  // The engine's data moves at one stream beat per cycle at best, and no faster than half the DRAM's
+  // peak (a fast engine or a wide stream outruns the DRAM).
+  const double clock_mhz = hw.at("clock_mhz").get<double>();
+  const double dram_per_cycle =
+      0.5 * DramTiming::preset(hw.at("dram").at("preset").get<std::string>()).peak_bytes_per_second() /
+      (clock_mhz * 1e6);
+  const double bytes_per_cycle = std::min(hw.at("stream_bits").get<double>() / 8.0, dram_per_cycle);
   // Random stalls withhold a beat with the given probability: the engine's part takes 1 / (1 - p) longer.
-  const double engine_cycles =
-      (engine.at("issue_cycles").get<double>() + dram / (hw.at("stream_bits").get<double>() / 8.0)) /
-          (1.0 - std::clamp(stall_probability, 0.0, 0.999)) +
-      cpu * hw.at("clock_mhz").get<double>() / hw.at("cpu_mhz").get<double>();
+  const double engine_cycles = (engine.at("issue_cycles").get<double>() + dram / bytes_per_cycle) /
+                                   (1.0 - std::clamp(stall_probability, 0.0, 0.999)) +
+                               cpu * clock_mhz / hw.at("cpu_mhz").get<double>();
   return static_cast<std::uint64_t>(std::ceil(4.0 * engine_cycles + 1e6));
 }
 

@@ -92,10 +92,11 @@ struct LayerMark {
 
 // The default run bound (docs/platform.md, "Watchdogs and the run bound"), in engine cycles: four
 // times what the plan in a vp_gen manifest (manifest.json) expects — the engine's issue cycles, its DRAM
-// bytes at one stream beat per cycle, and the CPU's cycles (start-up, every layer and tile, the
-// CPU-side layers' element operations, the output check; measured costs rounded up) at
-// hardware.cpu_mhz — plus a million; the engine's part divided by 1 - stall_probability for runs with
-// random stalls. Used when run.max_cycles is 0 and no --max-cycles is given, so a hung firmware stops.
+// bytes at one stream beat per cycle or half the DRAM's peak, whichever is slower, and the CPU's cycles
+// (start-up, every layer and tile, the CPU-side layers' element operations, the output check; measured costs
+// rounded up) at hardware.cpu_mhz — plus a million; the engine's part divided by 1 - stall_probability for
+// runs with random stalls. Used when run.max_cycles is 0 and no --max-cycles is given, so a hung firmware
+// stops.
 std::uint64_t plan_cycle_bound(const nlohmann::json& manifest, double stall_probability = 0.0);
 
 class Soc : public sc_core::sc_module {
