@@ -216,6 +216,14 @@ class Soak {
     }
   }
 
+  // Wall seconds the job has run (0 for one never started).
+  static long seconds(const Job& job) {
+    return job.pid < 0
+               ? 0
+               : static_cast<long>(
+                     std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - job.started).count());
+  }
+
   void finish(const Job& job, int status) {
     if (job.timed_out) {
       fail(job, "timeout", "no result after " + std::to_string(o_.timeout) + " s; killed");
@@ -238,7 +246,8 @@ class Soak {
       ready_.insert(job.key);
     if (code == 0) {
       ++passed_;
-      results_ << job.scenario.seed << " pass [" << job.scenario.summary << "]" << std::endl;
+      results_ << job.scenario.seed << " pass (" << seconds(job) << " s) [" << job.scenario.summary << "]"
+               << std::endl;
       fs::remove_all(job.dir);
       return;
     }
@@ -252,7 +261,8 @@ class Soak {
     Failure f{job.scenario.seed, (job.dir / "scenario.yaml").string(), status, message, job.scenario.summary};
     std::cout << "FAIL seed " << f.seed << ": " << f.scenario << ": " << f.status << ": " << f.message
               << "\n     [" << f.summary << "]" << std::endl;
-    results_ << f.seed << " " << f.status << ": " << f.message << " [" << f.summary << "]" << std::endl;
+    results_ << f.seed << " " << f.status << ": " << f.message << " (" << seconds(job) << " s) [" << f.summary
+             << "]" << std::endl;
     failures_.push_back(std::move(f));
   }
 
