@@ -110,7 +110,8 @@ bool draw_window(const Tensor& in, bool conv, Draw& d, Window& w) {
   return false;
 }
 
-const char* activation_yaml(Draw& d) {
+// The activation fields of a conv, dense or add: omitted, none, relu, or leaky_relu with or without a shift.
+std::string activation_fields(Draw& d) {
   switch (d.range(0, 3)) {
     case 0:
       return "";
@@ -119,16 +120,9 @@ const char* activation_yaml(Draw& d) {
     case 2:
       return ", activation: relu";
     default:
-      return nullptr;  // leaky_relu: the caller adds the shift
+      return ", activation: leaky_relu" +
+             (d.chance(0.5) ? ", leaky_shift: " + std::to_string(d.range(1, 7)) : "");
   }
-}
-
-std::string activation_fields(Draw& d) {
-  const char* a = activation_yaml(d);
-  if (a) return a;
-  std::string s = ", activation: leaky_relu";
-  if (d.chance(0.5)) s += ", leaky_shift: " + std::to_string(d.range(1, 7));
-  return s;
 }
 
 class NetworkBuilder {
