@@ -226,8 +226,8 @@ module dnn_core #(
   wire [15:0] blocks_w   = dco_dq_d + {15'b0, dco_rem_d != '0};
   wire [15:0] ox0_w      = dp_rem_d;
   // Channels in the last chunk / block (at most Rows / Cols, so they fit MacsBits).
-  wire [MacsBits-1:0] last_in_w  = dci_rem_d != '0 ? dci_rem_d[MacsBits-1:0] : RowsM;
-  wire [MacsBits-1:0] last_out_w = dco_rem_d != '0 ? dco_rem_d[MacsBits-1:0] : ColsM;
+  wire [MacsBits-1:0] last_in_w  = dci_rem_d != '0 ? MacsBits'(dci_rem_d) : RowsM;
+  wire [MacsBits-1:0] last_out_w = dco_rem_d != '0 ? MacsBits'(dco_rem_d) : ColsM;
   // Zero-extended operands; address arithmetic uses their low A bits.
   wire [CoordBits-1:0] blocks_c  = {{(CoordBits-16){1'b0}}, blocks_w};
   wire [CoordBits-1:0] cmd_w_c   = {{(CoordBits-16){1'b0}}, cmd_in_w_i};
