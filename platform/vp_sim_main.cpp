@@ -21,13 +21,13 @@
 #include <nlohmann/json.hpp>
 #include <systemc>
 
+#include "command_line.h"
 #include "elf_loader.h"
 #include "error.h"
 #include "manifest.h"
 #include "report.h"
 #include "run_options.h"
 #include "soc.h"
-#include "version.h"
 
 namespace po = boost::program_options;
 namespace ex = dnnvp::exit_status;
@@ -254,23 +254,14 @@ void write_error_report(const Run& r, int status, const std::string& message) {
 int run(int argc, char** argv) {
   Run r;
   po::options_description desc("vp_sim --dir OUT --firmware ELF [options]");
-  desc.add_options()("help,h", "this help")("version", "print the version and exit")  //
-      ("dir", po::value<std::string>(&r.dir)->required(), "vp_gen output directory (manifest.json, *.bin)")(
-          "firmware", po::value<std::string>(&r.firmware)->required(), "firmware ELF to run")(
-          "report", po::value<std::string>(&r.report_path), "report file (default: DIR/report.json)");
+  desc.add_options()("dir", po::value<std::string>(&r.dir)->required(),
+                     "vp_gen output directory (manifest.json, *.bin)")(
+      "firmware", po::value<std::string>(&r.firmware)->required(), "firmware ELF to run")(
+      "report", po::value<std::string>(&r.report_path), "report file (default: DIR/report.json)");
   r.opt.add_to(desc);
   po::variables_map vm;
   try {
-    po::store(po::parse_command_line(argc, argv, desc), vm);
-    if (vm.count("help")) {
-      std::cout << desc << "\n";
-      return ex::kPass;
-    }
-    if (vm.count("version")) {
-      std::cout << dnnvp::version_line("vp_sim") << "\n";
-      return ex::kPass;
-    }
-    po::notify(vm);
+    if (!dnnvp::read_command_line("vp_sim", argc, argv, desc, vm)) return ex::kPass;
     r.opt.check();
     if (!r.opt.trace_layer.empty())
       throw std::invalid_argument("--trace-layer is vp_run's (use --trace-window)");

@@ -5,11 +5,11 @@
 #include <exception>
 #include <iostream>
 
+#include "command_line.h"
 #include "engine_plan.h"
 #include "error.h"
 #include "layout.h"
 #include "scenario.h"
-#include "version.h"
 
 namespace po = boost::program_options;
 
@@ -80,33 +80,21 @@ int main(int argc, char** argv) {
       "and where the model sits in DRAM. Pooling and residual adds run on the CPU and are not counted.\n"
       "A layer the buffers cannot hold or a model the DRAM cannot hold is an error (exit 1).\n"
       "See docs/scenarios.md and docs/engine.md.\n\nOptions");
-  visible.add_options()("help,h", "show this help")("version", "print the version and exit");
-  po::options_description all;
-  all.add(visible).add_options()("scenario", po::value<std::string>());
-  po::positional_options_description positional;
-  positional.add("scenario", 1);
   po::variables_map vm;
+  std::string scenario_path;
   try {
-    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
-    po::notify(vm);
+    if (!dnnvp::read_command_line("engine_plan", argc, argv, visible, vm, "scenario", &scenario_path))
+      return 0;
   } catch (const po::error& e) {
     std::cerr << "engine_plan: " << e.what() << "\n" << visible << "\n";
     return 2;
   }
-  if (vm.count("help")) {
-    std::cout << visible << "\n";
-    return 0;
-  }
-  if (vm.count("version")) {
-    std::cout << dnnvp::version_line("engine_plan") << "\n";
-    return 0;
-  }
-  if (!vm.count("scenario")) {
+  if (scenario_path.empty()) {
     std::cerr << "engine_plan: need a SCENARIO (see --help)\n";
     return 2;
   }
   try {
-    const dnnvp::Scenario scenario = dnnvp::load_scenario(vm["scenario"].as<std::string>());
+    const dnnvp::Scenario scenario = dnnvp::load_scenario(scenario_path);
     print_plan(scenario, dnnvp::plan_network(scenario));
     std::cout.flush();
     print_memory(scenario, dnnvp::plan_layout(scenario));

@@ -4,11 +4,11 @@
 #include <cstdio>
 #include <iostream>
 
+#include "command_line.h"
 #include "emit.h"
 #include "error.h"
 #include "layout.h"
 #include "scenario.h"
-#include "version.h"
 
 namespace po = boost::program_options;
 
@@ -19,41 +19,27 @@ int main(int argc, char** argv) {
       "platform need: hw.json, params.svh, config.tcl, model.h, weights.bin, input.bin,\n"
       "expected.bin (the golden model's output) and manifest.json. See docs/scenarios.md and\n"
       "docs/formats.md.\n\nOptions");
-  visible.add_options()("help,h", "show this help")("version", "print the version and exit")(
-      "out,o", po::value<std::string>(),
-      "output directory: created, or replaced whole if vp_gen made it (docs/formats.md)")(
+  visible.add_options()("out,o", po::value<std::string>(),
+                        "output directory: created, or replaced whole if vp_gen made it (docs/formats.md)")(
       "dump-layers",
       "also write every layer's integer weights, bias, requantisation and output as .npy under DIR/layers")(
       "quiet,q", "print nothing but errors");
-  po::options_description all;
-  all.add(visible).add_options()("scenario", po::value<std::string>());
-  po::positional_options_description positional;
-  positional.add("scenario", 1);
-
   po::variables_map vm;
+  std::string scenario_path;
   try {
-    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
-    po::notify(vm);
+    if (!dnnvp::read_command_line("vp_gen", argc, argv, visible, vm, "scenario", &scenario_path)) return 0;
   } catch (const po::error& e) {
     std::cerr << "vp_gen: " << e.what() << "\n" << visible << "\n";
     return 2;
   }
-  if (vm.count("help")) {
-    std::cout << visible << "\n";
-    return 0;
-  }
-  if (vm.count("version")) {
-    std::cout << dnnvp::version_line("vp_gen") << "\n";
-    return 0;
-  }
-  if (!vm.count("scenario") || !vm.count("out")) {
+  if (scenario_path.empty() || !vm.count("out")) {
     std::cerr << "vp_gen: need a SCENARIO and -o DIR (see --help)\n";
     return 2;
   }
   const bool quiet = vm.count("quiet") != 0;
   try {
     const auto start = std::chrono::steady_clock::now();
-    const dnnvp::Scenario scenario = dnnvp::load_scenario(vm["scenario"].as<std::string>());
+    const dnnvp::Scenario scenario = dnnvp::load_scenario(scenario_path);
     const std::string dir = vm["out"].as<std::string>();
     const dnnvp::MemoryLayout layout = dnnvp::generate(scenario, dir, {vm.count("dump-layers") != 0});
     if (!quiet) {

@@ -23,11 +23,11 @@
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
+#include "command_line.h"
 #include "emit.h"
 #include "error.h"
 #include "run_options.h"
 #include "scenario.h"
-#include "version.h"
 
 namespace fs = std::filesystem;
 namespace po = boost::program_options;
@@ -278,27 +278,14 @@ int run(int argc, char** argv, RunState& s) {
       "shape), firmware, simulation. Writes DIR/report.json; exit status 0 only for a bit-exact PASS\n"
       "(1 fail, 2 bad input, 3 fault, 4 max cycles, 5 a build step failed, 124 watchdog,\n"
       "130/143 interrupted by SIGINT/SIGTERM). See docs/platform.md.\n\nOptions");
-  visible.add_options()("help,h", "show this help")("version", "print the version and exit")  //
-      ("out,o", po::value<std::string>(&s.out), "output directory (default: out/<scenario name>)")(
-          "firmware", po::value<std::string>(&s.firmware),
-          "run this ELF instead of building the DNN application");
+  visible.add_options()("out,o", po::value<std::string>(&s.out),
+                        "output directory (default: out/<scenario name>)")(
+      "firmware", po::value<std::string>(&s.firmware),
+      "run this ELF instead of building the DNN application");
   s.opt.add_to(visible);
-  po::options_description all;
-  all.add(visible).add_options()("scenario", po::value<std::string>(&s.scenario_path));
-  po::positional_options_description positional;
-  positional.add("scenario", 1);
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
-    if (vm.count("help")) {
-      std::cout << visible << "\n";
-      return 0;
-    }
-    if (vm.count("version")) {
-      std::cout << dnnvp::version_line("vp_run") << "\n";
-      return 0;
-    }
-    po::notify(vm);
+    if (!dnnvp::read_command_line("vp_run", argc, argv, visible, vm, "scenario", &s.scenario_path)) return 0;
     s.opt.check();
     if (s.scenario_path.empty()) throw std::invalid_argument("need a SCENARIO (see --help)");
   } catch (const std::exception& e) {

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "command_line.h"
 #include "engine_bench.h"
 #include "engine_blob.h"
 #include "engine_plan.h"
@@ -20,7 +21,6 @@
 #include "pack.h"
 #include "scenario.h"
 #include "synthesize.h"
-#include "version.h"
 
 extern "C" {
 #include "dnn_engine.h"
@@ -33,7 +33,9 @@ EngineBench* g_bench = nullptr;  // the HAL's bus: the driver's register accesse
 
 }  // namespace
 
-extern "C" std::uint32_t hal_read32(uintptr_t addr) { return g_bench->read(static_cast<std::uint32_t>(addr)); }
+extern "C" std::uint32_t hal_read32(uintptr_t addr) {
+  return g_bench->read(static_cast<std::uint32_t>(addr));
+}
 extern "C" void hal_write32(uintptr_t addr, std::uint32_t value) {
   g_bench->write(static_cast<std::uint32_t>(addr), value);
 }
@@ -71,30 +73,17 @@ std::optional<Options> parse(int argc, char** argv) {
       "Runs the scenario's Conv/Dense layers on this Verilated engine shape, driven by the firmware's\n"
       "engine driver, and compares every output element with the golden model (exit 0: all bit-exact).\n\n"
       "Options");
-  visible.add_options()("help,h", "show this help")("version", "print the version and exit")(
-      "seed", po::value<long long>(&seed)->default_value(1),
-      "seed of the random stream stalls (0..4294967295)")(
+  visible.add_options()("seed", po::value<long long>(&seed)->default_value(1),
+                        "seed of the random stream stalls (0..4294967295)")(
       "idle", po::value<double>(&o.idle)->default_value(o.idle, "0.2"),
       "probability that an input stream (x, w) withholds TVALID in a cycle (0..0.95)")(
       "backpressure", po::value<double>(&o.backpressure)->default_value(o.backpressure, "0.2"),
       "probability that the output stream withholds TREADY in a cycle (0..0.95)")(
       "trace", po::value<std::string>(&o.trace), "write an FST waveform to this file")(
       "trace-window", po::value<std::string>(&window), "A:B: trace engine cycles A to B only (with --trace)");
-  po::options_description all;
-  all.add(visible).add_options()("scenario", po::value<std::string>(&o.scenario));
-  po::positional_options_description positional;
-  positional.add("scenario", 1);
   po::variables_map vm;
-  po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
-  if (vm.count("help")) {
-    std::cout << visible << "\n";
+  if (!read_command_line("engine_harness", argc, argv, visible, vm, "scenario", &o.scenario))
     return std::nullopt;
-  }
-  if (vm.count("version")) {
-    std::cout << version_line("engine_harness") << "\n";
-    return std::nullopt;
-  }
-  po::notify(vm);
   if (o.scenario.empty()) throw po::error("need a SCENARIO (see --help)");
   if (seed < 0 || seed > 0xFFFFFFFFLL) throw po::error("--seed: must be 0..4294967295");
   o.seed = static_cast<std::uint32_t>(seed);
@@ -123,7 +112,8 @@ void require_matching_hardware(const Scenario& s) {
   if (h.rows != ENGINE_ROWS || h.cols != ENGINE_COLS || h.stream_bits != ENGINE_STREAM_BITS ||
       h.activation_bits != ENGINE_ACT_BITS || h.weight_bits != ENGINE_WEIGHT_BITS ||
       h.accumulator_bits != ENGINE_ACC_BITS || h.accumulator_depth != ENGINE_ACC_DEPTH ||
-      h.input_buffer_kib * 1024 != ENGINE_INPUT_BUFFER_BYTES || h.output_buffer_kib * 1024 != ENGINE_OUTPUT_BUFFER_BYTES)
+      h.input_buffer_kib * 1024 != ENGINE_INPUT_BUFFER_BYTES ||
+      h.output_buffer_kib * 1024 != ENGINE_OUTPUT_BUFFER_BYTES)
     throw Error(s.file + ": hardware: this harness is built for a " + std::to_string(ENGINE_ROWS) + "x" +
                 std::to_string(ENGINE_COLS) + " engine (stream " + std::to_string(ENGINE_STREAM_BITS) +
                 " bits, buffers and widths as in tests/rtl/engine/CMakeLists.txt); the scenario differs");
@@ -150,7 +140,8 @@ int main(int argc, char** argv) {
     const EngineConfig config = engine_config(s.hardware, s.quant);
 
     const auto wall_start = std::chrono::steady_clock::now();
-    EngineBench bench(opt.seed, opt.idle, opt.backpressure, static_cast<std::uint64_t>(s.run.watchdog_cycles));
+    EngineBench bench(opt.seed, opt.idle, opt.backpressure,
+                      static_cast<std::uint64_t>(s.run.watchdog_cycles));
     if (!opt.trace.empty()) bench.trace(opt.trace, opt.trace_from, opt.trace_to);
     g_bench = &bench;
     dnn_engine_t engine;
@@ -179,13 +170,15 @@ int main(int argc, char** argv) {
         const Tile& want = lp.tiles[t];
         if (tiles[t].p0 != want.first_pixel || tiles[t].pixels != want.pixels ||
             tiles[t].band_y0 != static_cast<std::uint32_t>(want.band_y0) ||
-            tiles[t].band_rows != static_cast<std::uint32_t>(want.band_rows) || tiles[t].in_offset != want.band_offset ||
-            tiles[t].in_bytes != want.band_bytes || tiles[t].out_offset != want.output_offset)
+            tiles[t].band_rows != static_cast<std::uint32_t>(want.band_rows) ||
+            tiles[t].in_offset != want.band_offset || tiles[t].in_bytes != want.band_bytes ||
+            tiles[t].out_offset != want.output_offset)
           throw Error(l.name + ": driver and generator disagree on tile " + std::to_string(t));
         if (dnn_engine_push_tile(&engine, &tiles[t], 1000000) != DNN_OK)
           throw Error(l.name + ": tile " + std::to_string(t) + " not accepted (error cause 0x" +
                       std::to_string(dnn_engine_error_cause(&engine)) + ")");
-        bench.send_x({packed_in.begin() + tiles[t].in_offset, packed_in.begin() + tiles[t].in_offset + tiles[t].in_bytes});
+        bench.send_x({packed_in.begin() + tiles[t].in_offset,
+                      packed_in.begin() + tiles[t].in_offset + tiles[t].in_bytes});
         bench.send_w(blob);
       }
       bench.run_until_idle();
@@ -193,7 +186,8 @@ int main(int argc, char** argv) {
         throw Error(l.name + ": engine error, cause " + std::to_string(dnn_engine_error_cause(&engine)));
       const auto packets = bench.take_packets();
       if (packets.size() != tiles.size())
-        throw Error(l.name + ": " + std::to_string(packets.size()) + " output packets for " + std::to_string(tiles.size()) + " tiles");
+        throw Error(l.name + ": " + std::to_string(packets.size()) + " output packets for " +
+                    std::to_string(tiles.size()) + " tiles");
       // Each tile's bytes land where the S2MM writes them: a 4-bit tile that starts mid-byte rewrites
       // the byte it shares with the previous tile.
       std::vector<std::uint8_t> packed_out(packed_bytes(l.output_shape.elements(), entry.out_q.bits));
@@ -210,17 +204,20 @@ int main(int argc, char** argv) {
       int mismatches = 0;
       for (size_t k = 0; k < out.data.size(); ++k)
         if (out.data[k] != golden.data[k] && mismatches++ < 5)
-          std::fprintf(stderr, "%s: element %zu: engine %d, golden %d\n", l.name.c_str(), k, out.data[k], golden.data[k]);
+          std::fprintf(stderr, "%s: element %zu: engine %d, golden %d\n", l.name.c_str(), k, out.data[k],
+                       golden.data[k]);
 
       dnn_counters_t c;
       dnn_engine_read_counters(&engine, &c);
-      const double util = static_cast<double>(c.macs) / (static_cast<double>(ENGINE_ROWS) * ENGINE_COLS * c.cycles);
-      std::printf("%-22s %-6s %5zu tiles %9llu cycles %10llu MACs  utilisation %5.1f%% (plan bound %5.1f%%)  "
-                  "stalls in/w/out %llu/%llu/%llu  %s\n",
-                  l.name.c_str(), to_string(l.type), tiles.size(), static_cast<unsigned long long>(c.cycles),
-                  static_cast<unsigned long long>(c.macs), 100 * util, 100 * lp.utilisation_bound,
-                  static_cast<unsigned long long>(c.stall_input), static_cast<unsigned long long>(c.stall_weight),
-                  static_cast<unsigned long long>(c.stall_output), mismatches ? "MISMATCH" : "bit-exact");
+      const double util =
+          static_cast<double>(c.macs) / (static_cast<double>(ENGINE_ROWS) * ENGINE_COLS * c.cycles);
+      std::printf(
+          "%-22s %-6s %5zu tiles %9llu cycles %10llu MACs  utilisation %5.1f%% (plan bound %5.1f%%)  "
+          "stalls in/w/out %llu/%llu/%llu  %s\n",
+          l.name.c_str(), to_string(l.type), tiles.size(), static_cast<unsigned long long>(c.cycles),
+          static_cast<unsigned long long>(c.macs), 100 * util, 100 * lp.utilisation_bound,
+          static_cast<unsigned long long>(c.stall_input), static_cast<unsigned long long>(c.stall_weight),
+          static_cast<unsigned long long>(c.stall_output), mismatches ? "MISMATCH" : "bit-exact");
       if (c.macs != static_cast<std::uint64_t>(l.macs())) {
         std::fprintf(stderr, "%s: MAC counter %llu, layer has %lld MACs\n", l.name.c_str(),
                      static_cast<unsigned long long>(c.macs), static_cast<long long>(l.macs()));
@@ -232,11 +229,13 @@ int main(int argc, char** argv) {
       outputs.push_back(std::move(out));
     }
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-    std::printf("%s: %d engine layer failure(s); %llu cycles, utilisation %.1f%%, %llu simulated cycles in %.2f s "
-                "(%.0f cycles/s)\n",
-                s.name.c_str(), failures, static_cast<unsigned long long>(total_cycles),
-                total_cycles ? 100.0 * total_macs / (static_cast<double>(ENGINE_ROWS) * ENGINE_COLS * total_cycles) : 0.0,
-                static_cast<unsigned long long>(bench.cycles()), wall, bench.cycles() / wall);
+    std::printf(
+        "%s: %d engine layer failure(s); %llu cycles, utilisation %.1f%%, %llu simulated cycles in %.2f s "
+        "(%.0f cycles/s)\n",
+        s.name.c_str(), failures, static_cast<unsigned long long>(total_cycles),
+        total_cycles ? 100.0 * total_macs / (static_cast<double>(ENGINE_ROWS) * ENGINE_COLS * total_cycles)
+                     : 0.0,
+        static_cast<unsigned long long>(bench.cycles()), wall, bench.cycles() / wall);
     return failures ? 1 : 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "engine_harness: error: %s\n", e.what());
