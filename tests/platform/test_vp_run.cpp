@@ -511,7 +511,7 @@ TEST_CASE("negative or malformed counts are errors naming the option", "[vp_run]
   CHECK(s.output.find("--max-cycles") != std::string::npos);
 }
 
-TEST_CASE("vp_run and vp_sim print their version; vp_sim's errors come without the SystemC banner",
+TEST_CASE("vp_run and vp_sim print their version and vp_sim's errors come without the SystemC banner",
           "[vp_run]") {
   const fs::path out = tmp("version");
   Result r = run({DNNVP_VP_RUN, "--version"}, out);
@@ -529,7 +529,7 @@ TEST_CASE("vp_run and vp_sim print their version; vp_sim's errors come without t
   CHECK(r.output.find("Copyright") == std::string::npos);
 }
 
-TEST_CASE("-v prints the statistics after the summary", "[vp_run]") {
+TEST_CASE("vp_run -v prints the statistics after the summary", "[vp_run]") {
   const fs::path out = tmp("verbose");
   const Result r = run({DNNVP_VP_SIM_4X8, "--dir", DNNVP_TINY_CNN_DIR, "--firmware", DNNVP_TINY_CNN_ELF,
                         "--report", (out / "report.json").string(), "-v"},
@@ -658,7 +658,7 @@ std::vector<std::uint64_t> fst_times(const fs::path& fst, bool* have_fst2vcd) {
 
 }  // namespace
 
-TEST_CASE("--trace-layer traces exactly one layer's engine cycles; a window without engine work warns",
+TEST_CASE("vp_run --trace-layer traces exactly one layer's engine cycles and a window without engine work warns",
           "[vp_run][trace]") {
   const fs::path out = tmp("trace_layer");
   // On the 4x8 simulator with tracing the main build makes (vp_sim_4x8_trace).
