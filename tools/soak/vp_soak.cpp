@@ -22,9 +22,9 @@
 
 #include <boost/program_options.hpp>
 
+#include "command_line.h"
 #include "rng.h"
 #include "soak_scenario.h"
-#include "version.h"
 
 namespace fs = std::filesystem;
 namespace po = boost::program_options;
@@ -297,8 +297,7 @@ int parse(int argc, char** argv, Options& o) {
       "shapes, buffers, stalls), runs each through vp_run and prints one line per failure and\n"
       "'soak: N passed, M failed'. Scenario i has seed SEED+i; a failure's files stay in DIR/<seed>/.\n"
       "Exit status 0 only if every scenario passed bit-exact. See docs/soak.md.\n\nOptions");
-  visible.add_options()("help,h", "show this help")("version", "print the version and exit")(
-      "count,n", po::value(&o.count)->default_value(o.count), "scenarios to run")(
+  visible.add_options()("count,n", po::value(&o.count)->default_value(o.count), "scenarios to run")(
       "seed,s", po::value(&o.seed)->default_value(o.seed), "seed of the first scenario")(
       "out,o", po::value(&o.out)->default_value(o.out), "output directory")(
       "jobs,j", po::value(&o.jobs)->default_value(o.jobs), "vp_run processes at once")(
@@ -312,16 +311,7 @@ int parse(int argc, char** argv, Options& o) {
       "vp-run", po::value(&o.vp_run)->default_value(o.vp_run), "the vp_run to run");
   po::variables_map vm;
   try {
-    po::store(po::parse_command_line(argc, argv, visible), vm);
-    if (vm.count("help")) {
-      std::cout << visible << "\n";
-      return 0;
-    }
-    if (vm.count("version")) {
-      std::cout << dnnvp::version_line("vp_soak") << "\n";
-      return 0;
-    }
-    po::notify(vm);
+    if (!dnnvp::read_command_line("vp_soak", argc, argv, visible, vm)) return 0;
     if (o.count < 1) throw std::invalid_argument("--count: must be at least 1");
     if (o.jobs < 1) throw std::invalid_argument("--jobs: must be at least 1");
     if (o.timeout < 1) throw std::invalid_argument("--timeout: must be at least 1");
