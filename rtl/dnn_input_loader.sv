@@ -204,7 +204,10 @@ module dnn_input_loader #(
   logic [Rows-1:0] lane_on;
   logic [7:0]      raw;
   logic            neg;
-  logic [15:0]     ext, diff;
+  // The difference is formed at 16 bits, or at XBits where the datapath is wider (ActBits 16).
+  localparam int unsigned DiffBits = XBits > 16 ? XBits : 16;
+  logic [15:0]         ext;
+  logic [DiffBits-1:0] diff;
   logic            unused_diff_hi;
   assign lane_on = ~({Rows{1'b1}} << need_q);
   always_comb begin
@@ -218,9 +221,9 @@ module dnn_input_loader #(
       raw  = buf_q[r*8 +: 8];
       neg  = sgn_q && |(raw & smask_q);
       ext  = {{8{neg}}, (raw & vmask_q) | ({8{neg}} & ~vmask_q)};
-      diff = ext - zp_q;
+      diff = DiffBits'($signed(ext)) - DiffBits'($signed(zp_q));
       if (lane_on[r]) wr_data_d[r*XBits +: XBits] = diff[XBits-1:0];
-      unused_diff_hi = unused_diff_hi ^ (^diff[15:XBits]);
+      unused_diff_hi = unused_diff_hi ^ (^(diff >> XBits));  // empty when XBits = DiffBits
     end
   end
 

@@ -7,6 +7,8 @@ sets=(
   "-GRows=4 -GCols=4 -GStreamBits=32 -GActBits=4 -GWeightBits=4 -GAccBits=24"
   "-GRows=7 -GCols=96 -GStreamBits=256 -GAccDepth=512"
   "-GRows=3 -GCols=5 -GStreamBits=128 -GInputBufferBytes=3072 -GOutputBufferBytes=2560 -GAccDepth=64"
+  # The widest documented activation datapath (XBits 17).
+  "-GRows=4 -GCols=8 -GStreamBits=64 -GActBits=16"
   # The largest documented array (Rows*Cols = 65536 needs 17-bit MAC counts) at widths that are not 4 or 8.
   "-GRows=256 -GCols=256 -GStreamBits=64 -GActBits=6 -GWeightBits=3"
 )
