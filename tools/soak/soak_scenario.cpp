@@ -6,7 +6,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "pack.h"
 #include "rng.h"
 #include "run_options.h"
 
@@ -167,15 +166,14 @@ class NetworkBuilder {
   }
 
   // The engine plan's checks (docs/scenarios.md, hardware): one output row's input band fits an input
-  // buffer half, one output pixel (two for an odd number of 4-bit channels) an output half, and the
-  // worst-case accumulator with 2 bits of headroom for the bias (which the scenario cannot bound) fits.
+  // buffer half, one output pixel an output half (4-bit tiles may start mid-byte, so no width needs
+  // more), and the worst-case accumulator with 2 bits of headroom for the bias (which the scenario cannot
+  // bound) fits.
   bool fits_engine(const Tensor& in, int kh, int cout, std::int64_t reduction, std::int64_t macs) const {
     const std::int64_t in_half_words = std::int64_t{shape_.input_buffer_kib} * 1024 / shape_.rows / 2;
     if (std::int64_t{kh} * in.w * ceil_div(in.c, shape_.rows) > in_half_words) return false;
     const std::int64_t out_half_words = std::int64_t{shape_.output_buffer_kib} * 1024 / shape_.cols / 2;
-    const int min_pixels = storage_bits(abits_) == 4 && cout % 2 != 0 ? 2 : 1;
-    if (min_pixels * ceil_div(cout, shape_.cols) > out_half_words) return false;
-    if (shape_.accumulator_depth < min_pixels) return false;
+    if (ceil_div(cout, shape_.cols) > out_half_words) return false;
     const std::int64_t bound = reduction * (std::int64_t{1} << abits_) * ((1 << (wbits_ - 1)) - 1);
     int bits = 1;
     while ((std::int64_t{1} << (bits - 1)) <= bound) ++bits;
