@@ -209,8 +209,13 @@ SynthesizedModel synthesize(const Scenario& s) {
         p.out.scale = calibrate_scale(real, s, p.out.type);
         p.requant.resize(channels);
         for (int o = 0; o < channels; ++o) {
-          p.requant[o] = requant_for_scale(r.acc_scale[o] / p.out.scale, pow2);
-          check_requant(p.requant[o], l.activation, l.leaky_shift);
+          try {
+            p.requant[o] = requant_for_scale(r.acc_scale[o] / p.out.scale, pow2);
+            check_requant(p.requant[o], l.activation, l.leaky_shift);
+          } catch (const Error& e) {  // name the layer: the scale follows from its data, not from one field
+            throw Error(s.file + ": layer '" + l.name + "' output channel " + std::to_string(o) + ": " +
+                        e.what());
+          }
         }
         const std::int32_t max_abs_in =
             std::max(std::abs(q0.type.min() - q0.zero_point), std::abs(q0.type.max() - q0.zero_point));
