@@ -7,6 +7,7 @@
 #include <fcntl.h>
 
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstring>
@@ -15,6 +16,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -24,22 +26,27 @@
 
 #include "command_line.h"
 #include "rng.h"
+#include "run_options.h"
 #include "soak_scenario.h"
 
 namespace fs = std::filesystem;
 namespace po = boost::program_options;
 using Clock = std::chrono::steady_clock;
+namespace ex = dnnvp::exit_status;
 
 namespace {
 
-constexpr int kExitBadCommandLine = 2;
-constexpr int kExitBadInput = 2;    // vp_run's status for a scenario the generators reject
-constexpr int kExitToolFailed = 5;  // vp_run's status when a build step (simulator, firmware) failed
-constexpr int kExitInterrupted = 130;
+// vp_run's report.json "step" while it builds (or updates) a shape's simulator (tools/vp_run.cpp).
+const char* const kSimulatorStep = "building the simulator";
 
+// How long a vp_run sent SIGTERM has to stop its step and write its report before its group gets SIGKILL.
+constexpr std::chrono::seconds kStopGrace{5};
+
+// The signal that interrupted vp_soak, 0: none. The main loop, which polls every 20 ms, passes it on as
+// SIGTERM to every vp_run (each is in its own process group, so a terminal's Ctrl-C reaches none of them).
 volatile std::sig_atomic_t g_interrupted = 0;
-void on_signal(int) {
-  g_interrupted = 1;
+extern "C" void on_signal(int sig) {
+  g_interrupted = sig;
 }
 
 struct Options {
@@ -76,6 +83,8 @@ struct Job {
   pid_t pid = -1;
   Clock::time_point started;
   bool timed_out = false;
+  std::optional<Clock::time_point> stopping;  // when it was sent SIGTERM
+  bool killed = false;                        // its group was sent SIGKILL
 };
 
 struct Failure {
@@ -101,8 +110,8 @@ std::string first_line(const fs::path& file) {
   return line;
 }
 
-// Starts vp_run on the job's scenario in its own process group (so a timeout ends the simulator and any
-// build it started), stdout and stderr into files in the job's directory.
+// Starts vp_run on the job's scenario in its own process group (vp_soak signals it alone; vp_run passes
+// SIGTERM on to the group of the step it runs), stdout and stderr into files in the job's directory.
 pid_t start(const Options& o, const Job& job) {
   const std::string scenario = (job.dir / "scenario.yaml").string();
   const std::string out = (job.dir / "run").string();
@@ -111,8 +120,14 @@ pid_t start(const Options& o, const Job& job) {
   std::cout.flush();
   std::cerr.flush();
   const pid_t pid = fork();
-  if (pid != 0) return pid;
+  if (pid < 0) throw std::runtime_error(std::string("fork failed: ") + std::strerror(errno));
+  if (pid > 0) {
+    setpgid(pid, pid);  // also here: whichever of parent and child runs first, a signal finds the group
+    return pid;
+  }
   setpgid(0, 0);
+  std::signal(SIGINT, SIG_DFL);  // vp_soak's handler would only set a flag in this copy
+  std::signal(SIGTERM, SIG_DFL);
   const int fd_out = open(out_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   const int fd_err = open(err_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd_out < 0 || fd_err < 0 || dup2(fd_out, 1) < 0 || dup2(fd_err, 2) < 0) _exit(127);
@@ -153,25 +168,29 @@ class Soak {
               << " engine shape" << (shapes.size() == 1 ? "" : "s") << " (--shapes " << o_.shapes << "), "
               << o_.jobs << " jobs, in " << o_.out << std::endl;
 
-    while ((!pending_.empty() || !running_.empty()) && !g_interrupted) {
-      launch();
+    // Interrupted: no new runs; the running ones are stopped and waited for, so that none of their
+    // simulators or builds outlives vp_soak.
+    while (!running_.empty() || (!pending_.empty() && !g_interrupted)) {
+      if (g_interrupted)
+        for (Job& j : running_) stop(j);
+      else
+        launch();
       reap();
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    if (g_interrupted) {
-      for (const Job& j : running_) kill(-j.pid, SIGKILL);
-      for (const Job& j : running_) waitpid(j.pid, nullptr, 0);
+    const int sig = g_interrupted;
+    if (sig)
       std::cout << "vp_soak: interrupted after " << passed_ + failures_.size() << " of " << o_.count
                 << " scenarios\n";
-    }
     report();
-    if (g_interrupted) return kExitInterrupted;
+    if (sig) return ex::interrupted(sig);
     return failures_.empty() ? 0 : 1;
   }
 
  private:
   // Starts pending jobs while slots are free. A shape that has not run yet may still have to be built
-  // by vp_run, which must not happen twice at once: one job per such shape until it has run.
+  // by vp_run, which must not happen twice at once: one job per such shape until it has run. A job
+  // stopped while building stays in running_ until its vp_run has exited, so its build has ended too.
   void launch() {
     for (auto it = pending_.begin(); it != pending_.end() && static_cast<int>(running_.size()) < o_.jobs;) {
       if (broken_.count(it->key)) {
@@ -200,20 +219,32 @@ class Soak {
       int status = 0;
       const pid_t r = waitpid(it->pid, &status, WNOHANG);
       if (r == 0) {
-        if (!it->timed_out && Clock::now() - it->started > std::chrono::seconds(o_.timeout)) {
-          kill(-it->pid, SIGKILL);
+        if (!it->stopping && Clock::now() - it->started > std::chrono::seconds(o_.timeout)) {
           it->timed_out = true;
+          stop(*it);
+        }
+        if (it->stopping && !it->killed && Clock::now() - *it->stopping > kStopGrace) {
+          kill(-it->pid, SIGKILL);
+          it->killed = true;
         }
         ++it;
         continue;
       }
-      finish(*it, status);
+      if (!(g_interrupted && it->stopping && !it->timed_out)) finish(*it, status);  // else not counted
       it = running_.erase(it);
       ++done_;
       if (o_.count >= 100 && done_ % (o_.count / 10) == 0)
         std::cerr << "vp_soak: " << done_ << " of " << o_.count << " run, " << failures_.size()
                   << " failed\n";
     }
+  }
+
+  // Asks the job's vp_run to stop: it passes SIGTERM on to the step it runs (vp_sim, a build), writes an
+  // "interrupted" report and exits 143; reap() sends SIGKILL if it has not within kStopGrace.
+  static void stop(Job& job) {
+    if (job.stopping) return;
+    kill(-job.pid, SIGTERM);
+    job.stopping = Clock::now();
   }
 
   // Wall seconds the job has run (0 for one never started).
@@ -226,7 +257,9 @@ class Soak {
 
   void finish(const Job& job, int status) {
     if (job.timed_out) {
-      fail(job, "timeout", "no result after " + std::to_string(o_.timeout) + " s; killed");
+      fail(job, "timeout",
+           "no result after " + std::to_string(o_.timeout) + " s; " +
+               (job.killed ? "killed" : "stopped with SIGTERM"));
       return;
     }
     if (WIFSIGNALED(status)) {
@@ -240,9 +273,9 @@ class Soak {
     std::string message = last_line(job.dir / "vp_run.err");
     if (message.empty()) message = first_line(job.dir / "vp_run.out");
     // A scenario rejected before the simulator step (bad input) says nothing about the shape's build.
-    if (code == kExitToolFailed && message.find("simulator") != std::string::npos)
+    if (code == ex::kToolFailed && failed_step(job) == kSimulatorStep)
       broken_.emplace(job.key, job.scenario.seed);
-    else if (code != kExitBadInput)
+    else if (code != ex::kBadInput)
       ready_.insert(job.key);
     if (code == 0) {
       ++passed_;
@@ -252,6 +285,14 @@ class Soak {
       return;
     }
     fail(job, "exit " + std::to_string(code), message);
+  }
+
+  // The step vp_run's report says failed ("" if it wrote none): read before fail() removes the run.
+  static std::string failed_step(const Job& job) {
+    std::ifstream f(job.dir / "run" / "report.json");
+    const nlohmann::json rep = nlohmann::json::parse(f, nullptr, false);
+    if (!rep.is_object() || rep.value("status", "") != "error") return "";
+    return rep.value("step", "");
   }
 
   // Prints the failure at once and keeps what reproduces it: the scenario and vp_run's output (the run
@@ -324,7 +365,7 @@ int parse(int argc, char** argv, Options& o) {
       throw std::invalid_argument("--vp-run: " + o.vp_run + " is not an executable");
   } catch (const std::exception& e) {
     std::cerr << "vp_soak: " << e.what() << "\n";
-    return kExitBadCommandLine;
+    return ex::kBadInput;
   }
   return -1;
 }
