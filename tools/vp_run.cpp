@@ -7,6 +7,8 @@
 // OUT/report.json is removed first and every exit leaves one with the real status: vp_run writes it
 // itself when a step before the simulation fails, when vp_sim dies without one, or on SIGINT/SIGTERM
 // (which it passes on to the step running, each in its own process group).
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -69,12 +71,23 @@ std::string joined(const std::vector<std::string>& argv) {
 int run_command(const std::vector<std::string>& argv, const std::string& log = "") {
   std::cout.flush();
   std::cerr.flush();
+  // SIGINT/SIGTERM stay blocked until the child has its own group and default handlers, so a signal that
+  // arrives meanwhile is neither caught by the child's copy of our handler nor lost: it stays pending.
+  sigset_t stop_signals, old_mask;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  sigprocmask(SIG_BLOCK, &stop_signals, &old_mask);
   const pid_t pid = fork();
-  if (pid < 0) throw ToolFailed("fork failed for: " + joined(argv));
+  if (pid < 0) {
+    sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+    throw ToolFailed("fork failed for: " + joined(argv));
+  }
   if (pid == 0) {
     setpgid(0, 0);  // its own group, so a signal passed on reaches everything it started (ninja, cc1plus)
     std::signal(SIGINT, SIG_DFL);
     std::signal(SIGTERM, SIG_DFL);
+    sigprocmask(SIG_SETMASK, &old_mask, nullptr);
     if (!log.empty()) {
       if (!std::freopen(log.c_str(), "a", stdout) || !std::freopen(log.c_str(), "a", stderr)) _exit(127);
     }
@@ -87,7 +100,8 @@ int run_command(const std::vector<std::string>& argv, const std::string& log = "
   }
   setpgid(pid, pid);  // also here: whichever of parent and child runs first
   g_child = pid;
-  if (g_signal != 0) kill(-pid, g_signal);  // arrived between fork and now
+  sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+  if (g_signal != 0) kill(-pid, g_signal);  // arrived before the fork
   int status = 0;
   while (waitpid(pid, &status, 0) < 0)
     if (errno != EINTR) {
@@ -120,22 +134,46 @@ std::string shipped_target(const std::string& key) {
   return "";
 }
 
-// The simulator for `key`, built if needed (docs/platform.md: the cache).
+// An exclusive lock on a file while alive: two vp_runs (a sweep, the soak, ctest's parallel tests) never
+// build into one tree at once.
+class BuildLock {
+ public:
+  explicit BuildLock(const fs::path& path) : fd_(::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644)) {
+    if (fd_ < 0) throw ToolFailed("cannot open the build lock " + path.string());
+    while (::flock(fd_, LOCK_EX) != 0) {
+      if (errno == EINTR) continue;
+      ::close(fd_);
+      throw ToolFailed("cannot lock " + path.string());
+    }
+  }
+  ~BuildLock() { ::close(fd_); }
+  BuildLock(const BuildLock&) = delete;
+  BuildLock& operator=(const BuildLock&) = delete;
+
+ private:
+  int fd_;
+};
+
+// The simulator for `key`, built or brought up to date (a no-op when it is; docs/platform.md: the cache).
 std::string simulator_for(const nlohmann::json& hw, const std::string& key, bool trace, bool quiet) {
   const fs::path dir = fs::path(DNNVP_BUILD_DIR) / "vp_sim" / key;
   const fs::path exe = dir / "vp_sim";
-  if (fs::exists(dir / "build.ninja")) {  // built here before: bring it up to date (a no-op when it is)
-    must_run({"cmake", "--build", dir.string()}, "updating the simulator for " + key,
-             (dir / "build.log").string());
-    return exe.string();
-  }
-  if (fs::exists(exe)) return exe.string();  // built by the main build, which keeps it current
   if (const std::string target = shipped_target(key); !target.empty()) {
-    if (!quiet)
+    // The main build's own target: built on demand (make run builds only the default shape) and kept
+    // current after source edits.
+    const BuildLock lock(fs::path(DNNVP_BUILD_DIR) / ".vp_run.lock");
+    if (!quiet && !fs::exists(exe))
       std::cout << "vp_run: building " << target << " (log in " << DNNVP_BUILD_DIR << "/" << target
                 << ".log)\n";
     must_run({"cmake", "--build", DNNVP_BUILD_DIR, "--target", target}, "building " + target,
              std::string(DNNVP_BUILD_DIR) + "/" + target + ".log");
+    return exe.string();
+  }
+  fs::create_directories(dir.parent_path());
+  const BuildLock lock(dir.string() + ".lock");
+  if (fs::exists(dir / "build.ninja")) {  // built here before: bring it up to date
+    must_run({"cmake", "--build", dir.string()}, "updating the simulator for " + key,
+             (dir / "build.log").string());
     return exe.string();
   }
   if (!quiet)
