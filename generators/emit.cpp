@@ -1,5 +1,7 @@
 #include "emit.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -403,6 +405,10 @@ class StagedDirectory {
       throw Error(dir + ": exists and is not a directory");
     fs::create_directories(target_.parent_path(), ec);
     staging_ = make_temporary(".vp_gen-new-");
+    // mkdtemp makes it private; it may become DIR itself, which gets the mode a new directory would.
+    const mode_t umask_bits = ::umask(0);
+    ::umask(umask_bits);
+    fs::permissions(staging_, static_cast<fs::perms>(0777 & ~umask_bits), ec);
     owned_ = !fs::exists(target_) || fs::is_empty(target_) || fs::exists(target_ / kOwnedMarker);
     if (owned_) write_file(staging_ / kOwnedMarker, kOwnedMarkerText);
   }
@@ -439,7 +445,13 @@ class StagedDirectory {
         return;
       }
       const std::string what = name_ + ": cannot move " + from.filename().string() + ": " + ec.message();
-      for (auto it = done.rbegin(); it != done.rend(); ++it) fs::rename(it->second, it->first, ec);
+      bool undone = true;
+      for (auto it = done.rbegin(); it != done.rend(); ++it) {
+        fs::rename(it->second, it->first, ec);
+        undone = undone && !ec;
+      }
+      if (!undone)  // the old content is still in the trash directory: never delete it
+        throw Error(what + "; the earlier output could not all be put back and is kept in " + trash.string());
       fs::remove_all(trash, ec);
       throw Error(what);
     };

@@ -90,13 +90,9 @@ struct LayerMark {
   double wall_seconds;             // host time since the SoC was constructed
 };
 
-// The default run bound (docs/platform.md, "Watchdogs and the run bound"), in engine cycles: four
-// times what the plan in a vp_gen manifest (manifest.json) expects — the engine's issue cycles, its DRAM
-// bytes at one stream beat per cycle or half the DRAM's peak, whichever is slower, and the CPU's cycles
-// (start-up, every layer and tile, the CPU-side layers' element operations, the output check; measured costs
-// rounded up) at hardware.cpu_mhz — plus a million; the engine's part divided by 1 - stall_probability for
-// runs with random stalls. Used when run.max_cycles is 0 and no --max-cycles is given, so a hung firmware
-// stops.
+// The default run bound in engine cycles, from the plan in a vp_gen manifest (manifest.json) and the
+// stall probability; used when run.max_cycles is 0 and no --max-cycles is given, so a hung firmware stops.
+// docs/platform.md, "Watchdogs and the run bound", gives the formula.
 std::uint64_t plan_cycle_bound(const nlohmann::json& manifest, double stall_probability = 0.0);
 
 class Soc : public sc_core::sc_module {
@@ -109,8 +105,8 @@ class Soc : public sc_core::sc_module {
 
   // Before run(): the firmware ELF (throws cpu::ElfError) and files copied into DRAM at bus addresses
   // (throws std::runtime_error naming the file and the address when it does not fit). Every loaded
-  // region is claimed: the firmware's segments, its heap and stack (from the linker's __heap_end and
-  // __stack, when the ELF has them) and each file; a region that overlaps one claimed earlier throws
+  // region is claimed: the firmware's segments, its heap and stack (from the image's end to the linker's
+  // __stack, when the ELF has it) and each file; a region that overlaps one claimed earlier throws
   // std::runtime_error naming both regions and their addresses (a firmware linked for a larger
   // dram.firmware_mib than the model leaves it would otherwise corrupt the model silently).
   void load_firmware(const std::string& elf_path);

@@ -2,6 +2,7 @@
 // and bad input fails with a clear message and a non-zero exit.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cstdlib>
 #include <filesystem>
@@ -346,6 +347,16 @@ TEST_CASE("vp_gen replaces its own output directory whole, stale layer dumps and
   // Nothing is left beside it.
   for (const auto& e : fs::directory_iterator(out.parent_path()))
     CHECK(e.path().filename().string().rfind("." + out.filename().string() + ".vp_gen", 0) != 0);
+}
+
+TEST_CASE("a new output directory gets the mode of any new directory, not a temporary one's", "[vp_gen]") {
+  const fs::path out = fresh_dir("mode");
+  const mode_t old_umask = ::umask(022);
+  const int status =
+      run(std::string(DNNVP_VP_GEN) + " " + kSource + "/scenarios/jettagger.yaml -q -o " + out.string());
+  ::umask(old_umask);
+  REQUIRE(status == 0);
+  CHECK((fs::status(out).permissions() & fs::perms::all) == static_cast<fs::perms>(0755));
 }
 
 TEST_CASE("vp_gen into a directory it did not make replaces only its own files", "[vp_gen]") {
