@@ -47,36 +47,28 @@ std::string hex(std::uint64_t v) {
 
 json hardware_json(const Scenario& s) {
   const auto& h = s.hardware;
-  return {{"rows", h.rows},
-          {"cols", h.cols},
-          {"activation_bits", h.activation_bits},
-          {"weight_bits", h.weight_bits},
-          {"accumulator_bits", h.accumulator_bits},
-          {"stream_bits", h.stream_bits},
-          {"input_buffer_bytes", h.input_buffer_kib * 1024},
-          {"weight_buffer_bytes", h.weight_buffer_kib * 1024},
-          {"output_buffer_bytes", h.output_buffer_kib * 1024},
-          {"accumulator_depth", h.accumulator_depth},
-          {"clock_mhz", h.clock_mhz},
-          {"cpu_mhz", h.cpu_mhz},
-          {"dram",
-           {{"preset", s.dram.preset},
-            {"base", s.dram.base},
-            {"size_mib", s.dram.size_mib},
-            {"firmware_mib", s.dram.firmware_mib}}},
-          {"quantization",
-           {{"activation_bits", s.quant.activation_bits},
-            {"weight_bits", s.quant.weight_bits},
-            {"requant", to_string(s.quant.requant)},
-            {"calibration_percentile", s.quant.calibration_percentile},
-            {"weight_seed", s.quant.weight_seed},
-            {"input_seed", s.input.seed},
-            {"input_signed", s.input.is_signed}}},
-          {"run",
-           {{"max_cycles", s.run.max_cycles},
-            {"watchdog_cycles", s.run.watchdog_cycles},
-            {"stall_seed", s.run.stall_seed},
-            {"stall_probability", s.run.stall_probability}}}};
+  json j = engine_shape_json(h);
+  j.update(json{{"clock_mhz", h.clock_mhz},
+                {"cpu_mhz", h.cpu_mhz},
+                {"dram",
+                 {{"preset", s.dram.preset},
+                  {"base", s.dram.base},
+                  {"size_mib", s.dram.size_mib},
+                  {"firmware_mib", s.dram.firmware_mib}}},
+                {"quantization",
+                 {{"activation_bits", s.quant.activation_bits},
+                  {"weight_bits", s.quant.weight_bits},
+                  {"requant", to_string(s.quant.requant)},
+                  {"calibration_percentile", s.quant.calibration_percentile},
+                  {"weight_seed", s.quant.weight_seed},
+                  {"input_seed", s.input.seed},
+                  {"input_signed", s.input.is_signed}}},
+                {"run",
+                 {{"max_cycles", s.run.max_cycles},
+                  {"watchdog_cycles", s.run.watchdog_cycles},
+                  {"stall_seed", s.run.stall_seed},
+                  {"stall_probability", s.run.stall_probability}}}});
+  return j;
 }
 
 // (name, value) pairs shared by the SystemVerilog and Tcl parameter files.
@@ -504,6 +496,19 @@ void write_artifacts(const Scenario& s, const SynthesizedModel& sm, const Memory
   write_file(dir / "manifest.json", json_text(manifest(s, sm, lay, plan)));
   if (options.dump_layers) dump_layers(dir / "layers", sm);
   staged.commit();
+}
+
+json engine_shape_json(const HardwareConfig& h) {
+  return {{"rows", h.rows},
+          {"cols", h.cols},
+          {"activation_bits", h.activation_bits},
+          {"weight_bits", h.weight_bits},
+          {"accumulator_bits", h.accumulator_bits},
+          {"stream_bits", h.stream_bits},
+          {"input_buffer_bytes", h.input_buffer_kib * 1024},
+          {"weight_buffer_bytes", h.weight_buffer_kib * 1024},
+          {"output_buffer_bytes", h.output_buffer_kib * 1024},
+          {"accumulator_depth", h.accumulator_depth}};
 }
 
 }  // namespace dnnvp

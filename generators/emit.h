@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "engine_plan.h"
 #include "layout.h"
 #include "scenario.h"
@@ -20,5 +22,9 @@ void write_artifacts(const Scenario& s, const SynthesizedModel& model, const Mem
 // The whole flow for one scenario: plan (hardware that cannot run a layer fails before anything is
 // synthesised), lay out, synthesise, write. Returns the layout (for a summary). Throws dnnvp::Error.
 MemoryLayout generate(const Scenario& s, const std::string& dir, const EmitOptions& options);
+
+// The hardware fields that select an engine build (the simulator cache key's inputs), as hw.json
+// spells them: rows, cols, widths, buffer bytes, accumulator depth. Clocks do not select a build.
+nlohmann::json engine_shape_json(const HardwareConfig& h);
 
 }  // namespace dnnvp

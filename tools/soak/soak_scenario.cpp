@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "emit.h"
+#include "engine_plan.h"
 #include "rng.h"
 #include "run_options.h"
 
@@ -170,10 +172,9 @@ class NetworkBuilder {
   // more), and the worst-case accumulator with 2 bits of headroom for the bias (which the scenario cannot
   // bound) fits.
   bool fits_engine(const Tensor& in, int kh, int cout, std::int64_t reduction, std::int64_t macs) const {
-    const std::int64_t in_half_words = std::int64_t{shape_.input_buffer_kib} * 1024 / shape_.rows / 2;
-    if (std::int64_t{kh} * in.w * ceil_div(in.c, shape_.rows) > in_half_words) return false;
-    const std::int64_t out_half_words = std::int64_t{shape_.output_buffer_kib} * 1024 / shape_.cols / 2;
-    if (ceil_div(cout, shape_.cols) > out_half_words) return false;
+    const EngineConfig c = engine_config(shape_, QuantConfig{});  // the half-word sizes need no widths
+    if (std::int64_t{kh} * in.w * ceil_div(in.c, shape_.rows) > c.input_half_words) return false;
+    if (ceil_div(cout, shape_.cols) > c.output_half_words) return false;
     const std::int64_t bound = reduction * (std::int64_t{1} << abits_) * ((1 << (wbits_ - 1)) - 1);
     int bits = 1;
     while ((std::int64_t{1} << (bits - 1)) <= bound) ++bits;
@@ -333,36 +334,12 @@ std::string number(double v) {
 
 }  // namespace
 
-std::string EngineShape::key() const {
-  const nlohmann::json hw = {{"rows", rows},
-                             {"cols", cols},
-                             {"stream_bits", stream_bits},
-                             {"activation_bits", activation_bits},
-                             {"weight_bits", weight_bits},
-                             {"accumulator_bits", accumulator_bits},
-                             {"accumulator_depth", accumulator_depth},
-                             {"input_buffer_bytes", input_buffer_kib * 1024},
-                             {"weight_buffer_bytes", weight_buffer_kib * 1024},
-                             {"output_buffer_bytes", output_buffer_kib * 1024}};
-  return engine_model_key(hw, false);
-}
-
-EngineShape shape_of(const HardwareConfig& hw) {
-  return {hw.rows,
-          hw.cols,
-          hw.activation_bits,
-          hw.weight_bits,
-          hw.accumulator_bits,
-          hw.stream_bits,
-          hw.input_buffer_kib,
-          hw.weight_buffer_kib,
-          hw.output_buffer_kib,
-          hw.accumulator_depth};
+std::string shape_key(const EngineShape& shape) {
+  return engine_model_key(engine_shape_json(shape), false);
 }
 
 std::vector<EngineShape> prebuilt_shapes(const std::string& source_dir) {
-  return {shape_of(load_scenario(source_dir + "/scenarios/tiny_cnn.yaml").hardware),
-          shape_of(HardwareConfig{})};
+  return {load_scenario(source_dir + "/scenarios/tiny_cnn.yaml").hardware, HardwareConfig{}};
 }
 
 std::vector<EngineShape> random_shapes(std::uint64_t seed, int count) {
@@ -412,7 +389,7 @@ RandomScenario random_scenario(std::uint64_t seed, const EngineShape& shape) {
   std::ostringstream summary;
   summary << net.kinds() << " on " << input.h << "x" << input.w << "x" << input.c
           << (is_signed ? " signed" : " unsigned") << ", a" << abits << " w" << wbits << " " << requant_mode
-          << ", engine " << shape.key() << (stall_seed ? ", stalls" : "");
+          << ", engine " << shape_key(shape) << (stall_seed ? ", stalls" : "");
   r.summary = summary.str();
 
   std::ostringstream y;

@@ -12,24 +12,12 @@
 
 namespace dnnvp::soak {
 
-// The hardware fields that select a simulator build (the engine shape; the clocks do not).
-struct EngineShape {
-  int rows = 0;
-  int cols = 0;
-  int activation_bits = 0;
-  int weight_bits = 0;
-  int accumulator_bits = 0;
-  int stream_bits = 0;
-  int input_buffer_kib = 0;
-  int weight_buffer_kib = 0;
-  int output_buffer_kib = 0;
-  int accumulator_depth = 0;
+// An engine shape: the hardware fields that select a simulator build (generators' engine_shape_json());
+// the soak draws the clocks per scenario, not per shape.
+using EngineShape = HardwareConfig;
 
-  // The simulator cache key vp_run uses for this shape (build/vp_sim/<key>).
-  std::string key() const;
-};
-
-EngineShape shape_of(const HardwareConfig& hw);
+// The simulator cache key vp_run uses for this shape (build/vp_sim/<key>).
+std::string shape_key(const EngineShape& shape);
 
 // The shapes the main build already has simulators for: tiny_cnn's (scenarios/tiny_cnn.yaml under
 // `source_dir`) and the default hardware.

@@ -157,7 +157,7 @@ class Soak {
       Job job;
       job.scenario = dnnvp::soak::random_scenario(seed, shape);
       job.dir = fs::path(o_.out) / std::to_string(seed);
-      job.key = shape.key();
+      job.key = dnnvp::soak::shape_key(shape);
       fs::remove_all(job.dir);
       fs::create_directories(job.dir);
       std::ofstream(job.dir / "scenario.yaml") << job.scenario.yaml;
