@@ -70,6 +70,9 @@ constexpr int interrupted(int signal) {
 }
 }  // namespace exit_status
 
+// report.json's "step" while vp_run builds the scenario's simulator (vp_soak tells a failed build by it).
+inline constexpr const char* kSimulatorBuildStep = "building the simulator";
+
 // Writes `report` to `path` through a temporary file renamed into place, so a reader never sees half a
 // report; returns false (and leaves no file) if it cannot.
 bool write_report(const std::string& path, const nlohmann::json& report);

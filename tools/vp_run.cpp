@@ -362,7 +362,7 @@ int run(int argc, char** argv, RunState& s) {
 
   s.hw = read_json(fs::path(s.out) / "hw.json");
   const bool trace = !s.opt.trace_file.empty();
-  s.step = "building the simulator";
+  s.step = dnnvp::kSimulatorBuildStep;
   const std::string sim = simulator_for(s.hw, dnnvp::engine_model_key(s.hw, trace), trace, s.opt.quiet);
 
   if (s.firmware.empty()) {

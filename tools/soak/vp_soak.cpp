@@ -36,9 +36,6 @@ namespace ex = dnnvp::exit_status;
 
 namespace {
 
-// vp_run's report.json "step" while it builds (or updates) a shape's simulator (tools/vp_run.cpp).
-const char* const kSimulatorStep = "building the simulator";
-
 // How long a vp_run sent SIGTERM has to stop its step and write its report before its group gets SIGKILL.
 constexpr std::chrono::seconds kStopGrace{5};
 
@@ -273,7 +270,7 @@ class Soak {
     std::string message = last_line(job.dir / "vp_run.err");
     if (message.empty()) message = first_line(job.dir / "vp_run.out");
     // A scenario rejected before the simulator step (bad input) says nothing about the shape's build.
-    if (code == ex::kToolFailed && failed_step(job) == kSimulatorStep)
+    if (code == ex::kToolFailed && failed_step(job) == dnnvp::kSimulatorBuildStep)
       broken_.emplace(job.key, job.scenario.seed);
     else if (code != ex::kBadInput)
       ready_.insert(job.key);
