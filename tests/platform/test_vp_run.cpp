@@ -17,8 +17,10 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "emit.h"
 #include "error.h"
 #include "manifest.h"
+#include "run_options.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -718,7 +720,9 @@ TEST_CASE("building vp_run (make run) builds no test and no simulator but the de
   const fs::path out = tmp("vp_run_inputs");
   const Result r = run({"ninja", "-C", build.string(), "-t", "inputs", "vp_run"}, out);
   REQUIRE(r.status == 0);
-  CHECK(r.output.find("r8c16s64a8w8acc32d1024i262144wb16384o262144/vp_sim") != std::string::npos);
+  const std::string default_key =
+      dnnvp::engine_model_key(dnnvp::engine_shape_json(dnnvp::HardwareConfig{}), false);
+  CHECK(r.output.find(default_key + "/vp_sim") != std::string::npos);
   std::istringstream lines(r.output);
   for (std::string line; std::getline(lines, line);) {
     INFO(line);
