@@ -127,15 +127,16 @@ Network load_zoo_network(const std::string& name, const std::string& file, int l
   namespace fs = std::filesystem;
   const fs::path dir = zoo_directory();
   const fs::path path = dir / (name + ".yaml");
-  if (name.find('/') != std::string::npos || !fs::is_regular_file(path)) {
+  std::error_code ec;  // a name the file system cannot take (too long, say) is just not in the zoo
+  if (!name_problem(name).empty() || !fs::is_regular_file(path, ec)) {
     std::vector<std::string> known;
-    if (fs::is_directory(dir))
+    if (fs::is_directory(dir, ec))
       for (const auto& e : fs::directory_iterator(dir))
         if (e.path().extension() == ".yaml") known.push_back(e.path().stem().string());
     std::sort(known.begin(), known.end());
     std::string list;
     for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-    throw Error(located(file, line, field, "unknown zoo network '" + name + "' (known: " + list + ")"));
+    throw Error(located(file, line, field, "unknown zoo network " + quoted(name) + " (known: " + list + ")"));
   }
   return load_network_file(path.string());
 }

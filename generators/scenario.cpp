@@ -40,7 +40,8 @@ Network read_network(const Fields& f, const std::string& scenario_file) {
     namespace fs = std::filesystem;
     fs::path p = f.required_string("file");
     if (p.is_relative()) p = fs::path(scenario_file).parent_path() / p;
-    if (!fs::is_regular_file(p)) f.fail("file", "no such file '" + p.string() + "'");
+    std::error_code ec;  // a path the file system cannot take (too long, say) is no file either
+    if (!fs::is_regular_file(p, ec)) f.fail("file", "no such file '" + p.string() + "'");
     net = load_network_file(p.string());
   } else {
     net.source_file = scenario_file;
