@@ -11,7 +11,7 @@
 #   $<TARGET_PROPERTY:firmware_<name>,DNNVP_ELF>
 # Every firmware gets firmware/startup (crt0.S, syscalls.c: _exit -> sysctl EXIT, stdout -> UART) and
 # firmware/hal/hal_mmio.c,
-# firmware/include, firmware/hal and the generated dnnvp_memory_map.h, unless NO_STARTUP drops the startup
+# firmware/abi, firmware/hal and the generated dnnvp_memory_map.h, unless NO_STARTUP drops the startup
 # sources. FW_SIZE sets the firmware reservation at the DRAM base (default 16 MiB), STACK_SIZE the stack at
 # its top (default 64 KiB).
 #
@@ -62,7 +62,7 @@ function(dnnvp_firmware NAME)
   set(cflags ${arch} ${DNNVP_FW_OPT} -g -std=c11 -ffreestanding -ffunction-sections -fdata-sections
              -fno-common -fno-asynchronous-unwind-tables -Wall -Wextra)
   set(depends ${FW_DEPENDS})
-  set(include_dirs ${FW_INCLUDE_DIRS} ${DNNVP_FIRMWARE_DIR}/include ${DNNVP_FIRMWARE_DIR}/hal
+  set(include_dirs ${FW_INCLUDE_DIRS} ${DNNVP_FIRMWARE_DIR}/abi ${DNNVP_FIRMWARE_DIR}/hal
                    ${DNNVP_FIRMWARE_DIR}/startup)
   if(DNNVP_MEMORY_MAP_INCLUDE_DIR)
     list(APPEND include_dirs ${DNNVP_MEMORY_MAP_INCLUDE_DIR})

@@ -1,4 +1,4 @@
-// The model.h layer-table entry (firmware/include/dnnvp_model_types.h) of an engine layer, for host
+// The model.h layer-table entry (firmware/abi/dnnvp_model_types.h) of an engine layer, for host
 // programs that drive the engine through the firmware's driver without a generated model.h (the
 // engine harness, the engine bridge's bench).
 #pragma once

@@ -10,22 +10,13 @@
 namespace dnnvp {
 
 const char* to_string(LayerType type) {
-  switch (type) {
-    case LayerType::Conv:
-      return "conv";
-    case LayerType::Dense:
-      return "dense";
-    case LayerType::MaxPool:
-      return "maxpool";
-    case LayerType::AvgPool:
-      return "avgpool";
-    case LayerType::Flatten:
-      return "flatten";
-    case LayerType::Add:
-      return "add";
-  }
-  return "?";
+  return dnnvp_layer_type_name(static_cast<std::uint32_t>(type));
 }
+
+// model.h writes activations as their numbers.
+static_assert(static_cast<int>(Activation::None) == DNNVP_ACT_NONE &&
+              static_cast<int>(Activation::Relu) == DNNVP_ACT_RELU &&
+              static_cast<int>(Activation::LeakyRelu) == DNNVP_ACT_LEAKY_RELU);
 
 const char* to_string(Activation act) {
   switch (act) {

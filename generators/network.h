@@ -7,9 +7,14 @@
 #include <string>
 #include <vector>
 
+#include "dnnvp_model_types.h"
+
 namespace dnnvp {
 
-enum class LayerType { Conv, Dense, MaxPool, AvgPool, Flatten, Add };
+// The layer types of firmware/abi/dnnvp_model_types.h, with the same values.
+#define DNNVP_LAYER_CXX_ENUMERATOR_(ID, Name, name, PLACE) Name = DNNVP_LAYER_##ID,
+enum class LayerType { DNNVP_LAYER_TYPES(DNNVP_LAYER_CXX_ENUMERATOR_) };
+#undef DNNVP_LAYER_CXX_ENUMERATOR_
 enum class Activation { None, Relu, LeakyRelu };
 
 const char* to_string(LayerType type);
@@ -65,7 +70,8 @@ struct Layer {
   int leaky_shift = 3;  // LeakyReLU slope is 2^-leaky_shift
   int source_line = 0;  // line in the defining YAML file, for error messages
 
-  bool has_weights() const { return type == LayerType::Conv || type == LayerType::Dense; }
+  // Layers that run on the engine are the ones with weights (docs/engine.md, "What runs where").
+  bool has_weights() const { return dnnvp_layer_on_engine(static_cast<std::uint32_t>(type)) != 0; }
   bool has_bias() const { return bias || batchnorm_folded; }
 
   // Filled by Network::infer_shapes().

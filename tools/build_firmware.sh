@@ -45,7 +45,7 @@ done < "$fw/app/dnn/sources.txt"
 # shellcheck disable=SC2086
 "$gcc" -march=rv32imc -mabi=ilp32 --specs="$specs" -O2 -g -std=c11 -ffreestanding -ffunction-sections \
   -fdata-sections -fno-common -fno-asynchronous-unwind-tables -Wall -Wextra ${CFLAGS:-} \
-  -I"$out" -I"$fw/runtime" -I"$fw/runtime/ops" -I"$fw/drivers" -I"$fw/include" -I"$fw/hal" -I"$fw/startup" -I"$mm_dir" \
+  -I"$out" -I"$fw/runtime" -I"$fw/runtime/ops" -I"$fw/drivers" -I"$fw/abi" -I"$fw/hal" -I"$fw/startup" -I"$mm_dir" \
   -nostartfiles -T "$fw/startup/dnnvp_fw.ld" -Wl,--defsym=__dnnvp_fw_size=$((fw_mib << 20)) -Wl,--gc-sections -Wl,-Map="$out/firmware.map" -Wl,--no-warn-rwx-segments \
   "${sources[@]}" -o "$out/firmware.elf"
 echo "build_firmware.sh: $out/firmware.elf"

@@ -267,7 +267,7 @@ static dnnvp_rt_status_t run_cpu_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *l) {
 
 dnnvp_rt_status_t dnnvp_rt_run_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *l, dnnvp_rt_layer_stats_t *st) {
   if (rt == NULL || l == NULL) return DNNVP_RT_ERR_ARG;
-  const int on_engine = l->type == DNNVP_LAYER_CONV || l->type == DNNVP_LAYER_DENSE;
+  const int on_engine = dnnvp_layer_on_engine(l->type);
   if (st != NULL) {
     st->name = l->name;
     st->type = l->type;
@@ -341,16 +341,4 @@ const char *dnnvp_rt_status_str(dnnvp_rt_status_t s) {
     case DNNVP_RT_ERR_TIMEOUT: return "timeout";
   }
   return "unknown";
-}
-
-const char *dnnvp_rt_layer_type_str(uint8_t type) {
-  switch (type) {
-    case DNNVP_LAYER_CONV: return "conv";
-    case DNNVP_LAYER_DENSE: return "dense";
-    case DNNVP_LAYER_MAXPOOL: return "maxpool";
-    case DNNVP_LAYER_AVGPOOL: return "avgpool";
-    case DNNVP_LAYER_FLATTEN: return "flatten";
-    case DNNVP_LAYER_ADD: return "add";
-  }
-  return "?";
 }

@@ -104,7 +104,6 @@ void dnnvp_rt_publish(const dnnvp_rt_t *rt, const dnnvp_rt_layer_stats_t *stats,
 uint64_t dnnvp_rt_cycles(const dnnvp_rt_t *rt);
 
 const char *dnnvp_rt_status_str(dnnvp_rt_status_t s);
-const char *dnnvp_rt_layer_type_str(uint8_t type);
 
 #ifdef __cplusplus
 }

@@ -137,7 +137,7 @@ TEST_CASE("model.h compiles as C11 for the host and for the RV32 firmware target
   std::ofstream(src) << "#include \"model.h\"\nunsigned count(void) { return dnnvp_layers[DNNVP_NUM_LAYERS - "
                         "1].out_shape.c; }\n";
   const std::string flags = " -std=c11 -Wall -Wextra -Werror -pedantic -fsyntax-only -I" + kSource +
-                            "/firmware/include -I" + out.string() + " " + src.string();
+                            "/firmware/abi -I" + out.string() + " " + src.string();
   CHECK(run("cc" + flags) == 0);
   CHECK(run("riscv64-unknown-elf-gcc -march=rv32imc -mabi=ilp32 -ffreestanding" + flags) == 0);
 }
@@ -160,7 +160,7 @@ int main(void) {
   return 0;
 }
 )";
-  REQUIRE(run("cc -std=c11 -Wall -Wextra -Werror -I" + kSource + "/firmware/include -I" + out.string() + " " +
+  REQUIRE(run("cc -std=c11 -Wall -Wextra -Werror -I" + kSource + "/firmware/abi -I" + out.string() + " " +
               (out / "print_model.c").string() + " -o " + (out / "print_model").string()) == 0);
   REQUIRE(run((out / "print_model").string() + " > " + (out / "fields.txt").string()) == 0);
   const auto manifest = nlohmann::json::parse(std::ifstream(out / "manifest.json"));

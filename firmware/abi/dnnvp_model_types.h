@@ -5,14 +5,45 @@
 
 #include <stdint.h>
 
-typedef enum {
-  DNNVP_LAYER_CONV = 0,
-  DNNVP_LAYER_DENSE = 1,
-  DNNVP_LAYER_MAXPOOL = 2,
-  DNNVP_LAYER_AVGPOOL = 3,
-  DNNVP_LAYER_FLATTEN = 4,
-  DNNVP_LAYER_ADD = 5
-} dnnvp_layer_type_t;
+/* Every layer type, in the order of its dnnvp_layer_type_t value (model.h holds the value, so a new type
+ * goes at the end). The one list the C and C++ enums, the type names and the engine/CPU placement come
+ * from: X(ID, Name, name, PLACE) with
+ *   ID     the C enumerator's suffix (DNNVP_LAYER_ID),
+ *   Name   the C++ enumerator (dnnvp::LayerType::Name),
+ *   name   the scenario's `type`, the name in manifest.json and reports, the firmware runner's suffix,
+ *   PLACE  ENGINE (weights in weights.bin, tiles planned by vp_gen, run by the engine) or CPU (run by
+ *          the firmware's runner dnnvp_layer_<name>, firmware/runtime/dnnvp_ops.h). */
+#define DNNVP_LAYER_TYPES(X)          \
+  X(CONV, Conv, conv, ENGINE)         \
+  X(DENSE, Dense, dense, ENGINE)      \
+  X(MAXPOOL, MaxPool, maxpool, CPU)   \
+  X(AVGPOOL, AvgPool, avgpool, CPU)   \
+  X(FLATTEN, Flatten, flatten, CPU)   \
+  X(ADD, Add, add, CPU)
+
+/* 1 for a PLACE that is the engine. */
+#define DNNVP_PLACE_ENGINE 1
+#define DNNVP_PLACE_CPU 0
+
+#define DNNVP_LAYER_ENUMERATOR_(ID, Name, name, PLACE) DNNVP_LAYER_##ID,
+typedef enum { DNNVP_LAYER_TYPES(DNNVP_LAYER_ENUMERATOR_) DNNVP_LAYER_TYPE_COUNT } dnnvp_layer_type_t;
+#undef DNNVP_LAYER_ENUMERATOR_
+
+/* 1 if layers of `type` run on the engine, 0 on the CPU or for an unknown type. */
+static inline int dnnvp_layer_on_engine(uint32_t type) {
+#define DNNVP_LAYER_PLACE_(ID, Name, name, PLACE) DNNVP_PLACE_##PLACE,
+  static const uint8_t on_engine[] = {DNNVP_LAYER_TYPES(DNNVP_LAYER_PLACE_)};
+#undef DNNVP_LAYER_PLACE_
+  return type < (uint32_t)DNNVP_LAYER_TYPE_COUNT && on_engine[type];
+}
+
+/* The type's name ("conv"), "?" for an unknown type. */
+static inline const char *dnnvp_layer_type_name(uint32_t type) {
+#define DNNVP_LAYER_NAME_(ID, Name, name, PLACE) #name,
+  static const char *const names[] = {DNNVP_LAYER_TYPES(DNNVP_LAYER_NAME_)};
+#undef DNNVP_LAYER_NAME_
+  return type < (uint32_t)DNNVP_LAYER_TYPE_COUNT ? names[type] : "?";
+}
 
 typedef enum {
   DNNVP_ACT_NONE = 0,
