@@ -9,25 +9,48 @@
 # builds ${CMAKE_CURRENT_BINARY_DIR}/<name>.elf (with <name>.map and a disassembly <name>.lst) through the
 # custom target firmware_<name> (part of ALL). The ELF's path is the target property DNNVP_ELF:
 #   $<TARGET_PROPERTY:firmware_<name>,DNNVP_ELF>
-# Every firmware gets firmware/startup (crt0.S, syscalls.c: _exit -> sysctl EXIT, stdout -> UART) and
-# firmware/hal/hal_mmio.c,
-# firmware/abi, firmware/hal and the generated dnnvp_memory_map.h, unless NO_STARTUP drops the startup
-# sources. FW_SIZE sets the firmware reservation at the DRAM base (default 16 MiB), STACK_SIZE the stack at
-# its top (default 64 KiB).
+# The compiler, its flags, the startup sources, include directories and linker script every firmware gets
+# are firmware/flags.txt's, the one list tools/build_firmware.sh reads too (each KEY there is DNNVP_FW_KEY
+# here); NO_STARTUP drops the startup sources. The generated dnnvp_memory_map.h's directory comes last.
+# FW_SIZE sets the firmware reservation at the DRAM base (default 16 MiB), STACK_SIZE the stack at its top
+# (default 64 KiB).
 #
 # Without the cross compiler or picolibc, DNNVP_FIRMWARE_AVAILABLE is OFF and dnnvp_firmware() does
 # nothing (callers test `if(TARGET firmware_<name>)`).
 include_guard(GLOBAL)
 
-set(DNNVP_FW_MARCH "rv32imc" CACHE STRING "-march of the firmware")
-set(DNNVP_FW_MABI "ilp32" CACHE STRING "-mabi of the firmware")
-set(DNNVP_FW_OPT "-O2" CACHE STRING "Optimisation flags of the firmware")
+set(DNNVP_FIRMWARE_DIR ${CMAKE_CURRENT_LIST_DIR}/../firmware)
+get_filename_component(DNNVP_FIRMWARE_DIR ${DNNVP_FIRMWARE_DIR} ABSOLUTE)
 
-find_program(DNNVP_RISCV_GCC riscv64-unknown-elf-gcc)
-find_program(DNNVP_RISCV_OBJDUMP riscv64-unknown-elf-objdump)
-find_file(DNNVP_PICOLIBC_SPECS picolibc.specs
-  PATHS /usr/lib/picolibc/riscv64-unknown-elf /usr/local/lib/picolibc/riscv64-unknown-elf
-  NO_DEFAULT_PATH)
+# firmware/flags.txt: `KEY = value` lines (words separated by spaces), `#` comment lines.
+set(_fw_flags_file ${DNNVP_FIRMWARE_DIR}/flags.txt)
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${_fw_flags_file})
+file(STRINGS ${_fw_flags_file} _fw_lines)
+set(_fw_line_number 0)
+set(_fw_keys)
+foreach(_fw_line IN LISTS _fw_lines)
+  math(EXPR _fw_line_number "${_fw_line_number} + 1")
+  if(_fw_line MATCHES "^[ \t]*(#.*)?$")
+    continue()
+  elseif(NOT _fw_line MATCHES "^([A-Z_]+)[ \t]*=[ \t]*(.*)$")
+    message(FATAL_ERROR "${_fw_flags_file}:${_fw_line_number}: expected `KEY = value`, got `${_fw_line}`")
+  endif()
+  separate_arguments(DNNVP_FW_${CMAKE_MATCH_1} UNIX_COMMAND "${CMAKE_MATCH_2}")
+  list(APPEND _fw_keys ${CMAKE_MATCH_1})
+endforeach()
+foreach(_fw_key CC OBJDUMP SPECS_DIRS MARCH MABI OPT CFLAGS LDFLAGS STARTUP_SOURCES INCLUDE_DIRS LINKER_SCRIPT)
+  if(NOT _fw_key IN_LIST _fw_keys)
+    message(FATAL_ERROR "${_fw_flags_file}: no ${_fw_key}")
+  endif()
+endforeach()
+list(TRANSFORM DNNVP_FW_STARTUP_SOURCES PREPEND ${DNNVP_FIRMWARE_DIR}/)
+list(TRANSFORM DNNVP_FW_INCLUDE_DIRS PREPEND ${DNNVP_FIRMWARE_DIR}/)
+list(TRANSFORM DNNVP_FW_APP_INCLUDE_DIRS PREPEND ${DNNVP_FIRMWARE_DIR}/)
+set(DNNVP_FW_LINKER_SCRIPT ${DNNVP_FIRMWARE_DIR}/${DNNVP_FW_LINKER_SCRIPT})
+
+find_program(DNNVP_RISCV_GCC ${DNNVP_FW_CC})
+find_program(DNNVP_RISCV_OBJDUMP ${DNNVP_FW_OBJDUMP})
+find_file(DNNVP_PICOLIBC_SPECS picolibc.specs PATHS ${DNNVP_FW_SPECS_DIRS} NO_DEFAULT_PATH)
 
 if(DNNVP_RISCV_GCC AND DNNVP_PICOLIBC_SPECS)
   set(DNNVP_FIRMWARE_AVAILABLE ON)
@@ -36,9 +59,6 @@ else()
   message(WARNING "riscv64-unknown-elf-gcc or picolibc not found: firmware and the tests that run it are "
                   "skipped (apt-get install gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf)")
 endif()
-
-set(DNNVP_FIRMWARE_DIR ${CMAKE_CURRENT_LIST_DIR}/../firmware)
-get_filename_component(DNNVP_FIRMWARE_DIR ${DNNVP_FIRMWARE_DIR} ABSOLUTE)
 
 function(dnnvp_firmware NAME)
   cmake_parse_arguments(FW "NO_STARTUP" "LINKER_SCRIPT;FW_SIZE;STACK_SIZE"
@@ -50,20 +70,17 @@ function(dnnvp_firmware NAME)
     message(FATAL_ERROR "dnnvp_firmware(${NAME}): no SOURCES")
   endif()
   if(NOT FW_LINKER_SCRIPT)
-    set(FW_LINKER_SCRIPT ${DNNVP_FIRMWARE_DIR}/startup/dnnvp_fw.ld)
+    set(FW_LINKER_SCRIPT ${DNNVP_FW_LINKER_SCRIPT})
   endif()
   set(sources ${FW_SOURCES})
   if(NOT FW_NO_STARTUP)
-    list(PREPEND sources ${DNNVP_FIRMWARE_DIR}/startup/crt0.S ${DNNVP_FIRMWARE_DIR}/startup/syscalls.c
-                         ${DNNVP_FIRMWARE_DIR}/hal/hal_mmio.c)
+    list(PREPEND sources ${DNNVP_FW_STARTUP_SOURCES})
   endif()
 
   set(arch -march=${DNNVP_FW_MARCH} -mabi=${DNNVP_FW_MABI} --specs=${DNNVP_PICOLIBC_SPECS})
-  set(cflags ${arch} ${DNNVP_FW_OPT} -g -std=c11 -ffreestanding -ffunction-sections -fdata-sections
-             -fno-common -fno-asynchronous-unwind-tables -Wall -Wextra)
+  set(cflags ${arch} ${DNNVP_FW_OPT} ${DNNVP_FW_CFLAGS})
   set(depends ${FW_DEPENDS})
-  set(include_dirs ${FW_INCLUDE_DIRS} ${DNNVP_FIRMWARE_DIR}/abi ${DNNVP_FIRMWARE_DIR}/hal
-                   ${DNNVP_FIRMWARE_DIR}/startup)
+  set(include_dirs ${FW_INCLUDE_DIRS} ${DNNVP_FW_INCLUDE_DIRS})
   if(DNNVP_MEMORY_MAP_INCLUDE_DIR)
     list(APPEND include_dirs ${DNNVP_MEMORY_MAP_INCLUDE_DIR})
   endif()
@@ -105,8 +122,7 @@ function(dnnvp_firmware NAME)
   set(elf ${CMAKE_CURRENT_BINARY_DIR}/${NAME}.elf)
   set(map ${CMAKE_CURRENT_BINARY_DIR}/${NAME}.map)
   set(lst ${CMAKE_CURRENT_BINARY_DIR}/${NAME}.lst)
-  set(ldflags ${arch} -nostartfiles -T ${FW_LINKER_SCRIPT} -Wl,--gc-sections -Wl,-Map=${map}
-              -Wl,--no-warn-rwx-segments)
+  set(ldflags ${arch} ${DNNVP_FW_LDFLAGS} -T ${FW_LINKER_SCRIPT} -Wl,-Map=${map})
   if(FW_FW_SIZE)
     list(APPEND ldflags -Wl,--defsym=__dnnvp_fw_size=${FW_FW_SIZE})
   endif()

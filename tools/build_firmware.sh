@@ -6,8 +6,8 @@
 # OUT_DIR is a vp_gen output directory (`vp_gen SCENARIO -o OUT_DIR`); the firmware is compiled against
 # OUT_DIR/model.h and written to OUT_DIR/firmware.elf (+ firmware.map). BUILD_DIR (default: $DNNVP_BUILD_DIR
 # or ./build) is a configured dnn-vp build tree; the generated dnnvp_memory_map.h is taken from it (built
-# there if missing). Same compiler and flags as cmake/RiscvFirmware.cmake. Extra compiler flags: $CFLAGS.
-# See docs/firmware.md.
+# there if missing). Compiler, flags, startup and linker script: firmware/flags.txt, the list
+# cmake/RiscvFirmware.cmake reads too. Extra compiler flags: $CFLAGS. See docs/firmware.md.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -23,10 +23,24 @@ build=${2:-${DNNVP_BUILD_DIR:-$repo/build}}
 fw_mib=$(sed -n 's/.*"firmware_mib": *\([0-9][0-9]*\).*/\1/p' "$out/hw.json" 2>/dev/null || true)
 [[ -n $fw_mib ]] || { echo "build_firmware.sh: $out/hw.json has no dram.firmware_mib (run vp_gen SCENARIO -o $out first)" >&2; exit 1; }
 
-gcc=${DNNVP_RISCV_GCC:-riscv64-unknown-elf-gcc}
+fw=$repo/firmware
+# firmware/flags.txt: `KEY = value` lines (words separated by spaces), `#` comment lines.
+declare -A flag
+n=0
+while IFS= read -r line || [[ -n $line ]]; do
+  n=$((n + 1))
+  [[ $line =~ ^[[:space:]]*(#.*)?$ ]] && continue
+  [[ $line =~ ^([A-Z_]+)[[:space:]]*=[[:space:]]*(.*)$ ]] || { echo "build_firmware.sh: $fw/flags.txt:$n: expected 'KEY = value', got '$line'" >&2; exit 1; }
+  flag[${BASH_REMATCH[1]}]=${BASH_REMATCH[2]}
+done < "$fw/flags.txt"
+for key in CC SPECS_DIRS MARCH MABI OPT CFLAGS LDFLAGS STARTUP_SOURCES INCLUDE_DIRS LINKER_SCRIPT APP_INCLUDE_DIRS; do
+  [[ -v flag[$key] ]] || { echo "build_firmware.sh: $fw/flags.txt: no $key" >&2; exit 1; }
+done
+
+gcc=${DNNVP_RISCV_GCC:-${flag[CC]}}
 command -v "$gcc" >/dev/null || { echo "build_firmware.sh: $gcc not found (apt-get install gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf)" >&2; exit 1; }
 specs=
-for d in /usr/lib/picolibc/riscv64-unknown-elf /usr/local/lib/picolibc/riscv64-unknown-elf; do
+for d in ${flag[SPECS_DIRS]}; do
   [[ -f $d/picolibc.specs ]] && { specs=$d/picolibc.specs; break; }
 done
 [[ -n $specs ]] || { echo "build_firmware.sh: picolibc.specs not found (apt-get install picolibc-riscv64-unknown-elf)" >&2; exit 1; }
@@ -37,15 +51,17 @@ if [[ ! -f $mm_dir/dnnvp_memory_map.h ]]; then
   cmake --build "$build" --target dnnvp_memory_map_headers >/dev/null
 fi
 
-fw=$repo/firmware
-sources=("$fw/startup/crt0.S" "$fw/startup/syscalls.c" "$fw/hal/hal_mmio.c")
+sources=()
+for f in ${flag[STARTUP_SOURCES]}; do sources+=("$fw/$f"); done
 while read -r f; do
   [[ -z $f || $f == \#* ]] || sources+=("$fw/$f")
 done < "$fw/app/dnn/sources.txt"
+includes=(-I"$out")
+for d in ${flag[APP_INCLUDE_DIRS]} ${flag[INCLUDE_DIRS]}; do includes+=(-I"$fw/$d"); done
+includes+=(-I"$mm_dir")
+# The same order as cmake/RiscvFirmware.cmake's compile command: gcc records it in the debug information.
 # shellcheck disable=SC2086
-"$gcc" -march=rv32imc -mabi=ilp32 --specs="$specs" -O2 -g -std=c11 -ffreestanding -ffunction-sections \
-  -fdata-sections -fno-common -fno-asynchronous-unwind-tables -Wall -Wextra ${CFLAGS:-} \
-  -I"$out" -I"$fw/runtime" -I"$fw/runtime/ops" -I"$fw/drivers" -I"$fw/abi" -I"$fw/hal" -I"$fw/startup" -I"$mm_dir" \
-  -nostartfiles -T "$fw/startup/dnnvp_fw.ld" -Wl,--defsym=__dnnvp_fw_size=$((fw_mib << 20)) -Wl,--gc-sections -Wl,-Map="$out/firmware.map" -Wl,--no-warn-rwx-segments \
-  "${sources[@]}" -o "$out/firmware.elf"
+"$gcc" -march="${flag[MARCH]}" -mabi="${flag[MABI]}" --specs="$specs" ${flag[OPT]} ${flag[CFLAGS]} ${CFLAGS:-} \
+  "${includes[@]}" ${flag[LDFLAGS]} -T "$fw/${flag[LINKER_SCRIPT]}" -Wl,-Map="$out/firmware.map" \
+  -Wl,--defsym=__dnnvp_fw_size=$((fw_mib << 20)) "${sources[@]}" -o "$out/firmware.elf"
 echo "build_firmware.sh: $out/firmware.elf"
