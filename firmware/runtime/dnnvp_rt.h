@@ -1,6 +1,6 @@
 /* The dnn-vp runtime: runs a network described by a model.h layer table (docs/formats.md) layer by
  * layer. Conv and Dense go to the engine (drivers/dnn_engine.h) with their tiles streamed by two AXI
- * DMAs (drivers/axi_dma.h): DMA "x" MM2S sends input bands and its S2MM receives outputs, DMA "w"
+ * DMAs (drivers/dif_axi_dma.h): DMA "x" MM2S sends input bands and its S2MM receives outputs, DMA "w"
  * MM2S sends weight blobs. MaxPool, AvgPool and Add run on the CPU (dnnvp_ops.h); Flatten is a no-op
  * (its output aliases its input). Per-layer statistics go to a caller-supplied array.
  *
@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#include "axi_dma.h"
+#include "dif_axi_dma.h"
 #include "dnn_engine.h"
 #include "dnnvp_model_types.h"
 #include "dnnvp_report.h"

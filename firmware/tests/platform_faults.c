@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "axi_dma.h"
+#include "dif_axi_dma.h"
 #include "dnn_engine.h"
 #include "dnnvp_hal.h"
 #include "dnnvp_memory_map.h"

@@ -4,7 +4,7 @@
 #include "mock_hal.h"
 
 extern "C" {
-#include "axi_dma.h"
+#include "dif_axi_dma.h"
 }
 
 namespace {

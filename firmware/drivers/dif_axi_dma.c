@@ -1,4 +1,4 @@
-#include "axi_dma.h"
+#include "dif_axi_dma.h"
 
 #include <stddef.h>
 

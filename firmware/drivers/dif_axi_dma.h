@@ -12,8 +12,8 @@
  * transfer and must be written last. Completion: DMASR.IOC_Irq (write 1 to clear; the driver clears it
  * when it reports completion) or DMASR.Idle. Errors: DMASR.DMAIntErr / DMASlvErr / DMADecErr; the
  * channel halts and only a reset (axi_dma_reset) recovers it. */
-#ifndef AXI_DMA_H
-#define AXI_DMA_H
+#ifndef DIF_AXI_DMA_H
+#define DIF_AXI_DMA_H
 
 #include <stdint.h>
 
@@ -121,4 +121,4 @@ const char *axi_dma_result_str(axi_dma_result_t r);
 }
 #endif
 
-#endif /* AXI_DMA_H */
+#endif /* DIF_AXI_DMA_H */
