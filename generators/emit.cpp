@@ -14,6 +14,7 @@
 #include "emit_manifest.h"
 #include "engine_blob.h"
 #include "error.h"
+#include "layer_kind.h"
 #include "npy.h"
 #include "pack.h"
 
@@ -80,11 +81,6 @@ std::string config_tcl(const Scenario& s) {
   return o.str();
 }
 
-std::string c_qtype(const TensorQuant& q) {
-  return "{" + std::to_string(q.type.bits) + ", " + std::to_string(int{q.type.is_signed}) + ", " +
-         std::to_string(q.zero_point) + "}";
-}
-
 // A C string literal holding exactly `s`: quotes, backslashes and '?' (trigraphs) escaped, any other
 // byte outside printable ASCII as a three-digit octal escape (which no following character extends).
 std::string c_string(const std::string& s) {
@@ -102,6 +98,106 @@ std::string c_string(const std::string& s) {
     }
   }
   return out + "\"";
+}
+
+// How model.h spells a field of each `how` of DNNVP_LAYER_FIELDS.
+void put_INT(std::ostream& o, std::int64_t v) {
+  o << v;
+}
+void put_U32(std::ostream& o, std::uint32_t v) {
+  o << v << "u";
+}
+void put_U64(std::ostream& o, std::uint64_t v) {
+  o << v << "ull";
+}
+void put_ADDR(std::ostream& o, std::uint32_t v) {
+  o << hex(v) << "u";
+}
+void put_STR(std::ostream& o, const char* v) {
+  o << c_string(v);
+}
+void put_SHAPE(std::ostream& o, const dnnvp_shape_t& v) {
+  o << "{" << v.h << "u, " << v.w << "u, " << v.c << "u}";
+}
+void put_QTYPE(std::ostream& o, const dnnvp_qtype_t& v) {
+  o << "{" << int{v.bits} << ", " << int{v.is_signed} << ", " << v.zero_point << "}";
+}
+
+// A row's initializer, field by field in the struct's order (both come from DNNVP_LAYER_FIELDS).
+std::string c_initializer(const dnnvp_layer_t& row) {
+  std::ostringstream o;
+  const char* sep = "";
+#define DNNVP_PUT_FIELD_(TYPE, NAME, HOW) \
+  o << sep;                               \
+  put_##HOW(o, row.NAME);                 \
+  sep = ", ";
+#define DNNVP_PUT_ARRAY_(TYPE, NAME, COUNT, HOW) \
+  o << sep << "{";                               \
+  for (size_t k = 0; k < (COUNT); ++k) {         \
+    if (k > 0) o << ", ";                        \
+    put_##HOW(o, row.NAME[k]);                   \
+  }                                              \
+  o << "}";                                      \
+  sep = ", ";
+  DNNVP_LAYER_FIELDS(DNNVP_PUT_FIELD_, DNNVP_PUT_ARRAY_)
+#undef DNNVP_PUT_FIELD_
+#undef DNNVP_PUT_ARRAY_
+  return "{" + o.str() + "}";
+}
+
+dnnvp_qtype_t table_qtype(const TensorQuant& q) {
+  return {static_cast<std::uint8_t>(q.type.bits), static_cast<std::uint8_t>(q.type.is_signed),
+          static_cast<std::int16_t>(q.zero_point)};
+}
+
+// Layer i's row: the fields every layer has here, the type's own ones from its kind. Its name points
+// into the model.
+dnnvp_layer_t table_row(const SynthesizedModel& sm, const MemoryLayout& lay, const NetworkPlan& plan,
+                        size_t i) {
+  const QuantizedModel& m = sm.model;
+  const Layer& l = m.network.layers[i];
+  dnnvp_layer_t row{};
+  row.name = l.name.c_str();
+  row.type = static_cast<std::uint8_t>(l.type);
+  row.activation = static_cast<std::uint8_t>(l.activation);
+  row.leaky_shift = static_cast<std::uint8_t>(l.activation == Activation::LeakyRelu ? l.leaky_shift : 0);
+  row.num_inputs = static_cast<std::uint8_t>(l.input_ids.size());
+  for (size_t k = 0; k < l.input_ids.size(); ++k) {
+    const int id = l.input_ids[k];
+    row.input_layer[k] = static_cast<std::int16_t>(id);
+    row.in_q[k] = table_qtype(m.quant_of(id));
+    row.in_addr[k] =
+        static_cast<std::uint32_t>(id < 0 ? lay.input.addr : lay.layers[static_cast<size_t>(id)].output.addr);
+  }
+  row.kernel_h = static_cast<std::uint16_t>(l.kernel_h);
+  row.kernel_w = static_cast<std::uint16_t>(l.kernel_w);
+  row.stride_h = static_cast<std::uint16_t>(l.stride_h);
+  row.stride_w = static_cast<std::uint16_t>(l.stride_w);
+  row.pad_top = static_cast<std::uint16_t>(l.padding.top);
+  row.pad_left = static_cast<std::uint16_t>(l.padding.left);
+  row.pad_bottom = static_cast<std::uint16_t>(l.padding.bottom);
+  row.pad_right = static_cast<std::uint16_t>(l.padding.right);
+  const auto shape = [](Shape s) {
+    return dnnvp_shape_t{static_cast<std::uint32_t>(s.h), static_cast<std::uint32_t>(s.w),
+                         static_cast<std::uint32_t>(s.c)};
+  };
+  row.in_shape = shape(l.input_shapes[0]);
+  row.out_shape = shape(l.output_shape);
+  row.out_q = table_qtype(m.params[i].out);
+  const LayerLayout& ll = lay.layers[i];
+  row.out_addr = static_cast<std::uint32_t>(ll.output.addr);
+  row.blob_addr = static_cast<std::uint32_t>(ll.blob.addr);
+  row.blob_bytes = static_cast<std::uint32_t>(ll.blob.bytes);
+  if (const auto& engine = plan.layers[i]) {
+    row.tile_pixels = static_cast<std::uint32_t>(engine->tile_pixels);
+    row.num_tiles = static_cast<std::uint32_t>(engine->tiles.size());
+    row.chunks = static_cast<std::uint32_t>(engine->geometry.chunks);
+    row.blocks = static_cast<std::uint32_t>(engine->geometry.blocks);
+    row.passes = static_cast<std::uint32_t>(engine->geometry.passes);
+  }
+  row.macs = static_cast<std::uint64_t>(l.macs());
+  layer_kind(l.type).table_row(l, m.params[i], layer_operands(m, l, sm.input, sm.outputs), row);
+  return row;
 }
 
 std::string model_h(const Scenario& s, const SynthesizedModel& sm, const MemoryLayout& lay,
@@ -125,41 +221,7 @@ std::string model_h(const Scenario& s, const SynthesizedModel& sm, const MemoryL
     << "#define DNNVP_MODEL_END " << hex(lay.end) << "ull\n"
     << "#define DNNVP_TOTAL_MACS " << m.network.macs() << "ull\n\n"
     << "static const dnnvp_layer_t dnnvp_layers[DNNVP_NUM_LAYERS] = {\n";
-  for (size_t i = 0; i < layers.size(); ++i) {
-    const Layer& l = layers[i];
-    const LayerParams& p = m.params[i];
-    const LayerLayout& ll = lay.layers[i];
-    const LayerPlan not_on_engine;  // all zero
-    const LayerPlan& engine = plan.layers[i] ? *plan.layers[i] : not_on_engine;
-    auto in_q = [&](size_t k) {
-      return k < l.input_ids.size() ? c_qtype(m.quant_of(l.input_ids[k])) : "{0, 0, 0}";
-    };
-    auto in_addr = [&](size_t k) -> std::string {
-      if (k >= l.input_ids.size()) return "0u";
-      const int id = l.input_ids[k];
-      return hex(id < 0 ? lay.input.addr : lay.layers[static_cast<size_t>(id)].output.addr) + "u";
-    };
-    auto in_layer = [&](size_t k) { return k < l.input_ids.size() ? std::to_string(l.input_ids[k]) : "0"; };
-    const Shape is = l.input_shapes[0];
-    const Shape os = l.output_shape;
-    const TensorQuant wq{p.weight_type, 0, 1.0};
-    o << "  {" << c_string(l.name) << ", " << static_cast<int>(l.type) << ", "
-      << static_cast<int>(l.activation) << ", " << (l.activation == Activation::LeakyRelu ? l.leaky_shift : 0)
-      << ", " << l.input_ids.size() << ", {" << in_layer(0) << ", " << in_layer(1) << "},\n"
-      << "   " << l.kernel_h << ", " << l.kernel_w << ", " << l.stride_h << ", " << l.stride_w << ", "
-      << l.padding.top << ", " << l.padding.left << ", " << l.padding.bottom << ", " << l.padding.right
-      << ",\n"
-      << "   {" << is.h << "u, " << is.w << "u, " << is.c << "u}, {" << os.h << "u, " << os.w << "u, " << os.c
-      << "u},\n"
-      << "   {" << in_q(0) << ", " << in_q(1) << "}, " << c_qtype(p.out) << ", "
-      << (l.has_weights() ? c_qtype(wq) : "{0, 0, 0}") << ",\n   {" << in_addr(0) << ", " << in_addr(1)
-      << "}, " << hex(ll.output.addr) << "u,\n"
-      << "   " << hex(ll.blob.addr) << "u, " << ll.blob.bytes << "u, " << engine.tile_pixels << "u, "
-      << engine.tiles.size() << "u, " << engine.geometry.chunks << "u, " << engine.geometry.blocks << "u, "
-      << engine.geometry.passes << "u,\n"
-      << "   {" << p.add.multiplier_a << ", " << p.add.multiplier_b << "}, " << p.add.shift << ", "
-      << l.macs() << "ull},\n";
-  }
+  for (size_t i = 0; i < layers.size(); ++i) o << "  " << c_initializer(table_row(sm, lay, plan, i)) << ",\n";
   o << "};\n\n#endif /* DNNVP_MODEL_H */\n";
   return o.str();
 }
@@ -201,24 +263,7 @@ void dump_layers(const fs::path& dir, const SynthesizedModel& sm) {
     auto path = [&](const char* what) { return (dir / (prefix.str() + what + ".npy")).string(); };
     const Shape os = l.output_shape;
     write_npy_int32(path("output"), sm.outputs[i].data, {os.h, os.w, os.c});
-    if (l.has_weights()) {
-      const std::int64_t cin = l.input_shapes[0].c;
-      if (l.type == LayerType::Conv)
-        write_npy_int32(path("weights"), p.weights, {l.filters, l.kernel_h, l.kernel_w, cin});
-      else
-        write_npy_int32(path("weights"), p.weights, {l.filters, cin});
-      write_npy_int32(path("bias"), p.bias, {l.filters});
-      std::vector<std::int32_t> mult;
-      std::vector<std::int32_t> shift;
-      for (const Requant& rq : p.requant) {
-        mult.push_back(rq.multiplier);
-        shift.push_back(rq.shift);
-      }
-      write_npy_int32(path("multiplier"), mult, {l.filters});
-      write_npy_int32(path("shift"), shift, {l.filters});
-    }
-    if (l.type == LayerType::Add)
-      write_npy_int32(path("add"), {p.add.multiplier_a, p.add.multiplier_b, p.add.shift}, {3});
+    layer_kind(l.type).dump(l, p, path);
   }
 }
 

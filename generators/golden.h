@@ -52,6 +52,7 @@ struct QuantizedModel {
   }
 };
 
+// The arithmetic of each layer type; defined with the rest of its type in generators/layers/.
 // Conv / Dense: bias + sum of (x - x_zero_point) * (w - w_zero_point[o]); padding contributes 0.
 Tensor accumulate(const Layer& layer, const Tensor& in, std::int32_t in_zero_point, const LayerParams& p);
 // Per-channel requantisation and activation of accumulators (numerics.h requantize()).

@@ -2,6 +2,7 @@
 
 #include "engine_plan.h"
 #include "error.h"
+#include "layer_kind.h"
 #include "pack.h"
 
 namespace dnnvp {
@@ -56,7 +57,7 @@ MemoryLayout plan_layout(const Scenario& s) {
   for (size_t i = 0; i < layers.size(); ++i) {
     const Layer& l = layers[i];
     const std::uint64_t bytes = packed_bytes(l.output_shape.elements(), s.quant.activation_bits);
-    if (l.type == LayerType::Flatten) {
+    if (layer_kind(l.type).output_aliases_input()) {
       out.layers[i].output =
           l.input_ids[0] < 0 ? out.input : out.layers[static_cast<size_t>(l.input_ids[0])].output;
       out.layers[i].output.bytes = bytes;

@@ -1,11 +1,11 @@
 #include "network.h"
 
 #include <algorithm>
-#include <limits>
 #include <numeric>
 #include <set>
 
 #include "error.h"
+#include "layer_kind.h"
 
 namespace dnnvp {
 
@@ -47,9 +47,7 @@ std::string Shape::str() const {
 }
 
 std::int64_t Layer::reduction_length() const {
-  if (type == LayerType::Conv) return std::int64_t{kernel_h} * kernel_w * input_shapes.at(0).c;
-  if (type == LayerType::Dense) return input_shapes.at(0).c;
-  return 0;
+  return layer_kind(type).reduction_length(*this);
 }
 
 std::int64_t Layer::weight_count() const {
@@ -74,15 +72,6 @@ int Network::find_layer(const std::string& layer_name) const {
   return -1;
 }
 
-namespace {
-
-int window_output(int in, int before, int after, int kernel, int stride) {
-  const int span = in + before + after - kernel;
-  return span < 0 ? 0 : span / stride + 1;
-}
-
-}  // namespace
-
 void Network::infer_shapes() {
   std::set<std::string> seen;
   for (size_t i = 0; i < layers.size(); ++i) {
@@ -96,7 +85,8 @@ void Network::infer_shapes() {
     if (l.name == kNetworkInput) fail("name", "'input' is reserved for the network input");
     if (!seen.insert(l.name).second) fail("name", "duplicate layer name " + quoted(l.name));
     if (l.inputs.empty()) l.inputs.push_back(i == 0 ? kNetworkInput : layers[i - 1].name);
-    const size_t want_inputs = l.type == LayerType::Add ? 2 : 1;
+    const LayerKind& kind = layer_kind(l.type);
+    const size_t want_inputs = kind.inputs();
     if (l.inputs.size() != want_inputs)
       fail("inputs",
            "expects " + std::to_string(want_inputs) + " input(s), got " + std::to_string(l.inputs.size()));
@@ -110,7 +100,7 @@ void Network::infer_shapes() {
       }
       const int id = find_layer(in);
       if (id < 0 || id >= static_cast<int>(i))
-        fail(l.type == LayerType::Add ? "inputs" : "input", quoted(in) + " is not an earlier layer");
+        fail(want_inputs > 1 ? "inputs" : "input", quoted(in) + " is not an earlier layer");
       l.input_ids.push_back(id);
       l.input_shapes.push_back(layers[id].output_shape);
     }
@@ -118,45 +108,7 @@ void Network::infer_shapes() {
     if (l.has_weights() && in.c > kMaxDim)
       fail("input", std::to_string(in.c) + " input channels; the engine takes at most " +
                         std::to_string(kMaxDim) + " (its channel fields are 16 bits)");
-    switch (l.type) {
-      case LayerType::Conv:
-      case LayerType::MaxPool:
-      case LayerType::AvgPool: {
-        if (l.global) {
-          l.kernel_h = in.h;
-          l.kernel_w = in.w;
-          l.stride_h = in.h;
-          l.stride_w = in.w;
-          l.padding = {};
-        }
-        if (l.kernel_h > in.h + l.padding.top + l.padding.bottom ||
-            l.kernel_w > in.w + l.padding.left + l.padding.right)
-          fail("kernel", std::to_string(l.kernel_h) + "x" + std::to_string(l.kernel_w) +
-                             " is larger than the padded input " + in.str());
-        if (l.padding.top >= l.kernel_h || l.padding.bottom >= l.kernel_h || l.padding.left >= l.kernel_w ||
-            l.padding.right >= l.kernel_w)
-          fail("padding", "must be smaller than the kernel");
-        const int oc = l.type == LayerType::Conv ? l.filters : in.c;
-        l.output_shape = {window_output(in.h, l.padding.top, l.padding.bottom, l.kernel_h, l.stride_h),
-                          window_output(in.w, l.padding.left, l.padding.right, l.kernel_w, l.stride_w), oc};
-        break;
-      }
-      case LayerType::Dense:
-        if (in.h != 1 || in.w != 1)
-          fail("input", "dense needs a 1x1xC input (add a flatten), got " + in.str());
-        l.output_shape = {1, 1, l.filters};
-        break;
-      case LayerType::Flatten:
-        if (in.elements() > std::numeric_limits<int>::max())
-          fail("input", in.str() + " has more elements than any DRAM holds");
-        l.output_shape = {1, 1, static_cast<int>(in.elements())};
-        break;
-      case LayerType::Add:
-        if (l.input_shapes[1] != in)
-          fail("inputs", "shapes differ: " + in.str() + " vs " + l.input_shapes[1].str());
-        l.output_shape = in;
-        break;
-    }
+    l.output_shape = kind.infer_shape(l, fail);
     if (l.output_shape.elements() <= 0) fail("", "empty output " + l.output_shape.str());
   }
 }

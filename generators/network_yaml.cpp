@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "error.h"
+#include "layer_kind.h"
 
 namespace dnnvp {
 
@@ -21,67 +22,20 @@ Layer parse_layer(const Fields& f) {
   l.source_line = f.own_line();
   l.name = read_name(f, "name");
   f.node("type");  // required: a missing type says so rather than "got ''"
-  const std::string type = f.choice("type", "", {"conv", "dense", "maxpool", "avgpool", "flatten", "add"});
-  const bool windowed = type == "conv" || type == "maxpool" || type == "avgpool";
-  const bool weighted = type == "conv" || type == "dense";
-  if (type == "conv") l.type = LayerType::Conv;
-  if (type == "dense") l.type = LayerType::Dense;
-  if (type == "maxpool") l.type = LayerType::MaxPool;
-  if (type == "avgpool") l.type = LayerType::AvgPool;
-  if (type == "flatten") l.type = LayerType::Flatten;
-  if (type == "add") l.type = LayerType::Add;
-
-  if (type == "add") {
+  layer_type_named(f.choice("type", "", layer_type_names()), l.type);
+  const LayerKind& kind = layer_kind(l.type);
+  if (kind.inputs() > 1) {
+    const std::string want = "must be a list of " + std::to_string(kind.inputs()) + " layer names";
     const YAML::Node in = f.node("inputs");
-    if (!in.IsSequence() || in.size() != 2) f.fail("inputs", "must be a list of two layer names");
+    if (!in.IsSequence() || in.size() != kind.inputs()) f.fail("inputs", want);
     for (const auto& n : in) {
-      if (!n.IsScalar() || n.Scalar().empty()) f.fail("inputs", "must be a list of two layer names");
+      if (!n.IsScalar() || n.Scalar().empty()) f.fail("inputs", want);
       l.inputs.push_back(n.Scalar());
     }
   } else if (f.has("input")) {
     l.inputs.push_back(f.required_string("input"));
   }
-
-  if (weighted) {
-    l.filters = static_cast<int>(f.required_integer(type == "conv" ? "filters" : "units", 1, kMaxDim));
-    l.bias = f.boolean("bias", false);
-    l.batchnorm_folded = f.boolean("bn", false);
-  }
-  if (weighted || type == "add") {
-    const std::string act = f.choice("activation", "none", {"none", "relu", "leaky_relu"});
-    l.activation = act == "relu"         ? Activation::Relu
-                   : act == "leaky_relu" ? Activation::LeakyRelu
-                                         : Activation::None;
-    if (f.has("leaky_shift")) {
-      if (l.activation != Activation::LeakyRelu) f.fail("leaky_shift", "only with leaky_relu");
-      l.leaky_shift = static_cast<int>(f.integer("leaky_shift", 3, 1, 7));
-    }
-  }
-  if (windowed) {
-    l.global = type != "conv" && f.boolean("global", false);
-    if (!l.global) {
-      const auto k = f.int_list("kernel", {1, 2}, 1, type == "conv" ? 11 : 255);
-      l.kernel_h = static_cast<int>(k.front());
-      l.kernel_w = static_cast<int>(k.back());
-      if (f.has("stride")) {
-        const auto s = f.int_list("stride", {1, 2}, 1, type == "conv" ? 4 : 255);
-        l.stride_h = static_cast<int>(s.front());
-        l.stride_w = static_cast<int>(s.back());
-      } else if (type != "conv") {
-        l.stride_h = l.kernel_h;
-        l.stride_w = l.kernel_w;
-      }
-      if (f.has("padding")) {
-        const auto p = f.int_list("padding", {1, 2, 4}, 0, 10);
-        if (p.size() == 4)
-          l.padding = {static_cast<int>(p[0]), static_cast<int>(p[1]), static_cast<int>(p[2]),
-                       static_cast<int>(p[3])};
-        else
-          l.padding = {static_cast<int>(p.front()), static_cast<int>(p.back()), static_cast<int>(p.front()),
-                       static_cast<int>(p.back())};
-      }
-    }
-  }
+  kind.parse(f, l);
   f.reject_unknown();
   return l;
 }

@@ -27,6 +27,15 @@ struct SynthesizedModel {
 // Throws dnnvp::Error when the hardware cannot hold a layer (e.g. accumulator too narrow).
 SynthesizedModel synthesize(const Scenario& scenario);
 
+// Helpers of the layer kinds' quantisation (layer_kind.h):
+double power_of_two_at_least(double v);
+// The real value after the layer's activation.
+double activate_real(double v, const Layer& l);
+// Output type of a layer that rescales: ReLU outputs are unsigned and gain a bit of range.
+QuantType output_type(const Layer& l, int bits);
+// Output scale mapping the scenario's calibration percentile of |real| to the top of the type's range.
+double calibrate_scale(const std::vector<double>& real, const Scenario& s, QuantType t);
+
 // Nearest multiplier/shift for a positive real scale (power-of-two only when asked).
 Requant requant_for_scale(double scale, bool power_of_two);
 

@@ -68,28 +68,55 @@ typedef struct {
 /* Producer index of the network input. */
 #define DNNVP_NETWORK_INPUT (-1)
 
+/* A row of the layer table, as a list of its fields in order: F(C type, name, how) for one value,
+ * A(C type, name, count, how) for an array. The struct below is declared from it and vp_gen writes
+ * model.h's rows from it (generators/emit.cpp), so the initializers follow the struct by construction.
+ * `how` is how vp_gen spells a value: INT decimal, U32 decimal with u, U64 with ull, ADDR hex with u,
+ * STR a string literal, SHAPE and QTYPE the nested structs. */
+#define DNNVP_LAYER_FIELDS(F, A)                                                                   \
+  F(const char *, name, STR)                                                                       \
+  F(uint8_t, type, INT)        /* dnnvp_layer_type_t */                                            \
+  F(uint8_t, activation, INT)  /* dnnvp_activation_t */                                            \
+  F(uint8_t, leaky_shift, INT) /* LeakyReLU slope 2^-leaky_shift */                                \
+  F(uint8_t, num_inputs, INT)                                                                      \
+  A(int16_t, input_layer, DNNVP_MAX_INPUTS, INT) /* producer layer index or DNNVP_NETWORK_INPUT */  \
+  /* The window (a global pool's is the whole input). */                                           \
+  F(uint16_t, kernel_h, INT)                                                                       \
+  F(uint16_t, kernel_w, INT)                                                                       \
+  F(uint16_t, stride_h, INT)                                                                       \
+  F(uint16_t, stride_w, INT)                                                                       \
+  F(uint16_t, pad_top, INT)                                                                        \
+  F(uint16_t, pad_left, INT)                                                                       \
+  F(uint16_t, pad_bottom, INT)                                                                     \
+  F(uint16_t, pad_right, INT)                                                                      \
+  F(dnnvp_shape_t, in_shape, SHAPE)                                                                \
+  F(dnnvp_shape_t, out_shape, SHAPE)                                                               \
+  A(dnnvp_qtype_t, in_q, DNNVP_MAX_INPUTS, QTYPE)                                                  \
+  F(dnnvp_qtype_t, out_q, QTYPE)                                                                   \
+  F(dnnvp_qtype_t, weight_q, QTYPE)                                                                \
+  A(uint32_t, in_addr, DNNVP_MAX_INPUTS, ADDR)                                                     \
+  F(uint32_t, out_addr, ADDR)                                                                      \
+  /* Engine layers (0 for the others): the weight blob in weights.bin, streamed to the engine once \
+   * per tile, and the engine plan: tiles of tile_pixels output pixels (the last may be shorter),  \
+   * Cin in chunks of Rows, Cout in blocks of Cols, kernel_h * kernel_w * chunks passes per block. */ \
+  F(uint32_t, blob_addr, ADDR)                                                                     \
+  F(uint32_t, blob_bytes, U32)                                                                     \
+  F(uint32_t, tile_pixels, U32)                                                                    \
+  F(uint32_t, num_tiles, U32)                                                                      \
+  F(uint32_t, chunks, U32)                                                                         \
+  F(uint32_t, blocks, U32)                                                                         \
+  F(uint32_t, passes, U32)                                                                         \
+  /* Add: y = sat(zy + round(((a - za) * m0 + (b - zb) * m1) / 2^add_shift)). */                   \
+  A(int32_t, add_multiplier, DNNVP_MAX_INPUTS, INT)                                                \
+  F(uint8_t, add_shift, INT)                                                                       \
+  F(uint64_t, macs, U64)
+
+#define DNNVP_LAYER_FIELD_(TYPE, NAME, HOW) TYPE NAME;
+#define DNNVP_LAYER_ARRAY_(TYPE, NAME, COUNT, HOW) TYPE NAME[COUNT];
 typedef struct {
-  const char *name;
-  uint8_t type;       /* dnnvp_layer_type_t */
-  uint8_t activation; /* dnnvp_activation_t */
-  uint8_t leaky_shift; /* LeakyReLU slope 2^-leaky_shift */
-  uint8_t num_inputs;
-  int16_t input_layer[DNNVP_MAX_INPUTS]; /* producer layer index or DNNVP_NETWORK_INPUT */
-  uint16_t kernel_h, kernel_w, stride_h, stride_w; /* a global pool's window is the whole input */
-  uint16_t pad_top, pad_left, pad_bottom, pad_right;
-  dnnvp_shape_t in_shape, out_shape;
-  dnnvp_qtype_t in_q[DNNVP_MAX_INPUTS], out_q, weight_q;
-  uint32_t in_addr[DNNVP_MAX_INPUTS], out_addr;
-  /* Conv / Dense (0 for other layers): the weight blob in weights.bin, streamed to the engine once
-   * per tile, and the engine plan: tiles of tile_pixels output pixels (the last may be shorter),
-   * Cin in chunks of Rows, Cout in blocks of Cols, kernel_h * kernel_w * chunks passes per block. */
-  uint32_t blob_addr, blob_bytes;
-  uint32_t tile_pixels, num_tiles;
-  uint32_t chunks, blocks, passes;
-  /* Add: y = sat(zy + round(((a - za) * m0 + (b - zb) * m1) / 2^add_shift)). */
-  int32_t add_multiplier[DNNVP_MAX_INPUTS];
-  uint8_t add_shift;
-  uint64_t macs;
+  DNNVP_LAYER_FIELDS(DNNVP_LAYER_FIELD_, DNNVP_LAYER_ARRAY_)
 } dnnvp_layer_t;
+#undef DNNVP_LAYER_FIELD_
+#undef DNNVP_LAYER_ARRAY_
 
 #endif /* DNNVP_MODEL_TYPES_H */

@@ -1,0 +1,34 @@
+// conv: 2-D convolution on the engine (docs/scenarios.md, "Layers"; docs/numerics.md).
+#include "weighted.h"
+
+namespace dnnvp {
+
+namespace {
+
+class ConvKind : public WeightedKind {
+ public:
+  void parse(const Fields& f, Layer& l) const override {
+    parse_weighted(f, l, "filters");
+    parse_window(f, l, true);
+  }
+  Shape infer_shape(Layer& l, const LayerFail& fail) const override {
+    return infer_window_shape(l, l.filters, fail);
+  }
+  std::int64_t reduction_length(const Layer& l) const override {
+    return std::int64_t{l.kernel_h} * l.kernel_w * l.input_shapes.at(0).c;
+  }
+
+ protected:
+  std::vector<std::int64_t> weight_dims(const Layer& l) const override {
+    return {l.filters, l.kernel_h, l.kernel_w, l.input_shapes.at(0).c};
+  }
+};
+
+}  // namespace
+
+const LayerKind& conv_layer_kind() {
+  static const ConvKind kind;
+  return kind;
+}
+
+}  // namespace dnnvp
