@@ -231,38 +231,29 @@ static dnnvp_rt_status_t run_engine_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *l
   return DNNVP_RT_OK;
 }
 
+/* The runner of each CPU layer type, NULL for engine types: from the type list, so a type cannot be
+ * missing here. */
+#define RUNNER_CPU(name) &dnnvp_layer_##name
+#define RUNNER_ENGINE(name) NULL
+#define RUNNER(ID, Name, name, PLACE) RUNNER_##PLACE(name),
+static dnnvp_layer_runner_t *const cpu_runners[] = {DNNVP_LAYER_TYPES(RUNNER)};
+#undef RUNNER
+#undef RUNNER_ENGINE
+#undef RUNNER_CPU
+
 static dnnvp_rt_status_t run_cpu_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *l) {
+  if (l->type >= DNNVP_LAYER_TYPE_COUNT || cpu_runners[l->type] == NULL)
+    return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "layer type", l->type);
   const dnnvp_tensor_t out = {cpu_ptr(rt, l->out_addr), l->out_shape, l->out_q};
-  const dnnvp_tensor_t in0 = {cpu_ptr(rt, l->in_addr[0]), l->in_shape, l->in_q[0]};
-  dnnvp_op_status_t s;
-  switch (l->type) {
-    case DNNVP_LAYER_MAXPOOL:
-    case DNNVP_LAYER_AVGPOOL: {
-      const dnnvp_pool_params_t p = {l->kernel_h, l->kernel_w, l->stride_h, l->stride_w, l->pad_top, l->pad_left};
-      s = l->type == DNNVP_LAYER_MAXPOOL ? dnnvp_op_maxpool(&p, &in0, &out) : dnnvp_op_avgpool(&p, &in0, &out);
-      break;
-    }
-    case DNNVP_LAYER_ADD: {
-      if (l->num_inputs != 2u) return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "add inputs", l->num_inputs);
-      /* Both inputs have the layer's input shape. */
-      const dnnvp_tensor_t in1 = {cpu_ptr(rt, l->in_addr[1]), l->in_shape, l->in_q[1]};
-      const dnnvp_add_params_t p = {{l->add_multiplier[0], l->add_multiplier[1]},
-                                    l->add_shift, l->activation, l->leaky_shift};
-      s = dnnvp_op_add(&p, &in0, &in1, &out);
-      break;
-    }
-    case DNNVP_LAYER_FLATTEN: {
-      /* HWC is already flattened order: the output must alias the input. */
-      const uint32_t in_n = l->in_shape.h * l->in_shape.w * l->in_shape.c;
-      const uint32_t out_n = l->out_shape.h * l->out_shape.w * l->out_shape.c;
-      if (l->out_addr != l->in_addr[0] || in_n != out_n)
-        return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "flatten does not alias its input", l->out_addr);
-      return DNNVP_RT_OK;
-    }
-    default:
-      return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "layer type", l->type);
+  dnnvp_tensor_t in[DNNVP_MAX_INPUTS];
+  for (uint32_t k = 0; k < DNNVP_MAX_INPUTS; ++k) {
+    in[k].data = cpu_ptr(rt, l->in_addr[k]);
+    in[k].shape = l->in_shape;
+    in[k].q = l->in_q[k];
   }
-  return s == DNNVP_OP_OK ? DNNVP_RT_OK : fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "operation arguments", (uint32_t)s);
+  const char *what = "operation arguments";
+  const dnnvp_op_status_t s = cpu_runners[l->type](l, in, &out, &what);
+  return s == DNNVP_OP_OK ? DNNVP_RT_OK : fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, what, (uint32_t)s);
 }
 
 dnnvp_rt_status_t dnnvp_rt_run_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *l, dnnvp_rt_layer_stats_t *st) {
