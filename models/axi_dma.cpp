@@ -1,9 +1,9 @@
 #include "axi_dma.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <stdexcept>
 
+#include "hex.h"
 #include "stats.h"
 
 namespace dnnvp {
@@ -31,12 +31,6 @@ constexpr std::uint32_t kErrIrq = 1u << 14;
 constexpr std::uint32_t kIrqBits = kIocIrq | kDlyIrq | kErrIrq;
 // LENGTH: 26 bits (PG021's widest "Width of Buffer Length Register")
 constexpr std::uint32_t kLengthMask = (1u << 26) - 1;
-
-std::string hex(std::uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%08llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 std::string response_name(tlm::tlm_response_status s) {
   tlm::tlm_generic_payload p;

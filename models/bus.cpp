@@ -1,11 +1,11 @@
 #include "bus.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <limits>
 #include <stdexcept>
 
 #include "dnnvp_memory_map.hpp"
+#include "hex.h"
 #include "stats.h"
 
 namespace dnnvp {
@@ -19,12 +19,6 @@ void check_socket_name(const std::string& what, const std::string& name) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
   });
   if (!ok) throw std::invalid_argument("bus: " + what + " name '" + name + "' must be [A-Za-z0-9_]+");
-}
-
-std::string hex(std::uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%08llx", static_cast<unsigned long long>(v));
-  return buf;
 }
 
 const char* command_name(tlm::tlm_command c) {

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "error.h"
+#include "log.h"
 #include "version.h"
 
 namespace po = boost::program_options;
@@ -69,6 +70,12 @@ void RunOptions::check() const {
   if (!trace_layer.empty() && !trace_window.empty())
     throw std::invalid_argument("--trace-layer and --trace-window exclude each other");
   window();
+}
+
+void apply_log_level(const RunOptions& options) {
+  log::set_threshold(options.quiet     ? log::Level::warning
+                     : options.verbose ? log::Level::debug
+                                       : log::Level::info);
 }
 
 std::pair<std::uint64_t, std::uint64_t> RunOptions::window() const {

@@ -36,6 +36,10 @@ struct RunOptions {
   std::pair<std::uint64_t, std::uint64_t> window() const;
 };
 
+// Sets the global log threshold (models/base/log.h) the options ask for: -q errors and warnings only (no
+// progress), -v debug messages too, neither: errors, warnings and information.
+void apply_log_level(const RunOptions& options);
+
 // The effective settings of a run: the scenario's `run` section (hw.json) with the options applied, as
 // report.json records them.
 struct RunSettings {

@@ -3,7 +3,8 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
-#include <sstream>
+
+#include "hex.h"
 
 namespace dnnvp::cpu {
 namespace {
@@ -19,12 +20,6 @@ constexpr std::uint16_t kTypeExec = 2;
 constexpr std::uint32_t kPtLoad = 1;
 constexpr std::uint32_t kShtSymtab = 2;
 constexpr std::uint32_t kEfRiscvRve = 0x8;
-
-std::string hex(std::uint64_t v) {
-  std::ostringstream s;
-  s << "0x" << std::hex << v;
-  return s.str();
-}
 
 std::uint16_t rd16(const std::vector<std::uint8_t>& b, std::size_t off) {
   return static_cast<std::uint16_t>(b[off] | (b[off + 1] << 8));
@@ -77,8 +72,8 @@ ElfImage parse_elf(std::vector<std::uint8_t> bytes, const std::string& name) {
   if (phentsize != kPhdrSize)
     fail("program header entry size " + std::to_string(phentsize) + ", expected 32");
   if (static_cast<std::uint64_t>(phoff) + static_cast<std::uint64_t>(phnum) * kPhdrSize > n)
-    fail("truncated: program header table [" + hex(phoff) + ", " + hex(phoff + std::uint64_t{phnum} * kPhdrSize) +
-         ") exceeds the file size " + hex(n));
+    fail("truncated: program header table [" + hex(phoff, 0) + ", " +
+         hex(phoff + std::uint64_t{phnum} * kPhdrSize, 0) + ") exceeds the file size " + hex(n, 0));
 
   for (unsigned i = 0; i < phnum; ++i) {
     const std::size_t p = phoff + i * kPhdrSize;
@@ -91,10 +86,11 @@ ElfImage parse_elf(std::vector<std::uint8_t> bytes, const std::string& name) {
     s.mem_size = rd32(bytes, p + 20);
     s.flags = rd32(bytes, p + 24);
     if (s.mem_size < s.file_size)
-      fail("segment " + std::to_string(i) + ": p_memsz " + hex(s.mem_size) + " < p_filesz " + hex(s.file_size));
+      fail("segment " + std::to_string(i) + ": p_memsz " + hex(s.mem_size, 0) + " < p_filesz " +
+           hex(s.file_size, 0));
     if (static_cast<std::uint64_t>(s.file_offset) + s.file_size > n)
-      fail("truncated: segment " + std::to_string(i) + " file bytes [" + hex(s.file_offset) + ", " +
-           hex(std::uint64_t{s.file_offset} + s.file_size) + ") exceed the file size " + hex(n));
+      fail("truncated: segment " + std::to_string(i) + " file bytes [" + hex(s.file_offset, 0) + ", " +
+           hex(std::uint64_t{s.file_offset} + s.file_size, 0) + ") exceed the file size " + hex(n, 0));
     if (static_cast<std::uint64_t>(s.paddr) + s.mem_size > (std::uint64_t{1} << 32))
       fail("segment " + std::to_string(i) + " wraps past the 32-bit address space");
     if (s.mem_size > 0) img.segments.push_back(s);
@@ -114,7 +110,7 @@ ElfImage read_elf(const std::string& path) {
 
 void load_elf(const ElfImage& image, std::uint64_t base, std::uint8_t* host, std::uint64_t size) {
   const std::uint64_t end = base + size;
-  auto range = [&](std::uint64_t a, std::uint64_t b) { return "[" + hex(a) + ", " + hex(b) + ")"; };
+  auto range = [&](std::uint64_t a, std::uint64_t b) { return "[" + hex(a, 0) + ", " + hex(b, 0) + ")"; };
   for (std::size_t i = 0; i < image.segments.size(); ++i) {
     const ElfSegment& s = image.segments[i];
     const std::uint64_t a = s.paddr, b = std::uint64_t{s.paddr} + s.mem_size;
@@ -123,7 +119,8 @@ void load_elf(const ElfImage& image, std::uint64_t base, std::uint8_t* host, std
                      " lies outside DRAM " + range(base, end));
   }
   if (image.entry < base || image.entry >= end)
-    throw ElfError(image.name + ": entry point " + hex(image.entry) + " lies outside DRAM " + range(base, end));
+    throw ElfError(image.name + ": entry point " + hex(image.entry, 0) + " lies outside DRAM " +
+                   range(base, end));
   for (const ElfSegment& s : image.segments) {
     std::uint8_t* dst = host + (s.paddr - base);
     std::memcpy(dst, image.bytes.data() + s.file_offset, s.file_size);

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <cstring>
 #include <iomanip>
-#include <iostream>
 #include <sstream>
 #include <stdexcept>
 
 #include <unicorn/unicorn.h>
+
+#include "hex.h"
+#include "log.h"
 
 namespace dnnvp::cpu {
 namespace {
@@ -18,12 +20,6 @@ constexpr std::uint64_t kPage = 0x1000;
 constexpr std::uint64_t kNeverPc = 0xFFFFFFFFu;
 // Linux/newlib exit system call number, used for `ecall` exits.
 constexpr std::uint32_t kSysExit = 93;
-
-std::string hex(std::uint64_t v) {
-  std::ostringstream s;
-  s << "0x" << std::hex << std::setw(8) << std::setfill('0') << v;
-  return s.str();
-}
 
 const char* response_name(tlm::tlm_response_status r) {
   switch (r) {
@@ -134,9 +130,7 @@ std::string csr_name(std::uint32_t csr) {
     case kCsrMinstretH: return "minstreth";
     default: break;
   }
-  std::ostringstream s;
-  s << "csr 0x" << std::hex << std::setw(3) << std::setfill('0') << csr;
-  return s.str();
+  return "csr " + hex(csr, 3);
 }
 
 void check_uc(uc_err err, const std::string& what) {
@@ -399,8 +393,7 @@ void RiscvCpu::halt(HaltReason reason) {
   halt_ = reason;
   halt_time_ = qk_.get_current_time();
   host_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - host_start_).count();
-  if (reason == HaltReason::kFault && fault_ && config_.report_faults)
-    std::cerr << name() << ": " << fault_->message() << std::endl;
+  if (reason == HaltReason::kFault && fault_ && config_.report_faults) log::error(name(), fault_->message());
   if (sc_core::sc_get_simulator_status() == sc_core::SC_SIM_USER_STOP) return;
   // Let simulated time catch up with the CPU, then end the simulation (unless the exit register's device
   // does that itself at the write's time).

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cpu_bench.h"
+#include "hex.h"
 
 using namespace sc_core;
 using Catch::Matchers::Contains;
@@ -27,12 +28,6 @@ std::uint32_t mixed_arith(std::uint32_t n) {
     s %= 100003;
   }
   return acc ^ static_cast<std::uint32_t>(s);
-}
-
-std::string hex8(std::uint32_t v) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "0x%08x", v);
-  return buf;
 }
 
 std::uint32_t symbol(const RiscvCpu& cpu, const std::string& name) {
@@ -63,7 +58,7 @@ TEST_CASE("hello prints its line and the computed value, reads the timer and exi
   std::cout << b.devices.uart << b.cpu.summary() << "\n";
 
   CHECK_THAT(b.devices.uart, Contains("hello from dnn-vp firmware\n"));
-  CHECK_THAT(b.devices.uart, Contains("mixed_arith(1000) = " + hex8(mixed_arith(1000)) + "\n"));
+  CHECK_THAT(b.devices.uart, Contains("mixed_arith(1000) = " + dnnvp::hex(mixed_arith(1000)) + "\n"));
   CHECK(b.devices.count(cpu_test::mm::timer::kBase + cpu_test::mm::timer::kCyclesLo) == 2);
   unsigned long timer_cycles = 0;
   const auto pos = b.devices.uart.find("timer: ");
@@ -131,7 +126,7 @@ TEST_CASE("a store the bus rejects stops the CPU with a fault naming pc, address
   CHECK(f.size == 4);
   CHECK(f.is_write);
   CHECK(f.response == tlm::TLM_ADDRESS_ERROR_RESPONSE);
-  CHECK_THAT(f.message(), Contains("write of 4 bytes to 0x20000000") && Contains("pc " + hex8(f.pc)) &&
+  CHECK_THAT(f.message(), Contains("write of 4 bytes to 0x20000000") && Contains("pc " + dnnvp::hex(f.pc)) &&
                               Contains("TLM_ADDRESS_ERROR_RESPONSE"));
   CHECK_THAT(b.cpu.summary(), Contains("fault"));
   // The CPU ended the simulation at its own time.
@@ -198,7 +193,8 @@ TEST_CASE("an illegal instruction stops the CPU with a fault naming pc and the i
   const auto f = run_to_fault(b, "test_illegal");
   CHECK(f.kind == FaultKind::kIllegalInstruction);
   CHECK(f.pc == symbol(b.cpu, "trap_insn"));
-  CHECK_THAT(f.message(), Contains("illegal instruction at pc " + hex8(f.pc)) && Contains("0xffffffff"));
+  CHECK_THAT(f.message(),
+             Contains("illegal instruction at pc " + dnnvp::hex(f.pc)) && Contains("0xffffffff"));
 }
 
 TEST_CASE("ecall with a7 = 93 exits with a0 and the CPU ends the simulation", "[cpu][sim]") {
@@ -225,7 +221,7 @@ TEST_CASE("a jump outside DRAM is a fetch fault at the target address", "[cpu][s
   const auto f = run_to_fault(b, "test_fetch");
   CHECK(f.kind == FaultKind::kFetch);
   CHECK(f.pc == 0x20000000u);
-  CHECK_THAT(f.message(), Contains("last instruction executed at " + hex8(symbol(b.cpu, "trap_insn"))));
+  CHECK_THAT(f.message(), Contains("last instruction executed at " + dnnvp::hex(symbol(b.cpu, "trap_insn"))));
 }
 
 TEST_CASE("running without a program is a fault", "[cpu][sim][fault]") {
@@ -399,8 +395,8 @@ TEST_CASE("a CSR write (csrw mtvec) is a fault naming the CSR and the pc", "[cpu
   const auto f = run_to_fault(b, "test_csr2");
   CHECK(f.kind == FaultKind::kCsr);
   CHECK(f.pc == symbol(b.cpu, "trap_insn"));
-  CHECK_THAT(f.message(),
-             Contains("unsupported CSR access at pc " + hex8(f.pc)) && Contains("write of mtvec by csrrw"));
+  CHECK_THAT(f.message(), Contains("unsupported CSR access at pc " + dnnvp::hex(f.pc)) &&
+                              Contains("write of mtvec by csrrw"));
 }
 
 TEST_CASE("a read of a CSR the ISS does not model (mstatus) is a fault naming it", "[cpu][sim][fault][csr]") {
