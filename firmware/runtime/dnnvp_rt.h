@@ -1,8 +1,9 @@
 /* The dnn-vp runtime: runs a network described by a model.h layer table (docs/formats.md) layer by
  * layer. Conv and Dense go to the engine (drivers/dnn_engine.h) with their tiles streamed by two AXI
  * DMAs (drivers/dif_axi_dma.h): DMA "x" MM2S sends input bands and its S2MM receives outputs, DMA "w"
- * MM2S sends weight blobs. MaxPool, AvgPool and Add run on the CPU (dnnvp_ops.h); Flatten is a no-op
- * (its output aliases its input). Per-layer statistics go to a caller-supplied array.
+ * MM2S sends weight blobs. The other layer types run on the CPU, each through its runner (dnnvp_ops.h;
+ * Flatten's only checks that its output aliases its input). Per-layer statistics go to a
+ * caller-supplied array.
  *
  * The runtime does not include model.h (that header defines the table as a static array): the
  * application passes dnnvp_layers / DNNVP_NUM_LAYERS in. See docs/firmware.md.
