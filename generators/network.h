@@ -1,6 +1,7 @@
 // Network intermediate representation: layers, tensor shapes, shape inference and counting.
 #pragma once
 
+#include <any>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -69,6 +70,9 @@ struct Layer {
   Activation activation = Activation::None;
   int leaky_shift = 3;  // LeakyReLU slope is 2^-leaky_shift
   int source_line = 0;  // line in the defining YAML file, for error messages
+  // Fields of a type that only its LayerKind (generators/layers/<type>.cpp) reads and writes, so a new
+  // type's fields need no member here.
+  std::any kind_fields;
 
   // Layers that run on the engine are the ones with weights (docs/engine.md, "What runs where").
   bool has_weights() const { return dnnvp_layer_on_engine(static_cast<std::uint32_t>(type)) != 0; }
