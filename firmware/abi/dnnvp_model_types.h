@@ -19,7 +19,8 @@
   X(MAXPOOL, MaxPool, maxpool, CPU)   \
   X(AVGPOOL, AvgPool, avgpool, CPU)   \
   X(FLATTEN, Flatten, flatten, CPU)   \
-  X(ADD, Add, add, CPU)
+  X(ADD, Add, add, CPU)               \
+  X(CLIP, Clip, clip, CPU)
 
 /* 1 for a PLACE that is the engine. */
 #define DNNVP_PLACE_ENGINE 1
@@ -109,6 +110,8 @@ typedef struct {
   /* Add: y = sat(zy + round(((a - za) * m0 + (b - zb) * m1) / 2^add_shift)). */                   \
   A(int32_t, add_multiplier, DNNVP_MAX_INPUTS, INT)                                                \
   F(uint8_t, add_shift, INT)                                                                       \
+  /* Clip: y = min(max(x, clip_range[0]), clip_range[1]) in stored values of the input's type. */   \
+  A(int32_t, clip_range, 2, INT)                                                                   \
   F(uint64_t, macs, U64)
 
 #define DNNVP_LAYER_FIELD_(TYPE, NAME, HOW) TYPE NAME;

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "golden.h"
+#include "layer_kind.h"
+#include "network_yaml.h"
 #include "pack.h"
 
 extern "C" {
@@ -310,4 +312,59 @@ TEST_CASE("ops: invalid arguments are refused", "[ops]") {
   const dnnvp_add_params_t ok{{1, 1}, 1, DNNVP_ACT_NONE, 0};
   CHECK(dnnvp_op_add(&ok, &in, &out, &in) == DNNVP_OP_ERR_ARG);  // element counts differ
   CHECK(dnnvp_op_add(&ok, &in, &in, nullptr) == DNNVP_OP_ERR_ARG);
+}
+
+TEST_CASE("clip's runner matches the golden model on random widths, zero points and limits", "[ops]") {
+  Rng rng(71);
+  for (int trial = 0; trial < 200; ++trial) {
+    const Shape s{rng.uniform(1, 5), rng.uniform(1, 5), rng.uniform(1, 9)};  // odd counts at 4 bits too
+    const QuantType t = random_type(rng);
+    dnnvp::QuantizedModel m;
+    m.network.source_file = "clip.yaml";
+    m.network.input_shape = s;
+    const double lo = rng.uniform(-40, 20) / 8.0, hi = lo + rng.uniform(1, 60) / 8.0;
+    std::ostringstream yaml;
+    yaml << "layers: [{name: c, type: clip, min: " << lo << ", max: " << hi << "}]";
+    dnnvp::parse_layers(dnnvp::Fields(YAML::Load(yaml.str()), "clip.yaml", ""), m.network);
+    m.network.infer_shapes();
+    m.input = {t, rng.uniform(t.min(), t.max()) / 2, rng.uniform(1, 64) / 32.0};
+    m.params.resize(1);
+    m.params[0].out = m.input;
+    const Tensor x = random_tensor(rng, s, t);
+    const Tensor want = dnnvp::run_layer(m, 0, x, {});
+
+    // The layer's model.h row as vp_gen fills it, through the runtime's view of the tensors.
+    dnnvp_layer_t row{};
+    row.type = DNNVP_LAYER_CLIP;
+    row.num_inputs = 1;
+    dnnvp::layer_kind(dnnvp::LayerType::Clip).table_row(m.network.layers[0], m.params[0], {{x, m.input}}, row);
+    std::vector<std::uint8_t> in_bytes = dnnvp::pack(x.data, t.bits);
+    const std::vector<std::uint8_t> want_bytes = dnnvp::pack(want.data, t.bits);
+    std::vector<std::uint8_t> out(want_bytes.size(), 0x5A);
+    const dnnvp_tensor_t in[DNNVP_MAX_INPUTS] = {{in_bytes.data(), c_shape(s), c_type(t, m.input.zero_point)}, {}};
+    const dnnvp_tensor_t y{out.data(), c_shape(s), c_type(t, m.input.zero_point)};
+    const char* what = "";
+    INFO("trial " << trial << ": " << t.bits << (t.is_signed ? "s" : "u") << " zp " << m.input.zero_point << " range "
+                  << row.clip_range[0] << ".." << row.clip_range[1]);
+    REQUIRE(dnnvp_layer_clip(&row, in, &y, &what) == DNNVP_OP_OK);
+    REQUIRE(out == want_bytes);
+  }
+}
+
+TEST_CASE("clip's runner refuses an output of another type or size and limits outside the type", "[ops]") {
+  std::vector<std::uint8_t> a(8), b(8);
+  dnnvp_layer_t row{};
+  row.clip_range[0] = 0;
+  row.clip_range[1] = 100;
+  const dnnvp_tensor_t in[DNNVP_MAX_INPUTS] = {{a.data(), {1, 2, 4}, {8, 0, 0}}, {}};
+  const char* what = "";
+  const dnnvp_tensor_t ok{b.data(), {2, 1, 4}, {8, 0, 0}};
+  CHECK(dnnvp_layer_clip(&row, in, &ok, &what) == DNNVP_OP_OK);
+  const dnnvp_tensor_t other_type{b.data(), {1, 2, 4}, {8, 1, 0}};
+  CHECK(dnnvp_layer_clip(&row, in, &other_type, &what) == DNNVP_OP_ERR_ARG);
+  CHECK(std::string(what) == "clip arguments");
+  const dnnvp_tensor_t smaller{b.data(), {1, 1, 4}, {8, 0, 0}};
+  CHECK(dnnvp_layer_clip(&row, in, &smaller, &what) == DNNVP_OP_ERR_ARG);
+  row.clip_range[1] = 256;  // above an unsigned 8-bit value
+  CHECK(dnnvp_layer_clip(&row, in, &ok, &what) == DNNVP_OP_ERR_ARG);
 }

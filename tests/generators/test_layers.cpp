@@ -2,10 +2,12 @@
 // shapes, strides, paddings, widths and zero points. Every output element is compared.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
 #include "golden.h"
+#include "network_yaml.h"
 
 using namespace dnnvp;
 
@@ -234,4 +236,44 @@ TEST_CASE("flatten keeps HWC order", "[layers]") {
   const Tensor y = flatten(x);
   CHECK(y.shape == Shape{1, 1, 60});
   CHECK(y.data == x.data);
+}
+
+namespace {
+
+// A network read from `layers` (YAML) on an input of shape `in`, as vp_gen reads scenarios.
+Network network_of(const std::string& layers, Shape in) {
+  Network net;
+  net.source_file = "clip.yaml";
+  net.input_shape = in;
+  parse_layers(Fields(YAML::Load(layers), net.source_file, ""), net);
+  net.infer_shapes();
+  return net;
+}
+
+}  // namespace
+
+TEST_CASE("clip limits values to its real range, as stored values of the input's type (ReLU6 by default)",
+          "[layers]") {
+  const Shape in{3, 5, 7};
+  QuantizedModel m;
+  m.network = network_of("layers: [{name: relu6, type: clip}, {name: c, type: clip, min: -1, max: 0.5}]", in);
+  CHECK(m.network.layers[0].output_shape == in);
+  CHECK(to_string(m.network.layers[1].type) == std::string("clip"));
+  m.input = {{8, true}, 3, 0.05};
+  m.params.resize(2);
+  m.params[0].out = m.params[1].out = m.input;  // clip keeps its input's type and scale
+  Random r(21);
+  const Tensor x = r.tensor(in, m.input.type);
+  const std::vector<Tensor> outputs{run_layer(m, 0, x, {})};
+  const Tensor y1 = run_layer(m, 1, x, outputs);
+  // Limits: 3 + floor(limit / 0.05 + 1/2): ReLU6 3..123, [-1, 0.5] -17..13.
+  for (size_t i = 0; i < x.data.size(); ++i) {
+    CHECK(outputs[0].data[i] == std::clamp(x.data[i], 3, 123));
+    CHECK(y1.data[i] == std::clamp(outputs[0].data[i], -17, 13));
+  }
+}
+
+TEST_CASE("a clip whose max is not above its min is an error at its max field", "[layers]") {
+  CHECK_THROWS_WITH(network_of("layers: [{name: c, type: clip, min: 2, max: 2}]", {1, 1, 4}),
+                    Catch::Contains("clip.yaml:1: layers[0].max: must be larger than min"));
 }
