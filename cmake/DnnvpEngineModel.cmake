@@ -1,24 +1,24 @@
-# One Verilated DNN engine per parameter set, with the SystemC engine bridge compiled against it
-# (docs/platform.md, "Engine bridge"):
+# One Verilated DNN engine per parameter set: the part of the "rtl" engine (models/engine/rtl/) that touches
+# the model, compiled against it (docs/platform.md, "The rtl engine"):
 #
 #   include(<repo>/cmake/DnnvpEngineModel.cmake)
 #   dnnvp_engine_model(TARGET dnnvp_engine_4x8
 #     ROWS 4 COLS 8 STREAM_BITS 64 ACT_BITS 8 WEIGHT_BITS 8 ACC_BITS 32 ACC_DEPTH 64
 #     INPUT_BUFFER_BYTES 8192 WEIGHT_BUFFER_BYTES 2048 OUTPUT_BUFFER_BYTES 4096
-#     [TRACE]                        # FST tracing compiled in (EngineBridgeConfig::trace_file)
+#     [TRACE]                        # FST tracing compiled in (EngineOptions::trace_file)
 #     [ASSERT]                       # the RTL's assertions (--assert); off by default for speed
-#     [TYPE STATIC|SHARED|OBJECT]    # default STATIC
 #     [VERILATOR_ARGS ...])          # extra Verilator options
 #
-# The target is a library holding the Verilated rtl/dnn_engine.sv (verilated with --cc -O3
-# --x-assign fast --x-initial fast and the parameters as -G overrides) and models/engine_bridge.cpp
-# compiled against it; linking it gives dnnvp::EngineBridge (models/engine_bridge.h) for that shape.
-# Omitted parameters take the scenario defaults (8x16, 64-bit streams, 8-bit, AccBits 32, AccDepth 1024,
-# 256/16/256 KiB buffers). Link one shape per executable (every shape defines the same classes).
+# The target is an OBJECT library holding the Verilated rtl/dnn_engine.sv (verilated with --cc -O3
+# --x-assign fast --x-initial fast and the parameters as -G overrides) and models/engine/rtl/
+# verilated_pins.cpp compiled against it; linking it gives the engine "rtl" of dnnvp::make_engine()
+# (models/engine/engine_factory.h) that shape. The rest of the engine is in dnnvp_models, whose factory
+# refers to the shape's functions: an OBJECT library is linked whole, so that holds whatever the link
+# order. Omitted parameters take the scenario defaults (8x16, 64-bit streams, 8-bit, AccBits 32, AccDepth
+# 1024, 256/16/256 KiB buffers). Link one shape per executable (every shape defines the same functions).
 #
-# The file needs nothing from the rest of the dnn-vp build: included from a small standalone project
-# (cmake/vp_sim/CMakeLists.txt does, for simulators of shapes the main build did not make) it finds Verilator and SystemC itself and builds
-# the statistics registry (models/stats.cpp) if no target dnnvp_stats exists yet.
+# Needs the target dnnvp_models: the main build defines it, and a standalone project (cmake/vp_sim, for
+# simulators of shapes the main build did not make) imports it from a main build tree.
 include_guard(DIRECTORY)
 
 get_filename_component(_dnnvp_engine_model_root "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
@@ -28,17 +28,6 @@ set_property(GLOBAL PROPERTY DNNVP_ENGINE_MODEL_ROOT "${_dnnvp_engine_model_root
 # dnnvp_engine_model() is called: find it in every directory that includes this file.
 find_package(verilator REQUIRED HINTS $ENV{VERILATOR_ROOT} /usr/share/verilator)
 find_package(Threads REQUIRED)
-find_package(PkgConfig REQUIRED)
-if(NOT TARGET PkgConfig::DNNVP_SYSTEMC)
-  pkg_check_modules(DNNVP_SYSTEMC REQUIRED IMPORTED_TARGET GLOBAL systemc)
-endif()
-if(NOT TARGET dnnvp_stats)
-  find_package(nlohmann_json REQUIRED)
-  add_library(dnnvp_stats STATIC ${_dnnvp_engine_model_root}/models/stats.cpp)
-  target_include_directories(dnnvp_stats PUBLIC ${_dnnvp_engine_model_root}/models)
-  target_link_libraries(dnnvp_stats PUBLIC nlohmann_json::nlohmann_json)
-  set_target_properties(dnnvp_stats PROPERTIES POSITION_INDEPENDENT_CODE ON)
-endif()
 
 # The engine's RTL, in dependency order (as tests/rtl/engine verilates it).
 set(DNNVP_ENGINE_RTL_FILES
@@ -64,7 +53,7 @@ endfunction()
 # Parses the shared argument list into <prefix>_* in the caller's scope, with defaults and checks.
 macro(_dnnvp_engine_model_args prefix)
   cmake_parse_arguments(${prefix} "TRACE;ASSERT"
-    "TARGET;TYPE;ROWS;COLS;STREAM_BITS;ACT_BITS;WEIGHT_BITS;ACC_BITS;ACC_DEPTH;INPUT_BUFFER_BYTES;WEIGHT_BUFFER_BYTES;OUTPUT_BUFFER_BYTES"
+    "TARGET;ROWS;COLS;STREAM_BITS;ACT_BITS;WEIGHT_BITS;ACC_BITS;ACC_DEPTH;INPUT_BUFFER_BYTES;WEIGHT_BUFFER_BYTES;OUTPUT_BUFFER_BYTES"
     "VERILATOR_ARGS" ${ARGN})
   if(${prefix}_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "dnnvp_engine_model: unknown arguments ${${prefix}_UNPARSED_ARGUMENTS}")
@@ -92,15 +81,12 @@ function(dnnvp_engine_model)
   if(NOT E_TARGET)
     message(FATAL_ERROR "dnnvp_engine_model: TARGET is required")
   endif()
-  if(NOT E_TYPE)
-    set(E_TYPE STATIC)
-  endif()
-  if(NOT E_TYPE MATCHES "^(STATIC|SHARED|OBJECT)$")
-    message(FATAL_ERROR "dnnvp_engine_model: TYPE is STATIC, SHARED or OBJECT, got '${E_TYPE}'")
+  if(NOT TARGET dnnvp_models)
+    message(FATAL_ERROR "dnnvp_engine_model: needs the target dnnvp_models (models/CMakeLists.txt, or imported from a build tree)")
   endif()
   get_property(root GLOBAL PROPERTY DNNVP_ENGINE_MODEL_ROOT)
 
-  add_library(${E_TARGET} ${E_TYPE} ${root}/models/engine_bridge.cpp)
+  add_library(${E_TARGET} OBJECT ${root}/models/engine/rtl/verilated_pins.cpp)
 
   set(rtl "")
   foreach(f ${DNNVP_ENGINE_RTL_FILES})
@@ -128,8 +114,8 @@ function(dnnvp_engine_model)
     OPT_FAST -O3
     OPT_GLOBAL -O2)
 
-  target_include_directories(${E_TARGET} PUBLIC ${root}/models)
-  target_link_libraries(${E_TARGET} PUBLIC dnnvp_stats PkgConfig::DNNVP_SYSTEMC Threads::Threads)
+  # dnnvp_models brings SystemC; the Verilator runtime needs threads.
+  target_link_libraries(${E_TARGET} PUBLIC dnnvp_models Threads::Threads)
   target_compile_features(${E_TARGET} PUBLIC cxx_std_17)
   # Verilated code is not -Wpedantic / -Wunused-parameter clean.
   target_compile_options(${E_TARGET} PRIVATE -Wno-unused-parameter -Wno-pedantic)

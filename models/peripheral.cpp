@@ -112,9 +112,8 @@ sc_core::sc_time Peripheral::access_time() const {
   return current_delay_ != nullptr ? sc_core::sc_time_stamp() + *current_delay_ : sc_core::sc_time_stamp();
 }
 
-tlm::tlm_response_status Peripheral::access(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
-  const tlm::tlm_command cmd = trans.get_command();
-  if (cmd == tlm::TLM_IGNORE_COMMAND) return tlm::TLM_OK_RESPONSE;
+tlm::tlm_response_status check_register_access(const tlm::tlm_generic_payload& trans,
+                                               std::uint64_t window_bytes) {
   if (const unsigned char* be = trans.get_byte_enable_ptr(); be != nullptr) {
     const unsigned n = trans.get_byte_enable_length();
     for (unsigned i = 0; i < trans.get_data_length(); ++i)
@@ -122,7 +121,18 @@ tlm::tlm_response_status Peripheral::access(tlm::tlm_generic_payload& trans, sc_
   }
   if (trans.get_data_length() != 4 || trans.get_streaming_width() < 4) return tlm::TLM_BURST_ERROR_RESPONSE;
   const sc_dt::uint64 address = trans.get_address();
-  if (address % 4 != 0 || address > 0xFFFFFFFFu) return tlm::TLM_ADDRESS_ERROR_RESPONSE;
+  if (address % 4 != 0 || address >= window_bytes) return tlm::TLM_ADDRESS_ERROR_RESPONSE;
+  return tlm::TLM_OK_RESPONSE;
+}
+
+tlm::tlm_response_status Peripheral::access(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
+  const tlm::tlm_command cmd = trans.get_command();
+  if (cmd == tlm::TLM_IGNORE_COMMAND) return tlm::TLM_OK_RESPONSE;
+  // Register offsets are 32-bit: the window is the whole offset space.
+  if (const tlm::tlm_response_status s = check_register_access(trans, std::uint64_t{1} << 32);
+      s != tlm::TLM_OK_RESPONSE)
+    return s;
+  const sc_dt::uint64 address = trans.get_address();
   const auto it = registers_.find(static_cast<std::uint32_t>(address));
   if (it == registers_.end()) return tlm::TLM_ADDRESS_ERROR_RESPONSE;
   Register& reg = *it->second;

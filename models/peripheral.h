@@ -21,6 +21,9 @@
 //   | write to a read-only / read of a write-only reg.  | TLM_COMMAND_ERROR_RESPONSE        |
 //   | otherwise                                         | TLM_OK_RESPONSE                   |
 //
+// The first three error rows are check_register_access(), which every register target shares (the
+// engine's too), so the same bad access gets the same response from any of them.
+//
 // and adds `latency_cycles` clock periods to the delay of every access (errors included). A register with
 // the kSync flag first catches up with the initiator's local time (wait(delay), delay = 0): use it on
 // status registers that firmware polls for work done by SC_THREADs, or a large quantum hides completion.
@@ -107,6 +110,14 @@ class Register {
 
 // The register `reg` of region `region` in memory_map.yaml; throws std::logic_error if there is none.
 const memory_map::RegisterInfo& map_register(std::string_view region, std::string_view reg);
+
+// The checks of a register access before any register is decoded, in this order: byte enables that
+// disable a byte -> TLM_BYTE_ENABLE_ERROR_RESPONSE; data length != 4 or streaming width < 4 ->
+// TLM_BURST_ERROR_RESPONSE; an address not a multiple of 4 or not below `window_bytes` ->
+// TLM_ADDRESS_ERROR_RESPONSE; else TLM_OK_RESPONSE. (TLM_IGNORE_COMMAND is the caller's: it is OK
+// before any check.)
+tlm::tlm_response_status check_register_access(const tlm::tlm_generic_payload& trans,
+                                               std::uint64_t window_bytes);
 
 class Peripheral : public sc_core::sc_module {
  public:

@@ -220,7 +220,7 @@ json make_report(ReportInputs& in) {
     sum.row_hits += c.row_hits, sum.row_misses += c.row_misses;
   }
   const std::uint64_t lower = m.at("totals").at("engine").at("dram_bytes").at("lower_bound");
-  const EngineBridge& eng = soc.engine();
+  const Engine& eng = soc.engine();
   const std::uint64_t total_macs = m.at("totals").at("macs");
 
   const bool exited_ok = out.end == SocEnd::kExit && out.exit_code && *out.exit_code == 0;

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "dnnvp_memory_map.hpp"
+#include "engine/engine_factory.h"
 
 namespace dnnvp {
 namespace {
@@ -41,7 +42,7 @@ std::string hex(std::uint64_t v) {
 // The shortest system watchdog window in CPU cycles (docs/platform.md, "Watchdogs").
 constexpr std::uint64_t kMinWatchdogCpuCycles = 100000;
 
-// The DMA / bridge batch limit and quantum must be whole engine periods.
+// The DMA / engine batch limit and quantum must be whole engine periods.
 sc_core::sc_time whole_periods(const sc_core::sc_time& t, const sc_core::sc_time& period) {
   const double n = std::max(1.0, std::round(t / period));
   return period * n;
@@ -119,9 +120,10 @@ Soc::Soc(const sc_core::sc_module_name& name, const SocConfig& config)
       config_(config),
       engine_period_(period_of(config.engine_mhz, "hardware.clock_mhz")),
       cpu_period_(period_of(config.cpu_mhz, "hardware.cpu_mhz")),
-      x_("x", config.stream_beats, static_cast<std::size_t>(EngineBridge::shape().stream_bits / 8)),
-      w_("w", config.stream_beats, static_cast<std::size_t>(EngineBridge::shape().stream_bits / 8)),
-      y_("y", config.stream_beats, static_cast<std::size_t>(EngineBridge::shape().stream_bits / 8)) {
+      beat_bytes_(static_cast<std::size_t>(engine_kind(config.engine).shape().stream_bits / 8)),
+      x_("x", config.stream_beats, beat_bytes_),
+      w_("w", config.stream_beats, beat_bytes_),
+      y_("y", config.stream_beats, beat_bytes_) {
   if (config.dram_bytes % 4096 != 0 || config.dram_base % 4096 != 0)
     throw std::invalid_argument("dram: base and size must be multiples of 4 KiB");
 
@@ -164,7 +166,7 @@ Soc::Soc(const sc_core::sc_module_name& name, const SocConfig& config)
   for (AxiDma* d : {dma0_.get(), dma1_.get()})
     d->on_fault([](const AxiDmaFault& f) { std::cerr << "dma: " << f.describe() << "\n"; });
 
-  EngineBridgeConfig ec;
+  EngineOptions ec;
   ec.clock_period = engine_period_;
   ec.watchdog_cycles = config.watchdog_cycles;
   ec.watchdog_counts_platform_waits = false;  // the system watchdog judges those (supervise())
@@ -173,7 +175,7 @@ Soc::Soc(const sc_core::sc_module_name& name, const SocConfig& config)
   ec.trace_file = config.trace_file;
   ec.trace_from = config.trace_from;
   ec.trace_to = config.trace_to;
-  engine_ = std::make_unique<EngineBridge>("engine", x_, w_, y_, ec, &stats_);
+  engine_ = make_engine(config.engine, "engine", x_, w_, y_, ec, &stats_);
   engine_->on_watchdog([this](const EngineWatchdogReport& r) {
     watchdog_text_ = r.text + platform_state();  // r.text has the streams already
     std::cerr << watchdog_text_ << std::flush;

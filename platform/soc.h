@@ -1,5 +1,6 @@
-// The dnn-vp SoC: the RISC-V CPU, the bus, the DRAM, UART, timer, sysctl, two AXI DMAs and the Verilated
-// engine behind its bridge, wired as platform/memory_map.yaml says (docs/platform.md, "The SoC"):
+// The dnn-vp SoC: the RISC-V CPU, the bus, the DRAM, UART, timer, sysctl, two AXI DMAs and the engine
+// (SocConfig::engine names the implementation, models/engine/engine_factory.h), wired as
+// platform/memory_map.yaml says (docs/platform.md, "The SoC"):
 //
 //   cpu ──┐                         ┌── uart, timer, sysctl
 //   dma0 ─┼── bus ──────────────────┼── dma0, dma1 registers, engine registers
@@ -14,7 +15,7 @@
 //   const dnnvp::SocOutcome& o = soc.run();      // sc_start() until the firmware exits or something stops it
 //
 // The run ends with the first of: the firmware writing sysctl EXIT (or `ecall` exit), a CPU fault, a DMA
-// fault (bus errors on the memory side), the engine bridge's watchdog (engine busy, no progress), the
+// fault (bus errors on the memory side), the engine's watchdog (engine busy, no progress), the
 // system watchdog (nothing but CPU polling for watchdog_cycles), or max_cycles. Faults and watchdog
 // reports are printed on stderr as they happen and kept in the outcome.
 #pragma once
@@ -34,7 +35,7 @@
 #include "axis_channel.h"
 #include "bus.h"
 #include "dram.h"
-#include "engine_bridge.h"
+#include "engine/engine.h"
 #include "riscv_cpu.h"
 #include "stats.h"
 #include "sysctl.h"
@@ -44,6 +45,8 @@
 namespace dnnvp {
 
 struct SocConfig {
+  // The engine implementation (engine_names(), models/engine/engine_factory.h).
+  std::string engine = "rtl";
   double engine_mhz = 250.0;  // engine, DMAs and streams (hardware.clock_mhz)
   double cpu_mhz = 1000.0;    // hardware.cpu_mhz
   std::string dram_preset = "ddr4-2400";
@@ -55,7 +58,7 @@ struct SocConfig {
   std::size_t dma_max_outstanding = 4;
   std::uint64_t max_cycles = 0;       // engine clock cycles; 0: unbounded
   std::uint64_t watchdog_cycles = 0;  // engine clock cycles; 0: no watchdogs
-  std::uint64_t stall_seed = 0;       // random stream stalls in the engine bridge; 0: none
+  std::uint64_t stall_seed = 0;       // random stream stalls in the engine; 0: none
   double stall_probability = 0.25;
   std::string trace_file;  // FST of the engine (needs a model built with tracing)
   std::uint64_t trace_from = 0, trace_to = ~std::uint64_t{0};
@@ -68,7 +71,7 @@ enum class SocEnd {
   kExit,       // the firmware exited (exit code in SocOutcome)
   kCpuFault,   // CPU fault (bus error, unmapped or misaligned access, illegal instruction, ...)
   kDmaFault,   // a DMA channel failed (decode/slave error, packet too long)
-  kWatchdog,   // no progress (engine bridge or system watchdog)
+  kWatchdog,   // no progress (engine or system watchdog)
   kMaxCycles,  // max_cycles reached
   kStopped,    // the simulation stopped for another reason
 };
@@ -99,7 +102,7 @@ class Soc : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(Soc);
   // Throws std::invalid_argument naming the problem for an impossible configuration (clock, DRAM size
-  // or base, preset, an engine stream width that differs from the linked model).
+  // or base, preset, an unknown engine).
   Soc(const sc_core::sc_module_name& name, const SocConfig& config);
   ~Soc() override;
 
@@ -120,7 +123,7 @@ class Soc : public sc_core::sc_module {
   Stats& stats() { return stats_; }
   const Dram& dram() const { return *dram_; }
   const cpu::RiscvCpu& cpu() const { return *cpu_; }
-  const EngineBridge& engine() const { return *engine_; }
+  const Engine& engine() const { return *engine_; }
   const Sysctl& sysctl() const { return *sysctl_; }
   const AxiDma& dma(int index) const { return index == 0 ? *dma0_ : *dma1_; }
   // Bytes of DRAM at a bus address (for reading results); throws std::out_of_range outside DRAM.
@@ -149,6 +152,7 @@ class Soc : public sc_core::sc_module {
   SocConfig config_;
   sc_core::sc_time engine_period_, cpu_period_;
   Stats stats_;
+  std::size_t beat_bytes_;  // of the engine's streams
   AxisChannel x_, w_, y_;
   std::unique_ptr<Bus> bus_;
   std::unique_ptr<Dram> dram_;
@@ -157,7 +161,7 @@ class Soc : public sc_core::sc_module {
   std::unique_ptr<Timer> timer_;
   std::unique_ptr<Sysctl> sysctl_;
   std::unique_ptr<AxiDma> dma0_, dma1_;
-  std::unique_ptr<EngineBridge> engine_;
+  std::unique_ptr<Engine> engine_;
 
   struct Claim {
     std::string what;

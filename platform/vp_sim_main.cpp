@@ -23,6 +23,7 @@
 
 #include "command_line.h"
 #include "elf_loader.h"
+#include "engine/engine_factory.h"
 #include "error.h"
 #include "manifest.h"
 #include "report.h"
@@ -65,9 +66,9 @@ struct InterruptWatch : sc_core::sc_module {
   const dnnvp::Soc& soc_;
 };
 
-// The linked engine must be the one the scenario describes.
-void check_shape(const json& hw) {
-  const dnnvp::EngineShape s = dnnvp::EngineBridge::shape();
+// The engine must be the one the scenario describes.
+void check_shape(const json& hw, const std::string& engine) {
+  const dnnvp::EngineShape s = dnnvp::engine_kind(engine).shape();
   const std::pair<const char*, long long> want[] = {{"rows", s.rows},
                                                     {"cols", s.cols},
                                                     {"stream_bits", s.stream_bits},
@@ -166,12 +167,14 @@ int simulate(const Run& r) {
     throw BadInput(e.what());
   }
   const json& hw = manifest.json.at("hardware");
-  check_shape(hw);
+  std::ofstream uart_log;
+  const dnnvp::SocConfig config = soc_config(hw, settings, r.opt, &uart_log);
+  check_shape(hw, config.engine);
 
-  std::ofstream uart_log(r.dir + "/uart.log");
+  uart_log.open(r.dir + "/uart.log");
   std::unique_ptr<dnnvp::Soc> soc;
   try {
-    soc = std::make_unique<dnnvp::Soc>("soc", soc_config(hw, settings, r.opt, &uart_log));
+    soc = std::make_unique<dnnvp::Soc>("soc", config);
   } catch (const std::invalid_argument& e) {
     throw BadInput(e.what());
   }
@@ -198,7 +201,7 @@ int simulate(const Run& r) {
   in.run = dnnvp::settings_json(settings, r.opt);
   in.interrupted_by = signal;
   in.firmware_path = r.firmware;
-  in.engine_model = dnnvp::engine_model_key(hw, dnnvp::EngineBridge::shape().trace);
+  in.engine_model = dnnvp::engine_model_key(hw, soc->engine().shape().trace);
   in.firmware = dnnvp::read_firmware_report(*soc, manifest.json.at("layers").size(), &in.firmware_note);
   // The platform's own check: every output element in DRAM against expected.bin, whatever the
   // firmware says.

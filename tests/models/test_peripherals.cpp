@@ -84,6 +84,45 @@ TEST_CASE("register helper rejects misaligned, partial and unmapped accesses wit
   CHECK(stats.value("p.reads") == 1);
 }
 
+TEST_CASE("the shared register access checks reject byte enables first, then the size, then the address",
+          "[registers]") {
+  unsigned char all_on[4] = {TLM_BYTE_ENABLED, TLM_BYTE_ENABLED, TLM_BYTE_ENABLED, TLM_BYTE_ENABLED};
+  unsigned char second_off[2] = {TLM_BYTE_ENABLED, TLM_BYTE_DISABLED};
+  struct Case {
+    const char* what;
+    std::uint64_t address;
+    unsigned length, streaming_width;
+    unsigned char* byte_enables;  // nullptr: none
+    unsigned byte_enable_length;
+    tlm::tlm_response_status expected;
+  };
+  const Case cases[] = {
+      {"an aligned word", 0x10, 4, 4, nullptr, 0, tlm::TLM_OK_RESPONSE},
+      {"every byte enabled", 0x10, 4, 4, all_on, 4, tlm::TLM_OK_RESPONSE},
+      {"a halfword with a disabled byte", 0x10, 2, 2, second_off, 2, tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE},
+      {"byte enables of length 0", 0x10, 4, 4, all_on, 0, tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE},
+      {"a halfword", 0x10, 2, 2, all_on, 2, tlm::TLM_BURST_ERROR_RESPONSE},
+      {"a streaming width of 2", 0x10, 4, 2, nullptr, 0, tlm::TLM_BURST_ERROR_RESPONSE},
+      {"a misaligned halfword", 0x12, 2, 2, nullptr, 0, tlm::TLM_BURST_ERROR_RESPONSE},
+      {"a misaligned word", 0x12, 4, 4, nullptr, 0, tlm::TLM_ADDRESS_ERROR_RESPONSE},
+      {"the last word of the window", 0xFFC, 4, 4, nullptr, 0, tlm::TLM_OK_RESPONSE},
+      {"a word beyond the window", 0x1000, 4, 4, nullptr, 0, tlm::TLM_ADDRESS_ERROR_RESPONSE},
+  };
+  for (const Case& c : cases) {
+    INFO(c.what);
+    unsigned char data[4] = {};
+    tlm::tlm_generic_payload t;
+    t.set_command(tlm::TLM_WRITE_COMMAND);
+    t.set_address(c.address);
+    t.set_data_ptr(data);
+    t.set_data_length(c.length);
+    t.set_streaming_width(c.streaming_width);
+    t.set_byte_enable_ptr(c.byte_enables);
+    t.set_byte_enable_length(c.byte_enable_length);
+    CHECK(dnnvp::check_register_access(t, 0x1000) == c.expected);
+  }
+}
+
 TEST_CASE("register helper applies flags and callbacks, and debug accesses have no side effects",
           "[registers]") {
   dnnvp::test::one_simulation_per_process();

@@ -14,8 +14,8 @@
 
 #include "axis_channel.h"
 #include "bus.h"
+#include "engine/engine_factory.h"
 #include "engine_blob.h"
-#include "engine_bridge.h"
 #include "engine_plan.h"
 #include "engine_table.h"
 #include "error.h"
@@ -152,7 +152,7 @@ std::uint64_t fnv1a(std::uint64_t h, const std::vector<std::uint8_t>& bytes) {
 }
 
 void check_shape(const dnnvp::Scenario& s) {
-  const dnnvp::EngineShape e = dnnvp::EngineBridge::shape();
+  const dnnvp::EngineShape e = dnnvp::engine_kind("rtl").shape();
   const auto& h = s.hardware;
   if (h.rows != e.rows || h.cols != e.cols || h.stream_bits != e.stream_bits ||
       h.activation_bits != e.act_bits || h.weight_bits != e.weight_bits || h.accumulator_bits != e.acc_bits ||
@@ -194,7 +194,7 @@ BenchResult run_bench(const BenchOptions& opt) {
   bc.targets = {{"engine", kEngineBase, 0x1000}};
   dnnvp::Bus bus("bus", bc, &stats);
 
-  dnnvp::EngineBridgeConfig ec;
+  dnnvp::EngineOptions ec;
   ec.clock_period = sc_time(1000.0 / s.hardware.clock_mhz, SC_NS);
   ec.watchdog_cycles = opt.watchdog_cycles;
   ec.stall_seed = opt.stall_seed;
@@ -204,8 +204,8 @@ BenchResult run_bench(const BenchOptions& opt) {
   ec.trace_file = opt.trace_file;
   ec.trace_from = opt.trace_from;
   ec.trace_to = opt.trace_to;
-  dnnvp::EngineBridge engine("engine", x, w, y, ec, &stats);
-  engine.on_watchdog([&](const dnnvp::EngineWatchdogReport& r) {
+  const std::unique_ptr<dnnvp::Engine> engine = dnnvp::make_engine("rtl", "engine", x, w, y, ec, &stats);
+  engine->on_watchdog([&](const dnnvp::EngineWatchdogReport& r) {
     result.watchdog_text = r.text;
     result.watchdog_status = r.status;
   });
@@ -215,7 +215,7 @@ BenchResult run_bench(const BenchOptions& opt) {
   Cpu cpu("cpu");
   cpu.access_time = opt.cpu_access_time;
   cpu.socket.bind(bus.initiator_socket("cpu"));
-  bus.target_socket("engine").bind(engine.socket);
+  bus.target_socket("engine").bind(engine->socket);
 
   cpu.script = [&] {
     dnn_engine_t e;
@@ -225,7 +225,7 @@ BenchResult run_bench(const BenchOptions& opt) {
     }
     if (opt.enable_irq) hal_write32(kEngineBase + 0x01C, 1u);  // IRQ: tile-done enable
     wait(sc_time(100, SC_NS));
-    result.irq_before = engine.irq_out.read();
+    result.irq_before = engine->irq_out.read();
     std::size_t packets_seen = 0;
     std::uint64_t hash = 0xCBF29CE484222325ull;
     for (std::size_t i : layer_ids) {
@@ -311,16 +311,16 @@ BenchResult run_bench(const BenchOptions& opt) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - sim_start).count();
 
   for (const std::string& err : cpu.errors) result.errors.push_back(err);
-  result.irq_at_end = engine.irq_out.read();
+  result.irq_at_end = engine->irq_out.read();
   BenchNumbers& n = result.numbers;
   n.sim_time_ps = static_cast<std::uint64_t>(std::llround(sc_time_stamp().to_seconds() * 1e12));
-  n.engine_cycles = engine.cycles();
-  n.clocked = engine.cycles_clocked();
-  n.skipped = engine.cycles_skipped();
-  n.busy = engine.busy_cycles();
-  n.beats_x = engine.beats('x'), n.beats_w = engine.beats('w'), n.beats_y = engine.beats('y');
-  n.stalls_x = engine.stalls_injected('x'), n.stalls_w = engine.stalls_injected('w');
-  n.stalls_y = engine.stalls_injected('y');
+  n.engine_cycles = engine->cycles();
+  n.clocked = engine->cycles_clocked();
+  n.skipped = engine->cycles_skipped();
+  n.busy = engine->busy_cycles();
+  n.beats_x = engine->beats('x'), n.beats_w = engine->beats('w'), n.beats_y = engine->beats('y');
+  n.stalls_x = engine->stalls_injected('x'), n.stalls_w = engine->stalls_injected('w');
+  n.stalls_y = engine->stalls_injected('y');
   for (const LayerResult& lr : result.layers) {
     n.counter_cycles += lr.cycles;
     n.counter_macs += lr.macs;
@@ -328,11 +328,11 @@ BenchResult run_bench(const BenchOptions& opt) {
     n.counter_stall_output += lr.stall_output;
     n.mismatches += lr.mismatches;
   }
-  n.watchdog = engine.watchdog_fired();
-  result.watchdog = engine.watchdog_fired();
-  result.exit_status = engine.exit_status();
-  result.eval_seconds = engine.eval_seconds();
-  result.summary = engine.summary();
+  n.watchdog = engine->watchdog_fired();
+  result.watchdog = engine->watchdog_fired();
+  result.exit_status = engine->exit_status();
+  result.eval_seconds = engine->eval_seconds();
+  result.summary = engine->summary();
   result.y_full_cycles = stats.value("engine.y.full_cycles").get<std::uint64_t>();
   result.x_waiting = stats.value("engine.x.waiting_cycles").get<std::uint64_t>();
   result.stats_json = stats.to_json().dump();

@@ -1,4 +1,4 @@
-// A SystemC test bench around the engine bridge: a CPU thread that programs the engine with the
+// A SystemC test bench around the "rtl" engine: a CPU thread that programs the engine with the
 // firmware's own driver (firmware/drivers/dnn_engine.c, its HAL implemented as b_transport calls through
 // the platform bus), producer threads that feed input bands and weight blobs into the x / w channels as
 // the DMAs would, and a consumer thread that collects the output packets from y. Runs Conv/Dense layers
@@ -16,7 +16,7 @@
 namespace bridge_test {
 
 struct BenchOptions {
-  std::string scenario;             // YAML path; hardware must match EngineBridge::shape()
+  std::string scenario;             // YAML path; hardware must match engine_kind("rtl").shape()
   std::vector<std::string> layers;  // engine layers to run, in order; empty: every Conv/Dense layer
   std::uint64_t stall_seed = 0;
   double stall_probability = 0.25;

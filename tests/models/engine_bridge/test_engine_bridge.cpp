@@ -1,4 +1,4 @@
-// The engine bridge (models/engine_bridge.h) around the 4x8 Verilated engine: a layer of tiny_cnn
+// The "rtl" engine (models/engine/) around the 4x8 Verilated engine: a layer of tiny_cnn
 // programmed by the firmware driver and fed through AxisChannels, bit-exact against the golden model,
 // with and without random stalls and back-pressure; the watchdog; register access errors and timing;
 // determinism across processes; the FST trace. One SystemC simulation per test case (ctest runs each
@@ -13,7 +13,7 @@
 #include <fstream>
 
 #include "bridge_bench.h"
-#include "engine_bridge.h"
+#include "engine/engine_factory.h"
 #include "sim_util.h"
 #include "stats.h"
 
@@ -155,7 +155,7 @@ TEST_CASE("work issued to the PE array is progress: a short watchdog window lets
   CHECK(engine.at("compute_cycles").get<std::uint64_t>() > 0);
   // The longest stretch without progress is far below the shortest window the bridge uses.
   CHECK(engine.at("longest_no_progress_cycles").get<std::uint64_t>() * 4 <
-        dnnvp::EngineBridge::min_watchdog_cycles());
+        dnnvp::min_watchdog_cycles(dnnvp::engine_kind("rtl").shape()));
 }
 
 TEST_CASE("register accesses take their AXI4-Lite cycles and bad ones get error responses",
@@ -163,7 +163,7 @@ TEST_CASE("register accesses take their AXI4-Lite cycles and bad ones get error 
   dnnvp::test::one_simulation_per_process();
   dnnvp::AxisChannel x("x", 4, 8), w("w", 4, 8), y("y", 4, 8);
   dnnvp::Stats stats;
-  dnnvp::EngineBridge engine("engine", x, w, y, {}, &stats);  // 4 ns clock
+  const auto engine = dnnvp::make_engine("rtl", "engine", x, w, y, {}, &stats);  // 4 ns clock
   std::vector<Access> r;
   std::vector<sc_time> t;
   std::uint32_t id = 0, array = 0, junk = 0, bits = 0, tile_p = 0;
@@ -188,15 +188,15 @@ TEST_CASE("register accesses take their AXI4-Lite cycles and bad ones get error 
     unsigned char be[4] = {0xFF, 0xFF, 0x00, 0xFF};
     r.push_back(i.access(tlm::TLM_WRITE_COMMAND, 0x020, buf, 4, SC_ZERO_TIME, be, 4));  // 10: byte enables
     dbg = i.debug(tlm::TLM_READ_COMMAND, 0x000, buf, 4);
-    clocked_before = engine.cycles_clocked();
+    clocked_before = engine->cycles_clocked();
     wait(10, SC_US);                     // idle: the engine is not clocked
     r.push_back(i.read32(0x008, bits));  // 11
     t.push_back(sc_time_stamp());
-    skipped = engine.cycles_skipped();
-    cycles = engine.cycles();
-    clocked_after = engine.cycles_clocked();
+    skipped = engine->cycles_skipped();
+    cycles = engine->cycles();
+    clocked_after = engine->cycles_clocked();
   });
-  cpu.socket.bind(engine.socket);
+  cpu.socket.bind(engine->socket);
   sc_start();
 
   REQUIRE(r.size() == 12);
@@ -224,7 +224,7 @@ TEST_CASE("register accesses take their AXI4-Lite cycles and bad ones get error 
   CHECK(skipped >= 2500);
   CHECK(clocked_after - clocked_before == 2);  // only the read's two cycles were clocked
   CHECK(cycles * 4000 == static_cast<std::uint64_t>(std::llround(t[3].to_seconds() * 1e12)));
-  CHECK(engine.cycles_clocked() < 100);
+  CHECK(engine->cycles_clocked() < 100);
   CHECK(stats.value("engine.registers.errors").get<std::uint64_t>() == 7);
   CHECK(stats.value("engine.registers.reads").get<std::uint64_t>() == 5);   // 0, 2, 3, 7, 11
   CHECK(stats.value("engine.registers.writes").get<std::uint64_t>() == 2);  // 1, 8
@@ -295,7 +295,7 @@ TEST_CASE("same seeds give identical cycle counts in two processes", "[bridge][d
 
 TEST_CASE("an FST trace of a window of engine cycles", "[bridge][trace]") {
   dnnvp::test::one_simulation_per_process();
-  REQUIRE(dnnvp::EngineBridge::shape().trace);
+  REQUIRE(dnnvp::engine_kind("rtl").shape().trace);
   BenchOptions o = conv1();
   o.trace_file = std::string(DNNVP_TEST_TMP) + "/engine_bridge_trace.fst";
   std::remove(o.trace_file.c_str());
@@ -310,18 +310,18 @@ TEST_CASE("an FST trace of a window of engine cycles", "[bridge][trace]") {
 
 TEST_CASE("the bridge refuses channels of another width and traces it cannot write", "[bridge][config]") {
   dnnvp::test::one_simulation_per_process();
-  const auto shape = dnnvp::EngineBridge::shape();
+  const auto shape = dnnvp::engine_kind("rtl").shape();
   CHECK(shape.rows == 4);
   CHECK(shape.cols == 8);
   CHECK(shape.stream_bits == 64);
   dnnvp::AxisChannel x("x", 4, 8), w("w", 4, 4), y("y", 4, 8);
-  CHECK_THROWS_WITH(dnnvp::EngineBridge("e1", x, w, y),
+  CHECK_THROWS_WITH(dnnvp::make_engine("rtl", "e1", x, w, y),
                     Catch::Contains("channel 'w' carries 4-byte beats") && Catch::Contains("64 bits"));
   dnnvp::AxisChannel w8("w8", 4, 8);
-  dnnvp::EngineBridgeConfig c;
+  dnnvp::EngineOptions c;
   c.trace_file = "/nonexistent-dir/trace.fst";
-  CHECK_THROWS_WITH(dnnvp::EngineBridge("e2", x, w8, y, c), Catch::Contains("cannot open trace file"));
+  CHECK_THROWS_WITH(dnnvp::make_engine("rtl", "e2", x, w8, y, c), Catch::Contains("cannot open trace file"));
   c.trace_file.clear();
   c.max_batch_cycles = 0;
-  CHECK_THROWS_AS(dnnvp::EngineBridge("e3", x, w8, y, c), std::invalid_argument);
+  CHECK_THROWS_AS(dnnvp::make_engine("rtl", "e3", x, w8, y, c), std::invalid_argument);
 }

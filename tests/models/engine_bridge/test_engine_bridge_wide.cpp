@@ -4,12 +4,12 @@
 #include <catch2/catch.hpp>
 
 #include "bridge_bench.h"
-#include "engine_bridge.h"
+#include "engine/engine_factory.h"
 #include "sim_util.h"
 
 TEST_CASE("every engine layer of tiny_cnn runs bit-exact on 1024-bit streams", "[bridge][wide]") {
   dnnvp::test::one_simulation_per_process();
-  REQUIRE(dnnvp::EngineBridge::shape().stream_bits == 1024);
+  REQUIRE(dnnvp::engine_kind("rtl").shape().stream_bits == 1024);
   bridge_test::BenchOptions o;
   o.scenario = DNNVP_BRIDGE_SCENARIO;
   const bridge_test::BenchResult r = bridge_test::run_bench(o);

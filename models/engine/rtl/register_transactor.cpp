@@ -1,0 +1,159 @@
+#include "register_transactor.h"
+
+#include <cstdio>
+#include <sstream>
+
+namespace dnnvp::rtl {
+
+namespace {
+
+// Cycles an internal register access may take.
+constexpr unsigned kInternalAccessCycles = 32;
+
+// STATUS and ERROR_CAUSE (docs/engine.md, "AXI4-Lite registers"), as the deadlock report decodes them.
+constexpr std::uint32_t kStatus = 0x014, kErrorCause = 0x018;
+struct StatusField {
+  const char* name;
+  unsigned lsb, width;
+};
+constexpr StatusField kStatusFields[] = {{"busy", 0, 1},
+                                         {"queue_full", 1, 1},
+                                         {"error", 2, 1},
+                                         {"queued tiles", 8, 8},
+                                         {"tiles completed", 16, 16}};
+
+std::string hex(std::uint32_t v, int digits = 8) {
+  char b[16];
+  std::snprintf(b, sizeof b, "0x%0*X", digits, v);
+  return b;
+}
+
+}  // namespace
+
+std::uint8_t RegisterTransactor::perform(bool write, std::uint32_t offset, std::uint32_t& data) {
+  Op op;
+  op.write = write;
+  op.offset = offset;
+  op.wdata = data;
+  queue_.push_back(&op);
+  arrival_.notify(sc_core::SC_ZERO_TIME);
+  while (!op.done) sc_core::wait(op.done_event);
+  data = op.rdata;
+  return op.resp;
+}
+
+void RegisterTransactor::start_next() {
+  if (op_ != nullptr || queue_.empty()) return;
+  op_ = queue_.front();
+  queue_.pop_front();
+  done_ = false;
+  if (op_->write) {
+    in_.awaddr = op_->offset;
+    in_.awvalid = true;
+    in_.wdata = op_->wdata;
+    in_.wstrb = 0xF;
+    in_.wvalid = true;
+    in_.bready = true;
+  } else {
+    in_.araddr = op_->offset;
+    in_.arvalid = true;
+    in_.rready = true;
+  }
+  pins_.drive_axil(in_);
+}
+
+void RegisterTransactor::drop_handshaken(const PinSample& s) {
+  if (!(s.aw || s.w || s.ar || s.b || s.r)) return;
+  if (s.aw) in_.awvalid = false;
+  if (s.w) in_.wvalid = false;
+  if (s.ar) in_.arvalid = false;
+  if (s.b || s.r) in_.bready = false, in_.rready = false;
+  pins_.drive_axil(in_);
+}
+
+RegisterTransactor::Response RegisterTransactor::observe(const PinSample& s) {
+  if (op_ == nullptr) return Response::kNone;
+  if (s.b) op_->resp = s.bresp;
+  if (s.r) {
+    op_->rdata = s.rdata;
+    op_->resp = s.rresp;
+  }
+  drop_handshaken(s);
+  if (!(s.b || s.r)) return Response::kNone;
+  done_ = true;
+  if (op_->resp != 0) ++metrics_.register_errors;
+  if (s.b) {
+    ++metrics_.register_writes;
+    return Response::kWrite;
+  }
+  ++metrics_.register_reads;
+  return Response::kRead;
+}
+
+bool RegisterTransactor::finish() {
+  if (op_ == nullptr || !done_) return false;
+  op_->done = true;
+  op_->done_event.notify(sc_core::SC_ZERO_TIME);
+  op_ = nullptr;
+  done_ = false;
+  return true;
+}
+
+std::string RegisterTransactor::state() const {
+  std::ostringstream o;
+  if (op_ != nullptr)
+    o << "  register access in flight: " << (op_->write ? "write " : "read ") << hex(op_->offset, 3) << "\n";
+  if (!queue_.empty()) o << "  register accesses waiting: " << queue_.size() << "\n";
+  return o.str();
+}
+
+int RegisterTransactor::frozen_cycle(std::uint32_t& rdata, bool& ok) {
+  pins_.freeze_streams();
+  const PinSample& s = pins_.clock(0, false);
+  rdata = s.rdata;
+  ok = (s.r ? s.rresp : s.bresp) == 0;
+  drop_handshaken(s);
+  return s.r ? 2 : s.b ? 1 : 0;
+}
+
+bool RegisterTransactor::drain() {
+  if (op_ == nullptr || done_) return true;
+  std::uint32_t data;
+  bool ok;
+  for (unsigned i = 0; i < kInternalAccessCycles; ++i)
+    if (frozen_cycle(data, ok) != 0) return true;
+  return false;
+}
+
+bool RegisterTransactor::internal_read(std::uint32_t offset, std::uint32_t& value) {
+  in_.araddr = offset;
+  in_.arvalid = true;
+  in_.rready = true;
+  pins_.drive_axil(in_);
+  bool ok = false;
+  for (unsigned i = 0; i < kInternalAccessCycles; ++i)
+    if (frozen_cycle(value, ok) == 2) return ok;
+  in_.arvalid = false;
+  in_.rready = false;
+  pins_.drive_axil(in_);
+  return false;
+}
+
+std::string RegisterTransactor::frozen_status(EngineWatchdogReport& rep) {
+  std::ostringstream o;
+  std::uint32_t status = 0, cause = 0;
+  rep.registers_read = drain() && internal_read(kStatus, status) && internal_read(kErrorCause, cause);
+  if (rep.registers_read) {
+    rep.status = status;
+    rep.error_cause = cause;
+    o << "  STATUS " << hex(status) << ":";
+    for (const StatusField& f : kStatusFields)
+      o << " " << f.name << "=" << ((status >> f.lsb) & ((std::uint64_t{1} << f.width) - 1));
+    o << "; ERROR_CAUSE " << hex(cause) << "\n";
+  } else {
+    o << "  STATUS: not readable (the register slave does not answer)\n";
+  }
+  return o.str();
+}
+
+}  // namespace dnnvp::rtl
