@@ -1,7 +1,8 @@
 #include "register_transactor.h"
 
-#include <cstdio>
 #include <sstream>
+
+#include "hex.h"
 
 namespace dnnvp::rtl {
 
@@ -21,12 +22,6 @@ constexpr StatusField kStatusFields[] = {{"busy", 0, 1},
                                          {"error", 2, 1},
                                          {"queued tiles", 8, 8},
                                          {"tiles completed", 16, 16}};
-
-std::string hex(std::uint32_t v, int digits = 8) {
-  char b[16];
-  std::snprintf(b, sizeof b, "0x%0*X", digits, v);
-  return b;
-}
 
 }  // namespace
 
@@ -102,7 +97,8 @@ bool RegisterTransactor::finish() {
 std::string RegisterTransactor::state() const {
   std::ostringstream o;
   if (op_ != nullptr)
-    o << "  register access in flight: " << (op_->write ? "write " : "read ") << hex(op_->offset, 3) << "\n";
+    o << "  register access in flight: " << (op_->write ? "write " : "read ")
+      << hex(op_->offset, 3, HexCase::upper) << "\n";
   if (!queue_.empty()) o << "  register accesses waiting: " << queue_.size() << "\n";
   return o.str();
 }
@@ -146,10 +142,10 @@ std::string RegisterTransactor::frozen_status(EngineWatchdogReport& rep) {
   if (rep.registers_read) {
     rep.status = status;
     rep.error_cause = cause;
-    o << "  STATUS " << hex(status) << ":";
+    o << "  STATUS " << hex(status, 8, HexCase::upper) << ":";
     for (const StatusField& f : kStatusFields)
       o << " " << f.name << "=" << ((status >> f.lsb) & ((std::uint64_t{1} << f.width) - 1));
-    o << "; ERROR_CAUSE " << hex(cause) << "\n";
+    o << "; ERROR_CAUSE " << hex(cause, 8, HexCase::upper) << "\n";
   } else {
     o << "  STATUS: not readable (the register slave does not answer)\n";
   }
