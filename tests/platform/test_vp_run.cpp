@@ -208,6 +208,43 @@ TEST_CASE("vp_run runs ResNet-50's first layers at full size bit-exact (7x7 stem
     CHECK(l.at("where") == ((l.at("type") == "conv") ? "engine" : "cpu"));
 }
 
+namespace {
+
+// vp_run on a numerics scenario (tests/scenarios/, on the shipped 4x8 simulator): a bit-exact PASS on
+// every element of the network output, which is the layer under test (`output_layer`, `elements` values).
+// tests/generators/test_rounding_cases.cpp shows the ties and padded windows occur in these outputs.
+void check_numerics_scenario(const std::string& name, const std::string& output_layer, int elements) {
+  const fs::path out = tmp(name);
+  const Result r = run({DNNVP_VP_RUN, std::string(DNNVP_SOURCE_DIR) + "/tests/scenarios/" + name + ".yaml",
+                        "--out", out.string(), "-q"},
+                       out);
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  const json rep = report(out);
+  check_pass_report(rep, name);
+  CHECK(rep.at("output_check").at("elements") == elements);
+  CHECK(rep.at("layers").back().at("name") == output_layer);
+  for (const json& l : rep.at("layers"))
+    CHECK(l.at("where") == ((l.at("type") == "conv") ? "engine" : "cpu"));
+}
+
+}  // namespace
+
+TEST_CASE("vp_run rounds requantisation and residual-add ties toward +infinity, both signs, bit-exact",
+          "[vp_run][numerics]") {
+  check_numerics_scenario("numerics_ties_pow2", "sum", 10 * 10 * 8);
+}
+
+TEST_CASE("vp_run max-pools over asymmetric padding on every edge bit-exact, padding never the maximum",
+          "[vp_run][numerics]") {
+  check_numerics_scenario("numerics_maxpool_padding", "p1", 3 * 6 * 8);
+}
+
+TEST_CASE("vp_run average-pools padded windows by their in-bounds count, ties up, bit-exact",
+          "[vp_run][numerics]") {
+  check_numerics_scenario("numerics_avgpool_padding", "p1", 3 * 7 * 8);
+}
+
 TEST_CASE("vp_run runs a firmware ELF built elsewhere (option firmware)", "[vp_run]") {
   const fs::path out = tmp("tiny_cnn_own_elf");
   const Result r = vp_run("tiny_cnn.yaml", out, {"--firmware", DNNVP_TINY_CNN_ELF});
