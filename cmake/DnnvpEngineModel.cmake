@@ -1,5 +1,5 @@
 # One Verilated DNN engine per parameter set: the part of the "rtl" engine (models/engine/rtl/) that touches
-# the model, compiled against it (docs/platform.md, "The rtl engine"):
+# the model, compiled against it (docs/platform.md, "Engine"):
 #
 #   include(<repo>/cmake/DnnvpEngineModel.cmake)
 #   dnnvp_engine_model(TARGET dnnvp_engine_4x8

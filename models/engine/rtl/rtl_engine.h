@@ -1,6 +1,6 @@
 // The "rtl" engine: the Verilated DNN engine (rtl/dnn_engine.sv, built with --cc) inside the SystemC
-// platform, clocked from one SC_THREAD that evaluates the model per clock edge (docs/platform.md, "The
-// rtl engine"). This file is the clock thread: the streams and the time policy (batches ahead of SystemC
+// platform, clocked from one SC_THREAD that evaluates the model per clock edge (docs/platform.md,
+// "Engine"). This file is the clock thread: the streams and the time policy (batches ahead of SystemC
 // time, idle skipping). The model's ports are EnginePins (the one part compiled per shape), the register
 // port is RegisterTransactor, the watchdog ProgressWatchdog.
 //
