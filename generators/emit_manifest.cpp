@@ -2,156 +2,136 @@
 #include "emit_manifest.h"
 
 #include "emit.h"
+#include "manifest.h"
 #include "network.h"
 
 namespace dnnvp {
 
-using nlohmann::json;
-
 namespace {
 
-json block_json(const Block& b) {
-  return {{"offset", b.offset}, {"bytes", b.bytes}, {"addr", b.addr}};
+// Counts, sizes and addresses the generators keep in signed types are never negative.
+template <class T>
+std::uint64_t u(T v) {
+  return static_cast<std::uint64_t>(v);
 }
 
-json quant_json(const TensorQuant& q) {
-  return {
-      {"bits", q.type.bits}, {"signed", q.type.is_signed}, {"zero_point", q.zero_point}, {"scale", q.scale}};
+manifest::Block block_of(const Block& b) {
+  return {b.offset, b.bytes, b.addr};
 }
 
-json shape_json(const Shape& s) {
-  return json::array({s.h, s.w, s.c});
+manifest::Quant quant_of(const TensorQuant& q) {
+  return {u(q.type.bits), q.type.is_signed, q.zero_point, q.scale};
 }
 
-json dram_json(const DramBytes& d) {
-  return {{"weights", d.weights}, {"input", d.input}, {"output", d.output}, {"lower_bound", d.lower_bound}};
+manifest::Shape shape_of(const Shape& s) {
+  return {u(s.h), u(s.w), u(s.c)};
 }
 
-json engine_json(const LayerPlan& p) {
-  return {{"tile_pixels", p.tile_pixels},
-          {"tiles", p.tiles.size()},
-          {"chunks", p.geometry.chunks},
-          {"blocks", p.geometry.blocks},
-          {"passes", p.geometry.passes},
-          {"issue_cycles", p.issue_cycles},
-          {"utilisation_bound", p.utilisation_bound},
-          {"dram_bytes", dram_json(p.dram)}};
+manifest::DramTraffic traffic_of(const DramBytes& d) {
+  return {d.weights, d.input, d.output, d.lower_bound};
+}
+
+manifest::LayerEngine engine_of(const LayerPlan& p) {
+  return {u(p.tile_pixels),     u(p.tiles.size()), u(p.geometry.chunks), u(p.geometry.blocks),
+          u(p.geometry.passes), u(p.issue_cycles), p.utilisation_bound,  traffic_of(p.dram)};
+}
+
+manifest::LayerEntry layer_entry(std::size_t i, const SynthesizedModel& sm, const LayerLayout& ll,
+                                 const NetworkPlan& plan) {
+  const Layer& l = sm.model.network.layers[i];
+  const LayerParams& p = sm.model.params[i];
+  manifest::LayerEntry e;
+  e.index = i;
+  e.name = l.name;
+  e.type = to_string(l.type);
+  e.inputs = l.inputs;
+  for (const Shape& s : l.input_shapes) e.input_shapes.push_back(shape_of(s));
+  e.output_shape = shape_of(l.output_shape);
+  e.activation = to_string(l.activation);
+  e.macs = u(l.macs());
+  e.params = u(l.param_count());
+  e.output_quant = quant_of(p.out);
+  e.output = {ll.output.bytes, ll.output.addr};
+  e.saturation_rate = sm.stats[i].saturation_rate();
+  if (l.type == LayerType::Conv || l.type == LayerType::MaxPool || l.type == LayerType::AvgPool)
+    e.window =
+        manifest::Window{{u(l.kernel_h), u(l.kernel_w)},
+                         {u(l.stride_h), u(l.stride_w)},
+                         {u(l.padding.top), u(l.padding.left), u(l.padding.bottom), u(l.padding.right)}};
+  if (l.activation == Activation::LeakyRelu) e.leaky_shift = u(l.leaky_shift);
+  if (l.has_weights()) {
+    e.weight_bits = u(p.weight_type.bits);
+    e.blob = block_of(ll.blob);
+    e.engine = engine_of(*plan.layers[i]);
+    e.accumulator_bits_needed = u(sm.stats[i].accumulator_bits_needed);
+  }
+  if (l.type == LayerType::Add)
+    e.add = manifest::AddParams{p.add.multiplier_a, p.add.multiplier_b, p.add.shift};
+  return e;
+}
+
+manifest::Hardware make_hardware(const Scenario& s) {
+  manifest::Hardware h;
+  // The engine shape's fields and byte sizes come from engine_shape_json(), their one definition.
+  h.shape = checked<manifest::EngineShape>(engine_shape_json(s.hardware), "engine shape");
+  h.clock_mhz = s.hardware.clock_mhz;
+  h.cpu_mhz = s.hardware.cpu_mhz;
+  h.dram = {s.dram.preset, u(s.dram.base), u(s.dram.size_mib), u(s.dram.firmware_mib)};
+  h.quantization = {u(s.quant.activation_bits), u(s.quant.weight_bits),
+                    to_string(s.quant.requant), s.quant.calibration_percentile,
+                    s.quant.weight_seed,        s.input.seed,
+                    s.input.is_signed};
+  h.run = {u(s.run.max_cycles), u(s.run.watchdog_cycles), s.run.stall_seed, s.run.stall_probability};
+  return h;
+}
+
+Manifest make_manifest(const Scenario& s, const SynthesizedModel& sm, const MemoryLayout& lay,
+                       const NetworkPlan& plan) {
+  const QuantizedModel& m = sm.model;
+  const auto& layers = m.network.layers;
+  Manifest r;
+  r.format_version = 2;
+  r.scenario = {s.name, s.file, s.description};
+  r.network = {m.network.name, m.network.description};
+  r.hardware = make_hardware(s);
+  std::uint64_t activation_bytes = 0;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    r.layers.push_back(layer_entry(i, sm, lay.layers[i], plan));
+    if (layers[i].type != LayerType::Flatten) activation_bytes += lay.layers[i].output.bytes;
+  }
+  r.totals = {u(layers.size()),
+              u(m.network.param_count()),
+              u(m.network.param_count_unfolded()),
+              u(m.network.macs()),
+              lay.weights_file.bytes,
+              activation_bytes,
+              lay.end,
+              {u(plan.issue_cycles), u(plan.macs), plan.utilisation_bound, plan.conv_utilisation_bound,
+               traffic_of(plan.dram)}};
+  const manifest::DramFile files[] = {{"weights.bin", lay.weights_file.addr, lay.weights_file.bytes},
+                                      {"input.bin", lay.input.addr, lay.input.bytes},
+                                      {"expected.bin", lay.expected.addr, lay.expected.bytes}};
+  for (const manifest::DramFile& f : files) {
+    r.files[f.file] = f.bytes;
+    r.dram_image.push_back(f);
+  }
+  r.result = {lay.layers.back().output.addr, lay.layers.back().output.bytes,
+              u(layers.back().output_shape.elements())};
+  r.output = {layers.back().name, shape_of(layers.back().output_shape), quant_of(m.params.back().out),
+              block_of(lay.expected)};
+  r.input = {shape_of(m.network.input_shape), quant_of(m.input), block_of(lay.input), s.input.seed};
+  return r;
 }
 
 }  // namespace
 
-json manifest_json(const Scenario& s, const SynthesizedModel& sm, const MemoryLayout& lay,
-              const NetworkPlan& plan) {
-  const QuantizedModel& m = sm.model;
-  const auto& layers = m.network.layers;
-  json jl = json::array();
-  std::int64_t activation_bytes = 0;
-  for (size_t i = 0; i < layers.size(); ++i) {
-    const Layer& l = layers[i];
-    const LayerParams& p = m.params[i];
-    const LayerLayout& ll = lay.layers[i];
-    json inputs = json::array();
-    json input_shapes = json::array();
-    for (size_t k = 0; k < l.inputs.size(); ++k) {
-      inputs.push_back(l.inputs[k]);
-      input_shapes.push_back(shape_json(l.input_shapes[k]));
-    }
-    json e = {{"index", i},
-              {"name", l.name},
-              {"type", to_string(l.type)},
-              {"inputs", inputs},
-              {"input_shapes", input_shapes},
-              {"output_shape", shape_json(l.output_shape)},
-              {"activation", to_string(l.activation)},
-              {"macs", l.macs()},
-              {"params", l.param_count()},
-              {"output_quant", quant_json(p.out)},
-              {"output", {{"bytes", ll.output.bytes}, {"addr", ll.output.addr}}},
-              {"saturation_rate", sm.stats[i].saturation_rate()}};
-    if (l.type != LayerType::Flatten) activation_bytes += static_cast<std::int64_t>(ll.output.bytes);
-    if (l.type == LayerType::Conv || l.type == LayerType::MaxPool || l.type == LayerType::AvgPool)
-      e["window"] = {{"kernel", {l.kernel_h, l.kernel_w}},
-                     {"stride", {l.stride_h, l.stride_w}},
-                     {"padding", {l.padding.top, l.padding.left, l.padding.bottom, l.padding.right}}};
-    if (l.activation == Activation::LeakyRelu) e["leaky_shift"] = l.leaky_shift;
-    if (l.has_weights()) {
-      e["weight_bits"] = p.weight_type.bits;
-      e["blob"] = block_json(ll.blob);
-      e["engine"] = engine_json(*plan.layers[i]);
-      e["accumulator_bits_needed"] = sm.stats[i].accumulator_bits_needed;
-    }
-    if (l.type == LayerType::Add)
-      e["add"] = {
-          {"multiplier_a", p.add.multiplier_a}, {"multiplier_b", p.add.multiplier_b}, {"shift", p.add.shift}};
-    jl.push_back(e);
-  }
-  return {{"format_version", 2},
-          {"scenario", {{"name", s.name}, {"file", s.file}, {"description", s.description}}},
-          {"network", {{"name", m.network.name}, {"description", m.network.description}}},
-          {"hardware", hardware_json(s)},
-          {"input",
-           {{"shape", shape_json(m.network.input_shape)},
-            {"quant", quant_json(m.input)},
-            {"block", block_json(lay.input)},
-            {"seed", s.input.seed}}},
-          {"output",
-           {{"layer", layers.back().name},
-            {"shape", shape_json(layers.back().output_shape)},
-            {"quant", quant_json(m.params.back().out)},
-            {"block", block_json(lay.expected)}}},
-          {"result",
-           {{"addr", lay.layers.back().output.addr},
-            {"bytes", lay.layers.back().output.bytes},
-            {"elements", layers.back().output_shape.elements()}}},
-          {"dram_image",
-           {{{"file", "weights.bin"}, {"addr", lay.weights_file.addr}, {"bytes", lay.weights_file.bytes}},
-            {{"file", "input.bin"}, {"addr", lay.input.addr}, {"bytes", lay.input.bytes}},
-            {{"file", "expected.bin"}, {"addr", lay.expected.addr}, {"bytes", lay.expected.bytes}}}},
-          {"files",
-           {{"weights.bin", lay.weights_file.bytes},
-            {"input.bin", lay.input.bytes},
-            {"expected.bin", lay.expected.bytes}}},
-          {"totals",
-           {{"layers", layers.size()},
-            {"params", m.network.param_count()},
-            {"params_unfolded", m.network.param_count_unfolded()},
-            {"macs", m.network.macs()},
-            {"weights_bytes", lay.weights_file.bytes},
-            {"activation_bytes", activation_bytes},
-            {"dram_end", lay.end},
-            {"engine",
-             {{"issue_cycles", plan.issue_cycles},
-              {"macs", plan.macs},
-              {"utilisation_bound", plan.utilisation_bound},
-              {"conv_utilisation_bound", plan.conv_utilisation_bound},
-              {"dram_bytes", dram_json(plan.dram)}}}}},
-          {"layers", jl}};
+nlohmann::json manifest_json(const Scenario& s, const SynthesizedModel& sm, const MemoryLayout& lay,
+                             const NetworkPlan& plan) {
+  return make_manifest(s, sm, lay, plan);
 }
 
-json hardware_json(const Scenario& s) {
-  const auto& h = s.hardware;
-  json j = engine_shape_json(h);
-  j.update(json{{"clock_mhz", h.clock_mhz},
-                {"cpu_mhz", h.cpu_mhz},
-                {"dram",
-                 {{"preset", s.dram.preset},
-                  {"base", s.dram.base},
-                  {"size_mib", s.dram.size_mib},
-                  {"firmware_mib", s.dram.firmware_mib}}},
-                {"quantization",
-                 {{"activation_bits", s.quant.activation_bits},
-                  {"weight_bits", s.quant.weight_bits},
-                  {"requant", to_string(s.quant.requant)},
-                  {"calibration_percentile", s.quant.calibration_percentile},
-                  {"weight_seed", s.quant.weight_seed},
-                  {"input_seed", s.input.seed},
-                  {"input_signed", s.input.is_signed}}},
-                {"run",
-                 {{"max_cycles", s.run.max_cycles},
-                  {"watchdog_cycles", s.run.watchdog_cycles},
-                  {"stall_seed", s.run.stall_seed},
-                  {"stall_probability", s.run.stall_probability}}}});
-  return j;
+nlohmann::json hardware_json(const Scenario& s) {
+  return make_hardware(s);
 }
 
 }  // namespace dnnvp

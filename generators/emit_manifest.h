@@ -1,5 +1,5 @@
 // The JSON documents of vp_gen's output directory (docs/formats.md): manifest.json, what the platform reads,
-// and hw.json, the scenario's hardware and run settings.
+// and hw.json, the scenario's hardware and run settings; both filled into manifest.h's schema.
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <iomanip>
 #include <sstream>
+#include <tuple>
 
 #include "run_options.h"
 #include "soc.h"
@@ -108,109 +109,122 @@ std::optional<FirmwareReport> read_firmware_report(const Soc& soc, std::size_t m
   return r;
 }
 
-json make_report(ReportInputs& in) {
-  const json& m = *in.manifest;
-  const Soc& soc = *in.soc;
-  const SocOutcome& out = soc.outcome();
-  const json& hw = m.at("hardware");
-  const std::uint64_t pes = hw.at("rows").get<std::uint64_t>() * hw.at("cols").get<std::uint64_t>();
-  const double clock_hz = hw.at("clock_mhz").get<double>() * 1e6;
-  const json& layers = m.at("layers");
+namespace {
 
-  // Per layer: the marks give time and DRAM traffic; the firmware report gives the engine counters.
-  std::vector<json> rows(layers.size());
-  std::vector<bool> ran(layers.size(), false);
+// One layer's share of the run, from the SoC's layer marks.
+struct LayerTiming {
+  bool ran = false, completed = false;
+  std::uint64_t cycles = 0, first_cycle = 0, last_cycle = 0;
+  std::uint64_t dram_read_bytes = 0, dram_write_bytes = 0;
+  double wall_seconds = 0;
+};
+
+// Per layer: the marks give time and DRAM traffic. A layer ends at the next mark, or at the end of the
+// run if it never finished.
+std::vector<LayerTiming> layer_timings(const Soc& soc, std::size_t layers) {
+  std::vector<LayerTiming> t(layers);
   const std::vector<LayerMark>& marks = soc.layer_marks();
   for (std::size_t k = 0; k < marks.size(); ++k) {
     const LayerMark& a = marks[k];
-    if (a.layer == kMarkDone || a.layer >= layers.size()) continue;
-    // The layer ends at the next mark, or at the end of the run if it never finished.
+    if (a.layer == kMarkDone || a.layer >= layers) continue;
     LayerMark end_mark;
     const LayerMark* b = nullptr;
     if (k + 1 < marks.size()) {
       b = &marks[k + 1];
     } else {
-      end_mark = {kMarkDone, out.time, {}, soc.wall_seconds()};
+      end_mark = {kMarkDone, soc.outcome().time, {}, soc.wall_seconds()};
       for (const std::string& i : Soc::dram_initiators()) end_mark.dram.push_back(soc.dram().counters(i));
       b = &end_mark;
     }
-    const auto [rd, wr] = dram_between(a, *b);
-    json& r = rows[a.layer];
+    LayerTiming& r = t[a.layer];
+    std::tie(r.dram_read_bytes, r.dram_write_bytes) = dram_between(a, *b);
     const std::uint64_t first = soc.engine_cycles_at(a.time), end = soc.engine_cycles_at(b->time);
-    r["cycles"] = end - first;
-    r["first_cycle"] = first;
-    r["last_cycle"] = end > first ? end - 1 : first;
-    r["wall_seconds"] = b->wall_seconds - a.wall_seconds;
-    r["dram_read_bytes"] = rd;
-    r["dram_write_bytes"] = wr;
-    r["completed"] = k + 1 < marks.size();
-    ran[a.layer] = true;
+    r.cycles = end - first;
+    r.first_cycle = first;
+    r.last_cycle = end > first ? end - 1 : first;
+    r.wall_seconds = b->wall_seconds - a.wall_seconds;
+    r.completed = k + 1 < marks.size();
+    r.ran = true;
   }
+  return t;
+}
 
-  // The firmware's records by layer index, and the engine's counters summed over them.
-  std::vector<const dnnvp_report_layer_t*> fw(layers.size(), nullptr);
-  std::uint64_t eng_cycles = 0, eng_macs = 0, st_in = 0, st_w = 0, st_out = 0;
-  if (in.firmware)
-    for (const dnnvp_report_layer_t& f : in.firmware->layers) {
-      if (f.index >= layers.size()) continue;
-      fw[f.index] = &f;
-      if (!f.on_engine) continue;
-      eng_cycles += f.engine_cycles;
-      eng_macs += f.engine_macs;
-      st_in += f.stall_input, st_w += f.stall_weight, st_out += f.stall_output;
-    }
+// The engine's counters as the firmware read them, summed over its engine layers (and over the
+// convolutions only: the figure published engines quote).
+struct EngineCounters {
+  std::vector<const dnnvp_report_layer_t*> by_layer;  // the firmware's record of each layer, if any
+  std::uint64_t cycles = 0, macs = 0, stall_input = 0, stall_weight = 0, stall_output = 0;
+  std::uint64_t conv_cycles = 0, conv_macs = 0;
+};
 
-  json jl = json::array(), host_layers = json::array();
-  // Over the convolutions only (the figure published engines quote) and the engine layers' simulation speed.
-  std::uint64_t conv_cycles = 0, conv_macs = 0, engine_layer_cycles = 0;
-  double engine_layer_wall = 0;
-  for (std::size_t i = 0; i < layers.size(); ++i) {
-    const json& l = layers[i];
-    const std::string type = l.at("type");
-    const bool on_engine = type == "conv" || type == "dense";
-    json r = {{"index", i},
-              {"name", l.at("name")},
-              {"type", type},
-              {"where", on_engine ? "engine" : "cpu"},
-              {"ran", static_cast<bool>(ran[i])},
-              {"macs", l.at("macs")}};
-    r.update(rows[i].is_null() ? json{{"cycles", 0},
-                                      {"first_cycle", nullptr},
-                                      {"last_cycle", nullptr},
-                                      {"dram_read_bytes", 0},
-                                      {"dram_write_bytes", 0},
-                                      {"wall_seconds", 0.0}}
-                               : rows[i]);
-    host_layers.push_back({{"name", l.at("name")}, {"wall_seconds", r.at("wall_seconds")}});
-    r.erase("wall_seconds");
-    if (on_engine && !rows[i].is_null()) {
-      engine_layer_cycles += rows[i].at("cycles").get<std::uint64_t>();
-      engine_layer_wall += rows[i].at("wall_seconds").get<double>();
-    }
-    if (on_engine) {
-      const json& e = l.at("engine");
-      r["tiles_planned"] = e.at("tiles");
-      r["pe_utilization_bound"] = e.at("utilisation_bound");
-      r["dram_lower_bound_bytes"] = e.at("dram_bytes").at("lower_bound");
-      r["issue_cycles_planned"] = e.at("issue_cycles");
-    }
-    if (const dnnvp_report_layer_t* f = fw[i]) {
-      r["cpu_timer_cycles"] = f->cpu_cycles;
-      if (f->on_engine) {
-        r["tiles"] = f->tiles;
-        r["engine_cycles"] = f->engine_cycles;
-        r["engine_macs"] = f->engine_macs;
-        r["engine_active_cycles"] = f->engine_active;
-        r["pe_utilization"] =
-            ratio(static_cast<double>(f->engine_macs), static_cast<double>(pes * f->engine_cycles));
-        r["stalls"] = {{"input", f->stall_input}, {"weight", f->stall_weight}, {"output", f->stall_output}};
-        if (type == "conv") conv_cycles += f->engine_cycles, conv_macs += f->engine_macs;
-      }
-    }
-    jl.push_back(std::move(r));
+EngineCounters engine_counters(const std::optional<FirmwareReport>& firmware,
+                               const std::vector<manifest::LayerEntry>& layers) {
+  EngineCounters c;
+  c.by_layer.assign(layers.size(), nullptr);
+  if (!firmware) return c;
+  for (const dnnvp_report_layer_t& f : firmware->layers) {
+    if (f.index >= layers.size()) continue;
+    c.by_layer[f.index] = &f;
+    if (!f.on_engine) continue;
+    c.cycles += f.engine_cycles;
+    c.macs += f.engine_macs;
+    c.stall_input += f.stall_input, c.stall_weight += f.stall_weight, c.stall_output += f.stall_output;
   }
+  for (std::size_t i = 0; i < layers.size(); ++i)
+    if (const dnnvp_report_layer_t* f = c.by_layer[i]; f && f->on_engine && layers[i].type == "conv")
+      c.conv_cycles += f->engine_cycles, c.conv_macs += f->engine_macs;
+  return c;
+}
 
-  // DRAM totals over every counted initiator.
+// report.json's entry of one layer: the manifest's, the marks' and the firmware's figures.
+json layer_row(const manifest::LayerEntry& l, const LayerTiming& t, const dnnvp_report_layer_t* f,
+               std::uint64_t pes) {
+  json r = {{"index", l.index},
+            {"name", l.name},
+            {"type", l.type},
+            {"where", l.on_engine() ? "engine" : "cpu"},
+            {"ran", t.ran},
+            {"macs", l.macs},
+            {"cycles", t.cycles},
+            {"first_cycle", t.ran ? json(t.first_cycle) : json(nullptr)},
+            {"last_cycle", t.ran ? json(t.last_cycle) : json(nullptr)},
+            {"dram_read_bytes", t.dram_read_bytes},
+            {"dram_write_bytes", t.dram_write_bytes}};
+  if (t.ran) r["completed"] = t.completed;
+  if (l.engine) {
+    r["tiles_planned"] = l.engine->tiles;
+    r["pe_utilization_bound"] = l.engine->utilisation_bound;
+    r["dram_lower_bound_bytes"] = l.engine->dram_bytes.lower_bound;
+    r["issue_cycles_planned"] = l.engine->issue_cycles;
+  }
+  if (!f) return r;
+  r["cpu_timer_cycles"] = f->cpu_cycles;
+  if (!f->on_engine) return r;
+  r["tiles"] = f->tiles;
+  r["engine_cycles"] = f->engine_cycles;
+  r["engine_macs"] = f->engine_macs;
+  r["engine_active_cycles"] = f->engine_active;
+  r["pe_utilization"] =
+      ratio(static_cast<double>(f->engine_macs), static_cast<double>(pes * f->engine_cycles));
+  r["stalls"] = {{"input", f->stall_input}, {"weight", f->stall_weight}, {"output", f->stall_output}};
+  return r;
+}
+
+json output_check_json(const OutputCheck& output, const std::optional<FirmwareReport>& firmware) {
+  json oc = {{"checked", output.done}, {"elements", output.elements}, {"mismatches", output.mismatches}};
+  json first = json::array();
+  for (const OutputCheck::Mismatch& x : output.first)
+    first.push_back({{"index", x.index}, {"got", x.got}, {"expected", x.expected}});
+  oc["first_mismatches"] = first;
+  if (firmware)
+    oc["firmware"] = {{"checked", firmware->header.outputs_checked},
+                      {"mismatches", firmware->header.mismatches},
+                      {"runtime_status", firmware->header.status}};
+  return oc;
+}
+
+// DRAM totals over every counted initiator, against the plan's lower bound.
+json dram_totals(const Soc& soc, std::uint64_t lower_bound) {
   DramCounters sum;
   json per = json::object();
   for (const std::string& name : Soc::dram_initiators()) {
@@ -219,9 +233,89 @@ json make_report(ReportInputs& in) {
     sum.read_bytes += c.read_bytes, sum.write_bytes += c.write_bytes, sum.transactions += c.transactions;
     sum.row_hits += c.row_hits, sum.row_misses += c.row_misses;
   }
-  const std::uint64_t lower = m.at("totals").at("engine").at("dram_bytes").at("lower_bound");
+  return {{"read_bytes", sum.read_bytes},
+          {"write_bytes", sum.write_bytes},
+          {"transactions", sum.transactions},
+          {"row_hits", sum.row_hits},
+          {"row_misses", sum.row_misses},
+          {"energy_pj", soc.dram().energy().total_pj()},
+          {"lower_bound_bytes", lower_bound},
+          {"ratio_to_lower_bound",
+           ratio(static_cast<double>(sum.read_bytes + sum.write_bytes), static_cast<double>(lower_bound))},
+          {"per_initiator", per}};
+}
+
+json totals_json(const Manifest& m, const Soc& soc, const EngineCounters& e, bool pass) {
+  const SocOutcome& out = soc.outcome();
+  const std::uint64_t pes = m.hardware.shape.rows * m.hardware.shape.cols;
   const Engine& eng = soc.engine();
-  const std::uint64_t total_macs = m.at("totals").at("macs");
+  const manifest::EngineTotals& plan = m.totals.engine;
+  json t;
+  t["cycles"] = out.cycles;
+  t["simulated_seconds"] = out.time.to_seconds();
+  t["fps"] = pass && out.cycles > 0 ? m.hardware.clock_mhz * 1e6 / static_cast<double>(out.cycles) : 0.0;
+  t["macs"] = m.totals.macs;
+  t["engine_macs"] = e.macs;
+  t["engine_cycles"] = e.cycles;
+  t["pe_utilization"] = ratio(static_cast<double>(e.macs), static_cast<double>(pes * e.cycles));
+  t["pe_utilization_conv"] =
+      ratio(static_cast<double>(e.conv_macs), static_cast<double>(pes * e.conv_cycles));
+  t["pe_utilization_conv_bound"] = plan.conv_utilisation_bound;
+  t["pe_utilization_overall"] = ratio(static_cast<double>(e.macs), static_cast<double>(pes * out.cycles));
+  t["pe_utilization_bound"] = plan.utilisation_bound;
+  t["stalls"] = {
+      {"input", e.stall_input},
+      {"weight", e.stall_weight},
+      {"output", e.stall_output},
+      {"injected",
+       {{"x", eng.stalls_injected('x')}, {"w", eng.stalls_injected('w')}, {"y", eng.stalls_injected('y')}}}};
+  t["cpu"] = {{"instructions", soc.cpu().instructions()},
+              {"cycles", soc.cpu().cycles()},
+              {"clock_mhz", m.hardware.cpu_mhz}};
+  t["dram"] = dram_totals(soc, plan.dram_bytes.lower_bound);
+  return t;
+}
+
+// What depends on the host: wall time, simulation speeds (over the whole run and over the engine layers
+// that ran), each layer's wall time and the statistics that measure the host.
+json host_json(const ReportInputs& in, const std::vector<LayerTiming>& timings, json& stats) {
+  const Soc& soc = *in.soc;
+  const Engine& eng = soc.engine();
+  const auto& layers = in.manifest->layers;
+  std::uint64_t engine_layer_cycles = 0;
+  double engine_layer_wall = 0;
+  json host_layers = json::array();
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    host_layers.push_back({{"name", layers[i].name}, {"wall_seconds", timings[i].wall_seconds}});
+    if (layers[i].on_engine() && timings[i].ran)
+      engine_layer_cycles += timings[i].cycles, engine_layer_wall += timings[i].wall_seconds;
+  }
+  json host;
+  host["firmware"] = in.firmware_path;
+  host["wall_seconds"] = in.wall_seconds;
+  host["simulated_cycles_per_second"] = ratio(static_cast<double>(soc.outcome().cycles), in.wall_seconds);
+  host["engine_layer_cycles_per_second"] = ratio(static_cast<double>(engine_layer_cycles), engine_layer_wall);
+  host["engine_clocked_cycles_per_eval_second"] =
+      ratio(static_cast<double>(eng.cycles_clocked()), eng.eval_seconds());
+  host["cpu_host_mips"] = soc.cpu().host_mips();
+  host["layers"] = host_layers;
+  host["stats"] = take_host_stats(stats);
+  return host;
+}
+
+}  // namespace
+
+json make_report(ReportInputs& in) {
+  const Manifest& m = *in.manifest;
+  const Soc& soc = *in.soc;
+  const SocOutcome& out = soc.outcome();
+  const std::uint64_t pes = m.hardware.shape.rows * m.hardware.shape.cols;
+
+  const std::vector<LayerTiming> timings = layer_timings(soc, m.layers.size());
+  const EngineCounters counters = engine_counters(in.firmware, m.layers);
+  json layers = json::array();
+  for (std::size_t i = 0; i < m.layers.size(); ++i)
+    layers.push_back(layer_row(m.layers[i], timings[i], counters.by_layer[i], pes));
 
   const bool exited_ok = out.end == SocEnd::kExit && out.exit_code && *out.exit_code == 0;
   const bool pass = exited_ok && in.output.bit_exact() && in.interrupted_by == 0;
@@ -231,75 +325,21 @@ json make_report(ReportInputs& in) {
   rep["end"] = in.interrupted_by != 0 ? "interrupted" : to_string(out.end);
   rep["exit_code"] = out.exit_code ? json(*out.exit_code) : json(nullptr);
   rep["message"] = out.message;
-  rep["scenario"] = m.at("scenario");
-  rep["network"] = m.at("network");
+  rep["scenario"] = m.scenario;
+  rep["network"] = m.network;
   rep["engine_model"] = in.engine_model;
-  json h = hw;
-  h.erase("run");  // the scenario's defaults; what the run used is "run"
-  h["pes"] = pes;
-  rep["hardware"] = h;
+  json hardware = m.hardware;
+  hardware.erase("run");  // the scenario's defaults; what the run used is "run"
+  hardware["pes"] = pes;
+  rep["hardware"] = hardware;
   rep["run"] = in.run;
-
-  json oc = {
-      {"checked", in.output.done}, {"elements", in.output.elements}, {"mismatches", in.output.mismatches}};
-  json first = json::array();
-  for (const OutputCheck::Mismatch& x : in.output.first)
-    first.push_back({{"index", x.index}, {"got", x.got}, {"expected", x.expected}});
-  oc["first_mismatches"] = first;
-  if (in.firmware)
-    oc["firmware"] = {{"checked", in.firmware->header.outputs_checked},
-                      {"mismatches", in.firmware->header.mismatches},
-                      {"runtime_status", in.firmware->header.status}};
-  rep["output_check"] = oc;
-
-  const double seconds = out.time.to_seconds();
-  json t;
-  t["cycles"] = out.cycles;
-  t["simulated_seconds"] = seconds;
-  t["fps"] = pass && out.cycles > 0 ? clock_hz / static_cast<double>(out.cycles) : 0.0;
-  t["macs"] = total_macs;
-  t["engine_macs"] = eng_macs;
-  t["engine_cycles"] = eng_cycles;
-  t["pe_utilization"] = ratio(static_cast<double>(eng_macs), static_cast<double>(pes * eng_cycles));
-  t["pe_utilization_conv"] = ratio(static_cast<double>(conv_macs), static_cast<double>(pes * conv_cycles));
-  t["pe_utilization_conv_bound"] = m.at("totals").at("engine").at("conv_utilisation_bound");
-  t["pe_utilization_overall"] = ratio(static_cast<double>(eng_macs), static_cast<double>(pes * out.cycles));
-  t["pe_utilization_bound"] = m.at("totals").at("engine").at("utilisation_bound");
-  t["stalls"] = {
-      {"input", st_in},
-      {"weight", st_w},
-      {"output", st_out},
-      {"injected",
-       {{"x", eng.stalls_injected('x')}, {"w", eng.stalls_injected('w')}, {"y", eng.stalls_injected('y')}}}};
-  t["cpu"] = {{"instructions", soc.cpu().instructions()},
-              {"cycles", soc.cpu().cycles()},
-              {"clock_mhz", hw.value("cpu_mhz", 0.0)}};
-  t["dram"] = {{"read_bytes", sum.read_bytes},
-               {"write_bytes", sum.write_bytes},
-               {"transactions", sum.transactions},
-               {"row_hits", sum.row_hits},
-               {"row_misses", sum.row_misses},
-               {"energy_pj", soc.dram().energy().total_pj()},
-               {"lower_bound_bytes", lower},
-               {"ratio_to_lower_bound",
-                ratio(static_cast<double>(sum.read_bytes + sum.write_bytes), static_cast<double>(lower))},
-               {"per_initiator", per}};
-  rep["totals"] = t;
-  rep["layers"] = jl;
+  rep["output_check"] = output_check_json(in.output, in.firmware);
+  rep["totals"] = totals_json(m, soc, counters, pass);
+  rep["layers"] = layers;
   if (!in.firmware) rep["firmware_report"] = in.firmware_note;
   json stats = const_cast<Soc&>(soc).stats().to_json();
-  json host;
-  host["firmware"] = in.firmware_path;
-  host["wall_seconds"] = in.wall_seconds;
-  host["simulated_cycles_per_second"] = ratio(static_cast<double>(out.cycles), in.wall_seconds);
-  host["engine_layer_cycles_per_second"] = ratio(static_cast<double>(engine_layer_cycles), engine_layer_wall);
-  host["engine_clocked_cycles_per_eval_second"] =
-      ratio(static_cast<double>(eng.cycles_clocked()), eng.eval_seconds());
-  host["cpu_host_mips"] = soc.cpu().host_mips();
-  host["layers"] = host_layers;
-  host["stats"] = take_host_stats(stats);
+  rep["host"] = host_json(in, timings, stats);
   rep["stats"] = stats;
-  rep["host"] = host;
   return rep;
 }
 

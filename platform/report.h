@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dnnvp_report.h"
+#include "manifest.h"
 
 namespace dnnvp {
 
@@ -45,7 +46,7 @@ std::optional<FirmwareReport> read_firmware_report(const Soc& soc, std::size_t m
 
 struct ReportInputs {
   std::string tool = "vp_sim";  // report_header()
-  const nlohmann::json* manifest = nullptr;
+  const Manifest* manifest = nullptr;
   nlohmann::json run;      // settings_json(): the effective run settings and the trace
   int interrupted_by = 0;  // the signal (SIGINT, SIGTERM) that stopped the run; 0: none
   const Soc* soc = nullptr;

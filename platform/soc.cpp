@@ -12,6 +12,7 @@
 
 #include "dnnvp_memory_map.hpp"
 #include "engine/engine_factory.h"
+#include "manifest.h"
 
 namespace dnnvp {
 namespace {
@@ -68,45 +69,44 @@ const char* to_string(SocEnd end) {
   return "stopped";
 }
 
-std::uint64_t plan_cycle_bound(const nlohmann::json& manifest, double stall_probability) {
+std::uint64_t plan_cycle_bound(const Manifest& manifest, double stall_probability) {
   // CPU cycles, rounded up from measurements: start-up and the output check ~0.35 M (tiny_cnn,
   // jettagger), 3-30 k per layer, one element operation ~8-15 (adds, ResNet-50 and tiny_cnn; a pool's
   // window element ~9).
   constexpr double kCpuFixed = 1e6, kCpuPerLayer = 5e4, kCpuPerTile = 5e3, kCpuPerOperation = 15;
-  const nlohmann::json& hw = manifest.at("hardware");
-  const nlohmann::json& engine = manifest.at("totals").at("engine");
+  const manifest::Hardware& hw = manifest.hardware;
+  const manifest::EngineTotals& engine = manifest.totals.engine;
   double cpu = kCpuFixed;
-  for (const nlohmann::json& l : manifest.at("layers")) {
+  for (const manifest::LayerEntry& l : manifest.layers) {
     cpu += kCpuPerLayer;
-    if (l.contains("engine")) {
-      cpu += kCpuPerTile * l.at("engine").at("tiles").get<double>();
+    if (l.engine) {
+      cpu += kCpuPerTile * static_cast<double>(l.engine->tiles);
       continue;
     }
-    const nlohmann::json& shape = l.at("output_shape");
-    double ops = shape.at(0).get<double>() * shape.at(1).get<double>() * shape.at(2).get<double>();
-    if (l.contains("window")) {
-      const nlohmann::json& k = l.at("window").at("kernel");
-      ops *= k.at(0).get<double>() * k.at(1).get<double>();
+    const manifest::Shape& shape = l.output_shape;
+    double ops =
+        static_cast<double>(shape[0]) * static_cast<double>(shape[1]) * static_cast<double>(shape[2]);
+    if (l.window) {
+      ops *= static_cast<double>(l.window->kernel[0]) * static_cast<double>(l.window->kernel[1]);
     } else {
-      ops *= std::max<double>(1.0, static_cast<double>(l.at("inputs").size()));
+      ops *= std::max<double>(1.0, static_cast<double>(l.inputs.size()));
     }
     cpu += kCpuPerOperation * ops;
   }
-  cpu += kCpuPerOperation * manifest.at("result").at("elements").get<double>();
-  const nlohmann::json& bytes = engine.at("dram_bytes");
-  const double dram =
-      bytes.at("weights").get<double>() + bytes.at("input").get<double>() + bytes.at("output").get<double>();
+  cpu += kCpuPerOperation * static_cast<double>(manifest.result.elements);
+  const manifest::DramTraffic& bytes = engine.dram_bytes;
+  const double dram = static_cast<double>(bytes.weights) + static_cast<double>(bytes.input) +
+                      static_cast<double>(bytes.output);
   // The engine's data moves at one stream beat per cycle at best, and no faster than half the DRAM's
   // peak (a fast engine or a wide stream outruns the DRAM).
-  const double clock_mhz = hw.at("clock_mhz").get<double>();
+  const double clock_mhz = hw.clock_mhz;
   const double dram_per_cycle =
-      0.5 * DramTiming::preset(hw.at("dram").at("preset").get<std::string>()).peak_bytes_per_second() /
-      (clock_mhz * 1e6);
-  const double bytes_per_cycle = std::min(hw.at("stream_bits").get<double>() / 8.0, dram_per_cycle);
+      0.5 * DramTiming::preset(hw.dram.preset).peak_bytes_per_second() / (clock_mhz * 1e6);
+  const double bytes_per_cycle = std::min(static_cast<double>(hw.shape.stream_bits) / 8.0, dram_per_cycle);
   // Random stalls withhold a beat with the given probability: the engine's part takes 1 / (1 - p) longer.
-  const double engine_cycles = (engine.at("issue_cycles").get<double>() + dram / bytes_per_cycle) /
+  const double engine_cycles = (static_cast<double>(engine.issue_cycles) + dram / bytes_per_cycle) /
                                    (1.0 - std::clamp(stall_probability, 0.0, 0.999)) +
-                               cpu * clock_mhz / hw.at("cpu_mhz").get<double>();
+                               cpu * clock_mhz / hw.cpu_mhz;
   return static_cast<std::uint64_t>(std::ceil(4.0 * engine_cycles + 1e6));
 }
 

@@ -96,7 +96,8 @@ struct LayerMark {
 // The default run bound in engine cycles, from the plan in a vp_gen manifest (manifest.json) and the
 // stall probability; used when run.max_cycles is 0 and no --max-cycles is given, so a hung firmware stops.
 // docs/platform.md, "Watchdogs and the run bound", gives the formula.
-std::uint64_t plan_cycle_bound(const nlohmann::json& manifest, double stall_probability = 0.0);
+struct Manifest;
+std::uint64_t plan_cycle_bound(const Manifest& manifest, double stall_probability = 0.0);
 
 class Soc : public sc_core::sc_module {
  public:

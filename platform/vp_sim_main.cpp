@@ -86,15 +86,14 @@ void check_shape(const json& hw, const std::string& engine) {
                      " (vp_run picks the binary that matches the scenario)");
 }
 
-dnnvp::SocConfig soc_config(const json& hw, const dnnvp::RunSettings& run, const dnnvp::RunOptions& opt,
-                            std::ostream* uart_log) {
+dnnvp::SocConfig soc_config(const dnnvp::manifest::Hardware& hw, const dnnvp::RunSettings& run,
+                            const dnnvp::RunOptions& opt, std::ostream* uart_log) {
   dnnvp::SocConfig c;
-  c.engine_mhz = hw.at("clock_mhz");
-  c.cpu_mhz = hw.at("cpu_mhz");
-  const json& d = hw.at("dram");
-  c.dram_preset = d.at("preset");
-  c.dram_base = d.at("base");
-  c.dram_bytes = d.at("size_mib").get<std::uint64_t>() << 20;
+  c.engine_mhz = hw.clock_mhz;
+  c.cpu_mhz = hw.cpu_mhz;
+  c.dram_preset = hw.dram.preset;
+  c.dram_base = hw.dram.base;
+  c.dram_bytes = hw.dram.size_mib << 20;
   c.max_cycles = run.max_cycles;
   c.watchdog_cycles = run.watchdog_cycles;
   c.stall_seed = run.stall_seed;
@@ -154,22 +153,24 @@ struct Run {
 
 int simulate(const Run& r) {
   const auto wall_start = std::chrono::steady_clock::now();
+  const std::string manifest_path = dnnvp::manifest_path(r.dir);
   dnnvp::Manifest manifest;
   dnnvp::RunSettings settings;
   try {
     manifest = dnnvp::read_manifest_dir(r.dir);
-    settings = dnnvp::effective_settings(manifest.json.at("hardware").at("run"), r.opt, manifest.source);
+    settings = dnnvp::effective_settings(json(manifest.hardware.run), r.opt, manifest_path);
     // run.max_cycles 0 (the default): the plan's bound, so a hung firmware stops; --max-cycles 0: none.
     if (!r.opt.max_cycles && settings.max_cycles == 0)
       settings.max_cycles =
-          dnnvp::plan_cycle_bound(manifest.json, settings.stall_seed != 0 ? settings.stall_probability : 0.0);
+          dnnvp::plan_cycle_bound(manifest, settings.stall_seed != 0 ? settings.stall_probability : 0.0);
   } catch (const dnnvp::Error& e) {
     throw BadInput(e.what());
   }
-  const json& hw = manifest.json.at("hardware");
+  const dnnvp::manifest::Hardware& hw = manifest.hardware;
+  const json shape = hw.shape;
   std::ofstream uart_log;
   const dnnvp::SocConfig config = soc_config(hw, settings, r.opt, &uart_log);
-  check_shape(hw, config.engine);
+  check_shape(shape, config.engine);
 
   uart_log.open(r.dir + "/uart.log");
   std::unique_ptr<dnnvp::Soc> soc;
@@ -183,7 +184,7 @@ int simulate(const Run& r) {
   } catch (const dnnvp::cpu::ElfError& e) {
     throw BadInput(std::string("--firmware: ") + e.what());
   }
-  for (const dnnvp::ManifestBlock& f : manifest.dram_image) {
+  for (const dnnvp::manifest::DramFile& f : manifest.dram_image) {
     try {
       soc->load_file(f.addr, r.dir + "/" + f.file);
     } catch (const std::runtime_error& e) {
@@ -196,23 +197,23 @@ int simulate(const Run& r) {
   const int signal = g_signal;
 
   dnnvp::ReportInputs in;
-  in.manifest = &manifest.json;
+  in.manifest = &manifest;
   in.soc = soc.get();
   in.run = dnnvp::settings_json(settings, r.opt);
   in.interrupted_by = signal;
   in.firmware_path = r.firmware;
-  in.engine_model = dnnvp::engine_model_key(hw, soc->engine().shape().trace);
-  in.firmware = dnnvp::read_firmware_report(*soc, manifest.json.at("layers").size(), &in.firmware_note);
+  in.engine_model = dnnvp::engine_model_key(shape, soc->engine().shape().trace);
+  in.firmware = dnnvp::read_firmware_report(*soc, manifest.layers.size(), &in.firmware_note);
   // The platform's own check: every output element in DRAM against expected.bin, whatever the
   // firmware says.
   if (outcome.end == dnnvp::SocEnd::kExit && signal == 0) {
     try {
-      in.output =
-          dnnvp::compare_output(soc->dram_at(manifest.result_addr, manifest.result_bytes),
-                                soc->dram_at(manifest.expected.addr, manifest.expected.bytes),
-                                manifest.result_elements, manifest.output_bits, manifest.output_signed);
+      in.output = dnnvp::compare_output(
+          soc->dram_at(manifest.result.addr, manifest.result.bytes),
+          soc->dram_at(manifest.expected().addr, manifest.expected().bytes), manifest.result.elements,
+          static_cast<int>(manifest.output.quant.bits), manifest.output.quant.is_signed);
     } catch (const std::out_of_range&) {
-      throw BadInput(manifest.source + ": result or expected.bin lies outside DRAM");
+      throw BadInput(manifest_path + ": result or expected.bin lies outside DRAM");
     }
   }
   in.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();

@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,7 @@
 #include "command_line.h"
 #include "emit.h"
 #include "error.h"
+#include "manifest.h"
 #include "run_options.h"
 #include "scenario.h"
 
@@ -155,7 +157,8 @@ class BuildLock {
 };
 
 // The simulator for `key`, built or brought up to date (a no-op when it is; docs/platform.md: the cache).
-std::string simulator_for(const nlohmann::json& hw, const std::string& key, bool trace, bool quiet) {
+std::string simulator_for(const dnnvp::manifest::EngineShape& shape, const std::string& key, bool trace,
+                          bool quiet) {
   const fs::path dir = fs::path(DNNVP_BUILD_DIR) / "vp_sim" / key;
   const fs::path exe = dir / "vp_sim";
   if (const std::string target = shipped_target(key); !target.empty()) {
@@ -180,26 +183,26 @@ std::string simulator_for(const nlohmann::json& hw, const std::string& key, bool
     std::cout << "vp_run: building the simulator for engine shape " << key
               << " (once per shape; a few minutes, log in " << (dir / "build.log").string() << ")\n";
   fs::create_directories(dir);
-  auto v = [&hw](const char* k) { return std::to_string(hw.at(k).get<long long>()); };
-  std::vector<std::string> configure = {"cmake",
-                                        "-S",
-                                        std::string(DNNVP_SOURCE_DIR) + "/cmake/vp_sim",
-                                        "-B",
-                                        dir.string(),
-                                        "-G",
-                                        "Ninja",
-                                        "-DDNNVP_BUILD_DIR=" + std::string(DNNVP_BUILD_DIR),
-                                        "-DDNNVP_ENGINE_ROWS=" + v("rows"),
-                                        "-DDNNVP_ENGINE_COLS=" + v("cols"),
-                                        "-DDNNVP_ENGINE_STREAM_BITS=" + v("stream_bits"),
-                                        "-DDNNVP_ENGINE_ACT_BITS=" + v("activation_bits"),
-                                        "-DDNNVP_ENGINE_WEIGHT_BITS=" + v("weight_bits"),
-                                        "-DDNNVP_ENGINE_ACC_BITS=" + v("accumulator_bits"),
-                                        "-DDNNVP_ENGINE_ACC_DEPTH=" + v("accumulator_depth"),
-                                        "-DDNNVP_ENGINE_INPUT_BUFFER_BYTES=" + v("input_buffer_bytes"),
-                                        "-DDNNVP_ENGINE_WEIGHT_BUFFER_BYTES=" + v("weight_buffer_bytes"),
-                                        "-DDNNVP_ENGINE_OUTPUT_BUFFER_BYTES=" + v("output_buffer_bytes"),
-                                        std::string("-DDNNVP_ENGINE_TRACE=") + (trace ? "ON" : "OFF")};
+  std::vector<std::string> configure = {
+      "cmake",
+      "-S",
+      std::string(DNNVP_SOURCE_DIR) + "/cmake/vp_sim",
+      "-B",
+      dir.string(),
+      "-G",
+      "Ninja",
+      "-DDNNVP_BUILD_DIR=" + std::string(DNNVP_BUILD_DIR),
+      "-DDNNVP_ENGINE_ROWS=" + std::to_string(shape.rows),
+      "-DDNNVP_ENGINE_COLS=" + std::to_string(shape.cols),
+      "-DDNNVP_ENGINE_STREAM_BITS=" + std::to_string(shape.stream_bits),
+      "-DDNNVP_ENGINE_ACT_BITS=" + std::to_string(shape.activation_bits),
+      "-DDNNVP_ENGINE_WEIGHT_BITS=" + std::to_string(shape.weight_bits),
+      "-DDNNVP_ENGINE_ACC_BITS=" + std::to_string(shape.accumulator_bits),
+      "-DDNNVP_ENGINE_ACC_DEPTH=" + std::to_string(shape.accumulator_depth),
+      "-DDNNVP_ENGINE_INPUT_BUFFER_BYTES=" + std::to_string(shape.input_buffer_bytes),
+      "-DDNNVP_ENGINE_WEIGHT_BUFFER_BYTES=" + std::to_string(shape.weight_buffer_bytes),
+      "-DDNNVP_ENGINE_OUTPUT_BUFFER_BYTES=" + std::to_string(shape.output_buffer_bytes),
+      std::string("-DDNNVP_ENGINE_TRACE=") + (trace ? "ON" : "OFF")};
   const std::string log = (dir / "build.log").string();
   try {
     must_run(configure, "configuring the simulator for " + key, log);
@@ -226,7 +229,7 @@ struct RunState {
   std::string scenario_path, scenario_name, out, firmware;
   dnnvp::RunOptions opt;
   std::string step = "reading the options";
-  nlohmann::json hw;  // hw.json once generated
+  std::optional<dnnvp::manifest::Hardware> hw;  // hw.json once generated
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
   fs::path report() const { return fs::path(out) / "report.json"; }
 };
@@ -246,13 +249,9 @@ void write_step_report(const RunState& s, int status, const std::string& message
   rep["message"] = message;
   rep["bit_exact"] = false;
   rep["scenario"] = {{"name", s.scenario_name}, {"file", s.scenario_path}};
-  nlohmann::json run = nullptr;
-  try {
-    if (s.hw.is_object())
-      run = dnnvp::settings_json(dnnvp::effective_settings(s.hw.at("run"), s.opt, "hw.json"), s.opt);
-  } catch (const std::exception&) {  // a report of what failed, whatever hw.json holds
-  }
-  rep["run"] = run;
+  rep["run"] = s.hw ? dnnvp::settings_json(
+                          dnnvp::effective_settings(nlohmann::json(s.hw->run), s.opt, "hw.json"), s.opt)
+                    : nlohmann::json(nullptr);
   rep["host"] = {
       {"firmware", s.firmware},
       {"wall_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - s.start).count()}};
@@ -281,7 +280,7 @@ std::string layer_window(const RunState& s, const std::string& key) {
   plain.trace_layer.clear();
   plain.quiet = true;
   plain.verbose = false;
-  const std::string sim = simulator_for(s.hw, key, false, s.opt.quiet);
+  const std::string sim = simulator_for(s.hw->shape, key, false, s.opt.quiet);
   if (!s.opt.quiet)
     std::cout << "vp_run: finding layer " << s.opt.trace_layer
               << "'s engine cycles (a run without the trace)\n";
@@ -360,10 +359,13 @@ int run(int argc, char** argv, RunState& s) {
   }
   stop_if_interrupted("generating");
 
-  s.hw = read_json(fs::path(s.out) / "hw.json");
+  const fs::path hw_json = fs::path(s.out) / "hw.json";
+  s.hw = dnnvp::checked<dnnvp::manifest::Hardware>(read_json(hw_json), hw_json.string());
+  const nlohmann::json shape = s.hw->shape;
   const bool trace = !s.opt.trace_file.empty();
   s.step = dnnvp::kSimulatorBuildStep;
-  const std::string sim = simulator_for(s.hw, dnnvp::engine_model_key(s.hw, trace), trace, s.opt.quiet);
+  const std::string sim =
+      simulator_for(s.hw->shape, dnnvp::engine_model_key(shape, trace), trace, s.opt.quiet);
 
   if (s.firmware.empty()) {
     s.step = "building the firmware";
@@ -375,7 +377,7 @@ int run(int argc, char** argv, RunState& s) {
   dnnvp::RunOptions opt = s.opt;
   if (!opt.trace_layer.empty()) {
     s.step = "finding --trace-layer's cycles";
-    opt.trace_window = layer_window(s, dnnvp::engine_model_key(s.hw, false));
+    opt.trace_window = layer_window(s, dnnvp::engine_model_key(shape, false));
     if (!opt.quiet)
       std::cout << "vp_run: layer " << opt.trace_layer << ": engine cycles " << opt.trace_window << "\n";
   }

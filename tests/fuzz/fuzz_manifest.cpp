@@ -1,4 +1,4 @@
-// Fuzz target: the platform's manifest.json reader (platform/manifest.h, parse_manifest) on arbitrary
+// Fuzz target: the manifest.json reader (generators/manifest.h, parse_manifest) on arbitrary
 // text. Rejection must be a dnnvp::Error naming the file and key; anything else is a finding.
 #include <cstddef>
 #include <cstdint>
