@@ -13,6 +13,7 @@
 
 #include "emit_manifest.h"
 #include "engine_blob.h"
+#include "engine_table.h"
 #include "error.h"
 #include "layer_kind.h"
 #include "npy.h"
@@ -145,58 +146,20 @@ std::string c_initializer(const dnnvp_layer_t& row) {
   return "{" + o.str() + "}";
 }
 
-dnnvp_qtype_t table_qtype(const TensorQuant& q) {
-  return {static_cast<std::uint8_t>(q.type.bits), static_cast<std::uint8_t>(q.type.is_signed),
-          static_cast<std::int16_t>(q.zero_point)};
-}
-
-// Layer i's row: the fields every layer has here, the type's own ones from its kind. Its name points
-// into the model.
-dnnvp_layer_t table_row(const SynthesizedModel& sm, const MemoryLayout& lay, const NetworkPlan& plan,
-                        size_t i) {
-  const QuantizedModel& m = sm.model;
+// Layer i's row with the addresses of the layout.
+dnnvp_layer_t table_row(const QuantizedModel& m, const MemoryLayout& lay, const NetworkPlan& plan, size_t i) {
+  const auto& engine = plan.layers[i];
+  dnnvp_layer_t row = layer_table_row(m, i, engine ? &*engine : nullptr);
   const Layer& l = m.network.layers[i];
-  dnnvp_layer_t row{};
-  row.name = l.name.c_str();
-  row.type = static_cast<std::uint8_t>(l.type);
-  row.activation = static_cast<std::uint8_t>(l.activation);
-  row.leaky_shift = static_cast<std::uint8_t>(l.activation == Activation::LeakyRelu ? l.leaky_shift : 0);
-  row.num_inputs = static_cast<std::uint8_t>(l.input_ids.size());
   for (size_t k = 0; k < l.input_ids.size(); ++k) {
     const int id = l.input_ids[k];
-    row.input_layer[k] = static_cast<std::int16_t>(id);
-    row.in_q[k] = table_qtype(m.quant_of(id));
     row.in_addr[k] =
         static_cast<std::uint32_t>(id < 0 ? lay.input.addr : lay.layers[static_cast<size_t>(id)].output.addr);
   }
-  row.kernel_h = static_cast<std::uint16_t>(l.kernel_h);
-  row.kernel_w = static_cast<std::uint16_t>(l.kernel_w);
-  row.stride_h = static_cast<std::uint16_t>(l.stride_h);
-  row.stride_w = static_cast<std::uint16_t>(l.stride_w);
-  row.pad_top = static_cast<std::uint16_t>(l.padding.top);
-  row.pad_left = static_cast<std::uint16_t>(l.padding.left);
-  row.pad_bottom = static_cast<std::uint16_t>(l.padding.bottom);
-  row.pad_right = static_cast<std::uint16_t>(l.padding.right);
-  const auto shape = [](Shape s) {
-    return dnnvp_shape_t{static_cast<std::uint32_t>(s.h), static_cast<std::uint32_t>(s.w),
-                         static_cast<std::uint32_t>(s.c)};
-  };
-  row.in_shape = shape(l.input_shapes[0]);
-  row.out_shape = shape(l.output_shape);
-  row.out_q = table_qtype(m.params[i].out);
   const LayerLayout& ll = lay.layers[i];
   row.out_addr = static_cast<std::uint32_t>(ll.output.addr);
   row.blob_addr = static_cast<std::uint32_t>(ll.blob.addr);
   row.blob_bytes = static_cast<std::uint32_t>(ll.blob.bytes);
-  if (const auto& engine = plan.layers[i]) {
-    row.tile_pixels = static_cast<std::uint32_t>(engine->tile_pixels);
-    row.num_tiles = static_cast<std::uint32_t>(engine->tiles.size());
-    row.chunks = static_cast<std::uint32_t>(engine->geometry.chunks);
-    row.blocks = static_cast<std::uint32_t>(engine->geometry.blocks);
-    row.passes = static_cast<std::uint32_t>(engine->geometry.passes);
-  }
-  row.macs = static_cast<std::uint64_t>(l.macs());
-  layer_kind(l.type).table_row(l, m.params[i], layer_operands(m, l, sm.input, sm.outputs), row);
   return row;
 }
 
@@ -221,7 +184,7 @@ std::string model_h(const Scenario& s, const SynthesizedModel& sm, const MemoryL
     << "#define DNNVP_MODEL_END " << hex(lay.end) << "ull\n"
     << "#define DNNVP_TOTAL_MACS " << m.network.macs() << "ull\n\n"
     << "static const dnnvp_layer_t dnnvp_layers[DNNVP_NUM_LAYERS] = {\n";
-  for (size_t i = 0; i < layers.size(); ++i) o << "  " << c_initializer(table_row(sm, lay, plan, i)) << ",\n";
+  for (size_t i = 0; i < layers.size(); ++i) o << "  " << c_initializer(table_row(m, lay, plan, i)) << ",\n";
   o << "};\n\n#endif /* DNNVP_MODEL_H */\n";
   return o.str();
 }

@@ -68,8 +68,10 @@ class LayerKind {
     return run(l, p, in);
   }
 
-  // The type's own fields of its model.h row (the common fields are filled already).
-  virtual void table_row(const Layer&, const LayerParams&, const Operands&, dnnvp_layer_t&) const {}
+  // The type's own fields of its model.h row (engine_table.h: the common fields are filled already),
+  // given the type of each input.
+  virtual void table_row(const Layer&, const LayerParams&, const std::vector<TensorQuant>& /*in_quants*/,
+                         dnnvp_layer_t&) const {}
   // The type's own arrays of `vp_gen --dump-layers` (path("what") is the file of array "what").
   virtual void dump(const Layer&, const LayerParams&, const std::function<std::string(const char*)>&) const {}
 };

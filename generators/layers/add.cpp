@@ -59,7 +59,8 @@ class AddKind : public LayerKind {
     return add(l, in.at(0).tensor, in.at(0).quant, in.at(1).tensor, in.at(1).quant, p);
   }
 
-  void table_row(const Layer&, const LayerParams& p, const Operands&, dnnvp_layer_t& row) const override {
+  void table_row(const Layer&, const LayerParams& p, const std::vector<TensorQuant>&,
+                 dnnvp_layer_t& row) const override {
     row.add_multiplier[0] = p.add.multiplier_a;
     row.add_multiplier[1] = p.add.multiplier_b;
     row.add_shift = static_cast<std::uint8_t>(p.add.shift);

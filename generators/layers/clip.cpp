@@ -46,8 +46,9 @@ class ClipKind : public LayerKind {
     for (std::int32_t& v : out.data) v = std::clamp(v, lo, hi);
     return out;
   }
-  void table_row(const Layer& l, const LayerParams&, const Operands& in, dnnvp_layer_t& row) const override {
-    const auto [lo, hi] = clip_range(l, in.at(0).quant);
+  void table_row(const Layer& l, const LayerParams&, const std::vector<TensorQuant>& in_quants,
+                 dnnvp_layer_t& row) const override {
+    const auto [lo, hi] = clip_range(l, in_quants.at(0));
     row.clip_range[0] = lo;
     row.clip_range[1] = hi;
   }

@@ -208,7 +208,8 @@ Tensor WeightedKind::run(const Layer& l, const LayerParams& p, const Operands& i
   return requantize(l, accumulate(l, in.at(0).tensor, in.at(0).quant.zero_point, p), p);
 }
 
-void WeightedKind::table_row(const Layer&, const LayerParams& p, const Operands&, dnnvp_layer_t& row) const {
+void WeightedKind::table_row(const Layer&, const LayerParams& p, const std::vector<TensorQuant>&,
+                             dnnvp_layer_t& row) const {
   row.weight_q = {static_cast<std::uint8_t>(p.weight_type.bits),
                   static_cast<std::uint8_t>(p.weight_type.is_signed), 0};
 }

@@ -12,7 +12,8 @@ class WeightedKind : public LayerKind {
   Tensor quantize(const QuantizeContext& c, const Layer& l, const Operands& in, LayerParams& p,
                   LayerStats& st) const override;
   Tensor run(const Layer& l, const LayerParams& p, const Operands& in) const override;
-  void table_row(const Layer& l, const LayerParams& p, const Operands& in, dnnvp_layer_t& row) const override;
+  void table_row(const Layer& l, const LayerParams& p, const std::vector<TensorQuant>& in_quants,
+                 dnnvp_layer_t& row) const override;
   void dump(const Layer& l, const LayerParams& p,
             const std::function<std::string(const char*)>& path) const override;
 
