@@ -1,4 +1,5 @@
 #include "layer_kind.h"
+#include "manifest.h"
 
 #include <array>
 
@@ -86,6 +87,13 @@ void parse_window(const Fields& f, Layer& l, bool is_conv) {
       l.padding = {static_cast<int>(p.front()), static_cast<int>(p.back()), static_cast<int>(p.front()),
                    static_cast<int>(p.back())};
   }
+}
+
+manifest::Window manifest_window(const Layer& l) {
+  const auto u = [](int v) { return static_cast<std::uint64_t>(v); };
+  return {{u(l.kernel_h), u(l.kernel_w)},
+          {u(l.stride_h), u(l.stride_w)},
+          {u(l.padding.top), u(l.padding.left), u(l.padding.bottom), u(l.padding.right)}};
 }
 
 namespace {

@@ -19,6 +19,11 @@
 
 namespace dnnvp {
 
+namespace manifest {  // manifest.h: the kinds that fill these include it
+struct LayerEntry;
+struct Window;
+}  // namespace manifest
+
 // A layer's producers as the golden model and the quantisation see them, in the order of its inputs.
 struct Operand {
   const Tensor& tensor;
@@ -72,6 +77,9 @@ class LayerKind {
   // given the type of each input.
   virtual void table_row(const Layer&, const LayerParams&, const std::vector<TensorQuant>& /*in_quants*/,
                          dnnvp_layer_t&) const {}
+  // The type's own fields of its manifest.json layer entry (a window, add parameters); the common and
+  // the engine fields are not the type's.
+  virtual void manifest_fields(const Layer&, const LayerParams&, manifest::LayerEntry&) const {}
   // The type's own arrays of `vp_gen --dump-layers` (path("what") is the file of array "what").
   virtual void dump(const Layer&, const LayerParams&, const std::function<std::string(const char*)>&) const {}
 };
@@ -89,6 +97,8 @@ std::vector<std::string> layer_type_names();
 void parse_activation(const Fields& f, Layer& l);
 // `kernel`, `stride` (default: 1 for conv, the kernel for pools), `padding`; `global` for pools.
 void parse_window(const Fields& f, Layer& l, bool is_conv);
+// A window layer's window as manifest.json spells it.
+manifest::Window manifest_window(const Layer& l);
 // Output height and width of a window layer (a global window becomes the whole input).
 Shape infer_window_shape(Layer& l, int channels, const LayerFail& fail);
 

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "layer_kind.h"
+#include "manifest.h"
 #include "npy.h"
 
 namespace dnnvp {
@@ -64,6 +65,10 @@ class AddKind : public LayerKind {
     row.add_multiplier[0] = p.add.multiplier_a;
     row.add_multiplier[1] = p.add.multiplier_b;
     row.add_shift = static_cast<std::uint8_t>(p.add.shift);
+  }
+
+  void manifest_fields(const Layer&, const LayerParams& p, manifest::LayerEntry& e) const override {
+    e.add = manifest::AddParams{p.add.multiplier_a, p.add.multiplier_b, p.add.shift};
   }
 
   void dump(const Layer&, const LayerParams& p,

@@ -1,4 +1,5 @@
 // conv: 2-D convolution on the engine (docs/scenarios.md, "Layers"; docs/numerics.md).
+#include "manifest.h"
 #include "weighted.h"
 
 namespace dnnvp {
@@ -16,6 +17,9 @@ class ConvKind : public WeightedKind {
   }
   std::int64_t reduction_length(const Layer& l) const override {
     return std::int64_t{l.kernel_h} * l.kernel_w * l.input_shapes.at(0).c;
+  }
+  void manifest_fields(const Layer& l, const LayerParams&, manifest::LayerEntry& e) const override {
+    e.window = manifest_window(l);
   }
 
  protected:

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "layer_kind.h"
+#include "manifest.h"
 
 namespace dnnvp {
 
@@ -16,6 +17,9 @@ class PoolKind : public LayerKind {
   Tensor quantize(const QuantizeContext&, const Layer& l, const Operands& in, LayerParams& p,
                   LayerStats&) const override {
     return keep_input_quant(l, in, p);
+  }
+  void manifest_fields(const Layer& l, const LayerParams&, manifest::LayerEntry& e) const override {
+    e.window = manifest_window(l);
   }
 };
 
