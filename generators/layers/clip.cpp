@@ -19,7 +19,9 @@ struct ClipFields {
 // The limits as stored values of the input's type q: zero point + round(limit / scale), rounded to
 // nearest with ties toward +infinity, saturated to the type.
 std::array<std::int32_t, 2> clip_range(const Layer& l, const TensorQuant& q) {
-  const auto& f = std::any_cast<const ClipFields&>(l.kind_fields);
+  // A clip built in code rather than read from a scenario has the scenario's defaults.
+  const ClipFields* read = std::any_cast<ClipFields>(&l.kind_fields);
+  const ClipFields f = read != nullptr ? *read : ClipFields{};
   auto stored = [&](double limit) {
     return saturate(q.zero_point + static_cast<std::int64_t>(std::floor(limit / q.scale + 0.5)), q.type);
   };

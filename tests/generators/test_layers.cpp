@@ -277,3 +277,19 @@ TEST_CASE("a clip whose max is not above its min is an error at its max field", 
   CHECK_THROWS_WITH(network_of("layers: [{name: c, type: clip, min: 2, max: 2}]", {1, 1, 4}),
                     Catch::Contains("clip.yaml:1: layers[0].max: must be larger than min"));
 }
+
+TEST_CASE("a clip layer built in code is a ReLU6", "[layers]") {
+  QuantizedModel m;
+  m.network.input_shape = {1, 2, 3};
+  Layer l;
+  l.name = "c";
+  l.type = LayerType::Clip;
+  m.network.layers.push_back(l);
+  m.network.infer_shapes();
+  m.input = {{8, false}, 0, 0.1};
+  m.params.resize(1);
+  m.params[0].out = m.input;
+  Tensor x({1, 2, 3});
+  x.data = {0, 30, 59, 60, 61, 255};
+  CHECK(run_layer(m, 0, x, {}).data == std::vector<std::int32_t>{0, 30, 59, 60, 60, 60});
+}
