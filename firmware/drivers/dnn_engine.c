@@ -34,7 +34,7 @@ dnn_status_t dnn_engine_init(dnn_engine_t *e, uintptr_t base) {
 }
 
 dnn_status_t dnn_engine_set_layer(const dnn_engine_t *e, const dnnvp_layer_t *l) {
-  if (l->type != DNNVP_LAYER_CONV && l->type != DNNVP_LAYER_DENSE) return DNN_ERR_BAD_LAYER;
+  if (!dnnvp_layer_on_engine(l->type)) return DNN_ERR_BAD_LAYER;
   if (l->tile_pixels == 0u || l->tile_pixels > e->acc_depth) return DNN_ERR_BAD_LAYER;
   write_reg(e, DNN_REG_IN_W, l->in_shape.w);
   write_reg(e, DNN_REG_IN_H, l->in_shape.h);
