@@ -31,7 +31,7 @@ find_package(Threads REQUIRED)
 
 # The engine's RTL, in dependency order (as tests/rtl/engine verilates it).
 set(DNNVP_ENGINE_RTL_FILES
-  rtl/lint_waivers.vlt rtl/dnn_fifo.sv rtl/dnn_ram_1r1w.sv rtl/dnn_regs.sv rtl/dnn_input_loader.sv
+  rtl/lint_waivers.vlt rtl/dnn_regs_pkg.sv rtl/dnn_fifo.sv rtl/dnn_ram_1r1w.sv rtl/dnn_regs.sv rtl/dnn_input_loader.sv
   rtl/dnn_weight_loader.sv rtl/dnn_pe_array.sv rtl/dnn_requant.sv rtl/dnn_core.sv rtl/dnn_output_buffer.sv
   rtl/dnn_engine.sv)
 

@@ -23,7 +23,7 @@ module dnn_engine #(
   input  logic                    clk_i,
   input  logic                    rst_ni,
   // AXI4-Lite registers
-  input  logic [11:0]             axil_awaddr_i,
+  input  logic [dnn_regs_pkg::AddrBits-1:0] axil_awaddr_i,
   input  logic                    axil_awvalid_i,
   output logic                    axil_awready_o,
   input  logic [31:0]             axil_wdata_i,
@@ -33,7 +33,7 @@ module dnn_engine #(
   output logic [1:0]              axil_bresp_o,
   output logic                    axil_bvalid_o,
   input  logic                    axil_bready_i,
-  input  logic [11:0]             axil_araddr_i,
+  input  logic [dnn_regs_pkg::AddrBits-1:0] axil_araddr_i,
   input  logic                    axil_arvalid_i,
   output logic                    axil_arready_o,
   output logic [31:0]             axil_rdata_o,
@@ -62,8 +62,8 @@ module dnn_engine #(
   output logic                    irq_o
 );
   localparam int unsigned QueueDepth = 4;
-  localparam int unsigned DescWords = 17;
-  localparam int unsigned DescBits = DescWords * 32;
+  localparam int unsigned DescBits = dnn_regs_pkg::DescriptorWords * 32;
+  localparam int unsigned QueuedBits = dnn_regs_pkg::StatusQueuedWidth;
   localparam int unsigned InAddrBits = $clog2(InDepth);
   localparam int unsigned FifoBeats = WeightBufferBytes * 8 / StreamBits;
 
@@ -71,7 +71,7 @@ module dnn_engine #(
   logic [DescBits-1:0] staged_desc;
   logic                push;
   logic                queue_full, busy;
-  logic [7:0]          queue_count;
+  logic [QueuedBits-1:0] queue_count;
   logic                tile_done, err_input_len, err_weight_len;
   logic                core_issue_strobe, core_stall_weight;
   logic [MacsBits-1:0] core_macs;
@@ -99,8 +99,8 @@ module dnn_engine #(
               drain_issue_q, drain_done_q;
 
   wire [2:0] in_flight = wr_ptr_q - drain_done_q;
-  assign queue_count = {5'd0, in_flight};
-  assign queue_full  = queue_count == 8'(QueueDepth);
+  assign queue_count = {{(QueuedBits - 3){1'b0}}, in_flight};
+  assign queue_full  = in_flight == 3'(QueueDepth);
   assign busy        = wr_ptr_q != drain_done_q;
   assign busy_o      = busy;
 
@@ -108,11 +108,24 @@ module dnn_engine #(
     if (push) queue_q[wr_ptr_q[1:0]] <= staged_desc;
   end
 
-  // Bit offsets of the descriptor registers (0x020 + 4i is word i) inside a queue entry.
-  localparam int unsigned FInW = 0 * 32, FInH = 1 * 32, FInC = 2 * 32, FBandY0 = 3 * 32,
-                          FBandPixels = 4 * 32, FWindow = 5 * 32, FPad = 6 * 32, FOutW = 7 * 32,
-                          FOutC = 8 * 32, FTileP0 = 9 * 32, FTileP = 10 * 32, FQuant = 11 * 32,
-                          FInZp = 12 * 32, FOutZp = 13 * 32, FBlocks = 14 * 32, FPasses = 15 * 32;
+  // Bit offsets of the descriptor registers (word i of the descriptor block) inside a queue entry.
+  localparam int unsigned FInW = dnn_regs_pkg::InWIndex * 32, FInH = dnn_regs_pkg::InHIndex * 32,
+                          FInC = dnn_regs_pkg::InCIndex * 32, FBandY0 = dnn_regs_pkg::BandY0Index * 32,
+                          FBandPixels = dnn_regs_pkg::BandPixelsIndex * 32,
+                          FWindow = dnn_regs_pkg::WindowIndex * 32, FPad = dnn_regs_pkg::PadIndex * 32,
+                          FOutW = dnn_regs_pkg::OutWIndex * 32, FOutC = dnn_regs_pkg::OutCIndex * 32,
+                          FTileP0 = dnn_regs_pkg::TileP0Index * 32, FTileP = dnn_regs_pkg::TilePIndex * 32,
+                          FQuant = dnn_regs_pkg::QuantIndex * 32, FInZp = dnn_regs_pkg::InZpIndex * 32,
+                          FOutZp = dnn_regs_pkg::OutZpIndex * 32, FBlocks = dnn_regs_pkg::BlocksIndex * 32,
+                          FPasses = dnn_regs_pkg::PassesIndex * 32;
+  // QUANT's fields inside a queue entry.
+  localparam int unsigned FInSigned = FQuant + dnn_regs_pkg::QuantInSignedLsb,
+                          FOutSigned = FQuant + dnn_regs_pkg::QuantOutSignedLsb,
+                          FActivation = FQuant + dnn_regs_pkg::QuantActivationLsb,
+                          FLeakyShift = FQuant + dnn_regs_pkg::QuantLeakyShiftLsb,
+                          FInBits = FQuant + dnn_regs_pkg::QuantInBitsLsb,
+                          FOutBits = FQuant + dnn_regs_pkg::QuantOutBitsLsb,
+                          FWeightBits = FQuant + dnn_regs_pkg::QuantWeightBitsLsb;
 
   wire [DescBits-1:0] load_desc = queue_q[load_issue_q[1:0]];
   wire [DescBits-1:0] weight_desc = queue_q[weight_issue_q[1:0]];
@@ -137,7 +150,7 @@ module dnn_engine #(
     .clk_i, .rst_ni,
     .cmd_valid_i(load_cmd_valid), .cmd_ready_o(load_cmd_ready), .cmd_half_i(load_issue_q[0]),
     .cmd_pixels_i(load_desc[FBandPixels +: 32]), .cmd_channels_i(load_desc[FInC +: 16]),
-    .cmd_bits_i(load_desc[FQuant + 8 +: 4]), .cmd_signed_i(load_desc[FQuant]),
+    .cmd_bits_i(load_desc[FInBits +: 4]), .cmd_signed_i(load_desc[FInSigned]),
     .cmd_zero_point_i(load_desc[FInZp +: 16]), .cmd_skip_i(band_mid_byte),
     .s_axis_tdata_i(s_axis_x_tdata_i), .s_axis_tvalid_i(s_axis_x_tvalid_i),
     .s_axis_tready_o(s_axis_x_tready_o), .s_axis_tlast_i(s_axis_x_tlast_i),
@@ -165,7 +178,7 @@ module dnn_engine #(
     .clk_i, .rst_ni,
     .cmd_valid_i(weight_cmd_valid), .cmd_ready_o(weight_cmd_ready),
     .cmd_blocks_i(weight_desc[FBlocks +: 16]), .cmd_passes_i(weight_desc[FPasses +: 32]),
-    .cmd_bits_i(weight_desc[FQuant + 16 +: 4]),
+    .cmd_bits_i(weight_desc[FWeightBits +: 4]),
     .s_axis_tdata_i(s_axis_w_tdata_i), .s_axis_tvalid_i(s_axis_w_tvalid_i),
     .s_axis_tready_o(s_axis_w_tready_o), .s_axis_tlast_i(s_axis_w_tlast_i),
     .params_valid_o(params_valid), .params_ready_i(params_ready), .params_bias_o(params_bias),
@@ -194,14 +207,17 @@ module dnn_engine #(
     .cmd_in_half_i(core_issue_q[0]), .cmd_out_half_i(core_issue_q[0]),
     .cmd_in_w_i(core_desc[FInW +: 16]), .cmd_in_h_i(core_desc[FInH +: 16]),
     .cmd_in_c_i(core_desc[FInC +: 16]), .cmd_band_y0_i(core_desc[FBandY0 +: 16]),
-    .cmd_kh_i(core_desc[FWindow +: 8]), .cmd_kw_i(core_desc[FWindow + 8 +: 8]),
-    .cmd_sh_i(core_desc[FWindow + 16 +: 8]), .cmd_sw_i(core_desc[FWindow + 24 +: 8]),
-    .cmd_pad_top_i(core_desc[FPad +: 8]), .cmd_pad_left_i(core_desc[FPad + 8 +: 8]),
+    .cmd_kh_i(core_desc[FWindow + dnn_regs_pkg::WindowKhLsb +: 8]),
+    .cmd_kw_i(core_desc[FWindow + dnn_regs_pkg::WindowKwLsb +: 8]),
+    .cmd_sh_i(core_desc[FWindow + dnn_regs_pkg::WindowShLsb +: 8]),
+    .cmd_sw_i(core_desc[FWindow + dnn_regs_pkg::WindowSwLsb +: 8]),
+    .cmd_pad_top_i(core_desc[FPad + dnn_regs_pkg::PadTopLsb +: 8]),
+    .cmd_pad_left_i(core_desc[FPad + dnn_regs_pkg::PadLeftLsb +: 8]),
     .cmd_out_w_i(core_desc[FOutW +: 16]), .cmd_out_c_i(core_desc[FOutC +: 16]),
     .cmd_tile_p0_i(core_desc[FTileP0 +: 32]), .cmd_tile_p_i(core_desc[FTileP +: 16]),
-    .cmd_activation_i(core_desc[FQuant + 2 +: 2]), .cmd_leaky_shift_i(core_desc[FQuant + 4 +: 4]),
-    .cmd_out_zp_i(core_desc[FOutZp +: 16]), .cmd_out_signed_i(core_desc[FQuant + 1]),
-    .cmd_out_bits_i(core_desc[FQuant + 12 +: 4]),
+    .cmd_activation_i(core_desc[FActivation +: 2]), .cmd_leaky_shift_i(core_desc[FLeakyShift +: 4]),
+    .cmd_out_zp_i(core_desc[FOutZp +: 16]), .cmd_out_signed_i(core_desc[FOutSigned]),
+    .cmd_out_bits_i(core_desc[FOutBits +: 4]),
     .in_rd_en_o(in_rd_en), .in_rd_addr_o(in_rd_addr), .in_rd_data_i(in_rd_data),
     .params_valid_i(params_valid), .params_ready_o(params_ready), .params_bias_i(params_bias),
     .params_mult_i(params_mult), .params_shift_i(params_shift),
@@ -226,7 +242,7 @@ module dnn_engine #(
     .wr_en_i(out_wr_en), .wr_addr_i(out_wr_addr), .wr_data_i(out_wr_data),
     .cmd_valid_i(drain_cmd_valid), .cmd_ready_o(drain_cmd_ready), .cmd_half_i(drain_issue_q[0]),
     .cmd_pixels_i(drain_desc[FTileP +: 16]), .cmd_channels_i(drain_desc[FOutC +: 16]),
-    .cmd_bits_i(drain_desc[FQuant + 12 +: 4]), .cmd_signed_i(drain_desc[FQuant + 1]),
+    .cmd_bits_i(drain_desc[FOutBits +: 4]), .cmd_signed_i(drain_desc[FOutSigned]),
     .cmd_skip_i(tile_mid_byte),
     .m_axis_tdata_o(m_axis_y_tdata_o), .m_axis_tkeep_o(m_axis_y_tkeep_o),
     .m_axis_tvalid_o(m_axis_y_tvalid_o), .m_axis_tready_i(m_axis_y_tready_i),

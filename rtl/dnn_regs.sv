@@ -1,7 +1,8 @@
 // AXI4-Lite register slave of the engine (docs/engine.md "AXI4-Lite registers"): identification,
 // control and status, the staged tile descriptor that PUSH appends to the queue, and the 64-bit
 // performance counters. Accesses must be whole 32-bit words: partial strobes, unmapped offsets
-// and writes to read-only registers get SLVERR and change nothing.
+// and writes to read-only registers get SLVERR and change nothing. Offsets, field positions and the
+// descriptor and counter blocks come from dnn_regs_pkg (generated from platform/memory_map.yaml).
 `include "dnn_assert.svh"
 
 module dnn_regs #(
@@ -14,13 +15,14 @@ module dnn_regs #(
   parameter int unsigned AccDepth   = 256,
   parameter int unsigned QueueDepth = 4,
   parameter int unsigned MacsBits   = $clog2(Rows * Cols + 1),
-  localparam int unsigned DescWords = 17,
-  localparam int unsigned DescBits  = DescWords * 32
+  localparam int unsigned DescWords = dnn_regs_pkg::DescriptorWords,
+  localparam int unsigned DescBits  = DescWords * 32,
+  localparam int unsigned AddrBits  = dnn_regs_pkg::AddrBits
 ) (
   input  logic                clk_i,
   input  logic                rst_ni,
   // AXI4-Lite slave
-  input  logic [11:0]         axil_awaddr_i,
+  input  logic [AddrBits-1:0] axil_awaddr_i,
   input  logic                axil_awvalid_i,
   output logic                axil_awready_o,
   input  logic [31:0]         axil_wdata_i,
@@ -30,19 +32,19 @@ module dnn_regs #(
   output logic [1:0]          axil_bresp_o,
   output logic                axil_bvalid_o,
   input  logic                axil_bready_i,
-  input  logic [11:0]         axil_araddr_i,
+  input  logic [AddrBits-1:0] axil_araddr_i,
   input  logic                axil_arvalid_i,
   output logic                axil_arready_o,
   output logic [31:0]         axil_rdata_o,
   output logic [1:0]          axil_rresp_o,
   output logic                axil_rvalid_o,
   input  logic                axil_rready_i,
-  // Staged descriptor (word i = register 0x020 + 4i) and queue control
+  // Staged descriptor (word i = register DescriptorFirst + 4i) and queue control
   output logic [DescBits-1:0] desc_o,
   output logic                push_o,
   output logic                irq_o,
   input  logic                queue_full_i,
-  input  logic [7:0]          queue_count_i,
+  input  logic [dnn_regs_pkg::StatusQueuedWidth-1:0] queue_count_i,
   input  logic                busy_i,
   input  logic                tile_done_i,
   input  logic                err_input_len_i,
@@ -54,20 +56,33 @@ module dnn_regs #(
   input  logic                stall_weight_i,
   input  logic                stall_output_i
 );
-  localparam logic [31:0] IdValue = 32'h444E_4E45;  // "DNNE"
   localparam logic [1:0] RespOkay = 2'b00;
   localparam logic [1:0] RespSlvErr = 2'b10;
-  localparam int unsigned NumCounters = 6;  // cycles, macs, active, stall input/weight/output
-  localparam logic [11:0] DescFirst = 12'h020;
-  localparam logic [11:0] DescLast = 12'h060;
-  localparam logic [11:0] CounterFirst = 12'h100;
-  localparam logic [11:0] CounterLast = 12'h12C;
+  localparam logic [AddrBits-1:0] DescFirst = dnn_regs_pkg::DescriptorFirst;
+  localparam logic [AddrBits-1:0] DescLast = dnn_regs_pkg::DescriptorLast;
+  localparam int unsigned DescIndexBits = $clog2(DescWords);
+  // The counters block is LO/HI word pairs of 64-bit counters (memory_map.yaml).
+  localparam logic [AddrBits-1:0] CounterFirst = dnn_regs_pkg::CountersFirst;
+  localparam logic [AddrBits-1:0] CounterLast = dnn_regs_pkg::CountersLast;
+  localparam int unsigned NumCounters = dnn_regs_pkg::CountersWords / 2;
+  localparam int unsigned CounterWordBits = $clog2(dnn_regs_pkg::CountersWords);
+  localparam logic [31:0] HwArray =
+    ((Rows << dnn_regs_pkg::HwArrayRowsLsb) & dnn_regs_pkg::HwArrayRowsMask) |
+    ((Cols << dnn_regs_pkg::HwArrayColsLsb) & dnn_regs_pkg::HwArrayColsMask);
+  localparam logic [31:0] HwBits =
+    ((ActBits << dnn_regs_pkg::HwBitsActBitsLsb) & dnn_regs_pkg::HwBitsActBitsMask) |
+    ((WeightBits << dnn_regs_pkg::HwBitsWeightBitsLsb) & dnn_regs_pkg::HwBitsWeightBitsMask) |
+    ((AccBits << dnn_regs_pkg::HwBitsAccBitsLsb) & dnn_regs_pkg::HwBitsAccBitsMask) |
+    (((StreamBits / 8) << dnn_regs_pkg::HwBitsStreamBytesLsb) & dnn_regs_pkg::HwBitsStreamBytesMask);
+  localparam logic [31:0] HwDepths =
+    ((AccDepth << dnn_regs_pkg::HwDepthsAccDepthLsb) & dnn_regs_pkg::HwDepthsAccDepthMask) |
+    ((QueueDepth << dnn_regs_pkg::HwDepthsQueueDepthLsb) & dnn_regs_pkg::HwDepthsQueueDepthMask);
 
   // ---------------------------------------------------------------- write channel
   // Address and data are captured independently (AXI allows either first); the write happens
   // when both are held and the previous response has been taken.
   logic        aw_held_q, w_held_q;
-  logic [11:0] aw_addr_q;
+  logic [AddrBits-1:0] aw_addr_q;
   logic [31:0] w_data_q;
   logic [3:0]  w_strb_q;
   logic        bvalid_q;
@@ -81,27 +96,35 @@ module dnn_regs #(
   wire do_write = aw_held_q && w_held_q && !bvalid_q;
   wire write_whole_word = w_strb_q == 4'hF && aw_addr_q[1:0] == 2'b00;
   wire write_desc = aw_addr_q >= DescFirst && aw_addr_q <= DescLast;
-  wire write_ctrl = aw_addr_q == 12'h010;
-  wire write_irq = aw_addr_q == 12'h01C;
+  wire write_ctrl = aw_addr_q == dnn_regs_pkg::CtrlOffset;
+  wire write_irq = aw_addr_q == dnn_regs_pkg::IrqOffset;
   wire write_ok = write_whole_word && (write_desc || write_ctrl || write_irq);
 
   logic [31:0] desc_q [DescWords];
   logic        error_q;
-  logic [3:0]  error_cause_q;
-  logic [15:0] tiles_done_q;
+  logic [31:0] error_cause_q;
+  logic [dnn_regs_pkg::StatusTilesDoneWidth-1:0] tiles_done_q;
 
-  // Descriptor registers 0x020..0x060: word index = address[6:2] - 8.
-  wire [4:0] write_index = aw_addr_q[6:2] - 5'd8;
-  wire ctrl_push  = do_write && write_ok && write_ctrl && w_data_q[0];
-  wire ctrl_clear_counters = do_write && write_ok && write_ctrl && w_data_q[1];
-  wire ctrl_clear_error = do_write && write_ok && write_ctrl && w_data_q[2];
+  // Descriptor word index = (address - DescFirst) / 4, computed on the low bits (the difference of
+  // an address inside the block is below DescWords).
+  wire [DescIndexBits-1:0] write_index = aw_addr_q[2 +: DescIndexBits] - DescFirst[2 +: DescIndexBits];
+  wire ctrl_write = do_write && write_ok && write_ctrl;
+  wire ctrl_push  = ctrl_write && w_data_q[dnn_regs_pkg::CtrlPushLsb];
+  wire ctrl_clear_counters = ctrl_write && w_data_q[dnn_regs_pkg::CtrlClearCountersLsb];
+  wire ctrl_clear_error = ctrl_write && w_data_q[dnn_regs_pkg::CtrlClearErrorLsb];
 
   // A descriptor the units could not run (zero sizes, a tile beyond the accumulator) is refused.
-  wire desc_tile_bad = desc_q[10] == '0 || desc_q[10] > AccDepth;  // TILE_P
-  wire desc_window_bad = desc_q[5][7:0] == '0 || desc_q[5][15:8] == '0 || desc_q[5][23:16] == '0 ||
-                         desc_q[5][31:24] == '0;  // kh, kw, sh, sw
-  wire desc_sizes_bad = desc_q[0] == '0 || desc_q[2] == '0 || desc_q[4] == '0 || desc_q[7] == '0 ||
-                        desc_q[8] == '0 || desc_q[14] == '0 || desc_q[15] == '0 || desc_q[16] == '0;
+  wire desc_tile_bad = desc_q[dnn_regs_pkg::TilePIndex] == '0 || desc_q[dnn_regs_pkg::TilePIndex] > AccDepth;
+  wire [31:0] window = desc_q[dnn_regs_pkg::WindowIndex];
+  wire desc_window_bad = window[dnn_regs_pkg::WindowKhLsb +: dnn_regs_pkg::WindowKhWidth] == '0 ||
+                         window[dnn_regs_pkg::WindowKwLsb +: dnn_regs_pkg::WindowKwWidth] == '0 ||
+                         window[dnn_regs_pkg::WindowShLsb +: dnn_regs_pkg::WindowShWidth] == '0 ||
+                         window[dnn_regs_pkg::WindowSwLsb +: dnn_regs_pkg::WindowSwWidth] == '0;
+  wire desc_sizes_bad = desc_q[dnn_regs_pkg::InWIndex] == '0 || desc_q[dnn_regs_pkg::InCIndex] == '0 ||
+                        desc_q[dnn_regs_pkg::BandPixelsIndex] == '0 ||
+                        desc_q[dnn_regs_pkg::OutWIndex] == '0 || desc_q[dnn_regs_pkg::OutCIndex] == '0 ||
+                        desc_q[dnn_regs_pkg::BlocksIndex] == '0 || desc_q[dnn_regs_pkg::PassesIndex] == '0 ||
+                        desc_q[dnn_regs_pkg::ChunksIndex] == '0;
   wire desc_bad = desc_tile_bad || desc_window_bad || desc_sizes_bad;
 
   assign push_o = ctrl_push && !queue_full_i && !desc_bad;
@@ -143,8 +166,8 @@ module dnn_regs #(
   end
 
   // ---------------------------------------------------------------- interrupt
-  // IRQ (0x01C): bit 0 enables the tile-done interrupt; bit 16 is pending, set by every completed
-  // tile and cleared by writing 1 to it. irq_o is a level: enabled and pending.
+  // IRQ: ENABLE enables the tile-done interrupt; PENDING is set by every completed tile and cleared
+  // by writing 1 to it. irq_o is a level: enabled and pending.
   logic irq_enable_q, irq_pending_q;
   wire  irq_write = do_write && write_ok && write_irq;
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -152,14 +175,23 @@ module dnn_regs #(
       irq_enable_q  <= 1'b0;
       irq_pending_q <= 1'b0;
     end else begin
-      if (irq_write) irq_enable_q <= w_data_q[0];
+      if (irq_write) irq_enable_q <= w_data_q[dnn_regs_pkg::IrqEnableLsb];
       if (tile_done_i) irq_pending_q <= 1'b1;
-      else if (irq_write && w_data_q[16]) irq_pending_q <= 1'b0;
+      else if (irq_write && w_data_q[dnn_regs_pkg::IrqPendingLsb]) irq_pending_q <= 1'b0;
     end
   end
   assign irq_o = irq_enable_q && irq_pending_q;
 
   // ---------------------------------------------------------------- status and errors
+  logic [31:0] cause_set;
+  always_comb begin
+    cause_set = '0;
+    cause_set[dnn_regs_pkg::ErrorCauseInputLengthLsb] = err_input_len_i;
+    cause_set[dnn_regs_pkg::ErrorCauseWeightLengthLsb] = err_weight_len_i;
+    cause_set[dnn_regs_pkg::ErrorCausePushWhileFullLsb] = ctrl_push && queue_full_i;
+    cause_set[dnn_regs_pkg::ErrorCauseBadDescriptorLsb] = ctrl_push && desc_bad;
+  end
+
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       error_q       <= 1'b0;
@@ -171,10 +203,9 @@ module dnn_regs #(
         error_q       <= 1'b0;
         error_cause_q <= '0;
       end
-      if (err_input_len_i || err_weight_len_i || (ctrl_push && (queue_full_i || desc_bad))) begin
+      if (cause_set != '0) begin
         error_q <= 1'b1;
-        error_cause_q <= error_cause_q | {ctrl_push && desc_bad, ctrl_push && queue_full_i,
-                                          err_weight_len_i, err_input_len_i};
+        error_cause_q <= error_cause_q | cause_set;
       end
     end
   end
@@ -183,12 +214,12 @@ module dnn_regs #(
   logic [63:0] counter_q [NumCounters];
   logic [31:0] hi_latch_q;
   wire [63:0] increment [NumCounters];
-  assign increment[0] = {63'd0, busy_i};
-  assign increment[1] = {{(64 - MacsBits){1'b0}}, macs_i};
-  assign increment[2] = {63'd0, issue_i};
-  assign increment[3] = {63'd0, stall_input_i};
-  assign increment[4] = {63'd0, stall_weight_i};
-  assign increment[5] = {63'd0, stall_output_i};
+  assign increment[dnn_regs_pkg::CyclesLoIndex / 2] = {63'd0, busy_i};
+  assign increment[dnn_regs_pkg::MacsLoIndex / 2] = {{(64 - MacsBits){1'b0}}, macs_i};
+  assign increment[dnn_regs_pkg::ActiveLoIndex / 2] = {63'd0, issue_i};
+  assign increment[dnn_regs_pkg::StallInputLoIndex / 2] = {63'd0, stall_input_i};
+  assign increment[dnn_regs_pkg::StallWeightLoIndex / 2] = {63'd0, stall_weight_i};
+  assign increment[dnn_regs_pkg::StallOutputLoIndex / 2] = {63'd0, stall_output_i};
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -210,25 +241,37 @@ module dnn_regs #(
 
   logic [31:0] read_value;
   logic        read_ok;
-  wire  [11:0] ra = axil_araddr_i;
-  wire  [4:0]  read_index = ra[6:2] - 5'd8;
-  wire  [2:0]  counter_index = ra[5:3];  // counters at 0x100 + 8i
+  wire  [AddrBits-1:0] ra = axil_araddr_i;
+  wire  [DescIndexBits-1:0] read_index = ra[2 +: DescIndexBits] - DescFirst[2 +: DescIndexBits];
+  // Word of the counters block: counter = word / 2, HI word = word bit 0.
+  wire  [CounterWordBits-1:0] counter_word = ra[2 +: CounterWordBits] - CounterFirst[2 +: CounterWordBits];
+  wire  [CounterWordBits-2:0] counter_index = counter_word[CounterWordBits-1:1];
+  wire  counter_hi = counter_word[0];
   always_comb begin
     read_value = '0;
     read_ok    = ra[1:0] == 2'b00;
     if (ra >= DescFirst && ra <= DescLast) begin
       read_value = desc_q[read_index];
     end else if (ra >= CounterFirst && ra <= CounterLast) begin
-      read_value = ra[2] ? hi_latch_q : counter_q[counter_index][31:0];
+      read_value = counter_hi ? hi_latch_q : counter_q[counter_index][31:0];
     end else begin
       case (ra)
-        12'h000: read_value = IdValue;
-        12'h004: read_value = {16'(Cols), 16'(Rows)};
-        12'h008: read_value = {8'(StreamBits / 8), 8'(AccBits), 8'(WeightBits), 8'(ActBits)};
-        12'h00C: read_value = {16'(QueueDepth), 16'(AccDepth)};
-        12'h014: read_value = {tiles_done_q, queue_count_i, 5'd0, error_q, queue_full_i, busy_i};
-        12'h018: read_value = {28'd0, error_cause_q};
-        12'h01C: read_value = {15'd0, irq_pending_q, 15'd0, irq_enable_q};
+        dnn_regs_pkg::IdOffset: read_value = dnn_regs_pkg::IdReset;
+        dnn_regs_pkg::HwArrayOffset: read_value = HwArray;
+        dnn_regs_pkg::HwBitsOffset: read_value = HwBits;
+        dnn_regs_pkg::HwDepthsOffset: read_value = HwDepths;
+        dnn_regs_pkg::StatusOffset: begin
+          read_value[dnn_regs_pkg::StatusBusyLsb] = busy_i;
+          read_value[dnn_regs_pkg::StatusQueueFullLsb] = queue_full_i;
+          read_value[dnn_regs_pkg::StatusErrorLsb] = error_q;
+          read_value[dnn_regs_pkg::StatusQueuedLsb +: dnn_regs_pkg::StatusQueuedWidth] = queue_count_i;
+          read_value[dnn_regs_pkg::StatusTilesDoneLsb +: dnn_regs_pkg::StatusTilesDoneWidth] = tiles_done_q;
+        end
+        dnn_regs_pkg::ErrorCauseOffset: read_value = error_cause_q;
+        dnn_regs_pkg::IrqOffset: begin
+          read_value[dnn_regs_pkg::IrqEnableLsb] = irq_enable_q;
+          read_value[dnn_regs_pkg::IrqPendingLsb] = irq_pending_q;
+        end
         default: read_ok = 1'b0;
       endcase
     end
@@ -245,7 +288,7 @@ module dnn_regs #(
       rdata_q  <= read_ok ? read_value : 32'd0;
       rresp_q  <= read_ok ? RespOkay : RespSlvErr;
       // Reading a counter's low word freezes its high word for the following read.
-      if (read_ok && ra >= CounterFirst && ra <= CounterLast && !ra[2])
+      if (read_ok && ra >= CounterFirst && ra <= CounterLast && !counter_hi)
         hi_latch_q <= counter_q[counter_index][63:32];
     end else if (rvalid_q && axil_rready_i) begin
       rvalid_q <= 1'b0;

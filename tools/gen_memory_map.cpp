@@ -1,13 +1,23 @@
-// gen_memory_map: platform/memory_map.yaml -> the firmware's C header and the platform's C++ table.
+// gen_memory_map: platform/memory_map.yaml -> the firmware's C header, the platform's C++ table, and
+// for one region (the engine) a SystemVerilog package and the register table of its documentation.
 //
 //   gen_memory_map MAP.yaml [--c-header OUT.h] [--cpp-header OUT.hpp]
+//                           [--sv-package REGION OUT.sv] [--doc-table REGION DOC.md] [--check]
+//
+// --sv-package: the region's offsets, reset values, field positions and blocks as localparams of a
+//   package named after OUT (rtl/dnn_regs_pkg.sv -> dnn_regs_pkg), for the RTL.
+// --doc-table: rewrites the part of DOC between the lines "<!-- BEGIN REGION registers ..." and
+//   "<!-- END REGION registers -->" with a Markdown table of the region's registers.
+// --check: writes nothing for --sv-package and --doc-table; fails (exit 1) when a file differs from what
+//   it would write, naming the command that refreshes it. Those two are checked in (the RTL and the docs
+//   need no build); a test runs this check. The C/C++ headers are build outputs and always written.
 //
 // Run by the build (platform/CMakeLists.txt). The map is read strictly: unknown or duplicate keys, bad
-// numbers, overlapping regions and registers outside their region are errors that name the file, the
-// line and the field ("memory_map.yaml:14: regions[2].registers[0].offset: must be a multiple of 4, got
-// 0x3"); exit code 1. Outputs are rewritten only when their text changes, so an unchanged map does not
-// rebuild its users. Links only dnnvp_yaml (generators/yaml_fields.h, yaml-cpp): it runs before most of the
-// build.
+// numbers, overlapping regions, registers outside their region and broken blocks are errors that name the
+// file, the line and the field ("memory_map.yaml:14: regions[2].registers[0].offset: must be a multiple
+// of 4, got 0x3"); exit code 1. Outputs are rewritten only when their text changes, so an unchanged map
+// does not rebuild its users. Links only dnnvp_yaml (generators/yaml_fields.h, yaml-cpp): it runs before
+// most of the build.
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -29,6 +39,8 @@ namespace {
 
 constexpr std::uint64_t kAddressSpace = std::uint64_t{1} << 32;  // 32-bit bus addresses
 constexpr std::uint64_t kRegionAlignment = 0x1000;               // regions are whole 4 KiB pages
+// Rewrites the checked-in outputs (platform/CMakeLists.txt).
+constexpr const char* kRefreshCommand = "cmake --build <build> --target update_register_spec";
 
 using dnnvp::Error;
 using dnnvp::Fields;
@@ -48,6 +60,13 @@ struct Register {
   std::uint32_t reset = 0;
   std::string description;
   std::vector<Field> fields;
+  std::string block;  // "" or the block this register is a word of
+};
+
+// A named run of registers at consecutive word offsets (`block:`), e.g. the engine's tile descriptor.
+struct Block {
+  std::string name;
+  std::vector<std::size_t> members;  // indices into Region::registers, in offset order
 };
 
 struct Region {
@@ -57,6 +76,7 @@ struct Region {
   bool scenario_sized = false;
   std::string description;
   std::vector<Register> registers;
+  std::vector<Block> blocks;
   std::string registers_from;  // `registers: <region>`
   int line = 0;
   std::string path;  // "regions[i]"
@@ -161,6 +181,11 @@ Register parse_register(const Fields& m) {
   r.access = m.choice("access", "", {"ro", "wo", "rw", "w1c"});
   r.reset = static_cast<std::uint32_t>(m.integer("reset", 0, 0, 0xFFFFFFFF));
   r.description = one_line(m.string("description", ""));
+  if (m.has("block")) {
+    r.block = m.required_string("block");
+    if (!is_identifier(r.block, false))
+      m.fail("block", "must be a lower_case identifier, got '" + r.block + "'");
+  }
   std::uint32_t used_bits = 0;
   std::set<std::string> names;
   for (const Fields& fm : m.maps("fields")) {
@@ -173,6 +198,27 @@ Register parse_register(const Fields& m) {
   }
   reject_unknown(m);
   return r;
+}
+
+// Blocks are one run of list neighbours at consecutive word offsets: the hardware decodes a block as an
+// address range and indexes its words, so a gap or a stranger inside would be a silent wrong answer.
+void add_to_block(Region& region, const Register& reg, const Fields& m) {
+  if (reg.block.empty()) return;
+  const auto it = std::find_if(region.blocks.begin(), region.blocks.end(),
+                               [&](const Block& b) { return b.name == reg.block; });
+  if (it == region.blocks.end()) {
+    region.blocks.push_back(Block{reg.block, {region.registers.size()}});
+    return;
+  }
+  const Register& last = region.registers[it->members.back()];
+  if (it->members.back() + 1 != region.registers.size())
+    m.fail("block", "block '" + reg.block + "' is interrupted by " + region.registers.back().name +
+                        "; list its registers one after the other");
+  if (reg.offset != last.offset + 4)
+    m.fail("block", "block '" + reg.block + "' must be consecutive words: " + last.name + " is at " +
+                        hex(last.offset) + ", so " + reg.name + " must be at " + hex(last.offset + 4) +
+                        ", got " + hex(reg.offset));
+  it->members.push_back(region.registers.size());
 }
 
 // "file:line: regions[i] (name): message"
@@ -230,6 +276,7 @@ std::vector<Region> parse_map(const std::string& path) {
           m.fail("registers", "'" + r.registers_from + "' itself shares the registers of '" +
                                   from.registers_from + "'; name that region");
         r.registers = from.registers;
+        r.blocks = from.blocks;
       } else if (regs.IsSequence()) {
         std::set<std::string> names;
         std::map<std::uint32_t, std::string> offsets;
@@ -238,6 +285,7 @@ std::vector<Region> parse_map(const std::string& path) {
           if (!names.insert(reg.name).second) rm.fail("name", "duplicate register name '" + reg.name + "'");
           const auto [at, fresh] = offsets.emplace(reg.offset, reg.name);
           if (!fresh) rm.fail("offset", "offset " + hex(reg.offset) + " is already register " + at->second);
+          add_to_block(r, reg, rm);
           r.registers.push_back(std::move(reg));
         }
       } else {
@@ -337,6 +385,8 @@ std::string emit_c(const std::vector<Region>& regions, const std::string& file, 
       check_unique(seen, rp + "_OFFSET", file, r);
       o << "#define " << rp << "_OFFSET " << hex(reg.offset, 3) << "u /* " << reg.access
         << (reg.description.empty() ? "" : ": " + c_comment(reg.description)) << " */\n";
+      check_unique(seen, rp + "_RESET", file, r);
+      o << "#define " << rp << "_RESET " << hex(reg.reset, 8) << "u\n";
       for (const Field& f : reg.fields) {
         check_unique(seen, rp + "_" + f.name + "_SHIFT", file, r);
         check_unique(seen, rp + "_" + f.name + "_MASK", file, r);
@@ -344,6 +394,17 @@ std::string emit_c(const std::vector<Region>& regions, const std::string& file, 
         o << "#define " << rp << "_" << f.name << "_MASK " << hex(field_mask(f), 8) << "u"
           << (f.description.empty() ? "" : " /* " + c_comment(f.description) + " */") << "\n";
       }
+    }
+    for (const Block& b : r.blocks) {
+      const std::string bp = p + "_" + upper(b.name);
+      const Register& first = r.registers[b.members.front()];
+      const Register& last = r.registers[b.members.back()];
+      o << "/* Block " << b.name << ": " << first.name << " .. " << last.name << ", consecutive words. */\n";
+      for (const char* suffix : {"_FIRST_OFFSET", "_LAST_OFFSET", "_WORDS"})
+        check_unique(seen, bp + suffix, file, r);
+      o << "#define " << bp << "_FIRST_OFFSET " << hex(first.offset, 3) << "u\n"
+        << "#define " << bp << "_LAST_OFFSET " << hex(last.offset, 3) << "u\n"
+        << "#define " << bp << "_WORDS " << b.members.size() << "u\n";
     }
   }
   o << "\n#endif /* DNNVP_MEMORY_MAP_H */\n";
@@ -361,7 +422,8 @@ std::string emit_cpp(const std::vector<Region>& regions, const std::string& file
     << "  std::uint32_t mask;\n  std::string_view description;\n};\n\n"
     << "struct RegisterInfo {\n  std::string_view name;\n  std::uint32_t offset;\n  Access access;\n"
     << "  std::uint32_t reset;\n  const FieldInfo* fields;\n  std::size_t field_count;\n"
-    << "  std::string_view description;\n};\n\n"
+    << "  std::string_view description;\n  std::string_view block;  // \"\" or the block it is a word "
+       "of\n};\n\n"
     << "struct RegionInfo {\n  std::string_view name;\n  std::uint64_t base;\n"
     << "  std::uint64_t size;  // 0 when sized_by_scenario\n  bool sized_by_scenario;\n"
     << "  const RegisterInfo* registers;\n  std::size_t register_count;\n  std::string_view "
@@ -378,6 +440,8 @@ std::string emit_cpp(const std::vector<Region>& regions, const std::string& file
       check_unique(seen, "k" + camel(reg.name), file, r);
       o << "inline constexpr std::uint32_t k" << camel(reg.name) << " = " << hex(reg.offset, 3) << "u;  // "
         << reg.access << " offset\n";
+      check_unique(seen, "k" + camel(reg.name) + "Reset", file, r);
+      o << "inline constexpr std::uint32_t k" << camel(reg.name) << "Reset = " << hex(reg.reset, 8) << "u;\n";
       for (const Field& f : reg.fields) {
         const std::string n = "k" + camel(reg.name) + camel(f.name);
         check_unique(seen, n + "Shift", file, r);
@@ -406,9 +470,20 @@ std::string emit_cpp(const std::vector<Region>& regions, const std::string& file
           o << "nullptr, 0, ";
         else
           o << "k" << camel(reg.name) << "Fields, " << reg.fields.size() << ", ";
-        o << cpp_string(reg.description) << "},\n";
+        o << cpp_string(reg.description) << ", " << cpp_string(reg.block) << "},\n";
       }
       o << "};\n";
+    }
+    for (const Block& b : r.blocks) {
+      const std::string n = "k" + camel(b.name);
+      for (const char* suffix : {"First", "Last", "Words"}) check_unique(seen, n + suffix, file, r);
+      o << "// Block " << b.name << ": " << r.registers[b.members.front()].name << " .. "
+        << r.registers[b.members.back()].name << ", consecutive words.\n"
+        << "inline constexpr std::uint32_t " << n
+        << "First = " << hex(r.registers[b.members.front()].offset, 3) << "u;\n"
+        << "inline constexpr std::uint32_t " << n << "Last = " << hex(r.registers[b.members.back()].offset, 3)
+        << "u;\n"
+        << "inline constexpr std::size_t " << n << "Words = " << b.members.size() << ";\n";
     }
     o << "}  // namespace " << r.name << "\n";
   }
@@ -428,6 +503,149 @@ std::string emit_cpp(const std::vector<Region>& regions, const std::string& file
     << "  for (const RegionInfo& r : kRegions)\n    if (r.name == name) return &r;\n  return nullptr;\n}\n\n"
     << "}  // namespace dnnvp::memory_map\n";
   return o.str();
+}
+
+const Region& find_region(const std::vector<Region>& regions, const std::string& name,
+                          const std::string& option) {
+  for (const Region& r : regions)
+    if (r.name == name) {
+      if (r.registers.empty() || r.scenario_sized)
+        throw Error(option + " " + name + ": the region must have registers and a fixed size");
+      return r;
+    }
+  throw Error(option + ": no region called '" + name + "' in the map");
+}
+
+unsigned address_bits(std::uint64_t size) {
+  unsigned bits = 0;
+  while ((std::uint64_t{1} << bits) < size) ++bits;
+  return bits;
+}
+
+// 12'h01C
+std::string sv_hex(std::uint64_t v, unsigned bits) {
+  std::ostringstream s;
+  s << bits << "'h" << std::uppercase << std::hex;
+  s.fill('0');
+  s.width(static_cast<int>((bits + 3) / 4));
+  s << v;
+  return s.str();
+}
+
+// The package the RTL refers to as pkg::Name (Yosys 0.23 reads no `import`). Parameters are
+// UpperCamelCase (rtl/README.md): <Register>Offset/Reset, <Register><Field>Lsb/Width/Mask,
+// <Register>Index (its word in its block), <Block>First/Last/Words.
+std::string emit_sv(const Region& r, const std::string& package, const std::string& file,
+                    const std::string& source) {
+  std::ostringstream o;
+  std::set<std::string> seen;
+  const unsigned bits = address_bits(r.size);
+  const auto param = [&](const std::string& type, const std::string& name, const std::string& value,
+                         const std::string& comment = "") {
+    check_unique(seen, name, file, r);
+    o << "  localparam " << type << " " << name << " = " << value << ";"
+      << (comment.empty() ? "" : "  // " + comment) << "\n";
+  };
+  o << "// " << package << ": the registers of region " << r.name << " (" << r.description << ").\n"
+    << "// Generated by tools/gen_memory_map from " << source << "; do not edit. Change the map, then run\n"
+    << "// `" << kRefreshCommand << "`.\n"
+    << "// Refer to these as " << package << "::Name: Yosys 0.23 reads no `import`.\n"
+    << "package " << package << ";\n";
+  param("int unsigned", "AddrBits", std::to_string(bits),
+        "byte address bits of the region (" + hex(r.size) + ")");
+  const std::string addr = "logic [AddrBits-1:0]";
+  for (const Register& reg : r.registers) {
+    const std::string n = camel(reg.name);
+    o << "\n  // " << reg.name << " (" << reg.access << ")"
+      << (reg.description.empty() ? "" : ": " + reg.description) << "\n";
+    param(addr, n + "Offset", sv_hex(reg.offset, bits));
+    param("logic [31:0]", n + "Reset", sv_hex(reg.reset, 32));
+    if (!reg.block.empty()) {
+      const Block& b = *std::find_if(r.blocks.begin(), r.blocks.end(),
+                                     [&](const Block& x) { return x.name == reg.block; });
+      const std::size_t self = static_cast<std::size_t>(&reg - r.registers.data());
+      const auto at = std::find(b.members.begin(), b.members.end(), self) - b.members.begin();
+      param("int unsigned", n + "Index", std::to_string(at), "word of block " + b.name);
+    }
+    for (const Field& f : reg.fields) {
+      const std::string fn = n + camel(f.name);
+      param("int unsigned", fn + "Lsb", std::to_string(f.lsb),
+            f.name + (f.description.empty() ? "" : ": " + f.description));
+      param("int unsigned", fn + "Width", std::to_string(f.width));
+      param("logic [31:0]", fn + "Mask", sv_hex(field_mask(f), 32));
+    }
+  }
+  for (const Block& b : r.blocks) {
+    const std::string n = camel(b.name);
+    const Register& first = r.registers[b.members.front()];
+    const Register& last = r.registers[b.members.back()];
+    o << "\n  // Block " << b.name << ": " << first.name << " .. " << last.name << ", consecutive words.\n";
+    param(addr, n + "First", sv_hex(first.offset, bits));
+    param(addr, n + "Last", sv_hex(last.offset, bits));
+    param("int unsigned", n + "Words", std::to_string(b.members.size()));
+  }
+  o << "endpackage\n";
+  return o.str();
+}
+
+// Markdown table cells: a '|' would end the cell, a '*' start emphasis.
+std::string md_cell(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '|' || c == '*') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+std::string bit_range(const Field& f) {
+  return f.width == 1 ? "[" + std::to_string(f.lsb) + "]"
+                      : "[" + std::to_string(f.lsb + f.width - 1) + ":" + std::to_string(f.lsb) + "]";
+}
+
+std::string doc_begin(const std::string& region) {
+  return "<!-- BEGIN " + region + " registers";
+}
+std::string doc_end(const std::string& region) {
+  return "<!-- END " + region + " registers -->";
+}
+
+// DOC with the lines between its markers replaced by the region's register table.
+std::string emit_doc(const Region& r, const std::string& doc_path, const std::string& source) {
+  std::ifstream in(doc_path, std::ios::binary);
+  if (!in) throw Error(doc_path + ": cannot read the file");
+  std::ostringstream all;
+  all << in.rdbuf();
+  const std::string text = all.str();
+  const std::string begin = "\n" + doc_begin(r.name), end = "\n" + doc_end(r.name) + "\n";
+  const auto b = text.find(begin);
+  const auto e = b == std::string::npos ? std::string::npos : text.find(end, b);
+  if (b == std::string::npos || e == std::string::npos)
+    throw Error(doc_path + ": needs a line starting '" + doc_begin(r.name) + "' and, below it, a line '" +
+                doc_end(r.name) + "': the generated table goes between them");
+  std::ostringstream o;
+  o << doc_begin(r.name) << ": generated by tools/gen_memory_map from " << source << "; do not edit -->\n"
+    << "| offset | name | access | meaning |\n|---|---|---|---|\n";
+  for (const Register& reg : r.registers) {
+    std::string meaning = md_cell(reg.description);
+    if (reg.reset != 0)
+      meaning += (meaning.empty() ? "" : "; ") + std::string("reads ") + hex(reg.reset, 8) + " after reset";
+    for (std::size_t i = 0; i < reg.fields.size(); ++i) {
+      const Field& f = reg.fields[i];
+      meaning += std::string(i == 0 ? (meaning.empty() ? "" : ": ") : "; ") + "`" + f.name + "` " +
+                 bit_range(f) + (f.description.empty() ? "" : " " + md_cell(f.description));
+    }
+    o << "| " << hex(reg.offset, 3) << " | `" << reg.name << "` | " << upper(reg.access) << " | " << meaning
+      << " |\n";
+  }
+  for (const Block& bl : r.blocks) {
+    const Register& first = r.registers[bl.members.front()];
+    const Register& last = r.registers[bl.members.back()];
+    o << "\nBlock `" << bl.name << "`: `" << first.name << "` .. `" << last.name << "` ("
+      << hex(first.offset, 3) << " .. " << hex(last.offset, 3) << ", " << bl.members.size()
+      << " consecutive words, word i at " << hex(first.offset, 3) << " + 4i).\n";
+  }
+  return text.substr(0, b + 1) + o.str() + text.substr(e + 1);
 }
 
 void write_if_changed(const std::string& path, const std::string& text) {
@@ -457,19 +675,49 @@ std::string base_name(const std::string& p) {
 }
 
 int usage(std::ostream& os, int code) {
-  os << "usage: gen_memory_map MAP.yaml [--c-header OUT.h] [--cpp-header OUT.hpp]\n";
+  os << "usage: gen_memory_map MAP.yaml [--c-header OUT.h] [--cpp-header OUT.hpp]\n"
+        "                       [--sv-package REGION OUT.sv] [--doc-table REGION DOC.md] [--check]\n";
   return code;
+}
+
+// rtl/dnn_regs_pkg.sv -> dnn_regs_pkg (Verilator wants a package named after its file).
+std::string package_name(const std::string& path) {
+  std::string n = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
+  if (n.size() > 3 && n.compare(n.size() - 3, 3, ".sv") == 0) n.resize(n.size() - 3);
+  if (!is_identifier(n, false))
+    throw Error("--sv-package: the file name must be a lower_case identifier + .sv, got '" + path + "'");
+  return n;
+}
+
+// An output checked in to the repository: written, or with --check compared.
+void write_or_check(const std::string& path, const std::string& text, bool check,
+                    const std::string& refresh) {
+  if (!check) return write_if_changed(path, text);
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream old;
+  if (in) old << in.rdbuf();
+  if (!in || old.str() != text) throw Error(path + " is out of date with the memory map; " + refresh);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) try {
-  std::string input, c_out, cpp_out;
+  std::string input, c_out, cpp_out, sv_region, sv_out, doc_region, doc_out;
+  bool check = false;
+  std::string command = "gen_memory_map";  // the refreshing command line: this one without --check
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
+    if (a != "--check") command += " " + a;
     if (a == "-h" || a == "--help") return usage(std::cout, 0);
     if ((a == "--c-header" || a == "--cpp-header") && i + 1 < argc) {
       (a == "--c-header" ? c_out : cpp_out) = argv[++i];
+      command += std::string(" ") + argv[i];
+    } else if ((a == "--sv-package" || a == "--doc-table") && i + 2 < argc) {
+      (a == "--sv-package" ? sv_region : doc_region) = argv[++i];
+      (a == "--sv-package" ? sv_out : doc_out) = argv[++i];
+      command += std::string(" ") + argv[i - 1] + " " + argv[i];
+    } else if (a == "--check") {
+      check = true;
     } else if (!a.empty() && a[0] != '-' && input.empty()) {
       input = a;
     } else {
@@ -485,6 +733,15 @@ int main(int argc, char** argv) try {
     const std::string cpp_text = emit_cpp(regions, input, source);
     if (!c_out.empty()) write_if_changed(c_out, c_text);
     if (!cpp_out.empty()) write_if_changed(cpp_out, cpp_text);
+    const std::string refresh =
+        "refresh it with `" + std::string(kRefreshCommand) + "` (which runs: " + command + ")";
+    if (!sv_out.empty()) {
+      const Region& r = find_region(regions, sv_region, "--sv-package");
+      write_or_check(sv_out, emit_sv(r, package_name(sv_out), input, source), check, refresh);
+    }
+    if (!doc_out.empty())
+      write_or_check(doc_out, emit_doc(find_region(regions, doc_region, "--doc-table"), doc_out, source),
+                     check, refresh);
   } catch (const std::exception& e) {  // dnnvp::Error, or the host failing us (memory, yaml-cpp)
     std::cerr << "gen_memory_map: " << e.what() << "\n";
     return 1;

@@ -2,6 +2,9 @@
 # Lints the whole engine with Verilator -Wall at several parameter sets (waivers: rtl/lint_waivers.vlt).
 set -euo pipefail
 rtl="$(cd "$(dirname "$0")/../rtl" && pwd)"
+# Packages first: the modules refer to them.
+sources=("$rtl"/dnn_*_pkg.sv)
+for f in "$rtl"/dnn_*.sv; do [[ $f == *_pkg.sv ]] || sources+=("$f"); done
 sets=(
   "-GRows=8 -GCols=16 -GStreamBits=64"
   "-GRows=4 -GCols=4 -GStreamBits=32 -GActBits=4 -GWeightBits=4 -GAccBits=24"
@@ -14,6 +17,6 @@ sets=(
 )
 for params in "${sets[@]}"; do
   # shellcheck disable=SC2086
-  verilator --lint-only -Wall -I"$rtl" "$rtl/lint_waivers.vlt" "$rtl"/dnn_*.sv --top-module dnn_engine $params
+  verilator --lint-only -Wall -I"$rtl" "$rtl/lint_waivers.vlt" "${sources[@]}" --top-module dnn_engine $params
   echo "lint clean: dnn_engine $params"
 done

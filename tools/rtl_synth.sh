@@ -6,11 +6,14 @@
 set -euo pipefail
 flow=${1:-generic} rows=${2:-2} cols=${3:-3}
 rtl="$(cd "$(dirname "$0")/../rtl" && pwd)"
+# Packages first: the modules refer to them.
+sources=("$rtl"/dnn_*_pkg.sv)
+for f in "$rtl"/dnn_*.sv; do [[ $f == *_pkg.sv ]] || sources+=("$f"); done
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 params="-chparam Rows $rows -chparam Cols $cols -chparam StreamBits 32 -chparam InputBufferBytes 512"
 params+=" -chparam WeightBufferBytes 64 -chparam OutputBufferBytes 384 -chparam AccDepth 16"
-read="read_verilog -sv -I$rtl $rtl/dnn_*.sv; hierarchy -check -top dnn_engine $params"
+read="read_verilog -sv -I$rtl ${sources[*]}; hierarchy -check -top dnn_engine $params"
 
 yosys -q -l "$log/coarse.log" -p "$read; proc; opt -fast; wreduce; stat" >/dev/null
 muls=$(awk '/^=== .*dnn_pe_array/ {in_pe=1} /^=== / && !/dnn_pe_array/ {in_pe=0} in_pe && /\$mul/ {n+=$2} END {print n+0}' "$log/coarse.log")

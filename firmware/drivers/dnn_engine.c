@@ -8,6 +8,11 @@ static void write_reg(const dnn_engine_t *e, uint32_t offset, uint32_t value) {
 
 static uint32_t read_reg(const dnn_engine_t *e, uint32_t offset) { return hal_read32(e->base + offset); }
 
+/* A field value placed in its register word, and read back: FIELD(WINDOW_KH, 3). Values are not masked:
+ * model.h's fit their fields, and a mask would cost instructions in every tile's set-up. */
+#define FIELD(name, value) ((uint32_t)(value) << DNNVP_ENGINE_##name##_SHIFT)
+#define GET_FIELD(name, word) (((word) & DNNVP_ENGINE_##name##_MASK) >> DNNVP_ENGINE_##name##_SHIFT)
+
 /* Bytes holding `count` values of `bits` (two per byte up to 4 bits). */
 static uint32_t packed_bytes(uint32_t count, uint32_t bits) {
   return bits <= 4u ? (count + 1u) / 2u : count;
@@ -24,35 +29,36 @@ static void byte_span(uint32_t first, uint32_t count, uint32_t bits, uint32_t *o
 
 dnn_status_t dnn_engine_init(dnn_engine_t *e, uintptr_t base) {
   e->base = base;
-  if (read_reg(e, DNN_REG_ID) != DNN_ENGINE_ID) return DNN_ERR_NOT_FOUND;
-  const uint32_t array = read_reg(e, DNN_REG_HW_ARRAY);
-  e->rows = array & 0xFFFFu;
-  e->cols = array >> 16;
-  e->acc_depth = read_reg(e, DNN_REG_HW_DEPTHS) & 0xFFFFu;
-  e->stream_bytes = read_reg(e, DNN_REG_HW_BITS) >> 24;
+  if (read_reg(e, DNNVP_ENGINE_ID_OFFSET) != DNNVP_ENGINE_ID_RESET) return DNN_ERR_NOT_FOUND;
+  const uint32_t array = read_reg(e, DNNVP_ENGINE_HW_ARRAY_OFFSET);
+  e->rows = GET_FIELD(HW_ARRAY_ROWS, array);
+  e->cols = GET_FIELD(HW_ARRAY_COLS, array);
+  e->acc_depth = GET_FIELD(HW_DEPTHS_ACC_DEPTH, read_reg(e, DNNVP_ENGINE_HW_DEPTHS_OFFSET));
+  e->stream_bytes = GET_FIELD(HW_BITS_STREAM_BYTES, read_reg(e, DNNVP_ENGINE_HW_BITS_OFFSET));
   return DNN_OK;
 }
 
 dnn_status_t dnn_engine_set_layer(const dnn_engine_t *e, const dnnvp_layer_t *l) {
   if (!dnnvp_layer_on_engine(l->type)) return DNN_ERR_BAD_LAYER;
   if (l->tile_pixels == 0u || l->tile_pixels > e->acc_depth) return DNN_ERR_BAD_LAYER;
-  write_reg(e, DNN_REG_IN_W, l->in_shape.w);
-  write_reg(e, DNN_REG_IN_H, l->in_shape.h);
-  write_reg(e, DNN_REG_IN_C, l->in_shape.c);
-  write_reg(e, DNN_REG_WINDOW, (uint32_t)l->kernel_h | (uint32_t)l->kernel_w << 8 |
-                                   (uint32_t)l->stride_h << 16 | (uint32_t)l->stride_w << 24);
-  write_reg(e, DNN_REG_PAD, (uint32_t)l->pad_top | (uint32_t)l->pad_left << 8);
-  write_reg(e, DNN_REG_OUT_W, l->out_shape.w);
-  write_reg(e, DNN_REG_OUT_C, l->out_shape.c);
-  write_reg(e, DNN_REG_QUANT, (uint32_t)l->in_q[0].is_signed | (uint32_t)l->out_q.is_signed << 1 |
-                                  (uint32_t)l->activation << 2 | (uint32_t)l->leaky_shift << 4 |
-                                  (uint32_t)l->in_q[0].bits << 8 | (uint32_t)l->out_q.bits << 12 |
-                                  (uint32_t)l->weight_q.bits << 16);
-  write_reg(e, DNN_REG_IN_ZP, (uint32_t)(int32_t)l->in_q[0].zero_point);
-  write_reg(e, DNN_REG_OUT_ZP, (uint32_t)(int32_t)l->out_q.zero_point);
-  write_reg(e, DNN_REG_BLOCKS, l->blocks);
-  write_reg(e, DNN_REG_PASSES, l->passes);
-  write_reg(e, DNN_REG_CHUNKS, l->chunks);
+  write_reg(e, DNNVP_ENGINE_IN_W_OFFSET, l->in_shape.w);
+  write_reg(e, DNNVP_ENGINE_IN_H_OFFSET, l->in_shape.h);
+  write_reg(e, DNNVP_ENGINE_IN_C_OFFSET, l->in_shape.c);
+  write_reg(e, DNNVP_ENGINE_WINDOW_OFFSET, FIELD(WINDOW_KH, l->kernel_h) | FIELD(WINDOW_KW, l->kernel_w) |
+                                               FIELD(WINDOW_SH, l->stride_h) | FIELD(WINDOW_SW, l->stride_w));
+  write_reg(e, DNNVP_ENGINE_PAD_OFFSET, FIELD(PAD_TOP, l->pad_top) | FIELD(PAD_LEFT, l->pad_left));
+  write_reg(e, DNNVP_ENGINE_OUT_W_OFFSET, l->out_shape.w);
+  write_reg(e, DNNVP_ENGINE_OUT_C_OFFSET, l->out_shape.c);
+  write_reg(e, DNNVP_ENGINE_QUANT_OFFSET,
+            FIELD(QUANT_IN_SIGNED, l->in_q[0].is_signed) | FIELD(QUANT_OUT_SIGNED, l->out_q.is_signed) |
+                FIELD(QUANT_ACTIVATION, l->activation) | FIELD(QUANT_LEAKY_SHIFT, l->leaky_shift) |
+                FIELD(QUANT_IN_BITS, l->in_q[0].bits) | FIELD(QUANT_OUT_BITS, l->out_q.bits) |
+                FIELD(QUANT_WEIGHT_BITS, l->weight_q.bits));
+  write_reg(e, DNNVP_ENGINE_IN_ZP_OFFSET, (uint32_t)(int32_t)l->in_q[0].zero_point);
+  write_reg(e, DNNVP_ENGINE_OUT_ZP_OFFSET, (uint32_t)(int32_t)l->out_q.zero_point);
+  write_reg(e, DNNVP_ENGINE_BLOCKS_OFFSET, l->blocks);
+  write_reg(e, DNNVP_ENGINE_PASSES_OFFSET, l->passes);
+  write_reg(e, DNNVP_ENGINE_CHUNKS_OFFSET, l->chunks);
   return DNN_OK;
 }
 
@@ -80,38 +86,46 @@ void dnn_engine_plan_tile(const dnnvp_layer_t *l, uint32_t t, dnn_tile_t *tile) 
 dnn_status_t dnn_engine_push_tile(const dnn_engine_t *e, const dnn_tile_t *tile, uint32_t max_polls) {
   uint32_t polls = 0;
   uint32_t status;
-  while ((status = read_reg(e, DNN_REG_STATUS)) & DNN_STATUS_QUEUE_FULL) {
+  while ((status = read_reg(e, DNNVP_ENGINE_STATUS_OFFSET)) & DNNVP_ENGINE_STATUS_QUEUE_FULL_MASK) {
     if (++polls > max_polls) return DNN_ERR_TIMEOUT;
   }
-  if (status & DNN_STATUS_ERROR) return DNN_ERR_ENGINE;
-  write_reg(e, DNN_REG_TILE_P0, tile->p0);
-  write_reg(e, DNN_REG_TILE_P, tile->pixels);
-  write_reg(e, DNN_REG_BAND_Y0, tile->band_y0);
-  write_reg(e, DNN_REG_BAND_PIXELS, tile->band_pixels);
-  write_reg(e, DNN_REG_CTRL, DNN_CTRL_PUSH);
-  return (read_reg(e, DNN_REG_STATUS) & DNN_STATUS_ERROR) ? DNN_ERR_ENGINE : DNN_OK;
+  if (status & DNNVP_ENGINE_STATUS_ERROR_MASK) return DNN_ERR_ENGINE;
+  write_reg(e, DNNVP_ENGINE_TILE_P0_OFFSET, tile->p0);
+  write_reg(e, DNNVP_ENGINE_TILE_P_OFFSET, tile->pixels);
+  write_reg(e, DNNVP_ENGINE_BAND_Y0_OFFSET, tile->band_y0);
+  write_reg(e, DNNVP_ENGINE_BAND_PIXELS_OFFSET, tile->band_pixels);
+  write_reg(e, DNNVP_ENGINE_CTRL_OFFSET, DNNVP_ENGINE_CTRL_PUSH_MASK);
+  return (read_reg(e, DNNVP_ENGINE_STATUS_OFFSET) & DNNVP_ENGINE_STATUS_ERROR_MASK) ? DNN_ERR_ENGINE : DNN_OK;
 }
 
 dnn_status_t dnn_engine_wait_idle(const dnn_engine_t *e, uint32_t max_polls) {
   for (uint32_t polls = 0; polls <= max_polls; ++polls) {
-    const uint32_t status = read_reg(e, DNN_REG_STATUS);
-    if (status & DNN_STATUS_ERROR) return DNN_ERR_ENGINE;
-    if (!(status & DNN_STATUS_BUSY)) return DNN_OK;
+    const uint32_t status = read_reg(e, DNNVP_ENGINE_STATUS_OFFSET);
+    if (status & DNNVP_ENGINE_STATUS_ERROR_MASK) return DNN_ERR_ENGINE;
+    if (!(status & DNNVP_ENGINE_STATUS_BUSY_MASK)) return DNN_OK;
   }
   return DNN_ERR_TIMEOUT;
 }
 
-uint32_t dnn_engine_error_cause(const dnn_engine_t *e) { return read_reg(e, DNN_REG_ERROR_CAUSE); }
+uint32_t dnn_engine_error_cause(const dnn_engine_t *e) {
+  return read_reg(e, DNNVP_ENGINE_ERROR_CAUSE_OFFSET);
+}
 
 void dnn_engine_clear(const dnn_engine_t *e) {
-  write_reg(e, DNN_REG_CTRL, DNN_CTRL_CLEAR_COUNTERS | DNN_CTRL_CLEAR_ERROR);
+  write_reg(e, DNNVP_ENGINE_CTRL_OFFSET,
+            DNNVP_ENGINE_CTRL_CLEAR_COUNTERS_MASK | DNNVP_ENGINE_CTRL_CLEAR_ERROR_MASK);
 }
 
 void dnn_engine_read_counters(const dnn_engine_t *e, dnn_counters_t *c) {
+  /* The counters block holds LO/HI pairs in the order of dnn_counters_t. */
+  enum {
+    STRIDE = DNNVP_ENGINE_MACS_LO_OFFSET - DNNVP_ENGINE_CYCLES_LO_OFFSET,
+    HI = DNNVP_ENGINE_CYCLES_HI_OFFSET - DNNVP_ENGINE_CYCLES_LO_OFFSET
+  };
   uint64_t *fields[] = {&c->cycles, &c->macs, &c->active, &c->stall_input, &c->stall_weight, &c->stall_output};
-  for (uint32_t i = 0; i < 6u; ++i) {
-    const uint32_t lo = read_reg(e, DNN_REG_COUNTERS + 8u * i); /* latches the high word */
-    const uint32_t hi = read_reg(e, DNN_REG_COUNTERS + 8u * i + 4u);
+  for (uint32_t i = 0; i < DNNVP_ENGINE_COUNTERS_WORDS / 2u; ++i) {
+    const uint32_t lo = read_reg(e, DNNVP_ENGINE_CYCLES_LO_OFFSET + STRIDE * i); /* latches the high word */
+    const uint32_t hi = read_reg(e, DNNVP_ENGINE_CYCLES_LO_OFFSET + STRIDE * i + HI);
     *fields[i] = (uint64_t)hi << 32 | lo;
   }
 }

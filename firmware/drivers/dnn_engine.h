@@ -6,6 +6,10 @@
 
 #include <stdint.h>
 
+/* The engine's registers: DNNVP_ENGINE_<REGISTER>_OFFSET, _<FIELD>_SHIFT/_MASK, generated from
+ * platform/memory_map.yaml (docs/engine.md "AXI4-Lite registers"). dnn_engine_error_cause() returns
+ * ERROR_CAUSE, whose bits are DNNVP_ENGINE_ERROR_CAUSE_*_MASK. */
+#include "dnnvp_memory_map.h"
 #include "dnnvp_model_types.h"
 
 typedef enum {
@@ -33,24 +37,6 @@ typedef struct {
 typedef struct {
   uint64_t cycles, macs, active, stall_input, stall_weight, stall_output;
 } dnn_counters_t;
-
-/* Register offsets (docs/engine.md). */
-enum {
-  DNN_REG_ID = 0x000, DNN_REG_HW_ARRAY = 0x004, DNN_REG_HW_BITS = 0x008, DNN_REG_HW_DEPTHS = 0x00C,
-  DNN_REG_CTRL = 0x010, DNN_REG_STATUS = 0x014, DNN_REG_ERROR_CAUSE = 0x018, DNN_REG_IRQ = 0x01C,
-  DNN_REG_IN_W = 0x020, DNN_REG_IN_H = 0x024, DNN_REG_IN_C = 0x028, DNN_REG_BAND_Y0 = 0x02C,
-  DNN_REG_BAND_PIXELS = 0x030, DNN_REG_WINDOW = 0x034, DNN_REG_PAD = 0x038, DNN_REG_OUT_W = 0x03C,
-  DNN_REG_OUT_C = 0x040, DNN_REG_TILE_P0 = 0x044, DNN_REG_TILE_P = 0x048, DNN_REG_QUANT = 0x04C,
-  DNN_REG_IN_ZP = 0x050, DNN_REG_OUT_ZP = 0x054, DNN_REG_BLOCKS = 0x058, DNN_REG_PASSES = 0x05C,
-  DNN_REG_CHUNKS = 0x060, DNN_REG_COUNTERS = 0x100
-};
-#define DNN_ENGINE_ID 0x444E4E45u
-#define DNN_CTRL_PUSH 1u
-#define DNN_CTRL_CLEAR_COUNTERS 2u
-#define DNN_CTRL_CLEAR_ERROR 4u
-#define DNN_STATUS_BUSY 1u
-#define DNN_STATUS_QUEUE_FULL 2u
-#define DNN_STATUS_ERROR 4u
 
 dnn_status_t dnn_engine_init(dnn_engine_t *e, uintptr_t base);
 /* Writes the registers every tile of the layer shares. */

@@ -55,8 +55,11 @@ dnnvp_rt_status_t dnnvp_rt_init(dnnvp_rt_t *rt, const dnnvp_rt_config_t *cfg) {
   if (r != AXI_DMA_OK) return fail(rt, DNNVP_RT_ERR_ARG, 0, "blob DMA config", (uint32_t)r);
 
   if (dnn_engine_init(&rt->engine, cfg->engine_base) != DNN_OK)
-    return fail(rt, DNNVP_RT_ERR_NO_ENGINE, 0, "engine", hal_read32(cfg->engine_base + DNN_REG_ID));
-  uint32_t depth = hal_read32(cfg->engine_base + DNN_REG_HW_DEPTHS) >> 16;
+    return fail(rt, DNNVP_RT_ERR_NO_ENGINE, 0, "engine",
+                hal_read32(cfg->engine_base + DNNVP_ENGINE_ID_OFFSET));
+  uint32_t depth = (hal_read32(cfg->engine_base + DNNVP_ENGINE_HW_DEPTHS_OFFSET) &
+                    DNNVP_ENGINE_HW_DEPTHS_QUEUE_DEPTH_MASK) >>
+                   DNNVP_ENGINE_HW_DEPTHS_QUEUE_DEPTH_SHIFT;
   if (depth == 0u) depth = 1u;
   if (depth > DNNVP_RT_MAX_INFLIGHT) depth = DNNVP_RT_MAX_INFLIGHT;
   rt->queue_depth = depth;
@@ -210,8 +213,9 @@ static dnnvp_rt_status_t run_engine_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *l
     } else {
       ++idle;
       if (idle % ENGINE_CHECK_INTERVAL == 0u || idle > rt->config.poll_budget) {
-        const uint32_t es = hal_read32(e->base + DNN_REG_STATUS);
-        if (es & DNN_STATUS_ERROR) return fail(rt, DNNVP_RT_ERR_ENGINE, outs, "engine", dnn_engine_error_cause(e));
+        const uint32_t es = hal_read32(e->base + DNNVP_ENGINE_STATUS_OFFSET);
+        if (es & DNNVP_ENGINE_STATUS_ERROR_MASK)
+          return fail(rt, DNNVP_RT_ERR_ENGINE, outs, "engine", dnn_engine_error_cause(e));
         if (idle > rt->config.poll_budget) {
           const char *what = out_armed ? "output DMA" : band_busy ? "band DMA" : blob_busy ? "blob DMA" : "engine";
           return fail(rt, DNNVP_RT_ERR_TIMEOUT, outs, what, es);

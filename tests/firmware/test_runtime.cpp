@@ -16,7 +16,8 @@ namespace {
 
 constexpr std::uintptr_t E = 0x43C00000, D0 = 0x40400000, D1 = 0x40410000, TIMER = 0x10001000;
 constexpr std::uint32_t kIoc = 1u << 12, kIdle = 1u << 1, kHalted = 1u;
-constexpr std::uint32_t kQueueFull = 2u, kError = 4u;
+constexpr std::uint32_t kQueueFull = DNNVP_ENGINE_STATUS_QUEUE_FULL_MASK,
+                        kError = DNNVP_ENGINE_STATUS_ERROR_MASK;
 constexpr std::uint32_t kRun = 0x00010001u;  // DMACR: RS, IRQThreshold 1
 
 dnnvp_rt_config_t test_config() {
@@ -33,10 +34,10 @@ dnnvp_rt_config_t test_config() {
 
 // An engine with a 4x8 array, 64-bit streams, accumulator depth 256 and a 4-tile queue.
 void engine_registers() {
-  hal.set_default(E + DNN_REG_ID, DNN_ENGINE_ID);
-  hal.set_default(E + DNN_REG_HW_ARRAY, 4u | 8u << 16);
-  hal.set_default(E + DNN_REG_HW_BITS, 8u | 8u << 8 | 32u << 16 | 8u << 24);
-  hal.set_default(E + DNN_REG_HW_DEPTHS, 256u | 4u << 16);
+  hal.set_default(E + DNNVP_ENGINE_ID_OFFSET, DNNVP_ENGINE_ID_RESET);
+  hal.set_default(E + DNNVP_ENGINE_HW_ARRAY_OFFSET, 4u | 8u << 16);
+  hal.set_default(E + DNNVP_ENGINE_HW_BITS_OFFSET, 8u | 8u << 8 | 32u << 16 | 8u << 24);
+  hal.set_default(E + DNNVP_ENGINE_HW_DEPTHS_OFFSET, 256u | 4u << 16);
 }
 
 void init(dnnvp_rt_t& rt, const dnnvp_rt_config_t& cfg = test_config()) {
@@ -118,7 +119,7 @@ TEST_CASE("runtime: a 2-tile convolution: exact register writes, queue full once
   const dnnvp_layer_t l = two_tile_conv();
 
   // Engine STATUS: push 0 (free, ok), push 1 (full: retried next round), push 1 (free, ok); then idle.
-  hal.script(E + DNN_REG_STATUS, {0, 0, kQueueFull, 0, 0});
+  hal.script(E + DNNVP_ENGINE_STATUS_OFFSET, {0, 0, kQueueFull, 0, 0});
   hal.script(D0 + 0x34, {0, kIoc | kIdle, kIoc | kIdle});  // S2MM: busy, tile 0, tile 1
   hal.script(D0 + 0x58, {256, 256});                       // bytes received
   hal.script(D0 + 0x04, {kIoc | kIdle, kIoc | kIdle});     // each band done at its first poll
@@ -160,7 +161,7 @@ TEST_CASE("runtime: a 2-tile convolution: exact register writes, queue full once
     CHECK(writes[i] == expected[i]);
   }
   // Every scripted status was consumed; the counters were read after the engine went idle.
-  CHECK(hal.unread(E + DNN_REG_STATUS) == 0);
+  CHECK(hal.unread(E + DNNVP_ENGINE_STATUS_OFFSET) == 0);
   CHECK(hal.unread(D0 + 0x34) == 0);
   CHECK(hal.unread(D0 + 0x04) == 0);
   CHECK(hal.unread(D1 + 0x04) == 0);
@@ -230,9 +231,9 @@ TEST_CASE("runtime: DMA errors, short outputs, engine errors and stalls end the 
     init(rt, cfg);
     hal.set_default(D0 + 0x04, kIoc);
     hal.set_default(D1 + 0x04, kIoc);
-    hal.script(E + DNN_REG_STATUS, {0, 0, 0, 0});  // both pushes
-    hal.set_default(E + DNN_REG_STATUS, kError | 1u);
-    hal.set_default(E + DNN_REG_ERROR_CAUSE, 1u);  // input packet length
+    hal.script(E + DNNVP_ENGINE_STATUS_OFFSET, {0, 0, 0, 0});  // both pushes
+    hal.set_default(E + DNNVP_ENGINE_STATUS_OFFSET, kError | 1u);
+    hal.set_default(E + DNNVP_ENGINE_ERROR_CAUSE_OFFSET, 1u);  // input packet length
     CHECK(dnnvp_rt_run_layer(&rt, &l, nullptr) == DNNVP_RT_ERR_ENGINE);
     CHECK(rt.error_detail == 1u);
     CHECK(std::string(rt.error_what) == "engine");

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "Vdnn_engine.h"
+#include "dnnvp_memory_map.hpp"
 #include "tb.h"
 
 class EngineBench {
@@ -70,7 +71,7 @@ class EngineBench {
   }
 
   std::uint32_t read(std::uint32_t addr) {
-    m_.axil_araddr_i = addr & 0xFFF;
+    m_.axil_araddr_i = addr & (dnnvp::memory_map::engine::kSize - 1);
     m_.axil_arvalid_i = 1;
     m_.axil_rready_i = 1;
     wait([&] { return m_.axil_arready_o != 0; }, "AR");
@@ -85,7 +86,7 @@ class EngineBench {
   }
 
   void write(std::uint32_t addr, std::uint32_t data) {
-    m_.axil_awaddr_i = addr & 0xFFF;
+    m_.axil_awaddr_i = addr & (dnnvp::memory_map::engine::kSize - 1);
     m_.axil_awvalid_i = 1;
     m_.axil_wdata_i = data;
     m_.axil_wstrb_i = 0xF;

@@ -2,11 +2,25 @@
 // access rules (RW, RO, unmapped, partial strobes, misaligned -> SLVERR with no effect), PUSH with
 // the queue full or a bad descriptor, error causes, and 64-bit counters read consistently.
 #include <cstdio>
+#include <iterator>
+#include <utility>
 
 #include "Vdnn_regs.h"
+#include "dnnvp_memory_map.hpp"
 #include "tb.h"
 
 namespace {
+
+namespace reg = dnnvp::memory_map::engine;
+
+// An offset inside the region that no register has.
+constexpr std::uint32_t kHole = reg::kDescriptorLast + 0x10;
+constexpr bool unmapped(std::uint32_t offset) {
+  for (const auto& r : reg::kRegisters)
+    if (r.offset == offset) return false;
+  return true;
+}
+static_assert(unmapped(kHole) && kHole < reg::kSize);
 
 struct Bench {
   VerilatedContext ctx;
@@ -86,8 +100,10 @@ struct Bench {
       TB_CHECK(m.axil_rvalid_o && m.axil_rdata_o == v, "R changed while stalled");
     }
     const std::uint32_t data = m.axil_rdata_o;
-    if (resp_out) *resp_out = m.axil_rresp_o;
-    else TB_CHECK(m.axil_rresp_o == 0, "read 0x%03X answered SLVERR", addr);
+    if (resp_out)
+      *resp_out = m.axil_rresp_o;
+    else
+      TB_CHECK(m.axil_rresp_o == 0, "read 0x%03X answered SLVERR", addr);
     m.axil_rready_i = 1;
     cycle();
     m.axil_rready_i = 0;
@@ -102,76 +118,106 @@ constexpr std::uint8_t kSlvErr = 2;
 int main() {
   Bench b;
   b.reset();
-  TB_CHECK(b.read(0x000) == 0x444E4E45, "ID");
-  TB_CHECK(b.read(0x004) == (16u << 16 | 8u), "HW_ARRAY 0x%08X", b.read(0x004));
-  TB_CHECK(b.read(0x008) == (8u << 24 | 32u << 16 | 8u << 8 | 8u), "HW_BITS");
-  TB_CHECK((b.read(0x00C) & 0xFFFF) == 256, "HW_DEPTHS");
+  TB_CHECK(b.read(reg::kId) == reg::kIdReset, "ID");
+  TB_CHECK(b.read(reg::kHwArray) == (16u << reg::kHwArrayColsShift | 8u << reg::kHwArrayRowsShift),
+           "HW_ARRAY 0x%08X", b.read(reg::kHwArray));
+  TB_CHECK(b.read(reg::kHwBits) == (8u << reg::kHwBitsStreamBytesShift | 32u << reg::kHwBitsAccBitsShift |
+                                    8u << reg::kHwBitsWeightBitsShift | 8u << reg::kHwBitsActBitsShift),
+           "HW_BITS");
+  TB_CHECK((b.read(reg::kHwDepths) & reg::kHwDepthsAccDepthMask) >> reg::kHwDepthsAccDepthShift == 256,
+           "HW_DEPTHS");
 
   // Every descriptor register holds what was written (random order, random values).
-  std::uint32_t desc[17];
+  constexpr int kWords = static_cast<int>(reg::kDescriptorWords);
+  const auto word = [](int i) { return reg::kDescriptorFirst + 4u * static_cast<std::uint32_t>(i); };
+  std::uint32_t desc[kWords];
   for (int round = 0; round < 20; ++round) {
-    for (int i = 0; i < 17; ++i) {
+    for (int i = 0; i < kWords; ++i) {
       desc[i] = static_cast<std::uint32_t>(b.rnd.range(1, 1 << 30));
-      TB_CHECK(b.write(0x020 + 4 * i, desc[i]) == 0, "write desc %d", i);
+      TB_CHECK(b.write(word(i), desc[i]) == 0, "write desc %d", i);
     }
-    for (int i = 16; i >= 0; --i) TB_CHECK(b.read(0x020 + 4 * i) == desc[i], "desc %d", i);
+    for (int i = kWords - 1; i >= 0; --i) TB_CHECK(b.read(word(i)) == desc[i], "desc %d", i);
   }
 
   // Refused accesses answer SLVERR and change nothing.
   std::uint8_t resp = 0;
-  TB_CHECK(b.write(0x000, 1) == kSlvErr, "write to ID");
-  TB_CHECK(b.write(0x014, 1) == kSlvErr, "write to STATUS");
-  TB_CHECK(b.write(0x070, 1) == kSlvErr, "write to a hole");
-  TB_CHECK(b.write(0x022, 0xDEAD) == kSlvErr, "misaligned write");
-  TB_CHECK(b.write(0x020, 0xDEAD, 0x3) == kSlvErr, "partial strobe");
-  TB_CHECK(b.read(0x020) == desc[0], "refused writes left IN_W alone");
-  b.read(0x070, &resp);
+  TB_CHECK(b.write(reg::kId, 1) == kSlvErr, "write to ID");
+  TB_CHECK(b.write(reg::kStatus, 1) == kSlvErr, "write to STATUS");
+  TB_CHECK(b.write(kHole, 1) == kSlvErr, "write to a hole");
+  TB_CHECK(b.write(reg::kInW + 2, 0xDEAD) == kSlvErr, "misaligned write");
+  TB_CHECK(b.write(reg::kInW, 0xDEAD, 0x3) == kSlvErr, "partial strobe");
+  TB_CHECK(b.read(reg::kInW) == desc[0], "refused writes left IN_W alone");
+  b.read(kHole, &resp);
   TB_CHECK(resp == kSlvErr, "read of a hole");
-  b.read(0x026, &resp);
+  b.read(reg::kInH + 2, &resp);
   TB_CHECK(resp == kSlvErr, "misaligned read");
 
   // A valid descriptor pushes once; a full queue or a bad descriptor does not, and sets the error.
-  const std::uint32_t good[17] = {16, 16, 8, 0, 48, 0x01010303, 0x0101, 16, 8, 0, 32, 0x88, 0, 0, 1, 9, 2};
-  for (int i = 0; i < 17; ++i) b.write(0x020 + 4 * i, good[i]);
+  const std::pair<std::uint32_t, std::uint32_t> good[] = {
+      {reg::kInW, 16},
+      {reg::kInH, 16},
+      {reg::kInC, 8},
+      {reg::kBandY0, 0},
+      {reg::kBandPixels, 48},
+      {reg::kWindow, 3u << reg::kWindowKhShift | 3u << reg::kWindowKwShift | 1u << reg::kWindowShShift |
+                         1u << reg::kWindowSwShift},
+      {reg::kPad, 1u << reg::kPadTopShift | 1u << reg::kPadLeftShift},
+      {reg::kOutW, 16},
+      {reg::kOutC, 8},
+      {reg::kTileP0, 0},
+      {reg::kTileP, 32},
+      {reg::kQuant, 2u << reg::kQuantActivationShift | 8u << reg::kQuantLeakyShiftShift},
+      {reg::kInZp, 0},
+      {reg::kOutZp, 0},
+      {reg::kBlocks, 1},
+      {reg::kPasses, 9},
+      {reg::kChunks, 2}};
+  static_assert(std::size(good) == reg::kDescriptorWords);
+  for (const auto& [offset, value] : good) b.write(offset, value);
   b.push_pulses = 0;
-  TB_CHECK(b.write(0x010, 1) == 0, "PUSH");
+  TB_CHECK(b.write(reg::kCtrl, reg::kCtrlPushMask) == 0, "PUSH");
   TB_CHECK(b.push_pulses == 1, "push pulses %d", b.push_pulses);
-  TB_CHECK((b.read(0x014) & 4) == 0, "no error after a good push");
+  TB_CHECK((b.read(reg::kStatus) & reg::kStatusErrorMask) == 0, "no error after a good push");
   b.m.queue_full_i = 1;
-  b.write(0x010, 1);
+  b.write(reg::kCtrl, reg::kCtrlPushMask);
   TB_CHECK(b.push_pulses == 1, "pushed into a full queue");
-  TB_CHECK((b.read(0x014) & 6) == 6, "QUEUE_FULL and ERROR in STATUS");
-  TB_CHECK(b.read(0x018) == 4, "cause: push while full");
+  constexpr std::uint32_t kFullAndError = reg::kStatusQueueFullMask | reg::kStatusErrorMask;
+  TB_CHECK((b.read(reg::kStatus) & kFullAndError) == kFullAndError, "QUEUE_FULL and ERROR in STATUS");
+  TB_CHECK(b.read(reg::kErrorCause) == reg::kErrorCausePushWhileFullMask, "cause: push while full");
   b.m.queue_full_i = 0;
-  b.write(0x010, 4);  // CLEAR_ERROR
-  TB_CHECK((b.read(0x014) & 4) == 0 && b.read(0x018) == 0, "error cleared");
-  b.write(0x048, 0);  // TILE_P = 0
-  b.write(0x010, 1);
-  TB_CHECK(b.push_pulses == 1 && b.read(0x018) == 8, "bad descriptor refused");
-  b.write(0x010, 4);
+  b.write(reg::kCtrl, reg::kCtrlClearErrorMask);
+  TB_CHECK((b.read(reg::kStatus) & reg::kStatusErrorMask) == 0 && b.read(reg::kErrorCause) == 0,
+           "error cleared");
+  b.write(reg::kTileP, 0);
+  b.write(reg::kCtrl, reg::kCtrlPushMask);
+  TB_CHECK(b.push_pulses == 1 && b.read(reg::kErrorCause) == reg::kErrorCauseBadDescriptorMask,
+           "bad descriptor refused");
+  b.write(reg::kCtrl, reg::kCtrlClearErrorMask);
   b.m.err_input_len_i = 1;
   b.cycle();
   b.m.err_input_len_i = 0;
   b.m.err_weight_len_i = 1;
   b.cycle();
   b.m.err_weight_len_i = 0;
-  TB_CHECK(b.read(0x018) == 3, "stream length errors");
-  b.write(0x010, 4);
+  TB_CHECK(b.read(reg::kErrorCause) == (reg::kErrorCauseInputLengthMask | reg::kErrorCauseWeightLengthMask),
+           "stream length errors");
+  b.write(reg::kCtrl, reg::kCtrlClearErrorMask);
 
   // Tile-done interrupt: pending on a completed tile, a level while enabled, write 1 to clear.
   b.m.tile_done_i = 1;
   b.cycle();
   b.m.tile_done_i = 0;
   b.cycle();
-  TB_CHECK(!b.m.irq_o && b.read(0x01C) == 1u << 16, "pending but not enabled");
-  b.write(0x01C, 1);
+  TB_CHECK(!b.m.irq_o && b.read(reg::kIrq) == reg::kIrqPendingMask, "pending but not enabled");
+  b.write(reg::kIrq, reg::kIrqEnableMask);
   TB_CHECK(b.m.irq_o, "irq when enabled and pending");
-  b.write(0x01C, 1u | 1u << 16);
-  TB_CHECK(!b.m.irq_o && b.read(0x01C) == 1, "pending cleared, still enabled");
-  TB_CHECK((b.read(0x014) >> 16) == 1, "one tile completed");
+  b.write(reg::kIrq, reg::kIrqEnableMask | reg::kIrqPendingMask);
+  TB_CHECK(!b.m.irq_o && b.read(reg::kIrq) == reg::kIrqEnableMask, "pending cleared, still enabled");
+  TB_CHECK((b.read(reg::kStatus) & reg::kStatusTilesDoneMask) >> reg::kStatusTilesDoneShift == 1,
+           "one tile completed");
 
   // Counters: known numbers of strobes, read LO then HI.
-  b.write(0x010, 2);  // CLEAR_COUNTERS
+  b.write(reg::kCtrl, reg::kCtrlClearCountersMask);
   int busy = 0, macs = 0, issue = 0;
   for (int i = 0; i < 3000; ++i) {
     b.m.busy_i = b.rnd.chance(0.7);
@@ -187,12 +233,16 @@ int main() {
   }
   b.m.busy_i = b.m.issue_i = 0;
   b.m.macs_i = 0;
-  auto counter = [&](int i) { const std::uint64_t lo = b.read(0x100 + 8 * i); return lo | std::uint64_t{b.read(0x104 + 8 * i)} << 32; };
-  TB_CHECK(counter(0) == static_cast<std::uint64_t>(busy), "CYCLES %llu vs %d", (unsigned long long)counter(0), busy);
-  TB_CHECK(counter(1) == static_cast<std::uint64_t>(macs), "MACS");
-  TB_CHECK(counter(2) == static_cast<std::uint64_t>(issue), "ACTIVE");
-  b.write(0x010, 2);
-  TB_CHECK(counter(1) == 0, "counters cleared");
+  auto counter = [&](std::uint32_t lo_offset, std::uint32_t hi_offset) {
+    const std::uint64_t lo = b.read(lo_offset);
+    return lo | std::uint64_t{b.read(hi_offset)} << 32;
+  };
+  const std::uint64_t cycles = counter(reg::kCyclesLo, reg::kCyclesHi);
+  TB_CHECK(cycles == static_cast<std::uint64_t>(busy), "CYCLES %llu vs %d", (unsigned long long)cycles, busy);
+  TB_CHECK(counter(reg::kMacsLo, reg::kMacsHi) == static_cast<std::uint64_t>(macs), "MACS");
+  TB_CHECK(counter(reg::kActiveLo, reg::kActiveHi) == static_cast<std::uint64_t>(issue), "ACTIVE");
+  b.write(reg::kCtrl, reg::kCtrlClearCountersMask);
+  TB_CHECK(counter(reg::kMacsLo, reg::kMacsHi) == 0, "counters cleared");
   std::printf("dnn_regs: register map, refusals, push/error rules and counters checked\n");
   return 0;
 }
