@@ -106,7 +106,8 @@ static dnnvp_rt_status_t run_engine_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *l
    * rows/cols would stream garbage. */
   if (e->rows == 0u || e->cols == 0u || l->chunks != (l->in_shape.c + e->rows - 1u) / e->rows ||
       l->blocks != (l->out_shape.c + e->cols - 1u) / e->cols)
-    return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "model planned for another engine array", e->rows | e->cols << 16);
+    return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "model planned for another engine array",
+                e->rows << DNNVP_ENGINE_HW_ARRAY_ROWS_SHIFT | e->cols << DNNVP_ENGINE_HW_ARRAY_COLS_SHIFT);
   dnn_engine_clear(e);
   const dnn_status_t ds = dnn_engine_set_layer(e, l);
   if (ds != DNN_OK) return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "layer plan", (uint32_t)ds);
