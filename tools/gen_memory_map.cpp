@@ -12,6 +12,10 @@
 //   it would write, naming the command that refreshes it. Those two are checked in (the RTL and the docs
 //   need no build); a test runs this check. The C/C++ headers are build outputs and always written.
 //
+// The map's keys are listed in its header comment (platform/memory_map.yaml) and in docs/platform.md ("The
+// YAML schema"); a register's optional `block: <name>` makes it a word of a named run of consecutive
+// words (the engine's tile descriptor, its counters), given as <Block>First/Last/Words in every output.
+//
 // Run by the build (platform/CMakeLists.txt). The map is read strictly: unknown or duplicate keys, bad
 // numbers, overlapping regions, registers outside their region and broken blocks are errors that name the
 // file, the line and the field ("memory_map.yaml:14: regions[2].registers[0].offset: must be a multiple
