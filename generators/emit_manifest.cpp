@@ -2,6 +2,7 @@
 #include "emit_manifest.h"
 
 #include "emit.h"
+#include "layer_kind.h"
 #include "manifest.h"
 #include "network.h"
 
@@ -53,11 +54,6 @@ manifest::LayerEntry layer_entry(std::size_t i, const SynthesizedModel& sm, cons
   e.output_quant = quant_of(p.out);
   e.output = {ll.output.bytes, ll.output.addr};
   e.saturation_rate = sm.stats[i].saturation_rate();
-  if (l.type == LayerType::Conv || l.type == LayerType::MaxPool || l.type == LayerType::AvgPool)
-    e.window =
-        manifest::Window{{u(l.kernel_h), u(l.kernel_w)},
-                         {u(l.stride_h), u(l.stride_w)},
-                         {u(l.padding.top), u(l.padding.left), u(l.padding.bottom), u(l.padding.right)}};
   if (l.activation == Activation::LeakyRelu) e.leaky_shift = u(l.leaky_shift);
   if (l.has_weights()) {
     e.weight_bits = u(p.weight_type.bits);
@@ -65,8 +61,7 @@ manifest::LayerEntry layer_entry(std::size_t i, const SynthesizedModel& sm, cons
     e.engine = engine_of(*plan.layers[i]);
     e.accumulator_bits_needed = u(sm.stats[i].accumulator_bits_needed);
   }
-  if (l.type == LayerType::Add)
-    e.add = manifest::AddParams{p.add.multiplier_a, p.add.multiplier_b, p.add.shift};
+  layer_kind(l.type).manifest_fields(l, p, e);
   return e;
 }
 
@@ -97,7 +92,7 @@ Manifest make_manifest(const Scenario& s, const SynthesizedModel& sm, const Memo
   std::uint64_t activation_bytes = 0;
   for (std::size_t i = 0; i < layers.size(); ++i) {
     r.layers.push_back(layer_entry(i, sm, lay.layers[i], plan));
-    if (layers[i].type != LayerType::Flatten) activation_bytes += lay.layers[i].output.bytes;
+    if (!layer_kind(layers[i].type).output_aliases_input()) activation_bytes += lay.layers[i].output.bytes;
   }
   r.totals = {u(layers.size()),
               u(m.network.param_count()),

@@ -6,6 +6,8 @@
 #include <sstream>
 #include <type_traits>
 
+#include "dnnvp_model_types.h"
+
 namespace dnnvp {
 namespace manifest {
 namespace {
@@ -129,6 +131,14 @@ void write_keys(json& j, const T& value) {
 }
 
 }  // namespace
+
+bool LayerEntry::on_engine() const {
+#define DNNVP_ON_ENGINE_(ID, Name, name, PLACE) \
+  if (type == #name) return DNNVP_PLACE_##PLACE == DNNVP_PLACE_ENGINE;
+  DNNVP_LAYER_TYPES(DNNVP_ON_ENGINE_)
+#undef DNNVP_ON_ENGINE_
+  return false;
+}
 
 void KeyError::prepend(const std::string& outer) {
   if (path_.empty() || path_[0] == '[')

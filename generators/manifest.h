@@ -239,8 +239,8 @@ struct LayerEntry {
   std::optional<LayerEngine> engine;                     // conv, dense
   std::optional<std::uint64_t> accumulator_bits_needed;  // conv, dense
   std::optional<AddParams> add;                          // add
-  // Conv and Dense run on the engine; every other layer on the CPU.
-  bool on_engine() const { return type == "conv" || type == "dense"; }
+  // Whether the type runs on the engine (the layer-type list's placement).
+  bool on_engine() const;
   template <class S, class V>
   static void keys(S& s, V&& v) {
     v("index", s.index), v("name", s.name), v("type", s.type), v("inputs", s.inputs),
