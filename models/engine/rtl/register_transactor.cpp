@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "dnnvp_memory_map.hpp"
 #include "hex.h"
 
 namespace dnnvp::rtl {
@@ -11,17 +12,21 @@ namespace {
 // Cycles an internal register access may take.
 constexpr unsigned kInternalAccessCycles = 32;
 
-// STATUS and ERROR_CAUSE (docs/engine.md, "AXI4-Lite registers"), as the deadlock report decodes them.
-constexpr std::uint32_t kStatus = 0x014, kErrorCause = 0x018;
+namespace mm = memory_map::engine;
+
+// The STATUS fields the deadlock report names (docs/engine.md, "AXI4-Lite registers").
 struct StatusField {
   const char* name;
-  unsigned lsb, width;
+  std::uint32_t mask;
+  unsigned shift;
 };
-constexpr StatusField kStatusFields[] = {{"busy", 0, 1},
-                                         {"queue_full", 1, 1},
-                                         {"error", 2, 1},
-                                         {"queued tiles", 8, 8},
-                                         {"tiles completed", 16, 16}};
+constexpr StatusField kStatusFields[] = {
+    {"busy", mm::kStatusBusyMask, mm::kStatusBusyShift},
+    {"queue_full", mm::kStatusQueueFullMask, mm::kStatusQueueFullShift},
+    {"error", mm::kStatusErrorMask, mm::kStatusErrorShift},
+    {"queued tiles", mm::kStatusQueuedMask, mm::kStatusQueuedShift},
+    {"tiles completed", mm::kStatusTilesDoneMask, mm::kStatusTilesDoneShift},
+};
 
 }  // namespace
 
@@ -138,13 +143,12 @@ bool RegisterTransactor::internal_read(std::uint32_t offset, std::uint32_t& valu
 std::string RegisterTransactor::frozen_status(EngineWatchdogReport& rep) {
   std::ostringstream o;
   std::uint32_t status = 0, cause = 0;
-  rep.registers_read = drain() && internal_read(kStatus, status) && internal_read(kErrorCause, cause);
+  rep.registers_read = drain() && internal_read(mm::kStatus, status) && internal_read(mm::kErrorCause, cause);
   if (rep.registers_read) {
     rep.status = status;
     rep.error_cause = cause;
     o << "  STATUS " << hex(status, 8, HexCase::upper) << ":";
-    for (const StatusField& f : kStatusFields)
-      o << " " << f.name << "=" << ((status >> f.lsb) & ((std::uint64_t{1} << f.width) - 1));
+    for (const StatusField& f : kStatusFields) o << " " << f.name << "=" << ((status & f.mask) >> f.shift);
     o << "; ERROR_CAUSE " << hex(cause, 8, HexCase::upper) << "\n";
   } else {
     o << "  STATUS: not readable (the register slave does not answer)\n";

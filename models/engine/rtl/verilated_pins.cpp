@@ -19,6 +19,7 @@ using sc_core::sc_time_stamp;
 
 #include "Vdnn_engine.h"
 #include "Vdnn_engine___024root.h"
+#include "dnnvp_memory_map.hpp"
 
 #ifndef DNNVP_ENGINE_STREAM_BITS
 #error "verilated_pins.cpp is built per engine shape by dnnvp_engine_model() (cmake/DnnvpEngineModel.cmake)"
@@ -37,8 +38,12 @@ constexpr std::size_t kBeatBytes = DNNVP_ENGINE_STREAM_BITS / 8;
 constexpr std::size_t kKeepBytes = (kBeatBytes + 7) / 8;
 // Clock cycles with rst_ni low before time 0 (not counted as engine cycles).
 constexpr unsigned kResetCycles = 4;
-// rtl/dnn_regs.sv's counter 2 is ACTIVE (cycles a pixel was issued to the PE array).
-constexpr int kActiveCounter = 2;
+// rtl/dnn_regs.sv's counter_q index of ACTIVE (cycles a pixel was issued to the PE array): the counters
+// block holds one _LO/_HI word pair per counter.
+constexpr std::uint32_t kActiveCounter =
+    (memory_map::engine::kActiveLo - memory_map::engine::kCountersFirst) / 8;
+static_assert(memory_map::engine::kActiveHi == memory_map::engine::kActiveLo + 4,
+              "a counter is a _LO/_HI pair");
 
 // TDATA of any width from / to bytes (little-endian host: a Verilated word's bytes are the beat's).
 // Bytes beyond n (a packet's short last beat) are zero.

@@ -14,6 +14,7 @@
 
 #include "axis_channel.h"
 #include "bus.h"
+#include "dnnvp_memory_map.hpp"
 #include "engine/engine_factory.h"
 #include "engine_blob.h"
 #include "engine_plan.h"
@@ -38,7 +39,8 @@ using dnnvp::AxisChannel;
 
 namespace {
 
-constexpr std::uint64_t kEngineBase = 0x43C00000u;  // memory_map.yaml: engine
+namespace mm = dnnvp::memory_map;
+constexpr std::uint64_t kEngineBase = mm::engine::kBase;
 
 // Feeds packets into a channel beat by beat, as an MM2S DMA would.
 class Producer : public sc_module {
@@ -191,7 +193,7 @@ BenchResult run_bench(const BenchOptions& opt) {
   dnnvp::Stats stats;
   dnnvp::BusConfig bc;
   bc.initiators = {"cpu"};
-  bc.targets = {{"engine", kEngineBase, 0x1000}};
+  bc.targets = {{"engine", kEngineBase, mm::engine::kSize}};
   dnnvp::Bus bus("bus", bc, &stats);
 
   dnnvp::EngineOptions ec;
@@ -223,7 +225,7 @@ BenchResult run_bench(const BenchOptions& opt) {
       result.errors.push_back("dnn_engine_init: ID mismatch");
       return;
     }
-    if (opt.enable_irq) hal_write32(kEngineBase + 0x01C, 1u);  // IRQ: tile-done enable
+    if (opt.enable_irq) hal_write32(kEngineBase + mm::engine::kIrq, mm::engine::kIrqEnableMask);  // tile-done
     wait(sc_time(100, SC_NS));
     result.irq_before = engine->irq_out.read();
     std::size_t packets_seen = 0;
