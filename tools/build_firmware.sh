@@ -53,8 +53,15 @@ fi
 
 sources=()
 for f in ${flag[STARTUP_SOURCES]}; do sources+=("$fw/$f"); done
+# A pattern line stands for its files sorted bytewise, as firmware/CMakeLists.txt expands it (the order is
+# part of the binary).
+shopt -s nullglob
+LC_COLLATE=C
 while read -r f; do
-  [[ -z $f || $f == \#* ]] || sources+=("$fw/$f")
+  [[ -z $f || $f == \#* ]] && continue
+  files=("$fw"/$f)
+  [[ ${#files[@]} -gt 0 && -f ${files[0]} ]] || { echo "build_firmware.sh: $fw/app/dnn/sources.txt: '$f' names no file" >&2; exit 1; }
+  sources+=("${files[@]}")
 done < "$fw/app/dnn/sources.txt"
 includes=(-I"$out")
 for d in ${flag[APP_INCLUDE_DIRS]} ${flag[INCLUDE_DIRS]}; do includes+=(-I"$fw/$d"); done

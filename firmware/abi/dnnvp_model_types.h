@@ -10,9 +10,10 @@
  * from: X(ID, Name, name, PLACE) with
  *   ID     the C enumerator's suffix (DNNVP_LAYER_ID),
  *   Name   the C++ enumerator (dnnvp::LayerType::Name),
- *   name   the scenario's `type`, the name in manifest.json and reports, the firmware runner's suffix,
+ *   name   the scenario's `type`, the name in manifest.json and reports, the suffix of the generator's
+ *          generators/layers/<name>.cpp and the firmware's runtime/ops/dnnvp_op_<name>.c,
  *   PLACE  ENGINE (weights in weights.bin, tiles planned by vp_gen, run by the engine) or CPU (run by
- *          the firmware's runner dnnvp_layer_<name>, firmware/runtime/dnnvp_ops.h). */
+ *          the firmware's operation, a case of run_cpu_layer in firmware/runtime/dnnvp_rt.c). */
 #define DNNVP_LAYER_TYPES(X)          \
   X(CONV, Conv, conv, ENGINE)         \
   X(DENSE, Dense, dense, ENGINE)      \
@@ -30,13 +31,12 @@
 typedef enum { DNNVP_LAYER_TYPES(DNNVP_LAYER_ENUMERATOR_) DNNVP_LAYER_TYPE_COUNT } dnnvp_layer_type_t;
 #undef DNNVP_LAYER_ENUMERATOR_
 
-/* 1 if layers of `type` run on the engine, 0 on the CPU or for an unknown type. */
-static inline int dnnvp_layer_on_engine(uint32_t type) {
-#define DNNVP_LAYER_PLACE_(ID, Name, name, PLACE) DNNVP_PLACE_##PLACE,
-  static const uint8_t on_engine[] = {DNNVP_LAYER_TYPES(DNNVP_LAYER_PLACE_)};
-#undef DNNVP_LAYER_PLACE_
-  return type < (uint32_t)DNNVP_LAYER_TYPE_COUNT && on_engine[type];
-}
+/* 1 if layers of `type` run on the engine, 0 on the CPU or for an unknown type: a constant expression
+ * from the list (type == DNNVP_LAYER_CONV || type == DNNVP_LAYER_DENSE ...), which the compiler folds to
+ * a compare, not a table load on every layer. */
+#define DNNVP_LAYER_ON_ENGINE_(ID, Name, name, PLACE) || (DNNVP_PLACE_##PLACE && type == DNNVP_LAYER_##ID)
+static inline int dnnvp_layer_on_engine(uint32_t type) { return 0 DNNVP_LAYER_TYPES(DNNVP_LAYER_ON_ENGINE_); }
+#undef DNNVP_LAYER_ON_ENGINE_
 
 /* The type's name ("conv"), "?" for an unknown type. */
 static inline const char *dnnvp_layer_type_name(uint32_t type) {
@@ -68,6 +68,8 @@ typedef struct {
 #define DNNVP_MAX_INPUTS 2
 /* Producer index of the network input. */
 #define DNNVP_NETWORK_INPUT (-1)
+/* Number of a layer's own parameters (dnnvp_layer_t::param). */
+#define DNNVP_LAYER_PARAMS 2
 
 /* A row of the layer table, as a list of its fields in order: F(C type, name, how) for one value,
  * A(C type, name, count, how) for an array. The struct below is declared from it and vp_gen writes
@@ -107,11 +109,11 @@ typedef struct {
   F(uint32_t, chunks, U32)                                                                         \
   F(uint32_t, blocks, U32)                                                                         \
   F(uint32_t, passes, U32)                                                                         \
-  /* Add: y = sat(zy + round(((a - za) * m0 + (b - zb) * m1) / 2^add_shift)). */                   \
-  A(int32_t, add_multiplier, DNNVP_MAX_INPUTS, INT)                                                \
+  /* The type's own parameters, meaning what the type says (0 for types without):                 \
+   * Add   param = {m0, m1}: y = sat(zy + round(((a - za) * m0 + (b - zb) * m1) / 2^add_shift)),   \
+   * Clip  param = {lo, hi}: y = min(max(x, lo), hi) in stored values of the input's type. */       \
+  A(int32_t, param, DNNVP_LAYER_PARAMS, INT)                                                       \
   F(uint8_t, add_shift, INT)                                                                       \
-  /* Clip: y = min(max(x, clip_range[0]), clip_range[1]) in stored values of the input's type. */   \
-  A(int32_t, clip_range, 2, INT)                                                                   \
   F(uint64_t, macs, U64)
 
 #define DNNVP_LAYER_FIELD_(TYPE, NAME, HOW) TYPE NAME;

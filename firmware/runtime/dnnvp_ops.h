@@ -50,6 +50,11 @@ typedef struct {
   uint8_t leaky_shift;  /* LeakyReLU: shift + leaky_shift <= 62 */
 } dnnvp_add_params_t;
 
+/* Clip: y = min(max(x, lo), hi) on stored values of the input's type (the output's too). */
+typedef struct {
+  int32_t lo, hi; /* qmin <= lo <= hi <= qmax of the type */
+} dnnvp_clip_params_t;
+
 /* Output: in's type; shape out_h x out_w x in.c. */
 dnnvp_op_status_t dnnvp_op_maxpool(const dnnvp_pool_params_t *params, const dnnvp_tensor_t *input,
                                    const dnnvp_tensor_t *output);
@@ -59,22 +64,9 @@ dnnvp_op_status_t dnnvp_op_avgpool(const dnnvp_pool_params_t *params, const dnnv
 /* a, b and output have the same number of elements; each its own type and zero point. */
 dnnvp_op_status_t dnnvp_op_add(const dnnvp_add_params_t *params, const dnnvp_tensor_t *input_a,
                                const dnnvp_tensor_t *input_b, const dnnvp_tensor_t *output);
-
-/* ---- layer runners: the table's CPU layers ----
- * Each CPU layer type of the list (DNNVP_LAYER_TYPES, PLACE CPU) has a runner dnnvp_layer_<name> in its
- * ops/dnnvp_op_<name>.c, which the runtime calls through a table built from the same list. A runner
- * runs row `layer` with inputs in[0 .. DNNVP_MAX_INPUTS-1] (in[k]: in_addr[k] in CPU view, in_shape,
- * in_q[k]; only the first num_inputs are meaningful) into `output` (out_addr, out_shape, out_q). On
- * DNNVP_OP_ERR_ARG it sets *what to what is wrong. */
-typedef dnnvp_op_status_t dnnvp_layer_runner_t(const dnnvp_layer_t *layer, const dnnvp_tensor_t *in,
-                                               const dnnvp_tensor_t *output, const char **what);
-#define DNNVP_LAYER_RUNNER_CPU_(name) dnnvp_layer_runner_t dnnvp_layer_##name;
-#define DNNVP_LAYER_RUNNER_ENGINE_(name)
-#define DNNVP_LAYER_RUNNER_(ID, Name, name, PLACE) DNNVP_LAYER_RUNNER_##PLACE##_(name)
-DNNVP_LAYER_TYPES(DNNVP_LAYER_RUNNER_)
-#undef DNNVP_LAYER_RUNNER_
-#undef DNNVP_LAYER_RUNNER_ENGINE_
-#undef DNNVP_LAYER_RUNNER_CPU_
+/* Output: input's type and number of elements. */
+dnnvp_op_status_t dnnvp_op_clip(const dnnvp_clip_params_t *params, const dnnvp_tensor_t *input,
+                                const dnnvp_tensor_t *output);
 
 /* ---- packing helpers shared by the operations (inline: no calls in inner loops) ---- */
 

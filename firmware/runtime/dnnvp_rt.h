@@ -1,8 +1,8 @@
 /* The dnn-vp runtime: runs a network described by a model.h layer table (docs/formats.md) layer by
  * layer. Conv and Dense go to the engine (drivers/dnn_engine.h) with their tiles streamed by two AXI
  * DMAs (drivers/dif_axi_dma.h): DMA "x" MM2S sends input bands and its S2MM receives outputs, DMA "w"
- * MM2S sends weight blobs. The other layer types run on the CPU, each through its runner (dnnvp_ops.h;
- * Flatten's only checks that its output aliases its input). Per-layer statistics go to a
+ * MM2S sends weight blobs. The other layer types run on the CPU, each through its operation
+ * (dnnvp_ops.h); Flatten only checks that its output aliases its input. Per-layer statistics go to a
  * caller-supplied array.
  *
  * The runtime does not include model.h (that header defines the table as a static array): the
@@ -105,6 +105,8 @@ void dnnvp_rt_publish(const dnnvp_rt_t *rt, const dnnvp_rt_layer_stats_t *stats,
 uint64_t dnnvp_rt_cycles(const dnnvp_rt_t *rt);
 
 const char *dnnvp_rt_status_str(dnnvp_rt_status_t s);
+/* The layer type's name (dnnvp_layer_type_name). */
+const char *dnnvp_rt_layer_type_str(uint8_t type);
 
 #ifdef __cplusplus
 }

@@ -62,8 +62,8 @@ class AddKind : public LayerKind {
 
   void table_row(const Layer&, const LayerParams& p, const std::vector<TensorQuant>&,
                  dnnvp_layer_t& row) const override {
-    row.add_multiplier[0] = p.add.multiplier_a;
-    row.add_multiplier[1] = p.add.multiplier_b;
+    row.param[0] = p.add.multiplier_a;
+    row.param[1] = p.add.multiplier_b;
     row.add_shift = static_cast<std::uint8_t>(p.add.shift);
   }
 

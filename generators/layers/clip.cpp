@@ -51,8 +51,8 @@ class ClipKind : public LayerKind {
   void table_row(const Layer& l, const LayerParams&, const std::vector<TensorQuant>& in_quants,
                  dnnvp_layer_t& row) const override {
     const auto [lo, hi] = clip_range(l, in_quants.at(0));
-    row.clip_range[0] = lo;
-    row.clip_range[1] = hi;
+    row.param[0] = lo;
+    row.param[1] = hi;
   }
 };
 

@@ -314,7 +314,7 @@ TEST_CASE("ops: invalid arguments are refused", "[ops]") {
   CHECK(dnnvp_op_add(&ok, &in, &in, nullptr) == DNNVP_OP_ERR_ARG);
 }
 
-TEST_CASE("clip's runner matches the golden model on random widths, zero points and limits", "[ops]") {
+TEST_CASE("clip matches the golden model on random widths, zero points and limits", "[ops]") {
   Rng rng(71);
   for (int trial = 0; trial < 200; ++trial) {
     const Shape s{rng.uniform(1, 5), rng.uniform(1, 5), rng.uniform(1, 9)};  // odd counts at 4 bits too
@@ -339,30 +339,26 @@ TEST_CASE("clip's runner matches the golden model on random widths, zero points 
     std::vector<std::uint8_t> in_bytes = dnnvp::pack(x.data, t.bits);
     const std::vector<std::uint8_t> want_bytes = dnnvp::pack(want.data, t.bits);
     std::vector<std::uint8_t> out(want_bytes.size(), 0x5A);
-    const dnnvp_tensor_t in[DNNVP_MAX_INPUTS] = {{in_bytes.data(), c_shape(s), c_type(t, m.input.zero_point)}, {}};
+    const dnnvp_tensor_t in{in_bytes.data(), c_shape(s), c_type(t, m.input.zero_point)};
     const dnnvp_tensor_t y{out.data(), c_shape(s), c_type(t, m.input.zero_point)};
-    const char* what = "";
+    const dnnvp_clip_params_t p{row.param[0], row.param[1]};
     INFO("trial " << trial << ": " << t.bits << (t.is_signed ? "s" : "u") << " zp " << m.input.zero_point << " range "
-                  << row.clip_range[0] << ".." << row.clip_range[1]);
-    REQUIRE(dnnvp_layer_clip(&row, in, &y, &what) == DNNVP_OP_OK);
+                  << p.lo << ".." << p.hi);
+    REQUIRE(dnnvp_op_clip(&p, &in, &y) == DNNVP_OP_OK);
     REQUIRE(out == want_bytes);
   }
 }
 
-TEST_CASE("clip's runner refuses an output of another type or size and limits outside the type", "[ops]") {
+TEST_CASE("clip refuses an output of another type or size and limits outside the type", "[ops]") {
   std::vector<std::uint8_t> a(8), b(8);
-  dnnvp_layer_t row{};
-  row.clip_range[0] = 0;
-  row.clip_range[1] = 100;
-  const dnnvp_tensor_t in[DNNVP_MAX_INPUTS] = {{a.data(), {1, 2, 4}, {8, 0, 0}}, {}};
-  const char* what = "";
+  dnnvp_clip_params_t p{0, 100};
+  const dnnvp_tensor_t in{a.data(), {1, 2, 4}, {8, 0, 0}};
   const dnnvp_tensor_t ok{b.data(), {2, 1, 4}, {8, 0, 0}};
-  CHECK(dnnvp_layer_clip(&row, in, &ok, &what) == DNNVP_OP_OK);
+  CHECK(dnnvp_op_clip(&p, &in, &ok) == DNNVP_OP_OK);
   const dnnvp_tensor_t other_type{b.data(), {1, 2, 4}, {8, 1, 0}};
-  CHECK(dnnvp_layer_clip(&row, in, &other_type, &what) == DNNVP_OP_ERR_ARG);
-  CHECK(std::string(what) == "clip arguments");
+  CHECK(dnnvp_op_clip(&p, &in, &other_type) == DNNVP_OP_ERR_ARG);
   const dnnvp_tensor_t smaller{b.data(), {1, 1, 4}, {8, 0, 0}};
-  CHECK(dnnvp_layer_clip(&row, in, &smaller, &what) == DNNVP_OP_ERR_ARG);
-  row.clip_range[1] = 256;  // above an unsigned 8-bit value
-  CHECK(dnnvp_layer_clip(&row, in, &ok, &what) == DNNVP_OP_ERR_ARG);
+  CHECK(dnnvp_op_clip(&p, &in, &smaller) == DNNVP_OP_ERR_ARG);
+  p.hi = 256;  // above an unsigned 8-bit value
+  CHECK(dnnvp_op_clip(&p, &in, &ok) == DNNVP_OP_ERR_ARG);
 }

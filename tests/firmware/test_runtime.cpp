@@ -2,7 +2,10 @@
 // a 2-tile convolution (engine queue full once, DMA status sequences scripted), and its failure paths.
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "mock_hal.h"
 
@@ -73,7 +76,7 @@ dnnvp_layer_t two_tile_conv() {
   l.chunks = 1;
   l.blocks = 1;
   l.passes = 9;
-  l.add_multiplier[0] = l.add_multiplier[1] = 1;
+  l.param[0] = l.param[1] = 1;
   l.macs = 8 * 8 * 9 * 4 * 8;
   return l;
 }
@@ -300,4 +303,48 @@ TEST_CASE("runtime: per-layer cycles come from the 64-bit timer (LO then HI)", "
   CHECK(st.cycles == 0x200000100ull - 0x1FFFFFF00ull);
   CHECK(st.on_engine == 0);
   CHECK(hal.log() == std::vector<HalAccess>{R(TIMER, 0xFFFFFF00u), R(TIMER + 4, 1), R(TIMER, 0x100u), R(TIMER + 4, 2)});
+}
+
+TEST_CASE("runtime: Clip runs on the CPU with its limits from the row's param; an unknown type is refused",
+          "[runtime]") {
+  dnnvp_rt_config_t cfg = test_config();
+  std::uint8_t dram[16] = {0, 3, 7, 200, 255, 9};
+  cfg.cpu_offset = reinterpret_cast<std::uintptr_t>(dram) - 0x81000000u;
+  dnnvp_rt_t rt;
+  init(rt, cfg);
+  dnnvp_layer_t l;
+  std::memset(&l, 0, sizeof l);
+  l.name = "clip";
+  l.type = DNNVP_LAYER_CLIP;
+  l.num_inputs = 1;
+  l.in_shape = l.out_shape = {1, 1, 6};
+  l.in_q[0] = l.out_q = {8, 0, 0};
+  l.in_addr[0] = 0x81000000u;
+  l.out_addr = 0x81000008u;
+  l.param[0] = 3;
+  l.param[1] = 200;
+  dnnvp_rt_layer_stats_t st;
+  REQUIRE(dnnvp_rt_run_layer(&rt, &l, &st) == DNNVP_RT_OK);
+  CHECK(st.on_engine == 0);
+  CHECK(std::vector<std::uint8_t>(dram + 8, dram + 14) == std::vector<std::uint8_t>{3, 3, 7, 200, 200, 9});
+  CHECK(hal.writes().empty());
+  l.param[0] = 201;  // lo above hi
+  CHECK(dnnvp_rt_run_layer(&rt, &l, nullptr) == DNNVP_RT_ERR_BAD_LAYER);
+  CHECK(std::string(rt.error_what) == "operation arguments");
+  init(rt, cfg);  // the first failure is the one kept
+  l.type = DNNVP_LAYER_TYPE_COUNT;
+  CHECK(dnnvp_rt_run_layer(&rt, &l, nullptr) == DNNVP_RT_ERR_BAD_LAYER);
+  CHECK(std::string(rt.error_what) == "layer type");
+}
+
+TEST_CASE("runtime: the engine takes the types the list places there, and names every type as the list does",
+          "[runtime]") {
+#define PLACE_OF(ID, Name, name, PLACE)                                  \
+  CHECK(dnnvp_layer_on_engine(DNNVP_LAYER_##ID) == DNNVP_PLACE_##PLACE); \
+  CHECK(std::string(dnnvp_rt_layer_type_str(DNNVP_LAYER_##ID)) == #name);
+  DNNVP_LAYER_TYPES(PLACE_OF)
+#undef PLACE_OF
+  CHECK(dnnvp_layer_on_engine(DNNVP_LAYER_TYPE_COUNT) == 0);
+  CHECK(dnnvp_layer_on_engine(0xFFFFFFFFu) == 0);
+  CHECK(std::string(dnnvp_rt_layer_type_str(DNNVP_LAYER_TYPE_COUNT)) == "?");
 }

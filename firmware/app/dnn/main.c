@@ -50,7 +50,7 @@ static uint32_t permille(uint64_t macs, uint64_t cycles) {
  *  util 33.0% stall in/w/out 612/90/0" (one line); CPU layers end after the MACs. */
 static void print_layer(uint32_t i, const dnnvp_rt_layer_stats_t *s) {
   char b0[21], b1[21];
-  printf("layer %2lu %-16s %-7s %-6s %10s cycles %10s MACs", (unsigned long)i, s->name, dnnvp_layer_type_name(s->type),
+  printf("layer %2lu %-16s %-7s %-6s %10s cycles %10s MACs", (unsigned long)i, s->name, dnnvp_rt_layer_type_str(s->type),
          s->on_engine ? "engine" : "cpu", u64(b0, s->cycles), u64(b1, s->macs));
   if (s->on_engine) {
     char b2[21], b3[21], b4[21], b5[21];

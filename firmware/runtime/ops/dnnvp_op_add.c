@@ -284,15 +284,3 @@ dnnvp_op_status_t dnnvp_op_add(const dnnvp_add_params_t *params, const dnnvp_ten
   }
   return DNNVP_OP_OK;
 }
-
-dnnvp_op_status_t dnnvp_layer_add(const dnnvp_layer_t *l, const dnnvp_tensor_t *in, const dnnvp_tensor_t *out,
-                                  const char **what) {
-  if (l->num_inputs != 2u) {
-    *what = "add inputs";
-    return DNNVP_OP_ERR_ARG;
-  }
-  /* Both inputs have the layer's input shape. */
-  const dnnvp_add_params_t p = {{l->add_multiplier[0], l->add_multiplier[1]}, l->add_shift, l->activation,
-                                l->leaky_shift};
-  return dnnvp_op_add(&p, &in[0], &in[1], out);
-}

@@ -106,10 +106,3 @@ dnnvp_op_status_t dnnvp_op_avgpool(const dnnvp_pool_params_t *params, const dnnv
     avgpool_large(params, input, output);
   return DNNVP_OP_OK;
 }
-
-dnnvp_op_status_t dnnvp_layer_avgpool(const dnnvp_layer_t *l, const dnnvp_tensor_t *in, const dnnvp_tensor_t *out,
-                                   const char **what) {
-  (void)what; /* the operation's own check says enough */
-  const dnnvp_pool_params_t p = {l->kernel_h, l->kernel_w, l->stride_h, l->stride_w, l->pad_top, l->pad_left};
-  return dnnvp_op_avgpool(&p, &in[0], out);
-}
