@@ -5,6 +5,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "hex.h"
 #include "run_options.h"
 #include "soc.h"
 
@@ -89,9 +90,9 @@ std::optional<FirmwareReport> read_firmware_report(const Soc& soc, std::size_t m
     if (r.header.magic != DNNVP_REPORT_MAGIC || r.header.version != DNNVP_REPORT_VERSION ||
         r.header.layer_count > max_layers) {
       std::ostringstream o;
-      o << "the report at 0x" << std::hex << *addr << std::dec << " is not a version " << DNNVP_REPORT_VERSION
-        << " table for at most " << max_layers << " layers (magic 0x" << std::hex << r.header.magic
-        << std::dec << ", version " << r.header.version << ", " << r.header.layer_count << " layers)";
+      o << "the report at " << hex(*addr, 0) << " is not a version " << DNNVP_REPORT_VERSION
+        << " table for at most " << max_layers << " layers (magic " << hex(r.header.magic, 0) << ", version "
+        << r.header.version << ", " << r.header.layer_count << " layers)";
       *why = o.str();
       return std::nullopt;
     }
@@ -101,9 +102,7 @@ std::optional<FirmwareReport> read_firmware_report(const Soc& soc, std::size_t m
                   soc.dram_at(*addr + sizeof r.header, r.layers.size() * sizeof(dnnvp_report_layer_t)),
                   r.layers.size() * sizeof(dnnvp_report_layer_t));
   } catch (const std::out_of_range&) {
-    std::ostringstream o;
-    o << "the report address 0x" << std::hex << *addr << " is outside DRAM";
-    *why = o.str();
+    *why = "the report address " + hex(*addr, 0) + " is outside DRAM";
     return std::nullopt;
   }
   return r;

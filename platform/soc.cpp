@@ -5,13 +5,14 @@
 #include <cmath>
 #include <filesystem>
 #include <iomanip>
-#include <iostream>
 #include <sstream>
 #include <stdexcept>
 #include <utility>
 
 #include "dnnvp_memory_map.hpp"
 #include "engine/engine_factory.h"
+#include "hex.h"
+#include "log.h"
 #include "manifest.h"
 
 namespace dnnvp {
@@ -33,12 +34,6 @@ class NullBuffer : public std::streambuf {
 };
 NullBuffer null_buffer;
 std::ostream null_stream(&null_buffer);
-
-std::string hex(std::uint64_t v) {
-  std::ostringstream o;
-  o << "0x" << std::hex << std::setw(8) << std::setfill('0') << v;
-  return o.str();
-}
 
 // The shortest system watchdog window in CPU cycles (docs/platform.md, "Watchdogs").
 constexpr std::uint64_t kMinWatchdogCpuCycles = 100000;
@@ -134,7 +129,7 @@ Soc::Soc(const sc_core::sc_module_name& name, const SocConfig& config)
   bus_->on_fault([](const BusFault& f) {
     // DMA faults are reported by the DMA and CPU faults by the CPU, with more context; keep the
     // bus's own line for the log.
-    std::cerr << "bus: " << f.describe() << "\n";
+    log::error("bus", f.describe());
   });
 
   dram_ = std::make_unique<Dram>("dram", config.dram_bytes, DramTiming::preset(config.dram_preset), &stats_);
@@ -164,7 +159,7 @@ Soc::Soc(const sc_core::sc_module_name& name, const SocConfig& config)
   dc.s2mm = nullptr;
   dma1_ = std::make_unique<AxiDma>("dma1", engine_period_, dc, &stats_);
   for (AxiDma* d : {dma0_.get(), dma1_.get()})
-    d->on_fault([](const AxiDmaFault& f) { std::cerr << "dma: " << f.describe() << "\n"; });
+    d->on_fault([](const AxiDmaFault& f) { log::error("dma", f.describe()); });
 
   EngineOptions ec;
   ec.clock_period = engine_period_;
@@ -178,7 +173,7 @@ Soc::Soc(const sc_core::sc_module_name& name, const SocConfig& config)
   engine_ = make_engine(config.engine, "engine", x_, w_, y_, ec, &stats_);
   engine_->on_watchdog([this](const EngineWatchdogReport& r) {
     watchdog_text_ = r.text + platform_state();  // r.text has the streams already
-    std::cerr << watchdog_text_ << std::flush;
+    log::write_report(log::Level::error, engine_->name(), watchdog_text_);
   });
 
   cpu_->socket.bind(bus_->initiator_socket("cpu"));
@@ -349,7 +344,7 @@ void Soc::supervise() {
         << "\n"
         << engine_->stop_report() << platform_state();
       watchdog_text_ = o.str();
-      std::cerr << watchdog_text_ << std::flush;
+      log::write_report(log::Level::error, name(), watchdog_text_);
       sc_core::sc_stop();
       return;
     }
@@ -359,11 +354,12 @@ void Soc::supervise() {
         last_print = now;
         const double wall = std::chrono::duration<double>(now - wall_start).count();
         const std::uint64_t cycles = engine_cycles_at(sc_core::sc_time_stamp());
-        std::cerr << "[vp] " << std::fixed << std::setprecision(1) << wall << " s: " << cycles
-                  << " engine cycles (" << std::setprecision(2) << cycles / wall / 1e6 << " M/s)";
-        if (!marks_.empty() && marks_.back().layer != 0xFFFFFFFFu)
-          std::cerr << ", layer " << marks_.back().layer;
-        std::cerr << ", " << cpu_->instructions() << " instructions\n" << std::defaultfloat;
+        std::ostringstream o;
+        o << std::fixed << std::setprecision(1) << wall << " s: " << cycles << " engine cycles ("
+          << std::setprecision(2) << cycles / wall / 1e6 << " M/s)";
+        if (!marks_.empty() && marks_.back().layer != 0xFFFFFFFFu) o << ", layer " << marks_.back().layer;
+        o << ", " << cpu_->instructions() << " instructions";
+        log::info("vp", o.str());
       }
     }
   }

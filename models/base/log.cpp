@@ -76,6 +76,15 @@ void write(Level level, const std::string& component, const std::string& text) {
   *s.sink << component << ": " << prefix(level) << text << '\n' << std::flush;
 }
 
+void write_report(Level level, const std::string& component, const std::string& report) {
+  State& s = state();
+  const std::lock_guard<std::mutex> lock(s.mutex);
+  if (level > threshold_locked(s, component)) return;
+  *s.sink << report;
+  if (report.empty() || report.back() != '\n') *s.sink << '\n';
+  *s.sink << std::flush;
+}
+
 std::ostream& set_sink(std::ostream& sink) {
   State& s = state();
   const std::lock_guard<std::mutex> lock(s.mutex);

@@ -37,6 +37,10 @@ inline void debug(const std::string& component, const std::string& text) {
   write(Level::debug, component, text);
 }
 
+// A multi-line report that already starts with "<component>: " (the text a run's outcome keeps, so it is
+// written unchanged): written, with a final newline, if `level` is enabled for `component`.
+void write_report(Level level, const std::string& component, const std::string& report);
+
 // Where messages go (tests capture them); the stream must outlive its use. Returns the previous sink.
 std::ostream& set_sink(std::ostream& sink);
 

@@ -1,11 +1,11 @@
 #include "engine.h"
 
 #include <cstring>
-#include <iostream>
 #include <sstream>
 #include <stdexcept>
 
 #include "dnnvp_memory_map.hpp"
+#include "log.h"
 #include "peripheral.h"
 #include "stats.h"
 
@@ -117,7 +117,7 @@ void Engine::fire_watchdog(EngineWatchdogReport report) {
   if (watchdog_handler_)
     watchdog_handler_(watchdog_report_);
   else
-    std::cerr << watchdog_report_.text << std::flush;
+    log::write_report(log::Level::error, name(), watchdog_report_.text);
   sc_core::sc_stop();
 }
 
