@@ -2,7 +2,9 @@
 # only what vp_run needs (the generators, the simulator of the default 8x16 engine shape, the firmware's
 # headers; vp_run builds the firmware and any other shape's simulator itself) and configures a new build
 # tree without the tests (DNNVP_TESTS=OFF: their Verilated models are generated at configure time);
-# `test` turns the tests on and builds everything.
+# `test` turns the tests on and builds everything. Both configure explicitly before building: after the engine's
+# RTL file list changes, ninja's own re-configure of an existing tree would first re-run the old Verilator
+# command (which no longer names every file) and fail.
 BUILD ?= build
 SCENARIO ?= scenarios/resnet50.yaml
 OUT ?= out/$(basename $(notdir $(SCENARIO)))
@@ -19,6 +21,7 @@ build: deps
 
 run: deps
 	@test -f $(BUILD)/CMakeCache.txt || $(CMAKE_CONFIGURE) -DDNNVP_TESTS=OFF >/dev/null
+	@cmake -S . -B $(BUILD) >/dev/null
 	@cmake --build $(BUILD) --target vp_run
 	$(BUILD)/tools/vp_run $(SCENARIO) --out $(OUT) $(ARGS)
 
