@@ -15,6 +15,7 @@
 #include "engine_blob.h"
 #include "engine_table.h"
 #include "error.h"
+#include "hex.h"
 #include "layer_kind.h"
 #include "npy.h"
 #include "pack.h"
@@ -42,10 +43,9 @@ void write_bytes(std::ofstream& out, const std::vector<std::uint8_t>& bytes) {
   out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
 }
 
-std::string hex(std::uint64_t v) {
-  std::ostringstream s;
-  s << "0x" << std::hex << std::uppercase << std::setw(8) << std::setfill('0') << v;
-  return s.str();
+// Addresses in model.h: eight upper-case digits.
+std::string address(std::uint64_t v) {
+  return hex(v, 8, HexCase::upper);
 }
 
 // (name, value) pairs shared by the SystemVerilog and Tcl parameter files.
@@ -112,7 +112,7 @@ void put_U64(std::ostream& o, std::uint64_t v) {
   o << v << "ull";
 }
 void put_ADDR(std::ostream& o, std::uint32_t v) {
-  o << hex(v) << "u";
+  o << address(v) << "u";
 }
 void put_STR(std::ostream& o, const char* v) {
   o << c_string(v);
@@ -173,15 +173,15 @@ std::string model_h(const Scenario& s, const SynthesizedModel& sm, const MemoryL
     << "#ifndef DNNVP_MODEL_H\n#define DNNVP_MODEL_H\n\n#include \"dnnvp_model_types.h\"\n\n"
     << "#define DNNVP_MODEL_NAME " << c_string(m.network.name) << "\n"
     << "#define DNNVP_NUM_LAYERS " << layers.size() << "u\n"
-    << "#define DNNVP_WEIGHTS_ADDR " << hex(lay.weights_file.addr) << "u\n"
+    << "#define DNNVP_WEIGHTS_ADDR " << address(lay.weights_file.addr) << "u\n"
     << "#define DNNVP_WEIGHTS_BYTES " << lay.weights_file.bytes << "u\n"
-    << "#define DNNVP_INPUT_ADDR " << hex(lay.input.addr) << "u\n"
+    << "#define DNNVP_INPUT_ADDR " << address(lay.input.addr) << "u\n"
     << "#define DNNVP_INPUT_BYTES " << lay.input.bytes << "u\n"
-    << "#define DNNVP_OUTPUT_ADDR " << hex(lay.layers.back().output.addr) << "u\n"
+    << "#define DNNVP_OUTPUT_ADDR " << address(lay.layers.back().output.addr) << "u\n"
     << "#define DNNVP_OUTPUT_BYTES " << lay.layers.back().output.bytes << "u\n"
     << "#define DNNVP_OUTPUT_ELEMENTS " << layers.back().output_shape.elements() << "u\n"
-    << "#define DNNVP_EXPECTED_ADDR " << hex(lay.expected.addr) << "u\n"
-    << "#define DNNVP_MODEL_END " << hex(lay.end) << "ull\n"
+    << "#define DNNVP_EXPECTED_ADDR " << address(lay.expected.addr) << "u\n"
+    << "#define DNNVP_MODEL_END " << address(lay.end) << "ull\n"
     << "#define DNNVP_TOTAL_MACS " << m.network.macs() << "ull\n\n"
     << "static const dnnvp_layer_t dnnvp_layers[DNNVP_NUM_LAYERS] = {\n";
   for (size_t i = 0; i < layers.size(); ++i) o << "  " << c_initializer(table_row(m, lay, plan, i)) << ",\n";

@@ -1,6 +1,6 @@
 #include "mock_hal.h"
 
-#include <iomanip>
+#include "hex.h"
 
 extern "C" {
 #include "dnnvp_hal.h"
@@ -9,11 +9,7 @@ extern "C" {
 MockHal hal;
 
 std::ostream& operator<<(std::ostream& os, const HalAccess& a) {
-  std::ios_base::fmtflags f(os.flags());
-  os << (a.write ? "W " : "R ") << "0x" << std::hex << std::setw(8) << std::setfill('0') << a.addr << " = 0x"
-     << std::setw(8) << a.value;
-  os.flags(f);
-  return os;
+  return os << (a.write ? "W " : "R ") << dnnvp::hex(a.addr) << " = " << dnnvp::hex(a.value);
 }
 
 void MockHal::reset() {
