@@ -66,23 +66,23 @@ std::string AxiDmaFault::describe() const {
   return initiator + ": fault";
 }
 
-AxiDma::AxiDma(const sc_core::sc_module_name& name, const sc_core::sc_time& clock_period,
-               const AxiDmaConfig& config, Stats* stats)
+AxiDma::AxiDma(const sc_core::sc_module_name& name, const RegionInfo& region,
+               const sc_core::sc_time& clock_period, const AxiDmaConfig& config, Stats* stats)
     : Peripheral(name, clock_period, config.latency_cycles, stats),
       mm_socket("mm_socket"),
       mm2s_introut("mm2s_introut"),
       s2mm_introut("s2mm_introut"),
       config_(config),
-      mm2s_dmacr_(*this, map_register(config.register_region, "MM2S_DMACR"), Register::kSync),
-      mm2s_dmasr_(*this, map_register(config.register_region, "MM2S_DMASR"), Register::kSync),
-      mm2s_sa_(*this, map_register(config.register_region, "MM2S_SA")),
-      mm2s_sa_msb_(*this, map_register(config.register_region, "MM2S_SA_MSB")),
-      mm2s_length_(*this, map_register(config.register_region, "MM2S_LENGTH"), Register::kSync),
-      s2mm_dmacr_(*this, map_register(config.register_region, "S2MM_DMACR"), Register::kSync),
-      s2mm_dmasr_(*this, map_register(config.register_region, "S2MM_DMASR"), Register::kSync),
-      s2mm_da_(*this, map_register(config.register_region, "S2MM_DA")),
-      s2mm_da_msb_(*this, map_register(config.register_region, "S2MM_DA_MSB")),
-      s2mm_length_(*this, map_register(config.register_region, "S2MM_LENGTH"), Register::kSync) {
+      mm2s_dmacr_(*this, find_register(region, "MM2S_DMACR"), Register::kSync),
+      mm2s_dmasr_(*this, find_register(region, "MM2S_DMASR"), Register::kSync),
+      mm2s_sa_(*this, find_register(region, "MM2S_SA")),
+      mm2s_sa_msb_(*this, find_register(region, "MM2S_SA_MSB")),
+      mm2s_length_(*this, find_register(region, "MM2S_LENGTH"), Register::kSync),
+      s2mm_dmacr_(*this, find_register(region, "S2MM_DMACR"), Register::kSync),
+      s2mm_dmasr_(*this, find_register(region, "S2MM_DMASR"), Register::kSync),
+      s2mm_da_(*this, find_register(region, "S2MM_DA")),
+      s2mm_da_msb_(*this, find_register(region, "S2MM_DA_MSB")),
+      s2mm_length_(*this, find_register(region, "S2MM_LENGTH"), Register::kSync) {
   const std::string me = this->name();
   const std::size_t b = config_.burst_bytes;
   if (b < 4 || b > 4096 || (b & (b - 1)) != 0)

@@ -2,7 +2,8 @@
 // channel (AXI-Stream -> memory), register-compatible with the IP so Zynq-style firmware runs unchanged.
 // docs/platform.md ("DMA") describes the model; the summary:
 //
-// Registers (offsets and reset values from memory_map.yaml, region dma0; dma1 shares the list):
+// Registers (offsets and reset values from the region given at construction, the platform's: memory_map.yaml,
+// region dma0 or dma1, which share the list):
 //   MM2S_DMACR 0x00, MM2S_DMASR 0x04, MM2S_SA 0x18, MM2S_SA_MSB 0x1C, MM2S_LENGTH 0x28,
 //   S2MM_DMACR 0x30, S2MM_DMASR 0x34, S2MM_DA 0x48, S2MM_DA_MSB 0x4C, S2MM_LENGTH 0x58.
 //   DMACR: RS (0), Reset (2, resets both channels), IOC_IrqEn (12), Dly_IrqEn (13), Err_IrqEn (14),
@@ -54,16 +55,15 @@ namespace dnnvp {
 class Stats;
 
 struct AxiDmaConfig {
-  std::size_t burst_bytes = 256;         // bytes per memory burst: a power of two, 4 .. 4096
-  std::size_t max_outstanding = 4;       // bursts in flight per channel, >= 1
-  unsigned mm_data_bytes = 0;            // memory-side bytes per DMA clock; 0: no limit (DRAM-bound)
-  AxisChannel* mm2s = nullptr;           // stream the MM2S channel writes (null: channel unused)
-  AxisChannel* s2mm = nullptr;           // stream the S2MM channel reads (null: channel unused)
-  std::string mm2s_initiator;            // InitiatorId name; default "<basename>.mm2s"
-  std::string s2mm_initiator;            // default "<basename>.s2mm"
-  std::string register_region = "dma0";  // memory_map.yaml region whose register list is used
-  unsigned latency_cycles = 1;           // register access latency, DMA clocks
-  bool stop_on_fault = true;             // sc_stop() at the time of every fault
+  std::size_t burst_bytes = 256;    // bytes per memory burst: a power of two, 4 .. 4096
+  std::size_t max_outstanding = 4;  // bursts in flight per channel, >= 1
+  unsigned mm_data_bytes = 0;       // memory-side bytes per DMA clock; 0: no limit (DRAM-bound)
+  AxisChannel* mm2s = nullptr;      // stream the MM2S channel writes (null: channel unused)
+  AxisChannel* s2mm = nullptr;      // stream the S2MM channel reads (null: channel unused)
+  std::string mm2s_initiator;       // InitiatorId name; default "<basename>.mm2s"
+  std::string s2mm_initiator;       // default "<basename>.s2mm"
+  unsigned latency_cycles = 1;      // register access latency, DMA clocks
+  bool stop_on_fault = true;        // sc_stop() at the time of every fault
 };
 
 struct AxiDmaFault {
@@ -110,8 +110,9 @@ class AxiDma : public Peripheral {
   SC_HAS_PROCESS(AxiDma);
   // `clock_period`: the DMA's clock (register latency, mm_data_bytes). With `stats`, registers
   // "<basename>.{mm2s,s2mm}.{transfers,bytes,bursts,beats,errors,busy_ns,stalled_ns}" for the channels
-  // that have a stream, and "<basename>.faults". Throws std::invalid_argument on a bad configuration.
-  AxiDma(const sc_core::sc_module_name& name, const sc_core::sc_time& clock_period,
+  // that have a stream, and "<basename>.faults". Throws std::invalid_argument on a bad configuration or if
+  // `region` lacks one of the registers.
+  AxiDma(const sc_core::sc_module_name& name, const RegionInfo& region, const sc_core::sc_time& clock_period,
          const AxiDmaConfig& config, Stats* stats = nullptr);
 
   const AxiDmaConfig& config() const { return config_; }

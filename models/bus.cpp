@@ -4,7 +4,6 @@
 #include <limits>
 #include <stdexcept>
 
-#include "dnnvp_memory_map.hpp"
 #include "hex.h"
 #include "stats.h"
 
@@ -42,13 +41,15 @@ std::string BusFault::describe() const {
          (target.empty() ? "" : " [" + target + "]") + " (" + p.get_response_string() + ")";
 }
 
-std::vector<BusTarget> memory_map_targets(std::uint64_t dram_bytes, std::uint64_t dram_base) {
+std::vector<BusTarget> memory_map_targets(const MemoryMapInfo& map, std::uint64_t dram_bytes,
+                                          std::uint64_t dram_base) {
   std::vector<BusTarget> out;
-  for (const memory_map::RegionInfo& r : memory_map::kRegions) {
+  for (std::size_t i = 0; i < map.region_count; ++i) {
+    const RegionInfo& r = map.regions[i];
     if (r.sized_by_scenario && dram_base != r.base)
       throw std::invalid_argument("memory map: the scenario's dram.base " + hex(dram_base) +
-                                  " differs from " + std::string(r.name) + " at " + hex(r.base) +
-                                  " in platform/memory_map.yaml");
+                                  " differs from " + std::string(r.name) + " at " + hex(r.base) + " in " +
+                                  std::string(map.source));
     const std::uint64_t size = r.sized_by_scenario ? dram_bytes : r.size;
     if (size == 0 || r.base + size > kAddressSpace)
       throw std::invalid_argument("memory map: region " + std::string(r.name) + " of " +

@@ -29,6 +29,7 @@
 #include <tlm>
 
 #include "initiator_id.h"
+#include "register_spec.h"
 
 namespace dnnvp {
 
@@ -61,10 +62,12 @@ struct BusFault {
   std::string describe() const;
 };
 
-// The SoC's targets from the generated memory map, the scenario-sized region (the DRAM) getting `dram_bytes`.
-// `dram_base` is the scenario's dram.base: it must equal the map's (firmware is built against the map).
-// Throws std::invalid_argument naming the problem if it differs or the DRAM would end beyond 4 GiB.
-std::vector<BusTarget> memory_map_targets(std::uint64_t dram_bytes, std::uint64_t dram_base = 0x80000000u);
+// One target per region of `map` (the platform's: memory_map::kMap), the scenario-sized region (the DRAM)
+// getting `dram_bytes`. `dram_base` is the scenario's dram.base: it must equal the map's (firmware is built
+// against the map). Throws std::invalid_argument naming the problem if it differs or a region would end
+// beyond 4 GiB.
+std::vector<BusTarget> memory_map_targets(const MemoryMapInfo& map, std::uint64_t dram_bytes,
+                                          std::uint64_t dram_base);
 
 class Bus : public sc_core::sc_module {
  public:

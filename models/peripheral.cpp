@@ -19,18 +19,18 @@ Register::Register(Peripheral& owner, std::string name, std::uint32_t offset, st
   owner.add(this);
 }
 
-Register::Register(Peripheral& owner, const memory_map::RegisterInfo& info, unsigned extra_flags)
+Register::Register(Peripheral& owner, const RegisterInfo& info, unsigned extra_flags)
     : Register(owner, std::string(info.name), info.offset, info.reset, flags_of(info.access) | extra_flags) {}
 
-unsigned Register::flags_of(memory_map::Access access) {
+unsigned Register::flags_of(RegisterAccess access) {
   switch (access) {
-    case memory_map::Access::kReadOnly:
+    case RegisterAccess::kReadOnly:
       return kReadOnly;
-    case memory_map::Access::kWriteOnly:
+    case RegisterAccess::kWriteOnly:
       return kWriteOnly;
-    case memory_map::Access::kWriteOneToClear:
+    case RegisterAccess::kWriteOneToClear:
       return kWriteOneToClear;
-    case memory_map::Access::kReadWrite:
+    case RegisterAccess::kReadWrite:
       break;
   }
   return kReadWrite;
@@ -57,15 +57,6 @@ void Register::bus_write(std::uint32_t v) {
   else
     value_ = v;
   if (on_write_) on_write_(v);
-}
-
-const memory_map::RegisterInfo& map_register(std::string_view region, std::string_view reg) {
-  const memory_map::RegionInfo* r = memory_map::find_region(region);
-  if (r == nullptr) throw std::logic_error("memory map: no region '" + std::string(region) + "'");
-  for (std::size_t i = 0; i < r->register_count; ++i)
-    if (r->registers[i].name == reg) return r->registers[i];
-  throw std::logic_error("memory map: region '" + std::string(region) + "' has no register '" +
-                         std::string(reg) + "'");
 }
 
 Peripheral::Peripheral(const sc_core::sc_module_name& name, const sc_core::sc_time& clock_period,

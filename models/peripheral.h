@@ -4,10 +4,11 @@
 // declared as a member of a Peripheral, which it joins on construction:
 //
 //   class Uart : public Peripheral {
-//     Register tx_data_{*this, map_register("uart", "TX_DATA")};   // name, offset, reset, access from the
-//     map
-//     ...
-//     tx_data_.on_write([this](std::uint32_t v) { put(char(v)); });
+//     Uart(name, const RegionInfo& region, ...)   // the region its builder passes (register_spec.h)
+//         : Peripheral(...), tx_data_(*this, find_register(region, "TX_DATA")) {   // name, offset, reset,
+//       tx_data_.on_write([this](std::uint32_t v) { put(char(v)); });           // access from the region
+//     }
+//     Register tx_data_;
 //
 // Peripheral (an sc_module with one tlm_utils::simple_target_socket `socket`) answers b_transport:
 //
@@ -36,14 +37,13 @@
 #include <functional>
 #include <map>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include <tlm_utils/simple_target_socket.h>
 #include <systemc>
 #include <tlm>
 
-#include "dnnvp_memory_map.hpp"
+#include "register_spec.h"
 
 namespace dnnvp {
 
@@ -64,8 +64,8 @@ class Register {
 
   Register(Peripheral& owner, std::string name, std::uint32_t offset, std::uint32_t reset = 0,
            unsigned flags = kReadWrite);
-  // Name, offset, reset value and access from memory_map.yaml; `extra_flags` adds e.g. kSync.
-  Register(Peripheral& owner, const memory_map::RegisterInfo& info, unsigned extra_flags = 0);
+  // Name, offset, reset value and access from a register description; `extra_flags` adds e.g. kSync.
+  Register(Peripheral& owner, const RegisterInfo& info, unsigned extra_flags = 0);
   Register(const Register&) = delete;
   Register& operator=(const Register&) = delete;
 
@@ -90,7 +90,7 @@ class Register {
   bool readable() const { return (flags_ & kWriteOnly) == 0; }
   bool writable() const { return (flags_ & kReadOnly) == 0; }
 
-  static unsigned flags_of(memory_map::Access access);
+  static unsigned flags_of(RegisterAccess access);
 
  private:
   friend class Peripheral;
@@ -107,9 +107,6 @@ class Register {
   WriteFn on_write_;
   ReadFn on_debug_read_;
 };
-
-// The register `reg` of region `region` in memory_map.yaml; throws std::logic_error if there is none.
-const memory_map::RegisterInfo& map_register(std::string_view region, std::string_view reg);
 
 // The checks of a register access before any register is decoded, in this order: byte enables that
 // disable a byte -> TLM_BYTE_ENABLE_ERROR_RESPONSE; data length != 4 or streaming width < 4 ->

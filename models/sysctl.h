@@ -1,5 +1,5 @@
-// System control: ID, EXIT, SCRATCH, the DRAM window, LAYER and REPORT (register offsets: memory_map.yaml,
-// region sysctl).
+// System control: ID, EXIT, SCRATCH, the DRAM window, LAYER and REPORT (registers: from the region given at
+// construction, the platform's: memory_map.yaml, region sysctl).
 // Writing EXIT requests the end of the simulation with that exit code: sc_stop() runs at the transaction's
 // time (sc_time_stamp() + the initiator's delay), from a method process, so the simulation ends exactly
 // then however far ahead the writer's quantum is. The first EXIT write wins; later ones are ignored.
@@ -20,8 +20,10 @@ namespace dnnvp {
 class Sysctl : public Peripheral {
  public:
   SC_HAS_PROCESS(Sysctl);
-  Sysctl(const sc_core::sc_module_name& name, const sc_core::sc_time& clock_period, std::uint64_t dram_base,
-         std::uint64_t dram_size, unsigned latency_cycles = 1, Stats* stats = nullptr);
+  // Throws std::invalid_argument for a DRAM window beyond 32 bits or if `region` lacks one of the registers.
+  Sysctl(const sc_core::sc_module_name& name, const RegionInfo& region, const sc_core::sc_time& clock_period,
+         std::uint64_t dram_base, std::uint64_t dram_size, unsigned latency_cycles = 1,
+         Stats* stats = nullptr);
 
   bool exit_requested() const { return exit_code_.has_value(); }
   // The code written to EXIT (the full 32-bit value), if any.
@@ -42,13 +44,13 @@ class Sysctl : public Peripheral {
   sc_core::sc_event stop_event_;
   std::function<void(std::uint32_t)> layer_handler_;
   std::optional<std::uint32_t> report_address_;
-  Register id_{*this, map_register("sysctl", "ID")};
-  Register exit_{*this, map_register("sysctl", "EXIT")};
-  Register scratch_{*this, map_register("sysctl", "SCRATCH")};
-  Register dram_base_{*this, map_register("sysctl", "DRAM_BASE")};
-  Register dram_size_{*this, map_register("sysctl", "DRAM_SIZE")};
-  Register layer_{*this, map_register("sysctl", "LAYER"), Register::kSync};
-  Register report_{*this, map_register("sysctl", "REPORT")};
+  Register id_;
+  Register exit_;
+  Register scratch_;
+  Register dram_base_;
+  Register dram_size_;
+  Register layer_;
+  Register report_;
 };
 
 }  // namespace dnnvp

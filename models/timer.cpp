@@ -5,9 +5,12 @@
 
 namespace dnnvp {
 
-Timer::Timer(const sc_core::sc_module_name& name, const sc_core::sc_time& cpu_clock_period,
-             unsigned latency_cycles, Stats* stats)
-    : Peripheral(name, cpu_clock_period, latency_cycles, stats) {
+Timer::Timer(const sc_core::sc_module_name& name, const RegionInfo& region,
+             const sc_core::sc_time& cpu_clock_period, unsigned latency_cycles, Stats* stats)
+    : Peripheral(name, cpu_clock_period, latency_cycles, stats),
+      cycles_lo_(*this, find_register(region, "CYCLES_LO")),
+      cycles_hi_(*this, find_register(region, "CYCLES_HI")),
+      clock_hz_(*this, find_register(region, "CLOCK_HZ")) {
   if (cpu_clock_period == sc_core::SC_ZERO_TIME)
     throw std::invalid_argument(std::string(this->name()) + ": zero clock period");
   const double hz = std::round(1.0 / cpu_clock_period.to_seconds());

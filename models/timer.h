@@ -2,7 +2,8 @@
 // CYCLES_LO returns bits 31:0 of floor(t / period) with t = sc_time_stamp() + the initiator's local time
 // offset (the b_transport delay as it arrives), so a temporally decoupled CPU reads the cycle it is at,
 // not the cycle of the last synchronisation; the read latches bits 63:32 into CYCLES_HI. CLOCK_HZ is the
-// CPU clock frequency. Register offsets: memory_map.yaml (region timer).
+// CPU clock frequency. Registers CYCLES_LO, CYCLES_HI and CLOCK_HZ: from the region given at construction
+// (the platform's: memory_map.yaml, region timer).
 #pragma once
 
 #include "peripheral.h"
@@ -11,16 +12,17 @@ namespace dnnvp {
 
 class Timer : public Peripheral {
  public:
-  Timer(const sc_core::sc_module_name& name, const sc_core::sc_time& cpu_clock_period,
-        unsigned latency_cycles = 1, Stats* stats = nullptr);
+  // Throws std::invalid_argument for a zero clock period or if `region` lacks one of the registers.
+  Timer(const sc_core::sc_module_name& name, const RegionInfo& region,
+        const sc_core::sc_time& cpu_clock_period, unsigned latency_cycles = 1, Stats* stats = nullptr);
 
   // The count at time t.
   std::uint64_t cycles_at(const sc_core::sc_time& t) const;
 
  private:
-  Register cycles_lo_{*this, map_register("timer", "CYCLES_LO")};
-  Register cycles_hi_{*this, map_register("timer", "CYCLES_HI")};
-  Register clock_hz_{*this, map_register("timer", "CLOCK_HZ")};
+  Register cycles_lo_;
+  Register cycles_hi_;
+  Register clock_hz_;
 };
 
 }  // namespace dnnvp

@@ -4,9 +4,13 @@
 
 namespace dnnvp {
 
-Uart::Uart(const sc_core::sc_module_name& name, const sc_core::sc_time& clock_period, std::ostream& log,
-           const UartConfig& config, Stats* stats)
-    : Peripheral(name, clock_period, config.latency_cycles, stats), log_(log), config_(config) {
+Uart::Uart(const sc_core::sc_module_name& name, const RegionInfo& region,
+           const sc_core::sc_time& clock_period, std::ostream& log, const UartConfig& config, Stats* stats)
+    : Peripheral(name, clock_period, config.latency_cycles, stats),
+      log_(log),
+      config_(config),
+      tx_data_(*this, find_register(region, "TX_DATA")),
+      status_(*this, find_register(region, "STATUS")) {
   tx_data_.on_write([this](std::uint32_t v) { put(static_cast<char>(v & 0xFF)); });
   // STATUS keeps its reset value: TX_READY, forever.
   if (stats != nullptr) {

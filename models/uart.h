@@ -2,7 +2,8 @@
 // (or flush(), which end_of_simulation and the destructor call) completes the line, which goes
 //  - to the console (std::cout unless configured) with a prefix, unless quiet, and
 //  - always to the log stream given at construction (no prefix), which is flushed per line.
-// A '\r' is dropped. STATUS.TX_READY is always 1. Register offsets: memory_map.yaml (region uart).
+// A '\r' is dropped. STATUS.TX_READY is always 1. Registers TX_DATA and STATUS: from the region given at
+// construction (the platform's: memory_map.yaml, region uart).
 #pragma once
 
 #include <iostream>
@@ -21,9 +22,10 @@ struct UartConfig {
 
 class Uart : public Peripheral {
  public:
-  // With `stats`: "<basename>.tx_bytes", ".lines" besides the Peripheral counters.
-  Uart(const sc_core::sc_module_name& name, const sc_core::sc_time& clock_period, std::ostream& log,
-       const UartConfig& config = UartConfig(), Stats* stats = nullptr);
+  // With `stats`: "<basename>.tx_bytes", ".lines" besides the Peripheral counters. Throws
+  // std::invalid_argument if `region` lacks one of the registers.
+  Uart(const sc_core::sc_module_name& name, const RegionInfo& region, const sc_core::sc_time& clock_period,
+       std::ostream& log, const UartConfig& config = UartConfig(), Stats* stats = nullptr);
   ~Uart() override;
 
   void flush();  // completes a pending partial line
@@ -43,8 +45,8 @@ class Uart : public Peripheral {
   bool pending_ = false;
   std::uint64_t tx_bytes_ = 0;
   std::uint64_t lines_ = 0;
-  Register tx_data_{*this, map_register("uart", "TX_DATA")};
-  Register status_{*this, map_register("uart", "STATUS")};
+  Register tx_data_;
+  Register status_;
 };
 
 }  // namespace dnnvp

@@ -124,7 +124,7 @@ Soc::Soc(const sc_core::sc_module_name& name, const SocConfig& config)
 
   BusConfig bc;
   bc.initiators = {"cpu", "dma0", "dma1"};
-  bc.targets = memory_map_targets(config.dram_bytes, config.dram_base);
+  bc.targets = memory_map_targets(mm::kMap, config.dram_bytes, config.dram_base);
   bus_ = std::make_unique<Bus>("bus", bc, &stats_);
   bus_->on_fault([](const BusFault& f) {
     // DMA faults are reported by the DMA and CPU faults by the CPU, with more context; keep the
@@ -143,10 +143,11 @@ Soc::Soc(const sc_core::sc_module_name& name, const SocConfig& config)
 
   UartConfig uc;
   uc.quiet = !config.uart_console;
-  uart_ = std::make_unique<Uart>("uart", cpu_period_, config.uart_log ? *config.uart_log : null_stream, uc,
-                                 &stats_);
-  timer_ = std::make_unique<Timer>("timer", cpu_period_, 1, &stats_);
-  sysctl_ = std::make_unique<Sysctl>("sysctl", cpu_period_, config.dram_base, config.dram_bytes, 1, &stats_);
+  uart_ = std::make_unique<Uart>("uart", mm::region("uart"), cpu_period_,
+                                 config.uart_log ? *config.uart_log : null_stream, uc, &stats_);
+  timer_ = std::make_unique<Timer>("timer", mm::region("timer"), cpu_period_, 1, &stats_);
+  sysctl_ = std::make_unique<Sysctl>("sysctl", mm::region("sysctl"), cpu_period_, config.dram_base,
+                                     config.dram_bytes, 1, &stats_);
   sysctl_->on_layer([this](std::uint32_t layer) { mark(layer); });
 
   AxiDmaConfig dc;
@@ -154,14 +155,15 @@ Soc::Soc(const sc_core::sc_module_name& name, const SocConfig& config)
   dc.max_outstanding = config.dma_max_outstanding;
   dc.mm2s = &x_;
   dc.s2mm = &y_;
-  dma0_ = std::make_unique<AxiDma>("dma0", engine_period_, dc, &stats_);
+  dma0_ = std::make_unique<AxiDma>("dma0", mm::region("dma0"), engine_period_, dc, &stats_);
   dc.mm2s = &w_;
   dc.s2mm = nullptr;
-  dma1_ = std::make_unique<AxiDma>("dma1", engine_period_, dc, &stats_);
+  dma1_ = std::make_unique<AxiDma>("dma1", mm::region("dma1"), engine_period_, dc, &stats_);
   for (AxiDma* d : {dma0_.get(), dma1_.get()})
     d->on_fault([](const AxiDmaFault& f) { log::error("dma", f.describe()); });
 
   EngineOptions ec;
+  ec.region = &mm::region("engine");
   ec.clock_period = engine_period_;
   ec.watchdog_cycles = config.watchdog_cycles;
   ec.watchdog_counts_platform_waits = false;  // the system watchdog judges those (supervise())

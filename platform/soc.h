@@ -1,6 +1,7 @@
 // The dnn-vp SoC: the RISC-V CPU, the bus, the DRAM, UART, timer, sysctl, two AXI DMAs and the engine
 // (SocConfig::engine names the implementation, models/engine/engine_factory.h), wired as
-// platform/memory_map.yaml says (docs/platform.md, "The SoC"):
+// platform/memory_map.yaml says (docs/platform.md, "The SoC"): each model gets its region of the generated
+// table (memory_map::region("uart"), ...), the bus one target per region (memory_map::kMap).
 //
 //   cpu ──┐                         ┌── uart, timer, sysctl
 //   dma0 ─┼── bus ──────────────────┼── dma0, dma1 registers, engine registers

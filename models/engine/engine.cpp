@@ -4,7 +4,6 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "dnnvp_memory_map.hpp"
 #include "log.h"
 #include "peripheral.h"
 #include "stats.h"
@@ -29,6 +28,8 @@ Engine::Engine(const sc_core::sc_module_name& name, const EngineShape& shape, Ax
       y_(y),
       shape_(shape),
       options_(options) {
+  if (options.region == nullptr)
+    throw std::invalid_argument(std::string(this->name()) + ": no register region (EngineOptions::region)");
   if (options.clock_period == sc_core::SC_ZERO_TIME)
     throw std::invalid_argument(std::string(this->name()) + ": zero clock period");
   if (options.max_batch_cycles == 0 || options.starved_batch_cycles == 0)
@@ -127,7 +128,7 @@ void Engine::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& dela
     trans.set_response_status(tlm::TLM_OK_RESPONSE);
     return;
   }
-  if (const tlm::tlm_response_status s = check_register_access(trans, memory_map::engine::kSize);
+  if (const tlm::tlm_response_status s = check_register_access(trans, options_.region->size);
       s != tlm::TLM_OK_RESPONSE) {
     ++metrics_.register_errors;
     trans.set_response_status(s);

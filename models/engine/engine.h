@@ -5,6 +5,7 @@
 //
 //   AxisChannel x, w, y;                          // x, w: from the MM2S DMAs; y: to the S2MM DMA
 //   EngineOptions o;
+//   o.region = &memory_map::region("engine");     // its registers, from the platform's map
 //   o.clock_period = sc_time(4, SC_NS);           // hardware.clock_mhz = 250
 //   o.watchdog_cycles = scenario.run.watchdog_cycles;
 //   std::unique_ptr<Engine> engine = make_engine("rtl", "engine", x, w, y, o, &stats);
@@ -28,6 +29,7 @@
 #include <tlm>
 
 #include "axis_channel.h"
+#include "register_spec.h"
 
 namespace dnnvp {
 
@@ -47,6 +49,10 @@ struct EngineShape {
 std::uint64_t min_watchdog_cycles(const EngineShape& shape);
 
 struct EngineOptions {
+  // The engine's register region, required and outliving the engine (the platform's
+  // memory_map::region("engine")): its size is the register window; the registers the engine reads
+  // itself (STATUS, ERROR_CAUSE, the ACTIVE counter) are found in it by name at construction.
+  const RegionInfo* region = nullptr;
   sc_core::sc_time clock_period = sc_core::sc_time(4, sc_core::SC_NS);  // 1 / hardware.clock_mhz
   // Longest run of cycles ahead of SystemC time between two synchronisations.
   std::uint64_t max_batch_cycles = 256;
@@ -154,7 +160,7 @@ class Engine : public sc_core::sc_module {
  protected:
   // x, w: input bands and weight blobs (the engine pops them); y: outputs (the engine pushes). Their
   // beat_bytes() must be shape.stream_bits / 8. Throws std::invalid_argument for a channel of another
-  // width, a zero clock period or batch limit.
+  // width, a zero clock period or batch limit, or no register region.
   Engine(const sc_core::sc_module_name& name, const EngineShape& shape, AxisChannel& x, AxisChannel& w,
          AxisChannel& y, const EngineOptions& options);
   // Registers the metrics as "<prefix>.*" (docs/platform.md): at the end of the implementation's

@@ -33,6 +33,6 @@ std::vector<std::string> engine_names();
 // engine_kind(kind).create(...).
 std::unique_ptr<Engine> make_engine(std::string_view kind, const sc_core::sc_module_name& name,
                                     AxisChannel& x, AxisChannel& w, AxisChannel& y,
-                                    const EngineOptions& options = {}, Stats* stats = nullptr);
+                                    const EngineOptions& options, Stats* stats = nullptr);
 
 }  // namespace dnnvp

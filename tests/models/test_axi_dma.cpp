@@ -81,8 +81,8 @@ struct Soc {
         x("x", fifo_beats, beat_bytes),
         y("y", fifo_beats, beat_bytes),
         w("w", fifo_beats, beat_bytes),
-        dma0("dma0", kDmaClock, with_streams(config, &x, loopback ? &x : &y), &stats),
-        dma1("dma1", kDmaClock, with_streams(config, &w, nullptr), &stats) {
+        dma0("dma0", mm::region("dma0"), kDmaClock, with_streams(config, &x, loopback ? &x : &y), &stats),
+        dma1("dma1", mm::region("dma1"), kDmaClock, with_streams(config, &w, nullptr), &stats) {
     dma0.mm_socket.bind(bus.initiator_socket("dma0"));
     dma1.mm_socket.bind(bus.initiator_socket("dma1"));
     bus.target_socket("dma0").bind(dma0.socket);
@@ -190,16 +190,27 @@ TEST_CASE("axi dma rejects a bad configuration", "[dma]") {
   AxiDmaConfig c;
   c.mm2s = &s;
   c.burst_bytes = 96;
-  CHECK_THROWS_WITH(AxiDma("bad_burst", kDmaClock, c), Catch::Contains("power of two"));
+  CHECK_THROWS_WITH(AxiDma("bad_burst", mm::region("dma0"), kDmaClock, c), Catch::Contains("power of two"));
   c.burst_bytes = 8192;
-  CHECK_THROWS_WITH(AxiDma("big_burst", kDmaClock, c), Catch::Contains("power of two"));
+  CHECK_THROWS_WITH(AxiDma("big_burst", mm::region("dma0"), kDmaClock, c), Catch::Contains("power of two"));
   c.burst_bytes = 256;
   c.max_outstanding = 0;
-  CHECK_THROWS_WITH(AxiDma("no_outstanding", kDmaClock, c), Catch::Contains("max_outstanding"));
+  CHECK_THROWS_WITH(AxiDma("no_outstanding", mm::region("dma0"), kDmaClock, c),
+                    Catch::Contains("max_outstanding"));
   AxisChannel zero("zero", 4, 0);
   c.max_outstanding = 4;
   c.mm2s = &zero;
-  CHECK_THROWS_WITH(AxiDma("zero_beats", kDmaClock, c), Catch::Contains("0-byte beats"));
+  CHECK_THROWS_WITH(AxiDma("zero_beats", mm::region("dma0"), kDmaClock, c), Catch::Contains("0-byte beats"));
+}
+
+TEST_CASE("axi dma given a region without one of its registers names the region and the register", "[dma]") {
+  dnnvp::test::one_simulation_per_process();
+  const dnnvp::RegionInfo& dma0 = mm::region("dma0");
+  const dnnvp::RegionInfo first_only{"dma0",         dma0.base, dma0.size,        false,
+                                     dma0.registers, 1,         "MM2S_DMACR only"};
+  CHECK_THROWS_AS(AxiDma("dma", first_only, kDmaClock, AxiDmaConfig{}), std::invalid_argument);
+  CHECK_THROWS_WITH(AxiDma("dma_b", first_only, kDmaClock, AxiDmaConfig{}),
+                    "region 'dma0' has no register 'MM2S_DMASR'");
 }
 
 TEST_CASE("axi dma registers: PG021 offsets, reset values, RS/Halted/Idle, IOC write-1-to-clear, reset",
@@ -760,8 +771,8 @@ TEST_CASE("axi dma timing: 64 KiB takes about size / DRAM bandwidth, mm_data_byt
   AxiDmaConfig blocking;
   blocking.max_outstanding = 1;
   AxisChannel w2("w2", 64, 16), w3("w3", 64, 16);
-  AxiDma slow("slow", kDmaClock, with_streams(capped, &w2, nullptr));
-  AxiDma single("single", kDmaClock, with_streams(blocking, &w3, nullptr));
+  AxiDma slow("slow", mm::region("dma1"), kDmaClock, with_streams(capped, &w2, nullptr));
+  AxiDma single("single", mm::region("dma1"), kDmaClock, with_streams(blocking, &w3, nullptr));
   dnnvp::BusConfig bc;
   bc.initiators = {"cpu", "slow", "single"};
   bc.targets = {{"slow", mm::dma1::kBase, mm::dma1::kSize},

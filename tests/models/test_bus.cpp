@@ -172,7 +172,8 @@ TEST_CASE("bus refuses overlapping targets and builds the SoC map from the gener
   bad.targets = {{"a", 0x1000, 0x2000}, {"b", 0x2000, 0x1000}};
   CHECK_THROWS_WITH(Bus("bad", bad), Catch::Contains("'a' and 'b' overlap"));
 
-  const auto targets = dnnvp::memory_map_targets(512u << 20);
+  const auto targets =
+      dnnvp::memory_map_targets(dnnvp::memory_map::kMap, 512u << 20, dnnvp::memory_map::dram::kBase);
   REQUIRE(targets.size() == dnnvp::memory_map::kRegionCount);
   for (std::size_t i = 0; i < targets.size(); ++i) {
     const auto& r = dnnvp::memory_map::kRegions[i];
@@ -180,9 +181,10 @@ TEST_CASE("bus refuses overlapping targets and builds the SoC map from the gener
     CHECK(targets[i].base == r.base);
     CHECK(targets[i].size == (r.sized_by_scenario ? (512u << 20) : r.size));
   }
-  CHECK_THROWS_AS(dnnvp::memory_map_targets(std::uint64_t{3} << 30),
+  CHECK_THROWS_AS(dnnvp::memory_map_targets(dnnvp::memory_map::kMap, std::uint64_t{3} << 30,
+                                            dnnvp::memory_map::dram::kBase),
                   std::invalid_argument);  // 0x80000000 + 3 GiB
-  CHECK_THROWS_WITH(dnnvp::memory_map_targets(512u << 20, 0x40000000),
+  CHECK_THROWS_WITH(dnnvp::memory_map_targets(dnnvp::memory_map::kMap, 512u << 20, 0x40000000),
                     Catch::Contains("dram.base 0x40000000 differs from dram at 0x80000000"));
 
   BusConfig soc;

@@ -139,6 +139,14 @@ TEST_CASE("memory map C++ table holds every region and register of memory_map.ya
   CHECK(dnnvp::memory_map::find_region("nothing") == nullptr);
 }
 
+TEST_CASE("the generated table gives a region by name and names the map when there is none", "[memory_map]") {
+  CHECK(&dnnvp::memory_map::region("uart") == dnnvp::memory_map::find_region("uart"));
+  CHECK(dnnvp::memory_map::kMap.regions == dnnvp::memory_map::kRegions);
+  CHECK(dnnvp::memory_map::kMap.region_count == dnnvp::memory_map::kRegionCount);
+  CHECK_THROWS_AS(dnnvp::memory_map::region("nothing"), std::invalid_argument);
+  CHECK_THROWS_WITH(dnnvp::memory_map::region("nothing"), "platform/memory_map.yaml has no region 'nothing'");
+}
+
 TEST_CASE("gen_memory_map rejects a bad map with an error naming file, line and field", "[memory_map]") {
   struct Case {
     const char* yaml;

@@ -174,10 +174,10 @@ TEST_CASE("uart prints a line with its prefix and logs it", "[uart]") {
   dnnvp::UartConfig config;
   config.console = &console;
   dnnvp::Stats stats;
-  dnnvp::Uart uart("uart", sc_time(10, SC_NS), log, config, &stats);
+  dnnvp::Uart uart("uart", mm::region("uart"), sc_time(10, SC_NS), log, config, &stats);
   dnnvp::UartConfig quiet = config;
   quiet.quiet = true;
-  dnnvp::Uart silent("silent", sc_time(10, SC_NS), quiet_log, quiet);
+  dnnvp::Uart silent("silent", mm::region("uart"), sc_time(10, SC_NS), quiet_log, quiet);
   std::uint32_t status = 0;
   tlm::tlm_response_status byte_store = tlm::TLM_OK_RESPONSE;
   std::string console_before_end;
@@ -212,7 +212,7 @@ TEST_CASE("uart prints a line with its prefix and logs it", "[uart]") {
 
 TEST_CASE("timer counts cpu cycles including the initiator's delay offset", "[timer]") {
   dnnvp::test::one_simulation_per_process();
-  dnnvp::Timer timer("timer", sc_time(10, SC_NS));  // 100 MHz
+  dnnvp::Timer timer("timer", mm::region("timer"), sc_time(10, SC_NS));  // 100 MHz
   std::uint32_t lo = 0, hi = 0, hz = 0, lo2 = 0, hi2 = 0, dbg = 0;
   Initiator i("i", [&](Initiator& init) {
     init.read32(mm::timer::kClockHz, hz);
@@ -238,7 +238,7 @@ TEST_CASE("timer counts cpu cycles including the initiator's delay offset", "[ti
 
 TEST_CASE("sysctl exit stops the simulation at the transaction time with the exit code", "[sysctl]") {
   dnnvp::test::one_simulation_per_process();
-  dnnvp::Sysctl sysctl("sysctl", sc_time(10, SC_NS), 0x80000000u, 512u << 20);
+  dnnvp::Sysctl sysctl("sysctl", mm::region("sysctl"), sc_time(10, SC_NS), 0x80000000u, 512u << 20);
   std::uint32_t id = 0, base = 0, size = 0, scratch = 0;
   bool ran_past_exit = false;
   Initiator i("i", [&](Initiator& init) {
@@ -273,19 +273,19 @@ TEST_CASE("peripheral register maps are the ones in memory_map.yaml", "[register
   std::ostringstream log;
   dnnvp::UartConfig quiet;
   quiet.quiet = true;
-  dnnvp::Uart uart("uart", sc_time(10, SC_NS), log, quiet);
-  dnnvp::Timer timer("timer", sc_time(10, SC_NS));
-  dnnvp::Sysctl sysctl("sysctl", sc_time(10, SC_NS), 0x80000000u, 16u << 20);
+  dnnvp::Uart uart("uart", mm::region("uart"), sc_time(10, SC_NS), log, quiet);
+  dnnvp::Timer timer("timer", mm::region("timer"), sc_time(10, SC_NS));
+  dnnvp::Sysctl sysctl("sysctl", mm::region("sysctl"), sc_time(10, SC_NS), 0x80000000u, 16u << 20);
   const std::vector<std::pair<std::string, const Peripheral*>> models{
       {"uart", &uart}, {"timer", &timer}, {"sysctl", &sysctl}};
   for (const auto& [region_name, model] : models) {
     INFO(region_name);
-    const mm::RegionInfo* region = mm::find_region(region_name);
+    const dnnvp::RegionInfo* region = mm::find_region(region_name);
     REQUIRE(region != nullptr);
     const auto regs = model->registers();
     REQUIRE(regs.size() == region->register_count);
     for (std::size_t k = 0; k < regs.size(); ++k) {
-      const mm::RegisterInfo* info = nullptr;
+      const dnnvp::RegisterInfo* info = nullptr;
       for (std::size_t m = 0; m < region->register_count; ++m)
         if (region->registers[m].offset == regs[k]->offset()) info = &region->registers[m];
       REQUIRE(info != nullptr);
@@ -293,4 +293,21 @@ TEST_CASE("peripheral register maps are the ones in memory_map.yaml", "[register
       CHECK((regs[k]->flags() & ~Register::kSync) == Register::flags_of(info->access));
     }
   }
+}
+
+TEST_CASE("a peripheral given a region without one of its registers names the region and the register",
+          "[registers]") {
+  dnnvp::test::one_simulation_per_process();
+  const dnnvp::RegionInfo& uart = mm::region("uart");
+  const dnnvp::RegisterInfo& tx_data = dnnvp::find_register(uart, "TX_DATA");
+  const dnnvp::RegionInfo no_status{"uart", uart.base, uart.size, false, &tx_data, 1, "no STATUS"};
+  const dnnvp::RegionInfo empty{"empty", 0x10000000u, 0x1000u, false, nullptr, 0, "no registers"};
+  std::ostringstream log;
+  CHECK_THROWS_AS(dnnvp::Uart("uart", no_status, sc_time(10, SC_NS), log), std::invalid_argument);
+  CHECK_THROWS_WITH(dnnvp::Uart("uart2", no_status, sc_time(10, SC_NS), log),
+                    "region 'uart' has no register 'STATUS'");
+  CHECK_THROWS_WITH(dnnvp::Timer("timer", empty, sc_time(10, SC_NS)),
+                    "region 'empty' has no register 'CYCLES_LO'");
+  CHECK_THROWS_WITH(dnnvp::Sysctl("sysctl", empty, sc_time(10, SC_NS), 0x80000000u, 16u << 20),
+                    "region 'empty' has no register 'ID'");
 }

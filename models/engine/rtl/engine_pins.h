@@ -77,8 +77,8 @@ class EnginePins {
 // The shape the linked model was verilated with (defined per shape, verilated_pins.cpp).
 EngineShape linked_shape();
 // The linked model with `options`' trace; `owner` names the engine in errors. Throws
-// std::invalid_argument for a trace with a model built without TRACE, or a trace file that cannot be
-// opened.
+// std::invalid_argument for a trace with a model built without TRACE, a trace file that cannot be
+// opened, or an options.region without the ACTIVE counter in its counters block.
 std::unique_ptr<EnginePins> make_pins(const std::string& owner, const EngineOptions& options);
 
 }  // namespace dnnvp::rtl

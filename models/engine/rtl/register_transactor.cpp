@@ -2,7 +2,6 @@
 
 #include <sstream>
 
-#include "dnnvp_memory_map.hpp"
 #include "hex.h"
 
 namespace dnnvp::rtl {
@@ -12,23 +11,25 @@ namespace {
 // Cycles an internal register access may take.
 constexpr unsigned kInternalAccessCycles = 32;
 
-namespace mm = memory_map::engine;
-
-// The STATUS fields the deadlock report names (docs/engine.md, "AXI4-Lite registers").
-struct StatusField {
-  const char* name;
-  std::uint32_t mask;
-  unsigned shift;
-};
-constexpr StatusField kStatusFields[] = {
-    {"busy", mm::kStatusBusyMask, mm::kStatusBusyShift},
-    {"queue_full", mm::kStatusQueueFullMask, mm::kStatusQueueFullShift},
-    {"error", mm::kStatusErrorMask, mm::kStatusErrorShift},
-    {"queued tiles", mm::kStatusQueuedMask, mm::kStatusQueuedShift},
-    {"tiles completed", mm::kStatusTilesDoneMask, mm::kStatusTilesDoneShift},
+// The STATUS fields the deadlock report names (docs/engine.md, "AXI4-Lite registers"): label, field.
+constexpr const char* kReportedStatusFields[][2] = {
+    {"busy", "BUSY"},           {"queue_full", "QUEUE_FULL"},      {"error", "ERROR"},
+    {"queued tiles", "QUEUED"}, {"tiles completed", "TILES_DONE"},
 };
 
 }  // namespace
+
+RegisterTransactor::RegisterTransactor(EnginePins& pins, EngineMetrics& metrics, const RegionInfo& region)
+    : pins_(pins),
+      metrics_(metrics),
+      status_offset_(find_register(region, "STATUS").offset),
+      error_cause_offset_(find_register(region, "ERROR_CAUSE").offset) {
+  const RegisterInfo& status = find_register(region, "STATUS");
+  for (const auto& [label, field] : kReportedStatusFields) {
+    const FieldInfo& f = find_field(region, status, field);
+    status_fields_.push_back({label, f.mask, f.lsb});
+  }
+}
 
 std::uint8_t RegisterTransactor::perform(bool write, std::uint32_t offset, std::uint32_t& data) {
   Op op;
@@ -143,12 +144,13 @@ bool RegisterTransactor::internal_read(std::uint32_t offset, std::uint32_t& valu
 std::string RegisterTransactor::frozen_status(EngineWatchdogReport& rep) {
   std::ostringstream o;
   std::uint32_t status = 0, cause = 0;
-  rep.registers_read = drain() && internal_read(mm::kStatus, status) && internal_read(mm::kErrorCause, cause);
+  rep.registers_read =
+      drain() && internal_read(status_offset_, status) && internal_read(error_cause_offset_, cause);
   if (rep.registers_read) {
     rep.status = status;
     rep.error_cause = cause;
     o << "  STATUS " << hex(status, 8, HexCase::upper) << ":";
-    for (const StatusField& f : kStatusFields) o << " " << f.name << "=" << ((status & f.mask) >> f.shift);
+    for (const StatusField& f : status_fields_) o << " " << f.label << "=" << ((status & f.mask) >> f.shift);
     o << "; ERROR_CAUSE " << hex(cause, 8, HexCase::upper) << "\n";
   } else {
     o << "  STATUS: not readable (the register slave does not answer)\n";

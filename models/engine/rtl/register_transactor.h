@@ -1,12 +1,14 @@
 // The "rtl" engine's register port: an AXI4-Lite master on the Verilated model's axil_* pins. Initiators'
 // accesses (b_transport, already checked) queue here and block until the clock thread has performed them
 // on the pins: a read takes 2 engine cycles (AR, then R), a write 3 (AW+W, the write, B). After the engine
-// stopped it also reads STATUS and ERROR_CAUSE itself for a deadlock report.
+// stopped it also reads STATUS and ERROR_CAUSE itself for a deadlock report (their offsets and STATUS's
+// fields: from the engine's register region, looked up once at construction).
 #pragma once
 
 #include <cstdint>
 #include <deque>
 #include <string>
+#include <vector>
 
 #include <systemc>
 
@@ -17,7 +19,8 @@ namespace dnnvp::rtl {
 
 class RegisterTransactor {
  public:
-  RegisterTransactor(EnginePins& pins, EngineMetrics& metrics) : pins_(pins), metrics_(metrics) {}
+  // Throws std::invalid_argument if `region` lacks STATUS, ERROR_CAUSE or a STATUS field the report names.
+  RegisterTransactor(EnginePins& pins, EngineMetrics& metrics, const RegionInfo& region);
 
   // An initiator's access (in its thread): queues it, wakes the clock thread and blocks until it has
   // completed. Returns the AXI response (0 OKAY); a read's data in `data`.
@@ -45,6 +48,12 @@ class RegisterTransactor {
   std::string frozen_status(EngineWatchdogReport& report);
 
  private:
+  // A STATUS field as the deadlock report names it.
+  struct StatusField {
+    const char* label;
+    std::uint32_t mask;
+    unsigned shift;
+  };
   struct Op {
     bool write = false;
     std::uint32_t offset = 0;
@@ -62,6 +71,9 @@ class RegisterTransactor {
 
   EnginePins& pins_;
   EngineMetrics& metrics_;
+  std::uint32_t status_offset_;
+  std::uint32_t error_cause_offset_;
+  std::vector<StatusField> status_fields_;
   AxilInputs in_;  // what the pins are driven with
   std::deque<Op*> queue_;
   Op* op_ = nullptr;   // on the pins

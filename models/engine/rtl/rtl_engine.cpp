@@ -31,7 +31,7 @@ RtlEngine::RtlEngine(const sc_core::sc_module_name& name, AxisChannel& x, AxisCh
                      const EngineOptions& options, Stats* stats)
     : Engine(name, linked_shape(), x, w, y, options),
       pins_(make_pins(this->name(), options)),
-      registers_(*pins_, metrics_),
+      registers_(*pins_, metrics_, *options.region),
       watchdog_(options.watchdog_cycles, min_watchdog_cycles(shape()), metrics_.longest_no_progress_cycles),
       x_in_{InPort::kX, "s_axis_x", x, metrics_.x},
       w_in_{InPort::kW, "s_axis_w", w, metrics_.w},

@@ -19,7 +19,6 @@ using sc_core::sc_time_stamp;
 
 #include "Vdnn_engine.h"
 #include "Vdnn_engine___024root.h"
-#include "dnnvp_memory_map.hpp"
 
 #ifndef DNNVP_ENGINE_STREAM_BITS
 #error "verilated_pins.cpp is built per engine shape by dnnvp_engine_model() (cmake/DnnvpEngineModel.cmake)"
@@ -39,11 +38,15 @@ constexpr std::size_t kKeepBytes = (kBeatBytes + 7) / 8;
 // Clock cycles with rst_ni low before time 0 (not counted as engine cycles).
 constexpr unsigned kResetCycles = 4;
 // rtl/dnn_regs.sv's counter_q index of ACTIVE (cycles a pixel was issued to the PE array): the counters
-// block holds one _LO/_HI word pair per counter.
-constexpr std::uint32_t kActiveCounter =
-    (memory_map::engine::kActiveLo - memory_map::engine::kCountersFirst) / 8;
-static_assert(memory_map::engine::kActiveHi == memory_map::engine::kActiveLo + 4,
-              "a counter is a _LO/_HI pair");
+// block of the engine's register region holds one _LO/_HI word pair per counter.
+std::uint32_t active_counter(const std::string& owner, const RegionInfo& region) {
+  const std::uint32_t first = block_start(region, "counters").offset;
+  const std::uint32_t lo = find_register(region, "ACTIVE_LO").offset;
+  if (find_register(region, "ACTIVE_HI").offset != lo + 4 || lo < first || (lo - first) % 8 != 0)
+    throw std::invalid_argument(owner + ": region '" + std::string(region.name) +
+                                "': ACTIVE_LO/ACTIVE_HI must be a _LO/_HI word pair of the counters block");
+  return (lo - first) / 8;
+}
 
 // TDATA of any width from / to bytes (little-endian host: a Verilated word's bytes are the beat's).
 // Bytes beyond n (a packet's short last beat) are zero.
@@ -69,7 +72,8 @@ void get_bytes(const VlWide<N>& sig, std::uint8_t* out, std::size_t n) {
 
 class VerilatedPins final : public EnginePins {
  public:
-  VerilatedPins(const std::string& owner, const EngineOptions& options) {
+  VerilatedPins(const std::string& owner, const EngineOptions& options)
+      : active_counter_(active_counter(owner, *options.region)) {
     ctx_ = std::make_unique<VerilatedContext>();
     ctx_->commandArgs(0, static_cast<const char**>(nullptr));
     if (!options.trace_file.empty()) {
@@ -236,7 +240,7 @@ class VerilatedPins final : public EnginePins {
     o.x_ready = m.s_axis_x_tready_o != 0;
     o.w_ready = m.s_axis_w_tready_o != 0;
     o.y_valid = m.m_axis_y_tvalid_o != 0;
-    o.active = m.rootp->dnn_engine__DOT__u_regs__DOT__counter_q[kActiveCounter];
+    o.active = m.rootp->dnn_engine__DOT__u_regs__DOT__counter_q[active_counter_];
   }
 
   std::unique_ptr<VerilatedContext> ctx_;
@@ -246,6 +250,7 @@ class VerilatedPins final : public EnginePins {
   std::uint64_t trace_period_ = 2;
   std::uint64_t trace_from_ = 0, trace_to_ = 0;
 #endif
+  std::uint32_t active_counter_;
   PinOutputs out_;
   PinSample sample_;
 };

@@ -167,6 +167,12 @@ void check_shape(const dnnvp::Scenario& s) {
 
 }  // namespace
 
+dnnvp::EngineOptions engine_options() {
+  dnnvp::EngineOptions o;
+  o.region = &mm::region("engine");
+  return o;
+}
+
 BenchResult run_bench(const BenchOptions& opt) {
   const auto wall_start = std::chrono::steady_clock::now();
   BenchResult result;
@@ -196,7 +202,7 @@ BenchResult run_bench(const BenchOptions& opt) {
   bc.targets = {{"engine", kEngineBase, mm::engine::kSize}};
   dnnvp::Bus bus("bus", bc, &stats);
 
-  dnnvp::EngineOptions ec;
+  dnnvp::EngineOptions ec = engine_options();
   ec.clock_period = sc_time(1000.0 / s.hardware.clock_mhz, SC_NS);
   ec.watchdog_cycles = opt.watchdog_cycles;
   ec.stall_seed = opt.stall_seed;

@@ -13,6 +13,8 @@
 
 #include <systemc>
 
+#include "engine/engine.h"
+
 namespace bridge_test {
 
 struct BenchOptions {
@@ -78,5 +80,8 @@ struct BenchResult {
 };
 
 BenchResult run_bench(const BenchOptions& options);
+
+// EngineOptions' defaults with the platform's engine register region: what the tests create engines with.
+dnnvp::EngineOptions engine_options();
 
 }  // namespace bridge_test

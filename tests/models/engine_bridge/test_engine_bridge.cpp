@@ -163,7 +163,8 @@ TEST_CASE("register accesses take their AXI4-Lite cycles and bad ones get error 
   dnnvp::test::one_simulation_per_process();
   dnnvp::AxisChannel x("x", 4, 8), w("w", 4, 8), y("y", 4, 8);
   dnnvp::Stats stats;
-  const auto engine = dnnvp::make_engine("rtl", "engine", x, w, y, {}, &stats);  // 4 ns clock
+  const auto engine =
+      dnnvp::make_engine("rtl", "engine", x, w, y, bridge_test::engine_options(), &stats);  // 4 ns clock
   std::vector<Access> r;
   std::vector<sc_time> t;
   std::uint32_t id = 0, array = 0, junk = 0, bits = 0, tile_p = 0;
@@ -315,10 +316,10 @@ TEST_CASE("the bridge refuses channels of another width and traces it cannot wri
   CHECK(shape.cols == 8);
   CHECK(shape.stream_bits == 64);
   dnnvp::AxisChannel x("x", 4, 8), w("w", 4, 4), y("y", 4, 8);
-  CHECK_THROWS_WITH(dnnvp::make_engine("rtl", "e1", x, w, y),
+  CHECK_THROWS_WITH(dnnvp::make_engine("rtl", "e1", x, w, y, bridge_test::engine_options()),
                     Catch::Contains("channel 'w' carries 4-byte beats") && Catch::Contains("64 bits"));
   dnnvp::AxisChannel w8("w8", 4, 8);
-  dnnvp::EngineOptions c;
+  dnnvp::EngineOptions c = bridge_test::engine_options();
   c.trace_file = "/nonexistent-dir/trace.fst";
   CHECK_THROWS_WITH(dnnvp::make_engine("rtl", "e2", x, w8, y, c), Catch::Contains("cannot open trace file"));
   c.trace_file.clear();

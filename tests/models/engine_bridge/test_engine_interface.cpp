@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "bridge_bench.h"
 #include "engine/engine_factory.h"
 #include "peripheral.h"
 #include "sim_util.h"
@@ -20,13 +21,15 @@ TEST_CASE("an unknown engine name is an error that lists the known engines", "[e
   CHECK_THROWS_WITH(dnnvp::engine_kind("verilog"),
                     Contains("unknown engine 'verilog'") && Contains("known engines: rtl"));
   dnnvp::AxisChannel x("x", 4, 8), w("w", 4, 8), y("y", 4, 8);
-  CHECK_THROWS_AS(dnnvp::make_engine("", "engine", x, w, y), std::invalid_argument);
+  CHECK_THROWS_AS(dnnvp::make_engine("", "engine", x, w, y, bridge_test::engine_options()),
+                  std::invalid_argument);
 }
 
 TEST_CASE("the rtl engine has the shape of the linked model", "[engine][factory]") {
   dnnvp::test::one_simulation_per_process();
   dnnvp::AxisChannel x("x", 4, 8), w("w", 4, 8), y("y", 4, 8);
-  const std::unique_ptr<dnnvp::Engine> engine = dnnvp::make_engine("rtl", "engine", x, w, y);
+  const std::unique_ptr<dnnvp::Engine> engine =
+      dnnvp::make_engine("rtl", "engine", x, w, y, bridge_test::engine_options());
   const dnnvp::EngineShape& s = engine->shape();
   CHECK(s.rows == 4);
   CHECK(s.cols == 8);
@@ -39,6 +42,24 @@ TEST_CASE("the rtl engine has the shape of the linked model", "[engine][factory]
   CHECK(s.assertions);
   CHECK(dnnvp::engine_kind("rtl").shape().rows == 4);
   CHECK(std::string(engine->name()) == "engine");
+}
+
+TEST_CASE("the rtl engine needs a register region with STATUS and names what is missing",
+          "[engine][registers]") {
+  dnnvp::test::one_simulation_per_process();
+  dnnvp::AxisChannel x("x", 4, 8), w("w", 4, 8), y("y", 4, 8);
+  dnnvp::EngineOptions o = bridge_test::engine_options();
+  const dnnvp::RegionInfo& engine = *o.region;
+  std::vector<dnnvp::RegisterInfo> without_status;
+  for (std::size_t i = 0; i < engine.register_count; ++i)
+    if (engine.registers[i].name != "STATUS") without_status.push_back(engine.registers[i]);
+  const dnnvp::RegionInfo no_status{
+      "engine", engine.base, engine.size, false, without_status.data(), without_status.size(), "no STATUS"};
+  o.region = &no_status;
+  CHECK_THROWS_WITH(dnnvp::make_engine("rtl", "e1", x, w, y, o),
+                    Contains("region 'engine' has no register 'STATUS'"));
+  o.region = nullptr;
+  CHECK_THROWS_WITH(dnnvp::make_engine("rtl", "e2", x, w, y, o), Contains("no register region"));
 }
 
 namespace {
@@ -100,7 +121,8 @@ TEST_CASE("the engine and a peripheral give the same response to the same bad ac
       {"beyond the window", tlm::TLM_READ_COMMAND, 0x1000, 4, 4, nullptr, 0},
   };
   dnnvp::AxisChannel x("x", 4, 8), w("w", 4, 8), y("y", 4, 8);
-  const std::unique_ptr<dnnvp::Engine> engine = dnnvp::make_engine("rtl", "engine", x, w, y);
+  const std::unique_ptr<dnnvp::Engine> engine =
+      dnnvp::make_engine("rtl", "engine", x, w, y, bridge_test::engine_options());
   OneRegister peripheral("peripheral");
   std::vector<tlm::tlm_response_status> from_engine, from_peripheral;
   dnnvp::test::Initiator to_engine("to_engine", [&](dnnvp::test::Initiator& i) {
