@@ -1,10 +1,11 @@
-# One Verilated DNN engine per parameter set: the part of the "rtl" engine (models/engine/rtl/) that touches
+# One Verilated DNN engine per engine shape: the part of the "rtl" engine (models/engine/rtl/) that touches
 # the model, compiled against it (docs/platform.md, "Engine"):
 #
 #   include(<repo>/cmake/DnnvpEngineModel.cmake)
 #   dnnvp_engine_model(TARGET dnnvp_engine_4x8
-#     ROWS 4 COLS 8 STREAM_BITS 64 ACT_BITS 8 WEIGHT_BITS 8 ACC_BITS 32 ACC_DEPTH 64
-#     INPUT_BUFFER_BYTES 8192 WEIGHT_BUFFER_BYTES 2048 OUTPUT_BUFFER_BYTES 4096
+#     [SHAPE tiny]                   # a shape of rtl/engine_shapes.json; "default" if omitted
+#     [ROWS 4 COLS 8 STREAM_BITS 64 ACT_BITS 8 WEIGHT_BITS 8 ACC_BITS 32 ACC_DEPTH 64
+#      INPUT_BUFFER_BYTES 8192 WEIGHT_BUFFER_BYTES 2048 OUTPUT_BUFFER_BYTES 4096]  # instead of SHAPE's
 #     [TRACE]                        # FST tracing compiled in (EngineOptions::trace_file)
 #     [ASSERT]                       # the RTL's assertions (--assert); off by default for speed
 #     [VERILATOR_ARGS ...])          # extra Verilator options
@@ -14,8 +15,12 @@
 # verilated_pins.cpp compiled against it; linking it gives the engine "rtl" of dnnvp::make_engine()
 # (models/engine/engine_factory.h) that shape. The rest of the engine is in dnnvp_models, whose factory
 # refers to the shape's functions: an OBJECT library is linked whole, so that holds whatever the link
-# order. Omitted parameters take the scenario defaults (8x16, 64-bit streams, 8-bit, AccBits 32, AccDepth
-# 1024, 256/16/256 KiB buffers). Link one shape per executable (every shape defines the same functions).
+# order. Link one shape per executable (every shape defines the same functions).
+#
+# The shapes, their defaults and keys are not computed here: tools/engine_shapes.cpp (over
+# models/base/engine_shape.h and rtl/engine_shapes.json), compiled at configure time, answers
+# dnnvp_engine_shape(<prefix> [SHAPE name] [parameters] [TRACE] [ASSERT]), which sets <prefix>_ROWS, ...
+# and <prefix>_KEY (e.g. "r4c8s64a8w8acc32d1024i262144wb16384o262144", + "-trace", "-assert").
 #
 # Needs the target dnnvp_models: the main build defines it, and a standalone project (cmake/vp_sim, for
 # simulators of shapes the main build did not make) imports it from a main build tree.
@@ -35,49 +40,80 @@ set(DNNVP_ENGINE_RTL_FILES
   rtl/dnn_weight_loader.sv rtl/dnn_pe_array.sv rtl/dnn_requant.sv rtl/dnn_core.sv rtl/dnn_output_buffer.sv
   rtl/dnn_engine.sv)
 
-# dnnvp_engine_model_key(<out-var> ROWS .. COLS .. ...): the canonical name of a parameter set, e.g.
-# "r4c8s64a8w8acc32d64i8192wb2048o4096" (+ "-trace", "-assert"); vp_run caches shape builds under it.
-function(dnnvp_engine_model_key out)
-  _dnnvp_engine_model_args(K ${ARGN})
-  set(key "r${K_ROWS}c${K_COLS}s${K_STREAM_BITS}a${K_ACT_BITS}w${K_WEIGHT_BITS}acc${K_ACC_BITS}d${K_ACC_DEPTH}")
-  string(APPEND key "i${K_INPUT_BUFFER_BYTES}wb${K_WEIGHT_BUFFER_BYTES}o${K_OUTPUT_BUFFER_BYTES}")
-  if(K_TRACE)
-    string(APPEND key "-trace")
+set(DNNVP_ENGINE_SHAPES_FILE ${_dnnvp_engine_model_root}/rtl/engine_shapes.json)
+# tools/engine_shapes, compiled once per build tree and again when its sources change; a change to any of
+# them (or to the shapes) configures the tree again.
+set(_dnnvp_engine_shapes_sources ${_dnnvp_engine_model_root}/tools/engine_shapes.cpp
+    ${_dnnvp_engine_model_root}/models/base/engine_shape.cpp ${_dnnvp_engine_model_root}/models/base/engine_shape.h)
+set(DNNVP_ENGINE_SHAPE_TOOL ${CMAKE_BINARY_DIR}/engine_shapes/engine_shapes CACHE INTERNAL
+    "tools/engine_shapes, compiled at configure time (tools/rtl_lint.sh runs it too)")
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${DNNVP_ENGINE_SHAPES_FILE}
+             ${_dnnvp_engine_shapes_sources})
+foreach(f ${_dnnvp_engine_shapes_sources})
+  if(EXISTS ${DNNVP_ENGINE_SHAPE_TOOL} AND "${f}" IS_NEWER_THAN ${DNNVP_ENGINE_SHAPE_TOOL})
+    file(REMOVE ${DNNVP_ENGINE_SHAPE_TOOL})
   endif()
-  if(K_ASSERT)
-    string(APPEND key "-assert")
+endforeach()
+if(NOT EXISTS ${DNNVP_ENGINE_SHAPE_TOOL})
+  try_compile(_dnnvp_engine_shape_ok ${CMAKE_BINARY_DIR}/engine_shapes/build
+    SOURCES ${_dnnvp_engine_model_root}/tools/engine_shapes.cpp ${_dnnvp_engine_model_root}/models/base/engine_shape.cpp
+    CMAKE_FLAGS "-DINCLUDE_DIRECTORIES=${_dnnvp_engine_model_root}/models/base"
+    LINK_LIBRARIES nlohmann_json::nlohmann_json
+    CXX_STANDARD 17
+    COPY_FILE ${DNNVP_ENGINE_SHAPE_TOOL}
+    OUTPUT_VARIABLE _dnnvp_engine_shape_log)
+  if(NOT _dnnvp_engine_shape_ok)
+    message(FATAL_ERROR "cannot compile tools/engine_shapes.cpp:\n${_dnnvp_engine_shape_log}")
   endif()
-  set(${out} "${key}" PARENT_SCOPE)
+endif()
+
+# Runs tools/engine_shapes with `args` (see there); its output in <out>, a failure is fatal.
+function(dnnvp_engine_shape_tool out)
+  execute_process(COMMAND ${DNNVP_ENGINE_SHAPE_TOOL} ${DNNVP_ENGINE_SHAPES_FILE} ${ARGN}
+    OUTPUT_VARIABLE text ERROR_VARIABLE err RESULT_VARIABLE status)
+  if(NOT status EQUAL 0)
+    message(FATAL_ERROR "${err}")
+  endif()
+  set(${out} "${text}" PARENT_SCOPE)
 endfunction()
 
-# Parses the shared argument list into <prefix>_* in the caller's scope, with defaults and checks.
-macro(_dnnvp_engine_model_args prefix)
-  cmake_parse_arguments(${prefix} "TRACE;ASSERT"
-    "TARGET;ROWS;COLS;STREAM_BITS;ACT_BITS;WEIGHT_BITS;ACC_BITS;ACC_DEPTH;INPUT_BUFFER_BYTES;WEIGHT_BUFFER_BYTES;OUTPUT_BUFFER_BYTES"
-    "VERILATOR_ARGS" ${ARGN})
-  if(${prefix}_UNPARSED_ARGUMENTS)
-    message(FATAL_ERROR "dnnvp_engine_model: unknown arguments ${${prefix}_UNPARSED_ARGUMENTS}")
+# The parameters' names (ROWS COLS STREAM_BITS ...), as dnnvp_engine_model() takes them.
+dnnvp_engine_shape_tool(DNNVP_ENGINE_PARAMETERS parameters)
+
+# dnnvp_engine_shape(<prefix> [SHAPE name] [ROWS n ...] [TRACE] [ASSERT]): the shape's parameters in
+# <prefix>_ROWS, ... and its key in <prefix>_KEY, in the caller's scope. The other arguments of
+# dnnvp_engine_model() and dnnvp_vp_sim() are ignored, so both pass theirs on whole.
+function(dnnvp_engine_shape prefix)
+  cmake_parse_arguments(A "TRACE;ASSERT" "SHAPE;TARGET;OUTPUT_DIR;${DNNVP_ENGINE_PARAMETERS}" "VERILATOR_ARGS"
+                        ${ARGN})
+  if(NOT A_SHAPE)
+    set(A_SHAPE default)
   endif()
-  foreach(_p ROWS=8 COLS=16 STREAM_BITS=64 ACT_BITS=8 WEIGHT_BITS=8 ACC_BITS=32 ACC_DEPTH=1024
-             INPUT_BUFFER_BYTES=262144 WEIGHT_BUFFER_BYTES=16384 OUTPUT_BUFFER_BYTES=262144)
-    string(REPLACE "=" ";" _kv "${_p}")
-    list(GET _kv 0 _k)
-    list(GET _kv 1 _v)
-    if("${${prefix}_${_k}}" STREQUAL "")
-      set(${prefix}_${_k} ${_v})
-    endif()
-    if(NOT "${${prefix}_${_k}}" MATCHES "^[1-9][0-9]*$")
-      message(FATAL_ERROR "dnnvp_engine_model: ${_k} must be a positive integer, got '${${prefix}_${_k}}'")
+  set(args shape ${A_SHAPE})
+  foreach(p ${DNNVP_ENGINE_PARAMETERS})
+    if(DEFINED A_${p})
+      list(APPEND args "${p}=${A_${p}}")
     endif()
   endforeach()
-  math(EXPR _rem "${${prefix}_STREAM_BITS} % 8")
-  if(NOT _rem EQUAL 0)
-    message(FATAL_ERROR "dnnvp_engine_model: STREAM_BITS must be a multiple of 8, got ${${prefix}_STREAM_BITS}")
+  if(A_TRACE)
+    list(APPEND args TRACE)
   endif()
-endmacro()
+  if(A_ASSERT)
+    list(APPEND args ASSERT)
+  endif()
+  dnnvp_engine_shape_tool(values ${args})
+  cmake_parse_arguments(V "" "${DNNVP_ENGINE_PARAMETERS};KEY" "" ${values})
+  foreach(p ${DNNVP_ENGINE_PARAMETERS} KEY)
+    set(${prefix}_${p} ${V_${p}} PARENT_SCOPE)
+  endforeach()
+endfunction()
 
 function(dnnvp_engine_model)
-  _dnnvp_engine_model_args(E ${ARGN})
+  cmake_parse_arguments(E "TRACE;ASSERT" "TARGET;SHAPE;${DNNVP_ENGINE_PARAMETERS}" "VERILATOR_ARGS" ${ARGN})
+  if(E_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "dnnvp_engine_model: unknown arguments ${E_UNPARSED_ARGUMENTS}")
+  endif()
+  dnnvp_engine_shape(E ${ARGN})
   if(NOT E_TARGET)
     message(FATAL_ERROR "dnnvp_engine_model: TARGET is required")
   endif()
@@ -127,6 +163,5 @@ function(dnnvp_engine_model)
     DNNVP_ENGINE_WEIGHT_BUFFER_BYTES=${E_WEIGHT_BUFFER_BYTES}
     DNNVP_ENGINE_OUTPUT_BUFFER_BYTES=${E_OUTPUT_BUFFER_BYTES}
     DNNVP_ENGINE_ASSERT=$<BOOL:${E_ASSERT}>)
-  dnnvp_engine_model_key(key ${ARGN})
-  set_target_properties(${E_TARGET} PROPERTIES DNNVP_ENGINE_KEY "${key}")
+  set_target_properties(${E_TARGET} PROPERTIES DNNVP_ENGINE_KEY "${E_KEY}")
 endfunction()

@@ -50,6 +50,13 @@ void read(const json& j, std::int64_t& out) {
     fault("an integer", j);
   out = j.get<std::int64_t>();
 }
+// The engine shape's parameters (int in engine_shape.h).
+void read(const json& j, int& out) {
+  if (!j.is_number_integer() || j.get<std::int64_t>() < 0 ||
+      j.get<std::int64_t>() > std::numeric_limits<int>::max())
+    fault("an unsigned integer", j);
+  out = j.get<int>();
+}
 void read(const json& j, double& out) {
   if (!j.is_number()) fault("a number", j);
   out = j.get<double>();
@@ -183,6 +190,12 @@ void to_json(nlohmann::json& j, const Manifest& value) {
   manifest::write_keys(j, value);
 }
 void from_json(const nlohmann::json& j, Manifest& value) {
+  manifest::read_keys(j, value);
+}
+void to_json(nlohmann::json& j, const EngineShape& value) {
+  manifest::write_keys(j, value);
+}
+void from_json(const nlohmann::json& j, EngineShape& value) {
   manifest::read_keys(j, value);
 }
 

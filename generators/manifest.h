@@ -24,6 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine_shape.h"
 #include "error.h"
 
 namespace dnnvp {
@@ -68,20 +69,9 @@ struct NetworkInfo {
   }
 };
 
-// The hardware fields that select a simulator build (the generators' engine_shape_json()).
-struct EngineShape {
-  std::uint64_t rows = 0, cols = 0, stream_bits = 0, activation_bits = 0, weight_bits = 0,
-                accumulator_bits = 0, accumulator_depth = 0, input_buffer_bytes = 0, weight_buffer_bytes = 0,
-                output_buffer_bytes = 0;
-  template <class S, class V>
-  static void keys(S& s, V&& v) {
-    v("rows", s.rows), v("cols", s.cols), v("stream_bits", s.stream_bits),
-        v("activation_bits", s.activation_bits), v("weight_bits", s.weight_bits),
-        v("accumulator_bits", s.accumulator_bits), v("accumulator_depth", s.accumulator_depth),
-        v("input_buffer_bytes", s.input_buffer_bytes), v("weight_buffer_bytes", s.weight_buffer_bytes),
-        v("output_buffer_bytes", s.output_buffer_bytes);
-  }
-};
+// The hardware fields that select a simulator build: the engine's shape (models/base/engine_shape.h, whose
+// keys() names them; the generators' engine_shape_json() writes them).
+using EngineShape = dnnvp::EngineShape;
 
 struct Dram {
   std::string preset;
@@ -319,7 +309,7 @@ struct Manifest {
 // Every struct above but LayerEntry, whose from_json adds what only some layer types need; X(T) each.
 // clang-format off
 #define DNNVP_MANIFEST_RECORDS(X)                                                                 \
-  X(Quant) X(Block) X(ScenarioInfo) X(NetworkInfo) X(EngineShape) X(Dram) X(Quantization) X(Run) \
+  X(Quant) X(Block) X(ScenarioInfo) X(NetworkInfo) X(Dram) X(Quantization) X(Run) \
   X(Hardware) X(InputInfo) X(OutputInfo) X(ResultRegion) X(DramFile) X(DramTraffic)              \
   X(LayerEngine) X(Window) X(AddParams) X(OutputBuffer) X(EngineTotals) X(Totals)
 // clang-format on
@@ -335,6 +325,10 @@ DNNVP_MANIFEST_DECLARE(LayerEntry)
 }  // namespace manifest
 void to_json(nlohmann::json& j, const Manifest& value);
 void from_json(const nlohmann::json& j, Manifest& value);
+// The engine shape as a record (its keys checked as every record's); here, the shape's namespace, where
+// argument-dependent lookup finds them.
+void to_json(nlohmann::json& j, const EngineShape& value);
+void from_json(const nlohmann::json& j, EngineShape& value);
 
 // `j` as a T, every key checked; a fault is a dnnvp::Error "SOURCE: KEY.PATH: what" ("(document)" for
 // the whole of it).

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "dnnvp_memory_map.hpp"
+#include "engine_shape.h"
 #include "network.h"
 
 namespace dnnvp {
@@ -25,17 +26,18 @@ struct QuantConfig {
   std::uint64_t weight_seed = 1;
 };
 
+// The engine fields default to the default engine shape (models/base/engine_shape.h).
 struct HardwareConfig {
-  int rows = 8;
-  int cols = 16;
-  int activation_bits = 8;
-  int weight_bits = 8;
-  int accumulator_bits = 32;
-  int stream_bits = 64;          // AXI-Stream TDATA width of every engine stream
-  int input_buffer_kib = 256;    // two halves (ping-pong), one value per byte
-  int weight_buffer_kib = 16;    // FIFO between the weight stream and the array
-  int output_buffer_kib = 256;   // two halves, one value per byte
-  int accumulator_depth = 1024;  // output pixels per tile at most
+  int rows = EngineShape{}.rows;
+  int cols = EngineShape{}.cols;
+  int activation_bits = EngineShape{}.act_bits;
+  int weight_bits = EngineShape{}.weight_bits;
+  int accumulator_bits = EngineShape{}.acc_bits;
+  int stream_bits = EngineShape{}.stream_bits;
+  int input_buffer_kib = EngineShape{}.input_buffer_bytes / 1024;
+  int weight_buffer_kib = EngineShape{}.weight_buffer_bytes / 1024;
+  int output_buffer_kib = EngineShape{}.output_buffer_bytes / 1024;
+  int accumulator_depth = EngineShape{}.acc_depth;
   double clock_mhz = 250.0;
   double cpu_mhz = 1000.0;  // the CPU that runs the firmware (ISS: one instruction per cycle)
 };

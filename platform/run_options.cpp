@@ -6,6 +6,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "engine_shape.h"
 #include "error.h"
 #include "log.h"
 #include "version.h"
@@ -169,11 +170,10 @@ bool write_report(const std::string& path, const nlohmann::json& report) {
 }
 
 std::string engine_model_key(const nlohmann::json& hw, bool trace) {
-  auto v = [&hw](const char* key) { return std::to_string(hw.at(key).get<long long>()); };
-  return "r" + v("rows") + "c" + v("cols") + "s" + v("stream_bits") + "a" + v("activation_bits") + "w" +
-         v("weight_bits") + "acc" + v("accumulator_bits") + "d" + v("accumulator_depth") + "i" +
-         v("input_buffer_bytes") + "wb" + v("weight_buffer_bytes") + "o" + v("output_buffer_bytes") +
-         (trace ? "-trace" : "");
+  EngineShape shape;
+  for (const EngineParameter& p : kEngineParameters) shape.*p.member = hw.at(p.json_key).get<int>();
+  shape.trace = trace;
+  return engine_shape_key(shape);
 }
 
 }  // namespace dnnvp

@@ -55,8 +55,9 @@ RunSettings effective_settings(const nlohmann::json& run, const RunOptions& opti
 // report.json's "run" object: the settings and the trace (file, window, layer).
 nlohmann::json settings_json(const RunSettings& settings, const RunOptions& options);
 
-// The engine shape's cache key for a scenario's hardware object (hw.json), spelled as
-// cmake/DnnvpEngineModel.cmake's dnnvp_engine_model_key() spells it: "r4c8s64a8w8acc32d1024i262144...".
+// The simulator cache key (engine_shape_key(), models/base/engine_shape.h) of the engine shape of a
+// scenario's hardware object (hw.json, or engine_shape_json() of a HardwareConfig), built with or without
+// tracing: "r4c8s64a8w8acc32d1024i262144...".
 std::string engine_model_key(const nlohmann::json& hardware, bool trace);
 
 // What every report.json starts with (docs/platform.md, "report.json"): its format version and the tool

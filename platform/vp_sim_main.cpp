@@ -25,6 +25,7 @@
 #include "elf_loader.h"
 #include "engine/engine_factory.h"
 #include "error.h"
+#include "log.h"
 #include "manifest.h"
 #include "report.h"
 #include "run_options.h"
@@ -67,22 +68,12 @@ struct InterruptWatch : sc_core::sc_module {
 };
 
 // The engine must be the one the scenario describes.
-void check_shape(const json& hw, const std::string& engine) {
-  const dnnvp::EngineShape s = dnnvp::engine_kind(engine).shape();
-  const std::pair<const char*, long long> want[] = {{"rows", s.rows},
-                                                    {"cols", s.cols},
-                                                    {"stream_bits", s.stream_bits},
-                                                    {"activation_bits", s.act_bits},
-                                                    {"weight_bits", s.weight_bits},
-                                                    {"accumulator_bits", s.acc_bits},
-                                                    {"accumulator_depth", s.acc_depth},
-                                                    {"input_buffer_bytes", s.input_buffer_bytes},
-                                                    {"weight_buffer_bytes", s.weight_buffer_bytes},
-                                                    {"output_buffer_bytes", s.output_buffer_bytes}};
-  for (const auto& [key, value] : want)
-    if (hw.at(key).get<long long>() != value)
-      throw BadInput(std::string("hardware.") + key + " is " + std::to_string(hw.at(key).get<long long>()) +
-                     " but this vp_sim's engine was built with " + std::to_string(value) +
+void check_shape(const dnnvp::EngineShape& hw, const std::string& engine) {
+  const dnnvp::EngineShape built = dnnvp::engine_kind(engine).shape();
+  for (const dnnvp::EngineParameter& p : dnnvp::kEngineParameters)
+    if (hw.*p.member != built.*p.member)
+      throw BadInput(std::string("hardware.") + p.json_key + " is " + std::to_string(hw.*p.member) +
+                     " but this vp_sim's engine was built with " + std::to_string(built.*p.member) +
                      " (vp_run picks the binary that matches the scenario)");
 }
 
@@ -136,14 +127,15 @@ void warn_empty_window(const json& report, const dnnvp::RunOptions& opt) {
   if (opt.trace_file.empty() || opt.trace_window.empty()) return;
   const auto [from, to] = opt.window();
   if (!dnnvp::layers_in_window(report, from, to).empty()) return;
-  std::cerr << "vp_sim: warning: --trace-window " << opt.trace_window
-            << " captured no engine layer (the engine is idle there and its idle cycles are skipped); "
-               "engine layers ran at cycles:";
+  std::string text = "--trace-window " + opt.trace_window +
+                     " captured no engine layer (the engine is idle there and its idle cycles are skipped); "
+                     "engine layers ran at cycles:";
   for (const json& l : report.at("layers"))
     if (l.at("where") == "engine" && !l.at("first_cycle").is_null())
-      std::cerr << " " << l.at("name").get<std::string>() << " " << l.at("first_cycle").get<std::uint64_t>()
-                << ".." << l.at("last_cycle").get<std::uint64_t>();
-  std::cerr << " (--trace-layer NAME picks one)\n";
+      text += " " + l.at("name").get<std::string>() + " " +
+              std::to_string(l.at("first_cycle").get<std::uint64_t>()) + ".." +
+              std::to_string(l.at("last_cycle").get<std::uint64_t>());
+  dnnvp::log::warning("vp_sim", text + " (--trace-layer NAME picks one)");
 }
 
 struct Run {
@@ -167,10 +159,9 @@ int simulate(const Run& r) {
     throw BadInput(e.what());
   }
   const dnnvp::manifest::Hardware& hw = manifest.hardware;
-  const json shape = hw.shape;
   std::ofstream uart_log;
   const dnnvp::SocConfig config = soc_config(hw, settings, r.opt, &uart_log);
-  check_shape(shape, config.engine);
+  check_shape(hw.shape, config.engine);
 
   uart_log.open(r.dir + "/uart.log");
   std::unique_ptr<dnnvp::Soc> soc;
@@ -202,7 +193,7 @@ int simulate(const Run& r) {
   in.run = dnnvp::settings_json(settings, r.opt);
   in.interrupted_by = signal;
   in.firmware_path = r.firmware;
-  in.engine_model = dnnvp::engine_model_key(shape, soc->engine().shape().trace);
+  in.engine_model = dnnvp::engine_shape_key(soc->engine().shape());
   in.firmware = dnnvp::read_firmware_report(*soc, manifest.layers.size(), &in.firmware_note);
   // The platform's own check: every output element in DRAM against expected.bin, whatever the
   // firmware says.
@@ -224,7 +215,7 @@ int simulate(const Run& r) {
   const int status = exit_status(outcome, report.at("status") == "pass", signal);
   report["exit_status"] = status;
   if (!dnnvp::write_report(r.report_path, report))
-    std::cerr << "vp_sim: cannot write " << r.report_path << "\n";
+    dnnvp::log::error("vp_sim", "cannot write " + r.report_path);
   if (!outcome.message.empty() && r.opt.verbose) std::cerr << outcome.message;
   std::cout << dnnvp::summary_text(report) << "  report: " << r.report_path << "\n";
   if (!in.output.bit_exact() && in.output.done) {
@@ -270,9 +261,10 @@ int run(int argc, char** argv) {
     if (!r.opt.trace_layer.empty())
       throw std::invalid_argument("--trace-layer is vp_run's (use --trace-window)");
   } catch (const std::exception& e) {
-    std::cerr << "vp_sim: " << e.what() << "\n";
+    dnnvp::log::error("vp_sim", e.what());
     return ex::kBadInput;
   }
+  dnnvp::apply_log_level(r.opt);
   if (r.report_path.empty()) r.report_path = r.dir + "/report.json";
   std::error_code ec;
   std::filesystem::remove(r.report_path, ec);  // a failed run must not leave an earlier run's PASS behind
@@ -284,7 +276,7 @@ int run(int argc, char** argv) {
   try {
     return simulate(r);
   } catch (const std::exception& e) {
-    std::cerr << "vp_sim: " << e.what() << "\n";
+    dnnvp::log::error("vp_sim", e.what());
     write_error_report(r, ex::kBadInput, e.what());
     return ex::kBadInput;
   }
@@ -296,7 +288,7 @@ int sc_main(int argc, char** argv) {
   try {
     return run(argc, argv);
   } catch (const std::exception& e) {
-    std::cerr << "vp_sim: " << e.what() << "\n";
+    dnnvp::log::error("vp_sim", e.what());
     return ex::kBadInput;
   }
 }

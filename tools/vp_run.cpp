@@ -28,7 +28,9 @@
 
 #include "command_line.h"
 #include "emit.h"
+#include "engine_shape.h"
 #include "error.h"
+#include "log.h"
 #include "manifest.h"
 #include "run_options.h"
 #include "scenario.h"
@@ -156,9 +158,10 @@ class BuildLock {
   int fd_;
 };
 
-// The simulator for `key`, built or brought up to date (a no-op when it is; docs/platform.md: the cache).
-std::string simulator_for(const dnnvp::manifest::EngineShape& shape, const std::string& key, bool trace,
-                          bool quiet) {
+// The simulator for `shape` (with or without tracing), built or brought up to date (a no-op when it is;
+// docs/platform.md: the cache).
+std::string simulator_for(const dnnvp::EngineShape& shape, bool quiet) {
+  const std::string key = dnnvp::engine_shape_key(shape);
   const fs::path dir = fs::path(DNNVP_BUILD_DIR) / "vp_sim" / key;
   const fs::path exe = dir / "vp_sim";
   if (const std::string target = shipped_target(key); !target.empty()) {
@@ -183,26 +186,17 @@ std::string simulator_for(const dnnvp::manifest::EngineShape& shape, const std::
     std::cout << "vp_run: building the simulator for engine shape " << key
               << " (once per shape; a few minutes, log in " << (dir / "build.log").string() << ")\n";
   fs::create_directories(dir);
-  std::vector<std::string> configure = {
-      "cmake",
-      "-S",
-      std::string(DNNVP_SOURCE_DIR) + "/cmake/vp_sim",
-      "-B",
-      dir.string(),
-      "-G",
-      "Ninja",
-      "-DDNNVP_BUILD_DIR=" + std::string(DNNVP_BUILD_DIR),
-      "-DDNNVP_ENGINE_ROWS=" + std::to_string(shape.rows),
-      "-DDNNVP_ENGINE_COLS=" + std::to_string(shape.cols),
-      "-DDNNVP_ENGINE_STREAM_BITS=" + std::to_string(shape.stream_bits),
-      "-DDNNVP_ENGINE_ACT_BITS=" + std::to_string(shape.activation_bits),
-      "-DDNNVP_ENGINE_WEIGHT_BITS=" + std::to_string(shape.weight_bits),
-      "-DDNNVP_ENGINE_ACC_BITS=" + std::to_string(shape.accumulator_bits),
-      "-DDNNVP_ENGINE_ACC_DEPTH=" + std::to_string(shape.accumulator_depth),
-      "-DDNNVP_ENGINE_INPUT_BUFFER_BYTES=" + std::to_string(shape.input_buffer_bytes),
-      "-DDNNVP_ENGINE_WEIGHT_BUFFER_BYTES=" + std::to_string(shape.weight_buffer_bytes),
-      "-DDNNVP_ENGINE_OUTPUT_BUFFER_BYTES=" + std::to_string(shape.output_buffer_bytes),
-      std::string("-DDNNVP_ENGINE_TRACE=") + (trace ? "ON" : "OFF")};
+  std::vector<std::string> configure = {"cmake",
+                                        "-S",
+                                        std::string(DNNVP_SOURCE_DIR) + "/cmake/vp_sim",
+                                        "-B",
+                                        dir.string(),
+                                        "-G",
+                                        "Ninja",
+                                        "-DDNNVP_BUILD_DIR=" + std::string(DNNVP_BUILD_DIR),
+                                        std::string("-DDNNVP_ENGINE_TRACE=") + (shape.trace ? "ON" : "OFF")};
+  for (const dnnvp::EngineParameter& p : dnnvp::kEngineParameters)
+    configure.push_back("-DDNNVP_ENGINE_" + dnnvp::cmake_name(p) + "=" + std::to_string(shape.*p.member));
   const std::string log = (dir / "build.log").string();
   try {
     must_run(configure, "configuring the simulator for " + key, log);
@@ -258,7 +252,7 @@ void write_step_report(const RunState& s, int status, const std::string& message
   std::error_code ec;
   fs::create_directories(s.out, ec);
   if (!dnnvp::write_report(s.report().string(), rep))
-    std::cerr << "vp_run: cannot write " << s.report().string() << "\n";
+    dnnvp::log::error("vp_run", "cannot write " + s.report().string());
 }
 
 // Runs vp_sim; its exit status. `report` empty: OUT/report.json.
@@ -273,14 +267,14 @@ int simulate(const RunState& s, const std::string& sim, const dnnvp::RunOptions&
 
 // --trace-layer NAME: a first run without the trace finds the layer's engine cycles (runs are
 // deterministic, so the traced run repeats them exactly); returns the window "A:B".
-std::string layer_window(const RunState& s, const std::string& key) {
+std::string layer_window(const RunState& s) {
   const fs::path first = fs::path(s.out) / "trace_layer_run.json";
   dnnvp::RunOptions plain = s.opt;
   plain.trace_file.clear();
   plain.trace_layer.clear();
   plain.quiet = true;
   plain.verbose = false;
-  const std::string sim = simulator_for(s.hw->shape, key, false, s.opt.quiet);
+  const std::string sim = simulator_for(s.hw->shape, s.opt.quiet);
   if (!s.opt.quiet)
     std::cout << "vp_run: finding layer " << s.opt.trace_layer
               << "'s engine cycles (a run without the trace)\n";
@@ -325,8 +319,9 @@ int run(int argc, char** argv, RunState& s) {
     if (!dnnvp::read_command_line("vp_run", argc, argv, visible, vm, "scenario", &s.scenario_path)) return 0;
     s.opt.check();
     if (s.scenario_path.empty()) throw std::invalid_argument("need a SCENARIO (see --help)");
+    dnnvp::apply_log_level(s.opt);
   } catch (const std::exception& e) {
-    std::cerr << "vp_run: " << e.what() << "\n";
+    dnnvp::log::error("vp_run", e.what());
     if (!s.out.empty()) {
       std::error_code ec;
       fs::remove(s.report(), ec);
@@ -361,11 +356,10 @@ int run(int argc, char** argv, RunState& s) {
 
   const fs::path hw_json = fs::path(s.out) / "hw.json";
   s.hw = dnnvp::checked<dnnvp::manifest::Hardware>(read_json(hw_json), hw_json.string());
-  const nlohmann::json shape = s.hw->shape;
-  const bool trace = !s.opt.trace_file.empty();
+  dnnvp::EngineShape shape = s.hw->shape;
+  shape.trace = !s.opt.trace_file.empty();
   s.step = dnnvp::kSimulatorBuildStep;
-  const std::string sim =
-      simulator_for(s.hw->shape, dnnvp::engine_model_key(shape, trace), trace, s.opt.quiet);
+  const std::string sim = simulator_for(shape, s.opt.quiet);
 
   if (s.firmware.empty()) {
     s.step = "building the firmware";
@@ -377,7 +371,7 @@ int run(int argc, char** argv, RunState& s) {
   dnnvp::RunOptions opt = s.opt;
   if (!opt.trace_layer.empty()) {
     s.step = "finding --trace-layer's cycles";
-    opt.trace_window = layer_window(s, dnnvp::engine_model_key(shape, false));
+    opt.trace_window = layer_window(s);
     if (!opt.quiet)
       std::cout << "vp_run: layer " << opt.trace_layer << ": engine cycles " << opt.trace_window << "\n";
   }
@@ -404,11 +398,11 @@ int main(int argc, char** argv) {
   try {
     return run(argc, argv, s);
   } catch (const StepFailed& e) {
-    std::cerr << "vp_run: " << (e.status == ex::kBadInput ? "error: " : "") << e.what() << "\n";
+    dnnvp::log::error("vp_run", (e.status == ex::kBadInput ? "error: " : "") + std::string(e.what()));
     write_step_report(s, e.status, e.what());
     return e.status;
   } catch (const std::exception& e) {
-    std::cerr << "vp_run: error: " << e.what() << "\n";
+    dnnvp::log::error("vp_run", std::string("error: ") + e.what());
     write_step_report(s, ex::kToolFailed, e.what());
     return ex::kToolFailed;
   }

@@ -29,19 +29,12 @@
 #include <tlm>
 
 #include "axis_channel.h"
+#include "engine_shape.h"
 #include "register_spec.h"
 
 namespace dnnvp {
 
 class Stats;
-
-// The engine's parameters (those of rtl/dnn_engine.sv).
-struct EngineShape {
-  int rows, cols, stream_bits, act_bits, weight_bits, acc_bits, acc_depth;
-  int input_buffer_bytes, weight_buffer_bytes, output_buffer_bytes;
-  bool trace;       // built with FST tracing
-  bool assertions;  // built with --assert
-};
 
 // The shortest window an engine watchdog uses (a smaller watchdog_cycles counts as this): 256 + 4 x the
 // beats of a weight block and a params block, what a healthy engine may spend without a handshake or
