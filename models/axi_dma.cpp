@@ -10,27 +10,8 @@ namespace dnnvp {
 
 namespace {
 
-// DMACR
-constexpr std::uint32_t kRs = 1u << 0;
-constexpr std::uint32_t kReserved1 = 1u << 1;  // reads 1
-constexpr std::uint32_t kReset = 1u << 2;
-constexpr std::uint32_t kIocIrqEn = 1u << 12;
-constexpr std::uint32_t kDlyIrqEn = 1u << 13;
-constexpr std::uint32_t kErrIrqEn = 1u << 14;
-constexpr std::uint32_t kIrqThresholdDelay = 0xFFFF0000u;  // stored, unused in direct register mode
-constexpr std::uint32_t kDmacrStored = kRs | kIocIrqEn | kDlyIrqEn | kErrIrqEn | kIrqThresholdDelay;
-// DMASR
-constexpr std::uint32_t kHalted = 1u << 0;
-constexpr std::uint32_t kIdle = 1u << 1;
-constexpr std::uint32_t kDmaIntErr = 1u << 4;
-constexpr std::uint32_t kDmaSlvErr = 1u << 5;
-constexpr std::uint32_t kDmaDecErr = 1u << 6;
-constexpr std::uint32_t kIocIrq = 1u << 12;
-constexpr std::uint32_t kDlyIrq = 1u << 13;
-constexpr std::uint32_t kErrIrq = 1u << 14;
-constexpr std::uint32_t kIrqBits = kIocIrq | kDlyIrq | kErrIrq;
-// LENGTH: 26 bits (PG021's widest "Width of Buffer Length Register")
-constexpr std::uint32_t kLengthMask = (1u << 26) - 1;
+// DMACR bit 1 reads 1 (PG021; no field of the register map).
+constexpr std::uint32_t kReserved1 = 1u << 1;
 
 std::string response_name(tlm::tlm_response_status s) {
   tlm::tlm_generic_payload p;
@@ -66,6 +47,37 @@ std::string AxiDmaFault::describe() const {
   return initiator + ": fault";
 }
 
+AxiDma::Fields AxiDma::fields_of(const RegionInfo& region) {
+  // One mask per field name, the same in the MM2S and the S2MM register of each pair.
+  const auto mask = [&region](const char* reg, const char* field) {
+    const std::string r = reg;
+    const RegisterInfo& mm2s = find_register(region, "MM2S_" + r);
+    const RegisterInfo& s2mm = find_register(region, "S2MM_" + r);
+    const std::uint32_t m = find_field(region, mm2s, field).mask;
+    if (find_field(region, s2mm, field).mask != m)
+      throw std::invalid_argument("region '" + std::string(region.name) + "': field " + field + " of MM2S_" +
+                                  r + " and S2MM_" + r + " differ");
+    return m;
+  };
+  Fields f;
+  f.rs = mask("DMACR", "RS");
+  f.reset = mask("DMACR", "RESET");
+  f.ioc_irq_en = mask("DMACR", "IOC_IRQ_EN");
+  f.dly_irq_en = mask("DMACR", "DLY_IRQ_EN");
+  f.err_irq_en = mask("DMACR", "ERR_IRQ_EN");
+  f.irq_threshold_delay = mask("DMACR", "IRQ_THRESHOLD") | mask("DMACR", "IRQ_DELAY");
+  f.halted = mask("DMASR", "HALTED");
+  f.idle = mask("DMASR", "IDLE");
+  f.dma_int_err = mask("DMASR", "DMA_INT_ERR");
+  f.dma_slv_err = mask("DMASR", "DMA_SLV_ERR");
+  f.dma_dec_err = mask("DMASR", "DMA_DEC_ERR");
+  f.ioc_irq = mask("DMASR", "IOC_IRQ");
+  f.dly_irq = mask("DMASR", "DLY_IRQ");
+  f.err_irq = mask("DMASR", "ERR_IRQ");
+  f.length = mask("LENGTH", "LENGTH");
+  return f;
+}
+
 AxiDma::AxiDma(const sc_core::sc_module_name& name, const RegionInfo& region,
                const sc_core::sc_time& clock_period, const AxiDmaConfig& config, Stats* stats)
     : Peripheral(name, clock_period, config.latency_cycles, stats),
@@ -82,7 +94,8 @@ AxiDma::AxiDma(const sc_core::sc_module_name& name, const RegionInfo& region,
       s2mm_dmasr_(*this, find_register(region, "S2MM_DMASR"), Register::kSync),
       s2mm_da_(*this, find_register(region, "S2MM_DA")),
       s2mm_da_msb_(*this, find_register(region, "S2MM_DA_MSB")),
-      s2mm_length_(*this, find_register(region, "S2MM_LENGTH"), Register::kSync) {
+      s2mm_length_(*this, find_register(region, "S2MM_LENGTH"), Register::kSync),
+      bits_(fields_of(region)) {
   const std::string me = this->name();
   const std::size_t b = config_.burst_bytes;
   if (b < 4 || b > 4096 || (b & (b - 1)) != 0)
@@ -148,14 +161,15 @@ void AxiDma::setup_channel(ChannelState& ch, Channel which, AxisChannel* stream,
 
 std::uint32_t AxiDma::status(Channel c) const {
   const ChannelState& ch = channels_[c];
-  return (ch.halted ? kHalted : 0) | (ch.idle ? kIdle : 0) | ch.errors | ch.irq;
+  return (ch.halted ? bits_.halted : 0) | (ch.idle ? bits_.idle : 0) | ch.errors | ch.irq;
 }
 
 bool AxiDma::interrupt(Channel c) const {
   const ChannelState& ch = channels_[c];
   const std::uint32_t cr = ch.dmacr->get();
-  return ((ch.irq & kIocIrq) && (cr & kIocIrqEn)) || ((ch.irq & kDlyIrq) && (cr & kDlyIrqEn)) ||
-         ((ch.irq & kErrIrq) && (cr & kErrIrqEn));
+  return ((ch.irq & bits_.ioc_irq) && (cr & bits_.ioc_irq_en)) ||
+         ((ch.irq & bits_.dly_irq) && (cr & bits_.dly_irq_en)) ||
+         ((ch.irq & bits_.err_irq) && (cr & bits_.err_irq_en));
 }
 
 void AxiDma::refresh(ChannelState& ch) {
@@ -175,12 +189,14 @@ void AxiDma::stop_simulation() {
 // ---- registers ------------------------------------------------------------------------------------------
 
 void AxiDma::write_dmacr(ChannelState& ch, std::uint32_t value) {
-  if (value & kReset) {
+  if (value & bits_.reset) {
     soft_reset();
     return;
   }
-  ch.dmacr->set((value & kDmacrStored) | kReserved1);
-  if (value & kRs) {
+  const std::uint32_t stored =
+      bits_.rs | bits_.ioc_irq_en | bits_.dly_irq_en | bits_.err_irq_en | bits_.irq_threshold_delay;
+  ch.dmacr->set((value & stored) | kReserved1);
+  if (value & bits_.rs) {
     // After an error the channel stays halted until a reset.
     if (ch.halted && ch.errors == 0) ch.halted = false;
   } else if (ch.busy) {
@@ -195,12 +211,12 @@ void AxiDma::write_dmacr(ChannelState& ch, std::uint32_t value) {
 }
 
 void AxiDma::write_dmasr(ChannelState& ch, std::uint32_t value) {
-  ch.irq &= ~(value & kIrqBits);
+  ch.irq &= ~(value & (bits_.ioc_irq | bits_.dly_irq | bits_.err_irq));
   refresh(ch);  // the stored value follows the state: only bits 14:12 are write-1-to-clear
 }
 
 void AxiDma::write_length(ChannelState& ch, std::uint32_t value) {
-  const std::uint32_t length = value & kLengthMask;
+  const std::uint32_t length = value & bits_.length;
   if (ch.busy) {
     ch.length->set(ch.job_length);
     AxiDmaFault f;
@@ -280,7 +296,7 @@ void AxiDma::abandon(ChannelState& ch, std::uint64_t generation) {
   const sc_core::sc_time& now = sc_core::sc_time_stamp();
   if (now > ch.job_start) ch.counters.busy += now - ch.job_start;
   ch.busy = ch.pending = ch.stop_requested = false;
-  ch.halted = (ch.dmacr->get() & kRs) == 0;  // RS written back to 1 meanwhile: running, not idle
+  ch.halted = (ch.dmacr->get() & bits_.rs) == 0;  // RS written back to 1 meanwhile: running, not idle
   ch.idle = false;
   refresh(ch);
 }
@@ -471,7 +487,7 @@ void AxiDma::complete(ChannelState& ch) {
   ++ch.counters.transfers;
   ch.busy = false;
   ch.idle = true;
-  ch.irq |= kIocIrq;
+  ch.irq |= bits_.ioc_irq;
   refresh(ch);
 }
 
@@ -482,19 +498,19 @@ void AxiDma::fail(ChannelState& ch, AxiDmaFault::Kind kind, const Burst* burst) 
   ch.busy = ch.pending = ch.stop_requested = false;
   ch.halted = true;
   ch.idle = false;
-  ch.irq |= kErrIrq;
+  ch.irq |= bits_.err_irq;
   switch (kind) {
     case AxiDmaFault::Kind::kDecodeError:
-      ch.errors |= kDmaDecErr;
+      ch.errors |= bits_.dma_dec_err;
       break;
     case AxiDmaFault::Kind::kSlaveError:
-      ch.errors |= kDmaSlvErr;
+      ch.errors |= bits_.dma_slv_err;
       break;
     default:
-      ch.errors |= kDmaIntErr;
+      ch.errors |= bits_.dma_int_err;
       break;
   }
-  ch.dmacr->set(ch.dmacr->get() & ~kRs);  // PG021: the hardware clears RS on an error
+  ch.dmacr->set(ch.dmacr->get() & ~bits_.rs);  // PG021: the hardware clears RS on an error
   refresh(ch);
 
   AxiDmaFault f;

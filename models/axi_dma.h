@@ -2,8 +2,8 @@
 // channel (AXI-Stream -> memory), register-compatible with the IP so Zynq-style firmware runs unchanged.
 // docs/platform.md ("DMA") describes the model; the summary:
 //
-// Registers (offsets and reset values from the region given at construction, the platform's: memory_map.yaml,
-// region dma0 or dma1, which share the list):
+// Registers (offsets, reset values and the DMACR, DMASR and LENGTH field positions from the region given at
+// construction, the platform's: memory_map.yaml, region dma0 or dma1, which share the list):
 //   MM2S_DMACR 0x00, MM2S_DMASR 0x04, MM2S_SA 0x18, MM2S_SA_MSB 0x1C, MM2S_LENGTH 0x28,
 //   S2MM_DMACR 0x30, S2MM_DMASR 0x34, S2MM_DA 0x48, S2MM_DA_MSB 0x4C, S2MM_LENGTH 0x58.
 //   DMACR: RS (0), Reset (2, resets both channels), IOC_IrqEn (12), Dly_IrqEn (13), Err_IrqEn (14),
@@ -189,6 +189,14 @@ class AxiDma : public Peripheral {
   void update_interrupts();
   void stop_simulation();
 
+  // The masks of the DMACR, DMASR and LENGTH fields the model acts on, from the region (by name, once).
+  struct Fields {
+    std::uint32_t rs, reset, ioc_irq_en, dly_irq_en, err_irq_en, irq_threshold_delay;
+    std::uint32_t halted, idle, dma_int_err, dma_slv_err, dma_dec_err, ioc_irq, dly_irq, err_irq;
+    std::uint32_t length;
+  };
+  static Fields fields_of(const RegionInfo& region);
+
   AxiDmaConfig config_;
   Register mm2s_dmacr_;
   Register mm2s_dmasr_;
@@ -200,6 +208,7 @@ class AxiDma : public Peripheral {
   Register s2mm_da_;
   Register s2mm_da_msb_;
   Register s2mm_length_;
+  Fields bits_;  // after the registers: a missing register is named before a missing field
   ChannelState channels_[2];
   std::uint64_t generation_ = 0;     // incremented by every soft reset
   sc_core::sc_event control_event_;  // reset or stop request: wakes blocked channel threads

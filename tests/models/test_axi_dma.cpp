@@ -2,9 +2,11 @@
 // firmware drives the Xilinx IP. One SystemC scenario per test case (ctest runs each in its own process).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <functional>
 #include <random>
+#include <vector>
 
 #include "axi_dma.h"
 #include "axis_channel.h"
@@ -211,6 +213,28 @@ TEST_CASE("axi dma given a region without one of its registers names the region 
   CHECK_THROWS_AS(AxiDma("dma", first_only, kDmaClock, AxiDmaConfig{}), std::invalid_argument);
   CHECK_THROWS_WITH(AxiDma("dma_b", first_only, kDmaClock, AxiDmaConfig{}),
                     "region 'dma0' has no register 'MM2S_DMASR'");
+}
+
+TEST_CASE("axi dma takes its field positions from the region and names a missing or mismatched field",
+          "[dma]") {
+  dnnvp::test::one_simulation_per_process();
+  const dnnvp::RegionInfo& dma0 = mm::region("dma0");
+  std::vector<dnnvp::RegisterInfo> registers(dma0.registers, dma0.registers + dma0.register_count);
+  dnnvp::RegisterInfo& s2mm_dmasr = registers[&dnnvp::find_register(dma0, "S2MM_DMASR") - dma0.registers];
+  std::vector<dnnvp::FieldInfo> fields(s2mm_dmasr.fields, s2mm_dmasr.fields + s2mm_dmasr.field_count);
+  s2mm_dmasr.fields = fields.data();
+  const dnnvp::RegionInfo region{"dma0",           dma0.base,        dma0.size, false,
+                                 registers.data(), registers.size(), "edited"};
+  const auto ioc_irq =
+      std::find_if(fields.begin(), fields.end(), [](const auto& f) { return f.name == "IOC_IRQ"; });
+  REQUIRE(ioc_irq != fields.end());
+  ioc_irq->lsb = 11;
+  ioc_irq->mask = 1u << 11;
+  CHECK_THROWS_WITH(AxiDma("moved", region, kDmaClock, AxiDmaConfig{}),
+                    "region 'dma0': field IOC_IRQ of MM2S_DMASR and S2MM_DMASR differ");
+  ioc_irq->name = "IOC";
+  CHECK_THROWS_WITH(AxiDma("renamed", region, kDmaClock, AxiDmaConfig{}),
+                    "region 'dma0': register 'S2MM_DMASR' has no field 'IOC_IRQ'");
 }
 
 TEST_CASE("axi dma registers: PG021 offsets, reset values, RS/Halted/Idle, IOC write-1-to-clear, reset",
