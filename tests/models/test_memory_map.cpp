@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -241,7 +242,10 @@ TEST_CASE("gen_memory_map rejects a block that is not one run of consecutive wor
       {"      - {name: A, offset: 0x20, access: rw, block: Desc}\n",
        "bad.yaml:6: regions[0].registers[0].block: must be a lower_case identifier, got 'Desc'"},
   };
-  const std::string file = std::string(DNNVP_TEST_TMP) + "/bad.yaml";
+  // A directory of its own: ctest may run the test case writing <tmp>/bad.yaml at the same time.
+  const std::string dir = std::string(DNNVP_TEST_TMP) + "/blocks";
+  std::filesystem::create_directories(dir);
+  const std::string file = dir + "/bad.yaml";
   for (const Case& c : cases) {
     INFO(c.registers);
     std::ofstream(file) << "regions:\n  - name: engine\n    base: 0x1000\n    size: 0x1000\n    registers:\n"
