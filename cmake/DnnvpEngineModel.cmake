@@ -34,11 +34,16 @@ set_property(GLOBAL PROPERTY DNNVP_ENGINE_MODEL_ROOT "${_dnnvp_engine_model_root
 find_package(verilator REQUIRED HINTS $ENV{VERILATOR_ROOT} /usr/share/verilator)
 find_package(Threads REQUIRED)
 
-# The engine's RTL, in dependency order (as tests/rtl/engine verilates it).
-set(DNNVP_ENGINE_RTL_FILES
-  rtl/lint_waivers.vlt rtl/dnn_regs_pkg.sv rtl/dnn_fifo.sv rtl/dnn_ram_1r1w.sv rtl/dnn_regs.sv rtl/dnn_input_loader.sv
-  rtl/dnn_weight_loader.sv rtl/dnn_pe_array.sv rtl/dnn_requant.sv rtl/dnn_core.sv rtl/dnn_output_buffer.sv
-  rtl/dnn_engine.sv)
+# The engine's RTL: the lint waivers, then rtl/dnn_engine.f (the one file list, in compile order).
+file(STRINGS ${_dnnvp_engine_model_root}/rtl/dnn_engine.f _dnnvp_rtl_lines)
+set(DNNVP_ENGINE_RTL_FILES rtl/lint_waivers.vlt)
+foreach(_line ${_dnnvp_rtl_lines})
+  string(STRIP "${_line}" _line)
+  if(_line AND NOT _line MATCHES "^//")
+    list(APPEND DNNVP_ENGINE_RTL_FILES rtl/${_line})
+  endif()
+endforeach()
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${_dnnvp_engine_model_root}/rtl/dnn_engine.f)
 
 set(DNNVP_ENGINE_SHAPES_FILE ${_dnnvp_engine_model_root}/rtl/engine_shapes.json)
 # tools/engine_shapes, compiled once per build tree and again when its sources change; a change to any of

@@ -15,9 +15,9 @@ if [[ -z $tool ]]; then
 fi
 lint_sets="$("$tool" "$rtl/engine_shapes.json" lint)"
 mapfile -t sets <<<"$lint_sets"
-# Packages first: the modules refer to them.
-sources=("$rtl"/dnn_*_pkg.sv)
-for f in "$rtl"/dnn_*.sv; do [[ $f == *_pkg.sv ]] || sources+=("$f"); done
+# The engine's sources in compile order: rtl/dnn_engine.f, the one file list.
+sources=()
+while read -r f; do sources+=("$rtl/$f"); done < <(grep -v -e '^//' -e '^[[:space:]]*$' "$rtl/dnn_engine.f")
 for params in "${sets[@]}"; do
   # shellcheck disable=SC2086
   verilator --lint-only -Wall -I"$rtl" "$rtl/lint_waivers.vlt" "${sources[@]}" --top-module dnn_engine $params

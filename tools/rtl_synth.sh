@@ -6,9 +6,9 @@
 set -euo pipefail
 flow=${1:-generic} rows=${2:-2} cols=${3:-3}
 rtl="$(cd "$(dirname "$0")/../rtl" && pwd)"
-# Packages first: the modules refer to them.
-sources=("$rtl"/dnn_*_pkg.sv)
-for f in "$rtl"/dnn_*.sv; do [[ $f == *_pkg.sv ]] || sources+=("$f"); done
+# The engine's sources in compile order: rtl/dnn_engine.f, the one file list.
+sources=()
+while read -r f; do sources+=("$rtl/$f"); done < <(grep -v -e '^//' -e '^[[:space:]]*$' "$rtl/dnn_engine.f")
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 params="-chparam Rows $rows -chparam Cols $cols -chparam StreamBits 32 -chparam InputBufferBytes 512"
