@@ -41,8 +41,8 @@ function(dnnvp_checks_finish)
       endif()
     endforeach()
   endforeach()
-  # The tools the generator tests run.
-  foreach(t vp_gen engine_plan)
+  # The tools the generator tests run, and the firmware the firmware build test compares.
+  foreach(t vp_gen engine_plan firmware_dnn_tiny_cnn)
     if(TARGET ${t})
       add_dependencies(dnnvp_host_tests ${t})
     endif()
