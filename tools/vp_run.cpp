@@ -123,6 +123,19 @@ void must_run(const std::vector<std::string>& argv, const std::string& what, con
     throw ToolFailed(what + " failed" + (log.empty() ? "" : " (log: " + log + ")") + ": " + joined(argv));
 }
 
+// Runs the build `build` in a configured tree; when it fails, configures the tree again (`configure`) and
+// builds once more. A tree configured before the engine's RTL file list changed fails in ninja's own
+// re-configure, which re-runs Verilator's recorded command first; an explicit configure brings it up to date.
+void build_configured(const std::vector<std::string>& build, const std::vector<std::string>& configure,
+                      const std::string& what, const std::string& log) {
+  try {
+    must_run(build, what, log);
+  } catch (const ToolFailed&) {
+    must_run(configure, what + " (configuring again)", log);
+    must_run(build, what, log);
+  }
+}
+
 // The main build's target for a shape key, or "" if the main build does not make that shape.
 std::string shipped_target(const std::string& key) {
   const std::string list = DNNVP_SHIPPED_SIMULATORS;  // "key=target,key=target"
@@ -171,21 +184,11 @@ std::string simulator_for(const dnnvp::EngineShape& shape, bool quiet) {
     if (!quiet && !fs::exists(exe))
       std::cout << "vp_run: building " << target << " (log in " << DNNVP_BUILD_DIR << "/" << target
                 << ".log)\n";
-    must_run({"cmake", "--build", DNNVP_BUILD_DIR, "--target", target}, "building " + target,
-             std::string(DNNVP_BUILD_DIR) + "/" + target + ".log");
+    build_configured({"cmake", "--build", DNNVP_BUILD_DIR, "--target", target},
+                     {"cmake", "-S", DNNVP_SOURCE_DIR, "-B", DNNVP_BUILD_DIR}, "building " + target,
+                     std::string(DNNVP_BUILD_DIR) + "/" + target + ".log");
     return exe.string();
   }
-  fs::create_directories(dir.parent_path());
-  const BuildLock lock(dir.string() + ".lock");
-  if (fs::exists(dir / "build.ninja")) {  // built here before: bring it up to date
-    must_run({"cmake", "--build", dir.string()}, "updating the simulator for " + key,
-             (dir / "build.log").string());
-    return exe.string();
-  }
-  if (!quiet)
-    std::cout << "vp_run: building the simulator for engine shape " << key
-              << " (once per shape; a few minutes, log in " << (dir / "build.log").string() << ")\n";
-  fs::create_directories(dir);
   std::vector<std::string> configure = {"cmake",
                                         "-S",
                                         std::string(DNNVP_SOURCE_DIR) + "/cmake/vp_sim",
@@ -198,6 +201,16 @@ std::string simulator_for(const dnnvp::EngineShape& shape, bool quiet) {
   for (const dnnvp::EngineParameter& p : dnnvp::kEngineParameters)
     configure.push_back("-DDNNVP_ENGINE_" + dnnvp::cmake_name(p) + "=" + std::to_string(shape.*p.member));
   const std::string log = (dir / "build.log").string();
+  fs::create_directories(dir.parent_path());
+  const BuildLock lock(dir.string() + ".lock");
+  if (fs::exists(dir / "build.ninja")) {  // built here before: bring it up to date
+    build_configured({"cmake", "--build", dir.string()}, configure, "updating the simulator for " + key, log);
+    return exe.string();
+  }
+  if (!quiet)
+    std::cout << "vp_run: building the simulator for engine shape " << key
+              << " (once per shape; a few minutes, log in " << log << ")\n";
+  fs::create_directories(dir);
   try {
     must_run(configure, "configuring the simulator for " + key, log);
     must_run({"cmake", "--build", dir.string()}, "building the simulator for " + key, log);
