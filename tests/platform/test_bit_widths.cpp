@@ -18,6 +18,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "run_tool.h"
+
 namespace fs = std::filesystem;
 using nlohmann::json;
 
@@ -47,26 +49,13 @@ const char* const kOddInput = "[35, 35, 3]";
 // DIR/command.log for a failing case.
 json run_network(const std::string& name, const std::string& network, const std::string& shape,
                  const Widths& w) {
-  const fs::path dir = fs::path(DNNVP_TEST_TMP) / "bit_widths" / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  const fs::path scenario = dir / (name + ".yaml");
-  std::ofstream(scenario) << "name: " << name << "\nnetwork: " << network << "\ninput: {shape: " << shape
-                          << ", signed: " << (w.signed_input ? "true" : "false") << ", seed: " << w.activation
-                          << "}\nquantization: {activation_bits: " << w.activation
-                          << ", weight_bits: " << w.weight << "}\nhardware: " << w.hardware << "\n";
-  const fs::path out = dir / "out", log = dir / "command.log";
-  const std::string cmd = std::string("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 '") + DNNVP_VP_RUN + "' '" +
-                          scenario.string() + "' --out '" + out.string() + "' -q > '" + log.string() +
-                          "' 2>&1";
-  const int status = std::system(cmd.c_str());
-  std::stringstream text;
-  text << std::ifstream(log).rdbuf();
-  INFO(cmd << "\n" << text.str());
-  REQUIRE(status == 0);
-  std::ifstream f(out / "report.json");
-  REQUIRE(f.good());
-  return json::parse(f);
+  std::ostringstream scenario;
+  scenario << "name: " << name << "\nnetwork: " << network << "\ninput: {shape: " << shape
+           << ", signed: " << (w.signed_input ? "true" : "false") << ", seed: " << w.activation
+           << "}\nquantization: {activation_bits: " << w.activation << ", weight_bits: " << w.weight
+           << "}\nhardware: " << w.hardware << "\n";
+  return dnnvp_test::vp_run_passing(DNNVP_VP_RUN, fs::path(DNNVP_TEST_TMP) / "bit_widths" / name, name,
+                                    scenario.str());
 }
 
 void check_bit_exact(const std::string& name, const Widths& w, const std::string& network = kTinyCnn,

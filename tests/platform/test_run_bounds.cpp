@@ -16,6 +16,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "run_tool.h"
+
 namespace fs = std::filesystem;
 using nlohmann::json;
 
@@ -27,18 +29,12 @@ struct Outcome {
   json report;         // DIR/report.json, null if none
 };
 
-// Runs `argv` (quoted) with its output in out/command.log, then reads out/report.json.
+// Runs `argv` with its output in out/command.log, then reads out/report.json.
 Outcome run_in(const fs::path& out, const std::vector<std::string>& argv) {
-  fs::create_directories(out);
-  std::string cmd = "SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1";
-  for (const std::string& a : argv) cmd += " '" + a + "'";
-  cmd += " > '" + (out / "command.log").string() + "' 2>&1";
-  const int raw = std::system(cmd.c_str());
+  const dnnvp_test::ToolRun r = dnnvp_test::run_tool(argv, out);
   Outcome o;
-  o.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  std::ostringstream text;
-  text << std::ifstream(out / "command.log").rdbuf();
-  o.output = text.str();
+  o.status = r.status;
+  o.output = r.output;
   std::ifstream report(out / "report.json");
   if (report) o.report = json::parse(report, nullptr, false);
   return o;

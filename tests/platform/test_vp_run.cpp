@@ -21,33 +21,15 @@
 #include "error.h"
 #include "manifest.h"
 #include "run_options.h"
+#include "run_tool.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
 
-struct Result {
-  int status = -1;
-  std::string output;  // stdout and stderr
-};
-
-// Runs a command line (arguments are quoted), capturing its output in `dir`/command.log.
-Result run(const std::vector<std::string>& argv, const fs::path& dir) {
-  fs::create_directories(dir);
-  const fs::path log = dir / "command.log";
-  std::string cmd = "SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1";
-  for (const std::string& a : argv) cmd += " '" + a + "'";
-  cmd += " > '" + log.string() + "' 2>&1";
-  const int raw = std::system(cmd.c_str());
-  Result r;
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  std::ifstream f(log);
-  std::stringstream s;
-  s << f.rdbuf();
-  r.output = s.str();
-  return r;
-}
+using Result = dnnvp_test::ToolRun;
+using dnnvp_test::run_tool;
 
 fs::path tmp(const std::string& name) {
   const fs::path p = fs::path(DNNVP_TEST_TMP) / name;
@@ -65,7 +47,7 @@ Result vp_run(const std::string& scenario, const fs::path& out, std::vector<std:
   std::vector<std::string> argv = {DNNVP_VP_RUN, std::string(DNNVP_SOURCE_DIR) + "/scenarios/" + scenario,
                                    "--out", out.string(), "-q"};
   argv.insert(argv.end(), extra.begin(), extra.end());
-  return run(argv, out);
+  return run_tool(argv, out);
 }
 
 // vp_sim on tiny_cnn's generated directory with another firmware.
@@ -79,7 +61,7 @@ Result vp_sim(const std::string& firmware, const fs::path& out, std::vector<std:
                                    (out / "report.json").string(),
                                    "-q"};
   argv.insert(argv.end(), extra.begin(), extra.end());
-  return run(argv, out);
+  return run_tool(argv, out);
 }
 
 // What every passing report must hold (the fields docs/platform.md lists).
@@ -195,7 +177,7 @@ TEST_CASE("vp_run runs the jet tagger bit-exact, also with random stalls", "[vp_
 TEST_CASE("vp_run runs ResNet-50's first layers at full size bit-exact (7x7 stem, strided 1x1 downsample)",
           "[vp_run]") {
   const fs::path out = tmp("resnet50_layers");
-  const Result r = run(
+  const Result r = run_tool(
       {DNNVP_VP_RUN, std::string(DNNVP_SOURCE_DIR) + "/tests/rtl/engine/scenarios/resnet50_layers_8x16.yaml",
        "--out", out.string(), "-q"},
       out);
@@ -215,9 +197,10 @@ namespace {
 // tests/generators/test_rounding_cases.cpp shows the ties and padded windows occur in these outputs.
 void check_numerics_scenario(const std::string& name, const std::string& output_layer, int elements) {
   const fs::path out = tmp(name);
-  const Result r = run({DNNVP_VP_RUN, std::string(DNNVP_SOURCE_DIR) + "/tests/scenarios/" + name + ".yaml",
-                        "--out", out.string(), "-q"},
-                       out);
+  const Result r =
+      run_tool({DNNVP_VP_RUN, std::string(DNNVP_SOURCE_DIR) + "/tests/scenarios/" + name + ".yaml", "--out",
+                out.string(), "-q"},
+               out);
   INFO(r.output);
   REQUIRE(r.status == 0);
   const json rep = report(out);
@@ -319,7 +302,7 @@ TEST_CASE("an output that differs from expected.bin fails, with the elements nam
     f.put(static_cast<char>(0x5A));
   }
   const Result r =
-      run({DNNVP_VP_SIM_4X8, "--dir", dir.string(), "--firmware", DNNVP_TINY_CNN_ELF, "-q"}, out);
+      run_tool({DNNVP_VP_SIM_4X8, "--dir", dir.string(), "--firmware", DNNVP_TINY_CNN_ELF, "-q"}, out);
   INFO(r.output);
   CHECK(r.status == 1);
   const json rep = report(dir);
@@ -337,7 +320,7 @@ TEST_CASE("bad input is an error naming the field or file, exit 2", "[vp_run]") 
     std::ofstream f(out / "bad.yaml");
     f << "network: {zoo: tiny_cnn}\nhardware:\n  rows: 0\n";
   }
-  Result r = run({DNNVP_VP_RUN, (out / "bad.yaml").string(), "--out", (out / "o").string()}, out);
+  Result r = run_tool({DNNVP_VP_RUN, (out / "bad.yaml").string(), "--out", (out / "o").string()}, out);
   CHECK(r.status == 2);
   CHECK(r.output.find("hardware.rows: must be 1..256, got 0") != std::string::npos);
 
@@ -419,7 +402,7 @@ Result vp_run_env(const std::string& scenario, const fs::path& out, const std::s
       "env",   env,          DNNVP_VP_RUN, std::string(DNNVP_SOURCE_DIR) + "/scenarios/" + scenario,
       "--out", out.string(), "-q"};
   argv.insert(argv.end(), extra.begin(), extra.end());
-  return run(argv, out);
+  return run_tool(argv, out);
 }
 
 }  // namespace
@@ -553,15 +536,15 @@ TEST_CASE("negative or malformed counts are errors naming the option", "[vp_run]
 TEST_CASE("vp_run and vp_sim print their version and vp_sim's errors come without the SystemC banner",
           "[vp_run]") {
   const fs::path out = tmp("version");
-  Result r = run({DNNVP_VP_RUN, "--version"}, out);
+  Result r = run_tool({DNNVP_VP_RUN, "--version"}, out);
   CHECK(r.status == 0);
   CHECK(r.output.rfind("vp_run ", 0) == 0);
   CHECK(r.output.find('(') != std::string::npos);
-  r = run({DNNVP_VP_SIM_4X8, "--version"}, out);
+  r = run_tool({DNNVP_VP_SIM_4X8, "--version"}, out);
   CHECK(r.status == 0);
   CHECK(r.output.rfind("vp_sim ", 0) == 0);
   // Without the test runner's SYSTEMC_DISABLE_COPYRIGHT_MESSAGE.
-  r = run({"env", "-u", "SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", DNNVP_VP_SIM_4X8, "--bogus"}, out);
+  r = run_tool({"env", "-u", "SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", DNNVP_VP_SIM_4X8, "--bogus"}, out);
   CHECK(r.status == 2);
   INFO(r.output);
   CHECK(r.output.rfind("vp_sim: ", 0) == 0);
@@ -570,9 +553,9 @@ TEST_CASE("vp_run and vp_sim print their version and vp_sim's errors come withou
 
 TEST_CASE("vp_run -v prints the statistics after the summary", "[vp_run]") {
   const fs::path out = tmp("verbose");
-  const Result r = run({DNNVP_VP_SIM_4X8, "--dir", DNNVP_TINY_CNN_DIR, "--firmware", DNNVP_TINY_CNN_ELF,
-                        "--report", (out / "report.json").string(), "-v"},
-                       out);
+  const Result r = run_tool({DNNVP_VP_SIM_4X8, "--dir", DNNVP_TINY_CNN_DIR, "--firmware", DNNVP_TINY_CNN_ELF,
+                             "--report", (out / "report.json").string(), "-v"},
+                            out);
   INFO(r.output);
   REQUIRE(r.status == 0);
   CHECK(r.output.find("statistics:") != std::string::npos);
@@ -591,8 +574,8 @@ fs::path tiny_cnn_copy(const std::string& name) {
 }
 
 Result vp_sim_in(const fs::path& dir) {
-  return run({DNNVP_VP_SIM_4X8, "--dir", dir.string(), "--firmware", DNNVP_TINY_CNN_ELF, "-q"},
-             dir.parent_path());
+  return run_tool({DNNVP_VP_SIM_4X8, "--dir", dir.string(), "--firmware", DNNVP_TINY_CNN_ELF, "-q"},
+                  dir.parent_path());
 }
 
 }  // namespace
@@ -697,8 +680,9 @@ std::vector<std::uint64_t> fst_times(const fs::path& fst, bool* have_fst2vcd) {
 
 }  // namespace
 
-TEST_CASE("vp_run --trace-layer traces exactly one layer's engine cycles and a window without engine work warns",
-          "[vp_run][trace]") {
+TEST_CASE(
+    "vp_run --trace-layer traces exactly one layer's engine cycles and a window without engine work warns",
+    "[vp_run][trace]") {
   const fs::path out = tmp("trace_layer");
   // On the 4x8 simulator with tracing the main build makes (vp_sim_4x8_trace).
   Result r =
@@ -755,7 +739,7 @@ TEST_CASE("building vp_run (make run) builds no test and no simulator but the de
     return;
   }
   const fs::path out = tmp("vp_run_inputs");
-  const Result r = run({"ninja", "-C", build.string(), "-t", "inputs", "vp_run"}, out);
+  const Result r = run_tool({"ninja", "-C", build.string(), "-t", "inputs", "vp_run"}, out);
   REQUIRE(r.status == 0);
   const std::string default_key =
       dnnvp::engine_model_key(dnnvp::engine_shape_json(dnnvp::HardwareConfig{}), false);

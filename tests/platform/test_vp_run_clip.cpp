@@ -1,14 +1,14 @@
 // The clip layer (ReLU6 and a two-sided range) end to end: vp_gen's model.h row, the firmware's CPU
 // runner and the golden model agree bit for bit through vp_run on the 4x8 simulator, at 8 bits and at
 // 4 bits with a signed input (packed nibbles, negative limits).
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <string>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+
+#include "run_tool.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -22,25 +22,13 @@ const char* const kClipNetwork =
     "{name: pool, type: maxpool, kernel: 3, stride: 2}, {name: c3, type: conv, filters: 4, kernel: 3}]}";
 
 json run_clip_scenario(const std::string& name, int bits, bool signed_input) {
-  const fs::path dir = fs::path(DNNVP_TEST_TMP) / "clip" / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  const fs::path scenario = dir / (name + ".yaml");
-  std::ofstream(scenario) << "name: " << name << "\nnetwork: " << kClipNetwork
-                          << "\ninput: {shape: [9, 9, 3], signed: " << (signed_input ? "true" : "false")
-                          << ", seed: 5}\nquantization: {activation_bits: " << bits << ", weight_bits: " << bits
-                          << "}\nhardware: {rows: 4, cols: 8}\n";
-  const fs::path out = dir / "out", log = dir / "command.log";
-  const std::string cmd = std::string("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 '") + DNNVP_VP_RUN + "' '" +
-                          scenario.string() + "' --out '" + out.string() + "' -q > '" + log.string() + "' 2>&1";
-  const int status = std::system(cmd.c_str());
-  std::stringstream text;
-  text << std::ifstream(log).rdbuf();
-  INFO(cmd << "\n" << text.str());
-  REQUIRE(status == 0);
-  std::ifstream f(out / "report.json");
-  REQUIRE(f.good());
-  return json::parse(f);
+  std::ostringstream scenario;
+  scenario << "name: " << name << "\nnetwork: " << kClipNetwork
+           << "\ninput: {shape: [9, 9, 3], signed: " << (signed_input ? "true" : "false")
+           << ", seed: 5}\nquantization: {activation_bits: " << bits << ", weight_bits: " << bits
+           << "}\nhardware: {rows: 4, cols: 8}\n";
+  return dnnvp_test::vp_run_passing(DNNVP_VP_RUN, fs::path(DNNVP_TEST_TMP) / "clip" / name, name,
+                                    scenario.str());
 }
 
 void check_clip_run(const std::string& name, int bits, bool signed_input) {
