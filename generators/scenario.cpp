@@ -1,9 +1,9 @@
 #include "scenario.h"
 
-#include <cstdio>
 #include <filesystem>
 
 #include "error.h"
+#include "hex.h"
 #include "network_yaml.h"
 #include "yaml_fields.h"
 
@@ -22,12 +22,6 @@ const char* to_string(RequantMode mode) {
 }
 
 namespace {
-
-std::string hex32(std::int64_t v) {
-  char text[16];
-  std::snprintf(text, sizeof text, "0x%08llX", static_cast<unsigned long long>(v));
-  return text;
-}
 
 Network read_network(const Fields& f, const std::string& scenario_file) {
   const int sources = int{f.has("zoo")} + int{f.has("file")} + int{f.has("layers")};
@@ -127,8 +121,9 @@ Scenario load_scenario(const std::string& path) {
   constexpr std::int64_t kMaxDramMib = ((std::int64_t{1} << 32) - kDramBase) >> 20;
   const std::int64_t base = d.integer("base", kDramBase, 0, 0xFFFFFFFFLL);
   if (base != kDramBase)
-    d.fail("base", "must be " + hex32(kDramBase) + " (the DRAM region of platform/memory_map.yaml), got " +
-                       hex32(base));
+    d.fail("base", "must be " + hex(kDramBase, 8, HexCase::upper) +
+                       " (the DRAM region of platform/memory_map.yaml), got " +
+                       hex(static_cast<std::uint64_t>(base), 8, HexCase::upper));
   s.dram.base = static_cast<std::uint32_t>(kDramBase);
   s.dram.size_mib = static_cast<int>(d.integer("size_mib", s.dram.size_mib, 16, kMaxDramMib));
   s.dram.firmware_mib = static_cast<int>(d.integer("firmware_mib", s.dram.firmware_mib, 1, 1024));
