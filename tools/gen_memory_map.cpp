@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "error.h"
+#include "hex.h"
 #include "yaml_fields.h"
 
 namespace {
@@ -88,15 +89,9 @@ struct Region {
   std::string path;  // "regions[i]"
 };
 
+// The map's numbers: upper-case digits, as many as the value needs unless `digits` asks for more.
 std::string hex(std::uint64_t v, int digits = 0) {
-  std::ostringstream s;
-  s << "0x" << std::uppercase << std::hex;
-  if (digits > 0) {
-    s.fill('0');
-    s.width(digits);
-  }
-  s << v;
-  return s.str();
+  return dnnvp::hex(v, digits, dnnvp::HexCase::upper);
 }
 
 bool is_identifier(const std::string& s, bool upper) {
