@@ -76,7 +76,7 @@ manifest::Hardware make_hardware(const Scenario& s) {
                     to_string(s.quant.requant), s.quant.calibration_percentile,
                     s.quant.weight_seed,        s.input.seed,
                     s.input.is_signed};
-  h.run = {u(s.run.max_cycles), u(s.run.watchdog_cycles), s.run.stall_seed, s.run.stall_probability};
+  h.run = s.run;
   return h;
 }
 

@@ -198,6 +198,12 @@ void to_json(nlohmann::json& j, const EngineShape& value) {
 void from_json(const nlohmann::json& j, EngineShape& value) {
   manifest::read_keys(j, value);
 }
+void to_json(nlohmann::json& j, const RunSettings& value) {
+  manifest::write_keys(j, value);
+}
+void from_json(const nlohmann::json& j, RunSettings& value) {
+  manifest::read_keys(j, value);
+}
 
 const manifest::DramFile& Manifest::expected() const {
   for (const manifest::DramFile& f : dram_image)

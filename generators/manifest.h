@@ -26,6 +26,7 @@
 
 #include "engine_shape.h"
 #include "error.h"
+#include "run_settings.h"
 
 namespace dnnvp {
 namespace manifest {
@@ -96,16 +97,9 @@ struct Quantization {
   }
 };
 
-// The scenario's run settings (options may override them: run_options.h).
-struct Run {
-  std::uint64_t max_cycles = 0, watchdog_cycles = 0, stall_seed = 0;
-  double stall_probability = 0;
-  template <class S, class V>
-  static void keys(S& s, V&& v) {
-    v("max_cycles", s.max_cycles), v("watchdog_cycles", s.watchdog_cycles), v("stall_seed", s.stall_seed),
-        v("stall_probability", s.stall_probability);
-  }
-};
+// The scenario's run settings (models/base/run_settings.h, whose keys() names them; options may override
+// them: run_options.h).
+using Run = dnnvp::RunSettings;
 
 // manifest.json's "hardware", and the whole of hw.json: the engine shape's keys at its top level.
 struct Hardware {
@@ -306,10 +300,11 @@ struct Manifest {
   }
 };
 
-// Every struct above but LayerEntry, whose from_json adds what only some layer types need; X(T) each.
+// Every struct above but LayerEntry, whose from_json adds what only some layer types need, and the two
+// that are models/base's (EngineShape, Run); X(T) each.
 // clang-format off
 #define DNNVP_MANIFEST_RECORDS(X)                                                                 \
-  X(Quant) X(Block) X(ScenarioInfo) X(NetworkInfo) X(Dram) X(Quantization) X(Run) \
+  X(Quant) X(Block) X(ScenarioInfo) X(NetworkInfo) X(Dram) X(Quantization)                       \
   X(Hardware) X(InputInfo) X(OutputInfo) X(ResultRegion) X(DramFile) X(DramTraffic)              \
   X(LayerEngine) X(Window) X(AddParams) X(OutputBuffer) X(EngineTotals) X(Totals)
 // clang-format on
@@ -325,10 +320,12 @@ DNNVP_MANIFEST_DECLARE(LayerEntry)
 }  // namespace manifest
 void to_json(nlohmann::json& j, const Manifest& value);
 void from_json(const nlohmann::json& j, Manifest& value);
-// The engine shape as a record (its keys checked as every record's); here, the shape's namespace, where
-// argument-dependent lookup finds them.
+// The engine shape and the run settings as records (their keys checked as every record's); here, their
+// namespace, where argument-dependent lookup finds them.
 void to_json(nlohmann::json& j, const EngineShape& value);
 void from_json(const nlohmann::json& j, EngineShape& value);
+void to_json(nlohmann::json& j, const RunSettings& value);
+void from_json(const nlohmann::json& j, RunSettings& value);
 
 // `j` as a T, every key checked; a fault is a dnnvp::Error "SOURCE: KEY.PATH: what" ("(document)" for
 // the whole of it).

@@ -131,9 +131,13 @@ Scenario load_scenario(const std::string& path) {
   d.reject_unknown();
 
   const Fields r = root.map("run");
-  s.run.max_cycles = r.integer("max_cycles", 0, 0, INT64_MAX);
-  s.run.watchdog_cycles = r.integer("watchdog_cycles", s.run.watchdog_cycles, 100, INT64_MAX);
-  s.run.stall_seed = static_cast<std::uint64_t>(r.integer("stall_seed", 0, 0, INT64_MAX));
+  // The defaults are RunSettings' (models/base/run_settings.h).
+  const auto count = [&r](const char* key, std::uint64_t fallback, std::int64_t min) {
+    return static_cast<std::uint64_t>(r.integer(key, static_cast<std::int64_t>(fallback), min, INT64_MAX));
+  };
+  s.run.max_cycles = count("max_cycles", s.run.max_cycles, 0);
+  s.run.watchdog_cycles = count("watchdog_cycles", s.run.watchdog_cycles, 100);
+  s.run.stall_seed = count("stall_seed", s.run.stall_seed, 0);
   s.run.stall_probability = r.number("stall_probability", s.run.stall_probability, 0.0, 0.95);
   r.reject_unknown();
 

@@ -7,6 +7,7 @@
 #include "dnnvp_memory_map.hpp"
 #include "engine_shape.h"
 #include "network.h"
+#include "run_settings.h"
 
 namespace dnnvp {
 
@@ -49,13 +50,6 @@ struct DramConfig {
   int firmware_mib = 16;  // reserved at the bottom of DRAM for code, data and stack
 };
 
-struct RunConfig {
-  std::int64_t max_cycles = 0;  // 0: unbounded (the watchdog still applies)
-  std::int64_t watchdog_cycles = 1000000;
-  std::uint64_t stall_seed = 0;  // 0: no random stalls
-  double stall_probability = 0.25;
-};
-
 struct Scenario {
   std::string file;
   std::string name;
@@ -65,7 +59,7 @@ struct Scenario {
   QuantConfig quant;
   HardwareConfig hardware;
   DramConfig dram;
-  RunConfig run;
+  RunSettings run;
 };
 
 // Reads and validates a scenario. Throws dnnvp::Error ("file:line: field: message").

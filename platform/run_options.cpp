@@ -7,7 +7,6 @@
 #include <stdexcept>
 
 #include "engine_shape.h"
-#include "error.h"
 #include "log.h"
 #include "version.h"
 
@@ -109,29 +108,21 @@ std::vector<std::string> RunOptions::to_args() const {
   return a;
 }
 
-RunSettings effective_settings(const nlohmann::json& run, const RunOptions& o, const std::string& source) {
-  auto count = [&](const char* key) {
-    const auto it = run.find(key);
-    if (it == run.end() ||
-        !(it->is_number_unsigned() || (it->is_number_integer() && it->get<std::int64_t>() >= 0)))
-      throw Error(source + ": run." + key + ": expected an unsigned integer");
-    return it->get<std::uint64_t>();
+EffectiveSettings effective_settings(const RunSettings& scenario, const RunOptions& o) {
+  EffectiveSettings s{scenario, {}};
+  const auto apply = [&s](const auto& option, auto& setting, const char* key) {
+    if (!option) return;
+    setting = *option;
+    s.overridden.push_back(key);
   };
-  RunSettings s;
-  s.max_cycles = o.max_cycles.value_or(count("max_cycles"));
-  s.watchdog_cycles = o.watchdog_cycles.value_or(count("watchdog_cycles"));
-  s.stall_seed = o.stall_seed.value_or(count("stall_seed"));
-  const auto p = run.find("stall_probability");
-  if (p == run.end() || !p->is_number()) throw Error(source + ": run.stall_probability: expected a number");
-  s.stall_probability = o.stall_probability.value_or(p->get<double>());
-  if (o.max_cycles) s.overridden.push_back("max_cycles");
-  if (o.watchdog_cycles) s.overridden.push_back("watchdog_cycles");
-  if (o.stall_seed) s.overridden.push_back("stall_seed");
-  if (o.stall_probability) s.overridden.push_back("stall_probability");
+  apply(o.max_cycles, s.run.max_cycles, "max_cycles");
+  apply(o.watchdog_cycles, s.run.watchdog_cycles, "watchdog_cycles");
+  apply(o.stall_seed, s.run.stall_seed, "stall_seed");
+  apply(o.stall_probability, s.run.stall_probability, "stall_probability");
   return s;
 }
 
-nlohmann::json settings_json(const RunSettings& s, const RunOptions& o) {
+nlohmann::json settings_json(const EffectiveSettings& s, const RunOptions& o) {
   nlohmann::json trace = nullptr;
   if (!o.trace_file.empty()) {
     const auto [from, to] = o.window();
@@ -140,9 +131,9 @@ nlohmann::json settings_json(const RunSettings& s, const RunOptions& o) {
              {"to", o.trace_window.empty() ? nlohmann::json(nullptr) : nlohmann::json(to)},
              {"layer", o.trace_layer.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.trace_layer)}};
   }
-  return {{"max_cycles", s.max_cycles}, {"watchdog_cycles", s.watchdog_cycles},
-          {"stall_seed", s.stall_seed}, {"stall_probability", s.stall_probability},
-          {"overridden", s.overridden}, {"trace", trace}};
+  nlohmann::json j = {{"overridden", s.overridden}, {"trace", trace}};
+  RunSettings::keys(s.run, [&j](const char* key, const auto& value) { j[key] = value; });
+  return j;
 }
 
 nlohmann::json report_header(const std::string& tool) {

@@ -10,6 +10,8 @@
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
+#include "run_settings.h"
+
 namespace dnnvp {
 
 struct RunOptions {
@@ -42,18 +44,13 @@ void apply_log_level(const RunOptions& options);
 
 // The effective settings of a run: the scenario's `run` section (hw.json) with the options applied, as
 // report.json records them.
-struct RunSettings {
-  std::uint64_t max_cycles = 0;
-  std::uint64_t watchdog_cycles = 0;
-  std::uint64_t stall_seed = 0;
-  double stall_probability = 0;
+struct EffectiveSettings {
+  RunSettings run;
   std::vector<std::string> overridden;  // the keys set from the command line
 };
-// Throws dnnvp::Error naming `source` and the key when `run` lacks a key or has the wrong type.
-RunSettings effective_settings(const nlohmann::json& run, const RunOptions& options,
-                               const std::string& source);
-// report.json's "run" object: the settings and the trace (file, window, layer).
-nlohmann::json settings_json(const RunSettings& settings, const RunOptions& options);
+EffectiveSettings effective_settings(const RunSettings& scenario, const RunOptions& options);
+// report.json's "run" object: the settings, the keys overridden and the trace (file, window, layer).
+nlohmann::json settings_json(const EffectiveSettings& settings, const RunOptions& options);
 
 // The simulator cache key (engine_shape_key(), models/base/engine_shape.h) of the engine shape of a
 // scenario's hardware object (hw.json, or engine_shape_json() of a HardwareConfig), built with or without

@@ -165,10 +165,8 @@ Soc::Soc(const sc_core::sc_module_name& name, const SocConfig& config)
   EngineOptions ec;
   ec.region = &mm::region("engine");
   ec.clock_period = engine_period_;
-  ec.watchdog_cycles = config.watchdog_cycles;
+  ec.run = config.run;
   ec.watchdog_counts_platform_waits = false;  // the system watchdog judges those (supervise())
-  ec.stall_seed = config.stall_seed;
-  ec.stall_probability = config.stall_probability;
   ec.trace_file = config.trace_file;
   ec.trace_from = config.trace_from;
   ec.trace_to = config.trace_to;
@@ -295,7 +293,7 @@ std::string Soc::platform_state() const {
 // watchdog_cycles engine cycles, at least two steps and kMinWatchdogCpuCycles.
 void Soc::supervise() {
   using Probe = cpu::RiscvCpu::LoopProbe;
-  const std::uint64_t wd = config_.watchdog_cycles;
+  const std::uint64_t wd = config_.run.watchdog_cycles;
   const std::uint64_t step_cycles = wd != 0 ? std::max<std::uint64_t>(1, wd / 8) : 250000;
   sc_core::sc_time step = engine_period_ * static_cast<double>(step_cycles);
   if (wd != 0) step = std::max(step, 2 * cpu_->quantum());
@@ -370,8 +368,8 @@ void Soc::supervise() {
 const SocOutcome& Soc::run() {
   if (ran_) throw std::logic_error("Soc::run() called twice");
   ran_ = true;
-  if (config_.max_cycles != 0)
-    sc_core::sc_start(engine_period_ * static_cast<double>(config_.max_cycles));
+  if (config_.run.max_cycles != 0)
+    sc_core::sc_start(engine_period_ * static_cast<double>(config_.run.max_cycles));
   else
     sc_core::sc_start();
   uart_->flush();
@@ -396,9 +394,9 @@ const SocOutcome& Soc::run() {
   } else if (cpu_->halt_reason() == cpu::HaltReason::kExit) {
     o.end = SocEnd::kExit;
     o.exit_code = cpu_->exit_code();
-  } else if (config_.max_cycles != 0 && o.cycles >= config_.max_cycles) {
+  } else if (config_.run.max_cycles != 0 && o.cycles >= config_.run.max_cycles) {
     o.end = SocEnd::kMaxCycles;
-    msg << "max cycles: the run reached " << config_.max_cycles << " engine cycles (--max-cycles / "
+    msg << "max cycles: the run reached " << config_.run.max_cycles << " engine cycles (--max-cycles / "
         << "run.max_cycles) without the firmware exiting\n"
         << state_report();
   } else {

@@ -38,6 +38,7 @@
 #include "dram.h"
 #include "engine/engine.h"
 #include "riscv_cpu.h"
+#include "run_settings.h"
 #include "stats.h"
 #include "sysctl.h"
 #include "timer.h"
@@ -57,10 +58,7 @@ struct SocConfig {
   std::size_t stream_beats = 64;  // capacity of each AXI-Stream channel (x, w, y)
   std::size_t dma_burst_bytes = 256;
   std::size_t dma_max_outstanding = 4;
-  std::uint64_t max_cycles = 0;       // engine clock cycles; 0: unbounded
-  std::uint64_t watchdog_cycles = 0;  // engine clock cycles; 0: no watchdogs
-  std::uint64_t stall_seed = 0;       // random stream stalls in the engine; 0: none
-  double stall_probability = 0.25;
+  RunSettings run;         // the effective settings (run_options.h: the scenario's with the options applied)
   std::string trace_file;  // FST of the engine (needs a model built with tracing)
   std::uint64_t trace_from = 0, trace_to = ~std::uint64_t{0};
   bool uart_console = true;          // firmware output on stdout (the UART log gets it either way)

@@ -85,10 +85,7 @@ dnnvp::SocConfig soc_config(const dnnvp::manifest::Hardware& hw, const dnnvp::Ru
   c.dram_preset = hw.dram.preset;
   c.dram_base = hw.dram.base;
   c.dram_bytes = hw.dram.size_mib << 20;
-  c.max_cycles = run.max_cycles;
-  c.watchdog_cycles = run.watchdog_cycles;
-  c.stall_seed = run.stall_seed;
-  c.stall_probability = run.stall_probability;
+  c.run = run;
   c.trace_file = opt.trace_file;
   std::tie(c.trace_from, c.trace_to) = opt.window();
   c.uart_console = !opt.quiet;
@@ -147,20 +144,20 @@ int simulate(const Run& r) {
   const auto wall_start = std::chrono::steady_clock::now();
   const std::string manifest_path = dnnvp::manifest_path(r.dir);
   dnnvp::Manifest manifest;
-  dnnvp::RunSettings settings;
+  dnnvp::EffectiveSettings settings;
   try {
     manifest = dnnvp::read_manifest_dir(r.dir);
-    settings = dnnvp::effective_settings(json(manifest.hardware.run), r.opt, manifest_path);
+    settings = dnnvp::effective_settings(manifest.hardware.run, r.opt);
     // run.max_cycles 0 (the default): the plan's bound, so a hung firmware stops; --max-cycles 0: none.
-    if (!r.opt.max_cycles && settings.max_cycles == 0)
-      settings.max_cycles =
-          dnnvp::plan_cycle_bound(manifest, settings.stall_seed != 0 ? settings.stall_probability : 0.0);
+    dnnvp::RunSettings& run = settings.run;
+    if (!r.opt.max_cycles && run.max_cycles == 0)
+      run.max_cycles = dnnvp::plan_cycle_bound(manifest, run.stall_seed != 0 ? run.stall_probability : 0.0);
   } catch (const dnnvp::Error& e) {
     throw BadInput(e.what());
   }
   const dnnvp::manifest::Hardware& hw = manifest.hardware;
   std::ofstream uart_log;
-  const dnnvp::SocConfig config = soc_config(hw, settings, r.opt, &uart_log);
+  const dnnvp::SocConfig config = soc_config(hw, settings.run, r.opt, &uart_log);
   check_shape(hw.shape, config.engine);
 
   uart_log.open(r.dir + "/uart.log");

@@ -256,8 +256,7 @@ void write_step_report(const RunState& s, int status, const std::string& message
   rep["message"] = message;
   rep["bit_exact"] = false;
   rep["scenario"] = {{"name", s.scenario_name}, {"file", s.scenario_path}};
-  rep["run"] = s.hw ? dnnvp::settings_json(
-                          dnnvp::effective_settings(nlohmann::json(s.hw->run), s.opt, "hw.json"), s.opt)
+  rep["run"] = s.hw ? dnnvp::settings_json(dnnvp::effective_settings(s.hw->run, s.opt), s.opt)
                     : nlohmann::json(nullptr);
   rep["host"] = {
       {"firmware", s.firmware},

@@ -7,7 +7,7 @@
 //   EngineOptions o;
 //   o.region = &memory_map::region("engine");     // its registers, from the platform's map
 //   o.clock_period = sc_time(4, SC_NS);           // hardware.clock_mhz = 250
-//   o.watchdog_cycles = scenario.run.watchdog_cycles;
+//   o.run = scenario.run;                         // watchdog, random stalls
 //   std::unique_ptr<Engine> engine = make_engine("rtl", "engine", x, w, y, o, &stats);
 //   bus.target_socket("engine").bind(engine->socket);
 //
@@ -31,6 +31,7 @@
 #include "axis_channel.h"
 #include "engine_shape.h"
 #include "register_spec.h"
+#include "run_settings.h"
 
 namespace dnnvp {
 
@@ -53,14 +54,14 @@ struct EngineOptions {
   // would take a beat, or the output channel full while it offers one): bounds how late a beat the
   // DMA produces becomes visible.
   std::uint64_t starved_batch_cycles = 32;
-  std::uint64_t watchdog_cycles = 1000000;  // run.watchdog_cycles; 0 disables the watchdog
+  // The scenario's run settings: watchdog_cycles (0 disables the watchdog), stall_seed and
+  // stall_probability (random stream stalls; seed 0: none). The SoC, not the engine, applies max_cycles.
+  RunSettings run;
   // Whether cycles the engine waits on the platform (an input channel empty while it would take a
   // beat, the output channel full) count towards the watchdog. Alone, the engine is the only judge; in
   // the SoC the system watchdog sees the DMAs and the CPU that should act and judges those waits.
   bool watchdog_counts_platform_waits = true;
-  std::uint64_t stall_seed = 0;     // run.stall_seed; 0: no random stalls
-  double stall_probability = 0.25;  // run.stall_probability
-  int watchdog_exit_code = 124;     // exit_status() after the watchdog fired
+  int watchdog_exit_code = 124;  // exit_status() after the watchdog fired
   // FST trace of engine cycles [trace_from, trace_to) (cycle 0 = the first clock edge after reset;
   // skipped idle cycles count). Empty: no trace. Needs a model built with TRACE.
   std::string trace_file;

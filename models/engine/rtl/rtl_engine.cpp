@@ -32,11 +32,12 @@ RtlEngine::RtlEngine(const sc_core::sc_module_name& name, AxisChannel& x, AxisCh
     : Engine(name, linked_shape(), x, w, y, options),
       pins_(make_pins(this->name(), options)),
       registers_(*pins_, metrics_, *options.region),
-      watchdog_(options.watchdog_cycles, min_watchdog_cycles(shape()), metrics_.longest_no_progress_cycles),
+      watchdog_(options.run.watchdog_cycles, min_watchdog_cycles(shape()),
+                metrics_.longest_no_progress_cycles),
       x_in_{InPort::kX, "s_axis_x", x, metrics_.x},
       w_in_{InPort::kW, "s_axis_w", w, metrics_.w},
-      rnd_(options.stall_seed, options.stall_probability),
-      stalls_(options.stall_seed != 0 && options.stall_probability > 0.0),
+      rnd_(options.run.stall_seed, options.run.stall_probability),
+      stalls_(options.run.stall_seed != 0 && options.run.stall_probability > 0.0),
       period_(options.clock_period.value()) {
   SC_HAS_PROCESS(RtlEngine);
   SC_THREAD(run);

@@ -204,9 +204,9 @@ BenchResult run_bench(const BenchOptions& opt) {
 
   dnnvp::EngineOptions ec = engine_options();
   ec.clock_period = sc_time(1000.0 / s.hardware.clock_mhz, SC_NS);
-  ec.watchdog_cycles = opt.watchdog_cycles;
-  ec.stall_seed = opt.stall_seed;
-  ec.stall_probability = opt.stall_probability;
+  ec.run.watchdog_cycles = opt.watchdog_cycles;
+  ec.run.stall_seed = opt.stall_seed;
+  ec.run.stall_probability = opt.stall_probability;
   if (opt.max_batch_cycles) ec.max_batch_cycles = opt.max_batch_cycles;
   if (opt.starved_batch_cycles) ec.starved_batch_cycles = opt.starved_batch_cycles;
   ec.trace_file = opt.trace_file;
