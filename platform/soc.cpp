@@ -113,18 +113,19 @@ const std::vector<std::string>& Soc::dram_initiators() {
 Soc::Soc(const sc_core::sc_module_name& name, const SocConfig& config)
     : sc_core::sc_module(name),
       config_(config),
-      engine_period_(period_of(config.engine_mhz, "hardware.clock_mhz")),
-      cpu_period_(period_of(config.cpu_mhz, "hardware.cpu_mhz")),
+      engine_period_(period_of(config.hardware.clock_mhz, "hardware.clock_mhz")),
+      cpu_period_(period_of(config.hardware.cpu_mhz, "hardware.cpu_mhz")),
       beat_bytes_(static_cast<std::size_t>(engine_kind(config.engine).shape().stream_bits / 8)),
       x_("x", config.stream_beats, beat_bytes_),
       w_("w", config.stream_beats, beat_bytes_),
       y_("y", config.stream_beats, beat_bytes_) {
-  if (config.dram_bytes % 4096 != 0 || config.dram_base % 4096 != 0)
+  const std::uint64_t dram_base = config.hardware.dram.base, dram_bytes = config.dram_bytes();
+  if (dram_bytes % 4096 != 0 || dram_base % 4096 != 0)
     throw std::invalid_argument("dram: base and size must be multiples of 4 KiB");
 
   BusConfig bc;
   bc.initiators = {"cpu", "dma0", "dma1"};
-  bc.targets = memory_map_targets(mm::kMap, config.dram_bytes, config.dram_base);
+  bc.targets = memory_map_targets(mm::kMap, dram_bytes, dram_base);
   bus_ = std::make_unique<Bus>("bus", bc, &stats_);
   bus_->on_fault([](const BusFault& f) {
     // DMA faults are reported by the DMA and CPU faults by the CPU, with more context; keep the
@@ -132,12 +133,13 @@ Soc::Soc(const sc_core::sc_module_name& name, const SocConfig& config)
     log::error("bus", f.describe());
   });
 
-  dram_ = std::make_unique<Dram>("dram", config.dram_bytes, DramTiming::preset(config.dram_preset), &stats_);
+  dram_ =
+      std::make_unique<Dram>("dram", dram_bytes, DramTiming::preset(config.hardware.dram.preset), &stats_);
 
   cpu::RiscvCpu::Config cc;
   cc.clock_period = cpu_period_;
   cc.quantum = whole_periods(config.cpu_quantum, cpu_period_);
-  cc.dram = {config.dram_base, dram_->data(), config.dram_bytes};
+  cc.dram = {dram_base, dram_->data(), dram_bytes};
   cc.exit_address = mm::sysctl::kBase + mm::sysctl::kExit;
   cpu_ = std::make_unique<cpu::RiscvCpu>("cpu", cc);
 
@@ -146,8 +148,8 @@ Soc::Soc(const sc_core::sc_module_name& name, const SocConfig& config)
   uart_ = std::make_unique<Uart>("uart", mm::region("uart"), cpu_period_,
                                  config.uart_log ? *config.uart_log : null_stream, uc, &stats_);
   timer_ = std::make_unique<Timer>("timer", mm::region("timer"), cpu_period_, 1, &stats_);
-  sysctl_ = std::make_unique<Sysctl>("sysctl", mm::region("sysctl"), cpu_period_, config.dram_base,
-                                     config.dram_bytes, 1, &stats_);
+  sysctl_ = std::make_unique<Sysctl>("sysctl", mm::region("sysctl"), cpu_period_, dram_base, dram_bytes, 1,
+                                     &stats_);
   sysctl_->on_layer([this](std::uint32_t layer) { mark(layer); });
 
   AxiDmaConfig dc;
@@ -193,7 +195,7 @@ Soc::Soc(const sc_core::sc_module_name& name, const SocConfig& config)
   stats_.add("cpu.mmio_reads", [this]() -> nlohmann::json { return cpu_->mmio_reads(); });
   stats_.add("cpu.mmio_writes", [this]() -> nlohmann::json { return cpu_->mmio_writes(); });
   stats_.add("cpu.host_mips", [this]() -> nlohmann::json { return cpu_->host_mips(); });
-  stats_.add("cpu.clock_mhz", [this]() -> nlohmann::json { return config_.cpu_mhz; });
+  stats_.add("cpu.clock_mhz", [this]() -> nlohmann::json { return config_.hardware.cpu_mhz; });
 
   SC_THREAD(supervise);
 }
@@ -225,23 +227,23 @@ void Soc::load_firmware(const std::string& elf_path) {
 }
 
 void Soc::load_file(std::uint64_t address, const std::string& path) {
-  if (address < config_.dram_base || address >= config_.dram_base + config_.dram_bytes)
-    throw std::runtime_error(path + ": load address " + hex(address) + " is outside DRAM [" +
-                             hex(config_.dram_base) + ", " + hex(config_.dram_base + config_.dram_bytes) +
-                             ")");
+  const std::uint64_t base = config_.hardware.dram.base, end = base + config_.dram_bytes();
+  if (address < base || address >= end)
+    throw std::runtime_error(path + ": load address " + hex(address) + " is outside DRAM [" + hex(base) +
+                             ", " + hex(end) + ")");
   std::error_code ec;
   const std::uintmax_t size = std::filesystem::file_size(path, ec);
   if (!ec) claim(path, address, address + size);  // else Dram::load_file names the problem
   try {
-    dram_->load_file(address - config_.dram_base, path);
+    dram_->load_file(address - base, path);
   } catch (const std::out_of_range&) {
     throw std::runtime_error(path + ": does not fit DRAM at " + hex(address) + " (dram.size_mib)");
   }
 }
 
 const std::uint8_t* Soc::dram_at(std::uint64_t address, std::uint64_t length) const {
-  if (address < config_.dram_base) throw std::out_of_range(hex(address) + " is below DRAM");
-  return std::as_const(*dram_).ptr(address - config_.dram_base, length);
+  if (address < config_.hardware.dram.base) throw std::out_of_range(hex(address) + " is below DRAM");
+  return std::as_const(*dram_).ptr(address - config_.hardware.dram.base, length);
 }
 
 std::uint64_t Soc::engine_cycles_at(const sc_core::sc_time& t) const {

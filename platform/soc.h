@@ -37,6 +37,7 @@
 #include "bus.h"
 #include "dram.h"
 #include "engine/engine.h"
+#include "manifest.h"
 #include "riscv_cpu.h"
 #include "run_settings.h"
 #include "stats.h"
@@ -49,11 +50,10 @@ namespace dnnvp {
 struct SocConfig {
   // The engine implementation (engine_names(), models/engine/engine_factory.h).
   std::string engine = "rtl";
-  double engine_mhz = 250.0;  // engine, DMAs and streams (hardware.clock_mhz)
-  double cpu_mhz = 1000.0;    // hardware.cpu_mhz
-  std::string dram_preset = "ddr4-2400";
-  std::uint64_t dram_base = 0x80000000u;
-  std::uint64_t dram_bytes = std::uint64_t{512} << 20;
+  // The scenario's hardware (hw.json; no defaults here, a SoC is built from a scenario): clock_mhz (the
+  // engine, the DMAs and the streams), cpu_mhz, dram (preset, base, size_mib). Its engine shape must be
+  // the engine's own (vp_sim checks it); its quantization is the generators'.
+  manifest::Hardware hardware;
   sc_core::sc_time cpu_quantum{10, sc_core::SC_US};
   std::size_t stream_beats = 64;  // capacity of each AXI-Stream channel (x, w, y)
   std::size_t dma_burst_bytes = 256;
@@ -64,6 +64,8 @@ struct SocConfig {
   bool uart_console = true;          // firmware output on stdout (the UART log gets it either way)
   std::ostream* uart_log = nullptr;  // null: no log
   double progress_seconds = 0;       // wall seconds between progress lines on stderr; 0: none
+
+  std::uint64_t dram_bytes() const { return hardware.dram.size_mib << 20; }
 };
 
 enum class SocEnd {
@@ -95,7 +97,6 @@ struct LayerMark {
 // The default run bound in engine cycles, from the plan in a vp_gen manifest (manifest.json) and the
 // stall probability; used when run.max_cycles is 0 and no --max-cycles is given, so a hung firmware stops.
 // docs/platform.md, "Watchdogs and the run bound", gives the formula.
-struct Manifest;
 std::uint64_t plan_cycle_bound(const Manifest& manifest, double stall_probability = 0.0);
 
 class Soc : public sc_core::sc_module {

@@ -80,11 +80,7 @@ void check_shape(const dnnvp::EngineShape& hw, const std::string& engine) {
 dnnvp::SocConfig soc_config(const dnnvp::manifest::Hardware& hw, const dnnvp::RunSettings& run,
                             const dnnvp::RunOptions& opt, std::ostream* uart_log) {
   dnnvp::SocConfig c;
-  c.engine_mhz = hw.clock_mhz;
-  c.cpu_mhz = hw.cpu_mhz;
-  c.dram_preset = hw.dram.preset;
-  c.dram_base = hw.dram.base;
-  c.dram_bytes = hw.dram.size_mib << 20;
+  c.hardware = hw;
   c.run = run;
   c.trace_file = opt.trace_file;
   std::tie(c.trace_from, c.trace_to) = opt.window();
