@@ -1,8 +1,11 @@
 // models/base: hex() in every format the models and tools print, and the logger's levels, per-component
-// thresholds and line format, and the threshold -q / -v ask for (platform/run_options.h).
+// thresholds and line format, and the threshold -q / -v ask for and the effective run settings
+// (platform/run_options.h).
 #include <catch2/catch.hpp>
 
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "hex.h"
 #include "log.h"
@@ -106,4 +109,35 @@ TEST_CASE("the log threshold of a run: errors and warnings with -q, debug too wi
   options.verbose = true;
   dnnvp::apply_log_level(options);
   CHECK(dlog::threshold("vp_sim") == dlog::Level::debug);
+}
+
+TEST_CASE("the effective run settings are the scenario's with the given options applied and named",
+          "[base][run]") {
+  dnnvp::RunSettings scenario;
+  scenario.max_cycles = 5000;
+  scenario.stall_seed = 9;
+  dnnvp::RunOptions options;
+  dnnvp::EffectiveSettings s = dnnvp::effective_settings(scenario, options);
+  CHECK(s.run.max_cycles == 5000);
+  CHECK(s.run.watchdog_cycles == dnnvp::RunSettings{}.watchdog_cycles);
+  CHECK(s.run.stall_seed == 9);
+  CHECK(s.run.stall_probability == dnnvp::RunSettings{}.stall_probability);
+  CHECK(s.overridden.empty());
+
+  options.watchdog_cycles = 0;
+  options.stall_probability = 0.5;
+  s = dnnvp::effective_settings(scenario, options);
+  CHECK(s.run.max_cycles == 5000);
+  CHECK(s.run.watchdog_cycles == 0);
+  CHECK(s.run.stall_seed == 9);
+  CHECK(s.run.stall_probability == 0.5);
+  CHECK(s.overridden == std::vector<std::string>{"watchdog_cycles", "stall_probability"});
+  // report.json's "run": the settings under their keys, what was overridden and the trace (none here).
+  CHECK(dnnvp::settings_json(s, options) ==
+        nlohmann::json{{"max_cycles", 5000},
+                       {"watchdog_cycles", 0},
+                       {"stall_seed", 9},
+                       {"stall_probability", 0.5},
+                       {"overridden", {"watchdog_cycles", "stall_probability"}},
+                       {"trace", nullptr}});
 }
