@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "dram_timing.h"
 #include "error.h"
 #include "hex.h"
 #include "network_yaml.h"
@@ -115,7 +116,7 @@ Scenario load_scenario(const std::string& path) {
   hw.reject_unknown();
 
   const Fields d = root.map("dram");
-  s.dram.preset = d.choice("preset", s.dram.preset, {"ddr4-2400", "lpddr4-3200"});
+  s.dram.preset = d.choice("preset", s.dram.preset, DramTiming::preset_names());
   // The platform's memory map fixes where DRAM starts, and the 32-bit bus where it must end.
   constexpr std::int64_t kDramBase = memory_map::dram::kBase;
   constexpr std::int64_t kMaxDramMib = ((std::int64_t{1} << 32) - kDramBase) >> 20;

@@ -42,47 +42,13 @@
 #include <systemc>
 #include <tlm>
 
+#include "dram_timing.h"
+
 namespace dnnvp {
 
 class Stats;
 
-// Energy per event, pJ (assumptions documented with the presets in dram.cpp and docs/platform.md).
-struct DramEnergy {
-  double act_pre_pj;               // one ACT + its PRE, whole rank/channel
-  double read_pj_per_byte;         // per byte of every read burst
-  double write_pj_per_byte;        // per byte of every write burst
-  double background_pj_per_cycle;  // active standby, per tCK of simulated time
-  double refresh_pj;               // one all-bank refresh
-};
-
-struct DramTiming {
-  std::string name;
-  unsigned clock_mhz;     // tCK = 1 / clock_mhz (data rate = 2 x clock_mhz MT/s)
-  unsigned cl;            // read latency, CAS -> first data
-  unsigned wl;            // write latency, CAS -> first data
-  unsigned trcd;          // ACT -> CAS
-  unsigned trp;           // PRE -> ACT
-  unsigned tras;          // ACT -> PRE
-  unsigned trtp;          // read CAS -> PRE
-  unsigned twr;           // end of write data -> PRE
-  unsigned burst_length;  // BL, beats
-  unsigned bus_bytes;     // data bus width
-  unsigned banks;
-  std::uint64_t page_bytes;  // row size of the rank/channel
-  unsigned trefi;            // refresh interval (0: no refresh)
-  unsigned trfc;             // refresh cycle time
-  DramEnergy energy;
-
-  std::uint64_t burst_bytes() const { return std::uint64_t{burst_length} * bus_bytes; }
-  unsigned burst_cycles() const { return burst_length / 2; }  // DDR: two beats per tCK
-  double peak_bytes_per_second() const { return 2.0 * bus_bytes * clock_mhz * 1e6; }
-
-  // "ddr4-2400" or "lpddr4-3200" (the scenario's dram.preset); throws std::invalid_argument otherwise.
-  static DramTiming preset(const std::string& name);
-  static std::vector<std::string> preset_names();
-};
-
-// Counters of one initiator ("dram.<initiator>.<counter>" in the statistics).
+// Energy per event, pJ (assumptions documented with the presets in models/base/dram_timing.cpp and docs/platform.md).
 struct DramCounters {
   std::uint64_t transactions = 0;  // b_transport calls with a read or write (not DMI, not debug)
   std::uint64_t read_bytes = 0;    // bytes requested
