@@ -13,6 +13,7 @@
 #include <fstream>
 
 #include "bridge_bench.h"
+#include "dnnvp_memory_map.hpp"
 #include "engine/engine_factory.h"
 #include "sim_util.h"
 #include "stats.h"
@@ -22,6 +23,7 @@ using bridge_test::BenchOptions;
 using bridge_test::BenchResult;
 using dnnvp::test::Access;
 using dnnvp::test::Initiator;
+namespace mm = dnnvp::memory_map::engine;
 
 namespace {
 
@@ -172,26 +174,26 @@ TEST_CASE("register accesses take their AXI4-Lite cycles and bad ones get error 
   std::uint64_t skipped = 0, cycles = 0, clocked_before = 0, clocked_after = 0;
   Initiator cpu("cpu", [&](Initiator& i) {
     wait(100, SC_NS);
-    r.push_back(i.read32(0x000, id));  // 0: ID, 2 engine cycles
+    r.push_back(i.read32(mm::kId, id));  // 0: ID, 2 engine cycles
     t.push_back(sc_time_stamp());
-    r.push_back(i.write32(0x048, 17));  // 1: TILE_P, 3 cycles
+    r.push_back(i.write32(mm::kTileP, 17));  // 1: TILE_P, 3 cycles
     t.push_back(sc_time_stamp());
-    r.push_back(i.read32(0x048, tile_p));                     // 2
-    r.push_back(i.read32(0x004, array, sc_time(10, SC_NS)));  // 3: at 10 ns local offset -> next edge
+    r.push_back(i.read32(mm::kTileP, tile_p));                       // 2
+    r.push_back(i.read32(mm::kHwArray, array, sc_time(10, SC_NS)));  // 3: at 10 ns local offset -> next edge
     t.push_back(sc_time_stamp());
     unsigned char buf[8] = {};
-    r.push_back(i.read(0x002, buf, 4));   // 4: misaligned
-    r.push_back(i.read(0x000, buf, 2));   // 5: halfword
-    r.push_back(i.read(0x000, buf, 8));   // 6: burst
-    r.push_back(i.read32(0x080, junk));   // 7: unmapped offset -> the RTL's SLVERR
-    r.push_back(i.write32(0x000, 1));     // 8: read-only ID -> SLVERR
-    r.push_back(i.read32(0x1000, junk));  // 9: beyond the window
+    r.push_back(i.read(mm::kId + 2, buf, 4));  // 4: misaligned
+    r.push_back(i.read(mm::kId, buf, 2));      // 5: halfword
+    r.push_back(i.read(mm::kId, buf, 8));      // 6: burst
+    r.push_back(i.read32(0x080, junk));        // 7: unmapped offset -> the RTL's SLVERR
+    r.push_back(i.write32(mm::kId, 1));        // 8: read-only ID -> SLVERR
+    r.push_back(i.read32(mm::kSize, junk));    // 9: beyond the window
     unsigned char be[4] = {0xFF, 0xFF, 0x00, 0xFF};
-    r.push_back(i.access(tlm::TLM_WRITE_COMMAND, 0x020, buf, 4, SC_ZERO_TIME, be, 4));  // 10: byte enables
-    dbg = i.debug(tlm::TLM_READ_COMMAND, 0x000, buf, 4);
+    r.push_back(i.access(tlm::TLM_WRITE_COMMAND, mm::kInW, buf, 4, SC_ZERO_TIME, be, 4));  // 10: byte enables
+    dbg = i.debug(tlm::TLM_READ_COMMAND, mm::kId, buf, 4);
     clocked_before = engine->cycles_clocked();
-    wait(10, SC_US);                     // idle: the engine is not clocked
-    r.push_back(i.read32(0x008, bits));  // 11
+    wait(10, SC_US);                           // idle: the engine is not clocked
+    r.push_back(i.read32(mm::kHwBits, bits));  // 11
     t.push_back(sc_time_stamp());
     skipped = engine->cycles_skipped();
     cycles = engine->cycles();
