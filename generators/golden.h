@@ -40,6 +40,8 @@ struct LayerParams {
   std::vector<double> weight_scales;             // per output channel; calibration and reports only
   // Add
   AddParams add;
+  // Ties in the layer's output stage, average or add (docs/numerics.md, "Rounding").
+  Rounding rounding = Rounding::HalfUp;
 };
 
 struct QuantizedModel {

@@ -26,6 +26,10 @@ std::int64_t rounding_shift_right(std::int64_t v, int shift);
 inline constexpr int kMaxShift = 62;
 inline constexpr std::int64_t kMaxMultiplier = (std::int64_t{1} << 31) - 1;
 
+// How a right shift or a division rounds a value halfway between two integers (docs/numerics.md,
+// "Rounding"): ties toward +infinity (the generated models') or to even (ONNX's, for imported models).
+enum class Rounding { HalfUp, HalfEven };
+
 // Real scale ~= multiplier / 2^shift. multiplier in 0..2^31-1, shift in 0..62; no left shifts.
 struct Requant {
   std::int32_t multiplier = 1;

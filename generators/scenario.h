@@ -14,9 +14,15 @@ namespace dnnvp {
 enum class RequantMode { PerChannel, PerTensor, PowerOfTwo };
 const char* to_string(RequantMode mode);
 
+// The network's input: a synthetic image (seed, is_signed) or images from a file, with their labels and
+// the float model's predictions (docs/scenarios.md, "input"). Paths are resolved against the scenario's
+// directory; empty: not given.
 struct InputConfig {
   std::uint64_t seed = 1;
   bool is_signed = false;
+  std::string file;
+  std::string labels;
+  std::string reference;
 };
 
 struct QuantConfig {
@@ -55,6 +61,7 @@ struct Scenario {
   std::string name;
   std::string description;
   Network network;
+  std::string onnx;  // network.onnx: the model the network is imported from (empty: network.layers)
   InputConfig input;
   QuantConfig quant;
   HardwareConfig hardware;
