@@ -296,7 +296,7 @@ def qonnx_quant(x, scale, zero_point, bitwidth, signed=1, narrow=0, rounding_mod
                 ftype=np.float32, record=None):
     """QONNX Quant: y = (clip(round(x / scale + zeropt), min, max) - zeropt) * scale, a float tensor."""
     mode = rounding_mode.decode() if isinstance(rounding_mode, bytes) else rounding_mode
-    if mode != "ROUND":
+    if mode.upper() != "ROUND":  # QONNX accepts either case
         raise Unsupported(f"Quant rounding_mode {mode}")
     bits = float(np.asarray(bitwidth))
     if bits != int(bits) or not 2 <= bits <= 8:
