@@ -121,6 +121,17 @@ class Models(unittest.TestCase):
                                             f"{form} image {i} tensor {tensor}")
         self.assertGreater(exact_ties, 0, "the average's ties to even are exercised")
 
+    def test_float32_and_float64_readings_agree_on_every_rounding_point(self):
+        """onnxruntime's float32 arithmetic and the exact-real reading give these models the same integers."""
+        for form, (model, batch) in MODELS.items():
+            for i, image in enumerate(batch):
+                exact = model_facts.reference(model, image)[1]
+                single = model_facts.reference(model, image, np.float32)[1]
+                self.assertEqual(exact.keys(), single.keys())
+                for tensor, pre in exact.items():
+                    np.testing.assert_array_equal(np.rint(single[tensor]), np.rint(pre),
+                                                  f"{form} image {i} tensor {tensor}")
+
 
 if __name__ == "__main__":
     unittest.main()
