@@ -113,7 +113,6 @@ def _gather(x, out, begin, strides, dilations, offset):
 
 def _conv(x, w, attrs, acc_dtype):
     """N-d grouped convolution of already zero-point-shifted values; padded positions contribute 0."""
-    nd = x.ndim - 2
     kernel = attrs.get("kernel_shape", list(w.shape[2:]))
     group = attrs.get("group", 1)
     out, begin, strides, dilations = _window_geometry(
@@ -390,7 +389,8 @@ def run_node(node, args, ftype=np.float32, record=None):
 
 
 def run(model, feeds, ftype=np.float32, rounding=None):
-    """All tensor values of `model` for the input values `feeds` (name -> array).
+    """All tensor values of `model` for the input values `feeds` (name -> array; a node whose outputs are
+    all fed is not run).
 
     `rounding`, if given, is filled with tensor name -> the value before rounding (grid units) for every
     tensor produced by rounding to an integer grid.
@@ -401,6 +401,8 @@ def run(model, feeds, ftype=np.float32, rounding=None):
     for name, value in feeds.items():
         values[name] = _hold(value, ftype)
     for node in model.graph.node:
+        if all(name in feeds for name in node.output):
+            continue  # fed: start the run from a given intermediate tensor (e.g. a stored quantised input)
         args = [values[name] if name else None for name in node.input]
         captured = []
         outputs = run_node(node, args, ftype, captured)
