@@ -102,8 +102,8 @@ class Graph:
 
 def qoperator(seed=11):
     """QuantizeLinear -> QLinearConv (uint8 output with zero point 0: ReLU by the requantiser's limits) ->
-    MaxPool (uint8) -> ConvInteger + Cast/Mul/QuantizeLinear requantisation -> Reshape -> QLinearMatMul ->
-    DequantizeLinear."""
+    MaxPool (uint8) -> ConvInteger + requantisation (Cast, Mul by the Mul of input and weight scales, as
+    onnxruntime writes it, then QuantizeLinear) -> Reshape -> QLinearMatMul -> DequantizeLinear."""
     rng = np.random.default_rng(seed)
     g = Graph("qoperator", images(rng, 3, -1.0, 1.0))
     s0, z0 = asymmetric(g.batch)
@@ -130,9 +130,11 @@ def qoperator(seed=11):
     g.const("w2", (w2 + zw2).astype(np.int8)), g.const("zw2", zw2)
     acc2 = g.node("ConvInteger", [x, "w2", "z1", "zw2"], "conv2_acc", name="conv2", kernel_shape=[3, 3],
                   pads=[1, 1, 1, 1])
+    # onnxruntime's form: the accumulator scale is a Mul node of the input and weight scales.
+    g.const("sw2", sw2.reshape(-1, 1, 1))
+    scale = g.node("Mul", ["s1", "sw2"], "conv2_scale", name="conv2_scale")
     accf = g.node("Cast", [acc2], "conv2_acc_f", name="conv2_cast", to=TensorProto.FLOAT)
-    g.const("conv2_scale", f32(s1 * sw2).reshape(1, -1, 1, 1))
-    real = g.node("Mul", [accf, "conv2_scale"], "conv2_real", name="conv2_rescale")
+    real = g.node("Mul", [accf, scale], "conv2_real", name="conv2_rescale")
     s2, z2 = asymmetric(g.values(real))
     g.const("s2", s2), g.const("z2", z2)
     x = g.node("QuantizeLinear", [real, "s2", "z2"], "conv2_q", name="conv2_quantize")
