@@ -9,6 +9,7 @@ packages=(
   libunicorn-dev
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
   libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler
+  python3-torch python3-onnx python3-numpy python3-sklearn
   clang libclang-rt-14-dev
   gtkwave
 )

@@ -4,10 +4,11 @@ Use it from the source tree: PYTHONPATH=<repo>/generators/python /usr/bin/python
 
 from .blocks import (Add, AvgPool, Conv2D, Dense, Flatten, Input, LeakyReLU, MaxPool, QTensor, ReLU,
                      freeze)
-from .export import Agreement, ExportResult, export, trace
+from . import integer
+from .export import Agreement, ExportResult, compare, export, trace
 from .integer import ExportError, IntegerModel, Layer, TensorQuant
 from .quant import QConfig
 
 __all__ = ["Add", "Agreement", "AvgPool", "Conv2D", "Dense", "ExportError", "ExportResult", "Flatten",
            "Input", "IntegerModel", "Layer", "LeakyReLU", "MaxPool", "QConfig", "QTensor", "ReLU",
-           "TensorQuant", "export", "freeze", "trace"]
+           "TensorQuant", "compare", "export", "freeze", "integer", "trace"]
