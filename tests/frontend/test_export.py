@@ -3,6 +3,7 @@ scales of the integer model; the scenario and input files; the integer inference
 quantisation; models the export cannot represent fail naming the block."""
 
 import os
+import sys
 import tempfile
 import unittest
 
@@ -142,6 +143,50 @@ class Qonnx(unittest.TestCase):
     def test_qdq_refuses_narrow_widths(self):
         with tempfile.TemporaryDirectory() as tmp, self.assertRaisesRegex(dt.ExportError, "4 bits"):
             export(dt.QConfig(activation_bits=4), tmp, form="qdq")
+
+
+class OnnxSemantics(unittest.TestCase):
+    """The exported file read with ONNX's semantics (tests/onnx_models' independent numpy reference, exact
+    reading in float64) gives every layer's integers of the frontend's integer inference; a difference is
+    allowed only where the reference's value before rounding lies within 1e-6 of a tie but not on it (the
+    multiplier's 2^-31 approximation decides those; exact ties must round to even in both)."""
+
+    @classmethod
+    def setUpClass(cls):
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "onnx_models"))
+        import onnx_ref
+        cls.ref = onnx_ref
+
+    def check(self, q: dt.QConfig, form: str):
+        with tempfile.TemporaryDirectory() as tmp:
+            result, _, x = export(q, tmp, form=form)
+            m = onnx.load(result.files["onnx"])
+        rounding = {}
+        values = self.ref.run(m, {"input": x.numpy()}, np.float64, rounding)
+        quants = dict([("input", result.model.input_quant)] + [(l.name, l.out) for l in result.model.layers])
+        for name, t in quants.items():
+            got = values[f"{name}_q"]
+            if form == "qonnx":
+                got = np.round(got / t.scale) + t.zero_point
+            differ = got.astype(np.int64) != result.outputs[name]
+            if f"{name}_q" in rounding:
+                before = rounding[f"{name}_q"]
+                off_tie = np.abs(before - np.floor(before) - 0.5)
+                near_tie = (off_tie > 0) & (off_tie < 1e-6)
+                differ &= ~near_tie
+            self.assertFalse(differ.any(), f"{form} {name}: {np.count_nonzero(differ)} elements differ")
+
+    def test_qdq_8_bit(self):
+        self.check(dt.QConfig(), "qdq")
+
+    def test_qonnx_8_bit(self):
+        self.check(dt.QConfig(), "qonnx")
+
+    def test_qonnx_4_bit(self):
+        self.check(dt.QConfig(activation_bits=4, weight_bits=4), "qonnx")
+
+    def test_qonnx_2_bit_weights_power_of_two(self):
+        self.check(dt.QConfig(activation_bits=6, weight_bits=2, power_of_two=True), "qonnx")
 
 
 class Errors(unittest.TestCase):
