@@ -73,7 +73,7 @@ class Qdq(unittest.TestCase):
             text = f.read()
         self.assertEqual(text, "# Written by dnnvp_torch.export() (docs/frontend.md).\nname: model\n"
                                "network:\n  onnx: model.onnx\ninput:\n  file: images.npy\n"
-                               "  labels: labels.npy\n  reference: reference.npy\n"
+                               "  labels: labels.npy\n  reference: model_reference.npy\n"
                                "hardware:\n  rows: 4\n  cols: 8\n")
 
     def test_input_files_hold_the_images_labels_and_float_predictions(self):

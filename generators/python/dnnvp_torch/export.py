@@ -154,13 +154,14 @@ def scenario_text(name: str, onnx_file: str, hardware: Mapping[str, Union[int, f
 def export(model: nn.Module, hardware: Mapping[str, Union[int, float, str]], out_dir: str,
            images: torch.Tensor, labels: Optional[np.ndarray] = None, name: str = "model",
            form: str = "auto", description: str = "", write_inputs: bool = True,
-           dump_layers: bool = False) -> ExportResult:
-    """Writes OUT_DIR/{name}.onnx, OUT_DIR/{name}.yaml (network.onnx, the given hardware section, input
-    files) and, with `write_inputs`, images.npy (float32 NCHW), reference.npy (the float model's predicted
-    classes) and labels.npy when given. Runs the integer inference on `images` and returns every layer's
-    integers and their agreement with the fake quantisation; `dump_layers` also writes them as
-    OUT_DIR/integer/NNN_<layer>.npy (int32). `form`: "qdq" (8-bit only), "qonnx" or "auto" (QDQ when
-    every width is 8)."""
+           dump_layers: bool = False, scenario: Optional[str] = None) -> ExportResult:
+    """Writes OUT_DIR/{name}.onnx, the scenario `scenario` (default OUT_DIR/{name}.yaml; network.onnx,
+    the given hardware section, the input files, relative to the scenario's directory) and, with
+    `write_inputs`, OUT_DIR/images.npy (float32 NCHW), OUT_DIR/{name}_reference.npy (the float model's
+    predicted classes) and OUT_DIR/labels.npy when given. Runs the integer inference on `images` and
+    returns every layer's integers and their agreement with the fake quantisation; `dump_layers` also
+    writes them as OUT_DIR/integer/NNN_<layer>.npy (int32). `form`: "qdq" (8-bit only), "qonnx" or
+    "auto" (QDQ when every width is 8)."""
     if not NAME_RULE.match(name):
         raise ExportError(f"name '{name}' must be 1..64 characters of A-Z a-z 0-9 _ . -")
     model_ir, fake = trace(model, images)
@@ -176,23 +177,25 @@ def export(model: nn.Module, hardware: Mapping[str, Union[int, float, str]], out
     onnx_writer.write(model_ir, onnx_path, form, name, result.output.shape[1:])
     result.files["onnx"] = onnx_path
 
-    input_files: Dict[str, str] = {}
     if write_inputs:
         images_np = images.detach().to(torch.float32).numpy()
         reference = fake[model_ir.layers[-1].name].detach().to(torch.float64).numpy()
         arrays = {"file": ("images.npy", images_np),
-                  "reference": ("reference.npy", reference.reshape(len(images_np), -1).argmax(axis=1))}
+                  "reference": (f"{name}_reference.npy", reference.reshape(len(images_np), -1).argmax(axis=1))}
         if labels is not None:
             arrays["labels"] = ("labels.npy", np.asarray(labels, dtype=np.int64))
         for key in ("file", "labels", "reference"):
             if key in arrays:
                 file_name, array = arrays[key]
-                np.save(os.path.join(out_dir, file_name), array)
-                input_files[key] = file_name
                 result.files[key] = os.path.join(out_dir, file_name)
-    scenario = os.path.join(out_dir, f"{name}.yaml")
+                np.save(result.files[key], array)
+    scenario = scenario or os.path.join(out_dir, f"{name}.yaml")
+    base = os.path.dirname(os.path.abspath(scenario))
+    relative = {k: os.path.relpath(os.path.abspath(result.files[k]), base) for k in result.files}
     with open(scenario, "w", encoding="utf-8") as f:
-        f.write(scenario_text(name, f"{name}.onnx", hardware, input_files, description))
+        f.write(scenario_text(name, relative["onnx"], hardware,
+                              {k: relative[k] for k in ("file", "labels", "reference") if k in relative},
+                              description))
     result.files["scenario"] = scenario
 
     if dump_layers:
