@@ -12,8 +12,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .integer import TensorQuant
-from .quant import (ActQuant, QConfig, bias_quant, fake_quantize, leaky_shift_of, round_half_even,
-                    straight_through, weight_quant)
+from .quant import (ActQuant, QConfig, bias_quant, leaky_shift_of, round_half_even, straight_through,
+                    weight_quant)
 
 IntPair = Union[int, Tuple[int, int]]
 

@@ -138,7 +138,7 @@ def _yaml_scalar(v: Union[int, float, str, bool]) -> str:
 
 def scenario_text(name: str, onnx_file: str, hardware: Mapping[str, Union[int, float, str]],
                   input_files: Mapping[str, str], description: str) -> str:
-    lines = [f"# Written by dnnvp_torch.export() (docs/frontend.md).", f"name: {name}"]
+    lines = ["# Written by dnnvp_torch.export() (docs/frontend.md).", f"name: {name}"]
     if description:
         lines.append(f"description: {_yaml_scalar(description)}")
     lines += ["network:", f"  onnx: {onnx_file}"]

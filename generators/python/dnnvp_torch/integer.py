@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -256,6 +256,3 @@ def prepare(model: IntegerModel) -> None:
             layer.add = add_params(layer, quants[layer.inputs[0]].scale, quants[layer.inputs[1]].scale)
         quants[layer.name] = layer.out
 
-
-def layer_scales(model: IntegerModel) -> Sequence[Tuple[str, TensorQuant]]:
-    return [("input", model.input_quant)] + [(layer.name, layer.out) for layer in model.layers]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Tuple
 
 import torch
 from torch import nn
@@ -54,7 +55,7 @@ def fake_quantize(x: torch.Tensor, t: TensorQuant) -> torch.Tensor:
     return torch.where(inside, x + (y - x).detach(), y)
 
 
-def weight_quant(w: torch.Tensor, bits: int, cfg: QConfig) -> tuple:
+def weight_quant(w: torch.Tensor, bits: int, cfg: QConfig) -> Tuple[torch.Tensor, torch.Tensor]:
     """Symmetric weights: (integers as float64, scales float32 per output channel). s[o] = max|w_o| /
     (2^(bits-1) - 1), computed in double and stored as float32; q = round_half_even(w / s), saturated to
     +-(2^(bits-1) - 1)."""
