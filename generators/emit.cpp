@@ -176,11 +176,15 @@ std::string model_h(const Scenario& s, const SynthesizedModel& sm, const MemoryL
     << "#define DNNVP_WEIGHTS_ADDR " << address(lay.weights_file.addr) << "u\n"
     << "#define DNNVP_WEIGHTS_BYTES " << lay.weights_file.bytes << "u\n"
     << "#define DNNVP_INPUT_ADDR " << address(lay.input.addr) << "u\n"
-    << "#define DNNVP_INPUT_BYTES " << lay.input.bytes << "u\n"
+    << "#define DNNVP_INPUT_BYTES " << lay.input_image_bytes << "u\n"
     << "#define DNNVP_OUTPUT_ADDR " << address(lay.layers.back().output.addr) << "u\n"
     << "#define DNNVP_OUTPUT_BYTES " << lay.layers.back().output.bytes << "u\n"
     << "#define DNNVP_OUTPUT_ELEMENTS " << layers.back().output_shape.elements() << "u\n"
     << "#define DNNVP_EXPECTED_ADDR " << address(lay.expected.addr) << "u\n"
+    << "#define DNNVP_NUM_IMAGES " << lay.images << "u\n"
+    << "#define DNNVP_INPUT_STRIDE " << lay.input_stride << "u\n"
+    << "#define DNNVP_OUTPUT_STRIDE " << lay.output_stride << "u\n"
+    << "#define DNNVP_RESULTS_ADDR " << address(lay.results.addr) << "u\n"
     << "#define DNNVP_MODEL_END " << address(lay.end) << "ull\n"
     << "#define DNNVP_TOTAL_MACS " << m.network.macs() << "ull\n\n"
     << "static const dnnvp_layer_t dnnvp_layers[DNNVP_NUM_LAYERS] = {\n";
@@ -207,9 +211,14 @@ void write_weights_bin(const fs::path& path, const Scenario& s, const Synthesize
   if (!out) throw Error(path.string() + ": write failed");
 }
 
-void write_packed(const fs::path& path, const Tensor& t, int bits) {
+// Every tensor packed, each but the last padded with zeros to `stride` bytes (a batch in the layout).
+void write_packed(const fs::path& path, const std::vector<Tensor>& batch, int bits, std::uint64_t stride) {
   std::ofstream out(path, std::ios::binary);
-  write_bytes(out, pack(t.data, bits));
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    std::vector<std::uint8_t> bytes = pack(batch[i].data, bits);
+    if (i + 1 < batch.size()) bytes.resize(stride, 0);
+    write_bytes(out, bytes);
+  }
   if (!out) throw Error(path.string() + ": write failed");
 }
 
@@ -351,6 +360,9 @@ MemoryLayout generate(const Scenario& s, const std::string& dir, const EmitOptio
 void write_artifacts(const Scenario& s, const SynthesizedModel& sm, const MemoryLayout& lay,
                      const NetworkPlan& plan, const std::string& dir_name, const EmitOptions& options) {
   require_valid_names(s);
+  if (sm.batch.images.size() != lay.images)
+    throw Error(s.file + ": the model holds " + std::to_string(sm.batch.images.size()) +
+                " images, its memory layout " + std::to_string(lay.images));
   StagedDirectory staged(dir_name);
   const fs::path& dir = staged.path();
   write_file(dir / "hw.json", json_text(hardware_json(s)));
@@ -358,8 +370,8 @@ void write_artifacts(const Scenario& s, const SynthesizedModel& sm, const Memory
   write_file(dir / "config.tcl", config_tcl(s));
   write_file(dir / "model.h", model_h(s, sm, lay, plan));
   write_weights_bin(dir / "weights.bin", s, sm, lay);
-  write_packed(dir / "input.bin", sm.input, sm.model.input.type.bits);
-  write_packed(dir / "expected.bin", sm.outputs.back(), sm.model.params.back().out.type.bits);
+  write_packed(dir / "input.bin", sm.batch.images, sm.model.input.type.bits, lay.input_stride);
+  write_packed(dir / "expected.bin", sm.batch.outputs, sm.model.params.back().out.type.bits, lay.output_stride);
   write_file(dir / "manifest.json", json_text(manifest_json(s, sm, lay, plan)));
   if (options.dump_layers) dump_layers(dir / "layers", sm);
   staged.commit();

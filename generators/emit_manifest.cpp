@@ -110,11 +110,18 @@ Manifest make_manifest(const Scenario& s, const SynthesizedModel& sm, const Memo
     r.files[f.file] = f.bytes;
     r.dram_image.push_back(f);
   }
-  r.result = {lay.layers.back().output.addr, lay.layers.back().output.bytes,
-              u(layers.back().output_shape.elements())};
+  r.result = {lay.results.addr, lay.output_image_bytes, u(layers.back().output_shape.elements())};
   r.output = {layers.back().name, shape_of(layers.back().output_shape), quant_of(m.params.back().out),
               block_of(lay.expected)};
   r.input = {shape_of(m.network.input_shape), quant_of(m.input), block_of(lay.input), s.input.seed};
+  const ImageBatch& b = sm.batch;
+  const auto classes = [](const std::vector<std::int64_t>& v) { return std::vector<std::uint64_t>(v.begin(), v.end()); };
+  r.images.count = u(b.images.size());
+  r.images.input_stride = lay.input_stride;
+  r.images.output_stride = lay.output_stride;
+  r.images.golden = classes(b.golden);
+  if (!b.labels.empty()) r.images.labels = classes(b.labels);
+  if (!b.reference.empty()) r.images.reference = classes(b.reference);
   return r;
 }
 

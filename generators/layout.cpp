@@ -2,6 +2,7 @@
 
 #include "engine_plan.h"
 #include "error.h"
+#include "image_batch.h"
 #include "layer_kind.h"
 #include "pack.h"
 
@@ -51,8 +52,15 @@ MemoryLayout plan_layout(const Scenario& s) {
       out.layers[i].blob = alloc.take(engine_geometry(layers[i], engine).blob_bytes);
   out.weights_file = {0, alloc.next() - weights_start, static_cast<std::uint32_t>(weights_start)};
 
+  out.images = image_count(s);
+  out.input_image_bytes = packed_bytes(s.network.input_shape.elements(), s.quant.activation_bits);
+  out.output_image_bytes = packed_bytes(layers.back().output_shape.elements(), s.quant.activation_bits);
+  out.input_stride = align(out.input_image_bytes);
+  out.output_stride = align(out.output_image_bytes);
+  // Every image but the last takes its whole stride.
+  const auto batch_bytes = [&out](std::uint64_t stride, std::uint64_t one) { return (out.images - 1) * stride + one; };
   alloc.restart_file();
-  out.input = alloc.take(packed_bytes(s.network.input_shape.elements(), s.quant.activation_bits));
+  out.input = alloc.take(batch_bytes(out.input_stride, out.input_image_bytes));
   out.input.offset = 0;
   for (size_t i = 0; i < layers.size(); ++i) {
     const Layer& l = layers[i];
@@ -66,8 +74,11 @@ MemoryLayout plan_layout(const Scenario& s) {
     }
   }
   alloc.restart_file();
-  out.expected = alloc.take(out.layers.back().output.bytes);
+  out.expected = alloc.take(batch_bytes(out.output_stride, out.output_image_bytes));
   out.expected.offset = 0;
+  out.results = out.images > 1 ? alloc.take(batch_bytes(out.output_stride, out.output_image_bytes))
+                               : out.layers.back().output;
+  out.results.offset = 0;
   if (alloc.next() > dram_end)
     throw Error(s.file + ": dram.size_mib: the model needs " +
                 std::to_string((alloc.next() - s.dram.base + (1 << 20) - 1) >> 20) +

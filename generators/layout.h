@@ -23,14 +23,20 @@ struct LayerLayout {
 
 struct MemoryLayout {
   Block weights_file;  // all of weights.bin
-  Block input;         // input.bin
-  Block expected;      // expected.bin: the network's final output
+  // A batch of `images` (docs/firmware.md, "Batches"): image i's input, expected output and output as the
+  // run left it at addr + i * stride of input, expected and results; one image: no padding after it.
+  std::uint64_t images = 1;
+  std::uint64_t input_image_bytes = 0, output_image_bytes = 0;  // one image's packed input and output
+  std::uint64_t input_stride = 0, output_stride = 0;            // those rounded up to kAlignment
+  Block input;     // input.bin; image 0's place is the network's input
+  Block expected;  // expected.bin: the network's final output of each image
+  Block results;   // a batch: a block of its own the firmware copies each output to; one image: the last layer's output
   std::vector<LayerLayout> layers;
   std::uint64_t end = 0;  // first free address after the model (may be exactly 4 GiB)
 };
 
-// Lays the model out from DRAM base + firmware reservation upwards, from shapes, widths and the
-// engine's array alone (so a model that does not fit fails before any weights are made). Throws dnnvp::Error
+// Lays the model out from DRAM base + firmware reservation upwards, from shapes, widths, the number of
+// images (image_count()) and the engine's array alone (so a model that does not fit fails before any weights are made). Throws dnnvp::Error
 // naming dram.size_mib when it does not fit.
 MemoryLayout plan_layout(const Scenario& s);
 

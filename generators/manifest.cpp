@@ -249,6 +249,20 @@ Manifest parse_manifest(const std::string& text, const std::string& source) {
   if (m.expected().bytes < needed)
     fail("dram_image", "expected.bin has " + std::to_string(m.expected().bytes) + " bytes, fewer than the " +
                            std::to_string(needed) + " the result needs");
+  const manifest::Images& im = m.images;
+  if (im.count < 1) fail("images.count", "must be at least 1");
+  const std::pair<const char*, std::size_t> per_image[] = {
+      {"images.golden", im.golden.size()},
+      {"images.labels", im.labels ? im.labels->size() : im.count},
+      {"images.reference", im.reference ? im.reference->size() : im.count}};
+  for (const auto& [key, size] : per_image)
+    if (size != im.count)
+      fail(key, std::to_string(size) + " entries for images.count " + std::to_string(im.count));
+  // Each image's output within its stride, and the last within expected.bin (division: no overflow).
+  if (im.count > 1 && (im.output_stride < needed || (m.expected().bytes - needed) / im.output_stride < im.count - 1))
+    fail("images.output_stride", std::to_string(im.output_stride) + " does not place " + std::to_string(im.count) +
+                                     " outputs of " + std::to_string(needed) + " bytes in expected.bin's " +
+                                     std::to_string(m.expected().bytes));
   return m;
 }
 

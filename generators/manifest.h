@@ -138,6 +138,20 @@ struct OutputInfo {
   }
 };
 
+// The images a run checks (docs/formats.md, "images"): image i's input at input.block.addr + i *
+// input_stride, its expected output at output.block.addr + i * output_stride and the output the run
+// leaves at result.addr + i * output_stride.
+struct Images {
+  std::uint64_t count = 0, input_stride = 0, output_stride = 0;
+  std::vector<std::uint64_t> golden;                            // the golden model's predicted classes
+  std::optional<std::vector<std::uint64_t>> labels, reference;  // input.labels, input.reference's classes
+  template <class S, class V>
+  static void keys(S& s, V&& v) {
+    v("count", s.count), v("input_stride", s.input_stride), v("output_stride", s.output_stride),
+        v("golden", s.golden), v("labels", s.labels), v("reference", s.reference);
+  }
+};
+
 // Where the network's output lands in DRAM.
 struct ResultRegion {
   std::uint64_t addr = 0, bytes = 0, elements = 0;
@@ -289,6 +303,7 @@ struct Manifest {
   manifest::ResultRegion result;
   manifest::OutputInfo output;
   manifest::InputInfo input;
+  manifest::Images images;
   // dram_image's expected.bin (parse_manifest checks there is one).
   const manifest::DramFile& expected() const;
   // Read in this order, so the first fault reported is the first in this order.
@@ -296,7 +311,8 @@ struct Manifest {
   static void keys(S& s, V&& v) {
     v("format_version", s.format_version), v("scenario", s.scenario), v("network", s.network),
         v("hardware", s.hardware), v("layers", s.layers), v("totals", s.totals), v("files", s.files),
-        v("dram_image", s.dram_image), v("result", s.result), v("output", s.output), v("input", s.input);
+        v("dram_image", s.dram_image), v("result", s.result), v("output", s.output), v("input", s.input),
+        v("images", s.images);
   }
 };
 
@@ -305,7 +321,7 @@ struct Manifest {
 // clang-format off
 #define DNNVP_MANIFEST_RECORDS(X)                                                                 \
   X(Quant) X(Block) X(ScenarioInfo) X(NetworkInfo) X(Dram) X(Quantization)                       \
-  X(Hardware) X(InputInfo) X(OutputInfo) X(ResultRegion) X(DramFile) X(DramTraffic)              \
+  X(Hardware) X(InputInfo) X(OutputInfo) X(Images) X(ResultRegion) X(DramFile) X(DramTraffic)              \
   X(LayerEngine) X(Window) X(AddParams) X(OutputBuffer) X(EngineTotals) X(Totals)
 // clang-format on
 

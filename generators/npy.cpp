@@ -1,10 +1,18 @@
 #include "npy.h"
 
+#include <cstring>
 #include <fstream>
+#include <limits>
+#include <sstream>
 
 #include "error.h"
 
 namespace dnnvp {
+
+namespace {
+// Larger arrays are refused before their data is read (a header may announce any shape).
+constexpr std::int64_t kMaxElements = std::int64_t{1} << 40;
+}  // namespace
 
 void write_npy_int32(const std::string& path, const std::vector<std::int32_t>& data,
                      const std::vector<std::int64_t>& shape) {
@@ -31,6 +39,204 @@ void write_npy_int32(const std::string& path, const std::vector<std::int32_t>& d
     out.write(b, 4);
   }
   if (!out) throw Error(path + ": write failed");
+}
+
+std::string NpyArray::shape_text() const {
+  std::string t;
+  for (auto d : shape) t += (t.empty() ? "" : ", ") + std::to_string(d);
+  return "(" + t + (shape.size() == 1 ? ",)" : ")");
+}
+
+namespace {
+
+// The header's Python dict literal: {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }.
+class HeaderParser {
+ public:
+  HeaderParser(const std::string& text, const std::string& source) : text_(text), source_(source) {}
+
+  void parse(std::string& descr, bool& fortran, std::vector<std::int64_t>& shape) {
+    bool have_descr = false, have_order = false, have_shape = false;
+    expect('{');
+    while (!peek('}')) {
+      const std::string key = string_literal();
+      expect(':');
+      if (key == "descr") {
+        descr = string_literal();
+        have_descr = true;
+      } else if (key == "fortran_order") {
+        fortran = boolean();
+        have_order = true;
+      } else if (key == "shape") {
+        shape = tuple();
+        have_shape = true;
+      } else {
+        fail("unknown header key " + quoted(key));
+      }
+      if (!peek('}')) expect(',');
+    }
+    expect('}');
+    if (!have_descr || !have_order || !have_shape)
+      fail("the header lacks one of 'descr', 'fortran_order' and 'shape'");
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const {
+    throw Error(source_ + ": not a valid .npy header: " + what);
+  }
+  void skip_space() {
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\n' || text_[pos_] == '\t')) ++pos_;
+  }
+  bool peek(char c) {
+    skip_space();
+    return pos_ < text_.size() && text_[pos_] == c;
+  }
+  void expect(char c) {
+    if (!peek(c)) fail(std::string("expected '") + c + "' at byte " + std::to_string(pos_));
+    ++pos_;
+  }
+  std::string string_literal() {
+    skip_space();
+    if (pos_ >= text_.size() || (text_[pos_] != '\'' && text_[pos_] != '"'))
+      fail("expected a string at byte " + std::to_string(pos_));
+    const char quote = text_[pos_++];
+    const std::size_t end = text_.find(quote, pos_);
+    if (end == std::string::npos) fail("unterminated string");
+    std::string s = text_.substr(pos_, end - pos_);
+    pos_ = end + 1;
+    return s;
+  }
+  bool boolean() {
+    skip_space();
+    for (const auto& [word, value] : {std::pair<const char*, bool>{"True", true}, {"False", false}})
+      if (text_.compare(pos_, std::strlen(word), word) == 0) {
+        pos_ += std::strlen(word);
+        return value;
+      }
+    fail("expected True or False at byte " + std::to_string(pos_));
+  }
+  std::vector<std::int64_t> tuple() {
+    std::vector<std::int64_t> dims;
+    expect('(');
+    while (!peek(')')) {
+      skip_space();
+      std::int64_t v = 0;
+      const std::size_t start = pos_;
+      while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') {
+        if (v > (kMaxElements - (text_[pos_] - '0')) / 10) fail("a dimension is too large");
+        v = v * 10 + (text_[pos_++] - '0');
+      }
+      if (pos_ == start) fail("expected a dimension at byte " + std::to_string(pos_));
+      dims.push_back(v);
+      if (!peek(')')) expect(',');
+    }
+    expect(')');
+    return dims;
+  }
+
+  std::string text_;
+  const std::string& source_;
+  std::size_t pos_ = 0;
+};
+
+struct Dtype {
+  const char* code;  // kind and size, as in descr after the byte-order character
+  const char* name;
+};
+constexpr Dtype kDtypes[] = {{"i1", "int8"},   {"i2", "int16"},   {"i4", "int32"},  {"i8", "int64"},
+                             {"u1", "uint8"},  {"u2", "uint16"},  {"u4", "uint32"}, {"u8", "uint64"},
+                             {"f4", "float32"}, {"f8", "float64"}};
+
+}  // namespace
+
+NpyArray parse_npy(const std::string& bytes, const std::string& source) {
+  static const std::string kMagic = "\x93NUMPY";
+  if (bytes.size() < 10 || bytes.compare(0, kMagic.size(), kMagic) != 0)
+    throw Error(source + ": not a .npy file (no \\x93NUMPY magic)");
+  const auto byte = [&bytes](std::size_t i) { return static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[i])); };
+  const unsigned major = static_cast<unsigned>(byte(6));
+  if (major < 1 || major > 3)
+    throw Error(source + ": .npy format version " + std::to_string(major) + "." + std::to_string(byte(7)) +
+                " is not supported (1.0, 2.0, 3.0 are)");
+  const std::size_t len_bytes = major == 1 ? 2 : 4;
+  if (bytes.size() < 8 + len_bytes) throw Error(source + ": truncated .npy header");
+  std::uint64_t header_len = 0;
+  for (std::size_t k = 0; k < len_bytes; ++k) header_len |= byte(8 + k) << (8 * k);
+  const std::size_t data_start = 8 + len_bytes + header_len;
+  if (header_len > bytes.size() || data_start > bytes.size())
+    throw Error(source + ": truncated .npy header (" + std::to_string(header_len) + " bytes announced, " +
+                std::to_string(bytes.size() - 8 - len_bytes) + " in the file)");
+
+  std::string descr;
+  bool fortran = false;
+  NpyArray a;
+  HeaderParser(bytes.substr(8 + len_bytes, header_len), source).parse(descr, fortran, a.shape);
+  if (fortran)
+    throw Error(source + ": Fortran order (column-major) is not supported; save a C-order array "
+                         "(numpy.ascontiguousarray)");
+  const Dtype* dtype = nullptr;
+  const char order = descr.empty() ? '?' : descr[0];
+  if (order == '<' || order == '>' || order == '|' || order == '=')
+    for (const Dtype& d : kDtypes)
+      if (descr.compare(1, std::string::npos, d.code) == 0) dtype = &d;
+  if (dtype == nullptr)
+    throw Error(source + ": dtype " + quoted(descr) +
+                " is not supported (int8..int64, uint8..uint64, float32, float64)");
+  a.dtype = dtype->name;
+  a.is_float = dtype->code[0] == 'f';
+  const std::size_t size = static_cast<std::size_t>(dtype->code[1] - '0');
+  const bool big_endian = order == '>' && size > 1;
+
+  std::int64_t count = 1;
+  for (const std::int64_t d : a.shape) {
+    if (d != 0 && count > kMaxElements / d) throw Error(source + ": shape " + a.shape_text() + " is too large");
+    count *= d;
+  }
+  const std::uint64_t want = static_cast<std::uint64_t>(count) * size, have = bytes.size() - data_start;
+  if (have != want)
+    throw Error(source + ": shape " + a.shape_text() + " of " + a.dtype + " needs " + std::to_string(want) +
+                " data bytes, the file has " + std::to_string(have) + (have < want ? " (truncated)" : ""));
+
+  for (std::int64_t i = 0; i < count; ++i) {
+    std::uint64_t raw = 0;
+    const std::size_t at = data_start + static_cast<std::size_t>(i) * size;
+    for (std::size_t k = 0; k < size; ++k) raw |= byte(at + k) << (8 * (big_endian ? size - 1 - k : k));
+    const int bits = static_cast<int>(size * 8);
+    if (a.is_float) {
+      if (size == 4) {
+        float f;
+        const auto u = static_cast<std::uint32_t>(raw);
+        std::memcpy(&f, &u, sizeof f);
+        a.reals.push_back(f);
+      } else {
+        double d;
+        std::memcpy(&d, &raw, sizeof d);
+        a.reals.push_back(d);
+      }
+    } else if (dtype->code[0] == 'u') {
+      if (raw > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+        throw Error(source + ": element " + std::to_string(i) + " (" + std::to_string(raw) +
+                    ") does not fit int64");
+      a.ints.push_back(static_cast<std::int64_t>(raw));
+    } else {
+      // Two's complement of the element's width.
+      std::int64_t v = 0;
+      if (bits == 64)
+        std::memcpy(&v, &raw, sizeof v);
+      else
+        v = static_cast<std::int64_t>(raw) - ((raw >> (bits - 1)) != 0 ? std::int64_t{1} << bits : 0);
+      a.ints.push_back(v);
+    }
+  }
+  return a;
+}
+
+NpyArray read_npy(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot read");
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  if (in.bad()) throw Error(path + ": read failed");
+  return parse_npy(bytes.str(), path);
 }
 
 }  // namespace dnnvp

@@ -24,6 +24,18 @@ const char* to_string(RequantMode mode) {
 
 namespace {
 
+// An input file key (input.file, input.labels, input.reference): its path, resolved against the scenario's
+// directory, of a file that exists; "" when the key is absent.
+std::string input_file(const Fields& in, const char* key, const std::string& scenario_file) {
+  if (!in.has(key)) return "";
+  namespace fs = std::filesystem;
+  fs::path p = in.required_string(key);
+  if (p.is_relative()) p = fs::path(scenario_file).parent_path() / p;
+  std::error_code ec;
+  if (!fs::is_regular_file(p, ec)) in.fail(key, "no such file '" + p.string() + "'");
+  return p.string();
+}
+
 Network read_network(const Fields& f, const std::string& scenario_file) {
   const int sources = int{f.has("zoo")} + int{f.has("file")} + int{f.has("layers")};
   if (sources != 1)
@@ -76,6 +88,11 @@ Scenario load_scenario(const std::string& path) {
   }
   s.input.seed = static_cast<std::uint64_t>(in.integer("seed", 1, 0, INT64_MAX));
   s.input.is_signed = in.boolean("signed", false);
+  s.input.file = input_file(in, "file", path);
+  s.input.labels = input_file(in, "labels", path);
+  s.input.reference = input_file(in, "reference", path);
+  for (const char* key : {"labels", "reference"})
+    if (s.input.file.empty() && in.has(key)) in.fail(key, "needs input.file, the images it describes");
   in.reject_unknown();
 
   const Fields q = root.map("quantization");

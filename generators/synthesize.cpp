@@ -117,8 +117,14 @@ SynthesizedModel synthesize(const Scenario& s) {
   m.input.scale = s.quant.requant == RequantMode::PowerOfTwo
                       ? std::exp2(-(m.input.type.bits - int{m.input.type.is_signed}))
                       : 1.0 / m.input.type.max();
-  Rng input_rng(Rng::derive(s.input.seed, 0));
-  out.input = image_like_input(s, m.input.type, input_rng);
+  std::vector<Tensor> images;
+  if (s.input.file.empty()) {
+    Rng input_rng(Rng::derive(s.input.seed, 0));
+    images.push_back(image_like_input(s, m.input.type, input_rng));
+  } else {
+    images = read_images(s, m.input);
+  }
+  out.input = images.front();
 
   for (size_t i = 0; i < layers.size(); ++i) {
     const Layer& l = layers[i];
@@ -130,6 +136,7 @@ SynthesizedModel synthesize(const Scenario& s) {
     st.elements = static_cast<std::int64_t>(result.data.size());
     out.outputs.push_back(std::move(result));
   }
+  out.batch = run_batch(s, m, std::move(images), out.outputs.back());
   return out;
 }
 

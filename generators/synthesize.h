@@ -1,11 +1,13 @@
-// Builds a quantised model for a scenario: deterministic, realistically distributed weights and
-// input, and requantisation calibrated on the golden model's own activations.
+// Builds a quantised model for a scenario: deterministic, realistically distributed weights, the input
+// (input.file's images, else a synthetic image), and requantisation calibrated on the golden model's own
+// activations of the first image.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
 #include "golden.h"
+#include "image_batch.h"
 #include "scenario.h"
 
 namespace dnnvp {
@@ -19,9 +21,10 @@ struct LayerStats {
 
 struct SynthesizedModel {
   QuantizedModel model;
-  Tensor input;
-  std::vector<Tensor> outputs;  // golden output of every layer
+  Tensor input;                 // image 0: calibrated on, and every layer's output kept (dumps)
+  std::vector<Tensor> outputs;  // golden output of every layer for `input`
   std::vector<LayerStats> stats;
+  ImageBatch batch;  // every image the run checks (batch.images[0] is `input`)
 };
 
 // Throws dnnvp::Error when the hardware cannot hold a layer (e.g. accumulator too narrow).

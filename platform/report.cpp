@@ -3,7 +3,6 @@
 #include <cstring>
 #include <iomanip>
 #include <sstream>
-#include <tuple>
 
 #include "hex.h"
 #include "run_options.h"
@@ -78,7 +77,32 @@ OutputCheck compare_output(const std::uint8_t* got, const std::uint8_t* expected
   return c;
 }
 
-std::optional<FirmwareReport> read_firmware_report(const Soc& soc, std::size_t max_layers, std::string* why) {
+OutputCheck check_images(const Soc& soc, const Manifest& m, std::vector<ImageOutput>* images) {
+  const int bits = static_cast<int>(m.output.quant.bits);
+  const bool is_signed = m.output.quant.is_signed;
+  const std::uint64_t elements = m.result.elements, stride = m.images.output_stride;
+  OutputCheck all;
+  all.done = true;
+  images->clear();
+  for (std::uint64_t i = 0; i < m.images.count; ++i) {
+    const std::uint8_t* got = soc.dram_at(m.result.addr + i * stride, m.result.bytes);
+    const OutputCheck c = compare_output(got, soc.dram_at(m.expected().addr + i * stride, m.result.bytes),
+                                         elements, bits, is_signed);
+    ImageOutput out;
+    out.mismatches = c.mismatches;
+    for (std::uint64_t k = 1; k < elements; ++k)
+      if (element(got, k, bits, is_signed) > element(got, out.predicted, bits, is_signed)) out.predicted = k;
+    images->push_back(out);
+    all.elements += c.elements;
+    all.mismatches += c.mismatches;
+    for (const OutputCheck::Mismatch& x : c.first)
+      if (all.first.size() < kMismatchesKept) all.first.push_back({i * elements + x.index, x.got, x.expected});
+  }
+  return all;
+}
+
+std::optional<FirmwareReport> read_firmware_report(const Soc& soc, std::size_t max_layers, std::size_t max_images,
+                                                   std::string* why) {
   const auto addr = soc.sysctl().report_address();
   if (!addr) {
     *why = "the firmware wrote no report address to sysctl REPORT";
@@ -88,11 +112,12 @@ std::optional<FirmwareReport> read_firmware_report(const Soc& soc, std::size_t m
   try {
     std::memcpy(&r.header, soc.dram_at(*addr, sizeof r.header), sizeof r.header);
     if (r.header.magic != DNNVP_REPORT_MAGIC || r.header.version != DNNVP_REPORT_VERSION ||
-        r.header.layer_count > max_layers) {
+        r.header.layer_count > max_layers || r.header.image_count > max_images) {
       std::ostringstream o;
       o << "the report at " << hex(*addr, 0) << " is not a version " << DNNVP_REPORT_VERSION
-        << " table for at most " << max_layers << " layers (magic " << hex(r.header.magic, 0) << ", version "
-        << r.header.version << ", " << r.header.layer_count << " layers)";
+        << " table for at most " << max_layers << " layers and " << max_images << " images (magic "
+        << hex(r.header.magic, 0) << ", version " << r.header.version << ", " << r.header.layer_count
+        << " layers, " << r.header.image_count << " images)";
       *why = o.str();
       return std::nullopt;
     }
@@ -101,6 +126,11 @@ std::optional<FirmwareReport> read_firmware_report(const Soc& soc, std::size_t m
       std::memcpy(r.layers.data(),
                   soc.dram_at(*addr + sizeof r.header, r.layers.size() * sizeof(dnnvp_report_layer_t)),
                   r.layers.size() * sizeof(dnnvp_report_layer_t));
+    r.images.resize(r.header.image_count);
+    if (!r.images.empty())
+      std::memcpy(r.images.data(),
+                  soc.dram_at(*addr + r.header.image_offset, r.images.size() * sizeof(dnnvp_report_image_t)),
+                  r.images.size() * sizeof(dnnvp_report_image_t));
   } catch (const std::out_of_range&) {
     *why = "the report address " + hex(*addr, 0) + " is outside DRAM";
     return std::nullopt;
@@ -135,15 +165,19 @@ std::vector<LayerTiming> layer_timings(const Soc& soc, std::size_t layers) {
       for (const std::string& i : Soc::dram_initiators()) end_mark.dram.push_back(soc.dram().counters(i));
       b = &end_mark;
     }
+    // A batch runs every layer once per image: its figures add up, its cycles span the first run's
+    // first to the last run's last.
     LayerTiming& r = t[a.layer];
-    std::tie(r.dram_read_bytes, r.dram_write_bytes) = dram_between(a, *b);
+    const auto [read, write] = dram_between(a, *b);
     const std::uint64_t first = soc.engine_cycles_at(a.time), end = soc.engine_cycles_at(b->time);
-    r.cycles = end - first;
-    r.first_cycle = first;
-    r.last_cycle = end > first ? end - 1 : first;
-    r.wall_seconds = b->wall_seconds - a.wall_seconds;
-    r.completed = k + 1 < marks.size();
+    if (!r.ran) r.first_cycle = first;
+    r.completed = (!r.ran || r.completed) && k + 1 < marks.size();
     r.ran = true;
+    r.dram_read_bytes += read;
+    r.dram_write_bytes += write;
+    r.cycles += end - first;
+    r.last_cycle = end > first ? end - 1 : first;
+    r.wall_seconds += b->wall_seconds - a.wall_seconds;
   }
   return t;
 }
@@ -275,6 +309,47 @@ json totals_json(const Manifest& m, const Soc& soc, const EngineCounters& e, boo
   return t;
 }
 
+// Top-1 accuracy: the share of images whose class is their label.
+double top1(const std::vector<std::uint64_t>& classes, const std::vector<std::uint64_t>& labels) {
+  std::size_t right = 0;
+  for (std::size_t i = 0; i < labels.size(); ++i) right += classes[i] == labels[i];
+  return ratio(static_cast<double>(right), static_cast<double>(labels.size()));
+}
+
+// "images" and "accuracy" (docs/platform.md): each image's class as the VP predicted it (the firmware's
+// record of a batch; for one image, the platform's reading of the output), the golden model's, the
+// label and the float model's (when given), its mismatching output elements (the platform's check) and
+// the timer cycles the network took for it (the firmware's; one image: its layers' sum).
+void add_images(json& rep, const ReportInputs& in) {
+  const manifest::Images& m = in.manifest->images;
+  const std::optional<FirmwareReport>& fw = in.firmware;
+  std::vector<std::uint64_t> predicted;
+  json images = json::array();
+  for (std::size_t i = 0; i < in.images.size(); ++i) {
+    const dnnvp_report_image_t* record = fw && i < fw->images.size() ? &fw->images[i] : nullptr;
+    predicted.push_back(record ? record->predicted : in.images[i].predicted);
+    json image = {{"index", i},
+                  {"predicted", predicted.back()},
+                  {"golden", m.golden[i]},
+                  {"mismatches", in.images[i].mismatches}};
+    if (m.labels) image["label"] = (*m.labels)[i];
+    if (m.reference) image["reference"] = (*m.reference)[i];
+    if (record) {
+      image["cycles"] = record->cycles;
+    } else if (fw && m.count == 1) {
+      std::uint64_t cycles = 0;
+      for (const dnnvp_report_layer_t& l : fw->layers) cycles += l.cpu_cycles;
+      image["cycles"] = cycles;
+    }
+    images.push_back(image);
+  }
+  rep["images"] = images;
+  if (!m.labels) return;
+  json accuracy = {{"images", m.count}, {"vp_top1", top1(predicted, *m.labels)}, {"golden_top1", top1(m.golden, *m.labels)}};
+  if (m.reference) accuracy["float_top1"] = top1(*m.reference, *m.labels);
+  rep["accuracy"] = accuracy;
+}
+
 // What depends on the host: wall time, simulation speeds (over the whole run and over the engine layers
 // that ran), each layer's wall time and the statistics that measure the host.
 json host_json(const ReportInputs& in, const std::vector<LayerTiming>& timings, json& stats) {
@@ -333,6 +408,7 @@ json make_report(ReportInputs& in) {
   rep["hardware"] = hardware;
   rep["run"] = in.run;
   rep["output_check"] = output_check_json(in.output, in.firmware);
+  if (in.output.done) add_images(rep, in);
   rep["totals"] = totals_json(m, soc, counters, pass);
   rep["layers"] = layers;
   if (!in.firmware) rep["firmware_report"] = in.firmware_note;
@@ -381,6 +457,13 @@ std::string summary_text(const json& r) {
     << d.at("write_bytes").get<double>() / 1e6 << " MB written ("
     << d.at("ratio_to_lower_bound").get<double>() << "x the lower bound), " << std::setprecision(1)
     << d.at("energy_pj").get<double>() / 1e6 << " uJ\n";
+  if (r.contains("accuracy")) {
+    const json& a = r.at("accuracy");
+    o << "  top-1 over " << a.at("images").get<std::uint64_t>() << " images: VP " << std::setprecision(1)
+      << 100.0 * a.at("vp_top1").get<double>() << " %, golden " << 100.0 * a.at("golden_top1").get<double>() << " %";
+    if (a.contains("float_top1")) o << ", float " << 100.0 * a.at("float_top1").get<double>() << " %";
+    o << "\n";
+  }
   const json& host = r.at("host");
   o << "  CPU " << t.at("cpu").at("instructions").get<std::uint64_t>() << " instructions; wall "
     << std::setprecision(2) << host.at("wall_seconds").get<double>() << " s, " << std::setprecision(3)

@@ -187,15 +187,12 @@ int simulate(const Run& r) {
   in.interrupted_by = signal;
   in.firmware_path = r.firmware;
   in.engine_model = dnnvp::engine_shape_key(soc->engine().shape());
-  in.firmware = dnnvp::read_firmware_report(*soc, manifest.layers.size(), &in.firmware_note);
+  in.firmware = dnnvp::read_firmware_report(*soc, manifest.layers.size(), manifest.images.count, &in.firmware_note);
   // The platform's own check: every output element in DRAM against expected.bin, whatever the
   // firmware says.
   if (outcome.end == dnnvp::SocEnd::kExit && signal == 0) {
     try {
-      in.output = dnnvp::compare_output(
-          soc->dram_at(manifest.result.addr, manifest.result.bytes),
-          soc->dram_at(manifest.expected().addr, manifest.expected().bytes), manifest.result.elements,
-          static_cast<int>(manifest.output.quant.bits), manifest.output.quant.is_signed);
+      in.output = dnnvp::check_images(*soc, manifest, &in.images);
     } catch (const std::out_of_range&) {
       throw BadInput(manifest_path + ": result or expected.bin lies outside DRAM");
     }

@@ -336,7 +336,7 @@ void dnnvp_rt_publish(const dnnvp_rt_t *rt, const dnnvp_rt_layer_stats_t *stats,
   header->status = (uint32_t)status;
   header->outputs_checked = outputs_checked;
   header->mismatches = mismatches;
-  header->reserved[0] = header->reserved[1] = 0;
+  header->image_count = header->image_offset = 0;
   if (rt->config.report_addr != 0u)
     hal_write32(rt->config.report_addr, (uint32_t)((uintptr_t)header - rt->config.cpu_offset));
 }
