@@ -286,7 +286,10 @@ json totals_json(const Manifest& m, const Soc& soc, const EngineCounters& e, boo
   json t;
   t["cycles"] = out.cycles;
   t["simulated_seconds"] = out.time.to_seconds();
-  t["fps"] = pass && out.cycles > 0 ? m.hardware.clock_mhz * 1e6 / static_cast<double>(out.cycles) : 0.0;
+  // Images per second: a batch's images over the whole run.
+  t["fps"] = pass && out.cycles > 0 ? static_cast<double>(m.images.count) * m.hardware.clock_mhz * 1e6 /
+                                          static_cast<double>(out.cycles)
+                                    : 0.0;
   t["macs"] = m.totals.macs;
   t["engine_macs"] = e.macs;
   t["engine_cycles"] = e.cycles;
@@ -305,7 +308,7 @@ json totals_json(const Manifest& m, const Soc& soc, const EngineCounters& e, boo
   t["cpu"] = {{"instructions", soc.cpu().instructions()},
               {"cycles", soc.cpu().cycles()},
               {"clock_mhz", m.hardware.cpu_mhz}};
-  t["dram"] = dram_totals(soc, plan.dram_bytes.lower_bound);
+  t["dram"] = dram_totals(soc, m.images.count * plan.dram_bytes.lower_bound);  // the plan's is one image's
   return t;
 }
 

@@ -89,6 +89,11 @@ std::uint64_t plan_cycle_bound(const Manifest& manifest, double stall_probabilit
     cpu += kCpuPerOperation * ops;
   }
   cpu += kCpuPerOperation * static_cast<double>(manifest.result.elements);
+  // A batch runs the network once per image, copying each image in and its output out (a word a few
+  // operations); the start-up once.
+  const double images = static_cast<double>(manifest.images.count);
+  cpu += (images - 1) * (cpu - kCpuFixed + kCpuPerOperation * static_cast<double>(manifest.images.input_stride +
+                                                                                  manifest.result.bytes));
   const manifest::DramTraffic& bytes = engine.dram_bytes;
   const double dram = static_cast<double>(bytes.weights) + static_cast<double>(bytes.input) +
                       static_cast<double>(bytes.output);
@@ -99,7 +104,7 @@ std::uint64_t plan_cycle_bound(const Manifest& manifest, double stall_probabilit
       0.5 * DramTiming::preset(hw.dram.preset).peak_bytes_per_second() / (clock_mhz * 1e6);
   const double bytes_per_cycle = std::min(static_cast<double>(hw.shape.stream_bits) / 8.0, dram_per_cycle);
   // Random stalls withhold a beat with the given probability: the engine's part takes 1 / (1 - p) longer.
-  const double engine_cycles = (static_cast<double>(engine.issue_cycles) + dram / bytes_per_cycle) /
+  const double engine_cycles = images * (static_cast<double>(engine.issue_cycles) + dram / bytes_per_cycle) /
                                    (1.0 - std::clamp(stall_probability, 0.0, 0.999)) +
                                cpu * clock_mhz / hw.cpu_mhz;
   return static_cast<std::uint64_t>(std::ceil(4.0 * engine_cycles + 1e6));
