@@ -371,7 +371,8 @@ void write_artifacts(const Scenario& s, const SynthesizedModel& sm, const Memory
   write_file(dir / "model.h", model_h(s, sm, lay, plan));
   write_weights_bin(dir / "weights.bin", s, sm, lay);
   write_packed(dir / "input.bin", sm.batch.images, sm.model.input.type.bits, lay.input_stride);
-  write_packed(dir / "expected.bin", sm.batch.outputs, sm.model.params.back().out.type.bits, lay.output_stride);
+  write_packed(dir / "expected.bin", sm.batch.outputs, sm.model.params.back().out.type.bits,
+               lay.output_stride);
   write_file(dir / "manifest.json", json_text(manifest_json(s, sm, lay, plan)));
   if (options.dump_layers) dump_layers(dir / "layers", sm);
   staged.commit();

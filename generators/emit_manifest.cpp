@@ -115,7 +115,9 @@ Manifest make_manifest(const Scenario& s, const SynthesizedModel& sm, const Memo
               block_of(lay.expected)};
   r.input = {shape_of(m.network.input_shape), quant_of(m.input), block_of(lay.input), s.input.seed};
   const ImageBatch& b = sm.batch;
-  const auto classes = [](const std::vector<std::int64_t>& v) { return std::vector<std::uint64_t>(v.begin(), v.end()); };
+  const auto classes = [](const std::vector<std::int64_t>& v) {
+    return std::vector<std::uint64_t>(v.begin(), v.end());
+  };
   r.images.count = u(b.images.size());
   r.images.input_stride = lay.input_stride;
   r.images.output_stride = lay.output_stride;

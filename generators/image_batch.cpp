@@ -11,12 +11,6 @@ namespace dnnvp {
 
 namespace {
 
-std::string dims_text(const std::vector<std::int64_t>& dims) {
-  std::string t;
-  for (auto d : dims) t += (t.empty() ? "" : ", ") + std::to_string(d);
-  return "(" + t + (dims.size() == 1 ? ",)" : ")");
-}
-
 // One image's dimensions in the file's layout, and whether that layout is CHW.
 struct FileLayout {
   std::vector<std::int64_t> dims;
@@ -26,7 +20,8 @@ struct FileLayout {
 FileLayout file_layout(const Scenario& s) {
   const Shape& in = s.network.input_shape;
   const bool chw = !s.onnx.empty();
-  return {chw ? std::vector<std::int64_t>{in.c, in.h, in.w} : std::vector<std::int64_t>{in.h, in.w, in.c}, chw};
+  return {chw ? std::vector<std::int64_t>{in.c, in.h, in.w} : std::vector<std::int64_t>{in.h, in.w, in.c},
+          chw};
 }
 
 // The number of images in an array of `shape` (0 if the shape is not one or a batch of the network's input).
@@ -46,8 +41,9 @@ std::size_t images_in(const std::vector<std::int64_t>& shape, const Scenario& s)
 std::size_t checked_count(const NpyArray& a, const Scenario& s) {
   if (const std::size_t n = images_in(a.shape, s); n > 0) return n;
   const FileLayout l = file_layout(s);
-  if (!a.shape.empty() && a.shape[0] == 0) throw Error(s.input.file + ": shape " + a.shape_text() + " holds no image");
-  const std::string one = dims_text(l.dims);
+  if (!a.shape.empty() && a.shape[0] == 0)
+    throw Error(s.input.file + ": shape " + a.shape_text() + " holds no image");
+  const std::string one = npy_shape_text(l.dims);
   const Shape& in = s.network.input_shape;
   const std::string c = std::to_string(in.c);
   throw Error(s.input.file + ": shape " + a.shape_text() + " is neither the network's input " +
@@ -56,8 +52,8 @@ std::size_t checked_count(const NpyArray& a, const Scenario& s) {
 }
 
 std::string type_text(QuantType t) {
-  return std::to_string(t.bits) + "-bit " + (t.is_signed ? "signed" : "unsigned") + " (" + std::to_string(t.min()) +
-         ".." + std::to_string(t.max()) + ")";
+  return std::to_string(t.bits) + "-bit " + (t.is_signed ? "signed" : "unsigned") + " (" +
+         std::to_string(t.min()) + ".." + std::to_string(t.max()) + ")";
 }
 
 // Labels or reference classes: each in 0..classes-1.
@@ -72,7 +68,8 @@ std::vector<std::int64_t> read_labels(const std::string& file, std::size_t n, st
   const NpyArray a = read_npy(file);
   if (a.is_float) throw Error(file + ": labels must be integers, got " + a.dtype);
   if (a.shape != std::vector<std::int64_t>{static_cast<std::int64_t>(n)})
-    throw Error(file + ": shape " + a.shape_text() + ", expected (" + std::to_string(n) + ",): one label per image");
+    throw Error(file + ": shape " + a.shape_text() + ", expected (" + std::to_string(n) +
+                ",): one label per image");
   check_classes(a.ints, classes, file);
   return a.ints;
 }
@@ -82,7 +79,8 @@ std::vector<std::int64_t> read_reference(const std::string& file, std::size_t n,
   const NpyArray a = read_npy(file);
   const auto rows = static_cast<std::int64_t>(n);
   if (a.shape == std::vector<std::int64_t>{rows}) {
-    if (a.is_float) throw Error(file + ": a (N,) reference holds classes, which must be integers, got " + a.dtype);
+    if (a.is_float)
+      throw Error(file + ": a (N,) reference holds classes, which must be integers, got " + a.dtype);
     check_classes(a.ints, classes, file);
     return a.ints;
   }
@@ -94,7 +92,8 @@ std::vector<std::int64_t> read_reference(const std::string& file, std::size_t n,
     std::int64_t best = 0;
     for (std::int64_t k = 1; k < classes; ++k) {
       const auto at = static_cast<std::size_t>(r * classes);
-      const bool greater = a.is_float ? a.reals[at + k] > a.reals[at + best] : a.ints[at + k] > a.ints[at + best];
+      const bool greater =
+          a.is_float ? a.reals[at + k] > a.reals[at + best] : a.ints[at + k] > a.ints[at + best];
       if (greater) best = k;
     }
     out.push_back(best);
@@ -122,16 +121,18 @@ std::vector<Tensor> read_images(const Scenario& s, const TensorQuant& q) {
       std::int64_t v = 0;
       if (a.is_float) {
         const double x = a.reals[at];
-        if (!std::isfinite(x)) throw Error(s.input.file + ": element " + std::to_string(at) + " is not a finite number");
+        if (!std::isfinite(x))
+          throw Error(s.input.file + ": element " + std::to_string(at) + " is not a finite number");
         // nearbyint rounds ties to even in the default rounding mode (ONNX's QuantizeLinear).
-        v = saturate(static_cast<std::int64_t>(std::nearbyint(std::clamp(x / q.scale, -1e18, 1e18))) +
-                         q.zero_point,
-                     q.type);
+        v = saturate(
+            static_cast<std::int64_t>(std::nearbyint(std::clamp(x / q.scale, -1e18, 1e18))) + q.zero_point,
+            q.type);
       } else {
         v = a.ints[at];
         if (v < q.type.min() || v > q.type.max())
           throw Error(s.input.file + ": element " + std::to_string(at) + " is " + std::to_string(v) +
-                      ", outside the network input's type " + type_text(q.type) + " (integer files hold stored values)");
+                      ", outside the network input's type " + type_text(q.type) +
+                      " (integer files hold stored values)");
       }
       // k in the file's order: CHW for ONNX, else the engine's own HWC.
       const int c = chw ? static_cast<int>(k / (shape.h * shape.w)) : static_cast<int>(k % shape.c);
@@ -144,7 +145,8 @@ std::vector<Tensor> read_images(const Scenario& s, const TensorQuant& q) {
   return images;
 }
 
-ImageBatch run_batch(const Scenario& s, const QuantizedModel& m, std::vector<Tensor> images, Tensor first_output) {
+ImageBatch run_batch(const Scenario& s, const QuantizedModel& m, std::vector<Tensor> images,
+                     Tensor first_output) {
   ImageBatch b;
   b.images = std::move(images);
   b.outputs.push_back(std::move(first_output));

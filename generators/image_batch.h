@@ -31,7 +31,8 @@ std::vector<Tensor> read_images(const Scenario& s, const TensorQuant& q);
 // The batch of a built model: `images` (read_images(), or the one synthetic image) with the golden
 // model's output of each (`first_output`: image 0's, already computed), their predicted classes, and
 // input.labels / input.reference read and checked (one per image, classes within the output's).
-ImageBatch run_batch(const Scenario& s, const QuantizedModel& m, std::vector<Tensor> images, Tensor first_output);
+ImageBatch run_batch(const Scenario& s, const QuantizedModel& m, std::vector<Tensor> images,
+                     Tensor first_output);
 
 // The index of the largest element (the first of equal ones): stored values order as real ones, since
 // the scale is positive.

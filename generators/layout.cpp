@@ -58,7 +58,9 @@ MemoryLayout plan_layout(const Scenario& s) {
   out.input_stride = align(out.input_image_bytes);
   out.output_stride = align(out.output_image_bytes);
   // Every image but the last takes its whole stride.
-  const auto batch_bytes = [&out](std::uint64_t stride, std::uint64_t one) { return (out.images - 1) * stride + one; };
+  const auto batch_bytes = [&out](std::uint64_t stride, std::uint64_t one) {
+    return (out.images - 1) * stride + one;
+  };
   alloc.restart_file();
   out.input = alloc.take(batch_bytes(out.input_stride, out.input_image_bytes));
   out.input.offset = 0;

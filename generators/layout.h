@@ -30,14 +30,15 @@ struct MemoryLayout {
   std::uint64_t input_stride = 0, output_stride = 0;            // those rounded up to kAlignment
   Block input;     // input.bin; image 0's place is the network's input
   Block expected;  // expected.bin: the network's final output of each image
-  Block results;   // a batch: a block of its own the firmware copies each output to; one image: the last layer's output
+  Block results;   // a batch: a block of its own the firmware copies each output to; one image: the last
+                   // layer's output
   std::vector<LayerLayout> layers;
   std::uint64_t end = 0;  // first free address after the model (may be exactly 4 GiB)
 };
 
 // Lays the model out from DRAM base + firmware reservation upwards, from shapes, widths, the number of
-// images (image_count()) and the engine's array alone (so a model that does not fit fails before any weights are made). Throws dnnvp::Error
-// naming dram.size_mib when it does not fit.
+// images (image_count()) and the engine's array alone (so a model that does not fit fails before any weights
+// are made). Throws dnnvp::Error naming dram.size_mib when it does not fit.
 MemoryLayout plan_layout(const Scenario& s);
 
 }  // namespace dnnvp

@@ -259,10 +259,11 @@ Manifest parse_manifest(const std::string& text, const std::string& source) {
     if (size != im.count)
       fail(key, std::to_string(size) + " entries for images.count " + std::to_string(im.count));
   // Each image's output within its stride, and the last within expected.bin (division: no overflow).
-  if (im.count > 1 && (im.output_stride < needed || (m.expected().bytes - needed) / im.output_stride < im.count - 1))
-    fail("images.output_stride", std::to_string(im.output_stride) + " does not place " + std::to_string(im.count) +
-                                     " outputs of " + std::to_string(needed) + " bytes in expected.bin's " +
-                                     std::to_string(m.expected().bytes));
+  if (im.count > 1 &&
+      (im.output_stride < needed || (m.expected().bytes - needed) / im.output_stride < im.count - 1))
+    fail("images.output_stride", std::to_string(im.output_stride) + " does not place " +
+                                     std::to_string(im.count) + " outputs of " + std::to_string(needed) +
+                                     " bytes in expected.bin's " + std::to_string(m.expected().bytes));
   return m;
 }
 

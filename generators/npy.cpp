@@ -14,12 +14,15 @@ namespace {
 constexpr std::int64_t kMaxElements = std::int64_t{1} << 40;
 }  // namespace
 
-void write_npy_int32(const std::string& path, const std::vector<std::int32_t>& data,
-                     const std::vector<std::int64_t>& shape) {
+std::string npy_shape_text(const std::vector<std::int64_t>& shape) {
   std::string dims;
   for (auto d : shape) dims += (dims.empty() ? "" : ", ") + std::to_string(d);
-  if (shape.size() == 1) dims += ",";  // a 1-tuple keeps its trailing comma: (n,)
-  std::string header = "{'descr': '<i4', 'fortran_order': False, 'shape': (" + dims + "), }";
+  return "(" + dims + (shape.size() == 1 ? ",)" : ")");  // a 1-tuple keeps its trailing comma: (n,)
+}
+
+void write_npy_int32(const std::string& path, const std::vector<std::int32_t>& data,
+                     const std::vector<std::int64_t>& shape) {
+  std::string header = "{'descr': '<i4', 'fortran_order': False, 'shape': " + npy_shape_text(shape) + ", }";
   // Magic (6) + version (2) + length (2) + header must be a multiple of 64, ending in '\n'.
   const size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
@@ -39,12 +42,6 @@ void write_npy_int32(const std::string& path, const std::vector<std::int32_t>& d
     out.write(b, 4);
   }
   if (!out) throw Error(path + ": write failed");
-}
-
-std::string NpyArray::shape_text() const {
-  std::string t;
-  for (auto d : shape) t += (t.empty() ? "" : ", ") + std::to_string(d);
-  return "(" + t + (shape.size() == 1 ? ",)" : ")");
 }
 
 namespace {
@@ -142,8 +139,8 @@ struct Dtype {
   const char* code;  // kind and size, as in descr after the byte-order character
   const char* name;
 };
-constexpr Dtype kDtypes[] = {{"i1", "int8"},   {"i2", "int16"},   {"i4", "int32"},  {"i8", "int64"},
-                             {"u1", "uint8"},  {"u2", "uint16"},  {"u4", "uint32"}, {"u8", "uint64"},
+constexpr Dtype kDtypes[] = {{"i1", "int8"},    {"i2", "int16"},  {"i4", "int32"},  {"i8", "int64"},
+                             {"u1", "uint8"},   {"u2", "uint16"}, {"u4", "uint32"}, {"u8", "uint64"},
                              {"f4", "float32"}, {"f8", "float64"}};
 
 }  // namespace
@@ -152,7 +149,9 @@ NpyArray parse_npy(const std::string& bytes, const std::string& source) {
   static const std::string kMagic = "\x93NUMPY";
   if (bytes.size() < 10 || bytes.compare(0, kMagic.size(), kMagic) != 0)
     throw Error(source + ": not a .npy file (no \\x93NUMPY magic)");
-  const auto byte = [&bytes](std::size_t i) { return static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[i])); };
+  const auto byte = [&bytes](std::size_t i) {
+    return static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[i]));
+  };
   const unsigned major = static_cast<unsigned>(byte(6));
   if (major < 1 || major > 3)
     throw Error(source + ": .npy format version " + std::to_string(major) + "." + std::to_string(byte(7)) +
@@ -171,8 +170,9 @@ NpyArray parse_npy(const std::string& bytes, const std::string& source) {
   NpyArray a;
   HeaderParser(bytes.substr(8 + len_bytes, header_len), source).parse(descr, fortran, a.shape);
   if (fortran)
-    throw Error(source + ": Fortran order (column-major) is not supported; save a C-order array "
-                         "(numpy.ascontiguousarray)");
+    throw Error(source +
+                ": Fortran order (column-major) is not supported; save a C-order array "
+                "(numpy.ascontiguousarray)");
   const Dtype* dtype = nullptr;
   const char order = descr.empty() ? '?' : descr[0];
   if (order == '<' || order == '>' || order == '|' || order == '=')
@@ -188,7 +188,8 @@ NpyArray parse_npy(const std::string& bytes, const std::string& source) {
 
   std::int64_t count = 1;
   for (const std::int64_t d : a.shape) {
-    if (d != 0 && count > kMaxElements / d) throw Error(source + ": shape " + a.shape_text() + " is too large");
+    if (d != 0 && count > kMaxElements / d)
+      throw Error(source + ": shape " + a.shape_text() + " is too large");
     count *= d;
   }
   const std::uint64_t want = static_cast<std::uint64_t>(count) * size, have = bytes.size() - data_start;

@@ -8,6 +8,9 @@
 
 namespace dnnvp {
 
+// A shape as NumPy writes it: "(3, 16, 16, 3)", "(5,)", "()".
+std::string npy_shape_text(const std::vector<std::int64_t>& shape);
+
 void write_npy_int32(const std::string& path, const std::vector<std::int32_t>& data,
                      const std::vector<std::int64_t>& shape);
 
@@ -19,7 +22,7 @@ struct NpyArray {
   std::vector<std::int64_t> ints;  // integer dtypes
   std::vector<double> reals;       // float dtypes
   std::size_t size() const { return is_float ? reals.size() : ints.size(); }
-  std::string shape_text() const;  // "(3, 16, 16, 3)"
+  std::string shape_text() const { return npy_shape_text(shape); }
 };
 
 // Parses the bytes of a .npy file (format versions 1.0, 2.0 and 3.0; dtypes i1..i8, u1..u8, f4, f8 in

@@ -96,13 +96,14 @@ OutputCheck check_images(const Soc& soc, const Manifest& m, std::vector<ImageOut
     all.elements += c.elements;
     all.mismatches += c.mismatches;
     for (const OutputCheck::Mismatch& x : c.first)
-      if (all.first.size() < kMismatchesKept) all.first.push_back({i * elements + x.index, x.got, x.expected});
+      if (all.first.size() < kMismatchesKept)
+        all.first.push_back({i * elements + x.index, x.got, x.expected});
   }
   return all;
 }
 
-std::optional<FirmwareReport> read_firmware_report(const Soc& soc, std::size_t max_layers, std::size_t max_images,
-                                                   std::string* why) {
+std::optional<FirmwareReport> read_firmware_report(const Soc& soc, std::size_t max_layers,
+                                                   std::size_t max_images, std::string* why) {
   const auto addr = soc.sysctl().report_address();
   if (!addr) {
     *why = "the firmware wrote no report address to sysctl REPORT";
@@ -348,7 +349,9 @@ void add_images(json& rep, const ReportInputs& in) {
   }
   rep["images"] = images;
   if (!m.labels) return;
-  json accuracy = {{"images", m.count}, {"vp_top1", top1(predicted, *m.labels)}, {"golden_top1", top1(m.golden, *m.labels)}};
+  json accuracy = {{"images", m.count},
+                   {"vp_top1", top1(predicted, *m.labels)},
+                   {"golden_top1", top1(m.golden, *m.labels)}};
   if (m.reference) accuracy["float_top1"] = top1(*m.reference, *m.labels);
   rep["accuracy"] = accuracy;
 }
@@ -463,7 +466,8 @@ std::string summary_text(const json& r) {
   if (r.contains("accuracy")) {
     const json& a = r.at("accuracy");
     o << "  top-1 over " << a.at("images").get<std::uint64_t>() << " images: VP " << std::setprecision(1)
-      << 100.0 * a.at("vp_top1").get<double>() << " %, golden " << 100.0 * a.at("golden_top1").get<double>() << " %";
+      << 100.0 * a.at("vp_top1").get<double>() << " %, golden " << 100.0 * a.at("golden_top1").get<double>()
+      << " %";
     if (a.contains("float_top1")) o << ", float " << 100.0 * a.at("float_top1").get<double>() << " %";
     o << "\n";
   }

@@ -53,8 +53,8 @@ struct FirmwareReport {
   std::vector<dnnvp_report_image_t> images;  // a batch's
 };
 // Reads the table at sysctl REPORT's address; nullopt (and a reason in *why) if none or invalid.
-std::optional<FirmwareReport> read_firmware_report(const Soc& soc, std::size_t max_layers, std::size_t max_images,
-                                                   std::string* why);
+std::optional<FirmwareReport> read_firmware_report(const Soc& soc, std::size_t max_layers,
+                                                   std::size_t max_images, std::string* why);
 
 struct ReportInputs {
   std::string tool = "vp_sim";  // report_header()
@@ -63,17 +63,17 @@ struct ReportInputs {
   int interrupted_by = 0;  // the signal (SIGINT, SIGTERM) that stopped the run; 0: none
   const Soc* soc = nullptr;
   std::optional<FirmwareReport> firmware;
-  std::string firmware_note;  // why there is no firmware report
-  OutputCheck output;                // every image's elements
-  std::vector<ImageOutput> images;   // check_images()'s, when output.done
+  std::string firmware_note;        // why there is no firmware report
+  OutputCheck output;               // every image's elements
+  std::vector<ImageOutput> images;  // check_images()'s, when output.done
   std::string firmware_path;
   std::string engine_model;  // the engine shape's key
   double wall_seconds = 0;
 };
 
-// The report; status "pass" only for a firmware exit code 0 with a bit-exact output (every image's), "interrupted" when a
-// signal stopped the run, else "fail". What depends on the host (paths, wall time, speeds) is under
-// "host", so the rest of two reports of the same run compare equal.
+// The report; status "pass" only for a firmware exit code 0 with a bit-exact output (every image's),
+// "interrupted" when a signal stopped the run, else "fail". What depends on the host (paths, wall time,
+// speeds) is under "host", so the rest of two reports of the same run compare equal.
 nlohmann::json make_report(ReportInputs& in);
 
 // The layers whose engine cycles [first_cycle, last_cycle] meet the window [from, to); empty means the

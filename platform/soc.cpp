@@ -92,8 +92,9 @@ std::uint64_t plan_cycle_bound(const Manifest& manifest, double stall_probabilit
   // A batch runs the network once per image, copying each image in and its output out (a word a few
   // operations); the start-up once.
   const double images = static_cast<double>(manifest.images.count);
-  cpu += (images - 1) * (cpu - kCpuFixed + kCpuPerOperation * static_cast<double>(manifest.images.input_stride +
-                                                                                  manifest.result.bytes));
+  cpu += (images - 1) *
+         (cpu - kCpuFixed +
+          kCpuPerOperation * static_cast<double>(manifest.images.input_stride + manifest.result.bytes));
   const manifest::DramTraffic& bytes = engine.dram_bytes;
   const double dram = static_cast<double>(bytes.weights) + static_cast<double>(bytes.input) +
                       static_cast<double>(bytes.output);

@@ -187,7 +187,8 @@ int simulate(const Run& r) {
   in.interrupted_by = signal;
   in.firmware_path = r.firmware;
   in.engine_model = dnnvp::engine_shape_key(soc->engine().shape());
-  in.firmware = dnnvp::read_firmware_report(*soc, manifest.layers.size(), manifest.images.count, &in.firmware_note);
+  in.firmware =
+      dnnvp::read_firmware_report(*soc, manifest.layers.size(), manifest.images.count, &in.firmware_note);
   // The platform's own check: every output element in DRAM against expected.bin, whatever the
   // firmware says.
   if (outcome.end == dnnvp::SocEnd::kExit && signal == 0) {

@@ -1,7 +1,8 @@
 /* The layer report the firmware leaves in DRAM for the platform (docs/firmware.md, "Report"): a header
  * followed by one record per layer run, each holding the engine's performance counters over that layer
- * as the firmware read them (summed over the images of a batch), and a batch's per-image records. The application writes the header's address to sysctl REPORT before it
- * exits; vp_run reads the table and puts it into report.json.
+ * as the firmware read them (summed over the images of a batch), and a batch's per-image records. The
+ * application writes the header's address to sysctl REPORT before it exits; vp_run reads the table and puts
+ * it into report.json.
  *
  * Fixed-width fields at natural alignment: the layout is the same for RV32 (ilp32) and a 64-bit host,
  * so the platform includes this header too. Little-endian. */

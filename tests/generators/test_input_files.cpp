@@ -5,9 +5,9 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
-#include <functional>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,7 +26,8 @@ namespace {
 // to 64 bytes with '\n', then `data`.
 std::string npy_bytes(const std::string& descr, const std::string& shape, const std::string& data,
                       const std::string& fortran = "False", int major = 1) {
-  std::string header = "{'descr': '" + descr + "', 'fortran_order': " + fortran + ", 'shape': " + shape + ", }";
+  std::string header =
+      "{'descr': '" + descr + "', 'fortran_order': " + fortran + ", 'shape': " + shape + ", }";
   const std::size_t len_bytes = major == 1 ? 2 : 4;
   header.append((64 - (8 + len_bytes + header.size() + 1) % 64) % 64, ' ');
   header += '\n';
@@ -70,11 +71,11 @@ void write(const fs::path& p, const std::string& bytes) {
 }
 
 // A scenario in `dir` with a dense network on a [h, w, c] input and the given input keys.
-Scenario scenario_with(const fs::path& dir, const std::string& input_keys, const std::string& shape = "[1, 1, 6]",
-                       int units = 4) {
+Scenario scenario_with(const fs::path& dir, const std::string& input_keys,
+                       const std::string& shape = "[1, 1, 6]", int units = 4) {
   const fs::path p = dir / "s.yaml";
-  std::ofstream(p) << "name: s\nnetwork: {layers: [{name: f, type: flatten}, {name: fc, type: dense, units: " << units
-                   << "}]}\ninput: {shape: " << shape << ", " << input_keys << "}\n";
+  std::ofstream(p) << "name: s\nnetwork: {layers: [{name: f, type: flatten}, {name: fc, type: dense, units: "
+                   << units << "}]}\ninput: {shape: " << shape << ", " << input_keys << "}\n";
   return load_scenario(p.string());
 }
 
@@ -102,7 +103,8 @@ TEST_CASE("the npy reader reads every integer and float dtype", "[npy]") {
         std::vector<std::int64_t>{INT64_MIN, INT64_MAX});
   CHECK(parse_npy(npy_bytes("|u1", "(2,)", le<std::uint8_t>({0, 255})), "t").ints ==
         std::vector<std::int64_t>{0, 255});
-  CHECK(parse_npy(npy_bytes("<u2", "(1,)", le<std::uint16_t>({65535})), "t").ints == std::vector<std::int64_t>{65535});
+  CHECK(parse_npy(npy_bytes("<u2", "(1,)", le<std::uint16_t>({65535})), "t").ints ==
+        std::vector<std::int64_t>{65535});
   CHECK(parse_npy(npy_bytes("<u4", "(1,)", le<std::uint32_t>({4294967295u})), "t").ints ==
         std::vector<std::int64_t>{4294967295LL});
   CHECK(parse_npy(npy_bytes("<u8", "(1,)", le<std::uint64_t>({1ull << 62})), "t").ints ==
@@ -113,8 +115,10 @@ TEST_CASE("the npy reader reads every integer and float dtype", "[npy]") {
   CHECK(f4.reals == std::vector<double>{0.1f, -2.5});
   CHECK(parse_npy(npy_bytes("<f8", "(1,)", le<double>({0.1})), "t").reals == std::vector<double>{0.1});
   // Big-endian and native byte order.
-  CHECK(parse_npy(npy_bytes(">i2", "(1,)", std::string("\x01\x02", 2)), "t").ints == std::vector<std::int64_t>{0x0102});
-  CHECK(parse_npy(npy_bytes("=i2", "(1,)", std::string("\x01\x02", 2)), "t").ints == std::vector<std::int64_t>{0x0201});
+  CHECK(parse_npy(npy_bytes(">i2", "(1,)", std::string("\x01\x02", 2)), "t").ints ==
+        std::vector<std::int64_t>{0x0102});
+  CHECK(parse_npy(npy_bytes("=i2", "(1,)", std::string("\x01\x02", 2)), "t").ints ==
+        std::vector<std::int64_t>{0x0201});
 }
 
 TEST_CASE("the npy reader reads any shape, C order, format versions 1.0 to 3.0", "[npy]") {
@@ -127,21 +131,25 @@ TEST_CASE("the npy reader reads any shape, C order, format versions 1.0 to 3.0",
   CHECK(scalar.ints == std::vector<std::int64_t>{'x'});
   const NpyArray empty = parse_npy(npy_bytes("<f4", "(0, 3)", ""), "t");
   CHECK(empty.size() == 0);
-  CHECK(parse_npy(npy_bytes("|u1", "(2,)", "yz", "False", 2), "t").ints == std::vector<std::int64_t>{'y', 'z'});
+  CHECK(parse_npy(npy_bytes("|u1", "(2,)", "yz", "False", 2), "t").ints ==
+        std::vector<std::int64_t>{'y', 'z'});
   CHECK(parse_npy(npy_bytes("|u1", "(1,)", "q", "False", 3), "t").shape_text() == "(1,)");
 }
 
 TEST_CASE("the npy reader names the file and what is wrong", "[npy]") {
   CHECK(parse_error("PK\x03\x04 not numpy") == "t.npy: not a .npy file (no \\x93NUMPY magic)");
-  CHECK(parse_error(npy_bytes("|u1", "(2,)", "ab", "True")) ==
-        "t.npy: Fortran order (column-major) is not supported; save a C-order array (numpy.ascontiguousarray)");
+  CHECK(
+      parse_error(npy_bytes("|u1", "(2,)", "ab", "True")) ==
+      "t.npy: Fortran order (column-major) is not supported; save a C-order array (numpy.ascontiguousarray)");
   CHECK(parse_error(npy_bytes("|b1", "(1,)", "\x01")) ==
         "t.npy: dtype '|b1' is not supported (int8..int64, uint8..uint64, float32, float64)");
-  CHECK(parse_error(npy_bytes("<f2", "(1,)", "ab")).find("dtype '<f2' is not supported") != std::string::npos);
+  CHECK(parse_error(npy_bytes("<f2", "(1,)", "ab")).find("dtype '<f2' is not supported") !=
+        std::string::npos);
   CHECK(parse_error(npy_bytes("<U3", "(1,)", std::string(12, 'a'))).find("dtype '<U3'") != std::string::npos);
   CHECK(parse_error(npy_bytes("<i4", "(2, 2)", le<std::int32_t>({1, 2, 3}))) ==
         "t.npy: shape (2, 2) of int32 needs 16 data bytes, the file has 12 (truncated)");
-  CHECK(parse_error(npy_bytes("|u1", "(2,)", "abc")) == "t.npy: shape (2,) of uint8 needs 2 data bytes, the file has 3");
+  CHECK(parse_error(npy_bytes("|u1", "(2,)", "abc")) ==
+        "t.npy: shape (2,) of uint8 needs 2 data bytes, the file has 3");
   CHECK(parse_error(npy_bytes("<u8", "(1,)", le<std::uint64_t>({~0ull}))) ==
         "t.npy: element 0 (18446744073709551615) does not fit int64");
   const std::string whole = npy_bytes("|u1", "(2,)", "ab");
@@ -150,7 +158,8 @@ TEST_CASE("the npy reader names the file and what is wrong", "[npy]") {
         std::string::npos);
   CHECK(parse_error(npy_bytes("|u1", "(2 2)", "ab")).find("t.npy: not a valid .npy header") == 0);
   CHECK(parse_error(npy_bytes("|u1", "(99999999999999999999,)", "")).find("too large") != std::string::npos);
-  CHECK(parse_error(npy_bytes("|u1", "(1099511627776, 1099511627776)", "")).find("is too large") != std::string::npos);
+  CHECK(parse_error(npy_bytes("|u1", "(1099511627776, 1099511627776)", "")).find("is too large") !=
+        std::string::npos);
 }
 
 TEST_CASE("a missing npy file is an error naming it", "[npy]") {
@@ -160,7 +169,8 @@ TEST_CASE("a missing npy file is an error naming it", "[npy]") {
 TEST_CASE("float input files are quantised with the input's scale and zero point, ties to even, saturated",
           "[input]") {
   const fs::path dir = temp_dir("float");
-  write(dir / "x.npy", npy_bytes("<f8", "(1, 1, 7)", le<double>({0.25, 0.75, 1.25, -0.25, -1.75, 1000.0, 0.3})));
+  write(dir / "x.npy",
+        npy_bytes("<f8", "(1, 1, 7)", le<double>({0.25, 0.75, 1.25, -0.25, -1.75, 1000.0, 0.3})));
   const Scenario s = scenario_with(dir, "file: x.npy", "[1, 1, 7]");
   TensorQuant q;
   q.type = {8, false};
@@ -171,15 +181,18 @@ TEST_CASE("float input files are quantised with the input's scale and zero point
   // x / 0.5 = 0.5, 1.5, 2.5, -0.5, -3.5, 2000, 0.6 -> 0, 2, 2, -0, -4, 2000, 1; + 3; saturated to 0..255.
   CHECK(images[0].data == std::vector<std::int32_t>{3, 5, 5, 3, 0, 255, 4});
   // float32 files the same way (0.75f and 1.25f are exact).
-  write(dir / "x.npy", npy_bytes("<f4", "(1, 1, 7)", le<float>({0.25f, 0.75f, 1.25f, -0.25f, -1.75f, 1000.f, 0.3f})));
+  write(dir / "x.npy",
+        npy_bytes("<f4", "(1, 1, 7)", le<float>({0.25f, 0.75f, 1.25f, -0.25f, -1.75f, 1000.f, 0.3f})));
   CHECK(read_images(s, q)[0].data == std::vector<std::int32_t>{3, 5, 5, 3, 0, 255, 4});
   write(dir / "x.npy", npy_bytes("<f4", "(1, 1, 7)", le<float>({0, 0, 0, 0, 0, 0, std::nanf("")})));
-  CHECK(error_of([&] { read_images(s, q); }) == (dir / "x.npy").string() + ": element 6 is not a finite number");
+  CHECK(error_of([&] { read_images(s, q); }) ==
+        (dir / "x.npy").string() + ": element 6 is not a finite number");
 }
 
 TEST_CASE("integer input files are stored values, each within the input type's range", "[input]") {
   const fs::path dir = temp_dir("int");
-  write(dir / "x.npy", npy_bytes("<i2", "(2, 6)", le<std::int16_t>({-128, 127, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9})));
+  write(dir / "x.npy",
+        npy_bytes("<i2", "(2, 6)", le<std::int16_t>({-128, 127, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9})));
   const Scenario s = scenario_with(dir, "file: x.npy");
   TensorQuant q;
   q.type = {8, true};
@@ -188,13 +201,14 @@ TEST_CASE("integer input files are stored values, each within the input type's r
   CHECK(images[0].data == std::vector<std::int32_t>{-128, 127, 0, 1, 2, 3});
   CHECK(images[1].data == std::vector<std::int32_t>{4, 5, 6, 7, 8, 9});
   q.type = {4, false};
-  CHECK(error_of([&] { read_images(s, q); }) ==
-        (dir / "x.npy").string() +
-            ": element 0 is -128, outside the network input's type 4-bit unsigned (0..15) (integer files hold stored "
-            "values)");
+  CHECK(error_of([&] { read_images(s, q); }) == (dir / "x.npy").string() +
+                                                    ": element 0 is -128, outside the network input's type "
+                                                    "4-bit unsigned (0..15) (integer files hold stored "
+                                                    "values)");
 }
 
-TEST_CASE("image files are in the model's own layout: HWC for YAML networks, CHW for ONNX models", "[input]") {
+TEST_CASE("image files are in the model's own layout: HWC for YAML networks, CHW for ONNX models",
+          "[input]") {
   const fs::path dir = temp_dir("layout");
   std::vector<std::uint8_t> values(12);
   for (std::size_t k = 0; k < values.size(); ++k) values[k] = static_cast<std::uint8_t>(k);
@@ -213,7 +227,8 @@ TEST_CASE("image files are in the model's own layout: HWC for YAML networks, CHW
       for (int x = 0; x < 3; ++x) CHECK(t.at(y, x, c) == c * 6 + y * 3 + x);
   CHECK(error_of([&] { read_images(scenario_with(dir, "file: chw.npy", "[2, 3, 2]"), q); }) ==
         (dir / "chw.npy").string() +
-            ": shape (1, 2, 2, 3) is neither the network's input (H, W, C) = (2, 3, 2) nor a batch (N, 2, 3, 2)");
+            ": shape (1, 2, 2, 3) is neither the network's input (H, W, C) = (2, 3, 2) nor a batch (N, 2, 3, "
+            "2)");
 }
 
 TEST_CASE("an image file's shape and count are checked against the network's input", "[input]") {
@@ -228,10 +243,10 @@ TEST_CASE("an image file's shape and count are checked against the network's inp
   write(dir / "x.npy", npy_bytes("|u1", "(6,)", std::string(6, '\1')));
   CHECK(image_count(s) == 1);
   write(dir / "x.npy", npy_bytes("|u1", "(3, 5)", std::string(15, '\1')));
-  CHECK(error_of([&] { image_count(s); }) ==
-        (dir / "x.npy").string() +
-            ": shape (3, 5) is neither the network's input (H, W, C) = (1, 1, 6) nor a batch (N, 1, 1, 6) (nor (6,) or "
-            "(N, 6))");
+  CHECK(error_of([&] { image_count(s); }) == (dir / "x.npy").string() +
+                                                 ": shape (3, 5) is neither the network's input (H, W, C) = "
+                                                 "(1, 1, 6) nor a batch (N, 1, 1, 6) (nor (6,) or "
+                                                 "(N, 6))");
   write(dir / "x.npy", npy_bytes("|u1", "(0, 6)", ""));
   CHECK(error_of([&] { image_count(s); }) == (dir / "x.npy").string() + ": shape (0, 6) holds no image");
 }
@@ -256,7 +271,8 @@ TEST_CASE("labels and reference predictions: one per image, classes of the netwo
   write(dir / "labels.npy", npy_bytes("<i8", "(3,)", le<std::int64_t>({3, 0, 1})));
   CHECK(error_of([&] { synthesize(s); }) == labels + ": shape (3,), expected (2,): one label per image");
   write(dir / "labels.npy", npy_bytes("<i8", "(2,)", le<std::int64_t>({4, 0})));
-  CHECK(error_of([&] { synthesize(s); }) == labels + ": element 0 is class 4, the network's output has classes 0..3");
+  CHECK(error_of([&] { synthesize(s); }) ==
+        labels + ": element 0 is class 4, the network's output has classes 0..3");
   write(dir / "labels.npy", npy_bytes("<f4", "(2,)", le<float>({1, 0})));
   CHECK(error_of([&] { synthesize(s); }) == labels + ": labels must be integers, got float32");
   write(dir / "labels.npy", npy_bytes("<i8", "(2,)", le<std::int64_t>({3, 0})));

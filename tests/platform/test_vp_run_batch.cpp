@@ -25,13 +25,15 @@ const std::vector<std::int32_t> kLabels = {1, 2, 3}, kReference = {1, 2, 9};
 
 // DIR/batch.yaml: tiny_cnn (16x16x3) on kImages images (stored uint8 values as int32, NHWC) with labels
 // and reference classes, all written beside it; `images_shape` overrides the images' shape.
-fs::path write_batch_scenario(const fs::path& dir, std::vector<std::int64_t> images_shape = {kImages, 16, 16, 3}) {
+fs::path write_batch_scenario(const fs::path& dir,
+                              std::vector<std::int64_t> images_shape = {kImages, 16, 16, 3}) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   std::int64_t count = 1;
   for (auto d : images_shape) count *= d;
   std::vector<std::int32_t> pixels(static_cast<std::size_t>(count));
-  for (std::size_t k = 0; k < pixels.size(); ++k) pixels[k] = static_cast<std::int32_t>((k * 37 + k / 7) % 256);
+  for (std::size_t k = 0; k < pixels.size(); ++k)
+    pixels[k] = static_cast<std::int32_t>((k * 37 + k / 7) % 256);
   dnnvp::write_npy_int32((dir / "images.npy").string(), pixels, images_shape);
   dnnvp::write_npy_int32((dir / "labels.npy").string(), kLabels, {kImages});
   dnnvp::write_npy_int32((dir / "reference.npy").string(), kReference, {kImages});
@@ -50,9 +52,10 @@ double top1(const std::vector<std::int64_t>& classes, const std::vector<std::int
 
 }  // namespace
 
-TEST_CASE("a batch of images runs in one simulation, each bit-exact with the golden model's class, and "
-          "accuracy comes from the labels",
-          "[vp_run][batch]") {
+TEST_CASE(
+    "a batch of images runs in one simulation, each bit-exact with the golden model's class, and "
+    "accuracy comes from the labels",
+    "[vp_run][batch]") {
   const fs::path dir = fs::path(DNNVP_TEST_TMP) / "batch_pass";
   const fs::path scenario = write_batch_scenario(dir);
   const dnnvp::SynthesizedModel golden = dnnvp::synthesize(dnnvp::load_scenario(scenario.string()));
@@ -96,7 +99,8 @@ TEST_CASE("one image's output that differs from its expected output fails the ba
   const fs::path dir = fs::path(DNNVP_TEST_TMP) / "batch_corrupt";
   const fs::path scenario = write_batch_scenario(dir);
   const fs::path out = dir / "out";
-  dnnvp_test::ToolRun run = dnnvp_test::run_tool({DNNVP_VP_RUN, scenario.string(), "--out", out.string(), "-q"}, dir);
+  dnnvp_test::ToolRun run =
+      dnnvp_test::run_tool({DNNVP_VP_RUN, scenario.string(), "--out", out.string(), "-q"}, dir);
   REQUIRE(run.status == 0);
   // Image 1's expected output starts one 64-byte stride into expected.bin (docs/formats.md).
   {
@@ -132,8 +136,8 @@ TEST_CASE("an image file that does not match the network's input is an error nam
       dnnvp_test::run_tool({DNNVP_VP_RUN, scenario.string(), "--out", (dir / "out").string(), "-q"}, dir);
   INFO(run.output);
   CHECK(run.status == 2);
-  CHECK(run.output.find((dir / "images.npy").string() + ": shape (3, 16, 16, 4) is neither the network's input") !=
-        std::string::npos);
+  CHECK(run.output.find((dir / "images.npy").string() +
+                        ": shape (3, 16, 16, 4) is neither the network's input") != std::string::npos);
   std::ifstream f(dir / "out" / "report.json");
   const json r = json::parse(f);
   CHECK(r.at("end") == "bad_input");
