@@ -142,3 +142,24 @@ TEST_CASE("an image file that does not match the network's input is an error nam
   const json r = json::parse(f);
   CHECK(r.at("end") == "bad_input");
 }
+
+TEST_CASE("a single image's report gives its predicted class, the golden model's, its cycles and no accuracy",
+          "[vp_run][batch]") {
+  const fs::path dir = fs::path(DNNVP_TEST_TMP) / "batch_single";
+  const std::string scenario = std::string(DNNVP_SOURCE_DIR) + "/scenarios/tiny_cnn.yaml";
+  const json r = dnnvp_test::vp_run_passing(DNNVP_VP_RUN, dir, "tiny_cnn",
+                                            "name: tiny_cnn\nnetwork: {zoo: tiny_cnn}\n"
+                                            "hardware: {rows: 4, cols: 8}\n");
+  const dnnvp::SynthesizedModel golden = dnnvp::synthesize(dnnvp::load_scenario(scenario));
+  const json& images = r.at("images");
+  REQUIRE(images.size() == 1);
+  CHECK(images.at(0).at("index") == 0);
+  CHECK(images.at(0).at("mismatches") == 0);
+  CHECK(images.at(0).at("golden") == golden.batch.golden.at(0));
+  CHECK(images.at(0).at("predicted") == dnnvp::predicted_class(golden.outputs.back()));
+  CHECK(!images.at(0).contains("label"));
+  std::uint64_t cycles = 0;
+  for (const json& l : r.at("layers")) cycles += l.at("cpu_timer_cycles").get<std::uint64_t>();
+  CHECK(images.at(0).at("cycles") == cycles);
+  CHECK(!r.contains("accuracy"));
+}
