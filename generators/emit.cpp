@@ -18,6 +18,7 @@
 #include "hex.h"
 #include "layer_kind.h"
 #include "npy.h"
+#include "onnx_import.h"
 #include "pack.h"
 
 namespace dnnvp {
@@ -352,7 +353,7 @@ class StagedDirectory {
 MemoryLayout generate(const Scenario& s, const std::string& dir, const EmitOptions& options) {
   const NetworkPlan plan = plan_network(s);
   MemoryLayout layout = plan_layout(s);
-  const SynthesizedModel model = synthesize(s);
+  const SynthesizedModel model = s.onnx.empty() ? synthesize(s) : synthesize_imported(s);
   write_artifacts(s, model, layout, plan, dir, options);
   return layout;
 }

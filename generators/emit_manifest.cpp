@@ -61,6 +61,7 @@ manifest::LayerEntry layer_entry(std::size_t i, const SynthesizedModel& sm, cons
     e.engine = engine_of(*plan.layers[i]);
     e.accumulator_bits_needed = u(sm.stats[i].accumulator_bits_needed);
   }
+  if (!sm.stats[i].multiplier_error.empty()) e.multiplier_error = sm.stats[i].multiplier_error;
   layer_kind(l.type).manifest_fields(l, p, e);
   return e;
 }

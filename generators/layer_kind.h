@@ -101,5 +101,9 @@ void parse_window(const Fields& f, Layer& l, bool is_conv);
 manifest::Window manifest_window(const Layer& l);
 // Output height and width of a window layer (a global window becomes the whole input).
 Shape infer_window_shape(Layer& l, int channels, const LayerFail& fail);
+// An add's multipliers and shift for the real ratios s_a/s_y and s_b/s_y (docs/numerics.md, "Add").
+AddParams add_params(double ra, double rb, const Layer& l);
+// A clip layer's limits (real values), for clips made in code (the ONNX importer).
+void set_clip_range(Layer& l, double min, double max);
 
 }  // namespace dnnvp

@@ -237,6 +237,8 @@ struct LayerEntry {
   std::optional<LayerEngine> engine;                     // conv, dense
   std::optional<std::uint64_t> accumulator_bits_needed;  // conv, dense
   std::optional<AddParams> add;                          // add
+  // Imported models: |M / 2^s - r| / r per output channel (conv, dense) or operand (add).
+  std::optional<std::vector<double>> multiplier_error;
   // Whether the type runs on the engine (the layer-type list's placement).
   bool on_engine() const;
   template <class S, class V>
@@ -246,7 +248,8 @@ struct LayerEntry {
         v("macs", s.macs), v("params", s.params), v("output_quant", s.output_quant), v("output", s.output),
         v("saturation_rate", s.saturation_rate), v("window", s.window), v("leaky_shift", s.leaky_shift),
         v("weight_bits", s.weight_bits), v("blob", s.blob), v("engine", s.engine),
-        v("accumulator_bits_needed", s.accumulator_bits_needed), v("add", s.add);
+        v("accumulator_bits_needed", s.accumulator_bits_needed), v("add", s.add),
+        v("multiplier_error", s.multiplier_error);
   }
 };
 

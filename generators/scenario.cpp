@@ -6,6 +6,7 @@
 #include "error.h"
 #include "hex.h"
 #include "network_yaml.h"
+#include "onnx_import.h"
 #include "yaml_fields.h"
 
 namespace dnnvp {
@@ -36,12 +37,20 @@ std::string input_file(const Fields& in, const char* key, const std::string& sce
   return p.string();
 }
 
-Network read_network(const Fields& f, const std::string& scenario_file) {
-  const int sources = int{f.has("zoo")} + int{f.has("file")} + int{f.has("layers")};
+// network.onnx's model is imported by the caller; `onnx` gets its path.
+Network read_network(const Fields& f, const std::string& scenario_file, std::string& onnx) {
+  const int sources = int{f.has("zoo")} + int{f.has("file")} + int{f.has("layers")} + int{f.has("onnx")};
   if (sources != 1)
-    throw Error(located(scenario_file, f.own_line(), f.path(), "give exactly one of zoo, file or layers"));
+    throw Error(located(scenario_file, f.own_line(), f.path(), "give exactly one of zoo, file, layers or onnx"));
   Network net;
-  if (f.has("zoo")) {
+  if (f.has("onnx")) {
+    namespace fs = std::filesystem;
+    fs::path p = f.required_string("onnx");
+    if (p.is_relative()) p = fs::path(scenario_file).parent_path() / p;
+    std::error_code ec;
+    if (!fs::is_regular_file(p, ec)) f.fail("onnx", "no such file '" + p.string() + "'");
+    onnx = p.string();
+  } else if (f.has("zoo")) {
     net = load_zoo_network(f.required_string("zoo"), scenario_file, f.line("zoo"), f.field("zoo"));
   } else if (f.has("file")) {
     namespace fs = std::filesystem;
@@ -59,13 +68,25 @@ Network read_network(const Fields& f, const std::string& scenario_file) {
   return net;
 }
 
-}  // namespace
+// The model of network.onnx (or of vp_gen --onnx), its errors located at `line` of `file`.
+ImportedModel import_located(const std::string& onnx, const std::string& file, int line) {
+  try {
+    return import_onnx(onnx);
+  } catch (const Error& e) {
+    if (file == onnx) throw;  // vp_gen --onnx: the message names the model already
+    throw Error(located(file, line, "network.onnx", e.what()));
+  }
+}
 
-Scenario load_scenario(const std::string& path) {
+// A scenario file's contents, or (onnx_model given: vp_gen --onnx) a hardware file's, whose network is
+// that model and whose name is the model's file name.
+Scenario read_scenario(const std::string& path, const YAML::Node& document, const std::string& onnx_model) {
   Scenario s;
   s.file = path;
-  const Fields root(load_yaml_file(path), path, "");
-  if (root.has("name")) {
+  const Fields root(document, path, "");
+  if (!onnx_model.empty()) {
+    s.name = sanitised_name(std::filesystem::path(onnx_model).stem().string(), "model");
+  } else if (root.has("name")) {
     s.name = read_name(root, "name");
   } else {
     s.name = std::filesystem::path(path).stem().string();
@@ -75,10 +96,25 @@ Scenario load_scenario(const std::string& path) {
   }
   s.description = root.text("description", "");
 
-  if (!root.has("network")) root.fail("network", "required field is missing");
-  s.network = read_network(root.map("network"), path);
+  ImportedModel imported;
+  int onnx_line = 0;
+  if (!onnx_model.empty()) {
+    s.onnx = onnx_model;
+  } else {
+    if (!root.has("network")) root.fail("network", "required field is missing");
+    const Fields net = root.map("network");
+    s.network = read_network(net, path, s.onnx);
+    onnx_line = s.onnx.empty() ? 0 : net.line("onnx");
+  }
+  if (!s.onnx.empty()) {
+    imported = import_located(s.onnx, onnx_model.empty() ? path : s.onnx, onnx_line);
+    s.network = imported.model.network;
+  }
 
   const Fields in = root.map("input");
+  if (!s.onnx.empty())
+    for (const char* key : {"shape", "signed"})
+      if (in.has(key)) in.fail(key, "given by the model of network.onnx");
   if (in.has("shape")) {
     const auto shape = in.int_list("shape", {3}, 1, kMaxDim);
     s.network.input_shape = {static_cast<int>(shape[0]), static_cast<int>(shape[1]),
@@ -105,6 +141,18 @@ Scenario load_scenario(const std::string& path) {
   s.quant.calibration_percentile = q.number("calibration_percentile", 99.99, 50.0, 100.0);
   s.quant.weight_seed = static_cast<std::uint64_t>(q.integer("weight_seed", 1, 0, INT64_MAX));
   q.reject_unknown();
+  if (!s.onnx.empty()) {
+    if (root.has("quantization"))
+      for (const auto& key : root.node("quantization"))
+        q.fail(key.first.as<std::string>(), "not used with network.onnx: the model carries its quantisation");
+    try {
+      adopt_imported(imported, s);
+    } catch (const Error& e) {
+      if (!onnx_model.empty()) throw;  // vp_gen --onnx: the message names the model already
+      throw Error(located(path, onnx_line, "network.onnx", e.what()));
+    }
+  }
+  const std::string widths = s.onnx.empty() ? "quantization." : "the model's ";
 
   const Fields hw = root.map("hardware");
   auto& h = s.hardware;
@@ -113,11 +161,11 @@ Scenario load_scenario(const std::string& path) {
   h.activation_bits = static_cast<int>(hw.integer("activation_bits", s.quant.activation_bits, 2, 16));
   h.weight_bits = static_cast<int>(hw.integer("weight_bits", s.quant.weight_bits, 2, 16));
   if (h.activation_bits < s.quant.activation_bits)
-    hw.fail("activation_bits", "must be at least quantization.activation_bits (" +
+    hw.fail("activation_bits", "must be at least " + widths + "activation_bits (" +
                                    std::to_string(s.quant.activation_bits) + "), got " +
                                    std::to_string(h.activation_bits));
   if (h.weight_bits < s.quant.weight_bits)
-    hw.fail("weight_bits", "must be at least quantization.weight_bits (" +
+    hw.fail("weight_bits", "must be at least " + widths + "weight_bits (" +
                                std::to_string(s.quant.weight_bits) + "), got " +
                                std::to_string(h.weight_bits));
   h.accumulator_bits = static_cast<int>(hw.integer("accumulator_bits", h.accumulator_bits, 16, 32));
@@ -162,6 +210,17 @@ Scenario load_scenario(const std::string& path) {
   root.reject_unknown();
   s.network.infer_shapes();
   return s;
+}
+
+}  // namespace
+
+Scenario load_scenario(const std::string& path) {
+  return read_scenario(path, load_yaml_file(path), "");
+}
+
+Scenario load_onnx_scenario(const std::string& onnx_path, const std::string& hardware_path) {
+  if (hardware_path.empty()) return read_scenario(onnx_path, YAML::Node(YAML::NodeType::Map), onnx_path);
+  return read_scenario(hardware_path, load_yaml_file(hardware_path), onnx_path);
 }
 
 }  // namespace dnnvp

@@ -71,5 +71,8 @@ struct Scenario {
 
 // Reads and validates a scenario. Throws dnnvp::Error ("file:line: field: message").
 Scenario load_scenario(const std::string& path);
+// vp_gen --onnx: the model's scenario, named after its file, with the `hardware` (and `dram`, `run`)
+// sections of `hardware_path` (none: the defaults).
+Scenario load_onnx_scenario(const std::string& onnx_path, const std::string& hardware_path);
 
 }  // namespace dnnvp

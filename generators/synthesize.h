@@ -16,6 +16,8 @@ struct LayerStats {
   std::int64_t saturated = 0;  // outputs clipped to the ends of their range
   std::int64_t elements = 0;
   int accumulator_bits_needed = 0;  // worst case over any input, Conv/Dense only
+  // Imported models: per output channel (Conv/Dense) or operand (Add), |M / 2^s - r| / r.
+  std::vector<double> multiplier_error;
   double saturation_rate() const { return elements ? static_cast<double>(saturated) / elements : 0.0; }
 };
 

@@ -14,16 +14,21 @@ namespace po = boost::program_options;
 
 int main(int argc, char** argv) {
   po::options_description visible(
-      "Usage: vp_gen SCENARIO -o DIR [options]\n\n"
+      "Usage: vp_gen SCENARIO -o DIR [options]\n"
+      "       vp_gen --onnx MODEL.onnx [--hardware HW.yaml] -o DIR [options]\n\n"
       "Turns a scenario (network + hardware) into the artefacts the RTL, the firmware and the\n"
       "platform need: hw.json, params.svh, config.tcl, model.h, weights.bin, input.bin,\n"
       "expected.bin (the golden model's output) and manifest.json. See docs/scenarios.md and\n"
-      "docs/formats.md.\n\nOptions");
+      "docs/formats.md. With --onnx, the network is a quantised ONNX model (docs/onnx.md) and the\n"
+      "scenario is named after its file.\n\nOptions");
   visible.add_options()("out,o", po::value<std::string>(),
                         "output directory: created, or replaced whole if vp_gen made it (docs/formats.md)")(
       "dump-layers",
       "also write every layer's integer weights, bias, requantisation and output as .npy under DIR/layers")(
-      "quiet,q", "print nothing but errors");
+      "quiet,q", "print nothing but errors")(
+      "onnx", po::value<std::string>(), "the network: a quantised ONNX model instead of a SCENARIO")(
+      "hardware", po::value<std::string>(),
+      "with --onnx: a YAML file with a scenario's hardware (and dram, run) sections");
   po::variables_map vm;
   std::string scenario_path;
   try {
@@ -32,14 +37,18 @@ int main(int argc, char** argv) {
     std::cerr << "vp_gen: " << e.what() << "\n" << visible << "\n";
     return 2;
   }
-  if (scenario_path.empty() || !vm.count("out")) {
-    std::cerr << "vp_gen: need a SCENARIO and -o DIR (see --help)\n";
+  const bool onnx = vm.count("onnx") != 0;
+  if (scenario_path.empty() == !onnx || !vm.count("out") || (vm.count("hardware") && !onnx)) {
+    std::cerr << "vp_gen: need a SCENARIO or --onnx MODEL (--hardware only with --onnx), and -o DIR (see --help)\n";
     return 2;
   }
   const bool quiet = vm.count("quiet") != 0;
   try {
     const auto start = std::chrono::steady_clock::now();
-    const dnnvp::Scenario scenario = dnnvp::load_scenario(scenario_path);
+    const dnnvp::Scenario scenario =
+        onnx ? dnnvp::load_onnx_scenario(vm["onnx"].as<std::string>(),
+                                         vm.count("hardware") ? vm["hardware"].as<std::string>() : "")
+             : dnnvp::load_scenario(scenario_path);
     const std::string dir = vm["out"].as<std::string>();
     const dnnvp::MemoryLayout layout = dnnvp::generate(scenario, dir, {vm.count("dump-layers") != 0});
     if (!quiet) {

@@ -18,6 +18,13 @@ Tensor add(const Layer& l, const Tensor& a, const TensorQuant& qa, const Tensor&
   return out;
 }
 
+AddParams add_params(double ra, double rb, const Layer& l) {
+  const int shift = std::clamp(30 - static_cast<int>(std::ceil(std::log2(std::max(ra, rb)))), 0,
+                               kMaxShift - (l.activation == Activation::LeakyRelu ? l.leaky_shift : 0));
+  return {static_cast<std::int32_t>(std::llround(std::ldexp(ra, shift))),
+          static_cast<std::int32_t>(std::llround(std::ldexp(rb, shift))), shift};
+}
+
 namespace {
 
 class AddKind : public LayerKind {
@@ -42,12 +49,7 @@ class AddKind : public LayerKind {
           q0.scale * (in0.data[k] - q0.zero_point) + q1.scale * (in1.data[k] - q1.zero_point), l);
     p.out.type = output_type(l, c.scenario.quant.activation_bits);
     p.out.scale = calibrate_scale(real, c.scenario, p.out.type);
-    const double ra = q0.scale / p.out.scale;
-    const double rb = q1.scale / p.out.scale;
-    const int shift = std::clamp(30 - static_cast<int>(std::ceil(std::log2(std::max(ra, rb)))), 0,
-                                 kMaxShift - (l.activation == Activation::LeakyRelu ? l.leaky_shift : 0));
-    p.add = {static_cast<std::int32_t>(std::llround(std::ldexp(ra, shift))),
-             static_cast<std::int32_t>(std::llround(std::ldexp(rb, shift))), shift};
+    p.add = add_params(q0.scale / p.out.scale, q1.scale / p.out.scale, l);
     for (size_t k = 0; k < in0.data.size(); ++k) {
       const std::int64_t v = add_scaled(in0.data[k], q0.zero_point, in1.data[k], q1.zero_point, p.add,
                                         l.activation, l.leaky_shift);

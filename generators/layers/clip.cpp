@@ -58,6 +58,10 @@ class ClipKind : public LayerKind {
 
 }  // namespace
 
+void set_clip_range(Layer& l, double min, double max) {
+  l.kind_fields = ClipFields{min, max};
+}
+
 const LayerKind& clip_layer_kind() {
   static const ClipKind kind;
   return kind;
