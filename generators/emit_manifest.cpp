@@ -49,6 +49,7 @@ manifest::LayerEntry layer_entry(std::size_t i, const SynthesizedModel& sm, cons
   for (const Shape& s : l.input_shapes) e.input_shapes.push_back(shape_of(s));
   e.output_shape = shape_of(l.output_shape);
   e.activation = to_string(l.activation);
+  e.rounding = to_string(p.rounding);
   e.macs = u(l.macs());
   e.params = u(l.param_count());
   e.output_quant = quant_of(p.out);

@@ -145,7 +145,7 @@ std::vector<std::int32_t> compute_tile(const Layer& l, const Tile& t, const Laye
               if (last_pass)
                 output_buffer[static_cast<size_t>(p * g.blocks + cb) * cols + c] =
                     requantize(acc, params.requant[c], l.activation, l.leaky_shift, quant.output_zero_point,
-                               quant.output);
+                               quant.output, quant.rounding);
             }
           }
         }

@@ -19,6 +19,7 @@ struct EngineLayerQuant {
   std::int32_t input_zero_point = 0;
   QuantType output;
   std::int32_t output_zero_point = 0;
+  Rounding rounding = Rounding::HalfUp;
 };
 
 // The layer's packed output tensor, as the engine's tiles leave it in DRAM. Throws dnnvp::Error when

@@ -6,6 +6,10 @@ namespace dnnvp {
 
 namespace {
 
+// The row holds a rounding as its number.
+static_assert(static_cast<int>(Rounding::HalfUp) == DNNVP_ROUND_HALF_UP &&
+              static_cast<int>(Rounding::HalfEven) == DNNVP_ROUND_HALF_EVEN);
+
 dnnvp_qtype_t table_qtype(const TensorQuant& q) {
   return {static_cast<std::uint8_t>(q.type.bits), static_cast<std::uint8_t>(q.type.is_signed),
           static_cast<std::int16_t>(q.zero_point)};
@@ -42,6 +46,7 @@ dnnvp_layer_t layer_table_row(const QuantizedModel& m, std::size_t i, const Laye
   row.in_shape = table_shape(l.input_shapes[0]);
   row.out_shape = table_shape(l.output_shape);
   row.out_q = table_qtype(m.params[i].out);
+  row.rounding = static_cast<std::uint8_t>(m.params[i].rounding);
   if (plan != nullptr) {
     row.tile_pixels = static_cast<std::uint32_t>(plan->tile_pixels);
     row.num_tiles = static_cast<std::uint32_t>(plan->tiles.size());

@@ -60,7 +60,7 @@ Tensor accumulate(const Layer& layer, const Tensor& in, std::int32_t in_zero_poi
 // Per-channel requantisation and activation of accumulators (numerics.h requantize()).
 Tensor requantize(const Layer& layer, const Tensor& acc, const LayerParams& p);
 Tensor max_pool(const Layer& layer, const Tensor& in);
-Tensor avg_pool(const Layer& layer, const Tensor& in);
+Tensor avg_pool(const Layer& layer, const Tensor& in, Rounding rounding);
 Tensor flatten(const Tensor& in);
 Tensor add(const Layer& layer, const Tensor& a, const TensorQuant& qa, const Tensor& b, const TensorQuant& qb,
            const LayerParams& p);

@@ -239,6 +239,7 @@ struct LayerEntry {
   std::optional<AddParams> add;                          // add
   // Imported models: |M / 2^s - r| / r per output channel (conv, dense) or operand (add).
   std::optional<std::vector<double>> multiplier_error;
+  std::string rounding;                                  // half_up, half_even (numerics.md "Rounding")
   // Whether the type runs on the engine (the layer-type list's placement).
   bool on_engine() const;
   template <class S, class V>
@@ -249,7 +250,7 @@ struct LayerEntry {
         v("saturation_rate", s.saturation_rate), v("window", s.window), v("leaky_shift", s.leaky_shift),
         v("weight_bits", s.weight_bits), v("blob", s.blob), v("engine", s.engine),
         v("accumulator_bits_needed", s.accumulator_bits_needed), v("add", s.add),
-        v("multiplier_error", s.multiplier_error);
+        v("multiplier_error", s.multiplier_error), v("rounding", s.rounding);
   }
 };
 

@@ -18,17 +18,19 @@ struct QuantType {
 
 std::int32_t saturate(std::int64_t v, QuantType t);
 
-// v / 2^shift rounded to nearest, ties toward +infinity (floor(v / 2^shift + 1/2)).
+// How a right shift or a division rounds a value halfway between two integers (docs/numerics.md,
+// "Rounding"): ties toward +infinity (the generated models') or to even (ONNX's, for imported models).
+enum class Rounding { HalfUp, HalfEven };
+// Its name in scenarios and manifest.json: half_up, half_even.
+const char* to_string(Rounding rounding);
+
+// v / 2^shift rounded to nearest, ties as `rounding` says (HalfUp: floor(v / 2^shift + 1/2)).
 // shift in 0..62.
-std::int64_t rounding_shift_right(std::int64_t v, int shift);
+std::int64_t rounding_shift_right(std::int64_t v, int shift, Rounding rounding);
 
 // Largest right shift a requantisation may use; the product acc * multiplier needs 62 bits.
 inline constexpr int kMaxShift = 62;
 inline constexpr std::int64_t kMaxMultiplier = (std::int64_t{1} << 31) - 1;
-
-// How a right shift or a division rounds a value halfway between two integers (docs/numerics.md,
-// "Rounding"): ties toward +infinity (the generated models') or to even (ONNX's, for imported models).
-enum class Rounding { HalfUp, HalfEven };
 
 // Real scale ~= multiplier / 2^shift. multiplier in 0..2^31-1, shift in 0..62; no left shifts.
 struct Requant {
@@ -42,15 +44,15 @@ void check_requant(Requant rq, Activation act, int leaky_shift);
 // The activation and rescaling of a value, before the zero point and saturation:
 // ReLU zeroes negatives; LeakyReLU divides them by 2^leaky_shift inside the same rounding.
 std::int64_t scale_activated(std::int64_t v, std::int64_t multiplier, int shift, Activation act,
-                             int leaky_shift);
+                             int leaky_shift, Rounding rounding);
 
 // Conv/Dense output stage: activation on the accumulator, then multiply, round, add the output
 // zero point and saturate.
 std::int32_t requantize(std::int64_t acc, Requant rq, Activation act, int leaky_shift,
-                        std::int32_t out_zero_point, QuantType out);
+                        std::int32_t out_zero_point, QuantType out, Rounding rounding);
 
-// Average of `count` values whose sum is `sum`, rounded to nearest with ties toward +infinity.
-std::int32_t rounded_average(std::int64_t sum, std::int64_t count);
+// Average of `count` (> 0) values whose sum is `sum`, rounded to nearest, ties as `rounding` says.
+std::int32_t rounded_average(std::int64_t sum, std::int64_t count, Rounding rounding);
 
 // Residual add: y = sat(zy + round(((a - za) * Ma + (b - zb) * Mb) / 2^shift)), with the
 // activation applied to the sum before rounding, as in requantize().
@@ -60,8 +62,9 @@ struct AddParams {
   int shift = 0;
 };
 std::int64_t add_scaled(std::int32_t a, std::int32_t za, std::int32_t b, std::int32_t zb, AddParams p,
-                        Activation act, int leaky_shift);
+                        Activation act, int leaky_shift, Rounding rounding);
 std::int32_t add_elements(std::int32_t a, std::int32_t za, std::int32_t b, std::int32_t zb, AddParams p,
-                          Activation act, int leaky_shift, std::int32_t out_zero_point, QuantType out);
+                          Activation act, int leaky_shift, std::int32_t out_zero_point, QuantType out,
+                          Rounding rounding);
 
 }  // namespace dnnvp

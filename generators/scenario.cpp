@@ -140,6 +140,9 @@ Scenario read_scenario(const std::string& path, const YAML::Node& document, cons
                                              : RequantMode::PerChannel;
   s.quant.calibration_percentile = q.number("calibration_percentile", 99.99, 50.0, 100.0);
   s.quant.weight_seed = static_cast<std::uint64_t>(q.integer("weight_seed", 1, 0, INT64_MAX));
+  const std::string rounding = q.choice("rounding", to_string(Rounding::HalfUp),
+                                        {to_string(Rounding::HalfUp), to_string(Rounding::HalfEven)});
+  s.quant.rounding = rounding == to_string(Rounding::HalfEven) ? Rounding::HalfEven : Rounding::HalfUp;
   q.reject_unknown();
   if (!s.onnx.empty()) {
     if (root.has("quantization"))

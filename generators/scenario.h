@@ -7,6 +7,7 @@
 #include "dnnvp_memory_map.hpp"
 #include "engine_shape.h"
 #include "network.h"
+#include "numerics.h"
 #include "run_settings.h"
 
 namespace dnnvp {
@@ -31,6 +32,7 @@ struct QuantConfig {
   RequantMode requant = RequantMode::PerChannel;
   double calibration_percentile = 99.99;  // of |activation| mapped to the top of the range
   std::uint64_t weight_seed = 1;
+  Rounding rounding = Rounding::HalfUp;  // every layer's (docs/numerics.md, "Rounding")
 };
 
 // The engine fields default to the default engine shape (models/base/engine_shape.h).

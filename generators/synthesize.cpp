@@ -130,6 +130,7 @@ SynthesizedModel synthesize(const Scenario& s) {
     const Layer& l = layers[i];
     LayerParams& p = m.params[i];
     LayerStats& st = out.stats[i];
+    p.rounding = s.quant.rounding;
     Rng rng(Rng::derive(s.quant.weight_seed, i + 1));
     Tensor result =
         layer_kind(l.type).quantize({s, rng}, l, layer_operands(m, l, out.input, out.outputs), p, st);

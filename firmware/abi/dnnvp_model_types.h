@@ -52,6 +52,13 @@ typedef enum {
   DNNVP_ACT_LEAKY_RELU = 2
 } dnnvp_activation_t;
 
+/* How a layer's output stage, average or add rounds a value halfway between two integers
+ * (docs/numerics.md, "Rounding"); the values of dnnvp::Rounding. */
+typedef enum {
+  DNNVP_ROUND_HALF_UP = 0,  /* ties toward +infinity (generated models) */
+  DNNVP_ROUND_HALF_EVEN = 1 /* ties to the even result (ONNX's, imported models) */
+} dnnvp_rounding_t;
+
 /* An HWC activation tensor (batch 1). */
 typedef struct {
   uint32_t h, w, c;
@@ -114,6 +121,9 @@ typedef struct {
    * Clip  param = {lo, hi}: y = min(max(x, lo), hi) in stored values of the input's type. */       \
   A(int32_t, param, DNNVP_LAYER_PARAMS, INT)                                                       \
   F(uint8_t, add_shift, INT)                                                                       \
+  /* Conv, Dense, AvgPool, Add: dnnvp_rounding_t of the rounding (in the struct's padding before     \
+   * macs, so no other field moves); others 0. */                                                  \
+  F(uint8_t, rounding, INT)                                                                        \
   F(uint64_t, macs, U64)
 
 #define DNNVP_LAYER_FIELD_(TYPE, NAME, HOW) TYPE NAME;

@@ -14,7 +14,7 @@ Tensor add(const Layer& l, const Tensor& a, const TensorQuant& qa, const Tensor&
   Tensor out(a.shape);
   for (size_t i = 0; i < a.data.size(); ++i)
     out.data[i] = add_elements(a.data[i], qa.zero_point, b.data[i], qb.zero_point, p.add, l.activation,
-                               l.leaky_shift, p.out.zero_point, p.out.type);
+                               l.leaky_shift, p.out.zero_point, p.out.type, p.rounding);
   return out;
 }
 
@@ -52,7 +52,7 @@ class AddKind : public LayerKind {
     p.add = add_params(q0.scale / p.out.scale, q1.scale / p.out.scale, l);
     for (size_t k = 0; k < in0.data.size(); ++k) {
       const std::int64_t v = add_scaled(in0.data[k], q0.zero_point, in1.data[k], q1.zero_point, p.add,
-                                        l.activation, l.leaky_shift);
+                                        l.activation, l.leaky_shift, p.rounding);
       st.saturated += v < p.out.type.min() || v > p.out.type.max();
     }
     return run(l, p, in);

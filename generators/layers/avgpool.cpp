@@ -4,12 +4,12 @@
 
 namespace dnnvp {
 
-Tensor avg_pool(const Layer& l, const Tensor& in) {
+Tensor avg_pool(const Layer& l, const Tensor& in, Rounding rounding) {
   return pool(l, in, [&](int y_lo, int y_hi, int x_lo, int x_hi, int c) {
     std::int64_t sum = 0;
     for (int y = y_lo; y < y_hi; ++y)
       for (int x = x_lo; x < x_hi; ++x) sum += in.at(y, x, c);
-    return rounded_average(sum, std::int64_t{y_hi - y_lo} * (x_hi - x_lo));
+    return rounded_average(sum, std::int64_t{y_hi - y_lo} * (x_hi - x_lo), rounding);
   });
 }
 
@@ -17,8 +17,8 @@ namespace {
 
 class AvgPoolKind : public PoolKind {
  public:
-  Tensor run(const Layer& l, const LayerParams&, const Operands& in) const override {
-    return avg_pool(l, in.at(0).tensor);
+  Tensor run(const Layer& l, const LayerParams& p, const Operands& in) const override {
+    return avg_pool(l, in.at(0).tensor, p.rounding);
   }
 };
 

@@ -83,8 +83,8 @@ Tensor requantize(const Layer& l, const Tensor& acc, const LayerParams& p) {
   const int channels = acc.shape.c;
   for (size_t i = 0; i < acc.data.size(); ++i) {
     const size_t c = i % channels;
-    out.data[i] =
-        requantize(acc.data[i], p.requant[c], l.activation, l.leaky_shift, p.out.zero_point, p.out.type);
+    out.data[i] = requantize(acc.data[i], p.requant[c], l.activation, l.leaky_shift, p.out.zero_point,
+                             p.out.type, p.rounding);
   }
   return out;
 }
@@ -198,7 +198,7 @@ Tensor WeightedKind::quantize(const QuantizeContext& c, const Layer& l, const Op
   for (size_t k = 0; k < r.acc.data.size(); ++k) {
     const Requant rq = p.requant[k % channels];
     const std::int64_t v =
-        scale_activated(r.acc.data[k], rq.multiplier, rq.shift, l.activation, l.leaky_shift);
+        scale_activated(r.acc.data[k], rq.multiplier, rq.shift, l.activation, l.leaky_shift, p.rounding);
     st.saturated += v < p.out.type.min() || v > p.out.type.max();
   }
   return requantize(l, r.acc, p);

@@ -103,7 +103,8 @@ void check_pool(dnnvp::LayerType type, PoolOp op, std::uint64_t seed, int cases)
     const QuantType t = random_type(rng, i < 14 ? 2 + i % 7 : 0);
     const dnnvp::Layer l = random_pool(rng, type, in_shape);
     const Tensor in = random_tensor(rng, in_shape, t);
-    const Tensor want = type == dnnvp::LayerType::MaxPool ? dnnvp::max_pool(l, in) : dnnvp::avg_pool(l, in);
+    const Tensor want = type == dnnvp::LayerType::MaxPool ? dnnvp::max_pool(l, in)
+                                                          : dnnvp::avg_pool(l, in, dnnvp::Rounding::HalfUp);
 
     std::vector<std::uint8_t> in_bytes = dnnvp::pack(in.data, t.bits);
     const std::vector<std::uint8_t> want_bytes = dnnvp::pack(want.data, t.bits);
@@ -156,7 +157,7 @@ TEST_CASE("ops: a global average over 7x7x2048 (ResNet-50's) equals the golden m
     l.kernel_w = 7;
     l.output_shape = {1, 1, 2048};
     const Tensor in = random_tensor(rng, s, t);
-    const Tensor want = dnnvp::avg_pool(l, in);
+    const Tensor want = dnnvp::avg_pool(l, in, dnnvp::Rounding::HalfUp);
     std::vector<std::uint8_t> in_bytes = dnnvp::pack(in.data, 8);
     std::vector<std::uint8_t> out(2048);
     const dnnvp_tensor_t cin{in_bytes.data(), c_shape(s), c_type(t)};

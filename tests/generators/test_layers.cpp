@@ -15,10 +15,18 @@ namespace {
 
 __extension__ typedef __int128 Int128;  // exact reference arithmetic
 
-// floor(v * m / 2^s + 1/2) by exact 128-bit arithmetic, independent of rounding_shift_right().
-std::int64_t reference_round(Int128 numerator, int shift) {
+// numerator / 2^shift to nearest by exact 128-bit arithmetic, independent of rounding_shift_right():
+// half_up floor((2n + d) / 2d); half_even the floor q of n / d, plus one above the halfway point or at
+// it when q is odd.
+std::int64_t reference_round(Int128 numerator, int shift, Rounding rounding) {
   const Int128 den = Int128{1} << shift;
-  Int128 twice = 2 * numerator + den;  // floor((2n + d) / 2d)
+  if (rounding == Rounding::HalfEven) {
+    Int128 q = numerator / den;
+    if (numerator % den != 0 && numerator < 0) --q;
+    const Int128 twice_rest = 2 * (numerator - q * den);
+    return static_cast<std::int64_t>(twice_rest > den || (twice_rest == den && q % 2 != 0) ? q + 1 : q);
+  }
+  Int128 twice = 2 * numerator + den;
   Int128 q = twice / (2 * den);
   if (twice % (2 * den) != 0 && twice < 0) --q;
   return static_cast<std::int64_t>(q);
@@ -29,10 +37,15 @@ std::int32_t clamp_to(std::int64_t v, QuantType t) {
 }
 
 std::int32_t reference_output_stage(Int128 value, std::int64_t mult, int shift, Activation act, int leaky,
-                                    std::int32_t zp, QuantType t) {
+                                    std::int32_t zp, QuantType t, Rounding rounding) {
   if (value < 0 && act == Activation::Relu) value = 0;
   if (value < 0 && act == Activation::LeakyRelu) shift += leaky;
-  return clamp_to(reference_round(value * mult, shift) + zp, t);
+  return clamp_to(reference_round(value * mult, shift, rounding) + zp, t);
+}
+
+// Every other trial rounds to even.
+Rounding rounding_of_trial(int trial) {
+  return trial % 2 == 0 ? Rounding::HalfUp : Rounding::HalfEven;
 }
 
 struct Random {
@@ -105,7 +118,8 @@ Int128 naive_conv_acc(const Layer& l, const Tensor& x, std::int32_t zx, const La
 
 }  // namespace
 
-TEST_CASE("conv matches a naive convolution on random shapes, strides, paddings and widths", "[layers]") {
+TEST_CASE("conv matches a naive convolution on random shapes, strides, paddings, widths and roundings",
+          "[layers]") {
   Random r(42);
   for (int trial = 0; trial < 120; ++trial) {
     INFO("trial " << trial);
@@ -113,7 +127,8 @@ TEST_CASE("conv matches a naive convolution on random shapes, strides, paddings 
     const Shape in{r.range(1, 20), r.range(1, 20), r.range(1, 12)};
     const Layer l = random_window_layer(r, LayerType::Conv, in);
     const std::int32_t zx = r.range(0, 1) ? 0 : r.range(in_type.min(), in_type.max());
-    const LayerParams p = random_weights(r, l, r.range(0, 1) ? 8 : 4, trial % 3 == 0);
+    LayerParams p = random_weights(r, l, r.range(0, 1) ? 8 : 4, trial % 3 == 0);
+    p.rounding = rounding_of_trial(trial);
     const Tensor x = r.tensor(in, in_type);
 
     const Tensor acc = accumulate(l, x, zx, p);
@@ -126,14 +141,14 @@ TEST_CASE("conv matches a naive convolution on random shapes, strides, paddings 
           const Int128 want_acc = naive_conv_acc(l, x, zx, p, oy, ox, o);
           const std::int32_t want =
               reference_output_stage(want_acc, p.requant[o].multiplier, p.requant[o].shift, l.activation,
-                                     l.leaky_shift, p.out.zero_point, p.out.type);
+                                     l.leaky_shift, p.out.zero_point, p.out.type, p.rounding);
           mismatches += acc.at(oy, ox, o) != static_cast<std::int64_t>(want_acc) || y.at(oy, ox, o) != want;
         }
     CHECK(mismatches == 0);
   }
 }
 
-TEST_CASE("dense matches a naive matrix-vector product", "[layers]") {
+TEST_CASE("dense matches a naive matrix-vector product in both roundings", "[layers]") {
   Random r(7);
   for (int trial = 0; trial < 40; ++trial) {
     INFO("trial " << trial);
@@ -145,7 +160,8 @@ TEST_CASE("dense matches a naive matrix-vector product", "[layers]") {
     l.leaky_shift = r.range(1, 7);
     l.input_shapes = {{1, 1, cin}};
     l.output_shape = {1, 1, l.filters};
-    const LayerParams p = random_weights(r, l, 8, trial % 2 == 0);
+    LayerParams p = random_weights(r, l, 8, trial % 2 == 0);
+    p.rounding = rounding_of_trial(trial / 2);
     const Tensor x = r.tensor({1, 1, cin}, {8, false});
     const Tensor y = requantize(l, accumulate(l, x, 3, p), p);
     for (int o = 0; o < l.filters; ++o) {
@@ -153,12 +169,14 @@ TEST_CASE("dense matches a naive matrix-vector product", "[layers]") {
       const std::int32_t zw = p.weight_zero_points.empty() ? 0 : p.weight_zero_points[o];
       for (int i = 0; i < cin; ++i) acc += Int128{x.data[i] - 3} * (p.weights[o * cin + i] - zw);
       CHECK(y.data[o] == reference_output_stage(acc, p.requant[o].multiplier, p.requant[o].shift,
-                                                l.activation, l.leaky_shift, p.out.zero_point, p.out.type));
+                                                l.activation, l.leaky_shift, p.out.zero_point, p.out.type,
+                                                p.rounding));
     }
   }
 }
 
-TEST_CASE("max and average pooling match naive pooling that skips padding", "[layers]") {
+TEST_CASE("max and average pooling match naive pooling that skips padding, averages in both roundings",
+          "[layers]") {
   Random r(9);
   for (int trial = 0; trial < 80; ++trial) {
     INFO("trial " << trial);
@@ -167,7 +185,8 @@ TEST_CASE("max and average pooling match naive pooling that skips padding", "[la
     const Shape in{r.range(1, 16), r.range(1, 16), r.range(1, 6)};
     Layer l = random_window_layer(r, is_max ? LayerType::MaxPool : LayerType::AvgPool, in);
     const Tensor x = r.tensor(in, t);
-    const Tensor y = is_max ? max_pool(l, x) : avg_pool(l, x);
+    const Rounding rounding = rounding_of_trial(trial / 2);
+    const Tensor y = is_max ? max_pool(l, x) : avg_pool(l, x, rounding);
     REQUIRE(y.shape == l.output_shape);
     int mismatches = 0;
     for (int oy = 0; oy < y.shape.h; ++oy)
@@ -182,8 +201,11 @@ TEST_CASE("max and average pooling match naive pooling that skips padding", "[la
               best = std::max<long>(best, x.at(iy, ix, c));
               ++count;
             }
-          const long want =
-              is_max ? best : static_cast<long>(std::floor(static_cast<double>(sum) / count + 0.5));
+          // A tie k + 1/2 is exact in double; std::nearbyint rounds it to even (the default mode).
+          const double avg = static_cast<double>(sum) / count;
+          const long want = is_max                         ? best
+                            : rounding == Rounding::HalfUp ? static_cast<long>(std::floor(avg + 0.5))
+                                                           : static_cast<long>(std::nearbyint(avg));
           mismatches += y.at(oy, ox, c) != want;
         }
     CHECK(mismatches == 0);
@@ -198,7 +220,7 @@ TEST_CASE("global average pooling averages every position of a channel", "[layer
   l.kernel_h = l.kernel_w = l.stride_h = l.stride_w = 7;
   l.output_shape = {1, 1, 32};
   const Tensor x = r.tensor(in, {8, false});
-  const Tensor y = avg_pool(l, x);
+  const Tensor y = avg_pool(l, x, Rounding::HalfUp);
   for (int c = 0; c < in.c; ++c) {
     long sum = 0;
     for (int i = 0; i < 49; ++i) sum += x.data[static_cast<size_t>(i) * 32 + c];
@@ -206,7 +228,7 @@ TEST_CASE("global average pooling averages every position of a channel", "[layer
   }
 }
 
-TEST_CASE("add matches the naive scaled sum with zero points and activation", "[layers]") {
+TEST_CASE("add matches the naive scaled sum with zero points, activation and both roundings", "[layers]") {
   Random r(5);
   for (int trial = 0; trial < 40; ++trial) {
     Layer l;
@@ -219,13 +241,14 @@ TEST_CASE("add matches the naive scaled sum with zero points and activation", "[
     LayerParams p;
     p.out = {{8, l.activation != Activation::Relu}, r.range(-3, 3), 1.0};
     p.add = {r.range(1, 1 << 20), r.range(1, 1 << 20), r.range(10, 30)};
+    p.rounding = rounding_of_trial(trial);
     const Tensor a = r.tensor(s, qa.type), b = r.tensor(s, qb.type);
     const Tensor y = add(l, a, qa, b, qb, p);
     for (size_t i = 0; i < y.data.size(); ++i) {
       const Int128 sum = Int128{a.data[i] - qa.zero_point} * p.add.multiplier_a +
                          Int128{b.data[i] - qb.zero_point} * p.add.multiplier_b;
       CHECK(y.data[i] == reference_output_stage(sum, 1, p.add.shift, l.activation, l.leaky_shift,
-                                                p.out.zero_point, p.out.type));
+                                                p.out.zero_point, p.out.type, p.rounding));
     }
   }
 }

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "golden.h"
 #include "scenario.h"
@@ -19,6 +20,8 @@ namespace {
 
 struct Ties {
   std::int64_t positive = 0, negative = 0;
+  // Of those, the ties where rounding to even gives another output than rounding up (an even floor).
+  std::int64_t even_positive = 0, even_negative = 0;
 };
 
 std::int64_t floor_mod(std::int64_t v, std::int64_t d) {
@@ -34,6 +37,7 @@ void count_tie(std::int64_t value, int shift, std::int32_t zero_point, QuantType
   const std::int64_t down = (value - den / 2) / den;  // exact division
   if (saturate(down + zero_point, t) == saturate(down + 1 + zero_point, t)) return;
   (value < 0 ? ties.negative : ties.positive)++;
+  if (floor_mod(down, 2) == 0) (value < 0 ? ties.even_negative : ties.even_positive)++;
 }
 
 // The tie test of an output stage: ReLU zeroes negatives (no tie), LeakyReLU adds its shift.
@@ -125,7 +129,11 @@ PaddedWindows padded_windows(const SynthesizedModel& m, const std::string& name)
           return (2 * sum + n - floor_mod(2 * sum + n, 2 * n)) / (2 * n);
         };
         w.decided += average(count) != average(full);
-        if (floor_mod(2 * sum, 2 * count) == count) (sum < 0 ? w.ties.negative : w.ties.positive)++;
+        if (floor_mod(2 * sum, 2 * count) == count) {
+          (sum < 0 ? w.ties.negative : w.ties.positive)++;
+          if (floor_mod(average(count) - 1, 2) == 0)
+            (sum < 0 ? w.ties.even_negative : w.ties.even_positive)++;
+        }
       }
     }
   return w;
@@ -190,4 +198,36 @@ TEST_CASE(
   const PaddedWindows p1 = padded_windows(m, "p1");
   CHECK(p1.top > 0);
   CHECK(p1.left > 0);
+}
+
+TEST_CASE(
+    "numerics_ties_half_even meets ties of both signs that rounding to even decides in every layer that "
+    "rounds",
+    "[numerics][ties]") {
+  const SynthesizedModel m = synthesize_scenario("numerics_ties_half_even");
+  for (const LayerParams& p : m.model.params) CHECK(p.rounding == Rounding::HalfEven);
+  for (const char* name : {"c1", "c2", "sum"}) {
+    INFO("layer " << name);
+    const Ties t = layer_ties(m, name);
+    CHECK(t.even_positive > 0);
+    CHECK(t.even_negative > 0);  // c2 and sum: negative values rounded with LeakyReLU's shift added
+  }
+  const PaddedWindows avg = padded_windows(m, "avg");
+  CHECK(avg.ties.even_positive > 0);
+  CHECK(avg.ties.even_negative > 0);
+}
+
+TEST_CASE("numerics_ties_half_even's output changes when any one of its layers rounds half up instead",
+          "[numerics][ties]") {
+  const SynthesizedModel m = synthesize_scenario("numerics_ties_half_even");
+  const std::vector<Tensor> expected = run_network(m.model, m.input);
+  REQUIRE(expected.back().data == m.outputs.back().data);
+  for (size_t i = 0; i < m.model.params.size(); ++i) {
+    INFO("layer " << m.model.network.layers[i].name);
+    QuantizedModel up = m.model;
+    up.params[i].rounding = Rounding::HalfUp;
+    const std::vector<Tensor> outputs = run_network(up, m.input);
+    CHECK(outputs[i].data != expected[i].data);
+    CHECK(outputs.back().data != expected.back().data);
+  }
 }

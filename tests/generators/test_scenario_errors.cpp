@@ -115,6 +115,18 @@ TEST_CASE("a valid scenario resolves defaults", "[scenario]") {
   CHECK(s.hardware.output_buffer_kib == 256);
   CHECK(s.dram.preset == "ddr4-2400");
   CHECK(s.network.input_shape == Shape{16, 16, 3});
+  CHECK(s.quant.rounding == Rounding::HalfUp);
+}
+
+TEST_CASE("quantization.rounding selects ties to even and names both modes when it is neither",
+          "[scenario]") {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("dnnvp_rounding_scenario_" + std::to_string(getpid()) + ".yaml");
+  std::ofstream(path) << "network: {zoo: tiny_cnn}\nquantization: {rounding: half_even}\n";
+  CHECK(load_scenario(path.string()).quant.rounding == Rounding::HalfEven);
+  CHECK(scenario_error(
+            "network: {zoo: tiny_cnn}\nquantization:\n  requant: per_tensor\n  rounding: half_down\n") ==
+        "4: quantization.rounding: must be one of half_up, half_even, got 'half_down'");
 }
 
 TEST_CASE("names outside the name character set are rejected at their field", "[scenario]") {

@@ -40,7 +40,7 @@ std::int32_t reference(const Element& e, const Config& c) {
                                 : e.act == 2 ? dnnvp::Activation::LeakyRelu
                                              : dnnvp::Activation::None;
   return dnnvp::requantize(e.acc, dnnvp::Requant{e.mult, e.shift}, act, e.leaky, c.zp,
-                           dnnvp::QuantType{c.bits, c.is_signed});
+                           dnnvp::QuantType{c.bits, c.is_signed}, dnnvp::Rounding::HalfUp);
 }
 
 }  // namespace
