@@ -239,7 +239,7 @@ struct LayerEntry {
   std::optional<AddParams> add;                          // add
   // Imported models: |M / 2^s - r| / r per output channel (conv, dense) or operand (add).
   std::optional<std::vector<double>> multiplier_error;
-  std::string rounding;                                  // half_up, half_even (numerics.md "Rounding")
+  std::string rounding;  // half_up, half_even (numerics.md "Rounding")
   // Whether the type runs on the engine (the layer-type list's placement).
   bool on_engine() const;
   template <class S, class V>
