@@ -77,7 +77,7 @@ SynthesizedModel synthesize_imported(const Scenario& s) {
       for (size_t k = 0; k < acc.data.size(); ++k) {
         const Requant rq = p.requant[k % static_cast<size_t>(l.filters)];
         const std::int64_t v =
-            scale_activated(acc.data[k], rq.multiplier, rq.shift, l.activation, l.leaky_shift);
+            scale_activated(acc.data[k], rq.multiplier, rq.shift, l.activation, l.leaky_shift, p.rounding);
         st.saturated += v + p.out.zero_point < p.out.type.min() || v + p.out.zero_point > p.out.type.max();
       }
       result = requantize(l, acc, p);
