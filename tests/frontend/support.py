@@ -41,11 +41,12 @@ class EveryBlock(torch.nn.Module):
         return self.fc(self.flat(self.gap(y)))
 
 
-def trained(q: dt.QConfig, seed: int = 1, steps: int = 15, images: int = 8) -> tuple:
-    """EveryBlock trained a few Adam steps on random 8x8 data (scales observed), frozen; and its data."""
+def trained(q: dt.QConfig, seed: int = 1, steps: int = 15, images: int = 8, size: int = 8) -> tuple:
+    """EveryBlock trained a few Adam steps on random size x size data (scales observed), frozen; and its
+    data."""
     torch.manual_seed(seed)
     model = EveryBlock(q)
-    x = torch.randn(images, 2, 8, 8)
+    x = torch.randn(images, 2, size, size)
     target = torch.randint(0, 5, (images,))
     opt = torch.optim.Adam(model.parameters(), lr=0.02)
     model.train()
