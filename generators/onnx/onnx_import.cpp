@@ -303,8 +303,9 @@ class Importer {
       if (is_default_domain(n.domain()) &&
           (n.op_type() == "QuantizeLinear" || n.op_type() == "QLinearConv" || n.op_type() == "QLinearMatMul"))
         bits = 8;
-      if (is_qonnx_domain(n.domain()) && n.op_type() == "Quant" && n.input_size() >= 4 &&
-          !values_.count(n.input(0))) {
+      const auto x = n.input_size() >= 4 ? values_.find(n.input(0)) : values_.end();
+      const bool on_constant = x != values_.end() && x->second.kind == Kind::Const;
+      if (is_qonnx_domain(n.domain()) && n.op_type() == "Quant" && n.input_size() >= 4 && !on_constant) {
         const auto found = values_.find(n.input(3));
         if (found != values_.end() && found->second.kind == Kind::Const && found->second.c->elements() == 1) {
           const double b = found->second.c->values[0];

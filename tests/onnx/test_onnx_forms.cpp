@@ -1,0 +1,297 @@
+// What the importer makes of each form (QDQ, QOperator, QONNX) and of the scenario keys around it.
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "error.h"
+#include "golden.h"
+#include "model_builder.h"
+#include "onnx_model.h"
+#include "scenario.h"
+#include "synthesize.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using dnnvp::ImportedModel;
+using dnnvp::LayerType;
+using dnnvp::Tensor;
+using onnx_test::attr;
+using onnx_test::attr_float;
+using onnx_test::ModelBuilder;
+using T = onnx::TensorProto;
+
+fs::path scratch_dir(const std::string& name) {
+  const fs::path dir = fs::path(DNNVP_TEST_TMP) / "onnx_forms" / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+}  // namespace
+
+TEST_CASE("onnx import: the QDQ model becomes conv, maxpool, conv, add, flatten, dense named by its nodes", "[onnx]") {
+  const ImportedModel m = dnnvp::import_onnx(onnx_test::qdq_model().model, "dir/my model.onnx");
+  const auto& layers = m.model.network.layers;
+  REQUIRE(layers.size() == 6);
+  const LayerType types[] = {LayerType::Conv, LayerType::MaxPool, LayerType::Conv,
+                             LayerType::Add,  LayerType::Flatten, LayerType::Dense};
+  const char* names[] = {"features_conv.1", "pool", "conv2", "residual", "flatten", "classifier"};
+  for (size_t i = 0; i < layers.size(); ++i) {
+    CHECK(layers[i].type == types[i]);
+    CHECK(layers[i].name == names[i]);
+    CHECK(m.model.params[i].rounding == dnnvp::Rounding::HalfEven);
+  }
+  CHECK(layers[0].activation == dnnvp::Activation::Relu);
+  CHECK(m.model.network.name == "my_model");
+  CHECK(m.model.network.input_shape == dnnvp::Shape{6, 6, 3});
+  CHECK(m.input_dims == std::vector<std::int64_t>{-1, 3, 6, 6});
+  CHECK(m.float_input);
+  CHECK(m.input.scale(0) == Approx(0.02));
+  CHECK(m.input.zero_point(0) == 128);
+  CHECK(m.output.zero_point(0) == 3);
+  CHECK(m.output.type.is_signed);
+  // The int32 bias is taken as stored; the float one quantised with the accumulator scale, ties to even.
+  CHECK(m.model.params[0].bias == std::vector<std::int32_t>{300, -200, 100, -50});
+  const double acc2 = static_cast<double>(0.03f) * static_cast<double>(0.01f);
+  CHECK(m.model.params[2].bias[0] == static_cast<std::int32_t>(std::nearbyint(static_cast<double>(0.1f) / acc2)));
+  // Each multiplier/shift pair approximates its float ratio, and the error is reported per channel.
+  for (int o = 0; o < 4; ++o) {
+    const double r = static_cast<double>(0.02f) * static_cast<double>(std::vector<float>{0.004f, 0.006f, 0.005f, 0.007f}[o]) /
+                     static_cast<double>(0.03f);
+    const dnnvp::Requant rq = m.model.params[0].requant[o];
+    CHECK(rq.multiplier == dnnvp::requant_for_scale(r, false).multiplier);
+    CHECK(rq.shift == dnnvp::requant_for_scale(r, false).shift);
+    CHECK(m.multiplier_error[0][o] == std::fabs(std::ldexp(rq.multiplier, -rq.shift) - r) / r);
+    CHECK(m.multiplier_error[0][o] < 1e-9);
+  }
+  CHECK(m.multiplier_error[3].size() == 2);  // the add's two operands
+  CHECK(m.multiplier_error[1].empty());
+}
+
+TEST_CASE("onnx import: a dense layer after a flatten reads ONNX's CHW order from the engine's HWC tensor", "[onnx]") {
+  // x [1, 2, 2, 2] -> identity Gemm after Flatten: y[k] must be x's k-th value in CHW order.
+  ModelBuilder b;
+  b.input("x", T::INT8, {1, 2, 2, 2});
+  b.output("y");
+  b.quant("a", 1.0f, T::INT8, 0);
+  b.node("DequantizeLinear", {"x", "a_s", "a_z"}, {"xd"}, "in_dq");
+  b.node("Flatten", {"xd"}, {"f"}, "flat");
+  std::vector<std::int32_t> eye(64, 0);
+  for (int k = 0; k < 8; ++k) eye[static_cast<size_t>(k * 8 + k)] = 1;
+  b.ints("w", T::INT8, {8, 8}, eye);
+  b.quant("w", 1.0f, T::INT8, 0);
+  b.node("DequantizeLinear", {"w", "w_s", "w_z"}, {"wd"}, "w_dq");
+  attr(b.node("Gemm", {"f", "wd"}, {"g"}, "fc"), "transB", 1);
+  b.node("QuantizeLinear", {"g", "a_s", "a_z"}, {"y"}, "out_q");
+  const ImportedModel m = dnnvp::import_onnx(b.model, "chw.onnx");
+  Tensor in(m.model.network.input_shape);
+  for (size_t i = 0; i < in.data.size(); ++i) in.data[i] = static_cast<std::int32_t>(i) * 3 - 10;
+  const Tensor out = dnnvp::run_network(m.model, in).back();
+  for (int c = 0; c < 2; ++c)
+    for (int y = 0; y < 2; ++y)
+      for (int x = 0; x < 2; ++x) {
+        INFO("c " << c << " y " << y << " x " << x);
+        CHECK(out.at(0, 0, (c * 2 + y) * 2 + x) == in.at(y, x, c));
+      }
+}
+
+TEST_CASE("onnx import: uint8 weights with a zero point are folded into signed weights", "[onnx]") {
+  ModelBuilder b(10);
+  b.input("x", T::UINT8, {1, 2, 3, 3});
+  b.output("y");
+  b.quant("x", 0.1f, T::UINT8, 100);
+  b.quant("w", 0.05f, T::UINT8, 128);
+  b.quant("y", 0.2f, T::UINT8, 7);
+  const std::vector<std::int32_t> w = onnx_test::pattern(3 * 2 * 2 * 2, 1, 255, 9);
+  b.ints("w", T::UINT8, {3, 2, 2, 2}, w);
+  b.node("QLinearConv", {"x", "x_s", "x_z", "w", "w_s", "w_z", "y_s", "y_z"}, {"y"}, "qconv");
+  const ImportedModel m = dnnvp::import_onnx(b.model, "fold.onnx");
+  const auto& p = m.model.params.at(0);
+  CHECK(p.weight_type.is_signed);
+  CHECK(p.weight_type.bits == 8);
+  CHECK(m.weight_bits == 8);
+  // OIHW -> OHWI, minus the zero point.
+  for (int o = 0; o < 3; ++o)
+    for (int c = 0; c < 2; ++c)
+      for (int y = 0; y < 2; ++y)
+        for (int x = 0; x < 2; ++x)
+          CHECK(p.weights[static_cast<size_t>(((o * 2 + y) * 2 + x) * 2 + c)] ==
+                w[static_cast<size_t>(((o * 2 + c) * 2 + y) * 2 + x)] - 128);
+  CHECK(m.model.input.zero_point == 100);
+  CHECK(p.out.zero_point == 7);
+}
+
+TEST_CASE("onnx import: ConvInteger + Cast + Mul + QuantizeLinear is a conv whose ratio is the Mul's scale over y's", "[onnx]") {
+  ModelBuilder b(13);
+  b.input("x", T::UINT8, {1, 1, 4, 4});
+  b.output("y");
+  b.ints("w", T::INT8, {2, 1, 2, 2}, {1, -2, 3, -4, 5, 6, -7, 8});
+  b.ints("xz", T::UINT8, {}, {5});
+  b.node("ConvInteger", {"x", "w", "xz"}, {"acc"}, "ci");
+  attr(b.node("Cast", {"acc"}, {"accf"}, "cast"), "to", static_cast<std::int64_t>(T::FLOAT));
+  b.floats("m", {}, {0.0123f});
+  b.node("Mul", {"accf", "m"}, {"real"}, "scale");
+  b.node("Relu", {"real"}, {"act"}, "relu");
+  b.quant("y", 0.05f, T::UINT8, 0);
+  b.node("QuantizeLinear", {"act", "y_s", "y_z"}, {"y"}, "q");
+  const ImportedModel m = dnnvp::import_onnx(b.model, "ci.onnx");
+  REQUIRE(m.model.network.layers.size() == 1);
+  CHECK_FALSE(m.output_is_accumulator);
+  CHECK(m.model.network.layers[0].activation == dnnvp::Activation::Relu);
+  const dnnvp::Requant want = dnnvp::requant_for_scale(static_cast<double>(0.0123f) / static_cast<double>(0.05f), false);
+  CHECK(m.model.params[0].requant[0].multiplier == want.multiplier);
+  CHECK(m.model.params[0].requant[0].shift == want.shift);
+  CHECK(m.model.input.zero_point == 5);
+}
+
+TEST_CASE("onnx import: BatchNormalization after a Conv folds into its scale and bias", "[onnx]") {
+  ModelBuilder b(13);
+  b.input("x", T::FLOAT, {1, 1, 3, 3});
+  b.output("y");
+  b.quant("a", 0.1f, T::INT8, 0);
+  const std::string x = b.qdq("x", "a");
+  b.ints("w", T::INT8, {2, 1, 1, 1}, {10, -20});
+  b.quant("w", 0.02f, T::INT8, 0);
+  b.node("DequantizeLinear", {"w", "w_s", "w_z"}, {"wd"}, "w_dq");
+  b.node("Conv", {x, "wd"}, {"c"}, "conv");
+  b.floats("gamma", {2}, {2.0f, 0.5f});
+  b.floats("beta", {2}, {0.3f, -0.1f});
+  b.floats("mean", {2}, {0.1f, 0.2f});
+  b.floats("var", {2}, {4.0f, 1.0f});
+  auto& bn = b.node("BatchNormalization", {"c", "gamma", "beta", "mean", "var"}, {"n"}, "bn");
+  attr_float(bn, "epsilon", 0.0f);
+  b.quant("y", 0.05f, T::INT8, 1);
+  b.node("QuantizeLinear", {"n", "y_s", "y_z"}, {"y"}, "q");
+  const ImportedModel m = dnnvp::import_onnx(b.model, "bn.onnx");
+  const auto& l = m.model.network.layers.at(0);
+  CHECK(l.batchnorm_folded);
+  const double gammas[] = {2.0, 0.5}, betas[] = {0.3f, -0.1f}, means[] = {0.1f, 0.2f}, vars[] = {4.0, 1.0};
+  for (int o = 0; o < 2; ++o) {
+    const double a = gammas[o] / std::sqrt(vars[o]);
+    const double acc = static_cast<double>(0.1f) * static_cast<double>(0.02f) * a;
+    const dnnvp::Requant want = dnnvp::requant_for_scale(acc / static_cast<double>(0.05f), false);
+    CHECK(m.model.params[0].requant[o].multiplier == want.multiplier);
+    CHECK(m.model.params[0].bias[o] == static_cast<std::int32_t>(std::nearbyint((betas[o] - a * means[o]) / acc)));
+  }
+}
+
+TEST_CASE("onnx import: QONNX Quant at 4 bits with a narrow range keeps its limits through a clip layer", "[onnx]") {
+  ModelBuilder b(13);
+  b.input("x", T::FLOAT, {1, 2, 3, 3});
+  b.output("y");
+  const std::string dom = "qonnx.custom_op.general";
+  auto quant = [&](const std::string& x, const std::string& out, const std::string& scale, int bits, bool is_signed,
+                   bool narrow) {
+    b.floats(out + "_bw", {}, {static_cast<float>(bits)});
+    b.floats(out + "_zp", {}, {0.0f});
+    auto& n = b.node("Quant", {x, scale, out + "_zp", out + "_bw"}, {out}, out + "_node", dom);
+    attr(n, "signed", std::int64_t{is_signed});
+    attr(n, "narrow", std::int64_t{narrow});
+    auto* mode = n.add_attribute();
+    mode->set_name("rounding_mode");
+    mode->set_type(onnx::AttributeProto::STRING);
+    mode->set_s("ROUND");
+  };
+  b.floats("sx", {}, {1.0f / 16});
+  quant("x", "xq", "sx", 8, true, false);
+  b.floats("wf", {3, 2, 1, 1}, {0.5f, -0.25f, 1.0f, 0.75f, -1.0f, 0.125f});
+  b.floats("sw", {3, 1, 1, 1}, {1.0f / 8, 1.0f / 8, 1.0f / 4});
+  quant("wf", "wq", "sw", 4, true, true);
+  b.node("Conv", {"xq", "wq"}, {"c"}, "conv");
+  b.floats("sy", {}, {0.125f});
+  quant("c", "cq", "sy", 4, true, true);
+  b.node("Identity", {"cq"}, {"y"}, "out");
+  const ImportedModel m = dnnvp::import_onnx(b.model, "qonnx.onnx");
+  const auto& layers = m.model.network.layers;
+  REQUIRE(layers.size() == 2);
+  CHECK(layers[0].type == LayerType::Conv);
+  CHECK(layers[1].type == LayerType::Clip);
+  CHECK(layers[1].name == "conv_clip");
+  CHECK(m.activation_bits == 8);  // the input's width; the 4-bit output is stored in 8 bits
+  CHECK(m.weight_bits == 4);
+  CHECK(m.output.min == -7);
+  CHECK(m.output.max == 7);
+  // Weights quantised per output channel: round(w / s) clamped to the narrow 4-bit range [-7, 7].
+  CHECK(m.model.params[0].weights == std::vector<std::int32_t>{4, -2, 7, 6, -4, 0});
+  Tensor in(m.model.network.input_shape);
+  for (size_t i = 0; i < in.data.size(); ++i) in.data[i] = static_cast<std::int32_t>(i * 37 % 255) - 127;
+  const auto outs = dnnvp::run_network(m.model, in);
+  bool clipped = false;
+  for (size_t i = 0; i < outs[1].data.size(); ++i) {
+    CHECK(outs[1].data[i] == std::clamp(outs[0].data[i], -7, 7));
+    clipped = clipped || outs[0].data[i] != outs[1].data[i];
+  }
+  CHECK(clipped);
+}
+
+TEST_CASE("onnx scenario: network.onnx imports the model relative to the scenario file", "[onnx]") {
+  const fs::path dir = scratch_dir("scenario");
+  onnx_test::qdq_model().save((dir / "net.onnx").string());
+  std::ofstream(dir / "s.yaml") << "network: {onnx: net.onnx}\nhardware: {rows: 4, cols: 8}\n";
+  const dnnvp::Scenario s = dnnvp::load_scenario((dir / "s.yaml").string());
+  CHECK(s.onnx == (dir / "net.onnx").string());
+  CHECK(s.network.layers.size() == 6);
+  CHECK(s.network.name == "net");
+  CHECK(s.quant.activation_bits == 8);
+  CHECK(s.hardware.rows == 4);
+  CHECK_FALSE(s.input.is_signed);  // the input's QuantizeLinear is uint8
+}
+
+TEST_CASE("onnx scenario: layers beside onnx, quantization keys and input.shape are errors at file:line:field", "[onnx]") {
+  const fs::path dir = scratch_dir("scenario_errors");
+  onnx_test::qdq_model().save((dir / "net.onnx").string());
+  auto error_of = [&](const std::string& text) {
+    std::ofstream(dir / "bad.yaml") << text;
+    try {
+      dnnvp::load_scenario((dir / "bad.yaml").string());
+    } catch (const dnnvp::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const std::string file = (dir / "bad.yaml").string();
+  CHECK_THAT(error_of("network: {onnx: net.onnx, layers: []}\n"),
+             Catch::Contains(file + ":1: network: give exactly one of zoo, file, layers or onnx"));
+  CHECK_THAT(error_of("network: {onnx: net.onnx}\nquantization: {weight_bits: 4}\n"),
+             Catch::Contains(file + ":2: quantization.weight_bits: not used with network.onnx"));
+  CHECK_THAT(error_of("network: {onnx: net.onnx}\ninput: {shape: [6, 6, 3]}\n"),
+             Catch::Contains(file + ":2: input.shape: given by the model"));
+  CHECK_THAT(error_of("network: {onnx: absent.onnx}\n"), Catch::Contains(file + ":1: network.onnx: no such file"));
+  CHECK_THAT(error_of("network: {onnx: net.onnx}\nhardware: {activation_bits: 4}\n"),
+             Catch::Contains("hardware.activation_bits: must be at least the model's activation_bits (8)"));
+  std::ofstream(dir / "broken.onnx") << "not a model";
+  CHECK_THAT(error_of("name: x\nnetwork:\n  onnx: broken.onnx\n"),
+             Catch::Contains(file + ":3: network.onnx: ") && Catch::Contains("does not parse"));
+}
+
+TEST_CASE("onnx scenario: vp_gen --onnx's scenario takes its name from the model and its hardware from a file", "[onnx]") {
+  const fs::path dir = scratch_dir("cli");
+  onnx_test::qdq_model().save((dir / "my-net.onnx").string());
+  std::ofstream(dir / "hw.yaml") << "hardware: {rows: 4, cols: 8}\ndram: {size_mib: 64}\n";
+  const dnnvp::Scenario s = dnnvp::load_onnx_scenario((dir / "my-net.onnx").string(), (dir / "hw.yaml").string());
+  CHECK(s.name == "my-net");
+  CHECK(s.hardware.cols == 8);
+  CHECK(s.dram.size_mib == 64);
+  CHECK(s.network.layers.size() == 6);
+  const dnnvp::Scenario plain = dnnvp::load_onnx_scenario((dir / "my-net.onnx").string(), "");
+  CHECK(plain.hardware.rows == dnnvp::HardwareConfig{}.rows);
+  std::ofstream(dir / "bad_hw.yaml") << "hardware: {rows: 0}\n";
+  CHECK_THROWS_WITH(dnnvp::load_onnx_scenario((dir / "my-net.onnx").string(), (dir / "bad_hw.yaml").string()),
+                    Catch::Contains("bad_hw.yaml:1: hardware.rows"));
+}
+
+TEST_CASE("onnx scenario: the imported model's golden outputs and per-channel multiplier errors", "[onnx]") {
+  const fs::path dir = scratch_dir("synth");
+  onnx_test::qdq_model().save((dir / "net.onnx").string());
+  const dnnvp::Scenario s = dnnvp::load_onnx_scenario((dir / "net.onnx").string(), "");
+  const dnnvp::SynthesizedModel sm = dnnvp::synthesize_imported(s);
+  REQUIRE(sm.outputs.size() == 6);
+  const auto golden = dnnvp::run_network(sm.model, sm.input);
+  for (size_t i = 0; i < golden.size(); ++i) CHECK(golden[i].data == sm.outputs[i].data);
+  CHECK(sm.stats[0].multiplier_error.size() == 4);
+  CHECK(sm.stats[0].accumulator_bits_needed > 0);
+}
