@@ -998,6 +998,7 @@ class Importer {
   }
 
   Value mul(const onnx::NodeProto& n) {
+    if (required(n, 0).kind == Kind::Const && required(n, 1).kind == Kind::Const) return constant_product(n);
     const bool first = required(n, 0).kind == Kind::Pending;
     Pending p = mutable_pending(n, first ? 0 : 1);
     const ConstTensor& c = constant(n, first ? 1 : 0);
@@ -1011,6 +1012,27 @@ class Importer {
       p.bias_real[o] *= s[o];
     }
     return pending_value(std::move(p));
+  }
+
+  // A product of two float constants (a scale computed in the graph), in float32 as ONNX computes it;
+  // one operand a scalar or both of one size.
+  Value constant_product(const onnx::NodeProto& n) {
+    const ConstTensor& a = constant(n, 0);
+    const ConstTensor& b = constant(n, 1);
+    if (a.is_integer() || b.is_integer()) unsupported("a product of integer constants");
+    if (a.elements() != 1 && b.elements() != 1 && a.elements() != b.elements())
+      unsupported("a product of constants that needs broadcasting");
+    const ConstTensor& big = a.elements() >= b.elements() ? a : b;
+    auto c = std::make_shared<ConstTensor>(big);
+    for (size_t i = 0; i < c->values.size(); ++i) {
+      const auto fa = static_cast<float>(a.values[a.values.size() == 1 ? 0 : i]);
+      const auto fb = static_cast<float>(b.values[b.values.size() == 1 ? 0 : i]);
+      c->values[i] = fa * fb;
+    }
+    Value v;
+    v.kind = Kind::Const;
+    v.c = c;
+    return v;
   }
 
   Value cast(const onnx::NodeProto& n) {

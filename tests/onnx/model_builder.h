@@ -60,7 +60,8 @@ class ModelBuilder {
     auto& t = tensor(name, type, dims);
     for (const auto i : v) t.add_int32_data(i);
   }
-  void int64s(const std::string& name, const std::vector<std::int64_t>& dims, const std::vector<std::int64_t>& v) {
+  void int64s(const std::string& name, const std::vector<std::int64_t>& dims,
+              const std::vector<std::int64_t>& v) {
     auto& t = tensor(name, onnx::TensorProto::INT64, dims);
     for (const auto i : v) t.add_int64_data(i);
   }
@@ -143,7 +144,8 @@ inline ModelBuilder qdq_model() {
   b.ints("b1", T::INT32, {4}, {300, -200, 100, -50});
   b.floats("b1_s", {4}, {0.02f * 0.004f, 0.02f * 0.006f, 0.02f * 0.005f, 0.02f * 0.007f});
   attr(b.node("DequantizeLinear", {"b1", "b1_s"}, {"b1_dq"}, "b1_dequant"), "axis", 0);
-  attr(b.node("Conv", {x, "w1_dq", "b1_dq"}, {"c1"}, "features/conv.1"), "pads", std::vector<std::int64_t>{1, 1, 1, 1});
+  attr(b.node("Conv", {x, "w1_dq", "b1_dq"}, {"c1"}, "features/conv.1"), "pads",
+       std::vector<std::int64_t>{1, 1, 1, 1});
   b.node("Relu", {"c1"}, {"r1"}, "features/relu.1");
   b.quant("a1", 0.03f, T::UINT8, 0);
   const std::string r1 = b.qdq("r1", "a1");

@@ -51,7 +51,8 @@ struct NodeTest {
 NodeTest load_node_test(const std::string& name, const std::string& op_type) {
   const fs::path dir = kNodeTestRoot / name;
   if (!fs::is_directory(dir))
-    FAIL("ONNX node test data " << dir << " is missing: run tools/install-deps.sh (it installs libonnx-testdata)");
+    FAIL("ONNX node test data " << dir
+                                << " is missing: run tools/install-deps.sh (it installs libonnx-testdata)");
   NodeTest t;
   t.model = parse_file<onnx::ModelProto>(dir / "model.onnx");
   onnx::GraphProto& g = *t.model.mutable_graph();
@@ -72,7 +73,8 @@ NodeTest load_node_test(const std::string& name, const std::string& op_type) {
 // A [rows, columns] data input is a batch of vectors: its batch dimension becomes symbolic, as a model
 // that takes one vector per run declares it (docs/onnx.md, "Graph input").
 void make_batch_symbolic(onnx::ModelProto& model) {
-  auto* dims = model.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
+  auto* dims =
+      model.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
   REQUIRE(dims->dim_size() == 2);
   dims->mutable_dim(0)->set_dim_param("N");
 }
@@ -80,8 +82,9 @@ void make_batch_symbolic(onnx::ModelProto& model) {
 // Image `n` of a tensor in ONNX layout (NCHW, [N, C] or [C]) as an HWC tensor of its values.
 Tensor image(const ConstTensor& t, int n) {
   const auto& d = t.dims;
-  dnnvp::Shape shape = d.size() == 4 ? dnnvp::Shape{static_cast<int>(d[2]), static_cast<int>(d[3]), static_cast<int>(d[1])}
-                                     : dnnvp::Shape{1, 1, static_cast<int>(d.back())};
+  dnnvp::Shape shape =
+      d.size() == 4 ? dnnvp::Shape{static_cast<int>(d[2]), static_cast<int>(d[3]), static_cast<int>(d[1])}
+                    : dnnvp::Shape{1, 1, static_cast<int>(d.back())};
   Tensor out(shape);
   const size_t base = static_cast<size_t>(n) * static_cast<size_t>(shape.elements());
   for (int c = 0; c < shape.c; ++c)
@@ -115,7 +118,8 @@ void require_golden_equals(const ImportedModel& m, const ConstTensor& input, con
     for (size_t i = 0; i < want.data.size(); ++i, ++compared)
       if (got.data[i] != want.data[i]) {
         std::ostringstream s;
-        s << "image " << n << " element " << i << " (HWC): golden " << got.data[i] << ", ONNX " << want.data[i];
+        s << "image " << n << " element " << i << " (HWC): golden " << got.data[i] << ", ONNX "
+          << want.data[i];
         mismatches.push_back(s.str());
       }
   }
@@ -151,7 +155,8 @@ TEST_CASE("import + golden reproduce ONNX node test test_qlinearmatmul_2D (rows 
   check_node_test("test_qlinearmatmul_2D", "QLinearMatMul", true);
 }
 
-TEST_CASE("import refuses a 3-D QLinearMatMul and reproduces test_qlinearmatmul_3D slice by slice", "[onnx]") {
+TEST_CASE("import refuses a 3-D QLinearMatMul and reproduces test_qlinearmatmul_3D slice by slice",
+          "[onnx]") {
   NodeTest t = load_node_test("test_qlinearmatmul_3D", "QLinearMatMul");
   // The engine's dense layer has one weight matrix and takes one vector per run: a [2, 2, 4] input is
   // refused with the reason.
@@ -202,7 +207,8 @@ TEST_CASE("import + golden reproduce ONNX ConvInteger node test test_convinteger
   check_node_test("test_convinteger_without_padding", "ConvInteger");
 }
 
-TEST_CASE("import + golden reproduce ONNX MatMulInteger node test test_matmulinteger (rows as a batch)", "[onnx]") {
+TEST_CASE("import + golden reproduce ONNX MatMulInteger node test test_matmulinteger (rows as a batch)",
+          "[onnx]") {
   check_node_test("test_matmulinteger", "MatMulInteger", true);
 }
 
@@ -238,8 +244,8 @@ void check_dequantize_node_test(const std::string& name) {
   REQUIRE(t.expected.values.size() == t.input.values.size());
   for (size_t i = 0; i < t.input.values.size(); ++i) {
     INFO("element " << i << " q = " << t.input.values[i]);
-    CHECK(dnnvp::dequantize_value(static_cast<std::int32_t>(t.input.values[i]), m.output, channel_of(t.input, i)) ==
-          static_cast<float>(t.expected.values[i]));
+    CHECK(dnnvp::dequantize_value(static_cast<std::int32_t>(t.input.values[i]), m.output,
+                                  channel_of(t.input, i)) == static_cast<float>(t.expected.values[i]));
   }
 }
 

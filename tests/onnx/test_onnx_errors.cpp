@@ -66,17 +66,29 @@ TEST_CASE("onnx import: an initializer with fewer values than its dims is an err
   ModelBuilder b = onnx_test::qdq_model();
   for (auto& t : *b.model.mutable_graph()->mutable_initializer())
     if (t.name() == "w3") t.mutable_int32_data()->RemoveLast();
-  CHECK_THROWS_WITH(import_model(b), Catch::Contains("initializer 'w3'") && Catch::Contains("holds 179 values"));
+  CHECK_THROWS_WITH(import_model(b),
+                    Catch::Contains("initializer 'w3'") && Catch::Contains("holds 179 values"));
 }
 
 TEST_CASE("onnx import: a dynamic dimension other than the batch is an error naming the input", "[onnx]") {
   ModelBuilder b = onnx_test::qdq_model();
-  auto* dim = b.model.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(2);
+  auto* dim = b.model.mutable_graph()
+                  ->mutable_input(0)
+                  ->mutable_type()
+                  ->mutable_tensor_type()
+                  ->mutable_shape()
+                  ->mutable_dim(2);
   dim->set_dim_param("H");
   CHECK_THROWS_WITH(import_model(b), Catch::Contains("graph input 'x'") && Catch::Contains("dimension 2") &&
                                          Catch::Contains("dynamic"));
   ModelBuilder batch = onnx_test::qdq_model();
-  batch.model.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(0)->set_dim_value(4);
+  batch.model.mutable_graph()
+      ->mutable_input(0)
+      ->mutable_type()
+      ->mutable_tensor_type()
+      ->mutable_shape()
+      ->mutable_dim(0)
+      ->set_dim_value(4);
   CHECK_THROWS_WITH(import_model(batch), Catch::Contains("batch dimension 4"));
 }
 
@@ -84,7 +96,8 @@ TEST_CASE("onnx import: an opset outside 10..17 is an error saying the supported
   for (const int opset : {9, 18}) {
     ModelBuilder b = onnx_test::qdq_model();
     b.model.mutable_opset_import(0)->set_version(opset);
-    CHECK_THROWS_WITH(import_model(b), Catch::Contains("opset " + std::to_string(opset)) && Catch::Contains("10..17"));
+    CHECK_THROWS_WITH(import_model(b),
+                      Catch::Contains("opset " + std::to_string(opset)) && Catch::Contains("10..17"));
   }
   ModelBuilder none = onnx_test::qdq_model();
   none.model.clear_opset_import();
@@ -101,7 +114,8 @@ TEST_CASE("onnx import: a graph with a cycle is an error naming a node on it", "
 TEST_CASE("onnx import: a tensor defined twice is an error naming it", "[onnx]") {
   ModelBuilder b = onnx_test::qdq_model();
   node_named(b, "conv2").set_output(0, "c1");
-  CHECK_THROWS_WITH(import_model(b), Catch::Contains("tensor 'c1' is defined twice") && Catch::Contains("'conv2'"));
+  CHECK_THROWS_WITH(import_model(b),
+                    Catch::Contains("tensor 'c1' is defined twice") && Catch::Contains("'conv2'"));
 }
 
 TEST_CASE("onnx import: every unsupported node is listed in one message (name, op type, domain)", "[onnx]") {
@@ -127,7 +141,8 @@ TEST_CASE("onnx import: every unsupported node is listed in one message (name, o
   CHECK_THAT(message, !Catch::Contains("'residual'"));
 }
 
-TEST_CASE("onnx import: a requantisation, a float result never quantised and a float weight are unsupported", "[onnx]") {
+TEST_CASE("onnx import: a requantisation, a float result never quantised and a float weight are unsupported",
+          "[onnx]") {
   ModelBuilder b(13);
   b.input("x", T::FLOAT, {1, 2, 2, 2});
   b.output("y");
@@ -153,5 +168,6 @@ TEST_CASE("onnx import: a graph output that is never quantised is an error namin
   ModelBuilder b = onnx_test::qdq_model();
   auto* g = b.model.mutable_graph();
   g->mutable_output(0)->set_name("g");  // the Gemm's float result
-  CHECK_THROWS_WITH(import_model(b), Catch::Contains("graph output 'g'") && Catch::Contains("not a quantised tensor"));
+  CHECK_THROWS_WITH(import_model(b),
+                    Catch::Contains("graph output 'g'") && Catch::Contains("not a quantised tensor"));
 }

@@ -33,7 +33,8 @@ fs::path scratch_dir(const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("onnx import: the QDQ model becomes conv, maxpool, conv, add, flatten, dense named by its nodes", "[onnx]") {
+TEST_CASE("onnx import: the QDQ model becomes conv, maxpool, conv, add, flatten, dense named by its nodes",
+          "[onnx]") {
   const ImportedModel m = dnnvp::import_onnx(onnx_test::qdq_model().model, "dir/my model.onnx");
   const auto& layers = m.model.network.layers;
   REQUIRE(layers.size() == 6);
@@ -57,10 +58,12 @@ TEST_CASE("onnx import: the QDQ model becomes conv, maxpool, conv, add, flatten,
   // The int32 bias is taken as stored; the float one quantised with the accumulator scale, ties to even.
   CHECK(m.model.params[0].bias == std::vector<std::int32_t>{300, -200, 100, -50});
   const double acc2 = static_cast<double>(0.03f) * static_cast<double>(0.01f);
-  CHECK(m.model.params[2].bias[0] == static_cast<std::int32_t>(std::nearbyint(static_cast<double>(0.1f) / acc2)));
+  CHECK(m.model.params[2].bias[0] ==
+        static_cast<std::int32_t>(std::nearbyint(static_cast<double>(0.1f) / acc2)));
   // Each multiplier/shift pair approximates its float ratio, and the error is reported per channel.
   for (int o = 0; o < 4; ++o) {
-    const double r = static_cast<double>(0.02f) * static_cast<double>(std::vector<float>{0.004f, 0.006f, 0.005f, 0.007f}[o]) /
+    const double r = static_cast<double>(0.02f) *
+                     static_cast<double>(std::vector<float>{0.004f, 0.006f, 0.005f, 0.007f}[o]) /
                      static_cast<double>(0.03f);
     const dnnvp::Requant rq = m.model.params[0].requant[o];
     CHECK(rq.multiplier == dnnvp::requant_for_scale(r, false).multiplier);
@@ -72,7 +75,8 @@ TEST_CASE("onnx import: the QDQ model becomes conv, maxpool, conv, add, flatten,
   CHECK(m.multiplier_error[1].empty());
 }
 
-TEST_CASE("onnx import: a dense layer after a flatten reads ONNX's CHW order from the engine's HWC tensor", "[onnx]") {
+TEST_CASE("onnx import: a dense layer after a flatten reads ONNX's CHW order from the engine's HWC tensor",
+          "[onnx]") {
   // x [1, 2, 2, 2] -> identity Gemm after Flatten: y[k] must be x's k-th value in CHW order.
   ModelBuilder b;
   b.input("x", T::INT8, {1, 2, 2, 2});
@@ -125,7 +129,10 @@ TEST_CASE("onnx import: uint8 weights with a zero point are folded into signed w
   CHECK(p.out.zero_point == 7);
 }
 
-TEST_CASE("onnx import: ConvInteger + Cast + Mul + QuantizeLinear is a conv whose ratio is the Mul's scale over y's", "[onnx]") {
+TEST_CASE(
+    "onnx import: ConvInteger + Cast + Mul + QuantizeLinear is a conv whose ratio is the Mul's scale over "
+    "y's",
+    "[onnx]") {
   ModelBuilder b(13);
   b.input("x", T::UINT8, {1, 1, 4, 4});
   b.output("y");
@@ -142,7 +149,8 @@ TEST_CASE("onnx import: ConvInteger + Cast + Mul + QuantizeLinear is a conv whos
   REQUIRE(m.model.network.layers.size() == 1);
   CHECK_FALSE(m.output_is_accumulator);
   CHECK(m.model.network.layers[0].activation == dnnvp::Activation::Relu);
-  const dnnvp::Requant want = dnnvp::requant_for_scale(static_cast<double>(0.0123f) / static_cast<double>(0.05f), false);
+  const dnnvp::Requant want =
+      dnnvp::requant_for_scale(static_cast<double>(0.0123f) / static_cast<double>(0.05f), false);
   CHECK(m.model.params[0].requant[0].multiplier == want.multiplier);
   CHECK(m.model.params[0].requant[0].shift == want.shift);
   CHECK(m.model.input.zero_point == 5);
@@ -175,17 +183,19 @@ TEST_CASE("onnx import: BatchNormalization after a Conv folds into its scale and
     const double acc = static_cast<double>(0.1f) * static_cast<double>(0.02f) * a;
     const dnnvp::Requant want = dnnvp::requant_for_scale(acc / static_cast<double>(0.05f), false);
     CHECK(m.model.params[0].requant[o].multiplier == want.multiplier);
-    CHECK(m.model.params[0].bias[o] == static_cast<std::int32_t>(std::nearbyint((betas[o] - a * means[o]) / acc)));
+    CHECK(m.model.params[0].bias[o] ==
+          static_cast<std::int32_t>(std::nearbyint((betas[o] - a * means[o]) / acc)));
   }
 }
 
-TEST_CASE("onnx import: QONNX Quant at 4 bits with a narrow range keeps its limits through a clip layer", "[onnx]") {
+TEST_CASE("onnx import: QONNX Quant at 4 bits with a narrow range keeps its limits through a clip layer",
+          "[onnx]") {
   ModelBuilder b(13);
   b.input("x", T::FLOAT, {1, 2, 3, 3});
   b.output("y");
   const std::string dom = "qonnx.custom_op.general";
-  auto quant = [&](const std::string& x, const std::string& out, const std::string& scale, int bits, bool is_signed,
-                   bool narrow) {
+  auto quant = [&](const std::string& x, const std::string& out, const std::string& scale, int bits,
+                   bool is_signed, bool narrow) {
     b.floats(out + "_bw", {}, {static_cast<float>(bits)});
     b.floats(out + "_zp", {}, {0.0f});
     auto& n = b.node("Quant", {x, scale, out + "_zp", out + "_bw"}, {out}, out + "_node", dom);
@@ -241,7 +251,9 @@ TEST_CASE("onnx scenario: network.onnx imports the model relative to the scenari
   CHECK_FALSE(s.input.is_signed);  // the input's QuantizeLinear is uint8
 }
 
-TEST_CASE("onnx scenario: layers beside onnx, quantization keys and input.shape are errors at file:line:field", "[onnx]") {
+TEST_CASE(
+    "onnx scenario: layers beside onnx, quantization keys and input.shape are errors at file:line:field",
+    "[onnx]") {
   const fs::path dir = scratch_dir("scenario_errors");
   onnx_test::qdq_model().save((dir / "net.onnx").string());
   auto error_of = [&](const std::string& text) {
@@ -260,7 +272,8 @@ TEST_CASE("onnx scenario: layers beside onnx, quantization keys and input.shape 
              Catch::Contains(file + ":2: quantization.weight_bits: not used with network.onnx"));
   CHECK_THAT(error_of("network: {onnx: net.onnx}\ninput: {shape: [6, 6, 3]}\n"),
              Catch::Contains(file + ":2: input.shape: given by the model"));
-  CHECK_THAT(error_of("network: {onnx: absent.onnx}\n"), Catch::Contains(file + ":1: network.onnx: no such file"));
+  CHECK_THAT(error_of("network: {onnx: absent.onnx}\n"),
+             Catch::Contains(file + ":1: network.onnx: no such file"));
   CHECK_THAT(error_of("network: {onnx: net.onnx}\nhardware: {activation_bits: 4}\n"),
              Catch::Contains("hardware.activation_bits: must be at least the model's activation_bits (8)"));
   std::ofstream(dir / "broken.onnx") << "not a model";
@@ -268,11 +281,14 @@ TEST_CASE("onnx scenario: layers beside onnx, quantization keys and input.shape 
              Catch::Contains(file + ":3: network.onnx: ") && Catch::Contains("does not parse"));
 }
 
-TEST_CASE("onnx scenario: vp_gen --onnx's scenario takes its name from the model and its hardware from a file", "[onnx]") {
+TEST_CASE(
+    "onnx scenario: vp_gen --onnx's scenario takes its name from the model and its hardware from a file",
+    "[onnx]") {
   const fs::path dir = scratch_dir("cli");
   onnx_test::qdq_model().save((dir / "my-net.onnx").string());
   std::ofstream(dir / "hw.yaml") << "hardware: {rows: 4, cols: 8}\ndram: {size_mib: 64}\n";
-  const dnnvp::Scenario s = dnnvp::load_onnx_scenario((dir / "my-net.onnx").string(), (dir / "hw.yaml").string());
+  const dnnvp::Scenario s =
+      dnnvp::load_onnx_scenario((dir / "my-net.onnx").string(), (dir / "hw.yaml").string());
   CHECK(s.name == "my-net");
   CHECK(s.hardware.cols == 8);
   CHECK(s.dram.size_mib == 64);
