@@ -66,6 +66,10 @@ class Weights(unittest.TestCase):
         b = torch.tensor([0.1875, 0.3125, -0.1875])  # / (0.5 * 0.25) = 1.5, 2.5, -1.5
         self.assertEqual(bias_quant(b, 0.5, torch.tensor([0.25] * 3)).tolist(), [2.0, 2.0, -2.0])
 
+    def test_bias_that_does_not_fit_int32_names_its_channel(self):
+        with self.assertRaisesRegex(OverflowError, "output channel 1 .* does not fit int32"):
+            bias_quant(torch.tensor([1.0, 1e6]), 2.0 ** -12, torch.tensor([2.0 ** -12] * 2))
+
     def test_weight_gradient_is_the_gradient_of_the_quantised_weight(self):
         torch.manual_seed(0)
         c = dt.Dense(3, 2, bias=False)
@@ -119,9 +123,11 @@ class Blocks(unittest.TestCase):
         # windows hang over every edge: 1, 1 2, 2 / 1 3, 1 2 3 4, 2 4 / 3, 3 4, 4
         self.assertEqual(out.flatten().tolist(), [1.0, 2.0, 2.0, 2.0, 2.0, 3.0, 3.0, 4.0, 4.0])
 
-    def test_leaky_relu_alpha_must_be_a_power_of_two(self):
-        with self.assertRaisesRegex(ValueError, "power of two"):
-            dt.LeakyReLU(0.3)
+    def test_leaky_relu_alpha_must_be_2_pow_minus_1_to_7(self):
+        self.assertEqual([dt.LeakyReLU(a).shift for a in (0.5, 0.125, 2.0 ** -7)], [1, 3, 7])
+        for alpha in (0.3, 1.0, 2.0 ** -8, 0.0, -0.5):
+            with self.assertRaisesRegex(ValueError, "2\\^-k with k in 1..7"):
+                dt.LeakyReLU(alpha)
 
     def test_blocks_refuse_plain_tensors(self):
         with self.assertRaisesRegex(TypeError, "QTensor"):

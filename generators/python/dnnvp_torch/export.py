@@ -164,6 +164,7 @@ def export(model: nn.Module, hardware: Mapping[str, Union[int, float, str]], out
     "auto" (QDQ when every width is 8)."""
     if not NAME_RULE.match(name):
         raise ExportError(f"name '{name}' must be 1..64 characters of A-Z a-z 0-9 _ . -")
+    images = torch.as_tensor(images)
     model_ir, fake = trace(model, images)
     outputs = integer.run(model_ir, images.detach().to(torch.float64).numpy())
     result = ExportResult(model_ir, outputs, compare(model_ir, outputs, fake))

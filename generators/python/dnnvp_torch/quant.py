@@ -68,11 +68,15 @@ def weight_quant(w: torch.Tensor, bits: int, cfg: QConfig) -> Tuple[torch.Tensor
 
 
 def bias_quant(b: torch.Tensor, input_scale: float, weight_scales: torch.Tensor) -> torch.Tensor:
-    """int32 bias in accumulator units: round_half_even(b / (sx * sw[o])) in double."""
+    """int32 bias in accumulator units: round_half_even(b / (sx * sw[o])) in double; OverflowError naming
+    the first channel that does not fit."""
     acc_scale = float(input_scale) * weight_scales.to(torch.float64)
     q = round_half_even(b.detach().to(torch.float64) / acc_scale)
-    if q.abs().max() > 2 ** 31 - 1:
-        raise OverflowError("bias does not fit int32 in accumulator units")
+    too_large = (q.abs() > 2 ** 31 - 1).nonzero()
+    if len(too_large):
+        o = int(too_large[0])
+        raise OverflowError(f"bias of output channel {o} ({float(b[o])}) is {float(q[o]):.0f} accumulator"
+                            f" units (s_x * s_w = {float(acc_scale[o])}): it does not fit int32")
     return q
 
 
@@ -123,11 +127,13 @@ class ActQuant(nn.Module):
         return fake_quantize(x, self.quant())
 
 
+# The engine's LeakyReLU shifts: a layer's leaky_shift is 1..7 (docs/scenarios.md, docs/onnx.md).
+LEAKY_SHIFTS = range(1, 8)
+
+
 def leaky_shift_of(alpha: float) -> int:
-    """k for alpha = 2^-k (k >= 1), else ValueError."""
-    if not 0 < alpha < 1:
-        raise ValueError(f"LeakyReLU alpha must be 2^-k with k >= 1, got {alpha}")
-    k = -math.log2(alpha)
-    if k != round(k):
-        raise ValueError(f"LeakyReLU alpha must be a power of two (2^-k), got {alpha}")
+    """k for alpha = 2^-k with k in 1..7, else ValueError."""
+    k = -math.log2(alpha) if alpha > 0 else 0.0
+    if k != round(k) or round(k) not in LEAKY_SHIFTS:
+        raise ValueError(f"LeakyReLU alpha must be 2^-k with k in 1..7 (0.5 .. 0.0078125), got {alpha}")
     return int(round(k))
