@@ -189,6 +189,15 @@ class OnnxSemantics(unittest.TestCase):
         self.check(dt.QConfig(activation_bits=6, weight_bits=2, power_of_two=True), "qonnx")
 
 
+class NumpyImages(unittest.TestCase):
+    def test_export_takes_a_numpy_batch_like_a_tensor(self):
+        model, x, _ = support.trained(dt.QConfig())
+        with tempfile.TemporaryDirectory() as tmp:
+            from_numpy = dt.export(model, {}, tmp, x.numpy(), write_inputs=False)
+            from_tensor = dt.export(model, {}, tmp, x, write_inputs=False)
+        np.testing.assert_array_equal(from_numpy.output, from_tensor.output)
+
+
 class Errors(unittest.TestCase):
     def test_a_block_called_twice_is_refused(self):
         class Twice(torch.nn.Module):
