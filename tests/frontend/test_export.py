@@ -189,6 +189,18 @@ class OnnxSemantics(unittest.TestCase):
         self.check(dt.QConfig(activation_bits=6, weight_bits=2, power_of_two=True), "qonnx")
 
 
+class ModelState(unittest.TestCase):
+    def test_export_runs_in_eval_mode_and_restores_the_training_mode(self):
+        model, x, _ = support.trained(dt.QConfig())
+        model.train()
+        before = {k: v.clone() for k, v in model.state_dict().items()}
+        with tempfile.TemporaryDirectory() as tmp:
+            dt.export(model, {}, tmp, x, write_inputs=False)
+        self.assertTrue(model.training)
+        for k, v in model.state_dict().items():
+            self.assertTrue(torch.equal(v, before[k]), k)  # no observer moved
+
+
 class NumpyImages(unittest.TestCase):
     def test_export_takes_a_numpy_batch_like_a_tensor(self):
         model, x, _ = support.trained(dt.QConfig())

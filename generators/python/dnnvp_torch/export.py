@@ -72,12 +72,17 @@ def _layer(name: str, block: nn.Module, inputs: List[str], out: TensorQuant) -> 
 
 
 def trace(model: nn.Module, images: torch.Tensor) -> Tuple[IntegerModel, Dict[str, torch.Tensor]]:
-    """Runs the model once on `images` (eval mode), records its blocks and builds the integer model.
-    Returns it with every layer's fake-quantised output (key "input": the quantised input)."""
+    """Runs the model once on `images` in eval mode (its mode is restored after), records its blocks and
+    builds the integer model. Returns it with every layer's fake-quantised output (key "input": the
+    quantised input)."""
     names = {id(m): n for n, m in model.named_modules()}
+    training = model.training
     model.eval()
-    with torch.no_grad(), Recording() as calls:
-        result = model(images)
+    try:
+        with torch.no_grad(), Recording() as calls:
+            result = model(images)
+    finally:
+        model.train(training)
     if not calls or not isinstance(calls[0][0], Input):
         raise ExportError("the model's forward() must start with an Input block")
     if not isinstance(result, QTensor) or result is not calls[-1][2]:
