@@ -174,6 +174,16 @@ std::vector<double> per_channel(const std::vector<double>& v, int channels, cons
   return v;
 }
 
+bool is_stored_integer(int data_type) {
+  return data_type == onnx::TensorProto::UINT8 || data_type == onnx::TensorProto::INT8 ||
+         data_type == onnx::TensorProto::INT32;
+}
+
+void require_finite(const ConstTensor& t, const std::string& what) {
+  for (const double v : t.values)
+    if (!std::isfinite(v)) unsupported(what + " holds a value that is not finite");
+}
+
 bool is_power_of_two_slope(double alpha, int& k) {
   for (k = 1; k <= 7; ++k)
     if (alpha == std::ldexp(1.0, -k)) return true;
@@ -271,6 +281,9 @@ class Importer {
     const Shape shape = rank == 4
                             ? Shape{static_cast<int>(d[2]), static_cast<int>(d[3]), static_cast<int>(d[1])}
                             : Shape{1, 1, static_cast<int>(d.back())};
+    if (shape.elements() > onnx_import::kMaxTensorElements)
+      throw Error(what + ": " + shape.str() + " has more than " + std::to_string(onnx_import::kMaxTensorElements) +
+                  " elements");
     out_.model.network.input_shape = shape;
     Act a;
     a.shape = shape;
@@ -543,6 +556,7 @@ class Importer {
   Value quantize_constant(const onnx::NodeProto& n, const ConstTensor& c, const std::vector<double>& s,
                           const std::vector<std::int32_t>& zp, QuantType type) {
     if (c.is_integer()) unsupported("quantises an integer constant");
+    require_finite(c, "constant");
     const int axis = s.size() > 1 ? static_cast<int>(int_attr(n, "axis", 1)) : -1;
     auto t = std::make_shared<ConstTensor>();
     t->data_type = type.is_signed ? onnx::TensorProto::INT8 : onnx::TensorProto::UINT8;
@@ -618,7 +632,7 @@ class Importer {
                                                  : std::vector<std::int32_t>{0};
     if (x.kind == Kind::Const) {
       const ConstTensor& c = *x.c;
-      if (!c.is_integer()) unsupported("dequantises a float constant");
+      if (!is_stored_integer(c.data_type)) unsupported("dequantises a constant that is not uint8, int8 or int32");
       auto q = std::make_shared<QConst>();
       q->dims = c.dims;
       q->q = c.ints();
@@ -677,6 +691,7 @@ class Importer {
     if (x.kind == Kind::Const) {
       const ConstTensor& c = *x.c;
       if (c.is_integer()) unsupported("quantises an integer constant");
+    require_finite(c, "constant");
       auto q = std::make_shared<QConst>();
       q->dims = c.dims;
       // The scale broadcasts against x: per tensor, or along the one axis where it is not 1.
@@ -918,6 +933,7 @@ class Importer {
   void add_bias(Pending& p, const Value& b, const std::string& name) {
     const int outputs = p.layer.filters;
     if (b.kind == Kind::Const && !b.c->is_integer()) {
+      require_finite(*b.c, "bias " + quoted(name));
       const std::vector<double> v = per_channel(b.c->values, outputs, "bias " + quoted(name));
       for (int o = 0; o < outputs; ++o) p.bias_real[static_cast<size_t>(o)] += v[static_cast<size_t>(o)];
     } else if (b.kind == Kind::QConstant && b.qc->is_int32) {
@@ -1007,7 +1023,7 @@ class Importer {
     if (c.is_integer()) unsupported("scale must be float");
     const std::vector<double> s = per_channel(c.values, p.layer.filters, "scale");
     for (size_t o = 0; o < s.size(); ++o) {
-      if (!(s[o] > 0)) unsupported("scale must be positive");
+      if (!(s[o] > 0) || !std::isfinite(s[o])) unsupported("scale must be positive and finite");
       p.acc_scale[o] *= s[o];
       p.bias_real[o] *= s[o];
     }
@@ -1168,6 +1184,8 @@ class Importer {
     params.bias.resize(channels);
     for (size_t o = 0; o < channels; ++o) {
       const double r = p.acc_scale[o] / sy;
+      if (!(r > 0) || !std::isfinite(r))
+        unsupported("output channel " + std::to_string(o) + ": the ratio of scales is not a positive finite number");
       try {
         params.requant[o] = requant_for_scale(r, false);
         check_requant(params.requant[o], p.layer.activation, p.layer.leaky_shift);
@@ -1176,7 +1194,7 @@ class Importer {
       }
       error.push_back(std::fabs(std::ldexp(params.requant[o].multiplier, -params.requant[o].shift) - r) / r);
       const double bias = p.bias[o] + round_half_even(p.bias_real[o] / p.acc_scale[o]);
-      if (std::fabs(bias) > std::numeric_limits<std::int32_t>::max())
+      if (!std::isfinite(bias) || std::fabs(bias) > std::numeric_limits<std::int32_t>::max())
         unsupported("output channel " + std::to_string(o) + ": the bias does not fit int32");
       params.bias[o] = static_cast<std::int32_t>(bias);
     }
@@ -1243,7 +1261,7 @@ class Importer {
     if (sx.size() != 1 || zx.size() != 1) unsupported("per-channel input quantisation");
     const int x = qoperator_act(n, 0, sx[0], zx[0], tx);
     const ConstTensor& w = constant(n, 3);
-    if (!w.is_integer() || w.data_type == onnx::TensorProto::INT32)
+    if (w.data_type != onnx::TensorProto::UINT8 && w.data_type != onnx::TensorProto::INT8)
       unsupported("weights must be int8 or uint8");
     QConst q;
     q.dims = w.dims;
@@ -1283,7 +1301,7 @@ class Importer {
         in.known ? in.quant.scale : 1.0;  // the accumulator's real scale comes from the Mul after it
     const int x = qoperator_act(n, 0, sx, zx[0], tx);
     const ConstTensor& w = constant(n, 1);
-    if (!w.is_integer() || w.data_type == onnx::TensorProto::INT32)
+    if (w.data_type != onnx::TensorProto::UINT8 && w.data_type != onnx::TensorProto::INT8)
       unsupported("weights must be int8 or uint8");
     QConst q;
     q.dims = w.dims;
