@@ -282,8 +282,8 @@ class Importer {
                             ? Shape{static_cast<int>(d[2]), static_cast<int>(d[3]), static_cast<int>(d[1])}
                             : Shape{1, 1, static_cast<int>(d.back())};
     if (shape.elements() > onnx_import::kMaxTensorElements)
-      throw Error(what + ": " + shape.str() + " has more than " + std::to_string(onnx_import::kMaxTensorElements) +
-                  " elements");
+      throw Error(what + ": " + shape.str() + " has more than " +
+                  std::to_string(onnx_import::kMaxTensorElements) + " elements");
     out_.model.network.input_shape = shape;
     Act a;
     a.shape = shape;
@@ -632,7 +632,8 @@ class Importer {
                                                  : std::vector<std::int32_t>{0};
     if (x.kind == Kind::Const) {
       const ConstTensor& c = *x.c;
-      if (!is_stored_integer(c.data_type)) unsupported("dequantises a constant that is not uint8, int8 or int32");
+      if (!is_stored_integer(c.data_type))
+        unsupported("dequantises a constant that is not uint8, int8 or int32");
       auto q = std::make_shared<QConst>();
       q->dims = c.dims;
       q->q = c.ints();
@@ -691,7 +692,7 @@ class Importer {
     if (x.kind == Kind::Const) {
       const ConstTensor& c = *x.c;
       if (c.is_integer()) unsupported("quantises an integer constant");
-    require_finite(c, "constant");
+      require_finite(c, "constant");
       auto q = std::make_shared<QConst>();
       q->dims = c.dims;
       // The scale broadcasts against x: per tensor, or along the one axis where it is not 1.
@@ -1185,7 +1186,8 @@ class Importer {
     for (size_t o = 0; o < channels; ++o) {
       const double r = p.acc_scale[o] / sy;
       if (!(r > 0) || !std::isfinite(r))
-        unsupported("output channel " + std::to_string(o) + ": the ratio of scales is not a positive finite number");
+        unsupported("output channel " + std::to_string(o) +
+                    ": the ratio of scales is not a positive finite number");
       try {
         params.requant[o] = requant_for_scale(r, false);
         check_requant(params.requant[o], p.layer.activation, p.layer.leaky_shift);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 
 #include "error.h"
@@ -310,4 +311,127 @@ TEST_CASE("onnx scenario: the imported model's golden outputs and per-channel mu
   for (size_t i = 0; i < golden.size(); ++i) CHECK(golden[i].data == sm.outputs[i].data);
   CHECK(sm.stats[0].multiplier_error.size() == 4);
   CHECK(sm.stats[0].accumulator_bits_needed > 0);
+}
+
+namespace {
+
+// x [1, 2, 4, 4] uint8 input (scale 0.5, zero point 3) -> DQ -> `op` nodes appended by `body` -> the
+// output named "y".
+ImportedModel import_small(const std::function<void(ModelBuilder&, const std::string&)>& body) {
+  ModelBuilder b(13);
+  b.input("x", T::UINT8, {1, 2, 4, 4});
+  b.output("y");
+  b.quant("a", 0.5f, T::UINT8, 3);
+  b.node("DequantizeLinear", {"x", "a_s", "a_z"}, {"xd"}, "in_dq");
+  body(b, "xd");
+  return dnnvp::import_onnx(b.model, "small.onnx");
+}
+
+}  // namespace
+
+TEST_CASE("onnx import: a Relu on a dequantised tensor is a clip layer from its zero point", "[onnx]") {
+  const ImportedModel m = import_small([](ModelBuilder& b, const std::string& x) {
+    b.node("Relu", {x}, {"r"}, "act");
+    b.node("QuantizeLinear", {"r", "a_s", "a_z"}, {"y"}, "q");
+  });
+  REQUIRE(m.model.network.layers.size() == 1);
+  CHECK(m.model.network.layers[0].type == LayerType::Clip);
+  Tensor in(m.model.network.input_shape);
+  for (size_t i = 0; i < in.data.size(); ++i) in.data[i] = static_cast<std::int32_t>(i % 8);
+  const Tensor out = dnnvp::run_network(m.model, in).back();
+  for (size_t i = 0; i < in.data.size(); ++i) CHECK(out.data[i] == std::max(in.data[i], 3));
+}
+
+TEST_CASE("onnx import: pools keep the input's quantisation; AveragePool with another scale is refused",
+          "[onnx]") {
+  const ImportedModel m = import_small([](ModelBuilder& b, const std::string& x) {
+    auto& avg = b.node("AveragePool", {x}, {"p"}, "avg");
+    attr(avg, "kernel_shape", std::vector<std::int64_t>{2, 2});
+    attr(avg, "strides", std::vector<std::int64_t>{2, 2});
+    b.quant("p", 0.5f, T::UINT8, 3);
+    b.qdq("p", "p");
+    b.node("GlobalAveragePool", {"p_dq"}, {"g"}, "gap");
+    b.node("QuantizeLinear", {"g", "a_s", "a_z"}, {"y"}, "q");
+  });
+  REQUIRE(m.model.network.layers.size() == 2);
+  CHECK(m.model.network.layers[0].kernel_h == 2);
+  CHECK(m.model.network.layers[1].global);
+  CHECK_THROWS_WITH(import_small([](ModelBuilder& b, const std::string& x) {
+                      b.node("GlobalAveragePool", {x}, {"g"}, "gap");
+                      b.quant("o", 0.25f, T::UINT8, 3);
+                      b.node("QuantizeLinear", {"g", "o_s", "o_z"}, {"y"}, "q");
+                    }),
+                    Catch::Contains("node 'q' (QuantizeLinear, domain ai.onnx): requantises"));
+}
+
+TEST_CASE("onnx import: LeakyRelu needs a slope of 2^-k", "[onnx]") {
+  auto model = [](float alpha) {
+    return [alpha](ModelBuilder& b, const std::string& x) {
+      b.ints("w", T::INT8, {2, 2, 1, 1}, {1, 2, 3, 4});
+      b.quant("w", 0.1f, T::INT8, 0);
+      b.node("DequantizeLinear", {"w", "w_s", "w_z"}, {"wd"}, "w_dq");
+      b.node("Conv", {x, "wd"}, {"c"}, "conv");
+      attr_float(b.node("LeakyRelu", {"c"}, {"l"}, "leaky"), "alpha", alpha);
+      b.node("QuantizeLinear", {"l", "a_s", "a_z"}, {"y"}, "q");
+    };
+  };
+  const ImportedModel m = import_small(model(0.125f));
+  CHECK(m.model.network.layers[0].activation == dnnvp::Activation::LeakyRelu);
+  CHECK(m.model.network.layers[0].leaky_shift == 3);
+  CHECK_THROWS_WITH(import_small(model(0.1f)),
+                    Catch::Contains("node 'leaky' (LeakyRelu") && Catch::Contains("2^-k"));
+}
+
+TEST_CASE("onnx import: node names become valid unique layer names; a trailing Softmax and dead branches go",
+          "[onnx]") {
+  const ImportedModel m = import_small([](ModelBuilder& b, const std::string& x) {
+    auto pool = [&](const std::string& in, const std::string& out, const std::string& name, std::int64_t k) {
+      attr(b.node("MaxPool", {in}, {out}, name), "kernel_shape", std::vector<std::int64_t>{k, k});
+    };
+    pool(x, "p1", "a/b", 1);
+    pool("p1", "p2", "a:b", 1);
+    pool("p2", "p3", "input", 1);
+    pool("p2", "dead", "unused_branch", 2);
+    b.node("Softmax", {"p3"}, {"y"}, "softmax");
+  });
+  const auto& layers = m.model.network.layers;
+  REQUIRE(layers.size() == 3);
+  CHECK(layers[0].name == "a_b");
+  CHECK(layers[1].name == "a_b_2");
+  CHECK(layers[2].name == "input_2");
+  CHECK(m.output.zero_point(0) == 3);
+}
+
+TEST_CASE("onnx scenario: an accumulator output, too-wide weights and a model without layers are refused",
+          "[onnx]") {
+  const fs::path dir = scratch_dir("adopt");
+  auto error_of = [&](const ModelBuilder& b) {
+    b.save((dir / "m.onnx").string());
+    try {
+      dnnvp::load_onnx_scenario((dir / "m.onnx").string(), "");
+    } catch (const dnnvp::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  ModelBuilder acc(10);
+  acc.input("x", T::UINT8, {1, 1, 3, 3});
+  acc.output("y");
+  acc.ints("w", T::INT8, {1, 1, 2, 2}, {1, 2, 3, 4});
+  acc.node("ConvInteger", {"x", "w"}, {"y"}, "ci");
+  CHECK_THAT(error_of(acc), Catch::Contains("int32 accumulator"));
+  ModelBuilder wide(10);
+  wide.input("x", T::UINT8, {1, 1, 3, 3});
+  wide.output("y");
+  wide.quant("q", 0.1f, T::UINT8, 0);
+  wide.ints("w", T::UINT8, {1, 1, 1, 1}, {0});
+  wide.ints("wz", T::UINT8, {}, {255});
+  wide.node("QLinearConv", {"x", "q_s", "q_z", "w", "q_s", "wz", "q_s", "q_z"}, {"y"}, "wide_conv");
+  CHECK_THAT(error_of(wide), Catch::Contains("layer 'wide_conv' needs 9-bit weights"));
+  ModelBuilder none(13);
+  none.input("x", T::UINT8, {1, 1, 3, 3});
+  none.output("y");
+  none.quant("q", 0.1f, T::UINT8, 0);
+  none.node("DequantizeLinear", {"x", "q_s", "q_z"}, {"y"}, "dq");
+  CHECK_THAT(error_of(none), Catch::Contains("no layer to run"));
 }
