@@ -226,9 +226,6 @@ class Add(nn.Module):
         return _record(self, [a, b], QTensor(self.out_quant(v), self.out_quant.quant()))
 
 
-BLOCKS = (Input, Conv2D, Dense, MaxPool, AvgPool, Flatten, Add, ReLU)
-
-
 def freeze(model: nn.Module) -> None:
     """Stops every activation quantiser's observation: the scales are final (before export)."""
     for m in model.modules():
