@@ -5,13 +5,22 @@ from onnx import numpy_helper
 
 import onnx_ref
 
-# The importer's integer arithmetic differs from the exact-real reading only by its multiplier
-# approximation: relative error below 2^-30 on values below 2^9 in grid units, so below 2^-21 absolute.
-# A rounding point this far from a tie rounds the same way in both; closer ones are near-ties.
-TIE_MARGIN = 1e-5
+# The importer's integer arithmetic differs from the exact-real reading by less than 2^-22 of a value (in
+# grid units): its multiplier approximation (below 2^-30 relative), a Mul of two scale constants folded in
+# float32 (2^-24) and an int32 bias whose DequantizeLinear scale differs from s_x * s_w by up to 2^-22
+# (docs/numerics.md, "Imported models"). A rounding point farther than this from a tie rounds the same way in
+# both; closer ones are near-ties.
+TIE_MARGIN = 2.0 ** -21  # twice the largest of those
+
+
+def near_tie(pre):
+    """Whether values before rounding are near-ties: within TIE_MARGIN · max(1, |value|) of x.5."""
+    return tie_distance(pre) < TIE_MARGIN * np.maximum(1.0, np.abs(pre))
+
 
 # Exact ties are decided the same way by both only where the importer's arithmetic is exact: averages
-# (docs/numerics.md, "AvgPool": the sum over the count, ties to even).
+# (docs/numerics.md, "AvgPool": the sum over the count, ties to even; with an even zero point, see
+# "Imported models").
 EXACT_OPS = ("AveragePool", "GlobalAveragePool")
 
 
@@ -19,17 +28,21 @@ def producers(model):
     return {out: node for node in model.graph.node for out in node.output}
 
 
-def quantised_output(model, values):
-    """The graph output's stored integers: the input of a trailing DequantizeLinear, or the grid values of a
-    trailing QONNX Quant."""
+def output_tensor(model):
+    """The quantised tensor the graph output holds: the input of a trailing DequantizeLinear, or the output
+    of a trailing QONNX Quant."""
     name = model.graph.output[0].name
     node = producers(model)[name]
     if node.op_type == "DequantizeLinear":
-        return values[node.input[0]].astype(np.int64)
+        return node.input[0]
     if node.op_type == "Quant":
-        scale, zeropt = values[node.input[1]], values[node.input[2]]
-        return np.rint(values[name].astype(np.float64) / scale + zeropt).astype(np.int64)
+        return name
     raise ValueError(f"graph output {name}: produced by {node.op_type}, not a dequantisation")
+
+
+def quantised_output(model, values):
+    """The graph output's stored integers."""
+    return stored_integers(model, values, output_tensor(model))
 
 
 def exact_input(model, tensor):
@@ -74,7 +87,7 @@ def quantised_input_feeds(model, stored):
     return {model.graph.input[0].name: np.zeros(stored.shape, np.float32), node.output[0]: fed}
 
 
-def _grid(model, values, tensor):
+def stored_integers(model, values, tensor):
     """Stored integers of a quantised tensor: 8-bit values as they are; float values on the grid of the QONNX
     Quant that produced them (directly or through MaxPool / Flatten / Reshape, which keep the grid)."""
     by_output = producers(model)
@@ -103,17 +116,12 @@ def layer_tensor(model, values, node_name):
         producer = producers(model).get(tensor)
         if producer is not None and producer.op_type == "DequantizeLinear":
             tensor = producer.input[0]
-        return tensor if _grid(model, values, tensor) is not None else None
+        return tensor if stored_integers(model, values, tensor) is not None else None
     tensor = node.output[0]
-    while _grid(model, values, tensor) is None:
+    while stored_integers(model, values, tensor) is None:
         consumers = [n for n in model.graph.node if tensor in n.input]
         if len(consumers) != 1:
             return None
         tensor = consumers[0].output[0]
     return tensor
 
-
-def layer_integers(model, values, node_name):
-    """The stored integers of layer_tensor()."""
-    tensor = layer_tensor(model, values, node_name)
-    return None if tensor is None else _grid(model, values, tensor)
