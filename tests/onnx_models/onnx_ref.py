@@ -95,13 +95,18 @@ def _window_geometry(spatial, kernel, strides, dilations, pads, auto_pad, ceil_m
     return out, begin, strides, dilations
 
 
+def _positions(i, out, begin, strides, dilations, offset):
+    """The input positions along spatial dimension i that one kernel offset reads for every output."""
+    return np.arange(out[i]) * strides[i] - begin[i] + offset[i] * dilations[i]
+
+
 def _gather(x, out, begin, strides, dilations, offset):
     """x[..., pos] for one kernel offset at every output position, and the mask of in-bounds positions."""
     nd = len(out)
     spatial = x.shape[-nd:]
     index, mask = [], None
     for i in range(nd):
-        pos = np.arange(out[i]) * strides[i] - begin[i] + offset[i] * dilations[i]
+        pos = _positions(i, out, begin, strides, dilations, offset)
         ok = (pos >= 0) & (pos < spatial[i])
         index.append(np.clip(pos, 0, spatial[i] - 1))
         shape = _axis_shape(nd, i, out[i])
@@ -162,7 +167,7 @@ def _pool(x, attrs, kind, kernel=None):
         if include_pad:
             padded = None
             for i in range(nd):
-                pos = np.arange(out[i]) * strides[i] - begin[i] + offset[i] * dilations[i]
+                pos = _positions(i, out, begin, strides, dilations, offset)
                 ok = ((pos >= -pads[i]) & (pos < x.shape[2 + i] + pads[i + nd])).reshape(
                     _axis_shape(nd, i, out[i]))
                 padded = ok if padded is None else padded & ok
