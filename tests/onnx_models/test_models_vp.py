@@ -2,11 +2,11 @@
 
     test_models_vp.py VP_GEN VP_RUN WORK_DIR [unittest options]
 
-For each form: the models and image batches are written into WORK_DIR (make_models.py), a scenario names
-the model and its batch, `vp_gen --dump-layers` imports it, and every element of every layer's golden
-output that corresponds to an ONNX node (the layer's name is the node's) must equal the numpy reference's
-(onnx_ref.py, exact-real reading) for the same stored input; the network output for every image of the
-batch must equal the reference's quantised output. test_models.py guarantees no rounding point of these
+For each form: the models and image batches are written into WORK_DIR (make_models.py); for each image a
+scenario names the model and that image, `vp_gen --dump-layers` imports it, and every element of every
+layer's golden output that corresponds to an ONNX node (the layer's name is the node's) must equal the numpy
+reference's (onnx_ref.py, exact-real reading) for the same stored input; a scenario of the whole batch must
+give, in expected.bin, each image's network output equal to the reference's quantised output. test_models.py guarantees no rounding point of these
 models is a near-tie, so a difference is a bug, never the multiplier approximation; the failure message
 still gives each differing element's distance from a tie. Then `vp_run` must report a bit-exact PASS.
 """
@@ -42,17 +42,10 @@ def as_layer(x, shape):
     return hwc.reshape(shape)
 
 
-def unpack(data, count, bits, signed):
-    """Packed values (docs/formats.md, "Packing"): 4-bit storage up to 4 bits, two per byte low nibble first,
-    else one per byte; two's complement at the storage width."""
-    width = 4 if bits <= 4 else 8
-    raw = np.frombuffer(data, np.uint8)
-    if width == 4:
-        raw = np.stack([raw & 15, raw >> 4], axis=1).ravel()
-    values = raw[:count].astype(np.int64)
-    if signed:
-        values = np.where(values >= 1 << (width - 1), values - (1 << width), values)
-    return values
+def unpack(data, count, signed):
+    """8-bit packed values (docs/formats.md, "Packing": one per byte, two's complement when signed)."""
+    values = np.frombuffer(data, np.uint8)[:count].astype(np.int64)
+    return np.where(values >= 128, values - 256, values) if signed else values
 
 
 def run(args, cwd):
@@ -150,11 +143,12 @@ class ThroughTheVp(unittest.TestCase):
         with open(os.path.join(out, "expected.bin"), "rb") as f:
             data = f.read()
         quant = manifest["output"]["quant"]
+        self.assertEqual(quant["bits"], 8, f"{form}: the models' outputs are 8-bit")
         for i, image in enumerate(batch):
             values, rounding = model_facts.reference(model, image)
             expected = model_facts.quantised_output(model, values).ravel()
             stored = data[i * images["output_stride"]:]
-            golden = unpack(stored, expected.size, quant["bits"], quant["signed"])
+            golden = unpack(stored, expected.size, quant["signed"])
             pre = rounding[model_facts.output_tensor(model)].ravel()
             self.assertTrue(np.array_equal(golden, expected),
                             differences(form, f"output of image {i}", golden, expected, pre))
