@@ -1255,6 +1255,22 @@ class Importer {
 
   // ---- QOperator ----
 
+  // A QOperator node's weights: input k, an int8/uint8 constant with its scales and zero points per tensor
+  // or per output channel (axis 0 of OIHW weights, 1 of a [K, N] matrix).
+  QConst operator_weights(const onnx::NodeProto& n, int k, LayerType type, std::vector<double> s,
+                          std::vector<std::int32_t> zp) const {
+    const ConstTensor& w = constant(n, k);
+    if (w.data_type != onnx::TensorProto::UINT8 && w.data_type != onnx::TensorProto::INT8)
+      unsupported("weights must be int8 or uint8");
+    QConst q;
+    q.dims = w.dims;
+    q.q = w.ints();
+    q.scales = std::move(s);
+    q.zero_points = std::move(zp);
+    if (std::max(q.scales.size(), q.zero_points.size()) > 1) q.axis = type == LayerType::Conv ? 0 : 1;
+    return q;
+  }
+
   Value qlinear(const onnx::NodeProto& n, LayerType type) {
     // QLinearConv: x, x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp, B; QLinearMatMul: the same but B.
     const auto sx = scales(n, 1);
@@ -1262,16 +1278,7 @@ class Importer {
     const auto zx = zero_points(n, 2, tx);
     if (sx.size() != 1 || zx.size() != 1) unsupported("per-channel input quantisation");
     const int x = qoperator_act(n, 0, sx[0], zx[0], tx);
-    const ConstTensor& w = constant(n, 3);
-    if (w.data_type != onnx::TensorProto::UINT8 && w.data_type != onnx::TensorProto::INT8)
-      unsupported("weights must be int8 or uint8");
-    QConst q;
-    q.dims = w.dims;
-    q.q = w.ints();
-    q.scales = scales(n, 4);
-    q.zero_points = zero_points(n, 5, tw);
-    const size_t slices = std::max(q.scales.size(), q.zero_points.size());
-    if (slices > 1) q.axis = type == LayerType::Conv ? 0 : 1;
+    const QConst q = operator_weights(n, 3, type, scales(n, 4), zero_points(n, 5, tw));
     const auto sy = scales(n, 6);
     const auto zy = zero_points(n, 7, ty);
     if (sy.size() != 1 || zy.size() != 1) unsupported("per-channel output quantisation");
@@ -1302,15 +1309,7 @@ class Importer {
     const double sx =
         in.known ? in.quant.scale : 1.0;  // the accumulator's real scale comes from the Mul after it
     const int x = qoperator_act(n, 0, sx, zx[0], tx);
-    const ConstTensor& w = constant(n, 1);
-    if (w.data_type != onnx::TensorProto::UINT8 && w.data_type != onnx::TensorProto::INT8)
-      unsupported("weights must be int8 or uint8");
-    QConst q;
-    q.dims = w.dims;
-    q.q = w.ints();
-    q.scales = {1.0};
-    q.zero_points = zero_points(n, 3, tw);
-    if (q.zero_points.size() > 1) q.axis = type == LayerType::Conv ? 0 : 1;
+    const QConst q = operator_weights(n, 1, type, {1.0}, zero_points(n, 3, tw));
     if (type == LayerType::Dense && q.dims.size() != 2) unsupported("a B that is not 2-D");
     Pending p = start(n, type, x, q, false);
     p.integer = true;

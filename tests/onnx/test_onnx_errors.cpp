@@ -26,6 +26,16 @@ dnnvp::ImportedModel import_model(const ModelBuilder& b) {
   return dnnvp::import_onnx(b.model, "m.onnx");
 }
 
+// The message importing `b` fails with ("" if it imports).
+std::string error_of(const ModelBuilder& b) {
+  try {
+    import_model(b);
+  } catch (const dnnvp::Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
 // The node a test edits, by name.
 onnx::NodeProto& node_named(ModelBuilder& b, const std::string& name) {
   for (auto& n : *b.model.mutable_graph()->mutable_node())
@@ -125,12 +135,7 @@ TEST_CASE("onnx import: every unsupported node is listed in one message (name, o
   b.node("Sin", {"x"}, {"unused1"}, "trig");
   b.node("MultiThreshold", {"x", "in_s"}, {"unused2"}, "thresholds", "qonnx.custom_op.general");
   b.node("Mystery", {"x"}, {"unused3"}, "custom", "com.example");
-  std::string message;
-  try {
-    import_model(b);
-  } catch (const dnnvp::Error& e) {
-    message = e.what();
-  }
+  const std::string message = error_of(b);
   INFO(message);
   CHECK_THAT(message, Catch::Contains("4 unsupported node(s)") && Catch::Contains("nothing was generated"));
   CHECK_THAT(message, Catch::Contains("node 'conv2' (Conv, domain ai.onnx): grouped"));
@@ -153,12 +158,7 @@ TEST_CASE("onnx import: a requantisation, a float result never quantised and a f
   b.floats("wf", {2, 2, 1, 1}, {1, 0, 0, 1});
   b.node("Conv", {x, "wf"}, {"c"}, "float_conv");
   b.node("Identity", {"rq"}, {"y"}, "out");
-  std::string message;
-  try {
-    import_model(b);
-  } catch (const dnnvp::Error& e) {
-    message = e.what();
-  }
+  const std::string message = error_of(b);
   INFO(message);
   CHECK_THAT(message, Catch::Contains("node 'requant' (QuantizeLinear, domain ai.onnx): requantises"));
   CHECK_THAT(message, Catch::Contains("node 'float_conv' (Conv, domain ai.onnx): weights 'wf' must be"));
