@@ -432,6 +432,7 @@ class Importer {
     }
     if (!is_default_domain(n.domain())) unsupported("operator of an unsupported domain");
     if (op == "Constant") return {constant_node(n)};
+    if (op == "ConstantOfShape") return {constant_of_shape(n)};
     if (op == "Identity") return {required(n, 0)};
     if (op == "QuantizeLinear") return {quantize_linear(n)};
     if (op == "DequantizeLinear") return {dequantize_linear(n)};
@@ -1031,8 +1032,8 @@ class Importer {
     return pending_value(std::move(p));
   }
 
-  // A product of two float constants (a scale computed in the graph), in float32 as ONNX computes it;
-  // one operand a scalar or both of one size.
+  // A product of two float constants (a scale computed in the graph), in double like every scale
+  // computation (docs/numerics.md, "Imported models"); one operand a scalar or both of one size.
   Value constant_product(const onnx::NodeProto& n) {
     const ConstTensor& a = constant(n, 0);
     const ConstTensor& b = constant(n, 1);
@@ -1042,9 +1043,7 @@ class Importer {
     const ConstTensor& big = a.elements() >= b.elements() ? a : b;
     auto c = std::make_shared<ConstTensor>(big);
     for (size_t i = 0; i < c->values.size(); ++i) {
-      const auto fa = static_cast<float>(a.values[a.values.size() == 1 ? 0 : i]);
-      const auto fb = static_cast<float>(b.values[b.values.size() == 1 ? 0 : i]);
-      c->values[i] = fa * fb;
+      c->values[i] = a.values[a.values.size() == 1 ? 0 : i] * b.values[b.values.size() == 1 ? 0 : i];
     }
     Value v;
     v.kind = Kind::Const;
@@ -1060,15 +1059,63 @@ class Importer {
       p.integer = false;
       return pending_value(std::move(p));
     }
-    if (x.kind == Kind::Const && (to == onnx::TensorProto::FLOAT || to == onnx::TensorProto::DOUBLE)) {
-      auto c = std::make_shared<ConstTensor>(*x.c);
-      c->data_type = static_cast<int>(to);
-      Value v;
-      v.kind = Kind::Const;
-      v.c = c;
-      return v;
+    if (x.kind == Kind::Const) return cast_constant(*x.c, static_cast<int>(to));
+    // PyTorch casts each QuantizeLinear output to the type it already has.
+    if (x.kind == Kind::Act) {
+      const QuantType t = acts_[static_cast<size_t>(x.act)].quant.type;
+      if (t.bits == 8 && to == (t.is_signed ? onnx::TensorProto::INT8 : onnx::TensorProto::UINT8)) return x;
     }
-    unsupported("only the Cast of a ConvInteger/MatMulInteger result or a constant to float");
+    unsupported(
+        "only the Cast of a ConvInteger/MatMulInteger result to float, of a quantised tensor to its own "
+        "type, or of a constant");
+  }
+
+  // A constant as float, double or an integer type (whose values must be integers within the type).
+  static Value cast_constant(const ConstTensor& x, int to) {
+    auto c = std::make_shared<ConstTensor>(x);
+    c->data_type = to;
+    if (c->is_integer()) {
+      double lo = std::numeric_limits<std::int32_t>::min(), hi = std::numeric_limits<std::int32_t>::max();
+      if (to == onnx::TensorProto::UINT8)
+        lo = 0, hi = 255;
+      else if (to == onnx::TensorProto::INT8)
+        lo = -128, hi = 127;
+      else if (to != onnx::TensorProto::INT32 && to != onnx::TensorProto::INT64)
+        unsupported("Cast to " + data_type_name(to));
+      for (const double v : c->values)
+        if (v != std::floor(v) || v < lo || v > hi)
+          unsupported("Cast of " + std::to_string(v) + " to " + data_type_name(to));
+    } else if (to != onnx::TensorProto::FLOAT && to != onnx::TensorProto::DOUBLE) {
+      unsupported("Cast to " + data_type_name(to));
+    }
+    Value v;
+    v.kind = Kind::Const;
+    v.c = c;
+    return v;
+  }
+
+  // ConstantOfShape(shape): a constant filled with the `value` attribute (default float 0).
+  Value constant_of_shape(const onnx::NodeProto& n) {
+    const ConstTensor& shape = constant(n, 0);
+    if (!shape.is_integer()) unsupported("the shape must be integers");
+    ConstTensor fill;
+    fill.data_type = onnx::TensorProto::FLOAT;
+    fill.values = {0.0};
+    if (const auto* a = find_attribute(n, "value"); a && a->has_t())
+      fill = decode_tensor(a->t(), source_ + ": " + node_label(n) + " value");
+    if (fill.elements() != 1) unsupported("value must hold one element");
+    auto c = std::make_shared<ConstTensor>();
+    c->data_type = fill.data_type;
+    for (const double d : shape.values) c->dims.push_back(static_cast<std::int64_t>(d));
+    // Its size is not bounded by the file's: cap it far above any bias or zero point it makes.
+    constexpr std::int64_t kMaxFilled = std::int64_t{1} << 24;
+    const std::int64_t count = onnx_import::element_count(c->dims, source_ + ": " + node_label(n));
+    if (count > kMaxFilled) unsupported("more than " + std::to_string(kMaxFilled) + " elements");
+    c->values.assign(static_cast<size_t>(count), fill.values[0]);
+    Value v;
+    v.kind = Kind::Const;
+    v.c = c;
+    return v;
   }
 
   Pending activation_target(const onnx::NodeProto& n) const {

@@ -435,3 +435,45 @@ TEST_CASE("onnx scenario: an accumulator output, too-wide weights and a model wi
   none.node("DequantizeLinear", {"x", "q_s", "q_z"}, {"y"}, "dq");
   CHECK_THAT(error_of(none), Catch::Contains("no layer to run"));
 }
+
+TEST_CASE("onnx import: PyTorch's export forms (Constant nodes, ConstantOfShape, Casts) import as plain QDQ",
+          "[onnx]") {
+  // The same conv twice: with initializers, and as torch.ao's export writes it.
+  auto build = [](bool torch_style) {
+    ModelBuilder b(13);
+    b.input("x", T::FLOAT, {1, 2, 3, 3});
+    b.output("y");
+    b.quant("a", 0.1f, T::UINT8, 120);
+    b.node("QuantizeLinear", {"x", "a_s", "a_z"}, {"xq"}, "q_in");
+    std::string xq = "xq";
+    if (torch_style) {
+      attr(b.node("Cast", {"xq"}, {"xq_cast"}, "cast_in"), "to", static_cast<std::int64_t>(T::UINT8));
+      xq = "xq_cast";
+    }
+    b.node("DequantizeLinear", {xq, "a_s", "a_z"}, {"xd"}, "dq_in");
+    b.ints("w", T::INT8, {2, 2, 1, 1}, {5, -7, 9, 11});
+    b.quant("w", 0.05f, T::INT8, 0);
+    b.node("DequantizeLinear", {"w", "w_s", "w_z"}, {"wd"}, "dq_w");
+    b.ints("bias", T::INT32, {2}, {40, -30});
+    b.floats("bias_s", {}, {0.1f * 0.05f});
+    if (torch_style) {
+      b.int64s("bias_shape", {1}, {1});
+      b.node("ConstantOfShape", {"bias_shape"}, {"bias_z0"}, "zeros");
+      attr(b.node("Cast", {"bias_z0"}, {"bias_z"}, "cast_z"), "to", static_cast<std::int64_t>(T::INT32));
+    } else {
+      b.ints("bias_z", T::INT32, {}, {0});
+    }
+    b.node("DequantizeLinear", {"bias", "bias_s", "bias_z"}, {"bd"}, "dq_b");
+    b.node("Conv", {"xd", "wd", "bd"}, {"c"}, "conv");
+    b.quant("o", 0.2f, T::UINT8, 0);
+    b.node("QuantizeLinear", {"c", "o_s", "o_z"}, {"y"}, "q_out");
+    return dnnvp::import_onnx(b.model, "torch.onnx");
+  };
+  const ImportedModel plain = build(false);
+  const ImportedModel torch = build(true);
+  REQUIRE(torch.model.network.layers.size() == 1);
+  CHECK(torch.model.params[0].weights == plain.model.params[0].weights);
+  CHECK(torch.model.params[0].bias == std::vector<std::int32_t>{40, -30});
+  CHECK(torch.model.params[0].requant[0].multiplier == plain.model.params[0].requant[0].multiplier);
+  CHECK(torch.model.params[0].requant[1].shift == plain.model.params[0].requant[1].shift);
+}
