@@ -509,7 +509,11 @@ class Importer {
       set_input_quant(s, zp, a);
       return;
     }
-    if (s.size() != 1 || zp.size() != 1 || s[0] != a.quant.scale || zp[0] != a.quant.zero_point)
+    // Only the graph input may be quantised per channel; its values are the input's.
+    const bool same = a.per_channel ? s == out_.input.scales && zp == out_.input.zero_points
+                                    : s.size() == 1 && zp.size() == 1 && s[0] == a.quant.scale &&
+                                          zp[0] == a.quant.zero_point;
+    if (!same)
       unsupported("dequantises " + tensor_name(id) +
                   " with another scale or zero point than it was quantised with");
   }

@@ -171,3 +171,17 @@ TEST_CASE("onnx import: a graph output that is never quantised is an error namin
   CHECK_THROWS_WITH(import_model(b),
                     Catch::Contains("graph output 'g'") && Catch::Contains("not a quantised tensor"));
 }
+
+TEST_CASE("onnx import: a graph input quantised per channel cannot feed a layer", "[onnx]") {
+  ModelBuilder b(13);
+  b.input("x", T::FLOAT, {1, 2, 2, 2});
+  b.output("y");
+  b.floats("xs", {2}, {0.5f, 0.25f});
+  b.ints("xz", T::UINT8, {2}, {0, 0});
+  b.node("QuantizeLinear", {"x", "xs", "xz"}, {"xq"}, "q_in");
+  b.node("DequantizeLinear", {"xq", "xs", "xz"}, {"xd"}, "dq_in");
+  attr(b.node("MaxPool", {"xd"}, {"p"}, "pool"), "kernel_shape", std::vector<std::int64_t>{2, 2});
+  b.node("QuantizeLinear", {"p", "xs", "xz"}, {"y"}, "q_out");
+  CHECK_THAT(error_of(b),
+             Catch::Contains("node 'pool' (MaxPool, domain ai.onnx): reads a tensor quantised per channel"));
+}
