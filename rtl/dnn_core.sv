@@ -21,6 +21,7 @@
 //   cmd_tile_p_i[15:0]                            pixels in the tile P (1 .. AccDepth)
 //   cmd_activation_i[1:0], cmd_leaky_shift_i[3:0] 0 none, 1 ReLU, 2 LeakyReLU; its slope shift
 //   cmd_out_zp_i[15:0], cmd_out_signed_i, cmd_out_bits_i[3:0]   output type (out_bits 2..ActBits)
+//   cmd_round_even_i                                          output stage ties: 1 to even, 0 toward +inf
 //   cmd_in_half_i, cmd_out_half_i                 input / output buffer halves of this tile
 //   in_rd_en_o, in_rd_addr_o[$clog2(InDepth)-1:0], in_rd_data_i[Rows*XBits-1:0]
 //                                                 input-buffer read; data the cycle after in_rd_en_o
@@ -92,6 +93,7 @@ module dnn_core #(
   input  logic [15:0]                    cmd_out_zp_i,
   input  logic                           cmd_out_signed_i,
   input  logic [3:0]                     cmd_out_bits_i,
+  input  logic                           cmd_round_even_i,
   input  logic                           cmd_in_half_i,
   input  logic                           cmd_out_half_i,
   // Input buffer read port
@@ -152,7 +154,7 @@ module dnn_core #(
   logic [1:0]  activation_q;
   logic [3:0]  leaky_shift_q, out_bits_q;
   logic [15:0] out_zp_q;
-  logic        out_signed_q, in_half_q, out_half_q;
+  logic        out_signed_q, round_even_q, in_half_q, out_half_q;
 
   wire cmd_take = cmd_valid_i && cmd_ready_o;
   assign cmd_ready_o = state_q == StIdle;
@@ -177,6 +179,7 @@ module dnn_core #(
       out_zp_q      <= cmd_out_zp_i;
       out_signed_q  <= cmd_out_signed_i;
       out_bits_q    <= cmd_out_bits_i;
+      round_even_q  <= cmd_round_even_i;
       in_half_q     <= cmd_in_half_i;
       out_half_q    <= cmd_out_half_i;
     end
@@ -691,6 +694,7 @@ module dnn_core #(
       .out_zp_i(out_zp_q),
       .out_bits_i(out_bits_q),
       .out_signed_i(out_signed_q),
+      .round_even_i(round_even_q),
       .valid_o(rq_valid[c]),
       .y_o(out_wr_data_o[c*ActBits +: ActBits])
     );

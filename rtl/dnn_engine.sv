@@ -125,7 +125,8 @@ module dnn_engine #(
                           FLeakyShift = FQuant + dnn_regs_pkg::QuantLeakyShiftLsb,
                           FInBits = FQuant + dnn_regs_pkg::QuantInBitsLsb,
                           FOutBits = FQuant + dnn_regs_pkg::QuantOutBitsLsb,
-                          FWeightBits = FQuant + dnn_regs_pkg::QuantWeightBitsLsb;
+                          FWeightBits = FQuant + dnn_regs_pkg::QuantWeightBitsLsb,
+                          FRoundEven = FQuant + dnn_regs_pkg::QuantRoundEvenLsb;
 
   wire [DescBits-1:0] load_desc = queue_q[load_issue_q[1:0]];
   wire [DescBits-1:0] weight_desc = queue_q[weight_issue_q[1:0]];
@@ -217,7 +218,7 @@ module dnn_engine #(
     .cmd_tile_p0_i(core_desc[FTileP0 +: 32]), .cmd_tile_p_i(core_desc[FTileP +: 16]),
     .cmd_activation_i(core_desc[FActivation +: 2]), .cmd_leaky_shift_i(core_desc[FLeakyShift +: 4]),
     .cmd_out_zp_i(core_desc[FOutZp +: 16]), .cmd_out_signed_i(core_desc[FOutSigned]),
-    .cmd_out_bits_i(core_desc[FOutBits +: 4]),
+    .cmd_out_bits_i(core_desc[FOutBits +: 4]), .cmd_round_even_i(core_desc[FRoundEven]),
     .in_rd_en_o(in_rd_en), .in_rd_addr_o(in_rd_addr), .in_rd_data_i(in_rd_data),
     .params_valid_i(params_valid), .params_ready_o(params_ready), .params_bias_i(params_bias),
     .params_mult_i(params_mult), .params_shift_i(params_shift),

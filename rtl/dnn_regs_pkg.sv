@@ -176,7 +176,7 @@ package dnn_regs_pkg;
   localparam logic [31:0] TilePReset = 32'h00000000;
   localparam int unsigned TilePIndex = 10;  // word of block descriptor
 
-  // QUANT (rw): value types and activation of the layer
+  // QUANT (rw): value types, activation and rounding of the layer
   localparam logic [AddrBits-1:0] QuantOffset = 12'h04C;
   localparam logic [31:0] QuantReset = 32'h00000000;
   localparam int unsigned QuantIndex = 11;  // word of block descriptor
@@ -201,6 +201,9 @@ package dnn_regs_pkg;
   localparam int unsigned QuantWeightBitsLsb = 16;  // WEIGHT_BITS: weight width
   localparam int unsigned QuantWeightBitsWidth = 4;
   localparam logic [31:0] QuantWeightBitsMask = 32'h000F0000;
+  localparam int unsigned QuantRoundEvenLsb = 20;  // ROUND_EVEN: output stage ties: 0 toward +infinity, 1 to even
+  localparam int unsigned QuantRoundEvenWidth = 1;
+  localparam logic [31:0] QuantRoundEvenMask = 32'h00100000;
 
   // IN_ZP (rw): input zero point (signed)
   localparam logic [AddrBits-1:0] InZpOffset = 12'h050;

@@ -3,7 +3,10 @@
 //
 //   v = acc;  relu && v < 0: v = 0;  leaky && v < 0: s = s + leaky_shift
 //   y = saturate(zero_point + round_shift(v * multiplier, s), out_bits, out_signed)
-//   round_shift(x, s) = s == 0 ? x : (x + 2^(s-1)) >>> s      (round to nearest, ties toward +inf)
+//   round_shift(x, s) = s == 0 ? x : (x + 2^(s-1)) >>> s            ties toward +inf (round_even_i 0)
+//                     = s == 0 ? x : (x + 2^(s-1) - 1 + x[s]) >>> s   ties to even (round_even_i 1)
+// Both are the same one adder: the addend is 2^(s-1) or 2^(s-1) - 1, and x[s] (the lowest bit of
+// floor(x / 2^s), which makes a tie go up exactly when that floor is odd) its carry in.
 //
 // Pipeline: fixed latency Latency = 4 cycles from valid_i to valid_o, no stalls (it sits inside the
 // core's pipeline, which never stalls once a pixel is issued).
@@ -20,7 +23,8 @@
 // Ports (per element, sampled with valid_i): acc_i, mult_i (0..2^31-1; bit 31 must be 0 and is
 // ignored), shift_i (0..62), act_i (0 none, 1 ReLU, 2 LeakyReLU, 3 = none), leaky_shift_i.
 // Quasi-static (a layer's constants; must be stable from valid_i until the matching valid_o, as
-// the core holds them for a whole tile): out_zp_i (signed), out_bits_i (2..ActBits), out_signed_i.
+// the core holds them for a whole tile): out_zp_i (signed), out_bits_i (2..ActBits), out_signed_i,
+// round_even_i (1: ties to even, 0: toward +inf).
 // y_o: the saturated value in ActBits bits, two's complement if out_signed_i (sign-extended from
 // out_bits to ActBits), else unsigned (zero-extended); its range is that of out_bits, so the low
 // out_bits bits are the packed value.
@@ -43,6 +47,7 @@ module dnn_requant #(
   input  logic [15:0]        out_zp_i,
   input  logic [3:0]         out_bits_i,
   input  logic               out_signed_i,
+  input  logic               round_even_i,
   output logic               valid_o,
   output logic [ActBits-1:0] y_o
 );
@@ -92,12 +97,18 @@ module dnn_requant #(
   // ---------------------------------------------------------------- stage 3: rounding shift
   logic                        s3_valid_q;
   logic signed [RoundBits-1:0] s3_round_q;
-  logic signed [RoundBits-1:0] prod_ext, half, biased;
+  logic signed [RoundBits-1:0] prod_ext, half, below_half, addend, carry, biased;
+  logic                        floor_lsb;
 
   always_comb begin
-    prod_ext = {s2_prod_q[ProdBits-1], s2_prod_q};
-    half     = (s2_shift_q == '0) ? '0 : One <<< (s2_shift_q - 7'd1);
-    biased   = prod_ext + half;  // cannot overflow: |prod| < 2^(ProdBits-1)
+    prod_ext   = {s2_prod_q[ProdBits-1], s2_prod_q};
+    half       = (s2_shift_q == '0) ? '0 : One <<< (s2_shift_q - 7'd1);
+    below_half = (s2_shift_q == '0) ? '0 : ~('1 <<< (s2_shift_q - 7'd1));  // 2^(s-1) - 1
+    floor_lsb  = |(prod_ext & (half <<< 1));  // bit s of the product (0 for s = 0)
+    addend     = round_even_i ? below_half : half;
+    carry      = {{(RoundBits - 1){1'b0}}, round_even_i & floor_lsb};
+    // One adder, the tie bit its carry in; cannot overflow: |prod| < 2^(ProdBits-1).
+    biased     = prod_ext + addend + carry;
   end
 
   always_ff @(posedge clk_i) begin

@@ -17,7 +17,7 @@ typedef enum {
   DNN_ERR_NOT_FOUND,     /* no engine at the base address (ID mismatch) */
   DNN_ERR_TIMEOUT,       /* the engine did not make progress within the polling budget */
   DNN_ERR_ENGINE,        /* the engine flagged an error; see dnn_engine_error_cause() */
-  DNN_ERR_BAD_LAYER      /* the layer does not run on the engine */
+  DNN_ERR_BAD_LAYER      /* the layer has no engine plan (a CPU layer's row) or tiles too long */
 } dnn_status_t;
 
 typedef struct {
@@ -39,7 +39,7 @@ typedef struct {
 } dnn_counters_t;
 
 dnn_status_t dnn_engine_init(dnn_engine_t *e, uintptr_t base);
-/* Writes the registers every tile of the layer shares. */
+/* Writes the registers every tile of the layer shares (QUANT.ROUND_EVEN: the row's rounding). */
 dnn_status_t dnn_engine_set_layer(const dnn_engine_t *e, const dnnvp_layer_t *layer);
 /* Tile t (0 .. layer->num_tiles - 1) of the layer. */
 void dnn_engine_plan_tile(const dnnvp_layer_t *layer, uint32_t t, dnn_tile_t *tile);

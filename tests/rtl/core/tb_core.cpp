@@ -14,6 +14,7 @@
 //   - with params and weights always ready: no stall_weight_o cycle, and the issues of a tile span
 //     exactly Blocks * kh * kw * Chunks * max(P, MinPass) - (max(P, MinPass) - P) cycles, i.e. no
 //     bubble between passes. Utilisation figures are printed.
+// Each layer rounds its output stage in a random mode (half_up or half_even, QUANT.ROUND_EVEN).
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -174,6 +175,7 @@ TestLayer make_layer(tb::Random& rnd, Kind kind = Kind::Random) {
                                                                                : rnd.range(2, kActBits),
                                 l.activation == dnnvp::Activation::Relu ? !rnd.chance(0.8) : rnd.chance(0.7)};
   p.out.zero_point = rnd.chance(0.5) ? 0 : rnd.range(-3, 3);
+  p.rounding = rnd.chance(0.5) ? dnnvp::Rounding::HalfEven : dnnvp::Rounding::HalfUp;
   p.requant.resize(cout);
   for (int o = 0; o < cout; ++o) {
     std::int64_t maxabs = 1;
@@ -350,6 +352,7 @@ class Bench {
       m_.cmd_out_zp_i = static_cast<std::uint16_t>(t.params.out.zero_point);
       m_.cmd_out_signed_i = t.params.out.type.is_signed;
       m_.cmd_out_bits_i = t.params.out.type.bits;
+      m_.cmd_round_even_i = t.params.rounding == dnnvp::Rounding::HalfEven;
       m_.cmd_in_half_i = half;
       m_.cmd_out_half_i = half;
 
@@ -426,11 +429,12 @@ class Bench {
             if (got != want) {
               std::fprintf(stderr,
                            "layer %ld: in %dx%dx%d k %dx%d s %dx%d pad t%d l%d b%d r%d out %dx%dx%d act %d "
-                           "leaky %d out %d-bit %s zp %d; tile p0 %d P %d band_y0 %d half %d\n",
+                           "leaky %d out %d-bit %s zp %d %s; tile p0 %d P %d band_y0 %d half %d\n",
                            tot.layers, in_h, in_w, cin, l.kernel_h, l.kernel_w, l.stride_h, l.stride_w,
                            l.padding.top, l.padding.left, l.padding.bottom, l.padding.right, t.oh, t.ow, cout,
                            static_cast<int>(l.activation), l.leaky_shift, type.bits,
-                           type.is_signed ? "signed" : "unsigned", t.params.out.zero_point, p0, p, band_y0, half);
+                           type.is_signed ? "signed" : "unsigned", t.params.out.zero_point,
+                           dnnvp::to_string(t.params.rounding), p0, p, band_y0, half);
               TB_CHECK(false, "pixel %d (y %d x %d) channel %d: got %lld, want %d", q, oy, ox, o,
                        static_cast<long long>(got), want);
             }

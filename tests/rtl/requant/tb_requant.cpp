@@ -1,7 +1,8 @@
 // dnn_requant against dnnvp::requantize() (generators/numerics.cpp), element by element: random
-// values and the edges of numerics.md (ties of both signs, saturation at both ends, shift 0 and 62,
-// the largest multiplier and accumulator, ReLU, LeakyReLU folded into the shift, zero points,
-// signed and unsigned outputs of every width 2..ActBits). The fixed latency is checked too.
+// values and the edges of numerics.md (ties of both signs in both rounding modes, saturation at both
+// ends, shift 0 and 62, the largest multiplier and accumulator, ReLU, LeakyReLU folded into the shift,
+// zero points, signed and unsigned outputs of every width 2..ActBits), with random gaps between valid
+// elements (the requantiser has no ready: it never stalls). The fixed latency is checked too.
 #include <cstdint>
 #include <algorithm>
 #include <deque>
@@ -27,6 +28,7 @@ struct Config {
   int bits;
   bool is_signed;
   std::int32_t zp;
+  bool round_even = false;  // a layer's constant, like the output type
 };
 
 std::int64_t sext(std::uint64_t v, int bits) {
@@ -40,7 +42,8 @@ std::int32_t reference(const Element& e, const Config& c) {
                                 : e.act == 2 ? dnnvp::Activation::LeakyRelu
                                              : dnnvp::Activation::None;
   return dnnvp::requantize(e.acc, dnnvp::Requant{e.mult, e.shift}, act, e.leaky, c.zp,
-                           dnnvp::QuantType{c.bits, c.is_signed}, dnnvp::Rounding::HalfUp);
+                           dnnvp::QuantType{c.bits, c.is_signed},
+                           c.round_even ? dnnvp::Rounding::HalfEven : dnnvp::Rounding::HalfUp);
 }
 
 }  // namespace
@@ -101,7 +104,8 @@ int main(int argc, char** argv) {
 
   std::deque<std::pair<std::uint64_t, std::int32_t>> expected;  // (cycle due, value)
   std::uint64_t cycle = 0;
-  long checked = 0, ties = 0, saturated = 0;  // saturated: at either end of the range (incl. ReLU zeros)
+  long checked = 0, saturated = 0;  // saturated: at either end of the range (incl. ReLU zeros)
+  long ties[2][2] = {};             // [round_even][negative]
 
   auto step = [&](bool valid, const Element& e, const Config& c) {
     m.valid_i = valid;
@@ -113,6 +117,7 @@ int main(int argc, char** argv) {
     m.out_zp_i = static_cast<std::uint16_t>(c.zp);
     m.out_bits_i = c.bits;
     m.out_signed_i = c.is_signed;
+    m.round_even_i = c.round_even;
     if (valid) {
       const std::int32_t y = reference(e, c);
       if (y == (c.is_signed ? -(1 << (c.bits - 1)) : 0) || y == (c.is_signed ? (1 << (c.bits - 1)) - 1 : (1 << c.bits) - 1))
@@ -142,13 +147,15 @@ int main(int argc, char** argv) {
     TB_CHECK(expected.empty(), "outputs missing after drain");
   };
 
-  // Fixed examples of numerics.md (M = 2^30, s = 31: x 0.5, int8).
-  {
-    const Config c{8 <= ACT_BITS ? 8 : ACT_BITS, true, 0};
-    for (std::int64_t a : {100, 3, -3, 1000, -1000}) step(true, Element{a, 1 << 30, 31, 0, 0}, c);
+  // Fixed examples of numerics.md (M = 2^30, s = 31: x 0.5, int8), in both modes; LeakyReLU's tie
+  // -48 / 16 / 2 = -1.5.
+  for (const bool even : {false, true}) {
+    const Config c{8 <= ACT_BITS ? 8 : ACT_BITS, true, 0, even};
+    for (std::int64_t a : {100, 3, -3, 5, -5, 1000, -1000}) step(true, Element{a, 1 << 30, 31, 0, 0}, c);
+    step(true, Element{-48, 1, 4, 2, 1}, c);
     drain(c);
-    step(true, Element{-1000, 1 << 30, 31, 1, 0}, Config{c.bits, false, 0});
-    drain(Config{c.bits, false, 0});
+    step(true, Element{-1000, 1 << 30, 31, 1, 0}, Config{c.bits, false, 0, even});
+    drain(Config{c.bits, false, 0, even});
   }
 
   for (int batch = 0; batch < 400; ++batch) {
@@ -156,13 +163,14 @@ int main(int argc, char** argv) {
     c.bits = rnd.chance(0.4) ? ACT_BITS : rnd.range(2, ACT_BITS);
     c.is_signed = rnd.chance(0.5);
     c.zp = rnd.chance(0.4) ? 0 : rnd.chance(0.9) ? rnd.range(-20, 20) : rnd.range(-32768, 32767);
+    c.round_even = rnd.chance(0.5);
     const double idle = rnd.chance(0.5) ? 0.0 : 0.4;
     for (int i = 0; i < 100; ++i) {
       Element e{};
       const int kind = rnd.range(0, 9);
       if (kind == 0) {
         e = tie(rnd.range(1, 62));
-        ++ties;
+        ++ties[c.round_even][e.acc < 0];
       } else {
         e.acc = rand_acc();
         e.mult = rnd.chance(0.1) ? mult_max : rnd.chance(0.05) ? 0 : static_cast<std::int32_t>(gen64() & mult_max);
@@ -192,7 +200,14 @@ int main(int argc, char** argv) {
     }
     drain(c);
   }
-  std::printf("dnn_requant AccBits %d ActBits %d: %ld outputs match numerics.cpp (%ld ties, %ld at a range end)\n",
-              ACC_BITS, ACT_BITS, checked, ties, saturated);
+  // Both modes met ties of both signs.
+  for (int even = 0; even < 2; ++even)
+    for (int negative = 0; negative < 2; ++negative)
+      TB_CHECK(ties[even][negative] > 0, "no %s ties in %s mode", negative ? "negative" : "positive",
+               even ? "half_even" : "half_up");
+  std::printf(
+      "dnn_requant AccBits %d ActBits %d: %ld outputs match numerics.cpp (ties half_up %ld+/%ld-, half_even "
+      "%ld+/%ld-; %ld at a range end)\n",
+      ACC_BITS, ACT_BITS, checked, ties[0][0], ties[0][1], ties[1][0], ties[1][1], saturated);
   return 0;
 }
