@@ -6,10 +6,9 @@ from onnx import numpy_helper
 import onnx_ref
 
 # The importer's integer arithmetic differs from the exact-real reading by less than 2^-22 of a value (in
-# grid units): its multiplier approximation (below 2^-30 relative), a Mul of two scale constants folded in
-# float32 (2^-24) and an int32 bias whose DequantizeLinear scale differs from s_x * s_w by up to 2^-22
-# (docs/numerics.md, "Imported models"). A rounding point farther than this from a tie rounds the same way in
-# both; closer ones are near-ties.
+# grid units): its multiplier approximation (below 2^-30 relative) and an int32 bias taken as stored while its
+# DequantizeLinear scale may differ from s_x * s_w by up to 2^-22 (docs/numerics.md, "Imported models").
+# A rounding point farther than this from a tie rounds the same way in both; closer ones are near-ties.
 TIE_MARGIN = 2.0 ** -21  # twice the largest of those
 
 
