@@ -533,20 +533,22 @@ class Importer {
     out_.model.input = a.quant;
   }
 
-  // The stored type of an activation of `type`'s signedness, and its limits.
+  // The stored type of an activation of the given signedness (the model's one activation width).
   QuantType storage(bool is_signed) const { return {activation_bits_, is_signed}; }
 
   // ---- QuantizeLinear / DequantizeLinear / QONNX Quant ----
 
-  // Per-channel (axis) quantisation of an activation: only the graph input, along its channels.
-  int channel_axis(const onnx::NodeProto& n, size_t count) const {
-    if (count == 1) return -1;
+  // Per-channel (axis) quantisation of an activation: only the graph input, one value per channel.
+  void check_channel_quant(const onnx::NodeProto& n, size_t count) const {
+    if (count == 1) return;
     const std::int64_t axis = int_attr(n, "axis", 1);
     const int rank = static_cast<int>(out_.input_dims.size());
     if (axis != (rank == 1 ? 0 : 1) && axis != (rank == 1 ? -1 : 1 - rank))
       unsupported("per-channel quantisation of an activation along axis " + std::to_string(axis) +
                   " (only channels)");
-    return 1;
+    if (count != static_cast<size_t>(out_.model.network.input_shape.c))
+      unsupported(std::to_string(count) + " scales or zero points for " +
+                  std::to_string(out_.model.network.input_shape.c) + " channels");
   }
 
   Value quantize_linear(const onnx::NodeProto& n) {
@@ -603,7 +605,7 @@ class Importer {
                             const std::vector<std::int32_t>& zp, QuantType type, std::int32_t lo,
                             std::int32_t hi) {
     if (x.kind == Kind::FloatInput) {
-      channel_axis(n, std::max(s.size(), zp.size()));
+      check_channel_quant(n, std::max(s.size(), zp.size()));
       Act& a = acts_[0];
       if (a.known) unsupported("quantises the float graph input a second time");
       a.quant.type = storage(type.is_signed);
@@ -663,7 +665,7 @@ class Importer {
       return v;
     }
     if (x.kind == Kind::Act) {
-      if (!acts_[static_cast<size_t>(x.act)].known) channel_axis(n, std::max(s.size(), zp.size()));
+      if (!acts_[static_cast<size_t>(x.act)].known) check_channel_quant(n, std::max(s.size(), zp.size()));
       set_or_check_quant(x.act, s, zp, type);
       return act_value(x.act, Kind::View);
     }
