@@ -430,6 +430,12 @@ class Importer {
       if (op == "Quant") return {qonnx_quant(n)};
       unsupported("QONNX operator not supported (only Quant)");
     }
+    if (n.domain() == "com.microsoft") {
+      // onnxruntime's QOperator quantiser writes these for residual networks.
+      if (op == "QLinearAdd") return {qlinear_add(n)};
+      if (op == "QLinearGlobalAveragePool") return {qlinear_global_average(n)};
+      unsupported("operator not supported (of com.microsoft: only QLinearAdd and QLinearGlobalAveragePool)");
+    }
     if (!is_default_domain(n.domain())) unsupported("operator of an unsupported domain");
     if (op == "Constant") return {constant_node(n)};
     if (op == "ConstantOfShape") return {constant_of_shape(n)};
@@ -1299,6 +1305,50 @@ class Importer {
     const int out = emit(n, l, p, {x.act}, in.lo, in.hi, {});
     acts_[static_cast<size_t>(out)].chw_flat_of = in.shape;
     return act_value(out, x.kind);
+  }
+
+  // The act a com.microsoft QLinear node reads at input k with the scale and zero point at k + 1, k + 2.
+  int qlinear_input(const onnx::NodeProto& n, int k) {
+    const auto s = scales(n, k + 1);
+    QuantType t;
+    const auto z = zero_points(n, k + 2, t);
+    if (s.size() != 1 || z.size() != 1) unsupported("per-channel activation quantisation");
+    return qoperator_act(n, k, s[0], z[0], t);
+  }
+
+  // QLinearAdd(A, A_scale, A_zp, B, B_scale, B_zp, C_scale, C_zp): an add layer.
+  Value qlinear_add(const onnx::NodeProto& n) {
+    const int a = qlinear_input(n, 0);
+    const int b = qlinear_input(n, 3);
+    if (acts_[static_cast<size_t>(a)].shape != acts_[static_cast<size_t>(b)].shape)
+      unsupported("operands of different shapes (no broadcasting)");
+    const auto sy = scales(n, 6);
+    QuantType ty;
+    const auto zy = zero_points(n, 7, ty);
+    if (sy.size() != 1 || zy.size() != 1) unsupported("per-channel output quantisation");
+    Pending p;
+    p.node = &n;
+    p.layer.type = LayerType::Add;
+    p.inputs = {a, b};
+    return act_value(finish(p, sy[0], zy[0], ty, ty.min(), ty.max()), Kind::Act);
+  }
+
+  // QLinearGlobalAveragePool(X, x_scale, x_zp, y_scale, y_zp): a global avgpool keeping the quantisation.
+  Value qlinear_global_average(const onnx::NodeProto& n) {
+    if (int_attr(n, "channels_last", 0) != 0) unsupported("channels_last 1");
+    const int x = qlinear_input(n, 0);
+    const Act& in = acts_[static_cast<size_t>(x)];
+    const auto sy = scales(n, 3);
+    QuantType ty;
+    const auto zy = zero_points(n, 4, ty);
+    if (sy.size() != 1 || zy.size() != 1 || sy[0] != in.quant.scale || zy[0] != in.quant.zero_point)
+      unsupported("output scale and zero point must equal the input's");
+    Layer l;
+    l.type = LayerType::AvgPool;
+    l.global = true;
+    LayerParams p;
+    p.out = in.quant;
+    return act_value(emit(n, l, p, {x}, in.lo, in.hi, {}), Kind::Act);
   }
 
   Value softmax(const onnx::NodeProto& n) {

@@ -477,3 +477,24 @@ TEST_CASE("onnx import: PyTorch's export forms (Constant nodes, ConstantOfShape,
   CHECK(torch.model.params[0].requant[0].multiplier == plain.model.params[0].requant[0].multiplier);
   CHECK(torch.model.params[0].requant[1].shift == plain.model.params[0].requant[1].shift);
 }
+
+TEST_CASE("onnx import: onnxruntime's QLinearAdd and QLinearGlobalAveragePool (com.microsoft)", "[onnx]") {
+  ModelBuilder b(13);
+  auto* ms = b.model.add_opset_import();
+  ms->set_domain("com.microsoft");
+  ms->set_version(1);
+  b.input("x", T::UINT8, {1, 2, 3, 3});
+  b.output("y");
+  b.quant("x", 0.1f, T::UINT8, 10);
+  b.quant("c", 0.3f, T::UINT8, 4);
+  b.node("QLinearAdd", {"x", "x_s", "x_z", "x", "x_s", "x_z", "c_s", "c_z"}, {"sum"}, "add", "com.microsoft");
+  b.node("QLinearGlobalAveragePool", {"sum", "c_s", "c_z", "c_s", "c_z"}, {"y"}, "gap", "com.microsoft");
+  const ImportedModel m = dnnvp::import_onnx(b.model, "ms.onnx");
+  const auto& layers = m.model.network.layers;
+  REQUIRE(layers.size() == 2);
+  CHECK(layers[0].type == LayerType::Add);
+  CHECK(layers[1].type == LayerType::AvgPool);
+  CHECK(layers[1].global);
+  CHECK(m.model.params[0].add.shift > 0);
+  CHECK(m.output.zero_point(0) == 4);
+}
