@@ -238,10 +238,10 @@ class Importer {
 
   void read_initializers(const onnx::GraphProto& g) {
     for (const auto& t : g.initializer()) {
-      Value v;
-      v.kind = Kind::Const;
-      v.c = std::make_shared<ConstTensor>(decode_tensor(t, source_ + ": initializer " + quoted(t.name())));
-      define(t.name(), v, "an initializer");
+      define(t.name(),
+             const_value(std::make_shared<ConstTensor>(
+                 decode_tensor(t, source_ + ": initializer " + quoted(t.name())))),
+             "an initializer");
     }
   }
 
@@ -464,9 +464,14 @@ class Importer {
   Value constant_node(const onnx::NodeProto& n) {
     const auto* a = find_attribute(n, "value");
     if (!a || !a->has_t()) unsupported("only a 'value' tensor attribute is supported");
+    return const_value(
+        std::make_shared<ConstTensor>(decode_tensor(a->t(), source_ + ": " + node_label(n) + " value")));
+  }
+
+  static Value const_value(std::shared_ptr<const ConstTensor> c) {
     Value v;
     v.kind = Kind::Const;
-    v.c = std::make_shared<ConstTensor>(decode_tensor(a->t(), source_ + ": " + node_label(n) + " value"));
+    v.c = std::move(c);
     return v;
   }
 
@@ -582,10 +587,7 @@ class Importer {
       const double q = round_half_even(c.values[i] / s[s.size() == 1 ? 0 : k]) + zp[zp.size() == 1 ? 0 : k];
       t->values[i] = std::clamp<double>(q, type.min(), type.max());
     }
-    Value v;
-    v.kind = Kind::Const;
-    v.c = t;
-    return v;
+    return const_value(t);
   }
 
   // For each element of a tensor of `dims`, its slice index along `axis` (empty when per tensor).
@@ -1057,10 +1059,7 @@ class Importer {
     for (size_t i = 0; i < c->values.size(); ++i) {
       c->values[i] = a.values[a.values.size() == 1 ? 0 : i] * b.values[b.values.size() == 1 ? 0 : i];
     }
-    Value v;
-    v.kind = Kind::Const;
-    v.c = c;
-    return v;
+    return const_value(c);
   }
 
   Value cast(const onnx::NodeProto& n) {
@@ -1100,10 +1099,7 @@ class Importer {
     } else if (to != onnx::TensorProto::FLOAT && to != onnx::TensorProto::DOUBLE) {
       unsupported("Cast to " + data_type_name(to));
     }
-    Value v;
-    v.kind = Kind::Const;
-    v.c = c;
-    return v;
+    return const_value(c);
   }
 
   // ConstantOfShape(shape): a constant filled with the `value` attribute (default float 0).
@@ -1124,10 +1120,7 @@ class Importer {
     const std::int64_t count = onnx_import::element_count(c->dims, source_ + ": " + node_label(n));
     if (count > kMaxFilled) unsupported("more than " + std::to_string(kMaxFilled) + " elements");
     c->values.assign(static_cast<size_t>(count), fill.values[0]);
-    Value v;
-    v.kind = Kind::Const;
-    v.c = c;
-    return v;
+    return const_value(c);
   }
 
   Pending activation_target(const onnx::NodeProto& n) const {
