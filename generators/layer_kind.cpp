@@ -67,11 +67,11 @@ void parse_activation(const Fields& f, Layer& l) {
 void parse_window(const Fields& f, Layer& l, bool is_conv) {
   l.global = !is_conv && f.boolean("global", false);
   if (l.global) return;
-  const auto k = f.int_list("kernel", {1, 2}, 1, is_conv ? 11 : 255);
+  const auto k = f.int_list("kernel", {1, 2}, 1, is_conv ? kMaxConvKernel : 255);
   l.kernel_h = static_cast<int>(k.front());
   l.kernel_w = static_cast<int>(k.back());
   if (f.has("stride")) {
-    const auto s = f.int_list("stride", {1, 2}, 1, is_conv ? 4 : 255);
+    const auto s = f.int_list("stride", {1, 2}, 1, is_conv ? kMaxConvStride : 255);
     l.stride_h = static_cast<int>(s.front());
     l.stride_w = static_cast<int>(s.back());
   } else if (!is_conv) {

@@ -44,6 +44,10 @@ struct Padding {
 // engine, so this also bounds their input channels (a flatten can make more).
 inline constexpr int kMaxDim = 65535;
 
+// The engine's convolution windows (docs/engine.md): kernels 1..kMaxConvKernel, strides 1..kMaxConvStride.
+inline constexpr int kMaxConvKernel = 11;
+inline constexpr int kMaxConvStride = 4;
+
 // Name of the network's input tensor when a layer names its producer explicitly.
 inline constexpr const char* kNetworkInput = "input";
 

@@ -820,12 +820,15 @@ class Importer {
     const auto k = ints_attr(n, "kernel_shape", {kh, kw});
     if (k.size() != 2) unsupported("a kernel that is not 2-D");
     if (!is_pool && (k[0] != kh || k[1] != kw)) unsupported("kernel_shape differs from the weights");
-    l.kernel_h = small_int(k[0], "kernel height", 1, kMaxDim);
-    l.kernel_w = small_int(k[1], "kernel width", 1, kMaxDim);
+    // The engine's convolution window is limited; the CPU's pools are not.
+    const int max_kernel = is_pool ? kMaxDim : kMaxConvKernel;
+    const int max_stride = is_pool ? kMaxDim : kMaxConvStride;
+    l.kernel_h = small_int(k[0], "kernel height", 1, max_kernel);
+    l.kernel_w = small_int(k[1], "kernel width", 1, max_kernel);
     const auto s = ints_attr(n, "strides", {1, 1});
     if (s.size() != 2) unsupported("strides that are not 2-D");
-    l.stride_h = small_int(s[0], "stride", 1, kMaxDim);
-    l.stride_w = small_int(s[1], "stride", 1, kMaxDim);
+    l.stride_h = small_int(s[0], "stride", 1, max_stride);
+    l.stride_w = small_int(s[1], "stride", 1, max_stride);
     const std::string pad = string_attr(n, "auto_pad", "NOTSET");
     if (pad == "NOTSET") {
       const auto p = ints_attr(n, "pads", {0, 0, 0, 0});

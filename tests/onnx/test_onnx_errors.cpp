@@ -185,3 +185,24 @@ TEST_CASE("onnx import: a graph input quantised per channel cannot feed a layer"
   CHECK_THAT(error_of(b),
              Catch::Contains("node 'pool' (MaxPool, domain ai.onnx): reads a tensor quantised per channel"));
 }
+
+TEST_CASE("onnx import: a convolution window the engine cannot run (kernel 12, stride 5) is unsupported",
+          "[onnx]") {
+  for (const bool big_kernel : {true, false}) {
+    ModelBuilder b(13);
+    b.input("x", T::FLOAT, {1, 1, 16, 16});
+    b.output("y");
+    b.quant("a", 0.5f, T::UINT8, 0);
+    const std::string x = b.qdq("x", "a");
+    const std::int64_t k = big_kernel ? 12 : 3;
+    b.ints("w", T::INT8, {1, 1, k, k}, std::vector<std::int32_t>(static_cast<size_t>(k * k), 1));
+    b.quant("w", 0.1f, T::INT8, 0);
+    b.node("DequantizeLinear", {"w", "w_s", "w_z"}, {"wd"}, "w_dq");
+    auto& conv = b.node("Conv", {x, "wd"}, {"c"}, "conv");
+    if (!big_kernel) attr(conv, "strides", std::vector<std::int64_t>{5, 5});
+    b.node("QuantizeLinear", {"c", "a_s", "a_z"}, {"y"}, "q");
+    CHECK_THAT(error_of(b), Catch::Contains("node 'conv' (Conv, domain ai.onnx): ") &&
+                                Catch::Contains(big_kernel ? "kernel height 12 is outside 1..11"
+                                                           : "stride 5 is outside 1..4"));
+  }
+}
