@@ -615,7 +615,12 @@ class Importer {
     if (x.kind == Kind::FloatInput) {
       check_channel_quant(n, std::max(s.size(), zp.size()));
       Act& a = acts_[0];
-      if (a.known) unsupported("quantises the float graph input a second time");
+      if (a.known) {  // a second quantiser of the input (one per consumer) must be the same
+        if (s == out_.input.scales && zp == out_.input.zero_points &&
+            type.is_signed == a.quant.type.is_signed && lo == a.lo && hi == a.hi)
+          return act_value(0, Kind::Act);
+        unsupported("quantises the float graph input a second time, differently");
+      }
       a.quant.type = storage(type.is_signed);
       a.lo = lo;
       a.hi = hi;

@@ -206,3 +206,24 @@ TEST_CASE("onnx import: a convolution window the engine cannot run (kernel 12, s
                                                            : "stride 5 is outside 1..4"));
   }
 }
+
+TEST_CASE("onnx import: the float input may be quantised twice alike, not differently", "[onnx]") {
+  for (const bool alike : {true, false}) {
+    ModelBuilder b(13);
+    b.input("x", T::FLOAT, {1, 2, 2, 2});
+    b.output("y");
+    b.quant("a", 0.5f, T::UINT8, 0);
+    b.quant("b", alike ? 0.5f : 0.25f, T::UINT8, 0);
+    b.qdq("x", "a");
+    b.node("QuantizeLinear", {"x", "b_s", "b_z"}, {"x2"}, "second_quant");
+    b.node("DequantizeLinear", {"x2", "b_s", "b_z"}, {"x2d"}, "second_dequant");
+    b.node("Add", {"x_dq", "x2d"}, {"s"}, "add");
+    b.node("QuantizeLinear", {"s", "a_s", "a_z"}, {"y"}, "q");
+    if (alike)
+      CHECK(import_model(b).model.network.layers.size() == 1);
+    else
+      CHECK_THAT(error_of(b),
+                 Catch::Contains("node 'second_quant' (QuantizeLinear, domain ai.onnx): quantises the "
+                                 "float graph input a second time, differently"));
+  }
+}
