@@ -102,6 +102,6 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::fflush(stdout);
     std::fprintf(stderr, "engine_plan: error: %s\n", e.what());
-    return 1;
+    return dynamic_cast<const dnnvp::Error*>(&e) != nullptr ? 2 : 1;  // 2: bad input, as vp_gen
   }
 }

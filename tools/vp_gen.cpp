@@ -59,9 +59,9 @@ int main(int argc, char** argv) {
                   layout.weights_file.bytes / 1e6, dir.c_str(), seconds);
     }
     return 0;
-  } catch (const dnnvp::Error& e) {
+  } catch (const dnnvp::Error& e) {  // bad input: the user changes the scenario, model or hardware
     std::cerr << "vp_gen: error: " << e.what() << "\n";
-    return 1;
+    return 2;
   } catch (const std::exception& e) {
     std::cerr << "vp_gen: error: " << e.what() << "\n";
     return 1;

@@ -270,7 +270,7 @@ TEST_CASE("vp_gen stops at a buffer too small for a layer before synthesising or
   const fs::path log =
       fs::temp_directory_path() / ("dnnvp_small_buffer_" + std::to_string(getpid()) + ".txt");
   CHECK(run(std::string(DNNVP_VP_GEN) + " " + bad.string() + " -o " + out.string() + " 2>" + log.string()) ==
-        1);
+        2);
   std::ifstream in(log);
   const std::string err((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   CHECK(err ==
@@ -287,7 +287,7 @@ TEST_CASE("vp_gen exits non-zero on a bad scenario and leaves existing output al
   std::ofstream(out / "manifest.json") << "previous";
   const fs::path log = out / "stderr.txt";
   CHECK(run(std::string(DNNVP_VP_GEN) + " " + bad.string() + " -o " + out.string() + " 2>" + log.string()) ==
-        1);
+        2);
   std::ifstream in(log);
   const std::string err((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   CHECK(err.find(bad.string() + ":2: hardware.rows: must be 1..256, got 0") != std::string::npos);
@@ -376,12 +376,12 @@ TEST_CASE("vp_gen writes nothing when generation fails", "[vp_gen]") {
   // A non-UTF-8 name used to fail half-way, leaving a partial directory.
   const fs::path bad = write_scenario("bad_name", "name: \"x\\xFFy\"\nnetwork: {zoo: jettagger}\n");
   const fs::path out = fresh_dir("bad_name");
-  CHECK(run(std::string(DNNVP_VP_GEN) + " " + bad.string() + " -q -o " + out.string() + " 2>/dev/null") == 1);
+  CHECK(run(std::string(DNNVP_VP_GEN) + " " + bad.string() + " -q -o " + out.string() + " 2>/dev/null") == 2);
   CHECK(!fs::exists(out));
   // The output path itself is checked before anything is made.
   const fs::path file = write_scenario("not_a_dir", "");
   CHECK(run(std::string(DNNVP_VP_GEN) + " " + kSource + "/scenarios/jettagger.yaml -q -o " + file.string() +
-            " 2>/dev/null") == 1);
+            " 2>/dev/null") == 2);
   CHECK(fs::is_regular_file(file));
 }
 
@@ -422,7 +422,7 @@ TEST_CASE("engine_plan reads its command line with options and flags a model the
                      "network:\n  layers:\n    - {name: wide, type: conv, filters: 64, kernel: 1}\n"
                      "input: {shape: [512, 512, 3]}\ndram: {size_mib: 16, firmware_mib: 1}\n");
   const fs::path log = fs::temp_directory_path() / ("dnnvp_plan_" + std::to_string(getpid()) + ".txt");
-  CHECK(run(plan + " " + big.string() + " > /dev/null 2> " + log.string()) == 1);
+  CHECK(run(plan + " " + big.string() + " > /dev/null 2> " + log.string()) == 2);
   std::ifstream in(log);
   const std::string err((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   CHECK(err ==

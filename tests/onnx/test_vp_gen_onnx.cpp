@@ -49,6 +49,6 @@ TEST_CASE("vp_gen --onnx writes a model's artefacts, named after the file, with 
                 (dir / "x").string(),
             dir) == 2);
   std::ofstream(dir / "bad.onnx") << "garbage";
-  CHECK(run(vp_gen + " --onnx " + (dir / "bad.onnx").string() + " -o " + (dir / "bad").string(), dir) == 1);
+  CHECK(run(vp_gen + " --onnx " + (dir / "bad.onnx").string() + " -o " + (dir / "bad").string(), dir) == 2);
   CHECK_FALSE(fs::exists(dir / "bad"));
 }
