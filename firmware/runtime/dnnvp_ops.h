@@ -39,15 +39,17 @@ typedef struct {
   uint16_t kernel_h, kernel_w;
   uint16_t stride_h, stride_w;
   uint16_t pad_top, pad_left;
+  uint8_t rounding; /* dnnvp_rounding_t of the average's ties (MaxPool: unused) */
 } dnnvp_pool_params_t;
 
 /* Residual add: y = sat(zy + round_shift(act((a - za) * multiplier[0] + (b - zb) * multiplier[1]),
- * shift (+ leaky_shift for negative sums with LeakyReLU))). */
+ * shift (+ leaky_shift for negative sums with LeakyReLU))), ties as `rounding` says. */
 typedef struct {
   int32_t multiplier[2];
   uint8_t shift;        /* 0..62 */
   uint8_t activation;   /* dnnvp_activation_t */
   uint8_t leaky_shift;  /* LeakyReLU: shift + leaky_shift <= 62 */
+  uint8_t rounding;     /* dnnvp_rounding_t */
 } dnnvp_add_params_t;
 
 /* Clip: y = min(max(x, lo), hi) on stored values of the input's type (the output's too). */
@@ -58,7 +60,8 @@ typedef struct {
 /* Output: in's type; shape out_h x out_w x in.c. */
 dnnvp_op_status_t dnnvp_op_maxpool(const dnnvp_pool_params_t *params, const dnnvp_tensor_t *input,
                                    const dnnvp_tensor_t *output);
-/* Output: in's type; floor((2 sum + n) / 2n) over the n in-bounds positions. */
+/* Output: in's type; sum / n rounded to nearest (ties as params->rounding says) over the n in-bounds
+ * positions. */
 dnnvp_op_status_t dnnvp_op_avgpool(const dnnvp_pool_params_t *params, const dnnvp_tensor_t *input,
                                    const dnnvp_tensor_t *output);
 /* a, b and output have the same number of elements; each its own type and zero point. */

@@ -245,7 +245,8 @@ static dnnvp_rt_status_t run_cpu_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *l) {
   switch (l->type) {
     case DNNVP_LAYER_MAXPOOL:
     case DNNVP_LAYER_AVGPOOL: {
-      const dnnvp_pool_params_t p = {l->kernel_h, l->kernel_w, l->stride_h, l->stride_w, l->pad_top, l->pad_left};
+      const dnnvp_pool_params_t p = {l->kernel_h, l->kernel_w, l->stride_h, l->stride_w,
+                                     l->pad_top,   l->pad_left,  l->rounding};
       s = l->type == DNNVP_LAYER_MAXPOOL ? dnnvp_op_maxpool(&p, &in0, &out) : dnnvp_op_avgpool(&p, &in0, &out);
       break;
     }
@@ -253,7 +254,8 @@ static dnnvp_rt_status_t run_cpu_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *l) {
       if (l->num_inputs != 2u) return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "add inputs", l->num_inputs);
       /* Both inputs have the layer's input shape. */
       const dnnvp_tensor_t in1 = {cpu_ptr(rt, l->in_addr[1]), l->in_shape, l->in_q[1]};
-      const dnnvp_add_params_t p = {{l->param[0], l->param[1]}, l->add_shift, l->activation, l->leaky_shift};
+      const dnnvp_add_params_t p = {{l->param[0], l->param[1]}, l->add_shift, l->activation, l->leaky_shift,
+                                    l->rounding};
       s = dnnvp_op_add(&p, &in0, &in1, &out);
       break;
     }

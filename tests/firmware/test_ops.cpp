@@ -96,6 +96,7 @@ std::string describe(const dnnvp::Layer& l, Shape in, QuantType t) {
 
 using PoolOp = dnnvp_op_status_t (*)(const dnnvp_pool_params_t*, const dnnvp_tensor_t*, const dnnvp_tensor_t*);
 
+// AvgPool cases alternate between the roundings (MaxPool ignores it).
 void check_pool(dnnvp::LayerType type, PoolOp op, std::uint64_t seed, int cases) {
   Rng rng(seed);
   for (int i = 0; i < cases; ++i) {
@@ -103,8 +104,8 @@ void check_pool(dnnvp::LayerType type, PoolOp op, std::uint64_t seed, int cases)
     const QuantType t = random_type(rng, i < 14 ? 2 + i % 7 : 0);
     const dnnvp::Layer l = random_pool(rng, type, in_shape);
     const Tensor in = random_tensor(rng, in_shape, t);
-    const Tensor want = type == dnnvp::LayerType::MaxPool ? dnnvp::max_pool(l, in)
-                                                          : dnnvp::avg_pool(l, in, dnnvp::Rounding::HalfUp);
+    const dnnvp::Rounding rounding = i % 2 == 0 ? dnnvp::Rounding::HalfUp : dnnvp::Rounding::HalfEven;
+    const Tensor want = type == dnnvp::LayerType::MaxPool ? dnnvp::max_pool(l, in) : dnnvp::avg_pool(l, in, rounding);
 
     std::vector<std::uint8_t> in_bytes = dnnvp::pack(in.data, t.bits);
     const std::vector<std::uint8_t> want_bytes = dnnvp::pack(want.data, t.bits);
@@ -114,8 +115,9 @@ void check_pool(dnnvp::LayerType type, PoolOp op, std::uint64_t seed, int cases)
     const dnnvp_tensor_t cout{out_bytes.data(), c_shape(l.output_shape), c_type(t, zp)};
     const dnnvp_pool_params_t p{static_cast<std::uint16_t>(l.kernel_h), static_cast<std::uint16_t>(l.kernel_w),
                                 static_cast<std::uint16_t>(l.stride_h), static_cast<std::uint16_t>(l.stride_w),
-                                static_cast<std::uint16_t>(l.padding.top), static_cast<std::uint16_t>(l.padding.left)};
-    INFO("case " << i << ": " << describe(l, in_shape, t));
+                                static_cast<std::uint16_t>(l.padding.top), static_cast<std::uint16_t>(l.padding.left),
+                                static_cast<std::uint8_t>(rounding)};
+    INFO("case " << i << ": " << describe(l, in_shape, t) << " " << dnnvp::to_string(rounding));
     REQUIRE(op(&p, &cin, &cout) == DNNVP_OP_OK);
     const std::vector<std::int32_t> got = dnnvp::unpack(out_bytes, want.shape.elements(), t);
     REQUIRE(got == want.data);
@@ -129,7 +131,7 @@ TEST_CASE("ops: MaxPool equals the golden model on random windows, 2..8 bits, si
   check_pool(dnnvp::LayerType::MaxPool, dnnvp_op_maxpool, 1, 600);
 }
 
-TEST_CASE("ops: AvgPool (and global AvgPool) equals the golden model, rounding ties up, floor for negatives",
+TEST_CASE("ops: AvgPool (and global AvgPool) equals the golden model, ties up or to even, floor for negatives",
           "[ops]") {
   check_pool(dnnvp::LayerType::AvgPool, dnnvp_op_avgpool, 2, 600);
 }
@@ -145,9 +147,21 @@ TEST_CASE("ops: AvgPool rounds ties toward +infinity for both signs", "[ops]") {
   CHECK(out == std::vector<std::uint8_t>{0xFE, 3, 0, 0x80, 0x7F});
 }
 
+TEST_CASE("ops: AvgPool rounds ties to even for both signs in half_even mode", "[ops]") {
+  // 1x2 windows of int8: -2.5 -> -2; 2.5 -> 2; -0.5 -> 0; -3.5 -> -4; 3.5 -> 4; -1.5 -> -2.
+  std::vector<std::uint8_t> in = {0xFD, 0xFE, 2, 3, 0xFF, 0, 0xFC, 0xFD, 3, 4, 0xFF, 0xFE};
+  std::vector<std::uint8_t> out(6, 0);
+  const dnnvp_tensor_t cin{in.data(), {1, 12, 1}, {8, 1, 0}};
+  const dnnvp_tensor_t cout{out.data(), {1, 6, 1}, {8, 1, 0}};
+  const dnnvp_pool_params_t p{1, 2, 1, 2, 0, 0, DNNVP_ROUND_HALF_EVEN};
+  REQUIRE(dnnvp_op_avgpool(&p, &cin, &cout) == DNNVP_OP_OK);
+  CHECK(out == std::vector<std::uint8_t>{0xFE, 2, 0, 0xFC, 4, 0xFE});
+}
+
 TEST_CASE("ops: a global average over 7x7x2048 (ResNet-50's) equals the golden model", "[ops]") {
   Rng rng(3);
   for (const bool is_signed : {false, true}) {
+    const dnnvp::Rounding rounding = is_signed ? dnnvp::Rounding::HalfEven : dnnvp::Rounding::HalfUp;
     const QuantType t{8, is_signed};
     const Shape s{7, 7, 2048};
     dnnvp::Layer l;
@@ -157,12 +171,12 @@ TEST_CASE("ops: a global average over 7x7x2048 (ResNet-50's) equals the golden m
     l.kernel_w = 7;
     l.output_shape = {1, 1, 2048};
     const Tensor in = random_tensor(rng, s, t);
-    const Tensor want = dnnvp::avg_pool(l, in, dnnvp::Rounding::HalfUp);
+    const Tensor want = dnnvp::avg_pool(l, in, rounding);
     std::vector<std::uint8_t> in_bytes = dnnvp::pack(in.data, 8);
     std::vector<std::uint8_t> out(2048);
     const dnnvp_tensor_t cin{in_bytes.data(), c_shape(s), c_type(t)};
     const dnnvp_tensor_t cout{out.data(), {1, 1, 2048}, c_type(t)};
-    const dnnvp_pool_params_t p{7, 7, 1, 1, 0, 0};
+    const dnnvp_pool_params_t p{7, 7, 1, 1, 0, 0, static_cast<std::uint8_t>(rounding)};
     REQUIRE(dnnvp_op_avgpool(&p, &cin, &cout) == DNNVP_OP_OK);
     CHECK(out == dnnvp::pack(want.data, 8));
   }
@@ -177,6 +191,7 @@ struct AddCase {
   dnnvp::Activation act = dnnvp::Activation::None;
   int leaky_shift = 1;
   dnnvp::AddParams add;
+  dnnvp::Rounding rounding = dnnvp::Rounding::HalfUp;
 };
 
 // Runs one Add case through the golden model and the firmware operation; every element and byte.
@@ -191,6 +206,7 @@ void check_add(Rng& rng, const AddCase& c, int index) {
   p.out.type = c.ty;
   p.out.zero_point = c.zy;
   p.add = c.add;
+  p.rounding = c.rounding;
   const Tensor a = random_tensor(rng, c.shape, c.ta), b = random_tensor(rng, c.shape, c.tb);
   const Tensor want = dnnvp::add(l, a, qa, b, qb, p);
 
@@ -201,12 +217,13 @@ void check_add(Rng& rng, const AddCase& c, int index) {
   const dnnvp_tensor_t cb{b_bytes.data(), c_shape(c.shape), c_type(c.tb, c.zb)};
   const dnnvp_tensor_t cy{out.data(), c_shape(c.shape), c_type(c.ty, c.zy)};
   const dnnvp_add_params_t cp{{c.add.multiplier_a, c.add.multiplier_b}, static_cast<std::uint8_t>(c.add.shift),
-                              static_cast<std::uint8_t>(c.act), static_cast<std::uint8_t>(c.leaky_shift)};
+                              static_cast<std::uint8_t>(c.act), static_cast<std::uint8_t>(c.leaky_shift),
+                              static_cast<std::uint8_t>(c.rounding)};
   INFO("case " << index << ": " << c.shape.elements() << " elements, bits " << c.ta.bits << (c.ta.is_signed ? "s" : "u")
                << "/" << c.tb.bits << (c.tb.is_signed ? "s" : "u") << "/" << c.ty.bits << (c.ty.is_signed ? "s" : "u")
                << " zp " << c.za << "," << c.zb << "," << c.zy << " M " << c.add.multiplier_a << ","
                << c.add.multiplier_b << " shift " << c.add.shift << " act " << static_cast<int>(c.act) << "/"
-               << c.leaky_shift);
+               << c.leaky_shift << " " << dnnvp::to_string(c.rounding));
   REQUIRE(dnnvp_op_add(&cp, &ca, &cb, &cy) == DNNVP_OP_OK);
   REQUIRE(dnnvp::unpack(out, want.shape.elements(), c.ty) == want.data);
   REQUIRE(out == want_bytes);
@@ -224,6 +241,7 @@ AddCase random_add(Rng& rng, Shape s, int bits_lo, int bits_hi, bool mixed) {
   c.zy = rng.uniform(-4, 4);
   c.act = static_cast<dnnvp::Activation>(rng.uniform(0, 2));
   c.leaky_shift = rng.uniform(1, 7);
+  c.rounding = rng.coin() ? dnnvp::Rounding::HalfEven : dnnvp::Rounding::HalfUp;
   const int extra = c.act == dnnvp::Activation::LeakyRelu ? c.leaky_shift : 0;
   switch (rng.uniform(0, 2)) {
     case 0:
@@ -247,8 +265,10 @@ AddCase random_add(Rng& rng, Shape s, int bits_lo, int bits_hi, bool mixed) {
 
 }  // namespace
 
-TEST_CASE("ops: Add equals the golden model: widths (mixed too), zero points, multipliers, shifts, activations",
-          "[ops]") {
+TEST_CASE(
+    "ops: Add equals the golden model: widths (mixed too), zero points, multipliers, shifts, activations, "
+    "roundings",
+    "[ops]") {
   Rng rng(4);
   for (int i = 0; i < 3000; ++i) {
     const Shape s{rng.uniform(1, 5), rng.uniform(1, 5), rng.uniform(1, 9)};
@@ -287,10 +307,32 @@ TEST_CASE("ops: Add at the edges of its 32-bit path: shifts 17/46/47/62, largest
           c.add.multiplier_a = m;
           c.add.multiplier_b = (1 << 29) + 12345;
           check_add(rng, c, index++);
+          c.rounding = dnnvp::Rounding::HalfEven;
+          check_add(rng, c, index++);
         }
       }
     }
   }
+}
+
+TEST_CASE("ops: Add rounds ties to even for both signs in half_even mode, up in half_up mode", "[ops]") {
+  // y = (2a + b) / 2 on int8: a = 10, b = 1 -> 10.5; a = 11, b = 1 -> 11.5; both negated. With LeakyReLU
+  // (slope 1/2, in the same rounding) a = -11, b = 0 -> -5.5 and a = -13, b = 0 -> -6.5.
+  std::vector<std::uint8_t> a = {10, 11, 0xF6, 0xF5, 0xF5, 0xF3}, b = {1, 1, 0xFF, 0xFF, 0, 0};
+  std::vector<std::uint8_t> out(4, 0);
+  const dnnvp_tensor_t ca{a.data(), {1, 1, 4}, {8, 1, 0}}, cb{b.data(), {1, 1, 4}, {8, 1, 0}};
+  const dnnvp_tensor_t cy{out.data(), {1, 1, 4}, {8, 1, 0}};
+  const dnnvp_add_params_t even{{2, 1}, 1, DNNVP_ACT_NONE, 0, DNNVP_ROUND_HALF_EVEN};
+  REQUIRE(dnnvp_op_add(&even, &ca, &cb, &cy) == DNNVP_OP_OK);
+  CHECK(std::vector<std::uint8_t>(out.begin(), out.begin() + 4) == std::vector<std::uint8_t>{10, 12, 0xF6, 0xF4});
+  const dnnvp_add_params_t up{{2, 1}, 1, DNNVP_ACT_NONE, 0, DNNVP_ROUND_HALF_UP};
+  REQUIRE(dnnvp_op_add(&up, &ca, &cb, &cy) == DNNVP_OP_OK);
+  CHECK(std::vector<std::uint8_t>(out.begin(), out.begin() + 4) == std::vector<std::uint8_t>{11, 12, 0xF6, 0xF5});
+  const dnnvp_tensor_t la{a.data() + 4, {1, 1, 2}, {8, 1, 0}}, lb{b.data() + 4, {1, 1, 2}, {8, 1, 0}};
+  const dnnvp_tensor_t ly{out.data(), {1, 1, 2}, {8, 1, 0}};
+  const dnnvp_add_params_t leaky{{2, 1}, 1, DNNVP_ACT_LEAKY_RELU, 1, DNNVP_ROUND_HALF_EVEN};
+  REQUIRE(dnnvp_op_add(&leaky, &la, &lb, &ly) == DNNVP_OP_OK);
+  CHECK(std::vector<std::uint8_t>(out.begin(), out.begin() + 2) == std::vector<std::uint8_t>{0xFA, 0xFA});
 }
 
 TEST_CASE("ops: invalid arguments are refused", "[ops]") {
@@ -313,6 +355,11 @@ TEST_CASE("ops: invalid arguments are refused", "[ops]") {
   const dnnvp_add_params_t ok{{1, 1}, 1, DNNVP_ACT_NONE, 0};
   CHECK(dnnvp_op_add(&ok, &in, &out, &in) == DNNVP_OP_ERR_ARG);  // element counts differ
   CHECK(dnnvp_op_add(&ok, &in, &in, nullptr) == DNNVP_OP_ERR_ARG);
+  // A rounding that is neither half_up nor half_even.
+  const dnnvp_add_params_t bad_rounding{{1, 1}, 1, DNNVP_ACT_NONE, 0, 2};
+  CHECK(dnnvp_op_add(&bad_rounding, &in, &in, &in) == DNNVP_OP_ERR_ARG);
+  p = {2, 2, 2, 2, 0, 0, 2};
+  CHECK(dnnvp_op_avgpool(&p, &in, &out) == DNNVP_OP_ERR_ARG);
 }
 
 TEST_CASE("clip matches the golden model on random widths, zero points and limits", "[ops]") {

@@ -218,6 +218,11 @@ TEST_CASE("vp_run rounds requantisation and residual-add ties toward +infinity, 
   check_numerics_scenario("numerics_ties_pow2", "sum", 10 * 10 * 8);
 }
 
+TEST_CASE("vp_run rounds requantisation, residual-add and average ties to even in half_even mode, bit-exact",
+          "[vp_run][numerics]") {
+  check_numerics_scenario("numerics_ties_half_even", "avg", 5 * 5 * 8);
+}
+
 TEST_CASE("vp_run max-pools over asymmetric padding on every edge bit-exact, padding never the maximum",
           "[vp_run][numerics]") {
   check_numerics_scenario("numerics_maxpool_padding", "p1", 3 * 6 * 8);

@@ -1,8 +1,12 @@
 /* Residual add (docs/numerics.md):
  *   v = (a - za) * Ma + (b - zb) * Mb                      64-bit
  *   ReLU: v < 0 -> 0; LeakyReLU: v < 0 -> shift + leaky_shift (one rounding)
- *   y = saturate(zy + round_shift(v, shift), out type)     round to nearest, ties toward +inf
+ *   y = saturate(zy + round_shift(v, shift), out type)     round to nearest, ties toward +inf or to
+ *                                                          even (params->rounding)
  * Each tensor has its own width, signedness and zero point.
+ *
+ * Ties to even take the 64-bit definition for every element (v + 2^(shift-1) - 1 + bit shift of v); the
+ * rest of this comment is about ties toward +inf.
  *
  * Three exact ways to compute an element, fastest first:
  *  - a lookup table over every pair of stored values (8-bit: 64 KiB, 4-bit: 256 bytes), built with one
@@ -52,21 +56,30 @@ static inline uint32_t clamp_store(const add_ctx_t *x, int32_t r) {
   return (uint32_t)y; /* truncated to the storage width by the caller */
 }
 
-static inline uint32_t add_one64(const add_ctx_t *x, uint32_t ra, uint32_t rb) {
+/* `even` a constant: ties to even take one less than half and add bit `shift` of v (0 for shift 0). */
+static inline __attribute__((always_inline)) uint32_t add_one64_rounded(const add_ctx_t *x, uint32_t ra,
+                                                                        uint32_t rb, int even) {
   const int32_t a = (int32_t)(ra ^ x->fa) - x->ca;
   const int32_t b = (int32_t)(rb ^ x->fb) - x->cb;
   const int64_t v = (int64_t)a * x->ma + (int64_t)b * x->mb;
   int64_t r;
-  if (v >= 0)
-    r = (v + x->half_pos) >> x->shift_pos;
-  else if (x->relu)
+  if (v >= 0) {
+    const int64_t e = even && x->shift_pos != 0u;
+    r = (v + x->half_pos - e + ((v >> x->shift_pos) & e)) >> x->shift_pos;
+  } else if (x->relu) {
     r = 0;
-  else
-    r = (v + x->half_neg) >> x->shift_neg; /* arithmetic shift: floor */
+  } else {
+    const int64_t e = even && x->shift_neg != 0u;
+    r = (v + x->half_neg - e + ((v >> x->shift_neg) & e)) >> x->shift_neg; /* arithmetic shift: floor */
+  }
   /* Clamp in 64 bits first: r may exceed 32 bits when the shift is small. */
   if (r < -(int64_t)0x40000000) r = -(int64_t)0x40000000;
   if (r > (int64_t)0x40000000) r = (int64_t)0x40000000;
   return clamp_store(x, (int32_t)r);
+}
+
+static inline uint32_t add_one64(const add_ctx_t *x, uint32_t ra, uint32_t rb) {
+  return add_one64_rounded(x, ra, rb, 0);
 }
 
 static inline uint32_t add_one32(const add_ctx_t *x, uint32_t ra, uint32_t rb) {
@@ -106,41 +119,6 @@ static uint32_t abs_max(const dnnvp_qtype_t *q) {
   const int32_t lo = dnnvp_qmin(q) - q->zero_point, hi = dnnvp_qmax(q) - q->zero_point;
   const uint32_t alo = (uint32_t)(lo < 0 ? -lo : lo), ahi = (uint32_t)(hi < 0 ? -hi : hi);
   return alo > ahi ? alo : ahi;
-}
-
-static void init_ctx(add_ctx_t *x, const dnnvp_add_params_t *p, const dnnvp_tensor_t *a, const dnnvp_tensor_t *b,
-                     const dnnvp_tensor_t *y, uint32_t leaky) {
-  x->fa = dnnvp_sign_flip(&a->q);
-  x->fb = dnnvp_sign_flip(&b->q);
-  x->ca = (int32_t)x->fa + a->q.zero_point;
-  x->cb = (int32_t)x->fb + b->q.zero_point;
-  x->relu = p->activation == DNNVP_ACT_RELU;
-  x->zy = y->q.zero_point;
-  x->lo = dnnvp_qmin(&y->q);
-  x->hi = dnnvp_qmax(&y->q);
-  x->ma = p->multiplier[0];
-  x->mb = p->multiplier[1];
-  x->shift_pos = p->shift;
-  x->half_pos = half_of(x->shift_pos);
-  x->shift_neg = p->shift + leaky;
-  x->half_neg = half_of(x->shift_neg);
-
-  x->mha = x->ma >> 16; /* arithmetic: floor, so Ml = M - Mh * 2^16 is in 0 .. 65535 */
-  x->mla = x->ma & 0xFFFF;
-  x->mhb = x->mb >> 16;
-  x->mlb = x->mb & 0xFFFF;
-  const uint64_t amag = abs_max(&a->q), bmag = abs_max(&b->q);
-  const uint64_t hmax = amag * (uint64_t)(x->mha < 0 ? -(int64_t)x->mha : x->mha) +
-                        bmag * (uint64_t)(x->mhb < 0 ? -(int64_t)x->mhb : x->mhb);
-  const uint64_t lmax = (amag + bmag) * 65535u;
-  const uint64_t kmax = hmax + (lmax >> 16) + 1u;
-  x->use32 = p->shift >= 17u && hmax < (1u << 31) && lmax < (1u << 31) && kmax < (1u << 30);
-  x->c_pos = x->c_neg = 0;
-  x->t_pos = x->t_neg = 0;
-  if (x->use32) {
-    split_shift(x->shift_pos, &x->c_pos, &x->t_pos);
-    split_shift(x->shift_neg, &x->c_neg, &x->t_neg);
-  }
 }
 
 /* The hot loops, each in its own function so the compiler keeps the loop-invariant values in
@@ -221,66 +199,15 @@ static NOINLINE void lookup4(const uint8_t *table, const uint8_t *pa, const uint
 static uint8_t table8[256u * 256u];
 #endif
 
-dnnvp_op_status_t dnnvp_op_add(const dnnvp_add_params_t *params, const dnnvp_tensor_t *input_a,
-                               const dnnvp_tensor_t *input_b, const dnnvp_tensor_t *output) {
-  if (params == NULL || input_a == NULL || input_b == NULL || output == NULL || input_a->data == NULL ||
-      input_b->data == NULL || output->data == NULL)
-    return DNNVP_OP_ERR_ARG;
-  if (!dnnvp_qtype_valid(&input_a->q) || !dnnvp_qtype_valid(&input_b->q) || !dnnvp_qtype_valid(&output->q))
-    return DNNVP_OP_ERR_ARG;
-  const uint32_t n = output->shape.h * output->shape.w * output->shape.c;
-  if (input_a->shape.h * input_a->shape.w * input_a->shape.c != n ||
-      input_b->shape.h * input_b->shape.w * input_b->shape.c != n)
-    return DNNVP_OP_ERR_ARG;
-  const uint32_t leaky = params->activation == DNNVP_ACT_LEAKY_RELU ? params->leaky_shift : 0u;
-  if (params->shift + leaky > 62u || params->activation > DNNVP_ACT_LEAKY_RELU) return DNNVP_OP_ERR_ARG;
+/* The operation once per rounding, from dnnvp_add_impl.h: the half-up one with every fast path, the
+ * half-even one element by element through the 64-bit definition. */
+#define ADD_NAME add_half_even
+#define ADD_FAST_PATHS 0
+#define ADD_ONE(x, ra, rb) add_one64_rounded(x, ra, rb, 1)
+#include "dnnvp_add_impl.h"
 
-  add_ctx_t x;
-  init_ctx(&x, params, input_a, input_b, output, leaky);
-
-  const uint8_t *pa = input_a->data, *pb = input_b->data;
-  uint8_t *po = output->data;
-  const int a4 = input_a->q.bits <= 4u, b4 = input_b->q.bits <= 4u, o4 = output->q.bits <= 4u;
-  if (!a4 && !b4 && !o4) {
-#if DNNVP_ADD_TABLE
-    if (n >= TABLE8_MIN_ELEMENTS) {
-      build_table(&x, table8, 8u, 8u);
-      lookup8(table8, pa, pb, po, n);
-      return DNNVP_OP_OK;
-    }
-#endif
-    if (x.use32)
-      add8_32(&x, pa, pb, po, n);
-    else
-      add8_64(&x, pa, pb, po, n);
-  } else if (a4 && b4 && o4) {
-    /* Two elements per byte of every tensor. */
-    if (n >= TABLE4_MIN_ELEMENTS) {
-      uint8_t t4[256]; /* index: a nibble << 4 | b nibble */
-      build_table(&x, t4, 4u, 4u);
-      lookup4(t4, pa, pb, po, n);
-    } else {
-      const uint32_t pairs = n >> 1;
-      for (uint32_t i = 0; i < pairs; ++i) {
-        const uint32_t a = pa[i], b = pb[i];
-        const uint32_t lo = add_one(&x, a & 0xFu, b & 0xFu);
-        const uint32_t hi = add_one(&x, a >> 4, b >> 4);
-        po[i] = (uint8_t)((lo & 0xFu) | (hi << 4));
-      }
-      if (n & 1u) po[pairs] = (uint8_t)(add_one(&x, pa[pairs] & 0xFu, pb[pairs] & 0xFu) & 0xFu);
-    }
-  } else {
-    /* Mixed storage widths. */
-    for (uint32_t i = 0; i < n; ++i) {
-      const uint32_t ra = a4 ? dnnvp_nibble_get(pa, i) : pa[i];
-      const uint32_t rb = b4 ? dnnvp_nibble_get(pb, i) : pb[i];
-      const uint32_t y = add_one(&x, ra, rb);
-      if (o4)
-        dnnvp_nibble_put(po, i, y);
-      else
-        po[i] = (uint8_t)y;
-    }
-    if (o4 && (n & 1u)) po[n >> 1] &= 0x0Fu;
-  }
-  return DNNVP_OP_OK;
-}
+#define ADD_NAME dnnvp_op_add
+#define ADD_FAST_PATHS 1
+#define ADD_ONE(x, ra, rb) add_one(x, ra, rb)
+#define ADD_OTHER_ROUNDING add_half_even
+#include "dnnvp_add_impl.h"
