@@ -64,31 +64,35 @@ void check_classes(const std::vector<std::int64_t>& v, std::int64_t classes, con
                   ", the network's output has classes 0.." + std::to_string(classes - 1));
 }
 
-std::vector<std::int64_t> read_labels(const std::string& file, std::size_t n, std::int64_t classes) {
+// Labels and references hold one row per image of input.file (n of them); a run of input.count images uses
+// the first `used` rows.
+std::vector<std::int64_t> read_labels(const std::string& file, std::size_t n, std::size_t used,
+                                      std::int64_t classes) {
   const NpyArray a = read_npy(file);
   if (a.is_float) throw Error(file + ": labels must be integers, got " + a.dtype);
   if (a.shape != std::vector<std::int64_t>{static_cast<std::int64_t>(n)})
     throw Error(file + ": shape " + a.shape_text() + ", expected (" + std::to_string(n) +
                 ",): one label per image");
   check_classes(a.ints, classes, file);
-  return a.ints;
+  return {a.ints.begin(), a.ints.begin() + static_cast<std::ptrdiff_t>(used)};
 }
 
 // input.reference: [N] classes (integers) or [N, classes] logits (their argmax, the first of equal ones).
-std::vector<std::int64_t> read_reference(const std::string& file, std::size_t n, std::int64_t classes) {
+std::vector<std::int64_t> read_reference(const std::string& file, std::size_t n, std::size_t used,
+                                         std::int64_t classes) {
   const NpyArray a = read_npy(file);
   const auto rows = static_cast<std::int64_t>(n);
   if (a.shape == std::vector<std::int64_t>{rows}) {
     if (a.is_float)
       throw Error(file + ": a (N,) reference holds classes, which must be integers, got " + a.dtype);
     check_classes(a.ints, classes, file);
-    return a.ints;
+    return {a.ints.begin(), a.ints.begin() + static_cast<std::ptrdiff_t>(used)};
   }
   if (a.shape != std::vector<std::int64_t>{rows, classes})
     throw Error(file + ": shape " + a.shape_text() + ", expected (" + std::to_string(n) + ",) classes or (" +
                 std::to_string(n) + ", " + std::to_string(classes) + ") logits: one row per image");
   std::vector<std::int64_t> out;
-  for (std::int64_t r = 0; r < rows; ++r) {
+  for (std::int64_t r = 0; r < static_cast<std::int64_t>(used); ++r) {
     std::int64_t best = 0;
     for (std::int64_t k = 1; k < classes; ++k) {
       const auto at = static_cast<std::size_t>(r * classes);
@@ -104,12 +108,14 @@ std::vector<std::int64_t> read_reference(const std::string& file, std::size_t n,
 }  // namespace
 
 std::size_t image_count(const Scenario& s) {
-  return s.input.file.empty() ? 1 : checked_count(read_npy(s.input.file), s);
+  if (s.input.file.empty()) return 1;
+  return s.input.count > 0 ? s.input.count : checked_count(read_npy(s.input.file), s);
 }
 
 std::vector<Tensor> read_images(const Scenario& s, const TensorQuant& q) {
   const NpyArray a = read_npy(s.input.file);
-  const std::size_t n = checked_count(a, s);
+  const std::size_t in_file = checked_count(a, s);
+  const std::size_t n = s.input.count > 0 ? std::min(s.input.count, in_file) : in_file;
   const Shape shape = s.network.input_shape;
   const bool chw = file_layout(s).chw;
   const auto per_image = static_cast<std::size_t>(shape.elements());
@@ -153,8 +159,11 @@ ImageBatch run_batch(const Scenario& s, const QuantizedModel& m, std::vector<Ten
   for (std::size_t i = 1; i < b.images.size(); ++i) b.outputs.push_back(run_network(m, b.images[i]).back());
   for (const Tensor& out : b.outputs) b.golden.push_back(predicted_class(out));
   const std::int64_t classes = m.network.layers.back().output_shape.elements();
-  if (!s.input.labels.empty()) b.labels = read_labels(s.input.labels, b.images.size(), classes);
-  if (!s.input.reference.empty()) b.reference = read_reference(s.input.reference, b.images.size(), classes);
+  if (s.input.labels.empty() && s.input.reference.empty()) return b;
+  const std::size_t in_file = checked_count(read_npy(s.input.file), s);
+  if (!s.input.labels.empty()) b.labels = read_labels(s.input.labels, in_file, b.images.size(), classes);
+  if (!s.input.reference.empty())
+    b.reference = read_reference(s.input.reference, in_file, b.images.size(), classes);
   return b;
 }
 

@@ -4,6 +4,7 @@
 
 #include "dram_timing.h"
 #include "error.h"
+#include "image_batch.h"
 #include "hex.h"
 #include "network_yaml.h"
 #include "onnx_import.h"
@@ -127,8 +128,9 @@ Scenario read_scenario(const std::string& path, const YAML::Node& document, cons
   s.input.file = input_file(in, "file", path);
   s.input.labels = input_file(in, "labels", path);
   s.input.reference = input_file(in, "reference", path);
-  for (const char* key : {"labels", "reference"})
+  for (const char* key : {"labels", "reference", "count"})
     if (s.input.file.empty() && in.has(key)) in.fail(key, "needs input.file, the images it describes");
+  if (in.has("count")) s.input.count = static_cast<std::size_t>(in.integer("count", 0, 1, image_count(s)));
   in.reject_unknown();
 
   const Fields q = root.map("quantization");

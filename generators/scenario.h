@@ -1,6 +1,7 @@
 // A scenario: the network, its input, quantisation, the accelerator hardware, DRAM and run options.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -22,6 +23,7 @@ struct InputConfig {
   std::uint64_t seed = 1;
   bool is_signed = false;
   std::string file;
+  std::size_t count = 0;  // input.count: the first `count` images of the file (0: all of them)
   std::string labels;
   std::string reference;
 };

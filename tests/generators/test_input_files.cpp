@@ -318,3 +318,30 @@ TEST_CASE("without input.file the batch is the synthetic image alone", "[input]"
   CHECK(m.batch.labels.empty());
   CHECK(m.batch.reference.empty());
 }
+
+TEST_CASE("input.count runs the first images of the file with their labels and references", "[input][scenario]") {
+  const fs::path dir = temp_dir("count");
+  std::string pixels;
+  for (int i = 0; i < 3 * 6; ++i) pixels += static_cast<char>(i);  // three different images
+  write(dir / "x.npy", npy_bytes("|u1", "(3, 6)", pixels));
+  write(dir / "labels.npy", npy_bytes("<i8", "(3,)", le<std::int64_t>({3, 0, 2})));
+  write(dir / "ref.npy", npy_bytes("<i8", "(3,)", le<std::int64_t>({1, 2, 3})));
+  const Scenario all = scenario_with(dir, "file: x.npy, labels: labels.npy, reference: ref.npy");
+  const Scenario two = scenario_with(dir, "file: x.npy, count: 2, labels: labels.npy, reference: ref.npy");
+  CHECK(two.input.count == 2);
+  CHECK(image_count(two) == 2);
+  const SynthesizedModel m2 = synthesize(two), m3 = synthesize(all);
+  REQUIRE(m2.batch.images.size() == 2);
+  REQUIRE(m3.batch.images.size() == 3);
+  for (std::size_t i = 0; i < 2; ++i) {
+    CHECK(m2.batch.images[i].data == m3.batch.images[i].data);
+    CHECK(m2.batch.outputs[i].data == m3.batch.outputs[i].data);
+  }
+  CHECK(m2.batch.labels == std::vector<std::int64_t>{3, 0});
+  CHECK(m2.batch.reference == std::vector<std::int64_t>{1, 2});
+  const std::string yaml = (dir / "s.yaml").string();
+  CHECK(error_of([&] { scenario_with(dir, "file: x.npy, count: 4"); }) ==
+        yaml + ":3: input.count: must be 1..3, got 4");
+  CHECK(error_of([&] { scenario_with(dir, "count: 2"); }) ==
+        yaml + ":3: input.count: needs input.file, the images it describes");
+}
