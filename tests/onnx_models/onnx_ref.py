@@ -12,6 +12,9 @@ Precision. Every float tensor is held in the run's working type `ftype`:
   (an average of 4 values, a power-of-two ratio) stays exactly halfway and rounds to even, as the spec says.
   The importer's integer arithmetic (docs/numerics.md, "Imported models") implements this reading, up to its
   multiplier approximation (relative error below 2^-30), so the model tests compare against it.
+Where the two readings differ: only at values within float32 rounding of a tie (a value computed from
+float32 products and quotients lands on the other side of x.5); for the test models they give the same
+integers at every rounding point (test_models.py).
 Sums (Conv, Gemm, MatMul, pooling averages) accumulate in float64 and are rounded once to `ftype`;
 onnxruntime sums in float32 in its own order, so its float results differ from these by float32 rounding
 (the node tests' tolerance). Integer operators (ConvInteger, MatMulInteger, the accumulators of QLinearConv
