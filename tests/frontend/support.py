@@ -2,6 +2,7 @@
 fix) and a small model that uses every block."""
 
 import importlib
+import os
 
 for _module, _package in (("numpy", "python3-numpy"), ("torch", "python3-torch"), ("onnx", "python3-onnx")):
     try:
@@ -57,3 +58,11 @@ def trained(q: dt.QConfig, seed: int = 1, steps: int = 15, images: int = 8, size
         opt.step()
     dt.freeze(model)
     return model, x, target
+
+
+def tool(variable: str) -> str:
+    """The executable the environment variable names (ctest sets it to a built tool)."""
+    path = os.environ.get(variable, "")
+    if not os.access(path, os.X_OK):
+        raise AssertionError(f"{variable} must name an executable (ctest sets it), got '{path}'")
+    return path

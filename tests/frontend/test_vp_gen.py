@@ -43,8 +43,7 @@ def conv_ties(model: dt.IntegerModel, values: dict) -> int:
 class VpGenBitExact(unittest.TestCase):
     def check(self, q: dt.QConfig, seed: int) -> int:
         """Compares every layer; returns the number of ties in the Conv layers' output stages."""
-        binary = os.environ.get("DNNVP_VP_GEN", "")
-        self.assertTrue(os.access(binary, os.X_OK), f"DNNVP_VP_GEN must name vp_gen, got '{binary}'")
+        binary = support.tool("DNNVP_VP_GEN")
         model, x, _ = support.trained(q, seed=seed, size=16)
         with tempfile.TemporaryDirectory() as tmp:
             result = dt.export(model, {}, tmp, x[:1], write_inputs=False)

@@ -18,8 +18,7 @@ HARDWARE = {"rows": 4, "cols": 8, "activation_bits": 8, "weight_bits": 8}
 
 class VpRun(unittest.TestCase):
     def check(self, q: dt.QConfig, seed: int) -> None:
-        binary = os.environ.get("DNNVP_VP_RUN", "")
-        self.assertTrue(os.access(binary, os.X_OK), f"DNNVP_VP_RUN must name vp_run, got '{binary}'")
+        binary = support.tool("DNNVP_VP_RUN")
         model, x, target = support.trained(q, seed=seed, images=4)
         with tempfile.TemporaryDirectory() as tmp:
             result = dt.export(model, HARDWARE, tmp, x, labels=target.numpy())
