@@ -60,7 +60,9 @@ Tensor accumulate(const Layer& layer, const Tensor& in, std::int32_t in_zero_poi
 // Per-channel requantisation and activation of accumulators (numerics.h requantize()).
 Tensor requantize(const Layer& layer, const Tensor& acc, const LayerParams& p);
 Tensor max_pool(const Layer& layer, const Tensor& in);
-Tensor avg_pool(const Layer& layer, const Tensor& in, Rounding rounding);
+// AvgPool: in_zero_point + the rounded average of (in - in_zero_point) per window (numerics.h
+// pool_average()).
+Tensor avg_pool(const Layer& layer, const Tensor& in, std::int32_t in_zero_point, Rounding rounding);
 Tensor flatten(const Tensor& in);
 Tensor add(const Layer& layer, const Tensor& a, const TensorQuant& qa, const Tensor& b, const TensorQuant& qb,
            const LayerParams& p);

@@ -58,6 +58,10 @@ std::int32_t rounded_average(std::int64_t sum, std::int64_t count, Rounding roun
   return static_cast<std::int32_t>(rounding == Rounding::HalfUp ? q + 1 : q + (q & 1));
 }
 
+std::int32_t pool_average(std::int64_t sum, std::int64_t count, std::int32_t zero_point, Rounding rounding) {
+  return zero_point + rounded_average(sum - count * zero_point, count, rounding);
+}
+
 std::int64_t add_scaled(std::int32_t a, std::int32_t za, std::int32_t b, std::int32_t zb, AddParams p,
                         Activation act, int leaky_shift, Rounding rounding) {
   const std::int64_t sum = std::int64_t{a - za} * p.multiplier_a + std::int64_t{b - zb} * p.multiplier_b;

@@ -54,6 +54,11 @@ std::int32_t requantize(std::int64_t acc, Requant rq, Activation act, int leaky_
 // Average of `count` (> 0) values whose sum is `sum`, rounded to nearest, ties as `rounding` says.
 std::int32_t rounded_average(std::int64_t sum, std::int64_t count, Rounding rounding);
 
+// AvgPool's average of `count` (> 0) stored values with zero point `zero_point` whose sum is `sum`:
+// zero_point + the rounded average of (q - zero_point), ONNX's rule. Only ties to even depend on the zero
+// point (an odd one moves a tie to the other neighbour); ties up give the rounded average of q.
+std::int32_t pool_average(std::int64_t sum, std::int64_t count, std::int32_t zero_point, Rounding rounding);
+
 // Residual add: y = sat(zy + round(((a - za) * Ma + (b - zb) * Mb) / 2^shift)), with the
 // activation applied to the sum before rounding, as in requantize().
 struct AddParams {

@@ -3,6 +3,7 @@
 // byte of the packed output (the high nibble after an odd last 4-bit element included).
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstdint>
 #include <random>
 #include <sstream>
@@ -105,12 +106,13 @@ void check_pool(dnnvp::LayerType type, PoolOp op, std::uint64_t seed, int cases)
     const dnnvp::Layer l = random_pool(rng, type, in_shape);
     const Tensor in = random_tensor(rng, in_shape, t);
     const dnnvp::Rounding rounding = i % 2 == 0 ? dnnvp::Rounding::HalfUp : dnnvp::Rounding::HalfEven;
-    const Tensor want = type == dnnvp::LayerType::MaxPool ? dnnvp::max_pool(l, in) : dnnvp::avg_pool(l, in, rounding);
+    const int zp = rng.uniform(-3, 3);  // MaxPool ignores the zero point; AvgPool's ties to even use it
+    const Tensor want =
+        type == dnnvp::LayerType::MaxPool ? dnnvp::max_pool(l, in) : dnnvp::avg_pool(l, in, zp, rounding);
 
     std::vector<std::uint8_t> in_bytes = dnnvp::pack(in.data, t.bits);
     const std::vector<std::uint8_t> want_bytes = dnnvp::pack(want.data, t.bits);
     std::vector<std::uint8_t> out_bytes(want_bytes.size(), 0xA5);  // garbage: the op writes every bit
-    const int zp = rng.uniform(-3, 3);  // pools ignore the zero point
     const dnnvp_tensor_t cin{in_bytes.data(), c_shape(in_shape), c_type(t, zp)};
     const dnnvp_tensor_t cout{out_bytes.data(), c_shape(l.output_shape), c_type(t, zp)};
     const dnnvp_pool_params_t p{static_cast<std::uint16_t>(l.kernel_h), static_cast<std::uint16_t>(l.kernel_w),
@@ -158,6 +160,59 @@ TEST_CASE("ops: AvgPool rounds ties to even for both signs in half_even mode", "
   CHECK(out == std::vector<std::uint8_t>{0xFE, 2, 0, 0xFC, 4, 0xFE});
 }
 
+TEST_CASE("ops: AvgPool rounds the mean of (q - zero point), ONNX's rule, for odd zero points in both modes",
+          "[ops]") {
+  // 1x2 windows over every pair of values of the type: half of them are ties, of both signs relative to z.
+  for (const int bits : {8, 4})
+    for (const bool is_signed : {false, true})
+      for (const dnnvp::Rounding rounding : {dnnvp::Rounding::HalfUp, dnnvp::Rounding::HalfEven}) {
+        const QuantType t{bits, is_signed};
+        const int z = is_signed ? -(1 << (bits - 2)) + 1 : (1 << (bits - 1)) + 1;  // odd, inside the type
+        std::vector<std::int32_t> values, want;
+        for (int a = t.min(); a <= t.max(); ++a)
+          for (int b = t.min(); b <= t.max(); ++b) {
+            values.push_back(a);
+            values.push_back(b);
+            // A tie k + 1/2 is exact in double; nearbyint rounds it to even (the default mode).
+            const double mean = (a - z + b - z) / 2.0;
+            want.push_back(z + static_cast<int>(rounding == dnnvp::Rounding::HalfUp ? std::floor(mean + 0.5)
+                                                                                    : std::nearbyint(mean)));
+          }
+        const std::uint32_t n = static_cast<std::uint32_t>(want.size());
+        std::vector<std::uint8_t> in_bytes = dnnvp::pack(values, bits);
+        const std::vector<std::uint8_t> want_bytes = dnnvp::pack(want, bits);
+        std::vector<std::uint8_t> out_bytes(want_bytes.size(), 0xA5);
+        const dnnvp_tensor_t cin{in_bytes.data(), {1, 2 * n, 1}, c_type(t, z)};
+        const dnnvp_tensor_t cout{out_bytes.data(), {1, n, 1}, c_type(t, z)};
+        const dnnvp_pool_params_t p{1, 2, 1, 2, 0, 0, static_cast<std::uint8_t>(rounding)};
+        INFO(bits << " bits " << (is_signed ? "signed" : "unsigned") << " zero point " << z << " "
+                  << dnnvp::to_string(rounding));
+        REQUIRE(dnnvp_op_avgpool(&p, &cin, &cout) == DNNVP_OP_OK);
+        CHECK(dnnvp::unpack(out_bytes, n, t) == want);
+        CHECK(out_bytes == want_bytes);
+      }
+}
+
+TEST_CASE("ops: a window of more than 4 M positions (64-bit path) rounds the mean of (q - zero point) to even",
+          "[ops]") {
+  // One global window of 2050 x 2048 uint8 values, half z and half z + 1: the mean of q - z is a tie, 1/2.
+  const QuantType t{8, false};
+  const int z = 7;
+  const std::uint32_t h = 2050, w = 2048;
+  std::vector<std::uint8_t> in(static_cast<size_t>(h) * w);
+  for (size_t i = 0; i < in.size(); ++i) in[i] = static_cast<std::uint8_t>(z + (i % 2));
+  for (const dnnvp::Rounding rounding : {dnnvp::Rounding::HalfUp, dnnvp::Rounding::HalfEven}) {
+    std::vector<std::uint8_t> out(1, 0xA5);
+    const dnnvp_tensor_t cin{in.data(), {h, w, 1}, c_type(t, z)};
+    const dnnvp_tensor_t cout{out.data(), {1, 1, 1}, c_type(t, z)};
+    const dnnvp_pool_params_t p{static_cast<std::uint16_t>(h),      static_cast<std::uint16_t>(w), 1, 1, 0, 0,
+                                static_cast<std::uint8_t>(rounding)};
+    INFO(dnnvp::to_string(rounding));
+    REQUIRE(dnnvp_op_avgpool(&p, &cin, &cout) == DNNVP_OP_OK);
+    CHECK(out[0] == (rounding == dnnvp::Rounding::HalfUp ? z + 1 : z));  // 7.5: up 8, q - z's 0.5 to even 0
+  }
+}
+
 TEST_CASE("ops: a global average over 7x7x2048 (ResNet-50's) equals the golden model", "[ops]") {
   Rng rng(3);
   for (const bool is_signed : {false, true}) {
@@ -171,7 +226,7 @@ TEST_CASE("ops: a global average over 7x7x2048 (ResNet-50's) equals the golden m
     l.kernel_w = 7;
     l.output_shape = {1, 1, 2048};
     const Tensor in = random_tensor(rng, s, t);
-    const Tensor want = dnnvp::avg_pool(l, in, rounding);
+    const Tensor want = dnnvp::avg_pool(l, in, 0, rounding);
     std::vector<std::uint8_t> in_bytes = dnnvp::pack(in.data, 8);
     std::vector<std::uint8_t> out(2048);
     const dnnvp_tensor_t cin{in_bytes.data(), c_shape(s), c_type(t)};

@@ -103,6 +103,14 @@ class Layers(unittest.TestCase):
         x = [[[[1, 2], [3, 4]]], [[[1, 2], [3, 5]]], [[[1, 2], [4, 7]]]]
         self.assertEqual(run_one(layer, x), [[[[2]]], [[[3]]], [[[4]]]])
 
+    def test_avgpool_rounds_the_mean_of_q_minus_an_odd_zero_point_to_even(self):
+        zq = TensorQuant(scale=0.5, zero_point=3, bits=8, signed=False)
+        # q - 3: [3, 4] -> 3.5 -> 4; [2, 3] -> 2.5 -> 2; [-3, -2] -> -2.5 -> -2; each + 3
+        layer = Layer("p", "avgpool", ["a"], zq, kernel=(1, 2), stride=(1, 2))
+        self.assertEqual(run_one(layer, [[[[6, 7, 5, 6, 0, 1]]]], zq), [[[[7, 5, 1]]]])
+        glob = Layer("g", "avgpool", ["a"], zq, global_pool=True)
+        self.assertEqual(run_one(glob, [[[[6, 7]]], [[[5, 6]]]], zq), [[[[7]]], [[[5]]]])
+
     def test_add_rescales_both_inputs_and_rounds_ties_to_even(self):
         layer = Layer("s", "add", ["a", "b"], TensorQuant(0.5, 1, 8, True), add=(1, 1, 1))
         # (a - 2) + b = [12, 6, -3] -> halved [6, 3, -2] -> + 1

@@ -186,7 +186,7 @@ TEST_CASE("max and average pooling match naive pooling that skips padding, avera
     Layer l = random_window_layer(r, is_max ? LayerType::MaxPool : LayerType::AvgPool, in);
     const Tensor x = r.tensor(in, t);
     const Rounding rounding = rounding_of_trial(trial / 2);
-    const Tensor y = is_max ? max_pool(l, x) : avg_pool(l, x, rounding);
+    const Tensor y = is_max ? max_pool(l, x) : avg_pool(l, x, 0, rounding);
     REQUIRE(y.shape == l.output_shape);
     int mismatches = 0;
     for (int oy = 0; oy < y.shape.h; ++oy)
@@ -212,6 +212,44 @@ TEST_CASE("max and average pooling match naive pooling that skips padding, avera
   }
 }
 
+TEST_CASE("average pooling rounds the mean of (q - zero point) in both roundings, odd zero points too",
+          "[layers]") {
+  Random r(13);
+  int ties = 0;
+  for (int trial = 0; trial < 80; ++trial) {
+    INFO("trial " << trial);
+    const QuantType t{r.range(2, 8), r.range(0, 1) == 1};
+    const std::int32_t z = r.range(t.min(), t.max()) | 1;  // odd: where the roundings of q and q - z differ
+    const Shape in{r.range(1, 12), r.range(1, 12), r.range(1, 4)};
+    const Layer l = random_window_layer(r, LayerType::AvgPool, in);
+    const Tensor x = r.tensor(in, t);
+    const Rounding rounding = rounding_of_trial(trial);
+    const Tensor y = avg_pool(l, x, z, rounding);
+    REQUIRE(y.shape == l.output_shape);
+    int mismatches = 0;
+    for (int oy = 0; oy < y.shape.h; ++oy)
+      for (int ox = 0; ox < y.shape.w; ++ox)
+        for (int c = 0; c < in.c; ++c) {
+          long sum = 0, count = 0;
+          for (int ky = 0; ky < l.kernel_h; ++ky)
+            for (int kx = 0; kx < l.kernel_w; ++kx) {
+              const int iy = oy * l.stride_h - l.padding.top + ky, ix = ox * l.stride_w - l.padding.left + kx;
+              if (iy < 0 || ix < 0 || iy >= in.h || ix >= in.w) continue;
+              sum += x.at(iy, ix, c) - z;
+              ++count;
+            }
+          // ONNX: the real mean of (q - z), rounded (a tie is exact in double; nearbyint goes to even), + z.
+          const double avg = static_cast<double>(sum) / count;
+          ties += rounding == Rounding::HalfEven && avg != std::floor(avg) && 2 * avg == std::floor(2 * avg);
+          const long want = z + (rounding == Rounding::HalfUp ? static_cast<long>(std::floor(avg + 0.5))
+                                                              : static_cast<long>(std::nearbyint(avg)));
+          mismatches += y.at(oy, ox, c) != want;
+        }
+    CHECK(mismatches == 0);
+  }
+  CHECK(ties > 20);  // the case that tells the roundings of q and of q - z apart occurred
+}
+
 TEST_CASE("global average pooling averages every position of a channel", "[layers]") {
   Random r(11);
   Layer l;
@@ -220,7 +258,7 @@ TEST_CASE("global average pooling averages every position of a channel", "[layer
   l.kernel_h = l.kernel_w = l.stride_h = l.stride_w = 7;
   l.output_shape = {1, 1, 32};
   const Tensor x = r.tensor(in, {8, false});
-  const Tensor y = avg_pool(l, x, Rounding::HalfUp);
+  const Tensor y = avg_pool(l, x, 0, Rounding::HalfUp);
   for (int c = 0; c < in.c; ++c) {
     long sum = 0;
     for (int i = 0; i < 49; ++i) sum += x.data[static_cast<size_t>(i) * 32 + c];

@@ -185,6 +185,33 @@ TEST_CASE("average pooling to even rounds ties to the even neighbour, floor divi
   CHECK(rounded_average(-128 * 49, 49, kEven) == -128);
 }
 
+TEST_CASE("average pooling to even rounds the mean of (q - zero point) to even, as ONNX does", "[numerics]") {
+  // uint8, zero point 3: q = {6, 7} -> q - z = {3, 4}, mean 3.5 -> 4, + 3 = 7 (the stored mean 6.5 -> 6).
+  CHECK(pool_average(13, 2, 3, kEven) == 7);
+  // q = {5, 6} -> q - z = {2, 3}, mean 2.5 -> 2, + 3 = 5 (the stored mean 5.5 -> 6).
+  CHECK(pool_average(11, 2, 3, kEven) == 5);
+  // Ties below the zero point: q = {0, 1} -> {-3, -2}, -2.5 -> -2, + 3 = 1; q = {1, 2} -> -1.5 -> -2, + 3
+  // = 1.
+  CHECK(pool_average(1, 2, 3, kEven) == 1);
+  CHECK(pool_average(3, 2, 3, kEven) == 1);
+  // int8, zero point -1: q = {-4, -3} -> {-3, -2}, -2.5 -> -2, - 1 = -3; q = {2, 3} -> {3, 4}, 3.5 -> 4, - 1
+  // = 3.
+  CHECK(pool_average(-7, 2, -1, kEven) == -3);
+  CHECK(pool_average(5, 2, -1, kEven) == 3);
+  // An even zero point agrees with the stored values' average; no tie, no difference.
+  CHECK(pool_average(13, 2, 4, kEven) == rounded_average(13, 2, kEven));
+  CHECK(pool_average(11, 4, 3, kEven) == 3);  // 2.75
+  CHECK(pool_average(255 * 49, 49, 7, kEven) == 255);
+}
+
+TEST_CASE("average pooling up does not depend on the zero point", "[numerics]") {
+  for (int z = -5; z <= 5; ++z)
+    for (int sum = -20; sum <= 20; ++sum) {
+      INFO("sum " << sum << " zero point " << z);
+      CHECK(pool_average(sum, 4, z, kUp) == rounded_average(sum, 4, kUp));
+    }
+}
+
 TEST_CASE("residual add to even rounds ties to the even neighbour for both signs", "[numerics]") {
   const QuantType s8{8, true};
   const AddParams p{1 << 10, 1 << 9, 10};                                           // y = a + b/2

@@ -18,8 +18,7 @@ def near_tie(pre):
 
 
 # Exact ties are decided the same way by both only where the importer's arithmetic is exact: averages
-# (docs/numerics.md, "AvgPool": the sum over the count, ties to even; with an even zero point, see
-# "Imported models").
+# (docs/numerics.md, "AvgPool": the sum of q - z over the count, ties to even, plus z).
 EXACT_OPS = ("AveragePool", "GlobalAveragePool")
 
 

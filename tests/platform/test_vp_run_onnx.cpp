@@ -2,12 +2,17 @@
 // max pool, 1x1 conv, residual add, flatten, dense) as a scenario's network.onnx through vp_run on the
 // 4x8 simulator; the VP's output must equal the golden model's bit for bit.
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "avgpool_ties_model.h"
 #include "model_builder.h"
+#include "npy.h"
 #include "run_tool.h"
 
 namespace fs = std::filesystem;
@@ -26,4 +31,25 @@ TEST_CASE("vp_run runs a scenario's network.onnx (a QDQ model) bit-exact", "[onn
   CHECK(r.at("bit_exact") == true);
   CHECK(r.at("output_check").at("mismatches") == 0);
   CHECK(r.at("layers").size() == 6);
+}
+
+TEST_CASE("vp_run runs average pools with an odd zero point bit-exact with ONNX's ties to even", "[onnx]") {
+  const fs::path dir = fs::path(DNNVP_TEST_TMP) / "onnx_avgpool_ties";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  onnx_test::avgpool_ties_model().save((dir / "ties.onnx").string());
+  dnnvp::write_npy_int32((dir / "x.npy").string(), onnx_test::avgpool_ties_input(),
+                         {1, onnx_test::kTiesChannels, onnx_test::kTiesSize, onnx_test::kTiesSize});
+  const nlohmann::json r = dnnvp_test::vp_run_passing(DNNVP_VP_RUN, dir / "run", "onnx_avgpool_ties",
+                                                      "network: {onnx: " + (dir / "ties.onnx").string() +
+                                                          "}\ninput: {file: " + (dir / "x.npy").string() +
+                                                          "}\nhardware: {rows: 4, cols: 8}\n");
+  CHECK(r.at("status") == "pass");
+  CHECK(r.at("bit_exact") == true);
+  CHECK(r.at("output_check").at("mismatches") == 0);
+  // The output the VP matched is ONNX's (tests/onnx/avgpool_ties_model.h): z + 2 and z - 2.
+  std::ifstream f(dir / "run" / "out" / "expected.bin", std::ios::binary);
+  const std::vector<char> bytes{std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+  CHECK(std::vector<int>(bytes.begin(), bytes.end()) ==
+        std::vector<int>{onnx_test::kTiesZeroPoint + 2, onnx_test::kTiesZeroPoint - 2});
 }

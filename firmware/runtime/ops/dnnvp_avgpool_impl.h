@@ -1,6 +1,7 @@
 /* The AvgPool operation for one rounding, included once per rounding by dnnvp_op_avgpool.c with
  *   AVGPOOL_NAME   the operation's function (its helpers are AVGPOOL_NAME_small and _large),
- *   AVGPOOL_DIV32  the rounded quotient sum / n as a function of (2 sum + n, 2 n), 32-bit,
+ *   AVGPOOL_DIV32  z + the rounded quotient (sum - n z) / n as a function of (2 sum + n, 2 n, z), 32-bit
+ *                  (sum over the stored values, z the input's zero point),
  *   AVGPOOL_DIV64  the same, 64-bit,
  * so each rounding's loops are their own (none tests the mode) and there is one text of them. */
 #define AVGPOOL_CAT_(a, b) a##_##b
@@ -12,6 +13,7 @@ static void AVGPOOL_FN(small)(const dnnvp_pool_params_t *p, const dnnvp_tensor_t
   const uint32_t in_w = in->shape.w, in_h = in->shape.h, c = in->shape.c;
   const uint32_t row_elems = in_w * c;
   const uint32_t flip = dnnvp_sign_flip(&in->q);
+  const int32_t z = in->q.zero_point;
   const int is4 = in->q.bits <= 4u;
   uint32_t o = 0;
   for (uint32_t oy = 0; oy < out->shape.h; ++oy) {
@@ -34,7 +36,7 @@ static void AVGPOOL_FN(small)(const dnnvp_pool_params_t *p, const dnnvp_tensor_t
             const uint8_t *s = row;
             for (uint32_t x = 0; x < wpix; ++x, s += c) sum += (uint32_t)(*s ^ flip);
           }
-          dst[k] = (uint8_t)AVGPOOL_DIV32(2 * (int32_t)sum + bias, den);
+          dst[k] = (uint8_t)AVGPOOL_DIV32(2 * (int32_t)sum + bias, den, z);
         }
         o += c;
       } else {
@@ -45,7 +47,7 @@ static void AVGPOOL_FN(small)(const dnnvp_pool_params_t *p, const dnnvp_tensor_t
             uint32_t i = row;
             for (uint32_t x = 0; x < wpix; ++x, i += c) sum += dnnvp_nibble_get(in->data, i) ^ flip;
           }
-          dnnvp_nibble_put(out->data, o, (uint32_t)AVGPOOL_DIV32(2 * (int32_t)sum + bias, den));
+          dnnvp_nibble_put(out->data, o, (uint32_t)AVGPOOL_DIV32(2 * (int32_t)sum + bias, den, z));
         }
       }
     }
@@ -57,6 +59,7 @@ static void AVGPOOL_FN(small)(const dnnvp_pool_params_t *p, const dnnvp_tensor_t
 static void AVGPOOL_FN(large)(const dnnvp_pool_params_t *p, const dnnvp_tensor_t *in, const dnnvp_tensor_t *out) {
   const uint32_t in_w = in->shape.w, in_h = in->shape.h, c = in->shape.c;
   const uint32_t flip = dnnvp_sign_flip(&in->q);
+  const int32_t z = in->q.zero_point;
   const int is4 = in->q.bits <= 4u;
   uint32_t o = 0;
   for (uint32_t oy = 0; oy < out->shape.h; ++oy) {
@@ -75,7 +78,7 @@ static void AVGPOOL_FN(large)(const dnnvp_pool_params_t *p, const dnnvp_tensor_t
             sum += (int64_t)(raw ^ flip);
           }
         sum -= n * (int64_t)flip;
-        const uint32_t v = (uint32_t)AVGPOOL_DIV64(2 * sum + n, 2 * n);
+        const uint32_t v = (uint32_t)AVGPOOL_DIV64(2 * sum + n, 2 * n, z);
         if (is4)
           dnnvp_nibble_put(out->data, o, v);
         else

@@ -1,7 +1,8 @@
-/* AvgPool, including global (docs/numerics.md): y = sum / n rounded to nearest over the n in-bounds
- * positions of each window (padding excluded from the divisor), on the raw stored values. Ties toward
- * +infinity: y = floor((2 sum + n) / (2 n)); ties to even: the same quotient, less one when it is odd
- * and the division exact (a tie). Output type = input type. One division per output element. */
+/* AvgPool, including global (docs/numerics.md): over the n in-bounds positions of each window (padding
+ * excluded from the divisor), y = z + (the mean of q - z rounded to nearest), z the input's zero point
+ * (ONNX's rule). Ties toward +infinity: that is the rounded mean of the stored values q,
+ * y = floor((2 sum + n) / (2 n)); ties to even: the same quotient, less one at a tie where it is odd
+ * relative to z (y - z odd). Output type = input type. One division per output element. */
 #include <stddef.h>
 
 #include "dnnvp_ops.h"
@@ -15,14 +16,25 @@ static inline int64_t floor_div64(int64_t num, int64_t den) {
   return num >= 0 ? num / den : -((-num + den - 1) / den);
 }
 
-/* Ties to even: the half-up quotient of (num, den) = (2 sum + n, 2 n), less one at an odd tie. */
-static inline int32_t even_div32(int32_t num, int32_t den) {
+/* Ties to even for the mean of q - z: the half-up quotient of (num, den) = (2 sum + n, 2 n), less one at
+ * a tie where it differs from z in parity. The tie test needs no z, so sums stay those of q. */
+static inline int32_t even_div32(int32_t num, int32_t den, int32_t z) {
   const int32_t q = floor_div32(num, den);
-  return (q & 1) && q * den == num ? q - 1 : q;
+  return ((q ^ z) & 1) && q * den == num ? q - 1 : q;
 }
-static inline int64_t even_div64(int64_t num, int64_t den) {
+static inline int64_t even_div64(int64_t num, int64_t den, int32_t z) {
   const int64_t q = floor_div64(num, den);
-  return (q & 1) && q * den == num ? q - 1 : q;
+  return ((q ^ z) & 1) && q * den == num ? q - 1 : q;
+}
+
+/* Ties up: the zero point drops out (z + round_up(mean(q) - z) = round_up(mean(q))), so its load does too. */
+static inline int32_t up_div32(int32_t num, int32_t den, int32_t z) {
+  (void)z;
+  return floor_div32(num, den);
+}
+static inline int64_t up_div64(int64_t num, int64_t den, int32_t z) {
+  (void)z;
+  return floor_div64(num, den);
 }
 
 /* Sums are taken over raw ^ flip (the value plus `flip` for signed types, the value itself for
@@ -36,8 +48,8 @@ enum { kSmallWindow = 4000000 };
 #include "dnnvp_avgpool_impl.h"
 
 #define AVGPOOL_NAME avgpool_half_up
-#define AVGPOOL_DIV32 floor_div32
-#define AVGPOOL_DIV64 floor_div64
+#define AVGPOOL_DIV32 up_div32
+#define AVGPOOL_DIV64 up_div64
 #include "dnnvp_avgpool_impl.h"
 
 dnnvp_op_status_t dnnvp_op_avgpool(const dnnvp_pool_params_t *params, const dnnvp_tensor_t *input,

@@ -205,11 +205,11 @@ def run_layer(layer: Layer, values: Dict[str, np.ndarray], quants: Dict[str, Ten
             for kx in range(layer.kernel[1]):
                 out = np.maximum(out, _window(padded, layer, ky, kx, oh, ow))
         return out
-    if layer.kind == "avgpool":
+    if layer.kind == "avgpool":  # z + the mean of (q - z) rounded, ONNX's rule (an odd z moves ties)
         if layer.global_pool:
-            total = x.astype(np.int64).sum(axis=(2, 3), keepdims=True)
-            return divide_half_even(total, np.int64(x.shape[2] * x.shape[3]))
-        padded, oh, ow = _windows(x.astype(np.int64), layer, 0)
+            total = (x.astype(np.int64) - qx.zero_point).sum(axis=(2, 3), keepdims=True)
+            return divide_half_even(total, np.int64(x.shape[2] * x.shape[3])) + qx.zero_point
+        padded, oh, ow = _windows(x.astype(np.int64) - qx.zero_point, layer, 0)
         inside, _, _ = _windows(np.ones((1, 1) + x.shape[2:], dtype=np.int64), layer, 0)
         total = np.zeros((x.shape[0], x.shape[1], oh, ow), dtype=np.int64)
         count = np.zeros((1, 1, oh, ow), dtype=np.int64)
@@ -217,7 +217,7 @@ def run_layer(layer: Layer, values: Dict[str, np.ndarray], quants: Dict[str, Ten
             for kx in range(layer.kernel[1]):
                 total += _window(padded, layer, ky, kx, oh, ow)
                 count += _window(inside, layer, ky, kx, oh, ow)
-        return divide_half_even(total, count)
+        return divide_half_even(total, count) + qx.zero_point
     if layer.kind == "flatten":
         return x.reshape(x.shape[0], -1)  # CHW order, as ONNX flattens
     if layer.kind == "relu":  # a Clip layer: lo = the zero point
