@@ -46,3 +46,27 @@ TEST_CASE("onnx import: AveragePool and GlobalAveragePool with an odd zero point
   // The values spelled out: z + (0, 2, 2, 2) / 4 -> 3 + 2 and z + (0, -2, -2, -2) / 4 -> 3 - 2.
   CHECK(outs[1].data == std::vector<std::int32_t>{kTiesZeroPoint + 2, kTiesZeroPoint - 2});
 }
+
+TEST_CASE(
+    "onnx import: QLinearGlobalAveragePool (com.microsoft) with an odd zero point rounds ties as ONNX does",
+    "[onnx]") {
+  using onnx_test::kTiesZeroPoint;
+  using T = onnx::TensorProto;
+  onnx_test::ModelBuilder b;
+  auto* ms = b.model.add_opset_import();
+  ms->set_domain("com.microsoft");
+  ms->set_version(1);
+  b.input("x", T::UINT8, {1, 2, 2, 2});
+  b.output("y");
+  b.quant("x", 0.5f, T::UINT8, kTiesZeroPoint);
+  b.node("QLinearGlobalAveragePool", {"x", "x_s", "x_z", "x_s", "x_z"}, {"y"}, "gap", "com.microsoft");
+  const dnnvp::ImportedModel m = dnnvp::import_onnx(b.model, "gap.onnx");
+  // Channel 0: q - z {0, 0, 1, 1}, mean 1/2 -> 0; channel 1: {-2, -2, -1, -1}, -3/2 -> -2.
+  const std::vector<std::vector<std::int32_t>> q = {{3, 3, 4, 4}, {1, 1, 2, 2}};
+  dnnvp::Tensor in(m.model.network.input_shape);
+  for (int c = 0; c < 2; ++c)
+    for (int i = 0; i < 4; ++i) in.at(i / 2, i % 2, c) = q[static_cast<size_t>(c)][static_cast<size_t>(i)];
+  const dnnvp::Tensor out = dnnvp::run_network(m.model, in).back();
+  CHECK(out.data == std::vector<std::int32_t>{onnx_test::onnx_average(q[0]), onnx_test::onnx_average(q[1])});
+  CHECK(out.data == std::vector<std::int32_t>{kTiesZeroPoint, kTiesZeroPoint - 2});
+}
