@@ -19,8 +19,9 @@ struct ImageBatch {
 };
 
 // How many images input.file holds (1 without one), its shape checked against the network's input:
-// the model's own layout (HWC for a YAML network, CHW for an ONNX model), with or without a leading
-// batch dimension; [C] or [N, C] too when H = W = 1. Throws dnnvp::Error naming the file.
+// the model's own layout (HWC for a YAML network, CHW for an ONNX model, [b, M, K] for a rank-3 ONNX
+// input), with or without a leading batch dimension; [C] or [N, C] too when H = W = 1. Throws
+// dnnvp::Error naming the file.
 std::size_t image_count(const Scenario& s);
 
 // input.file's images for an input quantised as `q`, in the engine's layout: float files quantised

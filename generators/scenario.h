@@ -26,6 +26,9 @@ struct InputConfig {
   std::size_t count = 0;  // input.count: the first `count` images of the file (0: all of them)
   std::string labels;
   std::string reference;
+  // network.onnx's input is rank 3, [b, M, K] (docs/onnx.md): input.file holds it in that order, which is
+  // the engine's HWC (set from the model, not a scenario key).
+  bool onnx_rank3 = false;
 };
 
 struct QuantConfig {

@@ -92,6 +92,9 @@ struct Act {
   bool known = true;         // the graph input's scale and zero point are set by its first consumer
   bool per_channel = false;  // the graph input quantised per channel: no layer can take it
   Shape chw_flat_of;         // a flatten of this HxWxC tensor in ONNX's CHW order (h*w > 1)
+  // An ONNX rank-3 tensor [b, M, C] (a batched MatMul's operand or result) held as H = b, W = M, C: only
+  // ops that act on the last axis or elementwise may read it (docs/onnx.md, "Rank-3 tensors").
+  bool rank3 = false;
 };
 
 // A Conv/Gemm/MatMul/Add result in the real domain, waiting for its QuantizeLinear.
@@ -261,10 +264,12 @@ class Importer {
     if (!tt.has_shape()) throw Error(what + ": unknown shape");
     const auto& dims = tt.shape().dim();
     const int rank = dims.size();
-    if (rank != 1 && rank != 2 && rank != 4)
-      throw Error(what + ": rank " + std::to_string(rank) + "; the importer takes [C], [N, C] or NCHW");
+    if (rank < 1 || rank > 4)
+      throw Error(what + ": rank " + std::to_string(rank) +
+                  "; the importer takes [C], [N, C], [b, M, K] or NCHW");
     for (int k = 0; k < rank; ++k) {
-      const bool batch = rank > 1 && k == 0;
+      // A rank-3 input's first dimension is the MatMul batch, part of the image (docs/onnx.md).
+      const bool batch = (rank == 2 || rank == 4) && k == 0;
       const bool known = dims[k].has_dim_value();
       const std::int64_t d = known ? dims[k].dim_value() : -1;
       if (batch) {
@@ -278,15 +283,17 @@ class Importer {
       out_.input_dims.push_back(d);
     }
     const auto& d = out_.input_dims;
-    const Shape shape = rank == 4
-                            ? Shape{static_cast<int>(d[2]), static_cast<int>(d[3]), static_cast<int>(d[1])}
-                            : Shape{1, 1, static_cast<int>(d.back())};
+    const Shape shape =
+        rank == 4   ? Shape{static_cast<int>(d[2]), static_cast<int>(d[3]), static_cast<int>(d[1])}
+        : rank == 3 ? Shape{static_cast<int>(d[0]), static_cast<int>(d[1]), static_cast<int>(d[2])}
+                    : Shape{1, 1, static_cast<int>(d.back())};
     if (shape.elements() > onnx_import::kMaxTensorElements)
       throw Error(what + ": " + shape.str() + " has more than " +
                   std::to_string(onnx_import::kMaxTensorElements) + " elements");
     out_.model.network.input_shape = shape;
     Act a;
     a.shape = shape;
+    a.rank3 = rank == 3;
     const int type = tt.elem_type();
     Value v;
     a.known = false;
@@ -554,7 +561,8 @@ class Importer {
     if (count == 1) return;
     const std::int64_t axis = int_attr(n, "axis", 1);
     const int rank = static_cast<int>(out_.input_dims.size());
-    if (axis != (rank == 1 ? 0 : 1) && axis != (rank == 1 ? -1 : 1 - rank))
+    const int channel_axis = rank == 1 ? 0 : rank == 3 ? 2 : 1;  // [C], [b, M, C]; [N, C] and NCHW
+    if (axis != channel_axis && axis != channel_axis - rank)
       unsupported("per-channel quantisation of an activation along axis " + std::to_string(axis) +
                   " (only channels)");
     if (count != static_cast<size_t>(out_.model.network.input_shape.c))
@@ -794,6 +802,7 @@ class Importer {
     a.quant = out_.model.params.back().out;
     a.lo = lo;
     a.hi = hi;
+    a.rank3 = !inputs.empty() && acts_[static_cast<size_t>(inputs[0])].rank3;
     acts_.push_back(a);
     const int id = static_cast<int>(acts_.size()) - 1;
     // Limits narrower than the stored type (a QONNX width or narrow range, a Clip) need a clamp.
@@ -888,6 +897,37 @@ class Importer {
     return w;
   }
 
+  // The one [K, N] matrix of a batched MatMul's 3-D B [b, K, N]: its batch slices must be equal, since the
+  // engine's layer has one weight matrix, and A must be the rank-3 tensor whose slices they multiply.
+  static QConst batch_matrix(const QConst& q, const Act& a) {
+    if (!a.rank3)
+      unsupported("a 3-D B needs a rank-3 A [b, M, K] (the input is " + a.shape.str() +
+                  ", not a batch of matrices)");
+    const std::int64_t slices = q.dims[0];
+    if (slices != 1 && slices != a.shape.h)
+      unsupported("B has " + std::to_string(slices) + " batch slices, A has " + std::to_string(a.shape.h));
+    if (q.axis == 0 || q.axis == 1)
+      unsupported("weights quantised per slice along axis " + std::to_string(q.axis) +
+                  ", not per output column (axis 2)");
+    QConst m = q;
+    m.dims = {q.dims[1], q.dims[2]};
+    if (q.axis == 2) m.axis = 1;
+    const auto per_slice = static_cast<std::ptrdiff_t>(q.dims[1] * q.dims[2]);
+    m.q.assign(q.q.begin(), q.q.begin() + per_slice);
+    for (std::int64_t k = 1; k < slices; ++k)
+      if (!std::equal(m.q.begin(), m.q.end(), q.q.begin() + k * per_slice))
+        unsupported("B's batch slice " + std::to_string(k) +
+                    " differs from slice 0; the engine's layer has one weight matrix, so a batched MatMul "
+                    "needs every slice of B equal");
+    return m;
+  }
+
+  // Why a rank-3 tensor cannot be read by an op that is not elementwise or on its last axis.
+  static std::string rank3_reader_message() {
+    return "reads a rank-3 [b, M, K] tensor (a batched MatMul's); only MatMul, Add, Relu, Clip, "
+           "LeakyRelu and Quantize/DequantizeLinear may follow one";
+  }
+
   Pending start(const onnx::NodeProto& n, LayerType type, int in_act, const QConst& q, bool trans_b) {
     const Act& in = acts_[static_cast<size_t>(in_act)];
     Pending p;
@@ -896,6 +936,7 @@ class Importer {
     p.inputs = {in_act};
     Weights w;
     if (type == LayerType::Conv) {
+      if (in.rank3) unsupported(rank3_reader_message());
       if (int_attr(n, "group", 1) != 1) unsupported("grouped or depthwise convolution (group != 1)");
       if (q.dims.size() != 4) unsupported("weights that are not 4-D (OIHW)");
       if (q.dims[1] != in.shape.c)
@@ -916,16 +957,20 @@ class Importer {
               w.values[((static_cast<size_t>(o) * kh + y) * kw + x) * c + ci] =
                   oihw.values[((static_cast<size_t>(o) * c + ci) * kh + y) * kw + x];
     } else {
-      if (q.dims.size() != 2) unsupported("a weight matrix that is not 2-D");
-      if (in.shape.h != 1 || in.shape.w != 1)
+      const QConst matrix = q.dims.size() == 3 ? batch_matrix(q, in) : q;
+      if (matrix.dims.size() != 2) unsupported("a weight matrix that is not 2-D or 3-D");
+      if (!in.rank3 && (in.shape.h != 1 || in.shape.w != 1))
         unsupported("input " + in.shape.str() + " is not a vector: flatten it first");
-      const int rows = small_int(q.dims[trans_b ? 1 : 0], "weight rows", 1, kMaxDim * 16);
-      const int outputs = small_int(q.dims[trans_b ? 0 : 1], "weight columns", 1, kMaxDim);
+      const int rows = small_int(matrix.dims[trans_b ? 1 : 0], "weight rows", 1, kMaxDim * 16);
+      const int outputs = small_int(matrix.dims[trans_b ? 0 : 1], "weight columns", 1, kMaxDim);
       if (rows != in.shape.c)
         unsupported("weights for " + std::to_string(rows) + " inputs, the input has " +
                     std::to_string(in.shape.c));
+      // A batched MatMul applies one matrix to each row of each slice: a 1x1 convolution over the
+      // H = b, W = M image whose channels are the rows' K elements (OHWI of a 1x1 kernel is O x I).
+      if (in.rank3) p.layer.type = LayerType::Conv;
       p.layer.filters = outputs;
-      const Weights folded = fold_weights(q, trans_b ? 0 : 1, outputs);
+      const Weights folded = fold_weights(matrix, trans_b ? 0 : 1, outputs);
       w = folded;
       // The engine's vector is HWC-ordered; ONNX flattened CHW: permute the weight columns to match.
       const Shape chw = in.chw_flat_of;
@@ -952,16 +997,32 @@ class Importer {
     return p;
   }
 
+  bool rank3_result(const Pending& p) const {
+    return !p.inputs.empty() && acts_[static_cast<size_t>(p.inputs[0])].rank3;
+  }
+
+  // A per-channel constant (of `dims`) applied to a rank-3 [b, M, N] result must vary along its last
+  // axis only, as the layer's channels do.
+  void check_last_axis(const Pending& p, const std::vector<std::int64_t>& dims,
+                       const std::string& what) const {
+    if (!rank3_result(p)) return;
+    for (size_t k = 0; k + 1 < dims.size(); ++k)
+      if (dims[k] != 1)
+        unsupported(what + " varies along an axis other than the last of a rank-3 [b, M, N] result");
+  }
+
   // A bias input: a float constant (real) or a dequantised int32 constant whose scale is the
   // accumulator's (within float32 rounding: then exact).
   void add_bias(Pending& p, const Value& b, const std::string& name) {
     const int outputs = p.layer.filters;
     if (b.kind == Kind::Const && !b.c->is_integer()) {
+      check_last_axis(p, b.c->dims, "bias " + quoted(name));
       require_finite(*b.c, "bias " + quoted(name));
       const std::vector<double> v = per_channel(b.c->values, outputs, "bias " + quoted(name));
       for (int o = 0; o < outputs; ++o) p.bias_real[static_cast<size_t>(o)] += v[static_cast<size_t>(o)];
     } else if (b.kind == Kind::QConstant && b.qc->is_int32) {
       const QConst& q = *b.qc;
+      check_last_axis(p, q.dims, "bias " + quoted(name));
       std::vector<double> qd(q.q.begin(), q.q.end());
       const std::vector<double> v = per_channel(qd, outputs, "bias " + quoted(name));
       const std::vector<double> s = per_channel(q.scales, outputs, "bias scale");
@@ -1003,6 +1064,7 @@ class Importer {
       trans_b = int_attr(n, "transB", 0) != 0;
     }
     const int x = view_act(n, 0);
+    if (n.op_type() == "Gemm" && acts_[static_cast<size_t>(x)].rank3) unsupported(rank3_reader_message());
     Pending p = start(n, type, x, weights_input(n, 1), trans_b);
     if (const Value* b = input(n, 2)) add_bias(p, *b, n.input(2));
     return pending_value(std::move(p));
@@ -1021,13 +1083,21 @@ class Importer {
     }
     const int ia = view_act(n, 0);
     const int ib = view_act(n, 1);
-    if (acts_[static_cast<size_t>(ia)].shape != acts_[static_cast<size_t>(ib)].shape)
-      unsupported("operands of different shapes (no broadcasting)");
+    same_operand_shapes(ia, ib);
     Pending p;
     p.node = &n;
     p.layer.type = LayerType::Add;
     p.inputs = {ia, ib};
     return pending_value(std::move(p));
+  }
+
+  // An add's operands: one shape and one ONNX rank (a rank-3 [b, M, C] and an NCHW [1, C, H, W] of the
+  // same HWC shape would broadcast in ONNX).
+  void same_operand_shapes(int a, int b) const {
+    const Act& x = acts_[static_cast<size_t>(a)];
+    const Act& y = acts_[static_cast<size_t>(b)];
+    if (x.shape != y.shape || x.rank3 != y.rank3)
+      unsupported("operands of different shapes (no broadcasting)");
   }
 
   Pending mutable_pending(const onnx::NodeProto& n, int k) const {
@@ -1045,6 +1115,7 @@ class Importer {
     if (p.integer || p.layer.type == LayerType::Add || p.layer.activation != Activation::None || p.has_clip)
       unsupported("scales a result that is not a Cast accumulator");
     if (c.is_integer()) unsupported("scale must be float");
+    check_last_axis(p, c.dims, "scale");
     const std::vector<double> s = per_channel(c.values, p.layer.filters, "scale");
     for (size_t o = 0; o < s.size(); ++o) {
       if (!(s[o] > 0) || !std::isfinite(s[o])) unsupported("scale must be positive and finite");
@@ -1199,6 +1270,8 @@ class Importer {
     Pending p = activation_target(n);
     if (p.layer.type != LayerType::Conv && p.layer.type != LayerType::Dense)
       unsupported("BatchNormalization that does not follow a Conv/Gemm/MatMul result");
+    // Its channels are axis 1, the rows M of a batched MatMul's [b, M, N] result, not the columns.
+    if (rank3_result(p)) unsupported(rank3_reader_message());
     const int c = p.layer.filters;
     const auto gamma = per_channel(constant(n, 1).values, c, "scale");
     const auto beta = per_channel(constant(n, 2).values, c, "B");
@@ -1267,6 +1340,7 @@ class Importer {
     const Value& x = required(n, 0);
     if (x.kind != Kind::View && x.kind != Kind::Act) view_act(n, 0);  // says why not
     const Act& in = acts_[static_cast<size_t>(x.act)];
+    if (in.rank3) unsupported(rank3_reader_message());
     Layer l;
     l.type = n.op_type() == "MaxPool" ? LayerType::MaxPool : LayerType::AvgPool;
     if (n.op_type() == "GlobalAveragePool") {
@@ -1288,6 +1362,7 @@ class Importer {
     const Value& x = required(n, 0);
     if (x.kind != Kind::View && x.kind != Kind::Act) view_act(n, 0);
     const Act in = acts_[static_cast<size_t>(x.act)];
+    if (in.rank3) unsupported(rank3_reader_message());
     if (n.op_type() == "Flatten") {
       if (int_attr(n, "axis", 1) != 1) unsupported("axis other than 1");
     } else {
@@ -1321,8 +1396,7 @@ class Importer {
   Value qlinear_add(const onnx::NodeProto& n) {
     const int a = qlinear_input(n, 0);
     const int b = qlinear_input(n, 3);
-    if (acts_[static_cast<size_t>(a)].shape != acts_[static_cast<size_t>(b)].shape)
-      unsupported("operands of different shapes (no broadcasting)");
+    same_operand_shapes(a, b);
     const auto sy = scales(n, 6);
     QuantType ty;
     const auto zy = zero_points(n, 7, ty);
@@ -1339,6 +1413,7 @@ class Importer {
     if (int_attr(n, "channels_last", 0) != 0) unsupported("channels_last 1");
     const int x = qlinear_input(n, 0);
     const Act& in = acts_[static_cast<size_t>(x)];
+    if (in.rank3) unsupported(rank3_reader_message());
     const auto sy = scales(n, 3);
     QuantType ty;
     const auto zy = zero_points(n, 4, ty);
@@ -1354,13 +1429,15 @@ class Importer {
 
   Value softmax(const onnx::NodeProto& n) {
     const int a = view_act(n, 0);
+    // Softmax normalises each row of a rank-3 tensor on its own: dropping it could change the class.
+    if (acts_[static_cast<size_t>(a)].rank3) unsupported(rank3_reader_message());
     return act_value(a, Kind::Final);
   }
 
   // ---- QOperator ----
 
   // A QOperator node's weights: input k, an int8/uint8 constant with its scales and zero points per tensor
-  // or per output channel (axis 0 of OIHW weights, 1 of a [K, N] matrix).
+  // or per output channel (axis 0 of OIHW weights, the last of a [K, N] or [b, K, N] matrix).
   QConst operator_weights(const onnx::NodeProto& n, int k, LayerType type, std::vector<double> s,
                           std::vector<std::int32_t> zp) const {
     const ConstTensor& w = constant(n, k);
@@ -1371,7 +1448,8 @@ class Importer {
     q.q = w.ints();
     q.scales = std::move(s);
     q.zero_points = std::move(zp);
-    if (std::max(q.scales.size(), q.zero_points.size()) > 1) q.axis = type == LayerType::Conv ? 0 : 1;
+    if (std::max(q.scales.size(), q.zero_points.size()) > 1)
+      q.axis = type == LayerType::Conv ? 0 : static_cast<int>(q.dims.size()) - 1;
     return q;
   }
 
@@ -1386,10 +1464,6 @@ class Importer {
     const auto sy = scales(n, 6);
     const auto zy = zero_points(n, 7, ty);
     if (sy.size() != 1 || zy.size() != 1) unsupported("per-channel output quantisation");
-    if (type == LayerType::Dense && q.dims.size() != 2)
-      unsupported(
-          "a " + std::to_string(q.dims.size()) +
-          "-D B: the engine's dense layer has one weight matrix (import each batch slice as its own model)");
     Pending p = start(n, type, x, q, false);
     if (type == LayerType::Conv && input(n, 8)) {
       const ConstTensor& b = constant(n, 8);
@@ -1414,7 +1488,6 @@ class Importer {
         in.known ? in.quant.scale : 1.0;  // the accumulator's real scale comes from the Mul after it
     const int x = qoperator_act(n, 0, sx, zx[0], tx);
     const QConst q = operator_weights(n, 1, type, {1.0}, zero_points(n, 3, tw));
-    if (type == LayerType::Dense && q.dims.size() != 2) unsupported("a B that is not 2-D");
     Pending p = start(n, type, x, q, false);
     p.integer = true;
     // The accumulator counts in units of 1 until a Mul gives it the real scale; the input scale is

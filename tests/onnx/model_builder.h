@@ -175,4 +175,44 @@ inline ModelBuilder qdq_model() {
   return b;
 }
 
+// A QDQ batched MatMul model (docs/onnx.md, "Rank-3 tensors"): float x [2, 3, 4] -> Q -> MatMul by an
+// int8 [4, 5] B quantised per column + float bias + ReLU -> Q -> MatMul by a [2, 5, 3] B whose two slices
+// are equal -> Q int8 -> DQ. `rows`: the same model on one row of x, [N, 4] (rows as a batch), with the
+// second B as its [5, 3] slice: ONNX gives each row of the rank-3 model exactly this model's output.
+inline ModelBuilder qdq_matmul3d_model(bool rows = false) {
+  ModelBuilder b;
+  using T = onnx::TensorProto;
+  if (rows)
+    b.input("x", T::FLOAT, {-1, 4});
+  else
+    b.input("x", T::FLOAT, {2, 3, 4});
+  b.output("y");
+  b.quant("in", 0.03f, T::UINT8, 120);
+  const std::string x = b.qdq("x", "in");
+  b.ints("w1", T::INT8, {4, 5}, pattern(20, -127, 127, 11));
+  b.floats("w1_s", {5}, {0.004f, 0.006f, 0.005f, 0.007f, 0.003f});
+  b.ints("w1_z", T::INT8, {5}, {0, 0, 0, 0, 0});
+  attr(b.node("DequantizeLinear", {"w1", "w1_s", "w1_z"}, {"w1_dq"}, "w1_dequant"), "axis", 1);
+  b.node("MatMul", {x, "w1_dq"}, {"m1"}, "proj");
+  b.floats("b1", {5}, {0.2f, -0.3f, 0.05f, 0.0f, -0.1f});
+  b.node("Add", {"m1", "b1"}, {"m1b"}, "proj_bias");
+  b.node("Relu", {"m1b"}, {"r1"}, "proj_relu");
+  b.quant("a1", 0.02f, T::UINT8, 0);
+  const std::string r1 = b.qdq("r1", "a1");
+  const std::vector<std::int32_t> w2 = pattern(15, -120, 120, 12);
+  std::vector<std::int32_t> both = w2;
+  both.insert(both.end(), w2.begin(), w2.end());
+  if (rows)
+    b.ints("w2", T::INT8, {5, 3}, w2);
+  else
+    b.ints("w2", T::INT8, {2, 5, 3}, both);
+  b.quant("w2", 0.01f, T::INT8, 0);
+  b.node("DequantizeLinear", {"w2", "w2_s", "w2_z"}, {"w2_dq"}, "w2_dequant");
+  b.node("MatMul", {r1, "w2_dq"}, {"m2"}, "head");
+  b.quant("out", 0.015f, T::INT8, -4);
+  b.node("QuantizeLinear", {"m2", "out_s", "out_z"}, {"m2_q"}, "m2_quant");
+  b.node("DequantizeLinear", {"m2_q", "out_s", "out_z"}, {"y"}, "y_dequant");
+  return b;
+}
+
 }  // namespace onnx_test

@@ -79,9 +79,15 @@ void make_batch_symbolic(onnx::ModelProto& model) {
   dims->mutable_dim(0)->set_dim_param("N");
 }
 
-// Image `n` of a tensor in ONNX layout (NCHW, [N, C] or [C]) as an HWC tensor of its values.
+// Image `n` of a tensor in ONNX layout (NCHW, [N, C] or [C]) as an HWC tensor of its values; a rank-3
+// [b, M, K] tensor is one image, H = b, W = M, C = K (docs/onnx.md, "Rank-3 tensors").
 Tensor image(const ConstTensor& t, int n) {
   const auto& d = t.dims;
+  if (d.size() == 3) {
+    Tensor out(dnnvp::Shape{static_cast<int>(d[0]), static_cast<int>(d[1]), static_cast<int>(d[2])});
+    for (size_t i = 0; i < out.data.size(); ++i) out.data[i] = static_cast<std::int32_t>(t.values[i]);
+    return out;
+  }
   dnnvp::Shape shape =
       d.size() == 4 ? dnnvp::Shape{static_cast<int>(d[2]), static_cast<int>(d[3]), static_cast<int>(d[1])}
                     : dnnvp::Shape{1, 1, static_cast<int>(d.back())};
@@ -96,7 +102,7 @@ Tensor image(const ConstTensor& t, int n) {
 }
 
 int images(const ConstTensor& t) {
-  return t.dims.size() >= 2 ? static_cast<int>(t.dims[0]) : 1;
+  return t.dims.size() == 2 || t.dims.size() == 4 ? static_cast<int>(t.dims[0]) : 1;
 }
 
 // The golden model's output of each image of `input`, compared element by element with `expected`.
@@ -155,44 +161,31 @@ TEST_CASE("import + golden reproduce ONNX node test test_qlinearmatmul_2D (rows 
   check_node_test("test_qlinearmatmul_2D", "QLinearMatMul", true);
 }
 
-TEST_CASE("import refuses a 3-D QLinearMatMul and reproduces test_qlinearmatmul_3D slice by slice",
+TEST_CASE("import + golden reproduce ONNX node test test_qlinearmatmul_3D (a 1x1 conv over [b, M, K])",
+          "[onnx]") {
+  const NodeTest t = load_node_test("test_qlinearmatmul_3D", "QLinearMatMul");
+  const ImportedModel m = dnnvp::import_onnx(t.model, "test_qlinearmatmul_3D.onnx");
+  REQUIRE(m.model.network.layers.size() == 1);
+  CHECK(m.model.network.layers[0].type == dnnvp::LayerType::Conv);
+  CHECK(m.model.network.input_shape == dnnvp::Shape{2, 2, 4});
+  require_golden_equals(m, t.input, t.expected);
+}
+
+TEST_CASE("import refuses test_qlinearmatmul_3D when B's batch slices differ, naming the node and why",
           "[onnx]") {
   NodeTest t = load_node_test("test_qlinearmatmul_3D", "QLinearMatMul");
-  // The engine's dense layer has one weight matrix and takes one vector per run: a [2, 2, 4] input is
-  // refused with the reason.
-  CHECK_THROWS_WITH(dnnvp::import_onnx(t.model, "qlinearmatmul_3D.onnx"),
-                    Catch::Contains("graph input 'a'") && Catch::Contains("rank 3"));
-  // Each batch slice is a 2-D QLinearMatMul: a[i] (rows as a batch) times b[i].
-  REQUIRE(t.input.dims.size() == 3);
-  const int slices = static_cast<int>(t.input.dims[0]);
-  for (int i = 0; i < slices; ++i) {
-    INFO("slice " << i);
-    onnx::ModelProto slice = t.model;
-    onnx::GraphProto& g = *slice.mutable_graph();
-    auto* in_dims = g.mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
-    in_dims->mutable_dim()->DeleteSubrange(0, 1);
-    for (auto& init : *g.mutable_initializer())
-      if (init.name() == g.node(0).input(3)) {
-        const ConstTensor b = dnnvp::onnx_import::decode_tensor(init, "b");
-        REQUIRE(b.dims.size() == 3);
-        const auto per_slice = static_cast<size_t>(b.dims[1] * b.dims[2]);
-        init.clear_dims();
-        init.add_dims(b.dims[1]);
-        init.add_dims(b.dims[2]);
-        init.set_raw_data(init.raw_data().substr(i * per_slice, per_slice));
-      }
-    make_batch_symbolic(slice);
-    const ImportedModel m = dnnvp::import_onnx(slice, "qlinearmatmul_3D_slice.onnx");
-    auto part = [&](const ConstTensor& whole) {
-      ConstTensor p = whole;
-      const auto n = static_cast<size_t>(whole.dims[1] * whole.dims[2]);
-      p.dims = {whole.dims[1], whole.dims[2]};
-      p.values.assign(whole.values.begin() + static_cast<std::ptrdiff_t>(i * n),
-                      whole.values.begin() + static_cast<std::ptrdiff_t>((i + 1) * n));
-      return p;
-    };
-    require_golden_equals(m, part(t.input), part(t.expected));
-  }
+  onnx::GraphProto& g = *t.model.mutable_graph();
+  for (auto& init : *g.mutable_initializer())
+    if (init.name() == g.node(0).input(3)) {
+      REQUIRE(init.raw_data().size() == 2 * 4 * 3);
+      std::string raw = init.raw_data();
+      raw[12 + 5] = static_cast<char>(raw[12 + 5] ^ 1);  // one element of slice 1
+      init.set_raw_data(raw);
+    }
+  CHECK_THROWS_WITH(dnnvp::import_onnx(t.model, "differing.onnx"),
+                    Catch::Contains("node '' (QLinearMatMul, domain ai.onnx)") &&
+                        Catch::Contains("batch slice 1 differs from slice 0") &&
+                        Catch::Contains("one weight matrix"));
 }
 
 TEST_CASE("import + golden reproduce ONNX ConvInteger node test test_basic_convinteger", "[onnx]") {

@@ -5,11 +5,14 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <set>
 #include <string>
 
 #include "error.h"
 #include "golden.h"
+#include "image_batch.h"
 #include "model_builder.h"
+#include "npy.h"
 #include "onnx_model.h"
 #include "scenario.h"
 #include "synthesize.h"
@@ -497,4 +500,191 @@ TEST_CASE("onnx import: onnxruntime's QLinearAdd and QLinearGlobalAveragePool (c
   CHECK(layers[1].global);
   CHECK(m.model.params[0].add.shift > 0);
   CHECK(m.output.zero_point(0) == 4);
+}
+
+namespace {
+
+// A batched MatMulInteger: uint8 A [2, 3, 4] (`rows`: [N, 4]) times a uint8 B [2, 4, 3] whose slices are
+// equal (`rows`: [4, 3]), zero points per tensor (A) and per column (B); `requantise`: then Cast, Mul by a
+// per-column scale, Add a bias, Relu and QuantizeLinear (onnxruntime's pattern), else the int32 output.
+ModelBuilder matmul_integer_model(bool rows, bool requantise) {
+  ModelBuilder b(13);
+  if (rows)
+    b.input("a", T::UINT8, {-1, 4});
+  else
+    b.input("a", T::UINT8, {2, 3, 4});
+  b.output("y");
+  const std::vector<std::int32_t> w = onnx_test::pattern(12, 0, 255, 21);
+  std::vector<std::int32_t> both = w;
+  both.insert(both.end(), w.begin(), w.end());
+  if (rows)
+    b.ints("b", T::UINT8, {4, 3}, w);
+  else
+    b.ints("b", T::UINT8, {2, 4, 3}, both);
+  b.ints("az", T::UINT8, {}, {100});
+  b.ints("bz", T::UINT8, {3}, {120, 128, 135});
+  b.node("MatMulInteger", {"a", "b", "az", "bz"}, {requantise ? "acc" : "y"}, "mmi");
+  if (requantise) {
+    attr(b.node("Cast", {"acc"}, {"accf"}, "cast"), "to", static_cast<std::int64_t>(T::FLOAT));
+    b.floats("m", {3}, {0.0001f, 0.00012f, 0.00009f});
+    b.node("Mul", {"accf", "m"}, {"real"}, "scale");
+    b.floats("bias", {3}, {0.5f, -0.25f, 0.125f});
+    b.node("Add", {"real", "bias"}, {"biased"}, "bias_add");
+    b.node("Relu", {"biased"}, {"act"}, "relu");
+    b.quant("y", 0.02f, T::UINT8, 0);
+    b.node("QuantizeLinear", {"act", "y_s", "y_z"}, {"y"}, "q");
+  }
+  return b;
+}
+
+// Stored values of a uint8 [2, 3, 4] input: every row different.
+Tensor batched_input(std::uint32_t seed) {
+  Tensor in(dnnvp::Shape{2, 3, 4});
+  in.data = onnx_test::pattern(in.data.size(), 0, 255, seed);
+  return in;
+}
+
+// A rank-3 model's golden output, every element, against the rows model (its 2-D form, rows as a batch)
+// run on each row [1, K] of the input on its own: what ONNX's batched MatMul means.
+void require_rows_equal(const ImportedModel& batched, const ImportedModel& rows, const Tensor& in) {
+  const Tensor out = dnnvp::run_network(batched.model, in).back();
+  REQUIRE(out.shape.h == in.shape.h);
+  REQUIRE(out.shape.w == in.shape.w);
+  size_t compared = 0;
+  std::set<std::int32_t> distinct;
+  for (int y = 0; y < in.shape.h; ++y)
+    for (int x = 0; x < in.shape.w; ++x) {
+      Tensor row(dnnvp::Shape{1, 1, in.shape.c});
+      for (int c = 0; c < in.shape.c; ++c) row.at(0, 0, c) = in.at(y, x, c);
+      const Tensor want = dnnvp::run_network(rows.model, row).back();
+      REQUIRE(want.shape == dnnvp::Shape{1, 1, out.shape.c});
+      for (int c = 0; c < out.shape.c; ++c, ++compared) {
+        INFO("slice " << y << " row " << x << " column " << c);
+        CHECK(out.at(y, x, c) == want.at(0, 0, c));
+        distinct.insert(out.at(y, x, c));
+      }
+    }
+  CHECK(compared == out.data.size());
+  CHECK(distinct.size() > out.data.size() / 2);  // not a saturated or constant output
+}
+
+}  // namespace
+
+TEST_CASE("onnx import: a QDQ MatMul on [b, M, K] is a 1x1 conv over H = b, W = M; each row is ONNX's",
+          "[onnx]") {
+  const ImportedModel m = dnnvp::import_onnx(onnx_test::qdq_matmul3d_model().model, "qdq3d.onnx");
+  const ImportedModel rows = dnnvp::import_onnx(onnx_test::qdq_matmul3d_model(true).model, "rows.onnx");
+  const auto& layers = m.model.network.layers;
+  REQUIRE(layers.size() == 2);
+  CHECK(m.input_dims == std::vector<std::int64_t>{2, 3, 4});
+  CHECK(m.model.network.input_shape == dnnvp::Shape{2, 3, 4});
+  for (const auto& l : layers) {
+    CHECK(l.type == LayerType::Conv);
+    CHECK(l.kernel_h == 1);
+    CHECK(l.kernel_w == 1);
+  }
+  CHECK(layers[0].activation == dnnvp::Activation::Relu);
+  CHECK(layers[1].output_shape == dnnvp::Shape{2, 3, 3});
+  // The 1x1 kernel's OHWI weights are the matrix transposed, as the dense layer's are.
+  CHECK(m.model.params[0].weights == rows.model.params[0].weights);
+  CHECK(m.model.params[1].weights == rows.model.params[1].weights);
+  require_rows_equal(m, rows, batched_input(31));
+}
+
+TEST_CASE("onnx import: a batched MatMulInteger with its requantisation, and as the int32 output", "[onnx]") {
+  const ImportedModel m = dnnvp::import_onnx(matmul_integer_model(false, true).model, "mmi3d.onnx");
+  const ImportedModel rows = dnnvp::import_onnx(matmul_integer_model(true, true).model, "mmi_rows.onnx");
+  REQUIRE(m.model.network.layers.size() == 1);
+  CHECK(m.model.network.layers[0].type == LayerType::Conv);
+  require_rows_equal(m, rows, batched_input(32));
+  // The accumulator: sum over k of (a - 100) * (b - zb[n]), every element.
+  const ImportedModel acc = dnnvp::import_onnx(matmul_integer_model(false, false).model, "acc3d.onnx");
+  REQUIRE(acc.output_is_accumulator);
+  const Tensor in = batched_input(33);
+  const Tensor got =
+      dnnvp::accumulate(acc.model.network.layers[0], in, acc.model.input.zero_point, acc.model.params[0]);
+  REQUIRE(got.shape == dnnvp::Shape{2, 3, 3});
+  const std::vector<std::int32_t> w = onnx_test::pattern(12, 0, 255, 21);
+  const std::int32_t zb[] = {120, 128, 135};
+  for (int s = 0; s < 2; ++s)
+    for (int r = 0; r < 3; ++r)
+      for (int n = 0; n < 3; ++n) {
+        std::int32_t want = 0;
+        for (int k = 0; k < 4; ++k)
+          want += (in.at(s, r, k) - 100) * (w[static_cast<size_t>(k * 3 + n)] - zb[n]);
+        INFO("slice " << s << " row " << r << " column " << n);
+        CHECK(got.at(s, r, n) == want);
+      }
+}
+
+TEST_CASE("onnx import: a batched MatMul whose B slices differ is refused naming the node and why",
+          "[onnx]") {
+  ModelBuilder b = matmul_integer_model(false, true);
+  for (auto& init : *b.model.mutable_graph()->mutable_initializer())
+    if (init.name() == "b") init.set_int32_data(12 + 7, (init.int32_data(12 + 7) + 1) % 256);
+  CHECK_THROWS_WITH(dnnvp::import_onnx(b.model, "differ.onnx"),
+                    Catch::Contains("node 'mmi' (MatMulInteger, domain ai.onnx): B's batch slice 1 differs "
+                                    "from slice 0; the engine's layer has one weight matrix"));
+  // A 3-D B on a vector input is not a batch of matrices.
+  ModelBuilder vec(13);
+  vec.input("a", T::UINT8, {1, 4});
+  vec.output("y");
+  vec.ints("b", T::UINT8, {2, 4, 3}, onnx_test::pattern(24, 0, 255, 5));
+  vec.node("MatMulInteger", {"a", "b"}, {"y"}, "vm");
+  CHECK_THROWS_WITH(
+      dnnvp::import_onnx(vec.model, "vec.onnx"),
+      Catch::Contains("node 'vm' (MatMulInteger") && Catch::Contains("a 3-D B needs a rank-3 A"));
+}
+
+TEST_CASE("onnx import: ops that would see a rank-3 tensor's layout differently are refused, named",
+          "[onnx]") {
+  ModelBuilder b(13);
+  b.input("x", T::UINT8, {2, 3, 4});
+  b.output("y");
+  b.quant("a", 0.5f, T::UINT8, 3);
+  b.node("DequantizeLinear", {"x", "a_s", "a_z"}, {"xd"}, "in_dq");
+  b.node("Flatten", {"xd"}, {"f"}, "flat");
+  b.node("QuantizeLinear", {"f", "a_s", "a_z"}, {"y"}, "q");
+  b.node("Softmax", {"xd"}, {"sm"}, "soft");
+  CHECK_THROWS_WITH(
+      dnnvp::import_onnx(b.model, "r3.onnx"),
+      Catch::Contains("2 unsupported node(s)") &&
+          Catch::Contains("node 'flat' (Flatten, domain ai.onnx): reads a rank-3 [b, M, K] tensor") &&
+          Catch::Contains("node 'soft' (Softmax, domain ai.onnx): reads a rank-3") &&
+          Catch::Contains("only MatMul, Add, Relu, Clip, LeakyRelu and Quantize/DequantizeLinear"));
+  // A rank-3 input has no batch dimension: every dimension is fixed.
+  ModelBuilder dynamic(13);
+  dynamic.input("x", T::UINT8, {-1, 3, 4});
+  dynamic.output("y");
+  CHECK_THROWS_WITH(dnnvp::import_onnx(dynamic.model, "dyn.onnx"),
+                    Catch::Contains("graph input 'x': dimension 0 is dynamic or unknown"));
+}
+
+TEST_CASE(
+    "onnx scenario: a rank-3 model's input.file is [b, M, K] or [N, b, M, K], read as H = b, W = M, C = K",
+    "[onnx]") {
+  const fs::path dir = scratch_dir("rank3_file");
+  onnx_test::qdq_matmul3d_model().save((dir / "m3.onnx").string());
+  const Tensor first = batched_input(34);
+  const Tensor second = batched_input(35);
+  std::vector<std::int32_t> both = first.data;
+  both.insert(both.end(), second.data.begin(), second.data.end());
+  dnnvp::write_npy_int32((dir / "one.npy").string(), first.data, {2, 3, 4});
+  dnnvp::write_npy_int32((dir / "two.npy").string(), both, {2, 2, 3, 4});
+  dnnvp::write_npy_int32((dir / "chw.npy").string(), first.data, {4, 2, 3});
+  auto scenario = [&](const std::string& file) {
+    std::ofstream(dir / "s.yaml") << "network: {onnx: m3.onnx}\ninput: {file: " << file << "}\n";
+    return dnnvp::load_scenario((dir / "s.yaml").string());
+  };
+  const dnnvp::Scenario one = scenario("one.npy");
+  CHECK(one.input.onnx_rank3);
+  CHECK(dnnvp::image_count(one) == 1);
+  const dnnvp::SynthesizedModel sm = dnnvp::synthesize_imported(scenario("two.npy"));
+  REQUIRE(sm.batch.images.size() == 2);
+  CHECK(sm.batch.images[0].data == first.data);  // [b, M, K] in C order is HWC with H = b, W = M
+  CHECK(sm.batch.images[1].data == second.data);
+  for (size_t i = 0; i < 2; ++i)
+    CHECK(sm.batch.outputs[i].data == dnnvp::run_network(sm.model, sm.batch.images[i]).back().data);
+  CHECK_THROWS_WITH(dnnvp::image_count(scenario("chw.npy")),
+                    Catch::Contains("chw.npy: shape (4, 2, 3) is neither the network's input"));
 }
