@@ -36,7 +36,8 @@ float dequantize_value(std::int32_t v, const ChannelQuant& q, int channel);
 struct ImportedModel {
   QuantizedModel model;  // layers named by the nodes (sanitised), rounding ties to even
   std::string source;    // the file, for messages
-  // The graph input's ONNX dims (NCHW, [N, C] or [C]); a symbolic batch dimension is -1.
+  // The graph input's ONNX dims (NCHW, [N, C], [C] or a batched MatMul's [b, M, K]); a symbolic batch
+  // dimension is -1.
   std::vector<std::int64_t> input_dims;
   // Float input: an input file is quantised with `input` (its QuantizeLinear); else its values are stored.
   bool float_input = false;
