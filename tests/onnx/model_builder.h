@@ -65,6 +65,14 @@ class ModelBuilder {
     auto& t = tensor(name, onnx::TensorProto::INT64, dims);
     for (const auto i : v) t.add_int64_data(i);
   }
+  // A [K, N] matrix `w`; with `slices` > 0 a 3-D B [slices, K, N] whose every batch slice is `w`.
+  void matrix(const std::string& name, int type, std::int64_t k, std::int64_t n,
+              const std::vector<std::int32_t>& w, std::int64_t slices = 0) {
+    if (slices == 0) return ints(name, type, {k, n}, w);
+    std::vector<std::int32_t> all;
+    for (std::int64_t i = 0; i < slices; ++i) all.insert(all.end(), w.begin(), w.end());
+    ints(name, type, {slices, k, n}, all);
+  }
   // A scalar scale and zero point.
   void quant(const std::string& prefix, float scale, int zp_type, std::int32_t zp) {
     floats(prefix + "_s", {}, {scale});
@@ -199,13 +207,7 @@ inline ModelBuilder qdq_matmul3d_model(bool rows = false) {
   b.node("Relu", {"m1b"}, {"r1"}, "proj_relu");
   b.quant("a1", 0.02f, T::UINT8, 0);
   const std::string r1 = b.qdq("r1", "a1");
-  const std::vector<std::int32_t> w2 = pattern(15, -120, 120, 12);
-  std::vector<std::int32_t> both = w2;
-  both.insert(both.end(), w2.begin(), w2.end());
-  if (rows)
-    b.ints("w2", T::INT8, {5, 3}, w2);
-  else
-    b.ints("w2", T::INT8, {2, 5, 3}, both);
+  b.matrix("w2", T::INT8, 5, 3, pattern(15, -120, 120, 12), rows ? 0 : 2);
   b.quant("w2", 0.01f, T::INT8, 0);
   b.node("DequantizeLinear", {"w2", "w2_s", "w2_z"}, {"w2_dq"}, "w2_dequant");
   b.node("MatMul", {r1, "w2_dq"}, {"m2"}, "head");

@@ -514,13 +514,7 @@ ModelBuilder matmul_integer_model(bool rows, bool requantise) {
   else
     b.input("a", T::UINT8, {2, 3, 4});
   b.output("y");
-  const std::vector<std::int32_t> w = onnx_test::pattern(12, 0, 255, 21);
-  std::vector<std::int32_t> both = w;
-  both.insert(both.end(), w.begin(), w.end());
-  if (rows)
-    b.ints("b", T::UINT8, {4, 3}, w);
-  else
-    b.ints("b", T::UINT8, {2, 4, 3}, both);
+  b.matrix("b", T::UINT8, 4, 3, onnx_test::pattern(12, 0, 255, 21), rows ? 0 : 2);
   b.ints("az", T::UINT8, {}, {100});
   b.ints("bz", T::UINT8, {3}, {120, 128, 135});
   b.node("MatMulInteger", {"a", "b", "az", "bz"}, {requantise ? "acc" : "y"}, "mmi");
