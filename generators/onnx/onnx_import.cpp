@@ -1083,21 +1083,13 @@ class Importer {
     }
     const int ia = view_act(n, 0);
     const int ib = view_act(n, 1);
-    same_operand_shapes(ia, ib);
+    if (acts_[static_cast<size_t>(ia)].shape != acts_[static_cast<size_t>(ib)].shape)
+      unsupported("operands of different shapes (no broadcasting)");
     Pending p;
     p.node = &n;
     p.layer.type = LayerType::Add;
     p.inputs = {ia, ib};
     return pending_value(std::move(p));
-  }
-
-  // An add's operands: one shape and one ONNX rank (a rank-3 [b, M, C] and an NCHW [1, C, H, W] of the
-  // same HWC shape would broadcast in ONNX).
-  void same_operand_shapes(int a, int b) const {
-    const Act& x = acts_[static_cast<size_t>(a)];
-    const Act& y = acts_[static_cast<size_t>(b)];
-    if (x.shape != y.shape || x.rank3 != y.rank3)
-      unsupported("operands of different shapes (no broadcasting)");
   }
 
   Pending mutable_pending(const onnx::NodeProto& n, int k) const {
@@ -1396,7 +1388,8 @@ class Importer {
   Value qlinear_add(const onnx::NodeProto& n) {
     const int a = qlinear_input(n, 0);
     const int b = qlinear_input(n, 3);
-    same_operand_shapes(a, b);
+    if (acts_[static_cast<size_t>(a)].shape != acts_[static_cast<size_t>(b)].shape)
+      unsupported("operands of different shapes (no broadcasting)");
     const auto sy = scales(n, 6);
     QuantType ty;
     const auto zy = zero_points(n, 7, ty);

@@ -171,6 +171,19 @@ TEST_CASE("import + golden reproduce ONNX node test test_qlinearmatmul_3D (a 1x1
   require_golden_equals(m, t.input, t.expected);
 }
 
+TEST_CASE("import + golden reproduce test_qlinearmatmul_3D with B as its one slice [1, K, N], broadcast",
+          "[onnx]") {
+  NodeTest t = load_node_test("test_qlinearmatmul_3D", "QLinearMatMul");
+  onnx::GraphProto& g = *t.model.mutable_graph();
+  for (auto& init : *g.mutable_initializer())
+    if (init.name() == g.node(0).input(3)) {
+      init.set_dims(0, 1);
+      init.set_raw_data(init.raw_data().substr(0, 4 * 3));
+    }
+  const ImportedModel m = dnnvp::import_onnx(t.model, "broadcast_b.onnx");
+  require_golden_equals(m, t.input, t.expected);
+}
+
 TEST_CASE("import refuses test_qlinearmatmul_3D when B's batch slices differ, naming the node and why",
           "[onnx]") {
   NodeTest t = load_node_test("test_qlinearmatmul_3D", "QLinearMatMul");

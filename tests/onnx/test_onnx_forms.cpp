@@ -640,12 +640,46 @@ TEST_CASE("onnx import: ops that would see a rank-3 tensor's layout differently 
   b.node("Flatten", {"xd"}, {"f"}, "flat");
   b.node("QuantizeLinear", {"f", "a_s", "a_z"}, {"y"}, "q");
   b.node("Softmax", {"xd"}, {"sm"}, "soft");
+  attr(b.node("MaxPool", {"xd"}, {"mp"}, "pool"), "kernel_shape", std::vector<std::int64_t>{2, 2});
+  b.ints("w", T::INT8, {4, 3}, onnx_test::pattern(12, -100, 100, 4));
+  b.quant("w", 0.01f, T::INT8, 0);
+  b.node("DequantizeLinear", {"w", "w_s", "w_z"}, {"wd"}, "w_dq");
+  b.node("Gemm", {"xd", "wd"}, {"g"}, "gemm");
+  // BatchNormalization's channels are axis 1: the rows of a [b, M, N] result.
+  b.node("MatMul", {"xd", "wd"}, {"mm"}, "mm");
+  for (const char* p : {"bn_scale", "bn_b", "bn_mean", "bn_var"}) b.floats(p, {3}, {1.0f, 1.0f, 1.0f});
+  b.node("BatchNormalization", {"mm", "bn_scale", "bn_b", "bn_mean", "bn_var"}, {"bn"}, "bn");
+  // A bias of shape [3, 1] broadcasts along the rows M (3) of [2, 3, 3], not along the columns.
+  b.node("MatMul", {"xd", "wd"}, {"mm2"}, "mm2");
+  b.floats("rows_bias", {3, 1}, {0.1f, 0.2f, 0.3f});
+  b.node("Add", {"mm2", "rows_bias"}, {"mm2b"}, "rows_bias_add");
   CHECK_THROWS_WITH(
       dnnvp::import_onnx(b.model, "r3.onnx"),
-      Catch::Contains("2 unsupported node(s)") &&
+      Catch::Contains("6 unsupported node(s)") &&
           Catch::Contains("node 'flat' (Flatten, domain ai.onnx): reads a rank-3 [b, M, K] tensor") &&
           Catch::Contains("node 'soft' (Softmax, domain ai.onnx): reads a rank-3") &&
-          Catch::Contains("only MatMul, Add, Relu, Clip, LeakyRelu and Quantize/DequantizeLinear"));
+          Catch::Contains("node 'pool' (MaxPool, domain ai.onnx): reads a rank-3") &&
+          Catch::Contains("node 'gemm' (Gemm, domain ai.onnx): reads a rank-3") &&
+          Catch::Contains("node 'bn' (BatchNormalization, domain ai.onnx): reads a rank-3") &&
+          Catch::Contains("only MatMul, Add, Relu, Clip, LeakyRelu and Quantize/DequantizeLinear") &&
+          Catch::Contains("node 'rows_bias_add' (Add, domain ai.onnx): bias 'rows_bias' varies along an axis "
+                          "other than the last of a rank-3 [b, M, N] result"));
+  // B quantised per batch slice (axis 0) is not one weight matrix's per-column quantisation.
+  ModelBuilder per_slice(13);
+  per_slice.input("x", T::UINT8, {2, 3, 4});
+  per_slice.output("y");
+  per_slice.quant("a", 0.5f, T::UINT8, 3);
+  per_slice.node("DequantizeLinear", {"x", "a_s", "a_z"}, {"xd"}, "in_dq");
+  per_slice.matrix("w", T::INT8, 4, 3, onnx_test::pattern(12, -100, 100, 4), 2);
+  per_slice.floats("w_s", {2}, {0.01f, 0.02f});
+  per_slice.ints("w_z", T::INT8, {2}, {0, 0});
+  attr(per_slice.node("DequantizeLinear", {"w", "w_s", "w_z"}, {"wd"}, "w_dq"), "axis", 0);
+  per_slice.node("MatMul", {"xd", "wd"}, {"mm"}, "slice_scaled");
+  per_slice.node("QuantizeLinear", {"mm", "a_s", "a_z"}, {"y"}, "q");
+  CHECK_THROWS_WITH(
+      dnnvp::import_onnx(per_slice.model, "per_slice.onnx"),
+      Catch::Contains("node 'slice_scaled' (MatMul, domain ai.onnx): weights quantised per slice "
+                      "along axis 0, not per output column (axis 2)"));
   // A rank-3 input has no batch dimension: every dimension is fixed.
   ModelBuilder dynamic(13);
   dynamic.input("x", T::UINT8, {-1, 3, 4});
