@@ -70,6 +70,16 @@ NodeTest load_node_test(const std::string& name, const std::string& op_type) {
   return t;
 }
 
+// The initializer bound to the node's input k (k >= 1), to change a parameter.
+onnx::TensorProto& bound_input(NodeTest& t, int k) {
+  onnx::GraphProto& g = *t.model.mutable_graph();
+  onnx::TensorProto* found = nullptr;
+  for (auto& init : *g.mutable_initializer())
+    if (init.name() == g.node(0).input(k)) found = &init;
+  REQUIRE(found);
+  return *found;
+}
+
 // A [rows, columns] data input is a batch of vectors: its batch dimension becomes symbolic, as a model
 // that takes one vector per run declares it (docs/onnx.md, "Graph input").
 void make_batch_symbolic(onnx::ModelProto& model) {
@@ -174,12 +184,9 @@ TEST_CASE("import + golden reproduce ONNX node test test_qlinearmatmul_3D (a 1x1
 TEST_CASE("import + golden reproduce test_qlinearmatmul_3D with B as its one slice [1, K, N], broadcast",
           "[onnx]") {
   NodeTest t = load_node_test("test_qlinearmatmul_3D", "QLinearMatMul");
-  onnx::GraphProto& g = *t.model.mutable_graph();
-  for (auto& init : *g.mutable_initializer())
-    if (init.name() == g.node(0).input(3)) {
-      init.set_dims(0, 1);
-      init.set_raw_data(init.raw_data().substr(0, 4 * 3));
-    }
+  onnx::TensorProto& b = bound_input(t, 3);
+  b.set_dims(0, 1);
+  b.set_raw_data(b.raw_data().substr(0, 4 * 3));
   const ImportedModel m = dnnvp::import_onnx(t.model, "broadcast_b.onnx");
   require_golden_equals(m, t.input, t.expected);
 }
@@ -187,14 +194,11 @@ TEST_CASE("import + golden reproduce test_qlinearmatmul_3D with B as its one sli
 TEST_CASE("import refuses test_qlinearmatmul_3D when B's batch slices differ, naming the node and why",
           "[onnx]") {
   NodeTest t = load_node_test("test_qlinearmatmul_3D", "QLinearMatMul");
-  onnx::GraphProto& g = *t.model.mutable_graph();
-  for (auto& init : *g.mutable_initializer())
-    if (init.name() == g.node(0).input(3)) {
-      REQUIRE(init.raw_data().size() == 2 * 4 * 3);
-      std::string raw = init.raw_data();
-      raw[12 + 5] = static_cast<char>(raw[12 + 5] ^ 1);  // one element of slice 1
-      init.set_raw_data(raw);
-    }
+  onnx::TensorProto& b = bound_input(t, 3);
+  REQUIRE(b.raw_data().size() == 2 * 4 * 3);
+  std::string raw = b.raw_data();
+  raw[12 + 5] = static_cast<char>(raw[12 + 5] ^ 1);  // one element of slice 1
+  b.set_raw_data(raw);
   CHECK_THROWS_WITH(dnnvp::import_onnx(t.model, "differing.onnx"),
                     Catch::Contains("node '' (QLinearMatMul, domain ai.onnx)") &&
                         Catch::Contains("batch slice 1 differs from slice 0") &&
