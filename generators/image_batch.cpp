@@ -19,7 +19,7 @@ struct FileLayout {
 
 FileLayout file_layout(const Scenario& s) {
   const Shape& in = s.network.input_shape;
-  const bool chw = !s.onnx.empty() && !s.input.onnx_rank3;
+  const bool chw = s.input.file_chw;
   return {chw ? std::vector<std::int64_t>{in.c, in.h, in.w} : std::vector<std::int64_t>{in.h, in.w, in.c},
           chw};
 }

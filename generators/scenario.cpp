@@ -110,6 +110,8 @@ Scenario read_scenario(const std::string& path, const YAML::Node& document, cons
   if (!s.onnx.empty()) {
     imported = import_located(s.onnx, onnx_model.empty() ? path : s.onnx, onnx_line);
     s.network = imported.model.network;
+    // Before input.count is checked against the file: only a batched MatMul's [b, M, K] input is HWC.
+    s.input.file_chw = imported.input_dims.size() != 3;
   }
 
   const Fields in = root.map("input");

@@ -26,9 +26,10 @@ struct InputConfig {
   std::size_t count = 0;  // input.count: the first `count` images of the file (0: all of them)
   std::string labels;
   std::string reference;
-  // network.onnx's input is rank 3, [b, M, K] (docs/onnx.md): input.file holds it in that order, which is
-  // the engine's HWC (set from the model, not a scenario key).
-  bool onnx_rank3 = false;
+  // The layout of input.file's images, set from the network, not a scenario key: CHW for an ONNX model's
+  // NCHW input; HWC (the engine's) for a YAML network and for an ONNX model's rank-3 input [b, M, K]
+  // (docs/onnx.md), whose order is already HWC.
+  bool file_chw = false;
 };
 
 struct QuantConfig {

@@ -36,7 +36,6 @@ void adopt_imported(const ImportedModel& m, Scenario& s) {
   s.quant.activation_bits = m.activation_bits;
   s.quant.weight_bits = m.weight_bits;
   s.input.is_signed = m.input.type.is_signed;
-  s.input.onnx_rank3 = m.input_dims.size() == 3;
 }
 
 SynthesizedModel synthesize_imported(const Scenario& s) {

@@ -220,7 +220,7 @@ TEST_CASE("image files are in the model's own layout: HWC for YAML networks, CHW
   CHECK(read_images(yaml, q)[0].data == std::vector<std::int32_t>(values.begin(), values.end()));
   write(dir / "chw.npy", npy_bytes("|u1", "(1, 2, 2, 3)", le(values)));
   Scenario onnx = scenario_with(dir, "file: chw.npy", "[2, 3, 2]");
-  onnx.onnx = "model.onnx";
+  onnx.input.file_chw = true;  // as an ONNX model's NCHW input sets it
   const Tensor t = read_images(onnx, q)[0];
   for (int c = 0; c < 2; ++c)
     for (int y = 0; y < 2; ++y)

@@ -705,7 +705,7 @@ TEST_CASE(
     return dnnvp::load_scenario((dir / "s.yaml").string());
   };
   const dnnvp::Scenario one = scenario("one.npy");
-  CHECK(one.input.onnx_rank3);
+  CHECK_FALSE(one.input.file_chw);  // [b, M, K] is already HWC
   CHECK(dnnvp::image_count(one) == 1);
   const dnnvp::SynthesizedModel sm = dnnvp::synthesize_imported(scenario("two.npy"));
   REQUIRE(sm.batch.images.size() == 2);
