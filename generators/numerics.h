@@ -8,6 +8,11 @@
 
 namespace dnnvp {
 
+// Widths of quantised activations and weights (docs/numerics.md, "Values"): what the golden model, the
+// firmware's packing (two values a byte up to 4 bits) and the engine's datapath are defined for.
+inline constexpr int kMinQuantBits = 2;
+inline constexpr int kMaxQuantBits = 8;
+
 // A quantised integer type: `bits` wide, signed (two's complement) or unsigned.
 struct QuantType {
   int bits = 8;

@@ -4,8 +4,8 @@
 
 #include "dram_timing.h"
 #include "error.h"
-#include "image_batch.h"
 #include "hex.h"
+#include "image_batch.h"
 #include "network_yaml.h"
 #include "onnx_import.h"
 #include "yaml_fields.h"
@@ -42,7 +42,8 @@ std::string input_file(const Fields& in, const char* key, const std::string& sce
 Network read_network(const Fields& f, const std::string& scenario_file, std::string& onnx) {
   const int sources = int{f.has("zoo")} + int{f.has("file")} + int{f.has("layers")} + int{f.has("onnx")};
   if (sources != 1)
-    throw Error(located(scenario_file, f.own_line(), f.path(), "give exactly one of zoo, file, layers or onnx"));
+    throw Error(
+        located(scenario_file, f.own_line(), f.path(), "give exactly one of zoo, file, layers or onnx"));
   Network net;
   if (f.has("onnx")) {
     namespace fs = std::filesystem;
@@ -136,8 +137,10 @@ Scenario read_scenario(const std::string& path, const YAML::Node& document, cons
   in.reject_unknown();
 
   const Fields q = root.map("quantization");
-  s.quant.activation_bits = static_cast<int>(q.integer("activation_bits", 8, 2, 8));
-  s.quant.weight_bits = static_cast<int>(q.integer("weight_bits", 8, 2, 8));
+  s.quant.activation_bits =
+      static_cast<int>(q.integer("activation_bits", kMaxQuantBits, kMinQuantBits, kMaxQuantBits));
+  s.quant.weight_bits =
+      static_cast<int>(q.integer("weight_bits", kMaxQuantBits, kMinQuantBits, kMaxQuantBits));
   const std::string mode = q.choice("requant", "per_channel", {"per_channel", "per_tensor", "power_of_two"});
   s.quant.requant = mode == "per_tensor"     ? RequantMode::PerTensor
                     : mode == "power_of_two" ? RequantMode::PowerOfTwo

@@ -329,7 +329,7 @@ class Importer {
         const auto found = values_.find(n.input(3));
         if (found != values_.end() && found->second.kind == Kind::Const && found->second.c->elements() == 1) {
           const double b = found->second.c->values[0];
-          if (b >= 2 && b <= 8) bits = std::max(bits, static_cast<int>(b));
+          if (b >= kMinQuantBits && b <= kMaxQuantBits) bits = std::max(bits, static_cast<int>(b));
         }
       }
     }
@@ -700,9 +700,10 @@ class Importer {
     const std::vector<double> s = scales(n, 1);
     const ConstTensor& zpt = constant(n, 2);
     const ConstTensor& bw = constant(n, 3);
-    if (bw.elements() != 1 || bw.values[0] != std::floor(bw.values[0]) || bw.values[0] < 2 ||
-        bw.values[0] > 8)
-      unsupported("bitwidth must be one integer 2..8");
+    if (bw.elements() != 1 || bw.values[0] != std::floor(bw.values[0]) || bw.values[0] < kMinQuantBits ||
+        bw.values[0] > kMaxQuantBits)
+      unsupported("bitwidth must be one integer " + std::to_string(kMinQuantBits) + ".." +
+                  std::to_string(kMaxQuantBits));
     const int bits = static_cast<int>(bw.values[0]);
     const bool is_signed = int_attr(n, "signed", 1) != 0;
     const bool narrow = int_attr(n, "narrow", 0) != 0;

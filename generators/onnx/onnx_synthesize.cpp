@@ -27,11 +27,10 @@ void adopt_imported(const ImportedModel& m, Scenario& s) {
   if (m.output_is_accumulator)
     throw Error(m.source +
                 ": the graph output is an int32 accumulator; quantise it (Cast, Mul, QuantizeLinear)");
-  constexpr int kEngineMaxWeightBits = 8;  // the engine's weights (docs/engine.md, WeightBits)
-  if (m.weight_bits > kEngineMaxWeightBits)
+  if (m.weight_bits > kMaxQuantBits)
     throw Error(m.source + ": layer '" + m.widest_weight_layer + "' needs " + std::to_string(m.weight_bits) +
-                "-bit weights once its weight zero point is folded in; the engine holds at most " +
-                std::to_string(kEngineMaxWeightBits));
+                "-bit weights once its weight zero point is folded in; quantised weights have at most " +
+                std::to_string(kMaxQuantBits) + " bits (docs/numerics.md)");
   s.network = m.model.network;
   s.quant.activation_bits = m.activation_bits;
   s.quant.weight_bits = m.weight_bits;
