@@ -47,6 +47,8 @@ dnnvp_layer_t layer_table_row(const QuantizedModel& m, std::size_t i, const Laye
   row.out_shape = table_shape(l.output_shape);
   row.out_q = table_qtype(m.params[i].out);
   row.rounding = static_cast<std::uint8_t>(m.params[i].rounding);
+  row.fused_add = DNNVP_NO_LAYER;
+  row.fused_into = DNNVP_NO_LAYER;
   if (plan != nullptr) {
     row.tile_pixels = static_cast<std::uint32_t>(plan->tile_pixels);
     row.num_tiles = static_cast<std::uint32_t>(plan->tiles.size());

@@ -75,6 +75,8 @@ typedef struct {
 #define DNNVP_MAX_INPUTS 2
 /* Producer index of the network input. */
 #define DNNVP_NETWORK_INPUT (-1)
+/* A layer index that names no layer (dnnvp_layer_t::fused_add, fused_into). */
+#define DNNVP_NO_LAYER (-1)
 /* Number of a layer's own parameters (dnnvp_layer_t::param). */
 #define DNNVP_LAYER_PARAMS 2
 
@@ -124,7 +126,31 @@ typedef struct {
   /* Conv, Dense, AvgPool, Add: dnnvp_rounding_t of the rounding (in the struct's padding before     \
    * macs, so no other field moves); others 0. */                                                  \
   F(uint8_t, rounding, INT)                                                                        \
-  F(uint64_t, macs, U64)
+  F(uint64_t, macs, U64)                                                                           \
+  /* Engine work beyond a dense convolution (docs/engine.md, "Modes"); 0 unless said otherwise:     \
+   * engine_op     the engine's MODE.OP for this layer: 0 convolution, 1 max pool, 2 average pool;  \
+   * group_chunks  grouped convolution: chunks each block's passes walk, from chunk                 \
+   *               block * chunk_step (0: a dense convolution walks all chunks);                     \
+   * group_cols    grouped convolution: output channels per group (the MACs one input channel feeds); \
+   * clip          1: the output stage saturates to [clip_lo, clip_hi] (a Clip folded into the layer);\
+   * pool_count, pool_magic, pool_shift  average pool on the engine: the window's element count and \
+   *               the exact divider for it (generators/pool_divider.h);                             \
+   * fused_add     the Add whose result this layer writes at out_addr, its other operand read from  \
+   *               res_addr (DNNVP_NO_LAYER: none);                                                  \
+   * fused_into    the layer that runs this one as part of its own (DNNVP_NO_LAYER: runs itself). */ \
+  F(uint8_t, engine_op, INT)                                                                       \
+  F(uint8_t, clip, INT)                                                                            \
+  F(int16_t, clip_lo, INT)                                                                         \
+  F(int16_t, clip_hi, INT)                                                                         \
+  F(uint16_t, group_chunks, INT)                                                                   \
+  F(uint16_t, chunk_step, INT)                                                                     \
+  F(uint16_t, group_cols, INT)                                                                     \
+  F(uint16_t, pool_count, INT)                                                                     \
+  F(uint8_t, pool_shift, INT)                                                                      \
+  F(uint32_t, pool_magic, U32)                                                                     \
+  F(int16_t, fused_add, INT)                                                                       \
+  F(int16_t, fused_into, INT)                                                                      \
+  F(uint32_t, res_addr, ADDR)
 
 #define DNNVP_LAYER_FIELD_(TYPE, NAME, HOW) TYPE NAME;
 #define DNNVP_LAYER_ARRAY_(TYPE, NAME, COUNT, HOW) TYPE NAME[COUNT];
