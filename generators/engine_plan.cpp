@@ -155,6 +155,11 @@ std::vector<Tile> cut_tiles(const Layer& l, const EngineConfig& c, std::int64_t 
 }
 
 LayerPlan plan_layer(const Layer& l, const EngineConfig& c) {
+  // The array reduces over all input channels of a pixel; grouped weights would need their own blob
+  // and pass layout (and no CPU path runs a conv instead).
+  if (l.groups != 1)
+    throw Error("layer '" + l.name + "' has groups: " + std::to_string(l.groups) +
+                "; the engine runs only groups: 1 (grouped and depthwise convolution are not supported yet)");
   LayerPlan plan;
   plan.geometry = engine_geometry(l, c);
   const EngineGeometry& g = plan.geometry;

@@ -79,6 +79,7 @@ struct LayerPlan {
 
 // Cuts a Conv/Dense layer into tiles with the largest P the buffers allow (docs/engine.md, "Work unit").
 // Throws dnnvp::Error "hardware.FIELD: layer 'NAME' needs ..." when not even one output row fits.
+// Refuses a conv with groups > 1: the engine does not run grouped convolution yet.
 LayerPlan plan_layer(const Layer& layer, const EngineConfig& config);
 
 // The tiles of a layer for a given P (which must not exceed the layer's pixel count), unchecked.

@@ -63,6 +63,7 @@ struct Layer {
   LayerType type = LayerType::Conv;
   std::vector<std::string> inputs;  // producer layer names (or kNetworkInput); Add has two
   int filters = 0;                  // Conv: output channels; Dense: units
+  int groups = 1;  // Conv: input and output channels split into this many independent groups (depthwise: Cin)
   int kernel_h = 1;
   int kernel_w = 1;
   int stride_h = 1;
@@ -91,7 +92,7 @@ struct Layer {
   std::int64_t param_count() const;           // weights + bias (batch norm folded)
   std::int64_t param_count_unfolded() const;  // as frameworks count before folding
   std::int64_t macs() const;
-  // Products summed into one accumulator (kernel_h * kernel_w * Cin for Conv, Cin for Dense).
+  // Products summed into one accumulator (kernel_h * kernel_w * Cin / groups for Conv, Cin for Dense).
   std::int64_t reduction_length() const;
 };
 

@@ -51,8 +51,14 @@ Tensor accumulate(const Layer& l, const Tensor& in, std::int32_t in_zero_point, 
         x[(static_cast<size_t>(y + l.padding.top) * padded_w + xx + l.padding.left) * channels + c] =
             static_cast<std::int16_t>(in.at(y, xx, c) - in_zero_point);
 
-  const int row_len = l.kernel_w * channels;  // one kernel row is contiguous in x and in w
-  const size_t per_filter = static_cast<size_t>(l.kernel_h) * row_len;
+  // Filter o reads the `group_channels` input channels of its group (docs/numerics.md, "Conv"). Without
+  // groups one kernel row is one contiguous run in x and in w; with groups a run is one tap's channels.
+  const int group_channels = channels / l.groups;
+  const int group_filters = os.c / l.groups;
+  const int w_row = l.kernel_w * group_channels;
+  const int run_len = l.groups == 1 ? w_row : group_channels;
+  const int runs_per_row = l.groups == 1 ? 1 : l.kernel_w;
+  const size_t per_filter = static_cast<size_t>(l.kernel_h) * w_row;
   std::vector<std::int16_t> w(p.weights.size());
   for (size_t i = 0; i < w.size(); ++i) {
     const size_t o = i / per_filter;
@@ -68,9 +74,11 @@ Tensor accumulate(const Layer& l, const Tensor& in, std::int32_t in_zero_point, 
           &x[static_cast<size_t>(oy) * l.stride_h * x_row + static_cast<size_t>(ox) * l.stride_w * channels];
       for (int o = 0; o < os.c; ++o) {
         const std::int16_t* filter = &w[o * per_filter];
+        const std::int16_t* group_window = window + (o / group_filters) * group_channels;
         std::int32_t sum = p.bias.empty() ? 0 : p.bias[o];
         for (int ky = 0; ky < l.kernel_h; ++ky)
-          sum += dot(window + ky * x_row, filter + ky * row_len, row_len);
+          for (int r = 0; r < runs_per_row; ++r)
+            sum += dot(group_window + ky * x_row + r * channels, filter + ky * w_row + r * run_len, run_len);
         acc.at(oy, ox, o) = sum;
       }
     }

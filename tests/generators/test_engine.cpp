@@ -10,6 +10,7 @@
 #include "engine_model.h"
 #include "engine_plan.h"
 #include "error.h"
+#include "network_yaml.h"
 #include "pack.h"
 #include "scenario.h"
 #include "synthesize.h"
@@ -444,6 +445,20 @@ TEST_CASE("the blob streams each block's params, then every pass's Rows x Cols w
   std::vector<std::uint8_t> long_blob = nibbles;
   long_blob.resize(long_blob.size() + 4);
   CHECK_THROWS_WITH(run_engine_layer(l, plan, c, q, long_blob, {1, 2, 3}), Catch::Contains("longer"));
+}
+
+TEST_CASE("a grouped or depthwise conv is refused by the planner, naming the layer", "[engine]") {
+  Layer dw = conv("features.1.dw", 32, 3, 1, 1);
+  dw.groups = 32;
+  CHECK(plan_error(inline_scenario({16, 16, 32}, {dw})) ==
+        "inline.yaml: layer 'features.1.dw' has groups: 32; the engine runs only groups: 1 (grouped and "
+        "depthwise convolution are not supported yet)");
+  Scenario mobilenet;
+  mobilenet.file = "inline.yaml";
+  mobilenet.network = load_zoo_network("mobilenet_v2", "test", 0, "network.zoo");
+  CHECK(plan_error(mobilenet) ==
+        "inline.yaml: layer 'features.1.dw' has groups: 32; the engine runs only groups: 1 (grouped and "
+        "depthwise convolution are not supported yet)");
 }
 
 TEST_CASE("buffers too small for one output row are named in the error", "[engine]") {

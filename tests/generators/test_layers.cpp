@@ -8,6 +8,8 @@
 
 #include "golden.h"
 #include "network_yaml.h"
+#include "scenario.h"
+#include "synthesize.h"
 
 using namespace dnnvp;
 
@@ -103,14 +105,16 @@ Int128 naive_conv_acc(const Layer& l, const Tensor& x, std::int32_t zx, const La
   const Shape in = x.shape;
   Int128 acc = p.bias[o];
   const std::int32_t zw = p.weight_zero_points.empty() ? 0 : p.weight_zero_points[o];
+  const int group_channels = in.c / l.groups;
+  const int first_channel = o / (l.filters / l.groups) * group_channels;  // of filter o's group
   for (int ky = 0; ky < l.kernel_h; ++ky)
     for (int kx = 0; kx < l.kernel_w; ++kx) {
       const int iy = oy * l.stride_h - l.padding.top + ky;
       const int ix = ox * l.stride_w - l.padding.left + kx;
       if (iy < 0 || ix < 0 || iy >= in.h || ix >= in.w) continue;  // padding is a real zero
-      for (int c = 0; c < in.c; ++c) {
-        const size_t wi = ((static_cast<size_t>(o) * l.kernel_h + ky) * l.kernel_w + kx) * in.c + c;
-        acc += Int128{x.at(iy, ix, c) - zx} * (p.weights[wi] - zw);
+      for (int c = 0; c < group_channels; ++c) {
+        const size_t wi = ((static_cast<size_t>(o) * l.kernel_h + ky) * l.kernel_w + kx) * group_channels + c;
+        acc += Int128{x.at(iy, ix, first_channel + c) - zx} * (p.weights[wi] - zw);
       }
     }
   return acc;
@@ -144,6 +148,87 @@ TEST_CASE("conv matches a naive convolution on random shapes, strides, paddings,
                                      l.leaky_shift, p.out.zero_point, p.out.type, p.rounding);
           mismatches += acc.at(oy, ox, o) != static_cast<std::int64_t>(want_acc) || y.at(oy, ox, o) != want;
         }
+    CHECK(mismatches == 0);
+  }
+}
+
+TEST_CASE("grouped and depthwise conv sum each filter over its group's input channels only", "[layers]") {
+  Random r(12);
+  for (int trial = 0; trial < 90; ++trial) {
+    INFO("trial " << trial);
+    const int groups = r.range(1, 6);
+    const int kinds = trial % 3;  // groups 1, 2..6, depthwise (groups = Cin = filters)
+    const Shape in{r.range(1, 16), r.range(1, 16), kinds == 2 ? r.range(1, 24) : groups * r.range(1, 4)};
+    Layer l = random_window_layer(r, LayerType::Conv, in);
+    l.groups = kinds == 0 ? 1 : kinds == 1 ? groups : in.c;
+    l.filters = kinds == 2 ? in.c : l.groups * r.range(1, 3);
+    l.output_shape.c = l.filters;
+    INFO("Cin " << in.c << " groups " << l.groups << " filters " << l.filters);
+    CHECK(l.reduction_length() == std::int64_t{l.kernel_h} * l.kernel_w * in.c / l.groups);
+    const QuantType in_type{8, r.range(0, 1) == 1};
+    const std::int32_t zx = r.range(in_type.min(), in_type.max());
+    LayerParams p = random_weights(r, l, 8, trial % 2 == 0);
+    const Tensor x = r.tensor(in, in_type);
+
+    const Tensor acc = accumulate(l, x, zx, p);
+    const Tensor y = requantize(l, acc, p);
+    REQUIRE(y.shape == l.output_shape);
+    int mismatches = 0;
+    for (int oy = 0; oy < l.output_shape.h; ++oy)
+      for (int ox = 0; ox < l.output_shape.w; ++ox)
+        for (int o = 0; o < l.filters; ++o) {
+          const Int128 want_acc = naive_conv_acc(l, x, zx, p, oy, ox, o);
+          const std::int32_t want =
+              reference_output_stage(want_acc, p.requant[o].multiplier, p.requant[o].shift, l.activation,
+                                     l.leaky_shift, p.out.zero_point, p.out.type, p.rounding);
+          mismatches += acc.at(oy, ox, o) != static_cast<std::int64_t>(want_acc) || y.at(oy, ox, o) != want;
+        }
+    CHECK(mismatches == 0);
+  }
+}
+
+TEST_CASE("a depthwise and a grouped conv quantise each filter over its own group's weights", "[layers]") {
+  Scenario s;
+  s.file = "inline.yaml";
+  s.network.input_shape = {9, 7, 6};
+  Layer dw;
+  dw.name = "dw";
+  dw.filters = dw.groups = 6;
+  dw.kernel_h = dw.kernel_w = 3;
+  dw.padding = {1, 1, 1, 1};
+  dw.batchnorm_folded = true;
+  dw.activation = Activation::Relu;
+  Layer grouped;
+  grouped.name = "grouped";
+  grouped.filters = 4;
+  grouped.groups = 2;
+  grouped.bias = true;
+  s.network.layers = {dw, grouped};
+  s.network.infer_shapes();
+  const SynthesizedModel m = synthesize(s);
+  for (size_t i = 0; i < s.network.layers.size(); ++i) {
+    const Layer& l = s.network.layers[i];
+    const LayerParams& p = m.model.params[i];
+    INFO(l.name);
+    const int group_channels = l.input_shapes[0].c / l.groups;
+    const size_t per_filter = static_cast<size_t>(l.kernel_h) * l.kernel_w * group_channels;
+    REQUIRE(p.weights.size() == l.filters * per_filter);
+    for (int o = 0; o < l.filters; ++o) {  // symmetric per-filter scales: each filter reaches the top
+      std::int32_t top = 0;
+      for (size_t k = 0; k < per_filter; ++k) top = std::max(top, std::abs(p.weights[o * per_filter + k]));
+      CHECK(top == p.weight_type.max());
+    }
+    const int producer = l.input_ids[0];
+    const Tensor& x = producer < 0 ? m.input : m.outputs[static_cast<size_t>(producer)];
+    const std::int32_t zx = m.model.quant_of(producer).zero_point;
+    int mismatches = 0;
+    for (int oy = 0; oy < l.output_shape.h; ++oy)
+      for (int ox = 0; ox < l.output_shape.w; ++ox)
+        for (int o = 0; o < l.filters; ++o)
+          mismatches += m.outputs[i].at(oy, ox, o) !=
+                        reference_output_stage(naive_conv_acc(l, x, zx, p, oy, ox, o),
+                                               p.requant[o].multiplier, p.requant[o].shift, l.activation,
+                                               l.leaky_shift, p.out.zero_point, p.out.type, p.rounding);
     CHECK(mismatches == 0);
   }
 }

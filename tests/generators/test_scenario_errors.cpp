@@ -82,6 +82,12 @@ TEST_CASE("inconsistent layer graphs are reported at the layer's line", "[scenar
   CHECK(scenario_error(
             "network:\n  layers:\n    - {name: d, type: dense, units: 4}\ninput: {shape: [2, 2, 3]}\n") ==
         "3: network.layers[0] (d).input: dense needs a 1x1xC input (add a flatten), got 2x2x3");
+  CHECK(scenario_error("network:\n  layers:\n    - {name: g, type: conv, filters: 4, kernel: 3, groups: 3}\n"
+                       "input: {shape: [8, 8, 6]}\n") ==
+        "3: network.layers[0] (g).groups: 3 must divide the input channels (6) and filters (4)");
+  CHECK(scenario_error("network:\n  layers:\n    - {name: g, type: conv, filters: 4, kernel: 3, groups: 0}\n"
+                       "input: {shape: [8, 8, 4]}\n") ==
+        "3: network.layers[0].groups: must be 1..65535, got 0");
 }
 
 TEST_CASE("hardware narrower than the quantisation is rejected", "[scenario]") {

@@ -15,10 +15,9 @@ struct Published {
 
 // Published figures (torchvision model docs: num_params and GFLOPS, which count MACs).
 const Published kPublished[] = {
-    {"resnet50", 25557032, 4089184256},
-    {"resnet18", 11689512, 1814073344},
-    {"vgg16", 138357544, 15470264320},
-    {"alexnet", 61100840, 714188480},
+    {"resnet50", 25557032, 4089184256},   {"resnet18", 11689512, 1814073344},
+    {"vgg16", 138357544, 15470264320},    {"alexnet", 61100840, 714188480},
+    {"mobilenet_v2", 3504872, 300774272},
 };
 
 }  // namespace
@@ -46,8 +45,22 @@ TEST_CASE("resnet50 folded into conv biases has 25,530,472 parameters", "[zoo]")
   CHECK(adds == 16);
 }
 
+TEST_CASE("mobilenet_v2 folded into conv biases has 3,487,816 parameters and 17 depthwise convs", "[zoo]") {
+  const Network net = load_zoo_network("mobilenet_v2", "test", 0, "network.zoo");
+  CHECK(net.param_count() == 3487816);
+  int depthwise = 0, adds = 0;
+  for (const auto& l : net.layers) {
+    depthwise +=
+        l.type == LayerType::Conv && l.groups > 1 && l.groups == l.input_shapes[0].c && l.groups == l.filters;
+    adds += l.type == LayerType::Add;
+  }
+  CHECK(depthwise == 17);
+  CHECK(adds == 10);
+}
+
 TEST_CASE("every zoo network's reference block matches its inferred shapes", "[zoo]") {
-  for (const char* name : {"resnet50", "resnet18", "vgg16", "alexnet", "jettagger", "tiny_cnn"}) {
+  for (const char* name :
+       {"resnet50", "resnet18", "vgg16", "alexnet", "mobilenet_v2", "jettagger", "tiny_cnn"}) {
     INFO(name);
     const Network net = load_zoo_network(name, "test", 0, "network.zoo");
     CHECK(net.param_count() == net.reference.params);
