@@ -48,6 +48,7 @@ TEST_CASE("resnet50 folded into conv biases has 25,530,472 parameters", "[zoo]")
 TEST_CASE("mobilenet_v2 folded into conv biases has 3,487,816 parameters and 17 depthwise convs", "[zoo]") {
   const Network net = load_zoo_network("mobilenet_v2", "test", 0, "network.zoo");
   CHECK(net.param_count() == 3487816);
+  CHECK(net.layers.size() == 100);
   int depthwise = 0, adds = 0;
   for (const auto& l : net.layers) {
     depthwise +=
