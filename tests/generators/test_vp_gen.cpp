@@ -263,21 +263,37 @@ TEST_CASE("a too narrow accumulator or too small DRAM is named in the error", "[
   CHECK_THROWS_WITH(plan_layout(s), Catch::Contains("dram.size_mib: the model needs 34 MiB"));
 }
 
-TEST_CASE("vp_gen stops at a buffer too small for a layer before synthesising or writing", "[vp_gen]") {
-  const fs::path bad =
-      write_scenario("small_buffer", "network: {zoo: vgg16}\nhardware: {input_buffer_kib: 64}\n");
-  const fs::path out = fresh_dir("small_buffer");
+namespace {
+
+// vp_gen's error after "vp_gen: error: SCENARIO" for a scenario it must refuse with status 2 before
+// writing anything.
+std::string refusal(const std::string& name, const std::string& text) {
+  const fs::path bad = write_scenario(name, text);
+  const fs::path out = fresh_dir(name);
   const fs::path log =
-      fs::temp_directory_path() / ("dnnvp_small_buffer_" + std::to_string(getpid()) + ".txt");
+      fs::temp_directory_path() / ("dnnvp_" + name + "_" + std::to_string(getpid()) + ".txt");
   CHECK(run(std::string(DNNVP_VP_GEN) + " " + bad.string() + " -o " + out.string() + " 2>" + log.string()) ==
         2);
+  CHECK(!fs::exists(out));
   std::ifstream in(log);
   const std::string err((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  CHECK(err ==
-        "vp_gen: error: " + bad.string() +
-            ": hardware.input_buffer_kib: layer 'features.2' needs a band of 3 rows x 224 x 64 = 43008 "
-            "values; the input buffer half holds 32768\n");
-  CHECK(!fs::exists(out));
+  const std::string prefix = "vp_gen: error: " + bad.string();
+  REQUIRE(err.rfind(prefix, 0) == 0);
+  return err.substr(prefix.size());
+}
+
+}  // namespace
+
+TEST_CASE("vp_gen stops at a buffer too small for a layer before synthesising or writing", "[vp_gen]") {
+  CHECK(refusal("small_buffer", "network: {zoo: vgg16}\nhardware: {input_buffer_kib: 64}\n") ==
+        ": hardware.input_buffer_kib: layer 'features.2' needs a band of 3 rows x 224 x 64 = 43008 "
+        "values; the input buffer half holds 32768\n");
+}
+
+TEST_CASE("vp_gen refuses a depthwise conv (MobileNetV2) before synthesising or writing", "[vp_gen]") {
+  CHECK(refusal("depthwise", "network: {zoo: mobilenet_v2}\n") ==
+        ": layer 'features.1.dw' has groups: 32; the engine runs only groups: 1 (grouped and depthwise "
+        "convolution are not supported yet)\n");
 }
 
 TEST_CASE("vp_gen exits non-zero on a bad scenario and leaves existing output alone", "[vp_gen]") {
