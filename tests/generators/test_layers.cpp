@@ -120,6 +120,24 @@ Int128 naive_conv_acc(const Layer& l, const Tensor& x, std::int32_t zx, const La
   return acc;
 }
 
+// Elements of a conv's output y (and accumulators acc, unless null) that differ from the naive ones.
+int naive_conv_mismatches(const Layer& l, const Tensor& x, std::int32_t zx, const LayerParams& p,
+                          const Tensor& y, const Tensor* acc) {
+  REQUIRE(y.shape == l.output_shape);
+  int mismatches = 0;
+  for (int oy = 0; oy < l.output_shape.h; ++oy)
+    for (int ox = 0; ox < l.output_shape.w; ++ox)
+      for (int o = 0; o < l.filters; ++o) {
+        const Int128 want_acc = naive_conv_acc(l, x, zx, p, oy, ox, o);
+        const std::int32_t want =
+            reference_output_stage(want_acc, p.requant[o].multiplier, p.requant[o].shift, l.activation,
+                                   l.leaky_shift, p.out.zero_point, p.out.type, p.rounding);
+        mismatches +=
+            (acc && acc->at(oy, ox, o) != static_cast<std::int64_t>(want_acc)) || y.at(oy, ox, o) != want;
+      }
+  return mismatches;
+}
+
 }  // namespace
 
 TEST_CASE("conv matches a naive convolution on random shapes, strides, paddings, widths and roundings",
@@ -136,19 +154,7 @@ TEST_CASE("conv matches a naive convolution on random shapes, strides, paddings,
     const Tensor x = r.tensor(in, in_type);
 
     const Tensor acc = accumulate(l, x, zx, p);
-    const Tensor y = requantize(l, acc, p);
-    REQUIRE(y.shape == l.output_shape);
-    int mismatches = 0;
-    for (int oy = 0; oy < l.output_shape.h; ++oy)
-      for (int ox = 0; ox < l.output_shape.w; ++ox)
-        for (int o = 0; o < l.filters; ++o) {
-          const Int128 want_acc = naive_conv_acc(l, x, zx, p, oy, ox, o);
-          const std::int32_t want =
-              reference_output_stage(want_acc, p.requant[o].multiplier, p.requant[o].shift, l.activation,
-                                     l.leaky_shift, p.out.zero_point, p.out.type, p.rounding);
-          mismatches += acc.at(oy, ox, o) != static_cast<std::int64_t>(want_acc) || y.at(oy, ox, o) != want;
-        }
-    CHECK(mismatches == 0);
+    CHECK(naive_conv_mismatches(l, x, zx, p, requantize(l, acc, p), &acc) == 0);
   }
 }
 
@@ -171,19 +177,7 @@ TEST_CASE("grouped and depthwise conv sum each filter over its group's input cha
     const Tensor x = r.tensor(in, in_type);
 
     const Tensor acc = accumulate(l, x, zx, p);
-    const Tensor y = requantize(l, acc, p);
-    REQUIRE(y.shape == l.output_shape);
-    int mismatches = 0;
-    for (int oy = 0; oy < l.output_shape.h; ++oy)
-      for (int ox = 0; ox < l.output_shape.w; ++ox)
-        for (int o = 0; o < l.filters; ++o) {
-          const Int128 want_acc = naive_conv_acc(l, x, zx, p, oy, ox, o);
-          const std::int32_t want =
-              reference_output_stage(want_acc, p.requant[o].multiplier, p.requant[o].shift, l.activation,
-                                     l.leaky_shift, p.out.zero_point, p.out.type, p.rounding);
-          mismatches += acc.at(oy, ox, o) != static_cast<std::int64_t>(want_acc) || y.at(oy, ox, o) != want;
-        }
-    CHECK(mismatches == 0);
+    CHECK(naive_conv_mismatches(l, x, zx, p, requantize(l, acc, p), &acc) == 0);
   }
 }
 
@@ -221,15 +215,7 @@ TEST_CASE("a depthwise and a grouped conv quantise each filter over its own grou
     const int producer = l.input_ids[0];
     const Tensor& x = producer < 0 ? m.input : m.outputs[static_cast<size_t>(producer)];
     const std::int32_t zx = m.model.quant_of(producer).zero_point;
-    int mismatches = 0;
-    for (int oy = 0; oy < l.output_shape.h; ++oy)
-      for (int ox = 0; ox < l.output_shape.w; ++ox)
-        for (int o = 0; o < l.filters; ++o)
-          mismatches += m.outputs[i].at(oy, ox, o) !=
-                        reference_output_stage(naive_conv_acc(l, x, zx, p, oy, ox, o),
-                                               p.requant[o].multiplier, p.requant[o].shift, l.activation,
-                                               l.leaky_shift, p.out.zero_point, p.out.type, p.rounding);
-    CHECK(mismatches == 0);
+    CHECK(naive_conv_mismatches(l, x, zx, p, m.outputs[i], nullptr) == 0);
   }
 }
 
