@@ -26,6 +26,8 @@ std::vector<std::uint8_t> engine_blob(const Layer& l, const LayerParams& p, cons
   const EngineGeometry g = engine_geometry(l, c);
   const int cin = l.input_shapes.at(0).c;
   const int cout = l.output_shape.c;
+  const int cin_g = cin / l.groups;
+  const int cout_g = cout / l.groups;
   std::vector<std::uint8_t> blob;
   blob.reserve(g.blob_bytes);
   for (int cb = 0; cb < g.blocks; ++cb) {
@@ -40,16 +42,21 @@ std::vector<std::uint8_t> engine_blob(const Layer& l, const LayerParams& p, cons
       params.push_back(static_cast<std::uint8_t>(channel(col) < cout ? p.requant[channel(col)].shift : 0));
     append_padded(blob, std::move(params), g.params_block_bytes);
 
+    const PassChunks walk = pass_chunks(g, cb);
     for (int ky = 0; ky < l.kernel_h; ++ky)
       for (int kx = 0; kx < l.kernel_w; ++kx)
-        for (int chunk = 0; chunk < g.chunks; ++chunk) {
+        for (int chunk = walk.first; chunk < walk.first + walk.count; ++chunk) {
           std::vector<std::int32_t> block(static_cast<size_t>(c.rows) * c.cols, 0);  // w[r][c], r-major
           for (int r = 0; r < c.rows; ++r) {
             const int ci = chunk * c.rows + r;
             if (ci >= cin) break;
             for (int col = 0; col < c.cols && channel(col) < cout; ++col) {
+              // Grouped: block-diagonal, input channel ci feeds only its own group's filters.
+              const int group = channel(col) / cout_g;
+              if (ci / cin_g != group) continue;
               const size_t ohwi =
-                  ((static_cast<size_t>(channel(col)) * l.kernel_h + ky) * l.kernel_w + kx) * cin + ci;
+                  ((static_cast<size_t>(channel(col)) * l.kernel_h + ky) * l.kernel_w + kx) * cin_g +
+                  (ci - group * cin_g);
               block[static_cast<size_t>(r) * c.cols + col] = p.weights[ohwi];
             }
           }

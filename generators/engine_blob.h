@@ -11,7 +11,8 @@
 namespace dnnvp {
 
 // Per output block: the params block (bias | multiplier | shift of Cols channels), then every pass's
-// Rows x Cols weight block, each zero-padded to whole stream beats. geometry(layer).blob_bytes long.
+// Rows x Cols weight block, each zero-padded to whole stream beats; a grouped conv's passes walk only
+// the block's chunk range and its weight blocks are block-diagonal (zero across groups). geometry(layer).blob_bytes long.
 // Throws dnnvp::Error for non-zero weight zero points, which the engine does not implement.
 std::vector<std::uint8_t> engine_blob(const Layer& layer, const LayerParams& params,
                                       const EngineConfig& config);

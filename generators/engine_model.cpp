@@ -104,7 +104,7 @@ std::vector<std::int32_t> compute_tile(const Layer& l, const Tile& t, const Laye
                                        const EngineConfig& config, const EngineLayerQuant& quant,
                                        const std::vector<std::uint8_t>& blob,
                                        const std::vector<std::int32_t>& input_buffer,
-                                       const std::string& where) {
+                                       const std::string& where, EngineCounters& counters) {
   const EngineGeometry& g = plan.geometry;
   const Shape in = l.input_shapes.at(0);
   const int rows = config.rows;
@@ -116,15 +116,22 @@ std::vector<std::int32_t> compute_tile(const Layer& l, const Tile& t, const Laye
   std::vector<std::int64_t> accumulators(static_cast<size_t>(t.pixels) * cols, 0);
   std::vector<std::int32_t> output_buffer(static_cast<size_t>(t.pixels * g.blocks) * cols, 0);
   WeightStream stream(blob, config.stream_bits);
+  const int cout = l.output_shape.c;
   for (int cb = 0; cb < g.blocks; ++cb) {
     const BlockParams params = read_params(stream, cols);
+    const PassChunks walk = pass_chunks(g, cb);
     std::int64_t pass = 0;
     for (int ky = 0; ky < l.kernel_h; ++ky)
       for (int kx = 0; kx < l.kernel_w; ++kx)
-        for (int chunk = 0; chunk < g.chunks; ++chunk, ++pass) {
+        for (int chunk = walk.first; chunk < walk.first + walk.count; ++chunk, ++pass) {
           const std::vector<std::int32_t> weights = read_weight_block(stream, config);
           const bool first_pass = pass == 0;
           const bool last_pass = pass == g.passes - 1;
+          // The MACS counter's lanes: real input channels by real columns, or by the group's columns.
+          const std::int64_t real_rows = std::min(rows, in.c - chunk * rows);
+          const std::int64_t fed_cols = g.group_cols != 0 ? g.group_cols : std::min(cols, cout - cb * cols);
+          counters.macs += t.pixels * real_rows * fed_cols;
+          counters.active += t.pixels;
           for (std::int64_t p = 0; p < t.pixels; ++p) {
             const std::int64_t pixel = t.first_pixel + p;
             const std::int64_t iy = pixel / l.output_shape.w * l.stride_h - l.padding.top + ky;
@@ -175,11 +182,12 @@ std::vector<std::uint8_t> drain(const Layer& l, const Tile& t, const EngineGeome
 
 }  // namespace
 
-std::vector<std::uint8_t> run_engine_layer(const Layer& l, const LayerPlan& plan, const EngineConfig& config,
-                                           const EngineLayerQuant& quant,
-                                           const std::vector<std::uint8_t>& blob,
-                                           const std::vector<std::uint8_t>& packed_input) {
-  std::vector<std::uint8_t> output(packed_bytes(l.output_shape.elements(), quant.output.bits), 0);
+EngineLayerRun run_engine_layer(const Layer& l, const LayerPlan& plan, const EngineConfig& config,
+                                const EngineLayerQuant& quant, const std::vector<std::uint8_t>& blob,
+                                const std::vector<std::uint8_t>& packed_input) {
+  EngineLayerRun run;
+  std::vector<std::uint8_t>& output = run.output;
+  output.assign(packed_bytes(l.output_shape.elements(), quant.output.bits), 0);
   for (const Tile& t : plan.tiles) {
     const std::string where =
         "engine model: layer '" + l.name + "' tile at pixel " + std::to_string(t.first_pixel);
@@ -190,12 +198,12 @@ std::vector<std::uint8_t> run_engine_layer(const Layer& l, const LayerPlan& plan
         mid_byte ? std::optional<std::int32_t>(output.at(t.output_offset) & 0xF) : std::nullopt;
     const std::vector<std::uint8_t> bytes =
         drain(l, t, plan.geometry, config, quant,
-              compute_tile(l, t, plan, config, quant, blob, input_buffer, where), carried);
+              compute_tile(l, t, plan, config, quant, blob, input_buffer, where, run.counters), carried);
     if (bytes.size() != t.output_bytes || t.output_offset + bytes.size() > output.size())
       throw Error(where + ": output run does not match the tile");
     std::copy(bytes.begin(), bytes.end(), output.begin() + static_cast<std::ptrdiff_t>(t.output_offset));
   }
-  return output;
+  return run;
 }
 
 }  // namespace dnnvp

@@ -22,11 +22,22 @@ struct EngineLayerQuant {
   Rounding rounding = Rounding::HalfUp;
 };
 
-// The layer's packed output tensor, as the engine's tiles leave it in DRAM. Throws dnnvp::Error when
-// the blob is shorter or longer than the layer needs, or a tile does not fit the engine's buffers.
-std::vector<std::uint8_t> run_engine_layer(const Layer& layer, const LayerPlan& plan,
-                                           const EngineConfig& config, const EngineLayerQuant& quant,
-                                           const std::vector<std::uint8_t>& blob,
-                                           const std::vector<std::uint8_t>& packed_input);
+// The engine's MACS and ACTIVE counters (docs/engine.md, registers) over a layer's tiles.
+struct EngineCounters {
+  std::int64_t macs = 0;    // per issued pixel: real input channels x the output channels they feed
+  std::int64_t active = 0;  // cycles the core issued a pixel
+};
+
+struct EngineLayerRun {
+  std::vector<std::uint8_t> output;  // the packed output tensor
+  EngineCounters counters;
+};
+
+// The layer's packed output tensor, as the engine's tiles leave it in DRAM, and the counters. Throws
+// dnnvp::Error when the blob is shorter or longer than the layer needs, or a tile does not fit the
+// engine's buffers.
+EngineLayerRun run_engine_layer(const Layer& layer, const LayerPlan& plan, const EngineConfig& config,
+                                const EngineLayerQuant& quant, const std::vector<std::uint8_t>& blob,
+                                const std::vector<std::uint8_t>& packed_input);
 
 }  // namespace dnnvp

@@ -99,6 +99,43 @@ ByteSpan byte_span(std::int64_t first, std::int64_t count, int bits) {
   return {packed_bytes(first - mid, bits), packed_bytes(mid + count, bits)};
 }
 
+// A grouped conv's chunk range per block (docs/engine.md, "Grouped convolution"): block cb's output
+// channels must need exactly the input chunks [cb * step, cb * step + count), whole chunks of real
+// channels, so the engine walks no chunk twice per block and its MACS counter stays exact.
+void place_groups(const Layer& l, const EngineConfig& c, EngineGeometry& g) {
+  const int cin = l.input_shapes.at(0).c;
+  const int cout = l.output_shape.c;
+  const int cin_g = cin / l.groups;
+  const int cout_g = cout / l.groups;
+  const auto needed = [&](int cb) {  // input channels [first, end) of block cb's groups
+    const int first_group = cb * c.cols / cout_g;
+    const int last_group = (std::min(cout, (cb + 1) * c.cols) - 1) / cout_g;
+    return std::pair<int, int>{first_group * cin_g, (last_group + 1) * cin_g};
+  };
+  g.group_cols = cout_g;
+  g.group_chunks = static_cast<int>(ceil_div(needed(0).second, c.rows));
+  g.chunk_step = g.blocks > 1 ? needed(1).first / c.rows : g.group_chunks;
+  const std::string rule =
+      "layer '" + l.name + "' (groups: " + std::to_string(l.groups) + ", " + std::to_string(cin) + " -> " +
+      std::to_string(cout) + " channels) does not fit the " + std::to_string(c.rows) + "x" +
+      std::to_string(c.cols) +
+      " array: a grouped conv runs on the engine only when every block of cols output channels holds whole "
+      "groups and needs whole input chunks of rows channels, cb * step .. cb * step + count - 1 for block cb "
+      "(depthwise: cols a multiple of rows); ";
+  if (g.blocks > 1 && c.cols % cout_g != 0)
+    throw Error(rule + "cols " + std::to_string(c.cols) + " is not a multiple of the group's " +
+                std::to_string(cout_g) + " output channels");
+  for (int cb = 0; cb < g.blocks; ++cb) {
+    const auto [first, end] = needed(cb);
+    const int lo = cb * g.chunk_step;
+    const int hi = lo + g.group_chunks;
+    if (first != lo * c.rows || ceil_div(end, c.rows) != hi || (end % c.rows != 0 && end != cin))
+      throw Error(rule + "block " + std::to_string(cb) + " needs input channels " + std::to_string(first) +
+                  ".." + std::to_string(end - 1) + ", its passes would walk channels " +
+                  std::to_string(lo * c.rows) + ".." + std::to_string(hi * c.rows - 1));
+  }
+}
+
 }  // namespace
 
 EngineConfig engine_config(const HardwareConfig& h, const QuantConfig& q) {
@@ -119,7 +156,8 @@ EngineGeometry engine_geometry(const Layer& l, const EngineConfig& c) {
   EngineGeometry g;
   g.chunks = static_cast<int>(ceil_div(l.input_shapes.at(0).c, c.rows));
   g.blocks = static_cast<int>(ceil_div(l.output_shape.c, c.cols));
-  g.passes = std::int64_t{l.kernel_h} * l.kernel_w * g.chunks;
+  if (l.groups != 1) place_groups(l, c, g);
+  g.passes = std::int64_t{l.kernel_h} * l.kernel_w * (g.group_chunks != 0 ? g.group_chunks : g.chunks);
   const std::uint64_t beat_bytes = static_cast<std::uint64_t>(c.stream_bits) / 8;
   g.weight_beats = ceil_div(std::int64_t{c.rows} * c.cols * storage_bits(c.weight_bits), c.stream_bits);
   g.weight_block_bytes = static_cast<std::uint64_t>(g.weight_beats) * beat_bytes;
@@ -155,11 +193,6 @@ std::vector<Tile> cut_tiles(const Layer& l, const EngineConfig& c, std::int64_t 
 }
 
 LayerPlan plan_layer(const Layer& l, const EngineConfig& c) {
-  // The array reduces over all input channels of a pixel; grouped weights would need their own blob
-  // and pass layout (and no CPU path runs a conv instead).
-  if (l.groups != 1)
-    throw Error("layer '" + l.name + "' has groups: " + std::to_string(l.groups) +
-                "; the engine runs only groups: 1 (grouped and depthwise convolution are not supported yet)");
   LayerPlan plan;
   plan.geometry = engine_geometry(l, c);
   const EngineGeometry& g = plan.geometry;

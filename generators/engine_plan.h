@@ -38,13 +38,28 @@ EngineConfig engine_config(const HardwareConfig& hardware, const QuantConfig& qu
 struct EngineGeometry {
   int chunks = 0;                        // ceil(Cin / Rows): input words per pixel
   int blocks = 0;                        // ceil(Cout / Cols): output channel blocks
-  std::int64_t passes = 0;               // per block: kh * kw * chunks
+  int group_chunks = 0;                  // grouped conv: chunks each block's passes walk (0: all, dense)
+  int chunk_step = 0;                    // grouped conv: block cb's first chunk is cb * chunk_step
+  int group_cols = 0;                    // grouped conv: output channels per group (0: dense)
+  std::int64_t passes = 0;               // per block: kh * kw * (group_chunks, or chunks when dense)
   std::int64_t weight_beats = 0;         // stream beats of one pass's weight block
   std::uint64_t params_block_bytes = 0;  // one block's bias | multiplier | shift, whole beats
   std::uint64_t weight_block_bytes = 0;  // one pass's Rows x Cols weights, whole beats
   std::uint64_t blob_bytes = 0;          // blocks * (params block + passes * weight block)
 };
 
+// The input chunks block cb's passes walk: all of them for a dense conv, the block's own range for a
+// grouped one.
+struct PassChunks {
+  int first = 0;
+  int count = 0;
+};
+inline PassChunks pass_chunks(const EngineGeometry& g, int block) {
+  return g.group_chunks == 0 ? PassChunks{0, g.chunks} : PassChunks{block * g.chunk_step, g.group_chunks};
+}
+
+// Throws dnnvp::Error naming the layer when a grouped conv's blocks do not each need one uniform chunk
+// range (docs/engine.md, "Grouped convolution").
 EngineGeometry engine_geometry(const Layer& layer, const EngineConfig& config);
 
 // P consecutive output pixels (raster order) and the DRAM runs they read and write.
@@ -79,7 +94,6 @@ struct LayerPlan {
 
 // Cuts a Conv/Dense layer into tiles with the largest P the buffers allow (docs/engine.md, "Work unit").
 // Throws dnnvp::Error "hardware.FIELD: layer 'NAME' needs ..." when not even one output row fits.
-// Refuses a conv with groups > 1: the engine does not run grouped convolution yet.
 LayerPlan plan_layer(const Layer& layer, const EngineConfig& config);
 
 // The tiles of a layer for a given P (which must not exceed the layer's pixel count), unchecked.

@@ -55,6 +55,9 @@ dnnvp_layer_t layer_table_row(const QuantizedModel& m, std::size_t i, const Laye
     row.chunks = static_cast<std::uint32_t>(plan->geometry.chunks);
     row.blocks = static_cast<std::uint32_t>(plan->geometry.blocks);
     row.passes = static_cast<std::uint32_t>(plan->geometry.passes);
+    row.group_chunks = static_cast<std::uint16_t>(plan->geometry.group_chunks);
+    row.chunk_step = static_cast<std::uint16_t>(plan->geometry.chunk_step);
+    row.group_cols = static_cast<std::uint16_t>(plan->geometry.group_cols);
   }
   row.macs = static_cast<std::uint64_t>(l.macs());
   layer_kind(l.type).table_row(l, m.params[i], in_quants, row);

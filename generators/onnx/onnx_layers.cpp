@@ -210,11 +210,17 @@ Pending Importer::start(const onnx::NodeProto& n, LayerType type, int in_act, co
   Weights w;
   if (type == LayerType::Conv) {
     if (in.rank3) unsupported(rank3_reader_message());
-    if (int_attr(n, "group", 1) != 1) unsupported("grouped or depthwise convolution (group != 1)");
     if (q.dims.size() != 4) unsupported("weights that are not 4-D (OIHW)");
-    if (q.dims[1] != in.shape.c)
+    // ONNX's `group`: weights [O][Cin/group][kh][kw], the OHWI-per-group layout the scenario's `groups` has.
+    const int groups = small_int(int_attr(n, "group", 1), "group", 1, kMaxDim);
+    if (in.shape.c % groups != 0 || q.dims[0] % groups != 0)
+      unsupported("group " + std::to_string(groups) + " does not divide the input's " +
+                  std::to_string(in.shape.c) + " channels and the " + std::to_string(q.dims[0]) + " outputs");
+    if (q.dims[1] != in.shape.c / groups)
       unsupported("weights for " + std::to_string(q.dims[1]) + " input channels, the input has " +
-                  std::to_string(in.shape.c));
+                  std::to_string(in.shape.c) +
+                  (groups > 1 ? " in " + std::to_string(groups) + " groups" : ""));
+    p.layer.groups = groups;
     const int outputs = small_int(q.dims[0], "output channels", 1, kMaxDim);
     const int kh = small_int(q.dims[2], "kernel height", 1, kMaxDim);
     const int kw = small_int(q.dims[3], "kernel width", 1, kMaxDim);
@@ -222,7 +228,7 @@ Pending Importer::start(const onnx::NodeProto& n, LayerType type, int in_act, co
     p.layer.filters = outputs;
     const Weights oihw = fold_weights(q, 0, outputs);
     w = oihw;
-    const int c = in.shape.c;
+    const int c = in.shape.c / groups;
     for (int o = 0; o < outputs; ++o)
       for (int ci = 0; ci < c; ++ci)
         for (int y = 0; y < kh; ++y)

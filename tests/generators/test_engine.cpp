@@ -98,10 +98,11 @@ int check_engine_equals_golden(const Scenario& s) {
     const int producer = l.input_ids[0];
     const Tensor& in = producer < 0 ? m.input : m.outputs[static_cast<size_t>(producer)];
     const TensorQuant& in_q = m.model.quant_of(producer);
-    const std::vector<std::uint8_t> out = run_engine_layer(
-        l, *plan.layers[i], config, {in_q.type, in_q.zero_point, p.out.type, p.out.zero_point},
-        engine_blob(l, p, config), pack(in.data, in_q.type.bits));
-    const std::vector<std::int32_t> values = unpack(out, l.output_shape.elements(), p.out.type);
+    const LayerPlan& lp = *plan.layers[i];
+    const EngineLayerRun run =
+        run_engine_layer(l, lp, config, {in_q.type, in_q.zero_point, p.out.type, p.out.zero_point},
+                         engine_blob(l, p, config), pack(in.data, in_q.type.bits));
+    const std::vector<std::int32_t> values = unpack(run.output, l.output_shape.elements(), p.out.type);
     const std::vector<std::int32_t>& golden = m.outputs[i].data;
     REQUIRE(values.size() == golden.size());
     const auto first_difference = std::mismatch(values.begin(), values.end(), golden.begin()).first;
@@ -110,6 +111,11 @@ int check_engine_equals_golden(const Scenario& s) {
                 << plan.layers[i]->tile_pixels << ", first difference at element "
                 << first_difference - values.begin());
     CHECK(first_difference == values.end());
+    // The counters: the layer's MACs exactly (grouped too), one cycle per pixel of every pass.
+    CHECK(run.counters.macs == l.macs());
+    std::int64_t issued = 0;
+    for (const Tile& t : lp.tiles) issued += lp.geometry.blocks * lp.geometry.passes * t.pixels;
+    CHECK(run.counters.active == issued);
     tiled_layers += plan.layers[i]->tiles.size() > 1;
   }
   return tiled_layers;
@@ -257,7 +263,8 @@ TEST_CASE("input and output zero points are applied as the golden model applies 
   const EngineConfig c = engine_config(h, QuantConfig{});
   const LayerPlan plan = plan_layer(l, c);
   const auto out = run_engine_layer(l, plan, c, {{8, false}, input_zero_point, p.out.type, p.out.zero_point},
-                                    engine_blob(l, p, c), pack(x.data, 8));
+                                    engine_blob(l, p, c), pack(x.data, 8))
+                       .output;
   CHECK(unpack(out, golden.data.size(), p.out.type) == golden.data);
 }
 
@@ -447,18 +454,128 @@ TEST_CASE("the blob streams each block's params, then every pass's Rows x Cols w
   CHECK_THROWS_WITH(run_engine_layer(l, plan, c, q, long_blob, {1, 2, 3}), Catch::Contains("longer"));
 }
 
-TEST_CASE("a grouped or depthwise conv is refused by the planner, naming the layer", "[engine]") {
+TEST_CASE("the grouped conv blob is block-diagonal over each block's own chunk range", "[engine]") {
+  // Depthwise 2x1 kernel, 8 channels on a 2x4 array: block cb walks chunks 2cb, 2cb + 1.
+  Layer l = conv("dw", 8, 1, 1, 0, Activation::None);
+  l.kernel_h = 2;
+  l.groups = 8;
+  l.input_shapes = {{3, 3, 8}};
+  l.output_shape = {2, 3, 8};
+  LayerParams p;
+  p.weight_type = {8, true};
+  for (std::int64_t i = 0; i < l.weight_count(); ++i) p.weights.push_back(static_cast<std::int32_t>(i + 1));
+  for (int o = 0; o < 8; ++o) p.requant.push_back({1 << 30, 31});
+  HardwareConfig h;
+  h.rows = 2;
+  h.cols = 4;
+  h.stream_bits = 64;
+  const EngineConfig c = engine_config(h, QuantConfig{});
+  const EngineGeometry g = engine_geometry(l, c);
+  CHECK(g.chunks == 4);
+  CHECK(g.blocks == 2);
+  CHECK(g.group_chunks == 2);
+  CHECK(g.chunk_step == 2);
+  CHECK(g.group_cols == 1);
+  CHECK(g.passes == 4);  // kh * kw * group_chunks
+  const std::vector<std::uint8_t> blob = engine_blob(l, p, c);
+  REQUIRE(blob.size() == g.blob_bytes);
+  // Per block: params (4 x 9 bytes in 5 beats), then passes (ky, chunk) of 8 weights in one beat each.
+  for (int cb = 0; cb < 2; ++cb)
+    for (int ky = 0; ky < 2; ++ky)
+      for (int j = 0; j < 2; ++j) {
+        const size_t at = static_cast<size_t>(cb) * (40 + 4 * 8) + 40 + (static_cast<size_t>(ky) * 2 + j) * 8;
+        std::vector<int> want(8, 0);  // PE(r, c) at r * 4 + c: channel (2cb + j) * 2 + r feeds column c
+        for (int r = 0; r < 2; ++r) {
+          const int channel = (2 * cb + j) * 2 + r;
+          want[static_cast<size_t>(r) * 4 + (channel - 4 * cb)] = channel * 2 + ky + 1;  // w[o][ky][0][0]
+        }
+        INFO("block " << cb << " ky " << ky << " chunk " << j);
+        CHECK(std::vector<int>(blob.begin() + static_cast<std::ptrdiff_t>(at),
+                               blob.begin() + static_cast<std::ptrdiff_t>(at + 8)) == want);
+      }
+}
+
+TEST_CASE("grouped and depthwise convs run on the engine exactly as the golden model", "[engine]") {
+  // Depthwise (strided, padded, partial last chunk), groups of 2 filters over 4 channels, and groups
+  // whose block spans several groups; on arrays where each places.
+  struct Case {
+    Array array;
+    Shape input;
+    int filters, groups, kernel, stride;
+  };
+  for (const Case& k :
+       {Case{{8, 16, 64}, {9, 11, 32}, 32, 32, 3, 1}, Case{{8, 16, 64}, {10, 9, 48}, 48, 48, 3, 2},
+        Case{{4, 8, 32}, {7, 6, 24}, 24, 24, 3, 1}, Case{{8, 8, 64}, {7, 6, 20}, 20, 20, 3, 1},
+        Case{{4, 8, 64}, {6, 7, 16}, 16, 4, 3, 1}, Case{{8, 16, 128}, {5, 5, 24}, 12, 3, 1, 1},
+        Case{{2, 4, 32}, {6, 5, 8}, 8, 8, 5, 2}})
+    for (const int bits : {8, 4}) {
+      Layer dw = conv("grouped", k.filters, k.kernel, k.stride, k.kernel / 2);
+      dw.groups = k.groups;
+      Scenario s =
+          inline_scenario(k.input, {conv("stem", k.input.c, 1, 1, 0), dw, conv("after", 8, 1, 1, 0)});
+      s.hardware.rows = k.array.rows;
+      s.hardware.cols = k.array.cols;
+      s.hardware.stream_bits = k.array.stream_bits;
+      s.quant.activation_bits = s.quant.weight_bits = bits;
+      INFO("Cin " << k.input.c << " groups " << k.groups << " on " << k.array.rows << "x" << k.array.cols);
+      check_engine_equals_golden(s);
+      s.hardware.accumulator_depth = 5;
+      use_smallest_input_buffer(s);
+      CHECK(check_engine_equals_golden(s) == 3);
+    }
+}
+
+TEST_CASE("a grouped conv whose blocks need no uniform chunk range is refused, naming the layer and the rule",
+          "[engine]") {
+  const std::string rule =
+      " array: a grouped conv runs on the engine only when every block of cols output channels holds whole "
+      "groups and needs whole input chunks of rows channels, cb * step .. cb * step + count - 1 for block cb "
+      "(depthwise: cols a multiple of rows); ";
   Layer dw = conv("features.1.dw", 32, 3, 1, 1);
   dw.groups = 32;
-  CHECK(plan_error(inline_scenario({16, 16, 32}, {dw})) ==
-        "inline.yaml: layer 'features.1.dw' has groups: 32; the engine runs only groups: 1 (grouped and "
-        "depthwise convolution are not supported yet)");
+  Scenario s = inline_scenario({16, 16, 32}, {dw});
+  s.hardware.rows = 16;
+  s.hardware.cols = 8;  // a block needs half a chunk
+  CHECK(plan_error(s) ==
+        "inline.yaml: layer 'features.1.dw' (groups: 32, 32 -> 32 channels) does not fit the 16x8" + rule +
+            "block 0 needs input channels 0..7, its passes would walk channels 0..15");
+  s.hardware.rows = 8;
+  s.hardware.cols = 12;  // a block needs a chunk and a half
+  CHECK(plan_error(s) ==
+        "inline.yaml: layer 'features.1.dw' (groups: 32, 32 -> 32 channels) does not fit the 8x12" + rule +
+            "block 0 needs input channels 0..11, its passes would walk channels 0..15");
+  Layer g = conv("g", 30, 1, 1, 0);
+  g.groups = 3;  // 10 filters a group: 16 columns split a group
+  CHECK(plan_error(inline_scenario({4, 4, 24}, {g})) ==
+        "inline.yaml: layer 'g' (groups: 3, 24 -> 30 channels) does not fit the 8x16" + rule +
+            "cols 16 is not a multiple of the group's 10 output channels");
+  Layer last = conv("last", 40, 3, 1, 1);
+  last.groups = 40;  // block 2 (channels 32..39) needs one chunk, the others two
+  CHECK(plan_error(inline_scenario({4, 4, 40}, {last})) ==
+        "inline.yaml: layer 'last' (groups: 40, 40 -> 40 channels) does not fit the 8x16" + rule +
+            "block 2 needs input channels 32..39, its passes would walk channels 32..47");
+}
+
+TEST_CASE("MobileNetV2 plans every layer on the default array, its depthwise convs one chunk range a block",
+          "[engine]") {
   Scenario mobilenet;
   mobilenet.file = "inline.yaml";
   mobilenet.network = load_zoo_network("mobilenet_v2", "test", 0, "network.zoo");
-  CHECK(plan_error(mobilenet) ==
-        "inline.yaml: layer 'features.1.dw' has groups: 32; the engine runs only groups: 1 (grouped and "
-        "depthwise convolution are not supported yet)");
+  const NetworkPlan plan = plan_network(mobilenet);
+  int depthwise = 0;
+  for (size_t i = 0; i < mobilenet.network.layers.size(); ++i) {
+    const Layer& l = mobilenet.network.layers[i];
+    if (l.groups == 1) continue;
+    ++depthwise;
+    const EngineGeometry& g = plan.layers[i]->geometry;
+    INFO(l.name);
+    CHECK(g.group_chunks == 2);  // 16 columns = 16 channels = 2 chunks of 8
+    CHECK(g.chunk_step == 2);
+    CHECK(g.group_cols == 1);
+    CHECK(g.passes == 9 * 2);
+  }
+  CHECK(depthwise == 17);
+  CHECK(plan.macs == mobilenet.network.macs());
 }
 
 TEST_CASE("buffers too small for one output row are named in the error", "[engine]") {

@@ -102,7 +102,8 @@ TEST_CASE("vp_gen writes every artefact, consistent with the golden model", "[vp
                      : pack(m.outputs[static_cast<size_t>(producer)].data, in_q.type.bits);
     const std::vector<std::uint8_t> engine_out =
         run_engine_layer(l, *plan.layers[i], engine,
-                         {in_q.type, in_q.zero_point, p.out.type, p.out.zero_point}, blob, packed_input);
+                         {in_q.type, in_q.zero_point, p.out.type, p.out.zero_point}, blob, packed_input)
+            .output;
     CHECK(unpack(engine_out, l.output_shape.elements(), p.out.type) == m.outputs[i].data);
 
     const auto& engine_json = manifest["layers"][i]["engine"];
@@ -290,10 +291,13 @@ TEST_CASE("vp_gen stops at a buffer too small for a layer before synthesising or
         "values; the input buffer half holds 32768\n");
 }
 
-TEST_CASE("vp_gen refuses a depthwise conv (MobileNetV2) before synthesising or writing", "[vp_gen]") {
-  CHECK(refusal("depthwise", "network: {zoo: mobilenet_v2}\n") ==
-        ": layer 'features.1.dw' has groups: 32; the engine runs only groups: 1 (grouped and depthwise "
-        "convolution are not supported yet)\n");
+TEST_CASE("vp_gen refuses a depthwise conv the array cannot place before synthesising or writing",
+          "[vp_gen]") {
+  CHECK(refusal("depthwise", "network: {zoo: mobilenet_v2}\nhardware: {rows: 8, cols: 12}\n") ==
+        ": layer 'features.1.dw' (groups: 32, 32 -> 32 channels) does not fit the 8x12 array: a grouped conv "
+        "runs on the engine only when every block of cols output channels holds whole groups and needs whole "
+        "input chunks of rows channels, cb * step .. cb * step + count - 1 for block cb (depthwise: cols a "
+        "multiple of rows); block 0 needs input channels 0..11, its passes would walk channels 0..15\n");
 }
 
 TEST_CASE("vp_gen exits non-zero on a bad scenario and leaves existing output alone", "[vp_gen]") {

@@ -130,19 +130,21 @@ TEST_CASE("onnx import: a tensor defined twice is an error naming it", "[onnx]")
 
 TEST_CASE("onnx import: every unsupported node is listed in one message (name, op type, domain)", "[onnx]") {
   ModelBuilder b = onnx_test::qdq_model();
-  // A grouped convolution, an unknown operator, a custom domain's operator, a node that requantises.
-  attr(node_named(b, "conv2"), "group", 2);
+  // A group that splits no channels evenly, an unknown operator, a custom domain's operator.
+  attr(node_named(b, "conv2"), "group", 3);
   b.node("Sin", {"x"}, {"unused1"}, "trig");
   b.node("MultiThreshold", {"x", "in_s"}, {"unused2"}, "thresholds", "qonnx.custom_op.general");
   b.node("Mystery", {"x"}, {"unused3"}, "custom", "com.example");
   const std::string message = error_of(b);
   INFO(message);
   CHECK_THAT(message, Catch::Contains("4 unsupported node(s)") && Catch::Contains("nothing was generated"));
-  CHECK_THAT(message, Catch::Contains("node 'conv2' (Conv, domain ai.onnx): grouped"));
+  CHECK_THAT(message,
+             Catch::Contains("node 'conv2' (Conv, domain ai.onnx): group 3 does not divide the input's 4 "
+                             "channels and the 4 outputs"));
   CHECK_THAT(message, Catch::Contains("node 'trig' (Sin, domain ai.onnx)"));
   CHECK_THAT(message, Catch::Contains("node 'thresholds' (MultiThreshold, domain qonnx.custom_op.general)"));
   CHECK_THAT(message, Catch::Contains("node 'custom' (Mystery, domain com.example)"));
-  // Nodes after the grouped conv depend on it but are not themselves unsupported: not listed.
+  // Nodes after the refused conv depend on it but are not themselves unsupported: not listed.
   CHECK_THAT(message, !Catch::Contains("'residual'"));
 }
 

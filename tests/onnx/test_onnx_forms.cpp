@@ -716,3 +716,54 @@ TEST_CASE(
   CHECK_THROWS_WITH(dnnvp::image_count(scenario("chw.npy")),
                     Catch::Contains("chw.npy: shape (4, 2, 3) is neither the network's input"));
 }
+
+TEST_CASE("onnx import: Conv's group attribute becomes groups, each filter's OIHW slice read per group",
+          "[onnx]") {
+  struct Case {
+    int channels, outputs, group;
+  };
+  for (const Case k : {Case{4, 4, 4}, Case{4, 6, 2}}) {  // depthwise; two groups of 2 inputs, 3 outputs
+    INFO("group " << k.group);
+    const int cin_g = k.channels / k.group;
+    ModelBuilder b(13);
+    b.input("x", T::FLOAT, {1, k.channels, 4, 4});
+    b.output("y");
+    b.quant("a", 0.1f, T::UINT8, 120);
+    const std::string x = b.qdq("x", "a");
+    const std::vector<std::int32_t> w =
+        onnx_test::pattern(static_cast<size_t>(k.outputs * cin_g * 4), -90, 90, 7);
+    b.ints("w", T::INT8, {k.outputs, cin_g, 2, 2}, w);
+    b.quant("w", 0.05f, T::INT8, 0);
+    b.node("DequantizeLinear", {"w", "w_s", "w_z"}, {"wd"}, "dq_w");
+    attr(b.node("Conv", {x, "wd"}, {"c"}, "conv"), "group", k.group);
+    b.quant("y", 0.2f, T::UINT8, 10);
+    b.node("QuantizeLinear", {"c", "y_s", "y_z"}, {"y"}, "q");
+    const ImportedModel m = dnnvp::import_onnx(b.model, "grouped.onnx");
+    REQUIRE(m.model.network.layers.size() == 1);
+    const auto& l = m.model.network.layers[0];
+    CHECK(l.groups == k.group);
+    CHECK(l.output_shape == dnnvp::Shape{3, 3, k.outputs});
+    const auto& weights = m.model.params[0].weights;
+    REQUIRE(weights.size() == w.size());
+    for (int o = 0; o < k.outputs; ++o)  // OHWI over the group's channels <- OIHW
+      for (int y = 0; y < 2; ++y)
+        for (int xx = 0; xx < 2; ++xx)
+          for (int c = 0; c < cin_g; ++c)
+            CHECK(weights[static_cast<size_t>(((o * 2 + y) * 2 + xx) * cin_g + c)] ==
+                  w[static_cast<size_t>(((o * cin_g + c) * 2 + y) * 2 + xx)]);
+  }
+  ModelBuilder bad(13);
+  bad.input("x", T::FLOAT, {1, 4, 4, 4});
+  bad.output("y");
+  bad.quant("a", 0.1f, T::UINT8, 120);
+  const std::string x = bad.qdq("x", "a");
+  bad.ints("w", T::INT8, {4, 4, 1, 1}, onnx_test::pattern(16, -90, 90, 8));
+  bad.quant("w", 0.05f, T::INT8, 0);
+  bad.node("DequantizeLinear", {"w", "w_s", "w_z"}, {"wd"}, "dq_w");
+  attr(bad.node("Conv", {x, "wd"}, {"c"}, "conv"), "group", 2);  // weights for 4 inputs a group, not 2
+  bad.quant("y", 0.2f, T::UINT8, 10);
+  bad.node("QuantizeLinear", {"c", "y_s", "y_z"}, {"y"}, "q");
+  CHECK_THROWS_WITH(dnnvp::import_onnx(bad.model, "bad.onnx"),
+                    Catch::Contains("node 'conv' (Conv, domain ai.onnx): weights for 4 input channels, the "
+                                    "input has 4 in 2 groups"));
+}
