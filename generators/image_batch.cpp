@@ -38,7 +38,7 @@ std::size_t images_in(const std::vector<std::int64_t>& shape, const Scenario& s)
   return 0;
 }
 
-std::size_t checked_count(const NpyArray& a, const Scenario& s) {
+std::size_t checked_count(const NpyHeader& a, const Scenario& s) {
   if (const std::size_t n = images_in(a.shape, s); n > 0) return n;
   const FileLayout l = file_layout(s);
   if (!a.shape.empty() && a.shape[0] == 0)
@@ -109,7 +109,7 @@ std::vector<std::int64_t> read_reference(const std::string& file, std::size_t n,
 
 std::size_t image_count(const Scenario& s) {
   if (s.input.file.empty()) return 1;
-  return s.input.count > 0 ? s.input.count : checked_count(read_npy(s.input.file), s);
+  return s.input.count > 0 ? s.input.count : checked_count(read_npy_shape(s.input.file), s);
 }
 
 std::vector<Tensor> read_images(const Scenario& s, const TensorQuant& q) {
@@ -160,7 +160,7 @@ ImageBatch run_batch(const Scenario& s, const QuantizedModel& m, std::vector<Ten
   for (const Tensor& out : b.outputs) b.golden.push_back(predicted_class(out));
   const std::int64_t classes = m.network.layers.back().output_shape.elements();
   if (s.input.labels.empty() && s.input.reference.empty()) return b;
-  const std::size_t in_file = checked_count(read_npy(s.input.file), s);
+  const std::size_t in_file = checked_count(read_npy_shape(s.input.file), s);
   if (!s.input.labels.empty()) b.labels = read_labels(s.input.labels, in_file, b.images.size(), classes);
   if (!s.input.reference.empty())
     b.reference = read_reference(s.input.reference, in_file, b.images.size(), classes);

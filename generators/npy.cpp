@@ -1,5 +1,6 @@
 #include "npy.h"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -145,30 +146,50 @@ constexpr Dtype kDtypes[] = {{"i1", "int8"},    {"i2", "int16"},  {"i4", "int32"
 
 }  // namespace
 
-NpyArray parse_npy(const std::string& bytes, const std::string& source) {
+namespace {
+
+// Where a .npy file's header text and data lie: from its first bytes (`prefix`: at least 12, or the whole
+// file if it is shorter) and its size, so a caller can read the header without the data.
+struct NpyExtent {
+  std::size_t header_begin = 0, header_len = 0, data_start = 0;
+};
+
+NpyExtent npy_extent(const std::string& prefix, std::uint64_t file_size, const std::string& source) {
   static const std::string kMagic = "\x93NUMPY";
-  if (bytes.size() < 10 || bytes.compare(0, kMagic.size(), kMagic) != 0)
+  if (file_size < 10 || prefix.compare(0, kMagic.size(), kMagic) != 0)
     throw Error(source + ": not a .npy file (no \\x93NUMPY magic)");
-  const auto byte = [&bytes](std::size_t i) {
-    return static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[i]));
+  const auto byte = [&prefix](std::size_t i) {
+    return static_cast<std::uint64_t>(static_cast<unsigned char>(prefix[i]));
   };
   const unsigned major = static_cast<unsigned>(byte(6));
   if (major < 1 || major > 3)
     throw Error(source + ": .npy format version " + std::to_string(major) + "." + std::to_string(byte(7)) +
                 " is not supported (1.0, 2.0, 3.0 are)");
   const std::size_t len_bytes = major == 1 ? 2 : 4;
-  if (bytes.size() < 8 + len_bytes) throw Error(source + ": truncated .npy header");
+  if (file_size < 8 + len_bytes) throw Error(source + ": truncated .npy header");
   std::uint64_t header_len = 0;
   for (std::size_t k = 0; k < len_bytes; ++k) header_len |= byte(8 + k) << (8 * k);
-  const std::size_t data_start = 8 + len_bytes + header_len;
-  if (header_len > bytes.size() || data_start > bytes.size())
+  const std::uint64_t data_start = 8 + len_bytes + header_len;
+  if (header_len > file_size || data_start > file_size)
     throw Error(source + ": truncated .npy header (" + std::to_string(header_len) + " bytes announced, " +
-                std::to_string(bytes.size() - 8 - len_bytes) + " in the file)");
+                std::to_string(file_size - 8 - len_bytes) + " in the file)");
+  return {8 + len_bytes, static_cast<std::size_t>(header_len), static_cast<std::size_t>(data_start)};
+}
 
+// The header's dtype and shape, checked, with `data_bytes` (the bytes after the header) against them.
+struct NpyLayout {
+  NpyHeader header;
+  char kind = 'i';       // 'i', 'u' or 'f'
+  std::size_t size = 1;  // bytes per element
+  bool big_endian = false;
+  std::int64_t count = 0;
+};
+
+NpyLayout npy_layout(const std::string& header_text, std::uint64_t data_bytes, const std::string& source) {
   std::string descr;
   bool fortran = false;
-  NpyArray a;
-  HeaderParser(bytes.substr(8 + len_bytes, header_len), source).parse(descr, fortran, a.shape);
+  NpyLayout l;
+  HeaderParser(header_text, source).parse(descr, fortran, l.header.shape);
   if (fortran)
     throw Error(source +
                 ": Fortran order (column-major) is not supported; save a C-order array "
@@ -181,26 +202,42 @@ NpyArray parse_npy(const std::string& bytes, const std::string& source) {
   if (dtype == nullptr)
     throw Error(source + ": dtype " + quoted(descr) +
                 " is not supported (int8..int64, uint8..uint64, float32, float64)");
-  a.dtype = dtype->name;
-  a.is_float = dtype->code[0] == 'f';
-  const std::size_t size = static_cast<std::size_t>(dtype->code[1] - '0');
-  const bool big_endian = order == '>' && size > 1;
+  l.header.dtype = dtype->name;
+  l.kind = dtype->code[0];
+  l.header.is_float = l.kind == 'f';
+  l.size = static_cast<std::size_t>(dtype->code[1] - '0');
+  l.big_endian = order == '>' && l.size > 1;
 
-  std::int64_t count = 1;
-  for (const std::int64_t d : a.shape) {
-    if (d != 0 && count > kMaxElements / d)
-      throw Error(source + ": shape " + a.shape_text() + " is too large");
-    count *= d;
+  l.count = 1;
+  for (const std::int64_t d : l.header.shape) {
+    if (d != 0 && l.count > kMaxElements / d)
+      throw Error(source + ": shape " + l.header.shape_text() + " is too large");
+    l.count *= d;
   }
-  const std::uint64_t want = static_cast<std::uint64_t>(count) * size, have = bytes.size() - data_start;
-  if (have != want)
-    throw Error(source + ": shape " + a.shape_text() + " of " + a.dtype + " needs " + std::to_string(want) +
-                " data bytes, the file has " + std::to_string(have) + (have < want ? " (truncated)" : ""));
+  const std::uint64_t want = static_cast<std::uint64_t>(l.count) * l.size;
+  if (data_bytes != want)
+    throw Error(source + ": shape " + l.header.shape_text() + " of " + l.header.dtype + " needs " +
+                std::to_string(want) + " data bytes, the file has " + std::to_string(data_bytes) +
+                (data_bytes < want ? " (truncated)" : ""));
+  return l;
+}
 
-  for (std::int64_t i = 0; i < count; ++i) {
+}  // namespace
+
+NpyArray parse_npy(const std::string& bytes, const std::string& source) {
+  const NpyExtent e = npy_extent(bytes, bytes.size(), source);
+  const NpyLayout l =
+      npy_layout(bytes.substr(e.header_begin, e.header_len), bytes.size() - e.data_start, source);
+  const auto byte = [&bytes](std::size_t i) {
+    return static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[i]));
+  };
+  NpyArray a;
+  static_cast<NpyHeader&>(a) = l.header;
+  const std::size_t size = l.size;
+  for (std::int64_t i = 0; i < l.count; ++i) {
     std::uint64_t raw = 0;
-    const std::size_t at = data_start + static_cast<std::size_t>(i) * size;
-    for (std::size_t k = 0; k < size; ++k) raw |= byte(at + k) << (8 * (big_endian ? size - 1 - k : k));
+    const std::size_t at = e.data_start + static_cast<std::size_t>(i) * size;
+    for (std::size_t k = 0; k < size; ++k) raw |= byte(at + k) << (8 * (l.big_endian ? size - 1 - k : k));
     const int bits = static_cast<int>(size * 8);
     if (a.is_float) {
       if (size == 4) {
@@ -213,7 +250,7 @@ NpyArray parse_npy(const std::string& bytes, const std::string& source) {
         std::memcpy(&d, &raw, sizeof d);
         a.reals.push_back(d);
       }
-    } else if (dtype->code[0] == 'u') {
+    } else if (l.kind == 'u') {
       if (raw > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
         throw Error(source + ": element " + std::to_string(i) + " (" + std::to_string(raw) +
                     ") does not fit int64");
@@ -238,6 +275,24 @@ NpyArray read_npy(const std::string& path) {
   bytes << in.rdbuf();
   if (in.bad()) throw Error(path + ": read failed");
   return parse_npy(bytes.str(), path);
+}
+
+NpyHeader read_npy_shape(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) throw Error(path + ": cannot read");
+  const std::streamoff end = in.tellg();
+  if (end < 0) throw Error(path + ": read failed");
+  const auto file_size = static_cast<std::uint64_t>(end);
+  // The file's first min(n, size) bytes.
+  const auto first_bytes = [&](std::uint64_t n) {
+    std::string b(static_cast<std::size_t>(std::min(n, file_size)), '\0');
+    in.seekg(0);
+    if (!in.read(b.data(), static_cast<std::streamsize>(b.size()))) throw Error(path + ": read failed");
+    return b;
+  };
+  const NpyExtent e = npy_extent(first_bytes(12), file_size, path);
+  const std::string head = first_bytes(e.data_start);
+  return npy_layout(head.substr(e.header_begin, e.header_len), file_size - e.data_start, path).header;
 }
 
 }  // namespace dnnvp

@@ -166,6 +166,35 @@ TEST_CASE("a missing npy file is an error naming it", "[npy]") {
   CHECK_THROWS_WITH(read_npy("/nonexistent/x.npy"), "/nonexistent/x.npy: cannot read");
 }
 
+TEST_CASE("read_npy_shape reads a file's dtype and shape from its header, with read_npy's errors", "[npy]") {
+  const fs::path dir = temp_dir("npy_shape");
+  const std::string f = (dir / "x.npy").string();
+  write(f, npy_bytes("<i2", "(2, 3)", le<std::int16_t>({1, 2, 3, 4, 5, 6}), "False", 2));
+  const NpyHeader h = read_npy_shape(f);
+  CHECK(h.dtype == "int16");
+  CHECK_FALSE(h.is_float);
+  CHECK(h.shape == std::vector<std::int64_t>{2, 3});
+  // Element values are not read: a uint64 that read_npy refuses still gives its shape.
+  write(f, npy_bytes("<u8", "(1,)", le<std::uint64_t>({~0ull})));
+  CHECK(read_npy_shape(f).shape == std::vector<std::int64_t>{1});
+  CHECK_THROWS_WITH(read_npy(f), f + ": element 0 (18446744073709551615) does not fit int64");
+  // A header alone: the shape of no elements, or the truncation read_npy names.
+  write(f, npy_bytes("<f4", "(0, 6)", ""));
+  CHECK(read_npy_shape(f).shape == std::vector<std::int64_t>{0, 6});
+  for (const std::string& bytes :
+       {npy_bytes("|u1", "(2, 3)", ""), npy_bytes("|u1", "(2, 3)", "abcdefg"),
+        npy_bytes("|u1", "(2, 3)", "").substr(0, 40), npy_bytes("|u1", "(2, 3)", "").substr(0, 9),
+        npy_bytes("<c8", "(1,)", "12345678"), npy_bytes("|u1", "(1,)", "a", "True"),
+        std::string("\x93NUMPY\x04\x00", 8) + "xxxx"}) {
+    write(f, bytes);
+    CHECK_THROWS_WITH(read_npy_shape(f), error_of([&] { read_npy(f); }));
+  }
+  CHECK_THROWS_WITH(read_npy_shape("/nonexistent/x.npy"), "/nonexistent/x.npy: cannot read");
+  // The image count reads the header alone.
+  write(f, npy_bytes("<u8", "(2, 6)", le(std::vector<std::uint64_t>(12, ~0ull))));
+  CHECK(image_count(scenario_with(dir, "file: x.npy")) == 2);
+}
+
 TEST_CASE("float input files are quantised with the input's scale and zero point, ties to even, saturated",
           "[input]") {
   const fs::path dir = temp_dir("float");
