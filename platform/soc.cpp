@@ -130,7 +130,7 @@ Soc::Soc(const sc_core::sc_module_name& name, const SocConfig& config)
     throw std::invalid_argument("dram: base and size must be multiples of 4 KiB");
 
   BusConfig bc;
-  bc.initiators = {"cpu", "dma0", "dma1"};
+  bc.initiators = {"cpu", "dma0", "dma1", "dma2"};
   bc.targets = memory_map_targets(mm::kMap, dram_bytes, dram_base);
   bus_ = std::make_unique<Bus>("bus", bc, &stats_);
   bus_->on_fault([](const BusFault& f) {
@@ -167,7 +167,9 @@ Soc::Soc(const sc_core::sc_module_name& name, const SocConfig& config)
   dc.mm2s = &w_;
   dc.s2mm = nullptr;
   dma1_ = std::make_unique<AxiDma>("dma1", mm::region("dma1"), engine_period_, dc, &stats_);
-  for (AxiDma* d : {dma0_.get(), dma1_.get()})
+  dc.mm2s = nullptr;
+  dma2_ = std::make_unique<AxiDma>("dma2", mm::region("dma2"), engine_period_, dc, &stats_);
+  for (AxiDma* d : {dma0_.get(), dma1_.get(), dma2_.get()})
     d->on_fault([](const AxiDmaFault& f) { log::error("dma", f.describe()); });
 
   EngineOptions ec;
@@ -187,11 +189,13 @@ Soc::Soc(const sc_core::sc_module_name& name, const SocConfig& config)
   cpu_->socket.bind(bus_->initiator_socket("cpu"));
   dma0_->mm_socket.bind(bus_->initiator_socket("dma0"));
   dma1_->mm_socket.bind(bus_->initiator_socket("dma1"));
+  dma2_->mm_socket.bind(bus_->initiator_socket("dma2"));
   bus_->target_socket("uart").bind(uart_->socket);
   bus_->target_socket("timer").bind(timer_->socket);
   bus_->target_socket("sysctl").bind(sysctl_->socket);
   bus_->target_socket("dma0").bind(dma0_->socket);
   bus_->target_socket("dma1").bind(dma1_->socket);
+  bus_->target_socket("dma2").bind(dma2_->socket);
   bus_->target_socket("engine").bind(engine_->socket);
   bus_->target_socket("dram").bind(dram_->socket);
 
@@ -284,7 +288,7 @@ std::string Soc::state_report() const {
 
 std::string Soc::platform_state() const {
   std::ostringstream o;
-  o << dma_state(*dma0_, "dma0") << dma_state(*dma1_, "dma1");
+  o << dma_state(*dma0_, "dma0") << dma_state(*dma1_, "dma1") << dma_state(*dma2_, "dma2");
   o << "  cpu: " << cpu_->instructions() << " instructions, " << cpu_->mmio_reads() << " MMIO reads, "
     << cpu_->mmio_writes() << " MMIO writes" << (cpu_->halted() ? ", halted" : "") << "\n";
   if (!marks_.empty() && marks_.back().layer != 0xFFFFFFFFu)
@@ -315,7 +319,7 @@ void Soc::supervise() {
   auto fingerprint = [this]() {
     std::uint64_t f = x_.bytes_in() + w_.bytes_in() + y_.bytes_in() + engine_->compute_cycles() +
                       uart_->tx_bytes() + marks_.size() + cpu_->mmio_writes();
-    for (const AxiDma* d : {dma0_.get(), dma1_.get()})
+    for (const AxiDma* d : {dma0_.get(), dma1_.get(), dma2_.get()})
       f += d->counters(AxiDma::kMm2s).bytes + d->counters(AxiDma::kS2mm).bytes;
     return f;
   };
@@ -386,9 +390,9 @@ const SocOutcome& Soc::run() {
   o.time = sc_core::sc_time_stamp();
   o.cycles = engine_cycles_at(o.time);
   std::ostringstream msg;
-  if (dma0_->fault_count() + dma1_->fault_count() != 0) {
+  if (dma0_->fault_count() + dma1_->fault_count() + dma2_->fault_count() != 0) {
     o.end = SocEnd::kDmaFault;
-    for (const AxiDma* d : {dma0_.get(), dma1_.get()})
+    for (const AxiDma* d : {dma0_.get(), dma1_.get(), dma2_.get()})
       for (const AxiDmaFault& f : d->faults()) msg << "DMA fault: " << f.describe() << "\n";
   } else if (cpu_->fault()) {
     o.end = SocEnd::kCpuFault;

@@ -1,11 +1,12 @@
-// The dnn-vp SoC: the RISC-V CPU, the bus, the DRAM, UART, timer, sysctl, two AXI DMAs and the engine
+// The dnn-vp SoC: the RISC-V CPU, the bus, the DRAM, UART, timer, sysctl, three AXI DMAs and the engine
 // (SocConfig::engine names the implementation, models/engine/engine_factory.h), wired as
 // platform/memory_map.yaml says (docs/platform.md, "The SoC"): each model gets its region of the generated
 // table (memory_map::region("uart"), ...), the bus one target per region (memory_map::kMap).
 //
 //   cpu ──┐                         ┌── uart, timer, sysctl
-//   dma0 ─┼── bus ──────────────────┼── dma0, dma1 registers, engine registers
-//   dma1 ─┘                         └── dram
+//   dma0 ─┼── bus ──────────────────┼── dma0, dma1, dma2 registers, engine registers
+//   dma1 ─┤                         └── dram
+//   dma2 ─┘
 //   dma0 MM2S ──x──▶ engine ──y──▶ dma0 S2MM          dma1 MM2S ──w──▶ engine
 //
 // One Soc per process (SystemC elaborates once). Typical use:
@@ -126,7 +127,7 @@ class Soc : public sc_core::sc_module {
   const cpu::RiscvCpu& cpu() const { return *cpu_; }
   const Engine& engine() const { return *engine_; }
   const Sysctl& sysctl() const { return *sysctl_; }
-  const AxiDma& dma(int index) const { return index == 0 ? *dma0_ : *dma1_; }
+  const AxiDma& dma(int index) const { return index == 0 ? *dma0_ : index == 1 ? *dma1_ : *dma2_; }
   // Bytes of DRAM at a bus address (for reading results); throws std::out_of_range outside DRAM.
   const std::uint8_t* dram_at(std::uint64_t address, std::uint64_t length) const;
 
@@ -161,7 +162,7 @@ class Soc : public sc_core::sc_module {
   std::unique_ptr<Uart> uart_;
   std::unique_ptr<Timer> timer_;
   std::unique_ptr<Sysctl> sysctl_;
-  std::unique_ptr<AxiDma> dma0_, dma1_;
+  std::unique_ptr<AxiDma> dma0_, dma1_, dma2_;
   std::unique_ptr<Engine> engine_;
 
   struct Claim {

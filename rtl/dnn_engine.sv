@@ -87,7 +87,7 @@ module dnn_engine #(
     .axil_arready_o, .axil_rdata_o, .axil_rresp_o, .axil_rvalid_o, .axil_rready_i,
     .desc_o(staged_desc), .push_o(push), .irq_o, .queue_full_i(queue_full), .queue_count_i(queue_count),
     .busy_i(busy), .tile_done_i(tile_done), .err_input_len_i(err_input_len),
-    .err_weight_len_i(err_weight_len), .issue_i(core_issue_strobe), .macs_i(core_macs),
+    .err_weight_len_i(err_weight_len), .err_residual_len_i(1'b0), .issue_i(core_issue_strobe), .macs_i(core_macs),
     .stall_input_i(stall_input), .stall_weight_i(core_stall_weight), .stall_output_i(stall_output)
   );
 

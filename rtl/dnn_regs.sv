@@ -49,6 +49,7 @@ module dnn_regs #(
   input  logic                tile_done_i,
   input  logic                err_input_len_i,
   input  logic                err_weight_len_i,
+  input  logic                err_residual_len_i,
   // Performance strobes, one cycle each
   input  logic                issue_i,
   input  logic [MacsBits-1:0] macs_i,
@@ -113,7 +114,8 @@ module dnn_regs #(
   wire ctrl_clear_counters = ctrl_write && w_data_q[dnn_regs_pkg::CtrlClearCountersLsb];
   wire ctrl_clear_error = ctrl_write && w_data_q[dnn_regs_pkg::CtrlClearErrorLsb];
 
-  // A descriptor the units could not run (zero sizes, a tile beyond the accumulator) is refused.
+  // A descriptor the units could not run (zero sizes, a tile beyond the accumulator, the reserved
+  // MODE.OP) is refused.
   wire desc_tile_bad = desc_q[dnn_regs_pkg::TilePIndex] == '0 || desc_q[dnn_regs_pkg::TilePIndex] > AccDepth;
   wire [31:0] window = desc_q[dnn_regs_pkg::WindowIndex];
   wire desc_window_bad = window[dnn_regs_pkg::WindowKhLsb +: dnn_regs_pkg::WindowKhWidth] == '0 ||
@@ -125,7 +127,10 @@ module dnn_regs #(
                         desc_q[dnn_regs_pkg::OutWIndex] == '0 || desc_q[dnn_regs_pkg::OutCIndex] == '0 ||
                         desc_q[dnn_regs_pkg::BlocksIndex] == '0 || desc_q[dnn_regs_pkg::PassesIndex] == '0 ||
                         desc_q[dnn_regs_pkg::ChunksIndex] == '0;
-  wire desc_bad = desc_tile_bad || desc_window_bad || desc_sizes_bad;
+  localparam logic [dnn_regs_pkg::ModeOpWidth-1:0] OpReserved = 3;
+  wire desc_op_bad =
+    desc_q[dnn_regs_pkg::ModeIndex][dnn_regs_pkg::ModeOpLsb +: dnn_regs_pkg::ModeOpWidth] == OpReserved;
+  wire desc_bad = desc_tile_bad || desc_window_bad || desc_sizes_bad || desc_op_bad;
 
   assign push_o = ctrl_push && !queue_full_i && !desc_bad;
 
@@ -188,6 +193,7 @@ module dnn_regs #(
     cause_set = '0;
     cause_set[dnn_regs_pkg::ErrorCauseInputLengthLsb] = err_input_len_i;
     cause_set[dnn_regs_pkg::ErrorCauseWeightLengthLsb] = err_weight_len_i;
+    cause_set[dnn_regs_pkg::ErrorCauseResidualLengthLsb] = err_residual_len_i;
     cause_set[dnn_regs_pkg::ErrorCausePushWhileFullLsb] = ctrl_push && queue_full_i;
     cause_set[dnn_regs_pkg::ErrorCauseBadDescriptorLsb] = ctrl_push && desc_bad;
   end

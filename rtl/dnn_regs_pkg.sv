@@ -89,9 +89,12 @@ package dnn_regs_pkg;
   localparam int unsigned ErrorCausePushWhileFullLsb = 2;  // PUSH_WHILE_FULL: PUSH with the queue full
   localparam int unsigned ErrorCausePushWhileFullWidth = 1;
   localparam logic [31:0] ErrorCausePushWhileFullMask = 32'h00000004;
-  localparam int unsigned ErrorCauseBadDescriptorLsb = 3;  // BAD_DESCRIPTOR: PUSH of a descriptor the units cannot run (a zero size, window or count; TILE_P above AccDepth)
+  localparam int unsigned ErrorCauseBadDescriptorLsb = 3;  // BAD_DESCRIPTOR: PUSH of a descriptor the units cannot run (a zero size, window or count; TILE_P above AccDepth; MODE.OP 3)
   localparam int unsigned ErrorCauseBadDescriptorWidth = 1;
   localparam logic [31:0] ErrorCauseBadDescriptorMask = 32'h00000008;
+  localparam int unsigned ErrorCauseResidualLengthLsb = 4;  // RESIDUAL_LENGTH: a residual packet (s_axis_r) was shorter or longer than its tile's output packet
+  localparam int unsigned ErrorCauseResidualLengthWidth = 1;
+  localparam logic [31:0] ErrorCauseResidualLengthMask = 32'h00000010;
 
   // IRQ (rw): tile-done interrupt; irq_o = ENABLE && PENDING
   localparam logic [AddrBits-1:0] IrqOffset = 12'h01C;
@@ -230,6 +233,116 @@ package dnn_regs_pkg;
   localparam logic [31:0] ChunksReset = 32'h00000000;
   localparam int unsigned ChunksIndex = 16;  // word of block descriptor
 
+  // MODE (rw): what the tile computes (docs/engine.md "Modes")
+  localparam logic [AddrBits-1:0] ModeOffset = 12'h064;
+  localparam logic [31:0] ModeReset = 32'h00000000;
+  localparam int unsigned ModeIndex = 17;  // word of block descriptor
+  localparam int unsigned ModeOpLsb = 0;  // OP: 0 convolution, 1 max pool, 2 average pool (3 is reserved: PUSH refuses it, BAD_DESCRIPTOR)
+  localparam int unsigned ModeOpWidth = 2;
+  localparam logic [31:0] ModeOpMask = 32'h00000003;
+  localparam int unsigned ModeClipLsb = 2;  // CLIP: the output stage saturates to [CLIP.LO, CLIP.HI] as well as to the output type
+  localparam int unsigned ModeClipWidth = 1;
+  localparam logic [31:0] ModeClipMask = 32'h00000004;
+  localparam int unsigned ModePoolShiftLsb = 8;  // POOL_SHIFT: the average pool divider's shift
+  localparam int unsigned ModePoolShiftWidth = 6;
+  localparam logic [31:0] ModePoolShiftMask = 32'h00003F00;
+  localparam int unsigned ModeGroupColsLsb = 16;  // GROUP_COLS: output channels per group (0: dense convolution)
+  localparam int unsigned ModeGroupColsWidth = 16;
+  localparam logic [31:0] ModeGroupColsMask = 32'hFFFF0000;
+
+  // GROUP (rw): grouped convolution: the chunks each channel block's passes walk
+  localparam logic [AddrBits-1:0] GroupOffset = 12'h068;
+  localparam logic [31:0] GroupReset = 32'h00000000;
+  localparam int unsigned GroupIndex = 18;  // word of block descriptor
+  localparam int unsigned GroupGroupChunksLsb = 0;  // GROUP_CHUNKS: chunks per block (0: all CHUNKS, dense)
+  localparam int unsigned GroupGroupChunksWidth = 16;
+  localparam logic [31:0] GroupGroupChunksMask = 32'h0000FFFF;
+  localparam int unsigned GroupChunkStepLsb = 16;  // CHUNK_STEP: block cb's first chunk is cb * CHUNK_STEP
+  localparam int unsigned GroupChunkStepWidth = 16;
+  localparam logic [31:0] GroupChunkStepMask = 32'hFFFF0000;
+
+  // CLIP (rw): clip limits of MODE.CLIP: signed stored values of the output type
+  localparam logic [AddrBits-1:0] ClipOffset = 12'h06C;
+  localparam logic [31:0] ClipReset = 32'h00000000;
+  localparam int unsigned ClipIndex = 19;  // word of block descriptor
+  localparam int unsigned ClipLoLsb = 0;  // LO: lowest output value (signed)
+  localparam int unsigned ClipLoWidth = 16;
+  localparam logic [31:0] ClipLoMask = 32'h0000FFFF;
+  localparam int unsigned ClipHiLsb = 16;  // HI: highest output value (signed)
+  localparam int unsigned ClipHiWidth = 16;
+  localparam logic [31:0] ClipHiMask = 32'hFFFF0000;
+
+  // POOL_COUNT (rw): average pool divisor
+  localparam logic [AddrBits-1:0] PoolCountOffset = 12'h070;
+  localparam logic [31:0] PoolCountReset = 32'h00000000;
+  localparam int unsigned PoolCountIndex = 20;  // word of block descriptor
+  localparam int unsigned PoolCountCountLsb = 0;  // COUNT: in-bounds taps of every window
+  localparam int unsigned PoolCountCountWidth = 16;
+  localparam logic [31:0] PoolCountCountMask = 32'h0000FFFF;
+
+  // POOL_MAGIC (rw): average pool divider's multiplier: floor(|sum| / COUNT) = (|sum| * POOL_MAGIC) >> MODE.POOL_SHIFT
+  localparam logic [AddrBits-1:0] PoolMagicOffset = 12'h074;
+  localparam logic [31:0] PoolMagicReset = 32'h00000000;
+  localparam int unsigned PoolMagicIndex = 21;  // word of block descriptor
+
+  // ELT (rw): fused residual add on the output stream: y = add(a = the tile's output, b = s_axis_r) (docs/numerics.md "Add")
+  localparam logic [AddrBits-1:0] EltOffset = 12'h078;
+  localparam logic [31:0] EltReset = 32'h00000000;
+  localparam int unsigned EltIndex = 22;  // word of block descriptor
+  localparam int unsigned EltEnableLsb = 0;  // ENABLE: fuse the add (0: the output stream passes unchanged)
+  localparam int unsigned EltEnableWidth = 1;
+  localparam logic [31:0] EltEnableMask = 32'h00000001;
+  localparam int unsigned EltActivationLsb = 1;  // ACTIVATION: 0 none, 1 ReLU, 2 LeakyReLU
+  localparam int unsigned EltActivationWidth = 2;
+  localparam logic [31:0] EltActivationMask = 32'h00000006;
+  localparam int unsigned EltLeakyShiftLsb = 3;  // LEAKY_SHIFT: LeakyReLU slope: 2^-LEAKY_SHIFT
+  localparam int unsigned EltLeakyShiftWidth = 4;
+  localparam logic [31:0] EltLeakyShiftMask = 32'h00000078;
+  localparam int unsigned EltRoundEvenLsb = 7;  // ROUND_EVEN: ties: 0 toward +infinity, 1 to even
+  localparam int unsigned EltRoundEvenWidth = 1;
+  localparam logic [31:0] EltRoundEvenMask = 32'h00000080;
+  localparam int unsigned EltYBitsLsb = 8;  // Y_BITS: width of y
+  localparam int unsigned EltYBitsWidth = 4;
+  localparam logic [31:0] EltYBitsMask = 32'h00000F00;
+  localparam int unsigned EltYSignedLsb = 12;  // Y_SIGNED: y is signed
+  localparam int unsigned EltYSignedWidth = 1;
+  localparam logic [31:0] EltYSignedMask = 32'h00001000;
+  localparam int unsigned EltBBitsLsb = 13;  // B_BITS: width of operand b
+  localparam int unsigned EltBBitsWidth = 4;
+  localparam logic [31:0] EltBBitsMask = 32'h0001E000;
+  localparam int unsigned EltBSignedLsb = 17;  // B_SIGNED: operand b is signed
+  localparam int unsigned EltBSignedWidth = 1;
+  localparam logic [31:0] EltBSignedMask = 32'h00020000;
+
+  // ELT_Z (rw): zero points of the fused add
+  localparam logic [AddrBits-1:0] EltZOffset = 12'h07C;
+  localparam logic [31:0] EltZReset = 32'h00000000;
+  localparam int unsigned EltZIndex = 23;  // word of block descriptor
+  localparam int unsigned EltZZbLsb = 0;  // ZB: zero point of operand b (signed)
+  localparam int unsigned EltZZbWidth = 16;
+  localparam logic [31:0] EltZZbMask = 32'h0000FFFF;
+  localparam int unsigned EltZZyLsb = 16;  // ZY: zero point of y (signed)
+  localparam int unsigned EltZZyWidth = 16;
+  localparam logic [31:0] EltZZyMask = 32'hFFFF0000;
+
+  // ELT_MA (rw): fused add: multiplier of operand a (signed)
+  localparam logic [AddrBits-1:0] EltMaOffset = 12'h080;
+  localparam logic [31:0] EltMaReset = 32'h00000000;
+  localparam int unsigned EltMaIndex = 24;  // word of block descriptor
+
+  // ELT_MB (rw): fused add: multiplier of operand b (signed)
+  localparam logic [AddrBits-1:0] EltMbOffset = 12'h084;
+  localparam logic [31:0] EltMbReset = 32'h00000000;
+  localparam int unsigned EltMbIndex = 25;  // word of block descriptor
+
+  // ELT_SHIFT (rw): fused add: right shift of the sum
+  localparam logic [AddrBits-1:0] EltShiftOffset = 12'h088;
+  localparam logic [31:0] EltShiftReset = 32'h00000000;
+  localparam int unsigned EltShiftIndex = 26;  // word of block descriptor
+  localparam int unsigned EltShiftShiftLsb = 0;  // SHIFT: bits
+  localparam int unsigned EltShiftShiftWidth = 6;
+  localparam logic [31:0] EltShiftShiftMask = 32'h0000003F;
+
   // CYCLES_LO (ro): cycles with work queued or in flight, bits 31:0
   localparam logic [AddrBits-1:0] CyclesLoOffset = 12'h100;
   localparam logic [31:0] CyclesLoReset = 32'h00000000;
@@ -290,10 +403,10 @@ package dnn_regs_pkg;
   localparam logic [31:0] StallOutputHiReset = 32'h00000000;
   localparam int unsigned StallOutputHiIndex = 11;  // word of block counters
 
-  // Block descriptor: IN_W .. CHUNKS, consecutive words.
+  // Block descriptor: IN_W .. ELT_SHIFT, consecutive words.
   localparam logic [AddrBits-1:0] DescriptorFirst = 12'h020;
-  localparam logic [AddrBits-1:0] DescriptorLast = 12'h060;
-  localparam int unsigned DescriptorWords = 17;
+  localparam logic [AddrBits-1:0] DescriptorLast = 12'h088;
+  localparam int unsigned DescriptorWords = 27;
 
   // Block counters: CYCLES_LO .. STALL_OUTPUT_HI, consecutive words.
   localparam logic [AddrBits-1:0] CountersFirst = 12'h100;

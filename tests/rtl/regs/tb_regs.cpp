@@ -171,7 +171,17 @@ int main() {
       {reg::kOutZp, 0},
       {reg::kBlocks, 1},
       {reg::kPasses, 9},
-      {reg::kChunks, 2}};
+      {reg::kChunks, 2},
+      {reg::kMode, 0},
+      {reg::kGroup, 0},
+      {reg::kClip, 0},
+      {reg::kPoolCount, 0},
+      {reg::kPoolMagic, 0},
+      {reg::kElt, 0},
+      {reg::kEltZ, 0},
+      {reg::kEltMa, 0},
+      {reg::kEltMb, 0},
+      {reg::kEltShift, 0}};
   static_assert(std::size(good) == reg::kDescriptorWords);
   for (const auto& [offset, value] : good) b.write(offset, value);
   b.push_pulses = 0;
@@ -193,13 +203,31 @@ int main() {
   TB_CHECK(b.push_pulses == 1 && b.read(reg::kErrorCause) == reg::kErrorCauseBadDescriptorMask,
            "bad descriptor refused");
   b.write(reg::kCtrl, reg::kCtrlClearErrorMask);
+  b.write(reg::kTileP, 32);
+  // MODE.OP 1 and 2 (the pools) push; the reserved OP 3 is a bad descriptor.
+  for (std::uint32_t op = 1; op <= 2; ++op) {
+    b.write(reg::kMode, op << reg::kModeOpShift);
+    b.write(reg::kCtrl, reg::kCtrlPushMask);
+    TB_CHECK(b.push_pulses == 1 + static_cast<int>(op) && b.read(reg::kErrorCause) == 0, "MODE.OP %u pushes",
+             op);
+  }
+  b.write(reg::kMode, 3u << reg::kModeOpShift);
+  b.write(reg::kCtrl, reg::kCtrlPushMask);
+  TB_CHECK(b.push_pulses == 3 && b.read(reg::kErrorCause) == reg::kErrorCauseBadDescriptorMask,
+           "MODE.OP 3 refused");
+  b.write(reg::kMode, 0);
+  b.write(reg::kCtrl, reg::kCtrlClearErrorMask);
   b.m.err_input_len_i = 1;
   b.cycle();
   b.m.err_input_len_i = 0;
   b.m.err_weight_len_i = 1;
   b.cycle();
   b.m.err_weight_len_i = 0;
-  TB_CHECK(b.read(reg::kErrorCause) == (reg::kErrorCauseInputLengthMask | reg::kErrorCauseWeightLengthMask),
+  b.m.err_residual_len_i = 1;
+  b.cycle();
+  b.m.err_residual_len_i = 0;
+  TB_CHECK(b.read(reg::kErrorCause) == (reg::kErrorCauseInputLengthMask | reg::kErrorCauseWeightLengthMask |
+                                        reg::kErrorCauseResidualLengthMask),
            "stream length errors");
   b.write(reg::kCtrl, reg::kCtrlClearErrorMask);
 
