@@ -185,7 +185,7 @@ TEST_CASE("register accesses take their AXI4-Lite cycles and bad ones get error 
     r.push_back(i.read(mm::kId + 2, buf, 4));  // 4: misaligned
     r.push_back(i.read(mm::kId, buf, 2));      // 5: halfword
     r.push_back(i.read(mm::kId, buf, 8));      // 6: burst
-    r.push_back(i.read32(0x080, junk));        // 7: unmapped offset -> the RTL's SLVERR
+    r.push_back(i.read32(mm::kDescriptorLast + 4, junk));  // 7: unmapped offset -> the RTL's SLVERR
     r.push_back(i.write32(mm::kId, 1));        // 8: read-only ID -> SLVERR
     r.push_back(i.read32(mm::kSize, junk));    // 9: beyond the window
     unsigned char be[4] = {0xFF, 0xFF, 0x00, 0xFF};
