@@ -148,6 +148,11 @@ constexpr Dtype kDtypes[] = {{"i1", "int8"},    {"i2", "int16"},  {"i4", "int32"
 
 namespace {
 
+// Byte i of `bytes`, unsigned (char may be signed).
+std::uint64_t byte_at(const std::string& bytes, std::size_t i) {
+  return static_cast<unsigned char>(bytes[i]);
+}
+
 // Where a .npy file's header text and data lie: from its first bytes (`prefix`: at least 12, or the whole
 // file if it is shorter) and its size, so a caller can read the header without the data.
 struct NpyExtent {
@@ -158,17 +163,14 @@ NpyExtent npy_extent(const std::string& prefix, std::uint64_t file_size, const s
   static const std::string kMagic = "\x93NUMPY";
   if (file_size < 10 || prefix.compare(0, kMagic.size(), kMagic) != 0)
     throw Error(source + ": not a .npy file (no \\x93NUMPY magic)");
-  const auto byte = [&prefix](std::size_t i) {
-    return static_cast<std::uint64_t>(static_cast<unsigned char>(prefix[i]));
-  };
-  const unsigned major = static_cast<unsigned>(byte(6));
+  const unsigned major = static_cast<unsigned>(byte_at(prefix, 6));
   if (major < 1 || major > 3)
-    throw Error(source + ": .npy format version " + std::to_string(major) + "." + std::to_string(byte(7)) +
-                " is not supported (1.0, 2.0, 3.0 are)");
+    throw Error(source + ": .npy format version " + std::to_string(major) + "." +
+                std::to_string(byte_at(prefix, 7)) + " is not supported (1.0, 2.0, 3.0 are)");
   const std::size_t len_bytes = major == 1 ? 2 : 4;
   if (file_size < 8 + len_bytes) throw Error(source + ": truncated .npy header");
   std::uint64_t header_len = 0;
-  for (std::size_t k = 0; k < len_bytes; ++k) header_len |= byte(8 + k) << (8 * k);
+  for (std::size_t k = 0; k < len_bytes; ++k) header_len |= byte_at(prefix, 8 + k) << (8 * k);
   const std::uint64_t data_start = 8 + len_bytes + header_len;
   if (header_len > file_size || data_start > file_size)
     throw Error(source + ": truncated .npy header (" + std::to_string(header_len) + " bytes announced, " +
@@ -228,16 +230,14 @@ NpyArray parse_npy(const std::string& bytes, const std::string& source) {
   const NpyExtent e = npy_extent(bytes, bytes.size(), source);
   const NpyLayout l =
       npy_layout(bytes.substr(e.header_begin, e.header_len), bytes.size() - e.data_start, source);
-  const auto byte = [&bytes](std::size_t i) {
-    return static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[i]));
-  };
   NpyArray a;
   static_cast<NpyHeader&>(a) = l.header;
   const std::size_t size = l.size;
   for (std::int64_t i = 0; i < l.count; ++i) {
     std::uint64_t raw = 0;
     const std::size_t at = e.data_start + static_cast<std::size_t>(i) * size;
-    for (std::size_t k = 0; k < size; ++k) raw |= byte(at + k) << (8 * (l.big_endian ? size - 1 - k : k));
+    for (std::size_t k = 0; k < size; ++k)
+      raw |= byte_at(bytes, at + k) << (8 * (l.big_endian ? size - 1 - k : k));
     const int bits = static_cast<int>(size * 8);
     if (a.is_float) {
       if (size == 4) {
