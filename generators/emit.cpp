@@ -161,6 +161,13 @@ dnnvp_layer_t table_row(const QuantizedModel& m, const MemoryLayout& lay, const 
   row.out_addr = static_cast<std::uint32_t>(ll.output.addr);
   row.blob_addr = static_cast<std::uint32_t>(ll.blob.addr);
   row.blob_bytes = static_cast<std::uint32_t>(ll.blob.bytes);
+  row.fused_into = static_cast<std::int16_t>(plan.fused_into[i]);
+  if (engine && engine->fused_add >= 0) {  // operand b: the add's input that is not this layer's output
+    const Layer& add = m.network.layers[static_cast<size_t>(engine->fused_add)];
+    const dnnvp_layer_t add_row = table_row(m, lay, plan, static_cast<size_t>(engine->fused_add));
+    for (size_t k = 0; k < add.input_ids.size(); ++k)
+      if (add.input_ids[k] != static_cast<int>(i)) row.res_addr = add_row.in_addr[k];
+  }
   return row;
 }
 
@@ -352,7 +359,7 @@ class StagedDirectory {
 
 MemoryLayout generate(const Scenario& s, const std::string& dir, const EmitOptions& options) {
   const NetworkPlan plan = plan_network(s);
-  MemoryLayout layout = plan_layout(s);
+  MemoryLayout layout = plan_layout(s, plan);
   const SynthesizedModel model = s.onnx.empty() ? synthesize(s) : synthesize_imported(s);
   write_artifacts(s, model, layout, plan, dir, options);
   return layout;

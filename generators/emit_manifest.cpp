@@ -59,9 +59,9 @@ manifest::LayerEntry layer_entry(std::size_t i, const SynthesizedModel& sm, cons
   if (l.has_weights()) {
     e.weight_bits = u(p.weight_type.bits);
     e.blob = block_of(ll.blob);
-    e.engine = engine_of(*plan.layers[i]);
     e.accumulator_bits_needed = u(sm.stats[i].accumulator_bits_needed);
   }
+  if (plan.layers[i]) e.engine = engine_of(*plan.layers[i]);
   if (!sm.stats[i].multiplier_error.empty()) e.multiplier_error = sm.stats[i].multiplier_error;
   layer_kind(l.type).manifest_fields(l, p, e);
   return e;
@@ -94,7 +94,10 @@ Manifest make_manifest(const Scenario& s, const SynthesizedModel& sm, const Memo
   std::uint64_t activation_bytes = 0;
   for (std::size_t i = 0; i < layers.size(); ++i) {
     r.layers.push_back(layer_entry(i, sm, lay.layers[i], plan));
-    if (!layer_kind(layers[i].type).output_aliases_input()) activation_bytes += lay.layers[i].output.bytes;
+    const bool own_output =
+        !layer_kind(layers[i].type).output_aliases_input() &&
+        (!plan.layers[i] || plan.layers[i]->output_layer(static_cast<int>(i)) == static_cast<int>(i));
+    if (own_output) activation_bytes += lay.layers[i].output.bytes;
   }
   r.totals = {u(layers.size()),
               u(m.network.param_count()),

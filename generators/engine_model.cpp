@@ -5,6 +5,7 @@
 
 #include "error.h"
 #include "pack.h"
+#include "pool_divider.h"
 
 namespace dnnvp {
 
@@ -97,26 +98,40 @@ std::vector<std::int32_t> load_band(const Layer& l, const Tile& t, const EngineG
   return words;
 }
 
-// Core: per output block its params, then every pass (ky, kx, chunk) over the tile's pixels, one
-// pixel per cycle, accumulating in the accumulator buffer; the last pass requantises into the
-// output buffer, whose word p * Blocks + cb holds pixel p's block cb.
-std::vector<std::int32_t> compute_tile(const Layer& l, const Tile& t, const LayerPlan& plan,
-                                       const EngineConfig& config, const EngineLayerQuant& quant,
-                                       const std::vector<std::uint8_t>& blob,
-                                       const std::vector<std::int32_t>& input_buffer,
-                                       const std::string& where, EngineCounters& counters) {
-  const EngineGeometry& g = plan.geometry;
+// The output stage's saturation: the output type's range, narrowed by MODE.CLIP.
+std::int32_t clipped(std::int32_t v, const EngineLayerQuant& quant) {
+  return quant.clip ? std::clamp(v, quant.clip->first, quant.clip->second) : v;
+}
+
+// The input word of output pixel `pixel`'s tap (ky, kx) and chunk, or nullptr for a padding tap.
+const std::int32_t* tap_word(const Layer& l, const Tile& t, const EngineGeometry& g,
+                             const EngineConfig& config, const std::vector<std::int32_t>& input_buffer,
+                             std::int64_t pixel, int ky, int kx, int chunk, const std::string& where) {
   const Shape in = l.input_shapes.at(0);
+  const std::int64_t iy = pixel / l.output_shape.w * l.stride_h - l.padding.top + ky;
+  const std::int64_t ix = pixel % l.output_shape.w * l.stride_w - l.padding.left + kx;
+  if (iy < 0 || iy >= in.h || ix < 0 || ix >= in.w) return nullptr;
+  if (iy < t.band_y0 || iy >= t.band_y0 + t.band_rows) throw Error(where + ": tap outside the band");
+  return &input_buffer[static_cast<size_t>(((iy - t.band_y0) * in.w + ix) * g.chunks + chunk) * config.rows];
+}
+
+// Core, convolution: per output block its params, then every pass (ky, kx, chunk) over the block's
+// chunks and the tile's pixels, one pixel per cycle, accumulating in the accumulator buffer; the last
+// pass requantises into the output buffer, whose word p * Blocks + cb holds pixel p's block cb.
+std::vector<std::int32_t> convolve_tile(const Layer& l, const Tile& t, const LayerPlan& plan,
+                                        const EngineConfig& config, const EngineLayerQuant& quant,
+                                        const std::vector<std::uint8_t>& blob,
+                                        const std::vector<std::int32_t>& input_buffer,
+                                        const std::string& where, EngineCounters& counters) {
+  const EngineGeometry& g = plan.geometry;
+  const int cin = l.input_shapes.at(0).c;
+  const int cout = l.output_shape.c;
   const int rows = config.rows;
   const int cols = config.cols;
-  if (t.pixels > config.accumulator_depth || t.pixels * g.blocks > config.output_half_words)
-    throw Error(where + ": tile exceeds the accumulator or the output buffer half");
-  const size_t pixel_values = static_cast<size_t>(g.chunks) * rows;
   const std::vector<std::int32_t> padding_word(static_cast<size_t>(rows), 0);
   std::vector<std::int64_t> accumulators(static_cast<size_t>(t.pixels) * cols, 0);
   std::vector<std::int32_t> output_buffer(static_cast<size_t>(t.pixels * g.blocks) * cols, 0);
   WeightStream stream(blob, config.stream_bits);
-  const int cout = l.output_shape.c;
   for (int cb = 0; cb < g.blocks; ++cb) {
     const BlockParams params = read_params(stream, cols);
     const PassChunks walk = pass_chunks(g, cb);
@@ -128,21 +143,14 @@ std::vector<std::int32_t> compute_tile(const Layer& l, const Tile& t, const Laye
           const bool first_pass = pass == 0;
           const bool last_pass = pass == g.passes - 1;
           // The MACS counter's lanes: real input channels by real columns, or by the group's columns.
-          const std::int64_t real_rows = std::min(rows, in.c - chunk * rows);
+          const std::int64_t real_rows = std::min(rows, cin - chunk * rows);
           const std::int64_t fed_cols = g.group_cols != 0 ? g.group_cols : std::min(cols, cout - cb * cols);
           counters.macs += t.pixels * real_rows * fed_cols;
           counters.active += t.pixels;
           for (std::int64_t p = 0; p < t.pixels; ++p) {
-            const std::int64_t pixel = t.first_pixel + p;
-            const std::int64_t iy = pixel / l.output_shape.w * l.stride_h - l.padding.top + ky;
-            const std::int64_t ix = pixel % l.output_shape.w * l.stride_w - l.padding.left + kx;
-            const std::int32_t* x = padding_word.data();
-            if (iy >= 0 && iy < in.h && ix >= 0 && ix < in.w) {
-              if (iy < t.band_y0 || iy >= t.band_y0 + t.band_rows)
-                throw Error(where + ": tap outside the band");
-              x = &input_buffer[static_cast<size_t>((iy - t.band_y0) * in.w + ix) * pixel_values +
-                                static_cast<size_t>(chunk) * rows];
-            }
+            const std::int32_t* x =
+                tap_word(l, t, g, config, input_buffer, t.first_pixel + p, ky, kx, chunk, where);
+            if (x == nullptr) x = padding_word.data();
             for (int c = 0; c < cols; ++c) {
               std::int64_t column_sum = 0;  // the column's adder tree
               for (int r = 0; r < rows; ++r)
@@ -151,8 +159,9 @@ std::vector<std::int32_t> compute_tile(const Layer& l, const Tile& t, const Laye
               acc = wrap_to_bits((first_pass ? params.bias[c] : acc) + column_sum, config.accumulator_bits);
               if (last_pass)
                 output_buffer[static_cast<size_t>(p * g.blocks + cb) * cols + c] =
-                    requantize(acc, params.requant[c], l.activation, l.leaky_shift, quant.output_zero_point,
-                               quant.output, quant.rounding);
+                    clipped(requantize(acc, params.requant[c], l.activation, l.leaky_shift,
+                                       quant.output_zero_point, quant.output, quant.rounding),
+                            quant);
             }
           }
         }
@@ -161,47 +170,125 @@ std::vector<std::int32_t> compute_tile(const Layer& l, const Tile& t, const Laye
   return output_buffer;
 }
 
-// Drain: per pixel, every block's real channels, packed at the output width. A 4-bit tile whose
-// first value has an odd index starts with the byte it shares with the previous tile, whose low
+// The average pool's division (docs/engine.md "Modes", docs/numerics.md "Divisions"): floor(|sum| /
+// count) by the divider's multiply and shift, the floor quotient and remainder of the signed sum from it,
+// then the layer's rounding.
+std::int64_t divide_pool_sum(std::int64_t sum, std::uint32_t count, const PoolDivider& d, Rounding rounding) {
+  const std::uint64_t magnitude = static_cast<std::uint64_t>(sum < 0 ? -sum : sum);
+  const auto q_abs = static_cast<std::int64_t>((magnitude * d.magic) >> d.shift);
+  const std::int64_t r_abs = static_cast<std::int64_t>(magnitude) - q_abs * count;
+  std::int64_t q = q_abs;
+  std::int64_t r = r_abs;
+  if (sum < 0) {
+    q = r_abs == 0 ? -q_abs : -q_abs - 1;
+    r = r_abs == 0 ? 0 : count - r_abs;
+  }
+  return round_quotient(q, r, count, rounding);
+}
+
+// Core, pools: block cb reads chunk cb only, one pass per tap (ky, kx) over the tile's pixels; padding
+// taps are skipped (never the maximum, not in the sum). The output word p * Blocks + cb holds Rows values.
+std::vector<std::int32_t> pool_tile(const Layer& l, const Tile& t, const LayerPlan& plan,
+                                    const EngineConfig& config, const EngineLayerQuant& quant,
+                                    const std::vector<std::int32_t>& input_buffer, const std::string& where,
+                                    EngineCounters& counters) {
+  const EngineGeometry& g = plan.geometry;
+  const int rows = config.rows;
+  const bool max_pool = g.op == EngineOp::MaxPool;
+  const std::uint32_t count = engine_pool_count(l);
+  const PoolDivider divider =
+      max_pool ? PoolDivider{}
+               : pool_divider(count, pool_sum_bits(static_cast<unsigned>(quant.input.bits), count));
+  std::vector<std::int32_t> output_buffer(static_cast<size_t>(t.pixels * g.blocks) * config.cols, 0);
+  for (int cb = 0; cb < g.blocks; ++cb) {
+    std::vector<std::optional<std::int64_t>> acc(static_cast<size_t>(t.pixels) * rows);
+    for (int ky = 0; ky < l.kernel_h; ++ky)
+      for (int kx = 0; kx < l.kernel_w; ++kx) {
+        counters.active += t.pixels;
+        for (std::int64_t p = 0; p < t.pixels; ++p) {
+          const std::int32_t* x =
+              tap_word(l, t, g, config, input_buffer, t.first_pixel + p, ky, kx, cb, where);
+          if (x == nullptr) continue;
+          for (int r = 0; r < rows; ++r) {
+            std::optional<std::int64_t>& a = acc[static_cast<size_t>(p) * rows + r];
+            a = !a ? x[r] : max_pool ? std::max<std::int64_t>(*a, x[r]) : *a + x[r];
+          }
+        }
+      }
+    for (std::int64_t p = 0; p < t.pixels; ++p)
+      for (int r = 0; r < rows; ++r) {
+        const std::int64_t a = acc[static_cast<size_t>(p) * rows + r].value();
+        const std::int64_t x = max_pool ? a : divide_pool_sum(a, count, divider, quant.rounding);
+        output_buffer[static_cast<size_t>(p * g.blocks + cb) * config.cols + r] =
+            clipped(saturate(x + quant.output_zero_point, quant.output), quant);
+      }
+  }
+  return output_buffer;
+}
+
+// Drain: per pixel, every block's real channels (Cols of a conv's block, Rows of a pool's). A 4-bit tile
+// whose first value has an odd index starts with the byte it shares with the previous tile, whose low
 // nibble (`carried`, that tile's last value) the drain repeats.
-std::vector<std::uint8_t> drain(const Layer& l, const Tile& t, const EngineGeometry& g,
-                                const EngineConfig& config, const EngineLayerQuant& quant,
-                                const std::vector<std::int32_t>& output_buffer,
+std::vector<std::int32_t> drain(const Layer& l, const Tile& t, const EngineGeometry& g,
+                                const EngineConfig& config, const std::vector<std::int32_t>& output_buffer,
                                 std::optional<std::int32_t> carried) {
   const int cout = l.output_shape.c;
-  const int blocks = g.blocks;
+  const int lanes = g.op == EngineOp::Conv ? config.cols : config.rows;
   std::vector<std::int32_t> values;
   values.reserve(static_cast<size_t>(t.pixels) * cout + 1);
   if (carried) values.push_back(*carried);
   for (std::int64_t p = 0; p < t.pixels; ++p)
-    for (int cb = 0; cb < blocks; ++cb)
-      for (int c = 0; c < std::min(config.cols, cout - cb * config.cols); ++c)
-        values.push_back(output_buffer[static_cast<size_t>(p * blocks + cb) * config.cols + c]);
-  return pack(values, quant.output.bits);
+    for (int cb = 0; cb < g.blocks; ++cb)
+      for (int c = 0; c < std::min(lanes, cout - cb * lanes); ++c)
+        values.push_back(output_buffer[static_cast<size_t>(p * g.blocks + cb) * config.cols + c]);
+  return values;
+}
+
+// The ELT stage: each drained value a with the value b at the same place of the residual packet, the
+// tile's output byte span of operand b (so a carried first value meets the previous tile's last b).
+void add_residual(std::vector<std::int32_t>& values, const Tile& t, const EngineLayerQuant& quant,
+                  const EngineResidual& r, const std::string& where) {
+  if (t.output_offset + t.output_bytes > r.b.size()) throw Error(where + ": residual beyond operand b");
+  const auto first = r.b.begin() + static_cast<std::ptrdiff_t>(t.output_offset);
+  const std::vector<std::int32_t> b = unpack({first, first + static_cast<std::ptrdiff_t>(t.output_bytes)},
+                                             static_cast<std::int64_t>(values.size()), r.b_type);
+  for (size_t k = 0; k < values.size(); ++k)
+    values[k] = add_elements(values[k], quant.output_zero_point, b[k], r.b_zero_point, r.params, r.activation,
+                             r.leaky_shift, r.y_zero_point, r.y_type, r.rounding);
 }
 
 }  // namespace
 
 EngineLayerRun run_engine_layer(const Layer& l, const LayerPlan& plan, const EngineConfig& config,
                                 const EngineLayerQuant& quant, const std::vector<std::uint8_t>& blob,
-                                const std::vector<std::uint8_t>& packed_input) {
+                                const std::vector<std::uint8_t>& packed_input,
+                                const std::optional<EngineResidual>& residual) {
+  const EngineGeometry& g = plan.geometry;
+  const QuantType stored = residual ? residual->y_type : quant.output;
   EngineLayerRun run;
-  std::vector<std::uint8_t>& output = run.output;
-  output.assign(packed_bytes(l.output_shape.elements(), quant.output.bits), 0);
+  run.output.assign(packed_bytes(l.output_shape.elements(), stored.bits), 0);
+  if (g.op != EngineOp::Conv && !blob.empty())
+    throw Error("engine model: layer '" + l.name + "': a pool has no blob");
+  std::optional<std::int32_t> last_value;  // the drain keeps the previous tile's last value (a, not y)
   for (const Tile& t : plan.tiles) {
     const std::string where =
         "engine model: layer '" + l.name + "' tile at pixel " + std::to_string(t.first_pixel);
-    const std::vector<std::int32_t> input_buffer =
-        load_band(l, t, plan.geometry, config, quant, packed_input, where);
-    const bool mid_byte = storage_bits(quant.output.bits) == 4 && t.first_pixel * l.output_shape.c % 2 != 0;
-    const std::optional<std::int32_t> carried =
-        mid_byte ? std::optional<std::int32_t>(output.at(t.output_offset) & 0xF) : std::nullopt;
-    const std::vector<std::uint8_t> bytes =
-        drain(l, t, plan.geometry, config, quant,
-              compute_tile(l, t, plan, config, quant, blob, input_buffer, where, run.counters), carried);
-    if (bytes.size() != t.output_bytes || t.output_offset + bytes.size() > output.size())
+    if (t.pixels > config.accumulator_depth || t.pixels * g.blocks > config.output_half_words)
+      throw Error(where + ": tile exceeds the accumulator or the output buffer half");
+    const std::vector<std::int32_t> input_buffer = load_band(l, t, g, config, quant, packed_input, where);
+    const std::vector<std::int32_t> output_buffer =
+        g.op == EngineOp::Conv
+            ? convolve_tile(l, t, plan, config, quant, blob, input_buffer, where, run.counters)
+            : pool_tile(l, t, plan, config, quant, input_buffer, where, run.counters);
+    const bool mid_byte = storage_bits(stored.bits) == 4 && t.first_pixel * l.output_shape.c % 2 != 0;
+    std::vector<std::int32_t> values =
+        drain(l, t, g, config, output_buffer, mid_byte ? last_value : std::nullopt);
+    last_value = values.back();
+    if (residual) add_residual(values, t, quant, *residual, where);
+    const std::vector<std::uint8_t> bytes = pack(values, stored.bits);
+    if (bytes.size() != t.output_bytes || t.output_offset + bytes.size() > run.output.size())
       throw Error(where + ": output run does not match the tile");
-    std::copy(bytes.begin(), bytes.end(), output.begin() + static_cast<std::ptrdiff_t>(t.output_offset));
+    std::copy(bytes.begin(), bytes.end(), run.output.begin() + static_cast<std::ptrdiff_t>(t.output_offset));
   }
   return run;
 }

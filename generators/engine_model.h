@@ -1,11 +1,14 @@
-// A reference model of the engine (docs/engine.md): computes a Conv/Dense layer from the bytes the
-// engine receives, the layer's weight blob and its packed input tensor, walking tiles, output
-// blocks, passes and pixels in the engine's loop order with explicit accumulators. It shares only
+// A reference model of the engine (docs/engine.md): computes a Conv/Dense layer (dense or grouped) or a
+// pool from the bytes the engine receives, the layer's weight blob, its packed input tensor and a fused
+// add's operand, walking tiles, output blocks, passes and pixels in the engine's loop order with explicit
+// accumulators. It shares only
 // the output stage (numerics.h) and the packing (pack.h) with the golden model, so the two checking
 // each other checks the blob order, the tiling and the engine's arithmetic.
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <utility>
 #include <vector>
 
 #include "engine_plan.h"
@@ -13,12 +16,27 @@
 
 namespace dnnvp {
 
-// What the layer's QUANT, IN_ZP and OUT_ZP registers hold.
+// What the layer's QUANT, IN_ZP, OUT_ZP and CLIP registers hold.
 struct EngineLayerQuant {
   QuantType input;
   std::int32_t input_zero_point = 0;
   QuantType output;
   std::int32_t output_zero_point = 0;
+  Rounding rounding = Rounding::HalfUp;
+  std::optional<std::pair<std::int32_t, std::int32_t>> clip;  // MODE.CLIP's stored limits [lo, hi]
+};
+
+// A fused residual add (the ELT registers): y = add(a, b) with a the layer's own output (docs/numerics.md,
+// "Add"), b read from `b`, the packed other operand, in the output's byte spans.
+struct EngineResidual {
+  std::vector<std::uint8_t> b;
+  QuantType b_type;
+  std::int32_t b_zero_point = 0;
+  AddParams params;  // multiplier_a: the layer's output's
+  Activation activation = Activation::None;
+  int leaky_shift = 0;
+  QuantType y_type;
+  std::int32_t y_zero_point = 0;
   Rounding rounding = Rounding::HalfUp;
 };
 
@@ -33,11 +51,12 @@ struct EngineLayerRun {
   EngineCounters counters;
 };
 
-// The layer's packed output tensor, as the engine's tiles leave it in DRAM, and the counters. Throws
-// dnnvp::Error when the blob is shorter or longer than the layer needs, or a tile does not fit the
-// engine's buffers.
+// The layer's packed output tensor (a fused add's y), as the engine's tiles leave it in DRAM, and the
+// counters. Throws dnnvp::Error when the blob is shorter or longer than the layer needs, or a tile does
+// not fit the engine's buffers.
 EngineLayerRun run_engine_layer(const Layer& layer, const LayerPlan& plan, const EngineConfig& config,
                                 const EngineLayerQuant& quant, const std::vector<std::uint8_t>& blob,
-                                const std::vector<std::uint8_t>& packed_input);
+                                const std::vector<std::uint8_t>& packed_input,
+                                const std::optional<EngineResidual>& residual = std::nullopt);
 
 }  // namespace dnnvp

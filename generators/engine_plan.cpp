@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "dnnvp_memory_map.h"
 #include "error.h"
 #include "pack.h"
 
@@ -152,9 +153,29 @@ EngineConfig engine_config(const HardwareConfig& h, const QuantConfig& q) {
   return c;
 }
 
+bool engine_runs_pool(const Layer& l, const EngineConfig& c) {
+  constexpr int kMaxWindow = DNNVP_ENGINE_WINDOW_KH_MASK >> DNNVP_ENGINE_WINDOW_KH_SHIFT;
+  if (l.type != LayerType::MaxPool && l.type != LayerType::AvgPool) return false;
+  const bool one_count = l.padding.top == 0 && l.padding.left == 0 && l.padding.bottom == 0 &&
+                         l.padding.right == 0;  // floor output sizes keep every window in bounds
+  return c.rows <= c.cols && std::max({l.kernel_h, l.kernel_w, l.stride_h, l.stride_w}) <= kMaxWindow &&
+         (l.type == LayerType::MaxPool || one_count);
+}
+
+std::uint32_t engine_pool_count(const Layer& l) {
+  return static_cast<std::uint32_t>(l.kernel_h * l.kernel_w);
+}
+
 EngineGeometry engine_geometry(const Layer& l, const EngineConfig& c) {
   EngineGeometry g;
   g.chunks = static_cast<int>(ceil_div(l.input_shapes.at(0).c, c.rows));
+  if (l.type == LayerType::MaxPool || l.type == LayerType::AvgPool) {
+    // Block cb reads chunk cb only and drains its Rows channels; no weights, no params.
+    g.op = l.type == LayerType::MaxPool ? EngineOp::MaxPool : EngineOp::AvgPool;
+    g.blocks = g.chunks;
+    g.passes = std::int64_t{l.kernel_h} * l.kernel_w;
+    return g;
+  }
   g.blocks = static_cast<int>(ceil_div(l.output_shape.c, c.cols));
   if (l.groups != 1) place_groups(l, c, g);
   g.passes = std::int64_t{l.kernel_h} * l.kernel_w * (g.group_chunks != 0 ? g.group_chunks : g.chunks);
@@ -220,29 +241,71 @@ LayerPlan plan_layer(const Layer& l, const EngineConfig& c) {
   return plan;
 }
 
+namespace {
+
+// mapping.fuse (docs/engine.md, "Fusion"): an Add into the later of its producers when that is a Conv/Dense
+// on the engine whose output only the Add reads; a Clip into an engine producer only it reads. All
+// activations share quantization.activation_bits, so a, b and y always have one storage width. The fused
+// add's operand b is read once per tile, in the output's byte spans.
+void fuse(const Network& n, const EngineConfig& c, NetworkPlan& net) {
+  std::vector<int> readers(n.layers.size(), 0);
+  for (const Layer& l : n.layers)
+    for (const int id : l.input_ids)
+      if (id >= 0) ++readers[static_cast<size_t>(id)];
+  for (size_t j = 0; j < n.layers.size(); ++j) {
+    const Layer& l = n.layers[j];
+    if (l.type != LayerType::Add && l.type != LayerType::Clip) continue;
+    const int producer = *std::max_element(l.input_ids.begin(), l.input_ids.end());
+    if (producer < 0 || readers[static_cast<size_t>(producer)] != 1) continue;
+    std::optional<LayerPlan>& p = net.layers[static_cast<size_t>(producer)];
+    if (!p) continue;
+    if (l.type == LayerType::Add) {
+      if (!n.layers[static_cast<size_t>(producer)].has_weights()) continue;
+      p->fused_add = static_cast<int>(j);
+      for (const Tile& t : p->tiles) p->dram.input += t.output_bytes;
+      p->dram.lower_bound += packed_bytes(l.output_shape.elements(), c.activation_bits);
+    } else {
+      p->folded_clip = static_cast<int>(j);
+    }
+    net.fused_into[j] = producer;
+  }
+}
+
+}  // namespace
+
 NetworkPlan plan_network(const Scenario& s) {
   const EngineConfig c = engine_config(s.hardware, s.quant);
   NetworkPlan net;
-  std::int64_t conv_macs = 0;
-  std::int64_t conv_cycles = 0;
   for (const Layer& l : s.network.layers) {
-    if (!l.has_weights()) {
-      net.layers.emplace_back();
-      continue;
-    }
+    net.layers.emplace_back();
     try {
-      net.layers.emplace_back(plan_layer(l, c));
+      if (l.has_weights()) {
+        net.layers.back() = plan_layer(l, c);
+      } else if (s.mapping.engine_pools && engine_runs_pool(l, c)) {
+        try {
+          net.layers.back() = plan_layer(l, c);
+        } catch (const Error&) {  // a pool whose band the buffers cannot hold stays on the CPU
+        }
+      }
     } catch (const Error& e) {
       throw Error(located(s.file, 0, "", e.what()));
     }
-    const LayerPlan& p = *net.layers.back();
+  }
+  net.fused_into.assign(s.network.layers.size(), -1);
+  if (s.mapping.fuse) fuse(s.network, c, net);
+
+  std::int64_t conv_macs = 0;
+  std::int64_t conv_cycles = 0;
+  for (size_t i = 0; i < s.network.layers.size(); ++i) {
+    if (!net.layers[i]) continue;
+    const LayerPlan& p = *net.layers[i];
     net.issue_cycles += p.issue_cycles;
     net.macs += p.macs;
     net.dram.weights += p.dram.weights;
     net.dram.input += p.dram.input;
     net.dram.output += p.dram.output;
     net.dram.lower_bound += p.dram.lower_bound;
-    if (l.type == LayerType::Conv) {
+    if (s.network.layers[i].type == LayerType::Conv) {
       conv_macs += p.macs;
       conv_cycles += p.issue_cycles;
     }

@@ -34,15 +34,19 @@ struct EngineConfig {
 
 EngineConfig engine_config(const HardwareConfig& hardware, const QuantConfig& quant);
 
+// What the engine does with a layer: MODE.OP's values (docs/engine.md, "Modes").
+enum class EngineOp { Conv = 0, MaxPool = 1, AvgPool = 2 };
+
 // A layer's shape on the array; independent of tiling.
 struct EngineGeometry {
+  EngineOp op = EngineOp::Conv;
   int chunks = 0;                        // ceil(Cin / Rows): input words per pixel
-  int blocks = 0;                        // ceil(Cout / Cols): output channel blocks
+  int blocks = 0;                        // ceil(Cout / Cols), a pool's ceil(C / Rows): output blocks
   int group_chunks = 0;                  // grouped conv: chunks each block's passes walk (0: all, dense)
   int chunk_step = 0;                    // grouped conv: block cb's first chunk is cb * chunk_step
   int group_cols = 0;                    // grouped conv: output channels per group (0: dense)
   std::int64_t passes = 0;               // per block: kh * kw * (group_chunks, or chunks when dense)
-  std::int64_t weight_beats = 0;         // stream beats of one pass's weight block
+  std::int64_t weight_beats = 0;         // stream beats of one pass's weight block (a pool streams none)
   std::uint64_t params_block_bytes = 0;  // one block's bias | multiplier | shift, whole beats
   std::uint64_t weight_block_bytes = 0;  // one pass's Rows x Cols weights, whole beats
   std::uint64_t blob_bytes = 0;          // blocks * (params block + passes * weight block)
@@ -57,6 +61,13 @@ struct PassChunks {
 inline PassChunks pass_chunks(const EngineGeometry& g, int block) {
   return g.group_chunks == 0 ? PassChunks{0, g.chunks} : PassChunks{block * g.chunk_step, g.group_chunks};
 }
+
+// Whether the engine can run a pool (docs/engine.md, "Pools on the engine"): Rows <= Cols, a window the
+// WINDOW register holds, and for an average one count for every window (no padding).
+bool engine_runs_pool(const Layer& layer, const EngineConfig& config);
+
+// The divisor of an average pool the engine runs: every window's element count.
+std::uint32_t engine_pool_count(const Layer& layer);
 
 // Throws dnnvp::Error naming the layer when a grouped conv's blocks do not each need one uniform chunk
 // range (docs/engine.md, "Grouped convolution").
@@ -76,9 +87,9 @@ struct Tile {
 
 struct DramBytes {
   std::uint64_t weights = 0;      // the blob, once per tile
-  std::uint64_t input = 0;        // every tile's band (halo rows are read again)
+  std::uint64_t input = 0;        // every tile's band (halo rows are read again), a fused add's operand
   std::uint64_t output = 0;       // the output tensor, once
-  std::uint64_t lower_bound = 0;  // blob, every input row a tap reads, and the output, once each
+  std::uint64_t lower_bound = 0;  // blob, every input row a tap reads, a fused add's operand, the output
   std::uint64_t total() const { return weights + input + output; }
 };
 
@@ -90,17 +101,26 @@ struct LayerPlan {
   std::int64_t macs = 0;
   double utilisation_bound = 0;  // macs / (Rows * Cols * issue_cycles)
   DramBytes dram;
+  int fused_add = -1;    // the Add this layer computes on its output stream, writing the Add's output
+  int folded_clip = -1;  // the Clip folded into this layer's output stage, writing the Clip's output
+  // The layer whose output tensor this one writes: a fused add's or folded clip's, else its own.
+  int output_layer(int self) const {
+    return fused_add >= 0 ? fused_add : folded_clip >= 0 ? folded_clip : self;
+  }
 };
 
-// Cuts a Conv/Dense layer into tiles with the largest P the buffers allow (docs/engine.md, "Work unit").
-// Throws dnnvp::Error "hardware.FIELD: layer 'NAME' needs ..." when not even one output row fits.
+// Cuts a Conv/Dense layer, or a pool the engine runs, into tiles with the largest P the buffers allow
+// (docs/engine.md, "Work unit"). Throws dnnvp::Error "hardware.FIELD: layer 'NAME' needs ..." when not even
+// one output row fits.
 LayerPlan plan_layer(const Layer& layer, const EngineConfig& config);
 
 // The tiles of a layer for a given P (which must not exceed the layer's pixel count), unchecked.
 std::vector<Tile> cut_tiles(const Layer& layer, const EngineConfig& config, std::int64_t tile_pixels);
 
 struct NetworkPlan {
-  std::vector<std::optional<LayerPlan>> layers;  // one per layer; only Conv/Dense run on the engine
+  // One per layer: Conv/Dense, and with mapping.engine_pools the pools engine_runs_pool() accepts.
+  std::vector<std::optional<LayerPlan>> layers;
+  std::vector<int> fused_into;  // one per layer: the engine layer that runs it (mapping.fuse), or -1
   std::int64_t issue_cycles = 0;
   std::int64_t macs = 0;              // of the engine layers
   double utilisation_bound = 0;       // over all engine layers
@@ -108,7 +128,8 @@ struct NetworkPlan {
   DramBytes dram;
 };
 
-// Plans every engine layer of the scenario. Errors start with the scenario file.
+// Plans every engine layer of the scenario and, with mapping.fuse, which adds and clips the engine layers
+// run (docs/engine.md, "Fusion"). Errors start with the scenario file.
 NetworkPlan plan_network(const Scenario& scenario);
 
 }  // namespace dnnvp

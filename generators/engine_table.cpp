@@ -1,6 +1,7 @@
 #include "engine_table.h"
 
 #include "layer_kind.h"
+#include "pool_divider.h"
 
 namespace dnnvp {
 
@@ -58,6 +59,26 @@ dnnvp_layer_t layer_table_row(const QuantizedModel& m, std::size_t i, const Laye
     row.group_chunks = static_cast<std::uint16_t>(plan->geometry.group_chunks);
     row.chunk_step = static_cast<std::uint16_t>(plan->geometry.chunk_step);
     row.group_cols = static_cast<std::uint16_t>(plan->geometry.group_cols);
+    row.engine_op = static_cast<std::uint8_t>(plan->geometry.op);
+    if (plan->geometry.op == EngineOp::AvgPool) {
+      const std::uint32_t count = engine_pool_count(l);
+      const PoolDivider d = pool_divider(
+          count, pool_sum_bits(static_cast<unsigned>(m.quant_of(l.input_ids[0]).type.bits), count));
+      row.pool_count = static_cast<std::uint16_t>(count);
+      row.pool_magic = d.magic;
+      row.pool_shift = static_cast<std::uint8_t>(d.shift);
+    }
+    if (plan->fused_add >= 0) row.fused_add = static_cast<std::int16_t>(plan->fused_add);
+    if (plan->folded_clip >= 0) {
+      // The clip's limits are its own row's (ClipKind); one that limits nothing past the type is dropped.
+      const dnnvp_layer_t clip = layer_table_row(m, static_cast<std::size_t>(plan->folded_clip), nullptr);
+      const QuantType out = m.params[i].out.type;
+      row.clip = clip.param[0] > out.min() || clip.param[1] < out.max();
+      if (row.clip) {
+        row.clip_lo = static_cast<std::int16_t>(clip.param[0]);
+        row.clip_hi = static_cast<std::int16_t>(clip.param[1]);
+      }
+    }
   }
   row.macs = static_cast<std::uint64_t>(l.macs());
   layer_kind(l.type).table_row(l, m.params[i], in_quants, row);

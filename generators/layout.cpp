@@ -35,7 +35,7 @@ class Allocator {
 
 }  // namespace
 
-MemoryLayout plan_layout(const Scenario& s) {
+MemoryLayout plan_layout(const Scenario& s, const NetworkPlan& plan) {
   const auto& layers = s.network.layers;
   const std::uint64_t dram_end =
       std::uint64_t{s.dram.base} + (std::uint64_t{static_cast<unsigned>(s.dram.size_mib)} << 20);
@@ -71,9 +71,12 @@ MemoryLayout plan_layout(const Scenario& s) {
       out.layers[i].output =
           l.input_ids[0] < 0 ? out.input : out.layers[static_cast<size_t>(l.input_ids[0])].output;
       out.layers[i].output.bytes = bytes;
-    } else {
+    } else if (!plan.layers[i] || plan.layers[i]->output_layer(static_cast<int>(i)) == static_cast<int>(i)) {
       out.layers[i].output = alloc.take(bytes);
     }
+    // A fused layer's output is where its engine producer writes; that producer's own tensor needs no DRAM.
+    if (const int producer = plan.fused_into[i]; producer >= 0)
+      out.layers[static_cast<size_t>(producer)].output = out.layers[i].output;
   }
   alloc.restart_file();
   out.expected = alloc.take(batch_bytes(out.output_stride, out.output_image_bytes));
@@ -87,6 +90,10 @@ MemoryLayout plan_layout(const Scenario& s) {
                 " MiB of DRAM (firmware reservation included), got " + std::to_string(s.dram.size_mib));
   out.end = alloc.next();
   return out;
+}
+
+MemoryLayout plan_layout(const Scenario& s) {
+  return plan_layout(s, plan_network(s));
 }
 
 }  // namespace dnnvp

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "engine_plan.h"
 #include "scenario.h"
 
 namespace dnnvp {
@@ -18,7 +19,8 @@ struct Block {
 
 struct LayerLayout {
   Block blob;    // Conv/Dense: the engine's weight stream (engine_blob.h) in weights.bin
-  Block output;  // the layer's output activations (Flatten aliases its input)
+  Block output;  // the layer's output activations (Flatten aliases its input; a layer that runs a fused
+                 // add or a folded clip writes, and so aliases, that layer's output)
 };
 
 struct MemoryLayout {
@@ -39,6 +41,8 @@ struct MemoryLayout {
 // Lays the model out from DRAM base + firmware reservation upwards, from shapes, widths, the number of
 // images (image_count()) and the engine's array alone (so a model that does not fit fails before any weights
 // are made). Throws dnnvp::Error naming dram.size_mib when it does not fit.
+MemoryLayout plan_layout(const Scenario& s, const NetworkPlan& plan);
+// The same for the scenario's own plan (plan_network()).
 MemoryLayout plan_layout(const Scenario& s);
 
 }  // namespace dnnvp

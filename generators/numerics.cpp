@@ -47,15 +47,19 @@ std::int32_t requantize(std::int64_t acc, Requant rq, Activation act, int leaky_
                   out);
 }
 
-std::int32_t rounded_average(std::int64_t sum, std::int64_t count, Rounding rounding) {
-  // q = floor(sum / count) (floor division for negative sums too), r = sum - q * count in 0..count-1:
+std::int64_t round_quotient(std::int64_t q, std::int64_t r, std::int64_t count, Rounding rounding) {
   // 2r against count says below, at or above the halfway point.
+  const std::int64_t twice_r = 2 * r;
+  if (twice_r > count) return q + 1;
+  if (twice_r < count) return q;
+  return rounding == Rounding::HalfUp ? q + 1 : q + (q & 1);
+}
+
+std::int32_t rounded_average(std::int64_t sum, std::int64_t count, Rounding rounding) {
+  // q = floor(sum / count) (floor division for negative sums too), r = sum - q * count in 0..count-1.
   std::int64_t q = sum / count;
   if (sum % count != 0 && sum < 0) --q;
-  const std::int64_t twice_r = 2 * (sum - q * count);
-  if (twice_r > count) return static_cast<std::int32_t>(q + 1);
-  if (twice_r < count) return static_cast<std::int32_t>(q);
-  return static_cast<std::int32_t>(rounding == Rounding::HalfUp ? q + 1 : q + (q & 1));
+  return static_cast<std::int32_t>(round_quotient(q, sum - q * count, count, rounding));
 }
 
 std::int32_t pool_average(std::int64_t sum, std::int64_t count, std::int32_t zero_point, Rounding rounding) {

@@ -58,6 +58,8 @@ std::int32_t requantize(std::int64_t acc, Requant rq, Activation act, int leaky_
 
 // Average of `count` (> 0) values whose sum is `sum`, rounded to nearest, ties as `rounding` says.
 std::int32_t rounded_average(std::int64_t sum, std::int64_t count, Rounding rounding);
+// The rounded sum / count from its floor quotient q and remainder r (0 <= r < count), as rounded_average.
+std::int64_t round_quotient(std::int64_t q, std::int64_t r, std::int64_t count, Rounding rounding);
 
 // AvgPool's average of `count` (> 0) stored values with zero point `zero_point` whose sum is `sum`:
 // zero_point + the rounded average of (q - zero_point), ONNX's rule. Only ties to even depend on the zero

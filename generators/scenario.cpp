@@ -206,6 +206,11 @@ Scenario read_scenario(const std::string& path, const YAML::Node& document, cons
   if (s.dram.firmware_mib >= s.dram.size_mib) d.fail("firmware_mib", "must be smaller than dram.size_mib");
   d.reject_unknown();
 
+  const Fields mapping = root.map("mapping");
+  s.mapping.engine_pools = mapping.boolean("engine_pools", s.mapping.engine_pools);
+  s.mapping.fuse = mapping.boolean("fuse", s.mapping.fuse);
+  mapping.reject_unknown();
+
   const Fields r = root.map("run");
   // The defaults are RunSettings' (models/base/run_settings.h).
   const auto count = [&r](const char* key, std::uint64_t fallback, std::int64_t min) {

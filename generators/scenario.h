@@ -64,6 +64,13 @@ struct DramConfig {
   int firmware_mib = 16;  // reserved at the bottom of DRAM for code, data and stack
 };
 
+// Which layers the engine takes over beyond Conv/Dense (docs/scenarios.md, "mapping"). Off by default until
+// the engine and the firmware run them; grouped convs run on the engine regardless (they have no CPU path).
+struct MappingConfig {
+  bool engine_pools = false;  // max pools, and average pools with one window count, on the engine
+  bool fuse = false;          // a residual add into its later engine producer, a clip into its producer
+};
+
 struct Scenario {
   std::string file;
   std::string name;
@@ -74,13 +81,14 @@ struct Scenario {
   QuantConfig quant;
   HardwareConfig hardware;
   DramConfig dram;
+  MappingConfig mapping;
   RunSettings run;
 };
 
 // Reads and validates a scenario. Throws dnnvp::Error ("file:line: field: message").
 Scenario load_scenario(const std::string& path);
-// vp_gen --onnx: the model's scenario, named after its file, with the `hardware` (and `dram`, `run`)
-// sections of `hardware_path` (none: the defaults).
+// vp_gen --onnx: the model's scenario, named after its file, with the `hardware` (and `dram`, `mapping`,
+// `run`) sections of `hardware_path` (none: the defaults).
 Scenario load_onnx_scenario(const std::string& onnx_path, const std::string& hardware_path);
 
 }  // namespace dnnvp

@@ -74,10 +74,11 @@ void print_memory(const dnnvp::Scenario& s, const dnnvp::MemoryLayout& layout) {
 int main(int argc, char** argv) {
   po::options_description visible(
       "Usage: engine_plan SCENARIO\n\n"
-      "Prints, for every Conv/Dense layer of the scenario's network on its hardware, the tile size P,\n"
-      "the tiles, issue cycles (weight-stream starvation included), the utilisation upper bound and\n"
-      "the DRAM traffic against its lower bound (blob, input and output once each); then the totals\n"
-      "and where the model sits in DRAM. Pooling and residual adds run on the CPU and are not counted.\n"
+      "Prints, for every engine layer of the scenario's network on its hardware (Conv/Dense, and pools\n"
+      "with mapping.engine_pools), the tile size P, the tiles, issue cycles (weight-stream starvation\n"
+      "included), the utilisation upper bound and the DRAM traffic against its lower bound (blob, input,\n"
+      "a fused add's operand and output once each); then the totals and where the model sits in DRAM.\n"
+      "Layers on the CPU are not counted.\n"
       "A layer the buffers cannot hold or a model the DRAM cannot hold is an error (exit 1).\n"
       "See docs/scenarios.md and docs/engine.md.\n\nOptions");
   po::variables_map vm;

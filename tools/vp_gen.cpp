@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
       "quiet,q", "print nothing but errors")(
       "onnx", po::value<std::string>(), "the network: a quantised ONNX model instead of a SCENARIO")(
       "hardware", po::value<std::string>(),
-      "with --onnx: a YAML file with a scenario's hardware (and dram, run) sections");
+      "with --onnx: a YAML file with a scenario's hardware (and dram, mapping, run) sections");
   po::variables_map vm;
   std::string scenario_path;
   try {

@@ -9,9 +9,13 @@
 #include "engine_blob.h"
 #include "engine_model.h"
 #include "engine_plan.h"
+#include "engine_table.h"
 #include "error.h"
+#include "layer_kind.h"
+#include "layout.h"
 #include "network_yaml.h"
 #include "pack.h"
+#include "pool_divider.h"
 #include "scenario.h"
 #include "synthesize.h"
 
@@ -68,6 +72,32 @@ Layer global_average(const std::string& name) {
   return l;
 }
 
+Layer pool(const std::string& name, LayerType type, int kernel, int stride, int pad) {
+  Layer l;
+  l.name = name;
+  l.type = type;
+  l.kernel_h = l.kernel_w = kernel;
+  l.stride_h = l.stride_w = stride;
+  l.padding = {pad, pad, pad, pad};
+  return l;
+}
+
+Layer add(const std::string& name, const std::string& a, const std::string& b) {
+  Layer l;
+  l.name = name;
+  l.type = LayerType::Add;
+  l.inputs = {a, b};
+  return l;
+}
+
+Layer clip(const std::string& name, double min, double max) {
+  Layer l;
+  l.name = name;
+  l.type = LayerType::Clip;
+  set_clip_range(l, min, max);
+  return l;
+}
+
 Scenario inline_scenario(Shape input, std::vector<Layer> layers) {
   Scenario s;
   s.file = "inline.yaml";
@@ -83,9 +113,10 @@ const LayerPlan& plan_of(const NetworkPlan& plan, const Scenario& s, const std::
   return *plan.layers.at(static_cast<size_t>(s.network.find_layer(layer)));
 }
 
-// Runs every Conv/Dense layer through the engine model, from its blob and its golden input packed,
-// and checks the result element for element against the golden output. Returns how many layers
-// ran in more than one tile.
+// Runs every engine layer through the engine model, from its blob, its golden input packed and, for a
+// fused add, the golden operand b packed, with the registers its model.h row gives; checks the result
+// element for element against the golden output of the layer whose output it writes (a fused add's or
+// a folded clip's), and the MACS and ACTIVE counters. Returns how many layers ran in more than one tile.
 int check_engine_equals_golden(const Scenario& s) {
   const SynthesizedModel m = synthesize(s);
   const EngineConfig config = engine_config(s.hardware, s.quant);
@@ -95,28 +126,56 @@ int check_engine_equals_golden(const Scenario& s) {
     if (!plan.layers[i]) continue;
     const Layer& l = s.network.layers[i];
     const LayerParams& p = m.model.params[i];
-    const int producer = l.input_ids[0];
-    const Tensor& in = producer < 0 ? m.input : m.outputs[static_cast<size_t>(producer)];
-    const TensorQuant& in_q = m.model.quant_of(producer);
     const LayerPlan& lp = *plan.layers[i];
+    const dnnvp_layer_t row = layer_table_row(m.model, i, &lp);
+    auto tensor_of = [&](int id) -> const Tensor& {
+      return id < 0 ? m.input : m.outputs[static_cast<size_t>(id)];
+    };
+    const int producer = l.input_ids[0];
+    const TensorQuant& in_q = m.model.quant_of(producer);
+    EngineLayerQuant q{in_q.type, in_q.zero_point, p.out.type, p.out.zero_point, p.rounding, std::nullopt};
+    if (row.clip) q.clip = std::pair<std::int32_t, std::int32_t>{row.clip_lo, row.clip_hi};
+    std::optional<EngineResidual> residual;
+    if (lp.fused_add >= 0) {
+      const Layer& a = s.network.layers[static_cast<size_t>(lp.fused_add)];
+      const LayerParams& ap = m.model.params[static_cast<size_t>(lp.fused_add)];
+      const int slot = a.input_ids[0] == static_cast<int>(i) ? 0 : 1;  // the conv's operand
+      const int other = a.input_ids[static_cast<size_t>(1 - slot)];
+      const TensorQuant& b_q = m.model.quant_of(other);
+      AddParams elt = ap.add;
+      if (slot == 1) std::swap(elt.multiplier_a, elt.multiplier_b);
+      residual = EngineResidual{pack(tensor_of(other).data, b_q.type.bits),
+                                b_q.type,
+                                b_q.zero_point,
+                                elt,
+                                a.activation,
+                                a.leaky_shift,
+                                ap.out.type,
+                                ap.out.zero_point,
+                                ap.rounding};
+    }
+    const std::vector<std::uint8_t> blob =
+        l.has_weights() ? engine_blob(l, p, config) : std::vector<std::uint8_t>{};
     const EngineLayerRun run =
-        run_engine_layer(l, lp, config, {in_q.type, in_q.zero_point, p.out.type, p.out.zero_point},
-                         engine_blob(l, p, config), pack(in.data, in_q.type.bits));
-    const std::vector<std::int32_t> values = unpack(run.output, l.output_shape.elements(), p.out.type);
-    const std::vector<std::int32_t>& golden = m.outputs[i].data;
+        run_engine_layer(l, lp, config, q, blob, pack(tensor_of(producer).data, in_q.type.bits), residual);
+    const size_t written = static_cast<size_t>(lp.output_layer(static_cast<int>(i)));
+    const QuantType stored = m.model.params[written].out.type;
+    const std::vector<std::int32_t> values = unpack(run.output, l.output_shape.elements(), stored);
+    const std::vector<std::int32_t>& golden = m.outputs[written].data;
     REQUIRE(values.size() == golden.size());
     const auto first_difference = std::mismatch(values.begin(), values.end(), golden.begin()).first;
     INFO(s.name << " " << s.hardware.rows << "x" << s.hardware.cols << "/" << s.hardware.stream_bits << ", "
-                << s.quant.activation_bits << "-bit, layer " << l.name << ", P "
-                << plan.layers[i]->tile_pixels << ", first difference at element "
-                << first_difference - values.begin());
+                << s.quant.activation_bits << "-bit, layer " << l.name << " writing "
+                << s.network.layers[written].name << ", P " << lp.tile_pixels
+                << ", first difference at element " << first_difference - values.begin());
     CHECK(first_difference == values.end());
-    // The counters: the layer's MACs exactly (grouped too), one cycle per pixel of every pass.
+    // The counters: the layer's MACs exactly (grouped too, none for a pool), one cycle per pixel of every
+    // pass.
     CHECK(run.counters.macs == l.macs());
     std::int64_t issued = 0;
     for (const Tile& t : lp.tiles) issued += lp.geometry.blocks * lp.geometry.passes * t.pixels;
     CHECK(run.counters.active == issued);
-    tiled_layers += plan.layers[i]->tiles.size() > 1;
+    tiled_layers += lp.tiles.size() > 1;
   }
   return tiled_layers;
 }
@@ -262,9 +321,11 @@ TEST_CASE("input and output zero points are applied as the golden model applies 
   h.accumulator_depth = 7;
   const EngineConfig c = engine_config(h, QuantConfig{});
   const LayerPlan plan = plan_layer(l, c);
-  const auto out = run_engine_layer(l, plan, c, {{8, false}, input_zero_point, p.out.type, p.out.zero_point},
-                                    engine_blob(l, p, c), pack(x.data, 8))
-                       .output;
+  const auto out =
+      run_engine_layer(l, plan, c,
+                       {{8, false}, input_zero_point, p.out.type, p.out.zero_point, p.rounding, std::nullopt},
+                       engine_blob(l, p, c), pack(x.data, 8))
+          .output;
   CHECK(unpack(out, golden.data.size(), p.out.type) == golden.data);
 }
 
@@ -446,7 +507,7 @@ TEST_CASE("the blob streams each block's params, then every pass's Rows x Cols w
 
   // A blob of the wrong length is refused by the engine model.
   const LayerPlan plan = plan_layer(l, c);
-  const EngineLayerQuant q{{8, false}, 0, {8, true}, 0};
+  const EngineLayerQuant q{{8, false}, 0, {8, true}, 0, Rounding::HalfUp, std::nullopt};
   std::vector<std::uint8_t> short_blob(nibbles.begin(), nibbles.end() - 4);
   CHECK_THROWS_WITH(run_engine_layer(l, plan, c, q, short_blob, {1, 2, 3}), Catch::Contains("ends early"));
   std::vector<std::uint8_t> long_blob = nibbles;
@@ -605,4 +666,174 @@ TEST_CASE("buffers too small for one output row are named in the error", "[engin
   odd.hardware.accumulator_depth = 1;
   CHECK(plan_error(odd) == "no error");
   check_engine_equals_golden(odd);
+}
+
+namespace {
+
+// Every engine mode in one network (mapping on): a clip folded into a conv, a padded max pool, a residual
+// add fused into its later producer (operand b a pool's output), an unpadded and a global average pool,
+// a padded average pool (whose window count varies: CPU), a clip folded into a pool, and a dense layer.
+// Odd channel counts give 4-bit tiles that start mid-byte.
+Scenario every_mode(Array a, int bits) {
+  Layer avg_padded = pool("avg_padded", LayerType::AvgPool, 3, 1, 1);
+  Layer global = pool("global", LayerType::AvgPool, 1, 1, 0);
+  global.global = true;
+  Layer c2 = conv("c2", 7, 3, 1, 1, Activation::None);
+  Scenario s =
+      inline_scenario({9, 11, 5}, {conv("stem", 7, 3, 1, 1), clip("stem.clip", 0.05, 6),
+                                   pool("max", LayerType::MaxPool, 3, 2, 1), conv("c1", 7, 1, 1, 0), c2,
+                                   add("res", "c2", "max"), pool("avg", LayerType::AvgPool, 2, 2, 0),
+                                   avg_padded, global, clip("global.clip", -0.5, 0.5), dense("fc", 5)});
+  s.hardware.rows = a.rows;
+  s.hardware.cols = a.cols;
+  s.hardware.stream_bits = a.stream_bits;
+  s.quant.activation_bits = s.quant.weight_bits = bits;
+  s.mapping.engine_pools = s.mapping.fuse = true;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("pools, folded clips and fused adds run on the engine exactly as the golden model", "[engine]") {
+  for (const Array a : {Array{4, 8, 64}, Array{3, 5, 32}, Array{8, 16, 128}, Array{7, 12, 64}})
+    for (const int bits : {8, 4}) {
+      Scenario s = every_mode(a, bits);
+      const NetworkPlan plan = plan_network(s);
+      for (const char* name : {"stem", "max", "c1", "c2", "avg", "global", "fc"}) {
+        INFO(name);
+        CHECK(plan.layers[static_cast<size_t>(s.network.find_layer(name))]);
+      }
+      CHECK_FALSE(plan.layers[static_cast<size_t>(s.network.find_layer("avg_padded"))]);
+      check_engine_equals_golden(s);
+      s.hardware.accumulator_depth = 5;
+      use_smallest_input_buffer(s);
+      CHECK(check_engine_equals_golden(s) >= 5);
+    }
+}
+
+TEST_CASE("the engine takes pools only with mapping.engine_pools, Rows <= Cols and one window count",
+          "[engine]") {
+  HardwareConfig h;
+  const EngineConfig c = engine_config(h, QuantConfig{});
+  Scenario s = inline_scenario(
+      {8, 8, 16}, {pool("max_padded", LayerType::MaxPool, 3, 2, 1), pool("avg", LayerType::AvgPool, 2, 2, 0),
+                   pool("avg_padded", LayerType::AvgPool, 3, 1, 1)});
+  const auto& layers = s.network.layers;
+  CHECK(engine_runs_pool(layers[0], c));
+  CHECK(engine_runs_pool(layers[1], c));
+  CHECK_FALSE(engine_runs_pool(layers[2], c));  // the padded edges' windows count fewer values
+  CHECK(engine_pool_count(layers[1]) == 4);
+  for (const bool on : {false, true}) {
+    s.mapping.engine_pools = on;
+    const NetworkPlan plan = plan_network(s);
+    CHECK(plan.layers[0].has_value() == on);
+    CHECK(plan.layers[1].has_value() == on);
+    CHECK_FALSE(plan.layers[2]);
+  }
+  s.hardware.rows = 16;
+  s.hardware.cols = 8;  // a pool drains Rows values a word into Cols-wide output words
+  CHECK_FALSE(plan_network(s).layers[0]);
+  // A pool plan: Blocks = Chunks = ceil(C / Rows), a pass per tap, no weights.
+  s.hardware.rows = 3;
+  s.hardware.cols = 5;
+  const LayerPlan p = *plan_network(s).layers[0];
+  CHECK(p.geometry.op == EngineOp::MaxPool);
+  CHECK(p.geometry.chunks == 6);
+  CHECK(p.geometry.blocks == 6);
+  CHECK(p.geometry.passes == 9);
+  CHECK(p.geometry.blob_bytes == 0);
+  CHECK(p.dram.weights == 0);
+  CHECK(p.macs == 0);
+  std::int64_t cycles = 0;
+  for (const Tile& t : p.tiles) cycles += 6 * 9 * std::max(t.pixels, kMinPassCycles);
+  CHECK(p.issue_cycles == cycles);
+}
+
+TEST_CASE("mapping.fuse fuses an add into its later engine producer and a clip into its only producer",
+          "[engine]") {
+  Scenario s = every_mode({8, 16, 64}, 8);
+  const auto index = [&](const char* name) { return s.network.find_layer(name); };
+  const NetworkPlan plan = plan_network(s);
+  const auto& layer = [&](const char* name) -> const LayerPlan& {
+    return *plan.layers[static_cast<size_t>(index(name))];
+  };
+  CHECK(layer("stem").folded_clip == index("stem.clip"));
+  CHECK(layer("c2").fused_add == index("res"));
+  CHECK(layer("max").fused_add == -1);  // the earlier producer is operand b
+  CHECK(layer("global").folded_clip == index("global.clip"));
+  std::vector<int> fused(s.network.layers.size(), -1);
+  fused[static_cast<size_t>(index("stem.clip"))] = index("stem");
+  fused[static_cast<size_t>(index("res"))] = index("c2");
+  fused[static_cast<size_t>(index("global.clip"))] = index("global");
+  CHECK(plan.fused_into == fused);
+
+  // Operand b is read once per tile in the output's spans, and counted once in the lower bound.
+  Scenario unfused = s;
+  unfused.mapping.fuse = false;
+  const LayerPlan& alone = *plan_network(unfused).layers[static_cast<size_t>(index("c2"))];
+  std::uint64_t spans = 0;
+  for (const Tile& t : alone.tiles) spans += t.output_bytes;
+  CHECK(layer("c2").dram.input == alone.dram.input + spans);
+  CHECK(layer("c2").dram.lower_bound == alone.dram.lower_bound + 5 * 6 * 7);  // res: 5x6x7 at 8 bits
+  CHECK(layer("c2").dram.output == alone.dram.output);
+
+  // The fused producers write the add's and the clips' outputs; their own tensors take no DRAM.
+  const MemoryLayout lay = plan_layout(s, plan);
+  const MemoryLayout apart = plan_layout(unfused, plan_network(unfused));
+  const auto output_of = [&](const MemoryLayout& l, const char* name) {
+    return l.layers[static_cast<size_t>(index(name))].output;
+  };
+  CHECK(output_of(lay, "c2").addr == output_of(lay, "res").addr);
+  CHECK(output_of(lay, "stem").addr == output_of(lay, "stem.clip").addr);
+  CHECK(output_of(lay, "global").addr == output_of(lay, "global.clip").addr);
+  CHECK(lay.end < apart.end);
+  CHECK(output_of(apart, "c2").addr != output_of(apart, "res").addr);
+
+  // Not fused: a producer another layer reads too, a CPU producer, an add whose later producer is a pool.
+  Scenario shared = inline_scenario(
+      {6, 6, 8}, {conv("a", 8, 1, 1, 0), conv("b", 8, 1, 1, 0), add("sum", "b", "a"), clip("b.clip", 0, 6),
+                  pool("p", LayerType::MaxPool, 1, 1, 0), add("late_pool", "sum", "p")});
+  shared.network.layers[3].inputs = {"b"};  // b is read by the add and the clip
+  shared.network.infer_shapes();
+  shared.mapping.fuse = true;
+  const NetworkPlan none = plan_network(shared);  // pools stay on the CPU: "p" has no plan
+  CHECK(none.fused_into == std::vector<int>(6, -1));
+  shared.mapping.engine_pools = true;
+  CHECK(plan_network(shared).fused_into == std::vector<int>(6, -1));
+}
+
+TEST_CASE("model.h rows carry the engine op, the pool divider, the clip limits and the fused add",
+          "[engine]") {
+  const Scenario s = every_mode({8, 16, 64}, 8);
+  const SynthesizedModel m = synthesize(s);
+  const NetworkPlan plan = plan_network(s);
+  const auto row = [&](const char* name) {
+    const size_t i = static_cast<size_t>(s.network.find_layer(name));
+    return layer_table_row(m.model, i, plan.layers[i] ? &*plan.layers[i] : nullptr);
+  };
+  CHECK(row("stem").engine_op == 0);
+  CHECK(row("max").engine_op == 1);
+  CHECK(row("avg").engine_op == 2);
+  CHECK(row("avg").pool_count == 4);
+  CHECK(row("avg").pool_magic == 1);  // a power of two divides by its shift alone
+  CHECK(row("avg").pool_shift == 2);
+  CHECK(row("global").pool_count == 2 * 3);  // the whole 2x3 input of avg_padded
+  const PoolDivider d = pool_divider(6, pool_sum_bits(8, 6));
+  CHECK(row("global").pool_magic == d.magic);
+  CHECK(row("global").pool_shift == d.shift);
+  const dnnvp_layer_t stem_clip = row("stem.clip");
+  CHECK(row("stem").clip == 1);  // a positive lower limit
+  CHECK(row("stem").clip_lo == stem_clip.param[0]);
+  CHECK(row("stem").clip_hi == stem_clip.param[1]);
+  CHECK(row("c2").fused_add == s.network.find_layer("res"));
+  CHECK(row("max").fused_add == DNNVP_NO_LAYER);
+  CHECK(row("max").blob_bytes == 0);
+  // A clip whose limits lie beyond the type's range is dropped: its producer saturates there anyway.
+  Scenario wide = every_mode({8, 16, 64}, 8);
+  set_clip_range(wide.network.layers[static_cast<size_t>(wide.network.find_layer("global.clip"))], -1e6, 1e6);
+  const SynthesizedModel wm = synthesize(wide);
+  const NetworkPlan wp = plan_network(wide);
+  const size_t g = static_cast<size_t>(wide.network.find_layer("global"));
+  CHECK(wp.layers[g]->folded_clip == wide.network.find_layer("global.clip"));
+  CHECK(layer_table_row(wm.model, g, &*wp.layers[g]).clip == 0);
 }

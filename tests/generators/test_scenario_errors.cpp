@@ -208,3 +208,12 @@ TEST_CASE("a Conv/Dense layer reading more channels than the engine's 16-bit fie
                        "    - {name: f, type: flatten}\n    - {name: d, type: dense, units: 4}\n") ==
         "4: network.layers[0] (f).input: 65535x65535x65535 has more elements than any DRAM holds");
 }
+
+TEST_CASE("mapping keys are booleans and nothing else", "[scenario]") {
+  CHECK(scenario_error("network: {zoo: tiny_cnn}\nmapping:\n  fuse: maybe\n") ==
+        "3: mapping.fuse: must be true or false, got 'maybe'");
+  CHECK(scenario_error("network: {zoo: tiny_cnn}\nmapping:\n  engine_pools: 2\n") ==
+        "3: mapping.engine_pools: must be true or false, got '2'");
+  CHECK(scenario_error("network: {zoo: tiny_cnn}\nmapping:\n  engine_pools: true\n  pools: true\n") ==
+        "4: mapping.pools: unknown key");
+}

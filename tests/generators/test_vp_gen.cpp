@@ -102,7 +102,8 @@ TEST_CASE("vp_gen writes every artefact, consistent with the golden model", "[vp
                      : pack(m.outputs[static_cast<size_t>(producer)].data, in_q.type.bits);
     const std::vector<std::uint8_t> engine_out =
         run_engine_layer(l, *plan.layers[i], engine,
-                         {in_q.type, in_q.zero_point, p.out.type, p.out.zero_point}, blob, packed_input)
+                         {in_q.type, in_q.zero_point, p.out.type, p.out.zero_point, p.rounding, std::nullopt},
+                         blob, packed_input)
             .output;
     CHECK(unpack(engine_out, l.output_shape.elements(), p.out.type) == m.outputs[i].data);
 
@@ -188,6 +189,68 @@ int main(void) {
       CHECK(blob_addr + blob_bytes + tile_pixels + tiles + chunks + blocks + passes == 0);
     }
   }
+}
+
+TEST_CASE("with mapping on, model.h rows run pools on the engine and fuse a residual add and a clip",
+          "[vp_gen]") {
+  const fs::path scenario = write_scenario("fused", R"(name: fused
+input: {shape: [8, 8, 8]}
+network:
+  layers:
+    - {name: stem, type: conv, filters: 8, kernel: 3, padding: 1, activation: relu}
+    - {name: stem.clip, type: clip, min: 0.05, max: 6}
+    - {name: pool, type: maxpool, kernel: 2}
+    - {name: c1, type: conv, filters: 8, kernel: 1}
+    - {name: res, type: add, inputs: [pool, c1]}
+    - {name: gap, type: avgpool, global: true}
+    - {name: fc, type: dense, units: 4}
+mapping: {engine_pools: true, fuse: true}
+)");
+  const fs::path out = fresh_dir("fused");
+  REQUIRE(run(std::string(DNNVP_VP_GEN) + " " + scenario.string() + " -q -o " + out.string()) == 0);
+  std::ofstream(out / "print_model.c") << R"(#include <stdio.h>
+#include "model.h"
+int main(void) {
+  for (unsigned i = 0; i < DNNVP_NUM_LAYERS; ++i) {
+    const dnnvp_layer_t *l = &dnnvp_layers[i];
+    printf("%d %d %d %d %lu %lu %lu %lu %d %lu\n", l->engine_op, l->clip, l->fused_add, l->fused_into,
+           (unsigned long)l->out_addr, (unsigned long)l->in_addr[0], (unsigned long)l->res_addr,
+           (unsigned long)l->tile_pixels, l->pool_count, (unsigned long)l->blob_bytes);
+  }
+  return 0;
+}
+)";
+  REQUIRE(run("cc -std=c11 -Wall -Wextra -Werror -I" + kSource + "/firmware/abi -I" + out.string() + " " +
+              (out / "print_model.c").string() + " -o " + (out / "print_model").string()) == 0);
+  REQUIRE(run((out / "print_model").string() + " > " + (out / "fields.txt").string()) == 0);
+  struct Row {
+    int op, clip, fused_add, fused_into;
+    unsigned long out_addr, in_addr, res_addr, tile_pixels;
+    int pool_count;
+    unsigned long blob_bytes;
+  };
+  std::vector<Row> rows;
+  std::ifstream fields(out / "fields.txt");
+  for (Row r{}; fields >> r.op >> r.clip >> r.fused_add >> r.fused_into >> r.out_addr >> r.in_addr >>
+                r.res_addr >> r.tile_pixels >> r.pool_count >> r.blob_bytes;)
+    rows.push_back(r);
+  REQUIRE(rows.size() == 7);
+  enum { stem, stem_clip, pool, c1, res, gap, fc };
+  CHECK(rows[stem].clip == 1);  // the clip's positive lower limit
+  CHECK(rows[stem_clip].fused_into == stem);
+  CHECK(rows[stem].out_addr == rows[stem_clip].out_addr);
+  CHECK(rows[pool].op == 1);
+  CHECK(rows[pool].tile_pixels > 0);
+  CHECK(rows[pool].blob_bytes == 0);
+  CHECK(rows[pool].in_addr == rows[stem_clip].out_addr);
+  CHECK(rows[c1].fused_add == res);  // the later producer of the add
+  CHECK(rows[res].fused_into == c1);
+  CHECK(rows[c1].out_addr == rows[res].out_addr);
+  CHECK(rows[c1].res_addr == rows[pool].out_addr);  // operand b
+  CHECK(rows[gap].op == 2);
+  CHECK(rows[gap].pool_count == 16);
+  CHECK(rows[fc].fused_into == -1);
+  for (const int plain : {pool, gap, fc}) CHECK(rows[static_cast<size_t>(plain)].fused_add == -1);
 }
 
 TEST_CASE("the golden model reproduces the calibration run exactly, layer by layer", "[vp_gen]") {
