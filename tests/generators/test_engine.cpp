@@ -639,6 +639,32 @@ TEST_CASE("MobileNetV2 plans every layer on the default array, its depthwise con
   CHECK(plan.macs == mobilenet.network.macs());
 }
 
+TEST_CASE(
+    "MobileNetV2 with mapping on folds its 35 ReLU6 clips, fuses its 10 adds and runs exactly as golden",
+    "[engine]") {
+  Scenario s;
+  s.file = "inline.yaml";
+  s.name = "mobilenet_v2";
+  s.network = load_zoo_network("mobilenet_v2", "test", 0, "network.zoo");
+  s.mapping.engine_pools = s.mapping.fuse = true;
+  const NetworkPlan full = plan_network(s);
+  int clips = 0, adds = 0;
+  for (size_t i = 0; i < s.network.layers.size(); ++i) {
+    const LayerType type = s.network.layers[i].type;
+    if (type != LayerType::Clip && type != LayerType::Add) continue;
+    INFO(s.network.layers[i].name);
+    CHECK(full.fused_into[i] >= 0);
+    (type == LayerType::Clip ? clips : adds) += 1;
+  }
+  CHECK(clips == 35);
+  CHECK(adds == 10);
+  CHECK(full.layers[static_cast<size_t>(s.network.find_layer("avgpool"))]);
+  // The whole network through the engine model on a 32x32 input (the same layers, smaller maps).
+  s.network.input_shape = {32, 32, 3};
+  s.network.infer_shapes();
+  check_engine_equals_golden(s);
+}
+
 TEST_CASE("buffers too small for one output row are named in the error", "[engine]") {
   Scenario vgg = load_scenario(kSource + "/scenarios/vgg16.yaml");
   vgg.hardware.input_buffer_kib = 64;
