@@ -274,6 +274,24 @@ TEST_CASE("the engine model computes every tiny_cnn conv and dense layer exactly
     }
 }
 
+TEST_CASE("tiny_cnn with mapping on runs its pools and its two fused adds (ReLU, operand a second) as golden",
+          "[engine]") {
+  for (const Array a : {Array{4, 8, 64}, Array{3, 5, 32}, Array{8, 16, 128}})
+    for (const int bits : {8, 4}) {
+      Scenario s = tiny_cnn_on(a, bits);
+      s.mapping.engine_pools = s.mapping.fuse = true;
+      const NetworkPlan plan = plan_network(s);
+      CHECK(plan.layers[static_cast<size_t>(s.network.find_layer("res1.conv2"))]->fused_add ==
+            s.network.find_layer("res1.add"));
+      CHECK(plan.layers[static_cast<size_t>(s.network.find_layer("shortcut"))]->fused_add ==
+            s.network.find_layer("add2"));
+      check_engine_equals_golden(s);
+      s.hardware.accumulator_depth = 13;
+      use_smallest_input_buffer(s);
+      CHECK(check_engine_equals_golden(s) >= 6);
+    }
+}
+
 TEST_CASE("ResNet-50 and AlexNet layer shapes run on the engine exactly as the golden model", "[engine]") {
   // ResNet-50's 7x7 stride-2 stem on a cropped input, a 3x3, a 1x1 stride-2 downsample and the fc.
   const Scenario resnet =
