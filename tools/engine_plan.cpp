@@ -40,11 +40,15 @@ void print_plan(const dnnvp::Scenario& s, const dnnvp::NetworkPlan& plan) {
     const dnnvp::Layer& l = s.network.layers[i];
     const dnnvp::LayerPlan& p = *plan.layers[i];
     const std::string shapes = l.input_shapes[0].str() + " -> " + l.output_shape.str();
-    std::printf("%-22s %-28s %-6s %5lld %6zu %13lld %6.1f%% %9.3f %9.3f %5.2fx\n", l.name.c_str(),
+    std::printf("%-22s %-28s %-6s %5lld %6zu %13lld %6.1f%% %9.3f %9.3f %5.2fx", l.name.c_str(),
                 shapes.c_str(), window(l).c_str(), static_cast<long long>(p.tile_pixels), p.tiles.size(),
                 static_cast<long long>(p.issue_cycles), 100.0 * p.utilisation_bound,
                 megabytes(p.dram.total()), megabytes(p.dram.lower_bound),
                 static_cast<double>(p.dram.total()) / static_cast<double>(p.dram.lower_bound));
+    // What the layer runs besides itself (mapping.fuse).
+    for (const int fused : {p.fused_add, p.folded_clip})
+      if (fused >= 0) std::printf("  + %s", s.network.layers[static_cast<size_t>(fused)].name.c_str());
+    std::printf("\n");
   }
   const double seconds = static_cast<double>(plan.issue_cycles) / (h.clock_mhz * 1e6);
   std::printf("\ntotal: %lld issue cycles = %.3f ms at %g MHz = %.1f fps\n",

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -511,6 +512,24 @@ TEST_CASE("engine_plan reads its command line with options and flags a model the
   CHECK(err ==
         "engine_plan: error: " + big.string() +
             ": dram.size_mib: the model needs 34 MiB of DRAM (firmware reservation included), got 16\n");
+}
+
+TEST_CASE("engine_plan lists pools on the engine and names the add or clip a layer runs", "[engine_plan]") {
+  const fs::path scenario = write_scenario("plan_fused",
+                                           "network: {zoo: tiny_cnn}\nhardware: {rows: 4, cols: 8}\n"
+                                           "mapping: {engine_pools: true, fuse: true}\n");
+  const fs::path log = fs::temp_directory_path() / ("dnnvp_plan_fused_" + std::to_string(getpid()) + ".txt");
+  REQUIRE(run(std::string(DNNVP_ENGINE_PLAN) + " " + scenario.string() + " > " + log.string()) == 0);
+  std::ifstream in(log);
+  std::map<std::string, std::string> tail;  // a layer's line after its name
+  for (std::string line; std::getline(in, line);)
+    if (const auto space = line.find(' '); space != std::string::npos) tail[line.substr(0, space)] = line;
+  CHECK(tail["res1.conv2"].find("x  + res1.add") != std::string::npos);
+  CHECK(tail["shortcut"].find("x  + add2") != std::string::npos);
+  CHECK(tail["conv3"].find('+') == std::string::npos);
+  CHECK(tail.count("pool") == 1);
+  CHECK(tail.count("avgpool") == 1);
+  CHECK(tail.count("res1.add") == 0);  // not a layer of its own on the engine
 }
 
 TEST_CASE("vp_gen through a symbolic link replaces the directory it points to and keeps the link",
