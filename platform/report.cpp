@@ -4,6 +4,7 @@
 #include <iomanip>
 #include <sstream>
 
+#include "dnnvp_model_types.h"
 #include "hex.h"
 #include "run_options.h"
 #include "soc.h"
@@ -210,21 +211,41 @@ EngineCounters engine_counters(const std::optional<FirmwareReport>& firmware,
   return c;
 }
 
-// report.json's entry of one layer: the manifest's, the marks' and the firmware's figures.
-json layer_row(const manifest::LayerEntry& l, const LayerTiming& t, const dnnvp_report_layer_t* f,
-               std::uint64_t pes) {
+// The layer another one ran as part of its own (a fused Add, a folded Clip), from the firmware's record.
+std::optional<std::size_t> fused_into(const EngineCounters& c, std::size_t i) {
+  const dnnvp_report_layer_t* f = c.by_layer[i];
+  if (!f || f->fused_into == DNNVP_NO_LAYER || f->fused_into < 0 ||
+      static_cast<std::size_t>(f->fused_into) >= c.by_layer.size())
+    return std::nullopt;
+  return static_cast<std::size_t>(f->fused_into);
+}
+
+// Where layer i ran: "engine" or "cpu" as the firmware reported it (the manifest's plan when the firmware
+// wrote no record), "engine (fused into layer3.conv3)" for a layer its producer ran.
+std::string where(const std::vector<manifest::LayerEntry>& layers, const EngineCounters& c, std::size_t i) {
+  const dnnvp_report_layer_t* f = c.by_layer[i];
+  const std::string place = (f ? f->on_engine != 0 : layers[i].engine.has_value()) ? "engine" : "cpu";
+  const std::optional<std::size_t> into = fused_into(c, i);
+  return into ? place + " (fused into " + layers[*into].name + ")" : place;
+}
+
+// report.json's entry of one layer: the manifest's, the marks' and the firmware's figures. A fused layer
+// has no time of its own (`t` is empty; it ran when its producer did, whose timing is `producer`).
+json layer_row(const manifest::LayerEntry& l, const std::string& where, const LayerTiming& t,
+               const LayerTiming* producer, const dnnvp_report_layer_t* f, std::uint64_t pes) {
+  const bool ran = producer ? producer->ran : t.ran;
   json r = {{"index", l.index},
             {"name", l.name},
             {"type", l.type},
-            {"where", l.on_engine() ? "engine" : "cpu"},
-            {"ran", t.ran},
+            {"where", where},
+            {"ran", ran},
             {"macs", l.macs},
             {"cycles", t.cycles},
             {"first_cycle", t.ran ? json(t.first_cycle) : json(nullptr)},
             {"last_cycle", t.ran ? json(t.last_cycle) : json(nullptr)},
             {"dram_read_bytes", t.dram_read_bytes},
             {"dram_write_bytes", t.dram_write_bytes}};
-  if (t.ran) r["completed"] = t.completed;
+  if (ran) r["completed"] = producer ? producer->completed : t.completed;
   if (l.engine) {
     r["tiles_planned"] = l.engine->tiles;
     r["pe_utilization_bound"] = l.engine->utilisation_bound;
@@ -233,7 +254,7 @@ json layer_row(const manifest::LayerEntry& l, const LayerTiming& t, const dnnvp_
   }
   if (!f) return r;
   r["cpu_timer_cycles"] = f->cpu_cycles;
-  if (!f->on_engine) return r;
+  if (!f->on_engine || producer) return r;
   r["tiles"] = f->tiles;
   r["engine_cycles"] = f->engine_cycles;
   r["engine_macs"] = f->engine_macs;
@@ -358,7 +379,8 @@ void add_images(json& rep, const ReportInputs& in) {
 
 // What depends on the host: wall time, simulation speeds (over the whole run and over the engine layers
 // that ran), each layer's wall time and the statistics that measure the host.
-json host_json(const ReportInputs& in, const std::vector<LayerTiming>& timings, json& stats) {
+json host_json(const ReportInputs& in, const std::vector<LayerTiming>& timings, const json& report_layers,
+               json& stats) {
   const Soc& soc = *in.soc;
   const Engine& eng = soc.engine();
   const auto& layers = in.manifest->layers;
@@ -367,7 +389,7 @@ json host_json(const ReportInputs& in, const std::vector<LayerTiming>& timings, 
   json host_layers = json::array();
   for (std::size_t i = 0; i < layers.size(); ++i) {
     host_layers.push_back({{"name", layers[i].name}, {"wall_seconds", timings[i].wall_seconds}});
-    if (layers[i].on_engine() && timings[i].ran)
+    if (report_layers[i].at("where") == "engine" && timings[i].ran)
       engine_layer_cycles += timings[i].cycles, engine_layer_wall += timings[i].wall_seconds;
   }
   json host;
@@ -394,8 +416,11 @@ json make_report(ReportInputs& in) {
   const std::vector<LayerTiming> timings = layer_timings(soc, m.layers.size());
   const EngineCounters counters = engine_counters(in.firmware, m.layers);
   json layers = json::array();
-  for (std::size_t i = 0; i < m.layers.size(); ++i)
-    layers.push_back(layer_row(m.layers[i], timings[i], counters.by_layer[i], pes));
+  for (std::size_t i = 0; i < m.layers.size(); ++i) {
+    const std::optional<std::size_t> into = fused_into(counters, i);
+    layers.push_back(layer_row(m.layers[i], where(m.layers, counters, i), timings[i],
+                               into ? &timings[*into] : nullptr, counters.by_layer[i], pes));
+  }
 
   const bool exited_ok = out.end == SocEnd::kExit && out.exit_code && *out.exit_code == 0;
   const bool pass = exited_ok && in.output.bit_exact() && in.interrupted_by == 0;
@@ -419,7 +444,7 @@ json make_report(ReportInputs& in) {
   rep["layers"] = layers;
   if (!in.firmware) rep["firmware_report"] = in.firmware_note;
   json stats = const_cast<Soc&>(soc).stats().to_json();
-  rep["host"] = host_json(in, timings, stats);
+  rep["host"] = host_json(in, timings, rep.at("layers"), stats);
   rep["stats"] = stats;
   return rep;
 }

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #define DNNVP_REPORT_MAGIC 0x54525044u /* "DPRT" */
-#define DNNVP_REPORT_VERSION 2u
+#define DNNVP_REPORT_VERSION 3u
 
 typedef struct {
   uint32_t magic;           /* DNNVP_REPORT_MAGIC */
@@ -27,9 +27,9 @@ typedef struct {
 
 typedef struct {
   uint32_t index;     /* model.h layer index */
-  uint32_t on_engine; /* 1: engine, 0: CPU */
-  uint32_t tiles;     /* engine tiles */
-  uint32_t reserved;
+  uint32_t on_engine;  /* 1: engine, 0: CPU (a fused layer: where its producer ran) */
+  uint32_t tiles;      /* engine tiles */
+  int32_t fused_into;  /* the layer that ran this one as part of its own (DNNVP_NO_LAYER, -1: none) */
   uint64_t cpu_cycles; /* timer cycles the layer took, as the firmware measured them */
   /* Engine counters over the layer (docs/engine.md, COUNTERS); zero for CPU layers. */
   uint64_t engine_cycles, engine_macs, engine_active;

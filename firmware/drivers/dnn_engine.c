@@ -1,5 +1,7 @@
 #include "dnn_engine.h"
 
+#include <stddef.h>
+
 #include "dnnvp_hal.h"
 
 static void write_reg(const dnn_engine_t *e, uint32_t offset, uint32_t value) {
@@ -27,6 +29,13 @@ static void byte_span(uint32_t first, uint32_t count, uint32_t bits, uint32_t *o
   *bytes = packed_bytes(mid + count, bits);
 }
 
+/* Where each mode word goes, in the order of dnn_engine_t::mode. */
+static const uint32_t mode_offsets[DNN_ENGINE_MODE_WORDS] = {
+    DNNVP_ENGINE_MODE_OFFSET,       DNNVP_ENGINE_GROUP_OFFSET, DNNVP_ENGINE_CLIP_OFFSET,
+    DNNVP_ENGINE_POOL_COUNT_OFFSET, DNNVP_ENGINE_POOL_MAGIC_OFFSET, DNNVP_ENGINE_ELT_OFFSET,
+    DNNVP_ENGINE_ELT_Z_OFFSET,      DNNVP_ENGINE_ELT_MA_OFFSET, DNNVP_ENGINE_ELT_MB_OFFSET,
+    DNNVP_ENGINE_ELT_SHIFT_OFFSET};
+
 dnn_status_t dnn_engine_init(dnn_engine_t *e, uintptr_t base) {
   e->base = base;
   if (read_reg(e, DNNVP_ENGINE_ID_OFFSET) != DNNVP_ENGINE_ID_RESET) return DNN_ERR_NOT_FOUND;
@@ -35,10 +44,39 @@ dnn_status_t dnn_engine_init(dnn_engine_t *e, uintptr_t base) {
   e->cols = GET_FIELD(HW_ARRAY_COLS, array);
   e->acc_depth = GET_FIELD(HW_DEPTHS_ACC_DEPTH, read_reg(e, DNNVP_ENGINE_HW_DEPTHS_OFFSET));
   e->stream_bytes = GET_FIELD(HW_BITS_STREAM_BYTES, read_reg(e, DNNVP_ENGINE_HW_BITS_OFFSET));
+  for (uint32_t i = 0; i < DNN_ENGINE_MODE_WORDS; ++i) {
+    write_reg(e, mode_offsets[i], 0u);
+    e->mode[i] = 0u;
+  }
   return DNN_OK;
 }
 
-dnn_status_t dnn_engine_set_layer(const dnn_engine_t *e, const dnnvp_layer_t *l) {
+void dnn_engine_mode_words(const dnnvp_layer_t *l, const dnnvp_layer_t *add, uint32_t a_slot,
+                           uint32_t w[DNN_ENGINE_MODE_WORDS]) {
+  w[0] = FIELD(MODE_OP, l->engine_op) | FIELD(MODE_CLIP, l->clip) | FIELD(MODE_POOL_SHIFT, l->pool_shift) |
+         FIELD(MODE_GROUP_COLS, l->group_cols);
+  w[1] = FIELD(GROUP_GROUP_CHUNKS, l->group_chunks) | FIELD(GROUP_CHUNK_STEP, l->chunk_step);
+  /* The limits are signed 16-bit fields. */
+  w[2] = FIELD(CLIP_LO, (uint16_t)l->clip_lo) | FIELD(CLIP_HI, (uint16_t)l->clip_hi);
+  w[3] = FIELD(POOL_COUNT_COUNT, l->pool_count);
+  w[4] = l->pool_magic;
+  if (add == NULL) {
+    w[5] = w[6] = w[7] = w[8] = w[9] = 0u;
+    return;
+  }
+  const uint32_t b = 1u - a_slot;
+  w[5] = FIELD(ELT_ENABLE, 1u) | FIELD(ELT_ACTIVATION, add->activation) | FIELD(ELT_LEAKY_SHIFT, add->leaky_shift) |
+         FIELD(ELT_ROUND_EVEN, add->rounding) | FIELD(ELT_Y_BITS, add->out_q.bits) |
+         FIELD(ELT_Y_SIGNED, add->out_q.is_signed) | FIELD(ELT_B_BITS, add->in_q[b].bits) |
+         FIELD(ELT_B_SIGNED, add->in_q[b].is_signed);
+  w[6] = FIELD(ELT_Z_ZB, (uint16_t)add->in_q[b].zero_point) | FIELD(ELT_Z_ZY, (uint16_t)add->out_q.zero_point);
+  w[7] = (uint32_t)add->param[a_slot];
+  w[8] = (uint32_t)add->param[b];
+  w[9] = FIELD(ELT_SHIFT_SHIFT, add->add_shift);
+}
+
+dnn_status_t dnn_engine_set_layer(dnn_engine_t *e, const dnnvp_layer_t *l, const dnnvp_layer_t *add,
+                                  uint32_t a_slot) {
   /* A CPU layer's row has no plan (tile_pixels 0), so this also refuses every layer that does not run on
    * the engine; testing the type as well would cost every engine layer the instructions that writing
    * QUANT.ROUND_EVEN costs (the zoo's reports fix them cycle for cycle). */
@@ -61,6 +99,13 @@ dnn_status_t dnn_engine_set_layer(const dnn_engine_t *e, const dnnvp_layer_t *l)
   write_reg(e, DNNVP_ENGINE_BLOCKS_OFFSET, l->blocks);
   write_reg(e, DNNVP_ENGINE_PASSES_OFFSET, l->passes);
   write_reg(e, DNNVP_ENGINE_CHUNKS_OFFSET, l->chunks);
+  uint32_t w[DNN_ENGINE_MODE_WORDS];
+  dnn_engine_mode_words(l, add, a_slot, w);
+  for (uint32_t i = 0; i < DNN_ENGINE_MODE_WORDS; ++i) {
+    if (w[i] == e->mode[i]) continue;
+    write_reg(e, mode_offsets[i], w[i]);
+    e->mode[i] = w[i];
+  }
   return DNN_OK;
 }
 

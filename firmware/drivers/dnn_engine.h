@@ -20,9 +20,16 @@ typedef enum {
   DNN_ERR_BAD_LAYER      /* the layer has no engine plan (a CPU layer's row) or tiles too long */
 } dnn_status_t;
 
+/* The descriptor words of the engine's modes (MODE .. ELT_SHIFT: pools, grouped convolution, clip limits,
+ * fused residual add); all 0 is a dense convolution. */
+#define DNN_ENGINE_MODE_WORDS 10u
+
 typedef struct {
   uintptr_t base;
   uint32_t rows, cols, acc_depth, stream_bytes;
+  /* The mode words as last written: set_layer writes only those that change, so a network of dense
+   * convolutions writes exactly the registers it wrote before the modes existed. */
+  uint32_t mode[DNN_ENGINE_MODE_WORDS];
 } dnn_engine_t;
 
 /* One tile: which output pixels, which input rows, and where their bytes live relative to the
@@ -38,9 +45,19 @@ typedef struct {
   uint64_t cycles, macs, active, stall_input, stall_weight, stall_output;
 } dnn_counters_t;
 
+/* Checks the ID, reads the array's parameters and writes every mode word to 0 (a dense convolution,
+ * whatever an earlier program left). */
 dnn_status_t dnn_engine_init(dnn_engine_t *e, uintptr_t base);
-/* Writes the registers every tile of the layer shares (QUANT.ROUND_EVEN: the row's rounding). */
-dnn_status_t dnn_engine_set_layer(const dnn_engine_t *e, const dnnvp_layer_t *layer);
+/* Writes the registers every tile of the layer shares (QUANT.ROUND_EVEN: the row's rounding), the mode
+ * words from the row (engine_op, clip, group_*, pool_*) and, when the layer runs an Add on its output
+ * (`add`: the Add's row, NULL if none), the ELT words from the Add's row: operand a, the layer's own
+ * output, is the Add's input a_slot (0 or 1), operand b the other. */
+dnn_status_t dnn_engine_set_layer(dnn_engine_t *e, const dnnvp_layer_t *layer, const dnnvp_layer_t *add,
+                                  uint32_t a_slot);
+/* The mode words set_layer writes for the layer (order: MODE, GROUP, CLIP, POOL_COUNT, POOL_MAGIC, ELT,
+ * ELT_Z, ELT_MA, ELT_MB, ELT_SHIFT). */
+void dnn_engine_mode_words(const dnnvp_layer_t *layer, const dnnvp_layer_t *add, uint32_t a_slot,
+                           uint32_t words[DNN_ENGINE_MODE_WORDS]);
 /* Tile t (0 .. layer->num_tiles - 1) of the layer. */
 void dnn_engine_plan_tile(const dnnvp_layer_t *layer, uint32_t t, dnn_tile_t *tile);
 /* Queues a tile; polls at most max_polls times for a free queue slot. */

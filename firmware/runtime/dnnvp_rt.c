@@ -53,6 +53,12 @@ dnnvp_rt_status_t dnnvp_rt_init(dnnvp_rt_t *rt, const dnnvp_rt_config_t *cfg) {
   if (r != AXI_DMA_OK) return fail(rt, DNNVP_RT_ERR_ARG, 0, "band/output DMA config", (uint32_t)r);
   r = axi_dma_init(&rt->dma_w, &cfg->dma_w);
   if (r != AXI_DMA_OK) return fail(rt, DNNVP_RT_ERR_ARG, 0, "blob DMA config", (uint32_t)r);
+  rt->dma_r.base = 0;
+  if (cfg->dma_r.base != 0u) {
+    if ((cfg->dma_r.channels & AXI_DMA_HAS_MM2S) == 0u) return fail(rt, DNNVP_RT_ERR_ARG, 0, "config", 0);
+    r = axi_dma_init(&rt->dma_r, &cfg->dma_r);
+    if (r != AXI_DMA_OK) return fail(rt, DNNVP_RT_ERR_ARG, 0, "residual DMA config", (uint32_t)r);
+  }
 
   if (dnn_engine_init(&rt->engine, cfg->engine_base) != DNN_OK)
     return fail(rt, DNNVP_RT_ERR_NO_ENGINE, 0, "engine",
@@ -68,6 +74,10 @@ dnnvp_rt_status_t dnnvp_rt_init(dnnvp_rt_t *rt, const dnnvp_rt_config_t *cfg) {
   if (r != AXI_DMA_OK) return fail(rt, DNNVP_RT_ERR_TIMEOUT, 0, "band/output DMA reset", (uint32_t)r);
   r = axi_dma_reset(&rt->dma_w, cfg->poll_budget);
   if (r != AXI_DMA_OK) return fail(rt, DNNVP_RT_ERR_TIMEOUT, 0, "blob DMA reset", (uint32_t)r);
+  if (rt->dma_r.base != 0u) {
+    r = axi_dma_reset(&rt->dma_r, cfg->poll_budget);
+    if (r != AXI_DMA_OK) return fail(rt, DNNVP_RT_ERR_TIMEOUT, 0, "residual DMA reset", (uint32_t)r);
+  }
   return DNNVP_RT_OK;
 }
 
@@ -83,7 +93,7 @@ static axi_dma_result_t arm_output(dnnvp_rt_t *rt, const dnnvp_layer_t *l, const
   return axi_dma_s2mm_start(&rt->dma_x, (uint64_t)l->out_addr + t->out_offset, t->out_bytes);
 }
 
-/* Conv / Dense on the engine. The loop below never blocks on one unit; each round it
+/* A layer with an engine plan (conv, dense, pool). The loop below never blocks on one unit; each round it
  *   1. polls S2MM and, as soon as the oldest tile's output has arrived, re-arms it for the next tile
  *      (first thing in the round: the engine's drain waits for it);
  *   2. pushes descriptors while fewer than queue_depth tiles are in flight (pushed, output not yet
@@ -92,39 +102,56 @@ static axi_dma_result_t arm_output(dnnvp_rt_t *rt, const dnnvp_layer_t *l, const
  *   4. polls the band channel (DMA x MM2S) and starts the next band when it is free;
  *   5. the same for the blob channel (DMA w MM2S); a blob longer than the DMA's LENGTH register goes in
  *      several transfers of whole channel blocks (the engine takes TLAST at a channel block's end as
- *      a packet boundary).
+ *      a packet boundary); a pool has no blob;
+ *   6. with a fused Add (`add` not NULL), the same for the residual channel (DMA r MM2S): operand b of
+ *      each tile, the tile's output byte span on res_addr (the engine consumes it as it drains the tile).
  * Each channel handles tiles in order and only tiles whose descriptor is queued. The oldest unfinished
  * tile always has its descriptor queued, its band and blob in flight or delivered and S2MM armed for it,
  * and everything the engine holds for it (input half, output half, weight FIFO) is freed by older tiles
  * that have already completed, so the engine can always finish it: no cycle of waits exists
  * (docs/firmware.md). */
-static dnnvp_rt_status_t run_engine_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *l, dnnvp_rt_layer_stats_t *st) {
-  const dnn_engine_t *e = &rt->engine;
+static dnnvp_rt_status_t run_engine_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *l, const dnnvp_layer_t *add,
+                                          uint32_t a_slot, dnnvp_rt_layer_stats_t *st) {
+  dnn_engine_t *e = &rt->engine;
   const uint32_t tiles = l->num_tiles;
-  if (tiles == 0u || l->blob_bytes == 0u) return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "layer plan", 0);
+  /* A convolution streams a weight blob, a pool none (the engine reads no weights for it). */
+  const int pool = l->engine_op != 0u;
+  if (tiles == 0u || (l->blob_bytes == 0u) != pool) return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "layer plan", 0);
   /* The plan (and the blob's layout) must be for this engine's array: a model generated for other
-   * rows/cols would stream garbage. */
-  if (e->rows == 0u || e->cols == 0u || l->chunks != (l->in_shape.c + e->rows - 1u) / e->rows ||
-      l->blocks != (l->out_shape.c + e->cols - 1u) / e->cols)
+   * rows/cols would stream garbage. A pool's blocks are its chunks (Rows channels each) and its passes
+   * the window's taps; a grouped convolution's passes walk group_chunks chunks per block. */
+  if (e->rows == 0u || e->cols == 0u)
+    return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "model planned for another engine array", 0);
+  const uint32_t chunks = (l->in_shape.c + e->rows - 1u) / e->rows;
+  const uint32_t walked = pool ? 1u : l->group_chunks != 0u ? l->group_chunks : chunks;
+  if (l->chunks != chunks || l->blocks != (pool ? chunks : (l->out_shape.c + e->cols - 1u) / e->cols) ||
+      l->passes != (uint32_t)l->kernel_h * l->kernel_w * walked)
     return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "model planned for another engine array",
                 e->rows << DNNVP_ENGINE_HW_ARRAY_ROWS_SHIFT | e->cols << DNNVP_ENGINE_HW_ARRAY_COLS_SHIFT);
+  if (add != NULL && rt->dma_r.base == 0u)
+    return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "fused add without a residual DMA", 0);
   dnn_engine_clear(e);
-  const dnn_status_t ds = dnn_engine_set_layer(e, l);
+  const dnn_status_t ds = dnn_engine_set_layer(e, l, add, a_slot);
   if (ds != DNN_OK) return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "layer plan", (uint32_t)ds);
 
   dnn_tile_t ring[DNNVP_RT_MAX_INFLIGHT]; /* tiles outs .. pushed-1, planned when pushed */
   const uint32_t depth = rt->queue_depth;
-  uint32_t pushed = 0, bands = 0, blobs = 0, outs = 0;
+  uint32_t pushed = 0, bands = 0, outs = 0;
+  /* A channel with nothing to send starts with every tile done. */
+  uint32_t blobs = pool ? tiles : 0u, residuals = add != NULL ? 0u : tiles;
   uint32_t blob_sent = 0; /* bytes of blob `blobs` already started (it goes in pieces) */
-  const uint32_t block_bytes = l->blob_bytes / l->blocks;
-  const uint32_t max_piece = rt->dma_w.max_length / block_bytes * block_bytes;
-  if (max_piece == 0u) return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "channel block longer than the blob DMA's LENGTH", block_bytes);
-  int band_busy = 0, blob_busy = 0, out_armed = 0;
+  uint32_t max_piece = 0;
+  if (!pool) {
+    const uint32_t block_bytes = l->blob_bytes / l->blocks;
+    max_piece = rt->dma_w.max_length / block_bytes * block_bytes;
+    if (max_piece == 0u) return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "channel block longer than the blob DMA's LENGTH", block_bytes);
+  }
+  int band_busy = 0, blob_busy = 0, res_busy = 0, out_armed = 0;
   uint32_t idle = 0;
   uint32_t status;
   axi_dma_result_t r;
 
-  while (outs < tiles || band_busy || blob_busy) {
+  while (outs < tiles || band_busy || blob_busy || res_busy) {
     int progress = 0;
 
     /* 1. The oldest tile's output; S2MM re-armed at once for the next. */
@@ -208,6 +235,24 @@ static dnnvp_rt_status_t run_engine_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *l
       }
       progress = 1;
     }
+    /* 6. Residual operand b: the tile's output byte span on the other operand's address. */
+    if (res_busy) {
+      r = axi_dma_poll(&rt->dma_r, AXI_DMA_MM2S, &status);
+      if (r == AXI_DMA_OK) {
+        res_busy = 0;
+        progress = 1;
+      } else if (r != AXI_DMA_BUSY) {
+        return dma_fail(rt, r, residuals - 1u, "residual DMA", status);
+      }
+    }
+    if (!res_busy && residuals < pushed) {
+      const dnn_tile_t *t = &ring[residuals % DNNVP_RT_MAX_INFLIGHT];
+      r = axi_dma_mm2s_start(&rt->dma_r, (uint64_t)l->res_addr + t->out_offset, t->out_bytes);
+      if (r != AXI_DMA_OK) return dma_fail(rt, r, residuals, "residual DMA", 0);
+      res_busy = 1;
+      ++residuals;
+      progress = 1;
+    }
 
     if (progress) {
       idle = 0;
@@ -218,7 +263,11 @@ static dnnvp_rt_status_t run_engine_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *l
         if (es & DNNVP_ENGINE_STATUS_ERROR_MASK)
           return fail(rt, DNNVP_RT_ERR_ENGINE, outs, "engine", dnn_engine_error_cause(e));
         if (idle > rt->config.poll_budget) {
-          const char *what = out_armed ? "output DMA" : band_busy ? "band DMA" : blob_busy ? "blob DMA" : "engine";
+          const char *what = out_armed    ? "output DMA"
+                             : band_busy  ? "band DMA"
+                             : blob_busy  ? "blob DMA"
+                             : res_busy   ? "residual DMA"
+                                          : "engine";
           return fail(rt, DNNVP_RT_ERR_TIMEOUT, outs, what, es);
         }
       }
@@ -279,20 +328,56 @@ static dnnvp_rt_status_t run_cpu_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *l) {
   return s == DNNVP_OP_OK ? DNNVP_RT_OK : fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "operation arguments", (uint32_t)s);
 }
 
-dnnvp_rt_status_t dnnvp_rt_run_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *l, dnnvp_rt_layer_stats_t *st) {
-  if (rt == NULL || l == NULL) return DNNVP_RT_ERR_ARG;
-  const int on_engine = dnnvp_layer_on_engine(l->type);
+/* The Add a layer runs on its output (its row's fused_add) and which of the Add's inputs is the layer's
+ * own output; *add stays NULL when there is none. The rows must point at each other. */
+static dnnvp_rt_status_t fused_add_of(dnnvp_rt_t *rt, const dnnvp_layer_t *layers, uint32_t count, uint32_t index,
+                                      const dnnvp_layer_t **add, uint32_t *a_slot) {
+  const int32_t k = layers[index].fused_add;
+  *add = NULL;
+  if (k == DNNVP_NO_LAYER) return DNNVP_RT_OK;
+  const dnnvp_layer_t *a = k > (int32_t)index && (uint32_t)k < count ? &layers[k] : NULL;
+  if (a == NULL || a->type != DNNVP_LAYER_ADD || a->num_inputs != 2u || a->fused_into != (int32_t)index)
+    return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "fused add", (uint32_t)k);
+  for (uint32_t s = 0; s < 2u; ++s) {
+    if (a->input_layer[s] != (int32_t)index) continue;
+    *add = a;
+    *a_slot = s;
+    return DNNVP_RT_OK;
+  }
+  return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "fused add", (uint32_t)k);
+}
+
+dnnvp_rt_status_t dnnvp_rt_run_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *layers, uint32_t count, uint32_t index,
+                                     dnnvp_rt_layer_stats_t *st) {
+  if (rt == NULL || layers == NULL || index >= count) return DNNVP_RT_ERR_ARG;
+  const dnnvp_layer_t *l = &layers[index];
+  /* A row runs on the engine when it has a plan; its producer ran a fused row. */
+  const int fused = l->fused_into != DNNVP_NO_LAYER;
+  if (fused && (l->fused_into < 0 || (uint32_t)l->fused_into >= index))
+    return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "fused_into", (uint32_t)l->fused_into);
+  const int on_engine = (fused ? layers[l->fused_into].tile_pixels : l->tile_pixels) != 0u;
   if (st != NULL) {
     st->name = l->name;
     st->type = l->type;
     st->on_engine = (uint8_t)on_engine;
+    st->fused_into = l->fused_into;
     st->tiles = 0;
+    st->cycles = 0;
     st->macs = l->macs;
     st->engine.cycles = st->engine.macs = st->engine.active = 0;
     st->engine.stall_input = st->engine.stall_weight = st->engine.stall_output = 0;
   }
+  if (fused) return DNNVP_RT_OK;
   const uint64_t t0 = dnnvp_rt_cycles(rt);
-  const dnnvp_rt_status_t s = on_engine ? run_engine_layer(rt, l, st) : run_cpu_layer(rt, l);
+  dnnvp_rt_status_t s;
+  if (on_engine) {
+    const dnnvp_layer_t *add;
+    uint32_t a_slot = 0;
+    s = fused_add_of(rt, layers, count, index, &add, &a_slot);
+    if (s == DNNVP_RT_OK) s = run_engine_layer(rt, l, add, a_slot, st);
+  } else {
+    s = run_cpu_layer(rt, l);
+  }
   if (st != NULL) st->cycles = dnnvp_rt_cycles(rt) - t0;
   return s;
 }
@@ -301,8 +386,9 @@ dnnvp_rt_status_t dnnvp_rt_run(dnnvp_rt_t *rt, const dnnvp_layer_t *layers, uint
                                dnnvp_rt_layer_stats_t *stats) {
   if (rt == NULL || (layers == NULL && count != 0u)) return DNNVP_RT_ERR_ARG;
   for (uint32_t i = 0; i < count; ++i) {
-    mark(rt, i);
-    const dnnvp_rt_status_t s = dnnvp_rt_run_layer(rt, &layers[i], stats != NULL ? &stats[i] : NULL);
+    /* A fused row's time is its producer's: no mark of its own. */
+    if (layers[i].fused_into == DNNVP_NO_LAYER) mark(rt, i);
+    const dnnvp_rt_status_t s = dnnvp_rt_run_layer(rt, layers, count, i, stats != NULL ? &stats[i] : NULL);
     if (s != DNNVP_RT_OK) {
       rt->error_layer = (int32_t)i;
       mark(rt, DNNVP_RT_MARK_DONE);
@@ -323,7 +409,7 @@ void dnnvp_rt_publish(const dnnvp_rt_t *rt, const dnnvp_rt_layer_stats_t *stats,
     r->index = i;
     r->on_engine = s->on_engine;
     r->tiles = s->tiles;
-    r->reserved = 0;
+    r->fused_into = s->fused_into;
     r->cpu_cycles = s->cycles;
     r->engine_cycles = s->engine.cycles;
     r->engine_macs = s->engine.macs;

@@ -1,9 +1,11 @@
 /* The dnn-vp runtime: runs a network described by a model.h layer table (docs/formats.md) layer by
- * layer. Conv and Dense go to the engine (drivers/dnn_engine.h) with their tiles streamed by two AXI
- * DMAs (drivers/dif_axi_dma.h): DMA "x" MM2S sends input bands and its S2MM receives outputs, DMA "w"
- * MM2S sends weight blobs. The other layer types run on the CPU, each through its operation
- * (dnnvp_ops.h); Flatten only checks that its output aliases its input. Per-layer statistics go to a
- * caller-supplied array.
+ * layer. A row with an engine plan (tile_pixels != 0: convolutions, dense layers, pools the generator
+ * placed there) goes to the engine (drivers/dnn_engine.h) with its tiles streamed by AXI DMAs
+ * (drivers/dif_axi_dma.h): DMA "x" MM2S sends input bands and its S2MM receives outputs, DMA "w" MM2S
+ * sends weight blobs, DMA "r" MM2S sends a fused Add's other operand. The other rows run on the CPU, each
+ * through its type's operation (dnnvp_ops.h); Flatten only checks that its output aliases its input. A
+ * row fused into another (fused_into: an Add or Clip its producer ran) is skipped. Per-layer statistics
+ * go to a caller-supplied array.
  *
  * The runtime does not include model.h (that header defines the table as a static array): the
  * application passes dnnvp_layers / DNNVP_NUM_LAYERS in. See docs/firmware.md.
@@ -38,6 +40,7 @@ typedef struct {
   uintptr_t engine_base;
   axi_dma_config_t dma_x; /* MM2S -> s_axis_x (bands), S2MM <- m_axis_y (outputs) */
   axi_dma_config_t dma_w; /* MM2S -> s_axis_w (weight blobs) */
+  axi_dma_config_t dma_r; /* MM2S -> s_axis_r (a fused Add's operand b); base 0: none, fused adds refused */
   uintptr_t timer_base;   /* 64-bit cycle counter (CYCLES_LO at +0, CYCLES_HI at +4, LO latches HI);
                            * 0: no timer, cycles are reported as 0 */
   uint32_t poll_budget;   /* consecutive polls without progress before DNNVP_RT_ERR_TIMEOUT */
@@ -57,7 +60,8 @@ typedef struct {
 typedef struct {
   const char *name;
   uint8_t type;           /* dnnvp_layer_type_t */
-  uint8_t on_engine;      /* 1: engine (Conv/Dense), 0: CPU */
+  uint8_t on_engine;      /* 1: engine (the row has a plan, or its producer ran it there), 0: CPU */
+  int16_t fused_into;     /* the layer that ran this one (model.h fused_into; DNNVP_NO_LAYER: itself) */
   uint32_t tiles;         /* engine tiles run */
   uint64_t cycles;        /* CPU timer cycles from the layer's first register write to its last output */
   uint64_t macs;          /* the layer's MACs (model.h) */
@@ -68,7 +72,7 @@ typedef struct {
 typedef struct {
   dnnvp_rt_config_t config;
   dnn_engine_t engine;
-  axi_dma_t dma_x, dma_w;
+  axi_dma_t dma_x, dma_w, dma_r; /* dma_r.base 0: no residual DMA */
   uint32_t queue_depth;   /* tiles the runtime keeps in flight: min(engine queue depth, DNNVP_RT_MAX_INFLIGHT) */
   dnnvp_rt_status_t error;
   int32_t error_layer;    /* index into the layer table, -1 before any layer */
@@ -83,16 +87,19 @@ typedef struct {
 /* Fills cfg for the dnn-vp platform (dnnvp_memory_map.h). */
 void dnnvp_rt_config_vp(dnnvp_rt_config_t *cfg);
 
-/* Checks the engine's ID, reads its parameters, resets both DMAs. */
+/* Checks the engine's ID, reads its parameters, resets the DMAs. */
 dnnvp_rt_status_t dnnvp_rt_init(dnnvp_rt_t *rt, const dnnvp_rt_config_t *cfg);
 
 /* Runs layers[0 .. count-1] in order, filling stats[0 .. count-1] (may be NULL). Stops at the first
- * failure (rt->error*, the return value). */
+ * failure (rt->error*, the return value). A row fused into another costs nothing and gets no layer mark:
+ * its statistics are zero, its time is its producer's. */
 dnnvp_rt_status_t dnnvp_rt_run(dnnvp_rt_t *rt, const dnnvp_layer_t *layers, uint32_t count,
                                dnnvp_rt_layer_stats_t *stats);
 
-/* One layer (stats may be NULL). */
-dnnvp_rt_status_t dnnvp_rt_run_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *layer, dnnvp_rt_layer_stats_t *stats);
+/* Layer `index` of the table layers[0 .. count-1] (the table: a fused Add's row is read by its
+ * producer); stats may be NULL. */
+dnnvp_rt_status_t dnnvp_rt_run_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *layers, uint32_t count, uint32_t index,
+                                     dnnvp_rt_layer_stats_t *stats);
 
 /* Fills the layer report (dnnvp_report.h) from stats[0 .. count-1], the run's status and the output
  * check, and writes the header's DRAM address to config.report_addr (if set). `records` holds `count`

@@ -13,6 +13,8 @@ void dnnvp_rt_config_vp(dnnvp_rt_config_t *cfg) {
   cfg->dma_w = cfg->dma_x;
   cfg->dma_w.base = DNNVP_DMA1_BASE;
   cfg->dma_w.channels = AXI_DMA_HAS_MM2S;
+  cfg->dma_r = cfg->dma_w;
+  cfg->dma_r.base = DNNVP_DMA2_BASE;
   cfg->timer_base = DNNVP_TIMER_BASE + DNNVP_TIMER_CYCLES_LO_OFFSET;
   cfg->poll_budget = 20000000u;
   cfg->cpu_offset = 0;

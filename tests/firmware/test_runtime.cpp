@@ -2,6 +2,7 @@
 // a 2-tile convolution (engine queue full once, DMA status sequences scripted), and its failure paths.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -10,8 +11,8 @@
 #include "mock_hal.h"
 
 extern "C" {
-#include "dnnvp_hal.h"
 #include "dnn_engine.h"
+#include "dnnvp_hal.h"
 #include "dnnvp_rt.h"
 }
 
@@ -54,6 +55,7 @@ void init(dnnvp_rt_t& rt, const dnnvp_rt_config_t& cfg = test_config()) {
 dnnvp_layer_t two_tile_conv() {
   dnnvp_layer_t l;
   std::memset(&l, 0, sizeof l);
+  l.fused_add = l.fused_into = DNNVP_NO_LAYER;
   l.name = "conv";
   l.type = DNNVP_LAYER_CONV;
   l.activation = DNNVP_ACT_NONE;
@@ -94,7 +96,14 @@ TEST_CASE("runtime: init checks the engine, reads its queue depth and resets bot
   CHECK(rt.engine.rows == 4);
   CHECK(rt.engine.cols == 8);
   CHECK(rt.engine.acc_depth == 256);
-  CHECK(hal.writes() == std::vector<HalAccess>{W(D0 + 0x00, 4), W(D1 + 0x00, 4)});
+  // Every mode word to 0 (a dense convolution whatever an earlier program left), then the DMA resets.
+  CHECK(hal.writes() ==
+        std::vector<HalAccess>{W(E + DNNVP_ENGINE_MODE_OFFSET, 0), W(E + DNNVP_ENGINE_GROUP_OFFSET, 0),
+                               W(E + DNNVP_ENGINE_CLIP_OFFSET, 0), W(E + DNNVP_ENGINE_POOL_COUNT_OFFSET, 0),
+                               W(E + DNNVP_ENGINE_POOL_MAGIC_OFFSET, 0), W(E + DNNVP_ENGINE_ELT_OFFSET, 0),
+                               W(E + DNNVP_ENGINE_ELT_Z_OFFSET, 0), W(E + DNNVP_ENGINE_ELT_MA_OFFSET, 0),
+                               W(E + DNNVP_ENGINE_ELT_MB_OFFSET, 0), W(E + DNNVP_ENGINE_ELT_SHIFT_OFFSET, 0),
+                               W(D0 + 0x00, 4), W(D1 + 0x00, 4)});
   CHECK(hal.reads_of(D0 + 0x00) == 2);
   CHECK(hal.reads_of(D1 + 0x00) == 1);
 
@@ -116,7 +125,8 @@ TEST_CASE("runtime: init checks the engine, reads its queue depth and resets bot
   CHECK(dnnvp_rt_init(&rt, &bad) == DNNVP_RT_ERR_ARG);
 }
 
-TEST_CASE("runtime: a 2-tile convolution: exact register writes, queue full once, DMAs overlapped", "[runtime]") {
+TEST_CASE("runtime: a 2-tile convolution: exact register writes, queue full once, DMAs overlapped",
+          "[runtime]") {
   dnnvp_rt_t rt;
   init(rt);
   const dnnvp_layer_t l = two_tile_conv();
@@ -129,7 +139,7 @@ TEST_CASE("runtime: a 2-tile convolution: exact register writes, queue full once
   hal.script(D1 + 0x04, {0, kIoc | kIdle, kIoc | kIdle});  // blob 0 busy once
 
   dnnvp_rt_layer_stats_t st;
-  REQUIRE(dnnvp_rt_run_layer(&rt, &l, &st) == DNNVP_RT_OK);
+  REQUIRE(dnnvp_rt_run_layer(&rt, &l, 1, 0, &st) == DNNVP_RT_OK);
   CHECK(st.tiles == 2);
   CHECK(st.on_engine == 1);
   CHECK(st.macs == l.macs);
@@ -145,15 +155,16 @@ TEST_CASE("runtime: a 2-tile convolution: exact register writes, queue full once
       // S2MM armed for tile 0 before any input moves
       W(D0 + 0x30, kRun), W(D0 + 0x48, 0x81002000u), W(D0 + 0x58, 256),
       // band 0 (160 bytes) and the blob
-      W(D0 + 0x00, kRun), W(D0 + 0x18, 0x81001000u), W(D0 + 0x28, 160),
-      W(D1 + 0x00, kRun), W(D1 + 0x18, 0x81000000u), W(D1 + 0x28, 360),
+      W(D0 + 0x00, kRun), W(D0 + 0x18, 0x81001000u), W(D0 + 0x28, 160), W(D1 + 0x00, kRun),
+      W(D1 + 0x18, 0x81000000u), W(D1 + 0x28, 360),
       // round 2: push tile 1 (pixels 32..63, input rows 3..7); band 0 done, band 1 right away
       W(E + 0x044, 32), W(E + 0x048, 32), W(E + 0x02C, 3), W(E + 0x030, 40), W(E + 0x010, 1),
       W(D0 + 0x04, kIoc), W(D0 + 0x00, kRun), W(D0 + 0x18, 0x81001060u), W(D0 + 0x28, 160),
       // round 3: tile 0's output arrives and S2MM is re-armed for tile 1 at once; band 1 done; blob 0
       // done, blob for tile 1
       W(D0 + 0x34, kIoc), W(D0 + 0x30, kRun), W(D0 + 0x48, 0x81002100u), W(D0 + 0x58, 256),
-      W(D0 + 0x04, kIoc), W(D1 + 0x04, kIoc), W(D1 + 0x00, kRun), W(D1 + 0x18, 0x81000000u), W(D1 + 0x28, 360),
+      W(D0 + 0x04, kIoc), W(D1 + 0x04, kIoc), W(D1 + 0x00, kRun), W(D1 + 0x18, 0x81000000u),
+      W(D1 + 0x28, 360),
       // round 4: tile 1's output and its blob
       W(D0 + 0x34, kIoc), W(D1 + 0x04, kIoc)};
   const std::vector<HalAccess> writes = hal.writes();
@@ -185,7 +196,7 @@ TEST_CASE("runtime: never more tiles in flight than the engine queue holds", "[r
   hal.script(D0 + 0x58, std::vector<std::uint32_t>(8, 64));
   hal.set_default(D0 + 0x04, kIoc);
   hal.set_default(D1 + 0x04, kIoc);
-  REQUIRE(dnnvp_rt_run_layer(&rt, &l, nullptr) == DNNVP_RT_OK);
+  REQUIRE(dnnvp_rt_run_layer(&rt, &l, 1, 0, nullptr) == DNNVP_RT_OK);
   // Replay the log: pushes (CTRL = 1) minus outputs received (S2MM IOC cleared) stays within 0..4; each
   // S2MM arm comes before the band of the same tile is started.
   int in_flight = 0, max_in_flight = 0, arms = 0, bands = 0;
@@ -213,7 +224,7 @@ TEST_CASE("runtime: DMA errors, short outputs, engine errors and stalls end the 
   SECTION("band DMA decode error") {
     init(rt);
     hal.script(D0 + 0x04, {kHalted | (1u << 6) | (1u << 14)});
-    CHECK(dnnvp_rt_run_layer(&rt, &l, nullptr) == DNNVP_RT_ERR_DMA);
+    CHECK(dnnvp_rt_run_layer(&rt, &l, 1, 0, nullptr) == DNNVP_RT_ERR_DMA);
     CHECK(std::string(rt.error_what) == "band DMA");
     CHECK(rt.error_tile == 0);
     CHECK(rt.error_detail == (kHalted | (1u << 6) | (1u << 14)));
@@ -224,7 +235,7 @@ TEST_CASE("runtime: DMA errors, short outputs, engine errors and stalls end the 
     hal.set_default(D1 + 0x04, kIoc);
     hal.script(D0 + 0x34, {kIoc});
     hal.script(D0 + 0x58, {100});
-    CHECK(dnnvp_rt_run_layer(&rt, &l, nullptr) == DNNVP_RT_ERR_LENGTH);
+    CHECK(dnnvp_rt_run_layer(&rt, &l, 1, 0, nullptr) == DNNVP_RT_ERR_LENGTH);
     CHECK(rt.error_detail == 100);
     CHECK(rt.error_tile == 0);
   }
@@ -237,7 +248,7 @@ TEST_CASE("runtime: DMA errors, short outputs, engine errors and stalls end the 
     hal.script(E + DNNVP_ENGINE_STATUS_OFFSET, {0, 0, 0, 0});  // both pushes
     hal.set_default(E + DNNVP_ENGINE_STATUS_OFFSET, kError | 1u);
     hal.set_default(E + DNNVP_ENGINE_ERROR_CAUSE_OFFSET, 1u);  // input packet length
-    CHECK(dnnvp_rt_run_layer(&rt, &l, nullptr) == DNNVP_RT_ERR_ENGINE);
+    CHECK(dnnvp_rt_run_layer(&rt, &l, 1, 0, nullptr) == DNNVP_RT_ERR_ENGINE);
     CHECK(rt.error_detail == 1u);
     CHECK(std::string(rt.error_what) == "engine");
     // Found at the first periodic check (1024 idle rounds), long before the budget.
@@ -247,7 +258,7 @@ TEST_CASE("runtime: DMA errors, short outputs, engine errors and stalls end the 
     init(rt);
     hal.set_default(D0 + 0x04, kIoc);
     hal.set_default(D1 + 0x04, kIoc);
-    CHECK(dnnvp_rt_run_layer(&rt, &l, nullptr) == DNNVP_RT_ERR_TIMEOUT);
+    CHECK(dnnvp_rt_run_layer(&rt, &l, 1, 0, nullptr) == DNNVP_RT_ERR_TIMEOUT);
     CHECK(std::string(rt.error_what) == "output DMA");
     CHECK(hal.reads_of(D0 + 0x34) == 2 + 101);  // 2 rounds with progress, 101 without
   }
@@ -255,7 +266,7 @@ TEST_CASE("runtime: DMA errors, short outputs, engine errors and stalls end the 
     init(rt);
     dnnvp_layer_t bad = l;
     bad.tile_pixels = 512;  // more than the accumulator depth
-    CHECK(dnnvp_rt_run_layer(&rt, &bad, nullptr) == DNNVP_RT_ERR_BAD_LAYER);
+    CHECK(dnnvp_rt_run_layer(&rt, &bad, 1, 0, nullptr) == DNNVP_RT_ERR_BAD_LAYER);
     CHECK(hal.writes().size() == 1);  // CTRL clear, nothing else
   }
   SECTION("a model planned for another array (8x16 blocks and chunks on a 4x8 engine)") {
@@ -264,7 +275,7 @@ TEST_CASE("runtime: DMA errors, short outputs, engine errors and stalls end the 
     other.blocks = 1;
     other.chunks = 1;
     other.in_shape.c = 8;  // 2 chunks of 4 rows here, 1 chunk of 8 rows there
-    CHECK(dnnvp_rt_run_layer(&rt, &other, nullptr) == DNNVP_RT_ERR_BAD_LAYER);
+    CHECK(dnnvp_rt_run_layer(&rt, &other, 1, 0, nullptr) == DNNVP_RT_ERR_BAD_LAYER);
     CHECK(std::string(rt.error_what) == "model planned for another engine array");
     CHECK(hal.writes().empty());
   }
@@ -275,15 +286,16 @@ TEST_CASE("runtime: Flatten must alias its input and costs nothing", "[runtime]"
   init(rt);
   dnnvp_layer_t l;
   std::memset(&l, 0, sizeof l);
+  l.fused_add = l.fused_into = DNNVP_NO_LAYER;
   l.name = "flatten";
   l.type = DNNVP_LAYER_FLATTEN;
   l.in_shape = {2, 2, 8};
   l.out_shape = {1, 1, 32};
   l.in_addr[0] = l.out_addr = 0x81000040u;
-  CHECK(dnnvp_rt_run_layer(&rt, &l, nullptr) == DNNVP_RT_OK);
+  CHECK(dnnvp_rt_run_layer(&rt, &l, 1, 0, nullptr) == DNNVP_RT_OK);
   CHECK(hal.log().empty());
   l.out_addr = 0x81000080u;
-  CHECK(dnnvp_rt_run_layer(&rt, &l, nullptr) == DNNVP_RT_ERR_BAD_LAYER);
+  CHECK(dnnvp_rt_run_layer(&rt, &l, 1, 0, nullptr) == DNNVP_RT_ERR_BAD_LAYER);
 }
 
 TEST_CASE("runtime: per-layer cycles come from the 64-bit timer (LO then HI)", "[runtime]") {
@@ -295,14 +307,16 @@ TEST_CASE("runtime: per-layer cycles come from the 64-bit timer (LO then HI)", "
   hal.script(TIMER + 4, {1, 2});
   dnnvp_layer_t l;
   std::memset(&l, 0, sizeof l);
+  l.fused_add = l.fused_into = DNNVP_NO_LAYER;
   l.name = "flatten";
   l.type = DNNVP_LAYER_FLATTEN;
   l.in_shape = l.out_shape = {1, 1, 4};
   dnnvp_rt_layer_stats_t st;
-  REQUIRE(dnnvp_rt_run_layer(&rt, &l, &st) == DNNVP_RT_OK);
+  REQUIRE(dnnvp_rt_run_layer(&rt, &l, 1, 0, &st) == DNNVP_RT_OK);
   CHECK(st.cycles == 0x200000100ull - 0x1FFFFFF00ull);
   CHECK(st.on_engine == 0);
-  CHECK(hal.log() == std::vector<HalAccess>{R(TIMER, 0xFFFFFF00u), R(TIMER + 4, 1), R(TIMER, 0x100u), R(TIMER + 4, 2)});
+  CHECK(hal.log() ==
+        std::vector<HalAccess>{R(TIMER, 0xFFFFFF00u), R(TIMER + 4, 1), R(TIMER, 0x100u), R(TIMER + 4, 2)});
 }
 
 TEST_CASE("runtime: Clip runs on the CPU with its limits from the row's param; an unknown type is refused",
@@ -314,6 +328,7 @@ TEST_CASE("runtime: Clip runs on the CPU with its limits from the row's param; a
   init(rt, cfg);
   dnnvp_layer_t l;
   std::memset(&l, 0, sizeof l);
+  l.fused_add = l.fused_into = DNNVP_NO_LAYER;
   l.name = "clip";
   l.type = DNNVP_LAYER_CLIP;
   l.num_inputs = 1;
@@ -324,16 +339,16 @@ TEST_CASE("runtime: Clip runs on the CPU with its limits from the row's param; a
   l.param[0] = 3;
   l.param[1] = 200;
   dnnvp_rt_layer_stats_t st;
-  REQUIRE(dnnvp_rt_run_layer(&rt, &l, &st) == DNNVP_RT_OK);
+  REQUIRE(dnnvp_rt_run_layer(&rt, &l, 1, 0, &st) == DNNVP_RT_OK);
   CHECK(st.on_engine == 0);
   CHECK(std::vector<std::uint8_t>(dram + 8, dram + 14) == std::vector<std::uint8_t>{3, 3, 7, 200, 200, 9});
   CHECK(hal.writes().empty());
   l.param[0] = 201;  // lo above hi
-  CHECK(dnnvp_rt_run_layer(&rt, &l, nullptr) == DNNVP_RT_ERR_BAD_LAYER);
+  CHECK(dnnvp_rt_run_layer(&rt, &l, 1, 0, nullptr) == DNNVP_RT_ERR_BAD_LAYER);
   CHECK(std::string(rt.error_what) == "operation arguments");
   init(rt, cfg);  // the first failure is the one kept
   l.type = DNNVP_LAYER_TYPE_COUNT;
-  CHECK(dnnvp_rt_run_layer(&rt, &l, nullptr) == DNNVP_RT_ERR_BAD_LAYER);
+  CHECK(dnnvp_rt_run_layer(&rt, &l, 1, 0, nullptr) == DNNVP_RT_ERR_BAD_LAYER);
   CHECK(std::string(rt.error_what) == "layer type");
 }
 
@@ -352,11 +367,396 @@ TEST_CASE("runtime: the engine takes the types the list places there, and names 
     init(rt);
     dnnvp_layer_t l;
     std::memset(&l, 0, sizeof l);
+    l.fused_add = l.fused_into = DNNVP_NO_LAYER;
     l.type = type;
-    dnnvp_rt_run_layer(&rt, &l, nullptr);
+    dnnvp_rt_run_layer(&rt, &l, 1, 0, nullptr);
     INFO(dnnvp_rt_layer_type_str(type));
     CHECK(std::string(rt.error_what) != "layer type");
   }
   CHECK(dnnvp_layer_on_engine(0xFFFFFFFFu) == 0);
   CHECK(std::string(dnnvp_rt_layer_type_str(DNNVP_LAYER_TYPE_COUNT)) == "?");
+}
+
+// ---- Engine modes (issue 12): pools, grouped convolutions, folded clips, fused residual adds ----
+
+namespace {
+
+constexpr std::uintptr_t D2 = 0x40420000;
+
+std::uint32_t mode_offset(std::size_t i) {
+  const std::uint32_t offsets[DNN_ENGINE_MODE_WORDS] = {
+      DNNVP_ENGINE_MODE_OFFSET,       DNNVP_ENGINE_GROUP_OFFSET,      DNNVP_ENGINE_CLIP_OFFSET,
+      DNNVP_ENGINE_POOL_COUNT_OFFSET, DNNVP_ENGINE_POOL_MAGIC_OFFSET, DNNVP_ENGINE_ELT_OFFSET,
+      DNNVP_ENGINE_ELT_Z_OFFSET,      DNNVP_ENGINE_ELT_MA_OFFSET,     DNNVP_ENGINE_ELT_MB_OFFSET,
+      DNNVP_ENGINE_ELT_SHIFT_OFFSET};
+  return offsets[i];
+}
+
+// The writes set_layer made to the mode words, in order.
+std::vector<HalAccess> mode_writes() {
+  std::vector<HalAccess> w;
+  for (const HalAccess& a : hal.writes())
+    for (std::size_t i = 0; i < DNN_ENGINE_MODE_WORDS; ++i)
+      if (a.addr == E + mode_offset(i)) w.push_back(a);
+  return w;
+}
+
+// 3x3/2 max pool, padding 1, 8x8x4 -> 4x4x4, 8-bit, 2 tiles of 8 pixels; no blob.
+dnnvp_layer_t two_tile_maxpool() {
+  dnnvp_layer_t l = two_tile_conv();
+  l.name = "pool";
+  l.type = DNNVP_LAYER_MAXPOOL;
+  l.stride_h = l.stride_w = 2;
+  l.pad_bottom = l.pad_right = 0;
+  l.out_shape = {4, 4, 4};
+  l.out_q = l.in_q[0];
+  l.weight_q = {0, 0, 0};
+  l.blob_addr = l.blob_bytes = 0;
+  l.tile_pixels = 8;
+  l.passes = 9;
+  l.engine_op = 1;
+  l.macs = 0;
+  return l;
+}
+
+// Depthwise 3x3 conv 8x8x8 -> 8x8x8 on the 4x8 array: each block walks 2 chunks from chunk 2 * block.
+dnnvp_layer_t depthwise_conv() {
+  dnnvp_layer_t l = two_tile_conv();
+  l.in_shape.c = 8;
+  l.chunks = 2;
+  l.group_chunks = 2;
+  l.chunk_step = 2;
+  l.group_cols = 1;
+  l.passes = 18;
+  return l;
+}
+
+// Table [conv, add]: the conv (layer 0) runs add (layer 1) on its output; the add's other operand is the
+// network input at 0x81003000 (slot 1 unless `conv_slot` says otherwise).
+struct FusedPair {
+  dnnvp_layer_t rows[2];
+};
+FusedPair fused_pair(std::uint32_t conv_slot = 0) {
+  FusedPair p;
+  dnnvp_layer_t& c = p.rows[0];
+  dnnvp_layer_t& a = p.rows[1];
+  c = two_tile_conv();
+  c.fused_add = 1;
+  c.out_addr = 0x81004000u;  // the add's output
+  c.res_addr = 0x81003000u;
+  std::memset(&a, 0, sizeof a);
+  a.name = "add";
+  a.type = DNNVP_LAYER_ADD;
+  a.fused_add = DNNVP_NO_LAYER;
+  a.fused_into = 0;
+  a.num_inputs = 2;
+  a.input_layer[conv_slot] = 0;
+  a.input_layer[1 - conv_slot] = DNNVP_NETWORK_INPUT;
+  a.in_shape = a.out_shape = c.out_shape;
+  a.in_q[conv_slot] = c.out_q;
+  a.in_q[1 - conv_slot] = {8, 0, -7};
+  a.out_q = {8, 1, 3};
+  a.in_addr[conv_slot] = 0x81002000u;
+  a.in_addr[1 - conv_slot] = c.res_addr;
+  a.out_addr = c.out_addr;
+  a.param[conv_slot] = 1000;
+  a.param[1 - conv_slot] = -2000;
+  a.add_shift = 11;
+  a.activation = DNNVP_ACT_LEAKY_RELU;
+  a.leaky_shift = 3;
+  a.rounding = DNNVP_ROUND_HALF_EVEN;
+  return p;
+}
+
+dnnvp_rt_config_t config_with_residual_dma() {
+  dnnvp_rt_config_t c = test_config();
+  c.dma_r = {D2, AXI_DMA_HAS_MM2S, 26, 0, 0};
+  return c;
+}
+
+// Every DMA finishes at its first poll; S2MM reports the length it was armed with.
+void instant_dmas() {
+  for (std::uintptr_t s : {D0 + 0x04, D1 + 0x04, D2 + 0x04, D0 + 0x34}) hal.set_default(s, kIoc | kIdle);
+  hal.on_write = [](std::uintptr_t a, std::uint32_t v) {
+    if (a == D0 + 0x58) hal.set_default(D0 + 0x58, v);
+  };
+}
+
+// (address, length) of each MM2S transfer a DMA started.
+std::vector<std::pair<std::uint32_t, std::uint32_t>> mm2s_transfers(std::uintptr_t dma) {
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> t;
+  std::uint32_t addr = 0;
+  for (const HalAccess& a : hal.writes()) {
+    if (a.addr == dma + 0x18) addr = a.value;
+    if (a.addr == dma + 0x28) t.emplace_back(addr, a.value);
+  }
+  return t;
+}
+
+std::vector<std::pair<std::uint32_t, std::uint32_t>> s2mm_transfers() {
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> t;
+  std::uint32_t addr = 0;
+  for (const HalAccess& a : hal.writes()) {
+    if (a.addr == D0 + 0x48) addr = a.value;
+    if (a.addr == D0 + 0x58) t.emplace_back(addr, a.value);
+  }
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("engine driver: a dense convolution writes no mode word; each mode writes exactly its words",
+          "[runtime][modes]") {
+  dnnvp_rt_t rt;
+  init(rt);
+  dnn_engine_t& e = rt.engine;
+  const dnnvp_layer_t conv = two_tile_conv();
+  REQUIRE(dnn_engine_set_layer(&e, &conv, nullptr, 0) == DNN_OK);
+  CHECK(mode_writes().empty());
+
+  hal.clear_log();
+  dnnvp_layer_t avg = two_tile_maxpool();
+  avg.engine_op = 2;
+  avg.pool_count = 9;
+  avg.pool_magic = 0x1C71C71Du;
+  avg.pool_shift = 36;
+  REQUIRE(dnn_engine_set_layer(&e, &avg, nullptr, 0) == DNN_OK);
+  CHECK(mode_writes() == std::vector<HalAccess>{W(E + DNNVP_ENGINE_MODE_OFFSET, 2u | 36u << 8),
+                                                W(E + DNNVP_ENGINE_POOL_COUNT_OFFSET, 9),
+                                                W(E + DNNVP_ENGINE_POOL_MAGIC_OFFSET, 0x1C71C71Du)});
+
+  // A max pool after it: only the words that differ.
+  hal.clear_log();
+  const dnnvp_layer_t max = two_tile_maxpool();
+  REQUIRE(dnn_engine_set_layer(&e, &max, nullptr, 0) == DNN_OK);
+  CHECK(mode_writes() == std::vector<HalAccess>{W(E + DNNVP_ENGINE_MODE_OFFSET, 1),
+                                                W(E + DNNVP_ENGINE_POOL_COUNT_OFFSET, 0),
+                                                W(E + DNNVP_ENGINE_POOL_MAGIC_OFFSET, 0)});
+
+  hal.clear_log();
+  dnnvp_layer_t dw = depthwise_conv();
+  dw.clip = 1;
+  dw.clip_lo = -5;
+  dw.clip_hi = 100;
+  REQUIRE(dnn_engine_set_layer(&e, &dw, nullptr, 0) == DNN_OK);
+  CHECK(mode_writes() == std::vector<HalAccess>{W(E + DNNVP_ENGINE_MODE_OFFSET, 1u << 2 | 1u << 16),
+                                                W(E + DNNVP_ENGINE_GROUP_OFFSET, 2u | 2u << 16),
+                                                W(E + DNNVP_ENGINE_CLIP_OFFSET, 0xFFFBu | 100u << 16)});
+
+  // A fused add whose operand a (the conv's output) is the add's input 1: Ma = param[1], operand b's
+  // type and zero point from input 0.
+  hal.clear_log();
+  const FusedPair p = fused_pair(1);
+  REQUIRE(dnn_engine_set_layer(&e, &p.rows[0], &p.rows[1], 1) == DNN_OK);
+  const std::uint32_t elt = 1u | 2u << 1 | 3u << 3 | 1u << 7 | 8u << 8 | 1u << 12 | 8u << 13 | 0u << 17;
+  CHECK(mode_writes() ==
+        std::vector<HalAccess>{W(E + DNNVP_ENGINE_MODE_OFFSET, 0), W(E + DNNVP_ENGINE_GROUP_OFFSET, 0),
+                               W(E + DNNVP_ENGINE_CLIP_OFFSET, 0), W(E + DNNVP_ENGINE_ELT_OFFSET, elt),
+                               W(E + DNNVP_ENGINE_ELT_Z_OFFSET, 0xFFF9u | 3u << 16),
+                               W(E + DNNVP_ENGINE_ELT_MA_OFFSET, 1000),
+                               W(E + DNNVP_ENGINE_ELT_MB_OFFSET, static_cast<std::uint32_t>(-2000)),
+                               W(E + DNNVP_ENGINE_ELT_SHIFT_OFFSET, 11)});
+
+  // Back to a dense convolution: every word that is not 0 is reset, so it behaves as before the modes.
+  hal.clear_log();
+  REQUIRE(dnn_engine_set_layer(&e, &conv, nullptr, 0) == DNN_OK);
+  CHECK(mode_writes() ==
+        std::vector<HalAccess>{W(E + DNNVP_ENGINE_ELT_OFFSET, 0), W(E + DNNVP_ENGINE_ELT_Z_OFFSET, 0),
+                               W(E + DNNVP_ENGINE_ELT_MA_OFFSET, 0), W(E + DNNVP_ENGINE_ELT_MB_OFFSET, 0),
+                               W(E + DNNVP_ENGINE_ELT_SHIFT_OFFSET, 0)});
+}
+
+TEST_CASE("runtime: an engine pool streams bands and outputs but no blob; a pool with a blob is refused",
+          "[runtime][modes]") {
+  dnnvp_rt_t rt;
+  init(rt);
+  instant_dmas();
+  const dnnvp_layer_t l = two_tile_maxpool();
+  dnnvp_rt_layer_stats_t st;
+  REQUIRE(dnnvp_rt_run_layer(&rt, &l, 1, 0, &st) == DNNVP_RT_OK);
+  CHECK(st.on_engine == 1);
+  CHECK(st.tiles == 2);
+  CHECK(mm2s_transfers(D1).empty());
+  // Tile 0: output rows 0..1 read input rows 0..3; tile 1: output rows 2..3 read rows 3..7.
+  CHECK(mm2s_transfers(D0) == std::vector<std::pair<std::uint32_t, std::uint32_t>>{
+                                  {0x81001000u, 4 * 32}, {0x81001000u + 3 * 32, 5 * 32}});
+  CHECK(s2mm_transfers() ==
+        std::vector<std::pair<std::uint32_t, std::uint32_t>>{{0x81002000u, 32}, {0x81002000u + 32, 32}});
+
+  dnnvp_layer_t bad = l;
+  bad.blob_bytes = 64;
+  init(rt);
+  CHECK(dnnvp_rt_run_layer(&rt, &bad, 1, 0, nullptr) == DNNVP_RT_ERR_BAD_LAYER);
+  CHECK(std::string(rt.error_what) == "layer plan");
+}
+
+TEST_CASE("runtime: the plan check counts a grouped convolution's passes over its group's chunks",
+          "[runtime][modes]") {
+  dnnvp_rt_t rt;
+  init(rt);
+  instant_dmas();
+  dnnvp_layer_t l = depthwise_conv();
+  REQUIRE(dnnvp_rt_run_layer(&rt, &l, 1, 0, nullptr) == DNNVP_RT_OK);
+  CHECK(mm2s_transfers(D1).size() == 2);  // the blob once per tile
+
+  l.passes = 9 * 1;  // a plan for another array (one chunk per block)
+  init(rt);
+  CHECK(dnnvp_rt_run_layer(&rt, &l, 1, 0, nullptr) == DNNVP_RT_ERR_BAD_LAYER);
+  CHECK(std::string(rt.error_what) == "model planned for another engine array");
+  CHECK(hal.writes().empty());
+}
+
+TEST_CASE(
+    "runtime: a row runs on the engine when it has a plan, on the CPU otherwise; a fused row is skipped",
+    "[runtime][modes]") {
+  dnnvp_rt_t rt;
+  SECTION("a convolution without a plan is the CPU's, which has no convolution") {
+    init(rt);
+    dnnvp_layer_t l = two_tile_conv();
+    l.tile_pixels = 0;
+    CHECK(dnnvp_rt_run_layer(&rt, &l, 1, 0, nullptr) == DNNVP_RT_ERR_BAD_LAYER);
+    CHECK(std::string(rt.error_what) == "layer type");
+    CHECK(hal.log().empty());
+  }
+  SECTION("a fused row costs nothing, reports zeros and gets no layer mark") {
+    dnnvp_rt_config_t cfg = config_with_residual_dma();
+    cfg.layer_mark_addr = 0x10002000u;
+    init(rt, cfg);
+    instant_dmas();
+    const FusedPair p = fused_pair();
+    dnnvp_rt_layer_stats_t st[2];
+    REQUIRE(dnnvp_rt_run(&rt, p.rows, 2, st) == DNNVP_RT_OK);
+    std::vector<std::uint32_t> marks;
+    for (const HalAccess& a : hal.writes())
+      if (a.addr == cfg.layer_mark_addr) marks.push_back(a.value);
+    CHECK(marks == std::vector<std::uint32_t>{0, DNNVP_RT_MARK_DONE});
+    CHECK(st[0].fused_into == DNNVP_NO_LAYER);
+    CHECK(st[0].tiles == 2);
+    CHECK(st[1].fused_into == 0);
+    CHECK(st[1].on_engine == 1);  // where its producer ran
+    CHECK(st[1].tiles == 0);
+    CHECK(st[1].cycles == 0);
+    CHECK(st[1].engine.cycles == 0);
+    CHECK(std::string(st[1].name) == "add");
+  }
+  SECTION("fused_into must name an earlier row") {
+    init(rt);
+    FusedPair p = fused_pair();
+    p.rows[0].fused_add = DNNVP_NO_LAYER;
+    p.rows[0].fused_into = 1;
+    CHECK(dnnvp_rt_run(&rt, p.rows, 2, nullptr) == DNNVP_RT_ERR_BAD_LAYER);
+    CHECK(std::string(rt.error_what) == "fused_into");
+    CHECK(rt.error_layer == 0);
+  }
+  SECTION("fused_add must name a later Add that names the row back as one of its inputs") {
+    FusedPair p = fused_pair();
+    dnnvp_rt_config_t cfg = config_with_residual_dma();
+    for (int broken = 0; broken < 4; ++broken) {
+      FusedPair q = p;
+      if (broken == 0) q.rows[1].fused_into = DNNVP_NO_LAYER;
+      if (broken == 1) q.rows[1].type = DNNVP_LAYER_CLIP;
+      if (broken == 2) q.rows[1].input_layer[0] = DNNVP_NETWORK_INPUT;
+      if (broken == 3) q.rows[0].fused_add = 0;
+      init(rt, cfg);
+      INFO("broken " << broken);
+      CHECK(dnnvp_rt_run_layer(&rt, q.rows, 2, 0, nullptr) == DNNVP_RT_ERR_BAD_LAYER);
+      CHECK(std::string(rt.error_what) == "fused add");
+      CHECK(hal.writes().empty());
+    }
+  }
+  SECTION("a fused add needs the residual DMA") {
+    init(rt);
+    const FusedPair p = fused_pair();
+    CHECK(dnnvp_rt_run_layer(&rt, p.rows, 2, 0, nullptr) == DNNVP_RT_ERR_BAD_LAYER);
+    CHECK(std::string(rt.error_what) == "fused add without a residual DMA");
+  }
+}
+
+TEST_CASE("runtime: a fused add streams operand b per tile on the output's byte span (8-bit)",
+          "[runtime][modes]") {
+  dnnvp_rt_t rt;
+  const dnnvp_rt_config_t cfg = config_with_residual_dma();
+  init(rt, cfg);
+  instant_dmas();
+  const FusedPair p = fused_pair();
+  REQUIRE(dnnvp_rt_run(&rt, p.rows, 2, nullptr) == DNNVP_RT_OK);
+  const std::vector<std::pair<std::uint32_t, std::uint32_t>> outs = s2mm_transfers();
+  CHECK(outs == std::vector<std::pair<std::uint32_t, std::uint32_t>>{{0x81004000u, 256}, {0x81004100u, 256}});
+  CHECK(mm2s_transfers(D2) ==
+        std::vector<std::pair<std::uint32_t, std::uint32_t>>{{0x81003000u, 256}, {0x81003100u, 256}});
+  // Operand b of tile t starts only once tile t is queued (after its PUSH).
+  int pushes = 0, residuals = 0;
+  for (const HalAccess& a : hal.writes()) {
+    if (a.addr == E + DNNVP_ENGINE_CTRL_OFFSET && a.value == DNNVP_ENGINE_CTRL_PUSH_MASK) ++pushes;
+    if (a.addr == D2 + 0x28) CHECK(++residuals <= pushes);
+  }
+  CHECK(residuals == 2);
+}
+
+TEST_CASE("runtime: a fused add's operand b at 4 bits starts at the output's nibble-start byte",
+          "[runtime][modes]") {
+  dnnvp_rt_t rt;
+  init(rt, config_with_residual_dma());
+  instant_dmas();
+  FusedPair p = fused_pair();
+  // 1x1 conv 3x3x4 -> 3x3x3 at 4 bits, tiles of 3 pixels (9 values): tile 1 starts at value 9, the high
+  // nibble of byte 4 (which tile 0 wrote too); tile 2 at value 18, byte 9.
+  for (dnnvp_layer_t* r : {&p.rows[0], &p.rows[1]}) r->out_shape = {3, 3, 3};
+  dnnvp_layer_t& c = p.rows[0];
+  c.in_shape = {3, 3, 4};
+  c.kernel_h = c.kernel_w = 1;
+  c.pad_top = c.pad_left = c.pad_bottom = c.pad_right = 0;
+  c.in_q[0] = {4, 0, 0};
+  c.out_q = {4, 1, 0};
+  c.tile_pixels = 3;
+  c.num_tiles = 3;
+  c.passes = 1;
+  p.rows[1].in_shape = c.out_shape;
+  p.rows[1].in_q[0] = c.out_q;
+  p.rows[1].in_q[1] = {4, 0, 2};
+  p.rows[1].out_q = {4, 1, 0};
+  REQUIRE(dnnvp_rt_run(&rt, p.rows, 2, nullptr) == DNNVP_RT_OK);
+  const std::vector<std::pair<std::uint32_t, std::uint32_t>> spans = {{0, 5}, {4, 5}, {9, 5}};
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> outs, residuals;
+  for (const auto& s : spans) {
+    outs.emplace_back(0x81004000u + s.first, s.second);
+    residuals.emplace_back(0x81003000u + s.first, s.second);
+  }
+  CHECK(s2mm_transfers() == outs);
+  CHECK(mm2s_transfers(D2) == residuals);
+  const std::uint32_t elt = 1u | 2u << 1 | 3u << 3 | 1u << 7 | 4u << 8 | 1u << 12 | 4u << 13 | 0u << 17;
+  const std::vector<HalAccess> writes = hal.writes();
+  CHECK(std::count(writes.begin(), writes.end(), W(E + DNNVP_ENGINE_ELT_OFFSET, elt)) == 1);
+}
+
+TEST_CASE("runtime: a residual DMA fault ends the layer with its DMASR, like the band's and the blob's",
+          "[runtime][modes]") {
+  dnnvp_rt_t rt;
+  dnnvp_rt_config_t cfg = config_with_residual_dma();
+  init(rt, cfg);
+  instant_dmas();
+  hal.script(D2 + 0x04, {kHalted | (1u << 5) | (1u << 14)});  // slave error on tile 0's operand
+  const FusedPair p = fused_pair();
+  CHECK(dnnvp_rt_run(&rt, p.rows, 2, nullptr) == DNNVP_RT_ERR_DMA);
+  CHECK(std::string(rt.error_what) == "residual DMA");
+  CHECK(rt.error_tile == 0);
+  CHECK(rt.error_detail == (kHalted | (1u << 5) | (1u << 14)));
+  CHECK(rt.error_layer == 0);
+
+  // A residual DMA that never finishes: the timeout names it.
+  init(rt, cfg);
+  instant_dmas();
+  hal.set_default(D2 + 0x04, 0);
+  hal.set_default(D0 + 0x34, 0);  // the engine waits for operand b: no output either
+  CHECK(dnnvp_rt_run(&rt, p.rows, 2, nullptr) == DNNVP_RT_ERR_TIMEOUT);
+  CHECK(std::string(rt.error_what) == "output DMA");
+
+  // The residual DMA is reset with the others at init.
+  hal.reset();
+  engine_registers();
+  REQUIRE(dnnvp_rt_init(&rt, &cfg) == DNNVP_RT_OK);
+  CHECK(hal.writes().back() == W(D2 + 0x00, 4));
+  dnnvp_rt_config_t bad = cfg;
+  bad.dma_r.channels = AXI_DMA_HAS_S2MM;
+  CHECK(dnnvp_rt_init(&rt, &bad) == DNNVP_RT_ERR_ARG);
 }

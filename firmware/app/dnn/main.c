@@ -58,12 +58,14 @@ static uint32_t permille(uint64_t macs, uint64_t cycles) {
 }
 
 /* "layer  0 conv1            conv    engine      4711 cycles      55296 MACs    1 tiles  engine 5234 cycles
- *  util 33.0% stall in/w/out 612/90/0" (one line); CPU layers end after the MACs. */
+ *  util 33.0% stall in/w/out 612/90/0" (one line); CPU layers, and layers fused into another ("fused",
+ * their cost is their producer's), end after the MACs. */
 static void print_layer(uint32_t i, const dnnvp_rt_layer_stats_t *s) {
   char b0[21], b1[21];
+  const int fused = s->fused_into != DNNVP_NO_LAYER;
   printf("layer %2lu %-16s %-7s %-6s %10s cycles %10s MACs", (unsigned long)i, s->name, dnnvp_rt_layer_type_str(s->type),
-         s->on_engine ? "engine" : "cpu", u64(b0, s->cycles), u64(b1, s->macs));
-  if (s->on_engine) {
+         fused ? "fused" : s->on_engine ? "engine" : "cpu", u64(b0, s->cycles), u64(b1, s->macs));
+  if (s->on_engine && !fused) {
     char b2[21], b3[21], b4[21], b5[21];
     const uint32_t u = permille(s->engine.macs, s->engine.cycles);
     printf(" %4lu tiles  engine %s cycles util %lu.%lu%% stall in/w/out %s/%s/%s", (unsigned long)s->tiles,
