@@ -30,6 +30,7 @@ typedef struct {
   /* The mode words as last written: set_layer writes only those that change, so a network of dense
    * convolutions writes exactly the registers it wrote before the modes existed. */
   uint32_t mode[DNN_ENGINE_MODE_WORDS];
+  uint8_t modes_set; /* some word of mode[] is not 0 */
 } dnn_engine_t;
 
 /* One tile: which output pixels, which input rows, and where their bytes live relative to the
@@ -45,8 +46,8 @@ typedef struct {
   uint64_t cycles, macs, active, stall_input, stall_weight, stall_output;
 } dnn_counters_t;
 
-/* Checks the ID, reads the array's parameters and writes every mode word to 0 (a dense convolution,
- * whatever an earlier program left). */
+/* Checks the ID and reads the array's parameters. The mode words are taken to hold their reset values
+ * (0: a dense convolution); the driver is their only writer. */
 dnn_status_t dnn_engine_init(dnn_engine_t *e, uintptr_t base);
 /* Writes the registers every tile of the layer shares (QUANT.ROUND_EVEN: the row's rounding), the mode
  * words from the row (engine_op, clip, group_*, pool_*) and, when the layer runs an Add on its output
