@@ -47,36 +47,20 @@ dnn_status_t dnn_engine_init(dnn_engine_t *e, uintptr_t base) {
   /* The mode words at their reset values (a dense convolution): written only when a layer needs others,
    * so a network without modes costs no register access more than before they existed. */
   for (uint32_t i = 0; i < DNN_ENGINE_MODE_WORDS; ++i) e->mode[i] = 0u;
-  e->modes_set = 0;
+  e->row_modes_set = e->add_set = 0;
   return DNN_OK;
 }
 
-void dnn_engine_mode_words(const dnnvp_layer_t *l, const dnnvp_layer_t *add, uint32_t a_slot,
-                           uint32_t w[DNN_ENGINE_MODE_WORDS]) {
-  w[0] = FIELD(MODE_OP, l->engine_op) | FIELD(MODE_CLIP, l->clip) | FIELD(MODE_POOL_SHIFT, l->pool_shift) |
-         FIELD(MODE_GROUP_COLS, l->group_cols);
-  w[1] = FIELD(GROUP_GROUP_CHUNKS, l->group_chunks) | FIELD(GROUP_CHUNK_STEP, l->chunk_step);
-  /* The limits are signed 16-bit fields. */
-  w[2] = FIELD(CLIP_LO, (uint16_t)l->clip_lo) | FIELD(CLIP_HI, (uint16_t)l->clip_hi);
-  w[3] = FIELD(POOL_COUNT_COUNT, l->pool_count);
-  w[4] = l->pool_magic;
-  if (add == NULL) {
-    w[5] = w[6] = w[7] = w[8] = w[9] = 0u;
-    return;
+/* Writes mode words [first, first + count) that differ from the last values written. */
+static void write_modes(dnn_engine_t *e, uint32_t first, uint32_t count, const uint32_t *w) {
+  for (uint32_t i = 0; i < count; ++i) {
+    if (w[i] == e->mode[first + i]) continue;
+    write_reg(e, mode_offsets[first + i], w[i]);
+    e->mode[first + i] = w[i];
   }
-  const uint32_t b = 1u - a_slot;
-  w[5] = FIELD(ELT_ENABLE, 1u) | FIELD(ELT_ACTIVATION, add->activation) | FIELD(ELT_LEAKY_SHIFT, add->leaky_shift) |
-         FIELD(ELT_ROUND_EVEN, add->rounding) | FIELD(ELT_Y_BITS, add->out_q.bits) |
-         FIELD(ELT_Y_SIGNED, add->out_q.is_signed) | FIELD(ELT_B_BITS, add->in_q[b].bits) |
-         FIELD(ELT_B_SIGNED, add->in_q[b].is_signed);
-  w[6] = FIELD(ELT_Z_ZB, (uint16_t)add->in_q[b].zero_point) | FIELD(ELT_Z_ZY, (uint16_t)add->out_q.zero_point);
-  w[7] = (uint32_t)add->param[a_slot];
-  w[8] = (uint32_t)add->param[b];
-  w[9] = FIELD(ELT_SHIFT_SHIFT, add->add_shift);
 }
 
-dnn_status_t dnn_engine_set_layer(dnn_engine_t *e, const dnnvp_layer_t *l, const dnnvp_layer_t *add,
-                                  uint32_t a_slot) {
+dnn_status_t dnn_engine_set_layer(dnn_engine_t *e, const dnnvp_layer_t *l) {
   /* A CPU layer's row has no plan (tile_pixels 0), so this also refuses every layer that does not run on
    * the engine; testing the type as well would cost every engine layer the instructions that writing
    * QUANT.ROUND_EVEN costs (the zoo's reports fix them cycle for cycle). */
@@ -101,18 +85,37 @@ dnn_status_t dnn_engine_set_layer(dnn_engine_t *e, const dnnvp_layer_t *l, const
   write_reg(e, DNNVP_ENGINE_CHUNKS_OFFSET, l->chunks);
   /* A dense convolution after dense convolutions: nothing to write, and no words to compute (the CPU's
    * time before the first push is part of every layer's). */
-  const int plain = add == NULL && (l->engine_op | l->clip | l->group_chunks | l->chunk_step | l->group_cols |
-                                    l->pool_count | l->pool_shift | l->pool_magic) == 0u;
-  if (plain && !e->modes_set) return DNN_OK;
-  e->modes_set = !plain;
-  uint32_t w[DNN_ENGINE_MODE_WORDS];
-  dnn_engine_mode_words(l, add, a_slot, w);
-  for (uint32_t i = 0; i < DNN_ENGINE_MODE_WORDS; ++i) {
-    if (w[i] == e->mode[i]) continue;
-    write_reg(e, mode_offsets[i], w[i]);
-    e->mode[i] = w[i];
-  }
+  const int plain = (l->engine_op | l->clip | l->group_chunks | l->chunk_step | l->group_cols | l->pool_count |
+                     l->pool_shift | l->pool_magic) == 0u;
+  if (plain && !e->row_modes_set) return DNN_OK;
+  e->row_modes_set = !plain;
+  const uint32_t w[DNN_ENGINE_ROW_MODE_WORDS] = {
+      FIELD(MODE_OP, l->engine_op) | FIELD(MODE_CLIP, l->clip) | FIELD(MODE_POOL_SHIFT, l->pool_shift) |
+          FIELD(MODE_GROUP_COLS, l->group_cols),
+      FIELD(GROUP_GROUP_CHUNKS, l->group_chunks) | FIELD(GROUP_CHUNK_STEP, l->chunk_step),
+      /* The limits are signed 16-bit fields. */
+      FIELD(CLIP_LO, (uint16_t)l->clip_lo) | FIELD(CLIP_HI, (uint16_t)l->clip_hi),
+      FIELD(POOL_COUNT_COUNT, l->pool_count), l->pool_magic};
+  write_modes(e, 0u, DNN_ENGINE_ROW_MODE_WORDS, w);
   return DNN_OK;
+}
+
+void dnn_engine_set_add(dnn_engine_t *e, const dnnvp_layer_t *add, uint32_t a_slot) {
+  if (add == NULL && !e->add_set) return;
+  e->add_set = add != NULL;
+  uint32_t w[DNN_ENGINE_MODE_WORDS - DNN_ENGINE_ROW_MODE_WORDS] = {0u, 0u, 0u, 0u, 0u};
+  if (add != NULL) {
+    const uint32_t b = 1u - a_slot;
+    w[0] = FIELD(ELT_ENABLE, 1u) | FIELD(ELT_ACTIVATION, add->activation) |
+           FIELD(ELT_LEAKY_SHIFT, add->leaky_shift) | FIELD(ELT_ROUND_EVEN, add->rounding) |
+           FIELD(ELT_Y_BITS, add->out_q.bits) | FIELD(ELT_Y_SIGNED, add->out_q.is_signed) |
+           FIELD(ELT_B_BITS, add->in_q[b].bits) | FIELD(ELT_B_SIGNED, add->in_q[b].is_signed);
+    w[1] = FIELD(ELT_Z_ZB, (uint16_t)add->in_q[b].zero_point) | FIELD(ELT_Z_ZY, (uint16_t)add->out_q.zero_point);
+    w[2] = (uint32_t)add->param[a_slot];
+    w[3] = (uint32_t)add->param[b];
+    w[4] = FIELD(ELT_SHIFT_SHIFT, add->add_shift);
+  }
+  write_modes(e, DNN_ENGINE_ROW_MODE_WORDS, DNN_ENGINE_MODE_WORDS - DNN_ENGINE_ROW_MODE_WORDS, w);
 }
 
 void dnn_engine_plan_tile(const dnnvp_layer_t *l, uint32_t t, dnn_tile_t *tile) {

@@ -20,9 +20,10 @@ typedef enum {
   DNN_ERR_BAD_LAYER      /* the layer has no engine plan (a CPU layer's row) or tiles too long */
 } dnn_status_t;
 
-/* The descriptor words of the engine's modes (MODE .. ELT_SHIFT: pools, grouped convolution, clip limits,
- * fused residual add); all 0 is a dense convolution. */
+/* The descriptor words of the engine's modes (MODE, GROUP, CLIP, POOL_COUNT, POOL_MAGIC from the layer's
+ * row; ELT, ELT_Z, ELT_MA, ELT_MB, ELT_SHIFT of a fused Add); all 0 is a dense convolution. */
 #define DNN_ENGINE_MODE_WORDS 10u
+#define DNN_ENGINE_ROW_MODE_WORDS 5u
 
 typedef struct {
   uintptr_t base;
@@ -30,7 +31,7 @@ typedef struct {
   /* The mode words as last written: set_layer writes only those that change, so a network of dense
    * convolutions writes exactly the registers it wrote before the modes existed. */
   uint32_t mode[DNN_ENGINE_MODE_WORDS];
-  uint8_t modes_set; /* some word of mode[] is not 0 */
+  uint8_t row_modes_set, add_set; /* some row / Add word of mode[] is not 0 */
 } dnn_engine_t;
 
 /* One tile: which output pixels, which input rows, and where their bytes live relative to the
@@ -49,16 +50,13 @@ typedef struct {
 /* Checks the ID and reads the array's parameters. The mode words are taken to hold their reset values
  * (0: a dense convolution); the driver is their only writer. */
 dnn_status_t dnn_engine_init(dnn_engine_t *e, uintptr_t base);
-/* Writes the registers every tile of the layer shares (QUANT.ROUND_EVEN: the row's rounding), the mode
- * words from the row (engine_op, clip, group_*, pool_*) and, when the layer runs an Add on its output
- * (`add`: the Add's row, NULL if none), the ELT words from the Add's row: operand a, the layer's own
- * output, is the Add's input a_slot (0 or 1), operand b the other. */
-dnn_status_t dnn_engine_set_layer(dnn_engine_t *e, const dnnvp_layer_t *layer, const dnnvp_layer_t *add,
-                                  uint32_t a_slot);
-/* The mode words set_layer writes for the layer (order: MODE, GROUP, CLIP, POOL_COUNT, POOL_MAGIC, ELT,
- * ELT_Z, ELT_MA, ELT_MB, ELT_SHIFT). */
-void dnn_engine_mode_words(const dnnvp_layer_t *layer, const dnnvp_layer_t *add, uint32_t a_slot,
-                           uint32_t words[DNN_ENGINE_MODE_WORDS]);
+/* Writes the registers every tile of the layer shares (QUANT.ROUND_EVEN: the row's rounding) and the
+ * mode words of the row (MODE .. POOL_MAGIC from engine_op, clip*, group_*, pool_*). */
+dnn_status_t dnn_engine_set_layer(dnn_engine_t *e, const dnnvp_layer_t *layer);
+/* The fused Add the layer runs on its output stream (ELT .. ELT_SHIFT), from the Add's row: operand a,
+ * the layer's own output, is the Add's input a_slot (0 or 1), operand b the other. add NULL: none (the
+ * stage passes the output unchanged). Call it after set_layer, before the layer's first push. */
+void dnn_engine_set_add(dnn_engine_t *e, const dnnvp_layer_t *add, uint32_t a_slot);
 /* Tile t (0 .. layer->num_tiles - 1) of the layer. */
 void dnn_engine_plan_tile(const dnnvp_layer_t *layer, uint32_t t, dnn_tile_t *tile);
 /* Queues a tile; polls at most max_polls times for a free queue slot. */

@@ -131,8 +131,9 @@ static dnnvp_rt_status_t run_engine_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *l
   if (add != NULL && rt->dma_r.base == 0u)
     return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "fused add without a residual DMA", 0);
   dnn_engine_clear(e);
-  const dnn_status_t ds = dnn_engine_set_layer(e, l, add, a_slot);
+  const dnn_status_t ds = dnn_engine_set_layer(e, l);
   if (ds != DNN_OK) return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "layer plan", (uint32_t)ds);
+  dnn_engine_set_add(e, add, a_slot);
 
   dnn_tile_t ring[DNNVP_RT_MAX_INFLIGHT]; /* tiles outs .. pushed-1, planned when pushed */
   const uint32_t depth = rt->queue_depth;

@@ -505,7 +505,7 @@ TEST_CASE("engine driver: a dense convolution writes no mode word; each mode wri
   init(rt);
   dnn_engine_t& e = rt.engine;
   const dnnvp_layer_t conv = two_tile_conv();
-  REQUIRE(dnn_engine_set_layer(&e, &conv, nullptr, 0) == DNN_OK);
+  REQUIRE(dnn_engine_set_layer(&e, &conv) == DNN_OK);
   CHECK(mode_writes().empty());
 
   hal.clear_log();
@@ -514,7 +514,7 @@ TEST_CASE("engine driver: a dense convolution writes no mode word; each mode wri
   avg.pool_count = 9;
   avg.pool_magic = 0x1C71C71Du;
   avg.pool_shift = 36;
-  REQUIRE(dnn_engine_set_layer(&e, &avg, nullptr, 0) == DNN_OK);
+  REQUIRE(dnn_engine_set_layer(&e, &avg) == DNN_OK);
   CHECK(mode_writes() == std::vector<HalAccess>{W(E + DNNVP_ENGINE_MODE_OFFSET, 2u | 36u << 8),
                                                 W(E + DNNVP_ENGINE_POOL_COUNT_OFFSET, 9),
                                                 W(E + DNNVP_ENGINE_POOL_MAGIC_OFFSET, 0x1C71C71Du)});
@@ -522,7 +522,7 @@ TEST_CASE("engine driver: a dense convolution writes no mode word; each mode wri
   // A max pool after it: only the words that differ.
   hal.clear_log();
   const dnnvp_layer_t max = two_tile_maxpool();
-  REQUIRE(dnn_engine_set_layer(&e, &max, nullptr, 0) == DNN_OK);
+  REQUIRE(dnn_engine_set_layer(&e, &max) == DNN_OK);
   CHECK(mode_writes() == std::vector<HalAccess>{W(E + DNNVP_ENGINE_MODE_OFFSET, 1),
                                                 W(E + DNNVP_ENGINE_POOL_COUNT_OFFSET, 0),
                                                 W(E + DNNVP_ENGINE_POOL_MAGIC_OFFSET, 0)});
@@ -532,7 +532,7 @@ TEST_CASE("engine driver: a dense convolution writes no mode word; each mode wri
   dw.clip = 1;
   dw.clip_lo = -5;
   dw.clip_hi = 100;
-  REQUIRE(dnn_engine_set_layer(&e, &dw, nullptr, 0) == DNN_OK);
+  REQUIRE(dnn_engine_set_layer(&e, &dw) == DNN_OK);
   CHECK(mode_writes() == std::vector<HalAccess>{W(E + DNNVP_ENGINE_MODE_OFFSET, 1u << 2 | 1u << 16),
                                                 W(E + DNNVP_ENGINE_GROUP_OFFSET, 2u | 2u << 16),
                                                 W(E + DNNVP_ENGINE_CLIP_OFFSET, 0xFFFBu | 100u << 16)});
@@ -541,7 +541,8 @@ TEST_CASE("engine driver: a dense convolution writes no mode word; each mode wri
   // type and zero point from input 0.
   hal.clear_log();
   const FusedPair p = fused_pair(1);
-  REQUIRE(dnn_engine_set_layer(&e, &p.rows[0], &p.rows[1], 1) == DNN_OK);
+  REQUIRE(dnn_engine_set_layer(&e, &p.rows[0]) == DNN_OK);
+  dnn_engine_set_add(&e, &p.rows[1], 1);
   const std::uint32_t elt = 1u | 2u << 1 | 3u << 3 | 1u << 7 | 8u << 8 | 1u << 12 | 8u << 13 | 0u << 17;
   CHECK(mode_writes() ==
         std::vector<HalAccess>{W(E + DNNVP_ENGINE_MODE_OFFSET, 0), W(E + DNNVP_ENGINE_GROUP_OFFSET, 0),
@@ -551,9 +552,11 @@ TEST_CASE("engine driver: a dense convolution writes no mode word; each mode wri
                                W(E + DNNVP_ENGINE_ELT_MB_OFFSET, static_cast<std::uint32_t>(-2000)),
                                W(E + DNNVP_ENGINE_ELT_SHIFT_OFFSET, 11)});
 
-  // Back to a dense convolution: every word that is not 0 is reset, so it behaves as before the modes.
+  // Back to a dense convolution without an add: every word that is not 0 is reset, so it behaves as
+  // before the modes.
   hal.clear_log();
-  REQUIRE(dnn_engine_set_layer(&e, &conv, nullptr, 0) == DNN_OK);
+  REQUIRE(dnn_engine_set_layer(&e, &conv) == DNN_OK);
+  dnn_engine_set_add(&e, nullptr, 0);
   CHECK(mode_writes() ==
         std::vector<HalAccess>{W(E + DNNVP_ENGINE_ELT_OFFSET, 0), W(E + DNNVP_ENGINE_ELT_Z_OFFSET, 0),
                                W(E + DNNVP_ENGINE_ELT_MA_OFFSET, 0), W(E + DNNVP_ENGINE_ELT_MB_OFFSET, 0),
