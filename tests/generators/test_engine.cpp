@@ -394,6 +394,28 @@ TEST_CASE("every zoo network that plans at 8 bits plans at 2..7 bits with the sa
   }
 }
 
+TEST_CASE(
+    "every shipped scenario plans and lays out with mapping on, a fused layer's output where its producer "
+    "writes",
+    "[engine]") {
+  for (const char* name : {"tiny_cnn", "jettagger", "alexnet", "resnet18", "resnet50", "resnet50_7x96",
+                           "vgg16", "mobilenet_v2"}) {
+    INFO(name);
+    Scenario s = load_scenario(kSource + "/scenarios/" + name + ".yaml");
+    s.mapping.engine_pools = s.mapping.fuse = true;
+    const NetworkPlan plan = plan_network(s);
+    const MemoryLayout lay = plan_layout(s, plan);
+    for (size_t i = 0; i < s.network.layers.size(); ++i) {
+      INFO(s.network.layers[i].name);
+      CHECK(lay.layers[i].output.addr != 0);
+      // A layer another one runs shares its producer's output; every other output is its own.
+      const int producer = plan.fused_into[i];
+      if (producer >= 0)
+        CHECK(lay.layers[static_cast<size_t>(producer)].output.addr == lay.layers[i].output.addr);
+    }
+  }
+}
+
 TEST_CASE("tiles cover every output pixel once and bands hold every input row a tile reads", "[engine]") {
   std::vector<Scenario> scenarios;
   for (const Array a : {Array{4, 8, 64}, Array{7, 12, 64}}) {
