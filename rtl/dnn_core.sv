@@ -651,7 +651,7 @@ module dnn_core #(
     .clk_i, .rst_ni,
     .load_valid_i(wblk_take), .load_data_i(wblk_data_i),
     .swap_i(pass_swap),
-    .x_valid_i(s1_valid_q), .x_i(x_word),
+    .x_valid_i(s1_valid_q), .x_i(x_word), .fold_i(1'b1),
     .sum_valid_o(sum_valid), .sum_o(sums)
   );
 

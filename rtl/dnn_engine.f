@@ -4,6 +4,7 @@
 dnn_regs_pkg.sv
 dnn_fifo.sv
 dnn_ram_1r1w.sv
+dnn_input_banks.sv
 dnn_regs.sv
 dnn_input_loader.sv
 dnn_weight_loader.sv

@@ -152,14 +152,14 @@ module dnn_engine #(
     .cmd_valid_i(load_cmd_valid), .cmd_ready_o(load_cmd_ready), .cmd_half_i(load_issue_q[0]),
     .cmd_pixels_i(load_desc[FBandPixels +: 32]), .cmd_channels_i(load_desc[FInC +: 16]),
     .cmd_bits_i(load_desc[FInBits +: 4]), .cmd_signed_i(load_desc[FInSigned]),
-    .cmd_zero_point_i(load_desc[FInZp +: 16]), .cmd_skip_i(band_mid_byte),
+    .cmd_zero_point_i(load_desc[FInZp +: 16]), .cmd_skip_i(band_mid_byte), .cmd_fold_i(1'b1),
     .s_axis_tdata_i(s_axis_x_tdata_i), .s_axis_tvalid_i(s_axis_x_tvalid_i),
     .s_axis_tready_o(s_axis_x_tready_o), .s_axis_tlast_i(s_axis_x_tlast_i),
     .wr_en_o(in_wr_en), .wr_addr_o(in_wr_addr), .wr_data_o(in_wr_data),
     .done_o(load_done), .len_error_o(err_input_len)
   );
 
-  dnn_ram_1r1w #(.Width(Rows * XBits), .Depth(InDepth)) u_input_buffer (
+  dnn_input_banks #(.Width(Rows * XBits), .Depth(InDepth), .FoldMax(1)) u_input_buffer (
     .clk_i,
     .wr_en_i(in_wr_en), .wr_addr_i(in_wr_addr), .wr_data_i(in_wr_data),
     .rd_en_i(in_rd_en), .rd_addr_i(in_rd_addr), .rd_data_o(in_rd_data)

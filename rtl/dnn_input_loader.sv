@@ -1,19 +1,23 @@
 // Input loader: receives one input band per command on s_axis_x, unpacks the packed values,
-// subtracts the input zero point and writes input-buffer words of Rows values of XBits
-// (pixel i, chunk k at half*InDepth/2 + i*Chunks + k; channels >= Cin are 0).
+// subtracts the input zero point and writes input-buffer words of Rows values of XBits. Each pixel
+// is Chunks = ceil(Cin/Rows) words (channels >= Cin are 0) followed by zero words up to a multiple
+// of the fold F = cmd_fold_i (docs/engine.md "Cin-fold": the core then reads F consecutive words
+// at once): pixel i's word k at half*InDepth/2 + i*ChunksF + k, ChunksF = ceil(Chunks/F)*F.
 //
-// Datapath: an element buffer of Cap = Rows-1 + StreamBits/4 raw storage values (8 bits each, a
-// 4-bit value is held zero-extended) kept aligned so that the oldest value is element 0.
+// Datapath: an element buffer of Cap = FoldMax*Rows-1 + StreamBits/4 raw storage values (8 bits
+// each, a 4-bit value is held zero-extended) kept aligned so that the oldest value is element 0.
 // Each cycle it may
-//   - emit one word: when it holds at least `need` values (need = Rows, or Cin mod Rows for the
-//     last chunk of a pixel), elements 0..need-1 are converted (sign/zero extension from
-//     cmd_bits_i, minus the zero point) into the registered write port and the buffer shifts down
-//     by need;
+//   - emit up to FoldMax consecutive words (write slots 0..FoldMax-1): slot s emits when the slots
+//     before it did and the buffer holds the `need` values of its word after theirs (need = Rows,
+//     Cin mod Rows for the last chunk of a pixel, 0 for a padding word); its elements are converted
+//     (sign/zero extension from cmd_bits_i, minus the zero point) into the registered write port,
+//     and the buffer shifts down by the values emitted;
 //   - append one beat behind what remains after the emission.
-// A beat is accepted only if what remains after this cycle's emission is at most Rows-1 values,
-// so the buffer never overflows. If more remains, at least one more whole word is already waiting
-// and the write port (one word per cycle) is the bottleneck anyway, so a beat that yields at most
-// one word streams at one beat per cycle. s_axis_tready_o is a function of registered state only.
+// A beat is accepted only if what remains after this cycle's emission is at most FoldMax*Rows-1
+// values, so the buffer never overflows. If more remains, FoldMax whole words are already waiting
+// and the write port (FoldMax words per cycle) is the bottleneck anyway, so a beat that yields at
+// most FoldMax words streams at one beat per cycle. s_axis_tready_o is a function of registered
+// state only. FoldMax = 1 is one word per cycle (the input buffer's single write port).
 //
 // Nibble start: at storage width 4 a band may start in the high nibble of its first byte (the
 // tensor's rows hold an odd number of values, so an odd row starts mid-byte, and DMAs move whole
@@ -36,8 +40,10 @@ module dnn_input_loader #(
   parameter int unsigned ActBits    = 8,
   parameter int unsigned StreamBits = 64,
   parameter int unsigned InDepth    = 1024,
+  parameter int unsigned FoldMax    = 1,
   localparam int unsigned XBits     = ActBits + 1,
-  localparam int unsigned AddrBits  = InDepth > 1 ? $clog2(InDepth) : 1
+  localparam int unsigned AddrBits  = InDepth > 1 ? $clog2(InDepth) : 1,
+  localparam int unsigned FoldBits  = $clog2(FoldMax + 1)
 ) (
   input  logic                  clk_i,
   input  logic                  rst_ni,
@@ -51,30 +57,36 @@ module dnn_input_loader #(
   input  logic                  cmd_signed_i,
   input  logic [15:0]           cmd_zero_point_i,
   input  logic                  cmd_skip_i,        // storage width 4: drop the first nibble
+  input  logic [FoldBits-1:0]   cmd_fold_i,        // F, 1 .. FoldMax: words per pixel a multiple of F
   // Band stream.
   input  logic [StreamBits-1:0] s_axis_tdata_i,
   input  logic                  s_axis_tvalid_i,
   output logic                  s_axis_tready_o,
   input  logic                  s_axis_tlast_i,
-  // Input-buffer write port.
-  output logic                  wr_en_o,
-  output logic [AddrBits-1:0]   wr_addr_o,
-  output logic [Rows*XBits-1:0] wr_data_o,
+  // Input-buffer write port: word s (at [s*Rows*XBits +: Rows*XBits]) to wr_addr_o + s where
+  // wr_en_o[s]; the enabled words are always slots 0 .. n-1.
+  output logic [FoldMax-1:0]            wr_en_o,
+  output logic [AddrBits-1:0]           wr_addr_o,
+  output logic [FoldMax*Rows*XBits-1:0] wr_data_o,
   output logic                  done_o,
   output logic                  len_error_o
 );
   // Values per beat at storage width 8 and 4.
   localparam int unsigned Vpb8     = StreamBits / 8;
   localparam int unsigned Vpb4     = StreamBits / 4;
-  // Element buffer: up to Rows-1 left over plus one whole beat.
-  localparam int unsigned Cap      = Rows - 1 + Vpb4;
+  // Values one cycle's write slots can take at most.
+  localparam int unsigned Take     = FoldMax * Rows;
+  // Element buffer: up to Take-1 left over plus one whole beat.
+  localparam int unsigned Cap      = Take - 1 + Vpb4;
   localparam int unsigned CntBits  = $clog2(Cap + 1);
   localparam int unsigned NeedBits = $clog2(Rows + 1);
-  localparam int unsigned PosBits  = Rows > 1 ? $clog2(Rows) : 1;
+  localparam int unsigned PosBits  = Take > 1 ? $clog2(Take) : 1;
+  localparam int unsigned PhBits   = FoldMax > 1 ? $clog2(FoldMax) : 1;
+  localparam int unsigned WordBits = Rows * XBits;
   localparam int unsigned RemBits  = 48;  // pixels (32 bits) * channels (16 bits)
 
   localparam logic [CntBits-1:0]  CapCnt    = CntBits'(Cap);
-  localparam logic [CntBits-1:0]  MaxLeft   = CntBits'(Rows - 1);
+  localparam logic [CntBits-1:0]  MaxLeft   = CntBits'(Take - 1);
   localparam logic [CntBits-1:0]  Vpb8Cnt   = CntBits'(Vpb8);
   localparam logic [CntBits-1:0]  Vpb4Cnt   = CntBits'(Vpb4);
   localparam logic [RemBits-1:0]  Vpb8Rem   = RemBits'(Vpb8);
@@ -111,22 +123,24 @@ module dnn_input_loader #(
   logic [15:0]           ch_left_q, ch_left_d;  // channels of the current pixel not yet written
   logic                  last_chunk_q, last_chunk_d;
   logic [NeedBits-1:0]   need_q, need_d;        // values in the current word
+  logic [PhBits-1:0]     phase_q, phase_d;      // words of the current pixel written, mod F
+  logic [FoldBits-1:0]   fold_q, fold_d;        // F
   logic                  out_done_q, out_done_d;
   logic [AddrBits-1:0]   addr_q, addr_d;
   // Element buffer.
   logic [CntBits-1:0]    cnt_q, cnt_d;
   logic [Cap*8-1:0]      buf_q, buf_d;
   // Outputs.
-  logic                  wr_en_q, wr_en_d;
+  logic [FoldMax-1:0]    wr_en_q, wr_en_d;
   logic [AddrBits-1:0]   wr_addr_q, wr_addr_d;
-  logic [Rows*XBits-1:0] wr_data_q, wr_data_d;
+  logic [FoldMax*WordBits-1:0] wr_data_q, wr_data_d;
   logic                  done_q, done_d;
   logic                  len_error_q, len_error_d;
 
   // ---------------------------------------------------------------------------------------------
   // Handshakes and per-cycle decisions (all from registered state)
   logic                  run;
-  logic                  emit;
+  logic [FoldMax-1:0]    emit;         // write slots that emit a word this cycle (a prefix)
   logic [CntBits-1:0]    need_cnt;
   logic [CntBits-1:0]    cnt_left;     // elements left after this cycle's emission
   logic                  accept;       // a beat transfers this cycle
@@ -142,8 +156,60 @@ module dnn_input_loader #(
     need_cnt = '0;
     need_cnt[NeedBits-1:0] = need_q;
   end
-  assign emit     = run && !out_done_q && cnt_q >= need_cnt;
-  assign cnt_left = emit ? cnt_q - need_cnt : cnt_q;
+
+  // Write slots: slot s sees the output state after slots 0..s-1 emitted (slot 0: the registers),
+  // and the values they took. Stepping past a word: the next chunk of the pixel, or after its last
+  // chunk padding words (need 0) until the pixel's word count is a multiple of F, then the next
+  // pixel. With F = 1 the phase is always 0 and no padding word occurs.
+  logic [FoldMax*CntBits-1:0]  slot_off;   // slot s's: values taken by the slots before
+  logic [FoldMax*NeedBits-1:0] slot_need;
+  // The state after the emitting slots, for the registers.
+  logic [15:0]          fin_ch;
+  logic                 fin_last;
+  logic [NeedBits-1:0]  fin_need;
+  logic [PhBits-1:0]    fin_phase;
+  logic [31:0]          fin_pix;
+  logic                 fin_done;
+  logic [CntBits-1:0]   fin_off;
+  logic [AddrBits-1:0]  fin_addr;
+  logic                 prev;         // the slots before emitted
+  logic [PhBits-1:0]    phase_next;
+  always_comb begin
+    fin_ch    = ch_left_q;
+    fin_last  = last_chunk_q;
+    fin_need  = need_q;
+    fin_phase = phase_q;
+    fin_pix   = pix_left_q;
+    fin_done  = out_done_q;
+    fin_off   = '0;
+    fin_addr  = addr_q;
+    prev      = run;
+    phase_next = '0;
+    for (int unsigned s = 0; s < FoldMax; s++) begin
+      slot_off[s*CntBits +: CntBits]    = fin_off;
+      slot_need[s*NeedBits +: NeedBits] = fin_need;
+      emit[s]      = prev && !fin_done && {1'b0, cnt_q} >= {1'b0, fin_off} + (CntBits+1)'(fin_need);
+      prev         = emit[s];
+      if (emit[s]) begin
+        phase_next = 32'(fin_phase) + 1 >= 32'(fold_q) ? '0 : fin_phase + 1'b1;
+        fin_phase  = phase_next;
+        fin_off    = fin_off + CntBits'(fin_need);
+        fin_addr   = fin_addr + 1'b1;
+        if (!fin_last) begin
+          fin_ch = fin_ch - RowsCh;
+        end else if (phase_next == '0) begin
+          fin_ch  = chan_q;
+          if (fin_pix == 32'd1) fin_done = 1'b1;
+          fin_pix = fin_pix - 1'b1;
+        end else begin
+          fin_ch = '0;  // a padding word
+        end
+        fin_last = fin_ch <= RowsCh;
+        fin_need = fin_ch <= RowsCh ? fin_ch[NeedBits-1:0] : RowsNeed;
+      end
+    end
+  end
+  assign cnt_left = cnt_q - fin_off;
   // Values in the next beat: one less in a first beat that starts mid-byte.
   assign vpb_rem  = st4_q ? Vpb4Rem - RemBits'(skip_q) : Vpb8Rem;
   assign vpb_cnt  = st4_q ? Vpb4Cnt - CntBits'(skip_q) : Vpb8Cnt;
@@ -172,18 +238,16 @@ module dnn_input_loader #(
     if (skip_q) beat_elems = beat_elems >> 8;
   end
 
-  // Buffer update: shift the emitted word out (barrel shifter over the bits of need), then put
-  // the beat at element cnt_left (barrel shifter over the bits of cnt_left, which is < Rows
-  // whenever a beat is appended).
+  // Buffer update: shift the emitted words out (barrel shifter over the bits of the values taken),
+  // then put the beat at element cnt_left (barrel shifter over the bits of cnt_left, which is
+  // < FoldMax*Rows whenever a beat is appended).
   logic [Cap*8-1:0]      shifted, placed;
-  logic [NeedBits-1:0]   shamt;
   logic [Cap-1:0]        keep;          // elements below cnt_left
-  assign shamt = emit ? need_q : '0;
   assign keep  = ~({Cap{1'b1}} << cnt_left);
   always_comb begin
     shifted = buf_q;
-    for (int s = 0; s < NeedBits; s++) begin
-      if (shamt[s]) shifted = shifted >> (8 << s);
+    for (int s = 0; s < CntBits; s++) begin
+      if (fin_off[s]) shifted = shifted >> (8 << s);
     end
     placed = '0;
     placed[Vpb4*8-1:0] = beat_elems;
@@ -198,32 +262,42 @@ module dnn_input_loader #(
     end
   end
 
-  // Word conversion: extension from the value width, minus the zero point, XBits two's
-  // complement; elements at or beyond need (channels >= Cin) are 0.
-  // The difference is formed at 16 bits and truncated (vp_gen keeps it within XBits).
-  logic [Rows-1:0] lane_on;
-  logic [7:0]      raw;
-  logic            neg;
-  // The difference is formed at 16 bits, or at XBits where the datapath is wider (ActBits 16).
+  // Word conversion, per write slot from the buffer shifted past the slots before it: extension
+  // from the value width, minus the zero point, XBits two's complement; elements at or beyond the
+  // slot's need (channels >= Cin, padding words) are 0.
+  logic [Rows-1:0]  lane_on;
+  logic [Cap*8-1:0] slot_buf;
+  logic [7:0]       raw;
+  logic             neg;
+  // The difference is formed at 16 bits, or at XBits where the datapath is wider (ActBits 16), and
+  // truncated (vp_gen keeps it within XBits).
   localparam int unsigned DiffBits = XBits > 16 ? XBits : 16;
   logic [15:0]         ext;
   logic [DiffBits-1:0] diff;
-  logic            unused_diff_hi;
-  assign lane_on = ~({Rows{1'b1}} << need_q);
+  logic                unused_diff_hi;
   always_comb begin
     wr_data_d      = '0;
     unused_diff_hi = 1'b0;
+    lane_on        = '0;
+    slot_buf       = '0;
     raw            = '0;
     neg            = 1'b0;
     ext            = '0;
     diff           = '0;
-    for (int r = 0; r < Rows; r++) begin
-      raw  = buf_q[r*8 +: 8];
-      neg  = sgn_q && |(raw & smask_q);
-      ext  = {{8{neg}}, (raw & vmask_q) | ({8{neg}} & ~vmask_q)};
-      diff = DiffBits'($signed(ext)) - DiffBits'($signed(zp_q));
-      if (lane_on[r]) wr_data_d[r*XBits +: XBits] = diff[XBits-1:0];
-      unused_diff_hi = unused_diff_hi ^ (^(diff >> XBits));  // empty when XBits = DiffBits
+    for (int unsigned s = 0; s < FoldMax; s++) begin
+      slot_buf = buf_q;
+      for (int b = 0; b < CntBits; b++) begin
+        if (slot_off[s*CntBits + b]) slot_buf = slot_buf >> (8 << b);
+      end
+      lane_on = ~({Rows{1'b1}} << slot_need[s*NeedBits +: NeedBits]);
+      for (int r = 0; r < Rows; r++) begin
+        raw  = slot_buf[r*8 +: 8];
+        neg  = sgn_q && |(raw & smask_q);
+        ext  = {{8{neg}}, (raw & vmask_q) | ({8{neg}} & ~vmask_q)};
+        diff = DiffBits'($signed(ext)) - DiffBits'($signed(zp_q));
+        if (lane_on[r]) wr_data_d[s*WordBits + r*XBits +: XBits] = diff[XBits-1:0];
+        unused_diff_hi = unused_diff_hi ^ (^(diff >> XBits));  // empty when XBits = DiffBits
+      end
     end
   end
 
@@ -248,10 +322,12 @@ module dnn_input_loader #(
     ch_left_d    = ch_left_q;
     last_chunk_d = last_chunk_q;
     need_d       = need_q;
+    phase_d      = phase_q;
+    fold_d       = fold_q;
     out_done_d   = out_done_q;
     addr_d       = addr_q;
     cnt_d        = cnt_q;
-    wr_en_d      = 1'b0;
+    wr_en_d      = '0;
     wr_addr_d    = addr_q;
     done_d       = 1'b0;
     len_error_d  = 1'b0;
@@ -279,6 +355,8 @@ module dnn_input_loader #(
           need_d       = cmd_channels_i <= RowsCh ? cmd_channels_i[NeedBits-1:0] : RowsNeed;
           out_done_d   = 1'b0;
           addr_d       = cmd_half_i ? HalfBase : '0;
+          phase_d      = '0;
+          fold_d       = cmd_fold_i;
           cnt_d        = '0;
         end
       end
@@ -323,19 +401,14 @@ module dnn_input_loader #(
         end
         cnt_d = cnt_left + (append ? vpb_cnt : '0);
         // Output side.
-        if (emit) begin
-          wr_en_d = 1'b1;
-          addr_d  = addr_q + 1'b1;
-          if (last_chunk_q) begin
-            ch_left_d  = chan_q;
-            pix_left_d = pix_left_q - 1'b1;
-            if (pix_left_q == 32'd1) out_done_d = 1'b1;
-          end else begin
-            ch_left_d = ch_left_q - RowsCh;
-          end
-          last_chunk_d = ch_left_d <= RowsCh;
-          need_d       = ch_left_d <= RowsCh ? ch_left_d[NeedBits-1:0] : RowsNeed;
-        end
+        wr_en_d      = emit;
+        addr_d       = fin_addr;
+        ch_left_d    = fin_ch;
+        pix_left_d   = fin_pix;
+        out_done_d   = fin_done;
+        last_chunk_d = fin_last;
+        need_d       = fin_need;
+        phase_d      = fin_phase;
         if (finish) begin
           state_d     = StIdle;
           done_d      = 1'b1;
@@ -367,10 +440,12 @@ module dnn_input_loader #(
       ch_left_q    <= '0;
       last_chunk_q <= 1'b0;
       need_q       <= '0;
+      phase_q      <= '0;
+      fold_q       <= '0;
       out_done_q   <= 1'b0;
       addr_q       <= '0;
       cnt_q        <= '0;
-      wr_en_q      <= 1'b0;
+      wr_en_q      <= '0;
       wr_addr_q    <= '0;
       done_q       <= 1'b0;
       len_error_q  <= 1'b0;
@@ -393,6 +468,8 @@ module dnn_input_loader #(
       ch_left_q    <= ch_left_d;
       last_chunk_q <= last_chunk_d;
       need_q       <= need_d;
+      phase_q      <= phase_d;
+      fold_q       <= fold_d;
       out_done_q   <= out_done_d;
       addr_q       <= addr_d;
       cnt_q        <= cnt_d;
@@ -406,7 +483,7 @@ module dnn_input_loader #(
   // Data registers need no reset: cnt_q and wr_en_q say what is meaningful.
   always_ff @(posedge clk_i) begin
     buf_q <= buf_d;
-    if (emit) wr_data_q <= wr_data_d;
+    if (emit[0]) wr_data_q <= wr_data_d;
   end
 
   assign wr_en_o     = wr_en_q;

@@ -1,10 +1,11 @@
 // dnn_input_loader: random bands (channel counts around multiples of Rows, 4- and 8-bit storage,
 // signed/unsigned, nonzero zero points, either half, 4-bit bands starting in the high nibble of their
-// first byte, cmd_skip_i also raised for 8-bit bands where it must change nothing) are packed here
-// from a reference model and
-// driven under phases of source idle; every input-buffer write is checked bit-exactly, in order,
-// against the reference, as are the beat count consumed, done_o/len_error_o, and the throughput
-// when the source never idles. Early and missing TLAST are exercised between good bands.
+// first byte, cmd_skip_i also raised for 8-bit bands where it must change nothing, a random fold
+// F <= FoldMax whose padding words follow each pixel's chunks) are packed here from a reference model
+// and driven under phases of source idle; every input-buffer word written is checked bit-exactly, in
+// order, against the reference (up to FoldMax words a cycle, always a prefix of the write slots), as
+// are the beat count consumed, done_o/len_error_o, and the throughput when the source never idles
+// (one beat or FoldMax words a cycle). Early and missing TLAST are exercised between good bands.
 #include "Vdnn_input_loader.h"
 #include "tb.h"
 
@@ -17,6 +18,7 @@ constexpr int kRows = ROWS;
 constexpr int kActBits = ACT_BITS;
 constexpr int kStreamBits = STREAM_BITS;
 constexpr int kInDepth = IN_DEPTH;
+constexpr int kFoldMax = FOLD_MAX;
 constexpr int kXBits = kActBits + 1;
 constexpr int kBeatBytes = kStreamBits / 8;
 
@@ -31,6 +33,7 @@ struct Command {
   int half = 0;
   std::uint32_t pixels = 0;
   int cin = 0;
+  int fold = 1;
   int bits = 8;
   bool is_signed = false;
   int zp = 0;
@@ -68,8 +71,10 @@ Command make_command(tb::Random& rnd, Kind kind, double idle) {
   do {
     c.cin = choices[rnd.range(0, static_cast<int>(sizeof(choices) / sizeof(choices[0])) - 1)];
   } while (c.cin < 1);
+  c.fold = rnd.range(1, kFoldMax);
   const int chunks = (c.cin + kRows - 1) / kRows;
-  const int max_pixels = std::max(1, (kInDepth / 2) / chunks);
+  const int words_per_pixel = (chunks + c.fold - 1) / c.fold * c.fold;  // padded to a multiple of F
+  const int max_pixels = std::max(1, (kInDepth / 2) / words_per_pixel);
   c.pixels =
       static_cast<std::uint32_t>(rnd.chance(0.1) ? max_pixels : rnd.range(1, std::min(max_pixels, 48)));
   c.bits = rnd.range(2, std::min(8, kActBits));
@@ -127,12 +132,16 @@ Command make_command(tb::Random& rnd, Kind kind, double idle) {
   }
 
   const std::uint32_t xmask = (1u << kXBits) - 1;
+  // A word is written once the values it holds were received; a padding word (k >= chunks, all 0)
+  // once its pixel's channels were.
   for (std::uint32_t i = 0; i < c.pixels; ++i) {
-    for (int k = 0; k < chunks; ++k) {
-      const int used = std::min(kRows, c.cin - k * kRows);
-      if (static_cast<size_t>(i) * c.cin + k * kRows + used > values_sent) break;
+    for (int k = 0; k < words_per_pixel; ++k) {
+      const int used = std::max(0, std::min(kRows, c.cin - k * kRows));
+      const size_t upto = k < chunks ? static_cast<size_t>(i) * c.cin + k * kRows + used
+                                     : static_cast<size_t>(i + 1) * c.cin;
+      if (upto > values_sent) break;
       Word w;
-      w.addr = static_cast<std::uint32_t>(c.half * (kInDepth / 2) + i * chunks + k);
+      w.addr = static_cast<std::uint32_t>(c.half * (kInDepth / 2) + i * words_per_pixel + k);
       for (int r = 0; r < kRows; ++r) {
         const int ch = k * kRows + r;
         w.lanes.push_back(ch < c.cin ? static_cast<std::uint32_t>(v[i * c.cin + ch] - c.zp) & xmask : 0u);
@@ -205,18 +214,21 @@ int main(int argc, char** argv) {
     m.clk_i = 0;
     m.eval();
 
-    if (m.wr_en_o) {
+    const unsigned wr_en = m.wr_en_o;
+    TB_CHECK((wr_en & (wr_en + 1)) == 0, "write slots 0x%x are not a prefix (cycle %" PRIu64 ")", wr_en, cycle);
+    for (int s = 0; s < kFoldMax && ((wr_en >> s) & 1); ++s) {
       TB_CHECK(active >= 0, "write with no command active (cycle %" PRIu64 ")", cycle);
       const Command& c = cmds[active];
-      TB_CHECK(word_idx < c.words.size(), "command %ld: extra write to %u", active, m.wr_addr_o);
+      const unsigned addr = (m.wr_addr_o + s) % kInDepth;
+      TB_CHECK(word_idx < c.words.size(), "command %ld: extra write to %u", active, addr);
       const Word& w = c.words[word_idx];
-      TB_CHECK(m.wr_addr_o == w.addr, "command %ld word %zu: address %u, expected %u", active, word_idx,
-               m.wr_addr_o, w.addr);
+      TB_CHECK(addr == w.addr, "command %ld word %zu (slot %d): address %u, expected %u", active, word_idx, s,
+               addr, w.addr);
       for (int r = 0; r < kRows; ++r) {
-        const std::uint64_t got = tb::get_bits(m.wr_data_o, r * kXBits, kXBits);
+        const std::uint64_t got = tb::get_bits(m.wr_data_o, (s * kRows + r) * kXBits, kXBits);
         TB_CHECK(got == w.lanes[r],
-                 "command %ld (Cin %d bits %d %s zp %d) word %zu lane %d: 0x%" PRIx64 ", expected 0x%x",
-                 active, c.cin, c.bits, c.is_signed ? "signed" : "unsigned", c.zp, word_idx, r, got,
+                 "command %ld (Cin %d F %d bits %d %s zp %d) word %zu lane %d: 0x%" PRIx64 ", expected 0x%x",
+                 active, c.cin, c.fold, c.bits, c.is_signed ? "signed" : "unsigned", c.zp, word_idx, r, got,
                  w.lanes[r]);
       }
       ++word_idx;
@@ -233,10 +245,13 @@ int main(int argc, char** argv) {
       TB_CHECK(m.len_error_o == (c.kind != Kind::kGood), "command %ld: len_error_o %d", active,
                m.len_error_o);
       if (c.kind == Kind::kGood && c.idle == 0.0) {
-        // Input-bound at one beat per cycle or output-bound at one word per cycle, plus the
-        // multiply at command start and a few cycles of pipeline.
-        const long bound =
-            static_cast<long>(std::max(c.beats.size(), c.words.size())) + bit_length(c.cin) + 3;
+        // Input-bound at one beat per cycle or output-bound at FoldMax words per cycle, plus the
+        // multiply at command start and a few cycles of pipeline; with FoldMax > 1 one more: the
+        // first beat may hold fewer than FoldMax words (a slot lost that the output-bound rest of the
+        // band cannot make up).
+        const size_t word_cycles = (c.words.size() + kFoldMax - 1) / kFoldMax;
+        const long bound = static_cast<long>(std::max(c.beats.size(), word_cycles)) + bit_length(c.cin) + 3 +
+                           (kFoldMax > 1 ? 1 : 0);
         const long took = static_cast<long>(cycle - accept_cycle);
         TB_CHECK(took <= bound,
                  "command %ld (Cin %d, %u pixels, bits %d): %ld cycles for %zu beats / %zu words", active,
@@ -259,6 +274,7 @@ int main(int argc, char** argv) {
       m.cmd_signed_i = c.is_signed;
       m.cmd_zero_point_i = static_cast<SData>(static_cast<std::uint16_t>(c.zp));
       m.cmd_skip_i = c.skip_flag;
+      m.cmd_fold_i = static_cast<CData>(c.fold);
       for (const auto& b : c.beats) src.push(b);
       ++next_cmd;
     }
@@ -287,10 +303,10 @@ int main(int argc, char** argv) {
   }
   TB_CHECK(src.empty(), "beats left over");
   std::printf(
-      "dnn_input_loader Rows %d ActBits %d StreamBits %d InDepth %d: %zu bands (%d early TLAST, %d missing "
-      "TLAST), "
+      "dnn_input_loader Rows %d ActBits %d StreamBits %d InDepth %d FoldMax %d: %zu bands (%d early TLAST, %d "
+      "missing TLAST), "
       "%" PRIu64 " words checked in %" PRIu64 " cycles, %" PRIu64 " throughput checks (min slack %ld)\n",
-      kRows, kActBits, kStreamBits, kInDepth, cmds.size(), n_early, n_missing, writes, cycle, perf_checked,
-      worst_slack);
+      kRows, kActBits, kStreamBits, kInDepth, kFoldMax, cmds.size(), n_early, n_missing, writes, cycle,
+      perf_checked, worst_slack);
   return 0;
 }

@@ -1,6 +1,8 @@
 // dnn_pe_array: random weight blocks loaded into the shadow registers and swapped in at random
-// cycles (also while x flows, and together with a load), random x words with random idle; every
-// column sum is compared with a C++ model of the shadow/active weights, and the latency is fixed.
+// cycles (also while x flows, and together with a load), random x words with random idle and, with
+// FoldMax > 1, a random legal fold F per x (F divides Cols); every output lane is compared with a
+// C++ model of the shadow/active weights and the group sums (lanes beyond Cols/F must be 0), and the
+// latency is fixed (2, or 3 with FoldMax > 1).
 #include <cstdint>
 #include <deque>
 #include <vector>
@@ -10,12 +12,12 @@
 
 namespace {
 
-constexpr int kLatency = 2;
-constexpr int kSumBits = X_BITS + W_BITS + (ROWS > 1 ? [] {
+constexpr int kLatency = FOLD_MAX > 1 ? 3 : 2;
+constexpr int kSumBits = X_BITS + W_BITS + [] {
   int b = 0;
-  while ((1 << b) < ROWS) ++b;
+  while ((1 << b) < ROWS * FOLD_MAX) ++b;
   return b;
-}() : 0);
+}();
 
 void put_bits(std::vector<std::uint8_t>& bytes, int pos, int width, std::int64_t v) {
   for (int i = 0; i < width; ++i) {
@@ -43,7 +45,12 @@ int main(int argc, char** argv) {
   tb::Random rnd(tb::seed());
 
   const int wbytes = (ROWS * COLS * W_BITS + 7) / 8;
-  const int xbytes = (ROWS * X_BITS + 7) / 8;
+  const int xbytes = (FOLD_MAX * ROWS * X_BITS + 7) / 8;
+  std::vector<int> folds;  // the legal F
+  for (int f = 1; f <= FOLD_MAX; ++f)
+    if (COLS % f == 0) folds.push_back(f);
+  std::vector<long> sums_per_fold(FOLD_MAX + 1, 0);
+  int fold = 1;
   const int sbytes = (COLS * kSumBits + 7) / 8;
   using Block = std::vector<std::int64_t>;  // w[r*COLS + c]
   Block shadow(ROWS * COLS, 0), active(ROWS * COLS, 0);
@@ -59,6 +66,7 @@ int main(int argc, char** argv) {
   m.load_valid_i = 0;
   m.swap_i = 0;
   m.x_valid_i = 0;
+  m.fold_i = 1;
   tick();
   tick();
   m.rst_ni = 1;
@@ -88,22 +96,31 @@ int main(int argc, char** argv) {
       blk[k] = phase == 2 ? (rnd.chance(0.5) ? wmin : wmax) : rand_val(wmin, wmax);
       put_bits(wb, k * W_BITS, W_BITS, blk[k]);
     }
-    std::vector<std::int64_t> x(ROWS);
-    for (int r = 0; r < ROWS; ++r) {
-      x[r] = phase == 2 ? (rnd.chance(0.5) ? xmin : xmax) : rand_val(xmin, xmax);
-      put_bits(xb, r * X_BITS, X_BITS, x[r]);
+    // The fold changes rarely in long passes, often otherwise (each x carries its own).
+    if (rnd.chance(phase == 0 ? 0.01 : 0.3)) fold = folds[rnd.range(0, static_cast<int>(folds.size()) - 1)];
+    std::vector<std::int64_t> x(FOLD_MAX * ROWS);  // x[g*ROWS + r]
+    for (int i = 0; i < FOLD_MAX * ROWS; ++i) {
+      x[i] = phase == 2 ? (rnd.chance(0.5) ? xmin : xmax) : rand_val(xmin, xmax);
+      put_bits(xb, i * X_BITS, X_BITS, x[i]);
     }
     m.load_valid_i = load;
     tb::set_bytes(m.load_data_i, wb);
     m.swap_i = swap;
     m.x_valid_i = xv;
     tb::set_bytes(m.x_i, xb);
+    m.fold_i = static_cast<CData>(fold);
 
     if (xv) {  // this cycle's x uses the weights active before any swap of this cycle
+      const int cv = COLS / fold;
       std::vector<std::int64_t> s(COLS, 0);
-      for (int c = 0; c < COLS; ++c)
-        for (int r = 0; r < ROWS; ++r) s[c] += x[r] * active[r * COLS + c];
+      for (int c = 0; c < COLS; ++c) {
+        const int g = c / cv;
+        std::int64_t tree = 0;
+        for (int r = 0; r < ROWS; ++r) tree += x[g * ROWS + r] * active[r * COLS + c];
+        s[c % cv] += tree;
+      }
       expected.push_back({cycle + kLatency, s});
+      ++sums_per_fold[fold];
     }
     if (swap) {
       active = shadow;
@@ -134,8 +151,9 @@ int main(int argc, char** argv) {
                (unsigned long long)expected.front().first);
     }
   }
-  std::printf("dnn_pe_array %dx%d (x %d bits, w %d bits, sum %d bits): %ld column-sum words match, %ld loads, "
+  for (int f : folds) TB_CHECK(sums_per_fold[f] > 1000, "fold %d: only %ld sums", f, sums_per_fold[f]);
+  std::printf("dnn_pe_array %dx%d FoldMax %d (x %d bits, w %d bits, sum %d bits): %ld sum words match, %ld loads, "
               "%ld swaps\n",
-              ROWS, COLS, X_BITS, W_BITS, kSumBits, sums, loads, swaps);
+              ROWS, COLS, FOLD_MAX, X_BITS, W_BITS, kSumBits, sums, loads, swaps);
   return 0;
 }
