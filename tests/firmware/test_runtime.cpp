@@ -476,25 +476,23 @@ void instant_dmas() {
   };
 }
 
-// (address, length) of each MM2S transfer a DMA started.
-std::vector<std::pair<std::uint32_t, std::uint32_t>> mm2s_transfers(std::uintptr_t dma) {
+// (address, length) of each transfer a DMA channel started: the address register's value when LENGTH
+// was written.
+std::vector<std::pair<std::uint32_t, std::uint32_t>> transfers(std::uintptr_t addr_reg,
+                                                               std::uintptr_t length_reg) {
   std::vector<std::pair<std::uint32_t, std::uint32_t>> t;
   std::uint32_t addr = 0;
   for (const HalAccess& a : hal.writes()) {
-    if (a.addr == dma + 0x18) addr = a.value;
-    if (a.addr == dma + 0x28) t.emplace_back(addr, a.value);
+    if (a.addr == addr_reg) addr = a.value;
+    if (a.addr == length_reg) t.emplace_back(addr, a.value);
   }
   return t;
 }
-
+std::vector<std::pair<std::uint32_t, std::uint32_t>> mm2s_transfers(std::uintptr_t dma) {
+  return transfers(dma + 0x18, dma + 0x28);
+}
 std::vector<std::pair<std::uint32_t, std::uint32_t>> s2mm_transfers() {
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> t;
-  std::uint32_t addr = 0;
-  for (const HalAccess& a : hal.writes()) {
-    if (a.addr == D0 + 0x48) addr = a.value;
-    if (a.addr == D0 + 0x58) t.emplace_back(addr, a.value);
-  }
-  return t;
+  return transfers(D0 + 0x48, D0 + 0x58);
 }
 
 }  // namespace
