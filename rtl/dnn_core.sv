@@ -9,6 +9,18 @@
 //         acc[p] = (first pass ? bias : acc[p]) + sum_r x[r] * w[r][c]
 //         last pass: out[half*OutDepth/2 + p*Blocks + cb] = requantize(acc[p])
 //
+// Modes (docs/engine.md "Modes", cmd_op_i and the GROUP fields):
+//   dense convolution    chunk in 0 .. Chunks-1 for every block (GROUP_CHUNKS 0)
+//   grouped convolution  block cb walks chunks cb*CHUNK_STEP .. + GROUP_CHUNKS-1 (a chunk index past
+//                        Chunks-1 reads nothing and feeds zero); MACs count real input channels times
+//                        GROUP_COLS
+//   max / average pool   Blocks = Chunks, block cb walks chunk cb only; no params or weights; the PE
+//                        array is bypassed: lane r of the accumulator takes input value r, starting
+//                        from -2^(AccBits-1) (max) or 0 (sum); padded taps never win and add nothing;
+//                        the last pass goes through Rows dnn_pool_out (same latency as dnn_requant);
+//                        MACs 0
+//   clip                 (any mode) the output stages saturate to the type range narrowed by CLIP
+//
 // Ports
 //   cmd_valid_i, cmd_ready_o                      descriptor handshake (ready only when idle)
 //   cmd_in_w_i[15:0], cmd_in_h_i[15:0]            input width W, height H (padding bounds)
@@ -22,6 +34,10 @@
 //   cmd_activation_i[1:0], cmd_leaky_shift_i[3:0] 0 none, 1 ReLU, 2 LeakyReLU; its slope shift
 //   cmd_out_zp_i[15:0], cmd_out_signed_i, cmd_out_bits_i[3:0]   output type (out_bits 2..ActBits)
 //   cmd_round_even_i                                          output stage ties: 1 to even, 0 toward +inf
+//   cmd_op_i[1:0]                                 0 convolution, 1 max pool, 2 average pool
+//   cmd_group_chunks_i, cmd_chunk_step_i, cmd_group_cols_i [15:0]   grouped convolution (0: dense)
+//   cmd_clip_i, cmd_clip_lo_i, cmd_clip_hi_i [15:0]                 folded Clip limits
+//   cmd_pool_count_i[15:0], cmd_pool_magic_i[31:0], cmd_pool_shift_i[5:0]   average pool divider
 //   cmd_in_half_i, cmd_out_half_i                 input / output buffer halves of this tile
 //   in_rd_en_o, in_rd_addr_o[$clog2(InDepth)-1:0], in_rd_data_i[Rows*XBits-1:0]
 //                                                 input-buffer read; data the cycle after in_rd_en_o
@@ -48,8 +64,8 @@
 // soon as their multipliers are used up: about 25 cycles for typical sizes, at most 52) computes the
 // strides; during the tile every address and coordinate is updated by additions. Input addresses are
 // computed modulo 2^$clog2(InDepth), which is exact for every tap that is read; padded taps read
-// nothing and feed zero. The only multipliers are the PE array's Rows*Cols and the requantisers'
-// Cols (rtl/README.md).
+// nothing and feed zero. The only multipliers are the PE array's Rows*Cols, the requantisers' Cols
+// and the pool output stages' 2*Rows (the divider's; rtl/README.md).
 //
 // Params and weight blocks are taken whenever the corresponding shadow is empty, also between
 // tiles (the weight stream carries the next tile's blob in the same order).
@@ -94,6 +110,16 @@ module dnn_core #(
   input  logic                           cmd_out_signed_i,
   input  logic [3:0]                     cmd_out_bits_i,
   input  logic                           cmd_round_even_i,
+  input  logic [1:0]                     cmd_op_i,
+  input  logic [15:0]                    cmd_group_chunks_i,
+  input  logic [15:0]                    cmd_chunk_step_i,
+  input  logic [15:0]                    cmd_group_cols_i,
+  input  logic                           cmd_clip_i,
+  input  logic [15:0]                    cmd_clip_lo_i,
+  input  logic [15:0]                    cmd_clip_hi_i,
+  input  logic [15:0]                    cmd_pool_count_i,
+  input  logic [31:0]                    cmd_pool_magic_i,
+  input  logic [5:0]                     cmd_pool_shift_i,
   input  logic                           cmd_in_half_i,
   input  logic                           cmd_out_half_i,
   // Input buffer read port
@@ -126,7 +152,12 @@ module dnn_core #(
   // Exact input coordinates: oy*sh + ky < 2^16 * 2^8 + 2^8, minus a pad below 2^8, signed.
   localparam int unsigned CoordBits   = 26;
   localparam int unsigned MinPass     = 4;
-  localparam int unsigned RequantLatency = 4;
+  localparam int unsigned RequantLatency = 4;  // dnn_requant's and dnn_pool_out's
+  // Pool lanes: the generator places pools only when Rows <= Cols (checked below).
+  localparam int unsigned PoolLanes = Rows <= Cols ? Rows : Cols;
+  localparam logic [1:0] OpConv = 2'd0;
+  localparam logic [1:0] OpMax  = 2'd1;
+  localparam logic [AccBits-1:0] MinAcc = {1'b1, {(AccBits-1){1'b0}}};  // -2^(AccBits-1): max's start
 
   localparam logic [15:0]           RowsW      = 16'(Rows);
   localparam logic [15:0]           ColsW      = 16'(Cols);
@@ -149,12 +180,17 @@ module dnn_core #(
   logic [2:0] state_q;
 
   // ---------------------------------------------------------------- descriptor
-  logic [15:0] in_w_q, in_h_q, in_c_q, band_y0_q, out_w_q, out_c_q, tile_p_q;
+  logic [15:0] in_w_q, in_h_q, band_y0_q, out_w_q, out_c_q, tile_p_q;
   logic [7:0]  kh_q, kw_q, sh_q, sw_q, pad_top_q, pad_left_q;
   logic [1:0]  activation_q;
   logic [3:0]  leaky_shift_q, out_bits_q;
   logic [15:0] out_zp_q;
   logic        out_signed_q, round_even_q, in_half_q, out_half_q;
+  logic [1:0]  op_q;
+  logic [15:0] group_chunks_q, chunk_step_q, group_cols_q, clip_lo_q, clip_hi_q, pool_count_q;
+  logic        clip_q;
+  logic [31:0] pool_magic_q;
+  logic [5:0]  pool_shift_q;
 
   wire cmd_take = cmd_valid_i && cmd_ready_o;
   assign cmd_ready_o = state_q == StIdle;
@@ -163,7 +199,6 @@ module dnn_core #(
     if (cmd_take) begin
       in_w_q        <= cmd_in_w_i;
       in_h_q        <= cmd_in_h_i;
-      in_c_q        <= cmd_in_c_i;
       band_y0_q     <= cmd_band_y0_i;
       kh_q          <= cmd_kh_i;
       kw_q          <= cmd_kw_i;
@@ -182,8 +217,20 @@ module dnn_core #(
       round_even_q  <= cmd_round_even_i;
       in_half_q     <= cmd_in_half_i;
       out_half_q    <= cmd_out_half_i;
+      op_q          <= cmd_op_i;
+      group_chunks_q <= cmd_group_chunks_i;
+      chunk_step_q  <= cmd_chunk_step_i;
+      group_cols_q  <= cmd_group_cols_i;
+      clip_q        <= cmd_clip_i;
+      clip_lo_q     <= cmd_clip_lo_i;
+      clip_hi_q     <= cmd_clip_hi_i;
+      pool_count_q  <= cmd_pool_count_i;
+      pool_magic_q  <= cmd_pool_magic_i;
+      pool_shift_q  <= cmd_pool_shift_i;
     end
   end
+  wire pool    = op_q != OpConv;
+  wire grouped = !pool && group_chunks_q != '0;
 
   // ---------------------------------------------------------------- setup: division
   // Three restoring divisions with 16 quotient bits each, in parallel: Cin / Rows, Cout / Cols and
@@ -231,9 +278,18 @@ module dnn_core #(
   // Channels in the last chunk / block (at most Rows / Cols, so they fit MacsBits).
   wire [MacsBits-1:0] last_in_w  = dci_rem_d != '0 ? MacsBits'(dci_rem_d) : RowsM;
   wire [MacsBits-1:0] last_out_w = dco_rem_d != '0 ? MacsBits'(dco_rem_d) : ColsM;
+  // Chunks each block's passes walk, minus one; the step of a block's first chunk; and the address
+  // step from a pass's last chunk to the next tap's first (kx*Chunks + chunk: 1 when dense).
+  wire [15:0] gc_m1_w    = pool ? 16'd0 : grouped ? group_chunks_q - 16'd1 : chunks_w - 16'd1;
+  wire [15:0] step_w     = pool ? 16'd1 : grouped ? chunk_step_q : 16'd0;
+  wire [15:0] kx_step_w  = chunks_w - gc_m1_w;
   // Zero-extended operands; address arithmetic uses their low A bits.
   wire [CoordBits-1:0] blocks_c  = {{(CoordBits-16){1'b0}}, blocks_w};
+  wire [CoordBits-1:0] chunks_c  = {{(CoordBits-16){1'b0}}, chunks_w};
   wire [CoordBits-1:0] cmd_w_c   = {{(CoordBits-16){1'b0}}, cmd_in_w_i};
+  wire [CoordBits-1:0] step_c    = {{(CoordBits-16){1'b0}}, step_w};
+  wire [CoordBits-1:0] kx_step_c = {{(CoordBits-16){1'b0}}, kx_step_w};
+  wire [CoordBits-1:0] gcols_c   = {{(CoordBits-16){1'b0}}, group_cols_q};
 
   // ---------------------------------------------------------------- setup: products
   // Shift-add: each step adds a multiplicand where its multiplier's low bit is set, then shifts
@@ -251,6 +307,8 @@ module dnn_core #(
   logic [A-1:0] sc_q, mc_s_q, oxswc_q, mc_oxsw_q;     // phase 2: S*Chunks, ox0*sw*Chunks
   logic [15:0]  ox0_q;
   logic [OutAddrBits-1:0] blocks_q;
+  logic [15:0]  gc_m1_q, step_k_q, blk_w_q;  // chunks per block - 1; block chunk step; block width
+  logic [A-1:0] step_a_q, kx_step_q;        // the same steps as input addresses
   logic [15:0]  p_last_q;                   // last issue slot of a pass: max(P, MinPass) - 1
 
   wire mul1_done = m_chunks_q == '0 && m_w_q == '0 && m_sw_q == '0 && m_lo_q == '0 && m_li_q == '0;
@@ -296,12 +354,19 @@ module dnn_core #(
         if (div_cnt_q == 4'd15) begin
           // Load phase 1 from the division results (sh is at most 8 bits: shw_d is complete).
           chunks_q   <= chunks_w;
-          blocks_q   <= blocks_c[OutAddrBits-1:0];
+          // A pool's blocks are its chunks: Rows channels each.
+          blocks_q   <= pool ? chunks_c[OutAddrBits-1:0] : blocks_c[OutAddrBits-1:0];
+          blk_w_q    <= pool ? RowsW : ColsW;
+          gc_m1_q    <= gc_m1_w;
+          step_k_q   <= step_w;
+          step_a_q   <= step_c[A-1:0];
+          kx_step_q  <= kx_step_c[A-1:0];
           ox0_q      <= ox0_w;
           m_chunks_q <= chunks_w;
           m_w_q      <= in_w_q;
           m_sw_q     <= sw_q;
-          m_lo_q     <= last_out_w;
+          // Grouped: a chunk's MACs are its real input channels times GROUP_COLS (<= Cols).
+          m_lo_q     <= grouped ? gcols_c[MacsBits-1:0] : last_out_w;
           m_li_q     <= last_in_w;
           wc_q       <= '0;
           swc_q      <= '0;
@@ -379,7 +444,6 @@ module dnn_core #(
   wire [CoordBits-1:0] iy0_w   = oysh_q - pad_top_c;
   wire [CoordBits-1:0] ix0_w   = oxsw_q - pad_left_c;
   wire [CoordBits-1:0] ixrs0_w = -pad_left_c;
-  logic [A-1:0] tb_ps_q, tb_rs_q;
   logic [CoordBits-1:0] iy0_q, ix0_q;
 
   // ---------------------------------------------------------------- pass sequencing
@@ -387,24 +451,29 @@ module dnn_core #(
   // only copies registers. The pass registers (cp_*) and pixel registers (px_*) describe the slot
   // being issued.
   logic        np_valid_q, np_first_q;
-  logic [15:0] np_in_rem_q, np_out_rem_q;   // Cin - chunk*Rows, Cout - cb*Cols
+  logic [15:0] np_out_rem_q;                // Cout - cb*Cols (pool: C - cb*Rows)
+  logic [15:0] np_j_q, np_k_q, np_blk_k_q;  // chunk within the block's range; chunk; the range's first
   logic [7:0]  np_kx_q, np_ky_q;
   logic [CoordBits-1:0] np_iy_q, np_ix_q, np_ixrs_q;
-  logic [A-1:0] np_a_q, np_ars_q, np_ky_a_q, np_ky_ars_q;
+  logic [A-1:0] np_a_q, np_ars_q, np_ky_a_q, np_ky_ars_q, np_blk_a_q, np_blk_ars_q;
   logic [OutAddrBits-1:0] np_obase_q;
 
-  wire np_last_chunk = np_in_rem_q <= RowsW;
+  wire np_last_chunk = np_j_q == gc_m1_q;
   wire np_last_kx    = np_kx_q == kw_q - 8'd1;
   wire np_last_ky    = np_ky_q == kh_q - 8'd1;
   wire np_last_pass  = np_last_chunk && np_last_kx && np_last_ky;  // of its block
-  wire np_last_block = np_out_rem_q <= ColsW;
+  wire np_last_block = np_out_rem_q <= blk_w_q;
+  wire np_real_last  = np_k_q == chunks_q - 16'd1;  // the input's last chunk (last_in real rows)
+  wire np_beyond     = np_k_q >= chunks_q;          // grouped: past the pixel's words
   logic [MacsBits-1:0] np_macs;
   always_comb begin
-    if (np_last_chunk) np_macs = np_last_block ? mac_ll_q : mac_lc_q;
+    if (pool || np_beyond) np_macs = '0;
+    else if (grouped) np_macs = np_real_last ? mac_ll_q : mac_rl_q;
+    else if (np_real_last) np_macs = np_last_block ? mac_ll_q : mac_lc_q;
     else np_macs = np_last_block ? mac_rl_q : FullMacs;
   end
 
-  logic        cp_first_q, cp_last_q, cp_tile_last_q;
+  logic        cp_first_q, cp_last_q, cp_tile_last_q, cp_beyond_q;
   logic [MacsBits-1:0] cp_macs_q;
   logic [CoordBits-1:0] cp_ixrs_q;
 
@@ -418,16 +487,18 @@ module dnn_core #(
   // ---------------------------------------------------------------- issue
   wire run       = state_q == StRun;
   wire slot0     = px_p_q == '0;
-  wire can_start = w_full_q && (!cp_first_q || (p_full_q && !p_taken_q));
+  // Pools take no weights or params.
+  wire can_start = pool || (w_full_q && (!cp_first_q || (p_full_q && !p_taken_q)));
   wire fire      = run && (!slot0 || can_start);  // this issue slot proceeds
   wire real_px   = px_p_q < tile_p_q;             // a pixel, not a MinPass bubble
   wire issue     = fire && real_px;
   wire last_slot = px_p_q == p_last_q;
   wire row_wrap  = px_ox_q == out_w_q - 16'd1;
-  wire pass_swap = fire && slot0;                 // the pass's weights go live for its first x
+  wire pass_swap = fire && slot0 && !pool;        // the pass's weights go live for its first x
   wire new_pass  = (state_q == StInit) || (fire && last_slot && np_valid_q);
 
-  wire pad = px_iy_q[CoordBits-1] || px_ix_q[CoordBits-1] || px_iy_q >= in_h_c || px_ix_q >= in_w_c;
+  wire pad = px_iy_q[CoordBits-1] || px_ix_q[CoordBits-1] || px_iy_q >= in_h_c || px_ix_q >= in_w_c ||
+             cp_beyond_q;
 
   assign in_rd_en_o     = issue && !pad;
   assign in_rd_addr_o   = px_a_q;
@@ -440,15 +511,17 @@ module dnn_core #(
   // Sequencer datapath (no reset: loaded in StBase / StInit before use).
   always_ff @(posedge clk_i) begin
     if (state_q == StBase) begin
-      tb_ps_q      <= tb_ps_w;
-      tb_rs_q      <= tb_rs_w;
       iy0_q        <= iy0_w;
       ix0_q        <= ix0_w;
       // Pass 0 of block 0.
       np_valid_q   <= 1'b1;
       np_first_q   <= 1'b1;
-      np_in_rem_q  <= in_c_q;
       np_out_rem_q <= out_c_q;
+      np_j_q       <= '0;
+      np_k_q       <= '0;
+      np_blk_k_q   <= '0;
+      np_blk_a_q   <= tb_ps_w;
+      np_blk_ars_q <= tb_rs_w;
       np_kx_q      <= '0;
       np_ky_q      <= '0;
       np_iy_q      <= iy0_w;
@@ -474,21 +547,26 @@ module dnn_core #(
       cp_tile_last_q <= np_last_pass && np_last_block;
       cp_macs_q      <= np_macs;
       cp_ixrs_q      <= np_ixrs_q;
+      cp_beyond_q    <= np_beyond;
       // ... and the one after it is prepared: chunk innermost, then kx, ky, block.
       np_first_q <= 1'b0;
       if (!np_last_chunk) begin
-        np_in_rem_q <= np_in_rem_q - RowsW;
+        np_j_q      <= np_j_q + 16'd1;
+        np_k_q      <= np_k_q + 16'd1;
         np_a_q      <= np_a_q + 1'b1;
         np_ars_q    <= np_ars_q + 1'b1;
       end else if (!np_last_kx) begin
-        np_in_rem_q <= in_c_q;
+        np_j_q      <= '0;
+        np_k_q      <= np_blk_k_q;
         np_kx_q     <= np_kx_q + 8'd1;
-        np_a_q      <= np_a_q + 1'b1;  // kx*Chunks + chunk steps by one across the chunk wrap
-        np_ars_q    <= np_ars_q + 1'b1;
+        // kx*Chunks + chunk from the range's last chunk to its first at the next kx (1 when dense).
+        np_a_q      <= np_a_q + kx_step_q;
+        np_ars_q    <= np_ars_q + kx_step_q;
         np_ix_q     <= np_ix_q + 1'b1;
         np_ixrs_q   <= np_ixrs_q + 1'b1;
       end else if (!np_last_ky) begin
-        np_in_rem_q <= in_c_q;
+        np_j_q      <= '0;
+        np_k_q      <= np_blk_k_q;
         np_kx_q     <= '0;
         np_ky_q     <= np_ky_q + 8'd1;
         np_ky_a_q   <= np_ky_a_q + wc_q;
@@ -499,15 +577,20 @@ module dnn_core #(
         np_ix_q     <= ix0_q;
         np_ixrs_q   <= ixrs0_w;
       end else if (!np_last_block) begin
+        // The next block's range starts CHUNK_STEP chunks on (grouped), one on (pool), or at 0.
         np_first_q   <= 1'b1;
-        np_in_rem_q  <= in_c_q;
-        np_out_rem_q <= np_out_rem_q - ColsW;
+        np_out_rem_q <= np_out_rem_q - blk_w_q;
+        np_j_q       <= '0;
+        np_k_q       <= np_blk_k_q + step_k_q;
+        np_blk_k_q   <= np_blk_k_q + step_k_q;
+        np_blk_a_q   <= np_blk_a_q + step_a_q;
+        np_blk_ars_q <= np_blk_ars_q + step_a_q;
         np_kx_q      <= '0;
         np_ky_q      <= '0;
-        np_ky_a_q    <= tb_ps_q;
-        np_ky_ars_q  <= tb_rs_q;
-        np_a_q       <= tb_ps_q;
-        np_ars_q     <= tb_rs_q;
+        np_ky_a_q    <= np_blk_a_q + step_a_q;
+        np_ky_ars_q  <= np_blk_ars_q + step_a_q;
+        np_a_q       <= np_blk_a_q + step_a_q;
+        np_ars_q     <= np_blk_ars_q + step_a_q;
         np_iy_q      <= iy0_q;
         np_ix_q      <= ix0_q;
         np_ixrs_q    <= ixrs0_w;
@@ -569,7 +652,7 @@ module dnn_core #(
 
   // Pipeline control, stages 1..3 (stage 0 is the issue).
   logic s1_valid_q, s2_valid_q, s3_valid_q;
-  logic s1_pad_q;
+  logic s1_pad_q, s2_pad_q, s3_pad_q;
   logic s1_first_q, s2_first_q, s3_first_q;
   logic s1_last_q, s2_last_q, s3_last_q;
   logic s1_bstart_q, s2_bstart_q;          // first pixel of a block: its params go live in S2
@@ -623,10 +706,12 @@ module dnn_core #(
     s1_pad_q    <= pad;
     s1_first_q  <= cp_first_q;
     s1_last_q   <= cp_last_q;
-    s1_bstart_q <= cp_first_q && slot0;
+    s1_bstart_q <= cp_first_q && slot0 && !pool;
     s1_tlast_q  <= cp_tile_last_q && px_p_q == tile_p_q - 16'd1;
     s1_p_q      <= px_p_q[AccAddrBits-1:0];
     s1_oaddr_q  <= px_oaddr_q;
+    s2_pad_q    <= s1_pad_q;
+    s3_pad_q    <= s2_pad_q;
     s2_first_q  <= s1_first_q;
     s2_last_q   <= s1_last_q;
     s2_bstart_q <= s1_bstart_q;
@@ -640,8 +725,14 @@ module dnn_core #(
     s3_oaddr_q  <= s2_oaddr_q;
   end
 
-  // S1: the input word (zero for a padded tap) enters the array; weights swapped in at S0.
+  // S1: the input word (zero for a padded tap) enters the array; weights swapped in at S0. A pool
+  // bypasses the array: the word reaches the accumulator in S3, with the column sums' timing.
   wire [Rows*XBits-1:0] x_word = s1_pad_q ? '0 : in_rd_data_i;
+  logic [Rows*XBits-1:0] s2_x_q, s3_x_q;
+  always_ff @(posedge clk_i) begin
+    s2_x_q <= x_word;
+    s3_x_q <= s2_x_q;
+  end
   logic                 sum_valid;
   logic [Cols*SumBits-1:0] sums;
 
@@ -676,16 +767,30 @@ module dnn_core #(
     end else begin : g_extend
       assign sum_acc = {{(AccBits-SumBits){sums[c*SumBits + SumBits - 1]}}, sums[c*SumBits +: SumBits]};
     end
-    wire [AccBits-1:0] base = s3_first_q ? bias_q[c*AccBits +: AccBits] : acc_rd[c*AccBits +: AccBits];
-    assign acc_new[c*AccBits +: AccBits] = base + sum_acc;
+    wire [AccBits-1:0] acc_old = acc_rd[c*AccBits +: AccBits];
+    if (c < PoolLanes) begin : g_pool_lane
+      // Pool: input value c; a sum starts from 0, a maximum from MinAcc, and a padded tap (x = 0)
+      // takes part in neither.
+      wire [AccBits-1:0] x_acc = {{(AccBits-XBits){s3_x_q[c*XBits + XBits - 1]}}, s3_x_q[c*XBits +: XBits]};
+      wire [AccBits-1:0] cand  = s3_pad_q ? MinAcc : x_acc;
+      wire [AccBits-1:0] mbase = s3_first_q ? MinAcc : acc_old;
+      wire [AccBits-1:0] base  = s3_first_q ? (pool ? '0 : bias_q[c*AccBits +: AccBits]) : acc_old;
+      wire [AccBits-1:0] add   = pool ? x_acc : sum_acc;
+      wire               win   = $signed(cand) > $signed(mbase);
+      assign acc_new[c*AccBits +: AccBits] = op_q == OpMax ? (win ? cand : mbase) : base + add;
+    end else begin : g_conv_lane
+      wire [AccBits-1:0] base = s3_first_q ? bias_q[c*AccBits +: AccBits] : acc_old;
+      assign acc_new[c*AccBits +: AccBits] = base + sum_acc;
+    end
   end
 
-  // Requantisers (latency RequantLatency) and the output write.
+  // Requantisers and pool output stages (latency RequantLatency both) and the output write.
   logic [Cols-1:0] rq_valid;
+  logic [Cols*ActBits-1:0] rq_y;
   for (genvar c = 0; c < Cols; c++) begin : g_requant
     dnn_requant #(.AccBits(AccBits), .ActBits(ActBits)) u_requant (
       .clk_i, .rst_ni,
-      .valid_i(s3_valid_q && s3_last_q),
+      .valid_i(s3_valid_q && s3_last_q && !pool),
       .acc_i(acc_new[c*AccBits +: AccBits]),
       .mult_i(mult_q[c*32 +: 32]),
       .shift_i(shift_q[c*6 +: 6]),
@@ -695,9 +800,40 @@ module dnn_core #(
       .out_bits_i(out_bits_q),
       .out_signed_i(out_signed_q),
       .round_even_i(round_even_q),
+      .clip_i(clip_q),
+      .clip_lo_i(clip_lo_q),
+      .clip_hi_i(clip_hi_q),
       .valid_o(rq_valid[c]),
-      .y_o(out_wr_data_o[c*ActBits +: ActBits])
+      .y_o(rq_y[c*ActBits +: ActBits])
     );
+  end
+
+  logic [PoolLanes-1:0] po_valid;
+  logic [PoolLanes*ActBits-1:0] po_y;
+  for (genvar r = 0; r < PoolLanes; r++) begin : g_pool_out
+    dnn_pool_out #(.AccBits(AccBits), .ActBits(ActBits)) u_pool_out (
+      .clk_i, .rst_ni,
+      .valid_i(s3_valid_q && s3_last_q && pool),
+      .acc_i(acc_new[r*AccBits +: AccBits]),
+      .avg_i(op_q != OpMax),
+      .count_i(pool_count_q),
+      .magic_i(pool_magic_q),
+      .shift_i(pool_shift_q),
+      .round_even_i(round_even_q),
+      .out_zp_i(out_zp_q),
+      .out_bits_i(out_bits_q),
+      .out_signed_i(out_signed_q),
+      .clip_i(clip_q),
+      .clip_lo_i(clip_lo_q),
+      .clip_hi_i(clip_hi_q),
+      .valid_o(po_valid[r]),
+      .y_o(po_y[r*ActBits +: ActBits])
+    );
+  end
+  // A pool's word: Rows values (the output buffer drains only those); a convolution's: Cols.
+  assign out_wr_data_o[PoolLanes*ActBits-1:0] = pool ? po_y : rq_y[PoolLanes*ActBits-1:0];
+  if (Cols > PoolLanes) begin : g_conv_only
+    assign out_wr_data_o[Cols*ActBits-1:PoolLanes*ActBits] = rq_y[Cols*ActBits-1:PoolLanes*ActBits];
   end
 
   logic [RequantLatency-1:0] rq_valid_q, rq_tlast_q;
@@ -718,16 +854,21 @@ module dnn_core #(
   assign out_wr_addr_o   = rq_oaddr_q[(RequantLatency-1)*OutAddrBits +: OutAddrBits];
   assign tile_done_write = out_wr_en_o && rq_tlast_q[RequantLatency-1];
 
-  // The requantisers' own valids duplicate rq_valid_q (checked below).
-  logic unused_rq_valid, unused_sum_valid, unused_hi_bits, unused_bias;
+  // The requantisers' and pool stages' own valids duplicate rq_valid_q (checked below).
+  logic unused_rq_valid, unused_po_valid, unused_sum_valid, unused_hi_bits, unused_bias;
   assign unused_bias      = ^params_bias_i;  // bits above AccBits: vp_gen keeps the bias inside it
   assign unused_rq_valid  = ^rq_valid;
+  assign unused_po_valid  = ^po_valid;
   assign unused_sum_valid = sum_valid;
   // Wide intermediates of which the address arithmetic keeps the low bits.
-  assign unused_hi_bits   = ^{blocks_c, cmd_w_c, yrow_w, s_w, sw_c, in_w_c};
+  assign unused_hi_bits   = ^{blocks_c, chunks_c, cmd_w_c, yrow_w, s_w, sw_c, in_w_c, step_c, kx_step_c, gcols_c};
 
   // ---------------------------------------------------------------- checks
-  `DNN_ASSERT(CoreRequantAligned, rq_valid == {Cols{out_wr_en_o}}, clk_i, rst_ni)
+  `DNN_ASSERT(CoreRequantAligned, rq_valid == {Cols{out_wr_en_o && !pool}}, clk_i, rst_ni)
+  `DNN_ASSERT(CorePoolOutAligned, po_valid == {PoolLanes{out_wr_en_o && pool}}, clk_i, rst_ni)
+  // Pools need a lane per input value (the generator places them only when Rows <= Cols).
+  `DNN_ASSERT(CorePoolFits, !cmd_take || cmd_op_i == OpConv || Rows <= Cols, clk_i, rst_ni)
+  `DNN_ASSERT(CoreOpKnown, !cmd_take || cmd_op_i != 2'd3, clk_i, rst_ni)
   `DNN_ASSERT(CoreArrayAligned, sum_valid == s3_valid_q, clk_i, rst_ni)
   `DNN_ASSERT(CoreCmdSane, !cmd_take || (cmd_in_c_i != '0 && cmd_out_c_i != '0 && cmd_kh_i != '0 &&
               cmd_kw_i != '0 && cmd_sh_i != '0 && cmd_sw_i != '0 && cmd_out_w_i != '0 &&

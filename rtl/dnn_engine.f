@@ -9,7 +9,9 @@ dnn_regs.sv
 dnn_input_loader.sv
 dnn_weight_loader.sv
 dnn_pe_array.sv
+dnn_out_range.sv
 dnn_requant.sv
+dnn_pool_out.sv
 dnn_core.sv
 dnn_output_buffer.sv
 dnn_engine.sv

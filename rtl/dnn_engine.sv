@@ -199,6 +199,12 @@ module dnn_engine #(
   logic [$clog2(OutDepth)-1:0] out_wr_addr;
   logic [Cols*ActBits-1:0] out_wr_data;
 
+  // The mode words of issue 12 inside a queue entry (docs/engine.md "Modes").
+  localparam int unsigned FMode = dnn_regs_pkg::ModeIndex * 32, FGroup = dnn_regs_pkg::GroupIndex * 32,
+                          FClip = dnn_regs_pkg::ClipIndex * 32, FPoolCount = dnn_regs_pkg::PoolCountIndex * 32,
+                          FPoolMagic = dnn_regs_pkg::PoolMagicIndex * 32;
+  localparam logic [15:0] RowsW = 16'(Rows), ColsW = 16'(Cols);
+
   dnn_core #(
     .Rows(Rows), .Cols(Cols), .ActBits(ActBits), .WeightBits(WeightBits), .AccBits(AccBits),
     .InDepth(InDepth), .OutDepth(OutDepth), .AccDepth(AccDepth)
@@ -219,6 +225,16 @@ module dnn_engine #(
     .cmd_activation_i(core_desc[FActivation +: 2]), .cmd_leaky_shift_i(core_desc[FLeakyShift +: 4]),
     .cmd_out_zp_i(core_desc[FOutZp +: 16]), .cmd_out_signed_i(core_desc[FOutSigned]),
     .cmd_out_bits_i(core_desc[FOutBits +: 4]), .cmd_round_even_i(core_desc[FRoundEven]),
+    .cmd_op_i(core_desc[FMode + dnn_regs_pkg::ModeOpLsb +: 2]),
+    .cmd_group_chunks_i(core_desc[FGroup + dnn_regs_pkg::GroupGroupChunksLsb +: 16]),
+    .cmd_chunk_step_i(core_desc[FGroup + dnn_regs_pkg::GroupChunkStepLsb +: 16]),
+    .cmd_group_cols_i(core_desc[FMode + dnn_regs_pkg::ModeGroupColsLsb +: 16]),
+    .cmd_clip_i(core_desc[FMode + dnn_regs_pkg::ModeClipLsb]),
+    .cmd_clip_lo_i(core_desc[FClip + dnn_regs_pkg::ClipLoLsb +: 16]),
+    .cmd_clip_hi_i(core_desc[FClip + dnn_regs_pkg::ClipHiLsb +: 16]),
+    .cmd_pool_count_i(core_desc[FPoolCount + dnn_regs_pkg::PoolCountCountLsb +: 16]),
+    .cmd_pool_magic_i(core_desc[FPoolMagic +: 32]),
+    .cmd_pool_shift_i(core_desc[FMode + dnn_regs_pkg::ModePoolShiftLsb +: 6]),
     .in_rd_en_o(in_rd_en), .in_rd_addr_o(in_rd_addr), .in_rd_data_i(in_rd_data),
     .params_valid_i(params_valid), .params_ready_o(params_ready), .params_bias_i(params_bias),
     .params_mult_i(params_mult), .params_shift_i(params_shift),
@@ -243,6 +259,8 @@ module dnn_engine #(
     .wr_en_i(out_wr_en), .wr_addr_i(out_wr_addr), .wr_data_i(out_wr_data),
     .cmd_valid_i(drain_cmd_valid), .cmd_ready_o(drain_cmd_ready), .cmd_half_i(drain_issue_q[0]),
     .cmd_pixels_i(drain_desc[FTileP +: 16]), .cmd_channels_i(drain_desc[FOutC +: 16]),
+    // A pool's output words hold Rows channels, a convolution's Cols.
+    .cmd_word_values_i(drain_desc[FMode + dnn_regs_pkg::ModeOpLsb +: 2] != 2'd0 ? RowsW : ColsW),
     .cmd_bits_i(drain_desc[FOutBits +: 4]), .cmd_signed_i(drain_desc[FOutSigned]),
     .cmd_skip_i(tile_mid_byte),
     .m_axis_tdata_o(m_axis_y_tdata_o), .m_axis_tkeep_o(m_axis_y_tkeep_o),

@@ -3,8 +3,9 @@
 //
 // Drain pipeline, one word per cycle:
 //   read     address counter (half base + 1 per word; word p*Blocks + cb is simply the next one) and a
-//            channel countdown that yields each word's value count min(Cols, Cout - cb*Cols), so no
-//            multiply or divide is needed;
+//            channel countdown that yields each word's value count min(V, Cout - cb*V), so no
+//            multiply or divide is needed (V = cmd_word_values_i: Cols for a convolution, Rows for a
+//            pool, whose words hold Rows channels);
 //   word     the RAM's registered output (s1): the word's values are truncated/extended to the storage
 //            width and compacted (4 bits: value c at nibble c; 8 bits: at byte c), values past the count
 //            cleared;
@@ -39,6 +40,7 @@ module dnn_output_buffer #(
   input  logic                    cmd_half_i,
   input  logic [15:0]             cmd_pixels_i,
   input  logic [15:0]             cmd_channels_i,
+  input  logic [15:0]             cmd_word_values_i, // values per word V: 1..Cols
   input  logic [3:0]              cmd_bits_i,
   input  logic                    cmd_signed_i,
   input  logic                    cmd_skip_i,       // storage width 4: start at the high nibble
@@ -66,8 +68,6 @@ module dnn_output_buffer #(
   localparam int unsigned FifoBits = StreamBits + KeepBits + 1;
 
   localparam logic [AddrBits-1:0]   HalfBase = AddrBits'(OutDepth / 2);
-  localparam logic [15:0]           ColsW    = 16'(Cols);
-  localparam logic [NBits-1:0]      ColsN    = NBits'(Cols);
   localparam logic [FillBits-1:0]   BeatFill = FillBits'(BeatNib);
   localparam logic [FillBits:0]     CapSum   = SumBits'(CapNib);
 
@@ -90,6 +90,7 @@ module dnn_output_buffer #(
   logic        busy_q, done_q, mode4_q, signed_q;
   logic        rd_pend_q;          // words of the tile still to be read
   logic [15:0] chan_q;             // Cout of the tile
+  logic [15:0] vals_q;             // values per word
   logic [15:0] rem_q;              // channels left in the current pixel, from the current block on
   logic [15:0] pix_q;              // pixels left to read, the current one included
   logic        s1_valid_q;         // the RAM output holds a word not yet packed
@@ -99,7 +100,7 @@ module dnn_output_buffer #(
 
   wire cmd_fire  = cmd_valid_i && cmd_ready_o;
   wire cmd_empty = cmd_pixels_i == '0 || cmd_channels_i == '0;
-  wire last_blk  = rem_q <= ColsW;
+  wire last_blk  = rem_q <= vals_q;
   wire rd_last   = last_blk && pix_q == 16'd1;
   // The RAM output register is the s1 stage: read only when it is free or being emptied, so an
   // unconsumed word simply stays on rd_data (the RAM holds it while rd_en is low).
@@ -118,6 +119,7 @@ module dnn_output_buffer #(
       rd_pend_q  <= 1'b0;
       rd_addr_q  <= '0;
       chan_q     <= '0;
+      vals_q     <= '0;
       rem_q      <= '0;
       pix_q      <= '0;
       s1_valid_q <= 1'b0;
@@ -133,6 +135,7 @@ module dnn_output_buffer #(
         signed_q  <= cmd_signed_i;
         rd_addr_q <= cmd_half_i ? HalfBase : '0;
         chan_q    <= cmd_channels_i;
+        vals_q    <= cmd_word_values_i;
         rem_q     <= cmd_channels_i;
         pix_q     <= cmd_pixels_i;
       end else if (beat_done) begin
@@ -140,13 +143,13 @@ module dnn_output_buffer #(
       end
       if (rd_en) begin
         rd_addr_q <= rd_addr_q + 1'b1;
-        s1_n_q    <= last_blk ? rem_q[NBits-1:0] : ColsN;
+        s1_n_q    <= last_blk ? rem_q[NBits-1:0] : vals_q[NBits-1:0];
         s1_last_q <= rd_last;
         if (last_blk) begin
           rem_q <= chan_q;
           pix_q <= pix_q - 1'b1;
         end else begin
-          rem_q <= rem_q - ColsW;
+          rem_q <= rem_q - vals_q;
         end
         if (rd_last) rd_pend_q <= 1'b0;
       end
@@ -303,6 +306,8 @@ module dnn_output_buffer #(
   `DNN_ASSERT_KNOWN(DoneKnown, done_o, clk_i, rst_ni)
   // The residue never holds more than it was sized for.
   `DNN_ASSERT(ResidueBound, 32'(fill_q) <= ResBits / 4, clk_i, rst_ni)
+  `DNN_ASSERT(WordValuesRange, !cmd_fire || (cmd_word_values_i != '0 && 32'(cmd_word_values_i) <= Cols),
+              clk_i, rst_ni)
   // Beats of a tile only leave while it is being drained.
   `DNN_ASSERT(BeatsOnlyWhenBusy, !m_axis_tvalid_o || busy_q, clk_i, rst_ni)
 endmodule

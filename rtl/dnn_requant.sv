@@ -2,7 +2,7 @@
 // requantize() of generators/numerics.cpp:
 //
 //   v = acc;  relu && v < 0: v = 0;  leaky && v < 0: s = s + leaky_shift
-//   y = saturate(zero_point + round_shift(v * multiplier, s), out_bits, out_signed)
+//   y = saturate(zero_point + round_shift(v * multiplier, s), out_bits, out_signed, clip)
 //   round_shift(x, s) = s == 0 ? x : (x + 2^(s-1)) >>> s            ties toward +inf (round_even_i 0)
 //                     = s == 0 ? x : (x + 2^(s-1) - 1 + x[s]) >>> s   ties to even (round_even_i 1)
 // Both are the same one adder: the addend is 2^(s-1) or 2^(s-1) - 1, and x[s] (the lowest bit of
@@ -13,7 +13,7 @@
 //   1. activation (relu zeroes, leaky widens the shift); register v, multiplier, shift
 //   2. product v * multiplier (AccBits x 31 bits, exact), registered
 //   3. rounding add and arithmetic right shift, registered
-//   4. + zero point, saturation to the out_bits range, registered output
+//   4. + zero point, saturation to the out_bits range (narrowed by a folded Clip), registered output
 //
 // Multipliers: rtl/README.md says the PE array's Rows x Cols products are the only `*` on data.
 // The requantiser's product (one per column, so Cols in the core) is the other, deliberate exception:
@@ -24,7 +24,8 @@
 // ignored), shift_i (0..62), act_i (0 none, 1 ReLU, 2 LeakyReLU, 3 = none), leaky_shift_i.
 // Quasi-static (a layer's constants; must be stable from valid_i until the matching valid_o, as
 // the core holds them for a whole tile): out_zp_i (signed), out_bits_i (2..ActBits), out_signed_i,
-// round_even_i (1: ties to even, 0: toward +inf).
+// round_even_i (1: ties to even, 0: toward +inf), clip_i, clip_lo_i, clip_hi_i (MODE.CLIP, CLIP.LO/HI:
+// saturate to [max(type min, lo), min(type max, hi)], dnn_out_range).
 // y_o: the saturated value in ActBits bits, two's complement if out_signed_i (sign-extended from
 // out_bits to ActBits), else unsigned (zero-extended); its range is that of out_bits, so the low
 // out_bits bits are the packed value.
@@ -48,6 +49,9 @@ module dnn_requant #(
   input  logic [3:0]         out_bits_i,
   input  logic               out_signed_i,
   input  logic               round_even_i,
+  input  logic               clip_i,
+  input  logic [15:0]        clip_lo_i,
+  input  logic [15:0]        clip_hi_i,
   output logic               valid_o,
   output logic [ActBits-1:0] y_o
 );
@@ -59,7 +63,6 @@ module dnn_requant #(
   localparam int unsigned ZpBits    = RoundBits + 1;
   localparam logic [6:0]  MaxShift  = 7'(ProdBits);
   localparam logic signed [RoundBits-1:0] One = 1;
-  localparam logic signed [ZpBits-1:0]    OneZ = 1;
 
   // ---------------------------------------------------------------- stage 1: activation
   logic                      s1_valid_q;
@@ -116,21 +119,18 @@ module dnn_requant #(
   end
 
   // ---------------------------------------------------------------- stage 4: zero point, saturation
-  logic signed [ZpBits-1:0]  round_ext, zp_ext, with_zp, sat_max, sat_min;
+  logic signed [ZpBits-1:0]  sat_max, sat_min;
+  dnn_out_range #(.Bits(ZpBits)) u_range (
+    .out_bits_i, .out_signed_i, .clip_i, .clip_lo_i, .clip_hi_i, .lo_o(sat_min), .hi_o(sat_max)
+  );
+
+  logic signed [ZpBits-1:0]  round_ext, zp_ext, with_zp;
   logic [ActBits-1:0]        y_d;
 
   always_comb begin
     round_ext = {s3_round_q[RoundBits-1], s3_round_q};
     zp_ext    = {{(ZpBits-16){out_zp_i[15]}}, out_zp_i};
     with_zp   = round_ext + zp_ext;
-    // Range of out_bits (numerics.h QuantType): signed -2^(b-1) .. 2^(b-1)-1, unsigned 0 .. 2^b-1.
-    if (out_signed_i) begin
-      sat_max = (OneZ <<< (out_bits_i - 4'd1)) - OneZ;
-      sat_min = -(OneZ <<< (out_bits_i - 4'd1));
-    end else begin
-      sat_max = (OneZ <<< out_bits_i) - OneZ;
-      sat_min = '0;
-    end
     if (with_zp > sat_max) y_d = sat_max[ActBits-1:0];
     else if (with_zp < sat_min) y_d = sat_min[ActBits-1:0];
     else y_d = with_zp[ActBits-1:0];

@@ -15,17 +15,29 @@
 //     exactly Blocks * kh * kw * Chunks * max(P, MinPass) - (max(P, MinPass) - P) cycles, i.e. no
 //     bubble between passes. Utilisation figures are printed.
 // Each layer rounds its output stage in a random mode (half_up or half_even, QUANT.ROUND_EVEN).
+// Besides dense convolutions, the random layers are (docs/engine.md "Modes"): grouped and depthwise
+// convolutions that the generator can place (generators/engine_plan.h engine_geometry gives their chunk
+// range; block-diagonal weight blocks; MACs = the layer's), max pools (with padding) and average pools
+// (constant count: no padding; global ones too) against the golden max_pool / avg_pool (no params or
+// weight blocks: the next layer's blob is queued during a layer's last tile, so a pool runs with the
+// shadows full and must leave them to the next convolution; output words hold Rows channels; 0 MACs),
+// and any of them with a folded Clip (random limits) against the golden clamp.
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <stdexcept>
 #include <deque>
+#include <optional>
+#include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "Vdnn_core.h"
+#include "engine_plan.h"
+#include "error.h"
 #include "golden.h"
 #include "numerics.h"
+#include "pool_divider.h"
 #include "tb.h"
 
 namespace {
@@ -62,6 +74,8 @@ std::int64_t get_bits(const Bytes& bytes, int pos, int width, bool is_signed) {
 
 int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
+constexpr int kOpConv = 0, kOpMax = 1, kOpAvg = 2;  // MODE.OP
+
 // One random layer with its quantisation, golden output and the engine's view of it.
 struct TestLayer {
   dnnvp::Layer layer;
@@ -71,6 +85,16 @@ struct TestLayer {
   std::int32_t in_zp = 0;
   int chunks = 0, blocks = 0;
   int oh = 0, ow = 0;
+  int op = kOpConv;
+  int group_chunks = 0, chunk_step = 0, group_cols = 0;  // grouped convolution (0: dense)
+  dnnvp::PoolDivider divider{0, 0};                      // average pool
+  bool clip = false;
+  std::int32_t clip_lo = 0, clip_hi = 0;
+  bool pool() const { return op != kOpConv; }
+  int passes_per_block() const {
+    return layer.kernel_h * layer.kernel_w * (pool() ? 1 : group_chunks != 0 ? group_chunks : chunks);
+  }
+  int word_values() const { return pool() ? kRows : kCols; }  // channels per output word
 };
 
 int bits_for(std::int64_t v) {  // bits of |v|
@@ -81,16 +105,119 @@ int bits_for(std::int64_t v) {  // bits of |v|
 
 enum class Kind { Random, Steady, Big };
 
+// The layer's input type (any width up to ActBits, signed or unsigned, a zero point in range) and data;
+// true when the data (and then the weights too) are all at the ends of their ranges.
+bool random_input(tb::Random& rnd, TestLayer& t) {
+  t.in_type = dnnvp::QuantType{rnd.chance(0.5) ? kActBits : rnd.range(2, kActBits), rnd.chance(0.5)};
+  t.in_zp = rnd.chance(0.5) ? 0 : rnd.range(t.in_type.min(), t.in_type.max());
+  const bool extremes = rnd.chance(0.1);
+  t.input = dnnvp::Tensor(t.layer.input_shapes[0]);
+  for (auto& v : t.input.data)
+    v = extremes ? (rnd.chance(0.5) ? t.in_type.min() : t.in_type.max())
+                 : rnd.range(t.in_type.min(), t.in_type.max());
+  return extremes;
+}
+
+// A folded Clip (random limits inside the output type, lo <= hi as the generator's) on the golden output.
+void add_clip(tb::Random& rnd, TestLayer& t) {
+  const dnnvp::QuantType type = t.params.out.type;
+  t.clip = true;
+  t.clip_lo = rnd.range(type.min(), type.max());
+  t.clip_hi = rnd.range(t.clip_lo, type.max());
+  for (auto& v : t.expected.data) v = std::clamp(v, t.clip_lo, t.clip_hi);
+}
+
+// A max or average pool of C channels on a random input (average: no padding, so every window counts
+// kh * kw values; sometimes global). Its output keeps the input's type and zero point.
+TestLayer make_pool(tb::Random& rnd, int op) {
+  TestLayer t;
+  dnnvp::Layer& l = t.layer;
+  t.op = op;
+  l.type = op == kOpMax ? dnnvp::LayerType::MaxPool : dnnvp::LayerType::AvgPool;
+  const int in_h = rnd.range(1, 12), in_w = rnd.range(1, 12), c = rnd.range(1, 20);
+  if (op == kOpAvg && rnd.chance(0.2)) {
+    l.kernel_h = in_h;
+    l.kernel_w = in_w;
+  } else {
+    l.kernel_h = rnd.range(1, std::min(5, in_h + (op == kOpMax ? 2 : 0)));
+    l.kernel_w = rnd.range(1, std::min(5, in_w + (op == kOpMax ? 2 : 0)));
+  }
+  l.stride_h = rnd.range(1, 3);
+  l.stride_w = rnd.chance(0.7) ? l.stride_h : rnd.range(1, 3);
+  l.padding = {};
+  if (op == kOpMax) {
+    // Each side below the kernel, so every window keeps an in-bounds position (numerics.md "Pooling
+    // windows"), and at least one output.
+    auto pad = [&](int k) { return rnd.chance(0.4) ? 0 : rnd.range(0, k - 1); };
+    do {
+      l.padding = {pad(l.kernel_h), pad(l.kernel_w), pad(l.kernel_h), pad(l.kernel_w)};
+    } while (in_h + l.padding.top + l.padding.bottom < l.kernel_h ||
+             in_w + l.padding.left + l.padding.right < l.kernel_w);
+  }
+  t.oh = (in_h + l.padding.top + l.padding.bottom - l.kernel_h) / l.stride_h + 1;
+  t.ow = (in_w + l.padding.left + l.padding.right - l.kernel_w) / l.stride_w + 1;
+  l.filters = c;
+  l.input_shapes = {dnnvp::Shape{in_h, in_w, c}};
+  l.output_shape = dnnvp::Shape{t.oh, t.ow, c};
+  t.chunks = ceil_div(c, kRows);
+  t.blocks = t.chunks;
+  random_input(rnd, t);
+  t.params.out.type = t.in_type;
+  t.params.out.zero_point = t.in_zp;
+  t.params.rounding = rnd.chance(0.5) ? dnnvp::Rounding::HalfEven : dnnvp::Rounding::HalfUp;
+  if (op == kOpMax) {
+    t.expected = dnnvp::max_pool(l, t.input);
+  } else {
+    const auto count = static_cast<std::uint32_t>(l.kernel_h * l.kernel_w);
+    t.divider = dnnvp::pool_divider(count, dnnvp::pool_sum_bits(t.in_type.bits, count));
+    t.expected = dnnvp::avg_pool(l, t.input, t.in_zp, t.params.rounding);
+  }
+  return t;
+}
+
+// A grouped convolution the engine can place: Cin, Cout and groups tried at random until
+// engine_geometry accepts them (nullopt after many tries: the array has no such shape).
+std::optional<std::pair<int, int>> grouped_channels(tb::Random& rnd, dnnvp::Layer& l,
+                                                    dnnvp::EngineGeometry& g) {
+  dnnvp::EngineConfig config;
+  config.rows = kRows;
+  config.cols = kCols;
+  for (int attempt = 0; attempt < 500; ++attempt) {
+    const bool depthwise = rnd.chance(0.5);
+    l.groups = depthwise ? kCols * rnd.range(1, 3) / rnd.range(1, 2) : rnd.range(2, 6);
+    const int cin_g = depthwise ? 1 : rnd.range(1, 2 * kRows);
+    const int cout_g = depthwise ? rnd.range(1, 2) : rnd.range(1, kCols);
+    const int cin = l.groups * cin_g, cout = l.groups * cout_g;
+    if (cin > 48 || cout > 64) continue;
+    l.input_shapes[0].c = cin;
+    l.output_shape.c = cout;
+    l.filters = cout;
+    try {
+      g = dnnvp::engine_geometry(l, config);
+    } catch (const dnnvp::Error&) {
+      continue;
+    }
+    return std::pair<int, int>{cin, cout};
+  }
+  return std::nullopt;
+}
+
 // Steady: a 3x3 convolution, pad 1, on a 12x12 input with Cin = 2*Rows and Cout = 2*Cols, so every
 // PE carries a real channel: the utilisation figure of a layer the array fits.
 // Big: an output of more than 2^16 pixels (a tall, narrow 3x3 convolution), so tile_p0 and the
 // band's first row use their high bits; only some of its tiles run.
 TestLayer make_layer(tb::Random& rnd, Kind kind = Kind::Random) {
+  if (kind == Kind::Random && rnd.chance(0.3)) {
+    TestLayer t = make_pool(rnd, rnd.chance(0.5) ? kOpMax : kOpAvg);
+    if (rnd.chance(0.3)) add_clip(rnd, t);
+    return t;
+  }
   TestLayer t;
   dnnvp::Layer& l = t.layer;
   l.type = dnnvp::LayerType::Conv;
   const bool steady = kind == Kind::Steady;
   const bool dense = kind == Kind::Random && rnd.chance(0.08);
+  const bool grouped = kind == Kind::Random && !dense && rnd.chance(0.25);
   int in_h, in_w, cin;
   for (;;) {
     if (kind == Kind::Big) {
@@ -133,32 +260,40 @@ TestLayer make_layer(tb::Random& rnd, Kind kind = Kind::Random) {
     break;
   }
   l.filters = steady ? 2 * kCols : kind == Kind::Big ? rnd.range(1, kCols + 2) : rnd.range(1, 40);
+  l.input_shapes = {dnnvp::Shape{in_h, in_w, cin}};
+  l.output_shape = dnnvp::Shape{t.oh, t.ow, l.filters};
+  if (grouped) {
+    dnnvp::EngineGeometry g;
+    const auto channels = grouped_channels(rnd, l, g);
+    if (channels && std::min(in_h, l.kernel_h) * in_w * g.chunks <= kInDepth / 2) {
+      cin = channels->first;
+      t.group_chunks = g.group_chunks;
+      t.chunk_step = g.chunk_step;
+      t.group_cols = g.group_cols;
+    } else {
+      l.groups = 1;
+      l.filters = l.output_shape.c = rnd.range(1, 40);
+      l.input_shapes[0].c = cin;
+    }
+  }
   const int cout = l.filters;
   l.activation = static_cast<dnnvp::Activation>(rnd.range(0, 2));
   l.leaky_shift = rnd.range(0, 15);
-  l.input_shapes = {dnnvp::Shape{in_h, in_w, cin}};
-  l.output_shape = dnnvp::Shape{t.oh, t.ow, cout};
   t.chunks = ceil_div(cin, kRows);
   t.blocks = ceil_div(cout, kCols);
 
-  // Input type and data: any width up to ActBits, signed or unsigned, a zero point in range.
-  t.in_type = dnnvp::QuantType{rnd.chance(0.5) ? kActBits : rnd.range(2, kActBits), rnd.chance(0.5)};
-  t.in_zp = rnd.chance(0.5) ? 0 : rnd.range(t.in_type.min(), t.in_type.max());
-  const bool extremes = rnd.chance(0.1);
-  t.input = dnnvp::Tensor(l.input_shapes[0]);
-  for (auto& v : t.input.data)
-    v = extremes ? (rnd.chance(0.5) ? t.in_type.min() : t.in_type.max()) : rnd.range(t.in_type.min(), t.in_type.max());
+  const bool extremes = random_input(rnd, t);
 
   // Weights (symmetric, as generated; sometimes the most negative value too), bias.
   dnnvp::LayerParams& p = t.params;
   const int wmax = (1 << (kWeightBits - 1)) - 1;
   const int wmin = rnd.chance(0.2) ? -(1 << (kWeightBits - 1)) : -wmax;
   p.weight_type = dnnvp::QuantType{kWeightBits, true};
-  p.weights.resize(static_cast<size_t>(cout) * l.kernel_h * l.kernel_w * cin);
+  p.weights.resize(static_cast<size_t>(cout) * l.kernel_h * l.kernel_w * (cin / l.groups));
   for (auto& w : p.weights) w = extremes ? (rnd.chance(0.5) ? wmin : wmax) : rnd.range(wmin, wmax);
   // Accumulator bound of vp_gen: K * max|x - zx| * max|w| + max|bias| must fit AccBits.
   const std::int64_t xmax = std::max<std::int64_t>(t.in_type.max() - t.in_zp, t.in_zp - t.in_type.min());
-  const std::int64_t k = std::int64_t{l.kernel_h} * l.kernel_w * cin;
+  const std::int64_t k = std::int64_t{l.kernel_h} * l.kernel_w * (cin / l.groups);
   const std::int64_t acc_limit = (std::int64_t{1} << (kAccBits - 1)) - 1;
   const std::int64_t sum_bound = k * xmax * (-wmin);
   if (sum_bound > acc_limit) throw std::runtime_error("layer exceeds the accumulator: bench parameters");
@@ -190,6 +325,7 @@ TestLayer make_layer(tb::Random& rnd, Kind kind = Kind::Random) {
     p.requant[o] = rq;
   }
   t.expected = dnnvp::requantize(l, acc, p);
+  if (kind == Kind::Random && rnd.chance(0.3)) add_clip(rnd, t);
   return t;
 }
 
@@ -218,6 +354,7 @@ struct Totals {
   std::int64_t stall_weight = 0;
   long tiles_p_lt_minpass = 0, tiles_mid_row = 0, tiles_band_y0 = 0;
   std::int64_t setup_min = 1 << 30, setup_max = 0, setup_sum = 0, drain_max = 0;  // ready tiles
+  long dense = 0, grouped = 0, max_pools = 0, avg_pools = 0, clipped = 0;         // layers
 };
 
 class Bench {
@@ -235,7 +372,50 @@ class Bench {
     for (auto& w : in_ram_) w = random_word(in_word_bytes_);
   }
 
-  void run_layer(const TestLayer& t, Totals& tot, Kind kind = Kind::Random) {
+  // The layer's blob (the same for every tile; none for a pool): per block its params, then its passes'
+  // weight blocks. The next tile's blob is queued as soon as a tile starts, so the core may take its
+  // first params and weight block while finishing the current tile. Grouped: block cb's passes walk
+  // its chunk range, and PE (r, c) holds the weight only where input channel and filter share a group.
+  void push_blob(const TestLayer& t) {
+    if (t.pool()) return;
+    const dnnvp::Layer& l = t.layer;
+    const int cin = l.input_shapes[0].c, cout = l.filters;
+    const int cin_g = cin / l.groups, cout_g = cout / l.groups;
+    for (int cb = 0; cb < t.blocks; ++cb) {
+      Bytes bias(kCols * 4, 0), mult(kCols * 4, 0), shift((kCols * 6 + 7) / 8, 0);
+      for (int c = 0; c < kCols; ++c) {
+        const int o = cb * kCols + c;
+        if (o >= cout) continue;
+        put_bits(bias, c * 32, 32, t.params.bias[o]);
+        put_bits(mult, c * 32, 32, t.params.requant[o].multiplier);
+        put_bits(shift, c * 6, 6, t.params.requant[o].shift);
+      }
+      Bytes pb = bias;
+      pb.insert(pb.end(), mult.begin(), mult.end());
+      pb.insert(pb.end(), shift.begin(), shift.end());
+      params_.queue.push_back(pb);
+      const int first = t.group_chunks != 0 ? cb * t.chunk_step : 0;
+      const int count = t.group_chunks != 0 ? t.group_chunks : t.chunks;
+      for (int ky = 0; ky < l.kernel_h; ++ky)
+        for (int kx = 0; kx < l.kernel_w; ++kx)
+          for (int k = first; k < first + count; ++k) {
+            Bytes wb((kRows * kCols * kWeightBits + 7) / 8, 0);
+            for (int r = 0; r < kRows; ++r)
+              for (int c = 0; c < kCols; ++c) {
+                const int o = cb * kCols + c, ci = k * kRows + r;
+                if (o >= cout || ci >= cin || ci / cin_g != o / cout_g) continue;
+                const size_t wi = ((static_cast<size_t>(o) * l.kernel_h + ky) * l.kernel_w + kx) * cin_g +
+                                  ci - (o / cout_g) * cin_g;
+                put_bits(wb, (r * kCols + c) * kWeightBits, kWeightBits, t.params.weights[wi]);
+              }
+            wblk_.queue.push_back(wb);
+          }
+    }
+  }
+
+  // Runs every tile of t (some of a big one); `next` is the layer after it, whose blob is queued during
+  // t's last tile.
+  void run_layer(const TestLayer& t, const TestLayer* next, Totals& tot, Kind kind = Kind::Random) {
     const bool steady = kind == Kind::Steady;
     const dnnvp::Layer& l = t.layer;
     const int cin = l.input_shapes[0].c, cout = l.filters;
@@ -266,39 +446,9 @@ class Bench {
     params_.idle = idle;
     wblk_.idle = idle;
 
-    // The layer's blob (the same for every tile): per block its params, then its passes' weight
-    // blocks. The next tile's blob is queued as soon as a tile starts, so the core may take its first
-    // params and weight block while finishing the current tile.
-    auto push_blob = [&] {
-      for (int cb = 0; cb < t.blocks; ++cb) {
-        Bytes bias(kCols * 4, 0), mult(kCols * 4, 0), shift((kCols * 6 + 7) / 8, 0);
-        for (int c = 0; c < kCols; ++c) {
-          const int o = cb * kCols + c;
-          if (o >= cout) continue;
-          put_bits(bias, c * 32, 32, t.params.bias[o]);
-          put_bits(mult, c * 32, 32, t.params.requant[o].multiplier);
-          put_bits(shift, c * 6, 6, t.params.requant[o].shift);
-        }
-        Bytes pb = bias;
-        pb.insert(pb.end(), mult.begin(), mult.end());
-        pb.insert(pb.end(), shift.begin(), shift.end());
-        params_.queue.push_back(pb);
-        for (int ky = 0; ky < l.kernel_h; ++ky)
-          for (int kx = 0; kx < l.kernel_w; ++kx)
-            for (int k = 0; k < t.chunks; ++k) {
-              Bytes wb((kRows * kCols * kWeightBits + 7) / 8, 0);
-              for (int r = 0; r < kRows; ++r)
-                for (int c = 0; c < kCols; ++c) {
-                  const int o = cb * kCols + c, ci = k * kRows + r;
-                  if (o >= cout || ci >= cin) continue;
-                  const size_t wi = ((static_cast<size_t>(o) * l.kernel_h + ky) * l.kernel_w + kx) * cin + ci;
-                  put_bits(wb, (r * kCols + c) * kWeightBits, kWeightBits, t.params.weights[wi]);
-                }
-              wblk_.queue.push_back(wb);
-            }
-      }
-    };
-    push_blob();
+    // The layer's blob, unless the previous layer's last tile queued it already.
+    if (!next_blob_queued_) push_blob(t);
+    next_blob_queued_ = false;
 
     std::int64_t layer_macs = 0, layer_cycles = 0;
     // The tiles to run: all of them, or for a big layer the first two, the one holding pixel 2^16,
@@ -353,6 +503,18 @@ class Bench {
       m_.cmd_out_signed_i = t.params.out.type.is_signed;
       m_.cmd_out_bits_i = t.params.out.type.bits;
       m_.cmd_round_even_i = t.params.rounding == dnnvp::Rounding::HalfEven;
+      m_.cmd_op_i = t.op;
+      m_.cmd_group_chunks_i = t.group_chunks;
+      m_.cmd_chunk_step_i = t.chunk_step;
+      m_.cmd_group_cols_i = t.group_cols;
+      m_.cmd_clip_i = t.clip;
+      m_.cmd_clip_lo_i = static_cast<std::uint16_t>(t.clip_lo);
+      m_.cmd_clip_hi_i = static_cast<std::uint16_t>(t.clip_hi);
+      // An average pool's divider; a max pool ignores these (random).
+      m_.cmd_pool_count_i = t.op == kOpAvg ? l.kernel_h * l.kernel_w : rnd_.range(0, 65535);
+      m_.cmd_pool_magic_i =
+          t.op == kOpAvg ? t.divider.magic : static_cast<std::uint32_t>(rnd_.range(0, 1 << 30));
+      m_.cmd_pool_shift_i = t.op == kOpAvg ? t.divider.shift : rnd_.range(0, 63);
       m_.cmd_in_half_i = half;
       m_.cmd_out_half_i = half;
 
@@ -403,7 +565,12 @@ class Bench {
         }
         if (cmd_take) {
           accepted = true;
-          if (ti + 1 < starts.size()) push_blob();
+          if (ti + 1 < starts.size()) {
+            push_blob(t);
+          } else if (next != nullptr) {
+            push_blob(*next);
+            next_blob_queued_ = true;
+          }
         }
         m_.clk_i = 1;
         m_.eval();
@@ -422,8 +589,9 @@ class Bench {
         const int q = p0 + i, oy = q / t.ow, ox = q % t.ow;
         for (int cb = 0; cb < t.blocks; ++cb) {
           const Bytes& word = out_ram_[out_base + i * t.blocks + cb];
-          for (int c = 0; c < kCols && cb * kCols + c < cout; ++c) {
-            const int o = cb * kCols + c;
+          const int vals = t.word_values();
+          for (int c = 0; c < vals && cb * vals + c < cout; ++c) {
+            const int o = cb * vals + c;
             const std::int64_t got = get_bits(word, c * kActBits, kActBits, type.is_signed);
             const std::int32_t want = t.expected.at(oy, ox, o);
             if (got != want) {
@@ -443,8 +611,8 @@ class Bench {
         }
       }
 
-      const std::int64_t passes = std::int64_t{t.blocks} * l.kernel_h * l.kernel_w * t.chunks;
-      const std::int64_t tile_macs = std::int64_t{p} * l.kernel_h * l.kernel_w * cin * cout;
+      const std::int64_t passes = std::int64_t{t.blocks} * t.passes_per_block();
+      const std::int64_t tile_macs = l.macs() / pixels * p;  // a pool's: 0
       TB_CHECK(macs == tile_macs, "MACs %lld, want %lld", (long long)macs, (long long)tile_macs);
       TB_CHECK(issues == passes * p, "issues %lld, want %lld", (long long)issues, (long long)(passes * p));
       const std::int64_t slots = passes * std::max(p, kMinPass);
@@ -488,9 +656,15 @@ class Bench {
       TB_CHECK(layer_macs == l.macs(), "layer MACs %lld, Layer::macs() %lld", (long long)layer_macs,
                (long long)l.macs());
     }
-    TB_CHECK(params_.queue.empty() && !params_.valid && wblk_.queue.empty() && !wblk_.valid,
-             "params or weight blocks left over");
+    if (!next_blob_queued_)
+      TB_CHECK(params_.queue.empty() && !params_.valid && wblk_.queue.empty() && !wblk_.valid,
+               "params or weight blocks left over");
     ++tot.layers;
+    tot.dense += t.op == kOpConv && t.group_chunks == 0;
+    tot.grouped += t.group_chunks != 0;
+    tot.max_pools += t.op == kOpMax;
+    tot.avg_pools += t.op == kOpAvg;
+    tot.clipped += t.clip;
   }
 
  private:
@@ -538,6 +712,7 @@ class Bench {
   std::vector<Bytes> in_ram_, out_ram_;
   Source params_, wblk_;
   int half_toggle_ = 0;
+  bool next_blob_queued_ = false;  // the previous layer's last tile queued this layer's blob
 };
 
 }  // namespace
@@ -549,11 +724,21 @@ int main(int argc, char** argv) {
   Bench bench(seed);
   Totals tot;
   const int layers = LAYERS;
-  for (int i = 0; i < layers; ++i) bench.run_layer(make_layer(rnd), tot);
+  TestLayer layer = make_layer(rnd);
+  for (int i = 0; i < layers; ++i) {
+    const TestLayer next = make_layer(rnd);
+    bench.run_layer(layer, i + 1 < layers ? &next : nullptr, tot);
+    layer = next;
+  }
   std::printf("dnn_core %dx%d act %d w %d acc %d: %ld layers, %ld tiles (%ld with P < MinPass, %ld starting "
               "mid-row, %ld with band_y0 > 0), %ld output values match the golden model\n",
               kRows, kCols, kActBits, kWeightBits, kAccBits, tot.layers, tot.tiles, tot.tiles_p_lt_minpass,
               tot.tiles_mid_row, tot.tiles_band_y0, tot.elements);
+  std::printf(
+      "  layers: %ld dense, %ld grouped convolutions, %ld max pools, %ld average pools; %ld with a clip\n",
+      tot.dense, tot.grouped, tot.max_pools, tot.avg_pools, tot.clipped);
+  TB_CHECK(tot.grouped > 0 && tot.max_pools > 0 && tot.avg_pools > 0 && tot.clipped > 0,
+           "a mode was not run");
   std::printf("  all tiles: %lld MACs in %lld cycles (command to done): PE utilisation %.1f %%, %lld weight-stall cycles\n",
               (long long)tot.macs, (long long)tot.cycles, 100.0 * tot.macs / (double(kRows) * kCols * tot.cycles),
               (long long)tot.stall_weight);
@@ -567,7 +752,7 @@ int main(int argc, char** argv) {
               (long long)tot.setup_min, (long long)tot.setup_max,
               tot.ready_tiles ? double(tot.setup_sum) / tot.ready_tiles : 0.0, (long long)tot.drain_max);
   Totals extra;
-  bench.run_layer(make_layer(rnd, Kind::Steady), extra, Kind::Steady);
-  bench.run_layer(make_layer(rnd, Kind::Big), extra, Kind::Big);
+  bench.run_layer(make_layer(rnd, Kind::Steady), nullptr, extra, Kind::Steady);
+  bench.run_layer(make_layer(rnd, Kind::Big), nullptr, extra, Kind::Big);
   return 0;
 }

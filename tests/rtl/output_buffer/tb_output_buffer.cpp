@@ -9,7 +9,9 @@
 // tile). Checks, per tile: the byte stream against a reference packer, TKEEP (all ones but the last
 // beat, which marks the bytes holding data), TLAST only on the last beat, unused bytes of the last beat
 // zero, one done_o pulse right after the last beat; and without back-pressure, that the drain runs at
-// one beat or one word per cycle (whichever is the bottleneck) plus a fixed latency.
+// one beat or one word per cycle (whichever is the bottleneck) plus a fixed latency. A third of the tiles
+// have fewer values per word than Cols (cmd_word_values_i: a pool's Rows channels per word), so each word
+// p*Blocks + cb carries min(V, Cout - cb*V) values and the lanes past V are garbage the drain skips.
 #include "Vdnn_output_buffer.h"
 #include "tb.h"
 
@@ -27,6 +29,7 @@ constexpr int kWordBytes = (kCols * kActBits + 7) / 8;
 
 struct Tile {
   int half = 0, pixels = 0, channels = 0, bits = 0, blocks = 0;
+  int values = kCols;  // values per word (cmd_word_values_i)
   bool is_signed = false;
   bool skip_flag = false;                         // cmd_skip_i
   std::vector<std::vector<std::uint32_t>> words;  // [p*Blocks + cb][c], raw ActBits patterns
@@ -55,7 +58,7 @@ std::vector<std::uint8_t> reference_pack(const Tile& t, std::uint8_t prev_nibble
   }
   for (int p = 0; p < t.pixels; ++p)
     for (int cb = 0; cb < t.blocks; ++cb) {
-      const int n = std::min(kCols, t.channels - cb * kCols);
+      const int n = std::min(t.values, t.channels - cb * t.values);
       for (int c = 0; c < n; ++c) {
         const std::uint32_t s = to_storage(t.words[p * t.blocks + cb][c], t.is_signed, storage);
         if (storage == 8) {
@@ -103,7 +106,9 @@ Tile make_tile(tb::Random& rnd, int index, std::uint8_t prev_nibble) {
   t.pixels = rnd.chance(0.1) ? 1 : rnd.range(1, 60);
   t.bits = rnd.range(2, std::min(8, kActBits));
   t.is_signed = rnd.chance(0.5);
-  t.blocks = (t.channels + kCols - 1) / kCols;
+  t.values = rnd.chance(0.33) ? rnd.range(1, kCols) : kCols;
+  t.blocks = (t.channels + t.values - 1) / t.values;
+  t.pixels = std::min(t.pixels, kHalfWords / t.blocks);  // few values per word: many words per pixel
   TB_CHECK(t.pixels * t.blocks <= kHalfWords, "tile of %d words does not fit a half", t.pixels * t.blocks);
   const std::uint32_t mask = (1u << kActBits) - 1u;
   const int lo = t.is_signed ? -(1 << (t.bits - 1)) : 0;
@@ -112,7 +117,8 @@ Tile make_tile(tb::Random& rnd, int index, std::uint8_t prev_nibble) {
   for (std::size_t i = 0; i < t.words.size(); ++i) {
     auto& w = t.words[i];
     w.resize(kCols);
-    const int real = t.channels - static_cast<int>(i) % t.blocks * kCols;  // values below Cout
+    // Values of the word that are real: below V and below Cout.
+    const int real = std::min(t.values, t.channels - static_cast<int>(i) % t.blocks * t.values);
     for (int c = 0; c < kCols; ++c) {
       // Values past Cout are garbage on purpose: the drain must not send them. Real ones favour the
       // ends of the range, where extension and truncation go wrong.
@@ -240,6 +246,7 @@ int main(int argc, char** argv) {
       m.cmd_half_i = static_cast<CData>(t.half);
       m.cmd_pixels_i = static_cast<SData>(t.pixels);
       m.cmd_channels_i = static_cast<SData>(t.channels);
+      m.cmd_word_values_i = static_cast<SData>(t.values);
       m.cmd_bits_i = static_cast<CData>(t.bits);
       m.cmd_signed_i = t.is_signed;
       m.cmd_skip_i = t.skip_flag;
@@ -280,12 +287,15 @@ int main(int argc, char** argv) {
     bytes += t.expect.size();
   }
   TB_CHECK(b == sink.beats.size(), "%zu extra beats", sink.beats.size() - b);
+  const long narrow =
+      std::count_if(tiles.begin(), tiles.end(), [](const Tile& t) { return t.values < kCols; });
+  TB_CHECK(kCols == 1 || narrow > 0, "no tile with fewer values per word than Cols");
   // Unthrottled tiles: one beat or one word per cycle, plus the pipeline latency.
   TB_CHECK(worst_slack <= 5, "drain %d cycles slower than one beat/word per cycle", worst_slack);
   std::printf(
-      "dnn_output_buffer Cols=%d ActBits=%d StreamBits=%d OutDepth=%d: %d tiles, %zu beats, %zu bytes "
-      "match in %llu cycles (unthrottled latency %+d cycles)\n",
-      kCols, kActBits, kStreamBytes * 8, kOutDepth, kTiles, b, bytes, static_cast<unsigned long long>(cycle),
-      worst_slack);
+      "dnn_output_buffer Cols=%d ActBits=%d StreamBits=%d OutDepth=%d: %d tiles (%ld with fewer values per "
+      "word than Cols), %zu beats, %zu bytes match in %llu cycles (unthrottled latency %+d cycles)\n",
+      kCols, kActBits, kStreamBytes * 8, kOutDepth, kTiles, narrow, b, bytes,
+      static_cast<unsigned long long>(cycle), worst_slack);
   return 0;
 }

@@ -2,7 +2,9 @@
 // values and the edges of numerics.md (ties of both signs in both rounding modes, saturation at both
 // ends, shift 0 and 62, the largest multiplier and accumulator, ReLU, LeakyReLU folded into the shift,
 // zero points, signed and unsigned outputs of every width 2..ActBits), with random gaps between valid
-// elements (the requantiser has no ready: it never stalls). The fixed latency is checked too.
+// elements (the requantiser has no ready: it never stalls). The fixed latency is checked too. Half the
+// batches fold a Clip (MODE.CLIP) with random limits, inside the type or beyond either end: the output
+// is the Clip layer's clamp of requantize() to [max(type min, lo), min(type max, hi)].
 #include <cstdint>
 #include <algorithm>
 #include <deque>
@@ -29,21 +31,25 @@ struct Config {
   bool is_signed;
   std::int32_t zp;
   bool round_even = false;  // a layer's constant, like the output type
+  bool clip = false;        // MODE.CLIP with CLIP.LO / CLIP.HI
+  std::int32_t clip_lo = 0, clip_hi = 0;
 };
 
-std::int64_t sext(std::uint64_t v, int bits) {
-  const std::uint64_t m = std::uint64_t{1} << (bits - 1);
-  v &= (bits == 64) ? ~std::uint64_t{0} : ((std::uint64_t{1} << bits) - 1);
-  return static_cast<std::int64_t>((v ^ m) - m);
-}
-
-std::int32_t reference(const Element& e, const Config& c) {
+// Without a clip; reference() clamps it as a folded Clip does.
+std::int32_t requantized(const Element& e, const Config& c) {
   const dnnvp::Activation act = e.act == 1   ? dnnvp::Activation::Relu
                                 : e.act == 2 ? dnnvp::Activation::LeakyRelu
                                              : dnnvp::Activation::None;
   return dnnvp::requantize(e.acc, dnnvp::Requant{e.mult, e.shift}, act, e.leaky, c.zp,
                            dnnvp::QuantType{c.bits, c.is_signed},
                            c.round_even ? dnnvp::Rounding::HalfEven : dnnvp::Rounding::HalfUp);
+}
+
+std::int32_t reference(const Element& e, const Config& c) {
+  const std::int32_t y = requantized(e, c);
+  if (!c.clip) return y;
+  const dnnvp::QuantType type{c.bits, c.is_signed};
+  return std::clamp(y, std::max(c.clip_lo, type.min()), std::min(c.clip_hi, type.max()));
 }
 
 }  // namespace
@@ -76,7 +82,8 @@ int main(int argc, char** argv) {
       case 0: return acc_min + rnd.range(0, 3);
       case 1: return acc_max - rnd.range(0, 3);
       case 2: return rnd.range(-300, 300);
-      default: return sext(gen64(), ACC_BITS);
+      default:
+        return tb::sext(gen64(), ACC_BITS);
     }
   };
 
@@ -106,6 +113,7 @@ int main(int argc, char** argv) {
   std::uint64_t cycle = 0;
   long checked = 0, saturated = 0;  // saturated: at either end of the range (incl. ReLU zeros)
   long ties[2][2] = {};             // [round_even][negative]
+  long clipped = 0;                 // outputs a clip limit changed
 
   auto step = [&](bool valid, const Element& e, const Config& c) {
     m.valid_i = valid;
@@ -118,8 +126,12 @@ int main(int argc, char** argv) {
     m.out_bits_i = c.bits;
     m.out_signed_i = c.is_signed;
     m.round_even_i = c.round_even;
+    m.clip_i = c.clip;
+    m.clip_lo_i = static_cast<std::uint16_t>(c.clip_lo);
+    m.clip_hi_i = static_cast<std::uint16_t>(c.clip_hi);
     if (valid) {
       const std::int32_t y = reference(e, c);
+      clipped += y != requantized(e, c);
       if (y == (c.is_signed ? -(1 << (c.bits - 1)) : 0) || y == (c.is_signed ? (1 << (c.bits - 1)) - 1 : (1 << c.bits) - 1))
         ++saturated;
       expected.push_back({cycle + kLatency, y});
@@ -131,8 +143,9 @@ int main(int argc, char** argv) {
       TB_CHECK(expected.front().first == cycle, "latency: due %llu, out at %llu",
                (unsigned long long)expected.front().first, (unsigned long long)cycle);
       const std::int32_t want = expected.front().second;
-      const std::int32_t got = static_cast<std::int32_t>(
-          c.is_signed ? sext(m.y_o, ACT_BITS) : static_cast<std::int64_t>(m.y_o & ((1u << ACT_BITS) - 1)));
+      const std::int32_t got =
+          static_cast<std::int32_t>(c.is_signed ? tb::sext(m.y_o, ACT_BITS)
+                                                : static_cast<std::int64_t>(m.y_o & ((1u << ACT_BITS) - 1)));
       TB_CHECK(got == want, "output %ld: got %d, want %d", checked, got, want);
       expected.pop_front();
       ++checked;
@@ -164,6 +177,15 @@ int main(int argc, char** argv) {
     c.is_signed = rnd.chance(0.5);
     c.zp = rnd.chance(0.4) ? 0 : rnd.chance(0.9) ? rnd.range(-20, 20) : rnd.range(-32768, 32767);
     c.round_even = rnd.chance(0.5);
+    c.clip = rnd.chance(0.5);
+    if (c.clip) {
+      // Limits inside the type (lo <= hi, as the generator's), or beyond an end (the type's end wins).
+      const dnnvp::QuantType type{c.bits, c.is_signed};
+      c.clip_lo = rnd.range(type.min(), type.max());
+      c.clip_hi = rnd.range(c.clip_lo, type.max());
+      if (rnd.chance(0.15)) c.clip_lo = rnd.range(-32768, type.min());
+      if (rnd.chance(0.15)) c.clip_hi = rnd.range(type.max(), 32767);
+    }
     const double idle = rnd.chance(0.5) ? 0.0 : 0.4;
     for (int i = 0; i < 100; ++i) {
       Element e{};
@@ -205,9 +227,10 @@ int main(int argc, char** argv) {
     for (int negative = 0; negative < 2; ++negative)
       TB_CHECK(ties[even][negative] > 0, "no %s ties in %s mode", negative ? "negative" : "positive",
                even ? "half_even" : "half_up");
+  TB_CHECK(clipped > 0, "no output was clipped");
   std::printf(
       "dnn_requant AccBits %d ActBits %d: %ld outputs match numerics.cpp (ties half_up %ld+/%ld-, half_even "
-      "%ld+/%ld-; %ld at a range end)\n",
-      ACC_BITS, ACT_BITS, checked, ties[0][0], ties[0][1], ties[1][0], ties[1][1], saturated);
+      "%ld+/%ld-; %ld at a range end, %ld clipped)\n",
+      ACC_BITS, ACT_BITS, checked, ties[0][0], ties[0][1], ties[1][0], ties[1][1], saturated, clipped);
   return 0;
 }
