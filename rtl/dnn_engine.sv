@@ -166,7 +166,9 @@ module dnn_engine #(
   );
 
   // ---------------------------------------------------------------- weight loader
-  wire weight_cmd_valid = weight_issue_q != wr_ptr_q;
+  // A pool's entry has no blob (MODE.OP != 0): the weight loader steps past it without a command.
+  wire weight_skip = weight_desc[dnn_regs_pkg::ModeIndex * 32 + dnn_regs_pkg::ModeOpLsb +: 2] != 2'd0;
+  wire weight_cmd_valid = weight_issue_q != wr_ptr_q && !weight_skip;
   logic weight_cmd_ready;
   logic params_valid, params_ready, wblk_valid, wblk_ready;
   logic [Cols*32-1:0] params_bias, params_mult;
@@ -285,7 +287,8 @@ module dnn_engine #(
       if (push) wr_ptr_q <= wr_ptr_q + 1'b1;
       if (load_cmd_valid && load_cmd_ready) load_issue_q <= load_issue_q + 1'b1;
       if (load_done) load_done_q <= load_done_q + 1'b1;
-      if (weight_cmd_valid && weight_cmd_ready) weight_issue_q <= weight_issue_q + 1'b1;
+      if ((weight_cmd_valid && weight_cmd_ready) || (weight_issue_q != wr_ptr_q && weight_skip))
+        weight_issue_q <= weight_issue_q + 1'b1;
       if (core_cmd_valid && core_cmd_ready) core_issue_q <= core_issue_q + 1'b1;
       if (core_done) core_done_q <= core_done_q + 1'b1;
       if (drain_cmd_valid && drain_cmd_ready) drain_issue_q <= drain_issue_q + 1'b1;
