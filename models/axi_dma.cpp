@@ -19,13 +19,28 @@ std::string response_name(tlm::tlm_response_status s) {
   return p.get_response_string();
 }
 
+std::uint32_t load32(const std::vector<std::uint8_t>& d, std::uint32_t offset) {
+  return std::uint32_t{d[offset]} | std::uint32_t{d[offset + 1]} << 8 | std::uint32_t{d[offset + 2]} << 16 |
+         std::uint32_t{d[offset + 3]} << 24;
+}
+
+std::uint64_t load64(const std::vector<std::uint8_t>& d, std::uint32_t offset) {
+  return std::uint64_t{load32(d, offset + 4)} << 32 | load32(d, offset);
+}
+
+std::uint64_t descriptor_pointer(std::uint64_t p) {
+  return p & ~std::uint64_t{sg_bd::kAlign - 1};
+}
+
 }  // namespace
 
 std::string AxiDmaFault::describe() const {
   const std::string at = " at " + time.to_string();
   const std::string what = write ? "to " : "from ";
   const std::string transfer =
-      " (transfer of " + std::to_string(transfer_length) + " bytes " + what + hex(transfer_address) + ")";
+      sg ? " (scatter/gather descriptor at " + hex(descriptor) + ")"
+         : " (transfer of " + std::to_string(transfer_length) + " bytes " + what + hex(transfer_address) + ")";
+  const std::string descriptor_at = " the descriptor at " + hex(descriptor);
   switch (kind) {
     case Kind::kDecodeError:
     case Kind::kSlaveError:
@@ -33,6 +48,23 @@ std::string AxiDmaFault::describe() const {
              (kind == Kind::kDecodeError ? "decode error (DMADecErr) " : "slave error (DMASlvErr) ") +
              (write ? "writing " : "reading ") + std::to_string(length) + " bytes at " + hex(address) + at +
              transfer + ": " + response_name(response) + "; channel halted";
+    case Kind::kSgDecodeError:
+    case Kind::kSgSlaveError:
+      return initiator + ": " +
+             (kind == Kind::kSgDecodeError ? "decode error (SGDecErr) " : "slave error (SGSlvErr) ") +
+             (write ? "writing the status of" : "fetching") + descriptor_at + " (" + std::to_string(length) +
+             " bytes at " + hex(address) + ")" + at + ": " + response_name(response) + "; channel halted";
+    case Kind::kSgStale:
+      return initiator + ": fetched" + descriptor_at + " with STATUS.Cmplt already set (SGIntErr: stale descriptor)" +
+             at + "; channel halted";
+    case Kind::kSgZeroLength:
+      return initiator + ":" + descriptor_at + " has buffer length 0 (DMAIntErr)" + at + "; channel halted";
+    case Kind::kSgNoEndOfPacket:
+      return initiator + ": the chain reached TAILDESC at" + descriptor_at + " inside a packet (" +
+             (write ? "no TLAST received" : "no TXEOF") + ") (DMAIntErr)" + at + "; channel halted";
+    case Kind::kTailWhileBusy:
+      return initiator + ": TAILDESC written (" + hex(written) + ") while the" + transfer + " is in progress" + at +
+             "; write ignored";
     case Kind::kPacketTooLong:
       return initiator + ": packet longer than the " + std::to_string(transfer_length) + "-byte buffer at " +
              hex(transfer_address) + " (DMAIntErr)" + at + ": no TLAST within LENGTH; channel halted";
@@ -71,6 +103,10 @@ AxiDma::Fields AxiDma::fields_of(const RegionInfo& region) {
   f.dma_int_err = mask("DMASR", "DMA_INT_ERR");
   f.dma_slv_err = mask("DMASR", "DMA_SLV_ERR");
   f.dma_dec_err = mask("DMASR", "DMA_DEC_ERR");
+  f.sg_incld = mask("DMASR", "SG_INCLD");
+  f.sg_int_err = mask("DMASR", "SG_INT_ERR");
+  f.sg_slv_err = mask("DMASR", "SG_SLV_ERR");
+  f.sg_dec_err = mask("DMASR", "SG_DEC_ERR");
   f.ioc_irq = mask("DMASR", "IOC_IRQ");
   f.dly_irq = mask("DMASR", "DLY_IRQ");
   f.err_irq = mask("DMASR", "ERR_IRQ");
@@ -95,6 +131,14 @@ AxiDma::AxiDma(const sc_core::sc_module_name& name, const RegionInfo& region,
       s2mm_da_(*this, find_register(region, "S2MM_DA")),
       s2mm_da_msb_(*this, find_register(region, "S2MM_DA_MSB")),
       s2mm_length_(*this, find_register(region, "S2MM_LENGTH"), Register::kSync),
+      mm2s_curdesc_(*this, find_register(region, "MM2S_CURDESC"), Register::kSync),
+      mm2s_curdesc_msb_(*this, find_register(region, "MM2S_CURDESC_MSB"), Register::kSync),
+      mm2s_taildesc_(*this, find_register(region, "MM2S_TAILDESC"), Register::kSync),
+      mm2s_taildesc_msb_(*this, find_register(region, "MM2S_TAILDESC_MSB")),
+      s2mm_curdesc_(*this, find_register(region, "S2MM_CURDESC"), Register::kSync),
+      s2mm_curdesc_msb_(*this, find_register(region, "S2MM_CURDESC_MSB"), Register::kSync),
+      s2mm_taildesc_(*this, find_register(region, "S2MM_TAILDESC"), Register::kSync),
+      s2mm_taildesc_msb_(*this, find_register(region, "S2MM_TAILDESC_MSB")),
       bits_(fields_of(region)) {
   const std::string me = this->name();
   const std::size_t b = config_.burst_bytes;
@@ -109,11 +153,13 @@ AxiDma::AxiDma(const sc_core::sc_module_name& name, const RegionInfo& region,
 
   const std::string base = basename();
   setup_channel(channels_[kMm2s], kMm2s, config_.mm2s,
-                config_.mm2s_initiator.empty() ? base + ".mm2s" : config_.mm2s_initiator, mm2s_dmacr_,
-                mm2s_dmasr_, mm2s_sa_, mm2s_sa_msb_, mm2s_length_);
+                config_.mm2s_initiator.empty() ? base + ".mm2s" : config_.mm2s_initiator,
+                {mm2s_dmacr_, mm2s_dmasr_, mm2s_sa_, mm2s_sa_msb_, mm2s_length_, mm2s_curdesc_, mm2s_curdesc_msb_,
+                 mm2s_taildesc_, mm2s_taildesc_msb_});
   setup_channel(channels_[kS2mm], kS2mm, config_.s2mm,
-                config_.s2mm_initiator.empty() ? base + ".s2mm" : config_.s2mm_initiator, s2mm_dmacr_,
-                s2mm_dmasr_, s2mm_da_, s2mm_da_msb_, s2mm_length_);
+                config_.s2mm_initiator.empty() ? base + ".s2mm" : config_.s2mm_initiator,
+                {s2mm_dmacr_, s2mm_dmasr_, s2mm_da_, s2mm_da_msb_, s2mm_length_, s2mm_curdesc_, s2mm_curdesc_msb_,
+                 s2mm_taildesc_, s2mm_taildesc_msb_});
 
   if (stats != nullptr) {
     for (ChannelState& ch : channels_) {
@@ -142,26 +188,33 @@ AxiDma::AxiDma(const sc_core::sc_module_name& name, const RegionInfo& region,
 }
 
 void AxiDma::setup_channel(ChannelState& ch, Channel which, AxisChannel* stream, const std::string& initiator,
-                           Register& dmacr, Register& dmasr, Register& addr, Register& addr_msb,
-                           Register& length) {
+                           const ChannelRegisters& regs) {
   ch.which = which;
   ch.stream = stream;
   ch.initiator = initiator;
   ch.tag = InitiatorId(InitiatorId::allocate(initiator));
-  ch.dmacr = &dmacr;
-  ch.dmasr = &dmasr;
-  ch.addr = &addr;
-  ch.addr_msb = &addr_msb;
-  ch.length = &length;
-  dmacr.on_write([this, &ch](std::uint32_t v) { write_dmacr(ch, v); });
-  dmasr.on_write([this, &ch](std::uint32_t v) { write_dmasr(ch, v); });
-  length.on_write([this, &ch](std::uint32_t v) { write_length(ch, v); });
-  dmasr.set(status(which));  // elaboration: no event yet
+  ch.dmacr = &regs.dmacr;
+  ch.dmasr = &regs.dmasr;
+  ch.addr = &regs.addr;
+  ch.addr_msb = &regs.addr_msb;
+  ch.length = &regs.length;
+  ch.curdesc = &regs.curdesc;
+  ch.curdesc_msb = &regs.curdesc_msb;
+  ch.taildesc = &regs.taildesc;
+  ch.taildesc_msb = &regs.taildesc_msb;
+  regs.dmacr.on_write([this, &ch](std::uint32_t v) { write_dmacr(ch, v); });
+  regs.dmasr.on_write([this, &ch](std::uint32_t v) { write_dmasr(ch, v); });
+  regs.length.on_write([this, &ch](std::uint32_t v) { write_length(ch, v); });
+  regs.curdesc.on_write([this, &ch](std::uint32_t) { write_curdesc(ch); });
+  regs.curdesc_msb.on_write([this, &ch](std::uint32_t) { write_curdesc(ch); });
+  regs.taildesc.on_write([this, &ch](std::uint32_t v) { write_taildesc(ch, v); });
+  regs.dmasr.set(status(which));  // elaboration: no event yet
 }
 
 std::uint32_t AxiDma::status(Channel c) const {
   const ChannelState& ch = channels_[c];
-  return (ch.halted ? bits_.halted : 0) | (ch.idle ? bits_.idle : 0) | ch.errors | ch.irq;
+  return (ch.halted ? bits_.halted : 0) | (ch.idle ? bits_.idle : 0) | (config_.include_sg ? bits_.sg_incld : 0) |
+         ch.errors | ch.irq;
 }
 
 bool AxiDma::interrupt(Channel c) const {
@@ -227,6 +280,8 @@ void AxiDma::write_length(ChannelState& ch, std::uint32_t value) {
     f.transfer_address = ch.job_address;
     f.transfer_length = ch.job_length;
     f.written = value;
+    f.sg = ch.sg_job;
+    f.descriptor = ch.sg_desc;
     record(std::move(f), access_time());
     return;
   }
@@ -234,9 +289,53 @@ void AxiDma::write_length(ChannelState& ch, std::uint32_t value) {
   if (length == 0 || ch.halted) return;  // PG021: no effect
   ch.busy = true;
   ch.pending = true;
+  ch.sg_job = false;
   ch.idle = false;
   ch.job_address = (std::uint64_t{ch.addr_msb->get()} << 32) | ch.addr->get();
   ch.job_length = length;
+  ch.job_start = access_time();
+  refresh(ch);
+  ch.start_event.notify(ch.job_start - sc_core::sc_time_stamp());
+}
+
+void AxiDma::set_curdesc(ChannelState& ch, std::uint64_t address) {
+  ch.curdesc->set(static_cast<std::uint32_t>(address));
+  ch.curdesc_msb->set(static_cast<std::uint32_t>(address >> 32));
+}
+
+void AxiDma::write_curdesc(ChannelState& ch) {
+  // PG021: CURDESC is written while halted; the hardware ignores bits 5:0. Written while running: ignored.
+  const std::uint64_t address = descriptor_pointer((std::uint64_t{ch.curdesc_msb->get()} << 32) | ch.curdesc->get());
+  if (!config_.include_sg || !ch.halted) {
+    set_curdesc(ch, ch.sg_desc);
+    return;
+  }
+  set_curdesc(ch, address);
+  ch.sg_next = ch.sg_desc = address;
+}
+
+void AxiDma::write_taildesc(ChannelState& ch, std::uint32_t value) {
+  ch.taildesc->set(static_cast<std::uint32_t>(descriptor_pointer(value)));
+  // Halted: no effect (PG021); a chain in progress picks the new tail up after its current descriptor.
+  if (!config_.include_sg || ch.halted || (ch.busy && ch.sg_job)) return;
+  if (ch.busy) {
+    AxiDmaFault f;
+    f.initiator = ch.initiator;
+    f.kind = AxiDmaFault::Kind::kTailWhileBusy;
+    f.write = ch.which == kS2mm;
+    f.address = ch.job_address;
+    f.transfer_address = ch.job_address;
+    f.transfer_length = ch.job_length;
+    f.written = value;
+    record(std::move(f), access_time());
+    return;
+  }
+  ch.busy = true;
+  ch.pending = true;
+  ch.sg_job = true;
+  ch.idle = false;
+  ch.job_address = ch.sg_next;
+  ch.job_length = 0;
   ch.job_start = access_time();
   refresh(ch);
   ch.start_event.notify(ch.job_start - sc_core::sc_time_stamp());
@@ -251,6 +350,8 @@ void AxiDma::soft_reset() {
     ch.halted = true;
     ch.idle = false;
     ch.errors = ch.irq = 0;
+    ch.sg_job = false;
+    ch.sg_next = ch.sg_desc = 0;
   }
   reset_registers();
   for (ChannelState& ch : channels_) refresh(ch);
@@ -280,7 +381,9 @@ void AxiDma::channel_loop(ChannelState& ch) {
       fail(ch, AxiDmaFault::Kind::kNoStream, nullptr);
       continue;
     }
-    if (ch.which == kMm2s)
+    if (ch.sg_job)
+      run_sg(ch, generation);
+    else if (ch.which == kMm2s)
       run_mm2s(ch, generation);
     else
       run_s2mm(ch, generation);
@@ -333,22 +436,43 @@ void AxiDma::transport(ChannelState& ch, tlm::tlm_command cmd, Burst& b) {
     ch.mm_free = b.done;
   }
   b.response = t.get_response_status();
+  b.write = cmd == tlm::TLM_WRITE_COMMAND;
   ++ch.counters.bursts;
 }
 
+AxiDmaFault::Kind AxiDma::bus_error_kind(const Burst& b) {
+  return b.response == tlm::TLM_ADDRESS_ERROR_RESPONSE ? AxiDmaFault::Kind::kDecodeError
+                                                      : AxiDmaFault::Kind::kSlaveError;
+}
+
 void AxiDma::run_mm2s(ChannelState& ch, std::uint64_t generation) {
+  AxisBeat beat;
+  Burst error;
+  switch (stream_from_memory(ch, generation, ch.job_address, ch.job_length, true, beat, error)) {
+    case Step::kDone:
+      return complete(ch);
+    case Step::kAborted:
+      return;
+    case Step::kBusError:
+      return fail(ch, bus_error_kind(error), &error);
+  }
+}
+
+AxiDma::Step AxiDma::stream_from_memory(ChannelState& ch, std::uint64_t generation, std::uint64_t address,
+                                        std::uint64_t length, bool last, AxisBeat& beat, Burst& error) {
   AxisChannel& stream = *ch.stream;
   const std::size_t beat_bytes = stream.beat_bytes();
   const std::uint64_t burst = config_.burst_bytes;
-  std::uint64_t address = ch.job_address;
-  std::uint64_t to_issue = ch.job_length;
-  std::uint64_t to_stream = ch.job_length;
+  std::uint64_t to_issue = length;
+  std::uint64_t to_stream = length;
   bool issue_error = false;
   std::deque<Burst> in_flight;
-  AxisBeat beat;
   beat.data.reserve(beat_bytes);
   for (;;) {
-    if (aborted(ch, generation)) return abandon(ch, generation);
+    if (aborted(ch, generation)) {
+      abandon(ch, generation);
+      return Step::kAborted;
+    }
     // Keep up to max_outstanding reads in flight; stop issuing after an error response.
     while (in_flight.size() < config_.max_outstanding && to_issue > 0 && !issue_error) {
       Burst b;
@@ -362,13 +486,15 @@ void AxiDma::run_mm2s(ChannelState& ch, std::uint64_t generation) {
       in_flight.push_back(std::move(b));
     }
     const Burst& b = in_flight.front();
-    if (!wait_until(ch, generation, b.done)) return abandon(ch, generation);
-    if (b.response != tlm::TLM_OK_RESPONSE)
-      return fail(ch,
-                  b.response == tlm::TLM_ADDRESS_ERROR_RESPONSE ? AxiDmaFault::Kind::kDecodeError
-                                                                : AxiDmaFault::Kind::kSlaveError,
-                  &b);
-    // Stream the burst's bytes as beats; every beat is full except the transfer's last (TLAST).
+    if (!wait_until(ch, generation, b.done)) {
+      abandon(ch, generation);
+      return Step::kAborted;
+    }
+    if (b.response != tlm::TLM_OK_RESPONSE) {
+      error = b;
+      return Step::kBusError;
+    }
+    // Stream the burst's bytes as beats; every beat is full except the packet's last (TLAST).
     std::size_t offset = 0;
     while (offset < b.length) {
       const std::size_t n = std::min<std::size_t>(beat_bytes - beat.data.size(), b.length - offset);
@@ -376,15 +502,19 @@ void AxiDma::run_mm2s(ChannelState& ch, std::uint64_t generation) {
                        b.data.begin() + static_cast<std::ptrdiff_t>(offset + n));
       offset += n;
       to_stream -= n;
-      if (beat.data.size() < beat_bytes && to_stream > 0) continue;
-      beat.last = to_stream == 0;
+      const bool packet_end = last && to_stream == 0;
+      if (beat.data.size() < beat_bytes && !packet_end) continue;
+      beat.last = packet_end;
       if (stream.full()) {
         // NOLINTNEXTLINE(performance-unnecessary-copy-initialization): a copy, the kernel time moves on
         const sc_core::sc_time t0 = sc_core::sc_time_stamp();
         while (stream.full() && !aborted(ch, generation))
           sc_core::wait(stream.data_read_event() | control_event_);
         ch.counters.stalled += sc_core::sc_time_stamp() - t0;
-        if (aborted(ch, generation)) return abandon(ch, generation);
+        if (aborted(ch, generation)) {
+          abandon(ch, generation);
+          return Step::kAborted;
+        }
       }
       ch.counters.bytes += beat.data.size();
       ++ch.counters.beats;
@@ -393,69 +523,96 @@ void AxiDma::run_mm2s(ChannelState& ch, std::uint64_t generation) {
       beat.data.reserve(beat_bytes);
     }
     in_flight.pop_front();
-    if (to_stream == 0) return complete(ch);
+    if (to_stream == 0) return Step::kDone;
   }
 }
 
 void AxiDma::run_s2mm(ChannelState& ch, std::uint64_t generation) {
+  Received r;
+  Burst error;
+  const Step step = receive_to_memory(ch, generation, ch.job_address, ch.job_length, nullptr, r, error);
+  if (step == Step::kAborted) return;
+  ch.length->set(static_cast<std::uint32_t>(r.written));
+  if (step == Step::kBusError) return fail(ch, bus_error_kind(error), &error);
+  if (r.too_long) return fail(ch, AxiDmaFault::Kind::kPacketTooLong, nullptr);
+  complete(ch);
+}
+
+AxiDma::Step AxiDma::receive_to_memory(ChannelState& ch, std::uint64_t generation, std::uint64_t base,
+                                       std::uint64_t capacity, AxisBeat* carry, Received& out, Burst& error) {
   AxisChannel& stream = *ch.stream;
   const std::uint64_t burst = config_.burst_bytes;
-  const std::uint64_t base = ch.job_address;
-  const std::uint64_t capacity = ch.job_length;
   std::uint64_t received = 0;         // bytes taken from the stream
   std::uint64_t issued = 0;           // bytes whose write has been issued (they start at base)
-  std::uint64_t written = 0;          // bytes whose write has completed without error
   std::vector<std::uint8_t> pending;  // received, not yet issued
   std::deque<Burst> in_flight;
-  bool too_long = false;
+  bool end = false;
 
-  // Waits for the oldest write; false if the transfer ended (abort or error).
+  // Waits for the oldest write; kDone if it completed without error.
   const auto retire = [&]() {
     const Burst& b = in_flight.front();
     if (!wait_until(ch, generation, b.done)) {
       abandon(ch, generation);
-      return false;
+      return Step::kAborted;
     }
     if (b.response != tlm::TLM_OK_RESPONSE) {
-      ch.length->set(static_cast<std::uint32_t>(written));
-      fail(ch,
-           b.response == tlm::TLM_ADDRESS_ERROR_RESPONSE ? AxiDmaFault::Kind::kDecodeError
-                                                         : AxiDmaFault::Kind::kSlaveError,
-           &b);
-      return false;
+      error = b;
+      return Step::kBusError;
     }
-    written += b.length;
+    out.written += b.length;
     ch.counters.bytes += b.length;
     in_flight.pop_front();
-    return true;
+    return Step::kDone;
   };
 
-  for (;;) {
-    if (stream.empty()) {
-      // NOLINTNEXTLINE(performance-unnecessary-copy-initialization): a copy, the kernel time moves on
-      const sc_core::sc_time t0 = sc_core::sc_time_stamp();
-      while (stream.empty() && !aborted(ch, generation))
-        sc_core::wait(stream.data_written_event() | control_event_);
-      ch.counters.stalled += sc_core::sc_time_stamp() - t0;
+  while (!end) {
+    AxisBeat beat;
+    if (carry != nullptr && !carry->data.empty()) {
+      beat = std::move(*carry);  // the previous buffer's overflow comes first
+      *carry = AxisBeat{};
+    } else {
+      if (stream.empty()) {
+        // NOLINTNEXTLINE(performance-unnecessary-copy-initialization): a copy, the kernel time moves on
+        const sc_core::sc_time t0 = sc_core::sc_time_stamp();
+        while (stream.empty() && !aborted(ch, generation))
+          sc_core::wait(stream.data_written_event() | control_event_);
+        ch.counters.stalled += sc_core::sc_time_stamp() - t0;
+      }
+      if (aborted(ch, generation)) {
+        abandon(ch, generation);
+        return Step::kAborted;
+      }
+      beat = stream.pop();
+      ++ch.counters.beats;
     }
-    if (aborted(ch, generation)) return abandon(ch, generation);
-    AxisBeat beat = stream.pop();
-    ++ch.counters.beats;
     const std::size_t take =
         static_cast<std::size_t>(std::min<std::uint64_t>(beat.data.size(), capacity - received));
     pending.insert(pending.end(), beat.data.begin(), beat.data.begin() + static_cast<std::ptrdiff_t>(take));
     received += take;
-    // Longer than LENGTH: bytes that did not fit, or LENGTH reached on a beat without TLAST.
-    too_long = take < beat.data.size() || (!beat.last && received == capacity);
-    const bool end = beat.last || too_long;
-    // Write whole bursts as they fill (aligned to burst_bytes), the rest at the end of the packet.
+    out.last = beat.last && take == beat.data.size();
+    if (carry != nullptr) {
+      // Chained: a full buffer ends this descriptor; what did not fit goes to the next one.
+      end = out.last || received == capacity;
+      if (take < beat.data.size()) {
+        carry->data.assign(beat.data.begin() + static_cast<std::ptrdiff_t>(take), beat.data.end());
+        carry->last = beat.last;
+      }
+    } else {
+      // Longer than LENGTH: bytes that did not fit, or LENGTH reached on a beat without TLAST.
+      out.too_long = take < beat.data.size() || (!beat.last && received == capacity);
+      end = beat.last || out.too_long;
+    }
+    // Write whole bursts as they fill (aligned to burst_bytes), the rest at the end of the buffer.
     std::size_t consumed = 0;
     while (consumed < pending.size()) {
       const std::uint64_t address = base + issued;
       const std::uint64_t room = burst - address % burst;
       const std::size_t available = pending.size() - consumed;
       if (available < room && !end) break;
-      if (in_flight.size() >= config_.max_outstanding && !retire()) return;
+      if (in_flight.size() >= config_.max_outstanding) {
+        const Step step = retire();
+        if (step != Step::kDone) return step;
+      }
       Burst b;
       b.address = address;
       b.length = static_cast<std::uint32_t>(std::min<std::uint64_t>(room, available));
@@ -464,22 +621,106 @@ void AxiDma::run_s2mm(ChannelState& ch, std::uint64_t generation) {
       transport(ch, tlm::TLM_WRITE_COMMAND, b);
       consumed += b.length;
       issued += b.length;
-      const bool error = b.response != tlm::TLM_OK_RESPONSE;
+      const bool bus_error = b.response != tlm::TLM_OK_RESPONSE;
       in_flight.push_back(std::move(b));
-      if (error) {
+      if (bus_error) {
         // Report it when it completes, after the writes before it.
-        while (!in_flight.empty())
-          if (!retire()) return;
+        while (!in_flight.empty()) {
+          const Step step = retire();
+          if (step != Step::kDone) return step;
+        }
       }
     }
     pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(consumed));
-    if (end) break;
   }
-  while (!in_flight.empty())
-    if (!retire()) return;
-  ch.length->set(static_cast<std::uint32_t>(written));
-  if (too_long) return fail(ch, AxiDmaFault::Kind::kPacketTooLong, nullptr);
-  complete(ch);
+  while (!in_flight.empty()) {
+    const Step step = retire();
+    if (step != Step::kDone) return step;
+  }
+  return Step::kDone;
+}
+
+bool AxiDma::descriptor_access(ChannelState& ch, std::uint64_t generation, tlm::tlm_command cmd, Burst& b) {
+  transport(ch, cmd, b);
+  if (!wait_until(ch, generation, b.done)) {
+    abandon(ch, generation);
+    return false;
+  }
+  if (b.response == tlm::TLM_OK_RESPONSE) return true;
+  fail(ch,
+       b.response == tlm::TLM_ADDRESS_ERROR_RESPONSE ? AxiDmaFault::Kind::kSgDecodeError
+                                                     : AxiDmaFault::Kind::kSgSlaveError,
+       &b);
+  return false;
+}
+
+void AxiDma::run_sg(ChannelState& ch, std::uint64_t generation) {
+  const bool mm2s = ch.which == kMm2s;
+  AxisBeat beat;  // MM2S: a partial beat carried across the buffers of a packet
+  AxisBeat carry; // S2MM: stream bytes a full buffer did not take
+  bool in_packet = false;
+  for (;;) {
+    ch.sg_desc = ch.sg_next;
+    set_curdesc(ch, ch.sg_desc);
+    Burst d;
+    d.address = ch.sg_desc;
+    d.length = sg_bd::kFetchBytes;
+    d.data.resize(d.length);
+    if (!descriptor_access(ch, generation, tlm::TLM_READ_COMMAND, d)) return;
+    const std::uint32_t control = load32(d.data, sg_bd::kControl);
+    if (load32(d.data, sg_bd::kStatus) & sg_bd::kStatusCmplt) return fail(ch, AxiDmaFault::Kind::kSgStale, nullptr);
+    const std::uint64_t buffer = load64(d.data, sg_bd::kBufferAddress);
+    const std::uint32_t length = control & bits_.length;
+    if (length == 0) return fail(ch, AxiDmaFault::Kind::kSgZeroLength, nullptr);
+
+    std::uint32_t status = 0;
+    Burst error;
+    Step step;
+    bool packet_end;
+    if (mm2s) {
+      packet_end = (control & sg_bd::kEof) != 0;
+      step = stream_from_memory(ch, generation, buffer, length, packet_end, beat, error);
+      if (step == Step::kDone) status = length;
+    } else {
+      Received r;
+      step = receive_to_memory(ch, generation, buffer, length, &carry, r, error);
+      packet_end = r.last;
+      status = static_cast<std::uint32_t>(r.written) | (in_packet ? 0 : sg_bd::kSof) | (r.last ? sg_bd::kEof : 0);
+      in_packet = !r.last;
+    }
+    if (step == Step::kAborted) return;
+    if (step == Step::kBusError)
+      status = (status & sg_bd::kLengthMask) |
+               (error.response == tlm::TLM_ADDRESS_ERROR_RESPONSE ? sg_bd::kStatusDecErr : sg_bd::kStatusSlvErr);
+    else
+      status |= sg_bd::kStatusCmplt;
+    Burst w;
+    w.address = ch.sg_desc + sg_bd::kStatus;
+    w.length = 4;
+    w.data = {static_cast<std::uint8_t>(status), static_cast<std::uint8_t>(status >> 8),
+              static_cast<std::uint8_t>(status >> 16), static_cast<std::uint8_t>(status >> 24)};
+    if (!descriptor_access(ch, generation, tlm::TLM_WRITE_COMMAND, w)) return;
+    if (step == Step::kBusError) return fail(ch, bus_error_kind(error), &error);
+    ++ch.counters.descriptors;
+    if (packet_end) {
+      ++ch.counters.transfers;
+      ch.irq |= bits_.ioc_irq;
+      refresh(ch);
+    }
+    ch.sg_next = descriptor_pointer(load64(d.data, sg_bd::kNxtdesc));
+    const std::uint64_t tail = (std::uint64_t{ch.taildesc_msb->get()} << 32) | ch.taildesc->get();
+    if (ch.sg_desc == tail) {
+      if (!packet_end && (mm2s || in_packet)) return fail(ch, AxiDmaFault::Kind::kSgNoEndOfPacket, nullptr);
+      return finish_chain(ch);
+    }
+  }
+}
+
+void AxiDma::finish_chain(ChannelState& ch) {
+  ch.counters.busy += sc_core::sc_time_stamp() - ch.job_start;
+  ch.busy = false;
+  ch.idle = true;
+  refresh(ch);
 }
 
 void AxiDma::complete(ChannelState& ch) {
@@ -506,6 +747,15 @@ void AxiDma::fail(ChannelState& ch, AxiDmaFault::Kind kind, const Burst* burst) 
     case AxiDmaFault::Kind::kSlaveError:
       ch.errors |= bits_.dma_slv_err;
       break;
+    case AxiDmaFault::Kind::kSgDecodeError:
+      ch.errors |= bits_.sg_dec_err;
+      break;
+    case AxiDmaFault::Kind::kSgSlaveError:
+      ch.errors |= bits_.sg_slv_err;
+      break;
+    case AxiDmaFault::Kind::kSgStale:
+      ch.errors |= bits_.sg_int_err;
+      break;
     default:
       ch.errors |= bits_.dma_int_err;
       break;
@@ -516,12 +766,14 @@ void AxiDma::fail(ChannelState& ch, AxiDmaFault::Kind kind, const Burst* burst) 
   AxiDmaFault f;
   f.initiator = ch.initiator;
   f.kind = kind;
-  f.write = ch.which == kS2mm;
+  f.write = burst != nullptr ? burst->write : ch.which == kS2mm;
   f.address = burst != nullptr ? burst->address : ch.job_address;
   f.length = burst != nullptr ? burst->length : 0;
   f.response = burst != nullptr ? burst->response : tlm::TLM_OK_RESPONSE;
   f.transfer_address = ch.job_address;
   f.transfer_length = ch.job_length;
+  f.sg = ch.sg_job;
+  f.descriptor = ch.sg_desc;
   record(std::move(f), now);
 }
 

@@ -1,15 +1,18 @@
-// The Xilinx AXI DMA (PG021) in direct register mode: one MM2S channel (memory -> AXI-Stream) and one S2MM
-// channel (AXI-Stream -> memory), register-compatible with the IP so Zynq-style firmware runs unchanged.
+// The Xilinx AXI DMA (PG021) in direct register mode and, where the instance includes it (C_INCLUDE_SG),
+// scatter/gather mode: one MM2S channel (memory -> AXI-Stream) and one S2MM channel (AXI-Stream -> memory),
+// register-compatible with the IP so Zynq-style firmware runs unchanged.
 // docs/platform.md ("DMA") describes the model; the summary:
 //
 // Registers (offsets, reset values and the DMACR, DMASR and LENGTH field positions from the region given at
 // construction, the platform's: memory_map.yaml, region dma0 or dma1, which share the list):
 //   MM2S_DMACR 0x00, MM2S_DMASR 0x04, MM2S_SA 0x18, MM2S_SA_MSB 0x1C, MM2S_LENGTH 0x28,
-//   S2MM_DMACR 0x30, S2MM_DMASR 0x34, S2MM_DA 0x48, S2MM_DA_MSB 0x4C, S2MM_LENGTH 0x58.
+//   S2MM_DMACR 0x30, S2MM_DMASR 0x34, S2MM_DA 0x48, S2MM_DA_MSB 0x4C, S2MM_LENGTH 0x58;
+//   scatter/gather: MM2S_CURDESC(_MSB) 0x08/0x0C, MM2S_TAILDESC(_MSB) 0x10/0x14, S2MM 0x30 higher.
 //   DMACR: RS (0), Reset (2, resets both channels), IOC_IrqEn (12), Dly_IrqEn (13), Err_IrqEn (14),
 //   IRQThreshold/IRQDelay (23:16, 31:24; stored, unused); bit 1 reads 1. Reset value 0x00010002.
-//   DMASR: Halted (0), Idle (1), SGIncld (3) = 0, DMAIntErr (4), DMASlvErr (5), DMADecErr (6), IOC_Irq (12),
-//   Dly_Irq (13), Err_Irq (14); writing 1 clears bits 12..14 only. Reset value 0x00000001 (halted).
+//   DMASR: Halted (0), Idle (1), SGIncld (3) = include_sg, DMAIntErr (4), DMASlvErr (5), DMADecErr (6),
+//   SGIntErr (8), SGSlvErr (9), SGDecErr (10), IOC_Irq (12), Dly_Irq (13), Err_Irq (14); writing 1 clears
+//   bits 12..14 only. Reset value 0x00000001 (halted; | SGIncld).
 //   DMACR, DMASR and LENGTH catch up with the initiator's local time before an access (Register::kSync).
 // A channel runs after RS = 1 (Halted -> 0). Writing a non-zero LENGTH while running starts a transfer
 // (MM2S: LENGTH bytes from SA; S2MM: a packet of up to LENGTH bytes to DA) at the write's time; Idle = 0
@@ -33,6 +36,25 @@
 //   without a stream -> DMAIntErr. Every error, and a LENGTH write while busy, is recorded as an
 //   AxiDmaFault (address, channel, response, time) and reported to the on_fault handler; with
 //   `stop_on_fault` (default) the simulation stops at that time, so firmware polling Idle never hangs.
+// Scatter/gather (include_sg; PG021 "Scatter Gather Mode"): write CURDESC while halted, RS = 1, then
+// TAILDESC starts the channel, which walks the chain from CURDESC: fetch a descriptor (sg_bd layout below,
+// 64-byte aligned: address bits 5:0 are ignored) with one bus read, move its buffer, write its STATUS word
+// back with one bus write (Cmplt | transferred bytes; S2MM also RXSOF/RXEOF), follow NXTDESC. CURDESC reads
+// the descriptor in progress. At TAILDESC (after its status write) the channel goes Idle; writing TAILDESC
+// again resumes at the tail's NXTDESC. MM2S: the buffers from a TXSOF descriptor to the next TXEOF one form
+// one packet (one TLAST, beats packed across buffers). S2MM: a packet fills the chain's buffers in order
+// (every status gets its transferred bytes, the first RXSOF, the one that took TLAST RXEOF); RXSOF/RXEOF in
+// CONTROL are ignored. IOC_Irq at each packet end (IRQThreshold/IRQDelay are stored, not modelled).
+// Errors (channel halts as above; the fault names the descriptor address): descriptor read or status write
+// answered DECERR -> SGDecErr, other error -> SGSlvErr; a fetched descriptor with Cmplt already set ->
+// SGIntErr (stale); buffer length 0, or the chain ending at TAILDESC inside a packet (MM2S: no TXEOF yet;
+// S2MM: no TLAST yet) -> DMAIntErr; a buffer access error -> DMADecErr / DMASlvErr, and that descriptor's
+// STATUS gets the error bit (no Cmplt). Descriptor fetches and status writes go through mm_socket like data
+// bursts (same DRAM time), one after the other with the buffer moves (no descriptor prefetch).
+// With include_sg a LENGTH write still starts a direct transfer (the IP would ignore it: a VP superset, so
+// one instance serves direct-mode and SG firmware); TAILDESC while a direct transfer runs, like LENGTH
+// while a chain runs, is ignored and recorded as a fault. Not modelled: multichannel, keyhole, 2-D (cyclic
+// BD) mode, the APP words / status-control streams, descriptor prefetch queues.
 // Interrupts: mm2s_introut / s2mm_introut = (IOC_Irq & IOC_IrqEn) | (Err_Irq & Err_IrqEn) (firmware polls).
 #pragma once
 
@@ -54,6 +76,21 @@ namespace dnnvp {
 
 class Stats;
 
+// PG021 scatter/gather descriptor (non-multichannel): word offsets and CONTROL/STATUS fields.
+namespace sg_bd {
+constexpr std::uint32_t kAlign = 64;  // descriptors are aligned to 16 words; pointer bits 5:0 are ignored
+constexpr std::uint32_t kNxtdesc = 0x00, kNxtdescMsb = 0x04, kBufferAddress = 0x08, kBufferAddressMsb = 0x0C;
+constexpr std::uint32_t kControl = 0x18, kStatus = 0x1C;
+constexpr std::uint32_t kFetchBytes = 0x20;           // the eight base words (no APP words: no control stream)
+constexpr std::uint32_t kLengthMask = 0x03FFFFFFu;    // CONTROL buffer length / STATUS transferred bytes, 25:0
+constexpr std::uint32_t kEof = 1u << 26;              // CONTROL TXEOF; STATUS RXEOF
+constexpr std::uint32_t kSof = 1u << 27;              // CONTROL TXSOF; STATUS RXSOF
+constexpr std::uint32_t kStatusIntErr = 1u << 28;     // STATUS DMAIntErr
+constexpr std::uint32_t kStatusSlvErr = 1u << 29;     // STATUS DMASlvErr
+constexpr std::uint32_t kStatusDecErr = 1u << 30;     // STATUS DMADecErr
+constexpr std::uint32_t kStatusCmplt = 1u << 31;      // STATUS Cmplt
+}  // namespace sg_bd
+
 struct AxiDmaConfig {
   std::size_t burst_bytes = 256;    // bytes per memory burst: a power of two, 4 .. 4096
   std::size_t max_outstanding = 4;  // bursts in flight per channel, >= 1
@@ -64,6 +101,7 @@ struct AxiDmaConfig {
   std::string s2mm_initiator;       // default "<basename>.s2mm"
   unsigned latency_cycles = 1;      // register access latency, DMA clocks
   bool stop_on_fault = true;        // sc_stop() at the time of every fault
+  bool include_sg = false;          // C_INCLUDE_SG: the scatter/gather engine (DMASR.SGIncld reads it)
 };
 
 struct AxiDmaFault {
@@ -73,6 +111,12 @@ struct AxiDmaFault {
     kPacketTooLong,    // DMAIntErr: S2MM packet longer than LENGTH
     kNoStream,         // DMAIntErr: transfer started on a channel without an AXI-Stream connection
     kLengthWhileBusy,  // LENGTH written while a transfer runs: ignored (no status bit)
+    kTailWhileBusy,    // TAILDESC written while a direct transfer runs: ignored (no status bit)
+    kSgDecodeError,    // SGDecErr: descriptor fetch or status write answered DECERR
+    kSgSlaveError,     // SGSlvErr: descriptor fetch or status write answered another error
+    kSgStale,          // SGIntErr: fetched descriptor already had STATUS.Cmplt set
+    kSgZeroLength,     // DMAIntErr: descriptor buffer length 0
+    kSgNoEndOfPacket,  // DMAIntErr: the chain reached TAILDESC inside a packet
   };
   std::string initiator;  // the channel's InitiatorId name, "dma0.mm2s"
   Kind kind = Kind::kDecodeError;
@@ -83,6 +127,8 @@ struct AxiDmaFault {
   std::uint64_t transfer_address = 0;                        // SA / DA of the transfer
   std::uint32_t transfer_length = 0;                         // LENGTH of the transfer
   std::uint32_t written = 0;                                 // kLengthWhileBusy: the value written
+  bool sg = false;                                           // scatter/gather chain (not LENGTH)
+  std::uint64_t descriptor = 0;                              // sg: the descriptor in progress
   sc_core::sc_time time;
   // "dma0.mm2s: decode error (DMADecErr) reading 256 bytes at 0x20000000 at 1 us (transfer of 4096 bytes
   // from 0x20000000): TLM_ADDRESS_ERROR_RESPONSE; channel halted"
@@ -99,6 +145,7 @@ class AxiDma : public Peripheral {
     std::uint64_t bursts = 0;     // b_transport calls
     std::uint64_t beats = 0;      // AXI-Stream beats pushed / popped
     std::uint64_t errors = 0;     // transfers ended by an error
+    std::uint64_t descriptors = 0;  // scatter/gather descriptors completed (status written)
     sc_core::sc_time busy;        // from each start (LENGTH write) to its end
     sc_core::sc_time stalled;     // MM2S: blocked on a full stream; S2MM: waiting for beats while armed
   };
@@ -140,6 +187,10 @@ class AxiDma : public Peripheral {
     Register* addr = nullptr;
     Register* addr_msb = nullptr;
     Register* length = nullptr;
+    Register* curdesc = nullptr;
+    Register* curdesc_msb = nullptr;
+    Register* taildesc = nullptr;
+    Register* taildesc_msb = nullptr;
     bool halted = true;
     bool idle = false;
     bool busy = false;            // a transfer accepted and not yet ended
@@ -149,6 +200,9 @@ class AxiDma : public Peripheral {
     std::uint32_t irq = 0;        // DMASR bits 14:12
     std::uint64_t job_address = 0;
     std::uint32_t job_length = 0;
+    bool sg_job = false;           // the accepted job is a descriptor chain (TAILDESC), not LENGTH
+    std::uint64_t sg_next = 0;     // descriptor the chain fetches next (CURDESC, then NXTDESC)
+    std::uint64_t sg_desc = 0;     // descriptor in progress
     sc_core::sc_time job_start;
     sc_core::sc_time mm_free;  // memory-side data channel busy until (mm_data_bytes)
     sc_core::sc_event start_event;
@@ -160,13 +214,20 @@ class AxiDma : public Peripheral {
     std::vector<std::uint8_t> data;
     sc_core::sc_time done;
     tlm::tlm_response_status response = tlm::TLM_OK_RESPONSE;
+    bool write = false;
   };
 
+  struct ChannelRegisters {
+    Register &dmacr, &dmasr, &addr, &addr_msb, &length, &curdesc, &curdesc_msb, &taildesc, &taildesc_msb;
+  };
   void setup_channel(ChannelState& ch, Channel which, AxisChannel* stream, const std::string& initiator,
-                     Register& dmacr, Register& dmasr, Register& addr, Register& addr_msb, Register& length);
+                     const ChannelRegisters& regs);
   void write_dmacr(ChannelState& ch, std::uint32_t value);
   void write_dmasr(ChannelState& ch, std::uint32_t value);
   void write_length(ChannelState& ch, std::uint32_t value);
+  void write_curdesc(ChannelState& ch);
+  void write_taildesc(ChannelState& ch, std::uint32_t value);
+  void set_curdesc(ChannelState& ch, std::uint64_t address);
   void soft_reset();
   void refresh(ChannelState& ch);
 
@@ -175,6 +236,27 @@ class AxiDma : public Peripheral {
   void channel_loop(ChannelState& ch);
   void run_mm2s(ChannelState& ch, std::uint64_t generation);
   void run_s2mm(ChannelState& ch, std::uint64_t generation);
+  void run_sg(ChannelState& ch, std::uint64_t generation);
+
+  // How a buffer move ended: done, aborted (reset or stop; abandon() has run), or a bus error (`error`).
+  enum class Step { kDone, kAborted, kBusError };
+  // MM2S: streams [address, address + length) through `beat` (a partial beat carries over to the next
+  // call); the last byte gets TLAST when `last`.
+  Step stream_from_memory(ChannelState& ch, std::uint64_t generation, std::uint64_t address,
+                          std::uint64_t length, bool last, AxisBeat& beat, Burst& error);
+  struct Received {
+    std::uint64_t written = 0;  // bytes written without error
+    bool last = false;          // the buffer took the packet's TLAST
+    bool too_long = false;      // direct mode: the packet did not fit
+  };
+  // S2MM: receives into [base, base + capacity). Direct mode (carry null): up to TLAST, too_long when the
+  // packet does not fit. Chained (carry set): up to TLAST or a full buffer; bytes of a beat that do not
+  // fit stay in *carry for the next buffer (which takes them first).
+  Step receive_to_memory(ChannelState& ch, std::uint64_t generation, std::uint64_t base, std::uint64_t capacity,
+                         AxisBeat* carry, Received& out, Burst& error);
+  // One timed descriptor access (fetch or status write) through mm_socket; false if aborted or failed.
+  bool descriptor_access(ChannelState& ch, std::uint64_t generation, tlm::tlm_command cmd, Burst& b);
+  static AxiDmaFault::Kind bus_error_kind(const Burst& b);
   // One burst through mm_socket; sets b.done and b.response.
   void transport(ChannelState& ch, tlm::tlm_command cmd, Burst& b);
   bool aborted(const ChannelState& ch, std::uint64_t generation) const;
@@ -184,6 +266,7 @@ class AxiDma : public Peripheral {
   bool wait_until(ChannelState& ch, std::uint64_t generation, const sc_core::sc_time& t);
   void complete(ChannelState& ch);
   void fail(ChannelState& ch, AxiDmaFault::Kind kind, const Burst* burst);
+  void finish_chain(ChannelState& ch);
   void record(AxiDmaFault fault, const sc_core::sc_time& at);
 
   void update_interrupts();
@@ -192,7 +275,8 @@ class AxiDma : public Peripheral {
   // The masks of the DMACR, DMASR and LENGTH fields the model acts on, from the region (by name, once).
   struct Fields {
     std::uint32_t rs, reset, ioc_irq_en, dly_irq_en, err_irq_en, irq_threshold_delay;
-    std::uint32_t halted, idle, dma_int_err, dma_slv_err, dma_dec_err, ioc_irq, dly_irq, err_irq;
+    std::uint32_t halted, idle, sg_incld, dma_int_err, dma_slv_err, dma_dec_err, sg_int_err, sg_slv_err,
+        sg_dec_err, ioc_irq, dly_irq, err_irq;
     std::uint32_t length;
   };
   static Fields fields_of(const RegionInfo& region);
@@ -208,6 +292,14 @@ class AxiDma : public Peripheral {
   Register s2mm_da_;
   Register s2mm_da_msb_;
   Register s2mm_length_;
+  Register mm2s_curdesc_;
+  Register mm2s_curdesc_msb_;
+  Register mm2s_taildesc_;
+  Register mm2s_taildesc_msb_;
+  Register s2mm_curdesc_;
+  Register s2mm_curdesc_msb_;
+  Register s2mm_taildesc_;
+  Register s2mm_taildesc_msb_;
   Fields bits_;  // after the registers: a missing register is named before a missing field
   ChannelState channels_[2];
   std::uint64_t generation_ = 0;     // incremented by every soft reset
