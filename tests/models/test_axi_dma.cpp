@@ -127,11 +127,11 @@ struct Fw {
     w(reg::kS2mmDaMsb, static_cast<std::uint32_t>(dst >> 32));
     w(reg::kS2mmLength, length);
   }
-  // Polls a DMASR every `period` until Idle or an error bit; returns the last value read.
-  std::uint32_t wait(std::uint32_t dmasr, const sc_time& period = sc_time(20, SC_NS)) {
+  // Polls a DMASR every `period` until Idle or one of `stop` (an error bit); returns the last value read.
+  std::uint32_t wait(std::uint32_t dmasr, const sc_time& period = sc_time(20, SC_NS), std::uint32_t stop = kErrors) {
     for (int n = 0; n < 1000000; ++n) {
       const std::uint32_t sr = r(dmasr);
-      if (sr & (kIdle | kErrors)) return sr;
+      if (sr & (kIdle | stop)) return sr;
       sc_core::wait(period);
     }
     FAIL_CHECK("DMA never became idle");
@@ -851,4 +851,284 @@ TEST_CASE("axi dma timing: 64 KiB takes about size / DRAM bandwidth, mm_data_byt
   CHECK(capped_s == Approx(n / 800e6).epsilon(0.02));
   CHECK(single_s > 1.5 * fast);  // one burst at a time pays the CAS latency on every burst
   CHECK(single_s < 3 * fast);
+}
+
+// ---- scatter/gather (include_sg) ------------------------------------------------------------------------
+
+namespace {
+
+namespace bd = dnnvp::sg_bd;
+constexpr std::uint32_t kSgIncld = reg::kMm2sDmasrSgIncldMask;
+constexpr std::uint32_t kSgIntErr = reg::kMm2sDmasrSgIntErrMask;
+constexpr std::uint32_t kSgDecErr = reg::kMm2sDmasrSgDecErrMask;
+constexpr std::uint64_t kBds = 0x80300000;  // descriptor array, 64-byte aligned
+
+AxiDmaConfig sg_config() {
+  AxiDmaConfig c;
+  c.include_sg = true;
+  return c;
+}
+
+void put32(std::uint8_t* p, std::uint32_t v) {
+  for (int k = 0; k < 4; ++k) p[k] = static_cast<std::uint8_t>(v >> (8 * k));
+}
+
+std::uint32_t get32(const std::uint8_t* p) {
+  return std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 | std::uint32_t{p[2]} << 16 | std::uint32_t{p[3]} << 24;
+}
+
+struct Piece {
+  std::uint64_t address;
+  std::uint32_t length;
+  std::uint32_t flags;  // bd::kSof / bd::kEof (MM2S CONTROL)
+};
+
+// Descriptor k at kBds + 64 k, NXTDESC to k + 1 (the last back to the first), STATUS 0.
+void write_chain(Soc& soc, const std::vector<Piece>& pieces) {
+  for (std::size_t k = 0; k < pieces.size(); ++k) {
+    std::uint8_t* d = soc.mem(kBds + 64 * k, 64);
+    std::memset(d, 0, 64);
+    put32(d + bd::kNxtdesc, static_cast<std::uint32_t>(kBds + 64 * ((k + 1) % pieces.size())));
+    put32(d + bd::kBufferAddress, static_cast<std::uint32_t>(pieces[k].address));
+    put32(d + bd::kControl, pieces[k].length | pieces[k].flags);
+  }
+}
+
+std::uint32_t bd_status(Soc& soc, std::size_t k) {
+  return get32(soc.mem(kBds + 64 * k + bd::kStatus, 4));
+}
+
+// PG021 SG start on the channel whose registers start at `ch` (0 MM2S, 0x30 S2MM): CURDESC while halted,
+// RS, then TAILDESC.
+void sg_start(Fw& fw, std::uint32_t ch, std::uint64_t first, std::uint64_t tail) {
+  fw.w(ch + reg::kMm2sCurdesc, static_cast<std::uint32_t>(first));
+  fw.w(ch + reg::kMm2sDmacr, kRs | kIocIrqEn | kErrIrqEn);
+  fw.w(ch + reg::kMm2sTaildescMsb, static_cast<std::uint32_t>(tail >> 32));
+  fw.w(ch + reg::kMm2sTaildesc, static_cast<std::uint32_t>(tail));
+}
+
+}  // namespace
+
+TEST_CASE("axi dma sg mm2s: three descriptors TXSOF..TXEOF stream one packet with one TLAST, statuses written back",
+          "[dma][sg]") {
+  dnnvp::test::one_simulation_per_process();
+  Soc soc(sg_config());
+  const auto data = pattern(4096, 11);
+  std::memcpy(soc.mem(0x80100000, data.size()), data.data(), data.size());
+  // Odd lengths and an unaligned middle piece: beats are packed across the buffers.
+  const std::vector<Piece> pieces = {
+      {0x80100000, 13, bd::kSof}, {0x80100403, 250, 0}, {0x80100800, 1001, bd::kEof}};
+  write_chain(soc, pieces);
+  std::vector<AxisBeat> beats;
+  std::uint32_t sr_reset = 0, sr = 0, curdesc = 0;
+  Process consumer("consumer", [&] { beats = read_packet(soc.x); });
+  Initiator cpu("cpu", [&](Initiator& i) {
+    Fw fw{i};
+    sr_reset = fw.r(reg::kMm2sDmasr);
+    sg_start(fw, 0, kBds, kBds + 128);
+    sr = fw.wait(reg::kMm2sDmasr);
+    curdesc = fw.r(reg::kMm2sCurdesc);
+  });
+  cpu.socket.bind(soc.bus.initiator_socket("cpu"));
+  sc_start();
+
+  CHECK(sr_reset == (kHalted | kSgIncld));
+  CHECK(sr == (kIdle | kIocIrq | kSgIncld));
+  CHECK(curdesc == kBds + 128);
+  std::vector<std::uint8_t> expected;
+  for (const Piece& p : pieces)
+    expected.insert(expected.end(), data.begin() + static_cast<std::ptrdiff_t>(p.address - 0x80100000),
+                    data.begin() + static_cast<std::ptrdiff_t>(p.address - 0x80100000 + p.length));
+  check_packet(beats, 8, expected.data(), expected.size());
+  for (std::size_t k = 0; k < pieces.size(); ++k) CHECK(bd_status(soc, k) == (bd::kStatusCmplt | pieces[k].length));
+  const auto& c = soc.dma0.counters(AxiDma::kMm2s);
+  CHECK(c.transfers == 1);
+  CHECK(c.descriptors == 3);
+  CHECK(c.bytes == expected.size());
+  // Three 32-byte descriptor reads and three 4-byte status writes go to DRAM like the data.
+  CHECK(soc.dram.counters("dma0.mm2s").read_bytes == expected.size() + 3 * bd::kFetchBytes);
+  CHECK(soc.dram.counters("dma0.mm2s").write_bytes == 3 * 4);
+}
+
+TEST_CASE("axi dma sg mm2s: a strided gather (one descriptor per row at a pitch) streams exactly those rows",
+          "[dma][sg]") {
+  dnnvp::test::one_simulation_per_process();
+  Soc soc(sg_config());
+  const auto data = pattern(8192, 12);
+  std::memcpy(soc.mem(0x80100000, data.size()), data.data(), data.size());
+  // The even rows of a 12-row, 200-byte-pitch image, 60 bytes of each: what a 1x1/2 conv reads.
+  constexpr std::uint32_t kPitch = 2 * 200, kRow = 60, kRows = 6;
+  std::vector<Piece> pieces;
+  std::vector<std::uint8_t> expected;
+  for (std::uint32_t r = 0; r < kRows; ++r) {
+    const std::uint32_t offset = 7 + r * kPitch;
+    pieces.push_back({0x80100000 + offset, kRow, (r == 0 ? bd::kSof : 0) | (r + 1 == kRows ? bd::kEof : 0)});
+    expected.insert(expected.end(), data.begin() + offset, data.begin() + offset + kRow);
+  }
+  write_chain(soc, pieces);
+  std::vector<AxisBeat> beats;
+  Process consumer("consumer", [&] { beats = read_packet(soc.x); });
+  Initiator cpu("cpu", [&](Initiator& i) {
+    Fw fw{i};
+    sg_start(fw, 0, kBds, kBds + 64 * (kRows - 1));
+    fw.wait(reg::kMm2sDmasr);
+  });
+  cpu.socket.bind(soc.bus.initiator_socket("cpu"));
+  sc_start();
+  check_packet(beats, 8, expected.data(), expected.size());
+  CHECK(soc.dma0.counters(AxiDma::kMm2s).descriptors == kRows);
+}
+
+TEST_CASE("axi dma sg s2mm: a packet scatters over several descriptors, statuses carry bytes and RXSOF/RXEOF",
+          "[dma][sg]") {
+  dnnvp::test::one_simulation_per_process();
+  Soc soc(sg_config());
+  const auto first = pattern(1003, 13), second = pattern(50, 14);
+  // 300-byte buffers are not whole beats: a beat straddles two buffers.
+  const std::vector<Piece> pieces = {
+      {0x80200000, 300, 0}, {0x80201001, 300, 0}, {0x80202000, 500, 0}, {0x80203000, 64, 0}};
+  for (const Piece& p : pieces) std::memset(soc.mem(p.address, p.length + 16), 0xEE, p.length + 16);
+  write_chain(soc, pieces);
+  std::uint32_t sr = 0;
+  Process producer("producer", [&] {
+    wait(1, SC_US);
+    write_packet(soc.y, first.data(), first.size());
+    write_packet(soc.y, second.data(), second.size());
+  });
+  Initiator cpu("cpu", [&](Initiator& i) {
+    Fw fw{i};
+    sg_start(fw, 0x30, kBds, kBds + 192);
+    sr = fw.wait(reg::kS2mmDmasr);
+  });
+  cpu.socket.bind(soc.bus.initiator_socket("cpu"));
+  sc_start();
+
+  CHECK(sr == (kIdle | kIocIrq | kSgIncld));
+  CHECK(bd_status(soc, 0) == (bd::kStatusCmplt | bd::kSof | 300));
+  CHECK(bd_status(soc, 1) == (bd::kStatusCmplt | 300));
+  CHECK(bd_status(soc, 2) == (bd::kStatusCmplt | bd::kEof | 403));
+  CHECK(bd_status(soc, 3) == (bd::kStatusCmplt | bd::kSof | bd::kEof | 50));
+  CHECK(std::memcmp(soc.mem(0x80200000, 300), first.data(), 300) == 0);
+  CHECK(std::memcmp(soc.mem(0x80201001, 300), first.data() + 300, 300) == 0);
+  CHECK(std::memcmp(soc.mem(0x80202000, 403), first.data() + 600, 403) == 0);
+  CHECK(std::memcmp(soc.mem(0x80203000, 50), second.data(), 50) == 0);
+  for (const std::uint64_t end : {0x80200000 + 300, 0x80201001 + 300, 0x80202000 + 403, 0x80203000 + 50})
+    CHECK(soc.mem(end, 1)[0] == 0xEE);
+  const auto& c = soc.dma0.counters(AxiDma::kS2mm);
+  CHECK(c.transfers == 2);
+  CHECK(c.descriptors == 4);
+  CHECK(c.bytes == first.size() + second.size());
+}
+
+TEST_CASE("axi dma sg: TAILDESC stops the chain there; writing it again resumes at the next descriptor",
+          "[dma][sg]") {
+  dnnvp::test::one_simulation_per_process();
+  Soc soc(sg_config());
+  const auto data = pattern(1024, 15);
+  std::memcpy(soc.mem(0x80100000, data.size()), data.data(), data.size());
+  std::vector<Piece> pieces;
+  for (std::uint32_t k = 0; k < 4; ++k) pieces.push_back({0x80100000 + 100 * k, 100, bd::kSof | bd::kEof});
+  write_chain(soc, pieces);
+  std::vector<std::vector<AxisBeat>> packets;
+  std::uint32_t sr_halted_tail = 0, sr_first = 0, status2_first = 0, curdesc_first = 0, sr_second = 0;
+  Process consumer("consumer", [&] {
+    for (int k = 0; k < 4; ++k) packets.push_back(read_packet(soc.x));
+  });
+  Initiator cpu("cpu", [&](Initiator& i) {
+    Fw fw{i};
+    fw.w(reg::kMm2sCurdesc, static_cast<std::uint32_t>(kBds));
+    fw.w(reg::kMm2sTaildesc, static_cast<std::uint32_t>(kBds + 64));  // halted: no effect (PG021)
+    wait(1, SC_US);
+    sr_halted_tail = fw.r(reg::kMm2sDmasr);
+    fw.w(reg::kMm2sDmacr, kRs);
+    fw.w(reg::kMm2sTaildesc, static_cast<std::uint32_t>(kBds + 64));
+    sr_first = fw.wait(reg::kMm2sDmasr);
+    fw.w(reg::kMm2sDmasr, kIocIrq);
+    status2_first = bd_status(soc, 2);
+    curdesc_first = fw.r(reg::kMm2sCurdesc);
+    fw.w(reg::kMm2sTaildesc, static_cast<std::uint32_t>(kBds + 192));
+    wait(20, SC_NS);
+    sr_second = fw.wait(reg::kMm2sDmasr);
+  });
+  cpu.socket.bind(soc.bus.initiator_socket("cpu"));
+  sc_start();
+
+  CHECK(sr_halted_tail == (kHalted | kSgIncld));
+  CHECK(soc.dma0.counters(AxiDma::kMm2s).descriptors == 4);
+  CHECK(sr_first == (kIdle | kIocIrq | kSgIncld));
+  CHECK(status2_first == 0);  // the chain stopped at the tail (descriptor 1)
+  CHECK(curdesc_first == kBds + 64);
+  CHECK(sr_second == (kIdle | kIocIrq | kSgIncld));
+  REQUIRE(packets.size() == 4);
+  for (std::size_t k = 0; k < 4; ++k) {
+    INFO("packet " << k);
+    check_packet(packets[k], 8, data.data() + 100 * k, 100);
+    CHECK(bd_status(soc, k) == (bd::kStatusCmplt | 100));
+  }
+}
+
+TEST_CASE("axi dma sg: descriptor errors set SGDecErr / SGIntErr / DMAIntErr, halt and name the descriptor",
+          "[dma][sg]") {
+  dnnvp::test::one_simulation_per_process();
+  AxiDmaConfig config = sg_config();
+  config.stop_on_fault = false;
+  Soc soc(config);
+  write_chain(soc, {{0x80100000, 64, bd::kSof}, {0x80100100, 0, bd::kEof}});
+  std::vector<std::uint32_t> sr;
+  std::uint32_t sr_after_reset = 0;
+  Process consumer("consumer", [&] {
+    for (;;) soc.x.read();
+  });
+  Initiator cpu("cpu", [&](Initiator& i) {
+    Fw fw{i};
+    // A descriptor where nothing is mapped.
+    sg_start(fw, 0, 0x10000040, 0x10000040);
+    sr.push_back(fw.wait(reg::kMm2sDmasr, sc_time(20, SC_NS), kHalted));
+    fw.w(reg::kMm2sDmacr, kReset);
+    sr_after_reset = fw.r(reg::kMm2sDmasr);
+    // Buffer length 0 (descriptor 1) after a good descriptor 0.
+    sg_start(fw, 0, kBds, kBds + 64);
+    sr.push_back(fw.wait(reg::kMm2sDmasr, sc_time(20, SC_NS), kHalted));
+    fw.w(reg::kMm2sDmacr, kReset);
+    // Descriptor 0 again: its STATUS now has Cmplt (stale).
+    sg_start(fw, 0, kBds, kBds + 64);
+    sr.push_back(fw.wait(reg::kMm2sDmasr, sc_time(20, SC_NS), kHalted));
+  });
+  cpu.socket.bind(soc.bus.initiator_socket("cpu"));
+  sc_start(100, SC_US);
+
+  REQUIRE(sr.size() == 3);
+  CHECK(sr[0] == (kHalted | kSgIncld | kSgDecErr | kErrIrq));
+  CHECK(sr_after_reset == (kHalted | kSgIncld));
+  CHECK(sr[1] == (kHalted | kSgIncld | kIntErr | kErrIrq));
+  CHECK(sr[2] == (kHalted | kSgIncld | kSgIntErr | kErrIrq));
+  const auto& f = soc.dma0.faults();
+  REQUIRE(f.size() == 3);
+  CHECK(f[0].kind == AxiDmaFault::Kind::kSgDecodeError);
+  CHECK(f[0].descriptor == 0x10000040);
+  CHECK_THAT(f[0].describe(),
+             Catch::Contains("dma0.mm2s: decode error (SGDecErr) fetching the descriptor at 0x10000040"));
+  CHECK(f[1].kind == AxiDmaFault::Kind::kSgZeroLength);
+  CHECK_THAT(f[1].describe(), Catch::Contains("the descriptor at 0x80300040 has buffer length 0 (DMAIntErr)"));
+  CHECK(f[2].kind == AxiDmaFault::Kind::kSgStale);
+  CHECK_THAT(f[2].describe(), Catch::Contains("the descriptor at 0x80300000 with STATUS.Cmplt already set"));
+  CHECK(soc.dma0.counters(AxiDma::kMm2s).errors == 3);
+}
+
+TEST_CASE("axi dma without include_sg reads SGIncld 0 and ignores TAILDESC", "[dma][sg]") {
+  dnnvp::test::one_simulation_per_process();
+  Soc soc;
+  write_chain(soc, {{0x80100000, 64, bd::kSof | bd::kEof}});
+  std::uint32_t sr = 0;
+  Initiator cpu("cpu", [&](Initiator& i) {
+    Fw fw{i};
+    sg_start(fw, 0, kBds, kBds);
+    wait(5, SC_US);
+    sr = fw.r(reg::kMm2sDmasr);
+  });
+  cpu.socket.bind(soc.bus.initiator_socket("cpu"));
+  sc_start();
+  CHECK(sr == 0);  // running, never started
+  CHECK(soc.dma0.counters(AxiDma::kMm2s).descriptors == 0);
+  CHECK(bd_status(soc, 0) == 0);
 }
