@@ -37,9 +37,9 @@ std::uint64_t descriptor_pointer(std::uint64_t p) {
 std::string AxiDmaFault::describe() const {
   const std::string at = " at " + time.to_string();
   const std::string what = write ? "to " : "from ";
-  const std::string transfer =
-      sg ? " (scatter/gather descriptor at " + hex(descriptor) + ")"
-         : " (transfer of " + std::to_string(transfer_length) + " bytes " + what + hex(transfer_address) + ")";
+  const std::string transfer = sg ? " (scatter/gather descriptor at " + hex(descriptor) + ")"
+                                  : " (transfer of " + std::to_string(transfer_length) + " bytes " + what +
+                                        hex(transfer_address) + ")";
   const std::string descriptor_at = " the descriptor at " + hex(descriptor);
   switch (kind) {
     case Kind::kDecodeError:
@@ -55,16 +55,16 @@ std::string AxiDmaFault::describe() const {
              (write ? "writing the status of" : "fetching") + descriptor_at + " (" + std::to_string(length) +
              " bytes at " + hex(address) + ")" + at + ": " + response_name(response) + "; channel halted";
     case Kind::kSgStale:
-      return initiator + ": fetched" + descriptor_at + " with STATUS.Cmplt already set (SGIntErr: stale descriptor)" +
-             at + "; channel halted";
+      return initiator + ": fetched" + descriptor_at +
+             " with STATUS.Cmplt already set (SGIntErr: stale descriptor)" + at + "; channel halted";
     case Kind::kSgZeroLength:
       return initiator + ":" + descriptor_at + " has buffer length 0 (DMAIntErr)" + at + "; channel halted";
     case Kind::kSgNoEndOfPacket:
       return initiator + ": the chain reached TAILDESC at" + descriptor_at + " inside a packet (" +
              (write ? "no TLAST received" : "no TXEOF") + ") (DMAIntErr)" + at + "; channel halted";
     case Kind::kTailWhileBusy:
-      return initiator + ": TAILDESC written (" + hex(written) + ") while the" + transfer + " is in progress" + at +
-             "; write ignored";
+      return initiator + ": TAILDESC written (" + hex(written) + ") while the" + transfer +
+             " is in progress" + at + "; write ignored";
     case Kind::kPacketTooLong:
       return initiator + ": packet longer than the " + std::to_string(transfer_length) + "-byte buffer at " +
              hex(transfer_address) + " (DMAIntErr)" + at + ": no TLAST within LENGTH; channel halted";
@@ -154,12 +154,12 @@ AxiDma::AxiDma(const sc_core::sc_module_name& name, const RegionInfo& region,
   const std::string base = basename();
   setup_channel(channels_[kMm2s], kMm2s, config_.mm2s,
                 config_.mm2s_initiator.empty() ? base + ".mm2s" : config_.mm2s_initiator,
-                {mm2s_dmacr_, mm2s_dmasr_, mm2s_sa_, mm2s_sa_msb_, mm2s_length_, mm2s_curdesc_, mm2s_curdesc_msb_,
-                 mm2s_taildesc_, mm2s_taildesc_msb_});
+                {mm2s_dmacr_, mm2s_dmasr_, mm2s_sa_, mm2s_sa_msb_, mm2s_length_, mm2s_curdesc_,
+                 mm2s_curdesc_msb_, mm2s_taildesc_, mm2s_taildesc_msb_});
   setup_channel(channels_[kS2mm], kS2mm, config_.s2mm,
                 config_.s2mm_initiator.empty() ? base + ".s2mm" : config_.s2mm_initiator,
-                {s2mm_dmacr_, s2mm_dmasr_, s2mm_da_, s2mm_da_msb_, s2mm_length_, s2mm_curdesc_, s2mm_curdesc_msb_,
-                 s2mm_taildesc_, s2mm_taildesc_msb_});
+                {s2mm_dmacr_, s2mm_dmasr_, s2mm_da_, s2mm_da_msb_, s2mm_length_, s2mm_curdesc_,
+                 s2mm_curdesc_msb_, s2mm_taildesc_, s2mm_taildesc_msb_});
 
   if (stats != nullptr) {
     for (ChannelState& ch : channels_) {
@@ -213,8 +213,8 @@ void AxiDma::setup_channel(ChannelState& ch, Channel which, AxisChannel* stream,
 
 std::uint32_t AxiDma::status(Channel c) const {
   const ChannelState& ch = channels_[c];
-  return (ch.halted ? bits_.halted : 0) | (ch.idle ? bits_.idle : 0) | (config_.include_sg ? bits_.sg_incld : 0) |
-         ch.errors | ch.irq;
+  return (ch.halted ? bits_.halted : 0) | (ch.idle ? bits_.idle : 0) |
+         (config_.include_sg ? bits_.sg_incld : 0) | ch.errors | ch.irq;
 }
 
 bool AxiDma::interrupt(Channel c) const {
@@ -305,7 +305,8 @@ void AxiDma::set_curdesc(ChannelState& ch, std::uint64_t address) {
 
 void AxiDma::write_curdesc(ChannelState& ch) {
   // PG021: CURDESC is written while halted; the hardware ignores bits 5:0. Written while running: ignored.
-  const std::uint64_t address = descriptor_pointer((std::uint64_t{ch.curdesc_msb->get()} << 32) | ch.curdesc->get());
+  const std::uint64_t address =
+      descriptor_pointer((std::uint64_t{ch.curdesc_msb->get()} << 32) | ch.curdesc->get());
   if (!config_.include_sg || !ch.halted) {
     set_curdesc(ch, ch.sg_desc);
     return;
@@ -442,7 +443,7 @@ void AxiDma::transport(ChannelState& ch, tlm::tlm_command cmd, Burst& b) {
 
 AxiDmaFault::Kind AxiDma::bus_error_kind(const Burst& b) {
   return b.response == tlm::TLM_ADDRESS_ERROR_RESPONSE ? AxiDmaFault::Kind::kDecodeError
-                                                      : AxiDmaFault::Kind::kSlaveError;
+                                                       : AxiDmaFault::Kind::kSlaveError;
 }
 
 void AxiDma::run_mm2s(ChannelState& ch, std::uint64_t generation) {
@@ -656,8 +657,8 @@ bool AxiDma::descriptor_access(ChannelState& ch, std::uint64_t generation, tlm::
 
 void AxiDma::run_sg(ChannelState& ch, std::uint64_t generation) {
   const bool mm2s = ch.which == kMm2s;
-  AxisBeat beat;  // MM2S: a partial beat carried across the buffers of a packet
-  AxisBeat carry; // S2MM: stream bytes a full buffer did not take
+  AxisBeat beat;   // MM2S: a partial beat carried across the buffers of a packet
+  AxisBeat carry;  // S2MM: stream bytes a full buffer did not take
   bool in_packet = false;
   for (;;) {
     ch.sg_desc = ch.sg_next;
@@ -668,7 +669,8 @@ void AxiDma::run_sg(ChannelState& ch, std::uint64_t generation) {
     d.data.resize(d.length);
     if (!descriptor_access(ch, generation, tlm::TLM_READ_COMMAND, d)) return;
     const std::uint32_t control = load32(d.data, sg_bd::kControl);
-    if (load32(d.data, sg_bd::kStatus) & sg_bd::kStatusCmplt) return fail(ch, AxiDmaFault::Kind::kSgStale, nullptr);
+    if (load32(d.data, sg_bd::kStatus) & sg_bd::kStatusCmplt)
+      return fail(ch, AxiDmaFault::Kind::kSgStale, nullptr);
     const std::uint64_t buffer = load64(d.data, sg_bd::kBufferAddress);
     const std::uint32_t length = control & bits_.length;
     if (length == 0) return fail(ch, AxiDmaFault::Kind::kSgZeroLength, nullptr);
@@ -685,13 +687,15 @@ void AxiDma::run_sg(ChannelState& ch, std::uint64_t generation) {
       Received r;
       step = receive_to_memory(ch, generation, buffer, length, &carry, r, error);
       packet_end = r.last;
-      status = static_cast<std::uint32_t>(r.written) | (in_packet ? 0 : sg_bd::kSof) | (r.last ? sg_bd::kEof : 0);
+      status =
+          static_cast<std::uint32_t>(r.written) | (in_packet ? 0 : sg_bd::kSof) | (r.last ? sg_bd::kEof : 0);
       in_packet = !r.last;
     }
     if (step == Step::kAborted) return;
     if (step == Step::kBusError)
-      status = (status & sg_bd::kLengthMask) |
-               (error.response == tlm::TLM_ADDRESS_ERROR_RESPONSE ? sg_bd::kStatusDecErr : sg_bd::kStatusSlvErr);
+      status =
+          (status & sg_bd::kLengthMask) |
+          (error.response == tlm::TLM_ADDRESS_ERROR_RESPONSE ? sg_bd::kStatusDecErr : sg_bd::kStatusSlvErr);
     else
       status |= sg_bd::kStatusCmplt;
     Burst w;

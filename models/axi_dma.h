@@ -81,14 +81,14 @@ namespace sg_bd {
 constexpr std::uint32_t kAlign = 64;  // descriptors are aligned to 16 words; pointer bits 5:0 are ignored
 constexpr std::uint32_t kNxtdesc = 0x00, kNxtdescMsb = 0x04, kBufferAddress = 0x08, kBufferAddressMsb = 0x0C;
 constexpr std::uint32_t kControl = 0x18, kStatus = 0x1C;
-constexpr std::uint32_t kFetchBytes = 0x20;           // the eight base words (no APP words: no control stream)
-constexpr std::uint32_t kLengthMask = 0x03FFFFFFu;    // CONTROL buffer length / STATUS transferred bytes, 25:0
-constexpr std::uint32_t kEof = 1u << 26;              // CONTROL TXEOF; STATUS RXEOF
-constexpr std::uint32_t kSof = 1u << 27;              // CONTROL TXSOF; STATUS RXSOF
-constexpr std::uint32_t kStatusIntErr = 1u << 28;     // STATUS DMAIntErr
-constexpr std::uint32_t kStatusSlvErr = 1u << 29;     // STATUS DMASlvErr
-constexpr std::uint32_t kStatusDecErr = 1u << 30;     // STATUS DMADecErr
-constexpr std::uint32_t kStatusCmplt = 1u << 31;      // STATUS Cmplt
+constexpr std::uint32_t kFetchBytes = 0x20;         // the eight base words (no APP words: no control stream)
+constexpr std::uint32_t kLengthMask = 0x03FFFFFFu;  // CONTROL buffer length / STATUS transferred bytes, 25:0
+constexpr std::uint32_t kEof = 1u << 26;            // CONTROL TXEOF; STATUS RXEOF
+constexpr std::uint32_t kSof = 1u << 27;            // CONTROL TXSOF; STATUS RXSOF
+constexpr std::uint32_t kStatusIntErr = 1u << 28;   // STATUS DMAIntErr
+constexpr std::uint32_t kStatusSlvErr = 1u << 29;   // STATUS DMASlvErr
+constexpr std::uint32_t kStatusDecErr = 1u << 30;   // STATUS DMADecErr
+constexpr std::uint32_t kStatusCmplt = 1u << 31;    // STATUS Cmplt
 }  // namespace sg_bd
 
 struct AxiDmaConfig {
@@ -140,14 +140,14 @@ class AxiDma : public Peripheral {
   enum Channel { kMm2s = 0, kS2mm = 1 };
 
   struct ChannelCounters {
-    std::uint64_t transfers = 0;  // completed (IOC)
-    std::uint64_t bytes = 0;      // MM2S: bytes streamed; S2MM: bytes written to memory
-    std::uint64_t bursts = 0;     // b_transport calls
-    std::uint64_t beats = 0;      // AXI-Stream beats pushed / popped
-    std::uint64_t errors = 0;     // transfers ended by an error
+    std::uint64_t transfers = 0;    // completed (IOC)
+    std::uint64_t bytes = 0;        // MM2S: bytes streamed; S2MM: bytes written to memory
+    std::uint64_t bursts = 0;       // b_transport calls
+    std::uint64_t beats = 0;        // AXI-Stream beats pushed / popped
+    std::uint64_t errors = 0;       // transfers ended by an error
     std::uint64_t descriptors = 0;  // scatter/gather descriptors completed (status written)
-    sc_core::sc_time busy;        // from each start (LENGTH write) to its end
-    sc_core::sc_time stalled;     // MM2S: blocked on a full stream; S2MM: waiting for beats while armed
+    sc_core::sc_time busy;          // from each start (LENGTH write) to its end
+    sc_core::sc_time stalled;       // MM2S: blocked on a full stream; S2MM: waiting for beats while armed
   };
 
   tlm_utils::simple_initiator_socket<AxiDma> mm_socket;  // memory side (both channels)
@@ -200,9 +200,9 @@ class AxiDma : public Peripheral {
     std::uint32_t irq = 0;        // DMASR bits 14:12
     std::uint64_t job_address = 0;
     std::uint32_t job_length = 0;
-    bool sg_job = false;           // the accepted job is a descriptor chain (TAILDESC), not LENGTH
-    std::uint64_t sg_next = 0;     // descriptor the chain fetches next (CURDESC, then NXTDESC)
-    std::uint64_t sg_desc = 0;     // descriptor in progress
+    bool sg_job = false;        // the accepted job is a descriptor chain (TAILDESC), not LENGTH
+    std::uint64_t sg_next = 0;  // descriptor the chain fetches next (CURDESC, then NXTDESC)
+    std::uint64_t sg_desc = 0;  // descriptor in progress
     sc_core::sc_time job_start;
     sc_core::sc_time mm_free;  // memory-side data channel busy until (mm_data_bytes)
     sc_core::sc_event start_event;
@@ -252,8 +252,8 @@ class AxiDma : public Peripheral {
   // S2MM: receives into [base, base + capacity). Direct mode (carry null): up to TLAST, too_long when the
   // packet does not fit. Chained (carry set): up to TLAST or a full buffer; bytes of a beat that do not
   // fit stay in *carry for the next buffer (which takes them first).
-  Step receive_to_memory(ChannelState& ch, std::uint64_t generation, std::uint64_t base, std::uint64_t capacity,
-                         AxisBeat* carry, Received& out, Burst& error);
+  Step receive_to_memory(ChannelState& ch, std::uint64_t generation, std::uint64_t base,
+                         std::uint64_t capacity, AxisBeat* carry, Received& out, Burst& error);
   // One timed descriptor access (fetch or status write) through mm_socket; false if aborted or failed.
   bool descriptor_access(ChannelState& ch, std::uint64_t generation, tlm::tlm_command cmd, Burst& b);
   static AxiDmaFault::Kind bus_error_kind(const Burst& b);

@@ -186,9 +186,10 @@ TEST_CASE("axi_dma sg: the strided builder places one BD per row at the pitch", 
   CHECK(hal.log().empty());
 }
 
-TEST_CASE("axi_dma sg: builders refuse a misaligned BD array, empty or oversized pieces and wide addresses, "
-          "writing nothing",
-          "[axi_dma][sg]") {
+TEST_CASE(
+    "axi_dma sg: builders refuse a misaligned BD array, empty or oversized pieces and wide addresses, "
+    "writing nothing",
+    "[axi_dma][sg]") {
   hal.reset();
   const axi_dma_t dma = make_dma(AXI_DMA_HAS_MM2S | AXI_DMA_HAS_S2MM, 0, 14);
   axi_dma_bd_t bds[2];
@@ -212,9 +213,10 @@ TEST_CASE("axi_dma sg: builders refuse a misaligned BD array, empty or oversized
   CHECK(hal.log().empty());
 }
 
-TEST_CASE("axi_dma sg: start checks SGIncld and Halted, writes CURDESC, DMACR.RS, then TAILDESC; resume writes "
-          "TAILDESC",
-          "[axi_dma][sg]") {
+TEST_CASE(
+    "axi_dma sg: start checks SGIncld and Halted, writes CURDESC, DMACR.RS, then TAILDESC; resume writes "
+    "TAILDESC",
+    "[axi_dma][sg]") {
   hal.reset();
   const axi_dma_t dma = make_dma();
   hal.script(kBase + 0x34, {kHalted | kSgIncld});
@@ -230,8 +232,12 @@ TEST_CASE("axi_dma sg: start checks SGIncld and Halted, writes CURDESC, DMACR.RS
   const axi_dma_t wide = make_dma(AXI_DMA_HAS_MM2S | AXI_DMA_HAS_S2MM, 1);
   hal.script(kBase + 0x04, {kHalted | kSgIncld});
   REQUIRE(axi_dma_sg_start(&wide, AXI_DMA_MM2S, 0x200000040ull, 0x300000080ull) == AXI_DMA_OK);
-  expected = {R(kBase + 0x04, kHalted | kSgIncld), W(kBase + 0x08, 0x40), W(kBase + 0x0C, 2), W(kBase + 0x00, kRun),
-              W(kBase + 0x14, 3), W(kBase + 0x10, 0x80)};
+  expected = {R(kBase + 0x04, kHalted | kSgIncld),
+              W(kBase + 0x08, 0x40),
+              W(kBase + 0x0C, 2),
+              W(kBase + 0x00, kRun),
+              W(kBase + 0x14, 3),
+              W(kBase + 0x10, 0x80)};
   CHECK(hal.log() == expected);
 
   // No SG engine, a running channel, misaligned BDs: nothing written.
@@ -260,7 +266,8 @@ TEST_CASE("axi_dma sg: BD STATUS and DMASR SG errors decode to results", "[axi_d
 
   hal.reset();
   const axi_dma_t dma = make_dma();
-  hal.script(kBase + 0x04, {kHalted | (1u << 10) | (1u << 4), kHalted | (1u << 9), kHalted | (1u << 8) | (1u << 6)});
+  hal.script(kBase + 0x04,
+             {kHalted | (1u << 10) | (1u << 4), kHalted | (1u << 9), kHalted | (1u << 8) | (1u << 6)});
   CHECK(axi_dma_poll(&dma, AXI_DMA_MM2S, nullptr) == AXI_DMA_ERR_SG_DECODE);
   CHECK(axi_dma_poll(&dma, AXI_DMA_MM2S, nullptr) == AXI_DMA_ERR_SG_SLAVE);
   CHECK(axi_dma_poll(&dma, AXI_DMA_MM2S, nullptr) == AXI_DMA_ERR_SG_INTERNAL);
