@@ -1,0 +1,85 @@
+// The engine modes of issue 12 end to end through vp_run on the 4x8 simulator: a depthwise convolution
+// (grouped mode), max and average pools on the engine (mapping.engine_pools), at 8 bits and at 4 bits with
+// a signed input (packed nibbles, tiles that start mid-byte). Every output element bit-exact, every engine
+// layer's MACs counted by the engine, and report.json saying where each layer ran.
+#include <filesystem>
+#include <map>
+#include <sstream>
+#include <string>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "run_tool.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// Tiles of at most 16 pixels (accumulator depth 16), so bands, outputs and residuals span several tiles.
+const char* const kModesNetwork =
+    "{layers: [{name: c1, type: conv, filters: 8, kernel: 3, padding: 1, activation: relu}, "
+    "{name: dw, type: conv, groups: 8, filters: 8, kernel: 3, padding: 1, activation: relu}, "
+    "{name: pw, type: conv, filters: 8, kernel: 1}, "
+    "{name: res, type: add, inputs: [pw, c1], activation: relu}, "
+    "{name: pool, type: maxpool, kernel: 3, stride: 2, padding: 1}, "
+    "{name: c2, type: conv, filters: 8, kernel: 1}, {name: relu6, type: clip}, "
+    "{name: avg, type: avgpool, kernel: 2, stride: 2}, "
+    "{name: flat, type: flatten}, {name: fc, type: dense, units: 5}]}";
+
+json run_modes(const std::string& name, int bits, bool signed_input, bool fuse) {
+  std::ostringstream scenario;
+  scenario << "name: " << name << "\nnetwork: " << kModesNetwork
+           << "\ninput: {shape: [12, 10, 3], signed: " << (signed_input ? "true" : "false")
+           << ", seed: 7}\nquantization: {activation_bits: " << bits << ", weight_bits: " << bits
+           << "}\nhardware: {rows: 4, cols: 8, accumulator_depth: 16}\nmapping: {engine_pools: true, fuse: "
+           << (fuse ? "true" : "false") << "}\n";
+  return dnnvp_test::vp_run_passing(DNNVP_VP_RUN, fs::path(DNNVP_TEST_TMP) / "modes" / name, name,
+                                    scenario.str());
+}
+
+void check_modes_run(const std::string& name, int bits, bool signed_input, bool fuse) {
+  const json r = run_modes(name, bits, signed_input, fuse);
+  CHECK(r.at("status") == "pass");
+  CHECK(r.at("bit_exact") == true);
+  CHECK(r.at("output_check").at("mismatches") == 0);
+  const std::map<std::string, std::string> where = {{"c1", "engine"},
+                                                    {"dw", "engine"},
+                                                    {"pw", "engine"},
+                                                    {"res", fuse ? "engine (fused into pw)" : "cpu"},
+                                                    {"pool", "engine"},
+                                                    {"c2", "engine"},
+                                                    {"relu6", fuse ? "engine (fused into c2)" : "cpu"},
+                                                    {"avg", "engine"},
+                                                    {"flat", "cpu"},
+                                                    {"fc", "engine"}};
+  REQUIRE(r.at("layers").size() == where.size());
+  for (const json& l : r.at("layers")) {
+    const std::string n = l.at("name");
+    INFO("layer " << n);
+    CHECK(l.at("where") == where.at(n));
+    CHECK(l.at("ran") == true);
+    CHECK(l.at("completed") == true);
+    if (l.at("where") == "engine") {
+      CHECK(l.at("engine_macs") == l.at("macs"));  // grouped: the engine counts only real MACs
+      CHECK(l.at("tiles") == l.at("tiles_planned"));
+    } else if (fuse && (n == "res" || n == "relu6")) {
+      // A fused layer's time is its producer's.
+      CHECK(l.at("cycles") == 0);
+      CHECK_FALSE(l.contains("engine_cycles"));
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("vp_run runs max and average pools and a depthwise conv on the engine bit-exact at 8 bits",
+          "[modes]") {
+  check_modes_run("pools8", 8, false, false);
+}
+
+TEST_CASE("vp_run runs engine pools and a depthwise conv bit-exact at 4 bits with a signed input",
+          "[modes]") {
+  check_modes_run("pools4", 4, true, false);
+}
