@@ -10,6 +10,7 @@
 #include <deque>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tb {
@@ -160,5 +161,39 @@ inline std::int64_t sext(std::uint64_t v, unsigned bits) {
   v &= m;
   return bits < 64 && (v >> (bits - 1)) & 1u ? static_cast<std::int64_t>(v | ~m) : static_cast<std::int64_t>(v);
 }
+
+// The outputs a pipeline of fixed latency without back-pressure owes (dnn_requant, dnn_pool_out): each
+// is due `latency` cycles after its input; a valid output with none due, early or late fails.
+class FixedLatency {
+ public:
+  explicit FixedLatency(std::uint64_t latency) : latency_(latency) {}
+  // An input taken in this cycle, whose output must be `value`.
+  void expect(std::int64_t value) { due_.push_back({cycle_ + latency_, value}); }
+  // After the clock edge, with the output's valid: the value the output must carry when valid.
+  std::int64_t step(bool valid) {
+    ++cycle_;
+    if (!valid) {
+      TB_CHECK(due_.empty() || due_.front().first > cycle_, "missing output due at cycle %llu",
+               static_cast<unsigned long long>(due_.front().first));
+      return 0;
+    }
+    TB_CHECK(!due_.empty(), "valid output with nothing due at cycle %llu",
+             static_cast<unsigned long long>(cycle_));
+    TB_CHECK(due_.front().first == cycle_, "latency: due at cycle %llu, out at %llu",
+             static_cast<unsigned long long>(due_.front().first), static_cast<unsigned long long>(cycle_));
+    const std::int64_t value = due_.front().second;
+    due_.pop_front();
+    ++checked_;
+    return value;
+  }
+  bool empty() const { return due_.empty(); }
+  long checked() const { return checked_; }
+
+ private:
+  std::uint64_t latency_;
+  std::uint64_t cycle_ = 0;
+  long checked_ = 0;
+  std::deque<std::pair<std::uint64_t, std::int64_t>> due_;  // (cycle due, value)
+};
 
 }  // namespace tb

@@ -8,7 +8,6 @@
 // (no ready: it never stalls) and the fixed latency (dnn_requant's) checked.
 #include <algorithm>
 #include <cstdint>
-#include <deque>
 #include <vector>
 
 #include "Vdnn_pool_out.h"
@@ -69,9 +68,8 @@ int main(int argc, char** argv) {
   tick();
   m.rst_ni = 1;
 
-  std::deque<std::pair<std::uint64_t, std::int32_t>> expected;  // (cycle due, value)
-  std::uint64_t cycle = 0;
-  long checked = 0, clipped = 0, saturated = 0, maxima = 0;
+  tb::FixedLatency outputs(kLatency);
+  long clipped = 0, saturated = 0, maxima = 0;
   long ties[2][2] = {};  // [round_even][negative sum]
 
   auto step = [&](bool valid, std::int64_t acc, const Config& c) {
@@ -99,31 +97,22 @@ int main(int argc, char** argv) {
         if (2 * r == c.count) ++ties[c.round_even][acc < 0];
       }
       maxima += !c.avg;
-      expected.push_back({cycle + kLatency, y});
+      outputs.expect(y);
     }
     tick();
-    ++cycle;
+    const std::int64_t want = outputs.step(m.valid_o);
     if (m.valid_o) {
-      TB_CHECK(!expected.empty(), "valid_o with nothing expected at cycle %llu", (unsigned long long)cycle);
-      TB_CHECK(expected.front().first == cycle, "latency: due %llu, out at %llu",
-               (unsigned long long)expected.front().first, (unsigned long long)cycle);
-      const std::int32_t want = expected.front().second;
-      const std::int32_t got =
-          static_cast<std::int32_t>(c.is_signed ? tb::sext(m.y_o, ACT_BITS)
-                                                : static_cast<std::int64_t>(m.y_o & ((1u << ACT_BITS) - 1)));
-      TB_CHECK(got == want, "output %ld: got %d, want %d (%s count %u magic %u shift %u, %d-bit %s zp %d%s)",
-               checked, got, want, c.avg ? "avg" : "max", c.count, c.div.magic, c.div.shift, c.bits,
+      const std::int64_t got = c.is_signed ? tb::sext(m.y_o, ACT_BITS) : (m.y_o & ((1u << ACT_BITS) - 1));
+      TB_CHECK(got == want,
+               "output %ld: got %lld, want %lld (%s count %u magic %u shift %u, %d-bit %s zp %d%s)",
+               outputs.checked(), static_cast<long long>(got), static_cast<long long>(want),
+               c.avg ? "avg" : "max", c.count, c.div.magic, c.div.shift, c.bits,
                c.is_signed ? "signed" : "unsigned", c.zp, c.round_even ? " half_even" : "");
-      expected.pop_front();
-      ++checked;
-    } else {
-      TB_CHECK(expected.empty() || expected.front().first > cycle, "missing output due at %llu",
-               (unsigned long long)expected.front().first);
     }
   };
   auto drain = [&](const Config& c) {
     for (int i = 0; i < kLatency + 1; ++i) step(false, 0, c);
-    TB_CHECK(expected.empty(), "outputs missing after drain");
+    TB_CHECK(outputs.empty(), "outputs missing after drain");
   };
 
   const std::vector<std::uint32_t> counts = {1, 2, 3, 4, 7, 8, 9, 25, 49, 196, 3136, 65521, 65535};
@@ -204,7 +193,7 @@ int main(int argc, char** argv) {
   std::printf(
       "dnn_pool_out AccBits %d ActBits %d: %ld outputs match pool_average / the maximum (%ld maxima; ties "
       "half_up %ld+/%ld-, half_even %ld+/%ld-; %ld saturated, %ld clipped)\n",
-      ACC_BITS, ACT_BITS, checked, maxima, ties[0][0], ties[0][1], ties[1][0], ties[1][1], saturated,
-      clipped);
+      ACC_BITS, ACT_BITS, outputs.checked(), maxima, ties[0][0], ties[0][1], ties[1][0], ties[1][1],
+      saturated, clipped);
   return 0;
 }

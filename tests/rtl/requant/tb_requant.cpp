@@ -5,9 +5,8 @@
 // elements (the requantiser has no ready: it never stalls). The fixed latency is checked too. Half the
 // batches fold a Clip (MODE.CLIP) with random limits, inside the type or beyond either end: the output
 // is the Clip layer's clamp of requantize() to [max(type min, lo), min(type max, hi)].
-#include <cstdint>
 #include <algorithm>
-#include <deque>
+#include <cstdint>
 #include <functional>
 
 #include "Vdnn_requant.h"
@@ -109,9 +108,8 @@ int main(int argc, char** argv) {
     return e;
   };
 
-  std::deque<std::pair<std::uint64_t, std::int32_t>> expected;  // (cycle due, value)
-  std::uint64_t cycle = 0;
-  long checked = 0, saturated = 0;  // saturated: at either end of the range (incl. ReLU zeros)
+  tb::FixedLatency outputs(kLatency);
+  long saturated = 0;               // saturated: at either end of the range (incl. ReLU zeros)
   long ties[2][2] = {};             // [round_even][negative]
   long clipped = 0;                 // outputs a clip limit changed
 
@@ -134,30 +132,20 @@ int main(int argc, char** argv) {
       clipped += y != requantized(e, c);
       if (y == (c.is_signed ? -(1 << (c.bits - 1)) : 0) || y == (c.is_signed ? (1 << (c.bits - 1)) - 1 : (1 << c.bits) - 1))
         ++saturated;
-      expected.push_back({cycle + kLatency, y});
+      outputs.expect(y);
     }
     tick();
-    ++cycle;
+    const std::int64_t want = outputs.step(m.valid_o);
     if (m.valid_o) {
-      TB_CHECK(!expected.empty(), "valid_o with nothing expected at cycle %llu", (unsigned long long)cycle);
-      TB_CHECK(expected.front().first == cycle, "latency: due %llu, out at %llu",
-               (unsigned long long)expected.front().first, (unsigned long long)cycle);
-      const std::int32_t want = expected.front().second;
-      const std::int32_t got =
-          static_cast<std::int32_t>(c.is_signed ? tb::sext(m.y_o, ACT_BITS)
-                                                : static_cast<std::int64_t>(m.y_o & ((1u << ACT_BITS) - 1)));
-      TB_CHECK(got == want, "output %ld: got %d, want %d", checked, got, want);
-      expected.pop_front();
-      ++checked;
-    } else {
-      TB_CHECK(expected.empty() || expected.front().first > cycle, "missing output due at %llu",
-               (unsigned long long)expected.front().first);
+      const std::int64_t got = c.is_signed ? tb::sext(m.y_o, ACT_BITS) : (m.y_o & ((1u << ACT_BITS) - 1));
+      TB_CHECK(got == want, "output %ld: got %lld, want %lld", outputs.checked(), static_cast<long long>(got),
+               static_cast<long long>(want));
     }
   };
 
   auto drain = [&](const Config& c) {
     for (int i = 0; i < kLatency + 1; ++i) step(false, Element{}, c);
-    TB_CHECK(expected.empty(), "outputs missing after drain");
+    TB_CHECK(outputs.empty(), "outputs missing after drain");
   };
 
   // Fixed examples of numerics.md (M = 2^30, s = 31: x 0.5, int8), in both modes; LeakyReLU's tie
@@ -231,6 +219,7 @@ int main(int argc, char** argv) {
   std::printf(
       "dnn_requant AccBits %d ActBits %d: %ld outputs match numerics.cpp (ties half_up %ld+/%ld-, half_even "
       "%ld+/%ld-; %ld at a range end, %ld clipped)\n",
-      ACC_BITS, ACT_BITS, checked, ties[0][0], ties[0][1], ties[1][0], ties[1][1], saturated, clipped);
+      ACC_BITS, ACT_BITS, outputs.checked(), ties[0][0], ties[0][1], ties[1][0], ties[1][1], saturated,
+      clipped);
   return 0;
 }
