@@ -5,7 +5,7 @@
 #   dnnvp_engine_model(TARGET dnnvp_engine_4x8
 #     [SHAPE tiny]                   # a shape of rtl/engine_shapes.json; "default" if omitted
 #     [ROWS 4 COLS 8 STREAM_BITS 64 ACT_BITS 8 WEIGHT_BITS 8 ACC_BITS 32 ACC_DEPTH 64
-#      INPUT_BUFFER_BYTES 8192 WEIGHT_BUFFER_BYTES 2048 OUTPUT_BUFFER_BYTES 4096]  # instead of SHAPE's
+#      INPUT_BUFFER_BYTES 8192 WEIGHT_BUFFER_BYTES 2048 OUTPUT_BUFFER_BYTES 4096 FOLD_MAX 1]  # instead of SHAPE's
 #     [TRACE]                        # FST tracing compiled in (EngineOptions::trace_file)
 #     [ASSERT]                       # the RTL's assertions (--assert); off by default for speed
 #     [VERILATOR_ARGS ...])          # extra Verilator options
@@ -137,7 +137,7 @@ function(dnnvp_engine_model)
     -GRows=${E_ROWS} -GCols=${E_COLS} -GStreamBits=${E_STREAM_BITS} -GActBits=${E_ACT_BITS}
     -GWeightBits=${E_WEIGHT_BITS} -GAccBits=${E_ACC_BITS} -GAccDepth=${E_ACC_DEPTH}
     -GInputBufferBytes=${E_INPUT_BUFFER_BYTES} -GWeightBufferBytes=${E_WEIGHT_BUFFER_BYTES}
-    -GOutputBufferBytes=${E_OUTPUT_BUFFER_BYTES})
+    -GOutputBufferBytes=${E_OUTPUT_BUFFER_BYTES} -GFoldMax=${E_FOLD_MAX})
   if(E_ASSERT)
     list(APPEND vargs --assert)
   endif()
@@ -166,7 +166,7 @@ function(dnnvp_engine_model)
     DNNVP_ENGINE_ACC_BITS=${E_ACC_BITS} DNNVP_ENGINE_ACC_DEPTH=${E_ACC_DEPTH}
     DNNVP_ENGINE_INPUT_BUFFER_BYTES=${E_INPUT_BUFFER_BYTES}
     DNNVP_ENGINE_WEIGHT_BUFFER_BYTES=${E_WEIGHT_BUFFER_BYTES}
-    DNNVP_ENGINE_OUTPUT_BUFFER_BYTES=${E_OUTPUT_BUFFER_BYTES}
+    DNNVP_ENGINE_OUTPUT_BUFFER_BYTES=${E_OUTPUT_BUFFER_BYTES} DNNVP_ENGINE_FOLD_MAX=${E_FOLD_MAX}
     DNNVP_ENGINE_ASSERT=$<BOOL:${E_ASSERT}>)
   set_target_properties(${E_TARGET} PROPERTIES DNNVP_ENGINE_KEY "${E_KEY}")
 endfunction()

@@ -62,6 +62,7 @@ std::vector<std::pair<std::string, std::int64_t>> rtl_parameters(const Scenario&
           {"WeightBufferBytes", std::int64_t{h.weight_buffer_kib} * 1024},
           {"OutputBufferBytes", std::int64_t{h.output_buffer_kib} * 1024},
           {"AccDepth", h.accumulator_depth},
+          {"FoldMax", h.fold_max},
           {"ClockKhz", static_cast<std::int64_t>(h.clock_mhz * 1000.0 + 0.5)}};
 }
 
@@ -396,7 +397,8 @@ json engine_shape_json(const HardwareConfig& h) {
           {"input_buffer_bytes", h.input_buffer_kib * 1024},
           {"weight_buffer_bytes", h.weight_buffer_kib * 1024},
           {"output_buffer_bytes", h.output_buffer_kib * 1024},
-          {"accumulator_depth", h.accumulator_depth}};
+          {"accumulator_depth", h.accumulator_depth},
+          {"fold_max", h.fold_max}};
 }
 
 }  // namespace dnnvp

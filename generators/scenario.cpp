@@ -186,6 +186,9 @@ Scenario read_scenario(const std::string& path, const YAML::Node& document, cons
   h.weight_buffer_kib = static_cast<int>(hw.integer("weight_buffer_kib", h.weight_buffer_kib, 1, 65536));
   h.output_buffer_kib = static_cast<int>(hw.integer("output_buffer_kib", h.output_buffer_kib, 1, 65536));
   h.accumulator_depth = static_cast<int>(hw.integer("accumulator_depth", h.accumulator_depth, 1, 65535));
+  h.fold_max = static_cast<int>(hw.integer("fold_max", h.fold_max, 1, kMaxFoldMax));
+  if ((h.fold_max & (h.fold_max - 1)) != 0)
+    hw.fail("fold_max", "must be a power of two, got " + std::to_string(h.fold_max));
   h.clock_mhz = hw.number("clock_mhz", h.clock_mhz, 1.0, 5000.0);
   h.cpu_mhz = hw.number("cpu_mhz", h.cpu_mhz, 1.0, 5000.0);
   hw.reject_unknown();

@@ -53,6 +53,7 @@ struct HardwareConfig {
   int weight_buffer_kib = EngineShape{}.weight_buffer_bytes / 1024;
   int output_buffer_kib = EngineShape{}.output_buffer_bytes / 1024;
   int accumulator_depth = EngineShape{}.acc_depth;
+  int fold_max = EngineShape{}.fold_max;
   double clock_mhz = 250.0;
   double cpu_mhz = 1000.0;  // the CPU that runs the firmware (ISS: one instruction per cycle)
 };

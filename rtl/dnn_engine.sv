@@ -15,6 +15,9 @@ module dnn_engine #(
   parameter int unsigned WeightBufferBytes = 16384,
   parameter int unsigned OutputBufferBytes = 65536,
   parameter int unsigned AccDepth          = 256,
+  // Input-buffer words the loader writes and the banks read per cycle (docs/engine.md "Cin-fold");
+  // the core folds nothing yet (F = 1: it uses word 0 of each read).
+  parameter int unsigned FoldMax           = 1,
   localparam int unsigned XBits    = ActBits + 1,
   localparam int unsigned InDepth  = InputBufferBytes / Rows,
   localparam int unsigned OutDepth = OutputBufferBytes / Cols,
@@ -137,29 +140,36 @@ module dnn_engine #(
   wire [2:0] load_ahead = load_issue_q - core_done_q;
   wire load_cmd_valid = load_issue_q != wr_ptr_q && load_ahead < 3'd2;
   logic load_cmd_ready, load_done;
-  logic in_wr_en, in_rd_en;
+  logic [FoldMax-1:0] in_wr_en;
+  logic in_rd_en;
   logic [InAddrBits-1:0] in_wr_addr, in_rd_addr;
-  logic [Rows*XBits-1:0] in_wr_data, in_rd_data;
+  logic [FoldMax*Rows*XBits-1:0] in_wr_data, in_rd_data;
+  localparam int unsigned FoldBits = $clog2(FoldMax + 1);
+  // F = 1: the core takes word 0 of each FoldMax-word read; the other words wait for the core's fold.
+  if (FoldMax > 1) begin : g_unfolded_read
+    logic unused_rd_words;
+    assign unused_rd_words = ^in_rd_data[FoldMax*Rows*XBits-1:Rows*XBits];
+  end
 
   // At storage width 4 a band whose first value has an odd index in the tensor (BAND_Y0 * W * Cin
   // odd: all three odd) starts in the high nibble of its first byte; the loader drops the low one.
   wire band_mid_byte = load_desc[FBandY0] && load_desc[FInW] && load_desc[FInC];
 
   dnn_input_loader #(
-    .Rows(Rows), .ActBits(ActBits), .StreamBits(StreamBits), .InDepth(InDepth)
+    .Rows(Rows), .ActBits(ActBits), .StreamBits(StreamBits), .InDepth(InDepth), .FoldMax(FoldMax)
   ) u_input_loader (
     .clk_i, .rst_ni,
     .cmd_valid_i(load_cmd_valid), .cmd_ready_o(load_cmd_ready), .cmd_half_i(load_issue_q[0]),
     .cmd_pixels_i(load_desc[FBandPixels +: 32]), .cmd_channels_i(load_desc[FInC +: 16]),
     .cmd_bits_i(load_desc[FInBits +: 4]), .cmd_signed_i(load_desc[FInSigned]),
-    .cmd_zero_point_i(load_desc[FInZp +: 16]), .cmd_skip_i(band_mid_byte), .cmd_fold_i(1'b1),
+    .cmd_zero_point_i(load_desc[FInZp +: 16]), .cmd_skip_i(band_mid_byte), .cmd_fold_i(FoldBits'(1)),
     .s_axis_tdata_i(s_axis_x_tdata_i), .s_axis_tvalid_i(s_axis_x_tvalid_i),
     .s_axis_tready_o(s_axis_x_tready_o), .s_axis_tlast_i(s_axis_x_tlast_i),
     .wr_en_o(in_wr_en), .wr_addr_o(in_wr_addr), .wr_data_o(in_wr_data),
     .done_o(load_done), .len_error_o(err_input_len)
   );
 
-  dnn_input_banks #(.Width(Rows * XBits), .Depth(InDepth), .FoldMax(1)) u_input_buffer (
+  dnn_input_banks #(.Width(Rows * XBits), .Depth(InDepth), .FoldMax(FoldMax)) u_input_buffer (
     .clk_i,
     .wr_en_i(in_wr_en), .wr_addr_i(in_wr_addr), .wr_data_i(in_wr_data),
     .rd_en_i(in_rd_en), .rd_addr_i(in_rd_addr), .rd_data_o(in_rd_data)
@@ -237,7 +247,7 @@ module dnn_engine #(
     .cmd_pool_count_i(core_desc[FPoolCount + dnn_regs_pkg::PoolCountCountLsb +: 16]),
     .cmd_pool_magic_i(core_desc[FPoolMagic +: 32]),
     .cmd_pool_shift_i(core_desc[FMode + dnn_regs_pkg::ModePoolShiftLsb +: 6]),
-    .in_rd_en_o(in_rd_en), .in_rd_addr_o(in_rd_addr), .in_rd_data_i(in_rd_data),
+    .in_rd_en_o(in_rd_en), .in_rd_addr_o(in_rd_addr), .in_rd_data_i(in_rd_data[Rows*XBits-1:0]),
     .params_valid_i(params_valid), .params_ready_o(params_ready), .params_bias_i(params_bias),
     .params_mult_i(params_mult), .params_shift_i(params_shift),
     .wblk_valid_i(wblk_valid), .wblk_ready_o(wblk_ready), .wblk_data_i(wblk_data),

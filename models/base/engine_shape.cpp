@@ -17,7 +17,10 @@ std::string cmake_name(const EngineParameter& parameter) {
 
 std::string engine_shape_key(const EngineShape& shape) {
   std::string key;
-  for (const EngineParameter& p : kEngineParameters) key += p.key_prefix + std::to_string(shape.*p.member);
+  const EngineShape defaults;
+  for (const EngineParameter& p : kEngineParameters)
+    if (p.keyed_at_default || shape.*p.member != defaults.*p.member)
+      key += p.key_prefix + std::to_string(shape.*p.member);
   if (shape.trace) key += "-trace";
   if (shape.assertions) key += "-assert";
   return key;
@@ -54,6 +57,9 @@ void check_engine_shape(const EngineShape& shape, const std::string& source) {
   if (shape.stream_bits % 8 != 0)
     throw std::invalid_argument(source + ": stream_bits must be a multiple of 8, got " +
                                 std::to_string(shape.stream_bits));
+  if (shape.fold_max > kMaxFoldMax || (shape.fold_max & (shape.fold_max - 1)) != 0)
+    throw std::invalid_argument(source + ": fold_max must be a power of two up to " + std::to_string(kMaxFoldMax) +
+                                ", got " + std::to_string(shape.fold_max));
 }
 
 namespace {

@@ -22,6 +22,7 @@ struct EngineShape {
   int input_buffer_bytes = 262144;   // two halves (ping-pong), one value per byte
   int weight_buffer_bytes = 16384;   // FIFO between the weight stream and the array
   int output_buffer_bytes = 262144;  // two halves, one value per byte
+  int fold_max = 1;                  // input-buffer words written (loader) and read per cycle: Cin-fold
   bool trace = false;                // built with FST tracing
   bool assertions = false;           // built with the RTL's assertions (--assert)
 
@@ -31,15 +32,17 @@ struct EngineShape {
 };
 
 // One parameter and its spellings: the member (CMake's argument is its name in capitals: ACT_BITS), the
-// JSON key, the RTL parameter and the key's letters.
+// JSON key, the RTL parameter and the key's letters. A parameter added after simulators were cached under
+// their keys is left out of the key at its default value (keyed_at_default false), so those keys stay.
 struct EngineParameter {
   const char* name;
   const char* json_key;
   const char* rtl_name;
   const char* key_prefix;
   int EngineShape::*member;
+  bool keyed_at_default = true;
 };
-inline constexpr std::array<EngineParameter, 10> kEngineParameters = {{
+inline constexpr std::array<EngineParameter, 11> kEngineParameters = {{
     {"rows", "rows", "Rows", "r", &EngineShape::rows},
     {"cols", "cols", "Cols", "c", &EngineShape::cols},
     {"stream_bits", "stream_bits", "StreamBits", "s", &EngineShape::stream_bits},
@@ -52,6 +55,7 @@ inline constexpr std::array<EngineParameter, 10> kEngineParameters = {{
      &EngineShape::weight_buffer_bytes},
     {"output_buffer_bytes", "output_buffer_bytes", "OutputBufferBytes", "o",
      &EngineShape::output_buffer_bytes},
+    {"fold_max", "fold_max", "FoldMax", "f", &EngineShape::fold_max, false},
 }};
 
 // CMake's name of a parameter (dnnvp_engine_model()'s argument, cmake/vp_sim's DNNVP_ENGINE_<name>):
@@ -63,8 +67,8 @@ void EngineShape::keys(S& s, V&& v) {
   for (const EngineParameter& p : kEngineParameters) v(p.json_key, s.*p.member);
 }
 
-// The canonical name of a build of a shape, e.g. "r4c8s64a8w8acc32d1024i262144wb16384o262144" (+ "-trace",
-// "-assert"): vp_run caches simulators under <build>/vp_sim/<key>, report.json's "engine_model".
+// The canonical name of a build of a shape, e.g. "r4c8s64a8w8acc32d1024i262144wb16384o262144" (+ "f4" when
+// fold_max is not 1; + "-trace", "-assert"): vp_run caches simulators under <build>/vp_sim/<key>, report.json's "engine_model".
 std::string engine_shape_key(const EngineShape& shape);
 
 // The parameters as a JSON object (json_key: value; no trace or assertions).
@@ -73,8 +77,10 @@ nlohmann::json engine_shape_json(const EngineShape& shape);
 // `source` and the key for an unknown key or a value that is not a positive integer.
 EngineShape engine_shape_from_json(const nlohmann::json& j, const std::string& source,
                                    const EngineShape& base = {});
-// Throws std::invalid_argument naming `source` when a parameter is not positive or stream_bits is not a
-// multiple of 8.
+// Throws std::invalid_argument naming `source` when a parameter is not positive, stream_bits is not a
+// multiple of 8 or fold_max is not a power of two up to kMaxFoldMax.
+// The widest Cin-fold: the descriptor's fold field F (docs/engine.md "Cin-fold") counts up to it.
+inline constexpr int kMaxFoldMax = 8;
 void check_engine_shape(const EngineShape& shape, const std::string& source);
 
 // A shape of rtl/engine_shapes.json (`file`), and what the main build makes of it.

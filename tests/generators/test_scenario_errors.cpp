@@ -90,6 +90,15 @@ TEST_CASE("inconsistent layer graphs are reported at the layer's line", "[scenar
         "3: network.layers[0].groups: must be 1..65535, got 0");
 }
 
+TEST_CASE("hardware.fold_max must be a power of two up to 8", "[scenario]") {
+  CHECK(scenario_error("network: {zoo: tiny_cnn}\nhardware:\n  fold_max: 3\n") ==
+        "3: hardware.fold_max: must be a power of two, got 3");
+  CHECK(scenario_error("network: {zoo: tiny_cnn}\nhardware:\n  fold_max: 16\n") ==
+        "3: hardware.fold_max: must be 1..8, got 16");
+  CHECK(scenario_error("network: {zoo: tiny_cnn}\nhardware:\n  fold_max: 0\n") ==
+        "3: hardware.fold_max: must be 1..8, got 0");
+}
+
 TEST_CASE("hardware narrower than the quantisation is rejected", "[scenario]") {
   CHECK(scenario_error("network: {zoo: tiny_cnn}\nhardware:\n  weight_bits: 4\n") ==
         "3: hardware.weight_bits: must be at least quantization.weight_bits (8), got 4");

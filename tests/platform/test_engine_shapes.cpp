@@ -61,6 +61,36 @@ TEST_CASE("the engine shape's key spells every parameter, then -trace and -asser
   CHECK(dnnvp::engine_shape_key(s) == "r4c8s64a8w8acc32d1024i262144wb16384o262144-assert");
 }
 
+TEST_CASE("fold_max is in the key only when it is not 1, so every existing key stays", "[engine_shape]") {
+  dnnvp::EngineShape s;
+  s.rows = 7;
+  s.cols = 96;
+  s.stream_bits = 256;
+  CHECK(dnnvp::engine_shape_key(s) == "r7c96s256a8w8acc32d1024i262144wb16384o262144");
+  s.fold_max = 4;
+  CHECK(dnnvp::engine_shape_key(s) == "r7c96s256a8w8acc32d1024i262144wb16384o262144f4");
+  s.trace = true;
+  CHECK(dnnvp::engine_shape_key(s) == "r7c96s256a8w8acc32d1024i262144wb16384o262144f4-trace");
+}
+
+TEST_CASE("fold_max must be a power of two up to 8", "[engine_shape]") {
+  using Catch::Matchers::Contains;
+  for (const int ok : {1, 2, 4, 8}) {
+    dnnvp::EngineShape s;
+    s.fold_max = ok;
+    CHECK_NOTHROW(dnnvp::check_engine_shape(s, "here"));
+  }
+  for (const int bad : {3, 6, 16}) {
+    dnnvp::EngineShape s;
+    s.fold_max = bad;
+    CHECK_THROWS_WITH(dnnvp::check_engine_shape(s, "here"),
+                      Contains("here: fold_max must be a power of two up to 8, got " + std::to_string(bad)));
+  }
+  const fs::path f = write("shapes_fold.json", R"({"shapes": {"odd": {"fold_max": 3}}})");
+  CHECK_THROWS_WITH(dnnvp::named_engine_shape("odd", f.string()),
+                    Contains("shapes.odd: fold_max must be a power of two up to 8, got 3"));
+}
+
 TEST_CASE("a scenario's engine fields default to the default engine shape", "[engine_shape]") {
   const nlohmann::json hw = dnnvp::engine_shape_json(dnnvp::HardwareConfig{});
   CHECK(hw == dnnvp::engine_shape_json(dnnvp::EngineShape{}));
@@ -109,7 +139,7 @@ TEST_CASE("engine_shapes gives CMake a named shape with overrides and its key", 
   CHECK(status == 0);
   CHECK(out ==
         "ROWS;4;COLS;8;STREAM_BITS;64;ACT_BITS;8;WEIGHT_BITS;8;ACC_BITS;32;ACC_DEPTH;64;"
-        "INPUT_BUFFER_BYTES;262144;WEIGHT_BUFFER_BYTES;16384;OUTPUT_BUFFER_BYTES;262144;"
+        "INPUT_BUFFER_BYTES;262144;WEIGHT_BUFFER_BYTES;16384;OUTPUT_BUFFER_BYTES;262144;FOLD_MAX;1;"
         "KEY;r4c8s64a8w8acc32d64i262144wb16384o262144-trace");
   const auto [bad, message] = engine_shapes("shape tiny ROWZ=3");
   CHECK(bad == 2);
