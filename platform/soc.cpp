@@ -112,7 +112,7 @@ std::uint64_t plan_cycle_bound(const Manifest& manifest, double stall_probabilit
 }
 
 const std::vector<std::string>& Soc::dram_initiators() {
-  static const std::vector<std::string> names = {"cpu", "dma0.mm2s", "dma0.s2mm", "dma1.mm2s"};
+  static const std::vector<std::string> names = {"cpu", "dma0.mm2s", "dma0.s2mm", "dma1.mm2s", "dma2.mm2s"};
   return names;
 }
 
@@ -124,6 +124,7 @@ Soc::Soc(const sc_core::sc_module_name& name, const SocConfig& config)
       beat_bytes_(static_cast<std::size_t>(engine_kind(config.engine).shape().stream_bits / 8)),
       x_("x", config.stream_beats, beat_bytes_),
       w_("w", config.stream_beats, beat_bytes_),
+      r_("r", config.stream_beats, beat_bytes_),
       y_("y", config.stream_beats, beat_bytes_) {
   const std::uint64_t dram_base = config.hardware.dram.base, dram_bytes = config.dram_bytes();
   if (dram_bytes % 4096 != 0 || dram_base % 4096 != 0)
@@ -168,7 +169,7 @@ Soc::Soc(const sc_core::sc_module_name& name, const SocConfig& config)
   dc.mm2s = &w_;
   dc.s2mm = nullptr;
   dma1_ = std::make_unique<AxiDma>("dma1", mm::region("dma1"), engine_period_, dc, &stats_);
-  dc.mm2s = nullptr;
+  dc.mm2s = &r_;
   dc.include_sg = false;
   dma2_ = std::make_unique<AxiDma>("dma2", mm::region("dma2"), engine_period_, dc, &stats_);
   for (AxiDma* d : {dma0_.get(), dma1_.get(), dma2_.get()})
@@ -182,7 +183,7 @@ Soc::Soc(const sc_core::sc_module_name& name, const SocConfig& config)
   ec.trace_file = config.trace_file;
   ec.trace_from = config.trace_from;
   ec.trace_to = config.trace_to;
-  engine_ = make_engine(config.engine, "engine", x_, w_, y_, ec, &stats_);
+  engine_ = make_engine(config.engine, "engine", x_, w_, r_, y_, ec, &stats_);
   engine_->on_watchdog([this](const EngineWatchdogReport& r) {
     watchdog_text_ = r.text + platform_state();  // r.text has the streams already
     log::write_report(log::Level::error, engine_->name(), watchdog_text_);
@@ -319,7 +320,7 @@ void Soc::supervise() {
   auto last_print = wall_start;
 
   auto fingerprint = [this]() {
-    std::uint64_t f = x_.bytes_in() + w_.bytes_in() + y_.bytes_in() + engine_->compute_cycles() +
+    std::uint64_t f = x_.bytes_in() + w_.bytes_in() + r_.bytes_in() + y_.bytes_in() + engine_->compute_cycles() +
                       uart_->tx_bytes() + marks_.size() + cpu_->mmio_writes();
     for (const AxiDma* d : {dma0_.get(), dma1_.get(), dma2_.get()})
       f += d->counters(AxiDma::kMm2s).bytes + d->counters(AxiDma::kS2mm).bytes;

@@ -8,6 +8,7 @@
 //   dma1 ─┤                         └── dram
 //   dma2 ─┘
 //   dma0 MM2S ──x──▶ engine ──y──▶ dma0 S2MM          dma1 MM2S ──w──▶ engine
+//   dma2 MM2S ──r──▶ engine (residual operand of fused adds)
 //
 // One Soc per process (SystemC elaborates once). Typical use:
 //
@@ -131,7 +132,7 @@ class Soc : public sc_core::sc_module {
   // Bytes of DRAM at a bus address (for reading results); throws std::out_of_range outside DRAM.
   const std::uint8_t* dram_at(std::uint64_t address, std::uint64_t length) const;
 
-  // The initiators whose DRAM traffic is counted: "cpu", "dma0.mm2s", "dma0.s2mm", "dma1.mm2s".
+  // The initiators whose DRAM traffic is counted: "cpu", "dma0.mm2s", "dma0.s2mm", "dma1.mm2s", "dma2.mm2s".
   static const std::vector<std::string>& dram_initiators();
   const std::vector<LayerMark>& layer_marks() const { return marks_; }
 
@@ -155,7 +156,7 @@ class Soc : public sc_core::sc_module {
   sc_core::sc_time engine_period_, cpu_period_;
   Stats stats_;
   std::size_t beat_bytes_;  // of the engine's streams
-  AxisChannel x_, w_, y_;
+  AxisChannel x_, w_, r_, y_;
   std::unique_ptr<Bus> bus_;
   std::unique_ptr<Dram> dram_;
   std::unique_ptr<cpu::RiscvCpu> cpu_;

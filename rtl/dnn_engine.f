@@ -14,4 +14,5 @@ dnn_requant.sv
 dnn_pool_out.sv
 dnn_core.sv
 dnn_output_buffer.sv
+dnn_eltwise.sv
 dnn_engine.sv

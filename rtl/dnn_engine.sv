@@ -1,4 +1,4 @@
-// The DNN engine (docs/engine.md): AXI4-Lite registers, three AXI-Stream ports, and the scheduling
+// The DNN engine (docs/engine.md): AXI4-Lite registers, four AXI-Stream ports, and the scheduling
 // of the loader, core and drain over a queue of tile descriptors so consecutive tiles overlap:
 // the loader fills one input half while the core computes from the other, and the drain empties
 // one output half while the core fills the other.
@@ -53,6 +53,11 @@ module dnn_engine #(
   input  logic                    s_axis_w_tvalid_i,
   output logic                    s_axis_w_tready_o,
   input  logic                    s_axis_w_tlast_i,
+  // Residual operand b of a fused add (ELT.ENABLE): one packet per fused tile, its output's byte span
+  input  logic [StreamBits-1:0]   s_axis_r_tdata_i,
+  input  logic                    s_axis_r_tvalid_i,
+  output logic                    s_axis_r_tready_o,
+  input  logic                    s_axis_r_tlast_i,
   // Outputs
   output logic [StreamBits-1:0]   m_axis_y_tdata_o,
   output logic [StreamBits/8-1:0] m_axis_y_tkeep_o,
@@ -75,7 +80,7 @@ module dnn_engine #(
   logic                push;
   logic                queue_full, busy;
   logic [QueuedBits-1:0] queue_count;
-  logic                tile_done, err_input_len, err_weight_len;
+  logic                tile_done, err_input_len, err_weight_len, err_residual_len;
   logic                core_issue_strobe, core_stall_weight;
   logic [MacsBits-1:0] core_macs;
   logic                stall_input, stall_output;
@@ -90,7 +95,7 @@ module dnn_engine #(
     .axil_arready_o, .axil_rdata_o, .axil_rresp_o, .axil_rvalid_o, .axil_rready_i,
     .desc_o(staged_desc), .push_o(push), .irq_o, .queue_full_i(queue_full), .queue_count_i(queue_count),
     .busy_i(busy), .tile_done_i(tile_done), .err_input_len_i(err_input_len),
-    .err_weight_len_i(err_weight_len), .err_residual_len_i(1'b0), .issue_i(core_issue_strobe), .macs_i(core_macs),
+    .err_weight_len_i(err_weight_len), .err_residual_len_i(err_residual_len), .issue_i(core_issue_strobe), .macs_i(core_macs),
     .stall_input_i(stall_input), .stall_weight_i(core_stall_weight), .stall_output_i(stall_output)
   );
 
@@ -120,7 +125,9 @@ module dnn_engine #(
                           FTileP0 = dnn_regs_pkg::TileP0Index * 32, FTileP = dnn_regs_pkg::TilePIndex * 32,
                           FQuant = dnn_regs_pkg::QuantIndex * 32, FInZp = dnn_regs_pkg::InZpIndex * 32,
                           FOutZp = dnn_regs_pkg::OutZpIndex * 32, FBlocks = dnn_regs_pkg::BlocksIndex * 32,
-                          FPasses = dnn_regs_pkg::PassesIndex * 32;
+                          FPasses = dnn_regs_pkg::PassesIndex * 32, FElt = dnn_regs_pkg::EltIndex * 32,
+                          FEltZ = dnn_regs_pkg::EltZIndex * 32, FEltMa = dnn_regs_pkg::EltMaIndex * 32,
+                          FEltMb = dnn_regs_pkg::EltMbIndex * 32, FEltShift = dnn_regs_pkg::EltShiftIndex * 32;
   // QUANT's fields inside a queue entry.
   localparam int unsigned FInSigned = FQuant + dnn_regs_pkg::QuantInSignedLsb,
                           FOutSigned = FQuant + dnn_regs_pkg::QuantOutSignedLsb,
@@ -257,8 +264,15 @@ module dnn_engine #(
   );
 
   // ---------------------------------------------------------------- output buffer and drain
+  // The drain and the eltwise stage take each tile's command together (the eltwise stage holds it off
+  // while a fused tile is still in its pipeline).
   wire drain_cmd_valid = drain_issue_q != core_done_q;
-  logic drain_cmd_ready, drain_done;
+  logic drain_cmd_ready, elt_cmd_ready;
+  wire drain_cmd_fire = drain_cmd_valid && drain_cmd_ready && elt_cmd_ready;
+  // The drain's packed output: operand a of a fused add, else m_axis_y itself.
+  logic [StreamBits-1:0]   a_tdata;
+  logic [StreamBits/8-1:0] a_tkeep;
+  logic                    a_tvalid, a_tready, a_tlast;
 
   // Likewise a tile whose first output value has an odd index (TILE_P0 * Cout odd) starts in the
   // high nibble of a byte at storage width 4; the drain sends that byte whole.
@@ -269,18 +283,48 @@ module dnn_engine #(
   ) u_output_buffer (
     .clk_i, .rst_ni,
     .wr_en_i(out_wr_en), .wr_addr_i(out_wr_addr), .wr_data_i(out_wr_data),
-    .cmd_valid_i(drain_cmd_valid), .cmd_ready_o(drain_cmd_ready), .cmd_half_i(drain_issue_q[0]),
+    .cmd_valid_i(drain_cmd_valid && elt_cmd_ready), .cmd_ready_o(drain_cmd_ready),
+    .cmd_half_i(drain_issue_q[0]),
     .cmd_pixels_i(drain_desc[FTileP +: 16]), .cmd_channels_i(drain_desc[FOutC +: 16]),
     // A pool's output words hold Rows channels, a convolution's Cols.
     .cmd_word_values_i(drain_desc[FMode + dnn_regs_pkg::ModeOpLsb +: 2] != 2'd0 ? RowsW : ColsW),
     .cmd_bits_i(drain_desc[FOutBits +: 4]), .cmd_signed_i(drain_desc[FOutSigned]),
     .cmd_skip_i(tile_mid_byte),
-    .m_axis_tdata_o(m_axis_y_tdata_o), .m_axis_tkeep_o(m_axis_y_tkeep_o),
-    .m_axis_tvalid_o(m_axis_y_tvalid_o), .m_axis_tready_i(m_axis_y_tready_i),
-    .m_axis_tlast_o(m_axis_y_tlast_o), .done_o(drain_done)
+    .m_axis_tdata_o(a_tdata), .m_axis_tkeep_o(a_tkeep), .m_axis_tvalid_o(a_tvalid),
+    .m_axis_tready_i(a_tready), .m_axis_tlast_o(a_tlast), .done_o()
   );
 
-  assign tile_done = drain_done;
+  // ---------------------------------------------------------------- fused residual add
+  // A 4-bit tile whose values end at an odd index ((TILE_P0 + TILE_P) * Cout odd) ends in the low
+  // nibble of a byte: the high one stays 0.
+  wire tile_end_half = (drain_desc[FTileP0] ^ drain_desc[FTileP]) && drain_desc[FOutC];
+
+  dnn_eltwise #(.StreamBits(StreamBits)) u_eltwise (
+    .clk_i, .rst_ni,
+    .cmd_valid_i(drain_cmd_valid && drain_cmd_ready), .cmd_ready_o(elt_cmd_ready),
+    .cmd_enable_i(drain_desc[FElt + dnn_regs_pkg::EltEnableLsb]),
+    .cmd_a_bits_i(drain_desc[FOutBits +: 4]), .cmd_a_signed_i(drain_desc[FOutSigned]),
+    .cmd_a_zp_i(drain_desc[FOutZp +: 16]),
+    .cmd_b_bits_i(drain_desc[FElt + dnn_regs_pkg::EltBBitsLsb +: 4]),
+    .cmd_b_signed_i(drain_desc[FElt + dnn_regs_pkg::EltBSignedLsb]),
+    .cmd_b_zp_i(drain_desc[FEltZ + dnn_regs_pkg::EltZZbLsb +: 16]),
+    .cmd_y_bits_i(drain_desc[FElt + dnn_regs_pkg::EltYBitsLsb +: 4]),
+    .cmd_y_signed_i(drain_desc[FElt + dnn_regs_pkg::EltYSignedLsb]),
+    .cmd_y_zp_i(drain_desc[FEltZ + dnn_regs_pkg::EltZZyLsb +: 16]),
+    .cmd_ma_i(drain_desc[FEltMa +: 32]), .cmd_mb_i(drain_desc[FEltMb +: 32]),
+    .cmd_shift_i(drain_desc[FEltShift + dnn_regs_pkg::EltShiftShiftLsb +: 6]),
+    .cmd_act_i(drain_desc[FElt + dnn_regs_pkg::EltActivationLsb +: 2]),
+    .cmd_leaky_shift_i(drain_desc[FElt + dnn_regs_pkg::EltLeakyShiftLsb +: 4]),
+    .cmd_round_even_i(drain_desc[FElt + dnn_regs_pkg::EltRoundEvenLsb]),
+    .cmd_end_half_i(tile_end_half),
+    .s_a_tdata_i(a_tdata), .s_a_tkeep_i(a_tkeep), .s_a_tvalid_i(a_tvalid), .s_a_tready_o(a_tready),
+    .s_a_tlast_i(a_tlast),
+    .s_b_tdata_i(s_axis_r_tdata_i), .s_b_tvalid_i(s_axis_r_tvalid_i), .s_b_tready_o(s_axis_r_tready_o),
+    .s_b_tlast_i(s_axis_r_tlast_i),
+    .m_y_tdata_o(m_axis_y_tdata_o), .m_y_tkeep_o(m_axis_y_tkeep_o), .m_y_tvalid_o(m_axis_y_tvalid_o),
+    .m_y_tready_i(m_axis_y_tready_i), .m_y_tlast_o(m_axis_y_tlast_o),
+    .done_o(tile_done), .len_error_o(err_residual_len)
+  );
 
   // ---------------------------------------------------------------- pointers
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -301,8 +345,8 @@ module dnn_engine #(
         weight_issue_q <= weight_issue_q + 1'b1;
       if (core_cmd_valid && core_cmd_ready) core_issue_q <= core_issue_q + 1'b1;
       if (core_done) core_done_q <= core_done_q + 1'b1;
-      if (drain_cmd_valid && drain_cmd_ready) drain_issue_q <= drain_issue_q + 1'b1;
-      if (drain_done) drain_done_q <= drain_done_q + 1'b1;
+      if (drain_cmd_fire) drain_issue_q <= drain_issue_q + 1'b1;
+      if (tile_done) drain_done_q <= drain_done_q + 1'b1;
     end
   end
 
@@ -318,8 +362,11 @@ module dnn_engine #(
                             {s_axis_x_tdata_i, s_axis_x_tlast_i}, clk_i, rst_ni)
   `DNN_ASSERT_STREAM_STABLE(EngineWeightStable, s_axis_w_tvalid_i, s_axis_w_tready_o,
                             {s_axis_w_tdata_i, s_axis_w_tlast_i}, clk_i, rst_ni)
+  `DNN_ASSERT_STREAM_STABLE(EngineResidualStable, s_axis_r_tvalid_i, s_axis_r_tready_o,
+                            {s_axis_r_tdata_i, s_axis_r_tlast_i}, clk_i, rst_ni)
   `DNN_ASSERT_KNOWN(EngineInputValidKnown, s_axis_x_tvalid_i, clk_i, rst_ni)
   `DNN_ASSERT_KNOWN(EngineWeightValidKnown, s_axis_w_tvalid_i, clk_i, rst_ni)
+  `DNN_ASSERT_KNOWN(EngineResidualValidKnown, s_axis_r_tvalid_i, clk_i, rst_ni)
   `DNN_ASSERT_KNOWN(EngineOutputValidKnown, m_axis_y_tvalid_o, clk_i, rst_ni)
   `DNN_ASSERT_STREAM_STABLE(EngineOutputStable, m_axis_y_tvalid_o, m_axis_y_tready_i,
                             {m_axis_y_tdata_o, m_axis_y_tkeep_o, m_axis_y_tlast_o}, clk_i, rst_ni)

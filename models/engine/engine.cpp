@@ -19,12 +19,13 @@ std::uint64_t min_watchdog_cycles(const EngineShape& s) {
 }
 
 Engine::Engine(const sc_core::sc_module_name& name, const EngineShape& shape, AxisChannel& x, AxisChannel& w,
-               AxisChannel& y, const EngineOptions& options)
+               AxisChannel& r, AxisChannel& y, const EngineOptions& options)
     : sc_core::sc_module(name),
       socket("socket"),
       irq_out("irq_out"),
       x_(x),
       w_(w),
+      r_(r),
       y_(y),
       shape_(shape),
       options_(options) {
@@ -34,7 +35,7 @@ Engine::Engine(const sc_core::sc_module_name& name, const EngineShape& shape, Ax
     throw std::invalid_argument(std::string(this->name()) + ": zero clock period");
   if (options.max_batch_cycles == 0 || options.starved_batch_cycles == 0)
     throw std::invalid_argument(std::string(this->name()) + ": batch limits must be at least one cycle");
-  for (const AxisChannel* ch : {&x, &w, &y})
+  for (const AxisChannel* ch : {&x, &w, &r, &y})
     if (ch->beat_bytes() != static_cast<std::size_t>(shape.stream_bits / 8))
       throw std::invalid_argument(std::string(this->name()) + ": channel '" + ch->name() + "' carries " +
                                   std::to_string(ch->beat_bytes()) +
@@ -61,7 +62,7 @@ void Engine::add_stats(Stats& stats, const std::string& p) const {
   stats.add(p + ".cycles_per_eval_second", [&c]() -> nlohmann::json {
     return c.eval_seconds > 0 ? static_cast<double>(c.cycles_clocked) / c.eval_seconds : 0.0;
   });
-  for (const char s : {'x', 'w', 'y'}) {
+  for (const char s : {'x', 'w', 'r', 'y'}) {
     const EngineStreamMetrics& k = stream(s);
     const std::string q = p + "." + s;
     stats.add(q + ".beats", k.beats);
@@ -84,11 +85,13 @@ const EngineStreamMetrics& Engine::stream(char name) const {
       return metrics_.x;
     case 'w':
       return metrics_.w;
+    case 'r':
+      return metrics_.r;
     case 'y':
       return metrics_.y;
     default:
       throw std::invalid_argument(std::string("Engine::stream: '") + name +
-                                  "' is no stream ('x', 'w' or 'y')");
+                                  "' is no stream ('x', 'w', 'r' or 'y')");
   }
 }
 
@@ -96,9 +99,9 @@ std::string Engine::summary() const {
   const EngineMetrics& c = metrics_;
   std::ostringstream o;
   o << name() << ": " << c.cycles << " cycles (" << c.cycles_clocked << " clocked, " << c.cycles_skipped
-    << " skipped idle), " << c.busy_cycles << " busy; beats x/w/y " << c.x.beats << "/" << c.w.beats << "/"
-    << c.y.beats << "; stalls injected x/w/y " << c.x.stalls_injected << "/" << c.w.stalls_injected << "/"
-    << c.y.stalls_injected << "; " << c.batches << " batches; eval " << c.eval_seconds << " s";
+    << " skipped idle), " << c.busy_cycles << " busy; beats x/w/r/y " << c.x.beats << "/" << c.w.beats << "/"
+    << c.r.beats << "/" << c.y.beats << "; stalls injected x/w/r/y " << c.x.stalls_injected << "/"
+    << c.w.stalls_injected << "/" << c.r.stalls_injected << "/" << c.y.stalls_injected << "; " << c.batches << " batches; eval " << c.eval_seconds << " s";
   if (c.eval_seconds > 0)
     o << " (" << static_cast<std::uint64_t>(c.cycles_clocked / c.eval_seconds) << " cycles/s)";
   return o.str();

@@ -1,14 +1,14 @@
 // The DNN engine as the platform sees it (docs/platform.md, "Engine"): a 4 KiB register window behind a
-// TLM target socket, three AXI-Stream channels, an interrupt line, counters and a watchdog. The SoC, vp_sim
+// TLM target socket, four AXI-Stream channels, an interrupt line, counters and a watchdog. The SoC, vp_sim
 // and the report talk to this interface; engine_factory.h creates an implementation by name ("rtl": the
 // Verilated engine, models/engine/rtl/).
 //
-//   AxisChannel x, w, y;                          // x, w: from the MM2S DMAs; y: to the S2MM DMA
+//   AxisChannel x, w, r, y;                       // x, w, r: from the MM2S DMAs; y: to the S2MM DMA
 //   EngineOptions o;
 //   o.region = &memory_map::region("engine");     // its registers, from the platform's map
 //   o.clock_period = sc_time(4, SC_NS);           // hardware.clock_mhz = 250
 //   o.run = scenario.run;                         // watchdog, random stalls
-//   std::unique_ptr<Engine> engine = make_engine("rtl", "engine", x, w, y, o, &stats);
+//   std::unique_ptr<Engine> engine = make_engine("rtl", "engine", x, w, r, y, o, &stats);
 //   bus.target_socket("engine").bind(engine->socket);
 //
 // Registers: every b_transport first goes through check_register_access() (peripheral.h), the checks
@@ -74,7 +74,7 @@ struct EngineOptions {
 struct EngineStreamMetrics {
   std::uint64_t beats = 0, bytes = 0, packets = 0;  // handshakes, their bytes, TLAST handshakes
   std::uint64_t stalls_injected = 0;                // cycles tvalid (x, w) / tready (y) was withheld
-  // x, w: busy cycles with the channel empty and tready high; y: cycles tready was low because the
+  // x, w, r: busy cycles with the channel empty and tready high; y: cycles tready was low because the
   // channel was full while a beat was offered.
   std::uint64_t waiting_cycles = 0;
 };
@@ -88,7 +88,7 @@ struct EngineMetrics {
   // The longest run of armed cycles without progress so far (what a watchdog window must exceed).
   std::uint64_t longest_no_progress_cycles = 0;
   std::uint64_t batches = 0;  // synchronisations with SystemC time
-  EngineStreamMetrics x, w, y;
+  EngineStreamMetrics x, w, r, y;
   // Register accesses performed, and error responses (including those refused before the engine).
   std::uint64_t register_reads = 0, register_writes = 0, register_errors = 0;
   double eval_seconds = 0;  // host time spent clocking the engine
@@ -127,7 +127,7 @@ class Engine : public sc_core::sc_module {
   std::uint64_t longest_no_progress_cycles() const { return metrics_.longest_no_progress_cycles; }
   std::uint64_t tiles_completed() const { return metrics_.y.packets; }  // m_axis_y packets
   double eval_seconds() const { return metrics_.eval_seconds; }
-  // The figures of stream 'x', 'w' or 'y'; std::invalid_argument for another name.
+  // The figures of stream 'x', 'w', 'r' or 'y'; std::invalid_argument for another name.
   const EngineStreamMetrics& stream(char name) const;
   std::uint64_t beats(char name) const { return stream(name).beats; }
   std::uint64_t stalls_injected(char name) const { return stream(name).stalls_injected; }
@@ -152,11 +152,12 @@ class Engine : public sc_core::sc_module {
   int exit_status() const;
 
  protected:
-  // x, w: input bands and weight blobs (the engine pops them); y: outputs (the engine pushes). Their
-  // beat_bytes() must be shape.stream_bits / 8. Throws std::invalid_argument for a channel of another
-  // width, a zero clock period or batch limit, or no register region.
+  // x, w, r: input bands, weight blobs and the residual operand of fused adds (the engine pops them); y:
+  // outputs (the engine pushes). Their beat_bytes() must be shape.stream_bits / 8. Throws
+  // std::invalid_argument for a channel of another width, a zero clock period or batch limit, or no
+  // register region.
   Engine(const sc_core::sc_module_name& name, const EngineShape& shape, AxisChannel& x, AxisChannel& w,
-         AxisChannel& y, const EngineOptions& options);
+         AxisChannel& r, AxisChannel& y, const EngineOptions& options);
   // Registers the metrics as "<prefix>.*" (docs/platform.md): at the end of the implementation's
   // constructor, once nothing can throw any more.
   void add_stats(Stats& stats, const std::string& prefix) const;
@@ -175,7 +176,7 @@ class Engine : public sc_core::sc_module {
   // The statistics prefix: options().stats_prefix, or the basename.
   std::string stats_prefix() const;
 
-  AxisChannel &x_, &w_, &y_;
+  AxisChannel &x_, &w_, &r_, &y_;
   EngineMetrics metrics_;  // the implementation keeps them current
 
  private:

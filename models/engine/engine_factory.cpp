@@ -9,8 +9,8 @@ namespace dnnvp {
 namespace {
 
 std::unique_ptr<Engine> make_rtl(const sc_core::sc_module_name& name, AxisChannel& x, AxisChannel& w,
-                                 AxisChannel& y, const EngineOptions& options, Stats* stats) {
-  return std::make_unique<rtl::RtlEngine>(name, x, w, y, options, stats);
+                                 AxisChannel& r, AxisChannel& y, const EngineOptions& options, Stats* stats) {
+  return std::make_unique<rtl::RtlEngine>(name, x, w, r, y, options, stats);
 }
 
 constexpr EngineKind kEngines[] = {
@@ -34,9 +34,9 @@ std::vector<std::string> engine_names() {
 }
 
 std::unique_ptr<Engine> make_engine(std::string_view kind, const sc_core::sc_module_name& name,
-                                    AxisChannel& x, AxisChannel& w, AxisChannel& y,
+                                    AxisChannel& x, AxisChannel& w, AxisChannel& r, AxisChannel& y,
                                     const EngineOptions& options, Stats* stats) {
-  return engine_kind(kind).create(name, x, w, y, options, stats);
+  return engine_kind(kind).create(name, x, w, r, y, options, stats);
 }
 
 }  // namespace dnnvp

@@ -23,7 +23,8 @@ struct EngineKind {
   EngineShape (*shape)();
   // Throws std::invalid_argument as the engine's constructor does.
   std::unique_ptr<Engine> (*create)(const sc_core::sc_module_name& name, AxisChannel& x, AxisChannel& w,
-                                    AxisChannel& y, const EngineOptions& options, Stats* stats);
+                                    AxisChannel& r, AxisChannel& y, const EngineOptions& options,
+                                    Stats* stats);
 };
 
 // The engine called `name`; throws std::invalid_argument naming it and listing the known ones.
@@ -32,7 +33,7 @@ std::vector<std::string> engine_names();
 
 // engine_kind(kind).create(...).
 std::unique_ptr<Engine> make_engine(std::string_view kind, const sc_core::sc_module_name& name,
-                                    AxisChannel& x, AxisChannel& w, AxisChannel& y,
+                                    AxisChannel& x, AxisChannel& w, AxisChannel& r, AxisChannel& y,
                                     const EngineOptions& options, Stats* stats = nullptr);
 
 }  // namespace dnnvp

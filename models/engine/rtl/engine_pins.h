@@ -19,6 +19,7 @@ struct PinOutputs {
   bool irq = false;      // irq_o
   bool x_ready = false;  // s_axis_x_tready_o
   bool w_ready = false;  // s_axis_w_tready_o
+  bool r_ready = false;  // s_axis_r_tready_o
   bool y_valid = false;  // m_axis_y_tvalid_o
   // The engine's ACTIVE counter (cycles a pixel was issued to the PE array), read from the model's state,
   // not through the register slave (which would take cycles and latch _HI).
@@ -28,7 +29,7 @@ struct PinOutputs {
 // One clock cycle, sampled with the clock low and the inputs applied: what the rising edge acts on.
 struct PinSample {
   PinOutputs out;
-  bool x_handshake = false, w_handshake = false, y_handshake = false;  // tvalid && tready
+  bool x_handshake = false, w_handshake = false, r_handshake = false, y_handshake = false;  // tvalid && tready
   bool aw = false, w = false, b = false, ar = false, r = false;        // AXI4-Lite handshakes
   std::uint32_t rdata = 0;
   std::uint8_t rresp = 0, bresp = 0;
@@ -46,7 +47,7 @@ struct AxilInputs {
   bool arvalid = false, rready = false;
 };
 
-enum class InPort { kX, kW };  // s_axis_x (input bands), s_axis_w (weight blobs)
+enum class InPort { kX, kW, kR };  // s_axis_x (input bands), s_axis_w (weight blobs), s_axis_r (residual)
 
 class EnginePins {
  public:

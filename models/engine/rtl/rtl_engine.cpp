@@ -27,15 +27,16 @@ StallRandom::StallRandom(std::uint64_t seed, double probability)
     : state_(seed),
       threshold_(static_cast<std::uint64_t>(std::ldexp(std::clamp(probability, 0.0, 1.0), 32))) {}
 
-RtlEngine::RtlEngine(const sc_core::sc_module_name& name, AxisChannel& x, AxisChannel& w, AxisChannel& y,
-                     const EngineOptions& options, Stats* stats)
-    : Engine(name, linked_shape(), x, w, y, options),
+RtlEngine::RtlEngine(const sc_core::sc_module_name& name, AxisChannel& x, AxisChannel& w, AxisChannel& r,
+                     AxisChannel& y, const EngineOptions& options, Stats* stats)
+    : Engine(name, linked_shape(), x, w, r, y, options),
       pins_(make_pins(this->name(), options)),
       registers_(*pins_, metrics_, *options.region),
       watchdog_(options.run.watchdog_cycles, min_watchdog_cycles(shape()),
                 metrics_.longest_no_progress_cycles),
       x_in_{InPort::kX, "s_axis_x", x, metrics_.x},
       w_in_{InPort::kW, "s_axis_w", w, metrics_.w},
+      r_in_{InPort::kR, "s_axis_r", r, metrics_.r},
       rnd_(options.run.stall_seed, options.run.stall_probability),
       stalls_(options.run.stall_seed != 0 && options.run.stall_probability > 0.0),
       period_(options.clock_period.value()) {
@@ -61,6 +62,7 @@ bool RtlEngine::cycle() {
   bool stop = false;
   present(x_in_);
   present(w_in_);
+  present(r_in_);
   const bool offered = pins_->outputs().y_valid;
   bool ready = y_room() > 0;
   if (!ready) {
@@ -77,6 +79,7 @@ bool RtlEngine::cycle() {
     ++c.busy_cycles;
     if (x_.empty() && s.out.x_ready) ++c.x.waiting_cycles;
     if (w_.empty() && s.out.w_ready) ++c.w.waiting_cycles;
+    if (r_.empty() && s.out.r_ready) ++c.r.waiting_cycles;
   }
   ++c.cycles;
   ++c.cycles_clocked;
@@ -88,6 +91,10 @@ bool RtlEngine::cycle() {
   }
   if (s.w_handshake) {
     if (accept(w_in_)) stop = true, end_ = kEndInputDrained;
+    progress = true;
+  }
+  if (s.r_handshake) {
+    if (accept(r_in_)) stop = true, end_ = kEndInputDrained;
     progress = true;
   }
   if (s.y_handshake) {
@@ -166,7 +173,8 @@ std::size_t RtlEngine::y_room() const {
 // e.g. busy_o after a PUSH.)
 bool RtlEngine::engine_quiet() const {
   const PinOutputs& o = pins_->outputs();
-  return !o.busy && !o.y_valid && (x_.empty() || !o.x_ready) && (w_.empty() || !o.w_ready);
+  return !o.busy && !o.y_valid && (x_.empty() || !o.x_ready) && (w_.empty() || !o.w_ready) &&
+         (r_.empty() || !o.r_ready);
 }
 
 // ... and has been for kSettleCycles clocked cycles, with no register access to perform: it is no longer
@@ -178,7 +186,8 @@ bool RtlEngine::quiescent() const {
 // The engine waits on the platform: a batch should be short so new beats or space show up soon.
 bool RtlEngine::starved() const {
   const PinOutputs& o = pins_->outputs();
-  return (x_.empty() && o.x_ready) || (w_.empty() && o.w_ready) || (o.y_valid && y_room() == 0);
+  return (x_.empty() && o.x_ready) || (w_.empty() && o.w_ready) || (r_.empty() && o.r_ready) ||
+         (o.y_valid && y_room() == 0);
 }
 
 void RtlEngine::flush_outputs() {
@@ -194,7 +203,8 @@ sc_time RtlEngine::cycles_time(std::uint64_t n) const {
 void RtlEngine::idle_wait() {
   EngineMetrics& c = metrics_;
   ++idle_waits_;
-  sc_core::wait(x_.data_written_event() | w_.data_written_event() | registers_.arrival_event());
+  sc_core::wait(x_.data_written_event() | w_.data_written_event() | r_.data_written_event() |
+                registers_.arrival_event());
   const std::uint64_t now = sc_core::sc_time_stamp().value();
   const std::uint64_t next = (now + period_ - 1) / period_;
   if (next * period_ > now) sc_core::wait(sc_time::from_value(next * period_ - now));
@@ -263,7 +273,8 @@ void RtlEngine::end_of_simulation() {
 
 std::string RtlEngine::stream_line(const InStream& s) const {
   const EngineStreamMetrics& k = s.metrics;
-  const bool ready = s.port == InPort::kX ? pins_->outputs().x_ready : pins_->outputs().w_ready;
+  const PinOutputs& out = pins_->outputs();
+  const bool ready = s.port == InPort::kX ? out.x_ready : s.port == InPort::kW ? out.w_ready : out.r_ready;
   std::ostringstream o;
   o << "  " << s.name << ": tvalid=" << pins_->tvalid(s.port) << " tready=" << ready << ", channel '"
     << s.ch.name() << "' " << s.ch.size() << "/" << s.ch.capacity() << " beats queued, " << k.beats
@@ -274,7 +285,7 @@ std::string RtlEngine::stream_line(const InStream& s) const {
 std::string RtlEngine::stream_state() const {
   const EngineStreamMetrics& k = metrics_.y;
   std::ostringstream o;
-  o << stream_line(x_in_) << stream_line(w_in_);
+  o << stream_line(x_in_) << stream_line(w_in_) << stream_line(r_in_);
   o << "  m_axis_y: tvalid=" << pins_->outputs().y_valid << " tready=" << pins_->y_ready() << ", channel '"
     << y_.name() << "' " << y_.size() << "/" << y_.capacity() << " beats queued, " << k.beats << " beats ("
     << k.packets << " packets) sent, " << k.stalls_injected << " stalls injected, " << k.waiting_cycles

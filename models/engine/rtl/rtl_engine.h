@@ -4,7 +4,7 @@
 // time, idle skipping). The model's ports are EnginePins (the one part compiled per shape), the register
 // port is RegisterTransactor, the watchdog ProgressWatchdog.
 //
-// Streams: the front beat of x / w is presented on s_axis_*_tdata/tvalid/tlast and popped on the
+// Streams: the front beat of x / w / r is presented on s_axis_*_tdata/tvalid/tlast and popped on the
 // handshake; every m_axis_y handshake becomes one beat of y holding only the bytes TKEEP marks.
 // m_axis_y_tready is low while y (plus the beats produced in the current batch) is full: real
 // back-pressure. With a stall seed, tvalid is withheld at random before a beat is shown (once shown it
@@ -56,8 +56,8 @@ class RtlEngine final : public Engine {
  public:
   // As Engine's constructor; also throws std::invalid_argument for a trace with a model built without
   // TRACE, or a trace file that cannot be opened.
-  RtlEngine(const sc_core::sc_module_name& name, AxisChannel& x, AxisChannel& w, AxisChannel& y,
-            const EngineOptions& options, Stats* stats);
+  RtlEngine(const sc_core::sc_module_name& name, AxisChannel& x, AxisChannel& w, AxisChannel& r,
+            AxisChannel& y, const EngineOptions& options, Stats* stats);
   ~RtlEngine() override;
 
   bool busy() const override { return pins_->outputs().busy; }
@@ -105,7 +105,7 @@ class RtlEngine final : public Engine {
   std::unique_ptr<EnginePins> pins_;
   RegisterTransactor registers_;
   ProgressWatchdog watchdog_;
-  InStream x_in_, w_in_;
+  InStream x_in_, w_in_, r_in_;
   StallRandom rnd_;
   bool stalls_;
   std::uint64_t period_;  // clock period in SystemC time resolution units

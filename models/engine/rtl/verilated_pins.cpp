@@ -116,10 +116,12 @@ class VerilatedPins final : public EnginePins {
     m.rst_ni = 0;
     drive_axil(AxilInputs{});
     m.s_axis_x_tvalid_i = 0, m.s_axis_x_tlast_i = 0, m.s_axis_w_tvalid_i = 0, m.s_axis_w_tlast_i = 0;
+    m.s_axis_r_tvalid_i = 0, m.s_axis_r_tlast_i = 0;
     m.m_axis_y_tready_i = 0;
     const std::uint8_t zero[kBeatBytes] = {};
     put_bytes(m.s_axis_x_tdata_i, zero, kBeatBytes);
     put_bytes(m.s_axis_w_tdata_i, zero, kBeatBytes);
+    put_bytes(m.s_axis_r_tdata_i, zero, kBeatBytes);
     for (unsigned i = 0; i < kResetCycles; ++i) {
       m.clk_i = 0;
       m.eval();
@@ -133,19 +135,25 @@ class VerilatedPins final : public EnginePins {
   }
 
   void show(InPort port, const AxisBeat& beat) override {
-    if (port == InPort::kX) {
-      put_bytes(m_->s_axis_x_tdata_i, beat.data.data(), beat.data.size());
-      m_->s_axis_x_tlast_i = beat.last;
-      m_->s_axis_x_tvalid_i = 1;
-    } else {
-      put_bytes(m_->s_axis_w_tdata_i, beat.data.data(), beat.data.size());
-      m_->s_axis_w_tlast_i = beat.last;
-      m_->s_axis_w_tvalid_i = 1;
+    switch (port) {
+      case InPort::kX:
+        put_bytes(m_->s_axis_x_tdata_i, beat.data.data(), beat.data.size());
+        m_->s_axis_x_tlast_i = beat.last;
+        break;
+      case InPort::kW:
+        put_bytes(m_->s_axis_w_tdata_i, beat.data.data(), beat.data.size());
+        m_->s_axis_w_tlast_i = beat.last;
+        break;
+      case InPort::kR:
+        put_bytes(m_->s_axis_r_tdata_i, beat.data.data(), beat.data.size());
+        m_->s_axis_r_tlast_i = beat.last;
+        break;
     }
+    valid(*m_, port) = 1;
   }
 
   void hide(InPort port) override {
-    (port == InPort::kX ? m_->s_axis_x_tvalid_i : m_->s_axis_w_tvalid_i) = 0;
+    valid(*m_, port) = 0;
   }
 
   void set_y_ready(bool ready) override {
@@ -168,6 +176,7 @@ class VerilatedPins final : public EnginePins {
   void freeze_streams() override {
     m_->s_axis_x_tvalid_i = 0;
     m_->s_axis_w_tvalid_i = 0;
+    m_->s_axis_r_tvalid_i = 0;
     m_->m_axis_y_tready_i = 0;
   }
 
@@ -179,6 +188,7 @@ class VerilatedPins final : public EnginePins {
     read_outputs(s.out);
     s.x_handshake = m.s_axis_x_tvalid_i && m.s_axis_x_tready_o;
     s.w_handshake = m.s_axis_w_tvalid_i && m.s_axis_w_tready_o;
+    s.r_handshake = m.s_axis_r_tvalid_i && m.s_axis_r_tready_o;
     s.y_handshake = m.m_axis_y_tvalid_o && m.m_axis_y_tready_i;
     s.aw = m.axil_awvalid_i && m.axil_awready_o;
     s.w = m.axil_wvalid_i && m.axil_wready_o;
@@ -220,7 +230,7 @@ class VerilatedPins final : public EnginePins {
     return out_;
   }
   bool tvalid(InPort port) const override {
-    return (port == InPort::kX ? m_->s_axis_x_tvalid_i : m_->s_axis_w_tvalid_i) != 0;
+    return valid(*m_, port) != 0;
   }
   bool y_ready() const override {
     return m_->m_axis_y_tready_i != 0;
@@ -233,12 +243,17 @@ class VerilatedPins final : public EnginePins {
   }
 
  private:
+  static CData& valid(Vdnn_engine& m, InPort port) {
+    return port == InPort::kX ? m.s_axis_x_tvalid_i : port == InPort::kW ? m.s_axis_w_tvalid_i : m.s_axis_r_tvalid_i;
+  }
+
   void read_outputs(PinOutputs& o) const {
     const Vdnn_engine& m = *m_;
     o.busy = m.busy_o != 0;
     o.irq = m.irq_o != 0;
     o.x_ready = m.s_axis_x_tready_o != 0;
     o.w_ready = m.s_axis_w_tready_o != 0;
+    o.r_ready = m.s_axis_r_tready_o != 0;
     o.y_valid = m.m_axis_y_tvalid_o != 0;
     o.active = m.rootp->dnn_engine__DOT__u_regs__DOT__counter_q[active_counter_];
   }

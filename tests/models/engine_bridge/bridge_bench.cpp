@@ -194,8 +194,9 @@ BenchResult run_bench(const BenchOptions& opt) {
   if (layer_ids.empty()) throw std::invalid_argument("no engine layer selected");
 
   const std::size_t beat_bytes = static_cast<std::size_t>(s.hardware.stream_bits / 8);
+  // r (the residual operand) stays idle: the bench runs no fused add.
   AxisChannel x("x", opt.x_capacity, beat_bytes), w("w", opt.w_capacity, beat_bytes),
-      y("y", opt.y_capacity, beat_bytes);
+      r("r", opt.x_capacity, beat_bytes), y("y", opt.y_capacity, beat_bytes);
   dnnvp::Stats stats;
   dnnvp::BusConfig bc;
   bc.initiators = {"cpu"};
@@ -212,7 +213,7 @@ BenchResult run_bench(const BenchOptions& opt) {
   ec.trace_file = opt.trace_file;
   ec.trace_from = opt.trace_from;
   ec.trace_to = opt.trace_to;
-  const std::unique_ptr<dnnvp::Engine> engine = dnnvp::make_engine("rtl", "engine", x, w, y, ec, &stats);
+  const std::unique_ptr<dnnvp::Engine> engine = dnnvp::make_engine("rtl", "engine", x, w, r, y, ec, &stats);
   engine->on_watchdog([&](const dnnvp::EngineWatchdogReport& r) {
     result.watchdog_text = r.text;
     result.watchdog_status = r.status;

@@ -163,10 +163,10 @@ TEST_CASE("work issued to the PE array is progress: a short watchdog window lets
 TEST_CASE("register accesses take their AXI4-Lite cycles and bad ones get error responses",
           "[bridge][registers]") {
   dnnvp::test::one_simulation_per_process();
-  dnnvp::AxisChannel x("x", 4, 8), w("w", 4, 8), y("y", 4, 8);
+  dnnvp::AxisChannel x("x", 4, 8), w("w", 4, 8), res("r", 4, 8), y("y", 4, 8);
   dnnvp::Stats stats;
   const auto engine =
-      dnnvp::make_engine("rtl", "engine", x, w, y, bridge_test::engine_options(), &stats);  // 4 ns clock
+      dnnvp::make_engine("rtl", "engine", x, w, res, y, bridge_test::engine_options(), &stats);  // 4 ns clock
   std::vector<Access> r;
   std::vector<sc_time> t;
   std::uint32_t id = 0, array = 0, junk = 0, bits = 0, tile_p = 0;
@@ -317,14 +317,14 @@ TEST_CASE("the bridge refuses channels of another width and traces it cannot wri
   CHECK(shape.rows == 4);
   CHECK(shape.cols == 8);
   CHECK(shape.stream_bits == 64);
-  dnnvp::AxisChannel x("x", 4, 8), w("w", 4, 4), y("y", 4, 8);
-  CHECK_THROWS_WITH(dnnvp::make_engine("rtl", "e1", x, w, y, bridge_test::engine_options()),
+  dnnvp::AxisChannel x("x", 4, 8), w("w", 4, 4), r("r", 4, 8), y("y", 4, 8);
+  CHECK_THROWS_WITH(dnnvp::make_engine("rtl", "e1", x, w, r, y, bridge_test::engine_options()),
                     Catch::Contains("channel 'w' carries 4-byte beats") && Catch::Contains("64 bits"));
   dnnvp::AxisChannel w8("w8", 4, 8);
   dnnvp::EngineOptions c = bridge_test::engine_options();
   c.trace_file = "/nonexistent-dir/trace.fst";
-  CHECK_THROWS_WITH(dnnvp::make_engine("rtl", "e2", x, w8, y, c), Catch::Contains("cannot open trace file"));
+  CHECK_THROWS_WITH(dnnvp::make_engine("rtl", "e2", x, w8, r, y, c), Catch::Contains("cannot open trace file"));
   c.trace_file.clear();
   c.max_batch_cycles = 0;
-  CHECK_THROWS_AS(dnnvp::make_engine("rtl", "e3", x, w8, y, c), std::invalid_argument);
+  CHECK_THROWS_AS(dnnvp::make_engine("rtl", "e3", x, w8, r, y, c), std::invalid_argument);
 }

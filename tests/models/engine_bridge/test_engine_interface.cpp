@@ -20,16 +20,16 @@ TEST_CASE("an unknown engine name is an error that lists the known engines", "[e
   CHECK(dnnvp::engine_names() == std::vector<std::string>{"rtl"});
   CHECK_THROWS_WITH(dnnvp::engine_kind("verilog"),
                     Contains("unknown engine 'verilog'") && Contains("known engines: rtl"));
-  dnnvp::AxisChannel x("x", 4, 8), w("w", 4, 8), y("y", 4, 8);
-  CHECK_THROWS_AS(dnnvp::make_engine("", "engine", x, w, y, bridge_test::engine_options()),
+  dnnvp::AxisChannel x("x", 4, 8), w("w", 4, 8), r("r", 4, 8), y("y", 4, 8);
+  CHECK_THROWS_AS(dnnvp::make_engine("", "engine", x, w, r, y, bridge_test::engine_options()),
                   std::invalid_argument);
 }
 
 TEST_CASE("the rtl engine has the shape of the linked model", "[engine][factory]") {
   dnnvp::test::one_simulation_per_process();
-  dnnvp::AxisChannel x("x", 4, 8), w("w", 4, 8), y("y", 4, 8);
+  dnnvp::AxisChannel x("x", 4, 8), w("w", 4, 8), r("r", 4, 8), y("y", 4, 8);
   const std::unique_ptr<dnnvp::Engine> engine =
-      dnnvp::make_engine("rtl", "engine", x, w, y, bridge_test::engine_options());
+      dnnvp::make_engine("rtl", "engine", x, w, r, y, bridge_test::engine_options());
   const dnnvp::EngineShape& s = engine->shape();
   CHECK(s.rows == 4);
   CHECK(s.cols == 8);
@@ -47,7 +47,7 @@ TEST_CASE("the rtl engine has the shape of the linked model", "[engine][factory]
 TEST_CASE("the rtl engine needs a register region with STATUS and names what is missing",
           "[engine][registers]") {
   dnnvp::test::one_simulation_per_process();
-  dnnvp::AxisChannel x("x", 4, 8), w("w", 4, 8), y("y", 4, 8);
+  dnnvp::AxisChannel x("x", 4, 8), w("w", 4, 8), r("r", 4, 8), y("y", 4, 8);
   dnnvp::EngineOptions o = bridge_test::engine_options();
   const dnnvp::RegionInfo& engine = *o.region;
   std::vector<dnnvp::RegisterInfo> without_status;
@@ -56,10 +56,10 @@ TEST_CASE("the rtl engine needs a register region with STATUS and names what is 
   const dnnvp::RegionInfo no_status{
       "engine", engine.base, engine.size, false, without_status.data(), without_status.size(), "no STATUS"};
   o.region = &no_status;
-  CHECK_THROWS_WITH(dnnvp::make_engine("rtl", "e1", x, w, y, o),
+  CHECK_THROWS_WITH(dnnvp::make_engine("rtl", "e1", x, w, r, y, o),
                     Contains("region 'engine' has no register 'STATUS'"));
   o.region = nullptr;
-  CHECK_THROWS_WITH(dnnvp::make_engine("rtl", "e2", x, w, y, o), Contains("no register region"));
+  CHECK_THROWS_WITH(dnnvp::make_engine("rtl", "e2", x, w, r, y, o), Contains("no register region"));
 }
 
 namespace {
@@ -120,9 +120,9 @@ TEST_CASE("the engine and a peripheral give the same response to the same bad ac
       {"misaligned halfword", tlm::TLM_READ_COMMAND, 0x2, 2, 2, nullptr, 0},
       {"beyond the window", tlm::TLM_READ_COMMAND, 0x1000, 4, 4, nullptr, 0},
   };
-  dnnvp::AxisChannel x("x", 4, 8), w("w", 4, 8), y("y", 4, 8);
+  dnnvp::AxisChannel x("x", 4, 8), w("w", 4, 8), r("r", 4, 8), y("y", 4, 8);
   const std::unique_ptr<dnnvp::Engine> engine =
-      dnnvp::make_engine("rtl", "engine", x, w, y, bridge_test::engine_options());
+      dnnvp::make_engine("rtl", "engine", x, w, r, y, bridge_test::engine_options());
   OneRegister peripheral("peripheral");
   std::vector<tlm::tlm_response_status> from_engine, from_peripheral;
   dnnvp::test::Initiator to_engine("to_engine", [&](dnnvp::test::Initiator& i) {

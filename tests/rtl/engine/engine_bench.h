@@ -1,4 +1,4 @@
-// Cycle-level bench around the Verilated dnn_engine: one clock loop that services the three
+// Cycle-level bench around the Verilated dnn_engine: one clock loop that services the four
 // AXI-Stream ports (random idle and back-pressure, seeded) and an AXI4-Lite master that the
 // firmware engine driver reaches through the HAL. Optional FST trace over a window of cycles.
 #pragma once
@@ -28,10 +28,15 @@ class EngineBench {
            rnd_, idle),
         w_(m_.s_axis_w_tdata_i, m_.s_axis_w_tvalid_i, m_.s_axis_w_tready_o, &m_.s_axis_w_tlast_i, kStreamBytes,
            rnd_, idle),
+        r_(m_.s_axis_r_tdata_i, m_.s_axis_r_tvalid_i, m_.s_axis_r_tready_o, &m_.s_axis_r_tlast_i, kStreamBytes,
+           rnd_, idle),
         y_(m_.m_axis_y_tdata_o, m_.m_axis_y_tvalid_o, m_.m_axis_y_tready_i, &m_.m_axis_y_tlast_o, kStreamBytes,
            rnd_, backpressure),
         watchdog_(watchdog_cycles) {
     m_.rst_ni = 0;
+    m_.s_axis_x_tvalid_i = 0;
+    m_.s_axis_w_tvalid_i = 0;
+    m_.s_axis_r_tvalid_i = 0;
     for (int i = 0; i < 4; ++i) half_cycle();
     m_.rst_ni = 1;
     half_cycle();
@@ -58,6 +63,7 @@ class EngineBench {
   // Queues a packet on an input stream, TLAST on its last beat.
   void send_x(const std::vector<std::uint8_t>& bytes) { send(x_, bytes); }
   void send_w(const std::vector<std::uint8_t>& bytes) { send(w_, bytes); }
+  void send_r(const std::vector<std::uint8_t>& bytes) { send(r_, bytes); }
   // The output packets received so far (whole beats; each ends with TLAST), oldest first.
   std::vector<std::vector<std::uint8_t>> take_packets() {
     std::vector<std::vector<std::uint8_t>> packets(1);
@@ -110,7 +116,7 @@ class EngineBench {
 
   // Runs until the engine is idle and every queued input beat has been consumed.
   void run_until_idle() {
-    wait([&] { return !m_.busy_o && x_.empty() && w_.empty(); }, "engine idle");
+    wait([&] { return !m_.busy_o && x_.empty() && w_.empty() && r_.empty(); }, "engine idle");
   }
 
   std::uint64_t cycles() const { return cycle_; }
@@ -141,7 +147,9 @@ class EngineBench {
     auto s = [](const char* n, int v, int r) { return std::string(n) + " valid=" + std::to_string(v) + " ready=" + std::to_string(r); };
     return s("s_axis_x", m_.s_axis_x_tvalid_i, m_.s_axis_x_tready_o) + " (" + std::to_string(x_.pending()) +
            " beats queued), " + s("s_axis_w", m_.s_axis_w_tvalid_i, m_.s_axis_w_tready_o) + " (" +
-           std::to_string(w_.pending()) + " beats queued), " + s("m_axis_y", m_.m_axis_y_tvalid_o, m_.m_axis_y_tready_i) +
+           std::to_string(w_.pending()) + " beats queued), " + s("s_axis_r", m_.s_axis_r_tvalid_i, m_.s_axis_r_tready_o) +
+           " (" + std::to_string(r_.pending()) + " beats queued), " +
+           s("m_axis_y", m_.m_axis_y_tvalid_o, m_.m_axis_y_tready_i) +
            ", busy=" + std::to_string(m_.busy_o);
   }
 
@@ -161,6 +169,7 @@ class EngineBench {
     m_.eval();
     const bool tx = x_.before_edge();
     const bool tw = w_.before_edge();
+    const bool tr = r_.before_edge();
     y_.before_edge();
 #if VM_TRACE
     if (fst_ && cycle_ >= trace_from_ && cycle_ < trace_to_) fst_->dump(2 * cycle_);
@@ -172,6 +181,7 @@ class EngineBench {
 #endif
     x_.after_edge(tx);
     w_.after_edge(tw);
+    r_.after_edge(tr);
     y_.after_edge();
     ++cycle_;
   }
@@ -180,6 +190,7 @@ class EngineBench {
   tb::Random rnd_;
   tb::AxisSource<decltype(Vdnn_engine::s_axis_x_tdata_i)> x_;
   tb::AxisSource<decltype(Vdnn_engine::s_axis_w_tdata_i)> w_;
+  tb::AxisSource<decltype(Vdnn_engine::s_axis_r_tdata_i)> r_;
   tb::AxisSink<decltype(Vdnn_engine::m_axis_y_tdata_o)> y_;
   std::uint64_t watchdog_;
   std::uint64_t cycle_ = 0;
