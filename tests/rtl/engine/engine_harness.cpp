@@ -3,12 +3,12 @@
 // fed by AXI-Stream models with random idle and back-pressure) and the rest with the golden
 // model, and compares every output element of every engine layer with the golden model. Prints
 // per-layer cycles and PE utilisation from the engine's own counters next to the plan's bound.
-// With --fuse-adds an Add runs on the engine, fused into the output stream of its later producer
-// (docs/engine.md "Fused residual add"): the other operand streams in on s_axis_r, tile by tile over
-// the output's byte span, and the engine's packets are the add's output.
+// An Add the plan fuses into its producer (the scenario's mapping.fuse) runs on the engine, in that
+// layer's output stream (docs/engine.md "Fused residual add"): the driver programs it from the Add's row
+// (dnn_engine_set_add), the other operand streams in on s_axis_r tile by tile over the output's byte
+// span, and the engine's packets are the add's output, compared with the add's golden output.
 //
-//   engine_harness_<shape> SCENARIO [--seed N] [--idle P] [--backpressure P] [--fuse-adds]
-//                                   [--trace F [--trace-window A:B]]
+//   engine_harness_<shape> SCENARIO [--seed N] [--idle P] [--backpressure P] [--trace F [--trace-window A:B]]
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cstdio>
@@ -54,7 +54,6 @@ struct Options {
   std::uint32_t seed = 1;
   double idle = 0.2;
   double backpressure = 0.2;
-  bool fuse_adds = false;
   std::string trace;
   std::uint64_t trace_from = 0, trace_to = 0;
 };
@@ -84,8 +83,6 @@ std::optional<Options> parse(int argc, char** argv) {
       "probability that an input stream (x, w) withholds TVALID in a cycle (0..0.95)")(
       "backpressure", po::value<double>(&o.backpressure)->default_value(o.backpressure, "0.2"),
       "probability that the output stream withholds TREADY in a cycle (0..0.95)")(
-      "fuse-adds", po::bool_switch(&o.fuse_adds),
-      "run each Add that can be fused on the engine, in its later producer's output stream")(
       "trace", po::value<std::string>(&o.trace), "write an FST waveform to this file")(
       "trace-window", po::value<std::string>(&window), "A:B: trace engine cycles A to B only (with --trace)");
   po::variables_map vm;
@@ -126,58 +123,6 @@ void require_matching_hardware(const Scenario& s) {
                 " bits, buffers and widths as in tests/rtl/engine/CMakeLists.txt); the scenario differs");
 }
 
-// The Add (layer index) fused into each engine layer, -1 for none. An Add is fused into its later
-// producer (in execution order) when that is an engine layer whose output nothing else reads and a, b
-// and y share a storage width (docs/engine.md "Fused residual add"). Harness-side until the plan
-// marks fused adds.
-std::vector<int> fused_adds(const QuantizedModel& m) {
-  const auto& layers = m.network.layers;
-  std::vector<int> fused(layers.size(), -1);
-  const auto storage = [](const QuantType& t) { return t.bits <= 4 ? 4 : 8; };
-  for (size_t k = 0; k < layers.size(); ++k) {
-    const Layer& add = layers[k];
-    if (add.type != LayerType::Add) continue;
-    const int a = std::max(add.input_ids[0], add.input_ids[1]), b = std::min(add.input_ids[0], add.input_ids[1]);
-    if (a < 0 || !layers[static_cast<size_t>(a)].has_weights()) continue;
-    int readers = 0;
-    for (const Layer& l : layers)
-      for (int id : l.input_ids) readers += id == a;
-    const int w = storage(m.quant_of(a).type);
-    if (readers == 1 && w == storage(m.quant_of(b).type) && w == storage(m.params[k].out.type))
-      fused[static_cast<size_t>(a)] = static_cast<int>(k);
-  }
-  return fused;
-}
-
-// Programs the ELT words of the fused add `k` into the conv `i` (a is i's output; Ma/Mb follow the
-// add's operand order).
-void program_fused_add(EngineBench& bench, const QuantizedModel& m, size_t i, size_t k) {
-  namespace reg = dnnvp::memory_map::engine;
-  const Layer& add = m.network.layers[k];
-  const LayerParams& p = m.params[k];
-  const bool a_first = add.input_ids[0] == static_cast<int>(i);
-  const TensorQuant& qb = m.quant_of(add.input_ids[a_first ? 1 : 0]);
-  const auto field = [](std::uint32_t v, std::uint32_t shift, std::uint32_t mask) { return v << shift & mask; };
-  bench.write(reg::kElt,
-              reg::kEltEnableMask |
-                  field(static_cast<std::uint32_t>(add.activation), reg::kEltActivationShift,
-                        reg::kEltActivationMask) |
-                  field(static_cast<std::uint32_t>(add.leaky_shift), reg::kEltLeakyShiftShift,
-                        reg::kEltLeakyShiftMask) |
-                  field(p.rounding == Rounding::HalfEven, reg::kEltRoundEvenShift, reg::kEltRoundEvenMask) |
-                  field(static_cast<std::uint32_t>(p.out.type.bits), reg::kEltYBitsShift, reg::kEltYBitsMask) |
-                  field(p.out.type.is_signed, reg::kEltYSignedShift, reg::kEltYSignedMask) |
-                  field(static_cast<std::uint32_t>(qb.type.bits), reg::kEltBBitsShift, reg::kEltBBitsMask) |
-                  field(qb.type.is_signed, reg::kEltBSignedShift, reg::kEltBSignedMask));
-  bench.write(reg::kEltZ, field(static_cast<std::uint32_t>(qb.zero_point), reg::kEltZZbShift, reg::kEltZZbMask) |
-                              field(static_cast<std::uint32_t>(p.out.zero_point), reg::kEltZZyShift,
-                                    reg::kEltZZyMask));
-  bench.write(reg::kEltMa, static_cast<std::uint32_t>(a_first ? p.add.multiplier_a : p.add.multiplier_b));
-  bench.write(reg::kEltMb, static_cast<std::uint32_t>(a_first ? p.add.multiplier_b : p.add.multiplier_a));
-  bench.write(reg::kEltShift, field(static_cast<std::uint32_t>(p.add.shift), reg::kEltShiftShiftShift,
-                                    reg::kEltShiftShiftMask));
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -208,7 +153,6 @@ int main(int argc, char** argv) {
 
     std::vector<Tensor> outputs;  // engine results where the engine ran, golden elsewhere
     std::vector<Tensor> fused_results(m.network.layers.size());  // of the fused adds, by add index
-    const std::vector<int> fused = opt.fuse_adds ? fused_adds(m) : std::vector<int>(m.network.layers.size(), -1);
     int failures = 0;
     std::uint64_t total_macs = 0, total_cycles = 0;
     for (size_t i = 0; i < m.network.layers.size(); ++i) {
@@ -221,17 +165,19 @@ int main(int argc, char** argv) {
         outputs.push_back(run_layer(m, i, sm.input, outputs));
         continue;
       }
+      const LayerPlan& lp = *plan.layers[i];
       // With a fused add the engine's output is the add's (its type, its golden); b is its other operand.
-      const int add = fused[i];
+      const int add = lp.fused_add;
       const size_t result_layer = add >= 0 ? static_cast<size_t>(add) : i;
       std::vector<std::uint8_t> packed_b;
+      std::uint32_t a_slot = 0;
       if (add >= 0) {
         const Layer& a = m.network.layers[static_cast<size_t>(add)];
-        const int b = a.input_ids[0] == static_cast<int>(i) ? a.input_ids[1] : a.input_ids[0];
+        a_slot = a.input_ids[0] == static_cast<int>(i) ? 0 : 1;
+        const int b = a.input_ids[1 - a_slot];
         const Tensor& operand = b < 0 ? sm.input : outputs[static_cast<size_t>(b)];
         packed_b = pack(operand.data, m.quant_of(b).type.bits);
       }
-      const LayerPlan& lp = *plan.layers[i];
       const dnnvp_layer_t entry = engine_table_entry(m, i, lp);
       const Tensor& in = l.input_ids[0] < 0 ? sm.input : outputs[static_cast<size_t>(l.input_ids[0])];
       const std::vector<std::uint8_t> packed_in = pack(in.data, entry.in_q[0].bits);
@@ -239,12 +185,12 @@ int main(int argc, char** argv) {
 
       dnn_engine_clear(&engine);
       if (dnn_engine_set_layer(&engine, &entry) != DNN_OK) throw Error(l.name + ": driver refused the layer");
-      // The staged ELT words outlive a layer and the driver does not write them yet: a layer without a
-      // fused add clears ELT.ENABLE.
-      if (add >= 0)
-        program_fused_add(bench, m, i, static_cast<size_t>(add));
-      else if (opt.fuse_adds)
-        bench.write(dnnvp::memory_map::engine::kElt, 0);
+      if (add >= 0) {
+        const dnnvp_layer_t add_row = layer_table_row(m, static_cast<size_t>(add), nullptr);
+        dnn_engine_set_add(&engine, &add_row, a_slot);
+      } else {
+        dnn_engine_set_add(&engine, nullptr, 0);  // writes nothing unless the last layer had an add
+      }
       std::vector<dnn_tile_t> tiles(entry.num_tiles);
       for (std::uint32_t t = 0; t < entry.num_tiles; ++t) {
         dnn_engine_plan_tile(&entry, t, &tiles[t]);
