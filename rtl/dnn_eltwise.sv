@@ -93,20 +93,23 @@ module dnn_eltwise #(
   localparam int unsigned RoundBits = VBits + 1;         // + the rounding constant
   localparam int unsigned ZyBits    = RoundBits + 1;     // + the 16-bit zero point
   localparam logic [6:0]  MaxShift  = 7'(VBits);
+  localparam int unsigned RangeBits = 18;                // dnn_out_range's bounds
   localparam logic signed [RoundBits-1:0] One  = 1;
-  localparam logic signed [ZyBits-1:0]    OneZ = 1;
   localparam int unsigned YFifoBits = StreamBits + KeepBits + 1;
   localparam logic [CreditBits-1:0] Credits = CreditBits'(FifoDepth);
 
   // ---------------------------------------------------------------- command
-  logic                     en_q, busy_q, mode4_q, a_signed_q, b_signed_q, y_signed_q;
+  logic                     en_q, busy_q, mode4_q, a_signed_q, b_signed_q;
   logic                     round_even_q, end_half_q;
-  logic [3:0]               y_bits_q, leaky_shift_q;
-  logic [1:0]               act_q;
-  logic [5:0]               shift_q;
   logic signed [31:0]       ma_q, mb_q;
   logic signed [15:0]       zy_q;
   logic signed [KBits-1:0]  k_q;
+  // The tile's rounding shift and its constants, for v >= 0 (pos) and v < 0 (neg: LeakyReLU adds its
+  // shift), and y's range: formed once per tile, not per lane.
+  logic [6:0]                  sh_pos_q, sh_neg_q;
+  logic [RoundBits-1:0]        half_pos_q, half_neg_q, below_pos_q, below_neg_q;
+  logic signed [RangeBits-1:0] y_max_q, y_min_q;
+  logic                        relu_q;
   logic                     b_flush_q, b_over_q;   // length-mismatch recovery (see the header)
 
   wire cmd_fire = cmd_valid_i && cmd_ready_o;
@@ -119,6 +122,29 @@ module dnn_eltwise #(
   wire signed [KBits-1:0] mb_cmd = {{(KBits - 32){cmd_mb_i[31]}}, cmd_mb_i};
   wire signed [KBits-1:0] k_cmd = za_cmd * ma_cmd + zb_cmd * mb_cmd;
 
+  // Shifting by the width of v or more already gives the exact result (0): the shifts are clamped
+  // there, so the rounding constant stays inside the datapath.
+  logic [6:0]           sh_pos_cmd, sh_neg_cmd;
+  logic [RoundBits-1:0] half_pos_cmd, half_neg_cmd, below_pos_cmd, below_neg_cmd;
+  logic signed [RangeBits-1:0] y_max_cmd, y_min_cmd;
+  always_comb begin
+    sh_pos_cmd = {1'b0, cmd_shift_i};
+    sh_neg_cmd = sh_pos_cmd;
+    if (cmd_act_i == 2'd2) sh_neg_cmd = {1'b0, cmd_shift_i} + {3'b0, cmd_leaky_shift_i};
+    if (sh_pos_cmd > MaxShift) sh_pos_cmd = MaxShift;
+    if (sh_neg_cmd > MaxShift) sh_neg_cmd = MaxShift;
+    half_pos_cmd  = (sh_pos_cmd == '0) ? '0 : One <<< (sh_pos_cmd - 7'd1);
+    half_neg_cmd  = (sh_neg_cmd == '0) ? '0 : One <<< (sh_neg_cmd - 7'd1);
+    below_pos_cmd = (sh_pos_cmd == '0) ? '0 : ~('1 <<< (sh_pos_cmd - 7'd1));  // 2^(s-1) - 1
+    below_neg_cmd = (sh_neg_cmd == '0) ? '0 : ~('1 <<< (sh_neg_cmd - 7'd1));
+  end
+
+  // y's range.
+  dnn_out_range #(.Bits(RangeBits)) u_y_range (
+    .out_bits_i(cmd_y_bits_i), .out_signed_i(cmd_y_signed_i), .clip_i(1'b0), .clip_lo_i(16'd0),
+    .clip_hi_i(16'd0), .lo_o(y_min_cmd), .hi_o(y_max_cmd)
+  );
+
   logic y_last_fire;
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -127,13 +153,17 @@ module dnn_eltwise #(
       mode4_q       <= 1'b0;
       a_signed_q    <= 1'b0;
       b_signed_q    <= 1'b0;
-      y_signed_q    <= 1'b0;
       round_even_q  <= 1'b0;
       end_half_q    <= 1'b0;
-      y_bits_q      <= '0;
-      leaky_shift_q <= '0;
-      act_q         <= '0;
-      shift_q       <= '0;
+      sh_pos_q      <= '0;
+      sh_neg_q      <= '0;
+      half_pos_q    <= '0;
+      half_neg_q    <= '0;
+      below_pos_q   <= '0;
+      below_neg_q   <= '0;
+      y_max_q       <= '0;
+      y_min_q       <= '0;
+      relu_q        <= 1'b0;
       ma_q          <= '0;
       mb_q          <= '0;
       zy_q          <= '0;
@@ -144,13 +174,17 @@ module dnn_eltwise #(
       mode4_q       <= cmd_a_bits_i <= 4'd4;
       a_signed_q    <= cmd_a_signed_i;
       b_signed_q    <= cmd_b_signed_i;
-      y_signed_q    <= cmd_y_signed_i;
       round_even_q  <= cmd_round_even_i;
       end_half_q    <= cmd_end_half_i;
-      y_bits_q      <= cmd_y_bits_i;
-      leaky_shift_q <= cmd_leaky_shift_i;
-      act_q         <= cmd_act_i;
-      shift_q       <= cmd_shift_i;
+      sh_pos_q      <= sh_pos_cmd;
+      sh_neg_q      <= sh_neg_cmd;
+      half_pos_q    <= half_pos_cmd;
+      half_neg_q    <= half_neg_cmd;
+      below_pos_q   <= below_pos_cmd;
+      below_neg_q   <= below_neg_cmd;
+      y_max_q       <= y_max_cmd;
+      y_min_q       <= y_min_cmd;
+      relu_q        <= cmd_act_i == 2'd1;
       ma_q          <= cmd_ma_i;
       mb_q          <= cmd_mb_i;
       zy_q          <= cmd_y_zp_i;
@@ -273,55 +307,44 @@ module dnn_eltwise #(
       pb_q <= pb;
     end
 
-    // ---- stage 2
+    // ---- stage 2: the sum and ReLU (a negative v under ReLU is 0, whatever its shift)
     logic signed [VBits-1:0] v, v_q;
-    logic [6:0]              sh, sh_q;
     always_comb begin
-      v  = {{(VBits - ProdBits){pa_q[ProdBits-1]}}, pa_q} + {{(VBits - ProdBits){pb_q[ProdBits-1]}}, pb_q} -
-           {k_q[KBits-1], k_q};
-      sh = {1'b0, shift_q};
-      if (v[VBits-1] && act_q == 2'd2) sh = {1'b0, shift_q} + {3'b0, leaky_shift_q};
-      // Shifting by the width of v or more already gives the exact result (0): clamp so the
-      // rounding constant stays inside the datapath.
-      if (sh > MaxShift) sh = MaxShift;
-      if (v[VBits-1] && act_q == 2'd1) v = '0;
+      v = {{(VBits - ProdBits){pa_q[ProdBits-1]}}, pa_q} + {{(VBits - ProdBits){pb_q[ProdBits-1]}}, pb_q} -
+          {k_q[KBits-1], k_q};
+      if (v[VBits-1] && relu_q) v = '0;
     end
     always_ff @(posedge clk_i) begin
-      v_q  <= v;
-      sh_q <= sh;
+      v_q <= v;
     end
 
-    // ---- stage 3: round_shift (the pattern of dnn_requant's stage 3)
-    logic signed [RoundBits-1:0] v_ext, half, below_half, addend, carry, biased, r_q;
+    // ---- stage 3: round_shift (the pattern of dnn_requant's stage 3), the shift by v's sign
+    logic signed [RoundBits-1:0] v_ext, half, addend, carry, biased, r_q;
+    logic [6:0]                  sh;
     logic                        floor_lsb;
     always_comb begin
-      v_ext      = {v_q[VBits-1], v_q};
-      half       = (sh_q == '0) ? '0 : One <<< (sh_q - 7'd1);
-      below_half = (sh_q == '0) ? '0 : ~('1 <<< (sh_q - 7'd1));  // 2^(s-1) - 1
-      floor_lsb  = |(v_ext & (half <<< 1));                      // bit s of v (0 for s = 0)
-      addend     = round_even_q ? below_half : half;
-      carry      = {{(RoundBits - 1){1'b0}}, round_even_q & floor_lsb};
-      biased     = v_ext + addend + carry;                       // |v| < 2^(VBits-1): no overflow
+      v_ext     = {v_q[VBits-1], v_q};
+      sh        = v_q[VBits-1] ? sh_neg_q : sh_pos_q;
+      half      = v_q[VBits-1] ? half_neg_q : half_pos_q;
+      floor_lsb = |(v_ext & (half <<< 1));  // bit s of v (0 for s = 0)
+      addend    = round_even_q ? (v_q[VBits-1] ? below_neg_q : below_pos_q) : half;
+      carry     = {{(RoundBits - 1){1'b0}}, round_even_q & floor_lsb};
+      biased    = v_ext + addend + carry;   // |v| < 2^(VBits-1): no overflow
     end
     always_ff @(posedge clk_i) begin
-      r_q <= biased >>> sh_q;
+      r_q <= biased >>> sh;
     end
 
     // ---- stage 4: zero point and saturation (combinational into the output FIFO)
-    logic signed [ZyBits-1:0] with_zy, sat_max, sat_min;
+    logic signed [ZyBits-1:0] with_zy, y_max, y_min;
     logic [7:0]               y8;
     always_comb begin
-      with_zy = {r_q[RoundBits-1], r_q} + ZyBits'(zy_q);
-      if (y_signed_q) begin
-        sat_max = (OneZ <<< (y_bits_q - 4'd1)) - OneZ;
-        sat_min = -(OneZ <<< (y_bits_q - 4'd1));
-      end else begin
-        sat_max = (OneZ <<< y_bits_q) - OneZ;
-        sat_min = '0;
-      end
+      with_zy = {r_q[RoundBits-1], r_q} + {{(ZyBits - 16){zy_q[15]}}, zy_q};
+      y_max   = {{(ZyBits - RangeBits){y_max_q[RangeBits-1]}}, y_max_q};
+      y_min   = {{(ZyBits - RangeBits){y_min_q[RangeBits-1]}}, y_min_q};
       if (!on_q[Latency-2][i]) y8 = '0;
-      else if (with_zy > sat_max) y8 = sat_max[7:0];
-      else if (with_zy < sat_min) y8 = sat_min[7:0];
+      else if (with_zy > y_max) y8 = y_max_q[7:0];
+      else if (with_zy < y_min) y8 = y_min_q[7:0];
       else y8 = with_zy[7:0];
     end
     assign lane_y[i] = y8;
