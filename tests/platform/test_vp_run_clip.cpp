@@ -26,7 +26,7 @@ json run_clip_scenario(const std::string& name, int bits, bool signed_input) {
   scenario << "name: " << name << "\nnetwork: " << kClipNetwork
            << "\ninput: {shape: [9, 9, 3], signed: " << (signed_input ? "true" : "false")
            << ", seed: 5}\nquantization: {activation_bits: " << bits << ", weight_bits: " << bits
-           << "}\nhardware: {rows: 4, cols: 8}\n";
+           << "}\nhardware: {rows: 4, cols: 8}\nmapping: {fuse: false}\n";
   return dnnvp_test::vp_run_passing(DNNVP_VP_RUN, fs::path(DNNVP_TEST_TMP) / "clip" / name, name,
                                     scenario.str());
 }
