@@ -107,7 +107,8 @@ void check_pass_report(const json& r, const std::string& network) {
       CHECK(l.at("dram_write_bytes").get<std::uint64_t>() > 0);
       CHECK(l.contains("stalls"));
     } else {  // on the CPU, or run by its producer (mapping.fuse)
-      CHECK((l.at("where") == "cpu" || l.at("where").get<std::string>().rfind("engine (fused into ", 0) == 0));
+      const std::string where = l.at("where");
+      CHECK((where == "cpu" || where.rfind("engine (fused into ", 0) == 0));
     }
   }
   // Layer marks cover every DMA byte of the run.
