@@ -1,7 +1,9 @@
 // The engine modes of issue 12 end to end through vp_run on the 4x8 simulator: a depthwise convolution
-// (grouped mode), max and average pools on the engine (mapping.engine_pools), at 8 bits and at 4 bits with
-// a signed input (packed nibbles, tiles that start mid-byte). Every output element bit-exact, every engine
-// layer's MACs counted by the engine, and report.json saying where each layer ran.
+// (grouped mode), max and average pools on the engine (mapping.engine_pools) and, with mapping.fuse, a
+// residual add fused into its later producer (operand b streamed by dma2) and a ReLU6 folded into its
+// convolution, at 8 bits and at 4 bits with a signed input (packed nibbles, tiles that start mid-byte). Every
+// output element bit-exact, every engine layer's MACs counted by the engine, and report.json saying where
+// each layer ran.
 #include <filesystem>
 #include <map>
 #include <sstream>
@@ -70,6 +72,11 @@ void check_modes_run(const std::string& name, int bits, bool signed_input, bool 
       CHECK_FALSE(l.contains("engine_cycles"));
     }
   }
+  // Only a fused add reads its operand b through dma2.
+  const json& dram = r.at("totals").at("dram").at("per_initiator");
+  const std::uint64_t residual =
+      dram.contains("dma2.mm2s") ? dram.at("dma2.mm2s").at("read_bytes").get<std::uint64_t>() : 0;
+  CHECK((residual > 0) == fuse);
 }
 
 }  // namespace
@@ -82,4 +89,12 @@ TEST_CASE("vp_run runs max and average pools and a depthwise conv on the engine 
 TEST_CASE("vp_run runs engine pools and a depthwise conv bit-exact at 4 bits with a signed input",
           "[modes]") {
   check_modes_run("pools4", 4, true, false);
+}
+
+TEST_CASE("vp_run runs a fused add and a folded clip with engine pools bit-exact at 8 bits", "[modes]") {
+  check_modes_run("fused8", 8, false, true);
+}
+
+TEST_CASE("vp_run runs a fused add and a folded clip bit-exact at 4 bits with a signed input", "[modes]") {
+  check_modes_run("fused4", 4, true, true);
 }
