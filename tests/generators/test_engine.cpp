@@ -839,7 +839,8 @@ TEST_CASE("mapping.fuse fuses an add into its later engine producer and a clip i
   // Operand b is read once per tile in the output's spans, and counted once in the lower bound.
   Scenario unfused = s;
   unfused.mapping.fuse = false;
-  const LayerPlan& alone = *plan_network(unfused).layers[static_cast<size_t>(index("c2"))];
+  const NetworkPlan unfused_plan = plan_network(unfused);
+  const LayerPlan& alone = *unfused_plan.layers[static_cast<size_t>(index("c2"))];
   std::uint64_t spans = 0;
   for (const Tile& t : alone.tiles) spans += t.output_bytes;
   CHECK(layer("c2").dram.input == alone.dram.input + spans);
