@@ -343,6 +343,25 @@ package dnn_regs_pkg;
   localparam int unsigned EltShiftShiftWidth = 6;
   localparam logic [31:0] EltShiftShiftMask = 32'h0000003F;
 
+  // FOLD (rw): Cin-fold (docs/engine.md "Cin-fold"): the array works as (F*Rows) x (Cols/F); CHUNKS is then a multiple of F, BLOCKS = ceil(Cout/(Cols/F)), PASSES = kh*kw*CHUNKS/F
+  localparam logic [AddrBits-1:0] FoldOffset = 12'h08C;
+  localparam logic [31:0] FoldReset = 32'h00000000;
+  localparam int unsigned FoldIndex = 27;  // word of block descriptor
+  localparam int unsigned FoldFLsb = 0;  // F: input words per read: 0 or 1 no fold; 2..FoldMax when F divides Cols (convolution only; anything else: BAD_DESCRIPTOR)
+  localparam int unsigned FoldFWidth = 4;
+  localparam logic [31:0] FoldFMask = 32'h0000000F;
+
+  // BAND (rw): where the tile's input band lives (docs/engine.md "Bands")
+  localparam logic [AddrBits-1:0] BandOffset = 12'h090;
+  localparam logic [31:0] BandReset = 32'h00000000;
+  localparam int unsigned BandIndex = 28;  // word of block descriptor
+  localparam int unsigned BandReuseLsb = 0;  // REUSE: the band is the previous tile's, still in the input buffer: nothing is loaded (BAND_Y0 and BAND_PIXELS equal the previous tile's)
+  localparam int unsigned BandReuseWidth = 1;
+  localparam logic [31:0] BandReuseMask = 32'h00000001;
+  localparam int unsigned BandWholeLsb = 1;  // WHOLE: the band fills the whole input buffer (both halves, up to InDepth words): it loads once every earlier tile has finished computing
+  localparam int unsigned BandWholeWidth = 1;
+  localparam logic [31:0] BandWholeMask = 32'h00000002;
+
   // CYCLES_LO (ro): cycles with work queued or in flight, bits 31:0
   localparam logic [AddrBits-1:0] CyclesLoOffset = 12'h100;
   localparam logic [31:0] CyclesLoReset = 32'h00000000;
@@ -403,10 +422,10 @@ package dnn_regs_pkg;
   localparam logic [31:0] StallOutputHiReset = 32'h00000000;
   localparam int unsigned StallOutputHiIndex = 11;  // word of block counters
 
-  // Block descriptor: IN_W .. ELT_SHIFT, consecutive words.
+  // Block descriptor: IN_W .. BAND, consecutive words.
   localparam logic [AddrBits-1:0] DescriptorFirst = 12'h020;
-  localparam logic [AddrBits-1:0] DescriptorLast = 12'h088;
-  localparam int unsigned DescriptorWords = 27;
+  localparam logic [AddrBits-1:0] DescriptorLast = 12'h090;
+  localparam int unsigned DescriptorWords = 29;
 
   // Block counters: CYCLES_LO .. STALL_OUTPUT_HI, consecutive words.
   localparam logic [AddrBits-1:0] CountersFirst = 12'h100;

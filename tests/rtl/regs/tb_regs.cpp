@@ -181,7 +181,9 @@ int main() {
       {reg::kEltZ, 0},
       {reg::kEltMa, 0},
       {reg::kEltMb, 0},
-      {reg::kEltShift, 0}};
+      {reg::kEltShift, 0},
+      {reg::kFold, 0},
+      {reg::kBand, 0}};
   static_assert(std::size(good) == reg::kDescriptorWords);
   for (const auto& [offset, value] : good) b.write(offset, value);
   b.push_pulses = 0;
