@@ -203,13 +203,14 @@ std::string model_h(const Scenario& s, const SynthesizedModel& sm, const MemoryL
 }
 
 void write_weights_bin(const fs::path& path, const Scenario& s, const SynthesizedModel& sm,
-                       const MemoryLayout& lay) {
+                       const MemoryLayout& lay, const NetworkPlan& plan) {
   std::vector<std::uint8_t> image(lay.weights_file.bytes, 0);
   const EngineConfig engine = engine_config(s.hardware, s.quant);
   const auto& layers = sm.model.network.layers;
   for (size_t i = 0; i < layers.size(); ++i) {
     if (!layers[i].has_weights()) continue;
-    const std::vector<std::uint8_t> blob = engine_blob(layers[i], sm.model.params[i], engine);
+    const std::vector<std::uint8_t> blob =
+        engine_blob(layers[i], sm.model.params[i], engine, plan.layers[i]->geometry.fold);
     const Block& block = lay.layers[i].blob;
     if (blob.size() != block.bytes)
       throw Error("layer '" + layers[i].name + "': blob size differs from its layout");
@@ -378,7 +379,7 @@ void write_artifacts(const Scenario& s, const SynthesizedModel& sm, const Memory
   write_file(dir / "params.svh", params_svh(s));
   write_file(dir / "config.tcl", config_tcl(s));
   write_file(dir / "model.h", model_h(s, sm, lay, plan));
-  write_weights_bin(dir / "weights.bin", s, sm, lay);
+  write_weights_bin(dir / "weights.bin", s, sm, lay, plan);
   write_packed(dir / "input.bin", sm.batch.images, sm.model.input.type.bits, lay.input_stride);
   write_packed(dir / "expected.bin", sm.batch.outputs, sm.model.params.back().out.type.bits,
                lay.output_stride);

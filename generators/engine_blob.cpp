@@ -20,37 +20,40 @@ void append_padded(std::vector<std::uint8_t>& blob, std::vector<std::uint8_t> by
 
 }  // namespace
 
-std::vector<std::uint8_t> engine_blob(const Layer& l, const LayerParams& p, const EngineConfig& c) {
+std::vector<std::uint8_t> engine_blob(const Layer& l, const LayerParams& p, const EngineConfig& c, int fold) {
   for (std::int32_t zp : p.weight_zero_points)
     if (zp != 0) throw Error("layer '" + l.name + "': the engine has no weight zero points");
-  const EngineGeometry g = engine_geometry(l, c);
+  const EngineGeometry g = engine_geometry(l, c, fold);
   const int cin = l.input_shapes.at(0).c;
   const int cout = l.output_shape.c;
   const int cin_g = cin / l.groups;
   const int cout_g = cout / l.groups;
+  const int lanes = block_lanes(g, c);
   std::vector<std::uint8_t> blob;
   blob.reserve(g.blob_bytes);
   for (int cb = 0; cb < g.blocks; ++cb) {
-    // Channels beyond Cout are zero in every field.
-    auto channel = [&](int col) { return cb * c.cols + col; };
+    // Column col feeds output lane col % Cv; lanes beyond Cv and channels beyond Cout are zero in every
+    // field.
+    auto channel = [&](int col) { return cb * lanes + col % lanes; };
+    auto real = [&](int col) { return col < lanes && channel(col) < cout; };
     std::vector<std::uint8_t> params;
     for (int col = 0; col < c.cols; ++col)
-      append_le32(params, channel(col) < cout && !p.bias.empty() ? p.bias[channel(col)] : 0);
+      append_le32(params, real(col) && !p.bias.empty() ? p.bias[channel(col)] : 0);
     for (int col = 0; col < c.cols; ++col)
-      append_le32(params, channel(col) < cout ? p.requant[channel(col)].multiplier : 0);
+      append_le32(params, real(col) ? p.requant[channel(col)].multiplier : 0);
     for (int col = 0; col < c.cols; ++col)
-      params.push_back(static_cast<std::uint8_t>(channel(col) < cout ? p.requant[channel(col)].shift : 0));
+      params.push_back(static_cast<std::uint8_t>(real(col) ? p.requant[channel(col)].shift : 0));
     append_padded(blob, std::move(params), g.params_block_bytes);
 
     const PassChunks walk = pass_chunks(g, cb);
     for (int ky = 0; ky < l.kernel_h; ++ky)
       for (int kx = 0; kx < l.kernel_w; ++kx)
-        for (int chunk = walk.first; chunk < walk.first + walk.count; ++chunk) {
+        for (int chunk = walk.first; chunk < walk.first + walk.count; chunk += g.fold) {
           std::vector<std::int32_t> block(static_cast<size_t>(c.rows) * c.cols, 0);  // w[r][c], r-major
-          for (int r = 0; r < c.rows; ++r) {
-            const int ci = chunk * c.rows + r;
-            if (ci >= cin) break;
-            for (int col = 0; col < c.cols && channel(col) < cout; ++col) {
+          for (int r = 0; r < c.rows; ++r)
+            for (int col = 0; col < c.cols; ++col) {
+              const int ci = (chunk + col / lanes) * c.rows + r;  // column group col / Cv takes the next word
+              if (ci >= cin || channel(col) >= cout) continue;
               // Grouped: block-diagonal, input channel ci feeds only its own group's filters.
               const int group = channel(col) / cout_g;
               if (ci / cin_g != group) continue;
@@ -59,7 +62,6 @@ std::vector<std::uint8_t> engine_blob(const Layer& l, const LayerParams& p, cons
                   (ci - group * cin_g);
               block[static_cast<size_t>(r) * c.cols + col] = p.weights[ohwi];
             }
-          }
           append_padded(blob, pack(block, c.weight_bits), g.weight_block_bytes);
         }
   }

@@ -10,11 +10,14 @@
 
 namespace dnnvp {
 
-// Per output block: the params block (bias | multiplier | shift of Cols channels), then every pass's
-// Rows x Cols weight block, each zero-padded to whole stream beats; a grouped conv's passes walk only
-// the block's chunk range and its weight blocks are block-diagonal (zero across groups). geometry(layer).blob_bytes long.
-// Throws dnnvp::Error for non-zero weight zero points, which the engine does not implement.
+// Per output block: the params block (bias | multiplier | shift of Cols entries, entry c < Cv the block's
+// channel c, the rest 0), then every pass's Rows x Cols weight block, each zero-padded to whole stream
+// beats; a grouped conv's passes walk only the block's chunk range and its weight blocks are
+// block-diagonal (zero across groups). At Cin-fold F, PE(r, c) of block cb's pass over words j*F ..
+// j*F + F - 1 holds w[cb*Cv + c % Cv][ky][kx][(j*F + c / Cv)*Rows + r] (docs/engine.md "Cin-fold").
+// engine_geometry(layer, config, fold).blob_bytes long. Throws dnnvp::Error for non-zero weight zero
+// points, which the engine does not implement.
 std::vector<std::uint8_t> engine_blob(const Layer& layer, const LayerParams& params,
-                                      const EngineConfig& config);
+                                      const EngineConfig& config, int fold = 1);
 
 }  // namespace dnnvp

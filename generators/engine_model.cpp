@@ -103,7 +103,8 @@ std::int32_t clipped(std::int32_t v, const EngineLayerQuant& quant) {
   return quant.clip ? std::clamp(v, quant.clip->first, quant.clip->second) : v;
 }
 
-// The input word of output pixel `pixel`'s tap (ky, kx) and chunk, or nullptr for a padding tap.
+// The input word of output pixel `pixel`'s tap (ky, kx) and chunk (a folded pass reads the F words from
+// there on), or nullptr for a padding tap.
 const std::int32_t* tap_word(const Layer& l, const Tile& t, const EngineGeometry& g,
                              const EngineConfig& config, const std::vector<std::int32_t>& input_buffer,
                              std::int64_t pixel, int ky, int kx, int chunk, const std::string& where) {
@@ -115,9 +116,10 @@ const std::int32_t* tap_word(const Layer& l, const Tile& t, const EngineGeometry
   return &input_buffer[static_cast<size_t>(((iy - t.band_y0) * in.w + ix) * g.chunks + chunk) * config.rows];
 }
 
-// Core, convolution: per output block its params, then every pass (ky, kx, chunk) over the block's
+// Core, convolution: per output block its params, then every pass (ky, kx, F chunks) over the block's
 // chunks and the tile's pixels, one pixel per cycle, accumulating in the accumulator buffer; the last
-// pass requantises into the output buffer, whose word p * Blocks + cb holds pixel p's block cb.
+// pass requantises into the output buffer, whose word p * Blocks + cb holds pixel p's block cb. At
+// Cin-fold F, column c multiplies the pass's word c / Cv and output lane j sums the columns j, Cv + j, ...
 std::vector<std::int32_t> convolve_tile(const Layer& l, const Tile& t, const LayerPlan& plan,
                                         const EngineConfig& config, const EngineLayerQuant& quant,
                                         const std::vector<std::uint8_t>& blob,
@@ -128,8 +130,10 @@ std::vector<std::int32_t> convolve_tile(const Layer& l, const Tile& t, const Lay
   const int cout = l.output_shape.c;
   const int rows = config.rows;
   const int cols = config.cols;
-  const std::vector<std::int32_t> padding_word(static_cast<size_t>(rows), 0);
-  std::vector<std::int64_t> accumulators(static_cast<size_t>(t.pixels) * cols, 0);
+  const int fold = g.fold;
+  const int lanes = block_lanes(g, config);
+  const std::vector<std::int32_t> padding_words(static_cast<size_t>(fold) * rows, 0);
+  std::vector<std::int64_t> accumulators(static_cast<size_t>(t.pixels) * lanes, 0);
   std::vector<std::int32_t> output_buffer(static_cast<size_t>(t.pixels * g.blocks) * cols, 0);
   WeightStream stream(blob, config.stream_bits);
   for (int cb = 0; cb < g.blocks; ++cb) {
@@ -138,28 +142,31 @@ std::vector<std::int32_t> convolve_tile(const Layer& l, const Tile& t, const Lay
     std::int64_t pass = 0;
     for (int ky = 0; ky < l.kernel_h; ++ky)
       for (int kx = 0; kx < l.kernel_w; ++kx)
-        for (int chunk = walk.first; chunk < walk.first + walk.count; ++chunk, ++pass) {
+        for (int chunk = walk.first; chunk < walk.first + walk.count; chunk += fold, ++pass) {
           const std::vector<std::int32_t> weights = read_weight_block(stream, config);
           const bool first_pass = pass == 0;
           const bool last_pass = pass == g.passes - 1;
-          // The MACS counter's lanes: real input channels by real columns, or by the group's columns.
-          const std::int64_t real_rows = std::min(rows, cin - chunk * rows);
-          const std::int64_t fed_cols = g.group_cols != 0 ? g.group_cols : std::min(cols, cout - cb * cols);
+          // The MACS counter's lanes: real input channels of the F words by real lanes, or by the group's
+          // columns.
+          const std::int64_t real_rows = std::clamp(cin - chunk * rows, 0, fold * rows);
+          const std::int64_t fed_cols = g.group_cols != 0 ? g.group_cols : std::min(lanes, cout - cb * lanes);
           counters.macs += t.pixels * real_rows * fed_cols;
           counters.active += t.pixels;
           for (std::int64_t p = 0; p < t.pixels; ++p) {
             const std::int32_t* x =
                 tap_word(l, t, g, config, input_buffer, t.first_pixel + p, ky, kx, chunk, where);
-            if (x == nullptr) x = padding_word.data();
-            for (int c = 0; c < cols; ++c) {
-              std::int64_t column_sum = 0;  // the column's adder tree
-              for (int r = 0; r < rows; ++r)
-                column_sum += std::int64_t{x[r]} * weights[static_cast<size_t>(r) * cols + c];
-              std::int64_t& acc = accumulators[static_cast<size_t>(p) * cols + c];
-              acc = wrap_to_bits((first_pass ? params.bias[c] : acc) + column_sum, config.accumulator_bits);
+            if (x == nullptr) x = padding_words.data();
+            for (int j = 0; j < lanes; ++j) {
+              std::int64_t lane_sum = 0;  // the adder trees of columns j, Cv + j, ..., then the group sum
+              for (int group = 0; group < fold; ++group)
+                for (int r = 0; r < rows; ++r)
+                  lane_sum += std::int64_t{x[group * rows + r]} *
+                              weights[static_cast<size_t>(r) * cols + static_cast<size_t>(group * lanes + j)];
+              std::int64_t& acc = accumulators[static_cast<size_t>(p) * lanes + j];
+              acc = wrap_to_bits((first_pass ? params.bias[j] : acc) + lane_sum, config.accumulator_bits);
               if (last_pass)
-                output_buffer[static_cast<size_t>(p * g.blocks + cb) * cols + c] =
-                    clipped(requantize(acc, params.requant[c], l.activation, l.leaky_shift,
+                output_buffer[static_cast<size_t>(p * g.blocks + cb) * cols + j] =
+                    clipped(requantize(acc, params.requant[j], l.activation, l.leaky_shift,
                                        quant.output_zero_point, quant.output, quant.rounding),
                             quant);
             }
@@ -226,14 +233,14 @@ std::vector<std::int32_t> pool_tile(const Layer& l, const Tile& t, const LayerPl
   return output_buffer;
 }
 
-// Drain: per pixel, every block's real channels (Cols of a conv's block, Rows of a pool's). A 4-bit tile
+// Drain: per pixel, every block's real channels (Cv of a conv's block, Rows of a pool's). A 4-bit tile
 // whose first value has an odd index starts with the byte it shares with the previous tile, whose low
 // nibble (`carried`, that tile's last value) the drain repeats.
 std::vector<std::int32_t> drain(const Layer& l, const Tile& t, const EngineGeometry& g,
                                 const EngineConfig& config, const std::vector<std::int32_t>& output_buffer,
                                 std::optional<std::int32_t> carried) {
   const int cout = l.output_shape.c;
-  const int lanes = g.op == EngineOp::Conv ? config.cols : config.rows;
+  const int lanes = block_lanes(g, config);
   std::vector<std::int32_t> values;
   values.reserve(static_cast<size_t>(t.pixels) * cout + 1);
   if (carried) values.push_back(*carried);

@@ -150,6 +150,8 @@ EngineConfig engine_config(const HardwareConfig& h, const QuantConfig& q) {
   c.output_half_words = std::int64_t{h.output_buffer_kib} * 1024 / h.cols / 2;
   c.activation_bits = q.activation_bits;
   c.weight_bits = q.weight_bits;
+  // The core issues F = 1 only until its folded sequencing is on main (corefold): lift this cap then.
+  c.fold_max = std::min(h.fold_max, 1);
   return c;
 }
 
@@ -166,9 +168,14 @@ std::uint32_t engine_pool_count(const Layer& l) {
   return static_cast<std::uint32_t>(l.kernel_h * l.kernel_w);
 }
 
-EngineGeometry engine_geometry(const Layer& l, const EngineConfig& c) {
+EngineGeometry engine_geometry(const Layer& l, const EngineConfig& c, int fold) {
+  const bool dense_conv = l.has_weights() && l.groups == 1;
+  if (fold < 1 || c.cols % fold != 0 || (fold > 1 && !dense_conv))
+    throw Error("layer '" + l.name + "': Cin-fold " + std::to_string(fold) +
+                " needs a dense convolution and a divisor of cols " + std::to_string(c.cols));
   EngineGeometry g;
-  g.chunks = static_cast<int>(ceil_div(l.input_shapes.at(0).c, c.rows));
+  g.fold = fold;
+  g.chunks = static_cast<int>(ceil_div(ceil_div(l.input_shapes.at(0).c, c.rows), fold) * fold);
   if (l.type == LayerType::MaxPool || l.type == LayerType::AvgPool) {
     // Block cb reads chunk cb only and drains its Rows channels; no weights, no params.
     g.op = l.type == LayerType::MaxPool ? EngineOp::MaxPool : EngineOp::AvgPool;
@@ -176,9 +183,9 @@ EngineGeometry engine_geometry(const Layer& l, const EngineConfig& c) {
     g.passes = std::int64_t{l.kernel_h} * l.kernel_w;
     return g;
   }
-  g.blocks = static_cast<int>(ceil_div(l.output_shape.c, c.cols));
+  g.blocks = static_cast<int>(ceil_div(l.output_shape.c, block_lanes(g, c)));
   if (l.groups != 1) place_groups(l, c, g);
-  g.passes = std::int64_t{l.kernel_h} * l.kernel_w * (g.group_chunks != 0 ? g.group_chunks : g.chunks);
+  g.passes = std::int64_t{l.kernel_h} * l.kernel_w * (g.group_chunks != 0 ? g.group_chunks : g.chunks / fold);
   const std::uint64_t beat_bytes = static_cast<std::uint64_t>(c.stream_bits) / 8;
   g.weight_beats = ceil_div(std::int64_t{c.rows} * c.cols * storage_bits(c.weight_bits), c.stream_bits);
   g.weight_block_bytes = static_cast<std::uint64_t>(g.weight_beats) * beat_bytes;
@@ -213,9 +220,9 @@ std::vector<Tile> cut_tiles(const Layer& l, const EngineConfig& c, std::int64_t 
   return tiles;
 }
 
-LayerPlan plan_layer(const Layer& l, const EngineConfig& c) {
+LayerPlan plan_layer_folded(const Layer& l, const EngineConfig& c, int fold) {
   LayerPlan plan;
-  plan.geometry = engine_geometry(l, c);
+  plan.geometry = engine_geometry(l, c, fold);
   const EngineGeometry& g = plan.geometry;
   const std::int64_t pixels = std::int64_t{l.output_shape.h} * l.output_shape.w;
   std::int64_t tile_pixels =
@@ -239,6 +246,23 @@ LayerPlan plan_layer(const Layer& l, const EngineConfig& c) {
   plan.dram.lower_bound =
       g.blob_bytes + packed_bytes(rows_read(l) * input_row_values(l), c.activation_bits) + plan.dram.output;
   return plan;
+}
+
+// Cin-fold trades padding: F words of a pixel per pass cut the passes to ceil(Cin/Rows)/F (rounded up)
+// and multiply the blocks by about F (Cv = Cols/F lanes), so it pays where Cout leaves columns idle or Cin
+// is short of whole words; a folded band holds more words per pixel, so its tiles may shrink.
+LayerPlan plan_layer(const Layer& l, const EngineConfig& c) {
+  LayerPlan best = plan_layer_folded(l, c, 1);
+  if (!l.has_weights() || l.groups != 1) return best;
+  for (int fold = 2; fold <= c.fold_max; ++fold) {
+    if (c.cols % fold != 0) continue;
+    try {
+      LayerPlan folded = plan_layer_folded(l, c, fold);
+      if (folded.issue_cycles < best.issue_cycles) best = std::move(folded);
+    } catch (const Error&) {  // the folded band or output of one row fits no buffer half: not a choice
+    }
+  }
+  return best;
 }
 
 namespace {

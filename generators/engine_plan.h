@@ -30,6 +30,7 @@ struct EngineConfig {
   std::int64_t output_half_words = 0;  // OutHalfWords = OutputBufferBytes / Cols / 2
   int activation_bits = 8;             // of every activation tensor (quantization.activation_bits)
   int weight_bits = 8;                 // quantization.weight_bits
+  int fold_max = 1;                    // the largest Cin-fold F the core runs (hardware.fold_max)
 };
 
 EngineConfig engine_config(const HardwareConfig& hardware, const QuantConfig& quant);
@@ -37,23 +38,26 @@ EngineConfig engine_config(const HardwareConfig& hardware, const QuantConfig& qu
 // What the engine does with a layer: MODE.OP's values (docs/engine.md, "Modes").
 enum class EngineOp { Conv = 0, MaxPool = 1, AvgPool = 2 };
 
-// A layer's shape on the array; independent of tiling.
+// A layer's shape on the array; independent of tiling. Cin-fold F (docs/engine.md "Cin-fold") sees the
+// array as (F * Rows) x Cv, Cv = Cols / F: a pass reads F consecutive input words of a pixel, column c
+// multiplies word c / Cv of them and feeds output lane c % Cv.
 struct EngineGeometry {
   EngineOp op = EngineOp::Conv;
-  int chunks = 0;                        // ceil(Cin / Rows): input words per pixel
-  int blocks = 0;                        // ceil(Cout / Cols), a pool's ceil(C / Rows): output blocks
+  int fold = 1;                          // F (1: no fold; pools and grouped convs always 1)
+  int chunks = 0;                        // ceil(Cin / Rows) rounded up to a multiple of F: words per pixel
+  int blocks = 0;                        // ceil(Cout / Cv), a pool's ceil(C / Rows): output blocks
   int group_chunks = 0;                  // grouped conv: chunks each block's passes walk (0: all, dense)
   int chunk_step = 0;                    // grouped conv: block cb's first chunk is cb * chunk_step
   int group_cols = 0;                    // grouped conv: output channels per group (0: dense)
-  std::int64_t passes = 0;               // per block: kh * kw * (group_chunks, or chunks when dense)
+  std::int64_t passes = 0;               // per block: kh * kw * (group_chunks, or chunks / F when dense)
   std::int64_t weight_beats = 0;         // stream beats of one pass's weight block (a pool streams none)
   std::uint64_t params_block_bytes = 0;  // one block's bias | multiplier | shift, whole beats
   std::uint64_t weight_block_bytes = 0;  // one pass's Rows x Cols weights, whole beats
   std::uint64_t blob_bytes = 0;          // blocks * (params block + passes * weight block)
 };
 
-// The input chunks block cb's passes walk: all of them for a dense conv, the block's own range for a
-// grouped one.
+// The input chunks block cb's passes walk, F per pass: all of them for a dense conv, the block's own
+// range for a grouped one.
 struct PassChunks {
   int first = 0;
   int count = 0;
@@ -69,9 +73,15 @@ bool engine_runs_pool(const Layer& layer, const EngineConfig& config);
 // The divisor of an average pool the engine runs: every window's element count.
 std::uint32_t engine_pool_count(const Layer& layer);
 
-// Throws dnnvp::Error naming the layer when a grouped conv's blocks do not each need one uniform chunk
-// range (docs/engine.md, "Grouped convolution").
-EngineGeometry engine_geometry(const Layer& layer, const EngineConfig& config);
+// Output channels per block: Cv = Cols / F of a conv, Rows of a pool.
+inline int block_lanes(const EngineGeometry& g, const EngineConfig& c) {
+  return g.op == EngineOp::Conv ? c.cols / g.fold : c.rows;
+}
+
+// The geometry at Cin-fold `fold`. Throws dnnvp::Error naming the layer when a grouped conv's blocks do
+// not each need one uniform chunk range (docs/engine.md, "Grouped convolution"), or for a fold the layer
+// cannot take (not a dense conv, F not dividing Cols).
+EngineGeometry engine_geometry(const Layer& layer, const EngineConfig& config, int fold = 1);
 
 // P consecutive output pixels (raster order) and the DRAM runs they read and write.
 struct Tile {
@@ -109,9 +119,13 @@ struct LayerPlan {
   }
 };
 
-// Cuts a Conv/Dense layer, or a pool the engine runs, into tiles with the largest P the buffers allow
-// (docs/engine.md, "Work unit"). Throws dnnvp::Error "hardware.FIELD: layer 'NAME' needs ..." when not even
-// one output row fits.
+// Cuts a Conv/Dense layer, or a pool the engine runs, at Cin-fold `fold` into tiles with the largest P the
+// buffers allow (docs/engine.md, "Work unit"). Throws dnnvp::Error "hardware.FIELD: layer 'NAME' needs ..."
+// when not even one output row fits.
+LayerPlan plan_layer_folded(const Layer& layer, const EngineConfig& config, int fold);
+
+// plan_layer_folded at the Cin-fold F the layer runs: for a dense Conv/Dense the F in 1 .. fold_max dividing
+// Cols whose plan issues the fewest cycles (ties: the smaller F), else 1.
 LayerPlan plan_layer(const Layer& layer, const EngineConfig& config);
 
 // The tiles of a layer for a given P (which must not exceed the layer's pixel count), unchecked.

@@ -60,6 +60,7 @@ dnnvp_layer_t layer_table_row(const QuantizedModel& m, std::size_t i, const Laye
     row.chunk_step = static_cast<std::uint16_t>(plan->geometry.chunk_step);
     row.group_cols = static_cast<std::uint16_t>(plan->geometry.group_cols);
     row.engine_op = static_cast<std::uint8_t>(plan->geometry.op);
+    row.fold = static_cast<std::uint8_t>(plan->geometry.fold);
     if (plan->geometry.op == EngineOp::AvgPool) {
       const std::uint32_t count = engine_pool_count(l);
       const PoolDivider d = pool_divider(

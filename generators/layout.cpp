@@ -46,10 +46,8 @@ MemoryLayout plan_layout(const Scenario& s, const NetworkPlan& plan) {
   Allocator alloc(std::uint64_t{s.dram.base} +
                   (std::uint64_t{static_cast<unsigned>(s.dram.firmware_mib)} << 20));
   const std::uint64_t weights_start = alloc.next();
-  const EngineConfig engine = engine_config(s.hardware, s.quant);
   for (size_t i = 0; i < layers.size(); ++i)
-    if (layers[i].has_weights())
-      out.layers[i].blob = alloc.take(engine_geometry(layers[i], engine).blob_bytes);
+    if (layers[i].has_weights()) out.layers[i].blob = alloc.take(plan.layers[i]->geometry.blob_bytes);
   out.weights_file = {0, alloc.next() - weights_start, static_cast<std::uint32_t>(weights_start)};
 
   out.images = image_count(s);

@@ -33,16 +33,16 @@ void print_plan(const dnnvp::Scenario& s, const dnnvp::NetworkPlan& plan) {
   std::printf("%s (%s) on %dx%d PEs, stream %d bits, AccDepth %d, input %d KiB, output %d KiB, %g MHz\n\n",
               s.name.c_str(), s.network.name.c_str(), h.rows, h.cols, h.stream_bits, h.accumulator_depth,
               h.input_buffer_kib, h.output_buffer_kib, h.clock_mhz);
-  std::printf("%-22s %-28s %-6s %5s %6s %13s %7s %9s %9s %6s\n", "layer", "input -> output", "window", "P",
-              "tiles", "issue cycles", "util", "DRAM MB", "lower MB", "ratio");
+  std::printf("%-22s %-28s %-6s %5s %6s %2s %13s %7s %9s %9s %6s\n", "layer", "input -> output", "window",
+              "P", "tiles", "F", "issue cycles", "util", "DRAM MB", "lower MB", "ratio");
   for (size_t i = 0; i < plan.layers.size(); ++i) {
     if (!plan.layers[i]) continue;
     const dnnvp::Layer& l = s.network.layers[i];
     const dnnvp::LayerPlan& p = *plan.layers[i];
     const std::string shapes = l.input_shapes[0].str() + " -> " + l.output_shape.str();
-    std::printf("%-22s %-28s %-6s %5lld %6zu %13lld %6.1f%% %9.3f %9.3f %5.2fx", l.name.c_str(),
+    std::printf("%-22s %-28s %-6s %5lld %6zu %2d %13lld %6.1f%% %9.3f %9.3f %5.2fx", l.name.c_str(),
                 shapes.c_str(), window(l).c_str(), static_cast<long long>(p.tile_pixels), p.tiles.size(),
-                static_cast<long long>(p.issue_cycles), 100.0 * p.utilisation_bound,
+                p.geometry.fold, static_cast<long long>(p.issue_cycles), 100.0 * p.utilisation_bound,
                 megabytes(p.dram.total()), megabytes(p.dram.lower_bound),
                 static_cast<double>(p.dram.total()) / static_cast<double>(p.dram.lower_bound));
     // What the layer runs besides itself (mapping.fuse).
@@ -79,9 +79,10 @@ int main(int argc, char** argv) {
   po::options_description visible(
       "Usage: engine_plan SCENARIO\n\n"
       "Prints, for every engine layer of the scenario's network on its hardware (Conv/Dense, and pools\n"
-      "with mapping.engine_pools), the tile size P, the tiles, issue cycles (weight-stream starvation\n"
-      "included), the utilisation upper bound and the DRAM traffic against its lower bound (blob, input,\n"
-      "a fused add's operand and output once each); then the totals and where the model sits in DRAM.\n"
+      "with mapping.engine_pools), the tile size P, the tiles, the Cin-fold F, issue cycles\n"
+      "(weight-stream starvation included), the utilisation upper bound and the DRAM traffic against its\n"
+      "lower bound (blob, input, a fused add's operand and output once each); then the totals and where\n"
+      "the model sits in DRAM.\n"
       "Layers on the CPU are not counted.\n"
       "A layer the buffers cannot hold or a model the DRAM cannot hold is an error (exit 1).\n"
       "See docs/scenarios.md and docs/engine.md.\n\nOptions");

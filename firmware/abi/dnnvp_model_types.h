@@ -150,7 +150,12 @@ typedef struct {
   F(uint32_t, pool_magic, U32)                                                                     \
   F(int16_t, fused_add, INT)                                                                       \
   F(int16_t, fused_into, INT)                                                                      \
-  F(uint32_t, res_addr, ADDR)
+  F(uint32_t, res_addr, ADDR)                                                                      \
+  /* Cin-fold F of an engine convolution (docs/engine.md "Cin-fold"; 1: none, always for pools and   \
+   * grouped convolutions; 0 in rows without an engine plan): a pass reads F input words, a block   \
+   * holds Cv = Cols / F output channels, so chunks = ceil(Cin / Rows) rounded up to a multiple of F, \
+   * blocks = ceil(Cout / Cv), passes = kernel_h * kernel_w * chunks / F. */                        \
+  F(uint8_t, fold, INT)
 
 #define DNNVP_LAYER_FIELD_(TYPE, NAME, HOW) TYPE NAME;
 #define DNNVP_LAYER_ARRAY_(TYPE, NAME, COUNT, HOW) TYPE NAME[COUNT];

@@ -155,7 +155,7 @@ int check_engine_equals_golden(const Scenario& s) {
                                 ap.rounding};
     }
     const std::vector<std::uint8_t> blob =
-        l.has_weights() ? engine_blob(l, p, config) : std::vector<std::uint8_t>{};
+        l.has_weights() ? engine_blob(l, p, config, lp.geometry.fold) : std::vector<std::uint8_t>{};
     const EngineLayerRun run =
         run_engine_layer(l, lp, config, q, blob, pack(tensor_of(producer).data, in_q.type.bits), residual);
     const size_t written = static_cast<size_t>(lp.output_layer(static_cast<int>(i)));
@@ -597,6 +597,178 @@ TEST_CASE("the grouped conv blob is block-diagonal over each block's own chunk r
         CHECK(std::vector<int>(blob.begin() + static_cast<std::ptrdiff_t>(at),
                                blob.begin() + static_cast<std::ptrdiff_t>(at + 8)) == want);
       }
+}
+
+TEST_CASE(
+    "a Cin-fold blob holds in PE (r, c) the weight of lane c mod Cv from word c / Cv of the pass's F words",
+    "[engine][fold]") {
+  // 2x2 conv, Cin 5 (3 words of 2), Cout 7 on a 2x12 array: F 2, 3, 4 give Cv 6, 4, 3.
+  Layer l = conv("c", 7, 2, 1, 0);
+  l.input_shapes = {{4, 4, 5}};
+  l.output_shape = {3, 3, 7};
+  LayerParams p;
+  p.weight_type = {8, true};
+  for (std::int64_t i = 0; i < l.weight_count(); ++i)
+    p.weights.push_back(static_cast<std::int32_t>(i % 251 - 125));
+  for (int o = 0; o < 7; ++o) {
+    p.bias.push_back(1000 + o);
+    p.requant.push_back({2000 + o, 20 + o});
+  }
+  HardwareConfig h;
+  h.rows = 2;
+  h.cols = 12;
+  h.stream_bits = 64;  // a weight block is 24 bytes = 3 beats, a params block 108 bytes in 14 beats (112)
+  const EngineConfig c = engine_config(h, QuantConfig{});
+  for (const int fold : {2, 3, 4}) {
+    INFO("F " << fold);
+    const int cv = 12 / fold;
+    const int words = (3 + fold - 1) / fold * fold;
+    const int blocks = (7 + cv - 1) / cv;
+    const int passes = 4 * words / fold;
+    const EngineGeometry g = engine_geometry(l, c, fold);
+    CHECK(g.fold == fold);
+    CHECK(g.chunks == words);
+    CHECK(g.blocks == blocks);
+    CHECK(g.passes == passes);
+    const size_t block_bytes = 112 + static_cast<size_t>(passes) * 24;
+    REQUIRE(g.blob_bytes == blocks * block_bytes);
+    // Every weight scattered to its place: output o is lane o % Cv of block o / Cv; input channel i is row
+    // i % Rows of word i / Rows, which pass i / Rows / F of its tap reads as column group i / Rows % F.
+    std::vector<std::uint8_t> want(g.blob_bytes, 0);
+    auto put32 = [&](size_t at, std::int32_t v) {
+      for (int b = 0; b < 4; ++b)
+        want[at + b] = static_cast<std::uint8_t>(static_cast<std::uint32_t>(v) >> (8 * b));
+    };
+    for (int o = 0; o < 7; ++o) {
+      const size_t block = static_cast<size_t>(o / cv) * block_bytes;
+      const size_t lane = static_cast<size_t>(o % cv);
+      put32(block + 4 * lane, p.bias[static_cast<size_t>(o)]);
+      put32(block + 48 + 4 * lane, p.requant[static_cast<size_t>(o)].multiplier);
+      want[block + 96 + lane] = static_cast<std::uint8_t>(p.requant[static_cast<size_t>(o)].shift);
+      for (int ky = 0; ky < 2; ++ky)
+        for (int kx = 0; kx < 2; ++kx)
+          for (int i = 0; i < 5; ++i) {
+            const int word = i / 2;
+            const size_t pass = static_cast<size_t>((ky * 2 + kx) * (words / fold) + word / fold);
+            const size_t column = static_cast<size_t>(word % fold * cv) + lane;
+            want[block + 112 + pass * 24 + static_cast<size_t>(i % 2) * 12 + column] =
+                static_cast<std::uint8_t>(p.weights[static_cast<size_t>(((o * 2 + ky) * 2 + kx) * 5 + i)]);
+          }
+    }
+    CHECK(engine_blob(l, p, c, fold) == want);
+  }
+  // Only a dense conv folds, and only by a divisor of Cols.
+  CHECK_THROWS_WITH(engine_geometry(l, c, 5), Catch::Contains("Cin-fold 5"));
+  Layer dw = conv("dw", 4, 3, 1, 1);
+  dw.groups = 4;
+  dw.input_shapes = {{4, 4, 4}};
+  dw.output_shape = {4, 4, 4};
+  CHECK_THROWS_WITH(engine_geometry(dw, c, 2), Catch::Contains("layer 'dw': Cin-fold 2"));
+}
+
+TEST_CASE("the engine model at Cin-fold 1..4 computes random layers exactly as the golden model",
+          "[engine][fold]") {
+  std::mt19937 gen(12);
+  auto random = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(gen); };
+  for (int trial = 0; trial < 12; ++trial) {
+    // Cin and Cout rarely multiples of Rows or Cv, padding and stride 2 mixed, a few tiles per layer.
+    const int kernel = random(0, 2) * 2 + 1;
+    const int stride = random(1, 2);
+    Layer l = conv("c", random(1, 30), kernel, stride, random(0, kernel / 2), Activation::Relu);
+    const Shape in{random(kernel, 9), random(kernel, 9), random(1, 20)};
+    l.input_shapes = {in};
+    l.output_shape = {(in.h + 2 * l.padding.top - kernel) / stride + 1,
+                      (in.w + 2 * l.padding.left - kernel) / stride + 1, l.filters};
+    const int bits = trial % 3 == 2 ? 4 : 8;
+    const int top = (1 << (bits - 1)) - 1;
+    LayerParams p;
+    p.weight_type = {bits, true};
+    p.out = {{bits, false}, random(0, 3), 1.0};
+    for (std::int64_t i = 0; i < l.weight_count(); ++i) p.weights.push_back(random(-top, top));
+    for (int o = 0; o < l.filters; ++o) {
+      p.bias.push_back(random(-3000, 3000));
+      p.requant.push_back({random(1 << 20, 1 << 30), random(14, 22)});
+    }
+    Tensor x(in);
+    for (auto& v : x.data) v = random(0, 2 * top + 1);
+    const std::int32_t input_zero_point = random(0, top);
+    const Tensor golden = requantize(l, accumulate(l, x, input_zero_point, p), p);
+
+    HardwareConfig h;
+    h.rows = 3;
+    h.cols = 12;
+    h.stream_bits = 32;
+    h.accumulator_depth = random(4, 20);
+    QuantConfig q;
+    q.activation_bits = q.weight_bits = bits;
+    const EngineConfig c = engine_config(h, q);
+    for (int fold = 1; fold <= 4; ++fold) {
+      INFO("trial " << trial << ": " << in.str() << " -> " << l.output_shape.str() << ", " << kernel << "x"
+                    << kernel << "/" << stride << " pad " << l.padding.top << ", " << bits << " bits, F "
+                    << fold);
+      const LayerPlan plan = plan_layer_folded(l, c, fold);
+      const int words = (in.c + 2) / 3;
+      CHECK(plan.geometry.chunks == (words + fold - 1) / fold * fold);
+      CHECK(plan.geometry.blocks == (l.filters + 12 / fold - 1) / (12 / fold));
+      CHECK(plan.geometry.passes == kernel * kernel * plan.geometry.chunks / fold);
+      const EngineLayerRun run = run_engine_layer(
+          l, plan, c,
+          {{bits, false}, input_zero_point, p.out.type, p.out.zero_point, p.rounding, std::nullopt},
+          engine_blob(l, p, c, fold), pack(x.data, bits));
+      const std::vector<std::int32_t> values = unpack(run.output, golden.data.size(), p.out.type);
+      CHECK(values == golden.data);
+      // MACS: real input channels of a pass's F words by the block's real lanes, so the layer's MACs.
+      CHECK(run.counters.macs == l.macs());
+      std::int64_t issued = 0;
+      for (const Tile& t : plan.tiles) issued += plan.geometry.blocks * plan.geometry.passes * t.pixels;
+      CHECK(run.counters.active == issued);
+    }
+  }
+}
+
+TEST_CASE("the planner folds a dense conv at the F with the fewest issue cycles, ties to the smaller F",
+          "[engine][fold]") {
+  // 7x96 at 256 bits: a pass's weights take 7*96*8/256 = 21 beats; 14x14 outputs fit one tile of 196.
+  HardwareConfig h;
+  h.rows = 7;
+  h.cols = 96;
+  h.stream_bits = 256;
+  EngineConfig c = engine_config(h, QuantConfig{});
+  auto one_by_one = [](int cin, int cout) {
+    Layer l = conv("c", cout, 1, 1, 0);
+    l.input_shapes = {{14, 14, cin}};
+    l.output_shape = {14, 14, cout};
+    return l;
+  };
+  // Cin 64 (10 words), Cout 64: F 1: 1 block x 10 passes; F 2: 2 x 5; F 3: 2 x 4 (12 words); F 4: 3 x 3
+  // (12 words); F 6: 4 x 2 (12 words); F 8: 6 x 2 (16 words).
+  const Layer c64 = one_by_one(64, 64);
+  const std::vector<std::pair<int, std::int64_t>> cycles{{1, 10}, {2, 10}, {3, 8}, {4, 9}, {6, 8}, {8, 12}};
+  for (const auto& [fold, passes] : cycles)
+    CHECK(plan_layer_folded(c64, c, fold).issue_cycles == passes * 196);
+  CHECK(plan_layer(c64, c).geometry.fold == 1);  // fold_max 1: no fold
+  c.fold_max = 4;
+  CHECK(plan_layer(c64, c).geometry.fold == 3);
+  CHECK(plan_layer(c64, c).issue_cycles == 8 * 196);
+  c.fold_max = 8;  // F 6 ties with F 3; 5 and 7 do not divide 96
+  CHECK(plan_layer(c64, c).geometry.fold == 3);
+  c.fold_max = 4;
+  // Cin 14 (2 words), Cout 96: F 1 and F 2 both 2 x 196 cycles (1 block x 2 passes, 2 x 1), F 3 and 4 more.
+  const LayerPlan c96 = plan_layer(one_by_one(14, 96), c);
+  CHECK(c96.geometry.fold == 1);
+  CHECK(c96.issue_cycles == 2 * 196);
+  // Dense 70 -> 10 (one pixel, passes of 21 beats): 10, 5, 4, 3 passes of one block -> F 4.
+  Layer d = dense("d", 10);
+  d.input_shapes = {{1, 1, 70}};
+  d.output_shape = {1, 1, 10};
+  const LayerPlan dp = plan_layer(d, c);
+  CHECK(dp.geometry.fold == 4);
+  CHECK(dp.issue_cycles == 3 * 21);
+  // A pool never folds.
+  Layer mp = pool("mp", LayerType::MaxPool, 3, 2, 1);
+  mp.input_shapes = {{14, 14, 64}};
+  mp.output_shape = {7, 7, 64};
+  CHECK(plan_layer(mp, c).geometry.fold == 1);
 }
 
 TEST_CASE("grouped and depthwise convs run on the engine exactly as the golden model", "[engine]") {

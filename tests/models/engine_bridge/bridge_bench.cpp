@@ -244,7 +244,7 @@ BenchResult run_bench(const BenchOptions& opt) {
       const dnnvp::Tensor& in =
           l.input_ids[0] < 0 ? sm.input : sm.outputs[static_cast<std::size_t>(l.input_ids[0])];
       const std::vector<std::uint8_t> packed_in = dnnvp::pack(in.data, entry.in_q[0].bits);
-      const std::vector<std::uint8_t> blob = dnnvp::engine_blob(l, m.params[i], config);
+      const std::vector<std::uint8_t> blob = dnnvp::engine_blob(l, m.params[i], config, lp.geometry.fold);
 
       dnn_engine_clear(&e);
       if (dnn_engine_set_layer(&e, &entry) != DNN_OK) {

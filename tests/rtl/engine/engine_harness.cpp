@@ -181,7 +181,7 @@ int main(int argc, char** argv) {
       const dnnvp_layer_t entry = engine_table_entry(m, i, lp);
       const Tensor& in = l.input_ids[0] < 0 ? sm.input : outputs[static_cast<size_t>(l.input_ids[0])];
       const std::vector<std::uint8_t> packed_in = pack(in.data, entry.in_q[0].bits);
-      const std::vector<std::uint8_t> blob = engine_blob(l, m.params[i], config);
+      const std::vector<std::uint8_t> blob = engine_blob(l, m.params[i], config, lp.geometry.fold);
 
       dnn_engine_clear(&engine);
       if (dnn_engine_set_layer(&engine, &entry) != DNN_OK) throw Error(l.name + ": driver refused the layer");
