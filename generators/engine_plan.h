@@ -113,6 +113,10 @@ struct LayerPlan {
   DramBytes dram;
   int fused_add = -1;    // the Add this layer computes on its output stream, writing the Add's output
   int folded_clip = -1;  // the Clip folded into this layer's output stage, writing the Clip's output
+  // DRAM options (docs/engine.md "Tiling"; the row fields of the same names): 1, 0, false are today.
+  int row_step = 1;         // B: the engine sees every row_step-th input row (tiles planned on those)
+  int block_group = 0;      // A: output blocks per group tile (0: every tile covers all blocks)
+  bool band_whole = false;  // F: bands fill the whole input buffer
   // The layer whose output tensor this one writes: a fused add's or folded clip's, else its own.
   int output_layer(int self) const {
     return fused_add >= 0 ? fused_add : folded_clip >= 0 ? folded_clip : self;

@@ -61,6 +61,9 @@ dnnvp_layer_t layer_table_row(const QuantizedModel& m, std::size_t i, const Laye
     row.group_cols = static_cast<std::uint16_t>(plan->geometry.group_cols);
     row.engine_op = static_cast<std::uint8_t>(plan->geometry.op);
     row.fold = static_cast<std::uint8_t>(plan->geometry.fold);
+    row.row_step = static_cast<std::uint8_t>(plan->row_step);
+    row.block_group = static_cast<std::uint16_t>(plan->block_group);
+    row.band_whole = plan->band_whole;
     if (plan->geometry.op == EngineOp::AvgPool) {
       const std::uint32_t count = engine_pool_count(l);
       const PoolDivider d = pool_divider(

@@ -79,6 +79,9 @@ typedef struct {
 #define DNNVP_NO_LAYER (-1)
 /* Number of a layer's own parameters (dnnvp_layer_t::param). */
 #define DNNVP_LAYER_PARAMS 2
+/* Rows a row_step band (dnnvp_layer_t::row_step) has at most: the runtime gathers them with one
+ * scatter/gather descriptor each from a ring of this many, and vp_gen plans no longer band. */
+#define DNNVP_ROW_STEP_MAX_BAND_ROWS 64
 
 /* A row of the layer table, as a list of its fields in order: F(C type, name, how) for one value,
  * A(C type, name, count, how) for an array. The struct below is declared from it and vp_gen writes
@@ -155,7 +158,18 @@ typedef struct {
    * grouped convolutions; 0 in rows without an engine plan): a pass reads F input words, a block   \
    * holds Cv = Cols / F output channels, so chunks = ceil(Cin / Rows) rounded up to a multiple of F, \
    * blocks = ceil(Cout / Cv), passes = kernel_h * kernel_w * chunks / F. */                        \
-  F(uint8_t, fold, INT)
+  F(uint8_t, fold, INT)                                                                            \
+  /* DRAM options of an engine layer (docs/engine.md "Tiling"); 0 (or the value said) is today:    \
+   * row_step     s > 1 (kh 1, no vertical padding, stride_h s): the engine sees h' = ceil(h / s)  \
+   *              rows at stride 1, band row y' gathered from DRAM row y' * s (one scatter/gather  \
+   *              descriptor per row); tile_pixels and num_tiles are planned on h';                \
+   * block_group  G > 0: each pixel tile runs as groups of G output blocks (group g: blocks        \
+   *              g * G .., the blob from byte g * G * blob_bytes / blocks), outputs at pitch      \
+   *              out_shape.c, the band reused by groups g > 0; num_tiles counts pixel tiles;      \
+   * band_whole   1: every band fills the whole input buffer (BAND.WHOLE). */                      \
+  F(uint8_t, row_step, INT)                                                                        \
+  F(uint16_t, block_group, INT)                                                                    \
+  F(uint8_t, band_whole, INT)
 
 #define DNNVP_LAYER_FIELD_(TYPE, NAME, HOW) TYPE NAME;
 #define DNNVP_LAYER_ARRAY_(TYPE, NAME, COUNT, HOW) TYPE NAME[COUNT];
