@@ -9,8 +9,15 @@
 //         acc[p] = (first pass ? bias : acc[p]) + sum_r x[r] * w[r][c]
 //         last pass: out[half*OutDepth/2 + p*Blocks + cb] = requantize(acc[p])
 //
+// Cin-fold F = cmd_fold_i (docs/engine.md "Cin-fold"; F = 1 is the loop above): a pixel holds
+// Chunks = ceil(Cin/(F*Rows))*F words, a pass reads the F words of a chunk group in one read and the
+// array works as (F*Rows) x Cv, Cv = Cols/F: Blocks = ceil(Cout/Cv) blocks of Cv output channels,
+// kh*kw*Chunks/F passes per block; the accumulator, requantisers and output word use lanes 0..Cv-1.
+//
 // Modes (docs/engine.md "Modes", cmd_op_i and the GROUP fields):
-//   dense convolution    chunk in 0 .. Chunks-1 for every block (GROUP_CHUNKS 0)
+//   dense convolution    chunk group in 0 .. Chunks/F-1 for every block (GROUP_CHUNKS 0); MACs count
+//                        real input channels of the group times real output lanes of the block
+//   (pools and grouped convolutions run with F = 1)
 //   grouped convolution  block cb walks chunks cb*CHUNK_STEP .. + GROUP_CHUNKS-1 (a chunk index past
 //                        Chunks-1 reads nothing and feeds zero); MACs count real input channels times
 //                        GROUP_COLS
@@ -38,9 +45,11 @@
 //   cmd_group_chunks_i, cmd_chunk_step_i, cmd_group_cols_i [15:0]   grouped convolution (0: dense)
 //   cmd_clip_i, cmd_clip_lo_i, cmd_clip_hi_i [15:0]                 folded Clip limits
 //   cmd_pool_count_i[15:0], cmd_pool_magic_i[31:0], cmd_pool_shift_i[5:0]   average pool divider
+//   cmd_fold_i[$clog2(FoldMax+1)-1:0]             Cin-fold F (1 .. FoldMax, dividing Cols)
 //   cmd_in_half_i, cmd_out_half_i                 input / output buffer halves of this tile
-//   in_rd_en_o, in_rd_addr_o[$clog2(InDepth)-1:0], in_rd_data_i[Rows*XBits-1:0]
-//                                                 input-buffer read; data the cycle after in_rd_en_o
+//   in_rd_en_o, in_rd_addr_o[$clog2(InDepth)-1:0], in_rd_data_i[FoldMax*Rows*XBits-1:0]
+//                                                 input-buffer read of FoldMax consecutive words (word i
+//                                                 at [i*Rows*XBits +: Rows*XBits]); data the cycle after
 //   params_valid_i, params_ready_o, params_bias_i[Cols*32-1:0], params_mult_i[Cols*32-1:0],
 //   params_shift_i[Cols*6-1:0]                    one block's output stage (channel c at c*32 / c*6)
 //   wblk_valid_i, wblk_ready_o, wblk_data_i[Rows*Cols*WeightBits-1:0]   one pass's weights
@@ -49,18 +58,20 @@
 //   issue_o, macs_o[$clog2(Rows*Cols+1)-1:0]      a pixel was issued this cycle; its useful MACs
 //   stall_weight_o                                inside a tile, waiting for params or a weight block
 //
-// Pipeline (stage 0 = issue): S0 input read; S1 input word (zero for a padded tap) into the PE
-// array; S3 column sums + (bias | accumulator read issued in S2) -> accumulator write, or on the
-// last pass into the requantisers; S7 output write; done_o one cycle later.
+// Pipeline (stage 0 = issue): S0 input read; S1 input words (zero for a padded tap) into the PE
+// array; SA = S(1 + ArrayLatency) column sums + (bias | accumulator read issued in SR = SA-1) ->
+// accumulator write, or on the last pass into the requantisers; output write 4 cycles after SA;
+// done_o one cycle later. ArrayLatency is the PE array's: 2 (SA = S3, output write in S7), or 3 with
+// FoldMax > 1 (its group-sum stage: SA = S4, output write in S8).
 //
 // Bubbles: none between passes while weights and params are ready (the next weight block is loaded
 // into the PE array's shadow registers during the current pass, the next params into a shadow set
-// swapped in when the block's first pixel reaches S2). A pass occupies max(P, MinPass) issue slots
-// (MinPass = 4 as in docs/engine.md): the accumulator read of pass k+1 (S2) must come after the
-// write of pass k (S3), which needs only 2 slots; refilling the weight shadow also takes 2.
+// emptied when the block's first pixel reaches S2). A pass occupies max(P, MinPass) issue slots
+// (MinPass = 4 as in docs/engine.md): the accumulator read of pass k+1 (SR) must come after the
+// write of pass k (SA), which needs only 2 slots; refilling the weight shadow also takes 2.
 //
 // Address arithmetic has no multipliers or dividers: per command a short setup (a 16-step restoring
-// division for Chunks, Blocks and the tile's first (oy, ox), then two shift-add phases that stop as
+// division for the chunk groups, Blocks and the tile's first (oy, ox), then two shift-add phases that stop as
 // soon as their multipliers are used up: about 25 cycles for typical sizes, at most 52) computes the
 // strides; during the tile every address and coordinate is updated by additions. Input addresses are
 // computed modulo 2^$clog2(InDepth), which is exact for every tap that is read; padded taps read
@@ -80,7 +91,9 @@ module dnn_core #(
   parameter int unsigned InDepth    = 1024,
   parameter int unsigned OutDepth   = 1024,
   parameter int unsigned AccDepth   = 64,
+  parameter int unsigned FoldMax    = 1,  // input words per read: the largest Cin-fold F
   localparam int unsigned XBits       = ActBits + 1,
+  localparam int unsigned FoldBits    = $clog2(FoldMax + 1),
   localparam int unsigned InAddrBits  = $clog2(InDepth),
   localparam int unsigned OutAddrBits = $clog2(OutDepth),
   localparam int unsigned MacsBits    = $clog2(Rows * Cols + 1)
@@ -120,12 +133,13 @@ module dnn_core #(
   input  logic [15:0]                    cmd_pool_count_i,
   input  logic [31:0]                    cmd_pool_magic_i,
   input  logic [5:0]                     cmd_pool_shift_i,
+  input  logic [FoldBits-1:0]            cmd_fold_i,
   input  logic                           cmd_in_half_i,
   input  logic                           cmd_out_half_i,
   // Input buffer read port
   output logic                           in_rd_en_o,
   output logic [InAddrBits-1:0]          in_rd_addr_o,
-  input  logic [Rows*XBits-1:0]          in_rd_data_i,
+  input  logic [FoldMax*Rows*XBits-1:0]  in_rd_data_i,
   // Params of one block of Cols output channels
   input  logic                           params_valid_i,
   output logic                           params_ready_o,
@@ -146,7 +160,8 @@ module dnn_core #(
   output logic [MacsBits-1:0]            macs_o,
   output logic                           stall_weight_o
 );
-  localparam int unsigned SumBits     = XBits + WeightBits + $clog2(Rows);
+  localparam int unsigned SumBits     = XBits + WeightBits + $clog2(Rows * FoldMax);  // dnn_pe_array's
+  localparam int unsigned ArrayLatency = FoldMax > 1 ? 3 : 2;  // dnn_pe_array's (CoreArrayAligned)
   localparam int unsigned AccAddrBits = AccDepth > 1 ? $clog2(AccDepth) : 1;
   localparam int unsigned A           = InAddrBits;  // input-address arithmetic is modulo 2^A
   // Exact input coordinates: oy*sh + ky < 2^16 * 2^8 + 2^8, minus a pad below 2^8, signed.
@@ -160,9 +175,6 @@ module dnn_core #(
   localparam logic [AccBits-1:0] MinAcc = {1'b1, {(AccBits-1){1'b0}}};  // -2^(AccBits-1): max's start
 
   localparam logic [15:0]           RowsW      = 16'(Rows);
-  localparam logic [15:0]           ColsW      = 16'(Cols);
-  localparam logic [MacsBits-1:0]   RowsM      = MacsBits'(Rows);
-  localparam logic [MacsBits-1:0]   ColsM      = MacsBits'(Cols);
   localparam logic [MacsBits-1:0]   FullMacs   = MacsBits'(Rows * Cols);
   localparam logic [15:0]           MinPassM1  = 16'(MinPass - 1);
   localparam logic [A-1:0]          InHalfBase = A'(InDepth / 2);
@@ -191,6 +203,23 @@ module dnn_core #(
   logic        clip_q;
   logic [31:0] pool_magic_q;
   logic [5:0]  pool_shift_q;
+  logic [FoldBits-1:0] fold_q;  // F
+  logic [15:0] frows_q, cv_q;   // F*Rows input channels per pass and Cv = Cols/F output lanes
+
+  // F*Rows and Cols/F for a legal fold F (F = 1 otherwise; dnn_pe_array asserts legality).
+  function automatic logic [15:0] fold_rows(logic [FoldBits-1:0] f);
+    fold_rows = RowsW;
+    for (int unsigned g = 2; g <= FoldMax; g++) if (32'(f) == g && Cols % g == 0) fold_rows = 16'(g * Rows);
+  endfunction
+  function automatic logic [15:0] fold_cols(logic [FoldBits-1:0] f);
+    fold_cols = 16'(Cols);
+    for (int unsigned g = 2; g <= FoldMax; g++) if (32'(f) == g && Cols % g == 0) fold_cols = 16'(Cols / g);
+  endfunction
+  // v * F by shift-add over F's bits (F <= FoldMax: a few adders).
+  function automatic logic [15:0] times_fold(logic [15:0] v, logic [FoldBits-1:0] f);
+    times_fold = '0;
+    for (int unsigned b = 0; b < FoldBits; b++) if (f[b]) times_fold = times_fold + (v << b);
+  endfunction
 
   wire cmd_take = cmd_valid_i && cmd_ready_o;
   assign cmd_ready_o = state_q == StIdle;
@@ -227,13 +256,16 @@ module dnn_core #(
       pool_count_q  <= cmd_pool_count_i;
       pool_magic_q  <= cmd_pool_magic_i;
       pool_shift_q  <= cmd_pool_shift_i;
+      fold_q        <= cmd_fold_i;
+      frows_q       <= fold_rows(cmd_fold_i);
+      cv_q          <= fold_cols(cmd_fold_i);
     end
   end
   wire pool    = op_q != OpConv;
   wire grouped = !pool && group_chunks_q != '0;
 
   // ---------------------------------------------------------------- setup: division
-  // Three restoring divisions with 16 quotient bits each, in parallel: Cin / Rows, Cout / Cols and
+  // Three restoring divisions with 16 quotient bits each, in parallel: Cin / (F*Rows), Cout / Cv and
   // tile_p0 / out_w (the quotient, the tile's first output row, is below 2^16). Meanwhile sh * W by
   // shift-add and oy0 * sh by Horner's rule on the quotient bits as they appear.
   logic [3:0]  div_cnt_q;
@@ -255,12 +287,12 @@ module dnn_core #(
     dp_rem_d  = dp_t[15:0];
     dp_dq_d   = {dp_dq_q[14:0], 1'b0};
     oysh_d    = oysh_q << 1;
-    if (dci_t >= {1'b0, RowsW}) begin
-      dci_rem_d = dci_t[15:0] - RowsW;  // the difference is below the divisor: 16 bits
+    if (dci_t >= {1'b0, frows_q}) begin
+      dci_rem_d = dci_t[15:0] - frows_q;  // the difference is below the divisor: 16 bits
       dci_dq_d[0] = 1'b1;
     end
-    if (dco_t >= {1'b0, ColsW}) begin
-      dco_rem_d = dco_t[15:0] - ColsW;
+    if (dco_t >= {1'b0, cv_q}) begin
+      dco_rem_d = dco_t[15:0] - cv_q;
       dco_dq_d[0] = 1'b1;
     end
     if (dp_t >= {1'b0, out_w_q}) begin
@@ -271,18 +303,21 @@ module dnn_core #(
     shw_d = m_sh_q[0] ? shw_q + mc_shw0_q : shw_q;
   end
 
-  // Division results, valid in the last division step (from the _d values).
-  wire [15:0] chunks_w   = dci_dq_d + {15'b0, dci_rem_d != '0};
+  // Division results, valid in the last division step (from the _d values). A pass reads a chunk
+  // group, F consecutive words of a pixel: Groups = ceil(Cin/(F*Rows)) of them, so a pixel occupies
+  // Chunks = Groups*F words (the loader's padding); F = 1 for pools and grouped convolutions.
+  wire [15:0] groups_w   = dci_dq_d + {15'b0, dci_rem_d != '0};
+  wire [15:0] chunks_w   = times_fold(groups_w, fold_q);
   wire [15:0] blocks_w   = dco_dq_d + {15'b0, dco_rem_d != '0};
   wire [15:0] ox0_w      = dp_rem_d;
-  // Channels in the last chunk / block (at most Rows / Cols, so they fit MacsBits).
-  wire [MacsBits-1:0] last_in_w  = dci_rem_d != '0 ? MacsBits'(dci_rem_d) : RowsM;
-  wire [MacsBits-1:0] last_out_w = dco_rem_d != '0 ? MacsBits'(dco_rem_d) : ColsM;
-  // Chunks each block's passes walk, minus one; the step of a block's first chunk; and the address
-  // step from a pass's last chunk to the next tap's first (kx*Chunks + chunk: 1 when dense).
-  wire [15:0] gc_m1_w    = pool ? 16'd0 : grouped ? group_chunks_q - 16'd1 : chunks_w - 16'd1;
+  // Channels in the last chunk group / block (at most F*Rows / Cv, so they fit MacsBits).
+  wire [MacsBits-1:0] last_in_w  = dci_rem_d != '0 ? MacsBits'(dci_rem_d) : MacsBits'(frows_q);
+  wire [MacsBits-1:0] last_out_w = dco_rem_d != '0 ? MacsBits'(dco_rem_d) : MacsBits'(cv_q);
+  // Chunk groups each block's passes walk, minus one; the step of a block's first chunk; and the
+  // address step from a pass's last group to the next tap's first (kx*Chunks + chunk: F when dense).
+  wire [15:0] gc_m1_w    = pool ? 16'd0 : grouped ? group_chunks_q - 16'd1 : groups_w - 16'd1;
   wire [15:0] step_w     = pool ? 16'd1 : grouped ? chunk_step_q : 16'd0;
-  wire [15:0] kx_step_w  = chunks_w - gc_m1_w;
+  wire [15:0] kx_step_w  = pool || grouped ? chunks_w - gc_m1_w : 16'(fold_q);
   // Zero-extended operands; address arithmetic uses their low A bits.
   wire [CoordBits-1:0] blocks_c  = {{(CoordBits-16){1'b0}}, blocks_w};
   wire [CoordBits-1:0] chunks_c  = {{(CoordBits-16){1'b0}}, chunks_w};
@@ -295,6 +330,7 @@ module dnn_core #(
   // Shift-add: each step adds a multiplicand where its multiplier's low bit is set, then shifts
   // both; a phase ends as soon as every multiplier is zero (a few cycles for small operands).
   logic [15:0] chunks_q, m_chunks_q;        // Chunks; multiplier of every "times Chunks" product
+  logic [15:0] groups_q;                    // chunk groups of a pixel (Chunks when F = 1)
   logic [15:0] m_w_q;                       // multiplier W (row offset times W)
   logic [7:0]  m_sw_q;                      // multiplier sw (ox0 * sw)
   logic [MacsBits-1:0] m_lo_q, m_li_q;      // multipliers last_out, last_in (MAC counts)
@@ -302,7 +338,7 @@ module dnn_core #(
   logic [A-1:0] mc_w_q, mc_sw_q, mc_shw_q;  // their shifted multiplicands
   logic [A-1:0] yw_q, mc_y_q;               // (oy0*sh - pad_top - band_y0) * W (mod 2^A)
   logic [CoordBits-1:0] oxsw_q, mc_ox_q;    // ox0 * sw (exact)
-  logic [MacsBits-1:0] mac_rl_q, mac_ll_q, mac_lc_q;  // Rows*last_out, last_in*last_out, last_in*Cols
+  logic [MacsBits-1:0] mac_rl_q, mac_ll_q, mac_lc_q;  // F*Rows*last_out, last_in*last_out, last_in*Cv
   logic [MacsBits-1:0] mc_rows_q, mc_li_q, mc_cols_q;
   logic [A-1:0] sc_q, mc_s_q, oxswc_q, mc_oxsw_q;     // phase 2: S*Chunks, ox0*sw*Chunks
   logic [15:0]  ox0_q;
@@ -354,9 +390,10 @@ module dnn_core #(
         if (div_cnt_q == 4'd15) begin
           // Load phase 1 from the division results (sh is at most 8 bits: shw_d is complete).
           chunks_q   <= chunks_w;
+          groups_q   <= groups_w;
           // A pool's blocks are its chunks: Rows channels each.
           blocks_q   <= pool ? chunks_c[OutAddrBits-1:0] : blocks_c[OutAddrBits-1:0];
-          blk_w_q    <= pool ? RowsW : ColsW;
+          blk_w_q    <= pool ? RowsW : cv_q;
           gc_m1_q    <= gc_m1_w;
           step_k_q   <= step_w;
           step_a_q   <= step_c[A-1:0];
@@ -381,9 +418,9 @@ module dnn_core #(
           mac_rl_q   <= '0;
           mac_ll_q   <= '0;
           mac_lc_q   <= '0;
-          mc_rows_q  <= RowsM;
+          mc_rows_q  <= MacsBits'(frows_q);
           mc_li_q    <= last_in_w;
-          mc_cols_q  <= ColsM;
+          mc_cols_q  <= MacsBits'(cv_q);
         end
       end
       StMul1: begin
@@ -439,6 +476,7 @@ module dnn_core #(
   // The tile's first pixel, tap (0, 0), chunk 0: input-buffer address and that of its row's
   // column 0 (both modulo 2^A), and its input coordinates.
   wire [A-1:0] in_half_a = in_half_q ? InHalfBase : '0;
+  wire [A-1:0] fold_a    = A'(fold_q);
   wire [A-1:0] tb_ps_w   = in_half_a + sc_q;
   wire [A-1:0] tb_rs_w   = tb_ps_w - oxswc_q;
   wire [CoordBits-1:0] iy0_w   = oysh_q - pad_top_c;
@@ -451,8 +489,8 @@ module dnn_core #(
   // only copies registers. The pass registers (cp_*) and pixel registers (px_*) describe the slot
   // being issued.
   logic        np_valid_q, np_first_q;
-  logic [15:0] np_out_rem_q;                // Cout - cb*Cols (pool: C - cb*Rows)
-  logic [15:0] np_j_q, np_k_q, np_blk_k_q;  // chunk within the block's range; chunk; the range's first
+  logic [15:0] np_out_rem_q;                // Cout - cb*Cv (pool: C - cb*Rows)
+  logic [15:0] np_j_q, np_k_q, np_blk_k_q;  // chunk (group) within the block's range; chunk; the range's first
   logic [7:0]  np_kx_q, np_ky_q;
   logic [CoordBits-1:0] np_iy_q, np_ix_q, np_ixrs_q;
   logic [A-1:0] np_a_q, np_ars_q, np_ky_a_q, np_ky_ars_q, np_blk_a_q, np_blk_ars_q;
@@ -463,8 +501,8 @@ module dnn_core #(
   wire np_last_ky    = np_ky_q == kh_q - 8'd1;
   wire np_last_pass  = np_last_chunk && np_last_kx && np_last_ky;  // of its block
   wire np_last_block = np_out_rem_q <= blk_w_q;
-  wire np_real_last  = np_k_q == chunks_q - 16'd1;  // the input's last chunk (last_in real rows)
-  wire np_beyond     = np_k_q >= chunks_q;          // grouped: past the pixel's words
+  wire np_real_last  = np_k_q == groups_q - 16'd1;  // the input's last chunk group (last_in real rows)
+  wire np_beyond     = np_k_q >= groups_q;          // grouped: past the pixel's words
   logic [MacsBits-1:0] np_macs;
   always_comb begin
     if (pool || np_beyond) np_macs = '0;
@@ -553,8 +591,8 @@ module dnn_core #(
       if (!np_last_chunk) begin
         np_j_q      <= np_j_q + 16'd1;
         np_k_q      <= np_k_q + 16'd1;
-        np_a_q      <= np_a_q + 1'b1;
-        np_ars_q    <= np_ars_q + 1'b1;
+        np_a_q      <= np_a_q + fold_a;  // the next chunk group: F words on
+        np_ars_q    <= np_ars_q + fold_a;
       end else if (!np_last_kx) begin
         np_j_q      <= '0;
         np_k_q      <= np_blk_k_q;
@@ -644,22 +682,37 @@ module dnn_core #(
   end
 
   // ---------------------------------------------------------------- shadows of weights and params
+  localparam int unsigned ParamBits = Cols * (AccBits + 32 + 6);
   logic [Cols*AccBits-1:0] bias_sh_q, bias_q;  // int32 bias at accumulator width (AccBits <= 32)
   logic [Cols*32-1:0] mult_sh_q, mult_q;
   logic [Cols*6-1:0]  shift_sh_q, shift_q;
   wire params_take = params_valid_i && params_ready_o;
   wire wblk_take   = wblk_valid_i && wblk_ready_o;
 
-  // Pipeline control, stages 1..3 (stage 0 is the issue).
-  logic s1_valid_q, s2_valid_q, s3_valid_q;
-  logic s1_pad_q, s2_pad_q, s3_pad_q;
-  logic s1_first_q, s2_first_q, s3_first_q;
-  logic s1_last_q, s2_last_q, s3_last_q;
-  logic s1_bstart_q, s2_bstart_q;          // first pixel of a block: its params go live in S2
-  logic s1_tlast_q, s2_tlast_q, s3_tlast_q;  // the tile's last pixel
-  logic [AccAddrBits-1:0] s1_p_q, s2_p_q, s3_p_q;
-  logic [OutAddrBits-1:0] s1_oaddr_q, s2_oaddr_q, s3_oaddr_q;
-  wire params_swap = s2_valid_q && s2_bstart_q;
+  // Pipeline control after the issue (stage 0): S1 registers, then stages 2 .. SA = 1 + ArrayLatency
+  // (entry i of the s*_q shift registers is stage i + 2); SR = SA - 1 reads the accumulator. The
+  // pixel's input word (a pool's, which bypasses the array) travels along to reach SA with the column
+  // sums' timing. bstart: the first pixel of a block, whose params leave the shadow in S2.
+  localparam int unsigned Sr = ArrayLatency - 2, Sa = ArrayLatency - 1;  // entries of SR, SA
+  logic s1_valid_q, s1_pad_q, s1_first_q, s1_last_q, s1_bstart_q, s1_tlast_q;
+  logic [AccAddrBits-1:0] s1_p_q;
+  logic [OutAddrBits-1:0] s1_oaddr_q;
+  logic [ArrayLatency-1:0] sv_q, spad_q, sfirst_q, slast_q, sbstart_q, stlast_q;
+  logic [ArrayLatency*AccAddrBits-1:0] sp_q;      // entry i at [i*AccAddrBits +: AccAddrBits]
+  logic [ArrayLatency*OutAddrBits-1:0] soaddr_q;  // likewise
+  logic [ArrayLatency*Rows*XBits-1:0]  sx_q;      // likewise
+  wire sr_valid = sv_q[Sr];
+  wire sr_first = sfirst_q[Sr];
+  wire [AccAddrBits-1:0] sr_p = sp_q[Sr*AccAddrBits +: AccAddrBits];
+  wire sa_valid = sv_q[Sa];
+  wire sa_pad   = spad_q[Sa];
+  wire sa_first = sfirst_q[Sa];
+  wire sa_last  = slast_q[Sa];
+  wire sa_tlast = stlast_q[Sa];
+  wire [AccAddrBits-1:0] sa_p     = sp_q[Sa*AccAddrBits +: AccAddrBits];
+  wire [OutAddrBits-1:0] sa_oaddr = soaddr_q[Sa*OutAddrBits +: OutAddrBits];
+  wire [Rows*XBits-1:0]  sa_x     = sx_q[Sa*Rows*XBits +: Rows*XBits];
+  wire params_swap = sv_q[0] && sbstart_q[0];  // S2: the shadow is free again
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -682,10 +735,23 @@ module dnn_core #(
       mult_sh_q  <= params_mult_i;
       shift_sh_q <= params_shift_i;
     end
-    if (params_swap) begin
-      bias_q  <= bias_sh_q;
-      mult_q  <= mult_sh_q;
-      shift_q <= shift_sh_q;
+  end
+  // The block's params leave the shadow in S2 and go live in SR, so the pixels still ahead of the
+  // block's first one use the previous block's. With the array's group-sum stage (ArrayLatency 3) SR
+  // is S3 and the params wait a cycle in a staged set: the shadow is freed in S2 as without it, so
+  // the weight loader's next params block is taken just as early.
+  if (ArrayLatency == 2) begin : g_params_live
+    always_ff @(posedge clk_i) begin
+      if (params_swap) {bias_q, mult_q, shift_q} <= {bias_sh_q, mult_sh_q, shift_sh_q};
+    end
+  end else begin : g_params_staged
+    logic [ParamBits-1:0] staged_q;
+    always_ff @(posedge clk_i) begin
+      if (params_swap) staged_q <= {bias_sh_q, mult_sh_q, shift_sh_q};
+      if (sr_valid && sbstart_q[Sr]) {bias_q, mult_q, shift_q} <= staged_q;
+    end
+    if (ArrayLatency != 3) begin : g_check
+      $error("dnn_core: the params are staged for an array latency of 2 or 3");
     end
   end
 
@@ -693,14 +759,16 @@ module dnn_core #(
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       s1_valid_q <= 1'b0;
-      s2_valid_q <= 1'b0;
-      s3_valid_q <= 1'b0;
+      sv_q       <= '0;
     end else begin
       s1_valid_q <= issue;
-      s2_valid_q <= s1_valid_q;
-      s3_valid_q <= s2_valid_q;
+      sv_q       <= {sv_q[ArrayLatency-2:0], s1_valid_q};
     end
   end
+
+  // S1: the input words (zero for a padded tap) enter the array; weights swapped in at S0. A pool
+  // bypasses the array: word 0 reaches the accumulator in SA, with the column sums' timing.
+  wire [FoldMax*Rows*XBits-1:0] x_word = s1_pad_q ? '0 : in_rd_data_i;
 
   always_ff @(posedge clk_i) begin
     s1_pad_q    <= pad;
@@ -710,48 +778,34 @@ module dnn_core #(
     s1_tlast_q  <= cp_tile_last_q && px_p_q == tile_p_q - 16'd1;
     s1_p_q      <= px_p_q[AccAddrBits-1:0];
     s1_oaddr_q  <= px_oaddr_q;
-    s2_pad_q    <= s1_pad_q;
-    s3_pad_q    <= s2_pad_q;
-    s2_first_q  <= s1_first_q;
-    s2_last_q   <= s1_last_q;
-    s2_bstart_q <= s1_bstart_q;
-    s2_tlast_q  <= s1_tlast_q;
-    s2_p_q      <= s1_p_q;
-    s2_oaddr_q  <= s1_oaddr_q;
-    s3_first_q  <= s2_first_q;
-    s3_last_q   <= s2_last_q;
-    s3_tlast_q  <= s2_tlast_q;
-    s3_p_q      <= s2_p_q;
-    s3_oaddr_q  <= s2_oaddr_q;
-  end
-
-  // S1: the input word (zero for a padded tap) enters the array; weights swapped in at S0. A pool
-  // bypasses the array: the word reaches the accumulator in S3, with the column sums' timing.
-  wire [Rows*XBits-1:0] x_word = s1_pad_q ? '0 : in_rd_data_i;
-  logic [Rows*XBits-1:0] s2_x_q, s3_x_q;
-  always_ff @(posedge clk_i) begin
-    s2_x_q <= x_word;
-    s3_x_q <= s2_x_q;
+    spad_q      <= {spad_q[ArrayLatency-2:0], s1_pad_q};
+    sfirst_q    <= {sfirst_q[ArrayLatency-2:0], s1_first_q};
+    slast_q     <= {slast_q[ArrayLatency-2:0], s1_last_q};
+    sbstart_q   <= {sbstart_q[ArrayLatency-2:0], s1_bstart_q};
+    stlast_q    <= {stlast_q[ArrayLatency-2:0], s1_tlast_q};
+    sp_q        <= {sp_q[(ArrayLatency-1)*AccAddrBits-1:0], s1_p_q};
+    soaddr_q    <= {soaddr_q[(ArrayLatency-1)*OutAddrBits-1:0], s1_oaddr_q};
+    sx_q        <= {sx_q[(ArrayLatency-1)*Rows*XBits-1:0], x_word[Rows*XBits-1:0]};
   end
   logic                 sum_valid;
   logic [Cols*SumBits-1:0] sums;
 
   dnn_pe_array #(
-    .Rows(Rows), .Cols(Cols), .XBits(XBits), .WeightBits(WeightBits), .SumBits(SumBits)
+    .Rows(Rows), .Cols(Cols), .XBits(XBits), .WeightBits(WeightBits), .FoldMax(FoldMax), .SumBits(SumBits)
   ) u_pe_array (
     .clk_i, .rst_ni,
     .load_valid_i(wblk_take), .load_data_i(wblk_data_i),
     .swap_i(pass_swap),
-    .x_valid_i(s1_valid_q), .x_i(x_word), .fold_i(1'b1),
+    .x_valid_i(s1_valid_q), .x_i(x_word), .fold_i(fold_q),
     .sum_valid_o(sum_valid), .sum_o(sums)
   );
 
-  // S2: read the pixel's partial sums (later passes); S3: add, write back or requantise.
+  // SR: read the pixel's partial sums (later passes); SA: add, write back or requantise.
   logic [Cols*AccBits-1:0] acc_rd, acc_new;
   dnn_ram_1r1w #(.Width(Cols * AccBits), .Depth(AccDepth)) u_acc (
     .clk_i,
-    .wr_en_i(s3_valid_q && !s3_last_q), .wr_addr_i(s3_p_q), .wr_data_i(acc_new),
-    .rd_en_i(s2_valid_q && !s2_first_q), .rd_addr_i(s2_p_q), .rd_data_o(acc_rd)
+    .wr_en_i(sa_valid && !sa_last), .wr_addr_i(sa_p), .wr_data_i(acc_new),
+    .rd_en_i(sr_valid && !sr_first), .rd_addr_i(sr_p), .rd_data_o(acc_rd)
   );
 
   // Sums and bias are added modulo 2^AccBits: the final value is exact, since vp_gen proves the
@@ -771,15 +825,15 @@ module dnn_core #(
     if (c < PoolLanes) begin : g_pool_lane
       // Pool: input value c; a sum starts from 0, a maximum from MinAcc, and a padded tap (x = 0)
       // takes part in neither.
-      wire [AccBits-1:0] x_acc = {{(AccBits-XBits){s3_x_q[c*XBits + XBits - 1]}}, s3_x_q[c*XBits +: XBits]};
-      wire [AccBits-1:0] cand  = s3_pad_q ? MinAcc : x_acc;
-      wire [AccBits-1:0] mbase = s3_first_q ? MinAcc : acc_old;
-      wire [AccBits-1:0] base  = s3_first_q ? (pool ? '0 : bias_q[c*AccBits +: AccBits]) : acc_old;
+      wire [AccBits-1:0] x_acc = {{(AccBits-XBits){sa_x[c*XBits + XBits - 1]}}, sa_x[c*XBits +: XBits]};
+      wire [AccBits-1:0] cand  = sa_pad ? MinAcc : x_acc;
+      wire [AccBits-1:0] mbase = sa_first ? MinAcc : acc_old;
+      wire [AccBits-1:0] base  = sa_first ? (pool ? '0 : bias_q[c*AccBits +: AccBits]) : acc_old;
       wire [AccBits-1:0] add   = pool ? x_acc : sum_acc;
       wire               win   = $signed(cand) > $signed(mbase);
       assign acc_new[c*AccBits +: AccBits] = op_q == OpMax ? (win ? cand : mbase) : base + add;
     end else begin : g_conv_lane
-      wire [AccBits-1:0] base = s3_first_q ? bias_q[c*AccBits +: AccBits] : acc_old;
+      wire [AccBits-1:0] base = sa_first ? bias_q[c*AccBits +: AccBits] : acc_old;
       assign acc_new[c*AccBits +: AccBits] = base + sum_acc;
     end
   end
@@ -790,7 +844,7 @@ module dnn_core #(
   for (genvar c = 0; c < Cols; c++) begin : g_requant
     dnn_requant #(.AccBits(AccBits), .ActBits(ActBits)) u_requant (
       .clk_i, .rst_ni,
-      .valid_i(s3_valid_q && s3_last_q && !pool),
+      .valid_i(sa_valid && sa_last && !pool),
       .acc_i(acc_new[c*AccBits +: AccBits]),
       .mult_i(mult_q[c*32 +: 32]),
       .shift_i(shift_q[c*6 +: 6]),
@@ -813,7 +867,7 @@ module dnn_core #(
   for (genvar r = 0; r < PoolLanes; r++) begin : g_pool_out
     dnn_pool_out #(.AccBits(AccBits), .ActBits(ActBits)) u_pool_out (
       .clk_i, .rst_ni,
-      .valid_i(s3_valid_q && s3_last_q && pool),
+      .valid_i(sa_valid && sa_last && pool),
       .acc_i(acc_new[r*AccBits +: AccBits]),
       .avg_i(op_q != OpMax),
       .count_i(pool_count_q),
@@ -842,12 +896,12 @@ module dnn_core #(
     if (!rst_ni) begin
       rq_valid_q <= '0;
     end else begin
-      rq_valid_q <= {rq_valid_q[RequantLatency-2:0], s3_valid_q && s3_last_q};
+      rq_valid_q <= {rq_valid_q[RequantLatency-2:0], sa_valid && sa_last};
     end
   end
   always_ff @(posedge clk_i) begin
-    rq_tlast_q    <= {rq_tlast_q[RequantLatency-2:0], s3_tlast_q};
-    rq_oaddr_q    <= {rq_oaddr_q[(RequantLatency-1)*OutAddrBits-1:0], s3_oaddr_q};
+    rq_tlast_q    <= {rq_tlast_q[RequantLatency-2:0], sa_tlast};
+    rq_oaddr_q    <= {rq_oaddr_q[(RequantLatency-1)*OutAddrBits-1:0], sa_oaddr};
   end
 
   assign out_wr_en_o     = rq_valid_q[RequantLatency-1];
@@ -855,7 +909,8 @@ module dnn_core #(
   assign tile_done_write = out_wr_en_o && rq_tlast_q[RequantLatency-1];
 
   // The requantisers' and pool stages' own valids duplicate rq_valid_q (checked below).
-  logic unused_rq_valid, unused_po_valid, unused_sum_valid, unused_hi_bits, unused_bias;
+  logic unused_rq_valid, unused_po_valid, unused_sum_valid, unused_hi_bits, unused_bias, unused_sa_bstart;
+  assign unused_sa_bstart = sbstart_q[Sa];  // the params went live in SR
   assign unused_bias      = ^params_bias_i;  // bits above AccBits: vp_gen keeps the bias inside it
   assign unused_rq_valid  = ^rq_valid;
   assign unused_po_valid  = ^po_valid;
@@ -869,7 +924,12 @@ module dnn_core #(
   // Pools need a lane per input value (the generator places them only when Rows <= Cols).
   `DNN_ASSERT(CorePoolFits, !cmd_take || cmd_op_i == OpConv || Rows <= Cols, clk_i, rst_ni)
   `DNN_ASSERT(CoreOpKnown, !cmd_take || cmd_op_i != 2'd3, clk_i, rst_ni)
-  `DNN_ASSERT(CoreArrayAligned, sum_valid == s3_valid_q, clk_i, rst_ni)
+  // F in 1 .. FoldMax dividing Cols; folds > 1 only for dense convolutions (dnn_regs refuses others).
+  `DNN_ASSERT(CoreFoldLegal, !cmd_take || (cmd_fold_i != '0 && 32'(cmd_fold_i) <= FoldMax &&
+              Cols % 32'(cmd_fold_i) == 0), clk_i, rst_ni)
+  `DNN_ASSERT(CoreFoldDense, !cmd_take || cmd_fold_i == FoldBits'(1) ||
+              (cmd_op_i == OpConv && cmd_group_chunks_i == '0), clk_i, rst_ni)
+  `DNN_ASSERT(CoreArrayAligned, sum_valid == sa_valid, clk_i, rst_ni)
   `DNN_ASSERT(CoreCmdSane, !cmd_take || (cmd_in_c_i != '0 && cmd_out_c_i != '0 && cmd_kh_i != '0 &&
               cmd_kw_i != '0 && cmd_sh_i != '0 && cmd_sw_i != '0 && cmd_out_w_i != '0 &&
               cmd_tile_p_i != '0 && 32'(cmd_tile_p_i) <= AccDepth &&

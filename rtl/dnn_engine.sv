@@ -15,8 +15,8 @@ module dnn_engine #(
   parameter int unsigned WeightBufferBytes = 16384,
   parameter int unsigned OutputBufferBytes = 65536,
   parameter int unsigned AccDepth          = 256,
-  // Input-buffer words the loader writes and the banks read per cycle (docs/engine.md "Cin-fold");
-  // the core folds nothing yet (F = 1: it uses word 0 of each read).
+  // Input-buffer words the loader writes and the banks read per cycle, and the largest Cin-fold F of
+  // the core (docs/engine.md "Cin-fold").
   parameter int unsigned FoldMax           = 1,
   localparam int unsigned XBits    = ActBits + 1,
   localparam int unsigned InDepth  = InputBufferBytes / Rows,
@@ -87,7 +87,7 @@ module dnn_engine #(
 
   dnn_regs #(
     .Rows(Rows), .Cols(Cols), .ActBits(ActBits), .WeightBits(WeightBits), .AccBits(AccBits),
-    .StreamBits(StreamBits), .AccDepth(AccDepth), .QueueDepth(QueueDepth)
+    .StreamBits(StreamBits), .AccDepth(AccDepth), .QueueDepth(QueueDepth), .FoldMax(FoldMax)
   ) u_regs (
     .clk_i, .rst_ni,
     .axil_awaddr_i, .axil_awvalid_i, .axil_awready_o, .axil_wdata_i, .axil_wstrb_i, .axil_wvalid_i,
@@ -152,11 +152,13 @@ module dnn_engine #(
   logic [InAddrBits-1:0] in_wr_addr, in_rd_addr;
   logic [FoldMax*Rows*XBits-1:0] in_wr_data, in_rd_data;
   localparam int unsigned FoldBits = $clog2(FoldMax + 1);
-  // F = 1: the core takes word 0 of each FoldMax-word read; the other words wait for the core's fold.
-  if (FoldMax > 1) begin : g_unfolded_read
-    logic unused_rd_words;
-    assign unused_rd_words = ^in_rd_data[FoldMax*Rows*XBits-1:Rows*XBits];
-  end
+  // FOLD.F of a queue entry, 0 meaning 1 (dnn_regs refuses anything but 0 .. FoldMax, dividing Cols,
+  // and F > 1 on anything but a dense convolution).
+  localparam int unsigned FFold = dnn_regs_pkg::FoldIndex * 32 + dnn_regs_pkg::FoldFLsb;
+  localparam int unsigned FoldFWidth = dnn_regs_pkg::FoldFWidth;
+  function automatic logic [FoldBits-1:0] fold_of(logic [FoldFWidth-1:0] f);
+    fold_of = f == '0 ? FoldBits'(1) : FoldBits'(f);
+  endfunction
 
   // At storage width 4 a band whose first value has an odd index in the tensor (BAND_Y0 * W * Cin
   // odd: all three odd) starts in the high nibble of its first byte; the loader drops the low one.
@@ -169,7 +171,7 @@ module dnn_engine #(
     .cmd_valid_i(load_cmd_valid), .cmd_ready_o(load_cmd_ready), .cmd_half_i(load_issue_q[0]),
     .cmd_pixels_i(load_desc[FBandPixels +: 32]), .cmd_channels_i(load_desc[FInC +: 16]),
     .cmd_bits_i(load_desc[FInBits +: 4]), .cmd_signed_i(load_desc[FInSigned]),
-    .cmd_zero_point_i(load_desc[FInZp +: 16]), .cmd_skip_i(band_mid_byte), .cmd_fold_i(FoldBits'(1)),
+    .cmd_zero_point_i(load_desc[FInZp +: 16]), .cmd_skip_i(band_mid_byte), .cmd_fold_i(fold_of(load_desc[FFold +: FoldFWidth])),
     .s_axis_tdata_i(s_axis_x_tdata_i), .s_axis_tvalid_i(s_axis_x_tvalid_i),
     .s_axis_tready_o(s_axis_x_tready_o), .s_axis_tlast_i(s_axis_x_tlast_i),
     .wr_en_o(in_wr_en), .wr_addr_o(in_wr_addr), .wr_data_o(in_wr_data),
@@ -222,11 +224,16 @@ module dnn_engine #(
   localparam int unsigned FMode = dnn_regs_pkg::ModeIndex * 32, FGroup = dnn_regs_pkg::GroupIndex * 32,
                           FClip = dnn_regs_pkg::ClipIndex * 32, FPoolCount = dnn_regs_pkg::PoolCountIndex * 32,
                           FPoolMagic = dnn_regs_pkg::PoolMagicIndex * 32;
-  localparam logic [15:0] RowsW = 16'(Rows), ColsW = 16'(Cols);
+  // Values per output word: a pool's Rows channels, a convolution's Cv = Cols/F.
+  function automatic logic [15:0] word_values(logic [1:0] op, logic [FoldFWidth-1:0] fold);
+    word_values = 16'(Cols);
+    for (int unsigned f = 2; f <= FoldMax; f++) if (32'(fold_of(fold)) == f && Cols % f == 0) word_values = 16'(Cols / f);
+    if (op != 2'd0) word_values = 16'(Rows);
+  endfunction
 
   dnn_core #(
     .Rows(Rows), .Cols(Cols), .ActBits(ActBits), .WeightBits(WeightBits), .AccBits(AccBits),
-    .InDepth(InDepth), .OutDepth(OutDepth), .AccDepth(AccDepth)
+    .InDepth(InDepth), .OutDepth(OutDepth), .AccDepth(AccDepth), .FoldMax(FoldMax)
   ) u_core (
     .clk_i, .rst_ni,
     .cmd_valid_i(core_cmd_valid), .cmd_ready_o(core_cmd_ready),
@@ -254,7 +261,8 @@ module dnn_engine #(
     .cmd_pool_count_i(core_desc[FPoolCount + dnn_regs_pkg::PoolCountCountLsb +: 16]),
     .cmd_pool_magic_i(core_desc[FPoolMagic +: 32]),
     .cmd_pool_shift_i(core_desc[FMode + dnn_regs_pkg::ModePoolShiftLsb +: 6]),
-    .in_rd_en_o(in_rd_en), .in_rd_addr_o(in_rd_addr), .in_rd_data_i(in_rd_data[Rows*XBits-1:0]),
+    .cmd_fold_i(fold_of(core_desc[FFold +: FoldFWidth])),
+    .in_rd_en_o(in_rd_en), .in_rd_addr_o(in_rd_addr), .in_rd_data_i(in_rd_data),
     .params_valid_i(params_valid), .params_ready_o(params_ready), .params_bias_i(params_bias),
     .params_mult_i(params_mult), .params_shift_i(params_shift),
     .wblk_valid_i(wblk_valid), .wblk_ready_o(wblk_ready), .wblk_data_i(wblk_data),
@@ -286,8 +294,7 @@ module dnn_engine #(
     .cmd_valid_i(drain_cmd_valid && elt_cmd_ready), .cmd_ready_o(drain_cmd_ready),
     .cmd_half_i(drain_issue_q[0]),
     .cmd_pixels_i(drain_desc[FTileP +: 16]), .cmd_channels_i(drain_desc[FOutC +: 16]),
-    // A pool's output words hold Rows channels, a convolution's Cols.
-    .cmd_word_values_i(drain_desc[FMode + dnn_regs_pkg::ModeOpLsb +: 2] != 2'd0 ? RowsW : ColsW),
+    .cmd_word_values_i(word_values(drain_desc[FMode + dnn_regs_pkg::ModeOpLsb +: 2], drain_desc[FFold +: FoldFWidth])),
     .cmd_bits_i(drain_desc[FOutBits +: 4]), .cmd_signed_i(drain_desc[FOutSigned]),
     .cmd_skip_i(tile_mid_byte),
     .m_axis_tdata_o(a_tdata), .m_axis_tkeep_o(a_tkeep), .m_axis_tvalid_o(a_tvalid),

@@ -4,8 +4,8 @@
 // Drain pipeline, one word per cycle:
 //   read     address counter (half base + 1 per word; word p*Blocks + cb is simply the next one) and a
 //            channel countdown that yields each word's value count min(V, Cout - cb*V), so no
-//            multiply or divide is needed (V = cmd_word_values_i: Cols for a convolution, Rows for a
-//            pool, whose words hold Rows channels);
+//            multiply or divide is needed (V = cmd_word_values_i: Cols/F for a convolution at Cin-fold F,
+//            Rows for a pool, whose words hold Rows channels);
 //   word     the RAM's registered output (s1): the word's values are truncated/extended to the storage
 //            width and compacted (4 bits: value c at nibble c; 8 bits: at byte c), values past the count
 //            cleared;

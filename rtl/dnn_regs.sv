@@ -14,6 +14,7 @@ module dnn_regs #(
   parameter int unsigned StreamBits = 64,
   parameter int unsigned AccDepth   = 256,
   parameter int unsigned QueueDepth = 4,
+  parameter int unsigned FoldMax    = 1,  // the largest Cin-fold F (docs/engine.md "Cin-fold")
   parameter int unsigned MacsBits   = $clog2(Rows * Cols + 1),
   localparam int unsigned DescWords = dnn_regs_pkg::DescriptorWords,
   localparam int unsigned DescBits  = DescWords * 32,
@@ -115,7 +116,7 @@ module dnn_regs #(
   wire ctrl_clear_error = ctrl_write && w_data_q[dnn_regs_pkg::CtrlClearErrorLsb];
 
   // A descriptor the units could not run (zero sizes, a tile beyond the accumulator, the reserved
-  // MODE.OP) is refused.
+  // MODE.OP, a fold the core cannot do) is refused.
   wire desc_tile_bad = desc_q[dnn_regs_pkg::TilePIndex] == '0 || desc_q[dnn_regs_pkg::TilePIndex] > AccDepth;
   wire [31:0] window = desc_q[dnn_regs_pkg::WindowIndex];
   wire desc_window_bad = window[dnn_regs_pkg::WindowKhLsb +: dnn_regs_pkg::WindowKhWidth] == '0 ||
@@ -130,7 +131,20 @@ module dnn_regs #(
   localparam logic [dnn_regs_pkg::ModeOpWidth-1:0] OpReserved = 3;
   wire desc_op_bad =
     desc_q[dnn_regs_pkg::ModeIndex][dnn_regs_pkg::ModeOpLsb +: dnn_regs_pkg::ModeOpWidth] == OpReserved;
-  wire desc_bad = desc_tile_bad || desc_window_bad || desc_sizes_bad || desc_op_bad;
+  // FOLD.F: 0 or 1; or 2 .. FoldMax dividing Cols, on a dense convolution only (MODE.OP 0, GROUP_CHUNKS 0).
+  wire [dnn_regs_pkg::FoldFWidth-1:0] fold_f =
+    desc_q[dnn_regs_pkg::FoldIndex][dnn_regs_pkg::FoldFLsb +: dnn_regs_pkg::FoldFWidth];
+  wire fold_dense =
+    desc_q[dnn_regs_pkg::ModeIndex][dnn_regs_pkg::ModeOpLsb +: dnn_regs_pkg::ModeOpWidth] == '0 &&
+    desc_q[dnn_regs_pkg::GroupIndex][dnn_regs_pkg::GroupGroupChunksLsb +: dnn_regs_pkg::GroupGroupChunksWidth] == '0;
+  logic desc_fold_bad;
+  always_comb begin
+    desc_fold_bad = 32'(fold_f) > 1;
+    for (int unsigned f = 2; f <= FoldMax; f++) begin
+      if (32'(fold_f) == f && Cols % f == 0 && fold_dense) desc_fold_bad = 1'b0;
+    end
+  end
+  wire desc_bad = desc_tile_bad || desc_window_bad || desc_sizes_bad || desc_op_bad || desc_fold_bad;
 
   assign push_o = ctrl_push && !queue_full_i && !desc_bad;
 

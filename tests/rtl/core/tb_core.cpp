@@ -22,6 +22,11 @@
 // weight blocks: the next layer's blob is queued during a layer's last tile, so a pool runs with the
 // shadows full and must leave them to the next convolution; output words hold Rows channels; 0 MACs),
 // and any of them with a folded Clip (random limits) against the golden clamp.
+// With FoldMax > 1 (docs/engine.md "Cin-fold") dense convolutions take a random fold F (1 .. FoldMax,
+// dividing Cols): each pixel holds ceil(Cin/Rows) words padded with zero words to a multiple of F, the
+// core reads F words at once (the read returns FoldMax words; those past F are garbage), blocks are
+// Cv = Cols/F output channels, the blob is folded as engine_blob lays it out, and every check above
+// holds with Chunks/F passes per tap.
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -50,6 +55,7 @@ constexpr int kAccBits = ACC_BITS;
 constexpr int kInDepth = IN_DEPTH;
 constexpr int kOutDepth = OUT_DEPTH;
 constexpr int kAccDepth = ACC_DEPTH;
+constexpr int kFoldMax = FOLD_MAX;
 constexpr int kXBits = kActBits + 1;
 constexpr int kMinPass = 4;
 
@@ -83,7 +89,8 @@ struct TestLayer {
   dnnvp::Tensor input, expected;
   dnnvp::QuantType in_type;
   std::int32_t in_zp = 0;
-  int chunks = 0, blocks = 0;
+  int chunks = 0, blocks = 0;  // chunks: words per pixel (a multiple of fold)
+  int fold = 1;                 // Cin-fold F
   int oh = 0, ow = 0;
   int op = kOpConv;
   int group_chunks = 0, chunk_step = 0, group_cols = 0;  // grouped convolution (0: dense)
@@ -92,9 +99,10 @@ struct TestLayer {
   std::int32_t clip_lo = 0, clip_hi = 0;
   bool pool() const { return op != kOpConv; }
   int passes_per_block() const {
-    return layer.kernel_h * layer.kernel_w * (pool() ? 1 : group_chunks != 0 ? group_chunks : chunks);
+    return layer.kernel_h * layer.kernel_w * (pool() ? 1 : group_chunks != 0 ? group_chunks : chunks / fold);
   }
-  int word_values() const { return pool() ? kRows : kCols; }  // channels per output word
+  int cv() const { return kCols / fold; }                   // output lanes of a block
+  int word_values() const { return pool() ? kRows : cv(); }  // channels per output word
 };
 
 int bits_for(std::int64_t v) {  // bits of |v|
@@ -208,10 +216,11 @@ std::optional<std::pair<int, int>> grouped_channels(tb::Random& rnd, dnnvp::Laye
 }
 
 // Steady: a 3x3 convolution, pad 1, on a 12x12 input with Cin = 2*Rows and Cout = 2*Cols, so every
-// PE carries a real channel: the utilisation figure of a layer the array fits.
+// PE carries a real channel: the utilisation figure of a layer the array fits (at fold F:
+// Cin = 2*F*Rows, Cout = 2*Cols/F).
 // Big: an output of more than 2^16 pixels (a tall, narrow 3x3 convolution), so tile_p0 and the
 // band's first row use their high bits; only some of its tiles run.
-TestLayer make_layer(tb::Random& rnd, Kind kind = Kind::Random) {
+TestLayer make_layer(tb::Random& rnd, Kind kind = Kind::Random, int steady_fold = 1) {
   if (kind == Kind::Random && rnd.chance(0.3)) {
     TestLayer t = make_pool(rnd, rnd.chance(0.5) ? kOpMax : kOpAvg);
     if (rnd.chance(0.3)) add_clip(rnd, t);
@@ -223,6 +232,13 @@ TestLayer make_layer(tb::Random& rnd, Kind kind = Kind::Random) {
   const bool steady = kind == Kind::Steady;
   const bool dense = kind == Kind::Random && rnd.chance(0.08);
   const bool grouped = kind == Kind::Random && !dense && rnd.chance(0.25);
+  if (steady) t.fold = steady_fold;
+  if (kFoldMax > 1 && kind == Kind::Random && !grouped) {
+    std::vector<int> folds;  // the legal folds
+    for (int f = 1; f <= kFoldMax; ++f)
+      if (kCols % f == 0) folds.push_back(f);
+    t.fold = folds[rnd.range(0, static_cast<int>(folds.size()) - 1)];
+  }
   int in_h, in_w, cin;
   for (;;) {
     if (kind == Kind::Big) {
@@ -234,7 +250,7 @@ TestLayer make_layer(tb::Random& rnd, Kind kind = Kind::Random) {
       l.padding = {1, 1, 1, 1};
     } else if (steady) {
       in_h = in_w = 12;
-      cin = 2 * kRows;
+      cin = 2 * kRows * t.fold;
       l.kernel_h = l.kernel_w = 3;
       l.stride_h = l.stride_w = 1;
       l.padding = {1, 1, 1, 1};
@@ -260,11 +276,11 @@ TestLayer make_layer(tb::Random& rnd, Kind kind = Kind::Random) {
     if (in_h + l.padding.top + l.padding.bottom < l.kernel_h || in_w + l.padding.left + l.padding.right < l.kernel_w)
       continue;
     // A single output row must fit an input half (as vp_gen requires).
-    const int chunks = ceil_div(cin, kRows);
+    const int chunks = ceil_div(ceil_div(cin, kRows), t.fold) * t.fold;
     if (std::min(in_h, l.kernel_h) * in_w * chunks > kInDepth / 2) continue;
     break;
   }
-  l.filters = steady ? 2 * kCols : kind == Kind::Big ? rnd.range(1, kCols + 2) : rnd.range(1, 40);
+  l.filters = steady ? 2 * t.cv() : kind == Kind::Big ? rnd.range(1, kCols + 2) : rnd.range(1, 40);
   l.input_shapes = {dnnvp::Shape{in_h, in_w, cin}};
   l.output_shape = dnnvp::Shape{t.oh, t.ow, l.filters};
   if (grouped) {
@@ -284,8 +300,8 @@ TestLayer make_layer(tb::Random& rnd, Kind kind = Kind::Random) {
   const int cout = l.filters;
   l.activation = static_cast<dnnvp::Activation>(rnd.range(0, 2));
   l.leaky_shift = rnd.range(0, 15);
-  t.chunks = ceil_div(cin, kRows);
-  t.blocks = ceil_div(cout, kCols);
+  t.chunks = ceil_div(ceil_div(cin, kRows), t.fold) * t.fold;
+  t.blocks = ceil_div(cout, t.cv());
 
   const bool extremes = random_input(rnd, t);
 
@@ -360,6 +376,7 @@ struct Totals {
   long tiles_p_lt_minpass = 0, tiles_mid_row = 0, tiles_band_y0 = 0;
   std::int64_t setup_min = 1 << 30, setup_max = 0, setup_sum = 0, drain_max = 0;  // ready tiles
   long dense = 0, grouped = 0, max_pools = 0, avg_pools = 0, clipped = 0;         // layers
+  std::vector<long> folds = std::vector<long>(kFoldMax + 1, 0);                      // layers per F
 };
 
 class Bench {
@@ -381,15 +398,18 @@ class Bench {
   // weight blocks. The next tile's blob is queued as soon as a tile starts, so the core may take its
   // first params and weight block while finishing the current tile. Grouped: block cb's passes walk
   // its chunk range, and PE (r, c) holds the weight only where input channel and filter share a group.
+  // Folded (contract: docs/engine.md "Cin-fold"): block cb holds channels cb*Cv .., and PE (r, c) of
+  // chunk group j multiplies output channel cb*Cv + c % Cv by input channel (j*F + c / Cv)*Rows + r.
   void push_blob(const TestLayer& t) {
     if (t.pool()) return;
     const dnnvp::Layer& l = t.layer;
     const int cin = l.input_shapes[0].c, cout = l.filters;
     const int cin_g = cin / l.groups, cout_g = cout / l.groups;
+    const int cv = t.cv(), f = t.fold;
     for (int cb = 0; cb < t.blocks; ++cb) {
       Bytes bias(kCols * 4, 0), mult(kCols * 4, 0), shift((kCols * 6 + 7) / 8, 0);
-      for (int c = 0; c < kCols; ++c) {
-        const int o = cb * kCols + c;
+      for (int c = 0; c < cv; ++c) {
+        const int o = cb * cv + c;
         if (o >= cout) continue;
         put_bits(bias, c * 32, 32, t.params.bias[o]);
         put_bits(mult, c * 32, 32, t.params.requant[o].multiplier);
@@ -400,14 +420,14 @@ class Bench {
       pb.insert(pb.end(), shift.begin(), shift.end());
       params_.queue.push_back(pb);
       const int first = t.group_chunks != 0 ? cb * t.chunk_step : 0;
-      const int count = t.group_chunks != 0 ? t.group_chunks : t.chunks;
+      const int count = t.group_chunks != 0 ? t.group_chunks : t.chunks / f;
       for (int ky = 0; ky < l.kernel_h; ++ky)
         for (int kx = 0; kx < l.kernel_w; ++kx)
           for (int k = first; k < first + count; ++k) {
             Bytes wb((kRows * kCols * kWeightBits + 7) / 8, 0);
             for (int r = 0; r < kRows; ++r)
               for (int c = 0; c < kCols; ++c) {
-                const int o = cb * kCols + c, ci = k * kRows + r;
+                const int o = cb * cv + c % cv, ci = (k * f + c / cv) * kRows + r;
                 if (o >= cout || ci >= cin || ci / cin_g != o / cout_g) continue;
                 const size_t wi = ((static_cast<size_t>(o) * l.kernel_h + ky) * l.kernel_w + kx) * cin_g +
                                   ci - (o / cout_g) * cin_g;
@@ -520,6 +540,7 @@ class Bench {
       m_.cmd_pool_magic_i =
           t.op == kOpAvg ? t.divider.magic : static_cast<std::uint32_t>(rnd_.range(0, 1 << 30));
       m_.cmd_pool_shift_i = t.op == kOpAvg ? t.divider.shift : rnd_.range(0, 63);
+      m_.cmd_fold_i = t.fold;
       m_.cmd_in_half_i = half;
       m_.cmd_out_half_i = half;
 
@@ -549,8 +570,10 @@ class Bench {
           }
           stalls += m_.stall_weight_o;
           if (rd) {
-            TB_CHECK(rd_addr >= in_base && rd_addr < in_base + band_words,
-                     "read at %d outside the band [%d, %d)", rd_addr, in_base, in_base + band_words);
+            TB_CHECK(rd_addr >= in_base && rd_addr + t.fold <= in_base + band_words,
+                     "read of %d words at %d outside the band [%d, %d)", t.fold, rd_addr, in_base,
+                     in_base + band_words);
+            TB_CHECK(rd_addr % t.fold == in_base % t.fold, "read at %d not at a chunk group", rd_addr);
           }
           if (m_.out_wr_en_o) {
             const int a = m_.out_wr_addr_o;
@@ -581,7 +604,7 @@ class Bench {
         m_.eval();
         ctx_.timeInc(1);
         if (cmd_take) m_.cmd_valid_i = 0;
-        if (rd) tb::set_bytes(m_.in_rd_data_i, in_ram_[rd_addr]);
+        if (rd) tb::set_bytes(m_.in_rd_data_i, read_words(rd_addr, t.fold));
         drive_sources(p_take, w_take);
         TB_CHECK(cycles < 2000000, "tile stuck (issued %lld)", (long long)issues);
       }
@@ -649,9 +672,9 @@ class Bench {
       if (band_y0 > 0) ++tot.tiles_band_y0;
     }
     if (steady) {
-      std::printf("  steady layer %dx%dx%d -> %dx%dx%d, 3x3, tiles of %d pixels, weights always ready: %lld MACs "
-                  "in %lld cycles (command to done, all tiles): PE utilisation %.1f %%\n",
-                  in_h, in_w, cin, t.oh, t.ow, cout, p_tile, (long long)layer_macs, (long long)layer_cycles,
+      std::printf("  steady layer %dx%dx%d -> %dx%dx%d, 3x3, fold %d, tiles of %d pixels, weights always ready: "
+                  "%lld MACs in %lld cycles (command to done, all tiles): PE utilisation %.1f %%\n",
+                  in_h, in_w, cin, t.oh, t.ow, cout, t.fold, p_tile, (long long)layer_macs, (long long)layer_cycles,
                   100.0 * layer_macs / (double(kRows) * kCols * layer_cycles));
     }
     if (kind == Kind::Big) {
@@ -670,6 +693,7 @@ class Bench {
     tot.max_pools += t.op == kOpMax;
     tot.avg_pools += t.op == kOpAvg;
     tot.clipped += t.clip;
+    if (t.op == kOpConv) ++tot.folds[t.fold];
   }
 
  private:
@@ -702,6 +726,16 @@ class Bench {
     m_.params_valid_i = params_.valid;
     if (wblk_.step(w_take, rnd_)) tb::set_bytes(m_.wblk_data_i, wblk_.current);
     m_.wblk_valid_i = wblk_.valid;
+  }
+  // The input banks' read of FoldMax words from addr: the fold's words from the RAM model, garbage after.
+  Bytes read_words(int addr, int fold) {
+    Bytes out((kFoldMax * kRows * kXBits + 7) / 8, 0);
+    for (int i = 0; i < kFoldMax; ++i) {
+      const Bytes word = i < fold ? in_ram_[addr + i] : random_word(in_word_bytes_);
+      for (int b = 0; b < kRows * kXBits; ++b)
+        if ((word[b / 8] >> (b % 8)) & 1) put_bits(out, i * kRows * kXBits + b, 1, 1);
+    }
+    return out;
   }
   Bytes random_word(int bytes) {
     Bytes b(bytes);
@@ -744,6 +778,15 @@ int main(int argc, char** argv) {
       tot.dense, tot.grouped, tot.max_pools, tot.avg_pools, tot.clipped);
   TB_CHECK(tot.grouped > 0 && tot.max_pools > 0 && tot.avg_pools > 0 && tot.clipped > 0,
            "a mode was not run");
+  if (kFoldMax > 1) {
+    std::printf("  convolutions per Cin-fold F:");
+    for (int f = 1; f <= kFoldMax; ++f) {
+      if (kCols % f != 0) continue;
+      std::printf(" F=%d: %ld", f, tot.folds[f]);
+      TB_CHECK(tot.folds[f] > 0, "no convolution ran at F = %d", f);
+    }
+    std::printf("\n");
+  }
   std::printf("  all tiles: %lld MACs in %lld cycles (command to done): PE utilisation %.1f %%, %lld weight-stall cycles\n",
               (long long)tot.macs, (long long)tot.cycles, 100.0 * tot.macs / (double(kRows) * kCols * tot.cycles),
               (long long)tot.stall_weight);
@@ -758,6 +801,12 @@ int main(int argc, char** argv) {
               tot.ready_tiles ? double(tot.setup_sum) / tot.ready_tiles : 0.0, (long long)tot.drain_max);
   Totals extra;
   bench.run_layer(make_layer(rnd, Kind::Steady), nullptr, extra, Kind::Steady);
+  if (kFoldMax > 1) {  // the largest fold the array takes
+    int fold = 1;
+    for (int f = 2; f <= kFoldMax; ++f)
+      if (kCols % f == 0) fold = f;
+    bench.run_layer(make_layer(rnd, Kind::Steady, fold), nullptr, extra, Kind::Steady);
+  }
   bench.run_layer(make_layer(rnd, Kind::Big), nullptr, extra, Kind::Big);
   return 0;
 }

@@ -10,8 +10,9 @@
 // beat, which marks the bytes holding data), TLAST only on the last beat, unused bytes of the last beat
 // zero, one done_o pulse right after the last beat; and without back-pressure, that the drain runs at
 // one beat or one word per cycle (whichever is the bottleneck) plus a fixed latency. A third of the tiles
-// have fewer values per word than Cols (cmd_word_values_i: a pool's Rows channels per word), so each word
-// p*Blocks + cb carries min(V, Cout - cb*V) values and the lanes past V are garbage the drain skips.
+// have fewer values per word than Cols (cmd_word_values_i: a pool's Rows channels per word, a folded
+// convolution's Cols/F), so each word p*Blocks + cb carries min(V, Cout - cb*V) values and the lanes
+// past V are garbage the drain skips.
 #include "Vdnn_output_buffer.h"
 #include "tb.h"
 

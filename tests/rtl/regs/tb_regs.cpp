@@ -1,6 +1,8 @@
 // dnn_regs: AXI4-Lite protocol under random channel ordering and back-pressure, every register's
 // access rules (RW, RO, unmapped, partial strobes, misaligned -> SLVERR with no effect), PUSH with
-// the queue full or a bad descriptor, error causes, and 64-bit counters read consistently.
+// the queue full or a bad descriptor, error causes, and 64-bit counters read consistently. Built
+// with FoldMax = FOLD_MAX (4; Cols 16): FOLD.F 0, 1, 2 and 4 push on a dense convolution, F 3 (not
+// dividing Cols), F above FoldMax and F > 1 on a pool or a grouped convolution are bad descriptors.
 #include <cstdio>
 #include <iterator>
 #include <utility>
@@ -219,6 +221,30 @@ int main() {
            "MODE.OP 3 refused");
   b.write(reg::kMode, 0);
   b.write(reg::kCtrl, reg::kCtrlClearErrorMask);
+  // FOLD.F (docs/engine.md "Cin-fold").
+  auto push_fold = [&](std::uint32_t f, std::uint32_t mode, std::uint32_t group) {
+    b.write(reg::kFold, f << reg::kFoldFShift);
+    b.write(reg::kMode, mode);
+    b.write(reg::kGroup, group);
+    const int before = b.push_pulses;
+    b.write(reg::kCtrl, reg::kCtrlPushMask);
+    const bool pushed = b.push_pulses == before + 1;
+    const std::uint32_t cause = b.read(reg::kErrorCause);
+    TB_CHECK(cause == (pushed ? 0 : reg::kErrorCauseBadDescriptorMask), "FOLD.F %u: cause 0x%x", f, cause);
+    b.write(reg::kCtrl, reg::kCtrlClearErrorMask);
+    return pushed;
+  };
+  for (std::uint32_t f = 0; f <= reg::kFoldFMask >> reg::kFoldFShift; ++f) {
+    const bool legal = f <= 1 || (f <= FOLD_MAX && 16 % f == 0);
+    TB_CHECK(push_fold(f, 0, 0) == legal, "FOLD.F %u on a dense convolution: %s", f, legal ? "pushes" : "refused");
+    TB_CHECK(push_fold(f, 1u << reg::kModeOpShift, 0) == (f <= 1), "FOLD.F %u on a max pool", f);
+    TB_CHECK(push_fold(f, 2u << reg::kModeOpShift, 0) == (f <= 1), "FOLD.F %u on an average pool", f);
+    TB_CHECK(push_fold(f, 4u << reg::kModeGroupColsShift, 1u << reg::kGroupGroupChunksShift) == (f <= 1),
+             "FOLD.F %u on a grouped convolution", f);
+  }
+  b.write(reg::kFold, 0);
+  b.write(reg::kMode, 0);
+  b.write(reg::kGroup, 0);
   b.m.err_input_len_i = 1;
   b.cycle();
   b.m.err_input_len_i = 0;
