@@ -55,6 +55,9 @@ void RunOptions::add_to(po::options_description& desc) {
           "trace only engine cycles A:B (A inclusive, B exclusive)")(
           "trace-layer", po::value<std::string>(&trace_layer),
           "trace only the engine cycles of layer NAME (vp_run: runs the scenario twice)")(
+          "gdb", count_into(gdb_port, "gdb"),
+          "serve gdb (target remote :PORT) on TCP PORT of 127.0.0.1 (0: any free port; docs/debugging.md)")(
+          "gdb-wait", po::bool_switch(&gdb_wait), "with --gdb: wait for gdb before the first instruction")(
           ",q", po::bool_switch(&quiet), "quiet: no firmware console output, no progress; the summary only")(
           ",v", po::bool_switch(&verbose), "verbose: progress lines every few seconds and the statistics");
 }
@@ -69,6 +72,11 @@ void RunOptions::check() const {
     throw std::invalid_argument("--trace-layer needs --trace FILE");
   if (!trace_layer.empty() && !trace_window.empty())
     throw std::invalid_argument("--trace-layer and --trace-window exclude each other");
+  if (gdb_port && *gdb_port > 65535) throw std::invalid_argument("--gdb: a TCP port is at most 65535");
+  if (gdb_wait && !gdb_port) throw std::invalid_argument("--gdb-wait needs --gdb PORT");
+  if (gdb_port && !trace_layer.empty())
+    throw std::invalid_argument(
+        "--gdb and --trace-layer exclude each other (--trace-layer runs the scenario twice)");
   window();
 }
 
@@ -103,6 +111,8 @@ std::vector<std::string> RunOptions::to_args() const {
   if (watchdog_cycles) a.insert(a.end(), {"--watchdog-cycles", std::to_string(*watchdog_cycles)});
   if (!trace_file.empty()) a.insert(a.end(), {"--trace", trace_file});
   if (!trace_window.empty()) a.insert(a.end(), {"--trace-window", trace_window});
+  if (gdb_port) a.insert(a.end(), {"--gdb", std::to_string(*gdb_port)});
+  if (gdb_wait) a.push_back("--gdb-wait");
   if (quiet) a.push_back("-q");
   if (verbose) a.push_back("-v");
   return a;

@@ -11,6 +11,8 @@
 
 #include "dnnvp_memory_map.hpp"
 #include "engine/engine_factory.h"
+#include "gdb_monitor.h"
+#include "gdb_server.h"
 #include "hex.h"
 #include "log.h"
 #include "manifest.h"
@@ -149,6 +151,17 @@ Soc::Soc(const sc_core::sc_module_name& name, const SocConfig& config)
   cc.dram = {dram_base, dram_->data(), dram_bytes};
   cc.exit_address = mm::sysctl::kBase + mm::sysctl::kExit;
   cpu_ = std::make_unique<cpu::RiscvCpu>("cpu", cc);
+  if (config.gdb_port) {
+    try {
+      gdb_ = std::make_unique<gdb::Server>(
+          *config.gdb_port, *cpu_, [this](const std::string& c) { return gdb_monitor(*this, *cpu_, c); });
+    } catch (const std::runtime_error& e) {
+      throw std::invalid_argument(std::string("--gdb: ") + e.what());
+    }
+    cpu_->attach_gdb(*gdb_, config.gdb_wait);
+    log::info("gdb", "listening on 127.0.0.1:" + std::to_string(gdb_->port()) +
+                         " (gdb-multiarch ELF -ex 'target remote :" + std::to_string(gdb_->port()) + "')");
+  }
 
   UartConfig uc;
   uc.quiet = !config.uart_console;

@@ -48,6 +48,9 @@
 #include "uart.h"
 
 namespace dnnvp {
+namespace gdb {
+class Server;
+}
 
 struct SocConfig {
   // The engine implementation (engine_names(), models/engine/engine_factory.h).
@@ -66,6 +69,11 @@ struct SocConfig {
   bool uart_console = true;          // firmware output on stdout (the UART log gets it either way)
   std::ostream* uart_log = nullptr;  // null: no log
   double progress_seconds = 0;       // wall seconds between progress lines on stderr; 0: none
+  // gdb (docs/debugging.md): serve gdb on this TCP port of 127.0.0.1 (0: any free port), the first
+  // instruction waiting for it with gdb_wait; the layer names `monitor layer` shows (manifest order).
+  std::optional<std::uint16_t> gdb_port;
+  bool gdb_wait = false;
+  std::vector<std::string> layer_names;
 
   std::uint64_t dram_bytes() const { return hardware.dram.size_mib << 20; }
 };
@@ -129,6 +137,8 @@ class Soc : public sc_core::sc_module {
   const Engine& engine() const { return *engine_; }
   const Sysctl& sysctl() const { return *sysctl_; }
   const AxiDma& dma(int index) const { return index == 0 ? *dma0_ : index == 1 ? *dma1_ : *dma2_; }
+  // The gdb server (SocConfig::gdb_port), or null.
+  const gdb::Server* gdb_server() const { return gdb_.get(); }
   // Bytes of DRAM at a bus address (for reading results); throws std::out_of_range outside DRAM.
   const std::uint8_t* dram_at(std::uint64_t address, std::uint64_t length) const;
 
@@ -165,6 +175,7 @@ class Soc : public sc_core::sc_module {
   std::unique_ptr<Sysctl> sysctl_;
   std::unique_ptr<AxiDma> dma0_, dma1_, dma2_;
   std::unique_ptr<Engine> engine_;
+  std::unique_ptr<gdb::Server> gdb_;
 
   struct Claim {
     std::string what;

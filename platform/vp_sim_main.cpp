@@ -87,6 +87,8 @@ dnnvp::SocConfig soc_config(const dnnvp::manifest::Hardware& hw, const dnnvp::Ru
   c.uart_console = !opt.quiet;
   c.uart_log = uart_log;
   c.progress_seconds = opt.quiet ? 0.0 : opt.verbose ? 2.0 : 10.0;
+  if (opt.gdb_port) c.gdb_port = static_cast<std::uint16_t>(*opt.gdb_port);
+  c.gdb_wait = opt.gdb_wait;
   return c;
 }
 
@@ -153,7 +155,8 @@ int simulate(const Run& r) {
   }
   const dnnvp::manifest::Hardware& hw = manifest.hardware;
   std::ofstream uart_log;
-  const dnnvp::SocConfig config = soc_config(hw, settings.run, r.opt, &uart_log);
+  dnnvp::SocConfig config = soc_config(hw, settings.run, r.opt, &uart_log);
+  for (const dnnvp::manifest::LayerEntry& l : manifest.layers) config.layer_names.push_back(l.name);
   check_shape(hw.shape, config.engine);
 
   uart_log.open(r.dir + "/uart.log");

@@ -8,6 +8,7 @@
 
 #include <unicorn/unicorn.h>
 
+#include "gdb_server.h"
 #include "hex.h"
 #include "log.h"
 
@@ -352,10 +353,15 @@ void RiscvCpu::run() {
     halt(pending_reason_);
     return;
   }
+  if (gdb_ && gdb_wait_) {
+    log::info(name(), "waiting for gdb: target remote :" + std::to_string(gdb_->port()));
+    gdb_->wait_for_connection();
+    if (!serve_gdb(gdb::Stop::trap())) return;
+  }
   for (;;) {
     batch_count_ = 0;
     folded_ = 0;
-    stop_at_ = std::max<std::uint64_t>(1, instructions_to_sync());
+    stop_at_ = std::min(std::max<std::uint64_t>(1, instructions_to_sync()), debug_limit_);
     in_batch_ = true;
     const uc_err err = uc_emu_start(uc_, pc_, kNeverPc, 0, 0);
     in_batch_ = false;
@@ -371,6 +377,13 @@ void RiscvCpu::run() {
     if (sc_core::sc_get_simulator_status() == sc_core::SC_SIM_USER_STOP) {
       halt(HaltReason::kSimulationStopped);
       return;
+    }
+    if (gdb_) {
+      std::optional<gdb::Stop> stop = std::move(debug_stop_);
+      debug_stop_.reset();
+      if (!stop && stepping_ && batch_count_ > 0) stop = gdb::Stop::trap();
+      if (!stop && gdb_->stop_requested()) stop = gdb::Stop::interrupt();
+      if (stop && !serve_gdb(*stop)) return;
     }
     if (qk_.need_sync()) {
       ++syncs_;
@@ -394,6 +407,18 @@ void RiscvCpu::halt(HaltReason reason) {
   halt_time_ = qk_.get_current_time();
   host_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - host_start_).count();
   if (reason == HaltReason::kFault && fault_ && config_.report_faults) log::error(name(), fault_->message());
+  if (gdb_ && gdb_->connected()) {
+    // A fault stops for gdb first (SIGSEGV for an access, SIGILL, SIGTRAP for ebreak), so the state can
+    // be inspected; whatever gdb asks then, the run ends.
+    const FaultKind k = fault_ ? fault_->kind : FaultKind::kInternal;
+    const int signal = k == FaultKind::kIllegalInstruction || k == FaultKind::kCsr ? 4
+                       : k == FaultKind::kBreakpoint                               ? 5
+                                                                                   : 11;
+    if (reason == HaltReason::kFault) gdb_->stopped({gdb::Stop::Kind::kSignal, signal});
+    gdb_->ended(reason == HaltReason::kExit
+                    ? gdb::Stop::exited(exit_code_.value_or(0))
+                    : gdb::Stop::terminated(reason == HaltReason::kFault ? signal : 9));
+  }
   if (sc_core::sc_get_simulator_status() == sc_core::SC_SIM_USER_STOP) return;
   // Let simulated time catch up with the CPU, then end the simulation (unless the exit register's device
   // does that itself at the write's time).
@@ -413,6 +438,7 @@ void RiscvCpu::end_of_simulation() {
   }
   halt_ = HaltReason::kSimulationStopped;
   halt_time_ = qk_.get_current_time();
+  if (gdb_) gdb_->ended(gdb::Stop::terminated(9));  // stopped by another model (watchdog, run bound)
   host_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - host_start_).count();
 }
 
@@ -640,7 +666,12 @@ std::uint64_t RiscvCpu::bus_access(std::uint64_t address, unsigned size, bool is
     pending_reason_ = HaltReason::kSimulationStopped;
   }
   // The target's delay may have moved the next sync point closer: shorten the batch.
-  stop_at_ = pending_halt_ ? batch_count_ : batch_count_ + instructions_to_sync();
+  stop_at_ = std::min(pending_halt_ ? batch_count_ : batch_count_ + instructions_to_sync(), debug_limit_);
+  if (debugging_) {
+    if (size == 4 && address % 4 == 0)
+      mmio_seen_[address] = {is_write, static_cast<std::uint32_t>(is_write ? value : result), after};
+    check_mmio_watch(address, size, is_write);
+  }
   return result;
 }
 
@@ -652,6 +683,16 @@ void RiscvCpu::on_code(uc_struct* uc, std::uint64_t address, std::uint32_t size,
   if (cpu->batch_count_ >= cpu->stop_at_) {
     uc_emu_stop(uc);  // this instruction does not execute; the PC stays on it
     return;
+  }
+  if (cpu->debugging_) {
+    if (cpu->skip_break_) {
+      cpu->skip_break_ = false;  // resuming from here: this instruction runs even if it has a breakpoint
+    } else if (const auto b = cpu->breakpoints_.find(static_cast<std::uint32_t>(address));
+               b != cpu->breakpoints_.end()) {
+      cpu->debug_stop_ = gdb::Stop::breakpoint(b->second);
+      uc_emu_stop(uc);
+      return;
+    }
   }
   ++cpu->batch_count_;
   cpu->last_pc_ = static_cast<std::uint32_t>(address);
@@ -755,6 +796,165 @@ void RiscvCpu::on_mmio_write(uc_struct*, std::uint64_t offset, unsigned size, st
   const std::uint64_t address = w->base + offset;
   if (cpu->pending_halt_ || !cpu->check_mmio_alignment(address, size, true)) return;
   cpu->bus_access(address, size, true, value);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// gdb.
+
+void RiscvCpu::attach_gdb(gdb::Server& server, bool wait_for_connection) {
+  gdb_ = &server;
+  gdb_wait_ = wait_for_connection;
+  debugging_ = true;
+}
+
+// Serves gdb while the target is stopped; returns false when gdb killed the run (the CPU has halted).
+bool RiscvCpu::serve_gdb(const gdb::Stop& stop) {
+  stepping_ = false;
+  switch (gdb_->stopped(stop)) {
+    case gdb::Action::kContinue:
+      break;
+    case gdb::Action::kStep:
+      stepping_ = true;
+      break;
+    case gdb::Action::kDetach:
+      detach_gdb();
+      break;
+    case gdb::Action::kKill:
+      detach_gdb();
+      log::info(name(), "gdb killed the run");
+      halt(HaltReason::kSimulationStopped);
+      if (sc_core::sc_get_simulator_status() != sc_core::SC_SIM_USER_STOP) sc_core::sc_stop();
+      return false;
+  }
+  skip_break_ = true;
+  debug_limit_ = stepping_ ? 1 : ~std::uint64_t{0};
+  return true;
+}
+
+// gdb left: no breakpoint or watchpoint stays, and the CPU runs as without a debugger (a later gdb may
+// connect again: the server still listens).
+void RiscvCpu::detach_gdb() {
+  breakpoints_.clear();
+  for (const std::unique_ptr<Watch>& w : watches_)
+    if (w->hook) uc_hook_del(uc_, *w->hook);
+  if (!watches_.empty()) uc_ctl_flush_tlb(uc_);
+  watches_.clear();
+  stepping_ = false;
+  debug_limit_ = ~std::uint64_t{0};
+}
+
+const RiscvCpu::MmioAccess* RiscvCpu::last_mmio(std::uint64_t address) const {
+  const auto it = mmio_seen_.find(address & ~std::uint64_t{3});
+  return it == mmio_seen_.end() ? nullptr : &it->second;
+}
+
+bool RiscvCpu::in_dram(std::uint64_t address, std::uint64_t length) const {
+  const DramRegion& d = config_.dram;
+  return address >= d.base && length <= d.size && address - d.base <= d.size - length;
+}
+
+std::uint32_t RiscvCpu::read_register(unsigned index) {
+  if (index == gdb::kPcRegister) return pc_;
+  return index < 32 ? reg(index) : 0;
+}
+
+void RiscvCpu::write_register(unsigned index, std::uint32_t value) {
+  if (index == gdb::kPcRegister) {
+    set_pc(value);
+  } else if (index > 0 && index < 32) {
+    uc_reg_write(uc_, UC_RISCV_REG_X0 + static_cast<int>(index), &value);
+  }
+}
+
+bool RiscvCpu::read_memory(std::uint64_t address, std::size_t length, std::uint8_t* out) {
+  if (in_dram(address, length)) {
+    std::memcpy(out, config_.dram.host + (address - config_.dram.base), length);
+    return true;
+  }
+  tlm::tlm_generic_payload t;
+  t.set_command(tlm::TLM_READ_COMMAND);
+  t.set_address(address);
+  t.set_data_ptr(out);
+  t.set_data_length(static_cast<unsigned>(length));
+  t.set_streaming_width(static_cast<unsigned>(length));
+  if (socket->transport_dbg(t) == length) return true;
+  // A register the bus cannot read without side effects (the engine's): the value the CPU's own last
+  // access to that word carried.
+  const MmioAccess* seen = last_mmio(address);
+  const std::uint64_t word = address & ~std::uint64_t{3};
+  if (!seen || address + length > word + 4) return false;
+  for (std::size_t i = 0; i < length; ++i)
+    out[i] = static_cast<std::uint8_t>(seen->value >> (8 * (address - word + i)));
+  return true;
+}
+
+bool RiscvCpu::write_memory(std::uint64_t address, const std::uint8_t* data, std::size_t length) {
+  if (!in_dram(address, length)) return false;
+  std::memcpy(config_.dram.host + (address - config_.dram.base), data, length);
+  uc_ctl_remove_cache(uc_, address, address + length);  // gdb may have rewritten code
+  return true;
+}
+
+bool RiscvCpu::insert_point(gdb::PointType type, std::uint64_t address, std::size_t length) {
+  using gdb::PointType;
+  if (type == PointType::kSoftware || type == PointType::kHardware) {
+    if (!in_dram(address, 2)) return false;  // code runs from DRAM only
+    breakpoints_[static_cast<std::uint32_t>(address)] = type == PointType::kHardware;
+    return true;
+  }
+  if (length == 0 || address + length > (std::uint64_t{1} << 32)) return false;
+  auto w = std::make_unique<Watch>(Watch{this, type, address, length, std::nullopt});
+  if (in_dram(address, length)) {
+    const int kinds = type == PointType::kWrite  ? UC_HOOK_MEM_WRITE
+                      : type == PointType::kRead ? UC_HOOK_MEM_READ
+                                                 : UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE;
+    uc_hook h = 0;
+    if (uc_hook_add(uc_, &h, kinds, reinterpret_cast<void*>(&RiscvCpu::on_watch), w.get(), address,
+                    address + length - 1) != UC_ERR_OK)
+      return false;
+    w->hook = h;
+    uc_ctl_flush_tlb(uc_);  // code translated before the hook must see it
+  }
+  watches_.push_back(std::move(w));
+  return true;
+}
+
+bool RiscvCpu::remove_point(gdb::PointType type, std::uint64_t address, std::size_t length) {
+  using gdb::PointType;
+  if (type == PointType::kSoftware || type == PointType::kHardware)
+    return breakpoints_.erase(static_cast<std::uint32_t>(address)) > 0;
+  for (auto it = watches_.begin(); it != watches_.end(); ++it) {
+    const Watch& w = **it;
+    if (w.type != type || w.address != address || w.length != length) continue;
+    if (w.hook) {
+      uc_hook_del(uc_, *w.hook);
+      uc_ctl_flush_tlb(uc_);
+    }
+    watches_.erase(it);
+    return true;
+  }
+  return false;
+}
+
+// The instruction making the access completes; the batch stops before the next one.
+void RiscvCpu::watch_hit(const Watch& w, std::uint64_t address) {
+  if (!debug_stop_) debug_stop_ = gdb::Stop::watchpoint(w.type, std::max(address, w.address));
+  stop_at_ = std::min(stop_at_, batch_count_);
+}
+
+void RiscvCpu::on_watch(uc_struct*, int type, std::uint64_t address, int, std::int64_t, void* watch) {
+  const auto* w = static_cast<const Watch*>(watch);
+  const bool write = type == UC_MEM_WRITE;
+  if (w->type == gdb::PointType::kAccess || write == (w->type == gdb::PointType::kWrite))
+    w->cpu->watch_hit(*w, address);
+}
+
+void RiscvCpu::check_mmio_watch(std::uint64_t address, unsigned size, bool is_write) {
+  for (const std::unique_ptr<Watch>& w : watches_) {
+    if (w->hook || address >= w->address + w->length || w->address >= address + size) continue;
+    if (w->type == gdb::PointType::kAccess || is_write == (w->type == gdb::PointType::kWrite))
+      watch_hit(*w, address);
+  }
 }
 
 }  // namespace dnnvp::cpu

@@ -16,12 +16,17 @@
 //    unsupported CSR access, fetch outside DRAM, `ebreak`, any other trap), or the simulation being stopped
 //    by someone else.
 //  * No interrupts: upstream Unicorn cannot raise RISC-V machine interrupts cleanly; firmware polls.
+//  * gdb (docs/debugging.md): attach_gdb() makes the CPU the target of a gdb server (gdb_server.h); it
+//    implements gdb::Target (registers, memory, breakpoints, watchpoints on its DRAM and MMIO accesses).
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <systemc>
@@ -30,8 +35,13 @@
 #include <tlm_utils/tlm_quantumkeeper.h>
 
 #include "elf_loader.h"
+#include "gdb_protocol.h"
 
 struct uc_struct;  // Unicorn's engine (uc_engine); kept out of this header
+
+namespace dnnvp::gdb {
+class Server;
+}
 
 namespace dnnvp::cpu {
 
@@ -88,7 +98,7 @@ struct CpuFault {
   std::string message() const;
 };
 
-class RiscvCpu : public sc_core::sc_module {
+class RiscvCpu : public sc_core::sc_module, public gdb::Target {
  public:
   struct Config {
     sc_core::sc_time clock_period{10, sc_core::SC_NS};  // 100 MHz
@@ -177,6 +187,35 @@ class RiscvCpu : public sc_core::sc_module {
 
   sc_core::sc_time clock_period() const { return clock_period_; }
   sc_core::sc_time quantum() const { return quantum_; }
+  // The CPU's view of simulated time: sc_time_stamp() plus its local offset (up to a quantum ahead).
+  sc_core::sc_time local_time() const { return qk_.get_current_time(); }
+
+  // gdb (docs/debugging.md). Before sc_start(): the CPU serves `server` (which must outlive the run)
+  // between batches of instructions. It stops at breakpoints, at watchpoints on its own DRAM and MMIO
+  // accesses (after the accessing instruction, at the access's simulated time), after a step, and on
+  // Ctrl-C or a new connection; while stopped it blocks its thread in the server, so nothing in the
+  // simulation moves. With wait_for_connection the first instruction waits for gdb. Detaching removes
+  // every breakpoint and watchpoint, and the run goes on as if gdb had never been there.
+  void attach_gdb(gdb::Server& server, bool wait_for_connection);
+  // The last MMIO access the CPU made to the 32-bit word at `address` (kept while gdb is attached), or
+  // null: what the platform's monitor commands show for registers the bus cannot read without side
+  // effects, and what gdb reads there.
+  struct MmioAccess {
+    bool is_write = false;
+    std::uint32_t value = 0;
+    sc_core::sc_time time;
+  };
+  const MmioAccess* last_mmio(std::uint64_t address) const;
+
+  // gdb::Target (called while stopped). Memory: DRAM directly; MMIO through the bus's debug transport
+  // (no side effects, no time), else the last value the CPU's own access to that word carried; MMIO
+  // writes are refused (a write acts at a simulated time, and time stands still).
+  std::uint32_t read_register(unsigned index) override;
+  void write_register(unsigned index, std::uint32_t value) override;
+  bool read_memory(std::uint64_t address, std::size_t length, std::uint8_t* out) override;
+  bool write_memory(std::uint64_t address, const std::uint8_t* data, std::size_t length) override;
+  bool insert_point(gdb::PointType type, std::uint64_t address, std::size_t length) override;
+  bool remove_point(gdb::PointType type, std::uint64_t address, std::size_t length) override;
 
  private:
   // The quantum keeper on the CPU's own quantum; exposes the time left to the next sync point.
@@ -259,6 +298,30 @@ class RiscvCpu : public sc_core::sc_module {
   };
   void probe_step(std::uint32_t pc);
   Probe probe_;
+
+  // gdb state: active while a server is attached.
+  struct Watch {
+    RiscvCpu* cpu;
+    gdb::PointType type;
+    std::uint64_t address, length;
+    std::optional<std::size_t> hook;  // Unicorn memory hook (a DRAM range); none for MMIO
+  };
+  static void on_watch(uc_struct* uc, int type, std::uint64_t address, int size, std::int64_t value,
+                       void* watch);
+  void watch_hit(const Watch& w, std::uint64_t address);
+  void check_mmio_watch(std::uint64_t address, unsigned size, bool is_write);
+  bool in_dram(std::uint64_t address, std::uint64_t length) const;
+  bool serve_gdb(const gdb::Stop& stop);  // false: gdb killed the run
+  void detach_gdb();
+  gdb::Server* gdb_ = nullptr;
+  bool gdb_wait_ = false;
+  bool debugging_ = false;                         // breakpoints are checked before each instruction
+  bool stepping_ = false, skip_break_ = false;     // one instruction; the first one runs even on a breakpoint
+  std::uint64_t debug_limit_ = ~std::uint64_t{0};  // instructions the batch may run (1 while stepping)
+  std::optional<gdb::Stop> debug_stop_;            // why the batch stopped for gdb
+  std::unordered_map<std::uint32_t, bool> breakpoints_;  // address -> hardware
+  std::vector<std::unique_ptr<Watch>> watches_;
+  std::map<std::uint64_t, MmioAccess> mmio_seen_;  // by word address
 
   std::uint64_t instructions_ = 0;
   std::uint64_t mmio_reads_ = 0, mmio_writes_ = 0, batches_ = 0, syncs_ = 0;
