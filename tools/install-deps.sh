@@ -11,7 +11,7 @@ packages=(
   libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler
   python3-torch python3-onnx python3-numpy python3-sklearn
   clang libclang-rt-14-dev
-  gtkwave
+  gtkwave gdb-multiarch
 )
 
 missing=()

@@ -1,0 +1,312 @@
+// gdb on the platform (docs/debugging.md): Debian's gdb-multiarch in batch mode against vp_run --gdb on
+// tiny_cnn, and a raw protocol client for what batch mode cannot do (Ctrl-C). Each run must end as a
+// run without gdb does: bit-exact, with the same cycles. Skipped (exit status 77) without gdb-multiarch.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "dnnvp_memory_map.h"
+#include "elf_loader.h"
+#include "gdb_protocol.h"
+#include "hex.h"
+#include "run_tool.h"
+
+namespace fs = std::filesystem;
+using dnnvp_test::run_tool;
+using dnnvp_test::ToolRun;
+
+extern char** environ;
+
+namespace {
+
+const fs::path kDir = fs::path(DNNVP_TEST_TMP) / "gdb";
+constexpr int kSkip = 77;
+
+void require_gdb() {
+  if (std::string(DNNVP_GDB_MULTIARCH).empty()) {
+    std::cerr << "SKIPPED: gdb-multiarch is not installed (tools/install-deps.sh installs it)\n";
+    std::exit(kSkip);
+  }
+}
+
+// A TCP port nobody listens on now.
+std::uint16_t free_port() {
+  const int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  socklen_t len = sizeof a;
+  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(s);
+  return ntohs(a.sin_port);
+}
+
+// tiny_cnn once without gdb (in this process's own directory: ctest runs the cases in parallel): its
+// report (cycles, bit-exactness) and a copy of its firmware, which the gdb run loads (a run rebuilding it
+// while gdb reads it would race).
+struct Baseline {
+  nlohmann::json report;
+  fs::path elf;
+};
+const Baseline& baseline() {
+  static const Baseline b = [] {
+    const fs::path dir = kDir / ("baseline-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    const ToolRun r = run_tool(
+        {DNNVP_VP_RUN, DNNVP_SOURCE_DIR "/scenarios/tiny_cnn.yaml", "--out", (dir / "out").string(), "-q"},
+        dir);
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    Baseline out;
+    out.report = nlohmann::json::parse(std::ifstream(dir / "out" / "report.json"));
+    out.elf = dir / "tiny_cnn.elf";
+    fs::copy_file(dir / "out" / "firmware.elf", out.elf, fs::copy_options::overwrite_existing);
+    return out;
+  }();
+  return b;
+}
+
+// vp_run in the background (its output in DIR/vp_run.log), waited for with a deadline.
+class Background {
+ public:
+  Background(const std::vector<std::string>& argv, const fs::path& dir) : log_(dir / "vp_run.log") {
+    fs::create_directories(dir);
+    std::string cmd = "exec";
+    for (const std::string& a : argv) cmd += " '" + a + "'";
+    cmd += " > '" + log_.string() + "' 2>&1";
+    const char* args[] = {"/bin/sh", "-c", cmd.c_str(), nullptr};
+    REQUIRE(posix_spawn(&pid_, "/bin/sh", nullptr, nullptr, const_cast<char**>(args), environ) == 0);
+  }
+  ~Background() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  // The exit status, or -1 after `seconds` (the process is then terminated).
+  int wait(double seconds) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    while (std::chrono::steady_clock::now() < end) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return -1;
+  }
+  std::string log() const {
+    std::ostringstream s;
+    s << std::ifstream(log_).rdbuf();
+    return s.str();
+  }
+
+ private:
+  pid_t pid_ = -1;
+  fs::path log_;
+};
+
+// A minimal gdb client: framed packets out, replies in (acks skipped).
+class Client {
+ public:
+  explicit Client(std::uint16_t port) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (fd_ < 0 && std::chrono::steady_clock::now() < end) {
+      const int s = ::socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      a.sin_port = htons(port);
+      if (::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+        fd_ = s;
+      } else {
+        ::close(s);
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    }
+    REQUIRE(fd_ >= 0);
+  }
+  ~Client() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  void send_raw(const std::string& bytes) {
+    REQUIRE(::send(fd_, bytes.data(), bytes.size(), 0) == ssize_t(bytes.size()));
+  }
+  void send(const std::string& packet) { send_raw(dnnvp::gdb::Session::frame(packet)); }
+  // The next reply's data (within `seconds`), "" on timeout.
+  std::string reply(double seconds = 60) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    for (;;) {
+      const std::size_t start = buffer_.find('$');
+      const std::size_t hash = start == std::string::npos ? start : buffer_.find('#', start);
+      if (hash != std::string::npos && hash + 2 < buffer_.size()) {
+        const std::string data = dnnvp::gdb::Session::unescape(buffer_.substr(start + 1, hash - start - 1));
+        buffer_.erase(0, hash + 3);
+        send_raw("+");
+        return data;
+      }
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return "";
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return "";
+      char buf[4096];
+      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) return "";
+      buffer_.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+  std::string ask(const std::string& packet) {
+    send(packet);
+    return reply();
+  }
+
+ private:
+  int fd_ = -1;
+  std::string buffer_;
+};
+
+nlohmann::json report_of(const fs::path& out) {
+  return nlohmann::json::parse(std::ifstream(out / "report.json"));
+}
+
+// The run after gdb left: as without gdb.
+void check_like_baseline(const fs::path& out) {
+  const nlohmann::json r = report_of(out);
+  CHECK(r.at("status") == "pass");
+  CHECK(r.at("bit_exact") == true);
+  CHECK(r.at("output_check").at("mismatches") == 0);
+  CHECK(r.at("totals").at("cycles") == baseline().report.at("totals").at("cycles"));
+  CHECK(r.at("totals").at("cpu").at("instructions") ==
+        baseline().report.at("totals").at("cpu").at("instructions"));
+}
+
+}  // namespace
+
+TEST_CASE(
+    "gdb-multiarch breaks in the runtime, prints a variable, watches the engine's CTRL, steps over a DMA "
+    "start and detaches, and the run ends bit-exact with the cycles of a run without gdb",
+    "[gdb]") {
+  require_gdb();
+  const Baseline& base = baseline();
+  const fs::path dir = kDir / "batch";
+  fs::remove_all(dir);
+  const std::string port = std::to_string(free_port());
+  Background vp({DNNVP_VP_RUN, DNNVP_SOURCE_DIR "/scenarios/tiny_cnn.yaml", "--out", (dir / "out").string(),
+                 "-q", "--firmware", base.elf.string(), "--gdb", port, "--gdb-wait"},
+                dir);
+  const std::string ctrl = dnnvp::hex(DNNVP_ENGINE_BASE + DNNVP_ENGINE_CTRL_OFFSET);
+  const std::vector<std::string> commands = {"set pagination off",
+                                             "set confirm off",
+                                             "set tcp connect-timeout 120",
+                                             "file " + base.elf.string(),
+                                             "target remote :" + port,
+                                             "break dnnvp_rt_run_layer",
+                                             "continue",
+                                             "print index",
+                                             "delete",
+                                             "watch *(volatile unsigned int *)" + ctrl,
+                                             "continue",
+                                             "monitor engine",
+                                             "delete",
+                                             "break axi_dma_start",
+                                             "continue",
+                                             "finish",
+                                             "monitor dma 0",
+                                             "next",
+                                             "monitor time",
+                                             "monitor time",
+                                             "monitor layer",
+                                             "delete",
+                                             "detach"};
+  std::vector<std::string> argv = {DNNVP_GDB_MULTIARCH, "-nx", "-batch"};
+  for (const std::string& c : commands) argv.insert(argv.end(), {"-ex", c});
+  const ToolRun g = run_tool(argv, dir / "gdb");
+  const int status = vp.wait(300);
+  INFO("gdb:\n" << g.output << "\nvp_run:\n" << vp.log());
+  REQUIRE(status == 0);
+  // The breakpoint in a runtime function, and a variable of it.
+  CHECK(g.output.find(", dnnvp_rt_run_layer (") != std::string::npos);  // "Breakpoint 1.N, ": two locations
+  CHECK(g.output.find("$1 = 0\n") != std::string::npos);
+  // The watchpoint stops after the firmware's first CTRL write, the layer start's clear (the value from
+  // the register spec), before any other instruction.
+  const unsigned clear = DNNVP_ENGINE_CTRL_CLEAR_COUNTERS_MASK | DNNVP_ENGINE_CTRL_CLEAR_ERROR_MASK;
+  CHECK(g.output.find("Hardware watchpoint 2: *(volatile unsigned int *)" + ctrl) != std::string::npos);
+  CHECK(g.output.find("New value = " + std::to_string(clear) + "\n") != std::string::npos);
+  CHECK(g.output.find("CTRL " + dnnvp::hex(clear) + " PUSH=0 CLEAR_COUNTERS=1 CLEAR_ERROR=1  (written at ") !=
+        std::string::npos);
+  // finish runs the DMA start to its end; the channel then runs (not halted) with the length programmed.
+  CHECK(g.output.find("Value returned is $2 = AXI_DMA_OK") != std::string::npos);
+  const std::size_t dmasr = g.output.find("S2MM_DMASR ");
+  REQUIRE(dmasr != std::string::npos);
+  CHECK(g.output.substr(dmasr, g.output.find('\n', dmasr) - dmasr).find("HALTED=0 IDLE=0") !=
+        std::string::npos);
+  // Simulated time stands still while stopped: two `monitor time` in a row say the same.
+  const std::size_t t1 = g.output.find("simulated time ");
+  REQUIRE(t1 != std::string::npos);
+  const std::size_t t2 = g.output.find("simulated time ", t1 + 1);
+  REQUIRE(t2 != std::string::npos);
+  CHECK(g.output.substr(t1, g.output.find('\n', t1) - t1) ==
+        g.output.substr(t2, g.output.find('\n', t2) - t2));
+  CHECK(g.output.find("layer 0 (conv1), started at ") != std::string::npos);
+  CHECK(g.output.find("[Inferior 1 (Remote target) detached]") != std::string::npos);
+  check_like_baseline(dir / "out");
+}
+
+TEST_CASE(
+    "gdb's Ctrl-C stops the running firmware, time stands still while it is stopped, and "
+    "the run finishes normally after detach",
+    "[gdb]") {
+  const Baseline& base = baseline();
+  const fs::path dir = kDir / "interrupt";
+  fs::remove_all(dir);
+  const std::uint16_t port = free_port();
+  Background vp({DNNVP_VP_RUN, DNNVP_SOURCE_DIR "/scenarios/tiny_cnn.yaml", "--out", (dir / "out").string(),
+                 "-q", "--firmware", base.elf.string(), "--gdb", std::to_string(port), "--gdb-wait"},
+                dir);
+  Client c(port);
+  CHECK(c.ask("?") == "T05thread:1;");
+  // The first instruction has not run: the pc is the ELF's entry point (little-endian hex).
+  const std::uint32_t entry = dnnvp::cpu::read_elf(base.elf.string()).entry;
+  CHECK(c.ask("p20") == dnnvp::gdb::Session::to_hex(std::string(reinterpret_cast<const char*>(&entry), 4)));
+  c.send("c");
+  c.send_raw("\x03");  // at once: the whole run takes a fraction of a second
+  CHECK(c.reply() == "T02thread:1;");
+  const std::string time = dnnvp::gdb::Session::to_hex("time");
+  const std::string t1 = c.ask("qRcmd," + time);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(c.ask("qRcmd," + time) == t1);
+  CHECK(c.ask("D") == "OK");
+  const int status = vp.wait(300);
+  INFO("vp_run:\n" << vp.log());
+  REQUIRE(status == 0);
+  check_like_baseline(dir / "out");
+}
+
+TEST_CASE("vp_run refuses a bad --gdb port and --gdb-wait without --gdb (bad input, status 2)", "[gdb]") {
+  const fs::path dir = kDir / "bad";
+  for (const std::vector<std::string>& extra :
+       {std::vector<std::string>{"--gdb", "70000"}, {"--gdb", "-1"}, {"--gdb-wait"}}) {
+    std::vector<std::string> argv = {DNNVP_VP_RUN, DNNVP_SOURCE_DIR "/scenarios/tiny_cnn.yaml", "--out",
+                                     (dir / "out").string(), "-q"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    const ToolRun r = run_tool(argv, dir);
+    INFO(r.output);
+    CHECK(r.status == 2);
+    CHECK(r.output.find("--gdb") != std::string::npos);
+  }
+}
