@@ -40,12 +40,14 @@ std::uint32_t sext(std::uint32_t v, unsigned bits) {
   return (v ^ m) - m;
 }
 
-// The access a load/store instruction makes: base register, offset and width. Only the RV32I and RVC
-// integer loads/stores and the A-extension word atomics; anything else returns false.
+// The access a load/store instruction makes: base register, offset, width, and whether it reads and/or
+// writes. Only the RV32I and RVC integer loads/stores and the A-extension word atomics; anything else
+// returns false.
 struct MemOp {
   unsigned rs1 = 0;
   std::uint32_t offset = 0;
   unsigned width = 0;
+  bool reads = true, writes = false;
 };
 
 bool decode_mem_op(std::uint32_t insn, MemOp* op) {
@@ -60,11 +62,16 @@ bool decode_mem_op(std::uint32_t insn, MemOp* op) {
     }
     if (opcode == 0x23) {  // STORE
       if (funct3 > 2) return false;
+      op->reads = false;
+      op->writes = true;
       op->width = 1u << funct3;
       op->offset = sext(((insn >> 25) << 5) | ((insn >> 7) & 31), 12);
       return true;
     }
     if (opcode == 0x2F && funct3 == 2) {  // AMO.W / LR.W / SC.W
+      const std::uint32_t funct5 = insn >> 27;
+      op->reads = funct5 != 3;   // all but SC.W
+      op->writes = funct5 != 2;  // all but LR.W
       op->width = 4;
       op->offset = 0;
       return true;
@@ -73,6 +80,8 @@ bool decode_mem_op(std::uint32_t insn, MemOp* op) {
   }
   const std::uint32_t quadrant = insn & 3, funct3 = (insn >> 13) & 7;
   if (quadrant == 0 && (funct3 == 2 || funct3 == 6)) {  // c.lw / c.sw
+    op->reads = funct3 == 2;
+    op->writes = funct3 == 6;
     op->rs1 = 8 + ((insn >> 7) & 7);
     op->offset = (((insn >> 10) & 7) << 3) | (((insn >> 6) & 1) << 2) | (((insn >> 5) & 1) << 6);
     op->width = 4;
@@ -85,6 +94,8 @@ bool decode_mem_op(std::uint32_t insn, MemOp* op) {
     return true;
   }
   if (quadrant == 2 && funct3 == 6) {  // c.swsp
+    op->reads = false;
+    op->writes = true;
     op->rs1 = 2;
     op->offset = (((insn >> 9) & 15) << 2) | (((insn >> 7) & 3) << 6);
     op->width = 4;
@@ -667,11 +678,8 @@ std::uint64_t RiscvCpu::bus_access(std::uint64_t address, unsigned size, bool is
   }
   // The target's delay may have moved the next sync point closer: shorten the batch.
   stop_at_ = std::min(pending_halt_ ? batch_count_ : batch_count_ + instructions_to_sync(), debug_limit_);
-  if (debugging_) {
-    if (size == 4 && address % 4 == 0)
-      mmio_seen_[address] = {is_write, static_cast<std::uint32_t>(is_write ? value : result), after};
-    check_mmio_watch(address, size, is_write);
-  }
+  if (debugging_ && size == 4 && address % 4 == 0)
+    mmio_seen_[address] = {is_write, static_cast<std::uint32_t>(is_write ? value : result), after};
   return result;
 }
 
@@ -690,6 +698,9 @@ void RiscvCpu::on_code(uc_struct* uc, std::uint64_t address, std::uint32_t size,
     } else if (const auto b = cpu->breakpoints_.find(static_cast<std::uint32_t>(address));
                b != cpu->breakpoints_.end()) {
       cpu->debug_stop_ = gdb::Stop::breakpoint(b->second);
+      uc_emu_stop(uc);
+      return;
+    } else if (!cpu->watches_.empty() && cpu->watch_hit(static_cast<std::uint32_t>(address))) {
       uc_emu_stop(uc);
       return;
     }
@@ -835,9 +846,6 @@ bool RiscvCpu::serve_gdb(const gdb::Stop& stop) {
 // connect again: the server still listens).
 void RiscvCpu::detach_gdb() {
   breakpoints_.clear();
-  for (const std::unique_ptr<Watch>& w : watches_)
-    if (w->hook) uc_hook_del(uc_, *w->hook);
-  if (!watches_.empty()) uc_ctl_flush_tlb(uc_);
   watches_.clear();
   stepping_ = false;
   debug_limit_ = ~std::uint64_t{0};
@@ -903,19 +911,7 @@ bool RiscvCpu::insert_point(gdb::PointType type, std::uint64_t address, std::siz
     return true;
   }
   if (length == 0 || address + length > (std::uint64_t{1} << 32)) return false;
-  auto w = std::make_unique<Watch>(Watch{this, type, address, length, std::nullopt});
-  if (in_dram(address, length)) {
-    const int kinds = type == PointType::kWrite  ? UC_HOOK_MEM_WRITE
-                      : type == PointType::kRead ? UC_HOOK_MEM_READ
-                                                 : UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE;
-    uc_hook h = 0;
-    if (uc_hook_add(uc_, &h, kinds, reinterpret_cast<void*>(&RiscvCpu::on_watch), w.get(), address,
-                    address + length - 1) != UC_ERR_OK)
-      return false;
-    w->hook = h;
-    uc_ctl_flush_tlb(uc_);  // code translated before the hook must see it
-  }
-  watches_.push_back(std::move(w));
+  watches_.push_back({type, address, length});
   return true;
 }
 
@@ -924,37 +920,35 @@ bool RiscvCpu::remove_point(gdb::PointType type, std::uint64_t address, std::siz
   if (type == PointType::kSoftware || type == PointType::kHardware)
     return breakpoints_.erase(static_cast<std::uint32_t>(address)) > 0;
   for (auto it = watches_.begin(); it != watches_.end(); ++it) {
-    const Watch& w = **it;
-    if (w.type != type || w.address != address || w.length != length) continue;
-    if (w.hook) {
-      uc_hook_del(uc_, *w.hook);
-      uc_ctl_flush_tlb(uc_);
-    }
+    if (it->type != type || it->address != address || it->length != length) continue;
     watches_.erase(it);
     return true;
   }
   return false;
 }
 
-// The instruction making the access completes; the batch stops before the next one.
-void RiscvCpu::watch_hit(const Watch& w, std::uint64_t address) {
-  if (!debug_stop_) debug_stop_ = gdb::Stop::watchpoint(w.type, std::max(address, w.address));
-  stop_at_ = std::min(stop_at_, batch_count_);
-}
-
-void RiscvCpu::on_watch(uc_struct*, int type, std::uint64_t address, int, std::int64_t, void* watch) {
-  const auto* w = static_cast<const Watch*>(watch);
-  const bool write = type == UC_MEM_WRITE;
-  if (w->type == gdb::PointType::kAccess || write == (w->type == gdb::PointType::kWrite))
-    w->cpu->watch_hit(*w, address);
-}
-
-void RiscvCpu::check_mmio_watch(std::uint64_t address, unsigned size, bool is_write) {
-  for (const std::unique_ptr<Watch>& w : watches_) {
-    if (w->hook || address >= w->address + w->length || w->address >= address + size) continue;
-    if (w->type == gdb::PointType::kAccess || is_write == (w->type == gdb::PointType::kWrite))
-      watch_hit(*w, address);
+// Before the instruction at `pc` runs: whether its access (decoded from the instruction and the base
+// register) meets a watchpoint. gdb's RISC-V target expects watchpoints to trigger before the access (it
+// then steps over the instruction itself), and deciding before needs no Unicorn memory hook, which
+// would slow every access down.
+bool RiscvCpu::watch_hit(std::uint32_t pc) {
+  bool ok = false;
+  const std::uint32_t insn = read_insn(pc, &ok);
+  MemOp op;
+  if (!ok || !decode_mem_op(insn, &op)) return false;
+  std::uint32_t base = 0;
+  if (op.rs1) uc_reg_read(uc_, UC_RISCV_REG_X0 + static_cast<int>(op.rs1), &base);
+  const std::uint64_t ea = static_cast<std::uint32_t>(base + op.offset);
+  for (const Watch& w : watches_) {
+    if (ea >= w.address + w.length || w.address >= ea + op.width) continue;
+    const bool hit = w.type == gdb::PointType::kAccess  ? true
+                     : w.type == gdb::PointType::kWrite ? op.writes
+                                                        : op.reads;
+    if (!hit) continue;
+    debug_stop_ = gdb::Stop::watchpoint(w.type, std::max(ea, w.address));
+    return true;
   }
+  return false;
 }
 
 }  // namespace dnnvp::cpu

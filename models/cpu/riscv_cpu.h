@@ -23,7 +23,6 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
-#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -192,7 +191,7 @@ class RiscvCpu : public sc_core::sc_module, public gdb::Target {
 
   // gdb (docs/debugging.md). Before sc_start(): the CPU serves `server` (which must outlive the run)
   // between batches of instructions. It stops at breakpoints, at watchpoints on its own DRAM and MMIO
-  // accesses (after the accessing instruction, at the access's simulated time), after a step, and on
+  // accesses (before the accessing instruction, as gdb's RISC-V target expects), after a step, and on
   // Ctrl-C or a new connection; while stopped it blocks its thread in the server, so nothing in the
   // simulation moves. With wait_for_connection the first instruction waits for gdb. Detaching removes
   // every breakpoint and watchpoint, and the run goes on as if gdb had never been there.
@@ -301,15 +300,10 @@ class RiscvCpu : public sc_core::sc_module, public gdb::Target {
 
   // gdb state: active while a server is attached.
   struct Watch {
-    RiscvCpu* cpu;
     gdb::PointType type;
     std::uint64_t address, length;
-    std::optional<std::size_t> hook;  // Unicorn memory hook (a DRAM range); none for MMIO
   };
-  static void on_watch(uc_struct* uc, int type, std::uint64_t address, int size, std::int64_t value,
-                       void* watch);
-  void watch_hit(const Watch& w, std::uint64_t address);
-  void check_mmio_watch(std::uint64_t address, unsigned size, bool is_write);
+  bool watch_hit(std::uint32_t pc);
   bool in_dram(std::uint64_t address, std::uint64_t length) const;
   bool serve_gdb(const gdb::Stop& stop);  // false: gdb killed the run
   void detach_gdb();
@@ -320,7 +314,7 @@ class RiscvCpu : public sc_core::sc_module, public gdb::Target {
   std::uint64_t debug_limit_ = ~std::uint64_t{0};  // instructions the batch may run (1 while stepping)
   std::optional<gdb::Stop> debug_stop_;            // why the batch stopped for gdb
   std::unordered_map<std::uint32_t, bool> breakpoints_;  // address -> hardware
-  std::vector<std::unique_ptr<Watch>> watches_;
+  std::vector<Watch> watches_;
   std::map<std::uint64_t, MmioAccess> mmio_seen_;  // by word address
 
   std::uint64_t instructions_ = 0;

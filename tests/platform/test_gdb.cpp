@@ -268,6 +268,64 @@ TEST_CASE(
 }
 
 TEST_CASE(
+    "gdb-multiarch's hbreak, a watchpoint on a DRAM variable, a read watchpoint on the engine's STATUS and "
+    "an "
+    "access watchpoint on a DMA's DMASR stop where they should, and the firmware's exit reaches gdb",
+    "[gdb]") {
+  require_gdb();
+  const Baseline& base = baseline();
+  const fs::path dir = kDir / "watch";
+  fs::remove_all(dir);
+  const std::string port = std::to_string(free_port());
+  Background vp({DNNVP_VP_RUN, DNNVP_SOURCE_DIR "/scenarios/tiny_cnn.yaml", "--out", (dir / "out").string(),
+                 "-q", "--firmware", base.elf.string(), "--gdb", port, "--gdb-wait"},
+                dir);
+  const std::string status_reg = dnnvp::hex(DNNVP_ENGINE_BASE + DNNVP_ENGINE_STATUS_OFFSET);
+  const std::string dmasr = dnnvp::hex(DNNVP_DMA0_BASE + DNNVP_DMA0_S2MM_DMASR_OFFSET);
+  const std::vector<std::string> commands = {"set pagination off",
+                                             "set confirm off",
+                                             "set tcp connect-timeout 120",
+                                             "file " + base.elf.string(),
+                                             "target remote :" + port,
+                                             "hbreak main",
+                                             "continue",
+                                             "delete",
+                                             "watch stats[0].tiles",
+                                             "continue",
+                                             "delete",
+                                             "rwatch *(volatile unsigned int *)" + status_reg,
+                                             "continue",
+                                             "delete",
+                                             "awatch *(volatile unsigned int *)" + dmasr,
+                                             "continue",
+                                             "delete",
+                                             "continue"};
+  std::vector<std::string> argv = {DNNVP_GDB_MULTIARCH, "-nx", "-batch"};
+  for (const std::string& c : commands) argv.insert(argv.end(), {"-ex", c});
+  const ToolRun g = run_tool(argv, dir / "gdb");
+  const int status = vp.wait(300);
+  INFO("gdb:\n" << g.output << "\nvp_run:\n" << vp.log());
+  REQUIRE(status == 0);
+  CHECK(g.output.find("Hardware assisted breakpoint 1 at ") != std::string::npos);
+  CHECK(g.output.find("Breakpoint 1, main () at ") != std::string::npos);
+  // The firmware's layer report: the first layer's tile count, as the report of the run says.
+  const std::string tiles = std::to_string(base.report.at("layers").at(0).at("tiles").get<int>());
+  CHECK(g.output.find("Old value = 0\nNew value = " + tiles + "\n") != std::string::npos);
+  // The engine's STATUS is read by the driver's hal_read32; DMASR likewise.
+  const std::size_t rwatch =
+      g.output.find("Hardware read watchpoint 3: *(volatile unsigned int *)" + status_reg);
+  REQUIRE(rwatch != std::string::npos);
+  CHECK(g.output.find("Value = ", rwatch) != std::string::npos);
+  CHECK(g.output.find("in hal_read32 (", rwatch) != std::string::npos);
+  const std::size_t awatch =
+      g.output.find("Hardware access (read/write) watchpoint 4: *(volatile unsigned int *)" + dmasr);
+  REQUIRE(awatch != std::string::npos);
+  CHECK(g.output.find("in hal_read32 (", awatch) != std::string::npos);
+  CHECK(g.output.find("[Inferior 1 (Remote target) exited normally]") != std::string::npos);
+  check_like_baseline(dir / "out");
+}
+
+TEST_CASE(
     "gdb's Ctrl-C stops the running firmware, time stands still while it is stopped, and "
     "the run finishes normally after detach",
     "[gdb]") {
@@ -291,10 +349,32 @@ TEST_CASE(
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   CHECK(c.ask("qRcmd," + time) == t1);
   CHECK(c.ask("D") == "OK");
+  // The server still listens: a second gdb stops the run again (at the end of the CPU's batch).
+  Client again(port);
+  CHECK(again.ask("?") == "T02thread:1;");
+  CHECK(again.ask("D") == "OK");
   const int status = vp.wait(300);
   INFO("vp_run:\n" << vp.log());
   REQUIRE(status == 0);
   check_like_baseline(dir / "out");
+}
+
+TEST_CASE("a CPU fault stops for gdb with SIGSEGV before the run ends with the fault", "[gdb]") {
+  const fs::path dir = kDir / "fault";
+  fs::remove_all(dir);
+  const std::uint16_t port = free_port();
+  // platform_faults.c FAULT 2: a misaligned read of an engine register.
+  Background vp({DNNVP_VP_RUN, DNNVP_SOURCE_DIR "/scenarios/tiny_cnn.yaml", "--out", (dir / "out").string(),
+                 "-q", "--firmware", DNNVP_FAULT2_ELF, "--gdb", std::to_string(port), "--gdb-wait"},
+                dir);
+  Client c(port);
+  CHECK(c.ask("?") == "T05thread:1;");
+  CHECK(c.ask("c") == "T0bthread:1;");
+  CHECK(c.ask("c") == "X0b");
+  const int status = vp.wait(300);
+  INFO("vp_run:\n" << vp.log());
+  CHECK(status == 3);
+  CHECK(report_of(dir / "out").at("end") == "cpu_fault");
 }
 
 TEST_CASE("vp_run refuses a bad --gdb port and --gdb-wait without --gdb (bad input, status 2)", "[gdb]") {
