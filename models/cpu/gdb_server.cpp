@@ -47,14 +47,9 @@ Server::Server(std::uint16_t port, Target& target, MonitorFn monitor)
 }
 
 bool Server::accept_connection(bool block) {
-  if (!block) {
-    pollfd p{listener_.get(), POLLIN, 0};
-    if (::poll(&p, 1, 0) <= 0) return false;
-  }
-  int fd = -1;
-  do {
-    fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
-  } while (fd < 0 && errno == EINTR);
+  pollfd p{listener_.get(), POLLIN, 0};  // poll, unlike accept, returns EINTR on a signal whatever SA_RESTART
+  if (::poll(&p, 1, block ? -1 : 0) <= 0) return false;
+  const int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
   if (fd < 0) return false;
   connection_ = Fd(fd);
   const int one = 1;
@@ -63,8 +58,10 @@ bool Server::accept_connection(bool block) {
   return true;
 }
 
+// A signal (Ctrl-C or SIGTERM to vp_sim) ends the wait: the run goes on and vp_sim's handler stops it.
 void Server::wait_for_connection() {
-  while (!connected()) accept_connection(true);
+  while (!connected())
+    if (!accept_connection(true) && errno == EINTR) return;
 }
 
 void Server::disconnect() {
@@ -89,7 +86,9 @@ bool Server::read_available(bool block) {
   pollfd p{connection_.get(), POLLIN, 0};
   const int ready = ::poll(&p, 1, block ? -1 : 0);
   if (ready == 0) return true;
-  if (ready < 0) return errno == EINTR;
+  // A signal while the target is stopped (Ctrl-C or SIGTERM to vp_sim): let go of gdb as on a detach, so
+  // the run resumes and vp_sim's handler ends it with its report.
+  if (ready < 0) return errno == EINTR && !block;
   char buf[4096];
   const ssize_t n = ::recv(connection_.get(), buf, sizeof buf, 0);
   if (n < 0) return errno == EINTR || errno == EAGAIN;

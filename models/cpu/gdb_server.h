@@ -45,14 +45,14 @@ class Server {
   std::uint16_t port() const { return port_; }
   bool connected() const { return static_cast<bool>(connection_); }
 
-  // Blocks until gdb connects.
+  // Blocks until gdb connects, or a signal arrives.
   void wait_for_connection();
   // While the target runs (between batches): accepts a connection without blocking and reads what a
   // connected gdb sent. True when the target must stop: gdb has just connected, or sent Ctrl-C.
   bool stop_requested();
   // The target stopped (at a breakpoint, a watchpoint, after a step, on Ctrl-C, at a fault, on
   // attach): tells gdb if it waits for that, then serves it until it resumes the target. A connection
-  // closed by gdb counts as a detach.
+  // closed by gdb, or a signal to the process while it waits for gdb, counts as a detach.
   Action stopped(const Stop& stop);
   // The run ended (the firmware exited: Stop::exited; or it stopped: Stop::terminated): tells a gdb
   // waiting for the target, and closes the connection.

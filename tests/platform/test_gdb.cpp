@@ -96,6 +96,7 @@ class Background {
       ::waitpid(pid_, nullptr, 0);
     }
   }
+  void signal(int sig) { ::kill(pid_, sig); }
   // The exit status, or -1 after `seconds` (the process is then terminated).
   int wait(double seconds) {
     const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
@@ -357,6 +358,42 @@ TEST_CASE(
   INFO("vp_run:\n" << vp.log());
   REQUIRE(status == 0);
   check_like_baseline(dir / "out");
+}
+
+TEST_CASE(
+    "SIGTERM to vp_run while gdb has the CPU stopped, or while it waits for gdb, ends the run with its "
+    "report (interrupted)",
+    "[gdb]") {
+  const Baseline& base = baseline();
+  const fs::path dir = kDir / "sigterm";
+  fs::remove_all(dir);
+  const std::uint16_t port = free_port();
+  Background vp({DNNVP_VP_RUN, DNNVP_SOURCE_DIR "/scenarios/tiny_cnn.yaml", "--out", (dir / "out").string(),
+                 "-q", "--firmware", base.elf.string(), "--gdb", std::to_string(port), "--gdb-wait"},
+                dir);
+  Client c(port);
+  CHECK(c.ask("?") == "T05thread:1;");
+  vp.signal(SIGTERM);
+  const int status = vp.wait(120);
+  INFO("vp_run:\n" << vp.log());
+  CHECK(status == 128 + SIGTERM);
+  CHECK(report_of(dir / "out").at("status") == "interrupted");
+
+  // The same while --gdb-wait still waits for gdb to connect.
+  const fs::path wait_dir = kDir / "sigterm-waiting";
+  fs::remove_all(wait_dir);
+  Background waiting(
+      {DNNVP_VP_RUN, DNNVP_SOURCE_DIR "/scenarios/tiny_cnn.yaml", "--out", (wait_dir / "out").string(),
+       "--firmware", base.elf.string(), "--gdb", std::to_string(free_port()), "--gdb-wait"},
+      wait_dir);
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (waiting.log().find("waiting for gdb") == std::string::npos && std::chrono::steady_clock::now() < end)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  waiting.signal(SIGTERM);
+  const int waiting_status = waiting.wait(120);
+  INFO("vp_run:\n" << waiting.log());
+  CHECK(waiting_status == 128 + SIGTERM);
+  CHECK(report_of(wait_dir / "out").at("status") == "interrupted");
 }
 
 TEST_CASE("a CPU fault stops for gdb with SIGSEGV before the run ends with the fault", "[gdb]") {
