@@ -11,26 +11,34 @@ namespace dnnvp {
 
 namespace {
 
-// The weight stream of one tile: the blob, consumed in whole beats.
+// The weight stream of one tile: the blob's bytes [first, end) (a block group's run, or all of it),
+// consumed in whole beats.
 class WeightStream {
  public:
-  WeightStream(const std::vector<std::uint8_t>& blob, int stream_bits)
-      : blob_(blob), beat_bytes_(static_cast<std::uint64_t>(stream_bits) / 8) {}
+  WeightStream(const std::vector<std::uint8_t>& blob, std::uint64_t first, std::uint64_t end, int stream_bits)
+      : blob_(blob), beat_bytes_(static_cast<std::uint64_t>(stream_bits) / 8), next_(first), end_(end) {}
 
   // The next `bytes` of the stream; the rest of their last beat is padding and is skipped.
   std::vector<std::uint8_t> take(std::uint64_t bytes) {
     const std::uint64_t span = (bytes + beat_bytes_ - 1) / beat_bytes_ * beat_bytes_;
-    if (next_ + span > blob_.size()) throw Error("engine model: the weight blob ends early");
+    if (next_ + span > end_) throw Error("engine model: the weight blob ends early");
     const auto first = blob_.begin() + static_cast<std::ptrdiff_t>(next_);
     next_ += span;
     return {first, first + static_cast<std::ptrdiff_t>(bytes)};
   }
-  bool finished() const { return next_ == blob_.size(); }
+  bool finished() const { return next_ == end_; }
 
  private:
   const std::vector<std::uint8_t>& blob_;
   std::uint64_t beat_bytes_;
-  std::uint64_t next_ = 0;
+  std::uint64_t next_;
+  std::uint64_t end_;
+};
+
+// Output blocks first .. first + count - 1: a tile's (all of them) or a block group's.
+struct BlockRange {
+  int first = 0;
+  int count = 0;
 };
 
 struct BlockParams {
@@ -70,24 +78,33 @@ std::int64_t wrap_to_bits(std::int64_t v, int bits) {
 }
 
 // Loader: the tile's band minus the input zero point, each pixel as Chunks words of Rows values
-// (channels beyond Cin are zero), as the input-buffer half holds it.
-std::vector<std::int32_t> load_band(const Layer& l, const Tile& t, const EngineGeometry& g,
+// (channels beyond Cin are zero), as the input-buffer half (both halves: band_whole) holds it. `v` is the
+// layer as the engine sees it; a row_step band arrives as its rows gathered from DRAM one after the other.
+std::vector<std::int32_t> load_band(const Layer& v, const Tile& t, const LayerPlan& plan,
                                     const EngineConfig& config, const EngineLayerQuant& quant,
-                                    const std::vector<std::uint8_t>& packed_input, const std::string& where) {
-  const Shape in = l.input_shapes.at(0);
-  const int chunks = g.chunks;
+                                    const std::vector<std::uint8_t>& packed_input, const std::string& where,
+                                    DramBytes& dram) {
+  const Shape in = v.input_shapes.at(0);
+  const int chunks = plan.geometry.chunks;
   const std::int64_t band_pixels = std::int64_t{t.band_rows} * in.w;
-  if (band_pixels * chunks > config.input_half_words)
-    throw Error(where + ": band exceeds the input buffer half");
-  if (t.band_offset + t.band_bytes > packed_input.size())
-    throw Error(where + ": band beyond the input tensor");
+  if (band_pixels * chunks > config.input_half_words * (plan.band_whole ? 2 : 1))
+    throw Error(where + ": band exceeds the input buffer " + (plan.band_whole ? "" : "half"));
+  const std::uint64_t runs = t.band_pitch == 0 ? 1 : static_cast<std::uint64_t>(t.band_rows);
+  const std::uint64_t run_bytes = t.band_bytes / runs;
+  std::vector<std::uint8_t> bytes;
+  for (std::uint64_t r = 0; r < runs; ++r) {
+    const std::uint64_t offset = t.band_offset + r * t.band_pitch;
+    if (offset + run_bytes > packed_input.size()) throw Error(where + ": band beyond the input tensor");
+    const auto run = packed_input.begin() + static_cast<std::ptrdiff_t>(offset);
+    bytes.insert(bytes.end(), run, run + static_cast<std::ptrdiff_t>(run_bytes));
+    dram.input += run_bytes;
+    if (t.band_pitch != 0) dram.descriptors += kDescriptorBytes;
+  }
   // A 4-bit band whose first value has an odd index starts in the high nibble of its first byte:
-  // the loader skips the low one (the engine derives this from BAND_Y0, W and Cin, as here).
+  // the loader skips the low one (the engine derives this from BAND_Y0, W and Cin, as here; gathered
+  // rows are whole bytes).
   const int skip = storage_bits(quant.input.bits) == 4 && std::int64_t{t.band_y0} * in.w * in.c % 2 != 0;
-  const auto band_first = packed_input.begin() + static_cast<std::ptrdiff_t>(t.band_offset);
-  std::vector<std::int32_t> band =
-      unpack({band_first, band_first + static_cast<std::ptrdiff_t>(t.band_bytes)}, skip + band_pixels * in.c,
-             quant.input);
+  std::vector<std::int32_t> band = unpack(bytes, skip + band_pixels * in.c, quant.input);
   band.erase(band.begin(), band.begin() + skip);
   const size_t pixel_values = static_cast<size_t>(chunks) * config.rows;
   std::vector<std::int32_t> words(static_cast<size_t>(band_pixels) * pixel_values, 0);
@@ -122,7 +139,7 @@ const std::int32_t* tap_word(const Layer& l, const Tile& t, const EngineGeometry
 // Cin-fold F, column c multiplies the pass's word c / Cv and output lane j sums the columns j, Cv + j, ...
 std::vector<std::int32_t> convolve_tile(const Layer& l, const Tile& t, const LayerPlan& plan,
                                         const EngineConfig& config, const EngineLayerQuant& quant,
-                                        const std::vector<std::uint8_t>& blob,
+                                        WeightStream& stream, BlockRange blocks,
                                         const std::vector<std::int32_t>& input_buffer,
                                         const std::string& where, EngineCounters& counters) {
   const EngineGeometry& g = plan.geometry;
@@ -134,9 +151,8 @@ std::vector<std::int32_t> convolve_tile(const Layer& l, const Tile& t, const Lay
   const int lanes = block_lanes(g, config);
   const std::vector<std::int32_t> padding_words(static_cast<size_t>(fold) * rows, 0);
   std::vector<std::int64_t> accumulators(static_cast<size_t>(t.pixels) * lanes, 0);
-  std::vector<std::int32_t> output_buffer(static_cast<size_t>(t.pixels * g.blocks) * cols, 0);
-  WeightStream stream(blob, config.stream_bits);
-  for (int cb = 0; cb < g.blocks; ++cb) {
+  std::vector<std::int32_t> output_buffer(static_cast<size_t>(t.pixels * blocks.count) * cols, 0);
+  for (int cb = blocks.first; cb < blocks.first + blocks.count; ++cb) {
     const BlockParams params = read_params(stream, cols);
     const PassChunks walk = pass_chunks(g, cb);
     std::int64_t pass = 0;
@@ -165,7 +181,7 @@ std::vector<std::int32_t> convolve_tile(const Layer& l, const Tile& t, const Lay
               std::int64_t& acc = accumulators[static_cast<size_t>(p) * lanes + j];
               acc = wrap_to_bits((first_pass ? params.bias[j] : acc) + lane_sum, config.accumulator_bits);
               if (last_pass)
-                output_buffer[static_cast<size_t>(p * g.blocks + cb) * cols + j] =
+                output_buffer[static_cast<size_t>(p * blocks.count + cb - blocks.first) * cols + j] =
                     clipped(requantize(acc, params.requant[j], l.activation, l.leaky_shift,
                                        quant.output_zero_point, quant.output, quant.rounding),
                             quant);
@@ -173,7 +189,6 @@ std::vector<std::int32_t> convolve_tile(const Layer& l, const Tile& t, const Lay
           }
         }
   }
-  if (!stream.finished()) throw Error(where + ": the weight blob is longer than the layer needs");
   return output_buffer;
 }
 
@@ -238,26 +253,28 @@ std::vector<std::int32_t> pool_tile(const Layer& l, const Tile& t, const LayerPl
 // nibble (`carried`, that tile's last value) the drain repeats.
 std::vector<std::int32_t> drain(const Layer& l, const Tile& t, const EngineGeometry& g,
                                 const EngineConfig& config, const std::vector<std::int32_t>& output_buffer,
-                                std::optional<std::int32_t> carried) {
+                                BlockRange blocks, std::optional<std::int32_t> carried) {
   const int cout = l.output_shape.c;
   const int lanes = block_lanes(g, config);
   std::vector<std::int32_t> values;
   values.reserve(static_cast<size_t>(t.pixels) * cout + 1);
   if (carried) values.push_back(*carried);
   for (std::int64_t p = 0; p < t.pixels; ++p)
-    for (int cb = 0; cb < g.blocks; ++cb)
+    for (int cb = blocks.first; cb < blocks.first + blocks.count; ++cb)
       for (int c = 0; c < std::min(lanes, cout - cb * lanes); ++c)
-        values.push_back(output_buffer[static_cast<size_t>(p * g.blocks + cb) * config.cols + c]);
+        values.push_back(
+            output_buffer[static_cast<size_t>(p * blocks.count + cb - blocks.first) * config.cols + c]);
   return values;
 }
 
 // The ELT stage: each drained value a with the value b at the same place of the residual packet, the
-// tile's output byte span of operand b (so a carried first value meets the previous tile's last b).
-void add_residual(std::vector<std::int32_t>& values, const Tile& t, const EngineLayerQuant& quant,
-                  const EngineResidual& r, const std::string& where) {
-  if (t.output_offset + t.output_bytes > r.b.size()) throw Error(where + ": residual beyond operand b");
-  const auto first = r.b.begin() + static_cast<std::ptrdiff_t>(t.output_offset);
-  const std::vector<std::int32_t> b = unpack({first, first + static_cast<std::ptrdiff_t>(t.output_bytes)},
+// output run's bytes [offset, offset + bytes) of operand b (so a carried first value meets the previous
+// tile's last b).
+void add_residual(std::vector<std::int32_t>& values, std::uint64_t offset, std::uint64_t bytes,
+                  const EngineLayerQuant& quant, const EngineResidual& r, const std::string& where) {
+  if (offset + bytes > r.b.size()) throw Error(where + ": residual beyond operand b");
+  const auto first = r.b.begin() + static_cast<std::ptrdiff_t>(offset);
+  const std::vector<std::int32_t> b = unpack({first, first + static_cast<std::ptrdiff_t>(bytes)},
                                              static_cast<std::int64_t>(values.size()), r.b_type);
   for (size_t k = 0; k < values.size(); ++k)
     values[k] = add_elements(values[k], quant.output_zero_point, b[k], r.b_zero_point, r.params, r.activation,
@@ -271,31 +288,85 @@ EngineLayerRun run_engine_layer(const Layer& l, const LayerPlan& plan, const Eng
                                 const std::vector<std::uint8_t>& packed_input,
                                 const std::optional<EngineResidual>& residual) {
   const EngineGeometry& g = plan.geometry;
+  const Layer v = engine_view(l, plan.row_step);
   const QuantType stored = residual ? residual->y_type : quant.output;
+  const int cout = l.output_shape.c;
   EngineLayerRun run;
   run.output.assign(packed_bytes(l.output_shape.elements(), stored.bits), 0);
   if (g.op != EngineOp::Conv && !blob.empty())
     throw Error("engine model: layer '" + l.name + "': a pool has no blob");
+  // Block groups stream their run of the block-major blob: blob_bytes / blocks per block.
+  const int group = plan.block_group == 0 ? g.blocks : plan.block_group;
+  if (plan.block_group != 0 && blob.size() != g.blob_bytes)
+    throw Error("engine model: layer '" + l.name + "': the weight blob has " + std::to_string(blob.size()) +
+                " bytes, its block groups need " + std::to_string(g.blob_bytes));
+  const std::uint64_t block_bytes =
+      plan.block_group == 0 ? 0 : g.blob_bytes / static_cast<std::uint64_t>(g.blocks);
   std::optional<std::int32_t> last_value;  // the drain keeps the previous tile's last value (a, not y)
   for (const Tile& t : plan.tiles) {
-    const std::string where =
+    const std::string tile_where =
         "engine model: layer '" + l.name + "' tile at pixel " + std::to_string(t.first_pixel);
-    if (t.pixels > config.accumulator_depth || t.pixels * g.blocks > config.output_half_words)
-      throw Error(where + ": tile exceeds the accumulator or the output buffer half");
-    const std::vector<std::int32_t> input_buffer = load_band(l, t, g, config, quant, packed_input, where);
-    const std::vector<std::int32_t> output_buffer =
-        g.op == EngineOp::Conv
-            ? convolve_tile(l, t, plan, config, quant, blob, input_buffer, where, run.counters)
-            : pool_tile(l, t, plan, config, quant, input_buffer, where, run.counters);
-    const bool mid_byte = storage_bits(stored.bits) == 4 && t.first_pixel * l.output_shape.c % 2 != 0;
-    std::vector<std::int32_t> values =
-        drain(l, t, g, config, output_buffer, mid_byte ? last_value : std::nullopt);
-    last_value = values.back();
-    if (residual) add_residual(values, t, quant, *residual, where);
-    const std::vector<std::uint8_t> bytes = pack(values, stored.bits);
-    if (bytes.size() != t.output_bytes || t.output_offset + bytes.size() > run.output.size())
-      throw Error(where + ": output run does not match the tile");
-    std::copy(bytes.begin(), bytes.end(), run.output.begin() + static_cast<std::ptrdiff_t>(t.output_offset));
+    const std::vector<std::int32_t> input_buffer =
+        load_band(v, t, plan, config, quant, packed_input, tile_where, run.dram);
+    for (int first_block = 0; first_block < g.blocks; first_block += group) {
+      const BlockRange blocks{first_block, std::min(group, g.blocks - first_block)};
+      const std::string where =
+          plan.block_group == 0 ? tile_where : tile_where + ", blocks from " + std::to_string(first_block);
+      if (t.pixels > config.accumulator_depth || t.pixels * blocks.count > config.output_half_words)
+        throw Error(where + ": tile exceeds the accumulator or the output buffer half");
+      std::vector<std::int32_t> output_buffer;
+      if (g.op == EngineOp::Conv) {
+        const std::uint64_t stream_first = first_block * block_bytes;
+        const std::uint64_t stream_end =
+            plan.block_group == 0 ? blob.size() : (first_block + blocks.count) * block_bytes;
+        WeightStream stream(blob, stream_first, stream_end, config.stream_bits);
+        output_buffer =
+            convolve_tile(v, t, plan, config, quant, stream, blocks, input_buffer, where, run.counters);
+        if (!stream.finished()) throw Error(where + ": the weight blob is longer than the layer needs");
+        run.dram.weights += stream_end - stream_first;
+      } else {
+        output_buffer = pool_tile(v, t, plan, config, quant, input_buffer, where, run.counters);
+      }
+      if (plan.block_group == 0) {  // the tile's pixels, one run
+        const bool mid_byte = storage_bits(stored.bits) == 4 && t.first_pixel * cout % 2 != 0;
+        std::vector<std::int32_t> values =
+            drain(v, t, g, config, output_buffer, blocks, mid_byte ? last_value : std::nullopt);
+        last_value = values.back();
+        if (residual) {
+          add_residual(values, t.output_offset, t.output_bytes, quant, *residual, where);
+          run.dram.input += t.output_bytes;
+        }
+        const std::vector<std::uint8_t> bytes = pack(values, stored.bits);
+        if (bytes.size() != t.output_bytes || t.output_offset + bytes.size() > run.output.size())
+          throw Error(where + ": output run does not match the tile");
+        std::copy(bytes.begin(), bytes.end(),
+                  run.output.begin() + static_cast<std::ptrdiff_t>(t.output_offset));
+        run.dram.output += bytes.size();
+        continue;
+      }
+      // A group's outputs: each pixel's OUT_C values at pitch Cout, whole bytes (the planner's rule).
+      const std::vector<std::int32_t> values = drain(v, t, g, config, output_buffer, blocks, std::nullopt);
+      const std::int64_t out_c = static_cast<std::int64_t>(values.size()) / t.pixels;
+      const int bits = storage_bits(stored.bits);
+      for (std::int64_t p = 0; p < t.pixels; ++p) {
+        const std::int64_t first_value =
+            (t.first_pixel + p) * cout + std::int64_t{first_block} * block_lanes(g, config);
+        if (first_value * bits % 8 != 0 || out_c * bits % 8 != 0)
+          throw Error(where + ": a block group's output run does not start and end on a byte");
+        std::vector<std::int32_t> pixel(values.begin() + p * out_c, values.begin() + (p + 1) * out_c);
+        const std::uint64_t offset = packed_bytes(first_value, stored.bits);
+        const std::uint64_t bytes = packed_bytes(out_c, stored.bits);
+        if (residual) {  // operand b's run on its own descriptor
+          add_residual(pixel, offset, bytes, quant, *residual, where);
+          run.dram.input += bytes;
+          run.dram.descriptors += kDescriptorBytes;
+        }
+        const std::vector<std::uint8_t> packed = pack(pixel, stored.bits);
+        run.dram.output += packed.size();
+        run.dram.descriptors += kDescriptorBytes;
+        std::copy(packed.begin(), packed.end(), run.output.begin() + static_cast<std::ptrdiff_t>(offset));
+      }
+    }
   }
   return run;
 }

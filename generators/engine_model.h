@@ -49,6 +49,9 @@ struct EngineCounters {
 struct EngineLayerRun {
   std::vector<std::uint8_t> output;  // the packed output tensor
   EngineCounters counters;
+  // What the tiles moved, transfer by transfer as the runtime's DMAs move them: blob runs, band runs,
+  // operand b's runs and output runs, and a descriptor per gathered or scattered run (no lower bound).
+  DramBytes dram;
 };
 
 // The layer's packed output tensor (a fused add's y), as the engine's tiles leave it in DRAM, and the

@@ -1,6 +1,7 @@
 #include "engine_plan.h"
 
 #include <algorithm>
+#include <array>
 
 #include "dnnvp_memory_map.h"
 #include "error.h"
@@ -48,18 +49,43 @@ std::int64_t rows_read(const Layer& l) {
   return std::count(read.begin(), read.end(), true);
 }
 
-// P is usable when every tile's band fits an input-buffer half. (P <= AccDepth and P * Blocks <=
-// OutHalfWords are the caller's bounds.) 4-bit data sets no condition: a band or tile that starts in
-// the high nibble of a byte is moved as whole bytes and the engine skips or repeats the low nibble
-// (docs/engine.md "Nibble starts").
-bool tiles_fit(const Layer& l, const EngineConfig& c, const EngineGeometry& g, std::int64_t tile_pixels) {
-  const std::int64_t pixels = std::int64_t{l.output_shape.h} * l.output_shape.w;
-  const int in_w = l.input_shapes.at(0).w;
+// P is usable when every tile's band of the engine's view `v` fits `capacity` words and has at most
+// `max_rows` rows (0: any). (P <= AccDepth and P * Blocks <= OutHalfWords are the caller's bounds.) 4-bit
+// data sets no condition: a band or tile that starts in the high nibble of a byte is moved as whole bytes
+// and the engine skips or repeats the low nibble (docs/engine.md "Nibble starts").
+bool tiles_fit(const Layer& v, const EngineGeometry& g, std::int64_t tile_pixels, std::int64_t capacity,
+               int max_rows) {
+  const std::int64_t pixels = std::int64_t{v.output_shape.h} * v.output_shape.w;
+  const int in_w = v.input_shapes.at(0).w;
   for (std::int64_t first = 0; first < pixels; first += tile_pixels) {
-    const Band b = band_of(l, first, std::min(tile_pixels, pixels - first));
-    if (std::int64_t{b.rows} * in_w * g.chunks > c.input_half_words) return false;
+    const Band b = band_of(v, first, std::min(tile_pixels, pixels - first));
+    if (std::int64_t{b.rows} * in_w * g.chunks > capacity || (max_rows > 0 && b.rows > max_rows))
+      return false;
   }
   return true;
+}
+
+// Whole bytes of `values` values at the activations' storage width.
+bool whole_bytes(std::int64_t values, const EngineConfig& c) {
+  return values * storage_bits(c.activation_bits) % 8 == 0;
+}
+
+// Option B applies: the layer reads only every stride_h-th input row (stride_h > 1, kernel height 1, no
+// vertical padding), and its rows are whole bytes (each is gathered on its own).
+bool rows_skippable(const Layer& l, const EngineConfig& c) {
+  return l.stride_h > 1 && l.kernel_h == 1 && l.padding.top == 0 && l.padding.bottom == 0 &&
+         whole_bytes(input_row_values(l), c);
+}
+
+// Cycles a plan's bands take to load, at one stream beat and at most one input word per cycle: what a
+// whole-buffer band (option F) adds, as it loads only once the previous tile has finished.
+std::int64_t band_load_cycles(const LayerPlan& p, const Layer& l, const EngineConfig& c) {
+  const std::int64_t beat_bytes = c.stream_bits / 8;
+  std::int64_t cycles = 0;
+  for (const Tile& t : p.tiles)
+    cycles += std::max(ceil_div(static_cast<std::int64_t>(t.band_bytes), beat_bytes),
+                       std::int64_t{t.band_rows} * l.input_shapes.at(0).w * p.geometry.chunks);
+  return cycles;
 }
 
 // Explains why no P works, naming the scenario field to change: even one output pixel's band or
@@ -197,7 +223,17 @@ EngineGeometry engine_geometry(const Layer& l, const EngineConfig& c, int fold) 
   return g;
 }
 
-std::vector<Tile> cut_tiles(const Layer& l, const EngineConfig& c, std::int64_t tile_pixels) {
+Layer engine_view(const Layer& l, int row_step) {
+  Layer v = l;
+  if (row_step > 1) {
+    v.input_shapes.at(0).h = static_cast<int>(ceil_div(l.input_shapes.at(0).h, row_step));
+    v.stride_h = 1;
+  }
+  return v;
+}
+
+std::vector<Tile> cut_tiles(const Layer& l, const EngineConfig& c, std::int64_t tile_pixels, int row_step) {
+  const Layer v = engine_view(l, row_step);
   const std::int64_t pixels = std::int64_t{l.output_shape.h} * l.output_shape.w;
   const std::int64_t row_values = input_row_values(l);
   const int cout = l.output_shape.c;
@@ -206,12 +242,19 @@ std::vector<Tile> cut_tiles(const Layer& l, const EngineConfig& c, std::int64_t 
     Tile t;
     t.first_pixel = first;
     t.pixels = std::min(tile_pixels, pixels - first);
-    const Band b = band_of(l, first, t.pixels);
+    const Band b = band_of(v, first, t.pixels);
     t.band_y0 = b.y0;
     t.band_rows = b.rows;
-    const ByteSpan band = byte_span(b.y0 * row_values, b.rows * row_values, c.activation_bits);
-    t.band_offset = band.offset;
-    t.band_bytes = band.bytes;
+    if (row_step > 1) {  // row y' of the view is DRAM row y' * row_step, whole bytes (gather_step)
+      const std::uint64_t row_bytes = packed_bytes(row_values, c.activation_bits);
+      t.band_offset = static_cast<std::uint64_t>(b.y0) * row_step * row_bytes;
+      t.band_bytes = static_cast<std::uint64_t>(b.rows) * row_bytes;
+      t.band_pitch = static_cast<std::uint64_t>(row_step) * row_bytes;
+    } else {
+      const ByteSpan band = byte_span(b.y0 * row_values, b.rows * row_values, c.activation_bits);
+      t.band_offset = band.offset;
+      t.band_bytes = band.bytes;
+    }
     const ByteSpan out = byte_span(first * cout, t.pixels * cout, c.activation_bits);
     t.output_offset = out.offset;
     t.output_bytes = out.bytes;
@@ -220,44 +263,109 @@ std::vector<Tile> cut_tiles(const Layer& l, const EngineConfig& c, std::int64_t 
   return tiles;
 }
 
-LayerPlan plan_layer_folded(const Layer& l, const EngineConfig& c, int fold) {
-  LayerPlan plan;
-  plan.geometry = engine_geometry(l, c, fold);
-  const EngineGeometry& g = plan.geometry;
+std::optional<LayerPlan> plan_layer_with(const Layer& l, const EngineConfig& c, const EngineGeometry& g,
+                                         int row_step, bool band_whole, bool group, bool residual) {
+  if (row_step != 1 && (row_step != l.stride_h || !rows_skippable(l, c)))
+    throw Error("layer '" + l.name + "': row step " + std::to_string(row_step) +
+                " needs kernel height 1, no vertical padding, that vertical stride and rows of whole bytes");
+  const Layer v = engine_view(l, row_step);
   const std::int64_t pixels = std::int64_t{l.output_shape.h} * l.output_shape.w;
+  // Groups leave the output buffer to the blocks of a group, so P is bound by the band and AccDepth.
   std::int64_t tile_pixels =
-      std::min<std::int64_t>({c.accumulator_depth, c.output_half_words / g.blocks, pixels});
-  while (tile_pixels > 0 && !tiles_fit(l, c, g, tile_pixels)) --tile_pixels;
-  if (tile_pixels == 0) fail_without_tiles(l, c, g);
+      std::min<std::int64_t>({c.accumulator_depth, group ? pixels : c.output_half_words / g.blocks, pixels});
+  const std::int64_t capacity = c.input_half_words * (band_whole ? 2 : 1);
+  const int max_rows = row_step > 1 ? DNNVP_ROW_STEP_MAX_BAND_ROWS : 0;
+  while (tile_pixels > 0 && !tiles_fit(v, g, tile_pixels, capacity, max_rows)) --tile_pixels;
+  if (tile_pixels == 0) return std::nullopt;
+  LayerPlan plan;
+  plan.geometry = g;
   plan.tile_pixels = tile_pixels;
-  plan.tiles = cut_tiles(l, c, tile_pixels);
+  plan.row_step = row_step;
+  plan.band_whole = band_whole;
+  const int cout = l.output_shape.c;
+  if (group) {
+    // A group's outputs are written per pixel at pitch Cout: every run must start on a byte.
+    plan.block_group = static_cast<int>(std::min<std::int64_t>(g.blocks, c.output_half_words / tile_pixels));
+    if (plan.block_group == 0 || plan.block_group >= g.blocks || !whole_bytes(cout, c) ||
+        !whole_bytes(std::int64_t{plan.block_group} * block_lanes(g, c), c))
+      return std::nullopt;
+  }
+  plan.tiles = cut_tiles(l, c, tile_pixels, row_step);
 
   // A pass is one pixel per cycle, but never shorter than the accumulator latency, nor than the
-  // stream needs to bring the next pass's weights (a shorter pass starves the array).
+  // stream needs to bring the next pass's weights (a shorter pass starves the array). Block groups
+  // split a tile's blocks, so they issue the same passes.
   for (const Tile& t : plan.tiles) {
     plan.issue_cycles += g.blocks * g.passes * std::max({t.pixels, kMinPassCycles, g.weight_beats});
     plan.dram.input += t.band_bytes;
+    if (row_step > 1) plan.dram.descriptors += static_cast<std::uint64_t>(t.band_rows) * kDescriptorBytes;
+    if (residual) plan.dram.input += t.output_bytes;  // operand b, in the output's runs
   }
   plan.macs = l.macs();
   plan.utilisation_bound = static_cast<double>(plan.macs) /
                            (static_cast<double>(c.rows) * c.cols * static_cast<double>(plan.issue_cycles));
-  plan.dram.weights = plan.tiles.size() * g.blob_bytes;
+  plan.dram.weights = plan.tiles.size() * g.blob_bytes;  // each group's blob run once per pixel tile
   plan.dram.output = packed_bytes(l.output_shape.elements(), c.activation_bits);
+  if (group) {  // one S2MM descriptor per pixel and group, and as many on dma2 for operand b
+    const std::int64_t groups = ceil_div(g.blocks, plan.block_group);
+    plan.dram.descriptors +=
+        static_cast<std::uint64_t>(groups * pixels * (residual ? 2 : 1)) * kDescriptorBytes;
+  }
   plan.dram.lower_bound =
       g.blob_bytes + packed_bytes(rows_read(l) * input_row_values(l), c.activation_bits) + plan.dram.output;
+  if (residual) plan.dram.lower_bound += plan.dram.output;
   return plan;
+}
+
+// Every combination of the enabled options is planned; an option counts only where it pays against the
+// same plan without it: fewer DRAM bytes (descriptors included) and no more issue cycles, and for
+// whole-buffer bands also fewer tiles and a band load under 2 % of the issue cycles (each such band waits
+// for the previous tile). The cheapest plan in bytes wins, ties to the fewer options.
+LayerPlan plan_layer_folded(const Layer& l, const EngineConfig& c, int fold, bool residual) {
+  const EngineGeometry g = engine_geometry(l, c, fold);
+  const int step = c.options.row_step && rows_skippable(l, c) ? l.stride_h : 1;
+  const bool groups = c.options.block_group && g.op == EngineOp::Conv && g.group_chunks == 0;
+  constexpr int kRowStep = 1, kWhole = 2, kGroup = 4;
+  std::array<std::optional<LayerPlan>, 8> plans;
+  for (int k = 0; k < 8; ++k) {
+    if (((k & kRowStep) && step == 1) || ((k & kWhole) && !c.options.band_whole) || ((k & kGroup) && !groups))
+      continue;
+    plans[static_cast<size_t>(k)] =
+        plan_layer_with(l, c, g, (k & kRowStep) ? step : 1, (k & kWhole) != 0, (k & kGroup) != 0, residual);
+  }
+  const auto pays = [&](int k) {
+    const std::optional<LayerPlan>& p = plans[static_cast<size_t>(k)];
+    if (!p) return false;
+    for (const int option : {kRowStep, kWhole, kGroup}) {
+      if ((k & option) == 0) continue;
+      if (option == kWhole && 50 * band_load_cycles(*p, l, c) >= p->issue_cycles) return false;
+      const std::optional<LayerPlan>& without = plans[static_cast<size_t>(k & ~option)];
+      if (!without) continue;  // the option is what makes the layer fit
+      if (p->dram.total() >= without->dram.total() || p->issue_cycles > without->issue_cycles ||
+          (option == kWhole && p->tiles.size() >= without->tiles.size()))
+        return false;
+    }
+    return true;
+  };
+  int best = -1;
+  for (int k = 0; k < 8; ++k)
+    if (pays(k) && (best < 0 || plans[static_cast<size_t>(k)]->dram.total() <
+                                    plans[static_cast<size_t>(best)]->dram.total()))
+      best = k;
+  if (best < 0) fail_without_tiles(l, c, g);
+  return std::move(*plans[static_cast<size_t>(best)]);
 }
 
 // Cin-fold trades padding: F words of a pixel per pass cut the passes to ceil(Cin/Rows)/F (rounded up)
 // and multiply the blocks by about F (Cv = Cols/F lanes), so it pays where Cout leaves columns idle or Cin
 // is short of whole words; a folded band holds more words per pixel, so its tiles may shrink.
-LayerPlan plan_layer(const Layer& l, const EngineConfig& c) {
-  LayerPlan best = plan_layer_folded(l, c, 1);
+LayerPlan plan_layer(const Layer& l, const EngineConfig& c, bool residual) {
+  LayerPlan best = plan_layer_folded(l, c, 1, residual);
   if (!l.has_weights() || l.groups != 1) return best;
   for (int fold = 2; fold <= c.fold_max; ++fold) {
     if (c.cols % fold != 0) continue;
     try {
-      LayerPlan folded = plan_layer_folded(l, c, fold);
+      LayerPlan folded = plan_layer_folded(l, c, fold, residual);
       if (folded.issue_cycles < best.issue_cycles) best = std::move(folded);
     } catch (const Error&) {  // the folded band or output of one row fits no buffer half: not a choice
     }
@@ -285,9 +393,9 @@ void fuse(const Network& n, const EngineConfig& c, NetworkPlan& net) {
     if (!p) continue;
     if (l.type == LayerType::Add) {
       if (!n.layers[static_cast<size_t>(producer)].has_weights()) continue;
+      // Operand b's reads change the layer's byte model (and so maybe its DRAM options): plan it again.
+      p = plan_layer(n.layers[static_cast<size_t>(producer)], c, true);
       p->fused_add = static_cast<int>(j);
-      for (const Tile& t : p->tiles) p->dram.input += t.output_bytes;
-      p->dram.lower_bound += packed_bytes(l.output_shape.elements(), c.activation_bits);
     } else {
       p->folded_clip = static_cast<int>(j);
     }
@@ -297,8 +405,9 @@ void fuse(const Network& n, const EngineConfig& c, NetworkPlan& net) {
 
 }  // namespace
 
-NetworkPlan plan_network(const Scenario& s) {
-  const EngineConfig c = engine_config(s.hardware, s.quant);
+NetworkPlan plan_network(const Scenario& s, const DramOptions& options) {
+  EngineConfig c = engine_config(s.hardware, s.quant);
+  c.options = options;
   NetworkPlan net;
   for (const Layer& l : s.network.layers) {
     net.layers.emplace_back();
@@ -328,6 +437,7 @@ NetworkPlan plan_network(const Scenario& s) {
     net.dram.weights += p.dram.weights;
     net.dram.input += p.dram.input;
     net.dram.output += p.dram.output;
+    net.dram.descriptors += p.dram.descriptors;
     net.dram.lower_bound += p.dram.lower_bound;
     if (s.network.layers[i].type == LayerType::Conv) {
       conv_macs += p.macs;

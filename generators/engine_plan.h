@@ -18,6 +18,20 @@ namespace dnnvp {
 inline constexpr std::int64_t kMinPassCycles = 4;
 // Bytes of one output channel's params in the weight stream: bias (int32), multiplier (int32), shift.
 inline constexpr std::uint64_t kParamBytesPerChannel = 9;
+// DRAM bytes of one scatter/gather descriptor the DMA walks: its 32-byte fetch (the DMA model's
+// sg_bd::kFetchBytes) and the 4-byte STATUS word it writes back.
+inline constexpr std::uint64_t kDescriptorBytes = 36;
+
+// The DRAM options (docs/engine.md "Tiling") the planner may use for a layer; each one it uses only
+// where the byte model says it pays.
+struct DramOptions {
+  bool row_step = false;     // B: a 1x1 stride-s conv's bands hold only the rows it reads
+  bool band_whole = false;   // F: a band may fill both input-buffer halves
+  bool block_group = false;  // A: tiles of a pixel range x a group of output blocks
+};
+// The options the firmware and RTL on main run, so the ones vp_gen plans with: each turns on once its
+// runtime and engine support is on main.
+inline constexpr DramOptions kDramOptionsOnMain{false, false, false};
 
 // The engine parameters planning depends on (params.svh) and the widths the layers use.
 struct EngineConfig {
@@ -31,6 +45,7 @@ struct EngineConfig {
   int activation_bits = 8;             // of every activation tensor (quantization.activation_bits)
   int weight_bits = 8;                 // quantization.weight_bits
   int fold_max = 1;                    // the largest Cin-fold F the core runs (hardware.fold_max)
+  DramOptions options = kDramOptionsOnMain;
 };
 
 EngineConfig engine_config(const HardwareConfig& hardware, const QuantConfig& quant);
@@ -85,12 +100,13 @@ EngineGeometry engine_geometry(const Layer& layer, const EngineConfig& config, i
 
 // P consecutive output pixels (raster order) and the DRAM runs they read and write.
 struct Tile {
-  std::int64_t first_pixel = 0;   // raster index of the tile's first output pixel (TILE_P0)
-  std::int64_t pixels = 0;        // TILE_P; only the last tile may be shorter than tile_pixels
-  int band_y0 = 0;                // first input row of the band (BAND_Y0)
-  int band_rows = 0;              // BAND_ROWS: every input row a pixel of the tile reads, all columns
-  std::uint64_t band_offset = 0;  // of the band in the packed input tensor
-  std::uint64_t band_bytes = 0;
+  std::int64_t first_pixel = 0;     // raster index of the tile's first output pixel (TILE_P0)
+  std::int64_t pixels = 0;          // TILE_P; only the last tile may be shorter than tile_pixels
+  int band_y0 = 0;                  // first input row of the band (BAND_Y0)
+  int band_rows = 0;                // BAND_ROWS: every input row a pixel of the tile reads, all columns
+  std::uint64_t band_offset = 0;    // of the band (its first row) in the packed input tensor
+  std::uint64_t band_bytes = 0;     // every byte of the band
+  std::uint64_t band_pitch = 0;     // row_step: bytes between its band_rows gathered rows (0: one run)
   std::uint64_t output_offset = 0;  // of the tile's pixels in the packed output tensor
   std::uint64_t output_bytes = 0;
 };
@@ -99,8 +115,9 @@ struct DramBytes {
   std::uint64_t weights = 0;      // the blob, once per tile
   std::uint64_t input = 0;        // every tile's band (halo rows are read again), a fused add's operand
   std::uint64_t output = 0;       // the output tensor, once
+  std::uint64_t descriptors = 0;  // kDescriptorBytes per scatter/gather descriptor (row_step, block_group)
   std::uint64_t lower_bound = 0;  // blob, every input row a tap reads, a fused add's operand, the output
-  std::uint64_t total() const { return weights + input + output; }
+  std::uint64_t total() const { return weights + input + output + descriptors; }
 };
 
 struct LayerPlan {
@@ -124,16 +141,30 @@ struct LayerPlan {
 };
 
 // Cuts a Conv/Dense layer, or a pool the engine runs, at Cin-fold `fold` into tiles with the largest P the
-// buffers allow (docs/engine.md, "Work unit"). Throws dnnvp::Error "hardware.FIELD: layer 'NAME' needs ..."
-// when not even one output row fits.
-LayerPlan plan_layer_folded(const Layer& layer, const EngineConfig& config, int fold);
+// buffers allow (docs/engine.md, "Work unit", "Tiling"), with the DRAM options of config.options that pay.
+// `residual`: the layer computes a fused add, whose operand b it reads in its output's runs. Throws
+// dnnvp::Error "hardware.FIELD: layer 'NAME' needs ..." when not even one output row fits.
+LayerPlan plan_layer_folded(const Layer& layer, const EngineConfig& config, int fold, bool residual = false);
+
+// The plan at geometry g with exactly these DRAM options (row step 1: none; block groups of the most
+// blocks the output buffer holds), or nothing when no P fits them or groups would not split the blocks
+// (into whole bytes of the output). plan_layer_folded chooses among these.
+std::optional<LayerPlan> plan_layer_with(const Layer& layer, const EngineConfig& config,
+                                         const EngineGeometry& g, int row_step, bool band_whole,
+                                         bool block_group, bool residual = false);
 
 // plan_layer_folded at the Cin-fold F the layer runs: for a dense Conv/Dense the F in 1 .. fold_max dividing
 // Cols whose plan issues the fewest cycles (ties: the smaller F), else 1.
-LayerPlan plan_layer(const Layer& layer, const EngineConfig& config);
+LayerPlan plan_layer(const Layer& layer, const EngineConfig& config, bool residual = false);
 
-// The tiles of a layer for a given P (which must not exceed the layer's pixel count), unchecked.
-std::vector<Tile> cut_tiles(const Layer& layer, const EngineConfig& config, std::int64_t tile_pixels);
+// The layer as the engine sees it at row step s (option B): input rows 0, s, 2s, ... as ceil(H / s) rows
+// at vertical stride 1; the layer itself at s = 1.
+Layer engine_view(const Layer& layer, int row_step);
+
+// The tiles of a layer for a given P (which must not exceed the layer's pixel count) and row step,
+// unchecked.
+std::vector<Tile> cut_tiles(const Layer& layer, const EngineConfig& config, std::int64_t tile_pixels,
+                            int row_step = 1);
 
 struct NetworkPlan {
   // One per layer: Conv/Dense, and with mapping.engine_pools the pools engine_runs_pool() accepts.
@@ -148,6 +179,6 @@ struct NetworkPlan {
 
 // Plans every engine layer of the scenario and, with mapping.fuse, which adds and clips the engine layers
 // run (docs/engine.md, "Fusion"). Errors start with the scenario file.
-NetworkPlan plan_network(const Scenario& scenario);
+NetworkPlan plan_network(const Scenario& scenario, const DramOptions& options = kDramOptionsOnMain);
 
 }  // namespace dnnvp

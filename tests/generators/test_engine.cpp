@@ -113,14 +113,15 @@ const LayerPlan& plan_of(const NetworkPlan& plan, const Scenario& s, const std::
   return *plan.layers.at(static_cast<size_t>(s.network.find_layer(layer)));
 }
 
-// Runs every engine layer through the engine model, from its blob, its golden input packed and, for a
-// fused add, the golden operand b packed, with the registers its model.h row gives; checks the result
-// element for element against the golden output of the layer whose output it writes (a fused add's or
-// a folded clip's), and the MACS and ACTIVE counters. Returns how many layers ran in more than one tile.
-int check_engine_equals_golden(const Scenario& s) {
+// Runs every engine layer of `plan` (by default the scenario's) through the engine model, from its blob,
+// its golden input packed and, for a fused add, the golden operand b packed, with the registers its
+// model.h row gives; checks the result element for element against the golden output of the layer whose
+// output it writes (a fused add's or a folded clip's), the MACS and ACTIVE counters, and that the DRAM
+// bytes the model's tiles move are the plan's. Returns how many layers ran in more than one tile.
+int check_engine_equals_golden(const Scenario& s, const std::optional<NetworkPlan>& given = std::nullopt) {
   const SynthesizedModel m = synthesize(s);
   const EngineConfig config = engine_config(s.hardware, s.quant);
-  const NetworkPlan plan = plan_network(s);
+  const NetworkPlan plan = given ? *given : plan_network(s);
   int tiled_layers = 0;
   for (size_t i = 0; i < s.network.layers.size(); ++i) {
     if (!plan.layers[i]) continue;
@@ -175,6 +176,11 @@ int check_engine_equals_golden(const Scenario& s) {
     std::int64_t issued = 0;
     for (const Tile& t : lp.tiles) issued += lp.geometry.blocks * lp.geometry.passes * t.pixels;
     CHECK(run.counters.active == issued);
+    CHECK(run.dram.weights == lp.dram.weights);
+    CHECK(run.dram.input == lp.dram.input);
+    CHECK(run.dram.descriptors == lp.dram.descriptors);
+    // 4-bit tiles that start mid-byte rewrite the byte they share, which the plan counts once.
+    if (storage_bits(stored.bits) == 8) CHECK(run.dram.output == lp.dram.output);
     tiled_layers += lp.tiles.size() > 1;
   }
   return tiled_layers;
@@ -1078,4 +1084,250 @@ TEST_CASE("model.h rows carry the engine op, the pool divider, the clip limits a
   const size_t g = static_cast<size_t>(wide.network.find_layer("global"));
   CHECK(wp.layers[g]->folded_clip == wide.network.find_layer("global.clip"));
   CHECK(layer_table_row(wm.model, g, &*wp.layers[g]).clip == 0);
+}
+
+TEST_CASE("ResNet-50 1x1/2 downsamples gather only the rows they read: fewer tiles", "[engine][dram]") {
+  const Scenario s = load_scenario(kSource + "/scenarios/resnet50.yaml");
+  const EngineConfig c = engine_config(s.hardware, s.quant);
+  const NetworkPlan today = plan_network(s, DramOptions{});
+  const NetworkPlan gathered = plan_network(s, DramOptions{true, false, false});
+  struct Expected {
+    const char* layer;
+    size_t tiles_today, tiles;
+  };
+  for (const Expected e : {Expected{"layer2.0.downsample", 6, 4}, Expected{"layer3.0.downsample", 3, 2},
+                           Expected{"layer4.0.downsample", 2, 1}}) {
+    INFO(e.layer);
+    const Layer& l = s.network.layers[static_cast<size_t>(s.network.find_layer(e.layer))];
+    const LayerPlan& before = plan_of(today, s, e.layer);
+    const LayerPlan& p = plan_of(gathered, s, e.layer);
+    CHECK(before.row_step == 1);
+    CHECK(before.tiles.size() == e.tiles_today);
+    CHECK(p.row_step == 2);
+    CHECK(p.tiles.size() == e.tiles);
+    const std::uint64_t row_bytes =
+        std::uint64_t{static_cast<unsigned>(l.input_shapes[0].w)} * l.input_shapes[0].c;
+    std::uint64_t band_bytes = 0;
+    std::uint64_t descriptors = 0;
+    for (const Tile& t : p.tiles) {
+      // Band row y' is input row 2y': the output rows of the tile, one descriptor each.
+      const std::int64_t first_row = t.first_pixel / l.output_shape.w;
+      CHECK(t.band_y0 == first_row);
+      CHECK(t.band_rows == (t.first_pixel + t.pixels - 1) / l.output_shape.w - first_row + 1);
+      CHECK(t.band_rows <= DNNVP_ROW_STEP_MAX_BAND_ROWS);
+      CHECK(std::int64_t{t.band_rows} * l.input_shapes[0].w * p.geometry.chunks <= c.input_half_words);
+      CHECK(t.band_offset == 2 * row_bytes * static_cast<std::uint64_t>(t.band_y0));
+      CHECK(t.band_pitch == 2 * row_bytes);
+      CHECK(t.band_bytes == row_bytes * static_cast<std::uint64_t>(t.band_rows));
+      band_bytes += t.band_bytes;
+      descriptors += kDescriptorBytes * static_cast<std::uint64_t>(t.band_rows);
+    }
+    CHECK(band_bytes == row_bytes * static_cast<std::uint64_t>(l.output_shape.h));  // each read row once
+    CHECK(p.dram.descriptors == descriptors);
+    CHECK(p.dram.weights == p.tiles.size() * p.geometry.blob_bytes);
+    CHECK(p.dram.lower_bound == before.dram.lower_bound);
+    CHECK(p.dram.total() < before.dram.total());
+  }
+  // Every row a 3x3 stride-2 conv's taps read is in its band: nothing to skip.
+  CHECK(plan_of(gathered, s, "layer2.0.conv2").row_step == 1);
+  CHECK(gathered.dram.total() < today.dram.total());
+}
+
+TEST_CASE("row_step takes 1x1 stride-s convs, no vertical padding, rows of whole bytes", "[engine][dram]") {
+  HardwareConfig h;
+  h.rows = 4;
+  h.cols = 4;
+  QuantConfig q;
+  EngineConfig c = engine_config(h, q);
+  c.options.row_step = true;
+  // Rows of 512 bytes: the 4 skipped rows outweigh the 5 gathered rows' descriptors.
+  Layer l = conv("d", 8, 1, 2, 0);
+  l.input_shapes = {{9, 16, 32}};
+  l.output_shape = {5, 8, 8};
+  CHECK(plan_layer(l, c).row_step == 2);
+  // Rows of 30 bytes: 4 x 30 skipped bytes cost 5 x 36 descriptor bytes.
+  Layer narrow = l;
+  narrow.input_shapes = {{9, 5, 6}};
+  narrow.output_shape = {5, 3, 8};
+  CHECK(plan_layer(narrow, c).row_step == 1);
+  REQUIRE(plan_layer_with(narrow, c, engine_geometry(narrow, c), 2, false, false));
+  // At 4 bits a row of 5 x 3 values ends mid-byte: no gather.
+  Layer odd = l;
+  odd.input_shapes = {{9, 5, 3}};
+  odd.output_shape = {5, 3, 8};
+  q.activation_bits = 4;
+  EngineConfig c4 = engine_config(h, q);
+  c4.options.row_step = true;
+  CHECK(plan_layer(odd, c4).row_step == 1);
+  CHECK_THROWS_WITH(plan_layer_with(odd, c4, engine_geometry(odd, c4), 2, false, false),
+                    Catch::Contains("row step 2 needs kernel height 1"));
+  // A 3x3 stride-2 conv reads every row.
+  Layer wide = conv("w", 8, 3, 2, 1);
+  wide.input_shapes = {{9, 5, 6}};
+  wide.output_shape = {5, 3, 8};
+  CHECK(plan_layer(wide, c).row_step == 1);
+  CHECK_THROWS(plan_layer_with(wide, c, engine_geometry(wide, c), 2, false, false));
+  // The model.h row says so (1 today, 0 without a plan).
+  Scenario s = inline_scenario({9, 16, 32}, {conv("d", 8, 1, 2, 0), conv("w", 8, 3, 2, 1)});
+  s.hardware.rows = s.hardware.cols = 4;
+  s.mapping = MappingConfig{false, false};
+  const SynthesizedModel m = synthesize(s);
+  const NetworkPlan gathered = plan_network(s, DramOptions{true, false, false});
+  CHECK(layer_table_row(m.model, 0, &*gathered.layers[0]).row_step == 2);
+  CHECK(layer_table_row(m.model, 1, &*gathered.layers[1]).row_step == 1);
+  CHECK(layer_table_row(m.model, 0, nullptr).row_step == 0);
+}
+
+TEST_CASE("VGG-16 features.19: whole-buffer bands and block groups, 2 tiles for 4", "[engine][dram]") {
+  const Scenario s = load_scenario(kSource + "/scenarios/vgg16.yaml");
+  const EngineConfig c = engine_config(s.hardware, s.quant);
+  const NetworkPlan before = plan_network(s, DramOptions{});
+  const LayerPlan& today = plan_of(before, s, "features.19");
+  const NetworkPlan all = plan_network(s, DramOptions{true, true, true});
+  const LayerPlan& p = plan_of(all, s, "features.19");
+  CHECK(today.tiles.size() == 4);
+  CHECK(!today.band_whole);
+  CHECK(p.band_whole);
+  CHECK(p.block_group == 17);  // 8192 output words / 476 pixels
+  CHECK(p.tile_pixels == 476);
+  CHECK(p.tiles.size() == 2);
+  const Layer& l = s.network.layers[static_cast<size_t>(s.network.find_layer("features.19"))];
+  bool beyond_half = false;
+  for (const Tile& t : p.tiles) {
+    const std::int64_t words = std::int64_t{t.band_rows} * l.input_shapes[0].w * p.geometry.chunks;
+    CHECK(words <= 2 * c.input_half_words);
+    beyond_half = beyond_half || words > c.input_half_words;
+  }
+  CHECK(beyond_half);
+  CHECK(p.dram.weights == 2 * p.geometry.blob_bytes);
+  CHECK(p.dram.total() < today.dram.total());
+  // Whole-buffer bands wait for the previous tile, so only where their load is under 2 % of the issue
+  // cycles: ResNet-50's layer3.0.conv1 (1x1, 512 channels) would halve its tiles but load for 6 %.
+  const Scenario r = load_scenario(kSource + "/scenarios/resnet50.yaml");
+  const Layer& conv1 = r.network.layers[static_cast<size_t>(r.network.find_layer("layer3.0.conv1"))];
+  EngineConfig rc = engine_config(r.hardware, r.quant);
+  rc.options = DramOptions{true, true, true};
+  const LayerPlan chosen = plan_layer(conv1, rc);
+  const std::optional<LayerPlan> whole = plan_layer_with(conv1, rc, chosen.geometry, 1, true, false);
+  REQUIRE(whole);
+  CHECK(whole->tiles.size() < chosen.tiles.size());
+  CHECK(!chosen.band_whole);
+}
+
+TEST_CASE("ResNet-50 conv3 in block groups: one pixel tile, the blob read once", "[engine][dram]") {
+  const Scenario s = load_scenario(kSource + "/scenarios/resnet50.yaml");
+  const NetworkPlan before = plan_network(s, DramOptions{});
+  const LayerPlan& today = plan_of(before, s, "layer3.1.conv3");
+  const NetworkPlan grouped = plan_network(s, DramOptions{false, false, true});
+  const LayerPlan& p = plan_of(grouped, s, "layer3.1.conv3");  // 14x14x256 -> 1024, a fused add
+  CHECK(today.tiles.size() == 2);
+  CHECK(today.block_group == 0);
+  REQUIRE(p.fused_add >= 0);
+  CHECK(p.block_group == 41);  // 8192 output words / 196 pixels, of 64 blocks: groups of 41 and 23
+  CHECK(p.tile_pixels == 196);
+  CHECK(p.tiles.size() == 1);
+  CHECK(p.issue_cycles == today.issue_cycles);
+  CHECK(p.dram.weights == p.geometry.blob_bytes);
+  // A descriptor per pixel and group for the outputs and as many for operand b.
+  CHECK(p.dram.descriptors == 2 * 196 * 2 * kDescriptorBytes);
+  CHECK(p.dram.input < today.dram.input);  // nor is the row the two tiles shared read twice
+  CHECK(p.dram.total() < today.dram.total());
+  // Where one tile holds every pixel already, groups gain nothing.
+  CHECK(plan_of(grouped, s, "layer3.1.conv2").block_group == 0);
+  CHECK(plan_of(grouped, s, "layer4.1.conv3").block_group == 0);
+}
+
+TEST_CASE("the engine model runs random layers with each DRAM option as golden", "[engine][dram]") {
+  std::mt19937 gen(7);
+  auto random = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(gen); };
+  int ran[3] = {0, 0, 0};  // plans run with row_step, band_whole, block_group
+  for (int trial = 0; trial < 16; ++trial) {
+    const bool pointwise = trial % 2 == 0;
+    const int kernel = pointwise ? 1 : 3;
+    const int stride = pointwise ? random(2, 3) : random(1, 2);
+    Layer l = conv("c", random(5, 40), kernel, stride, pointwise ? 0 : 1, Activation::Relu);
+    const Shape in{random(3, 12), random(2, 9), random(1, 14)};
+    l.input_shapes = {in};
+    l.output_shape = {(in.h + 2 * l.padding.top - kernel) / stride + 1,
+                      (in.w + 2 * l.padding.left - kernel) / stride + 1, l.filters};
+    const int bits = trial % 4 == 3 ? 4 : 8;
+    const int top = (1 << (bits - 1)) - 1;
+    LayerParams p;
+    p.weight_type = {bits, true};
+    p.out = {{bits, false}, random(0, 3), 1.0};
+    for (std::int64_t i = 0; i < l.weight_count(); ++i) p.weights.push_back(random(-top, top));
+    for (int o = 0; o < l.filters; ++o) {
+      p.bias.push_back(random(-3000, 3000));
+      p.requant.push_back({random(1 << 20, 1 << 30), random(14, 22)});
+    }
+    Tensor x(in);
+    for (auto& v : x.data) v = random(0, 2 * top + 1);
+    const std::int32_t input_zero_point = random(0, top);
+    const Tensor golden = requantize(l, accumulate(l, x, input_zero_point, p), p);
+
+    HardwareConfig h;
+    h.rows = 3;
+    h.cols = 4;
+    h.stream_bits = 32;
+    h.accumulator_depth = random(4, 40);
+    QuantConfig q;
+    q.activation_bits = q.weight_bits = bits;
+    EngineConfig c = engine_config(h, q);
+    // Buffers of a few rows and a few pixels' blocks, so every option has work.
+    const EngineGeometry g = engine_geometry(l, c);
+    c.input_half_words = std::int64_t{random(2, 4)} * in.w * g.chunks;
+    c.output_half_words = std::int64_t{random(1, 6)} * g.blocks;
+    const bool gathers = pointwise && std::int64_t{in.w} * in.c * bits % 8 == 0;
+    for (int k = 0; k < 8; ++k) {
+      const int row_step = (k & 1) ? stride : 1;
+      if ((k & 1) && !gathers) continue;
+      const std::optional<LayerPlan> plan = plan_layer_with(l, c, g, row_step, (k & 2) != 0, (k & 4) != 0);
+      if (!plan) continue;
+      INFO("trial " << trial << ": " << in.str() << " -> " << l.output_shape.str() << ", " << kernel << "x"
+                    << kernel << "/" << stride << ", " << bits << " bits, row_step " << row_step
+                    << ", band_whole " << plan->band_whole << ", block_group " << plan->block_group << ", P "
+                    << plan->tile_pixels);
+      const EngineLayerRun run = run_engine_layer(
+          l, *plan, c,
+          {{bits, false}, input_zero_point, p.out.type, p.out.zero_point, p.rounding, std::nullopt},
+          engine_blob(l, p, c), pack(x.data, bits));
+      CHECK(unpack(run.output, golden.data.size(), p.out.type) == golden.data);
+      CHECK(run.counters.macs == l.macs());
+      CHECK(run.dram.weights == plan->dram.weights);
+      CHECK(run.dram.input == plan->dram.input);
+      CHECK(run.dram.descriptors == plan->dram.descriptors);
+      ran[0] += row_step > 1;
+      ran[1] += plan->band_whole;
+      ran[2] += plan->block_group > 0;
+    }
+  }
+  CHECK(ran[0] > 0);
+  CHECK(ran[1] > 0);
+  CHECK(ran[2] > 0);
+}
+
+TEST_CASE("a fused add in block groups reads operand b per pixel, as golden", "[engine][dram]") {
+  for (const int bits : {8, 4}) {
+    // c2's 24 channels are 6 blocks of 4: groups of 4 and 2 blocks, the add's operand b is c1's output.
+    Scenario s = inline_scenario(
+        {6, 5, 6},
+        {conv("c1", 24, 3, 1, 1), conv("c2", 24, 3, 1, 1, Activation::None), add("res", "c2", "c1")});
+    s.hardware.rows = s.hardware.cols = 4;
+    s.hardware.output_buffer_kib = 1;  // 128 output words: 21 pixels of all blocks, 30 of 4 blocks
+    s.quant.activation_bits = s.quant.weight_bits = bits;
+    s.mapping = MappingConfig{false, true};
+    NetworkPlan plan = plan_network(s, DramOptions{});
+    std::optional<LayerPlan>& c2 = plan.layers[1];
+    REQUIRE(c2->fused_add == 2);
+    CHECK(c2->tiles.size() == 2);
+    const EngineConfig c = engine_config(s.hardware, s.quant);
+    std::optional<LayerPlan> grouped =
+        plan_layer_with(s.network.layers[1], c, c2->geometry, 1, false, true, true);
+    REQUIRE(grouped);
+    CHECK(grouped->block_group == 4);
+    CHECK(grouped->tiles.size() == 1);
+    grouped->fused_add = c2->fused_add;
+    c2 = grouped;
+    check_engine_equals_golden(s, plan);
+  }
 }
