@@ -196,6 +196,61 @@ void check_like_baseline(const fs::path& out) {
         baseline().report.at("totals").at("cpu").at("instructions"));
 }
 
+// vp_run on tiny_cnn into DIR/out with the given firmware, serving gdb on `port` and waiting for it.
+std::vector<std::string> vp_run_gdb(const fs::path& dir, const std::string& elf, std::uint16_t port,
+                                    bool quiet = true) {
+  std::vector<std::string> argv = {DNNVP_VP_RUN, DNNVP_SOURCE_DIR "/scenarios/tiny_cnn.yaml",
+                                   "--out",      (dir / "out").string(),
+                                   "--firmware", elf,
+                                   "--gdb",      std::to_string(port),
+                                   "--gdb-wait"};
+  if (quiet) argv.push_back("-q");
+  return argv;
+}
+
+// gdb-multiarch in batch mode: connects to vp_run on tiny_cnn (the baseline's firmware), runs `commands`,
+// and vp_run is waited for.
+struct GdbBatch {
+  std::string output;  // gdb's
+  int status = -1;     // vp_run's
+  std::string vp_log;
+};
+GdbBatch gdb_batch(const fs::path& dir, const std::vector<std::string>& commands) {
+  const std::string elf = baseline().elf.string();
+  fs::remove_all(dir);
+  const std::uint16_t port = free_port();
+  Background vp(vp_run_gdb(dir, elf, port), dir);
+  std::vector<std::string> argv = {DNNVP_GDB_MULTIARCH, "-nx", "-batch"};
+  for (const std::string& c :
+       {std::string("set pagination off"), std::string("set confirm off"),
+        std::string("set tcp connect-timeout 120"), "file " + elf, "target remote :" + std::to_string(port)})
+    argv.insert(argv.end(), {"-ex", c});
+  for (const std::string& c : commands) argv.insert(argv.end(), {"-ex", c});
+  GdbBatch b;
+  b.output = run_tool(argv, dir / "gdb").output;
+  b.status = vp.wait(300);
+  b.vp_log = vp.log();
+  return b;
+}
+
+fs::path fresh_dir(const std::string& name) {
+  fs::remove_all(kDir / name);
+  return kDir / name;
+}
+
+// vp_run waiting for gdb in kDir / NAME with the firmware ELF, and a raw client attached to it, which has
+// checked the first stop (before the first instruction).
+struct Attached {
+  Attached(const std::string& name, const std::string& elf)
+      : dir(fresh_dir(name)), port(free_port()), vp(vp_run_gdb(dir, elf, port), dir), client(port) {
+    CHECK(client.ask("?") == "T05thread:1;");
+  }
+  fs::path dir;
+  std::uint16_t port;
+  Background vp;
+  Client client;
+};
+
 }  // namespace
 
 TEST_CASE(
@@ -203,43 +258,15 @@ TEST_CASE(
     "start and detaches, and the run ends bit-exact with the cycles of a run without gdb",
     "[gdb]") {
   require_gdb();
-  const Baseline& base = baseline();
-  const fs::path dir = kDir / "batch";
-  fs::remove_all(dir);
-  const std::string port = std::to_string(free_port());
-  Background vp({DNNVP_VP_RUN, DNNVP_SOURCE_DIR "/scenarios/tiny_cnn.yaml", "--out", (dir / "out").string(),
-                 "-q", "--firmware", base.elf.string(), "--gdb", port, "--gdb-wait"},
-                dir);
   const std::string ctrl = dnnvp::hex(DNNVP_ENGINE_BASE + DNNVP_ENGINE_CTRL_OFFSET);
-  const std::vector<std::string> commands = {"set pagination off",
-                                             "set confirm off",
-                                             "set tcp connect-timeout 120",
-                                             "file " + base.elf.string(),
-                                             "target remote :" + port,
-                                             "break dnnvp_rt_run_layer",
-                                             "continue",
-                                             "print index",
-                                             "delete",
-                                             "watch *(volatile unsigned int *)" + ctrl,
-                                             "continue",
-                                             "monitor engine",
-                                             "delete",
-                                             "break axi_dma_start",
-                                             "continue",
-                                             "finish",
-                                             "monitor dma 0",
-                                             "next",
-                                             "monitor time",
-                                             "monitor time",
-                                             "monitor layer",
-                                             "delete",
-                                             "detach"};
-  std::vector<std::string> argv = {DNNVP_GDB_MULTIARCH, "-nx", "-batch"};
-  for (const std::string& c : commands) argv.insert(argv.end(), {"-ex", c});
-  const ToolRun g = run_tool(argv, dir / "gdb");
-  const int status = vp.wait(300);
-  INFO("gdb:\n" << g.output << "\nvp_run:\n" << vp.log());
-  REQUIRE(status == 0);
+  const fs::path dir = kDir / "batch";
+  const GdbBatch g =
+      gdb_batch(dir, {"break dnnvp_rt_run_layer", "continue", "print index", "delete",
+                      "watch *(volatile unsigned int *)" + ctrl, "continue", "monitor engine", "delete",
+                      "break axi_dma_start", "continue", "finish", "monitor dma 0", "next", "monitor time",
+                      "monitor time", "monitor layer", "delete", "detach"});
+  INFO("gdb:\n" << g.output << "\nvp_run:\n" << g.vp_log);
+  REQUIRE(g.status == 0);
   // The breakpoint in a runtime function, and a variable of it.
   CHECK(g.output.find(", dnnvp_rt_run_layer (") != std::string::npos);  // "Breakpoint 1.N, ": two locations
   CHECK(g.output.find("$1 = 0\n") != std::string::npos);
@@ -274,43 +301,19 @@ TEST_CASE(
     "access watchpoint on a DMA's DMASR stop where they should, and the firmware's exit reaches gdb",
     "[gdb]") {
   require_gdb();
-  const Baseline& base = baseline();
-  const fs::path dir = kDir / "watch";
-  fs::remove_all(dir);
-  const std::string port = std::to_string(free_port());
-  Background vp({DNNVP_VP_RUN, DNNVP_SOURCE_DIR "/scenarios/tiny_cnn.yaml", "--out", (dir / "out").string(),
-                 "-q", "--firmware", base.elf.string(), "--gdb", port, "--gdb-wait"},
-                dir);
   const std::string status_reg = dnnvp::hex(DNNVP_ENGINE_BASE + DNNVP_ENGINE_STATUS_OFFSET);
   const std::string dmasr = dnnvp::hex(DNNVP_DMA0_BASE + DNNVP_DMA0_S2MM_DMASR_OFFSET);
-  const std::vector<std::string> commands = {"set pagination off",
-                                             "set confirm off",
-                                             "set tcp connect-timeout 120",
-                                             "file " + base.elf.string(),
-                                             "target remote :" + port,
-                                             "hbreak main",
-                                             "continue",
-                                             "delete",
-                                             "watch stats[0].tiles",
-                                             "continue",
-                                             "delete",
-                                             "rwatch *(volatile unsigned int *)" + status_reg,
-                                             "continue",
-                                             "delete",
-                                             "awatch *(volatile unsigned int *)" + dmasr,
-                                             "continue",
-                                             "delete",
-                                             "continue"};
-  std::vector<std::string> argv = {DNNVP_GDB_MULTIARCH, "-nx", "-batch"};
-  for (const std::string& c : commands) argv.insert(argv.end(), {"-ex", c});
-  const ToolRun g = run_tool(argv, dir / "gdb");
-  const int status = vp.wait(300);
-  INFO("gdb:\n" << g.output << "\nvp_run:\n" << vp.log());
-  REQUIRE(status == 0);
+  const fs::path dir = kDir / "watch";
+  const GdbBatch g =
+      gdb_batch(dir, {"hbreak main", "continue", "delete", "watch stats[0].tiles", "continue", "delete",
+                      "rwatch *(volatile unsigned int *)" + status_reg, "continue", "delete",
+                      "awatch *(volatile unsigned int *)" + dmasr, "continue", "delete", "continue"});
+  INFO("gdb:\n" << g.output << "\nvp_run:\n" << g.vp_log);
+  REQUIRE(g.status == 0);
   CHECK(g.output.find("Hardware assisted breakpoint 1 at ") != std::string::npos);
   CHECK(g.output.find("Breakpoint 1, main () at ") != std::string::npos);
   // The firmware's layer report: the first layer's tile count, as the report of the run says.
-  const std::string tiles = std::to_string(base.report.at("layers").at(0).at("tiles").get<int>());
+  const std::string tiles = std::to_string(baseline().report.at("layers").at(0).at("tiles").get<int>());
   CHECK(g.output.find("Old value = 0\nNew value = " + tiles + "\n") != std::string::npos);
   // The engine's STATUS is read by the driver's hal_read32; DMASR likewise.
   const std::size_t rwatch =
@@ -331,14 +334,8 @@ TEST_CASE(
     "the run finishes normally after detach",
     "[gdb]") {
   const Baseline& base = baseline();
-  const fs::path dir = kDir / "interrupt";
-  fs::remove_all(dir);
-  const std::uint16_t port = free_port();
-  Background vp({DNNVP_VP_RUN, DNNVP_SOURCE_DIR "/scenarios/tiny_cnn.yaml", "--out", (dir / "out").string(),
-                 "-q", "--firmware", base.elf.string(), "--gdb", std::to_string(port), "--gdb-wait"},
-                dir);
-  Client c(port);
-  CHECK(c.ask("?") == "T05thread:1;");
+  Attached a("interrupt", base.elf.string());
+  Client& c = a.client;
   // The first instruction has not run: the pc is the ELF's entry point (little-endian hex).
   const std::uint32_t entry = dnnvp::cpu::read_elf(base.elf.string()).entry;
   CHECK(c.ask("p20") == dnnvp::gdb::Session::to_hex(std::string(reinterpret_cast<const char*>(&entry), 4)));
@@ -351,13 +348,13 @@ TEST_CASE(
   CHECK(c.ask("qRcmd," + time) == t1);
   CHECK(c.ask("D") == "OK");
   // The server still listens: a second gdb stops the run again (at the end of the CPU's batch).
-  Client again(port);
+  Client again(a.port);
   CHECK(again.ask("?") == "T02thread:1;");
   CHECK(again.ask("D") == "OK");
-  const int status = vp.wait(300);
-  INFO("vp_run:\n" << vp.log());
+  const int status = a.vp.wait(300);
+  INFO("vp_run:\n" << a.vp.log());
   REQUIRE(status == 0);
-  check_like_baseline(dir / "out");
+  check_like_baseline(a.dir / "out");
 }
 
 TEST_CASE(
@@ -365,27 +362,18 @@ TEST_CASE(
     "report (interrupted)",
     "[gdb]") {
   const Baseline& base = baseline();
-  const fs::path dir = kDir / "sigterm";
-  fs::remove_all(dir);
-  const std::uint16_t port = free_port();
-  Background vp({DNNVP_VP_RUN, DNNVP_SOURCE_DIR "/scenarios/tiny_cnn.yaml", "--out", (dir / "out").string(),
-                 "-q", "--firmware", base.elf.string(), "--gdb", std::to_string(port), "--gdb-wait"},
-                dir);
-  Client c(port);
-  CHECK(c.ask("?") == "T05thread:1;");
-  vp.signal(SIGTERM);
-  const int status = vp.wait(120);
-  INFO("vp_run:\n" << vp.log());
+  Attached a("sigterm", base.elf.string());
+  a.vp.signal(SIGTERM);
+  const int status = a.vp.wait(120);
+  INFO("vp_run:\n" << a.vp.log());
   CHECK(status == 128 + SIGTERM);
-  CHECK(report_of(dir / "out").at("status") == "interrupted");
+  CHECK(report_of(a.dir / "out").at("status") == "interrupted");
 
   // The same while --gdb-wait still waits for gdb to connect.
   const fs::path wait_dir = kDir / "sigterm-waiting";
   fs::remove_all(wait_dir);
-  Background waiting(
-      {DNNVP_VP_RUN, DNNVP_SOURCE_DIR "/scenarios/tiny_cnn.yaml", "--out", (wait_dir / "out").string(),
-       "--firmware", base.elf.string(), "--gdb", std::to_string(free_port()), "--gdb-wait"},
-      wait_dir);
+  Background waiting(vp_run_gdb(wait_dir, base.elf.string(), free_port(), false),
+                     wait_dir);  // logs "waiting for gdb"
   const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   while (waiting.log().find("waiting for gdb") == std::string::npos && std::chrono::steady_clock::now() < end)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -397,21 +385,15 @@ TEST_CASE(
 }
 
 TEST_CASE("a CPU fault stops for gdb with SIGSEGV before the run ends with the fault", "[gdb]") {
-  const fs::path dir = kDir / "fault";
-  fs::remove_all(dir);
-  const std::uint16_t port = free_port();
   // platform_faults.c FAULT 2: a misaligned read of an engine register.
-  Background vp({DNNVP_VP_RUN, DNNVP_SOURCE_DIR "/scenarios/tiny_cnn.yaml", "--out", (dir / "out").string(),
-                 "-q", "--firmware", DNNVP_FAULT2_ELF, "--gdb", std::to_string(port), "--gdb-wait"},
-                dir);
-  Client c(port);
-  CHECK(c.ask("?") == "T05thread:1;");
+  Attached a("fault", DNNVP_FAULT2_ELF);
+  Client& c = a.client;
   CHECK(c.ask("c") == "T0bthread:1;");
   CHECK(c.ask("c") == "X0b");
-  const int status = vp.wait(300);
-  INFO("vp_run:\n" << vp.log());
+  const int status = a.vp.wait(300);
+  INFO("vp_run:\n" << a.vp.log());
   CHECK(status == 3);
-  CHECK(report_of(dir / "out").at("end") == "cpu_fault");
+  CHECK(report_of(a.dir / "out").at("end") == "cpu_fault");
 }
 
 TEST_CASE("vp_run refuses a bad --gdb port and --gdb-wait without --gdb (bad input, status 2)", "[gdb]") {
