@@ -288,7 +288,7 @@ EngineLayerRun run_engine_layer(const Layer& l, const LayerPlan& plan, const Eng
                                 const std::vector<std::uint8_t>& packed_input,
                                 const std::optional<EngineResidual>& residual) {
   const EngineGeometry& g = plan.geometry;
-  const Layer v = engine_view(l, plan.row_step);
+  const Layer v = row_step_view(l, plan.row_step);
   const QuantType stored = residual ? residual->y_type : quant.output;
   const int cout = l.output_shape.c;
   EngineLayerRun run;

@@ -223,7 +223,7 @@ EngineGeometry engine_geometry(const Layer& l, const EngineConfig& c, int fold) 
   return g;
 }
 
-Layer engine_view(const Layer& l, int row_step) {
+Layer row_step_view(const Layer& l, int row_step) {
   Layer v = l;
   if (row_step > 1) {
     v.input_shapes.at(0).h = static_cast<int>(ceil_div(l.input_shapes.at(0).h, row_step));
@@ -233,7 +233,7 @@ Layer engine_view(const Layer& l, int row_step) {
 }
 
 std::vector<Tile> cut_tiles(const Layer& l, const EngineConfig& c, std::int64_t tile_pixels, int row_step) {
-  const Layer v = engine_view(l, row_step);
+  const Layer v = row_step_view(l, row_step);
   const std::int64_t pixels = std::int64_t{l.output_shape.h} * l.output_shape.w;
   const std::int64_t row_values = input_row_values(l);
   const int cout = l.output_shape.c;
@@ -268,7 +268,7 @@ std::optional<LayerPlan> plan_layer_with(const Layer& l, const EngineConfig& c, 
   if (row_step != 1 && (row_step != l.stride_h || !rows_skippable(l, c)))
     throw Error("layer '" + l.name + "': row step " + std::to_string(row_step) +
                 " needs kernel height 1, no vertical padding, that vertical stride and rows of whole bytes");
-  const Layer v = engine_view(l, row_step);
+  const Layer v = row_step_view(l, row_step);
   const std::int64_t pixels = std::int64_t{l.output_shape.h} * l.output_shape.w;
   // Groups leave the output buffer to the blocks of a group, so P is bound by the band and AccDepth.
   std::int64_t tile_pixels =

@@ -159,7 +159,7 @@ LayerPlan plan_layer(const Layer& layer, const EngineConfig& config, bool residu
 
 // The layer as the engine sees it at row step s (option B): input rows 0, s, 2s, ... as ceil(H / s) rows
 // at vertical stride 1; the layer itself at s = 1.
-Layer engine_view(const Layer& layer, int row_step);
+Layer row_step_view(const Layer& layer, int row_step);
 
 // The tiles of a layer for a given P (which must not exceed the layer's pixel count) and row step,
 // unchecked.
