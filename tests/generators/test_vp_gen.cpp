@@ -500,6 +500,7 @@ TEST_CASE("engine_plan reads its command line with options and flags a model the
   const std::string plan = DNNVP_ENGINE_PLAN;
   CHECK(run(plan + " --help > /dev/null") == 0);
   CHECK(run(plan + " --no-such-option 2>/dev/null") == 2);
+  CHECK(run(plan + " --dram-options row_step,bogus " + kSource + "/scenarios/tiny_cnn.yaml 2>/dev/null") == 2);
   CHECK(run(plan + " 2>/dev/null") == 2);
   const fs::path big =
       write_scenario("plan_small_dram",
