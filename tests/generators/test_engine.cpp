@@ -672,6 +672,62 @@ TEST_CASE(
   CHECK_THROWS_WITH(engine_geometry(dw, c, 2), Catch::Contains("layer 'dw': Cin-fold 2"));
 }
 
+namespace {
+
+// A conv on input `in` (the layer gets its shapes) with random `bits`-wide weights, bias and requantisation,
+// a random input and input zero point, and the golden output.
+struct RandomConv {
+  LayerParams params;
+  Tensor input;
+  std::int32_t input_zero_point = 0;
+  Tensor golden;
+  // Layer l (unsigned `bits`-wide input) through the engine model as `plan` tiles it.
+  EngineLayerRun run(const Layer& l, const LayerPlan& plan, const EngineConfig& c, int bits) const {
+    return run_engine_layer(l, plan, c,
+                            {{bits, false},
+                             input_zero_point,
+                             params.out.type,
+                             params.out.zero_point,
+                             params.rounding,
+                             std::nullopt},
+                            engine_blob(l, params, c, plan.geometry.fold), pack(input.data, bits));
+  }
+};
+RandomConv random_conv(Layer& l, Shape in, int bits, std::mt19937& gen) {
+  auto random = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(gen); };
+  l.input_shapes = {in};
+  l.output_shape = {(in.h + l.padding.top + l.padding.bottom - l.kernel_h) / l.stride_h + 1,
+                    (in.w + l.padding.left + l.padding.right - l.kernel_w) / l.stride_w + 1, l.filters};
+  const int top = (1 << (bits - 1)) - 1;
+  LayerParams p;
+  p.weight_type = {bits, true};
+  p.out = {{bits, false}, random(0, 3), 1.0};
+  for (std::int64_t i = 0; i < l.weight_count(); ++i) p.weights.push_back(random(-top, top));
+  for (int o = 0; o < l.filters; ++o) {
+    p.bias.push_back(random(-3000, 3000));
+    p.requant.push_back({random(1 << 20, 1 << 30), random(14, 22)});
+  }
+  Tensor x(in);
+  for (auto& v : x.data) v = random(0, 2 * top + 1);
+  const std::int32_t input_zero_point = random(0, top);
+  Tensor golden = requantize(l, accumulate(l, x, input_zero_point, p), p);
+  return {std::move(p), std::move(x), input_zero_point, std::move(golden)};
+}
+
+// A 3-row engine with a 32-bit stream for `bits`-wide data.
+EngineConfig three_row_engine(int cols, int accumulator_depth, int bits) {
+  HardwareConfig h;
+  h.rows = 3;
+  h.cols = cols;
+  h.stream_bits = 32;
+  h.accumulator_depth = accumulator_depth;
+  QuantConfig q;
+  q.activation_bits = q.weight_bits = bits;
+  return engine_config(h, q);
+}
+
+}  // namespace
+
 TEST_CASE("the engine model at Cin-fold 1..4 computes random layers exactly as the golden model",
           "[engine][fold]") {
   std::mt19937 gen(12);
@@ -682,32 +738,10 @@ TEST_CASE("the engine model at Cin-fold 1..4 computes random layers exactly as t
     const int stride = random(1, 2);
     Layer l = conv("c", random(1, 30), kernel, stride, random(0, kernel / 2), Activation::Relu);
     const Shape in{random(kernel, 9), random(kernel, 9), random(1, 20)};
-    l.input_shapes = {in};
-    l.output_shape = {(in.h + 2 * l.padding.top - kernel) / stride + 1,
-                      (in.w + 2 * l.padding.left - kernel) / stride + 1, l.filters};
     const int bits = trial % 3 == 2 ? 4 : 8;
-    const int top = (1 << (bits - 1)) - 1;
-    LayerParams p;
-    p.weight_type = {bits, true};
-    p.out = {{bits, false}, random(0, 3), 1.0};
-    for (std::int64_t i = 0; i < l.weight_count(); ++i) p.weights.push_back(random(-top, top));
-    for (int o = 0; o < l.filters; ++o) {
-      p.bias.push_back(random(-3000, 3000));
-      p.requant.push_back({random(1 << 20, 1 << 30), random(14, 22)});
-    }
-    Tensor x(in);
-    for (auto& v : x.data) v = random(0, 2 * top + 1);
-    const std::int32_t input_zero_point = random(0, top);
-    const Tensor golden = requantize(l, accumulate(l, x, input_zero_point, p), p);
+    const RandomConv data = random_conv(l, in, bits, gen);
 
-    HardwareConfig h;
-    h.rows = 3;
-    h.cols = 12;
-    h.stream_bits = 32;
-    h.accumulator_depth = random(4, 20);
-    QuantConfig q;
-    q.activation_bits = q.weight_bits = bits;
-    const EngineConfig c = engine_config(h, q);
+    const EngineConfig c = three_row_engine(12, random(4, 20), bits);
     for (int fold = 1; fold <= 4; ++fold) {
       INFO("trial " << trial << ": " << in.str() << " -> " << l.output_shape.str() << ", " << kernel << "x"
                     << kernel << "/" << stride << " pad " << l.padding.top << ", " << bits << " bits, F "
@@ -717,12 +751,10 @@ TEST_CASE("the engine model at Cin-fold 1..4 computes random layers exactly as t
       CHECK(plan.geometry.chunks == (words + fold - 1) / fold * fold);
       CHECK(plan.geometry.blocks == (l.filters + 12 / fold - 1) / (12 / fold));
       CHECK(plan.geometry.passes == kernel * kernel * plan.geometry.chunks / fold);
-      const EngineLayerRun run = run_engine_layer(
-          l, plan, c,
-          {{bits, false}, input_zero_point, p.out.type, p.out.zero_point, p.rounding, std::nullopt},
-          engine_blob(l, p, c, fold), pack(x.data, bits));
-      const std::vector<std::int32_t> values = unpack(run.output, golden.data.size(), p.out.type);
-      CHECK(values == golden.data);
+      const EngineLayerRun run = data.run(l, plan, c, bits);
+      const std::vector<std::int32_t> values =
+          unpack(run.output, data.golden.data.size(), data.params.out.type);
+      CHECK(values == data.golden.data);
       // MACS: real input channels of a pass's F words by the block's real lanes, so the layer's MACs.
       CHECK(run.counters.macs == l.macs());
       std::int64_t issued = 0;
@@ -1247,32 +1279,10 @@ TEST_CASE("the engine model runs random layers with each DRAM option as golden",
     const int stride = pointwise ? random(2, 3) : random(1, 2);
     Layer l = conv("c", random(5, 40), kernel, stride, pointwise ? 0 : 1, Activation::Relu);
     const Shape in{random(3, 12), random(2, 9), random(1, 14)};
-    l.input_shapes = {in};
-    l.output_shape = {(in.h + 2 * l.padding.top - kernel) / stride + 1,
-                      (in.w + 2 * l.padding.left - kernel) / stride + 1, l.filters};
     const int bits = trial % 4 == 3 ? 4 : 8;
-    const int top = (1 << (bits - 1)) - 1;
-    LayerParams p;
-    p.weight_type = {bits, true};
-    p.out = {{bits, false}, random(0, 3), 1.0};
-    for (std::int64_t i = 0; i < l.weight_count(); ++i) p.weights.push_back(random(-top, top));
-    for (int o = 0; o < l.filters; ++o) {
-      p.bias.push_back(random(-3000, 3000));
-      p.requant.push_back({random(1 << 20, 1 << 30), random(14, 22)});
-    }
-    Tensor x(in);
-    for (auto& v : x.data) v = random(0, 2 * top + 1);
-    const std::int32_t input_zero_point = random(0, top);
-    const Tensor golden = requantize(l, accumulate(l, x, input_zero_point, p), p);
+    const RandomConv data = random_conv(l, in, bits, gen);
 
-    HardwareConfig h;
-    h.rows = 3;
-    h.cols = 4;
-    h.stream_bits = 32;
-    h.accumulator_depth = random(4, 40);
-    QuantConfig q;
-    q.activation_bits = q.weight_bits = bits;
-    EngineConfig c = engine_config(h, q);
+    EngineConfig c = three_row_engine(4, random(4, 40), bits);
     // Buffers of a few rows and a few pixels' blocks, so every option has work.
     const EngineGeometry g = engine_geometry(l, c);
     c.input_half_words = std::int64_t{random(2, 4)} * in.w * g.chunks;
@@ -1287,11 +1297,8 @@ TEST_CASE("the engine model runs random layers with each DRAM option as golden",
                     << kernel << "/" << stride << ", " << bits << " bits, row_step " << row_step
                     << ", band_whole " << plan->band_whole << ", block_group " << plan->block_group << ", P "
                     << plan->tile_pixels);
-      const EngineLayerRun run = run_engine_layer(
-          l, *plan, c,
-          {{bits, false}, input_zero_point, p.out.type, p.out.zero_point, p.rounding, std::nullopt},
-          engine_blob(l, p, c), pack(x.data, bits));
-      CHECK(unpack(run.output, golden.data.size(), p.out.type) == golden.data);
+      const EngineLayerRun run = data.run(l, *plan, c, bits);
+      CHECK(unpack(run.output, data.golden.data.size(), data.params.out.type) == data.golden.data);
       CHECK(run.counters.macs == l.macs());
       CHECK(run.dram.weights == plan->dram.weights);
       CHECK(run.dram.input == plan->dram.input);
