@@ -208,14 +208,15 @@ std::int64_t divide_pool_sum(std::int64_t sum, std::uint32_t count, const PoolDi
   return round_quotient(q, r, count, rounding);
 }
 
-// Core, pools: block cb reads chunk cb only, one pass per tap (ky, kx) over the tile's pixels; padding
-// taps are skipped (never the maximum, not in the sum). The output word p * Blocks + cb holds Rows values.
+// Core, pools: block cb reads chunks cb*F .. cb*F + F - 1 only, one pass per tap (ky, kx) over the tile's
+// pixels; padding taps are skipped (never the maximum, not in the sum). The output word p * Blocks + cb
+// holds F * Rows values.
 std::vector<std::int32_t> pool_tile(const Layer& l, const Tile& t, const LayerPlan& plan,
                                     const EngineConfig& config, const EngineLayerQuant& quant,
                                     const std::vector<std::int32_t>& input_buffer, const std::string& where,
                                     EngineCounters& counters) {
   const EngineGeometry& g = plan.geometry;
-  const int rows = config.rows;
+  const int lanes = block_lanes(g, config);
   const bool max_pool = g.op == EngineOp::MaxPool;
   const std::uint32_t count = engine_pool_count(l);
   const PoolDivider divider =
@@ -223,23 +224,23 @@ std::vector<std::int32_t> pool_tile(const Layer& l, const Tile& t, const LayerPl
                : pool_divider(count, pool_sum_bits(static_cast<unsigned>(quant.input.bits), count));
   std::vector<std::int32_t> output_buffer(static_cast<size_t>(t.pixels * g.blocks) * config.cols, 0);
   for (int cb = 0; cb < g.blocks; ++cb) {
-    std::vector<std::optional<std::int64_t>> acc(static_cast<size_t>(t.pixels) * rows);
+    std::vector<std::optional<std::int64_t>> acc(static_cast<size_t>(t.pixels) * lanes);
     for (int ky = 0; ky < l.kernel_h; ++ky)
       for (int kx = 0; kx < l.kernel_w; ++kx) {
         counters.active += t.pixels;
         for (std::int64_t p = 0; p < t.pixels; ++p) {
           const std::int32_t* x =
-              tap_word(l, t, g, config, input_buffer, t.first_pixel + p, ky, kx, cb, where);
+              tap_word(l, t, g, config, input_buffer, t.first_pixel + p, ky, kx, cb * g.fold, where);
           if (x == nullptr) continue;
-          for (int r = 0; r < rows; ++r) {
-            std::optional<std::int64_t>& a = acc[static_cast<size_t>(p) * rows + r];
+          for (int r = 0; r < lanes; ++r) {
+            std::optional<std::int64_t>& a = acc[static_cast<size_t>(p) * lanes + r];
             a = !a ? x[r] : max_pool ? std::max<std::int64_t>(*a, x[r]) : *a + x[r];
           }
         }
       }
     for (std::int64_t p = 0; p < t.pixels; ++p)
-      for (int r = 0; r < rows; ++r) {
-        const std::int64_t a = acc[static_cast<size_t>(p) * rows + r].value();
+      for (int r = 0; r < lanes; ++r) {
+        const std::int64_t a = acc[static_cast<size_t>(p) * lanes + r].value();
         const std::int64_t x = max_pool ? a : divide_pool_sum(a, count, divider, quant.rounding);
         output_buffer[static_cast<size_t>(p * g.blocks + cb) * config.cols + r] =
             clipped(saturate(x + quant.output_zero_point, quant.output), quant);
@@ -248,7 +249,7 @@ std::vector<std::int32_t> pool_tile(const Layer& l, const Tile& t, const LayerPl
   return output_buffer;
 }
 
-// Drain: per pixel, every block's real channels (Cv of a conv's block, Rows of a pool's). A 4-bit tile
+// Drain: per pixel, every block's real channels (Cv of a conv's block, F * Rows of a pool's). A 4-bit tile
 // whose first value has an odd index starts with the byte it shares with the previous tile, whose low
 // nibble (`carried`, that tile's last value) the drain repeats.
 std::vector<std::int32_t> drain(const Layer& l, const Tile& t, const EngineGeometry& g,

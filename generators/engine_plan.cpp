@@ -195,17 +195,20 @@ std::uint32_t engine_pool_count(const Layer& l) {
 }
 
 EngineGeometry engine_geometry(const Layer& l, const EngineConfig& c, int fold) {
+  const bool pool = l.type == LayerType::MaxPool || l.type == LayerType::AvgPool;
   const bool dense_conv = l.has_weights() && l.groups == 1;
-  if (fold < 1 || c.cols % fold != 0 || (fold > 1 && !dense_conv))
+  if (fold < 1 || c.cols % fold != 0 || (fold > 1 && !dense_conv && !(pool && fold * c.rows <= c.cols)))
     throw Error("layer '" + l.name + "': Cin-fold " + std::to_string(fold) +
-                " needs a dense convolution and a divisor of cols " + std::to_string(c.cols));
+                " needs a dense convolution or a pool of fold x rows <= cols lanes, and a divisor of cols " +
+                std::to_string(c.cols));
   EngineGeometry g;
   g.fold = fold;
   g.chunks = static_cast<int>(ceil_div(ceil_div(l.input_shapes.at(0).c, c.rows), fold) * fold);
-  if (l.type == LayerType::MaxPool || l.type == LayerType::AvgPool) {
-    // Block cb reads chunk cb only and drains its Rows channels; no weights, no params.
+  if (pool) {
+    // Block cb reads chunks cb*F .. cb*F + F - 1 only and drains their F*Rows channels; no weights, no
+    // params.
     g.op = l.type == LayerType::MaxPool ? EngineOp::MaxPool : EngineOp::AvgPool;
-    g.blocks = g.chunks;
+    g.blocks = g.chunks / fold;
     g.passes = std::int64_t{l.kernel_h} * l.kernel_w;
     return g;
   }

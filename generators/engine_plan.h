@@ -55,12 +55,13 @@ enum class EngineOp { Conv = 0, MaxPool = 1, AvgPool = 2 };
 
 // A layer's shape on the array; independent of tiling. Cin-fold F (docs/engine.md "Cin-fold") sees the
 // array as (F * Rows) x Cv, Cv = Cols / F: a pass reads F consecutive input words of a pixel, column c
-// multiplies word c / Cv of them and feeds output lane c % Cv.
+// multiplies word c / Cv of them and feeds output lane c % Cv. A pool at F reads F words per tap into
+// F * Rows lanes (F * Rows <= Cols).
 struct EngineGeometry {
   EngineOp op = EngineOp::Conv;
-  int fold = 1;                          // F (1: no fold; pools and grouped convs always 1)
+  int fold = 1;                          // F (1: no fold, always for grouped convs)
   int chunks = 0;                        // ceil(Cin / Rows) rounded up to a multiple of F: words per pixel
-  int blocks = 0;                        // ceil(Cout / Cv), a pool's ceil(C / Rows): output blocks
+  int blocks = 0;                        // ceil(Cout / Cv), a pool's chunks / F: output blocks
   int group_chunks = 0;                  // grouped conv: chunks each block's passes walk (0: all, dense)
   int chunk_step = 0;                    // grouped conv: block cb's first chunk is cb * chunk_step
   int group_cols = 0;                    // grouped conv: output channels per group (0: dense)
@@ -88,9 +89,9 @@ bool engine_runs_pool(const Layer& layer, const EngineConfig& config);
 // The divisor of an average pool the engine runs: every window's element count.
 std::uint32_t engine_pool_count(const Layer& layer);
 
-// Output channels per block: Cv = Cols / F of a conv, Rows of a pool.
+// Output channels per block: Cv = Cols / F of a conv, F * Rows of a pool.
 inline int block_lanes(const EngineGeometry& g, const EngineConfig& c) {
-  return g.op == EngineOp::Conv ? c.cols / g.fold : c.rows;
+  return g.op == EngineOp::Conv ? c.cols / g.fold : c.rows * g.fold;
 }
 
 // The geometry at Cin-fold `fold`. Throws dnnvp::Error naming the layer when a grouped conv's blocks do

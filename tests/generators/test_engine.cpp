@@ -764,6 +764,41 @@ TEST_CASE("the engine model at Cin-fold 1..4 computes random layers exactly as t
   }
 }
 
+TEST_CASE("the engine model at fold 1..4 runs max and average pools exactly as the golden model",
+          "[engine][fold]") {
+  // C 19 on 3 rows: 7 words; at F 4 one block takes 4 words (12 lanes of the 3x12 array).
+  Scenario s = inline_scenario({9, 8, 5}, {conv("c", 19, 3, 1, 1), pool("max", LayerType::MaxPool, 3, 2, 1),
+                                           pool("avg", LayerType::AvgPool, 2, 1, 0)});
+  s.hardware.rows = 3;
+  s.hardware.cols = 12;
+  s.mapping.engine_pools = true;
+  for (const int bits : {8, 4}) {
+    s.quant.activation_bits = s.quant.weight_bits = bits;
+    const SynthesizedModel m = synthesize(s);
+    const EngineConfig c = engine_config(s.hardware, s.quant);
+    for (const int i : {1, 2}) {
+      const Layer& l = s.network.layers[static_cast<size_t>(i)];
+      const TensorQuant& in_q = m.model.quant_of(i - 1);
+      const LayerParams& p = m.model.params[static_cast<size_t>(i)];
+      for (int fold = 1; fold <= 4; ++fold) {
+        INFO(l.name << ", " << bits << " bits, F " << fold);
+        const LayerPlan plan = plan_layer_folded(l, c, fold);
+        CHECK(plan.geometry.chunks == (7 + fold - 1) / fold * fold);
+        CHECK(plan.geometry.blocks == plan.geometry.chunks / fold);
+        CHECK(plan.geometry.passes == l.kernel_h * l.kernel_w);
+        const EngineLayerRun run = run_engine_layer(
+            l, plan, c, {in_q.type, in_q.zero_point, p.out.type, p.out.zero_point, p.rounding, std::nullopt},
+            {}, pack(m.outputs[static_cast<size_t>(i - 1)].data, bits));
+        CHECK(unpack(run.output, l.output_shape.elements(), p.out.type) ==
+              m.outputs[static_cast<size_t>(i)].data);
+      }
+    }
+  }
+  // F * Rows lanes must fit the Cols of the output word.
+  CHECK_THROWS_WITH(plan_layer_folded(s.network.layers[1], engine_config(s.hardware, s.quant), 6),
+                    Catch::Contains("layer 'max': Cin-fold 6"));
+}
+
 TEST_CASE("the planner folds a dense conv at the F with the fewest issue cycles, ties to the smaller F",
           "[engine][fold]") {
   // 7x96 at 256 bits: a pass's weights take 7*96*8/256 = 21 beats; 14x14 outputs fit one tile of 196.
