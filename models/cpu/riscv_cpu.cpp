@@ -692,7 +692,7 @@ void RiscvCpu::on_code(uc_struct* uc, std::uint64_t address, std::uint32_t size,
     uc_emu_stop(uc);  // this instruction does not execute; the PC stays on it
     return;
   }
-  if (cpu->debugging_) {
+  if (cpu->debugging_ && (cpu->skip_break_ || !cpu->breakpoints_.empty() || !cpu->watches_.empty())) {
     if (cpu->skip_break_) {
       cpu->skip_break_ = false;  // resuming from here: this instruction runs even if it has a breakpoint
     } else if (const auto b = cpu->breakpoints_.find(static_cast<std::uint32_t>(address));
