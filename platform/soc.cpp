@@ -154,7 +154,8 @@ Soc::Soc(const sc_core::sc_module_name& name, const SocConfig& config)
   if (config.gdb_port) {
     try {
       gdb_ = std::make_unique<gdb::Server>(
-          *config.gdb_port, *cpu_, [this](const std::string& c) { return gdb_monitor(*this, *cpu_, c); });
+          *config.gdb_port, *cpu_, [this](const std::string& c) { return gdb_monitor(*this, *cpu_, c); },
+          config.interrupted);
     } catch (const std::runtime_error& e) {
       throw std::invalid_argument(std::string("--gdb: ") + e.what());
     }

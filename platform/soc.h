@@ -25,6 +25,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -74,6 +75,8 @@ struct SocConfig {
   std::optional<std::uint16_t> gdb_port;
   bool gdb_wait = false;
   std::vector<std::string> layer_names;
+  // Whether a signal asked the run to end (vp_sim's handler): the gdb server then lets go of gdb.
+  std::function<bool()> interrupted;
 
   std::uint64_t dram_bytes() const { return hardware.dram.size_mib << 20; }
 };

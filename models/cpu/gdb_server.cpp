@@ -26,8 +26,8 @@ void Fd::reset() {
   fd_ = -1;
 }
 
-Server::Server(std::uint16_t port, Target& target, MonitorFn monitor)
-    : target_(target), monitor_(std::move(monitor)) {
+Server::Server(std::uint16_t port, Target& target, MonitorFn monitor, std::function<bool()> interrupted)
+    : target_(target), monitor_(std::move(monitor)), interrupted_(std::move(interrupted)) {
   const std::string where = "gdb server on port " + std::to_string(port);
   listener_ = Fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!listener_) throw std::runtime_error(where + ": socket: " + std::strerror(errno));
@@ -46,9 +46,20 @@ Server::Server(std::uint16_t port, Target& target, MonitorFn monitor)
   port_ = ntohs(a.sin_port);
 }
 
+// Blocking, it wakes every 100 ms to ask `interrupted`: a signal may be delivered to another thread of
+// the process, so an interrupted poll cannot be relied on.
+bool Server::wait_readable(int fd, bool block) {
+  pollfd p{fd, POLLIN, 0};
+  for (;;) {
+    const int ready = ::poll(&p, 1, block ? 100 : 0);
+    if (ready > 0) return true;
+    if (ready < 0 && errno != EINTR) return false;
+    if (!block || (interrupted_ && interrupted_())) return false;
+  }
+}
+
 bool Server::accept_connection(bool block) {
-  pollfd p{listener_.get(), POLLIN, 0};  // poll, unlike accept, returns EINTR on a signal whatever SA_RESTART
-  if (::poll(&p, 1, block ? -1 : 0) <= 0) return false;
+  if (!wait_readable(listener_.get(), block)) return false;
   const int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
   if (fd < 0) return false;
   connection_ = Fd(fd);
@@ -58,10 +69,8 @@ bool Server::accept_connection(bool block) {
   return true;
 }
 
-// A signal (Ctrl-C or SIGTERM to vp_sim) ends the wait: the run goes on and vp_sim's handler stops it.
 void Server::wait_for_connection() {
-  while (!connected())
-    if (!accept_connection(true) && errno == EINTR) return;
+  while (!connected() && !(interrupted_ && interrupted_())) accept_connection(true);
 }
 
 void Server::disconnect() {
@@ -83,12 +92,7 @@ void Server::send(const std::string& bytes) {
 }
 
 bool Server::read_available(bool block) {
-  pollfd p{connection_.get(), POLLIN, 0};
-  const int ready = ::poll(&p, 1, block ? -1 : 0);
-  if (ready == 0) return true;
-  // A signal while the target is stopped (Ctrl-C or SIGTERM to vp_sim): let go of gdb as on a detach, so
-  // the run resumes and vp_sim's handler ends it with its report.
-  if (ready < 0) return errno == EINTR && !block;
+  if (!wait_readable(connection_.get(), block)) return !block;  // blocking: interrupted, let go of gdb
   char buf[4096];
   const ssize_t n = ::recv(connection_.get(), buf, sizeof buf, 0);
   if (n < 0) return errno == EINTR || errno == EAGAIN;
