@@ -1,7 +1,8 @@
 // The DNN engine (docs/engine.md): AXI4-Lite registers, four AXI-Stream ports, and the scheduling
 // of the loader, core and drain over a queue of tile descriptors so consecutive tiles overlap:
 // the loader fills one input half while the core computes from the other, and the drain empties
-// one output half while the core fills the other.
+// one output half while the core fills the other. A tile's band may instead fill the whole input
+// buffer, or reuse its predecessor's (BAND, docs/engine.md "Bands").
 `include "dnn_assert.svh"
 
 module dnn_engine #(
@@ -87,7 +88,8 @@ module dnn_engine #(
 
   dnn_regs #(
     .Rows(Rows), .Cols(Cols), .ActBits(ActBits), .WeightBits(WeightBits), .AccBits(AccBits),
-    .StreamBits(StreamBits), .AccDepth(AccDepth), .QueueDepth(QueueDepth), .FoldMax(FoldMax)
+    .StreamBits(StreamBits), .AccDepth(AccDepth), .InDepth(InDepth), .QueueDepth(QueueDepth),
+    .FoldMax(FoldMax)
   ) u_regs (
     .clk_i, .rst_ni,
     .axil_awaddr_i, .axil_awvalid_i, .axil_awready_o, .axil_wdata_i, .axil_wstrb_i, .axil_wvalid_i,
@@ -143,10 +145,54 @@ module dnn_engine #(
   wire [DescBits-1:0] core_desc = queue_q[core_issue_q[1:0]];
   wire [DescBits-1:0] drain_desc = queue_q[drain_issue_q[1:0]];
 
-  // ---------------------------------------------------------------- input loader + buffer
+  // ---------------------------------------------------------------- input storage
+  // Each tile's band lives in input half 0 or 1, or in the whole buffer (BAND.WHOLE); a REUSE tile
+  // loads nothing and reads its predecessor's storage. in_use_q records a queued tile's storage (bit h:
+  // half h) from its load on, and a band loads only into storage that no loaded, not yet computed tile
+  // holds. Half-size bands alternate halves; with BAND = 0 that is the tile parity, so tile t loads
+  // into half t mod 2 once tile t-2 has computed, as before BAND existed.
+  localparam int unsigned FBand = dnn_regs_pkg::BandIndex * 32;
+  logic [1:0] in_use_q [QueueDepth];
+  logic [1:0] last_use_q;  // storage of the last band loaded: a REUSE tile's, and the loader's now
+  logic       next_half_q;  // the half the next half-size band loads into
+  wire load_pending = load_issue_q != wr_ptr_q;
+  wire load_reuse = load_desc[FBand + dnn_regs_pkg::BandReuseLsb];
+  wire [1:0] load_use = load_desc[FBand + dnn_regs_pkg::BandWholeLsb] ? 2'b11 : next_half_q ? 2'b10 : 2'b01;
   wire [2:0] load_ahead = load_issue_q - core_done_q;
-  wire load_cmd_valid = load_issue_q != wr_ptr_q && load_ahead < 3'd2;
+  wire [2:0] band_ahead = load_done_q - core_done_q;
+  // Storage of the tiles loaded or reused and not yet computed (held), and of those whose band is
+  // complete (band_held: what no write of the loader may touch).
+  logic [1:0] held, band_held;
+  logic [2:0] held_ptr;
+  always_comb begin
+    held      = '0;
+    band_held = '0;
+    held_ptr  = core_done_q;
+    for (int unsigned i = 0; i < QueueDepth; i++) begin
+      if (3'(i) < load_ahead) held = held | in_use_q[held_ptr[1:0]];
+      if (3'(i) < band_ahead) band_held = band_held | in_use_q[held_ptr[1:0]];
+      held_ptr = held_ptr + 3'd1;
+    end
+  end
   logic load_cmd_ready, load_done;
+  wire load_cmd_valid = load_pending && !load_reuse && (held & load_use) == 2'b00;
+  // A REUSE tile passes the loader once every earlier band is complete: its predecessor's is then in.
+  wire load_reuse_step = load_pending && load_reuse && load_done_q == load_issue_q;
+  wire load_step = (load_cmd_valid && load_cmd_ready) || load_reuse_step;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      for (int i = 0; i < QueueDepth; i++) in_use_q[i] <= '0;
+      last_use_q  <= '0;
+      next_half_q <= 1'b0;
+    end else if (load_step) begin
+      in_use_q[load_issue_q[1:0]] <= load_reuse ? last_use_q : load_use;
+      if (!load_reuse) last_use_q <= load_use;
+      if (!load_reuse && load_use != 2'b11) next_half_q <= !next_half_q;
+    end
+  end
+
+  // ---------------------------------------------------------------- input loader + buffer
   logic [FoldMax-1:0] in_wr_en;
   logic in_rd_en;
   logic [InAddrBits-1:0] in_wr_addr, in_rd_addr;
@@ -168,7 +214,7 @@ module dnn_engine #(
     .Rows(Rows), .ActBits(ActBits), .StreamBits(StreamBits), .InDepth(InDepth), .FoldMax(FoldMax)
   ) u_input_loader (
     .clk_i, .rst_ni,
-    .cmd_valid_i(load_cmd_valid), .cmd_ready_o(load_cmd_ready), .cmd_half_i(load_issue_q[0]),
+    .cmd_valid_i(load_cmd_valid), .cmd_ready_o(load_cmd_ready), .cmd_half_i(load_use == 2'b10),
     .cmd_pixels_i(load_desc[FBandPixels +: 32]), .cmd_channels_i(load_desc[FInC +: 16]),
     .cmd_bits_i(load_desc[FInBits +: 4]), .cmd_signed_i(load_desc[FInSigned]),
     .cmd_zero_point_i(load_desc[FInZp +: 16]), .cmd_skip_i(band_mid_byte), .cmd_fold_i(fold_of(load_desc[FFold +: FoldFWidth])),
@@ -237,7 +283,7 @@ module dnn_engine #(
   ) u_core (
     .clk_i, .rst_ni,
     .cmd_valid_i(core_cmd_valid), .cmd_ready_o(core_cmd_ready),
-    .cmd_in_half_i(core_issue_q[0]), .cmd_out_half_i(core_issue_q[0]),
+    .cmd_in_half_i(in_use_q[core_issue_q[1:0]] == 2'b10), .cmd_out_half_i(core_issue_q[0]),
     .cmd_in_w_i(core_desc[FInW +: 16]), .cmd_in_h_i(core_desc[FInH +: 16]),
     .cmd_in_c_i(core_desc[FInC +: 16]), .cmd_band_y0_i(core_desc[FBandY0 +: 16]),
     .cmd_kh_i(core_desc[FWindow + dnn_regs_pkg::WindowKhLsb +: 8]),
@@ -346,8 +392,8 @@ module dnn_engine #(
       drain_done_q   <= '0;
     end else begin
       if (push) wr_ptr_q <= wr_ptr_q + 1'b1;
-      if (load_cmd_valid && load_cmd_ready) load_issue_q <= load_issue_q + 1'b1;
-      if (load_done) load_done_q <= load_done_q + 1'b1;
+      if (load_step) load_issue_q <= load_issue_q + 1'b1;
+      if (load_done || load_reuse_step) load_done_q <= load_done_q + 1'b1;
       if ((weight_cmd_valid && weight_cmd_ready) || (weight_issue_q != wr_ptr_q && weight_skip))
         weight_issue_q <= weight_issue_q + 1'b1;
       if (core_cmd_valid && core_cmd_ready) core_issue_q <= core_issue_q + 1'b1;
@@ -364,6 +410,16 @@ module dnn_engine #(
                         (m_axis_y_tvalid_o && !m_axis_y_tready_i);
 
   `DNN_ASSERT(EngineQueueNotOverrun, !(push && queue_full), clk_i, rst_ni)
+  // The input halves the loader writes this cycle: only its own band's storage, never one a queued
+  // tile still needs (the band of a tile loaded earlier and not yet computed).
+  logic [1:0] in_wr_use;
+  always_comb begin
+    in_wr_use = '0;
+    for (int unsigned s = 0; s < FoldMax; s++)
+      if (in_wr_en[s]) in_wr_use = in_wr_use | (32'(in_wr_addr) + s >= InDepth / 2 ? 2'b10 : 2'b01);
+  end
+  `DNN_ASSERT(EngineBandWritesItsStorage, (in_wr_use & ~last_use_q) == 2'b00, clk_i, rst_ni)
+  `DNN_ASSERT(EngineBandSparesQueuedBands, (in_wr_use & band_held) == 2'b00, clk_i, rst_ni)
   // The upstream DMAs must obey AXI-Stream too: a beat once offered is held until taken.
   `DNN_ASSERT_STREAM_STABLE(EngineInputBandStable, s_axis_x_tvalid_i, s_axis_x_tready_o,
                             {s_axis_x_tdata_i, s_axis_x_tlast_i}, clk_i, rst_ni)

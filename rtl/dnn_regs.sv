@@ -13,6 +13,7 @@ module dnn_regs #(
   parameter int unsigned AccBits    = 32,
   parameter int unsigned StreamBits = 64,
   parameter int unsigned AccDepth   = 256,
+  parameter int unsigned InDepth    = 1024,  // input buffer words (a band's BAND_PIXELS * CHUNKS)
   parameter int unsigned QueueDepth = 4,
   parameter int unsigned FoldMax    = 1,  // the largest Cin-fold F (docs/engine.md "Cin-fold")
   parameter int unsigned MacsBits   = $clog2(Rows * Cols + 1),
@@ -116,7 +117,8 @@ module dnn_regs #(
   wire ctrl_clear_error = ctrl_write && w_data_q[dnn_regs_pkg::CtrlClearErrorLsb];
 
   // A descriptor the units could not run (zero sizes, a tile beyond the accumulator, the reserved
-  // MODE.OP, a fold the core cannot do) is refused.
+  // MODE.OP, a fold the core cannot do, a band larger than its storage, a REUSE with no band before
+  // it) is refused.
   wire desc_tile_bad = desc_q[dnn_regs_pkg::TilePIndex] == '0 || desc_q[dnn_regs_pkg::TilePIndex] > AccDepth;
   wire [31:0] window = desc_q[dnn_regs_pkg::WindowIndex];
   wire desc_window_bad = window[dnn_regs_pkg::WindowKhLsb +: dnn_regs_pkg::WindowKhWidth] == '0 ||
@@ -144,9 +146,38 @@ module dnn_regs #(
       if (32'(fold_f) == f && Cols % f == 0 && fold_dense) desc_fold_bad = 1'b0;
     end
   end
-  wire desc_bad = desc_tile_bad || desc_window_bad || desc_sizes_bad || desc_op_bad || desc_fold_bad;
+  // A band's words (BAND_PIXELS * CHUNKS) must fit its storage: an input half, or the whole buffer
+  // with BAND.WHOLE. A REUSE tile loads nothing: it is its predecessor's band, so it needs a tile
+  // pushed since reset. The product is of the low bits (either factor beyond InDepth is too big
+  // anyway) and registered: PUSH's register write comes at least two cycles after the last
+  // descriptor write (AXI4-Lite: a write takes a cycle, its response another).
+  localparam int unsigned FitBits = $clog2(InDepth + 1);
+  localparam logic [31:0] InDepthW = 32'(InDepth);
+  wire [31:0] band_pixels = desc_q[dnn_regs_pkg::BandPixelsIndex];
+  wire [31:0] chunks = desc_q[dnn_regs_pkg::ChunksIndex];
+  logic [2*FitBits-1:0] band_words_q;
+  logic                 band_factor_big_q, pushed_q;
+  wire band_reuse = desc_q[dnn_regs_pkg::BandIndex][dnn_regs_pkg::BandReuseLsb];
+  localparam logic [2*FitBits-1:0] WholeWords = (2*FitBits)'(InDepth);
+  wire [2*FitBits-1:0] band_limit =
+    desc_q[dnn_regs_pkg::BandIndex][dnn_regs_pkg::BandWholeLsb] ? WholeWords : WholeWords >> 1;
+  wire desc_band_bad = band_reuse ? !pushed_q : band_factor_big_q || band_words_q > band_limit;
+  wire desc_bad = desc_tile_bad || desc_window_bad || desc_sizes_bad || desc_op_bad || desc_fold_bad ||
+                  desc_band_bad;
 
   assign push_o = ctrl_push && !queue_full_i && !desc_bad;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      band_words_q      <= '0;
+      band_factor_big_q <= 1'b0;
+      pushed_q          <= 1'b0;
+    end else begin
+      band_words_q      <= (2*FitBits)'(band_pixels[FitBits-1:0]) * (2*FitBits)'(chunks[FitBits-1:0]);
+      band_factor_big_q <= band_pixels > InDepthW || chunks > InDepthW;
+      if (push_o) pushed_q <= 1'b1;
+    end
+  end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin

@@ -89,7 +89,7 @@ package dnn_regs_pkg;
   localparam int unsigned ErrorCausePushWhileFullLsb = 2;  // PUSH_WHILE_FULL: PUSH with the queue full
   localparam int unsigned ErrorCausePushWhileFullWidth = 1;
   localparam logic [31:0] ErrorCausePushWhileFullMask = 32'h00000004;
-  localparam int unsigned ErrorCauseBadDescriptorLsb = 3;  // BAD_DESCRIPTOR: PUSH of a descriptor the units cannot run (a zero size, window or count; TILE_P above AccDepth; MODE.OP 3)
+  localparam int unsigned ErrorCauseBadDescriptorLsb = 3;  // BAD_DESCRIPTOR: PUSH of a descriptor the units cannot run (a zero size, window or count; TILE_P above AccDepth; MODE.OP 3; a band beyond its storage, a REUSE before any tile: docs/engine.md "Bands")
   localparam int unsigned ErrorCauseBadDescriptorWidth = 1;
   localparam logic [31:0] ErrorCauseBadDescriptorMask = 32'h00000008;
   localparam int unsigned ErrorCauseResidualLengthLsb = 4;  // RESIDUAL_LENGTH: a residual packet (s_axis_r) was shorter or longer than its tile's output packet

@@ -7,14 +7,23 @@
 // layer's output stream (docs/engine.md "Fused residual add"): the driver programs it from the Add's row
 // (dnn_engine_set_add), the other operand streams in on s_axis_r tile by tile over the output's byte
 // span, and the engine's packets are the add's output, compared with the add's golden output.
+// Band options (docs/engine.md "Bands"): --whole plans every band with the whole input buffer and
+// pushes it with BAND.WHOLE; --block-group G runs a dense convolution of more than G output blocks
+// as block-group tiles: each pixel tile once per group of G blocks (OUT_C and BLOCKS of the group,
+// the group's run of the blob), the later groups with BAND.REUSE (no band sent), each group's
+// output (and a fused add's operand b) gathered at pitch Cout, as the runtime's scatter/gather does.
 //
-//   engine_harness_<shape> SCENARIO [--seed N] [--idle P] [--backpressure P] [--trace F [--trace-window A:B]]
+//   engine_harness_<shape> SCENARIO [--seed N] [--idle P] [--backpressure P] [--whole] [--block-group G]
+//                                   [--trace F [--trace-window A:B]]
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cstdio>
+#include <initializer_list>
 #include <iostream>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "command_line.h"
 #include "engine_bench.h"
@@ -54,6 +63,8 @@ struct Options {
   std::uint32_t seed = 1;
   double idle = 0.2;
   double backpressure = 0.2;
+  bool whole = false;
+  int block_group = 0;
   std::string trace;
   std::uint64_t trace_from = 0, trace_to = 0;
 };
@@ -83,7 +94,12 @@ std::optional<Options> parse(int argc, char** argv) {
       "probability that an input stream (x, w) withholds TVALID in a cycle (0..0.95)")(
       "backpressure", po::value<double>(&o.backpressure)->default_value(o.backpressure, "0.2"),
       "probability that the output stream withholds TREADY in a cycle (0..0.95)")(
-      "trace", po::value<std::string>(&o.trace), "write an FST waveform to this file")(
+      "whole", po::bool_switch(&o.whole),
+      "plan every band with the whole input buffer and push it with BAND.WHOLE")(
+      "block-group", po::value<int>(&o.block_group)->default_value(0),
+      "G > 0: dense convolutions of more than G output blocks run as tiles of G blocks, the later "
+      "groups of a pixel tile with BAND.REUSE")("trace", po::value<std::string>(&o.trace),
+                                                "write an FST waveform to this file")(
       "trace-window", po::value<std::string>(&window), "A:B: trace engine cycles A to B only (with --trace)");
   po::variables_map vm;
   if (!read_command_line("engine_harness", argc, argv, visible, vm, "scenario", &o.scenario))
@@ -93,6 +109,7 @@ std::optional<Options> parse(int argc, char** argv) {
   o.seed = static_cast<std::uint32_t>(seed);
   o.idle = probability(vm, "idle");
   o.backpressure = probability(vm, "backpressure");
+  if (o.block_group < 0) throw po::error("--block-group: must be 0 (off) or a block count");
   if (!window.empty()) {
     if (o.trace.empty()) throw po::error("--trace-window needs --trace");
     const auto colon = window.find(':');
@@ -125,6 +142,55 @@ void require_matching_hardware(const Scenario& s) {
                  " bits, buffers, widths and FoldMax as in tests/rtl/engine/CMakeLists.txt); the scenario differs");
 }
 
+// One push of a layer: pixel tile `tile`, output channels c0 .. c0 + out_c - 1 in `blocks` blocks.
+struct Push {
+  std::uint32_t tile = 0;
+  int c0 = 0, out_c = 0, blocks = 0;
+};
+
+// Storage width 4 packs two values a byte: a group's per-pixel run of output (or operand) values is
+// whole bytes only when it is even.
+bool whole_bytes(int bits, int values) {
+  return bits > 4 || values % 2 == 0;
+}
+
+// Blocks per group of the layer's block-group tiles (0: a tile covers every block): --block-group for a
+// dense convolution with more blocks than that whose every group's runs are whole bytes at the widths
+// given (output, fused add's y and operand b).
+int block_group(const Options& opt, const dnnvp_layer_t& entry, std::initializer_list<int> bits) {
+  const int g = opt.block_group;
+  if (g == 0 || entry.engine_op != 0 || entry.group_chunks != 0 || static_cast<int>(entry.blocks) <= g)
+    return 0;
+  const int cout = static_cast<int>(entry.out_shape.c);
+  const int last = cout - (static_cast<int>(entry.blocks) - 1) / g * g * ENGINE_COLS;
+  for (int b : bits)
+    if (!whole_bytes(b, g * ENGINE_COLS) || !whole_bytes(b, last)) return 0;
+  return g;
+}
+
+std::vector<Push> layer_pushes(const std::vector<dnn_tile_t>& tiles, int cout, int group) {
+  std::vector<Push> pushes;
+  for (std::uint32_t t = 0; t < tiles.size(); ++t) {
+    if (group == 0) {
+      pushes.push_back({t, 0, cout, (cout + ENGINE_COLS - 1) / ENGINE_COLS});
+      continue;
+    }
+    for (int c0 = 0; c0 < cout; c0 += group * ENGINE_COLS) {
+      const int out_c = std::min(group * ENGINE_COLS, cout - c0);
+      pushes.push_back({t, c0, out_c, (out_c + ENGINE_COLS - 1) / ENGINE_COLS});
+    }
+  }
+  return pushes;
+}
+
+// The values of a tile's pixels in channels c0 .. c0 + count - 1 of an HWC tensor of `channels`.
+std::vector<std::int32_t> gather(const Tensor& t, int channels, const dnn_tile_t& tile, int c0, int count) {
+  std::vector<std::int32_t> v;
+  for (std::uint32_t p = tile.p0; p < tile.p0 + tile.pixels; ++p)
+    for (int c = c0; c < c0 + count; ++c) v.push_back(t.data[static_cast<size_t>(p) * channels + c]);
+  return v;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -140,7 +206,10 @@ int main(int argc, char** argv) {
     const Options& opt = *parsed;
     const Scenario s = load_scenario(opt.scenario);
     require_matching_hardware(s);
-    const NetworkPlan plan = plan_network(s);
+    // --whole: every band may fill the input buffer, twice the half a band has otherwise.
+    Scenario planned = s;
+    if (opt.whole) planned.hardware.input_buffer_kib *= 2;
+    const NetworkPlan plan = plan_network(planned);
     const SynthesizedModel sm = synthesize(s);
     const QuantizedModel& m = sm.model;
     const EngineConfig config = engine_config(s.hardware, s.quant);
@@ -152,6 +221,13 @@ int main(int argc, char** argv) {
     g_bench = &bench;
     dnn_engine_t engine;
     if (dnn_engine_init(&engine, 0) != DNN_OK) throw Error("engine ID register mismatch");
+    // BAND as last written (reset 0): written only when it changes, so without the band options the
+    // register traffic is as before BAND existed.
+    std::uint32_t band = 0;
+    auto set_band = [&](std::uint32_t value) {
+      if (value != band) hal_write32(engine.base + DNNVP_ENGINE_BAND_OFFSET, value);
+      band = value;
+    };
 
     std::vector<Tensor> outputs;  // engine results where the engine ran, golden elsewhere
     std::vector<Tensor> fused_results(m.network.layers.size());  // of the fused adds, by add index
@@ -172,15 +248,21 @@ int main(int argc, char** argv) {
       const int add = lp.fused_add;
       const size_t result_layer = add >= 0 ? static_cast<size_t>(add) : i;
       std::vector<std::uint8_t> packed_b;
+      const Tensor* operand = nullptr;
+      int b_bits = 8;
       std::uint32_t a_slot = 0;
       if (add >= 0) {
         const Layer& a = m.network.layers[static_cast<size_t>(add)];
         a_slot = a.input_ids[0] == static_cast<int>(i) ? 0 : 1;
         const int b = a.input_ids[1 - a_slot];
-        const Tensor& operand = b < 0 ? sm.input : outputs[static_cast<size_t>(b)];
-        packed_b = pack(operand.data, m.quant_of(b).type.bits);
+        operand = b < 0 ? &sm.input : &outputs[static_cast<size_t>(b)];
+        b_bits = m.quant_of(b).type.bits;
+        packed_b = pack(operand->data, b_bits);
       }
       const dnnvp_layer_t entry = engine_table_entry(m, i, lp);
+      const QuantType result_type = m.params[result_layer].out.type;
+      const int cout = l.output_shape.c;
+      const int group = block_group(opt, entry, {entry.out_q.bits, result_type.bits, b_bits});
       const Tensor& in = l.input_ids[0] < 0 ? sm.input : outputs[static_cast<size_t>(l.input_ids[0])];
       const std::vector<std::uint8_t> packed_in = pack(in.data, entry.in_q[0].bits);
       const std::vector<std::uint8_t> blob = engine_blob(l, m.params[i], config, lp.geometry.fold);
@@ -203,35 +285,67 @@ int main(int argc, char** argv) {
             tiles[t].in_offset != want.band_offset || tiles[t].in_bytes != want.band_bytes ||
             tiles[t].out_offset != want.output_offset)
           throw Error(l.name + ": driver and generator disagree on tile " + std::to_string(t));
-        if (dnn_engine_push_tile(&engine, &tiles[t], 1000000) != DNN_OK)
-          throw Error(l.name + ": tile " + std::to_string(t) + " not accepted (error cause 0x" +
+      }
+      const std::vector<Push> pushes = layer_pushes(tiles, cout, group);
+      // The blob is block-major, every block the same size: a group's blocks are one run of it.
+      const size_t block_bytes = blob.size() / entry.blocks;
+      for (const Push& push : pushes) {
+        const dnn_tile_t& tile = tiles[push.tile];
+        if (group != 0) {
+          hal_write32(engine.base + DNNVP_ENGINE_OUT_C_OFFSET, static_cast<std::uint32_t>(push.out_c));
+          hal_write32(engine.base + DNNVP_ENGINE_BLOCKS_OFFSET, static_cast<std::uint32_t>(push.blocks));
+        }
+        set_band((opt.whole ? DNNVP_ENGINE_BAND_WHOLE_MASK : 0u) |
+                 (push.c0 > 0 ? DNNVP_ENGINE_BAND_REUSE_MASK : 0u));
+        if (dnn_engine_push_tile(&engine, &tile, 1000000) != DNN_OK)
+          throw Error(l.name + ": tile " + std::to_string(push.tile) + " (channels from " +
+                      std::to_string(push.c0) + ") not accepted (error cause 0x" +
                       std::to_string(dnn_engine_error_cause(&engine)) + ")");
-        bench.send_x({packed_in.begin() + tiles[t].in_offset,
-                      packed_in.begin() + tiles[t].in_offset + tiles[t].in_bytes});
-        bench.send_w(blob);
-        if (add >= 0)
-          bench.send_r({packed_b.begin() + tiles[t].out_offset,
-                        packed_b.begin() + tiles[t].out_offset + tiles[t].out_bytes});
+        if (push.c0 == 0)
+          bench.send_x(
+              {packed_in.begin() + tile.in_offset, packed_in.begin() + tile.in_offset + tile.in_bytes});
+        const auto run = blob.begin() + static_cast<std::ptrdiff_t>(push.c0 / ENGINE_COLS * block_bytes);
+        bench.send_w({run, run + static_cast<std::ptrdiff_t>(push.blocks * block_bytes)});
+        if (add >= 0 && group == 0)
+          bench.send_r(
+              {packed_b.begin() + tile.out_offset, packed_b.begin() + tile.out_offset + tile.out_bytes});
+        else if (add >= 0)
+          bench.send_r(pack(gather(*operand, cout, tile, push.c0, push.out_c), b_bits));
       }
       bench.run_until_idle();
       if (dnn_engine_wait_idle(&engine, 10) != DNN_OK)
         throw Error(l.name + ": engine error, cause " + std::to_string(dnn_engine_error_cause(&engine)));
       const auto packets = bench.take_packets();
-      if (packets.size() != tiles.size())
+      if (packets.size() != pushes.size())
         throw Error(l.name + ": " + std::to_string(packets.size()) + " output packets for " +
-                    std::to_string(tiles.size()) + " tiles");
-      // Each tile's bytes land where the S2MM writes them: a 4-bit tile that starts mid-byte rewrites
-      // the byte it shares with the previous tile.
-      std::vector<std::uint8_t> packed_out(packed_bytes(l.output_shape.elements(), entry.out_q.bits));
-      for (size_t t = 0; t < tiles.size(); ++t) {
-        if (packets[t].size() < tiles[t].out_bytes ||
-            tiles[t].out_offset + tiles[t].out_bytes > packed_out.size())
-          throw Error(l.name + ": output packet of tile " + std::to_string(t) + " does not match the tile");
-        std::copy(packets[t].begin(), packets[t].begin() + tiles[t].out_bytes,
-                  packed_out.begin() + static_cast<std::ptrdiff_t>(tiles[t].out_offset));
-      }
+                    std::to_string(pushes.size()) + " tiles");
       Tensor out(l.output_shape);
-      out.data = unpack(packed_out, l.output_shape.elements(), m.params[result_layer].out.type);
+      if (group == 0) {
+        // Each tile's bytes land where the S2MM writes them: a 4-bit tile that starts mid-byte rewrites
+        // the byte it shares with the previous tile.
+        std::vector<std::uint8_t> packed_out(packed_bytes(l.output_shape.elements(), entry.out_q.bits));
+        for (size_t t = 0; t < tiles.size(); ++t) {
+          if (packets[t].size() < tiles[t].out_bytes ||
+              tiles[t].out_offset + tiles[t].out_bytes > packed_out.size())
+            throw Error(l.name + ": output packet of tile " + std::to_string(t) + " does not match the tile");
+          std::copy(packets[t].begin(), packets[t].begin() + tiles[t].out_bytes,
+                    packed_out.begin() + static_cast<std::ptrdiff_t>(tiles[t].out_offset));
+        }
+        out.data = unpack(packed_out, l.output_shape.elements(), result_type);
+      } else {
+        // A group's packet holds its channels of each pixel: they land at pitch Cout.
+        out.data.assign(static_cast<size_t>(l.output_shape.elements()), 0);
+        for (size_t k = 0; k < pushes.size(); ++k) {
+          const dnn_tile_t& tile = tiles[pushes[k].tile];
+          const std::int64_t count = std::int64_t{tile.pixels} * pushes[k].out_c;
+          if (packets[k].size() < packed_bytes(count, result_type.bits))
+            throw Error(l.name + ": output packet " + std::to_string(k) + " is shorter than its group tile");
+          const std::vector<std::int32_t> v = unpack(packets[k], count, result_type);
+          for (std::int64_t j = 0; j < count; ++j)
+            out.data[static_cast<size_t>((tile.p0 + j / pushes[k].out_c) * cout + pushes[k].c0 +
+                                         j % pushes[k].out_c)] = v[static_cast<size_t>(j)];
+        }
+      }
       const Tensor& golden = sm.outputs[result_layer];
       int mismatches = 0;
       for (size_t k = 0; k < out.data.size(); ++k)
@@ -245,12 +359,14 @@ int main(int argc, char** argv) {
           static_cast<double>(c.macs) / (static_cast<double>(ENGINE_ROWS) * ENGINE_COLS * c.cycles);
       std::printf(
           "%-22s %-6s %5zu tiles %9llu cycles %10llu MACs  utilisation %5.1f%% (plan bound %5.1f%%)  "
-          "stalls in/w/out %llu/%llu/%llu  %s%s%s\n",
-          l.name.c_str(), to_string(l.type), tiles.size(), static_cast<unsigned long long>(c.cycles),
+          "stalls in/w/out %llu/%llu/%llu  %s%s%s%s\n",
+          l.name.c_str(), to_string(l.type), pushes.size(), static_cast<unsigned long long>(c.cycles),
           static_cast<unsigned long long>(c.macs), 100 * util, 100 * lp.utilisation_bound,
           static_cast<unsigned long long>(c.stall_input), static_cast<unsigned long long>(c.stall_weight),
           static_cast<unsigned long long>(c.stall_output), mismatches ? "MISMATCH" : "bit-exact",
-          add >= 0 ? " + fused " : "", add >= 0 ? m.network.layers[static_cast<size_t>(add)].name.c_str() : "");
+          add >= 0 ? " + fused " : "",
+          add >= 0 ? m.network.layers[static_cast<size_t>(add)].name.c_str() : "",
+          group ? (" (block groups of " + std::to_string(group) + ")").c_str() : "");
       if (c.macs != static_cast<std::uint64_t>(l.macs())) {
         std::fprintf(stderr, "%s: MAC counter %llu, layer has %lld MACs\n", l.name.c_str(),
                      static_cast<unsigned long long>(c.macs), static_cast<long long>(l.macs()));

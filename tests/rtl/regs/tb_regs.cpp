@@ -1,8 +1,9 @@
 // dnn_regs: AXI4-Lite protocol under random channel ordering and back-pressure, every register's
 // access rules (RW, RO, unmapped, partial strobes, misaligned -> SLVERR with no effect), PUSH with
-// the queue full or a bad descriptor, error causes, and 64-bit counters read consistently. Built
-// with FoldMax = FOLD_MAX (4; Cols 16): FOLD.F 0, 1, 2 and 4 push on a dense convolution, F 3 (not
-// dividing Cols), F above FoldMax and F > 1 on a pool or a grouped convolution are bad descriptors.
+// the queue full or a bad descriptor (a band beyond its storage, a REUSE with no tile before it), error
+// causes, and 64-bit counters read consistently. Built with FoldMax = FOLD_MAX (4; Cols 16): FOLD.F 0,
+// 1, 2 and 4 push on a dense convolution, F 3 (not dividing Cols), F above FoldMax and F > 1 on a pool
+// or a grouped convolution are bad descriptors.
 #include <cstdio>
 #include <iterator>
 #include <utility>
@@ -114,6 +115,18 @@ struct Bench {
 };
 
 constexpr std::uint8_t kSlvErr = 2;
+constexpr std::uint32_t kInDepth = 1024;  // dnn_regs' default: input buffer words
+
+// Writes PUSH and checks that the descriptor was taken, or refused as BAD_DESCRIPTOR; clears the error.
+void push(Bench& b, bool accepted, const char* what) {
+  const int before = b.push_pulses;
+  b.write(reg::kCtrl, reg::kCtrlPushMask);
+  const std::uint32_t cause = b.read(reg::kErrorCause);
+  TB_CHECK(b.push_pulses == before + (accepted ? 1 : 0) &&
+               cause == (accepted ? 0u : reg::kErrorCauseBadDescriptorMask),
+           "%s: %s (error cause 0x%X)", what, accepted ? "not pushed" : "not refused", cause);
+  b.write(reg::kCtrl, reg::kCtrlClearErrorMask);
+}
 
 }  // namespace
 
@@ -188,6 +201,10 @@ int main() {
       {reg::kBand, 0}};
   static_assert(std::size(good) == reg::kDescriptorWords);
   for (const auto& [offset, value] : good) b.write(offset, value);
+  // The first tile after reset cannot reuse a band: there is none yet.
+  b.write(reg::kBand, reg::kBandReuseMask);
+  push(b, false, "REUSE as the first tile after reset");
+  b.write(reg::kBand, 0);
   b.push_pulses = 0;
   TB_CHECK(b.write(reg::kCtrl, reg::kCtrlPushMask) == 0, "PUSH");
   TB_CHECK(b.push_pulses == 1, "push pulses %d", b.push_pulses);
@@ -245,6 +262,38 @@ int main() {
   b.write(reg::kFold, 0);
   b.write(reg::kMode, 0);
   b.write(reg::kGroup, 0);
+
+  // A band's words (BAND_PIXELS * CHUNKS) fit an input half, or the whole buffer with BAND.WHOLE; a
+  // REUSE tile loads nothing and is not checked.
+  b.write(reg::kChunks, 2);
+  b.write(reg::kBandPixels, kInDepth / 4);
+  push(b, true, "a band of InDepth/2 words");
+  b.write(reg::kBandPixels, kInDepth / 4 + 1);
+  push(b, false, "a band of InDepth/2 + 2 words");
+  b.write(reg::kBand, reg::kBandWholeMask);
+  push(b, true, "a WHOLE band of InDepth/2 + 2 words");
+  b.write(reg::kBandPixels, kInDepth / 2);
+  push(b, true, "a WHOLE band of InDepth words");
+  b.write(reg::kBandPixels, kInDepth / 2 + 1);
+  push(b, false, "a WHOLE band of InDepth + 2 words");
+  b.write(reg::kBand, reg::kBandReuseMask);
+  push(b, true, "a REUSE tile whatever its BAND_PIXELS");
+  b.write(reg::kBand, reg::kBandReuseMask | reg::kBandWholeMask);
+  push(b, true, "a REUSE tile with WHOLE");
+  // Factors whose low bits alone would make a small product.
+  b.write(reg::kBand, reg::kBandWholeMask);
+  b.write(reg::kBandPixels, 1u << 20);
+  push(b, false, "BAND_PIXELS 2^20");
+  b.write(reg::kBandPixels, 1);
+  b.write(reg::kChunks, 4 * kInDepth + 1);
+  push(b, false, "CHUNKS 4 InDepth + 1");
+  b.write(reg::kChunks, kInDepth);
+  push(b, true, "CHUNKS InDepth, one pixel, WHOLE");
+  b.write(reg::kBand, 0);
+  push(b, false, "CHUNKS InDepth, one pixel, in a half");
+  b.write(reg::kChunks, 2);
+  b.write(reg::kBandPixels, 48);
+
   b.m.err_input_len_i = 1;
   b.cycle();
   b.m.err_input_len_i = 0;
