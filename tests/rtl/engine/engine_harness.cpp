@@ -154,30 +154,34 @@ bool whole_bytes(int bits, int values) {
   return bits > 4 || values % 2 == 0;
 }
 
-// Blocks per group of the layer's block-group tiles (0: a tile covers every block): --block-group for a
-// dense convolution with more blocks than that whose every group's runs are whole bytes at the widths
-// given (output, fused add's y and operand b).
-int block_group(const Options& opt, const dnnvp_layer_t& entry, std::initializer_list<int> bits) {
+// Blocks per group of the layer's block-group tiles (0: a tile covers every block): the plan's
+// block_group, or --block-group for a dense convolution with more blocks than that whose every group's
+// runs are whole bytes at the widths given (output, fused add's y and operand b). cv: output channels
+// per block (Cols / F).
+int block_group(const Options& opt, const LayerPlan& lp, const dnnvp_layer_t& entry, int cv,
+                std::initializer_list<int> bits) {
   const int g = opt.block_group;
-  if (g == 0 || entry.engine_op != 0 || entry.group_chunks != 0 || static_cast<int>(entry.blocks) <= g)
-    return 0;
+  if (g == 0) return lp.block_group;
+  if (entry.engine_op != 0 || entry.group_chunks != 0 || static_cast<int>(entry.blocks) <= g) return 0;
   const int cout = static_cast<int>(entry.out_shape.c);
-  const int last = cout - (static_cast<int>(entry.blocks) - 1) / g * g * ENGINE_COLS;
+  const int last = cout - (static_cast<int>(entry.blocks) - 1) / g * g * cv;
   for (int b : bits)
-    if (!whole_bytes(b, g * ENGINE_COLS) || !whole_bytes(b, last)) return 0;
+    if (!whole_bytes(b, g * cv) || !whole_bytes(b, last)) return 0;
   return g;
 }
 
-std::vector<Push> layer_pushes(const std::vector<dnn_tile_t>& tiles, int cout, int group) {
+std::vector<Push> layer_pushes(const std::vector<dnn_tile_t>& tiles, const dnnvp_layer_t& entry, int cv,
+                               int group) {
+  const int cout = static_cast<int>(entry.out_shape.c);
   std::vector<Push> pushes;
   for (std::uint32_t t = 0; t < tiles.size(); ++t) {
     if (group == 0) {
-      pushes.push_back({t, 0, cout, (cout + ENGINE_COLS - 1) / ENGINE_COLS});
+      pushes.push_back({t, 0, cout, static_cast<int>(entry.blocks)});
       continue;
     }
-    for (int c0 = 0; c0 < cout; c0 += group * ENGINE_COLS) {
-      const int out_c = std::min(group * ENGINE_COLS, cout - c0);
-      pushes.push_back({t, c0, out_c, (out_c + ENGINE_COLS - 1) / ENGINE_COLS});
+    for (int c0 = 0; c0 < cout; c0 += group * cv) {
+      const int out_c = std::min(group * cv, cout - c0);
+      pushes.push_back({t, c0, out_c, (out_c + cv - 1) / cv});
     }
   }
   return pushes;
@@ -262,7 +266,11 @@ int main(int argc, char** argv) {
       const dnnvp_layer_t entry = engine_table_entry(m, i, lp);
       const QuantType result_type = m.params[result_layer].out.type;
       const int cout = l.output_shape.c;
-      const int group = block_group(opt, entry, {entry.out_q.bits, result_type.bits, b_bits});
+      const int cv = ENGINE_COLS / lp.geometry.fold;
+      const int group = block_group(opt, lp, entry, cv, {entry.out_q.bits, result_type.bits, b_bits});
+      if (opt.whole && lp.band_whole)
+        throw Error(l.name + ": --whole: the plan already gives this layer whole-buffer bands (band_whole)");
+      const bool whole = opt.whole || lp.band_whole;
       const Tensor& in = l.input_ids[0] < 0 ? sm.input : outputs[static_cast<size_t>(l.input_ids[0])];
       const std::vector<std::uint8_t> packed_in = pack(in.data, entry.in_q[0].bits);
       const std::vector<std::uint8_t> blob = engine_blob(l, m.params[i], config, lp.geometry.fold);
@@ -286,7 +294,7 @@ int main(int argc, char** argv) {
             tiles[t].out_offset != want.output_offset)
           throw Error(l.name + ": driver and generator disagree on tile " + std::to_string(t));
       }
-      const std::vector<Push> pushes = layer_pushes(tiles, cout, group);
+      const std::vector<Push> pushes = layer_pushes(tiles, entry, cv, group);
       // The blob is block-major, every block the same size: a group's blocks are one run of it.
       const size_t block_bytes = blob.size() / entry.blocks;
       for (const Push& push : pushes) {
@@ -295,7 +303,7 @@ int main(int argc, char** argv) {
           hal_write32(engine.base + DNNVP_ENGINE_OUT_C_OFFSET, static_cast<std::uint32_t>(push.out_c));
           hal_write32(engine.base + DNNVP_ENGINE_BLOCKS_OFFSET, static_cast<std::uint32_t>(push.blocks));
         }
-        set_band((opt.whole ? DNNVP_ENGINE_BAND_WHOLE_MASK : 0u) |
+        set_band((whole ? DNNVP_ENGINE_BAND_WHOLE_MASK : 0u) |
                  (push.c0 > 0 ? DNNVP_ENGINE_BAND_REUSE_MASK : 0u));
         if (dnn_engine_push_tile(&engine, &tile, 1000000) != DNN_OK)
           throw Error(l.name + ": tile " + std::to_string(push.tile) + " (channels from " +
@@ -304,7 +312,7 @@ int main(int argc, char** argv) {
         if (push.c0 == 0)
           bench.send_x(
               {packed_in.begin() + tile.in_offset, packed_in.begin() + tile.in_offset + tile.in_bytes});
-        const auto run = blob.begin() + static_cast<std::ptrdiff_t>(push.c0 / ENGINE_COLS * block_bytes);
+        const auto run = blob.begin() + static_cast<std::ptrdiff_t>(push.c0 / cv * block_bytes);
         bench.send_w({run, run + static_cast<std::ptrdiff_t>(push.blocks * block_bytes)});
         if (add >= 0 && group == 0)
           bench.send_r(
