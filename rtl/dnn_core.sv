@@ -17,14 +17,14 @@
 // Modes (docs/engine.md "Modes", cmd_op_i and the GROUP fields):
 //   dense convolution    chunk group in 0 .. Chunks/F-1 for every block (GROUP_CHUNKS 0); MACs count
 //                        real input channels of the group times real output lanes of the block
-//   (pools and grouped convolutions run with F = 1)
-//   grouped convolution  block cb walks chunks cb*CHUNK_STEP .. + GROUP_CHUNKS-1 (a chunk index past
-//                        Chunks-1 reads nothing and feeds zero); MACs count real input channels times
-//                        GROUP_COLS
-//   max / average pool   Blocks = Chunks, block cb walks chunk cb only; no params or weights; the PE
-//                        array is bypassed: lane r of the accumulator takes input value r, starting
-//                        from -2^(AccBits-1) (max) or 0 (sum); padded taps never win and add nothing;
-//                        the last pass goes through Rows dnn_pool_out (same latency as dnn_requant);
+//   grouped convolution  (F = 1) block cb walks chunks cb*CHUNK_STEP .. + GROUP_CHUNKS-1 (a chunk index
+//                        past Chunks-1 reads nothing and feeds zero); MACs count real input channels
+//                        times GROUP_COLS
+//   max / average pool   Blocks = Chunks/F, block cb walks chunk group cb only (F*Rows channels, F*Rows
+//                        <= Cols); no params or weights; the PE array is bypassed: lane l of the
+//                        accumulator takes input value l of the F words, starting from -2^(AccBits-1)
+//                        (max) or 0 (sum); padded taps never win and add nothing; the last pass goes
+//                        through min(FoldMax*Rows, Cols) dnn_pool_out (same latency as dnn_requant);
 //                        MACs 0
 //   clip                 (any mode) the output stages saturate to the type range narrowed by CLIP
 //
@@ -76,7 +76,7 @@
 // strides; during the tile every address and coordinate is updated by additions. Input addresses are
 // computed modulo 2^$clog2(InDepth), which is exact for every tap that is read; padded taps read
 // nothing and feed zero. The only multipliers are the PE array's Rows*Cols, the requantisers' Cols
-// and the pool output stages' 2*Rows (the divider's; rtl/README.md).
+// and the pool output stages' two per lane (the divider's; rtl/README.md).
 //
 // Params and weight blocks are taken whenever the corresponding shadow is empty, also between
 // tiles (the weight stream carries the next tile's blob in the same order).
@@ -168,8 +168,9 @@ module dnn_core #(
   localparam int unsigned CoordBits   = 26;
   localparam int unsigned MinPass     = 4;
   localparam int unsigned RequantLatency = 4;  // dnn_requant's and dnn_pool_out's
-  // Pool lanes: the generator places pools only when Rows <= Cols (checked below).
-  localparam int unsigned PoolLanes = Rows <= Cols ? Rows : Cols;
+  // Pool lanes: a pool at fold F takes F*Rows values per read; the generator places pools only when
+  // F*Rows <= Cols (checked below).
+  localparam int unsigned PoolLanes = Rows * FoldMax <= Cols ? Rows * FoldMax : Cols;
   localparam logic [1:0] OpConv = 2'd0;
   localparam logic [1:0] OpMax  = 2'd1;
   localparam logic [AccBits-1:0] MinAcc = {1'b1, {(AccBits-1){1'b0}}};  // -2^(AccBits-1): max's start
@@ -317,12 +318,13 @@ module dnn_core #(
   // address step from a pass's last group to the next tap's first (kx*Chunks + chunk: F when dense).
   wire [15:0] gc_m1_w    = pool ? 16'd0 : grouped ? group_chunks_q - 16'd1 : groups_w - 16'd1;
   wire [15:0] step_w     = pool ? 16'd1 : grouped ? chunk_step_q : 16'd0;
+  wire [15:0] step_a_w   = pool ? 16'(fold_q) : step_w;  // a pool's block cb reads chunk group cb
   wire [15:0] kx_step_w  = pool || grouped ? chunks_w - gc_m1_w : 16'(fold_q);
   // Zero-extended operands; address arithmetic uses their low A bits.
   wire [CoordBits-1:0] blocks_c  = {{(CoordBits-16){1'b0}}, blocks_w};
-  wire [CoordBits-1:0] chunks_c  = {{(CoordBits-16){1'b0}}, chunks_w};
+  wire [CoordBits-1:0] groups_c  = {{(CoordBits-16){1'b0}}, groups_w};
   wire [CoordBits-1:0] cmd_w_c   = {{(CoordBits-16){1'b0}}, cmd_in_w_i};
-  wire [CoordBits-1:0] step_c    = {{(CoordBits-16){1'b0}}, step_w};
+  wire [CoordBits-1:0] step_c    = {{(CoordBits-16){1'b0}}, step_a_w};
   wire [CoordBits-1:0] kx_step_c = {{(CoordBits-16){1'b0}}, kx_step_w};
   wire [CoordBits-1:0] gcols_c   = {{(CoordBits-16){1'b0}}, group_cols_q};
 
@@ -391,9 +393,9 @@ module dnn_core #(
           // Load phase 1 from the division results (sh is at most 8 bits: shw_d is complete).
           chunks_q   <= chunks_w;
           groups_q   <= groups_w;
-          // A pool's blocks are its chunks: Rows channels each.
-          blocks_q   <= pool ? chunks_c[OutAddrBits-1:0] : blocks_c[OutAddrBits-1:0];
-          blk_w_q    <= pool ? RowsW : cv_q;
+          // A pool's blocks are its chunk groups: F*Rows channels each.
+          blocks_q   <= pool ? groups_c[OutAddrBits-1:0] : blocks_c[OutAddrBits-1:0];
+          blk_w_q    <= pool ? frows_q : cv_q;
           gc_m1_q    <= gc_m1_w;
           step_k_q   <= step_w;
           step_a_q   <= step_c[A-1:0];
@@ -700,7 +702,7 @@ module dnn_core #(
   logic [ArrayLatency-1:0] sv_q, spad_q, sfirst_q, slast_q, sbstart_q, stlast_q;
   logic [ArrayLatency*AccAddrBits-1:0] sp_q;      // entry i at [i*AccAddrBits +: AccAddrBits]
   logic [ArrayLatency*OutAddrBits-1:0] soaddr_q;  // likewise
-  logic [ArrayLatency*Rows*XBits-1:0]  sx_q;      // likewise
+  logic [ArrayLatency*PoolLanes*XBits-1:0] sx_q;  // likewise
   wire sr_valid = sv_q[Sr];
   wire sr_first = sfirst_q[Sr];
   wire [AccAddrBits-1:0] sr_p = sp_q[Sr*AccAddrBits +: AccAddrBits];
@@ -711,7 +713,7 @@ module dnn_core #(
   wire sa_tlast = stlast_q[Sa];
   wire [AccAddrBits-1:0] sa_p     = sp_q[Sa*AccAddrBits +: AccAddrBits];
   wire [OutAddrBits-1:0] sa_oaddr = soaddr_q[Sa*OutAddrBits +: OutAddrBits];
-  wire [Rows*XBits-1:0]  sa_x     = sx_q[Sa*Rows*XBits +: Rows*XBits];
+  wire [PoolLanes*XBits-1:0] sa_x = sx_q[Sa*PoolLanes*XBits +: PoolLanes*XBits];
   wire params_swap = sv_q[0] && sbstart_q[0];  // S2: the shadow is free again
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -785,7 +787,7 @@ module dnn_core #(
     stlast_q    <= {stlast_q[ArrayLatency-2:0], s1_tlast_q};
     sp_q        <= {sp_q[(ArrayLatency-1)*AccAddrBits-1:0], s1_p_q};
     soaddr_q    <= {soaddr_q[(ArrayLatency-1)*OutAddrBits-1:0], s1_oaddr_q};
-    sx_q        <= {sx_q[(ArrayLatency-1)*Rows*XBits-1:0], x_word[Rows*XBits-1:0]};
+    sx_q        <= {sx_q[(ArrayLatency-1)*PoolLanes*XBits-1:0], x_word[PoolLanes*XBits-1:0]};
   end
   logic                 sum_valid;
   logic [Cols*SumBits-1:0] sums;
@@ -884,7 +886,7 @@ module dnn_core #(
       .y_o(po_y[r*ActBits +: ActBits])
     );
   end
-  // A pool's word: Rows values (the output buffer drains only those); a convolution's: Cols.
+  // A pool's word: F*Rows values (the output buffer drains only those); a convolution's: Cv.
   assign out_wr_data_o[PoolLanes*ActBits-1:0] = pool ? po_y : rq_y[PoolLanes*ActBits-1:0];
   if (Cols > PoolLanes) begin : g_conv_only
     assign out_wr_data_o[Cols*ActBits-1:PoolLanes*ActBits] = rq_y[Cols*ActBits-1:PoolLanes*ActBits];
@@ -916,19 +918,20 @@ module dnn_core #(
   assign unused_po_valid  = ^po_valid;
   assign unused_sum_valid = sum_valid;
   // Wide intermediates of which the address arithmetic keeps the low bits.
-  assign unused_hi_bits   = ^{blocks_c, chunks_c, cmd_w_c, yrow_w, s_w, sw_c, in_w_c, step_c, kx_step_c, gcols_c};
+  assign unused_hi_bits   = ^{blocks_c, groups_c, cmd_w_c, yrow_w, s_w, sw_c, in_w_c, step_c, kx_step_c, gcols_c};
 
   // ---------------------------------------------------------------- checks
   `DNN_ASSERT(CoreRequantAligned, rq_valid == {Cols{out_wr_en_o && !pool}}, clk_i, rst_ni)
   `DNN_ASSERT(CorePoolOutAligned, po_valid == {PoolLanes{out_wr_en_o && pool}}, clk_i, rst_ni)
-  // Pools need a lane per input value (the generator places them only when Rows <= Cols).
-  `DNN_ASSERT(CorePoolFits, !cmd_take || cmd_op_i == OpConv || Rows <= Cols, clk_i, rst_ni)
+  // Pools need a lane per input value (the generator places them only when F*Rows <= Cols).
+  `DNN_ASSERT(CorePoolFits, !cmd_take || cmd_op_i == OpConv || 32'(fold_rows(cmd_fold_i)) <= Cols, clk_i, rst_ni)
   `DNN_ASSERT(CoreOpKnown, !cmd_take || cmd_op_i != 2'd3, clk_i, rst_ni)
-  // F in 1 .. FoldMax dividing Cols; folds > 1 only for dense convolutions (dnn_regs refuses others).
+  // F in 1 .. FoldMax dividing Cols; folds > 1 only for dense convolutions and pools (dnn_regs refuses
+  // others).
   `DNN_ASSERT(CoreFoldLegal, !cmd_take || (cmd_fold_i != '0 && 32'(cmd_fold_i) <= FoldMax &&
               Cols % 32'(cmd_fold_i) == 0), clk_i, rst_ni)
-  `DNN_ASSERT(CoreFoldDense, !cmd_take || cmd_fold_i == FoldBits'(1) ||
-              (cmd_op_i == OpConv && cmd_group_chunks_i == '0), clk_i, rst_ni)
+  `DNN_ASSERT(CoreFoldDense, !cmd_take || cmd_fold_i == FoldBits'(1) || cmd_op_i != OpConv ||
+              cmd_group_chunks_i == '0, clk_i, rst_ni)
   `DNN_ASSERT(CoreArrayAligned, sum_valid == sa_valid, clk_i, rst_ni)
   `DNN_ASSERT(CoreCmdSane, !cmd_take || (cmd_in_c_i != '0 && cmd_out_c_i != '0 && cmd_kh_i != '0 &&
               cmd_kw_i != '0 && cmd_sh_i != '0 && cmd_sw_i != '0 && cmd_out_w_i != '0 &&

@@ -270,11 +270,12 @@ module dnn_engine #(
   localparam int unsigned FMode = dnn_regs_pkg::ModeIndex * 32, FGroup = dnn_regs_pkg::GroupIndex * 32,
                           FClip = dnn_regs_pkg::ClipIndex * 32, FPoolCount = dnn_regs_pkg::PoolCountIndex * 32,
                           FPoolMagic = dnn_regs_pkg::PoolMagicIndex * 32;
-  // Values per output word: a pool's Rows channels, a convolution's Cv = Cols/F.
+  // Values per output word: a pool's F*Rows channels, a convolution's Cv = Cols/F.
   function automatic logic [15:0] word_values(logic [1:0] op, logic [FoldFWidth-1:0] fold);
-    word_values = 16'(Cols);
-    for (int unsigned f = 2; f <= FoldMax; f++) if (32'(fold_of(fold)) == f && Cols % f == 0) word_values = 16'(Cols / f);
-    if (op != 2'd0) word_values = 16'(Rows);
+    word_values = op != 2'd0 ? 16'(Rows) : 16'(Cols);
+    for (int unsigned f = 2; f <= FoldMax; f++) begin
+      if (32'(fold_of(fold)) == f && Cols % f == 0) word_values = op != 2'd0 ? 16'(f * Rows) : 16'(Cols / f);
+    end
   endfunction
 
   dnn_core #(

@@ -133,17 +133,19 @@ module dnn_regs #(
   localparam logic [dnn_regs_pkg::ModeOpWidth-1:0] OpReserved = 3;
   wire desc_op_bad =
     desc_q[dnn_regs_pkg::ModeIndex][dnn_regs_pkg::ModeOpLsb +: dnn_regs_pkg::ModeOpWidth] == OpReserved;
-  // FOLD.F: 0 or 1; or 2 .. FoldMax dividing Cols, on a dense convolution only (MODE.OP 0, GROUP_CHUNKS 0).
+  // FOLD.F: 0 or 1; or 2 .. FoldMax dividing Cols, on a dense convolution (MODE.OP 0, GROUP_CHUNKS 0)
+  // or on a pool with F*Rows <= Cols (a lane per input value).
   wire [dnn_regs_pkg::FoldFWidth-1:0] fold_f =
     desc_q[dnn_regs_pkg::FoldIndex][dnn_regs_pkg::FoldFLsb +: dnn_regs_pkg::FoldFWidth];
+  wire fold_conv =
+    desc_q[dnn_regs_pkg::ModeIndex][dnn_regs_pkg::ModeOpLsb +: dnn_regs_pkg::ModeOpWidth] == '0;
   wire fold_dense =
-    desc_q[dnn_regs_pkg::ModeIndex][dnn_regs_pkg::ModeOpLsb +: dnn_regs_pkg::ModeOpWidth] == '0 &&
     desc_q[dnn_regs_pkg::GroupIndex][dnn_regs_pkg::GroupGroupChunksLsb +: dnn_regs_pkg::GroupGroupChunksWidth] == '0;
   logic desc_fold_bad;
   always_comb begin
     desc_fold_bad = 32'(fold_f) > 1;
     for (int unsigned f = 2; f <= FoldMax; f++) begin
-      if (32'(fold_f) == f && Cols % f == 0 && fold_dense) desc_fold_bad = 1'b0;
+      if (32'(fold_f) == f && Cols % f == 0 && (fold_conv ? fold_dense : f * Rows <= Cols)) desc_fold_bad = 1'b0;
     end
   end
   // A band's words (BAND_PIXELS * CHUNKS) must fit its storage: an input half, or the whole buffer

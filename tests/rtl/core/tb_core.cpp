@@ -26,7 +26,8 @@
 // dividing Cols): each pixel holds ceil(Cin/Rows) words padded with zero words to a multiple of F, the
 // core reads F words at once (the read returns FoldMax words; those past F are garbage), blocks are
 // Cv = Cols/F output channels, the blob is folded as engine_blob lays it out, and every check above
-// holds with Chunks/F passes per tap.
+// holds with Chunks/F passes per tap. Pools take a random fold with F*Rows <= Cols too: block cb pools
+// the F*Rows channels of chunk group cb, and its output word holds them.
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -102,7 +103,7 @@ struct TestLayer {
     return layer.kernel_h * layer.kernel_w * (pool() ? 1 : group_chunks != 0 ? group_chunks : chunks / fold);
   }
   int cv() const { return kCols / fold; }                   // output lanes of a block
-  int word_values() const { return pool() ? kRows : cv(); }  // channels per output word
+  int word_values() const { return pool() ? fold * kRows : cv(); }  // channels per output word
 };
 
 int bits_for(std::int64_t v) {  // bits of |v|
@@ -135,19 +136,32 @@ void add_clip(tb::Random& rnd, TestLayer& t) {
   for (auto& v : t.expected.data) v = std::clamp(v, t.clip_lo, t.clip_hi);
 }
 
+// The legal folds of a convolution (conv) or a pool (F*Rows <= Cols: a lane per input value).
+std::vector<int> legal_folds(bool conv) {
+  std::vector<int> folds;
+  for (int f = 1; f <= kFoldMax; ++f)
+    if (kCols % f == 0 && (conv || f * kRows <= kCols)) folds.push_back(f);
+  return folds;
+}
+int random_fold(tb::Random& rnd, bool conv) {
+  const std::vector<int> folds = legal_folds(conv);
+  return folds[rnd.range(0, static_cast<int>(folds.size()) - 1)];
+}
+
 // A max or average pool of C channels on a random input (average: no padding, so every window counts
 // kh * kw values; sometimes global). Its output keeps the input's type and zero point.
 TestLayer make_pool(tb::Random& rnd, int op) {
   TestLayer t;
   dnnvp::Layer& l = t.layer;
   t.op = op;
+  if (kFoldMax > 1) t.fold = random_fold(rnd, false);
   l.type = op == kOpMax ? dnnvp::LayerType::MaxPool : dnnvp::LayerType::AvgPool;
   int in_h, in_w, c;
   do {  // the whole input fits an input half, so one output row's band does (as vp_gen requires)
     in_h = rnd.range(1, 12);
     in_w = rnd.range(1, 12);
     c = rnd.range(1, 20);
-  } while (in_h * in_w * ceil_div(c, kRows) > kInDepth / 2);
+  } while (in_h * in_w * ceil_div(ceil_div(c, kRows), t.fold) * t.fold > kInDepth / 2);
   if (op == kOpAvg && rnd.chance(0.2)) {
     l.kernel_h = in_h;
     l.kernel_w = in_w;
@@ -172,8 +186,8 @@ TestLayer make_pool(tb::Random& rnd, int op) {
   l.filters = c;
   l.input_shapes = {dnnvp::Shape{in_h, in_w, c}};
   l.output_shape = dnnvp::Shape{t.oh, t.ow, c};
-  t.chunks = ceil_div(c, kRows);
-  t.blocks = t.chunks;
+  t.chunks = ceil_div(ceil_div(c, kRows), t.fold) * t.fold;
+  t.blocks = t.chunks / t.fold;
   random_input(rnd, t);
   t.params.out.type = t.in_type;
   t.params.out.zero_point = t.in_zp;
@@ -233,12 +247,7 @@ TestLayer make_layer(tb::Random& rnd, Kind kind = Kind::Random, int steady_fold 
   const bool dense = kind == Kind::Random && rnd.chance(0.08);
   const bool grouped = kind == Kind::Random && !dense && rnd.chance(0.25);
   if (steady) t.fold = steady_fold;
-  if (kFoldMax > 1 && kind == Kind::Random && !grouped) {
-    std::vector<int> folds;  // the legal folds
-    for (int f = 1; f <= kFoldMax; ++f)
-      if (kCols % f == 0) folds.push_back(f);
-    t.fold = folds[rnd.range(0, static_cast<int>(folds.size()) - 1)];
-  }
+  if (kFoldMax > 1 && kind == Kind::Random && !grouped) t.fold = random_fold(rnd, true);
   int in_h, in_w, cin;
   for (;;) {
     if (kind == Kind::Big) {
@@ -376,7 +385,8 @@ struct Totals {
   long tiles_p_lt_minpass = 0, tiles_mid_row = 0, tiles_band_y0 = 0;
   std::int64_t setup_min = 1 << 30, setup_max = 0, setup_sum = 0, drain_max = 0;  // ready tiles
   long dense = 0, grouped = 0, max_pools = 0, avg_pools = 0, clipped = 0;         // layers
-  std::vector<long> folds = std::vector<long>(kFoldMax + 1, 0);                      // layers per F
+  std::vector<long> folds = std::vector<long>(kFoldMax + 1, 0);       // convolutions per F
+  std::vector<long> pool_folds = std::vector<long>(kFoldMax + 1, 0);  // pools per F
 };
 
 class Bench {
@@ -693,7 +703,7 @@ class Bench {
     tot.max_pools += t.op == kOpMax;
     tot.avg_pools += t.op == kOpAvg;
     tot.clipped += t.clip;
-    if (t.op == kOpConv) ++tot.folds[t.fold];
+    ++(t.pool() ? tot.pool_folds : tot.folds)[t.fold];
   }
 
  private:
@@ -779,13 +789,15 @@ int main(int argc, char** argv) {
   TB_CHECK(tot.grouped > 0 && tot.max_pools > 0 && tot.avg_pools > 0 && tot.clipped > 0,
            "a mode was not run");
   if (kFoldMax > 1) {
-    std::printf("  convolutions per Cin-fold F:");
-    for (int f = 1; f <= kFoldMax; ++f) {
-      if (kCols % f != 0) continue;
-      std::printf(" F=%d: %ld", f, tot.folds[f]);
-      TB_CHECK(tot.folds[f] > 0, "no convolution ran at F = %d", f);
+    for (const bool conv : {true, false}) {
+      std::printf("  %s per Cin-fold F:", conv ? "convolutions" : "pools");
+      for (const int f : legal_folds(conv)) {
+        const long n = (conv ? tot.folds : tot.pool_folds)[f];
+        std::printf(" F=%d: %ld", f, n);
+        TB_CHECK(n > 0, "no %s ran at F = %d", conv ? "convolution" : "pool", f);
+      }
+      std::printf("\n");
     }
-    std::printf("\n");
   }
   std::printf("  all tiles: %lld MACs in %lld cycles (command to done): PE utilisation %.1f %%, %lld weight-stall cycles\n",
               (long long)tot.macs, (long long)tot.cycles, 100.0 * tot.macs / (double(kRows) * kCols * tot.cycles),
