@@ -411,6 +411,20 @@ bool AxiDma::wait_until(ChannelState& ch, std::uint64_t generation, const sc_cor
   return !aborted(ch, generation);
 }
 
+bool AxiDma::wait_for_stream(ChannelState& ch, std::uint64_t generation) {
+  AxisChannel& stream = *ch.stream;
+  const bool mm2s = ch.which == kMm2s;
+  const auto blocked = [&] { return mm2s ? stream.full() : stream.empty(); };
+  if (blocked()) {
+    // NOLINTNEXTLINE(performance-unnecessary-copy-initialization): a copy, the kernel time moves on
+    const sc_core::sc_time t0 = sc_core::sc_time_stamp();
+    while (blocked() && !aborted(ch, generation))
+      sc_core::wait((mm2s ? stream.data_read_event() : stream.data_written_event()) | control_event_);
+    ch.counters.stalled += sc_core::sc_time_stamp() - t0;
+  }
+  return !aborted(ch, generation);
+}
+
 void AxiDma::transport(ChannelState& ch, tlm::tlm_command cmd, Burst& b) {
   tlm::tlm_generic_payload t;
   t.set_command(cmd);
@@ -506,16 +520,9 @@ AxiDma::Step AxiDma::stream_from_memory(ChannelState& ch, std::uint64_t generati
       const bool packet_end = last && to_stream == 0;
       if (beat.data.size() < beat_bytes && !packet_end) continue;
       beat.last = packet_end;
-      if (stream.full()) {
-        // NOLINTNEXTLINE(performance-unnecessary-copy-initialization): a copy, the kernel time moves on
-        const sc_core::sc_time t0 = sc_core::sc_time_stamp();
-        while (stream.full() && !aborted(ch, generation))
-          sc_core::wait(stream.data_read_event() | control_event_);
-        ch.counters.stalled += sc_core::sc_time_stamp() - t0;
-        if (aborted(ch, generation)) {
-          abandon(ch, generation);
-          return Step::kAborted;
-        }
+      if (!wait_for_stream(ch, generation)) {
+        abandon(ch, generation);
+        return Step::kAborted;
       }
       ch.counters.bytes += beat.data.size();
       ++ch.counters.beats;
@@ -572,14 +579,7 @@ AxiDma::Step AxiDma::receive_to_memory(ChannelState& ch, std::uint64_t generatio
       beat = std::move(*carry);  // the previous buffer's overflow comes first
       *carry = AxisBeat{};
     } else {
-      if (stream.empty()) {
-        // NOLINTNEXTLINE(performance-unnecessary-copy-initialization): a copy, the kernel time moves on
-        const sc_core::sc_time t0 = sc_core::sc_time_stamp();
-        while (stream.empty() && !aborted(ch, generation))
-          sc_core::wait(stream.data_written_event() | control_event_);
-        ch.counters.stalled += sc_core::sc_time_stamp() - t0;
-      }
-      if (aborted(ch, generation)) {
+      if (!wait_for_stream(ch, generation)) {
         abandon(ch, generation);
         return Step::kAborted;
       }

@@ -69,6 +69,7 @@
 #include <tlm>
 
 #include "axis_channel.h"
+#include "dnnvp_axi_dma_bd.h"
 #include "initiator_id.h"
 #include "peripheral.h"
 
@@ -76,19 +77,19 @@ namespace dnnvp {
 
 class Stats;
 
-// PG021 scatter/gather descriptor (non-multichannel): word offsets and CONTROL/STATUS fields.
+// PG021 scatter/gather descriptor (non-multichannel) in byte offsets and CONTROL/STATUS fields, from the
+// layout the firmware driver shares (firmware/abi/dnnvp_axi_dma_bd.h).
 namespace sg_bd {
-constexpr std::uint32_t kAlign = 64;  // descriptors are aligned to 16 words; pointer bits 5:0 are ignored
-constexpr std::uint32_t kNxtdesc = 0x00, kNxtdescMsb = 0x04, kBufferAddress = 0x08, kBufferAddressMsb = 0x0C;
-constexpr std::uint32_t kControl = 0x18, kStatus = 0x1C;
-constexpr std::uint32_t kFetchBytes = 0x20;         // the eight base words (no APP words: no control stream)
-constexpr std::uint32_t kLengthMask = 0x03FFFFFFu;  // CONTROL buffer length / STATUS transferred bytes, 25:0
-constexpr std::uint32_t kEof = 1u << 26;            // CONTROL TXEOF; STATUS RXEOF
-constexpr std::uint32_t kSof = 1u << 27;            // CONTROL TXSOF; STATUS RXSOF
-constexpr std::uint32_t kStatusIntErr = 1u << 28;   // STATUS DMAIntErr
-constexpr std::uint32_t kStatusSlvErr = 1u << 29;   // STATUS DMASlvErr
-constexpr std::uint32_t kStatusDecErr = 1u << 30;   // STATUS DMADecErr
-constexpr std::uint32_t kStatusCmplt = 1u << 31;    // STATUS Cmplt
+constexpr std::uint32_t kAlign = AXI_DMA_BD_ALIGN;
+constexpr std::uint32_t kNxtdesc = 4 * AXI_DMA_BD_NXTDESC, kBufferAddress = 4 * AXI_DMA_BD_BUFFER_ADDRESS;
+constexpr std::uint32_t kControl = 4 * AXI_DMA_BD_CONTROL, kStatus = 4 * AXI_DMA_BD_STATUS;
+constexpr std::uint32_t kFetchBytes = 4 * AXI_DMA_BD_FETCH_WORDS;
+constexpr std::uint32_t kLengthMask = AXI_DMA_BD_LENGTH_MASK;
+constexpr std::uint32_t kEof = AXI_DMA_BD_EOF;
+constexpr std::uint32_t kSof = AXI_DMA_BD_SOF;
+constexpr std::uint32_t kStatusSlvErr = AXI_DMA_BD_STATUS_SLV_ERR;
+constexpr std::uint32_t kStatusDecErr = AXI_DMA_BD_STATUS_DEC_ERR;
+constexpr std::uint32_t kStatusCmplt = AXI_DMA_BD_STATUS_CMPLT;
 }  // namespace sg_bd
 
 struct AxiDmaConfig {
@@ -264,6 +265,9 @@ class AxiDma : public Peripheral {
   void abandon(ChannelState& ch, std::uint64_t generation);
   // Waits until `t` (or an abort); false if aborted.
   bool wait_until(ChannelState& ch, std::uint64_t generation, const sc_core::sc_time& t);
+  // Waits while the channel's stream blocks it (MM2S: full; S2MM: empty), counting the time as stalled;
+  // false if aborted.
+  bool wait_for_stream(ChannelState& ch, std::uint64_t generation);
   void complete(ChannelState& ch);
   void fail(ChannelState& ch, AxiDmaFault::Kind kind, const Burst* burst);
   void finish_chain(ChannelState& ch);

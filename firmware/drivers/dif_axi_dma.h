@@ -18,6 +18,8 @@
 
 #include <stdint.h>
 
+#include "dnnvp_axi_dma_bd.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -141,27 +143,15 @@ axi_dma_result_t axi_dma_s2mm_received(const axi_dma_t *dma, uint32_t *bytes);
  * a ring (the last BD links to the first): to run it again, rebuild it (STATUS must be 0 again, else the
  * IP flags SGIntErr) and axi_dma_sg_resume with the tail. */
 
-/* Buffer descriptor words (PG021, non-multichannel). */
-#define AXI_DMA_BD_ALIGN 64u
-enum {
-  AXI_DMA_BD_NXTDESC = 0, AXI_DMA_BD_NXTDESC_MSB = 1, AXI_DMA_BD_BUFFER_ADDRESS = 2,
-  AXI_DMA_BD_BUFFER_ADDRESS_MSB = 3, AXI_DMA_BD_CONTROL = 6, AXI_DMA_BD_STATUS = 7
-};
-#define AXI_DMA_BD_LENGTH_MASK 0x03FFFFFFu /* CONTROL buffer length, STATUS transferred bytes (25:0) */
-#define AXI_DMA_BD_EOF (1u << 26)          /* CONTROL TXEOF; STATUS RXEOF */
-#define AXI_DMA_BD_SOF (1u << 27)          /* CONTROL TXSOF; STATUS RXSOF */
-#define AXI_DMA_BD_STATUS_INT_ERR (1u << 28)
-#define AXI_DMA_BD_STATUS_SLV_ERR (1u << 29)
-#define AXI_DMA_BD_STATUS_DEC_ERR (1u << 30)
-#define AXI_DMA_BD_STATUS_CMPLT (1u << 31)
-
+/* The BD layout (word indices, CONTROL/STATUS bits, alignment): dnnvp_axi_dma_bd.h, shared with the model. */
 #ifdef __cplusplus
-#define AXI_DMA_BD_ALIGNAS alignas(64) /* the host tests include this header from C++ */
+#define AXI_DMA_BD_ALIGNAS alignas(AXI_DMA_BD_ALIGN) /* the host tests include this header from C++ */
 #else
-#define AXI_DMA_BD_ALIGNAS _Alignas(64)
+#define AXI_DMA_BD_ALIGNAS _Alignas(AXI_DMA_BD_ALIGN)
 #endif
 typedef struct {
-  AXI_DMA_BD_ALIGNAS uint32_t words[16]; /* the IP reads words 0..7; 8..15 pad to the 64-byte alignment */
+  /* the IP reads the first AXI_DMA_BD_FETCH_WORDS; the rest pad to the alignment */
+  AXI_DMA_BD_ALIGNAS uint32_t words[AXI_DMA_BD_ALIGN / 4u];
 } axi_dma_bd_t;
 
 /* One buffer of a chain. */
