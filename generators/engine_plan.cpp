@@ -6,6 +6,7 @@
 #include "dnnvp_memory_map.h"
 #include "error.h"
 #include "pack.h"
+#include "pool_divider.h"
 
 namespace dnnvp {
 
@@ -186,8 +187,13 @@ bool engine_runs_pool(const Layer& l, const EngineConfig& c) {
   if (l.type != LayerType::MaxPool && l.type != LayerType::AvgPool) return false;
   const bool one_count = l.padding.top == 0 && l.padding.left == 0 && l.padding.bottom == 0 &&
                          l.padding.right == 0;  // floor output sizes keep every window in bounds
+  // The core keeps an average pool's sum in the accumulator (signed AccBits).
+  const auto sum_fits = [&] {
+    return pool_sum_bits(static_cast<unsigned>(c.activation_bits), engine_pool_count(l)) <=
+           static_cast<unsigned>(c.accumulator_bits) - 1;
+  };
   return c.rows <= c.cols && std::max({l.kernel_h, l.kernel_w, l.stride_h, l.stride_w}) <= kMaxWindow &&
-         (l.type == LayerType::MaxPool || one_count);
+         (l.type == LayerType::MaxPool || (one_count && sum_fits()));
 }
 
 std::uint32_t engine_pool_count(const Layer& l) {

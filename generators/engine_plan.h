@@ -83,7 +83,8 @@ inline PassChunks pass_chunks(const EngineGeometry& g, int block) {
 }
 
 // Whether the engine can run a pool (docs/engine.md, "Pools on the engine"): Rows <= Cols, a window the
-// WINDOW register holds, and for an average one count for every window (no padding).
+// WINDOW register holds, and for an average one count for every window (no padding) and sums the
+// accumulator holds (pool_sum_bits <= AccBits - 1).
 bool engine_runs_pool(const Layer& layer, const EngineConfig& config);
 
 // The divisor of an average pool the engine runs: every window's element count.

@@ -1063,6 +1063,26 @@ TEST_CASE("the engine takes pools only with mapping.engine_pools, Rows <= Cols a
   CHECK(p.issue_cycles == cycles);
 }
 
+TEST_CASE("an average pool runs on the engine only when the accumulator holds its sums", "[engine]") {
+  // 8-bit data: a sum of count values needs pool_sum_bits(8, count) = 8 + (bit width of count) bits, signed
+  // in AccBits: at AccBits 16, 121 taps (15 bits) fit and 144 (16 bits) do not; a max pool forms no sum.
+  Scenario s = inline_scenario({36, 36, 8}, {pool("max144", LayerType::MaxPool, 12, 1, 0),
+                                             pool("avg144", LayerType::AvgPool, 12, 1, 0),
+                                             pool("avg121", LayerType::AvgPool, 11, 1, 0)});
+  s.mapping.engine_pools = true;
+  s.quant.activation_bits = 8;
+  s.hardware.activation_bits = 8;
+  s.hardware.accumulator_bits = 16;
+  NetworkPlan plan = plan_network(s);
+  CHECK(plan.layers[0]);
+  CHECK_FALSE(plan.layers[1]);
+  CHECK(plan.layers[2]);
+  check_engine_equals_golden(s);
+  s.hardware.accumulator_bits = 17;
+  plan = plan_network(s);
+  CHECK(plan.layers[1]);
+}
+
 TEST_CASE("mapping.fuse fuses an add into its later engine producer and a clip into its only producer",
           "[engine]") {
   Scenario s = every_mode({8, 16, 64}, 8);
