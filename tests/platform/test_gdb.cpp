@@ -1,6 +1,7 @@
 // gdb on the platform (docs/debugging.md): Debian's gdb-multiarch in batch mode against vp_run --gdb on
 // tiny_cnn, and a raw protocol client for what batch mode cannot do (Ctrl-C). Each run must end as a
-// run without gdb does: bit-exact, with the same cycles. Skipped (exit status 77) without gdb-multiarch.
+// run without gdb does: bit-exact, with the same cycles. Without gdb-multiarch the batch-mode cases are
+// skipped (exit status 77).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -19,11 +20,12 @@
 
 #include "dnnvp_memory_map.h"
 #include "elf_loader.h"
-#include "gdb_protocol.h"
+#include "gdb_client.h"
 #include "hex.h"
 #include "run_tool.h"
 
 namespace fs = std::filesystem;
+using dnnvp_test::GdbClient;
 using dnnvp_test::run_tool;
 using dnnvp_test::ToolRun;
 
@@ -121,66 +123,6 @@ class Background {
   fs::path log_;
 };
 
-// A minimal gdb client: framed packets out, replies in (acks skipped).
-class Client {
- public:
-  explicit Client(std::uint16_t port) {
-    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-    while (fd_ < 0 && std::chrono::steady_clock::now() < end) {
-      const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-      sockaddr_in a{};
-      a.sin_family = AF_INET;
-      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      a.sin_port = htons(port);
-      if (::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
-        fd_ = s;
-      } else {
-        ::close(s);
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
-    }
-    REQUIRE(fd_ >= 0);
-  }
-  ~Client() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  void send_raw(const std::string& bytes) {
-    REQUIRE(::send(fd_, bytes.data(), bytes.size(), 0) == ssize_t(bytes.size()));
-  }
-  void send(const std::string& packet) { send_raw(dnnvp::gdb::Session::frame(packet)); }
-  // The next reply's data (within `seconds`), "" on timeout.
-  std::string reply(double seconds = 60) {
-    const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-    for (;;) {
-      const std::size_t start = buffer_.find('$');
-      const std::size_t hash = start == std::string::npos ? start : buffer_.find('#', start);
-      if (hash != std::string::npos && hash + 2 < buffer_.size()) {
-        const std::string data = dnnvp::gdb::Session::unescape(buffer_.substr(start + 1, hash - start - 1));
-        buffer_.erase(0, hash + 3);
-        send_raw("+");
-        return data;
-      }
-      const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return "";
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return "";
-      char buf[4096];
-      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) return "";
-      buffer_.append(buf, static_cast<std::size_t>(n));
-    }
-  }
-  std::string ask(const std::string& packet) {
-    send(packet);
-    return reply();
-  }
-
- private:
-  int fd_ = -1;
-  std::string buffer_;
-};
-
 nlohmann::json report_of(const fs::path& out) {
   return nlohmann::json::parse(std::ifstream(out / "report.json"));
 }
@@ -248,7 +190,7 @@ struct Attached {
   fs::path dir;
   std::uint16_t port;
   Background vp;
-  Client client;
+  GdbClient client;
 };
 
 }  // namespace
@@ -335,7 +277,7 @@ TEST_CASE(
     "[gdb]") {
   const Baseline& base = baseline();
   Attached a("interrupt", base.elf.string());
-  Client& c = a.client;
+  GdbClient& c = a.client;
   // The first instruction has not run: the pc is the ELF's entry point (little-endian hex).
   const std::uint32_t entry = dnnvp::cpu::read_elf(base.elf.string()).entry;
   CHECK(c.ask("p20") == dnnvp::gdb::Session::to_hex(std::string(reinterpret_cast<const char*>(&entry), 4)));
@@ -348,7 +290,7 @@ TEST_CASE(
   CHECK(c.ask("qRcmd," + time) == t1);
   CHECK(c.ask("D") == "OK");
   // The server still listens: a second gdb stops the run again (at the end of the CPU's batch).
-  Client again(a.port);
+  GdbClient again(a.port);
   CHECK(again.ask("?") == "T02thread:1;");
   CHECK(again.ask("D") == "OK");
   const int status = a.vp.wait(300);
@@ -387,7 +329,7 @@ TEST_CASE(
 TEST_CASE("a CPU fault stops for gdb with SIGSEGV before the run ends with the fault", "[gdb]") {
   // platform_faults.c FAULT 2: a misaligned read of an engine register.
   Attached a("fault", DNNVP_FAULT2_ELF);
-  Client& c = a.client;
+  GdbClient& c = a.client;
   CHECK(c.ask("c") == "T0bthread:1;");
   CHECK(c.ask("c") == "X0b");
   const int status = a.vp.wait(300);
