@@ -89,15 +89,12 @@ std::vector<std::int32_t> load_band(const Layer& v, const Tile& t, const LayerPl
   const std::int64_t band_pixels = std::int64_t{t.band_rows} * in.w;
   if (band_pixels * chunks > config.input_half_words * (plan.band_whole ? 2 : 1))
     throw Error(where + ": band exceeds the input buffer " + (plan.band_whole ? "" : "half"));
-  const std::uint64_t runs = t.band_pitch == 0 ? 1 : static_cast<std::uint64_t>(t.band_rows);
-  const std::uint64_t run_bytes = t.band_bytes / runs;
   std::vector<std::uint8_t> bytes;
-  for (std::uint64_t r = 0; r < runs; ++r) {
-    const std::uint64_t offset = t.band_offset + r * t.band_pitch;
-    if (offset + run_bytes > packed_input.size()) throw Error(where + ": band beyond the input tensor");
-    const auto run = packed_input.begin() + static_cast<std::ptrdiff_t>(offset);
-    bytes.insert(bytes.end(), run, run + static_cast<std::ptrdiff_t>(run_bytes));
-    dram.input += run_bytes;
+  for (const ByteSpan& run : band_runs(t)) {
+    if (run.offset + run.bytes > packed_input.size()) throw Error(where + ": band beyond the input tensor");
+    const auto first = packed_input.begin() + static_cast<std::ptrdiff_t>(run.offset);
+    bytes.insert(bytes.end(), first, first + static_cast<std::ptrdiff_t>(run.bytes));
+    dram.input += run.bytes;
     if (t.band_pitch != 0) dram.descriptors += kDescriptorBytes;
   }
   // A 4-bit band whose first value has an odd index starts in the high nibble of its first byte:

@@ -119,9 +119,6 @@ std::int64_t band_load_cycles(const LayerPlan& p, const Layer& l, const EngineCo
 
 // The values [first, first + count) of a packed tensor as whole bytes (the firmware driver's
 // byte_span): at 4 bits an odd first value sits in the high nibble of its byte.
-struct ByteSpan {
-  std::uint64_t offset = 0, bytes = 0;
-};
 ByteSpan byte_span(std::int64_t first, std::int64_t count, int bits) {
   const std::int64_t mid = storage_bits(bits) == 4 ? first % 2 : 0;
   return {packed_bytes(first - mid, bits), packed_bytes(mid + count, bits)};
@@ -239,6 +236,15 @@ Layer row_step_view(const Layer& l, int row_step) {
     v.stride_h = 1;
   }
   return v;
+}
+
+std::vector<ByteSpan> band_runs(const Tile& t) {
+  if (t.band_pitch == 0) return {{t.band_offset, t.band_bytes}};
+  std::vector<ByteSpan> runs;
+  const std::uint64_t rows = static_cast<std::uint64_t>(t.band_rows);
+  for (std::uint64_t r = 0; r < rows; ++r)
+    runs.push_back({t.band_offset + r * t.band_pitch, t.band_bytes / rows});
+  return runs;
 }
 
 std::vector<Tile> cut_tiles(const Layer& l, const EngineConfig& c, std::int64_t tile_pixels, int row_step) {

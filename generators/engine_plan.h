@@ -100,6 +100,11 @@ inline int block_lanes(const EngineGeometry& g, const EngineConfig& c) {
 // cannot take (not a dense conv, F not dividing Cols).
 EngineGeometry engine_geometry(const Layer& layer, const EngineConfig& config, int fold = 1);
 
+// Bytes [offset, offset + bytes) of a packed tensor.
+struct ByteSpan {
+  std::uint64_t offset = 0, bytes = 0;
+};
+
 // P consecutive output pixels (raster order) and the DRAM runs they read and write.
 struct Tile {
   std::int64_t first_pixel = 0;     // raster index of the tile's first output pixel (TILE_P0)
@@ -162,6 +167,10 @@ LayerPlan plan_layer(const Layer& layer, const EngineConfig& config, bool residu
 // The layer as the engine sees it at row step s (option B): input rows 0, s, 2s, ... as ceil(H / s) rows
 // at vertical stride 1; the layer itself at s = 1.
 Layer row_step_view(const Layer& layer, int row_step);
+
+// The DRAM runs of a tile's band, in the order the engine receives them: one run, or a row_step band's
+// rows at band_pitch (each a transfer of its own).
+std::vector<ByteSpan> band_runs(const Tile& tile);
 
 // The tiles of a layer for a given P (which must not exceed the layer's pixel count) and row step,
 // unchecked.

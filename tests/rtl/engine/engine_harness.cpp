@@ -309,9 +309,13 @@ int main(int argc, char** argv) {
           throw Error(l.name + ": tile " + std::to_string(push.tile) + " (channels from " +
                       std::to_string(push.c0) + ") not accepted (error cause 0x" +
                       std::to_string(dnn_engine_error_cause(&engine)) + ")");
-        if (push.c0 == 0)
-          bench.send_x(
-              {packed_in.begin() + tile.in_offset, packed_in.begin() + tile.in_offset + tile.in_bytes});
+        if (push.c0 == 0) {  // the band's runs as the runtime's DMA moves them (a row_step band: its rows)
+          std::vector<std::uint8_t> x;
+          for (const ByteSpan& run : band_runs(lp.tiles[push.tile]))
+            x.insert(x.end(), packed_in.begin() + static_cast<std::ptrdiff_t>(run.offset),
+                     packed_in.begin() + static_cast<std::ptrdiff_t>(run.offset + run.bytes));
+          bench.send_x(x);
+        }
         const auto run = blob.begin() + static_cast<std::ptrdiff_t>(push.c0 / cv * block_bytes);
         bench.send_w({run, run + static_cast<std::ptrdiff_t>(push.blocks * block_bytes)});
         if (add >= 0 && group == 0)
