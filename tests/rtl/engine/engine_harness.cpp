@@ -243,14 +243,14 @@ int main(int argc, char** argv) {
         outputs.push_back(std::move(fused_results[i]));
         continue;
       }
-      if (!l.has_weights()) {
+      if (!plan.layers[i]) {  // not on the engine: the CPU's golden layer
         outputs.push_back(run_layer(m, i, sm.input, outputs));
         continue;
       }
       const LayerPlan& lp = *plan.layers[i];
       // With a fused add the engine's output is the add's (its type, its golden); b is its other operand.
       const int add = lp.fused_add;
-      const size_t result_layer = add >= 0 ? static_cast<size_t>(add) : i;
+      const size_t result_layer = static_cast<size_t>(lp.output_layer(static_cast<int>(i)));  // or a folded clip's
       std::vector<std::uint8_t> packed_b;
       const Tensor* operand = nullptr;
       int b_bits = 8;
@@ -273,7 +273,9 @@ int main(int argc, char** argv) {
       const bool whole = opt.whole || lp.band_whole;
       const Tensor& in = l.input_ids[0] < 0 ? sm.input : outputs[static_cast<size_t>(l.input_ids[0])];
       const std::vector<std::uint8_t> packed_in = pack(in.data, entry.in_q[0].bits);
-      const std::vector<std::uint8_t> blob = engine_blob(l, m.params[i], config, lp.geometry.fold);
+      // A pool has no blob (the weight loader takes nothing for MODE.OP != 0).
+      const std::vector<std::uint8_t> blob =
+          l.has_weights() ? engine_blob(l, m.params[i], config, lp.geometry.fold) : std::vector<std::uint8_t>{};
 
       dnn_engine_clear(&engine);
       if (dnn_engine_set_layer(&engine, &entry) != DNN_OK) throw Error(l.name + ": driver refused the layer");
@@ -317,7 +319,7 @@ int main(int argc, char** argv) {
           bench.send_x(x);
         }
         const auto run = blob.begin() + static_cast<std::ptrdiff_t>(push.c0 / cv * block_bytes);
-        bench.send_w({run, run + static_cast<std::ptrdiff_t>(push.blocks * block_bytes)});
+        if (!blob.empty()) bench.send_w({run, run + static_cast<std::ptrdiff_t>(push.blocks * block_bytes)});
         if (add >= 0 && group == 0)
           bench.send_r(
               {packed_b.begin() + tile.out_offset, packed_b.begin() + tile.out_offset + tile.out_bytes});
