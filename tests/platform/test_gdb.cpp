@@ -338,10 +338,24 @@ TEST_CASE("a CPU fault stops for gdb with SIGSEGV before the run ends with the f
   CHECK(report_of(a.dir / "out").at("end") == "cpu_fault");
 }
 
-TEST_CASE("vp_run refuses a bad --gdb port and --gdb-wait without --gdb (bad input, status 2)", "[gdb]") {
+TEST_CASE("vp_run refuses a bad or busy --gdb port and --gdb-wait without --gdb (bad input, status 2)",
+          "[gdb]") {
   const fs::path dir = kDir / "bad";
+  // A port somebody listens on already.
+  const int busy = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(busy, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  REQUIRE(::listen(busy, 1) == 0);
+  socklen_t len = sizeof a;
+  ::getsockname(busy, reinterpret_cast<sockaddr*>(&a), &len);
+  const std::string busy_port = std::to_string(ntohs(a.sin_port));
   for (const std::vector<std::string>& extra :
-       {std::vector<std::string>{"--gdb", "70000"}, {"--gdb", "-1"}, {"--gdb-wait"}}) {
+       {std::vector<std::string>{"--gdb", "70000"},
+        {"--gdb", "-1"},
+        {"--gdb-wait"},
+        {"--gdb", busy_port, "--firmware", baseline().elf.string()}}) {
     std::vector<std::string> argv = {DNNVP_VP_RUN, DNNVP_SOURCE_DIR "/scenarios/tiny_cnn.yaml", "--out",
                                      (dir / "out").string(), "-q"};
     argv.insert(argv.end(), extra.begin(), extra.end());
@@ -350,4 +364,5 @@ TEST_CASE("vp_run refuses a bad --gdb port and --gdb-wait without --gdb (bad inp
     CHECK(r.status == 2);
     CHECK(r.output.find("--gdb") != std::string::npos);
   }
+  ::close(busy);
 }
