@@ -211,18 +211,24 @@ std::pair<int, int> rows_read_by(const Layer& l, std::int64_t first, std::int64_
   return {lo, hi};
 }
 
-// Whether tiles of P pixels fit the engine, by the rules of docs/engine.md, independently of the planner.
-bool fits(const Layer& l, const EngineConfig& c, std::int64_t p) {
+// Whether tiles of P pixels fit the engine with the DRAM options `plan` uses, by the rules of
+// docs/engine.md ("Work unit", "Tiling: DRAM options"), independently of the planner.
+bool fits(const Layer& l, const EngineConfig& c, std::int64_t p, const LayerPlan& plan) {
   const Shape in = l.input_shapes[0];
   const std::int64_t pixels = std::int64_t{l.output_shape.h} * l.output_shape.w;
   const std::int64_t chunks = (in.c + c.rows - 1) / c.rows;
-  // A pool's block is one chunk of Rows channels; a conv's Cols output channels.
+  // A pool's block is one chunk of Rows channels; a conv's Cols output channels. Block groups take
+  // what the output buffer holds of them, so only AccDepth and the band bound P.
   const std::int64_t blocks =
       l.has_weights() ? (l.output_shape.c + c.cols - 1) / c.cols : (l.output_shape.c + c.rows - 1) / c.rows;
-  if (p > c.accumulator_depth || p * blocks > c.output_half_words) return false;
+  if (p > c.accumulator_depth || (plan.block_group == 0 && p * blocks > c.output_half_words)) return false;
+  const int s = plan.row_step;  // band rows are every s-th input row
   for (std::int64_t first = 0; first < pixels; first += p) {
     const auto [lo, hi] = rows_read_by(l, first, std::min(p, pixels - first));
-    if ((hi - lo + 1) * in.w * chunks > c.input_half_words) return false;
+    const std::int64_t rows = hi / s - lo / s + 1;
+    if (rows * in.w * chunks > c.input_half_words * (plan.band_whole ? 2 : 1) ||
+        (s > 1 && rows > DNNVP_ROW_STEP_MAX_BAND_ROWS))
+      return false;
   }
   return true;
 }
@@ -237,25 +243,34 @@ void check_tiles(const Layer& l, const EngineConfig& c, const LayerPlan& plan) {
     CHECK(t.first_pixel == next);  // every pixel once, in raster order
     CHECK((t.pixels == plan.tile_pixels || (t.pixels < plan.tile_pixels && &t == &plan.tiles.back())));
     next += t.pixels;
+    // The band holds every row a tap of the tile reads and nothing above or below them; with row_step
+    // s (every s-th row read) its rows are the engine's: input row y is band row y / s.
+    const int s = plan.row_step;
     const auto [lo, hi] = rows_read_by(l, t.first_pixel, t.pixels);
-    CHECK(t.band_y0 <= lo);  // the band holds every row a tap of the tile reads
-    CHECK(t.band_y0 + t.band_rows - 1 >= hi);
-    CHECK(t.band_y0 == lo);  // and nothing above or below them
-    CHECK(t.band_y0 + t.band_rows - 1 == hi);
-    // Byte runs: from the byte holding the first value (at 4 bits possibly in its high nibble) to the
-    // byte holding the last.
-    const std::int64_t band_first = std::int64_t{t.band_y0} * in.w * in.c;
-    const std::int64_t band_last = band_first + std::int64_t{t.band_rows} * in.w * in.c - 1;
-    CHECK(t.band_offset == static_cast<std::uint64_t>(band_first * storage / 8));
-    CHECK(t.band_offset + t.band_bytes == static_cast<std::uint64_t>(band_last * storage / 8 + 1));
+    CHECK(t.band_y0 == lo / s);
+    CHECK(t.band_y0 + t.band_rows - 1 == hi / s);
+    const std::int64_t row_values = std::int64_t{in.w} * in.c;
+    if (s > 1) {  // its rows gathered, whole bytes each
+      const std::uint64_t row_bytes = static_cast<std::uint64_t>(row_values * storage / 8);
+      CHECK(t.band_offset == static_cast<std::uint64_t>(t.band_y0) * s * row_bytes);
+      CHECK(t.band_pitch == s * row_bytes);
+      CHECK(t.band_bytes == static_cast<std::uint64_t>(t.band_rows) * row_bytes);
+    } else {
+      // Byte runs: from the byte holding the first value (at 4 bits possibly in its high nibble) to the
+      // byte holding the last.
+      const std::int64_t band_first = std::int64_t{t.band_y0} * row_values;
+      const std::int64_t band_last = band_first + std::int64_t{t.band_rows} * row_values - 1;
+      CHECK(t.band_offset == static_cast<std::uint64_t>(band_first * storage / 8));
+      CHECK(t.band_offset + t.band_bytes == static_cast<std::uint64_t>(band_last * storage / 8 + 1));
+    }
     const std::int64_t out_first = t.first_pixel * l.output_shape.c;
     const std::int64_t out_last = out_first + t.pixels * l.output_shape.c - 1;
     CHECK(t.output_offset == static_cast<std::uint64_t>(out_first * storage / 8));
     CHECK(t.output_offset + t.output_bytes == static_cast<std::uint64_t>(out_last * storage / 8 + 1));
   }
   CHECK(next == pixels);
-  CHECK(fits(l, c, plan.tile_pixels));
-  CHECK((plan.tile_pixels == pixels || !fits(l, c, plan.tile_pixels + 1)));  // the largest P that fits
+  CHECK(fits(l, c, plan.tile_pixels, plan));
+  CHECK((plan.tile_pixels == pixels || !fits(l, c, plan.tile_pixels + 1, plan)));  // the largest P that fits
 }
 
 std::string plan_error(const Scenario& s) {
@@ -441,13 +456,15 @@ TEST_CASE("tiles cover every output pixel once and bands hold every input row a 
   Scenario alexnet = load_scenario(kSource + "/scenarios/alexnet.yaml");
   alexnet.quant.activation_bits = alexnet.quant.weight_bits = 4;
   scenarios.push_back(alexnet);
-  for (const Scenario& s : scenarios) {
-    INFO(s.name << " on " << s.hardware.rows << "x" << s.hardware.cols);
-    const EngineConfig c = engine_config(s.hardware, s.quant);
-    const NetworkPlan plan = plan_network(s);
-    for (size_t i = 0; i < plan.layers.size(); ++i)
-      if (plan.layers[i]) check_tiles(s.network.layers[i], c, *plan.layers[i]);
-  }
+  for (const Scenario& s : scenarios)
+    for (const DramOptions options : {DramOptions{}, DramOptions{true, true, true}}) {
+      INFO(s.name << " on " << s.hardware.rows << "x" << s.hardware.cols << ", DRAM options "
+                  << options.row_step << options.band_whole << options.block_group);
+      const EngineConfig c = engine_config(s.hardware, s.quant);
+      const NetworkPlan plan = plan_network(s, options);
+      for (size_t i = 0; i < plan.layers.size(); ++i)
+        if (plan.layers[i]) check_tiles(s.network.layers[i], c, *plan.layers[i]);
+    }
 }
 
 TEST_CASE("issue cycles, utilisation and DRAM traffic follow the performance arithmetic", "[engine]") {
@@ -496,13 +513,24 @@ TEST_CASE("issue cycles, utilisation and DRAM traffic follow the performance ari
   CHECK(dp.issue_cycles == 2 * 8 * 16);
   CHECK(dp.utilisation_bound == Approx(64.0 * 32 / (128 * 256)));
 
-  // A 1x1 stride-2 conv's bands include rows no tap reads; the lower bound does not.
+  // A 1x1 stride-2 conv's contiguous bands include rows no tap reads; the lower bound does not. With
+  // row_step its band is the 4 rows read, a descriptor each.
   Layer down = conv("down", 16, 1, 2, 0);
   down.input_shapes = {{8, 8, 8}};
   down.output_shape = {4, 4, 16};
-  const LayerPlan dn = plan_layer(down, c);
+  EngineConfig contiguous = c;
+  contiguous.options = DramOptions{};
+  const LayerPlan dn = plan_layer(down, contiguous);
   CHECK(dn.dram.input == 7 * 8 * 8);
+  CHECK(dn.dram.descriptors == 0);
   CHECK(dn.dram.lower_bound == dn.geometry.blob_bytes + 4 * 8 * 8 + 4 * 4 * 16);
+  EngineConfig gathered = c;
+  gathered.options.row_step = true;
+  const LayerPlan dg = plan_layer(down, gathered);
+  CHECK(dg.row_step == 2);
+  CHECK(dg.dram.input == 4 * 8 * 8);
+  CHECK(dg.dram.descriptors == 4 * kDescriptorBytes);
+  CHECK(dg.dram.lower_bound == dn.dram.lower_bound);
 }
 
 TEST_CASE("the blob streams each block's params, then every pass's Rows x Cols weights, beat-padded",
