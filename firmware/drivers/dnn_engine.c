@@ -48,8 +48,13 @@ dnn_status_t dnn_engine_init(dnn_engine_t *e, uintptr_t base) {
    * so a network without modes costs no register access more than before they existed. */
   for (uint32_t i = 0; i < DNN_ENGINE_MODE_WORDS; ++i) e->mode[i] = 0u;
   e->row_modes_set = e->add_set = 0;
+  e->fold = 0u;
   return DNN_OK;
 }
+
+/* Option B (row_step s > 1, a 1-row kernel with stride s): the engine sees every s-th input row only,
+ * H' = ceil(H / s) rows at stride 1; the runtime gathers them (docs/firmware.md "Row-skipping bands"). */
+static uint32_t row_step(const dnnvp_layer_t *l) { return l->row_step > 1u ? l->row_step : 1u; }
 
 /* Writes mode words [first, first + count) that differ from the last values written. */
 static void write_modes(dnn_engine_t *e, uint32_t first, uint32_t count, const uint32_t *w) {
@@ -65,11 +70,13 @@ dnn_status_t dnn_engine_set_layer(dnn_engine_t *e, const dnnvp_layer_t *l) {
    * the engine; testing the type as well would cost every engine layer the instructions that writing
    * QUANT.ROUND_EVEN costs (the zoo's reports fix them cycle for cycle). */
   if (l->tile_pixels == 0u || l->tile_pixels > e->acc_depth) return DNN_ERR_BAD_LAYER;
+  const uint32_t s = row_step(l);
   write_reg(e, DNNVP_ENGINE_IN_W_OFFSET, l->in_shape.w);
-  write_reg(e, DNNVP_ENGINE_IN_H_OFFSET, l->in_shape.h);
+  write_reg(e, DNNVP_ENGINE_IN_H_OFFSET, (l->in_shape.h + s - 1u) / s);
   write_reg(e, DNNVP_ENGINE_IN_C_OFFSET, l->in_shape.c);
   write_reg(e, DNNVP_ENGINE_WINDOW_OFFSET, FIELD(WINDOW_KH, l->kernel_h) | FIELD(WINDOW_KW, l->kernel_w) |
-                                               FIELD(WINDOW_SH, l->stride_h) | FIELD(WINDOW_SW, l->stride_w));
+                                               FIELD(WINDOW_SH, s > 1u ? 1u : l->stride_h) |
+                                               FIELD(WINDOW_SW, l->stride_w));
   write_reg(e, DNNVP_ENGINE_PAD_OFFSET, FIELD(PAD_TOP, l->pad_top) | FIELD(PAD_LEFT, l->pad_left));
   write_reg(e, DNNVP_ENGINE_OUT_W_OFFSET, l->out_shape.w);
   write_reg(e, DNNVP_ENGINE_OUT_C_OFFSET, l->out_shape.c);
@@ -83,6 +90,13 @@ dnn_status_t dnn_engine_set_layer(dnn_engine_t *e, const dnnvp_layer_t *l) {
   write_reg(e, DNNVP_ENGINE_BLOCKS_OFFSET, l->blocks);
   write_reg(e, DNNVP_ENGINE_PASSES_OFFSET, l->passes);
   write_reg(e, DNNVP_ENGINE_CHUNKS_OFFSET, l->chunks);
+  /* FOLD only when it changes (0 and 1 both mean no fold): an unfolded network writes what it wrote
+   * before the register existed. */
+  const uint32_t fold = l->fold > 1u ? l->fold : 0u;
+  if (fold != e->fold) {
+    write_reg(e, DNNVP_ENGINE_FOLD_OFFSET, FIELD(FOLD_F, fold));
+    e->fold = fold;
+  }
   /* A dense convolution after dense convolutions: nothing to write, and no words to compute (the CPU's
    * time before the first push is part of every layer's). */
   const int plain = (l->engine_op | l->clip | l->group_chunks | l->chunk_step | l->group_cols | l->pool_count |
@@ -123,17 +137,22 @@ void dnn_engine_plan_tile(const dnnvp_layer_t *l, uint32_t t, dnn_tile_t *tile) 
   tile->p0 = t * l->tile_pixels;
   tile->pixels = out_pixels - tile->p0 < l->tile_pixels ? out_pixels - tile->p0 : l->tile_pixels;
   /* Input rows the tile's first and last output rows touch, clipped to the image. */
+  /* With row_step s the rows are the engine's (every s-th input row, stride 1). */
+  const uint32_t s = row_step(l);
+  const int32_t stride = s > 1u ? 1 : (int32_t)l->stride_h;
+  const int32_t in_h = (int32_t)((l->in_shape.h + s - 1u) / s);
   const int32_t oy_first = (int32_t)(tile->p0 / l->out_shape.w);
   const int32_t oy_last = (int32_t)((tile->p0 + tile->pixels - 1u) / l->out_shape.w);
-  int32_t y_lo = oy_first * (int32_t)l->stride_h - (int32_t)l->pad_top;
-  int32_t y_hi = oy_last * (int32_t)l->stride_h - (int32_t)l->pad_top + (int32_t)l->kernel_h - 1;
+  int32_t y_lo = oy_first * stride - (int32_t)l->pad_top;
+  int32_t y_hi = oy_last * stride - (int32_t)l->pad_top + (int32_t)l->kernel_h - 1;
   if (y_lo < 0) y_lo = 0;
-  if (y_hi > (int32_t)l->in_shape.h - 1) y_hi = (int32_t)l->in_shape.h - 1;
+  if (y_hi > in_h - 1) y_hi = in_h - 1;
   tile->band_y0 = (uint32_t)y_lo;
   tile->band_rows = (uint32_t)(y_hi - y_lo + 1);
   tile->band_pixels = tile->band_rows * l->in_shape.w;
   const uint32_t row_values = l->in_shape.w * l->in_shape.c;
-  byte_span(tile->band_y0 * row_values, tile->band_rows * row_values, l->in_q[0].bits, &tile->in_offset,
+  /* in_offset: the band's first row in DRAM; in_bytes: what the engine receives (gathered rows). */
+  byte_span(tile->band_y0 * s * row_values, tile->band_rows * row_values, l->in_q[0].bits, &tile->in_offset,
             &tile->in_bytes);
   byte_span(tile->p0 * l->out_shape.c, tile->pixels * l->out_shape.c, l->out_q.bits, &tile->out_offset,
             &tile->out_bytes);

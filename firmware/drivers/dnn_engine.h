@@ -32,10 +32,12 @@ typedef struct {
    * convolutions writes exactly the registers it wrote before the modes existed. */
   uint32_t mode[DNN_ENGINE_MODE_WORDS];
   uint8_t row_modes_set, add_set; /* some row / Add word of mode[] is not 0 */
+  uint32_t fold;                   /* FOLD.F as last written (0: no fold, its reset value) */
 } dnn_engine_t;
 
 /* One tile: which output pixels, which input rows, and where their bytes live relative to the
- * start of the input and output tensors. */
+ * start of the input and output tensors. Input rows are the engine's: with row_step s > 1 band row k is
+ * DRAM row (band_y0 + k) * s, in_offset the first one's offset and in_bytes the gathered rows' bytes. */
 typedef struct {
   uint32_t p0, pixels;
   uint32_t band_y0, band_rows, band_pixels;
@@ -50,7 +52,8 @@ typedef struct {
 /* Checks the ID and reads the array's parameters. The mode words are taken to hold their reset values
  * (0: a dense convolution); the driver is their only writer. */
 dnn_status_t dnn_engine_init(dnn_engine_t *e, uintptr_t base);
-/* Writes the registers every tile of the layer shares (QUANT.ROUND_EVEN: the row's rounding) and the
+/* Writes the registers every tile of the layer shares (QUANT.ROUND_EVEN: the row's rounding; IN_H and
+ * WINDOW.SH of a row_step layer: ceil(H / row_step) rows at stride 1; FOLD.F: the row's fold) and the
  * mode words of the row (MODE .. POOL_MAGIC from engine_op, clip*, group_*, pool_*). */
 dnn_status_t dnn_engine_set_layer(dnn_engine_t *e, const dnnvp_layer_t *layer);
 /* The fused Add the layer runs on its output stream (ELT .. ELT_SHIFT), from the Add's row: operand a,

@@ -88,6 +88,19 @@ static dnnvp_rt_status_t dma_fail(dnnvp_rt_t *rt, axi_dma_result_t r, uint32_t t
   return fail(rt, DNNVP_RT_ERR_DMA, tile, what, status);
 }
 
+/* Option B: a row_step layer's band is every row_step-th DRAM row from the band's first: one MM2S
+ * scatter/gather descriptor per row in the runtime's ring, one packet. The channel is halted first: the
+ * IP takes CURDESC only while halted (the previous band, direct or gathered, has completed). */
+static axi_dma_result_t gather_band(dnnvp_rt_t *rt, const dnnvp_layer_t *l, const dnn_tile_t *t) {
+  const uint32_t row_bytes = t->in_bytes / t->band_rows;
+  const uint64_t bus = (uint64_t)((uintptr_t)rt->band_bds - rt->config.cpu_offset);
+  const axi_dma_result_t r = axi_dma_sg_build_strided(&rt->dma_x, rt->band_bds, bus, (uint64_t)l->in_addr[0] + t->in_offset,
+                                                      row_bytes, (uint64_t)row_bytes * l->row_step, t->band_rows);
+  if (r != AXI_DMA_OK) return r;
+  hal_write32(rt->dma_x.base + AXI_DMA_MM2S_DMACR, 0u);
+  return axi_dma_sg_start(&rt->dma_x, AXI_DMA_MM2S, bus, bus + (uint64_t)(t->band_rows - 1u) * AXI_DMA_BD_ALIGN);
+}
+
 /* S2MM for a tile's output. */
 static axi_dma_result_t arm_output(dnnvp_rt_t *rt, const dnnvp_layer_t *l, const dnn_tile_t *t) {
   return axi_dma_s2mm_start(&rt->dma_x, (uint64_t)l->out_addr + t->out_offset, t->out_bytes);
@@ -122,12 +135,23 @@ static dnnvp_rt_status_t run_engine_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *l
    * the window's taps; a grouped convolution's passes walk group_chunks chunks per block. */
   if (e->rows == 0u || e->cols == 0u)
     return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "model planned for another engine array", 0);
-  const uint32_t chunks = (l->in_shape.c + e->rows - 1u) / e->rows;
-  const uint32_t walked = pool ? 1u : l->group_chunks != 0u ? l->group_chunks : chunks;
-  if (l->chunks != chunks || l->blocks != (pool ? chunks : (l->out_shape.c + e->cols - 1u) / e->cols) ||
+  /* A Cin-fold F (a dense convolution only, F | Cols) reads F chunks at a time into Cols / F lanes:
+   * chunks rounded up to a multiple of F, blocks of Cols / F channels, passes over chunks / F. */
+  const uint32_t fold = l->fold > 1u ? l->fold : 1u;
+  if (fold > 1u && (pool || l->group_chunks != 0u || e->cols % fold != 0u))
+    return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "fold", fold);
+  const uint32_t chunks = ((l->in_shape.c + e->rows - 1u) / e->rows + fold - 1u) / fold * fold;
+  const uint32_t lanes = e->cols / fold;
+  const uint32_t walked = pool ? 1u : l->group_chunks != 0u ? l->group_chunks : chunks / fold;
+  if (l->chunks != chunks || l->blocks != (pool ? chunks : (l->out_shape.c + lanes - 1u) / lanes) ||
       l->passes != (uint32_t)l->kernel_h * l->kernel_w * walked)
     return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "model planned for another engine array",
                 e->rows << DNNVP_ENGINE_HW_ARRAY_ROWS_SHIFT | e->cols << DNNVP_ENGINE_HW_ARRAY_COLS_SHIFT);
+  /* Row-skipping bands (row_step s > 1): a 1-row kernel at stride s without vertical padding, whose rows
+   * are whole bytes (each is one descriptor). */
+  if (l->row_step > 1u && (l->kernel_h != 1u || l->stride_h != l->row_step || l->pad_top != 0u ||
+                           l->pad_bottom != 0u || (l->in_q[0].bits <= 4u && (l->in_shape.w * l->in_shape.c) % 2u)))
+    return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "row_step", l->row_step);
   if (add != NULL && rt->dma_r.base == 0u)
     return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "fused add without a residual DMA", 0);
   dnn_engine_clear(e);
@@ -206,8 +230,15 @@ static dnnvp_rt_status_t run_engine_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *l
     if (!band_busy && bands < pushed) {
       const dnn_tile_t *t = &ring[bands % DNNVP_RT_MAX_INFLIGHT];
       if (t->in_bytes != 0u) { /* (a band is never empty while padding < kernel) */
-        r = axi_dma_mm2s_start(&rt->dma_x, (uint64_t)l->in_addr[0] + t->in_offset, t->in_bytes);
-        if (r != AXI_DMA_OK) return dma_fail(rt, r, bands, "band DMA", 0);
+        if (l->row_step <= 1u) {
+          r = axi_dma_mm2s_start(&rt->dma_x, (uint64_t)l->in_addr[0] + t->in_offset, t->in_bytes);
+        } else {
+          if (t->band_rows > DNNVP_RT_BAND_BDS)
+            return fail(rt, DNNVP_RT_ERR_BAD_LAYER, bands, "row_step band longer than the descriptor ring",
+                        t->band_rows);
+          r = gather_band(rt, l, t);
+        }
+        if (r != AXI_DMA_OK) return dma_fail(rt, r, bands, "band DMA", r == AXI_DMA_BAD_ARG ? 0u : axi_dma_status(&rt->dma_x, AXI_DMA_MM2S));
         band_busy = 1;
       }
       ++bands;

@@ -755,3 +755,205 @@ TEST_CASE("runtime: a residual DMA fault ends the layer with its DMASR, like the
   bad.dma_r.channels = AXI_DMA_HAS_S2MM;
   CHECK(dnnvp_rt_init(&rt, &bad) == DNNVP_RT_ERR_ARG);
 }
+
+namespace {
+
+// 1x1 convolution at stride 2, no padding, 9x8x4 -> 5x4x8, 8-bit, tiles of 8 pixels (2 output rows):
+// tiles of 8, 8 and 4 pixels. With row_step 2 the engine sees rows 0, 2, 4, 6, 8 as a 5-row image.
+dnnvp_layer_t strided_1x1(std::uint8_t row_step) {
+  dnnvp_layer_t l = two_tile_conv();
+  l.kernel_h = l.kernel_w = 1;
+  l.stride_h = l.stride_w = 2;
+  l.pad_top = l.pad_left = l.pad_bottom = l.pad_right = 0;
+  l.in_shape = {9, 8, 4};
+  l.out_shape = {5, 4, 8};
+  l.blob_bytes = 40;
+  l.tile_pixels = 8;
+  l.num_tiles = 3;
+  l.passes = 1;
+  l.macs = 5 * 4 * 4 * 8;
+  l.row_step = row_step;
+  return l;
+}
+
+constexpr std::uint32_t kSgIncluded = 1u << 3;
+constexpr std::uint32_t kBdBus = 0x81008000u;  // where the DMA sees the runtime's descriptor ring
+
+// One descriptor as the DMA would fetch it: next, buffer, control (length | SOF | EOF), status.
+struct Bd {
+  std::uint32_t next, buffer, control, status;
+  bool operator==(const Bd& o) const {
+    return next == o.next && buffer == o.buffer && control == o.control && status == o.status;
+  }
+};
+std::ostream& operator<<(std::ostream& os, const Bd& b) {
+  return os << std::hex << "{next 0x" << b.next << ", buffer 0x" << b.buffer << ", control 0x" << b.control
+            << ", status 0x" << b.status << "}" << std::dec;
+}
+
+}  // namespace
+
+TEST_CASE("runtime: a row_step layer gathers each band's rows with one scatter/gather descriptor per row",
+          "[runtime][row_step]") {
+  dnnvp_rt_t rt;
+  init(rt);
+  instant_dmas();
+  // The descriptor ring as the DMA sees it (a 32-bit bus address).
+  rt.config.cpu_offset = reinterpret_cast<std::uintptr_t>(rt.band_bds) - kBdBus;
+  // Each band: the channel halted (DMASR Halted | SGIncld for sg_start), then done at its first poll.
+  hal.script(D0 + 0x04, {kHalted | kSgIncluded, kIoc | kIdle, kHalted | kSgIncluded, kIoc | kIdle,
+                         kHalted | kSgIncluded, kIoc | kIdle});
+  // The chain of every band, as it is when TAILDESC starts it.
+  std::vector<std::vector<Bd>> chains;
+  hal.on_write = [&rt, &chains](std::uintptr_t a, std::uint32_t v) {
+    if (a == D0 + 0x58) hal.set_default(D0 + 0x58, v);
+    if (a != D0 + 0x10) return;
+    std::vector<Bd> chain;
+    for (std::uint32_t k = 0; k <= (v - kBdBus) / 64u; ++k) {
+      const std::uint32_t* w = rt.band_bds[k].words;
+      chain.push_back({w[0], w[2], w[6], w[7]});
+    }
+    chains.push_back(chain);
+  };
+  const dnnvp_layer_t l = strided_1x1(2);
+  REQUIRE(dnnvp_rt_run_layer(&rt, &l, 1, 0, nullptr) == DNNVP_RT_OK);
+
+  // The engine sees 5 rows at stride 1 (IN_H, WINDOW.SH); stride_w stays 2.
+  const std::vector<HalAccess> writes = hal.writes();
+  CHECK(std::count(writes.begin(), writes.end(), W(E + DNNVP_ENGINE_IN_H_OFFSET, 5)) == 1);
+  CHECK(std::count(writes.begin(), writes.end(), W(E + DNNVP_ENGINE_WINDOW_OFFSET, 0x02010101u)) == 1);
+  // Tiles: output rows 0-1, 2-3, 4 read engine rows 0-1, 2-3, 4 (BAND_Y0, BAND_PIXELS of 8-pixel rows).
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> bands;
+  std::uint32_t y0 = 0;
+  for (const HalAccess& a : writes) {
+    if (a.addr == E + DNNVP_ENGINE_BAND_Y0_OFFSET) y0 = a.value;
+    if (a.addr == E + DNNVP_ENGINE_BAND_PIXELS_OFFSET) bands.emplace_back(y0, a.value);
+  }
+  CHECK(bands == std::vector<std::pair<std::uint32_t, std::uint32_t>>{{0, 16}, {2, 16}, {4, 8}});
+  // No direct band transfer; each band: MM2S halted, CURDESC, RS, TAILDESC, in that order.
+  CHECK(mm2s_transfers(D0).empty());
+  std::vector<HalAccess> sg;
+  for (const HalAccess& a : writes)
+    if (a.addr == D0 + 0x00 || a.addr == D0 + 0x08 || a.addr == D0 + 0x10) sg.push_back(a);
+  CHECK(sg == std::vector<HalAccess>{W(D0, 0), W(D0 + 0x08, kBdBus), W(D0, kRun), W(D0 + 0x10, kBdBus + 64),
+                                     W(D0, 0), W(D0 + 0x08, kBdBus), W(D0, kRun), W(D0 + 0x10, kBdBus + 64),
+                                     W(D0, 0), W(D0 + 0x08, kBdBus), W(D0, kRun), W(D0 + 0x10, kBdBus)});
+  // DRAM rows 0 and 2, 4 and 6, then 8: 32 bytes each at a 64-byte pitch, one packet per band.
+  const std::uint32_t in = 0x81001000u, sof = 1u << 27, eof = 1u << 26;
+  CHECK(chains == std::vector<std::vector<Bd>>{
+                      {{kBdBus + 64, in, 32 | sof, 0}, {kBdBus, in + 64, 32 | eof, 0}},
+                      {{kBdBus + 64, in + 128, 32 | sof, 0}, {kBdBus, in + 192, 32 | eof, 0}},
+                      {{kBdBus, in + 256, 32 | sof | eof, 0}}});
+  // The outputs are today's: 8 channels per pixel, contiguous.
+  CHECK(s2mm_transfers() == std::vector<std::pair<std::uint32_t, std::uint32_t>>{
+                                {0x81002000u, 64}, {0x81002000u + 64, 64}, {0x81002000u + 128, 32}});
+
+  // Without row_step the same layer reads rows 0..2, 4..6 and 8 contiguously.
+  init(rt);
+  instant_dmas();
+  const dnnvp_layer_t today = strided_1x1(1);
+  REQUIRE(dnnvp_rt_run_layer(&rt, &today, 1, 0, nullptr) == DNNVP_RT_OK);
+  CHECK(mm2s_transfers(D0) == std::vector<std::pair<std::uint32_t, std::uint32_t>>{
+                                  {in, 96}, {in + 128, 96}, {in + 256, 32}});
+  const std::vector<HalAccess> today_writes = hal.writes();
+  CHECK(std::count(today_writes.begin(), today_writes.end(), W(E + DNNVP_ENGINE_IN_H_OFFSET, 9)) == 1);
+  CHECK(std::count(today_writes.begin(), today_writes.end(), W(E + DNNVP_ENGINE_WINDOW_OFFSET, 0x02020101u)) ==
+        1);
+}
+
+TEST_CASE("runtime: a row_step plan the gather cannot serve is refused before the engine is touched",
+          "[runtime][row_step]") {
+  dnnvp_rt_t rt;
+  dnnvp_layer_t l = strided_1x1(2);
+  SECTION("a kernel taller than one row") {
+    l.kernel_h = 3;
+    l.passes = 3;
+  }
+  SECTION("row_step other than the stride") { l.row_step = 3; }
+  SECTION("vertical padding") { l.pad_bottom = 1; }
+  SECTION("4-bit rows of an odd number of values (a row would not be whole bytes)") {
+    l.in_q[0].bits = 4;
+    l.in_shape = {9, 7, 3};
+  }
+  init(rt);
+  CHECK(dnnvp_rt_run_layer(&rt, &l, 1, 0, nullptr) == DNNVP_RT_ERR_BAD_LAYER);
+  CHECK(std::string(rt.error_what) == "row_step");
+  CHECK(hal.writes().empty());
+}
+
+TEST_CASE("runtime: a row_step band longer than the descriptor ring, or a band DMA without scatter/gather, fails",
+          "[runtime][row_step]") {
+  dnnvp_rt_t rt;
+  init(rt);
+  instant_dmas();
+  rt.config.cpu_offset = reinterpret_cast<std::uintptr_t>(rt.band_bds) - kBdBus;
+  SECTION("more rows than descriptors") {
+    dnnvp_layer_t l = strided_1x1(2);
+    l.in_shape = {2 * DNNVP_RT_BAND_BDS + 1, 1, 4};
+    l.out_shape = {DNNVP_RT_BAND_BDS + 1, 1, 8};
+    l.tile_pixels = DNNVP_RT_BAND_BDS + 1;
+    l.num_tiles = 1;
+    CHECK(dnnvp_rt_run_layer(&rt, &l, 1, 0, nullptr) == DNNVP_RT_ERR_BAD_LAYER);
+    CHECK(std::string(rt.error_what) == "row_step band longer than the descriptor ring");
+    CHECK(rt.error_detail == DNNVP_RT_BAND_BDS + 1);
+  }
+  SECTION("DMASR.SGIncld 0") {
+    hal.script(D0 + 0x04, {kHalted});
+    const dnnvp_layer_t l = strided_1x1(2);
+    CHECK(dnnvp_rt_run_layer(&rt, &l, 1, 0, nullptr) == DNNVP_RT_ERR_DMA);
+    CHECK(std::string(rt.error_what) == "band DMA");
+    CHECK(rt.error_tile == 0);
+  }
+}
+
+TEST_CASE("runtime: a folded convolution's plan is checked against its fold; FOLD.F is written when it changes",
+          "[runtime][fold]") {
+  dnnvp_rt_t rt;
+  init(rt);
+  instant_dmas();
+  // Fold 2 on the 4x8 array: Cin 4 in 1 chunk rounded up to 2, Cout 8 in blocks of 4 lanes, 9 taps x 1
+  // chunk group per block.
+  dnnvp_layer_t folded = two_tile_conv();
+  folded.fold = 2;
+  folded.chunks = 2;
+  folded.blocks = 2;
+  folded.passes = 9;
+  const dnnvp_layer_t plain = two_tile_conv();
+  const auto fold_writes = [] {
+    std::vector<HalAccess> f;
+    for (const HalAccess& a : hal.writes())
+      if (a.addr == E + DNNVP_ENGINE_FOLD_OFFSET) f.push_back(a);
+    return f;
+  };
+  REQUIRE(dnnvp_rt_run_layer(&rt, &plain, 1, 0, nullptr) == DNNVP_RT_OK);
+  CHECK(fold_writes().empty());  // fold 0 or 1 on a fresh engine: nothing to write
+  hal.clear_log();
+  REQUIRE(dnnvp_rt_run_layer(&rt, &folded, 1, 0, nullptr) == DNNVP_RT_OK);
+  CHECK(fold_writes() == std::vector<HalAccess>{W(E + DNNVP_ENGINE_FOLD_OFFSET, 2)});
+  hal.clear_log();
+  REQUIRE(dnnvp_rt_run_layer(&rt, &folded, 1, 0, nullptr) == DNNVP_RT_OK);
+  CHECK(fold_writes().empty());
+  hal.clear_log();
+  dnnvp_layer_t one = plain;
+  one.fold = 1;
+  REQUIRE(dnnvp_rt_run_layer(&rt, &one, 1, 0, nullptr) == DNNVP_RT_OK);
+  CHECK(fold_writes() == std::vector<HalAccess>{W(E + DNNVP_ENGINE_FOLD_OFFSET, 0)});
+
+  dnnvp_layer_t bad = folded;
+  std::string what = "model planned for another engine array";
+  SECTION("chunks not rounded up to the fold") { bad.chunks = 1; }
+  SECTION("blocks of Cols channels") { bad.blocks = 1; }
+  SECTION("passes over every chunk") { bad.passes = 18; }
+  SECTION("a fold that does not divide Cols") {
+    bad.fold = 3;
+    what = "fold";
+  }
+  SECTION("a folded grouped convolution") {
+    bad.group_chunks = 1;
+    what = "fold";
+  }
+  init(rt);
+  CHECK(dnnvp_rt_run_layer(&rt, &bad, 1, 0, nullptr) == DNNVP_RT_ERR_BAD_LAYER);
+  CHECK(rt.error_what == what);
+  CHECK(hal.writes().empty());
+}
