@@ -204,3 +204,8 @@ void dnn_engine_read_counters(const dnn_engine_t *e, dnn_counters_t *c) {
     *fields[i] = (uint64_t)hi << 32 | lo;
   }
 }
+
+uint64_t dnn_engine_read_macs(const dnn_engine_t *e) {
+  const uint32_t lo = read_reg(e, DNNVP_ENGINE_MACS_LO_OFFSET); /* latches the high word */
+  return (uint64_t)read_reg(e, DNNVP_ENGINE_MACS_HI_OFFSET) << 32 | lo;
+}

@@ -106,26 +106,43 @@ static axi_dma_result_t arm_output(dnnvp_rt_t *rt, const dnnvp_layer_t *l, const
   return axi_dma_s2mm_start(&rt->dma_x, (uint64_t)l->out_addr + t->out_offset, t->out_bytes);
 }
 
-/* A layer with an engine plan (conv, dense, pool). The loop below never blocks on one unit; each round it
- *   1. polls S2MM and, as soon as the oldest tile's output has arrived, re-arms it for the next tile
- *      (first thing in the round: the engine's drain waits for it);
- *   2. pushes descriptors while fewer than queue_depth tiles are in flight (pushed, output not yet
- *      received), so a push never waits for a queue slot that only a later round could free;
- *   3. arms S2MM if it is idle and a queued tile has no output yet (the first tile);
- *   4. polls the band channel (DMA x MM2S) and starts the next band when it is free;
- *   5. the same for the blob channel (DMA w MM2S); a blob longer than the DMA's LENGTH register goes in
- *      several transfers of whole channel blocks (the engine takes TLAST at a channel block's end as
- *      a packet boundary); a pool has no blob;
- *   6. with a fused Add (`add` not NULL), the same for the residual channel (DMA r MM2S): operand b of
- *      each tile, the tile's output byte span on res_addr (the engine consumes it as it drains the tile).
- * Each channel handles tiles in order and only tiles whose descriptor is queued. The oldest unfinished
- * tile always has its descriptor queued, its band and blob in flight or delivered and S2MM armed for it,
- * and everything the engine holds for it (input half, output half, weight FIFO) is freed by older tiles
- * that have already completed, so the engine can always finish it: no cycle of waits exists
- * (docs/firmware.md). */
-static dnnvp_rt_status_t run_engine_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *l, const dnnvp_layer_t *add,
-                                          uint32_t a_slot, dnnvp_rt_layer_stats_t *st) {
-  dnn_engine_t *e = &rt->engine;
+/* The Add a layer runs on its output (its row's fused_add) and which of the Add's inputs is the layer's
+ * own output; *add stays NULL when there is none. The rows must point at each other. */
+static dnnvp_rt_status_t fused_add_of(dnnvp_rt_t *rt, const dnnvp_layer_t *layers, uint32_t count, uint32_t index,
+                                      const dnnvp_layer_t **add, uint32_t *a_slot) {
+  const int32_t k = layers[index].fused_add;
+  *add = NULL;
+  if (k == DNNVP_NO_LAYER) return DNNVP_RT_OK;
+  const dnnvp_layer_t *a = k > (int32_t)index && (uint32_t)k < count ? &layers[k] : NULL;
+  if (a == NULL || a->type != DNNVP_LAYER_ADD || a->num_inputs != 2u || a->fused_into != (int32_t)index)
+    return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "fused add", (uint32_t)k);
+  for (uint32_t s = 0; s < 2u; ++s) {
+    if (a->input_layer[s] != (int32_t)index) continue;
+    *add = a;
+    *a_slot = s;
+    return DNNVP_RT_OK;
+  }
+  return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "fused add", (uint32_t)k);
+}
+
+/* One engine layer of a run of consecutive engine layers (run_engine_layers). */
+typedef struct {
+  const dnnvp_layer_t *l;
+  const dnnvp_layer_t *add; /* its fused Add (NULL: none) */
+  uint32_t a_slot;          /* the Add's input that is the layer's own output */
+  uint32_t index;           /* the layer's row */
+  dnn_tile_t ring[DNNVP_RT_MAX_INFLIGHT]; /* tiles outs .. pushed-1, planned when pushed */
+  uint32_t pushed, bands, blobs, residuals, outs; /* tiles done per channel (a channel without work: all) */
+  uint32_t blob_sent; /* bytes of blob `blobs` already started (it goes in pieces) */
+  uint32_t max_piece; /* longest blob piece: whole channel blocks within the DMA's LENGTH */
+  int staged;         /* its registers are written (the queue takes them with each push) */
+} engine_run_t;
+
+/* Checks row `index`'s plan against this engine and starts its bookkeeping. */
+static dnnvp_rt_status_t engine_run_init(dnnvp_rt_t *rt, engine_run_t *r, const dnnvp_layer_t *layers,
+                                         uint32_t count, uint32_t index) {
+  const dnn_engine_t *e = &rt->engine;
+  const dnnvp_layer_t *l = &layers[index];
   const uint32_t tiles = l->num_tiles;
   /* A convolution streams a weight blob, a pool none (the engine reads no weights for it). */
   const int pool = l->engine_op != 0u;
@@ -152,32 +169,133 @@ static dnnvp_rt_status_t run_engine_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *l
   if (l->row_step > 1u && (l->kernel_h != 1u || l->stride_h != l->row_step || l->pad_top != 0u ||
                            l->pad_bottom != 0u || (l->in_q[0].bits <= 4u && (l->in_shape.w * l->in_shape.c) % 2u)))
     return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "row_step", l->row_step);
-  if (add != NULL && rt->dma_r.base == 0u)
+  const dnnvp_rt_status_t s = fused_add_of(rt, layers, count, index, &r->add, &r->a_slot);
+  if (s != DNNVP_RT_OK) return s;
+  if (r->add != NULL && rt->dma_r.base == 0u)
     return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "fused add without a residual DMA", 0);
-  dnn_engine_clear(e);
-  const dnn_status_t ds = dnn_engine_set_layer(e, l);
-  if (ds != DNN_OK) return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "layer plan", (uint32_t)ds);
-  dnn_engine_set_add(e, add, a_slot);
-
-  dnn_tile_t ring[DNNVP_RT_MAX_INFLIGHT]; /* tiles outs .. pushed-1, planned when pushed */
-  const uint32_t depth = rt->queue_depth;
-  uint32_t pushed = 0, bands = 0, outs = 0;
-  /* A channel with nothing to send starts with every tile done. */
-  uint32_t blobs = pool ? tiles : 0u, residuals = add != NULL ? 0u : tiles;
-  uint32_t blob_sent = 0; /* bytes of blob `blobs` already started (it goes in pieces) */
-  uint32_t max_piece = 0;
+  r->max_piece = 0;
   if (!pool) {
     const uint32_t block_bytes = l->blob_bytes / l->blocks;
-    max_piece = rt->dma_w.max_length / block_bytes * block_bytes;
-    if (max_piece == 0u) return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "channel block longer than the blob DMA's LENGTH", block_bytes);
+    r->max_piece = rt->dma_w.max_length / block_bytes * block_bytes;
+    if (r->max_piece == 0u)
+      return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "channel block longer than the blob DMA's LENGTH", block_bytes);
   }
+  r->l = l;
+  r->index = index;
+  r->pushed = r->bands = r->outs = r->blob_sent = 0;
+  r->blobs = pool ? tiles : 0u;
+  r->residuals = r->add != NULL ? 0u : tiles;
+  r->staged = 0;
+  return DNNVP_RT_OK;
+}
+
+/* The DRAM bytes tile t's band reads, from in_addr[0] + in_offset (a row_step band: its first row to the
+ * end of its last). */
+static uint32_t band_extent(const dnnvp_layer_t *l, const dnn_tile_t *t) {
+  if (l->row_step <= 1u) return t->in_bytes;
+  const uint32_t row_bytes = t->in_bytes / t->band_rows;
+  return (t->band_rows - 1u) * l->row_step * row_bytes + row_bytes;
+}
+
+/* Whether `bytes` at `addr` may be read while `prev` (every tile pushed) is unfinished: they hold nothing
+ * of prev's output that has not drained yet. Tiles drain in order, so everything before the first
+ * undrained tile's out_offset is written (at 4 bits that tile may share its first byte with the one
+ * before: the byte counts as undrained). */
+static int drained(const engine_run_t *prev, uint32_t addr, uint32_t bytes) {
+  const dnn_tile_t *last = &prev->ring[(prev->l->num_tiles - 1u) % DNNVP_RT_MAX_INFLIGHT];
+  const uint32_t lo = prev->l->out_addr + prev->ring[prev->outs % DNNVP_RT_MAX_INFLIGHT].out_offset;
+  const uint32_t hi = prev->l->out_addr + last->out_offset + last->out_bytes;
+  return addr + bytes <= lo || addr >= hi;
+}
+
+/* The engine's counters' increase since *before (then *before = now): a layer's share. */
+static void take_counters(const dnnvp_rt_t *rt, dnnvp_rt_layer_stats_t *st, dnn_counters_t *before) {
+  dnn_counters_t now;
+  dnn_engine_read_counters(&rt->engine, &now);
+  st->engine.cycles = now.cycles - before->cycles;
+  st->engine.macs = now.macs - before->macs;
+  st->engine.active = now.active - before->active;
+  st->engine.stall_input = now.stall_input - before->stall_input;
+  st->engine.stall_weight = now.stall_weight - before->stall_weight;
+  st->engine.stall_output = now.stall_output - before->stall_output;
+  *before = now;
+}
+
+/* A layer's tiles and timer cycles (since *t0, then *t0 = now) at its end. */
+static void finish_stats(const dnnvp_rt_t *rt, dnnvp_rt_layer_stats_t *st, uint32_t tiles, uint64_t *t0) {
+  st->tiles = tiles;
+  const uint64_t t1 = dnnvp_rt_cycles(rt);
+  st->cycles = t1 - *t0;
+  *t0 = t1;
+}
+
+/* The next row after `k` that runs itself (rows fused into a layer are its producer's), or `end`. */
+static uint32_t next_running_row(const dnnvp_layer_t *layers, uint32_t k, uint32_t end) {
+  do ++k;
+  while (k < end && layers[k].fused_into != DNNVP_NO_LAYER);
+  return k;
+}
+
+/* The engine layers among rows first .. end-1 (every row there has an engine plan or is fused into one)
+ * as one tile stream: the next layer's descriptors, bands, blobs and residuals start while the previous
+ * layer's last tiles compute (docs/firmware.md "Cross-layer overlap"). Each queue entry carries its
+ * layer's whole configuration, so a layer's registers are written (set_layer, set_add) once the previous
+ * layer's last tile is pushed. Two layers are open at a time: `cur` (the oldest unfinished) and `nxt`.
+ * The loop never blocks on one unit; each round it
+ *   1. polls S2MM and, as soon as the oldest tile's output has arrived, re-arms it for the next tile
+ *      (first thing in the round: the engine's drain waits for it); cur's last output finishes cur
+ *      (statistics, the next layer's mark) and nxt becomes cur;
+ *   2. pushes descriptors (cur's, then nxt's once every transfer of cur has started: nxt's ~20 register
+ *      writes would otherwise delay cur's last DMAs) while fewer than queue_depth tiles are in flight
+ *      (pushed, output not yet received), so a push never waits for a slot only a later round frees;
+ *   3. arms S2MM if it is idle and a queued tile has no output yet (the first tile);
+ *   4. polls the band channel (DMA x MM2S) and starts the next band when it is free (a row_step band is
+ *      gathered, gather_band) and, for nxt's tiles, when it reads nothing of cur's output that has not
+ *      drained yet (`drained`);
+ *   5. the same for the blob channel (DMA w MM2S), nxt's only once cur's counters are taken; a blob
+ *      longer than the DMA's LENGTH register goes in several transfers of whole channel blocks (the
+ *      engine takes TLAST at a channel block's end as a packet boundary); a pool has no blob;
+ *   6. with a fused Add, the same for the residual channel (DMA r MM2S): operand b of each tile, the
+ *      tile's output byte span on res_addr (the engine consumes it as it drains the tile), for nxt's
+ *      tiles only once that span holds nothing of cur's undrained output (operand b may be cur's output).
+ * Each channel handles tiles in order (cur's before nxt's) and only tiles whose descriptor is queued.
+ * The oldest unfinished tile always has its descriptor queued, its band, blob and residual in flight or
+ * delivered and S2MM armed for it, and everything the engine holds for it (input half, output half,
+ * weight FIFO) is freed by older tiles that have already completed; a transfer held back by `drained`
+ * waits only for older tiles. So no cycle of waits exists (docs/firmware.md). S2MM writes nxt's output
+ * only after cur's last output, when every band and residual of cur has been read.
+ * Statistics (stats[k - first] for row k): a layer's timer cycles run from the previous layer's end (or
+ * the run's start) to its last output; the engine's counters are cleared once and each layer gets their
+ * increase up to its last MAC (see `handed`; a pool's up to its last output). On failure *failed is the
+ * row concerned. */
+static dnnvp_rt_status_t run_engine_layers(dnnvp_rt_t *rt, const dnnvp_layer_t *layers, uint32_t count,
+                                           uint32_t first, uint32_t end, dnnvp_rt_layer_stats_t *stats,
+                                           uint32_t *failed) {
+  dnn_engine_t *e = &rt->engine;
+  const uint32_t depth = rt->queue_depth;
+  engine_run_t runs[2];
+  engine_run_t *cur = &runs[0], *nxt = NULL, *spare = &runs[1];
+  *failed = first;
+  dnnvp_rt_status_t s = engine_run_init(rt, cur, layers, count, first);
+  if (s != DNNVP_RT_OK) return s;
+  dnn_engine_clear(e);
+  dnn_counters_t before = {0, 0, 0, 0, 0, 0};
+  uint64_t t0 = dnnvp_rt_cycles(rt);
+  uint32_t k_next = next_running_row(layers, first, end); /* nxt's row (end: none) */
+  int open_next = k_next < end;                            /* nxt still to set up (end of this round) */
+  int finished = 0;                                        /* a layer has just finished: mark still to do */
+  int handed = 0;  /* cur's counters are taken (or need not be before nxt's blob): nxt's blob may move */
+  int counted = 0; /* cur's counters are taken */
   int band_busy = 0, blob_busy = 0, res_busy = 0, out_armed = 0;
+  uint32_t band_k = first, band_t = 0, blob_k = first, blob_t = 0, res_k = first, res_t = 0; /* in flight */
   uint32_t idle = 0;
   uint32_t status;
   axi_dma_result_t r;
 
-  while (outs < tiles || band_busy || blob_busy || res_busy) {
+  for (;;) {
+    const uint32_t tiles = cur->l->num_tiles;
     int progress = 0;
+    *failed = cur->index;
 
     /* 1. The oldest tile's output; S2MM re-armed at once for the next. */
     if (out_armed) {
@@ -185,35 +303,71 @@ static dnnvp_rt_status_t run_engine_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *l
       if (r == AXI_DMA_OK) {
         uint32_t received = 0;
         (void)axi_dma_s2mm_received(&rt->dma_x, &received);
-        const uint32_t expected = ring[outs % DNNVP_RT_MAX_INFLIGHT].out_bytes;
-        if (received != expected) return fail(rt, DNNVP_RT_ERR_LENGTH, outs, "output DMA", received);
+        const uint32_t expected = cur->ring[cur->outs % DNNVP_RT_MAX_INFLIGHT].out_bytes;
+        if (received != expected) return fail(rt, DNNVP_RT_ERR_LENGTH, cur->outs, "output DMA", received);
         out_armed = 0;
-        ++outs;
+        ++cur->outs;
         progress = 1;
       } else if (r != AXI_DMA_BUSY) {
-        return dma_fail(rt, r, outs, "output DMA", status);
+        return dma_fail(rt, r, cur->outs, "output DMA", status);
       }
     }
-    if (!out_armed && outs < pushed) {
-      r = arm_output(rt, l, &ring[outs % DNNVP_RT_MAX_INFLIGHT]);
-      if (r != AXI_DMA_OK) return dma_fail(rt, r, outs, "output DMA", 0);
+    /* cur is finished at its last output; the run's last layer also waits for its channels. */
+    const int last = k_next >= end;
+    if (cur->outs == tiles && (last ? !band_busy && !blob_busy && !res_busy : nxt != NULL)) {
+      dnnvp_rt_layer_stats_t *st = stats != NULL ? &stats[cur->index - first] : NULL;
+      if (last) {
+        /* Every output has arrived: the engine is idle (or a few cycles from it). */
+        const dnn_status_t ws = dnn_engine_wait_idle(e, rt->config.poll_budget);
+        if (ws == DNN_ERR_ENGINE) return fail(rt, DNNVP_RT_ERR_ENGINE, tiles, "engine", dnn_engine_error_cause(e));
+        if (ws != DNN_OK) return fail(rt, DNNVP_RT_ERR_TIMEOUT, tiles, "engine idle", 0);
+        if (st != NULL) {
+          take_counters(rt, st, &before);
+          finish_stats(rt, st, tiles, &t0);
+        }
+        return DNNVP_RT_OK;
+      }
+      if (!counted && st != NULL) take_counters(rt, st, &before);
+      handed = counted = 0;
+      finished = 1;
+      spare = cur;
+      cur = nxt;
+      nxt = NULL;
+      k_next = next_running_row(layers, cur->index, end);
+      open_next = k_next < end;
+      continue;
+    }
+    if (!out_armed && cur->outs < cur->pushed) {
+      r = arm_output(rt, cur->l, &cur->ring[cur->outs % DNNVP_RT_MAX_INFLIGHT]);
+      if (r != AXI_DMA_OK) return dma_fail(rt, r, cur->outs, "output DMA", 0);
       out_armed = 1;
       progress = 1;
     }
-    /* 2. Descriptors. */
-    while (pushed < tiles && pushed - outs < depth) {
-      dnn_tile_t *t = &ring[pushed % DNNVP_RT_MAX_INFLIGHT];
-      dnn_engine_plan_tile(l, pushed, t);
+    /* 2. Descriptors: cur's, then nxt's once every transfer of cur has started. */
+    const int cur_sent = cur->bands == tiles && cur->blobs == tiles && cur->residuals == tiles;
+    engine_run_t *p = cur->pushed < tiles ? cur : cur_sent ? nxt : NULL;
+    while (p != NULL && p->pushed < p->l->num_tiles &&
+           (cur->pushed - cur->outs) + (p != cur ? p->pushed : 0u) < depth) {
+      *failed = p->index;
+      if (!p->staged) {
+        const dnn_status_t ds = dnn_engine_set_layer(e, p->l);
+        if (ds != DNN_OK) return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "layer plan", (uint32_t)ds);
+        dnn_engine_set_add(e, p->add, p->a_slot);
+        p->staged = 1;
+      }
+      dnn_tile_t *t = &p->ring[p->pushed % DNNVP_RT_MAX_INFLIGHT];
+      dnn_engine_plan_tile(p->l, p->pushed, t);
       const dnn_status_t ps = dnn_engine_push_tile(e, t, 0u);
       if (ps == DNN_ERR_TIMEOUT) break; /* slot not yet freed: next round */
-      if (ps != DNN_OK) return fail(rt, DNNVP_RT_ERR_ENGINE, pushed, "engine", dnn_engine_error_cause(e));
-      ++pushed;
+      if (ps != DNN_OK) return fail(rt, DNNVP_RT_ERR_ENGINE, p->pushed, "engine", dnn_engine_error_cause(e));
+      ++p->pushed;
       progress = 1;
     }
+    *failed = cur->index;
     /* 3. S2MM for the first tile (before its band moves). */
-    if (!out_armed && outs < pushed) {
-      r = arm_output(rt, l, &ring[outs % DNNVP_RT_MAX_INFLIGHT]);
-      if (r != AXI_DMA_OK) return dma_fail(rt, r, outs, "output DMA", 0);
+    if (!out_armed && cur->outs < cur->pushed) {
+      r = arm_output(rt, cur->l, &cur->ring[cur->outs % DNNVP_RT_MAX_INFLIGHT]);
+      if (r != AXI_DMA_OK) return dma_fail(rt, r, cur->outs, "output DMA", 0);
       out_armed = 1;
       progress = 1;
     }
@@ -224,46 +378,76 @@ static dnnvp_rt_status_t run_engine_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *l
         band_busy = 0;
         progress = 1;
       } else if (r != AXI_DMA_BUSY) {
-        return dma_fail(rt, r, bands - 1u, "band DMA", status);
+        *failed = band_k;
+        return dma_fail(rt, r, band_t, "band DMA", status);
       }
     }
-    if (!band_busy && bands < pushed) {
-      const dnn_tile_t *t = &ring[bands % DNNVP_RT_MAX_INFLIGHT];
-      if (t->in_bytes != 0u) { /* (a band is never empty while padding < kernel) */
-        if (l->row_step <= 1u) {
-          r = axi_dma_mm2s_start(&rt->dma_x, (uint64_t)l->in_addr[0] + t->in_offset, t->in_bytes);
-        } else {
-          if (t->band_rows > DNNVP_RT_BAND_BDS)
-            return fail(rt, DNNVP_RT_ERR_BAD_LAYER, bands, "row_step band longer than the descriptor ring",
-                        t->band_rows);
-          r = gather_band(rt, l, t);
+    engine_run_t *b = cur->bands < tiles ? cur : nxt;
+    if (!band_busy && b != NULL && b->bands < b->pushed) {
+      const dnn_tile_t *t = &b->ring[b->bands % DNNVP_RT_MAX_INFLIGHT];
+      const uint32_t from = b->l->in_addr[0] + t->in_offset;
+      if (b == cur || drained(cur, from, band_extent(b->l, t))) {
+        if (t->in_bytes != 0u) { /* (a band is never empty while padding < kernel) */
+          band_k = b->index;
+          band_t = b->bands;
+          if (b->l->row_step <= 1u) {
+            r = axi_dma_mm2s_start(&rt->dma_x, from, t->in_bytes);
+          } else {
+            *failed = band_k;
+            if (t->band_rows > DNNVP_RT_BAND_BDS)
+              return fail(rt, DNNVP_RT_ERR_BAD_LAYER, band_t, "row_step band longer than the descriptor ring",
+                          t->band_rows);
+            r = gather_band(rt, b->l, t);
+          }
+          if (r != AXI_DMA_OK) {
+            *failed = band_k;
+            return dma_fail(rt, r, band_t, "band DMA",
+                            r == AXI_DMA_BAD_ARG ? 0u : axi_dma_status(&rt->dma_x, AXI_DMA_MM2S));
+          }
+          band_busy = 1;
         }
-        if (r != AXI_DMA_OK) return dma_fail(rt, r, bands, "band DMA", r == AXI_DMA_BAD_ARG ? 0u : axi_dma_status(&rt->dma_x, AXI_DMA_MM2S));
-        band_busy = 1;
+        ++b->bands;
+        progress = 1;
       }
-      ++bands;
-      progress = 1;
     }
-    /* 5. Weight blobs. */
+    /* 5. Weight blobs. cur's counters are taken when the MACS counter shows its last MAC, before nxt's
+     *    blob moves: nxt cannot compute without its first weight block, so the counters split exactly
+     *    between the layers. A pool (no MACs) gets its counters at its last output. */
     if (blob_busy) {
       r = axi_dma_poll(&rt->dma_w, AXI_DMA_MM2S, &status);
       if (r == AXI_DMA_OK) {
         blob_busy = 0;
         progress = 1;
       } else if (r != AXI_DMA_BUSY) {
-        return dma_fail(rt, r, blob_sent != 0u ? blobs : blobs - 1u, "blob DMA", status);
+        *failed = blob_k;
+        return dma_fail(rt, r, blob_t, "blob DMA", status);
       }
     }
-    if (!blob_busy && blobs < pushed) {
-      const uint32_t left = l->blob_bytes - blob_sent;
-      const uint32_t piece = left < max_piece ? left : max_piece;
-      r = axi_dma_mm2s_start(&rt->dma_w, (uint64_t)l->blob_addr + blob_sent, piece);
-      if (r != AXI_DMA_OK) return dma_fail(rt, r, blobs, "blob DMA", 0);
+    if (nxt != NULL && !handed && cur_sent) {
+      if (stats == NULL || cur->l->macs == 0u) {
+        handed = 1;
+      } else if (dnn_engine_read_macs(e) - before.macs >= cur->l->macs) {
+        take_counters(rt, &stats[cur->index - first], &before);
+        handed = counted = 1;
+        progress = 1;
+      }
+    }
+    engine_run_t *w = cur->blobs < tiles ? cur : handed ? nxt : NULL;
+    if (!blob_busy && w != NULL && w->blobs < w->pushed) {
+      const uint32_t left = w->l->blob_bytes - w->blob_sent;
+      const uint32_t piece = left < w->max_piece ? left : w->max_piece;
+      blob_k = w->index;
+      blob_t = w->blobs;
+      r = axi_dma_mm2s_start(&rt->dma_w, (uint64_t)w->l->blob_addr + w->blob_sent, piece);
+      if (r != AXI_DMA_OK) {
+        *failed = blob_k;
+        return dma_fail(rt, r, blob_t, "blob DMA", 0);
+      }
       blob_busy = 1;
-      blob_sent += piece;
-      if (blob_sent == l->blob_bytes) {
-        blob_sent = 0;
-        ++blobs;
+      w->blob_sent += piece;
+      if (w->blob_sent == w->l->blob_bytes) {
+        w->blob_sent = 0;
+        ++w->blobs;
       }
       progress = 1;
     }
@@ -274,15 +458,42 @@ static dnnvp_rt_status_t run_engine_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *l
         res_busy = 0;
         progress = 1;
       } else if (r != AXI_DMA_BUSY) {
-        return dma_fail(rt, r, residuals - 1u, "residual DMA", status);
+        *failed = res_k;
+        return dma_fail(rt, r, res_t, "residual DMA", status);
       }
     }
-    if (!res_busy && residuals < pushed) {
-      const dnn_tile_t *t = &ring[residuals % DNNVP_RT_MAX_INFLIGHT];
-      r = axi_dma_mm2s_start(&rt->dma_r, (uint64_t)l->res_addr + t->out_offset, t->out_bytes);
-      if (r != AXI_DMA_OK) return dma_fail(rt, r, residuals, "residual DMA", 0);
-      res_busy = 1;
-      ++residuals;
+    engine_run_t *q = cur->residuals < tiles ? cur : nxt;
+    if (!res_busy && q != NULL && q->residuals < q->pushed) {
+      const dnn_tile_t *t = &q->ring[q->residuals % DNNVP_RT_MAX_INFLIGHT];
+      const uint32_t from = q->l->res_addr + t->out_offset;
+      if (q == cur || drained(cur, from, t->out_bytes)) {
+        res_k = q->index;
+        res_t = q->residuals;
+        r = axi_dma_mm2s_start(&rt->dma_r, from, t->out_bytes);
+        if (r != AXI_DMA_OK) {
+          *failed = res_k;
+          return dma_fail(rt, r, res_t, "residual DMA", 0);
+        }
+        res_busy = 1;
+        ++q->residuals;
+        progress = 1;
+      }
+    }
+
+    /* The finished layer's bookkeeping (a dozen engine register reads) and the next layer's set-up, once
+     * this round's DMAs have started. */
+    if (finished) {
+      finished = 0;
+      if (stats != NULL) finish_stats(rt, &stats[spare->index - first], spare->l->num_tiles, &t0);
+      mark(rt, cur->index);
+      progress = 1;
+    }
+    if (open_next) {
+      open_next = 0;
+      *failed = k_next;
+      s = engine_run_init(rt, spare, layers, count, k_next);
+      if (s != DNNVP_RT_OK) return s;
+      nxt = spare;
       progress = 1;
     }
 
@@ -293,28 +504,18 @@ static dnnvp_rt_status_t run_engine_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *l
       if (idle % ENGINE_CHECK_INTERVAL == 0u || idle > rt->config.poll_budget) {
         const uint32_t es = hal_read32(e->base + DNNVP_ENGINE_STATUS_OFFSET);
         if (es & DNNVP_ENGINE_STATUS_ERROR_MASK)
-          return fail(rt, DNNVP_RT_ERR_ENGINE, outs, "engine", dnn_engine_error_cause(e));
+          return fail(rt, DNNVP_RT_ERR_ENGINE, cur->outs, "engine", dnn_engine_error_cause(e));
         if (idle > rt->config.poll_budget) {
           const char *what = out_armed    ? "output DMA"
                              : band_busy  ? "band DMA"
                              : blob_busy  ? "blob DMA"
                              : res_busy   ? "residual DMA"
                                           : "engine";
-          return fail(rt, DNNVP_RT_ERR_TIMEOUT, outs, what, es);
+          return fail(rt, DNNVP_RT_ERR_TIMEOUT, cur->outs, what, es);
         }
       }
     }
   }
-
-  /* Every output has arrived: the engine is idle (or a few cycles from it). */
-  const dnn_status_t ws = dnn_engine_wait_idle(e, rt->config.poll_budget);
-  if (ws == DNN_ERR_ENGINE) return fail(rt, DNNVP_RT_ERR_ENGINE, tiles, "engine", dnn_engine_error_cause(e));
-  if (ws != DNN_OK) return fail(rt, DNNVP_RT_ERR_TIMEOUT, tiles, "engine idle", 0);
-  if (st != NULL) {
-    dnn_engine_read_counters(e, &st->engine);
-    st->tiles = tiles;
-  }
-  return DNNVP_RT_OK;
 }
 
 /* A case per CPU type of the list (DNNVP_LAYER_TYPES): its parameters from the row, its operation
@@ -360,38 +561,23 @@ static dnnvp_rt_status_t run_cpu_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *l) {
   return s == DNNVP_OP_OK ? DNNVP_RT_OK : fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "operation arguments", (uint32_t)s);
 }
 
-/* The Add a layer runs on its output (its row's fused_add) and which of the Add's inputs is the layer's
- * own output; *add stays NULL when there is none. The rows must point at each other. */
-static dnnvp_rt_status_t fused_add_of(dnnvp_rt_t *rt, const dnnvp_layer_t *layers, uint32_t count, uint32_t index,
-                                      const dnnvp_layer_t **add, uint32_t *a_slot) {
-  const int32_t k = layers[index].fused_add;
-  *add = NULL;
-  if (k == DNNVP_NO_LAYER) return DNNVP_RT_OK;
-  const dnnvp_layer_t *a = k > (int32_t)index && (uint32_t)k < count ? &layers[k] : NULL;
-  if (a == NULL || a->type != DNNVP_LAYER_ADD || a->num_inputs != 2u || a->fused_into != (int32_t)index)
-    return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "fused add", (uint32_t)k);
-  for (uint32_t s = 0; s < 2u; ++s) {
-    if (a->input_layer[s] != (int32_t)index) continue;
-    *add = a;
-    *a_slot = s;
-    return DNNVP_RT_OK;
-  }
-  return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "fused add", (uint32_t)k);
-}
-
-dnnvp_rt_status_t dnnvp_rt_run_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *layers, uint32_t count, uint32_t index,
-                                     dnnvp_rt_layer_stats_t *st) {
-  if (rt == NULL || layers == NULL || index >= count) return DNNVP_RT_ERR_ARG;
-  const dnnvp_layer_t *l = &layers[index];
-  /* A row runs on the engine when it has a plan; its producer ran a fused row. */
-  const int fused = l->fused_into != DNNVP_NO_LAYER;
-  if (fused && (l->fused_into < 0 || (uint32_t)l->fused_into >= index))
-    return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "fused_into", (uint32_t)l->fused_into);
-  const int on_engine = (fused ? layers[l->fused_into].tile_pixels : l->tile_pixels) != 0u;
-  if (st != NULL) {
+/* Rows first .. end-1: an engine layer followed by engine layers and rows fused into them (one tile
+ * stream), or a single row. stats[k - first] for row k (NULL: none). On failure *failed is the row. */
+static dnnvp_rt_status_t run_rows(dnnvp_rt_t *rt, const dnnvp_layer_t *layers, uint32_t count, uint32_t first,
+                                  uint32_t end, dnnvp_rt_layer_stats_t *stats, uint32_t *failed) {
+  for (uint32_t k = first; k < end; ++k) {
+    const dnnvp_layer_t *l = &layers[k];
+    /* A row runs on the engine when it has a plan; a fused row where its producer, an earlier row, ran. */
+    const int fused = l->fused_into != DNNVP_NO_LAYER;
+    if (fused && (l->fused_into < 0 || (uint32_t)l->fused_into >= k)) {
+      *failed = k;
+      return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "fused_into", (uint32_t)l->fused_into);
+    }
+    if (stats == NULL) continue;
+    dnnvp_rt_layer_stats_t *st = &stats[k - first];
     st->name = l->name;
     st->type = l->type;
-    st->on_engine = (uint8_t)on_engine;
+    st->on_engine = (uint8_t)((fused ? layers[l->fused_into].tile_pixels : l->tile_pixels) != 0u);
     st->fused_into = l->fused_into;
     st->tiles = 0;
     st->cycles = 0;
@@ -399,33 +585,66 @@ dnnvp_rt_status_t dnnvp_rt_run_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *layers
     st->engine.cycles = st->engine.macs = st->engine.active = 0;
     st->engine.stall_input = st->engine.stall_weight = st->engine.stall_output = 0;
   }
-  if (fused) return DNNVP_RT_OK;
+  *failed = first;
+  const dnnvp_layer_t *l = &layers[first];
+  if (l->fused_into != DNNVP_NO_LAYER) return DNNVP_RT_OK; /* its producer ran it */
+  if (l->tile_pixels != 0u) return run_engine_layers(rt, layers, count, first, end, stats, failed);
   const uint64_t t0 = dnnvp_rt_cycles(rt);
-  dnnvp_rt_status_t s;
-  if (on_engine) {
-    const dnnvp_layer_t *add;
-    uint32_t a_slot = 0;
-    s = fused_add_of(rt, layers, count, index, &add, &a_slot);
-    if (s == DNNVP_RT_OK) s = run_engine_layer(rt, l, add, a_slot, st);
-  } else {
-    s = run_cpu_layer(rt, l);
-  }
-  if (st != NULL) st->cycles = dnnvp_rt_cycles(rt) - t0;
+  const dnnvp_rt_status_t s = run_cpu_layer(rt, l);
+  if (stats != NULL) stats->cycles = dnnvp_rt_cycles(rt) - t0;
   return s;
+}
+
+dnnvp_rt_status_t dnnvp_rt_run_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *layers, uint32_t count, uint32_t index,
+                                     dnnvp_rt_layer_stats_t *stats) {
+  if (rt == NULL || layers == NULL || index >= count) return DNNVP_RT_ERR_ARG;
+  uint32_t failed;
+  return run_rows(rt, layers, count, index, index + 1u, stats, &failed);
+}
+
+/* Whether engine layer b should join engine layer a's tile stream: b's first band reads nothing of a's
+ * last tile's output. Otherwise b's first band waits for a's whole output, and what is left to overlap
+ * (the pushes, the blob) does not pay for the counters' hand-over (polling MACS, holding b's blob back). */
+static int worth_overlapping(const dnnvp_layer_t *a, const dnnvp_layer_t *b) {
+  if (a->num_tiles == 0u || b->num_tiles == 0u) return 0; /* (refused when it runs) */
+  /* The common case without planning: b reads a single-tile a's output from its start. */
+  if (a->num_tiles == 1u && b->in_addr[0] == a->out_addr) return 0;
+  dnn_tile_t last, t0;
+  dnn_engine_plan_tile(a, a->num_tiles - 1u, &last);
+  dnn_engine_plan_tile(b, 0, &t0);
+  const uint32_t lo = a->out_addr + last.out_offset, x = b->in_addr[0] + t0.in_offset;
+  return x + band_extent(b, &t0) <= lo || x >= lo + last.out_bytes;
 }
 
 dnnvp_rt_status_t dnnvp_rt_run(dnnvp_rt_t *rt, const dnnvp_layer_t *layers, uint32_t count,
                                dnnvp_rt_layer_stats_t *stats) {
   if (rt == NULL || (layers == NULL && count != 0u)) return DNNVP_RT_ERR_ARG;
-  for (uint32_t i = 0; i < count; ++i) {
-    /* A fused row's time is its producer's: no mark of its own. */
-    if (layers[i].fused_into == DNNVP_NO_LAYER) mark(rt, i);
-    const dnnvp_rt_status_t s = dnnvp_rt_run_layer(rt, layers, count, i, stats != NULL ? &stats[i] : NULL);
+  for (uint32_t i = 0; i < count;) {
+    const dnnvp_layer_t *l = &layers[i];
+    const int runs_itself = l->fused_into == DNNVP_NO_LAYER;
+    /* Consecutive engine layers (with the rows fused into them) run as one tile stream
+     * (run_engine_layers marks all but the first). A fused row's time is its producer's: no mark. */
+    uint32_t end = i + 1u;
+    if (runs_itself && l->tile_pixels != 0u) {
+      const dnnvp_layer_t *prev = l;
+      while (end < count) {
+        const dnnvp_layer_t *n = &layers[end];
+        if (n->fused_into == DNNVP_NO_LAYER) {
+          if (n->tile_pixels == 0u || !worth_overlapping(prev, n)) break;
+          prev = n;
+        }
+        ++end;
+      }
+    }
+    if (runs_itself) mark(rt, i);
+    uint32_t failed = i;
+    const dnnvp_rt_status_t s = run_rows(rt, layers, count, i, end, stats != NULL ? &stats[i] : NULL, &failed);
     if (s != DNNVP_RT_OK) {
-      rt->error_layer = (int32_t)i;
+      rt->error_layer = (int32_t)failed;
       mark(rt, DNNVP_RT_MARK_DONE);
       return s;
     }
+    i = end;
   }
   mark(rt, DNNVP_RT_MARK_DONE);
   return DNNVP_RT_OK;

@@ -957,3 +957,143 @@ TEST_CASE("runtime: a folded convolution's plan is checked against its fold; FOL
   CHECK(rt.error_what == what);
   CHECK(hal.writes().empty());
 }
+
+namespace {
+
+// Three rows as in a ResNet-50 downsample block: conv A (2 tiles, output at 0x81002000), conv B reading
+// the network input (2 tiles, so it may overlap A) with a fused Add whose operand b is A's output.
+struct Chain {
+  dnnvp_layer_t rows[3];
+};
+Chain residual_chain() {
+  Chain c;
+  const FusedPair p = fused_pair();
+  c.rows[0] = two_tile_conv();
+  c.rows[0].name = "a";
+  c.rows[1] = p.rows[0];
+  c.rows[1].name = "b";
+  c.rows[1].fused_add = 2;
+  c.rows[1].res_addr = c.rows[0].out_addr;
+  c.rows[2] = p.rows[1];
+  c.rows[2].fused_into = 1;
+  c.rows[2].input_layer[0] = 1;
+  c.rows[2].input_layer[1] = 0;
+  c.rows[2].in_addr[1] = c.rows[0].out_addr;
+  return c;
+}
+
+// DMAs that finish at their first poll but S2MM, whose every output takes three polls; the engine's MACS
+// counter as given.
+void slow_outputs(std::uint32_t macs) {
+  for (std::uintptr_t s : {D0 + 0x04, D1 + 0x04, D2 + 0x04}) hal.set_default(s, kIoc | kIdle);
+  hal.set_default(E + DNNVP_ENGINE_MACS_LO_OFFSET, macs);
+  hal.on_write = [](std::uintptr_t a, std::uint32_t v) {
+    if (a == D0 + 0x58) {
+      hal.set_default(D0 + 0x58, v);
+      hal.script(D0 + 0x34, {0, 0, kIoc | kIdle});
+    }
+  };
+}
+
+// Replays the log: [lo, hi) of `watched` bytes whose output has drained, given that outputs drain in
+// order; calls read(addr, bytes, drained_end) at every MM2S start on `dma`.
+template <typename F>
+void replay_reads(std::uintptr_t dma, F read) {
+  std::uint32_t armed = 0, armed_len = 0, drained_end = 0, addr = 0;
+  for (const HalAccess& a : hal.writes()) {
+    if (a.addr == D0 + 0x48) armed = a.value;
+    if (a.addr == D0 + 0x58) armed_len = a.value;
+    if (a.addr == D0 + 0x34 && a.value == kIoc) drained_end = armed + armed_len;
+    if (a.addr == dma + 0x18) addr = a.value;
+    if (a.addr == dma + 0x28) read(addr, a.value, drained_end);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("runtime: consecutive engine layers overlap; a fused add's operand b waits for the rows it reads",
+          "[runtime][overlap]") {
+  dnnvp_rt_t rt;
+  init(rt, config_with_residual_dma());
+  slow_outputs(0xFFFFFFFFu);
+  const Chain c = residual_chain();
+  dnnvp_rt_layer_stats_t st[3];
+  REQUIRE(dnnvp_rt_run(&rt, c.rows, 3, st) == DNNVP_RT_OK);
+  // One tile stream: the counters are cleared once, B's first push comes before A's last output.
+  const std::vector<HalAccess> writes = hal.writes();
+  CHECK(std::count(writes.begin(), writes.end(), W(E + DNNVP_ENGINE_CTRL_OFFSET, 6)) == 1);
+  int pushes = 0, outputs = 0, pushes_before_a_done = 0;
+  for (const HalAccess& a : writes) {
+    if (a == W(E + DNNVP_ENGINE_CTRL_OFFSET, 1)) ++pushes;
+    if (a == W(D0 + 0x34, kIoc) && ++outputs == 2) pushes_before_a_done = pushes;
+  }
+  CHECK(pushes == 4);
+  CHECK(pushes_before_a_done > 2);
+  // Operand b (A's output, 0x81002000..0x81002200) is read only where A's output has drained.
+  int residuals = 0;
+  replay_reads(D2, [&](std::uint32_t addr, std::uint32_t bytes, std::uint32_t drained_end) {
+    INFO("residual " << residuals << " at 0x" << std::hex << addr);
+    CHECK(addr + bytes <= drained_end);
+    ++residuals;
+  });
+  CHECK(residuals == 2);
+  CHECK(st[0].tiles == 2);
+  CHECK(st[1].tiles == 2);
+  CHECK(st[2].tiles == 0);
+  CHECK(st[2].on_engine == 1);
+  CHECK(st[2].fused_into == 1);
+}
+
+TEST_CASE("runtime: the next layer's bands wait for the producer rows they read", "[runtime][overlap]") {
+  dnnvp_rt_t rt;
+  init(rt);
+  slow_outputs(0xFFFFFFFFu);
+  // A: 8 tiles of one output row; B, a 3x3 conv reading A's output, 2 tiles of 4 rows (band rows 0..4
+  // and 3..7): B's first band may go while A's last tiles compute, its second only after A's last output.
+  dnnvp_layer_t rows[2] = {two_tile_conv(), two_tile_conv()};
+  rows[0].tile_pixels = 8;
+  rows[0].num_tiles = 8;
+  rows[1].in_shape = rows[0].out_shape;
+  rows[1].in_addr[0] = rows[0].out_addr;
+  rows[1].out_addr = 0x81003000u;
+  rows[1].chunks = 2;
+  rows[1].passes = 18;
+  rows[1].blob_bytes = 720;
+  REQUIRE(dnnvp_rt_run(&rt, rows, 2, nullptr) == DNNVP_RT_OK);
+  int overlapping = 0, bands = 0;
+  replay_reads(D0, [&](std::uint32_t addr, std::uint32_t bytes, std::uint32_t drained_end) {
+    if (addr < rows[0].out_addr || addr >= rows[0].out_addr + 512u) return;  // A's own bands
+    INFO("band at 0x" << std::hex << addr << " + " << std::dec << bytes);
+    CHECK(addr + bytes <= drained_end);
+    overlapping += drained_end < rows[0].out_addr + 512u;
+    ++bands;
+  });
+  CHECK(bands == 2);
+  CHECK(overlapping == 1);  // B's first band moved before A's last output
+}
+
+TEST_CASE("runtime: overlapping layers' engine counters split at the first layer's last MAC",
+          "[runtime][overlap]") {
+  dnnvp_rt_t rt;
+  init(rt, config_with_residual_dma());
+  slow_outputs(0);
+  const Chain c = residual_chain();
+  // The MACS counter reaches A's MACs after a few polls; B's blob waits for it.
+  const std::uint64_t a_macs = c.rows[0].macs;
+  // (Polls 1 and 2 below it; poll 3 shows it and the counters are read: MACS_LO once more.)
+  hal.script(E + DNNVP_ENGINE_MACS_LO_OFFSET,
+             {0, 0, static_cast<std::uint32_t>(a_macs), static_cast<std::uint32_t>(a_macs)});
+  hal.set_default(E + DNNVP_ENGINE_MACS_LO_OFFSET, static_cast<std::uint32_t>(a_macs + c.rows[1].macs));
+  hal.set_default(E + DNNVP_ENGINE_CYCLES_LO_OFFSET, 1000);
+  dnnvp_rt_layer_stats_t st[3];
+  REQUIRE(dnnvp_rt_run(&rt, c.rows, 3, st) == DNNVP_RT_OK);
+  CHECK(st[0].engine.macs == a_macs);
+  CHECK(st[1].engine.macs == c.rows[1].macs);
+  // B's blob starts only after the MACS read that showed A's last MAC.
+  int macs_reads = 0, blobs_before = 0;
+  for (const HalAccess& a : hal.log()) {
+    if (!a.write && a.addr == E + DNNVP_ENGINE_MACS_LO_OFFSET) ++macs_reads;
+    if (a.write && a.addr == D1 + 0x28 && macs_reads < 3) ++blobs_before;
+  }
+  CHECK(blobs_before == 2);  // A's two blobs only
+}
