@@ -266,8 +266,8 @@ static uint32_t next_running_row(const dnnvp_layer_t *layers, uint32_t k, uint32
  * only after cur's last output, when every band and residual of cur has been read.
  * Statistics (stats[k - first] for row k): a layer's timer cycles run from the previous layer's end (or
  * the run's start) to its last output; the engine's counters are cleared once and each layer gets their
- * increase up to its last MAC (see `handed`; a pool's up to its last output). On failure *failed is the
- * row concerned. */
+ * increase up to its last MAC (see `handed`; a pool's up to its last output, the next blob held until
+ * then). On failure *failed is the row concerned. */
 static dnnvp_rt_status_t run_engine_layers(dnnvp_rt_t *rt, const dnnvp_layer_t *layers, uint32_t count,
                                            uint32_t first, uint32_t end, dnnvp_rt_layer_stats_t *stats,
                                            uint32_t *failed) {
@@ -412,7 +412,8 @@ static dnnvp_rt_status_t run_engine_layers(dnnvp_rt_t *rt, const dnnvp_layer_t *
     }
     /* 5. Weight blobs. cur's counters are taken when the MACS counter shows its last MAC, before nxt's
      *    blob moves: nxt cannot compute without its first weight block, so the counters split exactly
-     *    between the layers. A pool (no MACs) gets its counters at its last output. */
+     *    between the layers. A pool shows no MACs: nxt's blob waits for its last output, when its
+     *    counters are taken. */
     if (blob_busy) {
       r = axi_dma_poll(&rt->dma_w, AXI_DMA_MM2S, &status);
       if (r == AXI_DMA_OK) {
@@ -423,8 +424,8 @@ static dnnvp_rt_status_t run_engine_layers(dnnvp_rt_t *rt, const dnnvp_layer_t *
         return dma_fail(rt, r, blob_t, "blob DMA", status);
       }
     }
-    if (nxt != NULL && !handed && cur_sent) {
-      if (stats == NULL || cur->l->macs == 0u) {
+    if (nxt != NULL && !handed && cur_sent && (stats == NULL || cur->l->macs != 0u)) {
+      if (stats == NULL) {
         handed = 1;
       } else if (dnn_engine_read_macs(e) - before.macs >= cur->l->macs) {
         take_counters(rt, &stats[cur->index - first], &before);
