@@ -48,7 +48,7 @@ dnn_status_t dnn_engine_init(dnn_engine_t *e, uintptr_t base) {
    * so a network without modes costs no register access more than before they existed. */
   for (uint32_t i = 0; i < DNN_ENGINE_MODE_WORDS; ++i) e->mode[i] = 0u;
   e->row_modes_set = e->add_set = 0;
-  e->fold = 0u;
+  e->fold = e->band = 0u;
   return DNN_OK;
 }
 
@@ -96,6 +96,12 @@ dnn_status_t dnn_engine_set_layer(dnn_engine_t *e, const dnnvp_layer_t *l) {
   if (fold != e->fold) {
     write_reg(e, DNNVP_ENGINE_FOLD_OFFSET, FIELD(FOLD_F, fold));
     e->fold = fold;
+  }
+  /* BAND.WHOLE for every tile of a band_whole layer (option F), likewise only when it changes. */
+  const uint32_t band = FIELD(BAND_WHOLE, l->band_whole != 0u);
+  if (band != e->band) {
+    write_reg(e, DNNVP_ENGINE_BAND_OFFSET, band);
+    e->band = band;
   }
   /* A dense convolution after dense convolutions: nothing to write, and no words to compute (the CPU's
    * time before the first push is part of every layer's). */

@@ -33,6 +33,7 @@ typedef struct {
   uint32_t mode[DNN_ENGINE_MODE_WORDS];
   uint8_t row_modes_set, add_set; /* some row / Add word of mode[] is not 0 */
   uint32_t fold;                   /* FOLD.F as last written (0: no fold, its reset value) */
+  uint32_t band;                   /* BAND as last written (0: its reset value) */
 } dnn_engine_t;
 
 /* One tile: which output pixels, which input rows, and where their bytes live relative to the
@@ -53,7 +54,8 @@ typedef struct {
  * (0: a dense convolution); the driver is their only writer. */
 dnn_status_t dnn_engine_init(dnn_engine_t *e, uintptr_t base);
 /* Writes the registers every tile of the layer shares (QUANT.ROUND_EVEN: the row's rounding; IN_H and
- * WINDOW.SH of a row_step layer: ceil(H / row_step) rows at stride 1; FOLD.F: the row's fold) and the
+ * WINDOW.SH of a row_step layer: ceil(H / row_step) rows at stride 1; FOLD.F: the row's fold; BAND.WHOLE:
+ * the row's band_whole) and the
  * mode words of the row (MODE .. POOL_MAGIC from engine_op, clip*, group_*, pool_*). */
 dnn_status_t dnn_engine_set_layer(dnn_engine_t *e, const dnnvp_layer_t *layer);
 /* The fused Add the layer runs on its output stream (ELT .. ELT_SHIFT), from the Add's row: operand a,

@@ -394,7 +394,7 @@ static dnnvp_rt_status_t run_engine_layers(dnnvp_rt_t *rt, const dnnvp_layer_t *
             r = axi_dma_mm2s_start(&rt->dma_x, from, t->in_bytes);
           } else {
             *failed = band_k;
-            if (t->band_rows > DNNVP_RT_BAND_BDS)
+            if (t->band_rows > DNNVP_ROW_STEP_MAX_BAND_ROWS)
               return fail(rt, DNNVP_RT_ERR_BAD_LAYER, band_t, "row_step band longer than the descriptor ring",
                           t->band_rows);
             r = gather_band(rt, b->l, t);
@@ -608,8 +608,10 @@ dnnvp_rt_status_t dnnvp_rt_run_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *layers
  * (the pushes, the blob) does not pay for the counters' hand-over (polling MACS, holding b's blob back). */
 static int worth_overlapping(const dnnvp_layer_t *a, const dnnvp_layer_t *b) {
   if (a->num_tiles == 0u || b->num_tiles == 0u) return 0; /* (refused when it runs) */
-  /* The common case without planning: b reads a single-tile a's output from its start. */
-  if (a->num_tiles == 1u && b->in_addr[0] == a->out_addr) return 0;
+  /* The common cases without planning: b reads another tensor (a live tensor shares no byte with a's
+   * output), or a single-tile a's output from its start. */
+  if (b->in_addr[0] != a->out_addr) return 1;
+  if (a->num_tiles == 1u) return 0;
   dnn_tile_t last, t0;
   dnn_engine_plan_tile(a, a->num_tiles - 1u, &last);
   dnn_engine_plan_tile(b, 0, &t0);

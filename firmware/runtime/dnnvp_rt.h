@@ -68,14 +68,12 @@ typedef struct {
   dnn_counters_t engine;  /* engine performance counters over the layer (zero for CPU layers) */
 } dnnvp_rt_layer_stats_t;
 
-/* Scatter/gather descriptors of a row_step band (one per band row). */
-#define DNNVP_RT_BAND_BDS 64u
-
 /* Runtime state. Fields after `error` describe the first failure. */
 typedef struct {
-  /* A row_step band's descriptor ring; the DMA reads it at its address less config.cpu_offset, so the
-   * state must live in memory the DMA sees (first: its 64-byte alignment costs no padding). */
-  axi_dma_bd_t band_bds[DNNVP_RT_BAND_BDS];
+  /* A row_step band's descriptor ring, one per band row; the DMA reads it at its address less
+   * config.cpu_offset, so the state must live in memory the DMA sees (first: its 64-byte alignment
+   * costs no padding). */
+  axi_dma_bd_t band_bds[DNNVP_ROW_STEP_MAX_BAND_ROWS];
   dnnvp_rt_config_t config;
   dnn_engine_t engine;
   axi_dma_t dma_x, dma_w, dma_r; /* dma_r.base 0: no residual DMA */

@@ -889,13 +889,13 @@ TEST_CASE("runtime: a row_step band longer than the descriptor ring, or a band D
   rt.config.cpu_offset = reinterpret_cast<std::uintptr_t>(rt.band_bds) - kBdBus;
   SECTION("more rows than descriptors") {
     dnnvp_layer_t l = strided_1x1(2);
-    l.in_shape = {2 * DNNVP_RT_BAND_BDS + 1, 1, 4};
-    l.out_shape = {DNNVP_RT_BAND_BDS + 1, 1, 8};
-    l.tile_pixels = DNNVP_RT_BAND_BDS + 1;
+    l.in_shape = {2 * DNNVP_ROW_STEP_MAX_BAND_ROWS + 1, 1, 4};
+    l.out_shape = {DNNVP_ROW_STEP_MAX_BAND_ROWS + 1, 1, 8};
+    l.tile_pixels = DNNVP_ROW_STEP_MAX_BAND_ROWS + 1;
     l.num_tiles = 1;
     CHECK(dnnvp_rt_run_layer(&rt, &l, 1, 0, nullptr) == DNNVP_RT_ERR_BAD_LAYER);
     CHECK(std::string(rt.error_what) == "row_step band longer than the descriptor ring");
-    CHECK(rt.error_detail == DNNVP_RT_BAND_BDS + 1);
+    CHECK(rt.error_detail == DNNVP_ROW_STEP_MAX_BAND_ROWS + 1);
   }
   SECTION("DMASR.SGIncld 0") {
     hal.script(D0 + 0x04, {kHalted});
@@ -1096,4 +1096,34 @@ TEST_CASE("runtime: overlapping layers' engine counters split at the first layer
     if (a.write && a.addr == D1 + 0x28 && macs_reads < 3) ++blobs_before;
   }
   CHECK(blobs_before == 2);  // A's two blobs only
+}
+
+TEST_CASE("runtime: a band_whole layer's tiles carry BAND.WHOLE, written only when it changes",
+          "[runtime][band_whole]") {
+  dnnvp_rt_t rt;
+  init(rt);
+  instant_dmas();
+  const auto band_writes = [] {
+    std::vector<HalAccess> f;
+    for (const HalAccess& a : hal.writes())
+      if (a.addr == E + DNNVP_ENGINE_BAND_OFFSET) f.push_back(a);
+    return f;
+  };
+  const dnnvp_layer_t plain = two_tile_conv();
+  dnnvp_layer_t whole = plain;
+  whole.band_whole = 1;
+  REQUIRE(dnnvp_rt_run_layer(&rt, &plain, 1, 0, nullptr) == DNNVP_RT_OK);
+  CHECK(band_writes().empty());
+  hal.clear_log();
+  REQUIRE(dnnvp_rt_run_layer(&rt, &whole, 1, 0, nullptr) == DNNVP_RT_OK);
+  CHECK(band_writes() == std::vector<HalAccess>{W(E + DNNVP_ENGINE_BAND_OFFSET, DNNVP_ENGINE_BAND_WHOLE_MASK)});
+  // Its bands are today's byte spans (the engine places them).
+  CHECK(mm2s_transfers(D0) == std::vector<std::pair<std::uint32_t, std::uint32_t>>{{0x81001000u, 160},
+                                                                                  {0x81001060u, 160}});
+  hal.clear_log();
+  REQUIRE(dnnvp_rt_run_layer(&rt, &whole, 1, 0, nullptr) == DNNVP_RT_OK);
+  CHECK(band_writes().empty());
+  hal.clear_log();
+  REQUIRE(dnnvp_rt_run_layer(&rt, &plain, 1, 0, nullptr) == DNNVP_RT_OK);
+  CHECK(band_writes() == std::vector<HalAccess>{W(E + DNNVP_ENGINE_BAND_OFFSET, 0)});
 }

@@ -103,7 +103,7 @@ void check_pass_report(const json& r, const std::string& network) {
       CHECK(l.at("engine_macs") == l.at("macs"));
       CHECK((l.at("pe_utilization").get<double>() > 0.0 || l.at("macs") == 0));  // a pool has no MACs
       CHECK(l.at("pe_utilization").get<double>() <= l.at("pe_utilization_bound").get<double>() + 1e-9);
-      CHECK(l.at("dram_read_bytes").get<std::uint64_t>() > 0);
+      // (Its reads may all fall in the previous layer's window: cross-layer overlap prefetches them.)
       CHECK(l.at("dram_write_bytes").get<std::uint64_t>() > 0);
       CHECK(l.contains("stalls"));
     } else {  // on the CPU, or run by its producer (mapping.fuse)
