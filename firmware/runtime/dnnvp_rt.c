@@ -152,15 +152,16 @@ static dnnvp_rt_status_t engine_run_init(dnnvp_rt_t *rt, engine_run_t *r, const 
    * the window's taps; a grouped convolution's passes walk group_chunks chunks per block. */
   if (e->rows == 0u || e->cols == 0u)
     return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "model planned for another engine array", 0);
-  /* A Cin-fold F (a dense convolution only, F | Cols) reads F chunks at a time into Cols / F lanes:
-   * chunks rounded up to a multiple of F, blocks of Cols / F channels, passes over chunks / F. */
+  /* A Cin-fold F (F | Cols; not a grouped convolution) reads F chunks at a time, chunks rounded up to a
+   * multiple of F: a dense convolution into blocks of Cols / F channels with passes over chunks / F, a
+   * pool into F * Rows (<= Cols) lanes, a block per F chunks. */
   const uint32_t fold = l->fold > 1u ? l->fold : 1u;
-  if (fold > 1u && (pool || l->group_chunks != 0u || e->cols % fold != 0u))
+  if (fold > 1u && (l->group_chunks != 0u || e->cols % fold != 0u || (pool && fold * e->rows > e->cols)))
     return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "fold", fold);
   const uint32_t chunks = ((l->in_shape.c + e->rows - 1u) / e->rows + fold - 1u) / fold * fold;
   const uint32_t lanes = e->cols / fold;
   const uint32_t walked = pool ? 1u : l->group_chunks != 0u ? l->group_chunks : chunks / fold;
-  if (l->chunks != chunks || l->blocks != (pool ? chunks : (l->out_shape.c + lanes - 1u) / lanes) ||
+  if (l->chunks != chunks || l->blocks != (pool ? chunks / fold : (l->out_shape.c + lanes - 1u) / lanes) ||
       l->passes != (uint32_t)l->kernel_h * l->kernel_w * walked)
     return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "model planned for another engine array",
                 e->rows << DNNVP_ENGINE_HW_ARRAY_ROWS_SHIFT | e->cols << DNNVP_ENGINE_HW_ARRAY_COLS_SHIFT);
@@ -276,11 +277,12 @@ static dnnvp_rt_status_t run_engine_layers(dnnvp_rt_t *rt, const dnnvp_layer_t *
   engine_run_t runs[2];
   engine_run_t *cur = &runs[0], *nxt = NULL, *spare = &runs[1];
   *failed = first;
+  /* (The timer before the clear: the engine's CYCLES count from the clear.) */
+  uint64_t t0 = dnnvp_rt_cycles(rt);
   dnnvp_rt_status_t s = engine_run_init(rt, cur, layers, count, first);
   if (s != DNNVP_RT_OK) return s;
   dnn_engine_clear(e);
   dnn_counters_t before = {0, 0, 0, 0, 0, 0};
-  uint64_t t0 = dnnvp_rt_cycles(rt);
   uint32_t k_next = next_running_row(layers, first, end); /* nxt's row (end: none) */
   int open_next = k_next < end;                            /* nxt still to set up (end of this round) */
   int finished = 0;                                        /* a layer has just finished: mark still to do */

@@ -952,6 +952,11 @@ TEST_CASE("runtime: a folded convolution's plan is checked against its fold; FOL
     bad.group_chunks = 1;
     what = "fold";
   }
+  SECTION("a pool folded into more lanes than Cols") {
+    bad = two_tile_maxpool();
+    bad.fold = 4;  // 4 x 4 rows > 8 columns
+    what = "fold";
+  }
   init(rt);
   CHECK(dnnvp_rt_run_layer(&rt, &bad, 1, 0, nullptr) == DNNVP_RT_ERR_BAD_LAYER);
   CHECK(rt.error_what == what);
@@ -1126,4 +1131,28 @@ TEST_CASE("runtime: a band_whole layer's tiles carry BAND.WHOLE, written only wh
   hal.clear_log();
   REQUIRE(dnnvp_rt_run_layer(&rt, &plain, 1, 0, nullptr) == DNNVP_RT_OK);
   CHECK(band_writes() == std::vector<HalAccess>{W(E + DNNVP_ENGINE_BAND_OFFSET, 0)});
+}
+
+TEST_CASE("runtime: a pool at fold F takes F chunks a block (F * Rows <= Cols lanes) and writes FOLD.F",
+          "[runtime][fold]") {
+  dnnvp_rt_t rt;
+  init(rt);
+  instant_dmas();
+  // 8 channels on the 4x8 array at fold 2: 2 chunks in one block of 8 lanes, 9 taps.
+  dnnvp_layer_t pool = two_tile_maxpool();
+  pool.in_shape.c = pool.out_shape.c = 8;
+  pool.fold = 2;
+  pool.chunks = 2;
+  pool.blocks = 1;
+  REQUIRE(dnnvp_rt_run_layer(&rt, &pool, 1, 0, nullptr) == DNNVP_RT_OK);
+  std::vector<HalAccess> folds;
+  for (const HalAccess& a : hal.writes())
+    if (a.addr == E + DNNVP_ENGINE_FOLD_OFFSET) folds.push_back(a);
+  CHECK(folds == std::vector<HalAccess>{W(E + DNNVP_ENGINE_FOLD_OFFSET, 2)});
+  CHECK(mm2s_transfers(D1).empty());  // still no blob
+
+  pool.blocks = 2;  // a block per chunk: the unfolded plan
+  init(rt);
+  CHECK(dnnvp_rt_run_layer(&rt, &pool, 1, 0, nullptr) == DNNVP_RT_ERR_BAD_LAYER);
+  CHECK(std::string(rt.error_what) == "model planned for another engine array");
 }
