@@ -94,8 +94,9 @@ static dnnvp_rt_status_t dma_fail(dnnvp_rt_t *rt, axi_dma_result_t r, uint32_t t
 static axi_dma_result_t gather_band(dnnvp_rt_t *rt, const dnnvp_layer_t *l, const dnn_tile_t *t) {
   const uint32_t row_bytes = t->in_bytes / t->band_rows;
   const uint64_t bus = (uint64_t)((uintptr_t)rt->band_bds - rt->config.cpu_offset);
-  const axi_dma_result_t r = axi_dma_sg_build_strided(&rt->dma_x, rt->band_bds, bus, (uint64_t)l->in_addr[0] + t->in_offset,
-                                                      row_bytes, (uint64_t)row_bytes * l->row_step, t->band_rows);
+  const axi_dma_result_t r =
+      axi_dma_sg_build_strided(&rt->dma_x, rt->band_bds, bus, (uint64_t)l->in_addr[0] + t->in_offset, row_bytes,
+                               (uint64_t)row_bytes * l->row_step, t->band_rows);
   if (r != AXI_DMA_OK) return r;
   hal_write32(rt->dma_x.base + AXI_DMA_MM2S_DMACR, 0u);
   return axi_dma_sg_start(&rt->dma_x, AXI_DMA_MM2S, bus, bus + (uint64_t)(t->band_rows - 1u) * AXI_DMA_BD_ALIGN);

@@ -840,10 +840,10 @@ TEST_CASE("runtime: a row_step layer gathers each band's rows with one scatter/g
                                      W(D0, 0), W(D0 + 0x08, kBdBus), W(D0, kRun), W(D0 + 0x10, kBdBus)});
   // DRAM rows 0 and 2, 4 and 6, then 8: 32 bytes each at a 64-byte pitch, one packet per band.
   const std::uint32_t in = 0x81001000u, sof = 1u << 27, eof = 1u << 26;
-  CHECK(chains == std::vector<std::vector<Bd>>{
-                      {{kBdBus + 64, in, 32 | sof, 0}, {kBdBus, in + 64, 32 | eof, 0}},
-                      {{kBdBus + 64, in + 128, 32 | sof, 0}, {kBdBus, in + 192, 32 | eof, 0}},
-                      {{kBdBus, in + 256, 32 | sof | eof, 0}}});
+  CHECK(chains ==
+        std::vector<std::vector<Bd>>{{{kBdBus + 64, in, 32 | sof, 0}, {kBdBus, in + 64, 32 | eof, 0}},
+                                     {{kBdBus + 64, in + 128, 32 | sof, 0}, {kBdBus, in + 192, 32 | eof, 0}},
+                                     {{kBdBus, in + 256, 32 | sof | eof, 0}}});
   // The outputs are today's: 8 channels per pixel, contiguous.
   CHECK(s2mm_transfers() == std::vector<std::pair<std::uint32_t, std::uint32_t>>{
                                 {0x81002000u, 64}, {0x81002000u + 64, 64}, {0x81002000u + 128, 32}});
@@ -853,12 +853,12 @@ TEST_CASE("runtime: a row_step layer gathers each band's rows with one scatter/g
   instant_dmas();
   const dnnvp_layer_t today = strided_1x1(1);
   REQUIRE(dnnvp_rt_run_layer(&rt, &today, 1, 0, nullptr) == DNNVP_RT_OK);
-  CHECK(mm2s_transfers(D0) == std::vector<std::pair<std::uint32_t, std::uint32_t>>{
-                                  {in, 96}, {in + 128, 96}, {in + 256, 32}});
+  CHECK(mm2s_transfers(D0) ==
+        std::vector<std::pair<std::uint32_t, std::uint32_t>>{{in, 96}, {in + 128, 96}, {in + 256, 32}});
   const std::vector<HalAccess> today_writes = hal.writes();
   CHECK(std::count(today_writes.begin(), today_writes.end(), W(E + DNNVP_ENGINE_IN_H_OFFSET, 9)) == 1);
-  CHECK(std::count(today_writes.begin(), today_writes.end(), W(E + DNNVP_ENGINE_WINDOW_OFFSET, 0x02020101u)) ==
-        1);
+  CHECK(std::count(today_writes.begin(), today_writes.end(),
+                   W(E + DNNVP_ENGINE_WINDOW_OFFSET, 0x02020101u)) == 1);
 }
 
 TEST_CASE("runtime: a row_step plan the gather cannot serve is refused before the engine is touched",
@@ -869,8 +869,12 @@ TEST_CASE("runtime: a row_step plan the gather cannot serve is refused before th
     l.kernel_h = 3;
     l.passes = 3;
   }
-  SECTION("row_step other than the stride") { l.row_step = 3; }
-  SECTION("vertical padding") { l.pad_bottom = 1; }
+  SECTION("row_step other than the stride") {
+    l.row_step = 3;
+  }
+  SECTION("vertical padding") {
+    l.pad_bottom = 1;
+  }
   SECTION("4-bit rows of an odd number of values (a row would not be whole bytes)") {
     l.in_q[0].bits = 4;
     l.in_shape = {9, 7, 3};
@@ -881,8 +885,9 @@ TEST_CASE("runtime: a row_step plan the gather cannot serve is refused before th
   CHECK(hal.writes().empty());
 }
 
-TEST_CASE("runtime: a row_step band longer than the descriptor ring, or a band DMA without scatter/gather, fails",
-          "[runtime][row_step]") {
+TEST_CASE(
+    "runtime: a row_step band longer than the descriptor ring, or a band DMA without scatter/gather, fails",
+    "[runtime][row_step]") {
   dnnvp_rt_t rt;
   init(rt);
   instant_dmas();
@@ -906,8 +911,9 @@ TEST_CASE("runtime: a row_step band longer than the descriptor ring, or a band D
   }
 }
 
-TEST_CASE("runtime: a folded convolution's plan is checked against its fold; FOLD.F is written when it changes",
-          "[runtime][fold]") {
+TEST_CASE(
+    "runtime: a folded convolution's plan is checked against its fold; FOLD.F is written when it changes",
+    "[runtime][fold]") {
   dnnvp_rt_t rt;
   init(rt);
   instant_dmas();
@@ -941,9 +947,15 @@ TEST_CASE("runtime: a folded convolution's plan is checked against its fold; FOL
 
   dnnvp_layer_t bad = folded;
   std::string what = "model planned for another engine array";
-  SECTION("chunks not rounded up to the fold") { bad.chunks = 1; }
-  SECTION("blocks of Cols channels") { bad.blocks = 1; }
-  SECTION("passes over every chunk") { bad.passes = 18; }
+  SECTION("chunks not rounded up to the fold") {
+    bad.chunks = 1;
+  }
+  SECTION("blocks of Cols channels") {
+    bad.blocks = 1;
+  }
+  SECTION("passes over every chunk") {
+    bad.passes = 18;
+  }
   SECTION("a fold that does not divide Cols") {
     bad.fold = 3;
     what = "fold";
@@ -1121,10 +1133,11 @@ TEST_CASE("runtime: a band_whole layer's tiles carry BAND.WHOLE, written only wh
   CHECK(band_writes().empty());
   hal.clear_log();
   REQUIRE(dnnvp_rt_run_layer(&rt, &whole, 1, 0, nullptr) == DNNVP_RT_OK);
-  CHECK(band_writes() == std::vector<HalAccess>{W(E + DNNVP_ENGINE_BAND_OFFSET, DNNVP_ENGINE_BAND_WHOLE_MASK)});
+  CHECK(band_writes() ==
+        std::vector<HalAccess>{W(E + DNNVP_ENGINE_BAND_OFFSET, DNNVP_ENGINE_BAND_WHOLE_MASK)});
   // Its bands are today's byte spans (the engine places them).
-  CHECK(mm2s_transfers(D0) == std::vector<std::pair<std::uint32_t, std::uint32_t>>{{0x81001000u, 160},
-                                                                                  {0x81001060u, 160}});
+  CHECK(mm2s_transfers(D0) ==
+        std::vector<std::pair<std::uint32_t, std::uint32_t>>{{0x81001000u, 160}, {0x81001060u, 160}});
   hal.clear_log();
   REQUIRE(dnnvp_rt_run_layer(&rt, &whole, 1, 0, nullptr) == DNNVP_RT_OK);
   CHECK(band_writes().empty());
