@@ -174,8 +174,7 @@ EngineConfig engine_config(const HardwareConfig& h, const QuantConfig& q) {
   c.output_half_words = std::int64_t{h.output_buffer_kib} * 1024 / h.cols / 2;
   c.activation_bits = q.activation_bits;
   c.weight_bits = q.weight_bits;
-  // The core issues F = 1 only until its folded sequencing is on main (corefold): lift this cap then.
-  c.fold_max = std::min(h.fold_max, 1);
+  c.fold_max = h.fold_max;
   return c;
 }
 

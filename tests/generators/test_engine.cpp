@@ -181,6 +181,7 @@ int check_engine_equals_golden(const Scenario& s, const std::optional<NetworkPla
     CHECK(run.dram.descriptors == lp.dram.descriptors);
     // 4-bit tiles that start mid-byte rewrite the byte they share, which the plan counts once.
     if (storage_bits(stored.bits) == 8) CHECK(run.dram.output == lp.dram.output);
+    CHECK(row.fold == lp.geometry.fold);
     tiled_layers += lp.tiles.size() > 1;
   }
   return tiled_layers;
@@ -324,13 +325,20 @@ TEST_CASE("ResNet-50 and AlexNet layer shapes run on the engine exactly as the g
                                     global_average("avgpool"), dense("fc", 10)});
   // AlexNet's 11x11 stride-4 first layer.
   const Scenario alexnet = inline_scenario({39, 39, 3}, {conv("features.0", 64, 11, 4, 2)});
+  // fold_max 4 at 7x12 and 7x96: the layers the planner folds run folded (rows, blobs, the model).
   for (const Array a : {Array{8, 16, 64}, Array{7, 12, 64}, Array{7, 96, 256}})
     for (const Scenario* base : {&resnet, &alexnet}) {
       Scenario s = *base;
       s.hardware.rows = a.rows;
       s.hardware.cols = a.cols;
       s.hardware.stream_bits = a.stream_bits;
+      s.hardware.fold_max = a.rows == 7 ? 4 : 1;
       check_engine_equals_golden(s);
+      const NetworkPlan plan = plan_network(s);  // the 64-channel ResNet layers fold on 7-row arrays
+      if (base == &resnet)
+        CHECK(std::any_of(plan.layers.begin(), plan.layers.end(), [](const auto& p) {
+                return p && p->geometry.fold > 1;
+              }) == (s.hardware.fold_max > 1));
       s.hardware.accumulator_depth = 40;
       use_smallest_input_buffer(s);
       CHECK(check_engine_equals_golden(s) >= 1);
