@@ -16,6 +16,10 @@ std::int64_t ceil_div(std::int64_t a, std::int64_t b) {
   return (a + b - 1) / b;
 }
 
+bool is_pool(const Layer& l) {
+  return l.type == LayerType::MaxPool || l.type == LayerType::AvgPool;
+}
+
 // Input rows [y0, y0 + rows) that output pixels first .. first + count - 1 read (all columns).
 struct Band {
   int y0 = 0;
@@ -196,10 +200,15 @@ std::uint32_t engine_pool_count(const Layer& l) {
   return static_cast<std::uint32_t>(l.kernel_h * l.kernel_w);
 }
 
-EngineGeometry engine_geometry(const Layer& l, const EngineConfig& c, int fold) {
-  const bool pool = l.type == LayerType::MaxPool || l.type == LayerType::AvgPool;
+bool fold_fits(const Layer& l, const EngineConfig& c, int fold) {
   const bool dense_conv = l.has_weights() && l.groups == 1;
-  if (fold < 1 || c.cols % fold != 0 || (fold > 1 && !dense_conv && !(pool && fold * c.rows <= c.cols)))
+  return fold >= 1 && c.cols % fold == 0 &&
+         (fold == 1 || dense_conv || (is_pool(l) && fold * c.rows <= c.cols));
+}
+
+EngineGeometry engine_geometry(const Layer& l, const EngineConfig& c, int fold) {
+  const bool pool = is_pool(l);
+  if (!fold_fits(l, c, fold))
     throw Error("layer '" + l.name + "': Cin-fold " + std::to_string(fold) +
                 " needs a dense convolution or a pool of fold x rows <= cols lanes, and a divisor of cols " +
                 std::to_string(c.cols));
@@ -375,9 +384,8 @@ LayerPlan plan_layer_folded(const Layer& l, const EngineConfig& c, int fold, boo
 // is short of whole words; a folded band holds more words per pixel, so its tiles may shrink.
 LayerPlan plan_layer(const Layer& l, const EngineConfig& c, bool residual) {
   LayerPlan best = plan_layer_folded(l, c, 1, residual);
-  if (!l.has_weights() || l.groups != 1) return best;
   for (int fold = 2; fold <= c.fold_max; ++fold) {
-    if (c.cols % fold != 0) continue;
+    if (!fold_fits(l, c, fold)) continue;
     try {
       LayerPlan folded = plan_layer_folded(l, c, fold, residual);
       if (folded.issue_cycles < best.issue_cycles) best = std::move(folded);

@@ -95,9 +95,13 @@ inline int block_lanes(const EngineGeometry& g, const EngineConfig& c) {
   return g.op == EngineOp::Conv ? c.cols / g.fold : c.rows * g.fold;
 }
 
+// Whether the engine runs the layer at Cin-fold `fold` (FOLD.F's rule): F divides Cols, and F > 1 only
+// for a dense Conv/Dense, or for a pool whose F * Rows lanes fit the Cols of an output word.
+bool fold_fits(const Layer& layer, const EngineConfig& config, int fold);
+
 // The geometry at Cin-fold `fold`. Throws dnnvp::Error naming the layer when a grouped conv's blocks do
-// not each need one uniform chunk range (docs/engine.md, "Grouped convolution"), or for a fold the layer
-// cannot take (not a dense conv, F not dividing Cols).
+// not each need one uniform chunk range (docs/engine.md, "Grouped convolution"), or for a fold that does
+// not fit (fold_fits).
 EngineGeometry engine_geometry(const Layer& layer, const EngineConfig& config, int fold = 1);
 
 // Bytes [offset, offset + bytes) of a packed tensor.
@@ -160,8 +164,8 @@ std::optional<LayerPlan> plan_layer_with(const Layer& layer, const EngineConfig&
                                          const EngineGeometry& g, int row_step, bool band_whole,
                                          bool block_group, bool residual = false);
 
-// plan_layer_folded at the Cin-fold F the layer runs: for a dense Conv/Dense the F in 1 .. fold_max dividing
-// Cols whose plan issues the fewest cycles (ties: the smaller F), else 1.
+// plan_layer_folded at the Cin-fold F the layer runs: the F in 1 .. fold_max that fits (fold_fits) whose
+// plan issues the fewest cycles (ties: the smaller F).
 LayerPlan plan_layer(const Layer& layer, const EngineConfig& config, bool residual = false);
 
 // The layer as the engine sees it at row step s (option B): input rows 0, s, 2s, ... as ceil(H / s) rows

@@ -154,10 +154,11 @@ typedef struct {
   F(int16_t, fused_add, INT)                                                                       \
   F(int16_t, fused_into, INT)                                                                      \
   F(uint32_t, res_addr, ADDR)                                                                      \
-  /* Cin-fold F of an engine convolution (docs/engine.md "Cin-fold"; 1: none, always for pools and   \
-   * grouped convolutions; 0 in rows without an engine plan): a pass reads F input words, a block   \
-   * holds Cv = Cols / F output channels, so chunks = ceil(Cin / Rows) rounded up to a multiple of F, \
-   * blocks = ceil(Cout / Cv), passes = kernel_h * kernel_w * chunks / F. */                        \
+  /* Cin-fold F of an engine layer (docs/engine.md "Cin-fold"; 1: none, always for grouped         \
+   * convolutions; 0 in rows without an engine plan): a pass reads F input words, a block holds     \
+   * Cv = Cols / F output channels, so chunks = ceil(Cin / Rows) rounded up to a multiple of F,     \
+   * blocks = ceil(Cout / Cv), passes = kernel_h * kernel_w * chunks / F; a pool at F reads F words \
+   * a tap into F * Rows lanes: blocks = chunks / F, passes = kernel_h * kernel_w. */               \
   F(uint8_t, fold, INT)                                                                            \
   /* DRAM options of an engine layer (docs/engine.md "Tiling"); 0 (or the value said) is today:    \
    * row_step     s > 1 (kh 1, no vertical padding, stride_h s): the engine sees h' = ceil(h / s)  \

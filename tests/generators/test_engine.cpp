@@ -835,8 +835,9 @@ TEST_CASE("the engine model at fold 1..4 runs max and average pools exactly as t
                     Catch::Contains("layer 'max': Cin-fold 6"));
 }
 
-TEST_CASE("the planner folds a dense conv at the F with the fewest issue cycles, ties to the smaller F",
-          "[engine][fold]") {
+TEST_CASE(
+    "the planner folds a dense conv or a pool at the F with the fewest issue cycles, ties to the smaller F",
+    "[engine][fold]") {
   // 7x96 at 256 bits: a pass's weights take 7*96*8/256 = 21 beats; 14x14 outputs fit one tile of 196.
   HardwareConfig h;
   h.rows = 7;
@@ -873,11 +874,24 @@ TEST_CASE("the planner folds a dense conv at the F with the fewest issue cycles,
   const LayerPlan dp = plan_layer(d, c);
   CHECK(dp.geometry.fold == 4);
   CHECK(dp.issue_cycles == 3 * 21);
-  // A pool never folds.
+  // Max pool 3x3/2 to 7x7x64 (one tile of 49 pixels, 9 passes a block): 10 words in 10, 5, 4 (12 words)
+  // and 3 (12 words) blocks at F 1..4 -> F 4.
   Layer mp = pool("mp", LayerType::MaxPool, 3, 2, 1);
   mp.input_shapes = {{14, 14, 64}};
   mp.output_shape = {7, 7, 64};
-  CHECK(plan_layer(mp, c).geometry.fold == 1);
+  const LayerPlan mpp = plan_layer(mp, c);
+  CHECK(mpp.geometry.fold == 4);
+  CHECK(mpp.issue_cycles == 3 * 9 * 49);
+  // On 8x16 a pool's F * 8 lanes fit 16 columns up to F 2: 8 words in 4 blocks.
+  h.rows = 8;
+  h.cols = 16;
+  h.stream_bits = 64;
+  EngineConfig narrow = engine_config(h, QuantConfig{});
+  narrow.fold_max = 4;
+  CHECK(!fold_fits(mp, narrow, 4));
+  const LayerPlan narrow_mp = plan_layer(mp, narrow);
+  CHECK(narrow_mp.geometry.fold == 2);
+  CHECK(narrow_mp.issue_cycles == 4 * 9 * 49);
 }
 
 TEST_CASE("grouped and depthwise convs run on the engine exactly as the golden model", "[engine]") {
