@@ -91,7 +91,7 @@ struct TestLayer {
   dnnvp::QuantType in_type;
   std::int32_t in_zp = 0;
   int chunks = 0, blocks = 0;  // chunks: words per pixel (a multiple of fold)
-  int fold = 1;                 // Cin-fold F
+  int fold = 1;                // Cin-fold F
   int oh = 0, ow = 0;
   int op = kOpConv;
   int group_chunks = 0, chunk_step = 0, group_cols = 0;  // grouped convolution (0: dense)
@@ -102,7 +102,7 @@ struct TestLayer {
   int passes_per_block() const {
     return layer.kernel_h * layer.kernel_w * (pool() ? 1 : group_chunks != 0 ? group_chunks : chunks / fold);
   }
-  int cv() const { return kCols / fold; }                   // output lanes of a block
+  int cv() const { return kCols / fold; }                           // output lanes of a block
   int word_values() const { return pool() ? fold * kRows : cv(); }  // channels per output word
 };
 

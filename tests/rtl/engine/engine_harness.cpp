@@ -137,9 +137,10 @@ void require_matching_hardware(const Scenario& s) {
       h.accumulator_bits != ENGINE_ACC_BITS || h.accumulator_depth != ENGINE_ACC_DEPTH ||
       h.input_buffer_kib * 1024 != ENGINE_INPUT_BUFFER_BYTES ||
       h.output_buffer_kib * 1024 != ENGINE_OUTPUT_BUFFER_BYTES || h.fold_max > ENGINE_FOLD_MAX)
-    throw Error(s.file + ": hardware: this harness is built for a " + std::to_string(ENGINE_ROWS) + "x" +
-                std::to_string(ENGINE_COLS) + " engine (stream " + std::to_string(ENGINE_STREAM_BITS) +
-                 " bits, buffers, widths and FoldMax as in tests/rtl/engine/CMakeLists.txt); the scenario differs");
+    throw Error(
+        s.file + ": hardware: this harness is built for a " + std::to_string(ENGINE_ROWS) + "x" +
+        std::to_string(ENGINE_COLS) + " engine (stream " + std::to_string(ENGINE_STREAM_BITS) +
+        " bits, buffers, widths and FoldMax as in tests/rtl/engine/CMakeLists.txt); the scenario differs");
 }
 
 // One push of a layer: pixel tile `tile`, output channels c0 .. c0 + out_c - 1 in `blocks` blocks.
@@ -249,8 +250,9 @@ int main(int argc, char** argv) {
       }
       const LayerPlan& lp = *plan.layers[i];
       // With a fused add the engine's output is the add's (its type, its golden); b is its other operand.
+      // With a folded clip it is the clip's.
       const int add = lp.fused_add;
-      const size_t result_layer = static_cast<size_t>(lp.output_layer(static_cast<int>(i)));  // or a folded clip's
+      const size_t result_layer = static_cast<size_t>(lp.output_layer(static_cast<int>(i)));
       std::vector<std::uint8_t> packed_b;
       const Tensor* operand = nullptr;
       int b_bits = 8;
@@ -274,8 +276,9 @@ int main(int argc, char** argv) {
       const Tensor& in = l.input_ids[0] < 0 ? sm.input : outputs[static_cast<size_t>(l.input_ids[0])];
       const std::vector<std::uint8_t> packed_in = pack(in.data, entry.in_q[0].bits);
       // A pool has no blob (the weight loader takes nothing for MODE.OP != 0).
-      const std::vector<std::uint8_t> blob =
-          l.has_weights() ? engine_blob(l, m.params[i], config, lp.geometry.fold) : std::vector<std::uint8_t>{};
+      const std::vector<std::uint8_t> blob = l.has_weights()
+                                                 ? engine_blob(l, m.params[i], config, lp.geometry.fold)
+                                                 : std::vector<std::uint8_t>{};
 
       dnn_engine_clear(&engine);
       if (dnn_engine_set_layer(&engine, &entry) != DNN_OK) throw Error(l.name + ": driver refused the layer");

@@ -254,7 +254,8 @@ int main() {
   for (std::uint32_t f = 0; f <= reg::kFoldFMask >> reg::kFoldFShift; ++f) {
     const bool legal = f <= 1 || (f <= FOLD_MAX && 16 % f == 0);
     const bool pool_legal = legal && f * 8 <= 16;
-    TB_CHECK(push_fold(f, 0, 0) == legal, "FOLD.F %u on a dense convolution: %s", f, legal ? "pushes" : "refused");
+    TB_CHECK(push_fold(f, 0, 0) == legal, "FOLD.F %u on a dense convolution: %s", f,
+             legal ? "pushes" : "refused");
     TB_CHECK(push_fold(f, 1u << reg::kModeOpShift, 0) == pool_legal, "FOLD.F %u on a max pool", f);
     TB_CHECK(push_fold(f, 2u << reg::kModeOpShift, 0) == pool_legal, "FOLD.F %u on an average pool", f);
     TB_CHECK(push_fold(f, 4u << reg::kModeGroupColsShift, 1u << reg::kGroupGroupChunksShift) == (f <= 1),
