@@ -178,13 +178,14 @@ Soc::Soc(const sc_core::sc_module_name& name, const SocConfig& config)
   dc.max_outstanding = config.dma_max_outstanding;
   dc.mm2s = &x_;
   dc.s2mm = &y_;
-  dc.include_sg = true;  // dma0, dma1: scatter/gather for strided bands and 2-D outputs (docs/platform.md)
+  // Every DMA has scatter/gather (docs/platform.md): dma0 gathers strided bands and scatters outputs at
+  // a pitch, dma2 gathers a block-group tile's fused-add operand b at pitch Cout.
+  dc.include_sg = true;
   dma0_ = std::make_unique<AxiDma>("dma0", mm::region("dma0"), engine_period_, dc, &stats_);
   dc.mm2s = &w_;
   dc.s2mm = nullptr;
   dma1_ = std::make_unique<AxiDma>("dma1", mm::region("dma1"), engine_period_, dc, &stats_);
   dc.mm2s = &r_;
-  dc.include_sg = false;
   dma2_ = std::make_unique<AxiDma>("dma2", mm::region("dma2"), engine_period_, dc, &stats_);
   for (AxiDma* d : {dma0_.get(), dma1_.get(), dma2_.get()})
     d->on_fault([](const AxiDmaFault& f) { log::error("dma", f.describe()); });
