@@ -285,8 +285,10 @@ TEST_CASE("an engine starved of data trips the watchdog, which reports every str
 }
 
 TEST_CASE("firmware polling a DMA that never completes trips the system watchdog", "[vp_run][watchdog]") {
+  // Every DMA has scatter/gather (DMASR.SGIncld, 0x8); dma2, never started, reads halted.
   check_mentions(failed_run(4, "watchdog_system", 124, "watchdog", {"--watchdog-cycles", "20000"}),
-                 {"the CPU only polls", "dma0.s2mm: DMASR 0x00000008 busy", "s_axis_x", "m_axis_y"});
+                 {"the CPU only polls", "dma0.s2mm: DMASR 0x00000008 busy",
+                  "dma2.mm2s: DMASR 0x00000009 halted", "s_axis_x", "m_axis_y"});
 }
 
 TEST_CASE("a run that reaches max cycles stops with exit 4 and a report", "[vp_run]") {
