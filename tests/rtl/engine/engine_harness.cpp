@@ -12,9 +12,11 @@
 // as block-group tiles: each pixel tile once per group of G blocks (OUT_C and BLOCKS of the group,
 // the group's run of the blob), the later groups with BAND.REUSE (no band sent), each group's
 // output (and a fused add's operand b) gathered at pitch Cout, as the runtime's scatter/gather does.
+// --planner-bands plans with the planner's own DRAM options band_whole and block_group (where its byte
+// model keeps them; row_step stays off: the harness gathers no rows).
 //
 //   engine_harness_<shape> SCENARIO [--seed N] [--idle P] [--backpressure P] [--whole] [--block-group G]
-//                                   [--trace F [--trace-window A:B]]
+//                                   [--planner-bands] [--trace F [--trace-window A:B]]
 #include <algorithm>
 #include <boost/program_options.hpp>
 #include <chrono>
@@ -65,6 +67,7 @@ struct Options {
   double backpressure = 0.2;
   bool whole = false;
   int block_group = 0;
+  bool planner_bands = false;
   std::string trace;
   std::uint64_t trace_from = 0, trace_to = 0;
 };
@@ -98,8 +101,10 @@ std::optional<Options> parse(int argc, char** argv) {
       "plan every band with the whole input buffer and push it with BAND.WHOLE")(
       "block-group", po::value<int>(&o.block_group)->default_value(0),
       "G > 0: dense convolutions of more than G output blocks run as tiles of G blocks, the later "
-      "groups of a pixel tile with BAND.REUSE")("trace", po::value<std::string>(&o.trace),
-                                                "write an FST waveform to this file")(
+      "groups of a pixel tile with BAND.REUSE")(
+      "planner-bands", po::bool_switch(&o.planner_bands),
+      "plan with the planner's DRAM options band_whole and block_group (where it keeps them)")(
+      "trace", po::value<std::string>(&o.trace), "write an FST waveform to this file")(
       "trace-window", po::value<std::string>(&window), "A:B: trace engine cycles A to B only (with --trace)");
   po::variables_map vm;
   if (!read_command_line("engine_harness", argc, argv, visible, vm, "scenario", &o.scenario))
@@ -214,7 +219,8 @@ int main(int argc, char** argv) {
     // --whole: every band may fill the input buffer, twice the half a band has otherwise.
     Scenario planned = s;
     if (opt.whole) planned.hardware.input_buffer_kib *= 2;
-    const NetworkPlan plan = plan_network(planned);
+    const NetworkPlan plan =
+        plan_network(planned, opt.planner_bands ? DramOptions{false, true, true} : kDramOptionsOnMain);
     const SynthesizedModel sm = synthesize(s);
     const QuantizedModel& m = sm.model;
     const EngineConfig config = engine_config(s.hardware, s.quant);
@@ -376,14 +382,15 @@ int main(int argc, char** argv) {
           static_cast<double>(c.macs) / (static_cast<double>(ENGINE_ROWS) * ENGINE_COLS * c.cycles);
       std::printf(
           "%-22s %-6s %5zu tiles %9llu cycles %10llu MACs  utilisation %5.1f%% (plan bound %5.1f%%)  "
-          "stalls in/w/out %llu/%llu/%llu  %s%s%s%s\n",
+          "stalls in/w/out %llu/%llu/%llu  %s%s%s%s%s\n",
           l.name.c_str(), to_string(l.type), pushes.size(), static_cast<unsigned long long>(c.cycles),
           static_cast<unsigned long long>(c.macs), 100 * util, 100 * lp.utilisation_bound,
           static_cast<unsigned long long>(c.stall_input), static_cast<unsigned long long>(c.stall_weight),
           static_cast<unsigned long long>(c.stall_output), mismatches ? "MISMATCH" : "bit-exact",
           add >= 0 ? " + fused " : "",
           add >= 0 ? m.network.layers[static_cast<size_t>(add)].name.c_str() : "",
-          group ? (" (block groups of " + std::to_string(group) + ")").c_str() : "");
+          group ? (" (block groups of " + std::to_string(group) + ")").c_str() : "",
+          whole ? " (whole bands)" : "");
       if (c.macs != static_cast<std::uint64_t>(l.macs())) {
         std::fprintf(stderr, "%s: MAC counter %llu, layer has %lld MACs\n", l.name.c_str(),
                      static_cast<unsigned long long>(c.macs), static_cast<long long>(l.macs()));
