@@ -232,12 +232,12 @@ int main(int argc, char** argv) {
     g_bench = &bench;
     dnn_engine_t engine;
     if (dnn_engine_init(&engine, 0) != DNN_OK) throw Error("engine ID register mismatch");
-    // BAND as last written (reset 0): written only when it changes, so without the band options the
-    // register traffic is as before BAND existed.
-    std::uint32_t band = 0;
+    // BAND beyond what the driver writes (the row's band_whole): the forced options and block groups'
+    // REUSE. Like the driver, only when it differs from the value last written (engine.band), so
+    // without them the register traffic is the driver's alone.
     auto set_band = [&](std::uint32_t value) {
-      if (value != band) hal_write32(engine.base + DNNVP_ENGINE_BAND_OFFSET, value);
-      band = value;
+      if (value != engine.band) hal_write32(engine.base + DNNVP_ENGINE_BAND_OFFSET, value);
+      engine.band = value;
     };
 
     std::vector<Tensor> outputs;  // engine results where the engine ran, golden elsewhere
