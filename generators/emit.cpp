@@ -20,6 +20,7 @@
 #include "npy.h"
 #include "onnx_import.h"
 #include "pack.h"
+#include "stem.h"
 
 namespace dnnvp {
 
@@ -210,7 +211,8 @@ void write_weights_bin(const fs::path& path, const Scenario& s, const Synthesize
   for (size_t i = 0; i < layers.size(); ++i) {
     if (!layers[i].has_weights()) continue;
     const std::vector<std::uint8_t> blob =
-        engine_blob(layers[i], sm.model.params[i], engine, plan.layers[i]->geometry.fold);
+        engine_blob(plan.layers[i].value().engine_layer(layers[i]), sm.model.params[i], engine,
+                    plan.layers[i]->geometry.fold);
     const Block& block = lay.layers[i].blob;
     if (blob.size() != block.bytes)
       throw Error("layer '" + layers[i].name + "': blob size differs from its layout");
@@ -380,7 +382,9 @@ void write_artifacts(const Scenario& s, const SynthesizedModel& sm, const Memory
   write_file(dir / "config.tcl", config_tcl(s));
   write_file(dir / "model.h", model_h(s, sm, lay, plan));
   write_weights_bin(dir / "weights.bin", s, sm, lay, plan);
-  write_packed(dir / "input.bin", sm.batch.images, sm.model.input.type.bits, lay.input_stride);
+  std::vector<Tensor> inputs;
+  for (const Tensor& image : sm.batch.images) inputs.push_back(engine_input(image, sm.model, plan));
+  write_packed(dir / "input.bin", inputs, sm.model.input.type.bits, lay.input_stride);
   write_packed(dir / "expected.bin", sm.batch.outputs, sm.model.params.back().out.type.bits,
                lay.output_stride);
   write_file(dir / "manifest.json", json_text(manifest_json(s, sm, lay, plan)));

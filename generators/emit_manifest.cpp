@@ -33,8 +33,10 @@ manifest::DramTraffic traffic_of(const DramBytes& d) {
 }
 
 manifest::LayerEngine engine_of(const LayerPlan& p) {
-  return {u(p.tile_pixels),     u(p.tiles.size()), u(p.geometry.chunks), u(p.geometry.blocks),
-          u(p.geometry.passes), u(p.issue_cycles), p.utilisation_bound,  traffic_of(p.dram)};
+  manifest::LayerEngine e{u(p.tile_pixels),     u(p.tiles.size()), u(p.geometry.chunks), u(p.geometry.blocks),
+                          u(p.geometry.passes), u(p.issue_cycles), p.utilisation_bound,  traffic_of(p.dram)};
+  if (p.engine_view) e.input_layout = "kx_im2col";
+  return e;
 }
 
 manifest::LayerEntry layer_entry(std::size_t i, const SynthesizedModel& sm, const LayerLayout& ll,

@@ -7,6 +7,7 @@
 #include "error.h"
 #include "pack.h"
 #include "pool_divider.h"
+#include "stem.h"
 
 namespace dnnvp {
 
@@ -334,8 +335,7 @@ std::optional<LayerPlan> plan_layer_with(const Layer& l, const EngineConfig& c, 
     plan.dram.descriptors +=
         static_cast<std::uint64_t>(groups * pixels * (residual ? 2 : 1)) * kDescriptorBytes;
   }
-  plan.dram.lower_bound =
-      g.blob_bytes + packed_bytes(rows_read(l) * input_row_values(l), c.activation_bits) + plan.dram.output;
+  plan.dram.lower_bound = g.blob_bytes + input_read_bytes(l, c) + plan.dram.output;
   if (residual) plan.dram.lower_bound += plan.dram.output;
   return plan;
 }
@@ -395,6 +395,10 @@ LayerPlan plan_layer(const Layer& l, const EngineConfig& c, bool residual) {
   return best;
 }
 
+std::uint64_t input_read_bytes(const Layer& l, const EngineConfig& c) {
+  return packed_bytes(rows_read(l) * input_row_values(l), c.activation_bits);
+}
+
 namespace {
 
 // mapping.fuse (docs/engine.md, "Fusion"): an Add into the later of its producers when that is a Conv/Dense
@@ -435,7 +439,8 @@ NetworkPlan plan_network(const Scenario& s, const DramOptions& options) {
     net.layers.emplace_back();
     try {
       if (l.has_weights()) {
-        net.layers.back() = plan_layer(l, c);
+        std::optional<LayerPlan> stem = net.layers.size() == 1 ? plan_stem(s, c) : std::nullopt;
+        net.layers.back() = stem ? std::move(stem) : plan_layer(l, c);
       } else if (s.mapping.engine_pools && engine_runs_pool(l, c)) {
         try {
           net.layers.back() = plan_layer(l, c);

@@ -145,6 +145,10 @@ struct LayerPlan {
   int row_step = 1;         // B: the engine sees every row_step-th input row (tiles planned on those)
   int block_group = 0;      // A: output blocks per group tile (0: every tile covers all blocks)
   bool band_whole = false;  // F: bands fill the whole input buffer
+  // The layer as the engine runs it when its input is laid out for it (the kx-im2col stem, stem.h): the
+  // plan, the model.h row's window and input shape and the blob are this layer's.
+  std::optional<Layer> engine_view;
+  const Layer& engine_layer(const Layer& self) const { return engine_view ? *engine_view : self; }
   // The layer whose output tensor this one writes: a fused add's or folded clip's, else its own.
   int output_layer(int self) const {
     return fused_add >= 0 ? fused_add : folded_clip >= 0 ? folded_clip : self;
@@ -175,6 +179,9 @@ Layer row_step_view(const Layer& layer, int row_step);
 // The DRAM runs of a tile's band, in the order the engine receives them: one run, or a row_step band's
 // rows at band_pitch (each a transfer of its own).
 std::vector<ByteSpan> band_runs(const Tile& tile);
+
+// Bytes of every input row some kernel tap reads, each once: the input part of the DRAM lower bound.
+std::uint64_t input_read_bytes(const Layer& layer, const EngineConfig& config);
 
 // The tiles of a layer for a given P (which must not exceed the layer's pixel count) and row step,
 // unchecked.

@@ -36,15 +36,17 @@ dnnvp_layer_t layer_table_row(const QuantizedModel& m, std::size_t i, const Laye
     row.input_layer[k] = static_cast<std::int16_t>(l.input_ids[k]);
     row.in_q[k] = table_qtype(in_quants.back());
   }
-  row.kernel_h = static_cast<std::uint16_t>(l.kernel_h);
-  row.kernel_w = static_cast<std::uint16_t>(l.kernel_w);
-  row.stride_h = static_cast<std::uint16_t>(l.stride_h);
-  row.stride_w = static_cast<std::uint16_t>(l.stride_w);
-  row.pad_top = static_cast<std::uint16_t>(l.padding.top);
-  row.pad_left = static_cast<std::uint16_t>(l.padding.left);
-  row.pad_bottom = static_cast<std::uint16_t>(l.padding.bottom);
-  row.pad_right = static_cast<std::uint16_t>(l.padding.right);
-  row.in_shape = table_shape(l.input_shapes[0]);
+  // The window and input the engine runs (the kx-im2col stem's differ from the layer's own: stem.h).
+  const Layer& e = plan != nullptr ? plan->engine_layer(l) : l;
+  row.kernel_h = static_cast<std::uint16_t>(e.kernel_h);
+  row.kernel_w = static_cast<std::uint16_t>(e.kernel_w);
+  row.stride_h = static_cast<std::uint16_t>(e.stride_h);
+  row.stride_w = static_cast<std::uint16_t>(e.stride_w);
+  row.pad_top = static_cast<std::uint16_t>(e.padding.top);
+  row.pad_left = static_cast<std::uint16_t>(e.padding.left);
+  row.pad_bottom = static_cast<std::uint16_t>(e.padding.bottom);
+  row.pad_right = static_cast<std::uint16_t>(e.padding.right);
+  row.in_shape = table_shape(e.input_shapes[0]);
   row.out_shape = table_shape(l.output_shape);
   row.out_q = table_qtype(m.params[i].out);
   row.rounding = static_cast<std::uint8_t>(m.params[i].rounding);

@@ -5,6 +5,7 @@
 #include "image_batch.h"
 #include "layer_kind.h"
 #include "pack.h"
+#include "stem.h"
 
 namespace dnnvp {
 
@@ -47,11 +48,13 @@ MemoryLayout plan_layout(const Scenario& s, const NetworkPlan& plan) {
                   (std::uint64_t{static_cast<unsigned>(s.dram.firmware_mib)} << 20));
   const std::uint64_t weights_start = alloc.next();
   for (size_t i = 0; i < layers.size(); ++i)
-    if (layers[i].has_weights()) out.layers[i].blob = alloc.take(plan.layers[i]->geometry.blob_bytes);
+    if (layers[i].has_weights()) out.layers[i].blob = alloc.take(plan.layers[i].value().geometry.blob_bytes);
   out.weights_file = {0, alloc.next() - weights_start, static_cast<std::uint32_t>(weights_start)};
 
   out.images = image_count(s);
-  out.input_image_bytes = packed_bytes(s.network.input_shape.elements(), s.quant.activation_bits);
+  // The input as the engine reads it (the kx-im2col stem's X' is larger than the image).
+  out.input_image_bytes =
+      packed_bytes(engine_input_shape(s.network, plan).elements(), s.quant.activation_bits);
   out.output_image_bytes = packed_bytes(layers.back().output_shape.elements(), s.quant.activation_bits);
   out.input_stride = align(out.input_image_bytes);
   out.output_stride = align(out.output_image_bytes);

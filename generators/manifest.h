@@ -185,11 +185,13 @@ struct LayerEngine {
   std::uint64_t tile_pixels = 0, tiles = 0, chunks = 0, blocks = 0, passes = 0, issue_cycles = 0;
   double utilisation_bound = 0;
   DramTraffic dram_bytes;
+  // "kx_im2col": the layer reads its input laid out as the kx-im2col stem's X' (docs/engine.md, "Stem").
+  std::optional<std::string> input_layout;
   template <class S, class V>
   static void keys(S& s, V&& v) {
     v("tile_pixels", s.tile_pixels), v("tiles", s.tiles), v("chunks", s.chunks), v("blocks", s.blocks),
         v("passes", s.passes), v("issue_cycles", s.issue_cycles), v("utilisation_bound", s.utilisation_bound),
-        v("dram_bytes", s.dram_bytes);
+        v("dram_bytes", s.dram_bytes), v("input_layout", s.input_layout);
   }
 };
 

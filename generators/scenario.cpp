@@ -212,6 +212,7 @@ Scenario read_scenario(const std::string& path, const YAML::Node& document, cons
   const Fields mapping = root.map("mapping");
   s.mapping.engine_pools = mapping.boolean("engine_pools", s.mapping.engine_pools);
   s.mapping.fuse = mapping.boolean("fuse", s.mapping.fuse);
+  s.mapping.stem_im2col = mapping.boolean("stem_im2col", s.mapping.stem_im2col);
   mapping.reject_unknown();
 
   const Fields r = root.map("run");

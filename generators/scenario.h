@@ -65,11 +65,12 @@ struct DramConfig {
   int firmware_mib = 16;  // reserved at the bottom of DRAM for code, data and stack
 };
 
-// Which layers the engine takes over beyond Conv/Dense (docs/scenarios.md, "mapping"), on by default; grouped
-// convs run on the engine regardless (they have no CPU path).
+// Which layers the engine takes over beyond Conv/Dense and how the first reads the input (docs/scenarios.md,
+// "mapping"), on by default; grouped convs run on the engine regardless (they have no CPU path).
 struct MappingConfig {
   bool engine_pools = true;  // max pools, and average pools with one window count, on the engine
-  bool fuse = true;           // a residual add into its later engine producer, a clip into its producer
+  bool fuse = true;          // a residual add into its later engine producer, a clip into its producer
+  bool stem_im2col = true;   // the first conv reads its input laid out kx-im2col (generators/stem.h)
 };
 
 struct Scenario {

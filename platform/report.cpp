@@ -251,6 +251,7 @@ json layer_row(const manifest::LayerEntry& l, const std::string& where, const La
     r["pe_utilization_bound"] = l.engine->utilisation_bound;
     r["dram_lower_bound_bytes"] = l.engine->dram_bytes.lower_bound;
     r["issue_cycles_planned"] = l.engine->issue_cycles;
+    if (l.engine->input_layout) r["input_layout"] = *l.engine->input_layout;
   }
   if (!f) return r;
   r["cpu_timer_cycles"] = f->cpu_cycles;

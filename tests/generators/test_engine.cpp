@@ -17,6 +17,7 @@
 #include "pack.h"
 #include "pool_divider.h"
 #include "scenario.h"
+#include "stem.h"
 #include "synthesize.h"
 
 using namespace dnnvp;
@@ -155,10 +156,13 @@ int check_engine_equals_golden(const Scenario& s, const std::optional<NetworkPla
                                 ap.out.zero_point,
                                 ap.rounding};
     }
+    // The layer as the engine runs it, on the input as DRAM holds it (the kx-im2col stem: stem.h).
+    const Layer& e = lp.engine_layer(l);
     const std::vector<std::uint8_t> blob =
-        l.has_weights() ? engine_blob(l, p, config, lp.geometry.fold) : std::vector<std::uint8_t>{};
+        l.has_weights() ? engine_blob(e, p, config, lp.geometry.fold) : std::vector<std::uint8_t>{};
+    const Tensor& input = producer < 0 ? engine_input(m.input, m.model, plan) : tensor_of(producer);
     const EngineLayerRun run =
-        run_engine_layer(l, lp, config, q, blob, pack(tensor_of(producer).data, in_q.type.bits), residual);
+        run_engine_layer(e, lp, config, q, blob, pack(input.data, in_q.type.bits), residual);
     const size_t written = static_cast<size_t>(lp.output_layer(static_cast<int>(i)));
     const QuantType stored = m.model.params[written].out.type;
     const std::vector<std::int32_t> values = unpack(run.output, l.output_shape.elements(), stored);
@@ -471,7 +475,8 @@ TEST_CASE("tiles cover every output pixel once and bands hold every input row a 
       const EngineConfig c = engine_config(s.hardware, s.quant);
       const NetworkPlan plan = plan_network(s, options);
       for (size_t i = 0; i < plan.layers.size(); ++i)
-        if (plan.layers[i]) check_tiles(s.network.layers[i], c, *plan.layers[i]);
+        if (plan.layers[i])
+          check_tiles(plan.layers[i]->engine_layer(s.network.layers[i]), c, *plan.layers[i]);
     }
 }
 

@@ -223,6 +223,8 @@ TEST_CASE("mapping keys are booleans and nothing else", "[scenario]") {
         "3: mapping.fuse: must be true or false, got 'maybe'");
   CHECK(scenario_error("network: {zoo: tiny_cnn}\nmapping:\n  engine_pools: 2\n") ==
         "3: mapping.engine_pools: must be true or false, got '2'");
+  CHECK(scenario_error("network: {zoo: tiny_cnn}\nmapping:\n  stem_im2col: 1x\n") ==
+        "3: mapping.stem_im2col: must be true or false, got '1x'");
   CHECK(scenario_error("network: {zoo: tiny_cnn}\nmapping:\n  engine_pools: true\n  pools: true\n") ==
         "4: mapping.pools: unknown key");
 }

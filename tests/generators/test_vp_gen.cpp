@@ -19,6 +19,7 @@
 #include "layout.h"
 #include "pack.h"
 #include "scenario.h"
+#include "stem.h"
 #include "synthesize.h"
 #include "version.h"
 
@@ -69,11 +70,13 @@ TEST_CASE("vp_gen writes every artefact, consistent with the golden model", "[vp
   CHECK(manifest["totals"]["macs"] == s.network.macs());
   CHECK(manifest["totals"]["params"] == s.network.param_count());
 
-  // expected.bin and input.bin hold the golden model's data, packed.
+  // expected.bin and input.bin hold the golden model's data, packed (the input as the engine reads it).
+  const NetworkPlan plan = plan_network(s);
   const auto expected = read_bytes(out / "expected.bin");
   CHECK(unpack(expected, m.outputs.back().shape.elements(), m.model.params.back().out.type) ==
         m.outputs.back().data);
-  CHECK(unpack(read_bytes(out / "input.bin"), m.input.shape.elements(), m.model.input.type) == m.input.data);
+  const Tensor input = engine_input(m.input, m.model, plan);
+  CHECK(unpack(read_bytes(out / "input.bin"), input.shape.elements(), m.model.input.type) == input.data);
 
   // weights.bin holds each layer's engine blob where the manifest says: streamed through the engine
   // model with the layer's packed input, it gives the golden output.
@@ -81,7 +84,6 @@ TEST_CASE("vp_gen writes every artefact, consistent with the golden model", "[vp
   CHECK(weights.size() == manifest["totals"]["weights_bytes"].get<size_t>());
   CHECK(manifest["format_version"] == 2);
   const MemoryLayout layout = plan_layout(s);
-  const NetworkPlan plan = plan_network(s);
   const EngineConfig engine = engine_config(s.hardware, s.quant);
   for (size_t i = 0; i < s.network.layers.size(); ++i) {
     const Layer& l = s.network.layers[i];
@@ -102,7 +104,7 @@ TEST_CASE("vp_gen writes every artefact, consistent with the golden model", "[vp
         producer < 0 ? read_bytes(out / "input.bin")
                      : pack(m.outputs[static_cast<size_t>(producer)].data, in_q.type.bits);
     const std::vector<std::uint8_t> engine_out =
-        run_engine_layer(l, *plan.layers[i], engine,
+        run_engine_layer(e, *plan.layers[i], engine,
                          {in_q.type, in_q.zero_point, p.out.type, p.out.zero_point, p.rounding, std::nullopt},
                          blob, packed_input)
             .output;
@@ -297,7 +299,7 @@ TEST_CASE("4-bit scenarios pack two values per byte", "[vp_gen]") {
   const fs::path out = fresh_dir("tiny4");
   REQUIRE(run(std::string(DNNVP_VP_GEN) + " " + scenario.string() + " -q -o " + out.string()) == 0);
   CHECK(fs::file_size(out / "expected.bin") == 5);
-  CHECK(fs::file_size(out / "input.bin") == 16 * 16 * 3 / 2);
+  CHECK(fs::file_size(out / "input.bin") == 16 * 16 * 9 / 2);  // the kx-im2col stem's X' (3x3 on 3 channels)
   const Scenario s = load_scenario(scenario.string());
   const SynthesizedModel m = synthesize(s);
   for (const auto& p : m.model.params) {

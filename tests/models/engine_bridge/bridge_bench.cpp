@@ -24,6 +24,7 @@
 #include "pack.h"
 #include "scenario.h"
 #include "stats.h"
+#include "stem.h"
 #include "synthesize.h"
 
 extern "C" {
@@ -241,10 +242,12 @@ BenchResult run_bench(const BenchOptions& opt) {
       const dnnvp::Layer& l = m.network.layers[i];
       const dnnvp::LayerPlan& lp = *plan.layers[i];
       const dnnvp_layer_t entry = dnnvp::engine_table_entry(m, i, lp);
-      const dnnvp::Tensor& in =
-          l.input_ids[0] < 0 ? sm.input : sm.outputs[static_cast<std::size_t>(l.input_ids[0])];
+      // The input as DRAM holds it and the layer as the engine runs it (the kx-im2col stem: stem.h).
+      const dnnvp::Tensor& in = l.input_ids[0] < 0 ? dnnvp::engine_input(sm.input, m, plan)
+                                                   : sm.outputs[static_cast<std::size_t>(l.input_ids[0])];
       const std::vector<std::uint8_t> packed_in = dnnvp::pack(in.data, entry.in_q[0].bits);
-      const std::vector<std::uint8_t> blob = dnnvp::engine_blob(l, m.params[i], config, lp.geometry.fold);
+      const std::vector<std::uint8_t> blob = dnnvp::engine_blob(lp.engine_layer(l), m.params[i], config,
+                                                                      lp.geometry.fold);
 
       dnn_engine_clear(&e);
       if (dnn_engine_set_layer(&e, &entry) != DNN_OK) {

@@ -35,6 +35,7 @@
 #include "error.h"
 #include "pack.h"
 #include "scenario.h"
+#include "stem.h"
 #include "synthesize.h"
 
 extern "C" {
@@ -279,12 +280,14 @@ int main(int argc, char** argv) {
       if (opt.whole && lp.band_whole)
         throw Error(l.name + ": --whole: the plan already gives this layer whole-buffer bands (band_whole)");
       const bool whole = opt.whole || lp.band_whole;
-      const Tensor& in = l.input_ids[0] < 0 ? sm.input : outputs[static_cast<size_t>(l.input_ids[0])];
+      // The input as DRAM holds it and the layer as the engine runs it (the kx-im2col stem: stem.h).
+      const Tensor& in =
+          l.input_ids[0] < 0 ? engine_input(sm.input, m, plan) : outputs[static_cast<size_t>(l.input_ids[0])];
       const std::vector<std::uint8_t> packed_in = pack(in.data, entry.in_q[0].bits);
       // A pool has no blob (the weight loader takes nothing for MODE.OP != 0).
-      const std::vector<std::uint8_t> blob = l.has_weights()
-                                                 ? engine_blob(l, m.params[i], config, lp.geometry.fold)
-                                                 : std::vector<std::uint8_t>{};
+      const std::vector<std::uint8_t> blob =
+          l.has_weights() ? engine_blob(lp.engine_layer(l), m.params[i], config, lp.geometry.fold)
+                          : std::vector<std::uint8_t>{};
 
       dnn_engine_clear(&engine);
       if (dnn_engine_set_layer(&engine, &entry) != DNN_OK) throw Error(l.name + ": driver refused the layer");
