@@ -93,6 +93,7 @@ TEST_CASE("vp_gen writes every artefact, consistent with the golden model", "[vp
     const auto offset = blob_json["offset"].get<size_t>();
     const auto bytes = blob_json["bytes"].get<size_t>();
     CHECK(offset % 64 == 0);
+    const Layer& e = plan.layers[i]->engine_layer(l);
     CHECK(bytes == plan.layers[i]->geometry.blob_bytes);
     CHECK(blob_json["addr"] == layout.weights_file.addr + offset);
     const std::vector<std::uint8_t> blob(weights.begin() + static_cast<long>(offset),
