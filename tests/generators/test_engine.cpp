@@ -11,6 +11,7 @@
 #include "engine_plan.h"
 #include "engine_table.h"
 #include "error.h"
+#include "inline_scenario.h"
 #include "layer_kind.h"
 #include "layout.h"
 #include "network_yaml.h"
@@ -97,17 +98,6 @@ Layer clip(const std::string& name, double min, double max) {
   l.type = LayerType::Clip;
   set_clip_range(l, min, max);
   return l;
-}
-
-Scenario inline_scenario(Shape input, std::vector<Layer> layers) {
-  Scenario s;
-  s.file = "inline.yaml";
-  s.name = "inline";
-  s.network.name = "inline";
-  s.network.input_shape = input;
-  s.network.layers = std::move(layers);
-  s.network.infer_shapes();
-  return s;
 }
 
 const LayerPlan& plan_of(const NetworkPlan& plan, const Scenario& s, const std::string& layer) {

@@ -8,6 +8,7 @@
 #include "engine_blob.h"
 #include "engine_model.h"
 #include "engine_table.h"
+#include "inline_scenario.h"
 #include "pack.h"
 #include "stem.h"
 #include "synthesize.h"
@@ -31,20 +32,9 @@ Layer conv_layer(const std::string& name, int filters, int kh, int kw, int sh, i
   return l;
 }
 
-Scenario network_of(Shape input, std::vector<Layer> layers) {
-  Scenario s;
-  s.file = "inline.yaml";
-  s.name = "inline";
-  s.network.name = "inline";
-  s.network.input_shape = input;
-  s.network.layers = std::move(layers);
-  s.network.infer_shapes();
-  return s;
-}
-
 // ResNet-50's stem alone: 7x7/2, padding 3, 3 -> 64 channels on a 224 x 224 image.
 Scenario resnet_stem(int rows, int cols, int stream_bits) {
-  Scenario s = network_of({224, 224, 3}, {conv_layer("conv1", 64, 7, 7, 2, 2, {3, 3, 3, 3})});
+  Scenario s = inline_scenario({224, 224, 3}, {conv_layer("conv1", 64, 7, 7, 2, 2, {3, 3, 3, 3})});
   s.hardware.rows = rows;
   s.hardware.cols = cols;
   s.hardware.stream_bits = stream_bits;
@@ -63,7 +53,7 @@ struct RandomStem {
     const int h = (*this)(std::max(1, kh - pad.top - pad.bottom), 13);
     const int w = (*this)(std::max(1, kw - pad.left - pad.right), 13);
     const int stride = (*this)(1, 2);
-    return network_of({h, w, cin}, {conv_layer("c", (*this)(1, 20), kh, kw, stride, stride, pad)});
+    return inline_scenario({h, w, cin}, {conv_layer("c", (*this)(1, 20), kh, kw, stride, stride, pad)});
   }
 };
 
@@ -188,20 +178,21 @@ TEST_CASE("only a dense first conv that alone reads the input and packs fewer wo
   s.mapping.stem_im2col = false;
   CHECK_FALSE(stem_of(s));
   // 3x3 on 3 channels: 9 channels are 3 words of 4 rows, as many as 3 taps of one word.
-  Scenario narrow = network_of({16, 16, 3}, {conv_layer("c", 8, 3, 3, 1, 1, {1, 1, 1, 1})});
+  Scenario narrow = inline_scenario({16, 16, 3}, {conv_layer("c", 8, 3, 3, 1, 1, {1, 1, 1, 1})});
   narrow.hardware.rows = 4;
   narrow.hardware.cols = 8;
   CHECK_FALSE(stem_of(narrow));
   narrow.hardware.rows = 8;
   CHECK(stem_of(narrow));
   // 16 channels fill whole words already.
-  CHECK_FALSE(stem_of(network_of({16, 16, 16}, {conv_layer("c", 8, 3, 3, 1, 1, {1, 1, 1, 1})})));
-  CHECK_FALSE(stem_of(network_of({16, 16, 3}, {conv_layer("c", 8, 3, 1, 1, 1, {1, 0, 1, 0})})));  // kw 1
+  CHECK_FALSE(stem_of(inline_scenario({16, 16, 16}, {conv_layer("c", 8, 3, 3, 1, 1, {1, 1, 1, 1})})));
+  CHECK_FALSE(stem_of(inline_scenario({16, 16, 3}, {conv_layer("c", 8, 3, 1, 1, 1, {1, 0, 1, 0})})));  // kw 1
   Layer grouped = conv_layer("c", 3, 3, 3, 1, 1, {1, 1, 1, 1});
   grouped.groups = 3;
-  CHECK_FALSE(stem_of(network_of({16, 16, 3}, {grouped})));
+  CHECK_FALSE(stem_of(inline_scenario({16, 16, 3}, {grouped})));
   // A second reader of the input (a shortcut) would need the image itself.
   Layer shortcut = conv_layer("shortcut", 8, 1, 1, 1, 1, {});
   shortcut.inputs = {"input"};
-  CHECK_FALSE(stem_of(network_of({16, 16, 3}, {conv_layer("c", 8, 3, 3, 1, 1, {1, 1, 1, 1}), shortcut})));
+  CHECK_FALSE(
+      stem_of(inline_scenario({16, 16, 3}, {conv_layer("c", 8, 3, 3, 1, 1, {1, 1, 1, 1}), shortcut})));
 }
