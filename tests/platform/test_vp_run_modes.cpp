@@ -3,8 +3,9 @@
 // residual add fused into its later producer (operand b streamed by dma2) and a ReLU6 folded into its
 // convolution, at 8 bits and at 4 bits with a signed input (packed nibbles, tiles that start mid-byte). Every
 // output element bit-exact, every engine layer's MACs counted by the engine, and report.json saying where
-// each layer ran.
+// each layer ran. Also a 1x1 stride-2 convolution whose bands the runtime gathers row by row (row_step).
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
@@ -97,4 +98,33 @@ TEST_CASE("vp_run runs a fused add and a folded clip with engine pools bit-exact
 
 TEST_CASE("vp_run runs a fused add and a folded clip bit-exact at 4 bits with a signed input", "[modes]") {
   check_modes_run("fused4", 4, true, true);
+}
+
+// A 1x1 stride-2 convolution between two CPU clips (its DRAM window holds its own transfers only):
+// 12x8x16 -> 6x4x16, tiles of 16 output pixels (4 rows, then 2). A contiguous band reads input rows 0..6
+// and 8..10, 10 rows of 128 bytes; row_step bands gather rows 0, 2, 4, 6 and 8, 10: 6 rows, each a
+// descriptor (32-byte fetch).
+TEST_CASE("vp_run gathers a 1x1 stride-2 convolution's input rows bit-exact, reading fewer DRAM bytes",
+          "[modes][row_step]") {
+  const std::string scenario =
+      "name: row_step\nnetwork: {layers: [{name: c1, type: conv, filters: 16, kernel: 3, padding: 1}, "
+      "{name: r1, type: clip}, {name: ds, type: conv, filters: 16, kernel: 1, stride: 2}, "
+      "{name: r2, type: clip}, {name: flat, type: flatten}, {name: fc, type: dense, units: 5}]}\n"
+      "input: {shape: [12, 8, 16], seed: 3}\nquantization: {activation_bits: 8, weight_bits: 8}\n"
+      "hardware: {rows: 4, cols: 8, accumulator_depth: 16}\nmapping: {fuse: false}\n";
+  const fs::path out = fs::path(DNNVP_TEST_TMP) / "modes" / "row_step";
+  const json r = dnnvp_test::vp_run_passing(DNNVP_VP_RUN, out, "row_step", scenario);
+  CHECK(r.at("status") == "pass");
+  CHECK(r.at("bit_exact") == true);
+  std::ifstream mf(out / "out" / "manifest.json");
+  const json manifest = json::parse(mf);
+  for (const json& l : r.at("layers")) {
+    if (l.at("name") != "ds") continue;
+    CHECK(l.at("where") == "engine");
+    CHECK(l.at("engine_macs") == l.at("macs"));
+    REQUIRE(l.at("tiles") == 2);
+    const std::uint64_t blob = manifest.at("layers").at(2).at("blob").at("bytes").get<std::uint64_t>();
+    CHECK(l.at("dram_read_bytes").get<std::uint64_t>() == 2 * blob + 6 * 128 + 6 * 32);
+    CHECK(l.at("dram_read_bytes").get<std::uint64_t>() < 2 * blob + 10 * 128);  // contiguous bands
+  }
 }
