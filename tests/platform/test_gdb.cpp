@@ -202,15 +202,14 @@ TEST_CASE(
   require_gdb();
   const std::string ctrl = dnnvp::hex(DNNVP_ENGINE_BASE + DNNVP_ENGINE_CTRL_OFFSET);
   const fs::path dir = kDir / "batch";
-  const GdbBatch g =
-      gdb_batch(dir, {"break dnnvp_rt_run_layer", "continue", "print index", "delete",
-                      "watch *(volatile unsigned int *)" + ctrl, "continue", "monitor engine", "delete",
-                      "break axi_dma_start", "continue", "finish", "monitor dma 0", "next", "monitor time",
-                      "monitor time", "monitor layer", "delete", "detach"});
+  const GdbBatch g = gdb_batch(
+      dir, {"break run_rows", "continue", "print first", "delete", "watch *(volatile unsigned int *)" + ctrl,
+            "continue", "monitor engine", "delete", "break axi_dma_start", "continue", "finish",
+            "monitor dma 0", "next", "monitor time", "monitor time", "monitor layer", "delete", "detach"});
   INFO("gdb:\n" << g.output << "\nvp_run:\n" << g.vp_log);
   REQUIRE(g.status == 0);
   // The breakpoint in a runtime function, and a variable of it.
-  CHECK(g.output.find(", dnnvp_rt_run_layer (") != std::string::npos);  // "Breakpoint 1.N, ": two locations
+  CHECK(g.output.find(", run_rows (") != std::string::npos);  // "Breakpoint 1, run_rows (...)"
   CHECK(g.output.find("$1 = 0\n") != std::string::npos);
   // The watchpoint stops after the firmware's first CTRL write, the layer start's clear (the value from
   // the register spec), before any other instruction.

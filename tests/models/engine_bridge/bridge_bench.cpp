@@ -246,8 +246,8 @@ BenchResult run_bench(const BenchOptions& opt) {
       const dnnvp::Tensor& in = l.input_ids[0] < 0 ? dnnvp::engine_input(sm.input, m, plan)
                                                    : sm.outputs[static_cast<std::size_t>(l.input_ids[0])];
       const std::vector<std::uint8_t> packed_in = dnnvp::pack(in.data, entry.in_q[0].bits);
-      const std::vector<std::uint8_t> blob = dnnvp::engine_blob(lp.engine_layer(l), m.params[i], config,
-                                                                      lp.geometry.fold);
+      const std::vector<std::uint8_t> blob =
+          dnnvp::engine_blob(lp.engine_layer(l), m.params[i], config, lp.geometry.fold);
 
       dnn_engine_clear(&e);
       if (dnn_engine_set_layer(&e, &entry) != DNN_OK) {
@@ -262,9 +262,14 @@ BenchResult run_bench(const BenchOptions& opt) {
           result.errors.push_back(l.name + ": tile " + std::to_string(t) + " not accepted");
           return;
         }
-        if (!opt.withhold_first_band)
-          px.send({packed_in.begin() + tile[t].in_offset,
-                   packed_in.begin() + tile[t].in_offset + tile[t].in_bytes});
+        if (!opt.withhold_first_band) {  // the band's runs as the runtime's DMA moves them (row_step: its
+                                         // rows)
+          std::vector<std::uint8_t> x;
+          for (const dnnvp::ByteSpan& run : dnnvp::band_runs(lp.tiles[t]))
+            x.insert(x.end(), packed_in.begin() + static_cast<std::ptrdiff_t>(run.offset),
+                     packed_in.begin() + static_cast<std::ptrdiff_t>(run.offset + run.bytes));
+          px.send(std::move(x));
+        }
         pw.send(blob);
       }
       if (opt.withhold_first_band) {
