@@ -45,6 +45,23 @@ std::vector<std::uint8_t> engine_blob(const Layer& l, const LayerParams& p, cons
       params.push_back(static_cast<std::uint8_t>(real(col) ? p.requant[channel(col)].shift : 0));
     append_padded(blob, std::move(params), g.params_block_bytes);
 
+    if (g.op == EngineOp::Depthwise) {
+      // Sweep s: PE (r, col) holds tap s * Rows + r of channel col (one weight per tap, OHWI with one
+      // input channel).
+      const int taps = l.kernel_h * l.kernel_w;
+      for (std::int64_t sweep = 0; sweep < g.passes; ++sweep) {
+        std::vector<std::int32_t> block(static_cast<size_t>(c.rows) * c.cols, 0);
+        for (int r = 0; r < c.rows; ++r)
+          for (int col = 0; col < lanes; ++col) {
+            const std::int64_t tap = sweep * c.rows + r;
+            if (tap < taps && channel(col) < cout)
+              block[static_cast<size_t>(r) * c.cols + col] =
+                  p.weights[static_cast<size_t>(channel(col) * std::int64_t{taps} + tap)];
+          }
+        append_padded(blob, pack(block, c.weight_bits), g.weight_block_bytes);
+      }
+      continue;
+    }
     const PassChunks walk = pass_chunks(g, cb);
     for (int ky = 0; ky < l.kernel_h; ++ky)
       for (int kx = 0; kx < l.kernel_w; ++kx)

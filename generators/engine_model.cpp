@@ -189,6 +189,59 @@ std::vector<std::int32_t> convolve_tile(const Layer& l, const Tile& t, const Lay
   return output_buffer;
 }
 
+// Core, depthwise taps on rows (OP 3; the tile is whole output rows): per block its params, then per
+// sweep s the feed presents each output pixel's taps s*Rows .. s*Rows + Rows - 1 on the rows (zero beyond
+// kh*kw and at padding), channel cb*Cv + c on column c < Cv; column c's tree sums its Rows taps into lane
+// c, accumulated over the sweeps like a conv's passes.
+std::vector<std::int32_t> depthwise_tile(const Layer& l, const Tile& t, const LayerPlan& plan,
+                                         const EngineConfig& config, const EngineLayerQuant& quant,
+                                         WeightStream& stream, const std::vector<std::int32_t>& input_buffer,
+                                         const std::string& where, EngineCounters& counters) {
+  const EngineGeometry& g = plan.geometry;
+  const int channels = l.output_shape.c;
+  const int rows = config.rows;
+  const int cols = config.cols;
+  const int lanes = block_lanes(g, config);
+  const int taps = l.kernel_h * l.kernel_w;
+  if (t.first_pixel % l.output_shape.w != 0 || t.pixels % l.output_shape.w != 0)
+    throw Error(where + ": a depthwise tile is not whole output rows");
+  std::vector<std::int64_t> accumulators(static_cast<size_t>(t.pixels) * lanes, 0);
+  std::vector<std::int32_t> output_buffer(static_cast<size_t>(t.pixels * g.blocks) * cols, 0);
+  for (int cb = 0; cb < g.blocks; ++cb) {
+    const BlockParams params = read_params(stream, cols);
+    const std::int64_t real_lanes = std::min(lanes, channels - cb * lanes);
+    for (std::int64_t sweep = 0; sweep < g.passes; ++sweep) {
+      const std::vector<std::int32_t> weights = read_weight_block(stream, config);
+      const std::int64_t first_tap = sweep * rows;
+      counters.macs += t.pixels * std::min<std::int64_t>(rows, taps - first_tap) * real_lanes;
+      counters.active += t.pixels;
+      for (std::int64_t p = 0; p < t.pixels; ++p) {
+        std::vector<const std::int32_t*> x(static_cast<size_t>(rows), nullptr);  // row r's tap, or padding
+        for (int r = 0; r < rows && first_tap + r < taps; ++r) {
+          const int tap = static_cast<int>(first_tap + r);
+          x[static_cast<size_t>(r)] = tap_word(l, t, g, config, input_buffer, t.first_pixel + p,
+                                               tap / l.kernel_w, tap % l.kernel_w, cb * g.fold, where);
+        }
+        for (int j = 0; j < lanes; ++j) {
+          std::int64_t lane_sum = 0;  // column j's adder tree
+          for (int r = 0; r < rows; ++r)
+            if (x[static_cast<size_t>(r)] != nullptr)
+              lane_sum +=
+                  std::int64_t{x[static_cast<size_t>(r)][j]} * weights[static_cast<size_t>(r) * cols + j];
+          std::int64_t& acc = accumulators[static_cast<size_t>(p) * lanes + j];
+          acc = wrap_to_bits((sweep == 0 ? params.bias[j] : acc) + lane_sum, config.accumulator_bits);
+          if (sweep == g.passes - 1)
+            output_buffer[static_cast<size_t>(p * g.blocks + cb) * cols + j] =
+                clipped(requantize(acc, params.requant[j], l.activation, l.leaky_shift,
+                                   quant.output_zero_point, quant.output, quant.rounding),
+                        quant);
+        }
+      }
+    }
+  }
+  return output_buffer;
+}
+
 // The average pool's division (docs/engine.md "Modes", docs/numerics.md "Divisions"): floor(|sum| /
 // count) by the divider's multiply and shift, the floor quotient and remainder of the signed sum from it,
 // then the layer's rounding.
@@ -291,8 +344,8 @@ EngineLayerRun run_engine_layer(const Layer& l, const LayerPlan& plan, const Eng
   const int cout = l.output_shape.c;
   EngineLayerRun run;
   run.output.assign(packed_bytes(l.output_shape.elements(), stored.bits), 0);
-  if (g.op != EngineOp::Conv && !blob.empty())
-    throw Error("engine model: layer '" + l.name + "': a pool has no blob");
+  const bool weighted = g.op == EngineOp::Conv || g.op == EngineOp::Depthwise;
+  if (!weighted && !blob.empty()) throw Error("engine model: layer '" + l.name + "': a pool has no blob");
   // Block groups stream their run of the block-major blob: blob_bytes / blocks per block.
   const int group = plan.block_group == 0 ? g.blocks : plan.block_group;
   if (plan.block_group != 0 && blob.size() != g.blob_bytes)
@@ -313,13 +366,15 @@ EngineLayerRun run_engine_layer(const Layer& l, const LayerPlan& plan, const Eng
       if (t.pixels > config.accumulator_depth || t.pixels * blocks.count > config.output_half_words)
         throw Error(where + ": tile exceeds the accumulator or the output buffer half");
       std::vector<std::int32_t> output_buffer;
-      if (g.op == EngineOp::Conv) {
+      if (weighted) {
         const std::uint64_t stream_first = first_block * block_bytes;
         const std::uint64_t stream_end =
             plan.block_group == 0 ? blob.size() : (first_block + blocks.count) * block_bytes;
         WeightStream stream(blob, stream_first, stream_end, config.stream_bits);
         output_buffer =
-            convolve_tile(v, t, plan, config, quant, stream, blocks, input_buffer, where, run.counters);
+            g.op == EngineOp::Depthwise
+                ? depthwise_tile(v, t, plan, config, quant, stream, input_buffer, where, run.counters)
+                : convolve_tile(v, t, plan, config, quant, stream, blocks, input_buffer, where, run.counters);
         if (!stream.finished()) throw Error(where + ": the weight blob is longer than the layer needs");
         run.dram.weights += stream_end - stream_first;
       } else {

@@ -1,9 +1,9 @@
-// A reference model of the engine (docs/engine.md): computes a Conv/Dense layer (dense or grouped) or a
-// pool from the bytes the engine receives, the layer's weight blob, its packed input tensor and a fused
-// add's operand, walking tiles, output blocks, passes and pixels in the engine's loop order with explicit
-// accumulators. It shares only
-// the output stage (numerics.h) and the packing (pack.h) with the golden model, so the two checking
-// each other checks the blob order, the tiling and the engine's arithmetic.
+// A reference model of the engine (docs/engine.md): computes a Conv/Dense layer (dense, grouped or
+// depthwise taps on rows) or a pool from the bytes the engine receives, the layer's weight blob, its packed
+// input tensor and a fused add's operand, walking tiles, output blocks, passes and pixels in the engine's
+// loop order with explicit accumulators. It shares only the output stage (numerics.h) and the packing
+// (pack.h) with the golden model, so the two checking each other checks the blob order, the tiling and the
+// engine's arithmetic.
 #pragma once
 
 #include <cstdint>

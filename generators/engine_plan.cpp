@@ -180,6 +180,7 @@ EngineConfig engine_config(const HardwareConfig& h, const QuantConfig& q) {
   c.activation_bits = q.activation_bits;
   c.weight_bits = q.weight_bits;
   c.fold_max = h.fold_max;
+  c.dw_line_pixels = h.dw_line_pixels;
   return c;
 }
 
@@ -201,17 +202,33 @@ std::uint32_t engine_pool_count(const Layer& l) {
   return static_cast<std::uint32_t>(l.kernel_h * l.kernel_w);
 }
 
+std::int64_t dw_padded_width(const Layer& l) {
+  return std::int64_t{l.output_shape.w - 1} * l.stride_w + l.kernel_w;
+}
+
+bool runs_depthwise(const Layer& l, const EngineConfig& c) {
+  const int cin = l.input_shapes.at(0).c;
+  return l.type == LayerType::Conv && l.groups > 1 && l.groups == cin && l.output_shape.c == cin &&
+         std::max(l.kernel_h, l.kernel_w) <= kDwMaxKernel && dw_padded_width(l) <= c.dw_line_pixels &&
+         l.output_shape.w <= c.accumulator_depth;
+}
+
+std::int64_t dw_sweep_cycles(const Layer& l, std::int64_t out_rows) {
+  return ((out_rows - 1) * l.stride_h + l.kernel_h) * dw_padded_width(l);
+}
+
 bool fold_fits(const Layer& l, const EngineConfig& c, int fold) {
   const bool dense_conv = l.has_weights() && l.groups == 1;
-  return fold >= 1 && c.cols % fold == 0 &&
-         (fold == 1 || dense_conv || (is_pool(l) && fold * c.rows <= c.cols));
+  const bool lanes_fit = (is_pool(l) || runs_depthwise(l, c)) && fold * c.rows <= c.cols;
+  return fold >= 1 && c.cols % fold == 0 && (fold == 1 || dense_conv || lanes_fit);
 }
 
 EngineGeometry engine_geometry(const Layer& l, const EngineConfig& c, int fold) {
   const bool pool = is_pool(l);
   if (!fold_fits(l, c, fold))
     throw Error("layer '" + l.name + "': Cin-fold " + std::to_string(fold) +
-                " needs a dense convolution or a pool of fold x rows <= cols lanes, and a divisor of cols " +
+                " needs a dense convolution, or a pool or depthwise layer of fold x rows <= cols lanes, and "
+                "a divisor of cols " +
                 std::to_string(c.cols));
   EngineGeometry g;
   g.fold = fold;
@@ -224,9 +241,18 @@ EngineGeometry engine_geometry(const Layer& l, const EngineConfig& c, int fold) 
     g.passes = std::int64_t{l.kernel_h} * l.kernel_w;
     return g;
   }
-  g.blocks = static_cast<int>(ceil_div(l.output_shape.c, block_lanes(g, c)));
-  if (l.groups != 1) place_groups(l, c, g);
-  g.passes = std::int64_t{l.kernel_h} * l.kernel_w * (g.group_chunks != 0 ? g.group_chunks : g.chunks / fold);
+  const std::int64_t taps = std::int64_t{l.kernel_h} * l.kernel_w;
+  if (runs_depthwise(l, c)) {
+    // Block cb: channels of chunks cb*F .. cb*F + F - 1 on columns 0 .. F*Rows - 1, a pass per sweep of
+    // Rows taps.
+    g.op = EngineOp::Depthwise;
+    g.blocks = g.chunks / fold;
+    g.passes = ceil_div(taps, c.rows);
+  } else {
+    g.blocks = static_cast<int>(ceil_div(l.output_shape.c, block_lanes(g, c)));
+    if (l.groups != 1) place_groups(l, c, g);
+    g.passes = taps * (g.group_chunks != 0 ? g.group_chunks : g.chunks / fold);
+  }
   const std::uint64_t beat_bytes = static_cast<std::uint64_t>(c.stream_bits) / 8;
   g.weight_beats = ceil_div(std::int64_t{c.rows} * c.cols * storage_bits(c.weight_bits), c.stream_bits);
   g.weight_block_bytes = static_cast<std::uint64_t>(g.weight_beats) * beat_bytes;
@@ -297,9 +323,12 @@ std::optional<LayerPlan> plan_layer_with(const Layer& l, const EngineConfig& c, 
   // Groups leave the output buffer to the blocks of a group, so P is bound by the band and AccDepth.
   std::int64_t tile_pixels =
       std::min<std::int64_t>({c.accumulator_depth, group ? pixels : c.output_half_words / g.blocks, pixels});
+  // The depthwise feed streams whole input rows: its tiles are whole output rows.
+  const std::int64_t p_step = g.op == EngineOp::Depthwise ? l.output_shape.w : 1;
+  tile_pixels -= tile_pixels % p_step;
   const std::int64_t capacity = c.input_half_words * (band_whole ? 2 : 1);
   const int max_rows = row_step > 1 ? DNNVP_ROW_STEP_MAX_BAND_ROWS : 0;
-  while (tile_pixels > 0 && !tiles_fit(v, g, tile_pixels, capacity, max_rows)) --tile_pixels;
+  while (tile_pixels > 0 && !tiles_fit(v, g, tile_pixels, capacity, max_rows)) tile_pixels -= p_step;
   if (tile_pixels == 0) return std::nullopt;
   LayerPlan plan;
   plan.geometry = g;
@@ -316,11 +345,13 @@ std::optional<LayerPlan> plan_layer_with(const Layer& l, const EngineConfig& c, 
   }
   plan.tiles = cut_tiles(l, c, tile_pixels, row_step);
 
-  // A pass is one pixel per cycle, but never shorter than the accumulator latency, nor than the
-  // stream needs to bring the next pass's weights (a shorter pass starves the array). Block groups
-  // split a tile's blocks, so they issue the same passes.
+  // A pass is one pixel per cycle (a depthwise sweep one input pixel of its rows per cycle), but never
+  // shorter than the accumulator latency, nor than the stream needs to bring the next pass's weights (a
+  // shorter pass starves the array). Block groups split a tile's blocks, so they issue the same passes.
   for (const Tile& t : plan.tiles) {
-    plan.issue_cycles += g.blocks * g.passes * std::max({t.pixels, kMinPassCycles, g.weight_beats});
+    const std::int64_t slots =
+        g.op == EngineOp::Depthwise ? dw_sweep_cycles(l, t.pixels / l.output_shape.w) : t.pixels;
+    plan.issue_cycles += g.blocks * g.passes * std::max({slots, kMinPassCycles, g.weight_beats});
     plan.dram.input += t.band_bytes;
     if (row_step > 1) plan.dram.descriptors += static_cast<std::uint64_t>(t.band_rows) * kDescriptorBytes;
     if (residual) plan.dram.input += t.output_bytes;  // operand b, in the output's runs

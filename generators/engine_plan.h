@@ -45,23 +45,41 @@ struct EngineConfig {
   int activation_bits = 8;             // of every activation tensor (quantization.activation_bits)
   int weight_bits = 8;                 // quantization.weight_bits
   int fold_max = 1;                    // the largest Cin-fold F the core runs (hardware.fold_max)
+  int dw_line_pixels = 0;              // the depthwise feed's longest padded input row (0: no feed)
   DramOptions options = kDramOptionsOnMain;
 };
 
 EngineConfig engine_config(const HardwareConfig& hardware, const QuantConfig& quant);
 
 // What the engine does with a layer: MODE.OP's values (docs/engine.md, "Modes").
-enum class EngineOp { Conv = 0, MaxPool = 1, AvgPool = 2 };
+enum class EngineOp { Conv = 0, MaxPool = 1, AvgPool = 2, Depthwise = 3 };
+
+// The depthwise feed's largest kernel height and width (rtl/dnn_dw_feed.sv's window).
+inline constexpr int kDwMaxKernel = 3;
+
+// A depthwise layer's padded input row Wp = (OUT_W - 1) * SW + KW: the pixels the feed streams per input
+// row and holds in each line buffer.
+std::int64_t dw_padded_width(const Layer& layer);
+
+// Whether the engine runs a layer as MODE.OP 3, depthwise taps on rows (docs/engine.md "Depthwise"):
+// groups == Cin == Cout, a kernel within kDwMaxKernel, Wp <= dw_line_pixels and an output row within
+// AccDepth (tiles are whole output rows). Otherwise a grouped conv runs block-diagonal (OP 0).
+bool runs_depthwise(const Layer& layer, const EngineConfig& config);
+
+// Issue cycles of one depthwise sweep (a block's pass) over a tile of `out_rows` output rows: the feed
+// streams Rin = (out_rows - 1) * SH + KH input rows of Wp pixels, one a cycle.
+std::int64_t dw_sweep_cycles(const Layer& layer, std::int64_t out_rows);
 
 // A layer's shape on the array; independent of tiling. Cin-fold F (docs/engine.md "Cin-fold") sees the
 // array as (F * Rows) x Cv, Cv = Cols / F: a pass reads F consecutive input words of a pixel, column c
 // multiplies word c / Cv of them and feeds output lane c % Cv. A pool at F reads F words per tap into
-// F * Rows lanes (F * Rows <= Cols).
+// F * Rows lanes (F * Rows <= Cols); so does a depthwise layer (OP 3), whose passes are its sweeps of
+// Rows kernel taps, ceil(kh * kw / Rows) per block.
 struct EngineGeometry {
   EngineOp op = EngineOp::Conv;
   int fold = 1;                          // F (1: no fold, always for grouped convs)
   int chunks = 0;                        // ceil(Cin / Rows) rounded up to a multiple of F: words per pixel
-  int blocks = 0;                        // ceil(Cout / Cv), a pool's chunks / F: output blocks
+  int blocks = 0;                        // ceil(Cout / Cv), a pool's or dw chunks / F: output blocks
   int group_chunks = 0;                  // grouped conv: chunks each block's passes walk (0: all, dense)
   int chunk_step = 0;                    // grouped conv: block cb's first chunk is cb * chunk_step
   int group_cols = 0;                    // grouped conv: output channels per group (0: dense)
@@ -90,13 +108,14 @@ bool engine_runs_pool(const Layer& layer, const EngineConfig& config);
 // The divisor of an average pool the engine runs: every window's element count.
 std::uint32_t engine_pool_count(const Layer& layer);
 
-// Output channels per block: Cv = Cols / F of a conv, F * Rows of a pool.
+// Output channels per block: Cv = Cols / F of a conv, F * Rows of a pool or a depthwise layer.
 inline int block_lanes(const EngineGeometry& g, const EngineConfig& c) {
   return g.op == EngineOp::Conv ? c.cols / g.fold : c.rows * g.fold;
 }
 
 // Whether the engine runs the layer at Cin-fold `fold` (FOLD.F's rule): F divides Cols, and F > 1 only
-// for a dense Conv/Dense, or for a pool whose F * Rows lanes fit the Cols of an output word.
+// for a dense Conv/Dense, or for a pool or depthwise layer whose F * Rows lanes fit the Cols of an output
+// word.
 bool fold_fits(const Layer& layer, const EngineConfig& config, int fold);
 
 // The geometry at Cin-fold `fold`. Throws dnnvp::Error naming the layer when a grouped conv's blocks do

@@ -1438,3 +1438,232 @@ TEST_CASE("a fused add in block groups reads operand b per pixel, as golden", "[
     check_engine_equals_golden(s, plan);
   }
 }
+
+TEST_CASE("a depthwise conv runs as OP 3 only when the feed holds its padded row and its kernel",
+          "[engine][depthwise]") {
+  // 8x16: C 48 (6 words), 3x3/1 pad 1 on 14x14: Wp = 16.
+  Layer dw = conv("dw", 48, 3, 1, 1);
+  dw.groups = 48;
+  dw.input_shapes = {{14, 14, 48}};
+  dw.output_shape = {14, 14, 48};
+  EngineConfig c = engine_config(HardwareConfig{}, QuantConfig{});
+  CHECK(dw_padded_width(dw) == 16);
+  CHECK(!runs_depthwise(dw, c));  // no feed: block-diagonal
+  c.dw_line_pixels = 15;
+  CHECK(!runs_depthwise(dw, c));
+  CHECK(plan_layer(dw, c).geometry.op == EngineOp::Conv);
+  c.dw_line_pixels = 16;
+  REQUIRE(runs_depthwise(dw, c));
+  const LayerPlan p = plan_layer(dw, c);
+  CHECK(p.geometry.op == EngineOp::Depthwise);
+  CHECK(p.geometry.fold == 1);  // fold_max 1
+  CHECK(p.geometry.chunks == 6);
+  CHECK(p.geometry.blocks == 6);
+  CHECK(p.geometry.passes == 2);  // 9 taps in sweeps of 8 + 1
+  CHECK(p.geometry.group_chunks == 0);
+  // One tile of all 196 pixels; a sweep streams Rin = 13 * 1 + 3 = 16 rows of Wp = 16 pixels.
+  REQUIRE(p.tiles.size() == 1);
+  CHECK(p.issue_cycles == 6 * 2 * 16 * 16);
+  // F 2 (16 channels a block on 16 columns): 3 blocks and half the cycles; F 4 would need 32 lanes.
+  c.fold_max = 4;
+  CHECK(fold_fits(dw, c, 2));
+  CHECK(!fold_fits(dw, c, 4));
+  const LayerPlan f2 = plan_layer(dw, c);
+  CHECK(f2.geometry.fold == 2);
+  CHECK(f2.geometry.chunks == 6);
+  CHECK(f2.geometry.blocks == 3);
+  CHECK(f2.issue_cycles == 3 * 2 * 16 * 16);
+  // Stride 2 on 15x15 (pad 1): 8x8 outputs, Wp = 7 * 2 + 3 = 17.
+  Layer s2 = dw;
+  s2.stride_h = s2.stride_w = 2;
+  s2.input_shapes = {{15, 15, 48}};
+  s2.output_shape = {8, 8, 48};
+  CHECK(dw_padded_width(s2) == 17);
+  CHECK(!runs_depthwise(s2, c));
+  c.dw_line_pixels = 17;
+  CHECK(plan_layer(s2, c).issue_cycles == 3 * 2 * (7 * 2 + 3) * 17);
+  // Not OP 3: a 5x5 kernel (beyond the feed's window), a channel multiplier, a grouped conv.
+  Layer k5 = dw;
+  k5.kernel_h = k5.kernel_w = 5;
+  k5.padding = {2, 2, 2, 2};
+  c.dw_line_pixels = 1000;
+  CHECK(!runs_depthwise(k5, c));
+  Layer multiplier = dw;
+  multiplier.output_shape.c = 96;
+  CHECK(!runs_depthwise(multiplier, c));
+  Layer grouped = dw;
+  grouped.groups = 24;
+  CHECK(!runs_depthwise(grouped, c));
+  // C 40 has no uniform chunk range per 16-channel block (block-diagonal refuses it), OP 3 runs it.
+  Layer c40 = dw;
+  c40.groups = 40;
+  c40.input_shapes = {{14, 14, 40}};
+  c40.output_shape = {14, 14, 40};
+  CHECK(plan_layer(c40, c).geometry.op == EngineOp::Depthwise);
+  c.dw_line_pixels = 0;
+  CHECK_THROWS_WITH(plan_layer(c40, c), Catch::Contains("block 2 needs input channels 32..39"));
+  c.dw_line_pixels = 1000;
+  // An output row beyond AccDepth cannot be a tile.
+  c.accumulator_depth = 13;
+  CHECK(!runs_depthwise(dw, c));
+}
+
+TEST_CASE("depthwise tiles are whole output rows within AccDepth, the output buffer and the band",
+          "[engine][depthwise]") {
+  Layer dw = conv("dw", 24, 3, 2, 1);
+  dw.groups = 24;
+  dw.input_shapes = {{21, 21, 24}};
+  dw.output_shape = {11, 11, 24};
+  EngineConfig c = engine_config(HardwareConfig{}, QuantConfig{});
+  c.dw_line_pixels = 23;
+  c.accumulator_depth = 40;  // 3 rows of 11
+  const LayerPlan p = plan_layer(dw, c);
+  REQUIRE(p.geometry.op == EngineOp::Depthwise);
+  CHECK(p.tile_pixels == 33);
+  REQUIRE(p.tiles.size() == 4);
+  std::int64_t cycles = 0;
+  for (const Tile& t : p.tiles) {
+    CHECK(t.first_pixel % 11 == 0);
+    CHECK(t.pixels % 11 == 0);
+    cycles += 3 * 2 * ((t.pixels / 11 - 1) * 2 + 3) * 23;  // 3 blocks, 2 sweeps, Rin rows of Wp
+  }
+  CHECK(p.tiles.back().pixels == 22);
+  CHECK(p.issue_cycles == cycles);
+  // A band of 2 output rows (5 input rows x 21 pixels x 3 words) bounds P to 22.
+  c.input_half_words = 5 * 21 * 3;
+  CHECK(plan_layer(dw, c).tile_pixels == 22);
+}
+
+TEST_CASE(
+    "the depthwise blob holds per block its params, then per sweep tap s*Rows + r of channel c at (r, c)",
+    "[engine][depthwise]") {
+  // C 6, 3x3 on a 4x8 array with a 32-bit stream: Cv 4, 2 blocks, 3 sweeps (taps 0-3, 4-7, 8).
+  Layer l = conv("dw", 6, 3, 1, 1, Activation::None);
+  l.groups = 6;
+  l.input_shapes = {{5, 5, 6}};
+  l.output_shape = {5, 5, 6};
+  LayerParams p;
+  p.weight_type = {8, true};
+  for (int o = 0; o < 6; ++o) {
+    for (int t = 0; t < 9; ++t) p.weights.push_back(10 * o + t + 1);  // w[o][tap t] = 10o + t + 1
+    p.bias.push_back(1000 + o);
+    p.requant.push_back({2000 + o, 20 + o});
+  }
+  HardwareConfig h;
+  h.rows = 4;
+  h.cols = 8;
+  h.stream_bits = 32;
+  h.dw_line_pixels = 7;
+  const EngineConfig c = engine_config(h, QuantConfig{});
+  const std::vector<std::uint8_t> blob = engine_blob(l, p, c);
+  // Per block: params 8 x 9 = 72 bytes (18 beats), 3 sweeps of 4 x 8 bytes.
+  REQUIRE(blob.size() == 2 * (72 + 3 * 32));
+  REQUIRE(blob.size() == engine_geometry(l, c).blob_bytes);
+  auto le32 = [&](size_t at) {
+    return static_cast<std::int32_t>(std::uint32_t{blob[at]} | std::uint32_t{blob[at + 1]} << 8 |
+                                     std::uint32_t{blob[at + 2]} << 16 | std::uint32_t{blob[at + 3]} << 24);
+  };
+  CHECK(le32(12) == 1003);  // bias of channel 3
+  CHECK(le32(16) == 0);     // column 4: beyond Cv
+  CHECK(le32(32) == 2000);  // multiplier of channel 0
+  auto block = [&](size_t at) {
+    return std::vector<std::uint8_t>(blob.begin() + at, blob.begin() + at + 32);
+  };
+  // Block 0 sweep 0: row r = tap r of channels 0..3, columns 4..7 zero.
+  CHECK(block(72) == std::vector<std::uint8_t>{1, 11, 21, 31, 0, 0, 0, 0, 2, 12, 22, 32, 0, 0, 0, 0,
+                                               3, 13, 23, 33, 0, 0, 0, 0, 4, 14, 24, 34, 0, 0, 0, 0});
+  // Block 0 sweep 2: tap 8 on row 0, rows 1..3 beyond the taps.
+  std::vector<std::uint8_t> last(32, 0);
+  for (int col = 0; col < 4; ++col) last[static_cast<size_t>(col)] = static_cast<std::uint8_t>(10 * col + 9);
+  CHECK(block(72 + 64) == last);
+  // Block 1: channels 4 and 5, the rest zero.
+  CHECK(le32(168) == 1004);
+  CHECK(le32(176) == 0);
+  CHECK(block(168 + 72) == std::vector<std::uint8_t>{41, 51, 0, 0, 0, 0, 0, 0, 42, 52, 0, 0, 0, 0, 0, 0,
+                                                     43, 53, 0, 0, 0, 0, 0, 0, 44, 54, 0, 0, 0, 0, 0, 0});
+}
+
+TEST_CASE(
+    "depthwise layers run as OP 3 on the engine exactly as the golden model: strides, padding, F, clips",
+    "[engine][depthwise]") {
+  struct Case {
+    Array array;
+    Shape input;
+    int kernel, stride, pad, fold_max, fold;
+  };
+  // C rarely a multiple of Rows or Cv; 9 taps in 2, 3 or 5 sweeps, 4 taps in 1; F 1, 2 and 4.
+  for (const Case& k :
+       {Case{{8, 16, 64}, {9, 11, 20}, 3, 1, 1, 1, 1}, Case{{8, 16, 64}, {10, 9, 20}, 3, 2, 1, 2, 2},
+        Case{{4, 8, 32}, {7, 6, 13}, 3, 1, 1, 2, 2}, Case{{4, 12, 32}, {8, 7, 10}, 3, 2, 0, 1, 1},
+        Case{{2, 4, 32}, {6, 5, 7}, 3, 1, 1, 2, 2}, Case{{4, 8, 32}, {6, 6, 9}, 2, 2, 0, 2, 2},
+        Case{{3, 12, 32}, {5, 7, 11}, 3, 1, 1, 4, 4}})
+    for (const int bits : {8, 4}) {
+      // ReLU6 as a clip folded into the depthwise layer (mapping.fuse), which has no activation of its own.
+      Layer dw = conv("dw", k.input.c, k.kernel, k.stride, k.pad, Activation::None);
+      dw.groups = k.input.c;
+      Scenario s = inline_scenario(k.input, {conv("stem", k.input.c, 1, 1, 0), dw, clip("dw.clip", 0, 6),
+                                             conv("after", 8, 1, 1, 0)});
+      s.hardware.rows = k.array.rows;
+      s.hardware.cols = k.array.cols;
+      s.hardware.stream_bits = k.array.stream_bits;
+      s.hardware.fold_max = k.fold_max;
+      s.hardware.dw_line_pixels = 64;
+      s.mapping.fuse = true;
+      s.quant.activation_bits = s.quant.weight_bits = bits;
+      INFO("C " << k.input.c << " " << k.kernel << "x" << k.kernel << "/" << k.stride << " pad " << k.pad
+                << " on " << k.array.rows << "x" << k.array.cols << ", " << bits << " bits");
+      const NetworkPlan plan = plan_network(s);
+      const LayerPlan& p = plan_of(plan, s, "dw");
+      REQUIRE(p.geometry.op == EngineOp::Depthwise);
+      CHECK(p.geometry.fold == k.fold);
+      CHECK(p.folded_clip == s.network.find_layer("dw.clip"));
+      const SynthesizedModel m = synthesize(s);
+      const dnnvp_layer_t row = layer_table_row(m.model, 1, &p);
+      CHECK(row.engine_op == 3);
+      CHECK(row.passes ==
+            static_cast<std::uint32_t>((k.kernel * k.kernel + k.array.rows - 1) / k.array.rows));
+      CHECK(row.blocks == row.chunks / row.fold);
+      CHECK(row.clip == 1);
+      check_engine_equals_golden(s);
+      // Several whole-row tiles, bands bounded by the smallest input buffer.
+      s.hardware.accumulator_depth = 2 * s.network.layers[1].output_shape.w;
+      use_smallest_input_buffer(s);
+      CHECK(check_engine_equals_golden(s) >= 1);
+    }
+}
+
+TEST_CASE("MobileNetV2 with the depthwise feed runs its 17 depthwise convs as OP 3, exactly as golden",
+          "[engine][depthwise]") {
+  Scenario s;
+  s.file = "inline.yaml";
+  s.name = "mobilenet_v2";
+  s.network = load_zoo_network("mobilenet_v2", "test", 0, "network.zoo");
+  s.mapping.engine_pools = s.mapping.fuse = true;
+  const NetworkPlan block_diagonal = plan_network(s);
+  s.hardware.dw_line_pixels = 114;  // the 112-wide 3x3/1 layers' padded rows
+  s.hardware.fold_max = 2;
+  const NetworkPlan plan = plan_network(s);
+  std::int64_t before = 0, after = 0;
+  int depthwise = 0;
+  for (size_t i = 0; i < s.network.layers.size(); ++i) {
+    if (s.network.layers[i].groups == 1) continue;
+    INFO(s.network.layers[i].name);
+    CHECK(plan.layers[i]->geometry.op == EngineOp::Depthwise);
+    CHECK(plan.layers[i]->geometry.fold == 2);
+    before += block_diagonal.layers[i]->issue_cycles;
+    after += plan.layers[i]->issue_cycles;
+    ++depthwise;
+  }
+  CHECK(depthwise == 17);
+  CHECK(plan.macs == s.network.macs());
+  // The depthwise layers' issue cycles drop 2.59 M -> 0.56 M (45 % of the array at stride 1, 13 % at
+  // stride 2, where the feed streams about 4 input pixels per output pixel).
+  INFO("depthwise issue cycles " << before << " -> " << after << ", whole bound "
+                                 << block_diagonal.utilisation_bound << " -> " << plan.utilisation_bound);
+  CHECK(after * 4 < before);
+  CHECK(plan.utilisation_bound > 0.6);
+  // The whole network through the engine model on a 32x32 input (the same layers, smaller maps).
+  s.network.input_shape = {32, 32, 3};
+  s.network.infer_shapes();
+  check_engine_equals_golden(s);
+}
