@@ -145,8 +145,11 @@ static dnnvp_rt_status_t engine_run_init(dnnvp_rt_t *rt, engine_run_t *r, const 
   const dnn_engine_t *e = &rt->engine;
   const dnnvp_layer_t *l = &layers[index];
   const uint32_t tiles = l->num_tiles;
-  /* A convolution streams a weight blob, a pool none (the engine reads no weights for it). */
-  const int pool = l->engine_op != 0u;
+  /* A convolution streams a weight blob, a pool (MODE.OP 1, 2) none (the engine reads no weights for it);
+   * a depthwise layer (OP 3, taps on rows) lays its channels out as a pool's, one pass per sweep of Rows
+   * taps, in tiles of whole output rows. */
+  const int pool = l->engine_op == 1u || l->engine_op == 2u;
+  const int dw = l->engine_op == 3u;
   if (tiles == 0u || (l->blob_bytes == 0u) != pool) return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "layer plan", 0);
   /* The plan (and the blob's layout) must be for this engine's array: a model generated for other
    * rows/cols would stream garbage. A pool's blocks are its chunks (Rows channels each) and its passes
@@ -157,13 +160,17 @@ static dnnvp_rt_status_t engine_run_init(dnnvp_rt_t *rt, engine_run_t *r, const 
    * multiple of F: a dense convolution into blocks of Cols / F channels with passes over chunks / F, a
    * pool into F * Rows (<= Cols) lanes, a block per F chunks. */
   const uint32_t fold = l->fold > 1u ? l->fold : 1u;
-  if (fold > 1u && (l->group_chunks != 0u || e->cols % fold != 0u || (pool && fold * e->rows > e->cols)))
+  if (fold > 1u && (l->group_chunks != 0u || e->cols % fold != 0u || ((pool || dw) && fold * e->rows > e->cols)))
     return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "fold", fold);
+  if (dw && (l->group_chunks != 0u || l->in_shape.c != l->out_shape.c || l->tile_pixels % l->out_shape.w != 0u))
+    return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "depthwise", l->tile_pixels);
   const uint32_t chunks = ((l->in_shape.c + e->rows - 1u) / e->rows + fold - 1u) / fold * fold;
   const uint32_t lanes = e->cols / fold;
+  const uint32_t taps = (uint32_t)l->kernel_h * l->kernel_w;
   const uint32_t walked = pool ? 1u : l->group_chunks != 0u ? l->group_chunks : chunks / fold;
-  if (l->chunks != chunks || l->blocks != (pool ? chunks / fold : (l->out_shape.c + lanes - 1u) / lanes) ||
-      l->passes != (uint32_t)l->kernel_h * l->kernel_w * walked)
+  if (l->chunks != chunks ||
+      l->blocks != (pool || dw ? chunks / fold : (l->out_shape.c + lanes - 1u) / lanes) ||
+      l->passes != (dw ? (taps + e->rows - 1u) / e->rows : taps * walked))
     return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "model planned for another engine array",
                 e->rows << DNNVP_ENGINE_HW_ARRAY_ROWS_SHIFT | e->cols << DNNVP_ENGINE_HW_ARRAY_COLS_SHIFT);
   /* Row-skipping bands (row_step s > 1): a 1-row kernel at stride s without vertical padding, whose rows

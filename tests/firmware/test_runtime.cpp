@@ -602,6 +602,38 @@ TEST_CASE("runtime: the plan check counts a grouped convolution's passes over it
 }
 
 TEST_CASE(
+    "runtime: a depthwise row (MODE.OP 3) takes F chunks a block, a pass per sweep of Rows taps, whole rows",
+    "[runtime][modes]") {
+  dnnvp_rt_t rt;
+  init(rt);
+  instant_dmas();
+  // 8 channels on the 4x8 array at fold 2: one block of 8 lanes; 9 taps in 3 sweeps of 4; tiles of 4 rows.
+  dnnvp_layer_t l = two_tile_conv();
+  l.in_shape.c = 8;
+  l.engine_op = 3;
+  l.fold = 2;
+  l.chunks = 2;
+  l.blocks = 1;
+  l.passes = 3;
+  REQUIRE(dnnvp_rt_run_layer(&rt, &l, 1, 0, nullptr) == DNNVP_RT_OK);
+  CHECK(mode_writes() == std::vector<HalAccess>{W(E + DNNVP_ENGINE_MODE_OFFSET, 3)});
+  CHECK(mm2s_transfers(D1).size() == 2);  // the blob once per tile
+
+  dnnvp_layer_t conv_passes = l;
+  conv_passes.passes = 9;  // a convolution's count
+  init(rt);
+  CHECK(dnnvp_rt_run_layer(&rt, &conv_passes, 1, 0, nullptr) == DNNVP_RT_ERR_BAD_LAYER);
+  CHECK(std::string(rt.error_what) == "model planned for another engine array");
+  dnnvp_layer_t part_rows = l;
+  part_rows.tile_pixels = 28;  // 3.5 output rows
+  part_rows.num_tiles = 3;
+  init(rt);
+  CHECK(dnnvp_rt_run_layer(&rt, &part_rows, 1, 0, nullptr) == DNNVP_RT_ERR_BAD_LAYER);
+  CHECK(std::string(rt.error_what) == "depthwise");
+  CHECK(hal.writes().empty());
+}
+
+TEST_CASE(
     "runtime: a row runs on the engine when it has a plan, on the CPU otherwise; a fused row is skipped",
     "[runtime][modes]") {
   dnnvp_rt_t rt;
