@@ -208,9 +208,11 @@ std::int64_t dw_padded_width(const Layer& l) {
 
 bool runs_depthwise(const Layer& l, const EngineConfig& c) {
   const int cin = l.input_shapes.at(0).c;
+  // A line buffer of one pixel would be read and written at one address in one cycle (kh > 1, Wp 1).
+  const std::int64_t wp = dw_padded_width(l);
   return l.type == LayerType::Conv && l.groups > 1 && l.groups == cin && l.output_shape.c == cin &&
-         std::max(l.kernel_h, l.kernel_w) <= kDwMaxKernel && dw_padded_width(l) <= c.dw_line_pixels &&
-         l.output_shape.w <= c.accumulator_depth;
+         std::max(l.kernel_h, l.kernel_w) <= kDwMaxKernel && wp <= c.dw_line_pixels &&
+         (l.kernel_h == 1 || wp >= 2) && l.output_shape.w <= c.accumulator_depth;
 }
 
 std::int64_t dw_sweep_cycles(const Layer& l, std::int64_t out_rows) {

@@ -62,8 +62,9 @@ inline constexpr int kDwMaxKernel = 3;
 std::int64_t dw_padded_width(const Layer& layer);
 
 // Whether the engine runs a layer as MODE.OP 3, depthwise taps on rows (docs/engine.md "Depthwise"):
-// groups == Cin == Cout, a kernel within kDwMaxKernel, Wp <= dw_line_pixels and an output row within
-// AccDepth (tiles are whole output rows). Otherwise a grouped conv runs block-diagonal (OP 0).
+// groups == Cin == Cout, a kernel within kDwMaxKernel, Wp <= dw_line_pixels (and Wp >= 2 when kh > 1) and
+// an output row within AccDepth (tiles are whole output rows). Otherwise a grouped conv runs block-diagonal
+// (OP 0).
 bool runs_depthwise(const Layer& layer, const EngineConfig& config);
 
 // Issue cycles of one depthwise sweep (a block's pass) over a tile of `out_rows` output rows: the feed

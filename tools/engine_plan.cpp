@@ -80,6 +80,7 @@ void print_plan(const dnnvp::Scenario& s, const dnnvp::NetworkPlan& plan) {
     // What the layer runs besides itself (mapping.fuse).
     for (const int fused : {p.fused_add, p.folded_clip})
       if (fused >= 0) std::printf("  + %s", s.network.layers[static_cast<size_t>(fused)].name.c_str());
+    if (p.geometry.op == dnnvp::EngineOp::Depthwise) std::printf("  depthwise taps on rows (OP 3)");
     // The engine's view of a kx-im2col stem (docs/engine.md, "Stem"), which the plan's figures are.
     if (p.engine_view)
       std::printf("  kx-im2col: %s on %s", window(*p.engine_view).c_str(),

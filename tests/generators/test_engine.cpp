@@ -1503,6 +1503,20 @@ TEST_CASE("a depthwise conv runs as OP 3 only when the feed holds its padded row
   c.dw_line_pixels = 0;
   CHECK_THROWS_WITH(plan_layer(c40, c), Catch::Contains("block 2 needs input channels 32..39"));
   c.dw_line_pixels = 1000;
+  // A 3x1 kernel on a one-pixel-wide output: Wp 1, a line buffer of one pixel (the feed cannot); 1x3 can.
+  Layer column = dw;
+  column.kernel_w = 1;
+  column.padding = {1, 0, 1, 0};
+  column.input_shapes = {{14, 1, 48}};
+  column.output_shape = {14, 1, 48};
+  CHECK(dw_padded_width(column) == 1);
+  CHECK(!runs_depthwise(column, c));
+  Layer row = dw;
+  row.kernel_h = 1;
+  row.padding = {0, 1, 0, 1};
+  row.input_shapes = {{1, 1, 48}};
+  row.output_shape = {1, 1, 48};
+  CHECK(runs_depthwise(row, c));
   // An output row beyond AccDepth cannot be a tile.
   c.accumulator_depth = 13;
   CHECK(!runs_depthwise(dw, c));
@@ -1601,8 +1615,8 @@ TEST_CASE(
       // ReLU6 as a clip folded into the depthwise layer (mapping.fuse), which has no activation of its own.
       Layer dw = conv("dw", k.input.c, k.kernel, k.stride, k.pad, Activation::None);
       dw.groups = k.input.c;
-      Scenario s = inline_scenario(k.input, {conv("stem", k.input.c, 1, 1, 0), dw, clip("dw.clip", 0, 6),
-                                             conv("after", 8, 1, 1, 0)});
+      Scenario s = inline_scenario(
+          k.input, {conv("stem", k.input.c, 1, 1, 0), dw, clip("dw.clip", 0, 6), conv("after", 8, 1, 1, 0)});
       s.hardware.rows = k.array.rows;
       s.hardware.cols = k.array.cols;
       s.hardware.stream_bits = k.array.stream_bits;
