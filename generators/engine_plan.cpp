@@ -323,8 +323,9 @@ std::optional<LayerPlan> plan_layer_with(const Layer& l, const EngineConfig& c, 
   const Layer v = row_step_view(l, row_step);
   const std::int64_t pixels = std::int64_t{l.output_shape.h} * l.output_shape.w;
   // Groups leave the output buffer to the blocks of a group, so P is bound by the band and AccDepth.
-  std::int64_t tile_pixels =
-      std::min<std::int64_t>({c.accumulator_depth, group ? pixels : c.output_half_words / g.blocks, pixels});
+  // (and the runtime's descriptor rings: DNNVP_BLOCK_GROUP_MAX_PIXELS).
+  std::int64_t tile_pixels = std::min<std::int64_t>(
+      {c.accumulator_depth, group ? DNNVP_BLOCK_GROUP_MAX_PIXELS : c.output_half_words / g.blocks, pixels});
   // The depthwise feed streams whole input rows: its tiles are whole output rows.
   const std::int64_t p_step = g.op == EngineOp::Depthwise ? l.output_shape.w : 1;
   tile_pixels -= tile_pixels % p_step;

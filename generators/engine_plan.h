@@ -31,7 +31,7 @@ struct DramOptions {
 };
 // The options the firmware and RTL on main run, so the ones vp_gen plans with: each turns on once its
 // runtime and engine support is on main.
-inline constexpr DramOptions kDramOptionsOnMain{true, true, false};
+inline constexpr DramOptions kDramOptionsOnMain{true, true, true};
 
 // The engine parameters planning depends on (params.svh) and the widths the layers use.
 struct EngineConfig {

@@ -82,6 +82,10 @@ typedef struct {
 /* Rows a row_step band (dnnvp_layer_t::row_step) has at most: the runtime gathers them with one
  * scatter/gather descriptor each from a ring of this many, and vp_gen plans no longer band. */
 #define DNNVP_ROW_STEP_MAX_BAND_ROWS 64
+/* Pixels a block-group tile (dnnvp_layer_t::block_group) has at most: the runtime writes its output, and
+ * reads a fused add's operand b, with one scatter/gather descriptor per pixel from rings of this many
+ * (AccDepth's default: the shipped networks' tiles fit), and vp_gen plans no longer tile. */
+#define DNNVP_BLOCK_GROUP_MAX_PIXELS 1024
 
 /* A row of the layer table, as a list of its fields in order: F(C type, name, how) for one value,
  * A(C type, name, count, how) for an array. The struct below is declared from it and vp_gen writes

@@ -164,6 +164,44 @@ void dnn_engine_plan_tile(const dnnvp_layer_t *l, uint32_t t, dnn_tile_t *tile) 
             &tile->out_bytes);
 }
 
+/* Output channels per block: Cols / F. */
+static uint32_t block_lanes(const dnn_engine_t *e, const dnnvp_layer_t *l) {
+  return e->cols / (l->fold > 1u ? l->fold : 1u);
+}
+
+uint32_t dnn_engine_groups(const dnnvp_layer_t *l) {
+  return l->block_group != 0u ? (l->blocks + l->block_group - 1u) / l->block_group : 1u;
+}
+
+void dnn_engine_plan_group(const dnn_engine_t *e, const dnnvp_layer_t *l, uint32_t g, dnn_group_t *group) {
+  if (l->block_group == 0u) {
+    group->c0 = group->blob_offset = 0u;
+    group->out_c = l->out_shape.c;
+    group->blocks = l->blocks;
+    group->blob_bytes = l->blob_bytes;
+    return;
+  }
+  const uint32_t lanes = block_lanes(e, l);
+  const uint32_t block_bytes = l->blob_bytes / l->blocks;
+  const uint32_t first = g * l->block_group;
+  const uint32_t left = l->out_shape.c - first * lanes;
+  group->c0 = first * lanes;
+  group->out_c = left < l->block_group * lanes ? left : l->block_group * lanes;
+  group->blocks = (group->out_c + lanes - 1u) / lanes;
+  group->blob_offset = first * block_bytes;
+  group->blob_bytes = group->blocks * block_bytes;
+}
+
+void dnn_engine_set_group(dnn_engine_t *e, const dnnvp_layer_t *l, const dnn_group_t *group, uint32_t g) {
+  write_reg(e, DNNVP_ENGINE_OUT_C_OFFSET, group->out_c);
+  write_reg(e, DNNVP_ENGINE_BLOCKS_OFFSET, group->blocks);
+  const uint32_t band = FIELD(BAND_WHOLE, l->band_whole != 0u) | FIELD(BAND_REUSE, g != 0u);
+  if (band != e->band) {
+    write_reg(e, DNNVP_ENGINE_BAND_OFFSET, band);
+    e->band = band;
+  }
+}
+
 dnn_status_t dnn_engine_push_tile(const dnn_engine_t *e, const dnn_tile_t *tile, uint32_t max_polls) {
   uint32_t polls = 0;
   uint32_t status;

@@ -64,6 +64,22 @@ dnn_status_t dnn_engine_set_layer(dnn_engine_t *e, const dnnvp_layer_t *layer);
 void dnn_engine_set_add(dnn_engine_t *e, const dnnvp_layer_t *add, uint32_t a_slot);
 /* Tile t (0 .. layer->num_tiles - 1) of the layer. */
 void dnn_engine_plan_tile(const dnnvp_layer_t *layer, uint32_t t, dnn_tile_t *tile);
+/* Block-group tiles (a row with block_group G > 0, docs/firmware.md "Block-group tiles"): group g of a
+ * pixel tile covers output channels c0 .. c0 + out_c - 1 in `blocks` blocks of Cols / F channels, and its
+ * weights are the blob's run of those blocks (`blob_offset`, `blob_bytes`: the blob is block-major). */
+typedef struct {
+  uint32_t c0, out_c, blocks;
+  uint32_t blob_offset, blob_bytes;
+} dnn_group_t;
+
+/* The number of groups of the row's pixel tiles (1 without block_group). */
+uint32_t dnn_engine_groups(const dnnvp_layer_t *layer);
+/* Group g (0 .. dnn_engine_groups - 1). */
+void dnn_engine_plan_group(const dnn_engine_t *e, const dnnvp_layer_t *layer, uint32_t g, dnn_group_t *group);
+/* Before pushing group g of a pixel tile: OUT_C and BLOCKS of the group, and BAND.REUSE for g > 0 (the
+ * group computes on the band its pixel tile's group 0 loaded; BAND written only when it changes). The next
+ * set_layer writes OUT_C, BLOCKS and BAND back to the layer's. */
+void dnn_engine_set_group(dnn_engine_t *e, const dnnvp_layer_t *layer, const dnn_group_t *group, uint32_t g);
 /* Queues a tile; polls at most max_polls times for a free queue slot. */
 dnn_status_t dnn_engine_push_tile(const dnn_engine_t *e, const dnn_tile_t *tile, uint32_t max_polls);
 dnn_status_t dnn_engine_wait_idle(const dnn_engine_t *e, uint32_t max_polls);

@@ -102,9 +102,20 @@ static axi_dma_result_t gather_band(dnnvp_rt_t *rt, const dnnvp_layer_t *l, cons
   return axi_dma_sg_start(&rt->dma_x, AXI_DMA_MM2S, bus, bus + (uint64_t)(t->band_rows - 1u) * AXI_DMA_BD_ALIGN);
 }
 
-/* S2MM for a tile's output. */
-static axi_dma_result_t arm_output(dnnvp_rt_t *rt, const dnnvp_layer_t *l, const dnn_tile_t *t) {
-  return axi_dma_s2mm_start(&rt->dma_x, (uint64_t)l->out_addr + t->out_offset, t->out_bytes);
+/* Option A: group g's channels of a block-group tile's pixels in the tensor at `addr` (pitch Cout, whole
+ * bytes: engine_run_init checks), one scatter/gather descriptor per pixel in `bds`, one packet: the
+ * tile's output (S2MM) or a fused add's operand b (MM2S). The channel is halted first, as for a band. */
+static axi_dma_result_t scatter_group(const dnnvp_rt_t *rt, const axi_dma_t *dma, axi_dma_channel_t ch,
+                                      axi_dma_bd_t *bds, const dnnvp_layer_t *l, uint32_t addr, const dnn_tile_t *t,
+                                      const dnn_group_t *g) {
+  const uint32_t bits = l->out_q.bits;
+  const uint64_t bus = (uint64_t)((uintptr_t)bds - rt->config.cpu_offset);
+  const axi_dma_result_t r = axi_dma_sg_build_strided(
+      dma, bds, bus, (uint64_t)addr + dnnvp_packed_bytes(t->p0 * l->out_shape.c + g->c0, bits),
+      dnnvp_packed_bytes(g->out_c, bits), dnnvp_packed_bytes(l->out_shape.c, bits), t->pixels);
+  if (r != AXI_DMA_OK) return r;
+  hal_write32(dma->base + (ch == AXI_DMA_S2MM ? AXI_DMA_S2MM_DMACR : AXI_DMA_MM2S_DMACR), 0u);
+  return axi_dma_sg_start(dma, ch, bus, bus + (uint64_t)(t->pixels - 1u) * AXI_DMA_BD_ALIGN);
 }
 
 /* The Add a layer runs on its output (its row's fused_add) and which of the Add's inputs is the layer's
@@ -132,12 +143,43 @@ typedef struct {
   const dnnvp_layer_t *add; /* its fused Add (NULL: none) */
   uint32_t a_slot;          /* the Add's input that is the layer's own output */
   uint32_t index;           /* the layer's row */
-  dnn_tile_t ring[DNNVP_RT_MAX_INFLIGHT]; /* tiles outs .. pushed-1, planned when pushed */
+  /* The layer's tiles: `groups` per pixel tile (block_group; else 1), k = pixel tile * groups + group. */
+  uint32_t groups, tiles;
+  dnn_tile_t ring[DNNVP_RT_MAX_INFLIGHT]; /* tiles outs .. pushed-1 (their pixel tiles), planned when pushed */
   uint32_t pushed, bands, blobs, residuals, outs; /* tiles done per channel (a channel without work: all) */
-  uint32_t blob_sent; /* bytes of blob `blobs` already started (it goes in pieces) */
+  uint32_t blob_sent; /* bytes of tile `blobs`'s blob run already started (it goes in pieces) */
   uint32_t max_piece; /* longest blob piece: whole channel blocks within the DMA's LENGTH */
   int staged;         /* its registers are written (the queue takes them with each push) */
 } engine_run_t;
+
+/* S2MM for tile k's output: its pixel tile's span, or a block-group tile's channels at pitch Cout. */
+static axi_dma_result_t arm_output(dnnvp_rt_t *rt, const engine_run_t *r, uint32_t k) {
+  const dnn_tile_t *t = &r->ring[k % DNNVP_RT_MAX_INFLIGHT];
+  if (r->groups == 1u) return axi_dma_s2mm_start(&rt->dma_x, (uint64_t)r->l->out_addr + t->out_offset, t->out_bytes);
+  dnn_group_t g;
+  dnn_engine_plan_group(&rt->engine, r->l, k % r->groups, &g);
+  return scatter_group(rt, &rt->dma_x, AXI_DMA_S2MM, rt->out_bds, r->l, r->l->out_addr, t, &g);
+}
+
+/* Whether tile k's output brought exactly its bytes (*received: what it brought). A block-group tile's
+ * packet must end (RXEOF) in its last pixel's descriptor, filling it. */
+static int output_complete(const dnnvp_rt_t *rt, const engine_run_t *r, uint32_t k, uint32_t *received) {
+  const dnn_tile_t *t = &r->ring[k % DNNVP_RT_MAX_INFLIGHT];
+  if (r->groups == 1u) {
+    (void)axi_dma_s2mm_received(&rt->dma_x, received);
+    return *received == t->out_bytes;
+  }
+  dnn_group_t g;
+  dnn_engine_plan_group(&rt->engine, r->l, k % r->groups, &g);
+  const uint32_t pixel_bytes = dnnvp_packed_bytes(g.out_c, r->l->out_q.bits);
+  *received = 0;
+  for (uint32_t p = 0; p < t->pixels; ++p) {
+    uint32_t bytes = 0;
+    if (axi_dma_sg_bd_result(&rt->out_bds[p], &bytes) == AXI_DMA_OK) *received += bytes;
+  }
+  const uint32_t last = ((const volatile uint32_t *)rt->out_bds[t->pixels - 1u].words)[AXI_DMA_BD_STATUS];
+  return *received == t->pixels * pixel_bytes && (last & AXI_DMA_BD_EOF) != 0u;
+}
 
 /* Checks row `index`'s plan against this engine and starts its bookkeeping. */
 static dnnvp_rt_status_t engine_run_init(dnnvp_rt_t *rt, engine_run_t *r, const dnnvp_layer_t *layers,
@@ -182,6 +224,17 @@ static dnnvp_rt_status_t engine_run_init(dnnvp_rt_t *rt, engine_run_t *r, const 
   if (s != DNNVP_RT_OK) return s;
   if (r->add != NULL && rt->dma_r.base == 0u)
     return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "fused add without a residual DMA", 0);
+  /* Block-group tiles (option A): a dense convolution of more than G blocks whose pixel tiles fit the
+   * descriptor rings and whose groups' channel runs (G * Cv, the last group's, Cout) are whole bytes. */
+  r->groups = dnn_engine_groups(l);
+  if (l->block_group != 0u) {
+    const uint32_t last = l->out_shape.c - (r->groups - 1u) * l->block_group * lanes;
+    if (pool || l->group_chunks != 0u || l->block_group >= l->blocks ||
+        l->tile_pixels > DNNVP_BLOCK_GROUP_MAX_PIXELS ||
+        (l->out_q.bits <= 4u && ((l->block_group * lanes) % 2u || last % 2u || l->out_shape.c % 2u)))
+      return fail(rt, DNNVP_RT_ERR_BAD_LAYER, 0, "block_group", l->block_group);
+  }
+  r->tiles = tiles * r->groups;
   r->max_piece = 0;
   if (!pool) {
     const uint32_t block_bytes = l->blob_bytes / l->blocks;
@@ -192,8 +245,8 @@ static dnnvp_rt_status_t engine_run_init(dnnvp_rt_t *rt, engine_run_t *r, const 
   r->l = l;
   r->index = index;
   r->pushed = r->bands = r->outs = r->blob_sent = 0;
-  r->blobs = pool ? tiles : 0u;
-  r->residuals = r->add != NULL ? 0u : tiles;
+  r->blobs = pool ? r->tiles : 0u;
+  r->residuals = r->add != NULL ? 0u : r->tiles;
   r->staged = 0;
   return DNNVP_RT_OK;
 }
@@ -211,7 +264,7 @@ static uint32_t band_extent(const dnnvp_layer_t *l, const dnn_tile_t *t) {
  * undrained tile's out_offset is written (at 4 bits that tile may share its first byte with the one
  * before: the byte counts as undrained). */
 static int drained(const engine_run_t *prev, uint32_t addr, uint32_t bytes) {
-  const dnn_tile_t *last = &prev->ring[(prev->l->num_tiles - 1u) % DNNVP_RT_MAX_INFLIGHT];
+  const dnn_tile_t *last = &prev->ring[(prev->tiles - 1u) % DNNVP_RT_MAX_INFLIGHT];
   const uint32_t lo = prev->l->out_addr + prev->ring[prev->outs % DNNVP_RT_MAX_INFLIGHT].out_offset;
   const uint32_t hi = prev->l->out_addr + last->out_offset + last->out_bytes;
   return addr + bytes <= lo || addr >= hi;
@@ -303,7 +356,7 @@ static dnnvp_rt_status_t run_engine_layers(dnnvp_rt_t *rt, const dnnvp_layer_t *
   axi_dma_result_t r;
 
   for (;;) {
-    const uint32_t tiles = cur->l->num_tiles;
+    const uint32_t tiles = cur->tiles;
     int progress = 0;
     *failed = cur->index;
 
@@ -312,9 +365,8 @@ static dnnvp_rt_status_t run_engine_layers(dnnvp_rt_t *rt, const dnnvp_layer_t *
       r = axi_dma_poll(&rt->dma_x, AXI_DMA_S2MM, &status);
       if (r == AXI_DMA_OK) {
         uint32_t received = 0;
-        (void)axi_dma_s2mm_received(&rt->dma_x, &received);
-        const uint32_t expected = cur->ring[cur->outs % DNNVP_RT_MAX_INFLIGHT].out_bytes;
-        if (received != expected) return fail(rt, DNNVP_RT_ERR_LENGTH, cur->outs, "output DMA", received);
+        if (!output_complete(rt, cur, cur->outs, &received))
+          return fail(rt, DNNVP_RT_ERR_LENGTH, cur->outs, "output DMA", received);
         out_armed = 0;
         ++cur->outs;
         progress = 1;
@@ -348,7 +400,7 @@ static dnnvp_rt_status_t run_engine_layers(dnnvp_rt_t *rt, const dnnvp_layer_t *
       continue;
     }
     if (!out_armed && cur->outs < cur->pushed) {
-      r = arm_output(rt, cur->l, &cur->ring[cur->outs % DNNVP_RT_MAX_INFLIGHT]);
+      r = arm_output(rt, cur, cur->outs);
       if (r != AXI_DMA_OK) return dma_fail(rt, r, cur->outs, "output DMA", 0);
       out_armed = 1;
       progress = 1;
@@ -356,7 +408,7 @@ static dnnvp_rt_status_t run_engine_layers(dnnvp_rt_t *rt, const dnnvp_layer_t *
     /* 2. Descriptors: cur's, then nxt's once every transfer of cur has started. */
     const int cur_sent = cur->bands == tiles && cur->blobs == tiles && cur->residuals == tiles;
     engine_run_t *p = cur->pushed < tiles ? cur : cur_sent ? nxt : NULL;
-    while (p != NULL && p->pushed < p->l->num_tiles &&
+    while (p != NULL && p->pushed < p->tiles &&
            (cur->pushed - cur->outs) + (p != cur ? p->pushed : 0u) < depth) {
       *failed = p->index;
       if (!p->staged) {
@@ -366,7 +418,13 @@ static dnnvp_rt_status_t run_engine_layers(dnnvp_rt_t *rt, const dnnvp_layer_t *
         p->staged = 1;
       }
       dnn_tile_t *t = &p->ring[p->pushed % DNNVP_RT_MAX_INFLIGHT];
-      dnn_engine_plan_tile(p->l, p->pushed, t);
+      dnn_engine_plan_tile(p->l, p->pushed / p->groups, t);
+      if (p->groups > 1u) {
+        const uint32_t g = p->pushed % p->groups;
+        dnn_group_t group;
+        dnn_engine_plan_group(e, p->l, g, &group);
+        dnn_engine_set_group(e, p->l, &group, g);
+      }
       const dnn_status_t ps = dnn_engine_push_tile(e, t, 0u);
       if (ps == DNN_ERR_TIMEOUT) break; /* slot not yet freed: next round */
       if (ps != DNN_OK) return fail(rt, DNNVP_RT_ERR_ENGINE, p->pushed, "engine", dnn_engine_error_cause(e));
@@ -376,7 +434,7 @@ static dnnvp_rt_status_t run_engine_layers(dnnvp_rt_t *rt, const dnnvp_layer_t *
     *failed = cur->index;
     /* 3. S2MM for the first tile (before its band moves). */
     if (!out_armed && cur->outs < cur->pushed) {
-      r = arm_output(rt, cur->l, &cur->ring[cur->outs % DNNVP_RT_MAX_INFLIGHT]);
+      r = arm_output(rt, cur, cur->outs);
       if (r != AXI_DMA_OK) return dma_fail(rt, r, cur->outs, "output DMA", 0);
       out_armed = 1;
       progress = 1;
@@ -396,8 +454,9 @@ static dnnvp_rt_status_t run_engine_layers(dnnvp_rt_t *rt, const dnnvp_layer_t *
     if (!band_busy && b != NULL && b->bands < b->pushed) {
       const dnn_tile_t *t = &b->ring[b->bands % DNNVP_RT_MAX_INFLIGHT];
       const uint32_t from = b->l->in_addr[0] + t->in_offset;
-      if (b == cur || drained(cur, from, band_extent(b->l, t))) {
-        if (t->in_bytes != 0u) { /* (a band is never empty while padding < kernel) */
+      const int reuse = b->bands % b->groups != 0u; /* a later group computes on its group 0's band */
+      if (reuse || b == cur || drained(cur, from, band_extent(b->l, t))) {
+        if (!reuse && t->in_bytes != 0u) { /* (a band is never empty while padding < kernel) */
           band_k = b->index;
           band_t = b->bands;
           if (b->l->row_step <= 1u) {
@@ -445,18 +504,20 @@ static dnnvp_rt_status_t run_engine_layers(dnnvp_rt_t *rt, const dnnvp_layer_t *
     }
     engine_run_t *w = cur->blobs < tiles ? cur : handed ? nxt : NULL;
     if (!blob_busy && w != NULL && w->blobs < w->pushed) {
-      const uint32_t left = w->l->blob_bytes - w->blob_sent;
+      dnn_group_t g; /* the tile's run of the blob: all of it, or its group's blocks */
+      dnn_engine_plan_group(e, w->l, w->blobs % w->groups, &g);
+      const uint32_t left = g.blob_bytes - w->blob_sent;
       const uint32_t piece = left < w->max_piece ? left : w->max_piece;
       blob_k = w->index;
       blob_t = w->blobs;
-      r = axi_dma_mm2s_start(&rt->dma_w, (uint64_t)w->l->blob_addr + w->blob_sent, piece);
+      r = axi_dma_mm2s_start(&rt->dma_w, (uint64_t)w->l->blob_addr + g.blob_offset + w->blob_sent, piece);
       if (r != AXI_DMA_OK) {
         *failed = blob_k;
         return dma_fail(rt, r, blob_t, "blob DMA", 0);
       }
       blob_busy = 1;
       w->blob_sent += piece;
-      if (w->blob_sent == w->l->blob_bytes) {
+      if (w->blob_sent == g.blob_bytes) {
         w->blob_sent = 0;
         ++w->blobs;
       }
@@ -480,7 +541,13 @@ static dnnvp_rt_status_t run_engine_layers(dnnvp_rt_t *rt, const dnnvp_layer_t *
       if (q == cur || drained(cur, from, t->out_bytes)) {
         res_k = q->index;
         res_t = q->residuals;
-        r = axi_dma_mm2s_start(&rt->dma_r, from, t->out_bytes);
+        if (q->groups == 1u) {
+          r = axi_dma_mm2s_start(&rt->dma_r, from, t->out_bytes);
+        } else {
+          dnn_group_t g;
+          dnn_engine_plan_group(e, q->l, q->residuals % q->groups, &g);
+          r = scatter_group(rt, &rt->dma_r, AXI_DMA_MM2S, rt->res_bds, q->l, q->l->res_addr, t, &g);
+        }
         if (r != AXI_DMA_OK) {
           *failed = res_k;
           return dma_fail(rt, r, res_t, "residual DMA", 0);
@@ -495,7 +562,7 @@ static dnnvp_rt_status_t run_engine_layers(dnnvp_rt_t *rt, const dnnvp_layer_t *
      * this round's DMAs have started. */
     if (finished) {
       finished = 0;
-      if (stats != NULL) finish_stats(rt, &stats[spare->index - first], spare->l->num_tiles, &t0);
+      if (stats != NULL) finish_stats(rt, &stats[spare->index - first], spare->tiles, &t0);
       mark(rt, cur->index);
       progress = 1;
     }

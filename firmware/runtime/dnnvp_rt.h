@@ -70,10 +70,14 @@ typedef struct {
 
 /* Runtime state. Fields after `error` describe the first failure. */
 typedef struct {
-  /* A row_step band's descriptor ring, one per band row; the DMA reads it at its address less
-   * config.cpu_offset, so the state must live in memory the DMA sees (first: its 64-byte alignment
-   * costs no padding). */
+  /* Descriptor rings: the DMAs read them at their addresses less config.cpu_offset, so the state must
+   * live in memory the DMAs see (first: their 64-byte alignment costs no padding). A row_step band's,
+   * one descriptor per band row: */
   axi_dma_bd_t band_bds[DNNVP_ROW_STEP_MAX_BAND_ROWS];
+  /* A block-group tile's output (dma_x S2MM) and fused add's operand b (dma_r MM2S) at pitch Cout, one
+   * descriptor per pixel. */
+  axi_dma_bd_t out_bds[DNNVP_BLOCK_GROUP_MAX_PIXELS];
+  axi_dma_bd_t res_bds[DNNVP_BLOCK_GROUP_MAX_PIXELS];
   dnnvp_rt_config_t config;
   dnn_engine_t engine;
   axi_dma_t dma_x, dma_w, dma_r; /* dma_r.base 0: no residual DMA */

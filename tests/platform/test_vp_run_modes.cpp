@@ -128,3 +128,35 @@ TEST_CASE("vp_run gathers a 1x1 stride-2 convolution's input rows bit-exact, rea
     CHECK(l.at("dram_read_bytes").get<std::uint64_t>() < 2 * blob + 10 * 128);  // contiguous bands
   }
 }
+
+// A 3x3 convolution of 256 output channels (32 blocks of the 4x8 array's 8) on 32x32x64 between the input
+// and a CPU clip: whole-tile output (P x 32 blocks <= the output half's 16384 words) caps P at 512, two
+// tiles, each streaming the whole blob. As block-group tiles (A16): one pixel tile of all 1024 pixels in
+// two groups of 16 blocks, the second on the band the first loaded (BAND.REUSE), each streaming its half of
+// the blob once, the output written per pixel at pitch 256 (one S2MM descriptor each: a 32-byte fetch,
+// a 4-byte status write).
+TEST_CASE("vp_run runs a convolution as block-group tiles bit-exact, reading fewer DRAM bytes",
+          "[modes][block_group]") {
+  const std::string scenario =
+      "name: block_group\nnetwork: {layers: [{name: c1, type: conv, filters: 256, kernel: 3, padding: 1}, "
+      "{name: r1, type: clip}]}\ninput: {shape: [32, 32, 64], seed: 5}\n"
+      "quantization: {activation_bits: 8, weight_bits: 8}\nhardware: {rows: 4, cols: 8}\nmapping: {fuse: "
+      "false}\n";
+  const fs::path out = fs::path(DNNVP_TEST_TMP) / "modes" / "block_group";
+  const json r = dnnvp_test::vp_run_passing(DNNVP_VP_RUN, out, "block_group", scenario);
+  CHECK(r.at("status") == "pass");
+  CHECK(r.at("bit_exact") == true);
+  std::ifstream mf(out / "out" / "manifest.json");
+  const json manifest = json::parse(mf);
+  const json& c1 = r.at("layers").at(0);
+  REQUIRE(c1.at("name") == "c1");
+  CHECK(c1.at("where") == "engine");
+  CHECK(c1.at("engine_macs") == c1.at("macs"));
+  CHECK(c1.at("tiles") == 2);  // (pixel tile 0, group 0), (pixel tile 0, group 1)
+  const std::uint64_t blob = manifest.at("layers").at(0).at("blob").at("bytes").get<std::uint64_t>();
+  const std::uint64_t input = 32 * 32 * 64, output = 32 * 32 * 256, pixels = 32 * 32;
+  CHECK(c1.at("dram_read_bytes").get<std::uint64_t>() == blob + input + 2 * pixels * 32);
+  CHECK(c1.at("dram_write_bytes").get<std::uint64_t>() == output + 2 * pixels * 4);
+  // Two whole-output tiles of 512 pixels: the blob twice, bands of rows 0..16 and 15..31.
+  CHECK(c1.at("dram_read_bytes").get<std::uint64_t>() < 2 * blob + 2 * 17 * 32 * 64);
+}
