@@ -268,9 +268,9 @@ void check_tiles(const Layer& l, const EngineConfig& c, const LayerPlan& plan) {
   CHECK((plan.tile_pixels == pixels || !fits(l, c, plan.tile_pixels + 1, plan)));  // the largest P that fits
 }
 
-std::string plan_error(const Scenario& s) {
+std::string plan_error(const Scenario& s, const DramOptions& options = kDramOptionsOnMain) {
   try {
-    plan_network(s);
+    plan_network(s, options);
   } catch (const Error& e) {
     return e.what();
   }
@@ -1014,7 +1014,8 @@ TEST_CASE("buffers too small for one output row are named in the error", "[engin
 
   Scenario fc = inline_scenario({1, 1, 64}, {dense("fc", 1000)});
   fc.hardware.output_buffer_kib = 1;
-  CHECK(plan_error(fc) ==
+  CHECK(plan_error(fc) == "no error");  // block groups (A): the pixel's 63 blocks in groups of 32
+  CHECK(plan_error(fc, DramOptions{true, true, false}) ==
         "inline.yaml: hardware.output_buffer_kib: layer 'fc' needs 1008 output values (1000 channels in "
         "words of "
         "16) for one pixel; the output buffer half holds 512");
@@ -1680,4 +1681,15 @@ TEST_CASE("MobileNetV2 with the depthwise feed runs its 17 depthwise convs as OP
   s.network.input_shape = {32, 32, 3};
   s.network.infer_shapes();
   check_engine_equals_golden(s);
+TEST_CASE("Block-group tiles have at most the runtime's descriptor rings' pixels", "[engine][dram]") {
+  // 64x64 pixels of a 1x1 conv: AccDepth 4096 and the band (32 rows of 64 pixels x 8 chunks fill a half)
+  // would allow 2048-pixel tiles; the runtime scatters a tile's output with one descriptor per pixel.
+  Scenario s = inline_scenario({64, 64, 64}, {conv("c1", 256, 1, 1, 0)});
+  s.hardware.accumulator_depth = 4096;
+  const EngineConfig c = engine_config(s.hardware, s.quant);
+  const Layer& l = s.network.layers[0];
+  const std::optional<LayerPlan> grouped = plan_layer_with(l, c, engine_geometry(l, c, 1), 1, false, true);
+  REQUIRE(grouped);
+  CHECK(grouped->tile_pixels == DNNVP_BLOCK_GROUP_MAX_PIXELS);
+  CHECK(grouped->block_group == 8);  // 8192 output words / 1024 pixels, of 16 blocks
 }
