@@ -216,7 +216,9 @@ bool fits(const Layer& l, const EngineConfig& c, std::int64_t p, const LayerPlan
   // what the output buffer holds of them, so only AccDepth and the band bound P.
   const std::int64_t blocks =
       l.has_weights() ? (l.output_shape.c + c.cols - 1) / c.cols : (l.output_shape.c + c.rows - 1) / c.rows;
-  if (p > c.accumulator_depth || (plan.block_group == 0 && p * blocks > c.output_half_words)) return false;
+  if (p > c.accumulator_depth || (plan.block_group == 0 && p * blocks > c.output_half_words) ||
+      (plan.block_group != 0 && p > DNNVP_BLOCK_GROUP_MAX_PIXELS))  // the runtime's descriptor rings
+    return false;
   const int s = plan.row_step;  // band rows are every s-th input row
   for (std::int64_t first = 0; first < pixels; first += p) {
     const auto [lo, hi] = rows_read_by(l, first, std::min(p, pixels - first));
@@ -1681,6 +1683,8 @@ TEST_CASE("MobileNetV2 with the depthwise feed runs its 17 depthwise convs as OP
   s.network.input_shape = {32, 32, 3};
   s.network.infer_shapes();
   check_engine_equals_golden(s);
+}
+
 TEST_CASE("Block-group tiles have at most the runtime's descriptor rings' pixels", "[engine][dram]") {
   // 64x64 pixels of a 1x1 conv: AccDepth 4096 and the band (32 rows of 64 pixels x 8 chunks fill a half)
   // would allow 2048-pixel tiles; the runtime scatters a tile's output with one descriptor per pixel.
