@@ -1201,3 +1201,126 @@ TEST_CASE("runtime: a pool at fold F takes F chunks a block (F * Rows <= Cols la
   CHECK(dnnvp_rt_run_layer(&rt, &pool, 1, 0, nullptr) == DNNVP_RT_ERR_BAD_LAYER);
   CHECK(std::string(rt.error_what) == "model planned for another engine array");
 }
+
+namespace {
+
+// two_tile_conv with 16 output channels (2 blocks of the 4x8 array's 8) in groups of 1 block: 2 pixel
+// tiles of 32 pixels x 2 groups of 8 channels.
+dnnvp_layer_t grouped_conv() {
+  dnnvp_layer_t l = two_tile_conv();
+  l.out_shape = {8, 8, 16};
+  l.blocks = 2;
+  l.blob_bytes = 720;
+  l.macs = 8 * 8 * 9 * 4 * 16;
+  l.block_group = 1;
+  return l;
+}
+
+}  // namespace
+
+TEST_CASE("runtime: a block-group layer runs each pixel tile once per group, its output at pitch Cout",
+          "[runtime][block_group]") {
+  dnnvp_rt_t rt;
+  init(rt);
+  instant_dmas();
+  rt.config.cpu_offset = reinterpret_cast<std::uintptr_t>(rt.band_bds) - kBdBus;
+  hal.set_default(D0 + 0x34, kHalted | kSgIncluded | kIoc | kIdle);  // halted for sg_start, then done
+  std::vector<std::vector<Bd>> chains;
+  const std::uint32_t first = kBdBus + 64u * DNNVP_ROW_STEP_MAX_BAND_ROWS;
+  hal.on_write = [&rt, &chains, first](std::uintptr_t a, std::uint32_t v) {
+    if (a != D0 + 0x40) return;
+    std::vector<Bd> chain;
+    for (std::uint32_t k = 0; k <= (v - first) / 64u; ++k) {
+      std::uint32_t* w = rt.out_bds[k].words;
+      chain.push_back({w[0], w[2], w[6], w[7]});
+      w[7] = 1u << 31 | (w[6] & 0x03FFFFFFu) | (k == (v - first) / 64u ? 1u << 26 : 0u);
+    }
+    chains.push_back(chain);
+  };
+  const dnnvp_layer_t l = grouped_conv();
+  dnnvp_rt_layer_stats_t stats;
+  REQUIRE(dnnvp_rt_run_layer(&rt, &l, 1, 0, &stats) == DNNVP_RT_OK);
+  CHECK(stats.tiles == 4);
+
+  // Per push: OUT_C and BLOCKS of the group (after set_layer's 16 and 2), BAND.REUSE on the second group.
+  std::vector<HalAccess> group_writes;
+  for (const HalAccess& a : hal.writes())
+    if (a.addr == E + DNNVP_ENGINE_OUT_C_OFFSET || a.addr == E + DNNVP_ENGINE_BLOCKS_OFFSET ||
+        a.addr == E + DNNVP_ENGINE_BAND_OFFSET || a.addr == E + DNNVP_ENGINE_CTRL_OFFSET)
+      group_writes.push_back(a);
+  const HalAccess out_c = W(E + DNNVP_ENGINE_OUT_C_OFFSET, 8), blocks = W(E + DNNVP_ENGINE_BLOCKS_OFFSET, 1),
+                  push = W(E + DNNVP_ENGINE_CTRL_OFFSET, DNNVP_ENGINE_CTRL_PUSH_MASK);
+  const auto band = [](std::uint32_t v) { return W(E + DNNVP_ENGINE_BAND_OFFSET, v); };
+  CHECK(group_writes ==
+        std::vector<HalAccess>{W(E + DNNVP_ENGINE_CTRL_OFFSET, 0x6u),  // clear counters, error
+                               W(E + DNNVP_ENGINE_OUT_C_OFFSET, 16), W(E + DNNVP_ENGINE_BLOCKS_OFFSET, 2),
+                               out_c, blocks, push, out_c, blocks, band(1), push, out_c, blocks, band(0),
+                               push, out_c, blocks, band(1), push});
+  // A band per pixel tile (input rows 0..4, then 3..7, of 32 bytes), each group's half of the blob.
+  const std::uint32_t in = 0x81001000u, blob = 0x81000000u, out = 0x81002000u;
+  CHECK(mm2s_transfers(D0) ==
+        std::vector<std::pair<std::uint32_t, std::uint32_t>>{{in, 160}, {in + 96, 160}});
+  CHECK(mm2s_transfers(D1) == std::vector<std::pair<std::uint32_t, std::uint32_t>>{
+                                  {blob, 360}, {blob + 360, 360}, {blob, 360}, {blob + 360, 360}});
+  // No direct output: each tile's 32 pixels x 8 channels at a pitch of 16 bytes, one packet.
+  CHECK(s2mm_transfers().empty());
+  REQUIRE(chains.size() == 4);
+  for (std::uint32_t k = 0; k < 4; ++k) {
+    INFO("tile " << k);
+    REQUIRE(chains[k].size() == 32);
+    for (std::uint32_t p = 0; p < 32; ++p) {
+      const std::uint32_t control = 8u | (p == 0 ? 1u << 27 : 0u) | (p == 31 ? 1u << 26 : 0u);
+      CHECK(chains[k][p] ==
+            Bd{first + 64u * ((p + 1) % 32), out + ((k / 2) * 32 + p) * 16 + (k % 2) * 8, control, 0});
+    }
+  }
+}
+
+TEST_CASE("runtime: a block-group output that ends short of its last pixel's descriptor fails",
+          "[runtime][block_group]") {
+  dnnvp_rt_t rt;
+  init(rt);
+  instant_dmas();
+  rt.config.cpu_offset = reinterpret_cast<std::uintptr_t>(rt.band_bds) - kBdBus;
+  hal.set_default(D0 + 0x34, kHalted | kSgIncluded | kIoc | kIdle);
+  const std::uint32_t first = kBdBus + 64u * DNNVP_ROW_STEP_MAX_BAND_ROWS;
+  hal.on_write = [&rt, first](std::uintptr_t a, std::uint32_t v) {
+    if (a != D0 + 0x40) return;
+    const std::uint32_t last = (v - first) / 64u;
+    for (std::uint32_t k = 0; k <= last; ++k)  // the packet's end (RXEOF) 3 bytes into the last buffer
+      rt.out_bds[k].words[7] = 1u << 31 | (k == last ? 5u | 1u << 26 : 8u);
+  };
+  const dnnvp_layer_t l = grouped_conv();
+  CHECK(dnnvp_rt_run_layer(&rt, &l, 1, 0, nullptr) == DNNVP_RT_ERR_LENGTH);
+  CHECK(std::string(rt.error_what) == "output DMA");
+  CHECK(rt.error_tile == 0);
+  CHECK(rt.error_detail == 31 * 8 + 5);
+}
+
+TEST_CASE("runtime: block-group rows the runtime cannot scatter are refused", "[runtime][block_group]") {
+  dnnvp_rt_t rt;
+  dnnvp_layer_t l = grouped_conv();
+  SECTION("a group of every block") {
+    l.block_group = 2;
+  }
+  SECTION("a grouped convolution") {
+    l.group_chunks = 1;
+    l.passes = 9;
+  }
+  SECTION("more pixels than the descriptor rings") {
+    l.out_shape = {DNNVP_BLOCK_GROUP_MAX_PIXELS + 1, 1, 16};
+    l.in_shape = {DNNVP_BLOCK_GROUP_MAX_PIXELS + 1, 1, 4};
+    l.kernel_w = 1;
+    l.passes = 3;
+    l.tile_pixels = DNNVP_BLOCK_GROUP_MAX_PIXELS + 1;
+    l.num_tiles = 1;
+  }
+  SECTION("4-bit runs of an odd number of values (the last group: 15 - 8 = 7 channels)") {
+    l.out_q.bits = 4;
+    l.out_shape.c = 15;
+  }
+  init(rt);
+  CHECK(dnnvp_rt_run_layer(&rt, &l, 1, 0, nullptr) == DNNVP_RT_ERR_BAD_LAYER);
+  CHECK(std::string(rt.error_what) == "block_group");
+  CHECK(hal.writes().empty());
+}
