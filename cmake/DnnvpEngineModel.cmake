@@ -137,7 +137,7 @@ function(dnnvp_engine_model)
     -GRows=${E_ROWS} -GCols=${E_COLS} -GStreamBits=${E_STREAM_BITS} -GActBits=${E_ACT_BITS}
     -GWeightBits=${E_WEIGHT_BITS} -GAccBits=${E_ACC_BITS} -GAccDepth=${E_ACC_DEPTH}
     -GInputBufferBytes=${E_INPUT_BUFFER_BYTES} -GWeightBufferBytes=${E_WEIGHT_BUFFER_BYTES}
-    -GOutputBufferBytes=${E_OUTPUT_BUFFER_BYTES} -GFoldMax=${E_FOLD_MAX})
+    -GOutputBufferBytes=${E_OUTPUT_BUFFER_BYTES} -GFoldMax=${E_FOLD_MAX} -GDwLinePixels=${E_DW_LINE_PIXELS})
   if(E_ASSERT)
     list(APPEND vargs --assert)
   endif()
@@ -167,6 +167,7 @@ function(dnnvp_engine_model)
     DNNVP_ENGINE_INPUT_BUFFER_BYTES=${E_INPUT_BUFFER_BYTES}
     DNNVP_ENGINE_WEIGHT_BUFFER_BYTES=${E_WEIGHT_BUFFER_BYTES}
     DNNVP_ENGINE_OUTPUT_BUFFER_BYTES=${E_OUTPUT_BUFFER_BYTES} DNNVP_ENGINE_FOLD_MAX=${E_FOLD_MAX}
+    DNNVP_ENGINE_DW_LINE_PIXELS=${E_DW_LINE_PIXELS}
     DNNVP_ENGINE_ASSERT=$<BOOL:${E_ASSERT}>)
   set_target_properties(${E_TARGET} PROPERTIES DNNVP_ENGINE_KEY "${E_KEY}")
 endfunction()

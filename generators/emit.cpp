@@ -64,6 +64,7 @@ std::vector<std::pair<std::string, std::int64_t>> rtl_parameters(const Scenario&
           {"OutputBufferBytes", std::int64_t{h.output_buffer_kib} * 1024},
           {"AccDepth", h.accumulator_depth},
           {"FoldMax", h.fold_max},
+          {"DwLinePixels", h.dw_line_pixels},
           {"ClockKhz", static_cast<std::int64_t>(h.clock_mhz * 1000.0 + 0.5)}};
 }
 
@@ -403,7 +404,8 @@ json engine_shape_json(const HardwareConfig& h) {
           {"weight_buffer_bytes", h.weight_buffer_kib * 1024},
           {"output_buffer_bytes", h.output_buffer_kib * 1024},
           {"accumulator_depth", h.accumulator_depth},
-          {"fold_max", h.fold_max}};
+          {"fold_max", h.fold_max},
+          {"dw_line_pixels", h.dw_line_pixels}};
 }
 
 }  // namespace dnnvp

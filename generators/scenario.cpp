@@ -189,6 +189,7 @@ Scenario read_scenario(const std::string& path, const YAML::Node& document, cons
   h.fold_max = static_cast<int>(hw.integer("fold_max", h.fold_max, 1, kMaxFoldMax));
   if ((h.fold_max & (h.fold_max - 1)) != 0)
     hw.fail("fold_max", "must be a power of two, got " + std::to_string(h.fold_max));
+  h.dw_line_pixels = static_cast<int>(hw.integer("dw_line_pixels", h.dw_line_pixels, 0, 65535));
   h.clock_mhz = hw.number("clock_mhz", h.clock_mhz, 1.0, 5000.0);
   h.cpu_mhz = hw.number("cpu_mhz", h.cpu_mhz, 1.0, 5000.0);
   hw.reject_unknown();

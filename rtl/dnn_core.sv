@@ -92,6 +92,7 @@ module dnn_core #(
   parameter int unsigned OutDepth   = 1024,
   parameter int unsigned AccDepth   = 64,
   parameter int unsigned FoldMax    = 1,  // input words per read: the largest Cin-fold F
+  parameter int unsigned DwLinePixels = 0,  // the depthwise feed's line buffers (0: none)
   localparam int unsigned XBits       = ActBits + 1,
   localparam int unsigned FoldBits    = $clog2(FoldMax + 1),
   localparam int unsigned InAddrBits  = $clog2(InDepth),
@@ -926,6 +927,9 @@ module dnn_core #(
   // Pools need a lane per input value (the generator places them only when F*Rows <= Cols).
   `DNN_ASSERT(CorePoolFits, !cmd_take || cmd_op_i == OpConv || 32'(fold_rows(cmd_fold_i)) <= Cols, clk_i, rst_ni)
   `DNN_ASSERT(CoreOpKnown, !cmd_take || cmd_op_i != 2'd3, clk_i, rst_ni)
+  if (DwLinePixels != 0) begin : g_dw_check
+    $error("dnn_core: MODE.OP 3 (the depthwise feed) is not built yet: DwLinePixels must be 0");
+  end
   // F in 1 .. FoldMax dividing Cols; folds > 1 only for dense convolutions and pools (dnn_regs refuses
   // others).
   `DNN_ASSERT(CoreFoldLegal, !cmd_take || (cmd_fold_i != '0 && 32'(cmd_fold_i) <= FoldMax &&

@@ -19,6 +19,9 @@ module dnn_engine #(
   // Input-buffer words the loader writes and the banks read per cycle, and the largest Cin-fold F of
   // the core (docs/engine.md "Cin-fold").
   parameter int unsigned FoldMax           = 1,
+  // Pixels of each line buffer of the depthwise feed (MODE.OP 3, docs/engine.md "Depthwise"); 0 builds
+  // no feed and the registers refuse OP 3.
+  parameter int unsigned DwLinePixels      = 0,
   localparam int unsigned XBits    = ActBits + 1,
   localparam int unsigned InDepth  = InputBufferBytes / Rows,
   localparam int unsigned OutDepth = OutputBufferBytes / Cols,
@@ -89,7 +92,7 @@ module dnn_engine #(
   dnn_regs #(
     .Rows(Rows), .Cols(Cols), .ActBits(ActBits), .WeightBits(WeightBits), .AccBits(AccBits),
     .StreamBits(StreamBits), .AccDepth(AccDepth), .InDepth(InDepth), .QueueDepth(QueueDepth),
-    .FoldMax(FoldMax)
+    .FoldMax(FoldMax), .DwLinePixels(DwLinePixels)
   ) u_regs (
     .clk_i, .rst_ni,
     .axil_awaddr_i, .axil_awvalid_i, .axil_awready_o, .axil_wdata_i, .axil_wstrb_i, .axil_wvalid_i,
@@ -231,8 +234,9 @@ module dnn_engine #(
   );
 
   // ---------------------------------------------------------------- weight loader
-  // A pool's entry has no blob (MODE.OP != 0): the weight loader steps past it without a command.
-  wire weight_skip = weight_desc[dnn_regs_pkg::ModeIndex * 32 + dnn_regs_pkg::ModeOpLsb +: 2] != 2'd0;
+  // A pool's entry has no blob (MODE.OP 1, 2): the weight loader steps past it without a command.
+  wire [1:0] weight_op = weight_desc[dnn_regs_pkg::ModeIndex * 32 + dnn_regs_pkg::ModeOpLsb +: 2];
+  wire weight_skip = weight_op == 2'd1 || weight_op == 2'd2;
   wire weight_cmd_valid = weight_issue_q != wr_ptr_q && !weight_skip;
   logic weight_cmd_ready;
   logic params_valid, params_ready, wblk_valid, wblk_ready;
@@ -280,7 +284,8 @@ module dnn_engine #(
 
   dnn_core #(
     .Rows(Rows), .Cols(Cols), .ActBits(ActBits), .WeightBits(WeightBits), .AccBits(AccBits),
-    .InDepth(InDepth), .OutDepth(OutDepth), .AccDepth(AccDepth), .FoldMax(FoldMax)
+    .InDepth(InDepth), .OutDepth(OutDepth), .AccDepth(AccDepth), .FoldMax(FoldMax),
+    .DwLinePixels(DwLinePixels)
   ) u_core (
     .clk_i, .rst_ni,
     .cmd_valid_i(core_cmd_valid), .cmd_ready_o(core_cmd_ready),

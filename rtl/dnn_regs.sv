@@ -16,6 +16,7 @@ module dnn_regs #(
   parameter int unsigned InDepth    = 1024,  // input buffer words (a band's BAND_PIXELS * CHUNKS)
   parameter int unsigned QueueDepth = 4,
   parameter int unsigned FoldMax    = 1,  // the largest Cin-fold F (docs/engine.md "Cin-fold")
+  parameter int unsigned DwLinePixels = 0,  // the depthwise feed's line buffers; 0: none, MODE.OP 3 refused
   parameter int unsigned MacsBits   = $clog2(Rows * Cols + 1),
   localparam int unsigned DescWords = dnn_regs_pkg::DescriptorWords,
   localparam int unsigned DescBits  = DescWords * 32,
@@ -116,9 +117,9 @@ module dnn_regs #(
   wire ctrl_clear_counters = ctrl_write && w_data_q[dnn_regs_pkg::CtrlClearCountersLsb];
   wire ctrl_clear_error = ctrl_write && w_data_q[dnn_regs_pkg::CtrlClearErrorLsb];
 
-  // A descriptor the units could not run (zero sizes, a tile beyond the accumulator, the reserved
-  // MODE.OP, a fold the core cannot do, a band larger than its storage, a REUSE with no band before
-  // it) is refused.
+  // A descriptor the units could not run (zero sizes, a tile beyond the accumulator, MODE.OP 3 without
+  // a depthwise feed or with GROUP fields, a fold the core cannot do, a band larger than its storage, a
+  // REUSE with no band before it) is refused.
   wire desc_tile_bad = desc_q[dnn_regs_pkg::TilePIndex] == '0 || desc_q[dnn_regs_pkg::TilePIndex] > AccDepth;
   wire [31:0] window = desc_q[dnn_regs_pkg::WindowIndex];
   wire desc_window_bad = window[dnn_regs_pkg::WindowKhLsb +: dnn_regs_pkg::WindowKhWidth] == '0 ||
@@ -130,11 +131,14 @@ module dnn_regs #(
                         desc_q[dnn_regs_pkg::OutWIndex] == '0 || desc_q[dnn_regs_pkg::OutCIndex] == '0 ||
                         desc_q[dnn_regs_pkg::BlocksIndex] == '0 || desc_q[dnn_regs_pkg::PassesIndex] == '0 ||
                         desc_q[dnn_regs_pkg::ChunksIndex] == '0;
-  localparam logic [dnn_regs_pkg::ModeOpWidth-1:0] OpReserved = 3;
-  wire desc_op_bad =
-    desc_q[dnn_regs_pkg::ModeIndex][dnn_regs_pkg::ModeOpLsb +: dnn_regs_pkg::ModeOpWidth] == OpReserved;
+  // Depthwise (MODE.OP 3): only with the feed, on channel blocks of F*Rows <= Cols lanes, no GROUP fields.
+  localparam logic [dnn_regs_pkg::ModeOpWidth-1:0] OpDepthwise = 3;
+  wire desc_dw =
+    desc_q[dnn_regs_pkg::ModeIndex][dnn_regs_pkg::ModeOpLsb +: dnn_regs_pkg::ModeOpWidth] == OpDepthwise;
+  wire desc_op_bad = desc_dw && (DwLinePixels == 0 || Rows > Cols || desc_q[dnn_regs_pkg::GroupIndex] != '0 ||
+    desc_q[dnn_regs_pkg::ModeIndex][dnn_regs_pkg::ModeGroupColsLsb +: dnn_regs_pkg::ModeGroupColsWidth] != '0);
   // FOLD.F: 0 or 1; or 2 .. FoldMax dividing Cols, on a dense convolution (MODE.OP 0, GROUP_CHUNKS 0)
-  // or on a pool with F*Rows <= Cols (a lane per input value).
+  // or on a pool or depthwise convolution with F*Rows <= Cols (a lane per input value).
   wire [dnn_regs_pkg::FoldFWidth-1:0] fold_f =
     desc_q[dnn_regs_pkg::FoldIndex][dnn_regs_pkg::FoldFLsb +: dnn_regs_pkg::FoldFWidth];
   wire fold_conv =

@@ -89,7 +89,7 @@ package dnn_regs_pkg;
   localparam int unsigned ErrorCausePushWhileFullLsb = 2;  // PUSH_WHILE_FULL: PUSH with the queue full
   localparam int unsigned ErrorCausePushWhileFullWidth = 1;
   localparam logic [31:0] ErrorCausePushWhileFullMask = 32'h00000004;
-  localparam int unsigned ErrorCauseBadDescriptorLsb = 3;  // BAD_DESCRIPTOR: PUSH of a descriptor the units cannot run (a zero size, window or count; TILE_P above AccDepth; MODE.OP 3; a band beyond its storage, a REUSE before any tile: docs/engine.md "Bands")
+  localparam int unsigned ErrorCauseBadDescriptorLsb = 3;  // BAD_DESCRIPTOR: PUSH of a descriptor the units cannot run (a zero size, window or count; TILE_P above AccDepth; MODE.OP 3 without the depthwise feed or with GROUP fields; a fold the core cannot do; a band beyond its storage, a REUSE before any tile: docs/engine.md "Bands")
   localparam int unsigned ErrorCauseBadDescriptorWidth = 1;
   localparam logic [31:0] ErrorCauseBadDescriptorMask = 32'h00000008;
   localparam int unsigned ErrorCauseResidualLengthLsb = 4;  // RESIDUAL_LENGTH: a residual packet (s_axis_r) was shorter or longer than its tile's output packet
@@ -237,7 +237,7 @@ package dnn_regs_pkg;
   localparam logic [AddrBits-1:0] ModeOffset = 12'h064;
   localparam logic [31:0] ModeReset = 32'h00000000;
   localparam int unsigned ModeIndex = 17;  // word of block descriptor
-  localparam int unsigned ModeOpLsb = 0;  // OP: 0 convolution, 1 max pool, 2 average pool (3 is reserved: PUSH refuses it, BAD_DESCRIPTOR)
+  localparam int unsigned ModeOpLsb = 0;  // OP: 0 convolution, 1 max pool, 2 average pool, 3 depthwise convolution (taps on rows; BAD_DESCRIPTOR on an engine built without the depthwise feed, DwLinePixels 0)
   localparam int unsigned ModeOpWidth = 2;
   localparam logic [31:0] ModeOpMask = 32'h00000003;
   localparam int unsigned ModeClipLsb = 2;  // CLIP: the output stage saturates to [CLIP.LO, CLIP.HI] as well as to the output type

@@ -30,7 +30,7 @@ std::string target_of(const EngineShape& s) {
   return "vp_sim_" + std::to_string(s.rows) + "x" + std::to_string(s.cols) + (s.trace ? "_trace" : "");
 }
 
-int positive(const std::string& text, const std::string& what) {
+int at_least(const std::string& text, const std::string& what, int minimum) {
   std::size_t used = 0;
   long long v = 0;
   try {
@@ -38,8 +38,9 @@ int positive(const std::string& text, const std::string& what) {
   } catch (const std::exception&) {
     used = 0;
   }
-  if (used != text.size() || v < 1 || v > 1 << 30)
-    throw std::invalid_argument(what + ": expected a positive integer, got '" + text + "'");
+  if (used != text.size() || v < minimum || v > 1 << 30)
+    throw std::invalid_argument(what + ": expected an integer >= " + std::to_string(minimum) + ", got '" +
+                                text + "'");
   return static_cast<int>(v);
 }
 
@@ -67,7 +68,7 @@ void print_shape(const std::string& file, const std::vector<std::string>& args) 
       throw std::invalid_argument("unknown engine parameter '" + a + "' (expected NAME=N, NAME one of" +
                                   names + ", or TRACE, ASSERT)");
     }
-    s.*param->member = positive(a.substr(eq + 1), cmake_name(*param));
+    s.*param->member = at_least(a.substr(eq + 1), cmake_name(*param), param->minimum);
   }
   dnnvp::check_engine_shape(s, "engine shape " + args[0]);
   for (const EngineParameter& p : kEngineParameters) std::cout << cmake_name(p) << ";" << s.*p.member << ";";

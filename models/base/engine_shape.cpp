@@ -15,6 +15,14 @@ std::string cmake_name(const EngineParameter& parameter) {
   return s;
 }
 
+namespace {
+
+std::string bound_text(const EngineParameter& p) {
+  return p.minimum == 1 ? "a positive integer" : "an integer >= " + std::to_string(p.minimum);
+}
+
+}  // namespace
+
 std::string engine_shape_key(const EngineShape& shape) {
   std::string key;
   const EngineShape defaults;
@@ -41,9 +49,10 @@ EngineShape engine_shape_from_json(const nlohmann::json& j, const std::string& s
     for (const EngineParameter& p : kEngineParameters)
       if (key == p.json_key) param = &p;
     if (param == nullptr) throw std::invalid_argument(source + ": " + key + ": not an engine parameter");
-    if (!value.is_number_integer() || value.get<long long>() < 1 ||
+    if (!value.is_number_integer() || value.get<long long>() < param->minimum ||
         value.get<long long>() > std::numeric_limits<int>::max())
-      throw std::invalid_argument(source + ": " + key + ": expected a positive integer, got " + value.dump());
+      throw std::invalid_argument(source + ": " + key + ": expected " + bound_text(*param) + ", got " +
+                                  value.dump());
     shape.*param->member = value.get<int>();
   }
   return shape;
@@ -51,15 +60,15 @@ EngineShape engine_shape_from_json(const nlohmann::json& j, const std::string& s
 
 void check_engine_shape(const EngineShape& shape, const std::string& source) {
   for (const EngineParameter& p : kEngineParameters)
-    if (shape.*p.member < 1)
-      throw std::invalid_argument(source + ": " + p.json_key + " must be a positive integer, got " +
+    if (shape.*p.member < p.minimum)
+      throw std::invalid_argument(source + ": " + p.json_key + " must be " + bound_text(p) + ", got " +
                                   std::to_string(shape.*p.member));
   if (shape.stream_bits % 8 != 0)
     throw std::invalid_argument(source + ": stream_bits must be a multiple of 8, got " +
                                 std::to_string(shape.stream_bits));
   if (shape.fold_max > kMaxFoldMax || (shape.fold_max & (shape.fold_max - 1)) != 0)
-    throw std::invalid_argument(source + ": fold_max must be a power of two up to " + std::to_string(kMaxFoldMax) +
-                                ", got " + std::to_string(shape.fold_max));
+    throw std::invalid_argument(source + ": fold_max must be a power of two up to " +
+                                std::to_string(kMaxFoldMax) + ", got " + std::to_string(shape.fold_max));
 }
 
 namespace {

@@ -23,6 +23,7 @@ struct EngineShape {
   int weight_buffer_bytes = 16384;   // FIFO between the weight stream and the array
   int output_buffer_bytes = 262144;  // two halves, one value per byte
   int fold_max = 1;                  // input-buffer words written (loader) and read per cycle: Cin-fold
+  int dw_line_pixels = 0;            // depthwise feed's line-buffer pixels (0: no feed, MODE.OP 3 refused)
   bool trace = false;                // built with FST tracing
   bool assertions = false;           // built with the RTL's assertions (--assert)
 
@@ -34,6 +35,7 @@ struct EngineShape {
 // One parameter and its spellings: the member (CMake's argument is its name in capitals: ACT_BITS), the
 // JSON key, the RTL parameter and the key's letters. A parameter added after simulators were cached under
 // their keys is left out of the key at its default value (keyed_at_default false), so those keys stay.
+// minimum: the smallest legal value (0 for a feature a 0 leaves out).
 struct EngineParameter {
   const char* name;
   const char* json_key;
@@ -41,8 +43,9 @@ struct EngineParameter {
   const char* key_prefix;
   int EngineShape::*member;
   bool keyed_at_default = true;
+  int minimum = 1;
 };
-inline constexpr std::array<EngineParameter, 11> kEngineParameters = {{
+inline constexpr std::array<EngineParameter, 12> kEngineParameters = {{
     {"rows", "rows", "Rows", "r", &EngineShape::rows},
     {"cols", "cols", "Cols", "c", &EngineShape::cols},
     {"stream_bits", "stream_bits", "StreamBits", "s", &EngineShape::stream_bits},
@@ -56,6 +59,7 @@ inline constexpr std::array<EngineParameter, 11> kEngineParameters = {{
     {"output_buffer_bytes", "output_buffer_bytes", "OutputBufferBytes", "o",
      &EngineShape::output_buffer_bytes},
     {"fold_max", "fold_max", "FoldMax", "f", &EngineShape::fold_max, false},
+    {"dw_line_pixels", "dw_line_pixels", "DwLinePixels", "dw", &EngineShape::dw_line_pixels, false, 0},
 }};
 
 // CMake's name of a parameter (dnnvp_engine_model()'s argument, cmake/vp_sim's DNNVP_ENGINE_<name>):
@@ -68,16 +72,18 @@ void EngineShape::keys(S& s, V&& v) {
 }
 
 // The canonical name of a build of a shape, e.g. "r4c8s64a8w8acc32d1024i262144wb16384o262144" (+ "f4" when
-// fold_max is not 1; + "-trace", "-assert"): vp_run caches simulators under <build>/vp_sim/<key>, report.json's "engine_model".
+// fold_max is not 1, "dw128" when dw_line_pixels is not 0; + "-trace", "-assert"): vp_run caches simulators
+// under <build>/vp_sim/<key>, report.json's "engine_model".
 std::string engine_shape_key(const EngineShape& shape);
 
 // The parameters as a JSON object (json_key: value; no trace or assertions).
 nlohmann::json engine_shape_json(const EngineShape& shape);
 // `base` with the parameters `j` gives (JSON keys; others are kept); throws std::invalid_argument naming
-// `source` and the key for an unknown key or a value that is not a positive integer.
+// `source` and the key for an unknown key or a value below the parameter's minimum (1, or 0 for
+// dw_line_pixels).
 EngineShape engine_shape_from_json(const nlohmann::json& j, const std::string& source,
                                    const EngineShape& base = {});
-// Throws std::invalid_argument naming `source` when a parameter is not positive, stream_bits is not a
+// Throws std::invalid_argument naming `source` when a parameter is below its minimum, stream_bits is not a
 // multiple of 8 or fold_max is not a power of two up to kMaxFoldMax.
 // The widest Cin-fold: the descriptor's fold field F (docs/engine.md "Cin-fold") counts up to it.
 inline constexpr int kMaxFoldMax = 8;

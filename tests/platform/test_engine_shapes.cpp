@@ -73,6 +73,29 @@ TEST_CASE("fold_max is in the key only when it is not 1, so every existing key s
   CHECK(dnnvp::engine_shape_key(s) == "r7c96s256a8w8acc32d1024i262144wb16384o262144f4-trace");
 }
 
+TEST_CASE("dw_line_pixels is in the key only when it is not 0, so every existing key stays",
+          "[engine_shape]") {
+  dnnvp::EngineShape s;
+  CHECK(dnnvp::engine_shape_key(s) == "r8c16s64a8w8acc32d1024i262144wb16384o262144");
+  s.fold_max = 2;
+  s.dw_line_pixels = 128;
+  CHECK(dnnvp::engine_shape_key(s) == "r8c16s64a8w8acc32d1024i262144wb16384o262144f2dw128");
+}
+
+TEST_CASE("dw_line_pixels may be 0 (no depthwise feed) but not negative", "[engine_shape]") {
+  using Catch::Matchers::Contains;
+  dnnvp::EngineShape s;
+  CHECK_NOTHROW(dnnvp::check_engine_shape(s, "here"));
+  s.dw_line_pixels = -1;
+  CHECK_THROWS_WITH(dnnvp::check_engine_shape(s, "here"),
+                    Contains("here: dw_line_pixels must be an integer >= 0, got -1"));
+  const fs::path zero = write("shapes_dw.json", R"({"shapes": {"dw": {"dw_line_pixels": 0}}})");
+  CHECK(dnnvp::named_engine_shape("dw", zero.string()).dw_line_pixels == 0);
+  const fs::path neg = write("shapes_dw_neg.json", R"({"shapes": {"neg": {"dw_line_pixels": -2}}})");
+  CHECK_THROWS_WITH(dnnvp::named_engine_shape("neg", neg.string()),
+                    Contains("shapes.neg: dw_line_pixels: expected an integer >= 0, got -2"));
+}
+
 TEST_CASE("fold_max must be a power of two up to 8", "[engine_shape]") {
   using Catch::Matchers::Contains;
   for (const int ok : {1, 2, 4, 8}) {
@@ -139,7 +162,8 @@ TEST_CASE("engine_shapes gives CMake a named shape with overrides and its key", 
   CHECK(status == 0);
   CHECK(out ==
         "ROWS;4;COLS;8;STREAM_BITS;64;ACT_BITS;8;WEIGHT_BITS;8;ACC_BITS;32;ACC_DEPTH;64;"
-        "INPUT_BUFFER_BYTES;262144;WEIGHT_BUFFER_BYTES;16384;OUTPUT_BUFFER_BYTES;262144;FOLD_MAX;1;"
+        "INPUT_BUFFER_BYTES;262144;WEIGHT_BUFFER_BYTES;16384;OUTPUT_BUFFER_BYTES;262144;FOLD_MAX;1;DW_LINE_"
+        "PIXELS;0;"
         "KEY;r4c8s64a8w8acc32d64i262144wb16384o262144-trace");
   const auto [bad, message] = engine_shapes("shape tiny ROWZ=3");
   CHECK(bad == 2);

@@ -284,6 +284,7 @@ EngineShape linked_shape() {
           DNNVP_ENGINE_WEIGHT_BUFFER_BYTES,
           DNNVP_ENGINE_OUTPUT_BUFFER_BYTES,
           DNNVP_ENGINE_FOLD_MAX,
+          DNNVP_ENGINE_DW_LINE_PIXELS,
           VM_TRACE != 0,
           DNNVP_ENGINE_ASSERT != 0};
 }

@@ -225,19 +225,33 @@ int main() {
            "bad descriptor refused");
   b.write(reg::kCtrl, reg::kCtrlClearErrorMask);
   b.write(reg::kTileP, 32);
-  // MODE.OP 1 and 2 (the pools) push; the reserved OP 3 is a bad descriptor.
+  // MODE.OP 1 and 2 (the pools) push; OP 3 (depthwise) only on an engine with the depthwise feed.
   for (std::uint32_t op = 1; op <= 2; ++op) {
     b.write(reg::kMode, op << reg::kModeOpShift);
     b.write(reg::kCtrl, reg::kCtrlPushMask);
     TB_CHECK(b.push_pulses == 1 + static_cast<int>(op) && b.read(reg::kErrorCause) == 0, "MODE.OP %u pushes",
              op);
   }
+  constexpr bool kDw = DW_LINE_PIXELS > 0;
   b.write(reg::kMode, 3u << reg::kModeOpShift);
   b.write(reg::kCtrl, reg::kCtrlPushMask);
-  TB_CHECK(b.push_pulses == 3 && b.read(reg::kErrorCause) == reg::kErrorCauseBadDescriptorMask,
-           "MODE.OP 3 refused");
-  b.write(reg::kMode, 0);
+  TB_CHECK(b.push_pulses == (kDw ? 4 : 3) &&
+               b.read(reg::kErrorCause) == (kDw ? 0 : reg::kErrorCauseBadDescriptorMask),
+           "MODE.OP 3 %s (DwLinePixels %d)", kDw ? "pushes" : "refused", DW_LINE_PIXELS);
   b.write(reg::kCtrl, reg::kCtrlClearErrorMask);
+  // Depthwise has no groups: GROUP or MODE.GROUP_COLS set is a bad descriptor.
+  for (const auto& [mode, group] : {std::pair{3u << reg::kModeOpShift, 1u << reg::kGroupChunkStepShift},
+                                    std::pair{3u | 4u << reg::kModeGroupColsShift, 0u}}) {
+    b.write(reg::kMode, mode);
+    b.write(reg::kGroup, group);
+    const int before = b.push_pulses;
+    b.write(reg::kCtrl, reg::kCtrlPushMask);
+    TB_CHECK(b.push_pulses == before && b.read(reg::kErrorCause) == reg::kErrorCauseBadDescriptorMask,
+             "MODE.OP 3 with GROUP 0x%x, MODE 0x%x refused", group, mode);
+    b.write(reg::kCtrl, reg::kCtrlClearErrorMask);
+  }
+  b.write(reg::kGroup, 0);
+  b.write(reg::kMode, 0);
   // FOLD.F (docs/engine.md "Cin-fold").
   auto push_fold = [&](std::uint32_t f, std::uint32_t mode, std::uint32_t group) {
     b.write(reg::kFold, f << reg::kFoldFShift);
@@ -258,6 +272,7 @@ int main() {
              legal ? "pushes" : "refused");
     TB_CHECK(push_fold(f, 1u << reg::kModeOpShift, 0) == pool_legal, "FOLD.F %u on a max pool", f);
     TB_CHECK(push_fold(f, 2u << reg::kModeOpShift, 0) == pool_legal, "FOLD.F %u on an average pool", f);
+    TB_CHECK(push_fold(f, 3u << reg::kModeOpShift, 0) == (kDw && pool_legal), "FOLD.F %u on a depthwise conv", f);
     TB_CHECK(push_fold(f, 4u << reg::kModeGroupColsShift, 1u << reg::kGroupGroupChunksShift) == (f <= 1),
              "FOLD.F %u on a grouped convolution", f);
   }
