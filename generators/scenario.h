@@ -54,7 +54,7 @@ struct HardwareConfig {
   int output_buffer_kib = EngineShape{}.output_buffer_bytes / 1024;
   int accumulator_depth = EngineShape{}.acc_depth;
   int fold_max = EngineShape{}.fold_max;
-  int dw_line_pixels = 0;  // the depthwise feed's longest padded input row (0: none; docs/engine.md "Depthwise")
+  int dw_line_pixels = EngineShape{}.dw_line_pixels;
   double clock_mhz = 250.0;
   double cpu_mhz = 1000.0;  // the CPU that runs the firmware (ISS: one instruction per cycle)
 };
