@@ -7,7 +7,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <iomanip>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -243,9 +242,7 @@ void dump_layers(const fs::path& dir, const SynthesizedModel& sm) {
   for (size_t i = 0; i < m.network.layers.size(); ++i) {
     const Layer& l = m.network.layers[i];
     const LayerParams& p = m.params[i];
-    std::ostringstream prefix;
-    prefix << std::setw(3) << std::setfill('0') << i << "_" << l.name << "_";  // names are file-safe
-    auto path = [&](const char* what) { return (dir / (prefix.str() + what + ".npy")).string(); };
+    auto path = [&](const char* what) { return (dir / layer_dump_file(i, l.name, what)).string(); };  // names are file-safe
     const Shape os = l.output_shape;
     write_npy_int32(path("output"), sm.outputs[i].data, {os.h, os.w, os.c});
     layer_kind(l.type).dump(l, p, path);

@@ -15,6 +15,12 @@ namespace {
 constexpr std::int64_t kMaxElements = std::int64_t{1} << 40;
 }  // namespace
 
+std::string layer_dump_file(std::size_t index, const std::string& name, const std::string& what) {
+  std::string number = std::to_string(index);
+  if (number.size() < 3) number.insert(0, 3 - number.size(), '0');
+  return number + "_" + name + "_" + what + ".npy";
+}
+
 std::string npy_shape_text(const std::vector<std::int64_t>& shape) {
   std::string dims;
   for (auto d : shape) dims += (dims.empty() ? "" : ", ") + std::to_string(d);

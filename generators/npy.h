@@ -11,6 +11,10 @@ namespace dnnvp {
 // A shape as NumPy writes it: "(3, 16, 16, 3)", "(5,)", "()".
 std::string npy_shape_text(const std::vector<std::int64_t>& shape);
 
+// The file of one of layer `index`'s dumps (vp_gen --dump-layers, docs/formats.md): "NNN_<name>_<what>.npy",
+// NNN the index zero-padded to at least 3 digits.
+std::string layer_dump_file(std::size_t index, const std::string& name, const std::string& what);
+
 void write_npy_int32(const std::string& path, const std::vector<std::int32_t>& data,
                      const std::vector<std::int64_t>& shape);
 

@@ -465,6 +465,8 @@ void AxiDma::run_mm2s(ChannelState& ch, std::uint64_t generation) {
   Burst error;
   switch (stream_from_memory(ch, generation, ch.job_address, ch.job_length, true, beat, error)) {
     case Step::kDone:
+      if (transfer_observer_)
+        transfer_observer_({ch.initiator, ch.job_address, ch.job_length, ch.job_start, sc_core::sc_time_stamp(), {}});
       return complete(ch);
     case Step::kAborted:
       return;
@@ -543,6 +545,8 @@ void AxiDma::run_s2mm(ChannelState& ch, std::uint64_t generation) {
   ch.length->set(static_cast<std::uint32_t>(r.written));
   if (step == Step::kBusError) return fail(ch, bus_error_kind(error), &error);
   if (r.too_long) return fail(ch, AxiDmaFault::Kind::kPacketTooLong, nullptr);
+  if (transfer_observer_)
+    transfer_observer_({ch.initiator, ch.job_address, r.written, ch.job_start, sc_core::sc_time_stamp(), {}});
   complete(ch);
 }
 
@@ -661,6 +665,7 @@ void AxiDma::run_sg(ChannelState& ch, std::uint64_t generation) {
   AxisBeat carry;  // S2MM: stream bytes a full buffer did not take
   bool in_packet = false;
   for (;;) {
+    const sc_core::sc_time fetched = sc_core::sc_time_stamp();
     ch.sg_desc = ch.sg_next;
     set_curdesc(ch, ch.sg_desc);
     Burst d;
@@ -706,6 +711,8 @@ void AxiDma::run_sg(ChannelState& ch, std::uint64_t generation) {
     if (!descriptor_access(ch, generation, tlm::TLM_WRITE_COMMAND, w)) return;
     if (step == Step::kBusError) return fail(ch, bus_error_kind(error), &error);
     ++ch.counters.descriptors;
+    if (transfer_observer_)
+      transfer_observer_({ch.initiator, buffer, status & sg_bd::kLengthMask, fetched, sc_core::sc_time_stamp(), ch.sg_desc});
     if (packet_end) {
       ++ch.counters.transfers;
       ch.irq |= bits_.ioc_irq;

@@ -61,6 +61,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -136,6 +137,16 @@ struct AxiDmaFault {
   std::string describe() const;
 };
 
+// One buffer a channel moved (a direct-mode transfer, or one scatter/gather descriptor's buffer), as an
+// observer sees it (platform/trace/).
+struct AxiDmaTransfer {
+  const std::string& initiator;  // the channel's InitiatorId name, "dma0.mm2s"
+  std::uint64_t address = 0;     // the buffer
+  std::uint64_t bytes = 0;       // moved (S2MM: received)
+  sc_core::sc_time start, end;   // LENGTH write / descriptor fetch .. the buffer's end (and status write)
+  std::optional<std::uint64_t> descriptor;  // scatter/gather: the descriptor's address
+};
+
 class AxiDma : public Peripheral {
  public:
   enum Channel { kMm2s = 0, kS2mm = 1 };
@@ -168,6 +179,8 @@ class AxiDma : public Peripheral {
   std::uint64_t fault_count() const { return fault_count_; }
   // Called for every fault as it is recorded (e.g. to print it).
   void on_fault(std::function<void(const AxiDmaFault&)> handler) { fault_handler_ = std::move(handler); }
+  // Called for every buffer moved without error (null, the default: nothing is called).
+  void on_transfer(std::function<void(const AxiDmaTransfer&)> observer) { transfer_observer_ = std::move(observer); }
 
   const ChannelCounters& counters(Channel c) const { return channels_[c].counters; }
   bool busy(Channel c) const { return channels_[c].busy; }
@@ -313,6 +326,7 @@ class AxiDma : public Peripheral {
   std::vector<AxiDmaFault> faults_;
   std::uint64_t fault_count_ = 0;
   std::function<void(const AxiDmaFault&)> fault_handler_;
+  std::function<void(const AxiDmaTransfer&)> transfer_observer_;
 };
 
 }  // namespace dnnvp

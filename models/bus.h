@@ -69,6 +69,14 @@ struct BusFault {
 std::vector<BusTarget> memory_map_targets(const MemoryMapInfo& map, std::uint64_t dram_bytes,
                                           std::uint64_t dram_base);
 
+// One access a target answered, as an observer sees it (platform/trace/: the bus trace).
+struct BusAccess {
+  std::string initiator;                  // the payload's InitiatorId name, else the port's
+  const BusTarget* target;                // the region it reached
+  const tlm::tlm_generic_payload* trans;  // global address, command, data, response (after the target)
+  sc_core::sc_time time;                  // when issued: sc_time_stamp() + the initiator's delay
+};
+
 class Bus : public sc_core::sc_module {
  public:
   // With `stats`: "<basename>.<initiator>.transactions" and ".faults" per port, and "<basename>.faults".
@@ -87,6 +95,8 @@ class Bus : public sc_core::sc_module {
   std::uint64_t fault_count() const { return fault_count_; }
   // Called for every fault as it happens (e.g. to print it); the record is kept either way.
   void on_fault(std::function<void(const BusFault&)> handler) { fault_handler_ = std::move(handler); }
+  // Called for every access a target answered (null, the default: no per-access work beyond the check).
+  void on_access(std::function<void(const BusAccess&)> observer) { access_observer_ = std::move(observer); }
 
  private:
   struct Port {
@@ -115,6 +125,7 @@ class Bus : public sc_core::sc_module {
   std::vector<BusFault> faults_;
   std::uint64_t fault_count_ = 0;
   std::function<void(const BusFault&)> fault_handler_;
+  std::function<void(const BusAccess&)> access_observer_;
 };
 
 }  // namespace dnnvp

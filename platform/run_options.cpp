@@ -4,8 +4,10 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <sstream>
 #include <stdexcept>
 
+#include "dnnvp_memory_map.hpp"
 #include "engine_shape.h"
 #include "log.h"
 #include "version.h"
@@ -55,6 +57,13 @@ void RunOptions::add_to(po::options_description& desc) {
           "trace only engine cycles A:B (A inclusive, B exclusive)")(
           "trace-layer", po::value<std::string>(&trace_layer),
           "trace only the engine cycles of layer NAME (vp_run: runs the scenario twice)")(
+          "trace-bus", po::value<std::string>(&trace_bus),
+          "write every MMIO access and DMA transfer to FILE, one line each (docs/debugging.md)")(
+          "trace-bus-filter", po::value<std::string>(&trace_bus_filter),
+          "with --trace-bus: only these regions of the memory map (REGION,...: engine,dma0,...)")(
+          "timeline", po::value<std::string>(&timeline),
+          "write the run's timeline to FILE.json (trace-event format: Perfetto, chrome://tracing)")(
+          "timeline-svg", po::value<std::string>(&timeline_svg), "draw the run's timeline to FILE.svg")(
           "gdb", count_into(gdb_port, "gdb"),
           "serve gdb (target remote :PORT) on TCP PORT of 127.0.0.1 (0: any free port; docs/debugging.md)")(
           "gdb-wait", po::bool_switch(&gdb_wait), "with --gdb: wait for gdb before the first instruction")(
@@ -72,6 +81,9 @@ void RunOptions::check() const {
     throw std::invalid_argument("--trace-layer needs --trace FILE");
   if (!trace_layer.empty() && !trace_window.empty())
     throw std::invalid_argument("--trace-layer and --trace-window exclude each other");
+  if (!trace_bus_filter.empty() && trace_bus.empty())
+    throw std::invalid_argument("--trace-bus-filter needs --trace-bus FILE");
+  trace_bus_regions();
   if (gdb_port && *gdb_port > 65535) throw std::invalid_argument("--gdb: a TCP port is at most 65535");
   if (gdb_wait && !gdb_port) throw std::invalid_argument("--gdb-wait needs --gdb PORT");
   if (gdb_port && !trace_layer.empty())
@@ -84,6 +96,25 @@ void apply_log_level(const RunOptions& options) {
   log::set_threshold(options.quiet     ? log::Level::warning
                      : options.verbose ? log::Level::debug
                                        : log::Level::info);
+}
+
+std::vector<std::string> RunOptions::trace_bus_regions() const {
+  std::vector<std::string> out;
+  if (trace_bus_filter.empty()) return out;
+  std::stringstream in(trace_bus_filter);
+  for (std::string name; std::getline(in, name, ',');) {
+    std::string all;
+    for (std::size_t i = 0; i < memory_map::kMap.region_count; ++i)
+      all += (all.empty() ? "" : ", ") + std::string(memory_map::kMap.regions[i].name);
+    try {
+      memory_map::region(name);
+    } catch (const std::invalid_argument&) {
+      throw std::invalid_argument("--trace-bus-filter: no region '" + name + "' in " +
+                                  std::string(memory_map::kMap.source) + " (regions: " + all + ")");
+    }
+    out.push_back(name);
+  }
+  return out;
 }
 
 std::pair<std::uint64_t, std::uint64_t> RunOptions::window() const {
@@ -111,6 +142,10 @@ std::vector<std::string> RunOptions::to_args() const {
   if (watchdog_cycles) a.insert(a.end(), {"--watchdog-cycles", std::to_string(*watchdog_cycles)});
   if (!trace_file.empty()) a.insert(a.end(), {"--trace", trace_file});
   if (!trace_window.empty()) a.insert(a.end(), {"--trace-window", trace_window});
+  if (!trace_bus.empty()) a.insert(a.end(), {"--trace-bus", trace_bus});
+  if (!trace_bus_filter.empty()) a.insert(a.end(), {"--trace-bus-filter", trace_bus_filter});
+  if (!timeline.empty()) a.insert(a.end(), {"--timeline", timeline});
+  if (!timeline_svg.empty()) a.insert(a.end(), {"--timeline-svg", timeline_svg});
   if (gdb_port) a.insert(a.end(), {"--gdb", std::to_string(*gdb_port)});
   if (gdb_wait) a.push_back("--gdb-wait");
   if (quiet) a.push_back("-q");

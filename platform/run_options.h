@@ -22,6 +22,10 @@ struct RunOptions {
   std::string trace_file;                        // FST of the engine
   std::string trace_window;                      // "A:B" engine cycles; empty: the whole run
   std::string trace_layer;                       // vp_run only: the window is this layer's engine cycles
+  std::string trace_bus;                         // the bus trace (docs/debugging.md)
+  std::string trace_bus_filter;                  // REGION,...: the bus trace of these regions only
+  std::string timeline;                          // the timeline as trace-event JSON
+  std::string timeline_svg;                      // the timeline as SVG
   std::optional<std::uint64_t> gdb_port;         // serve gdb on this TCP port (0: any free one)
   bool gdb_wait = false;                         // the firmware's first instruction waits for gdb
   bool quiet = false;                            // no firmware console, no progress, summary only
@@ -36,6 +40,9 @@ struct RunOptions {
   // The command-line arguments that reproduce these options (for vp_sim: without --trace-layer, which
   // vp_run turns into a window).
   std::vector<std::string> to_args() const;
+  // --trace-bus-filter's regions (empty: every region); throws std::invalid_argument naming a region the
+  // memory map does not have.
+  std::vector<std::string> trace_bus_regions() const;
   // The window as [from, to); the whole run if empty.
   std::pair<std::uint64_t, std::uint64_t> window() const;
 };

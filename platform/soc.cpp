@@ -282,6 +282,7 @@ void Soc::mark(std::uint32_t layer) {
   LayerMark m{layer, sc_core::sc_time_stamp(), {}, wall_seconds()};
   for (const std::string& i : dram_initiators()) m.dram.push_back(dram_->counters(i));
   marks_.push_back(std::move(m));
+  if (layer_observer_) layer_observer_(marks_.back());
 }
 
 std::string Soc::dma_state(const AxiDma& dma, const std::string& name) const {

@@ -140,6 +140,13 @@ class Soc : public sc_core::sc_module {
   const Engine& engine() const { return *engine_; }
   const Sysctl& sysctl() const { return *sysctl_; }
   const AxiDma& dma(int index) const { return index == 0 ? *dma0_ : index == 1 ? *dma1_ : *dma2_; }
+  // Observation points for traces (platform/trace/), set before run(): the models to hook, and a call at
+  // every layer mark once it is recorded (null, the default: none).
+  Bus& bus() { return *bus_; }
+  cpu::RiscvCpu& cpu() { return *cpu_; }
+  Engine& engine() { return *engine_; }
+  AxiDma& dma(int index) { return index == 0 ? *dma0_ : index == 1 ? *dma1_ : *dma2_; }
+  void on_layer(std::function<void(const LayerMark&)> observer) { layer_observer_ = std::move(observer); }
   // The gdb server (SocConfig::gdb_port), or null.
   const gdb::Server* gdb_server() const { return gdb_.get(); }
   // Bytes of DRAM at a bus address (for reading results); throws std::out_of_range outside DRAM.
@@ -186,6 +193,7 @@ class Soc : public sc_core::sc_module {
   };
   std::vector<Claim> claims_;  // DRAM regions loaded so far (firmware, stack, files)
   std::vector<LayerMark> marks_;
+  std::function<void(const LayerMark&)> layer_observer_;
   std::chrono::steady_clock::time_point wall_start_ = std::chrono::steady_clock::now();
   bool system_watchdog_fired_ = false;
   std::string watchdog_text_;

@@ -29,6 +29,7 @@
 #include "manifest.h"
 #include "report.h"
 #include "run_options.h"
+#include "recorder.h"
 #include "soc.h"
 
 namespace po = boost::program_options;
@@ -180,8 +181,17 @@ int simulate(const Run& r) {
     }
   }
   InterruptWatch interrupt_watch("interrupt_watch", *soc);
+  dnnvp::trace::Options trace_options{r.opt.trace_bus, r.opt.trace_bus_regions(), r.opt.timeline,
+                                      r.opt.timeline_svg, r.dir + "/layers"};
+  std::unique_ptr<dnnvp::trace::Recorder> recorder;
+  try {
+    recorder = std::make_unique<dnnvp::trace::Recorder>(*soc, manifest, trace_options);
+  } catch (const std::invalid_argument& e) {
+    throw BadInput(e.what());
+  }
 
   const dnnvp::SocOutcome& outcome = soc->run();
+  recorder->finish();
   const int signal = g_signal;
 
   dnnvp::ReportInputs in;
@@ -204,6 +214,11 @@ int simulate(const Run& r) {
   }
   in.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   json report = dnnvp::make_report(in);
+  if (recorder->layers_checked() != 0) {
+    const std::optional<dnnvp::trace::Divergence>& d = recorder->divergence();
+    report["layer_check"] = {{"layers_checked", recorder->layers_checked()},
+                             {"first_divergence", d ? d->to_json() : json(nullptr)}};
+  }
   if (signal != 0)
     report["message"] = std::string(signal == SIGINT ? "SIGINT" : "SIGTERM") +
                         " stopped the run at engine cycle " + std::to_string(outcome.cycles) + "\n";
@@ -217,6 +232,8 @@ int simulate(const Run& r) {
     std::cout << "  " << in.output.mismatches << " of " << in.output.elements
               << " output elements differ from expected.bin\n";
   }
+  if (recorder->divergence())
+    std::cout << "  first diverging from the layer dumps: " << recorder->divergence()->describe() << "\n";
   if (signal != 0)
     std::cout << "  " << report.at("message").get<std::string>();
   else if (outcome.end != dnnvp::SocEnd::kExit)

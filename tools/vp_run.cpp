@@ -234,6 +234,7 @@ nlohmann::json read_json(const fs::path& path) {
 // What vp_run knows of the run it writes a report for.
 struct RunState {
   std::string scenario_path, scenario_name, out, firmware;
+  bool dump_layers = false;  // vp_gen's layer dumps: the platform then checks every layer against them
   dnnvp::RunOptions opt;
   std::string step = "reading the options";
   std::optional<dnnvp::manifest::Hardware> hw;  // hw.json once generated
@@ -324,7 +325,10 @@ int run(int argc, char** argv, RunState& s) {
   visible.add_options()("out,o", po::value<std::string>(&s.out),
                         "output directory (default: out/<scenario name>)")(
       "firmware", po::value<std::string>(&s.firmware),
-      "run this ELF instead of building the DNN application");
+      "run this ELF instead of building the DNN application")(
+      "dump-layers", po::bool_switch(&s.dump_layers),
+      "write every layer's golden output (DIR/layers/, vp_gen --dump-layers): the platform compares each "
+      "layer's output with it as the layer finishes and names the first diverging one");
   s.opt.add_to(visible);
   po::variables_map vm;
   try {
@@ -360,7 +364,7 @@ int run(int argc, char** argv, RunState& s) {
     if (!s.firmware.empty() && !fs::is_regular_file(s.firmware))
       throw std::invalid_argument("--firmware: " + s.firmware + " is not a file");
     if (!s.opt.quiet) std::cout << "vp_run: generating " << scenario.name << " -> " << s.out << "\n";
-    dnnvp::generate(scenario, s.out, {});
+    dnnvp::generate(scenario, s.out, {s.dump_layers});
   } catch (const std::exception& e) {
     throw StepFailed(e.what(), ex::kBadInput);
   }

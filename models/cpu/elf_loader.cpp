@@ -1,8 +1,10 @@
 #include "elf_loader.h"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <string_view>
 
 #include "hex.h"
 
@@ -128,33 +130,57 @@ void load_elf(const ElfImage& image, std::uint64_t base, std::uint8_t* host, std
   }
 }
 
-std::optional<std::uint32_t> ElfImage::symbol(const std::string& symbol_name) const {
-  const std::vector<std::uint8_t>& b = bytes;
+namespace {
+
+// Calls f(name, value, size, info) for every entry of every .symtab (nothing if there is none or it is
+// malformed); f returns true to stop.
+template <class F>
+void for_each_symbol(const std::vector<std::uint8_t>& b, F&& f) {
   const std::size_t n = b.size();
   const std::uint32_t shoff = rd32(b, 32);
   const std::uint16_t shentsize = rd16(b, 46);
   const std::uint16_t shnum = rd16(b, 48);
-  if (shoff == 0 || shentsize != kShdrSize || std::uint64_t{shoff} + std::uint64_t{shnum} * kShdrSize > n)
-    return std::nullopt;
+  if (shoff == 0 || shentsize != kShdrSize || std::uint64_t{shoff} + std::uint64_t{shnum} * kShdrSize > n) return;
   for (unsigned i = 0; i < shnum; ++i) {
     const std::size_t sh = shoff + i * kShdrSize;
     if (rd32(b, sh + 4) != kShtSymtab) continue;
     const std::uint32_t off = rd32(b, sh + 16), sz = rd32(b, sh + 20), link = rd32(b, sh + 24);
     const std::uint32_t entsize = rd32(b, sh + 36);
-    if (entsize != 16 || link >= shnum || std::uint64_t{off} + sz > n) return std::nullopt;
+    if (entsize != 16 || link >= shnum || std::uint64_t{off} + sz > n) return;
     const std::size_t strsh = shoff + link * kShdrSize;
     const std::uint32_t stroff = rd32(b, strsh + 16), strsz = rd32(b, strsh + 20);
-    if (std::uint64_t{stroff} + strsz > n) return std::nullopt;
+    if (std::uint64_t{stroff} + strsz > n) return;
     for (std::uint32_t e = 0; e + 16 <= sz; e += 16) {
       const std::uint32_t nm = rd32(b, off + e);
       if (nm >= strsz) continue;
       const char* s = reinterpret_cast<const char*>(b.data() + stroff + nm);
-      const std::size_t maxlen = strsz - nm;
-      if (strnlen(s, maxlen) == symbol_name.size() && symbol_name.compare(0, std::string::npos, s, symbol_name.size()) == 0)
-        return rd32(b, off + e + 4);
+      if (f(std::string_view(s, strnlen(s, strsz - nm)), rd32(b, off + e + 4), rd32(b, off + e + 8), b[off + e + 12]))
+        return;
     }
   }
-  return std::nullopt;
+}
+
+constexpr std::uint8_t kSttFunc = 2;  // st_info's low nibble
+
+}  // namespace
+
+std::optional<std::uint32_t> ElfImage::symbol(const std::string& symbol_name) const {
+  std::optional<std::uint32_t> found;
+  for_each_symbol(bytes, [&](std::string_view name, std::uint32_t value, std::uint32_t, std::uint8_t) {
+    if (name == symbol_name) found = value;
+    return found.has_value();
+  });
+  return found;
+}
+
+std::vector<ElfSymbol> ElfImage::functions() const {
+  std::vector<ElfSymbol> out;
+  for_each_symbol(bytes, [&](std::string_view name, std::uint32_t value, std::uint32_t size, std::uint8_t info) {
+    if ((info & 0xF) == kSttFunc && size != 0 && !name.empty()) out.push_back({std::string(name), value, size});
+    return false;
+  });
+  std::sort(out.begin(), out.end(), [](const ElfSymbol& a, const ElfSymbol& b) { return a.address < b.address; });
+  return out;
 }
 
 }  // namespace dnnvp::cpu

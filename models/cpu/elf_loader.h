@@ -28,6 +28,11 @@ struct ElfSegment {
   std::uint32_t flags = 0;        // PF_X = 1, PF_W = 2, PF_R = 4
 };
 
+struct ElfSymbol {
+  std::string name;
+  std::uint32_t address = 0, size = 0;
+};
+
 struct ElfImage {
   std::string name;               // used in messages (the path for read_elf)
   std::vector<std::uint8_t> bytes;
@@ -37,6 +42,8 @@ struct ElfImage {
 
   // Address of a symbol from .symtab (nullopt if absent or the file has no symbol table).
   std::optional<std::uint32_t> symbol(const std::string& symbol_name) const;
+  // Every function symbol (STT_FUNC with a size) of .symtab, by address (empty without a symbol table).
+  std::vector<ElfSymbol> functions() const;
 };
 
 constexpr std::uint16_t kElfMachineRiscv = 243;  // EM_RISCV

@@ -380,6 +380,7 @@ void RiscvCpu::run() {
     instructions_ += batch_count_;
     fold_time();
     uc_reg_read(uc_, UC_RISCV_REG_PC, &pc_);
+    if (batch_observer_) batch_observer_(pc_, local_time());
     if (err != UC_ERR_OK && !pending_halt_) classify_stop_error(err);
     if (pending_halt_) {
       halt(pending_reason_);

@@ -22,6 +22,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -180,6 +181,12 @@ class RiscvCpu : public sc_core::sc_module, public gdb::Target {
   std::uint32_t loop_probe_pc() const { return probe_.pc; }  // the loop's anchor
   bool loop_probe_polls() const { return probe_.polls; }    // a waiting iteration read MMIO
 
+  // Called after every batch of instructions with the PC the next one starts at and the CPU's local time
+  // (platform/trace/ samples the PC so); null, the default: nothing is called.
+  void on_batch(std::function<void(std::uint32_t pc, const sc_core::sc_time& time)> observer) {
+    batch_observer_ = std::move(observer);
+  }
+
   // Architectural state (after a halt, or between simulation phases).
   std::uint32_t pc() const;
   std::uint32_t reg(unsigned index) const;  // x0..x31
@@ -319,6 +326,7 @@ class RiscvCpu : public sc_core::sc_module, public gdb::Target {
 
   std::uint64_t instructions_ = 0;
   std::uint64_t mmio_reads_ = 0, mmio_writes_ = 0, batches_ = 0, syncs_ = 0;
+  std::function<void(std::uint32_t, const sc_core::sc_time&)> batch_observer_;
   sc_core::sc_time mmio_delay_;
   sc_core::sc_time halt_time_;
   double host_seconds_ = 0;

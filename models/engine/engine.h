@@ -105,6 +105,15 @@ struct EngineWatchdogReport {
   std::string text;               // multi-line report: streams, channels, STATUS, queue
 };
 
+// Observation points for a trace (platform/trace/): what the engine does, at the engine cycle it does it
+// (cycles since reset, as EngineMetrics::cycles). The implementation calls them only when one is set.
+class EngineObserver {
+ public:
+  virtual ~EngineObserver() = default;
+  virtual void beat(char stream, bool last, std::uint64_t cycle) = 0;  // a handshake on x, w, r or y
+  virtual void issue(std::uint64_t cycle) = 0;                         // work issued to the PE array
+};
+
 class Engine : public sc_core::sc_module {
  public:
   tlm_utils::simple_target_socket<Engine> socket;  // 32-bit, the 4 KiB register window
@@ -150,6 +159,8 @@ class Engine : public sc_core::sc_module {
   void on_watchdog(std::function<void(const EngineWatchdogReport&)> handler);
   // 0, or options().watchdog_exit_code after the watchdog fired.
   int exit_status() const;
+  // The trace's observer (null, the default: none); it must outlive the run.
+  void observe(EngineObserver* observer) { observer_ = observer; }
 
  protected:
   // x, w, r: input bands, weight blobs and the residual operand of fused adds (the engine pops them); y:
@@ -178,6 +189,7 @@ class Engine : public sc_core::sc_module {
 
   AxisChannel &x_, &w_, &r_, &y_;
   EngineMetrics metrics_;  // the implementation keeps them current
+  EngineObserver* observer_ = nullptr;
 
  private:
   void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);

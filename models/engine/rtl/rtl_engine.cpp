@@ -102,6 +102,7 @@ bool RtlEngine::cycle() {
     ++c.y.beats;
     c.y.bytes += beat.data.size();
     c.y.packets += beat.last;
+    if (observer_) observer_->beat('y', beat.last, c.cycles);
     progress = true;
     if (y_room() == 0) stop = true, end_ = kEndOutputFull;  // the consumer must run
   }
@@ -121,6 +122,7 @@ bool RtlEngine::cycle() {
   if (out.active != last_active_) {  // work issued to the PE array
     last_active_ = out.active;
     ++c.compute_cycles;
+    if (observer_) observer_->issue(c.cycles);
     progress = true;
   }
 
@@ -160,6 +162,7 @@ bool RtlEngine::accept(InStream& s) {
   ++s.metrics.beats;
   s.metrics.bytes += beat.data.size();
   s.metrics.packets += beat.last;
+  if (observer_) observer_->beat("xwr"[static_cast<int>(s.port)], beat.last, metrics_.cycles);
   return s.ch.empty();
 }
 
