@@ -242,7 +242,8 @@ void dump_layers(const fs::path& dir, const SynthesizedModel& sm) {
   for (size_t i = 0; i < m.network.layers.size(); ++i) {
     const Layer& l = m.network.layers[i];
     const LayerParams& p = m.params[i];
-    auto path = [&](const char* what) { return (dir / layer_dump_file(i, l.name, what)).string(); };  // names are file-safe
+    // Names are file-safe.
+    auto path = [&](const char* what) { return (dir / layer_dump_file(i, l.name, what)).string(); };
     const Shape os = l.output_shape;
     write_npy_int32(path("output"), sm.outputs[i].data, {os.h, os.w, os.c});
     layer_kind(l.type).dump(l, p, path);

@@ -466,7 +466,8 @@ void AxiDma::run_mm2s(ChannelState& ch, std::uint64_t generation) {
   switch (stream_from_memory(ch, generation, ch.job_address, ch.job_length, true, beat, error)) {
     case Step::kDone:
       if (transfer_observer_)
-        transfer_observer_({ch.initiator, ch.job_address, ch.job_length, ch.job_start, sc_core::sc_time_stamp(), {}});
+        transfer_observer_(
+            {ch.initiator, ch.job_address, ch.job_length, ch.job_start, sc_core::sc_time_stamp(), {}});
       return complete(ch);
     case Step::kAborted:
       return;
@@ -712,7 +713,8 @@ void AxiDma::run_sg(ChannelState& ch, std::uint64_t generation) {
     if (step == Step::kBusError) return fail(ch, bus_error_kind(error), &error);
     ++ch.counters.descriptors;
     if (transfer_observer_)
-      transfer_observer_({ch.initiator, buffer, status & sg_bd::kLengthMask, fetched, sc_core::sc_time_stamp(), ch.sg_desc});
+      transfer_observer_(
+          {ch.initiator, buffer, status & sg_bd::kLengthMask, fetched, sc_core::sc_time_stamp(), ch.sg_desc});
     if (packet_end) {
       ++ch.counters.transfers;
       ch.irq |= bits_.ioc_irq;

@@ -180,7 +180,9 @@ class AxiDma : public Peripheral {
   // Called for every fault as it is recorded (e.g. to print it).
   void on_fault(std::function<void(const AxiDmaFault&)> handler) { fault_handler_ = std::move(handler); }
   // Called for every buffer moved without error (null, the default: nothing is called).
-  void on_transfer(std::function<void(const AxiDmaTransfer&)> observer) { transfer_observer_ = std::move(observer); }
+  void on_transfer(std::function<void(const AxiDmaTransfer&)> observer) {
+    transfer_observer_ = std::move(observer);
+  }
 
   const ChannelCounters& counters(Channel c) const { return channels_[c].counters; }
   bool busy(Channel c) const { return channels_[c].busy; }

@@ -175,7 +175,8 @@ void Bus::b_transport(int port, tlm::tlm_generic_payload& trans, sc_core::sc_tim
   const Target& target = targets_[static_cast<std::size_t>(t)];
   const sc_core::sc_time issued = delay;
   // The target may wait (a register catching up with the initiator's time): the issue time is now's.
-  const sc_core::sc_time issued_at = access_observer_ ? sc_core::sc_time_stamp() + delay : sc_core::SC_ZERO_TIME;
+  const sc_core::sc_time issued_at =
+      access_observer_ ? sc_core::sc_time_stamp() + delay : sc_core::SC_ZERO_TIME;
   {
     ScopedInitiatorId tag(trans, p.tag);
     trans.set_address(address - target.region.base);
@@ -186,8 +187,8 @@ void Bus::b_transport(int port, tlm::tlm_generic_payload& trans, sc_core::sc_tim
   }
   if (access_observer_) {
     const int id = InitiatorId::of(trans);
-    access_observer_({id != InitiatorId::kUnknown ? InitiatorId::name_of(id) : p.name, &target.region, &trans,
-                      issued_at});
+    access_observer_(
+        {id != InitiatorId::kUnknown ? InitiatorId::name_of(id) : p.name, &target.region, &trans, issued_at});
   }
 }
 

@@ -27,9 +27,9 @@
 #include "error.h"
 #include "log.h"
 #include "manifest.h"
+#include "recorder.h"
 #include "report.h"
 #include "run_options.h"
-#include "recorder.h"
 #include "soc.h"
 
 namespace po = boost::program_options;

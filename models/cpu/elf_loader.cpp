@@ -140,7 +140,8 @@ void for_each_symbol(const std::vector<std::uint8_t>& b, F&& f) {
   const std::uint32_t shoff = rd32(b, 32);
   const std::uint16_t shentsize = rd16(b, 46);
   const std::uint16_t shnum = rd16(b, 48);
-  if (shoff == 0 || shentsize != kShdrSize || std::uint64_t{shoff} + std::uint64_t{shnum} * kShdrSize > n) return;
+  if (shoff == 0 || shentsize != kShdrSize || std::uint64_t{shoff} + std::uint64_t{shnum} * kShdrSize > n)
+    return;
   for (unsigned i = 0; i < shnum; ++i) {
     const std::size_t sh = shoff + i * kShdrSize;
     if (rd32(b, sh + 4) != kShtSymtab) continue;
@@ -154,7 +155,8 @@ void for_each_symbol(const std::vector<std::uint8_t>& b, F&& f) {
       const std::uint32_t nm = rd32(b, off + e);
       if (nm >= strsz) continue;
       const char* s = reinterpret_cast<const char*>(b.data() + stroff + nm);
-      if (f(std::string_view(s, strnlen(s, strsz - nm)), rd32(b, off + e + 4), rd32(b, off + e + 8), b[off + e + 12]))
+      if (f(std::string_view(s, strnlen(s, strsz - nm)), rd32(b, off + e + 4), rd32(b, off + e + 8),
+            b[off + e + 12]))
         return;
     }
   }
@@ -175,11 +177,14 @@ std::optional<std::uint32_t> ElfImage::symbol(const std::string& symbol_name) co
 
 std::vector<ElfSymbol> ElfImage::functions() const {
   std::vector<ElfSymbol> out;
-  for_each_symbol(bytes, [&](std::string_view name, std::uint32_t value, std::uint32_t size, std::uint8_t info) {
-    if ((info & 0xF) == kSttFunc && size != 0 && !name.empty()) out.push_back({std::string(name), value, size});
-    return false;
-  });
-  std::sort(out.begin(), out.end(), [](const ElfSymbol& a, const ElfSymbol& b) { return a.address < b.address; });
+  for_each_symbol(bytes,
+                  [&](std::string_view name, std::uint32_t value, std::uint32_t size, std::uint8_t info) {
+                    if ((info & 0xF) == kSttFunc && size != 0 && !name.empty())
+                      out.push_back({std::string(name), value, size});
+                    return false;
+                  });
+  std::sort(out.begin(), out.end(),
+            [](const ElfSymbol& a, const ElfSymbol& b) { return a.address < b.address; });
   return out;
 }
 

@@ -54,9 +54,16 @@ const RegisterInfo* register_at(const RegionInfo& region, std::uint64_t offset) 
 }  // namespace
 
 nlohmann::json Divergence::to_json() const {
-  return {{"layer", layer}, {"layer_index", layer_index}, {"tile", tile},     {"y", y},
-          {"x", x},         {"c", c},                     {"got", got},       {"expected", expected},
-          {"mismatches", mismatches}, {"time_ns", time_ns}};
+  return {{"layer", layer},
+          {"layer_index", layer_index},
+          {"tile", tile},
+          {"y", y},
+          {"x", x},
+          {"c", c},
+          {"got", got},
+          {"expected", expected},
+          {"mismatches", mismatches},
+          {"time_ns", time_ns}};
 }
 
 std::string Divergence::describe() const {
@@ -74,8 +81,7 @@ Recorder::Recorder(Soc& soc, const Manifest& manifest, Options options)
     std::ofstream probe(*f);
     if (!probe) throw std::invalid_argument("cannot write " + *f);
   }
-  if (!options_.bus_file.empty())
-    soc_.bus().on_access([this](const BusAccess& a) { on_access(a); });
+  if (!options_.bus_file.empty()) soc_.bus().on_access([this](const BusAccess& a) { on_access(a); });
   const bool timeline = !options_.timeline_file.empty() || !options_.svg_file.empty();
   for (int d = 0; d < 3; ++d)
     for (const AxiDma::Channel c : {AxiDma::kMm2s, AxiDma::kS2mm})
@@ -108,9 +114,8 @@ double Recorder::cycle_ns(std::uint64_t cycle) const {
 void Recorder::on_access(const BusAccess& a) {
   const RegionInfo& region = memory_map::region(a.target->name);
   if (region.sized_by_scenario) return;  // DRAM: the DMAs' bursts (their transfers are traced whole)
-  if (!options_.bus_regions.empty() &&
-      std::find(options_.bus_regions.begin(), options_.bus_regions.end(), a.target->name) ==
-          options_.bus_regions.end())
+  if (!options_.bus_regions.empty() && std::find(options_.bus_regions.begin(), options_.bus_regions.end(),
+                                                 a.target->name) == options_.bus_regions.end())
     return;
   const tlm::tlm_generic_payload& p = *a.trans;
   const std::uint64_t offset = p.get_address() - a.target->base;
@@ -133,8 +138,8 @@ void Recorder::on_transfer(const AxiDmaTransfer& t) {
   transfers_.push_back({channel, t.address, t.bytes, start, end, t.descriptor});
   if (options_.bus_file.empty()) return;
   const std::string region = t.initiator.substr(0, t.initiator.find('.'));
-  if (!options_.bus_regions.empty() &&
-      std::find(options_.bus_regions.begin(), options_.bus_regions.end(), region) == options_.bus_regions.end())
+  if (!options_.bus_regions.empty() && std::find(options_.bus_regions.begin(), options_.bus_regions.end(),
+                                                 region) == options_.bus_regions.end())
     return;
   std::string text = ns_text(start) + " dma " + t.initiator + " " + hex(t.address) + ".." +
                      hex(t.address + (t.bytes ? t.bytes - 1 : 0)) + " bytes=" + std::to_string(t.bytes) +
@@ -187,8 +192,8 @@ void Recorder::check_layer(std::size_t index, double time_ns) {
   if (checked_[index] || divergence_) return;  // the first image only; the first divergence only
   checked_[index] = true;
   const manifest::LayerEntry& l = manifest_.layers[index];
-  const NpyArray dump =
-      read_npy((std::filesystem::path(options_.dump_dir) / layer_dump_file(index, l.name, "output")).string());
+  const NpyArray dump = read_npy(
+      (std::filesystem::path(options_.dump_dir) / layer_dump_file(index, l.name, "output")).string());
   const QuantType type{static_cast<int>(l.output_quant.bits), l.output_quant.is_signed};
   const std::int64_t count = static_cast<std::int64_t>(dump.ints.size());
   const std::uint8_t* bytes = soc_.dram_at(l.output.addr, packed_bytes(count, type.bits));
@@ -259,8 +264,9 @@ Timeline Recorder::timeline() const {
   if (const cpu::ElfImage* image = soc_.cpu().image()) {
     const std::vector<cpu::ElfSymbol> symbols = image->functions();
     const auto name_of = [&](std::uint32_t pc) -> std::string {
-      const auto it = std::upper_bound(symbols.begin(), symbols.end(), pc,
-                                       [](std::uint32_t v, const cpu::ElfSymbol& s) { return v < s.address; });
+      const auto it =
+          std::upper_bound(symbols.begin(), symbols.end(), pc,
+                           [](std::uint32_t v, const cpu::ElfSymbol& s) { return v < s.address; });
       if (it != symbols.begin() && pc < (it - 1)->address + (it - 1)->size) return (it - 1)->name;
       return hex(pc);
     };
@@ -298,7 +304,9 @@ Timeline Recorder::timeline() const {
   const auto packet_track = [&](int s) {
     Track track{kStreamTracks[s], {}};
     for (const Packet& p : packets_[s])
-      track.slices.push_back({std::to_string(p.beats) + " beats", cycle_ns(p.first), cycle_ns(p.last) - cycle_ns(p.first),
+      track.slices.push_back({std::to_string(p.beats) + " beats",
+                              cycle_ns(p.first),
+                              cycle_ns(p.last) - cycle_ns(p.first),
                               {{"beats", p.beats}, {"first_cycle", p.first}, {"last_cycle", p.last}}});
     return track;
   };
@@ -310,7 +318,9 @@ Timeline Recorder::timeline() const {
       last = issue_runs_[i].second;
       cycles += issue_runs_[i].second - issue_runs_[i].first + 1;
     }
-    compute.slices.push_back({"issue", cycle_ns(first), cycle_ns(last + 1) - cycle_ns(first),
+    compute.slices.push_back({"issue",
+                              cycle_ns(first),
+                              cycle_ns(last + 1) - cycle_ns(first),
                               {{"issue_cycles", cycles}, {"first_cycle", first}, {"last_cycle", last}}});
   }
   t.tracks.push_back(std::move(compute));
@@ -324,7 +334,9 @@ Timeline Recorder::timeline() const {
     tile_layer = layer;
     const std::string name = (layer ? manifest_.layers[*layer].name + " " : std::string()) + "tile " +
                              std::to_string(tile_in_layer);
-    tiles.slices.push_back({name, cycle_ns(first), cycle_ns(last) - cycle_ns(first),
+    tiles.slices.push_back({name,
+                            cycle_ns(first),
+                            cycle_ns(last) - cycle_ns(first),
                             {{"tile", tile_in_layer}, {"first_cycle", first}, {"last_cycle", last}}});
   }
   t.tracks.push_back(std::move(tiles));

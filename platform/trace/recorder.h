@@ -47,7 +47,7 @@ struct Options {
 struct Divergence {
   std::string layer;
   std::uint64_t layer_index = 0;
-  std::uint64_t tile = 0;           // the engine tile that wrote it (engine layers)
+  std::uint64_t tile = 0;             // the engine tile that wrote it (engine layers)
   std::uint64_t y = 0, x = 0, c = 0;  // output coordinate
   std::int64_t got = 0, expected = 0;
   std::uint64_t mismatches = 0;  // of the layer's elements

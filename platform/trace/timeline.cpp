@@ -64,11 +64,15 @@ std::string time_label(double ns) {
 nlohmann::json trace_events(const Timeline& t) {
   using nlohmann::json;
   json events = json::array();
-  events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", kPid}, {"tid", 0}, {"args", {{"name", t.title}}}});
+  events.push_back(
+      {{"name", "process_name"}, {"ph", "M"}, {"pid", kPid}, {"tid", 0}, {"args", {{"name", t.title}}}});
   for (std::size_t i = 0; i < t.tracks.size(); ++i) {
     const int tid = static_cast<int>(i) + 1;
-    events.push_back(
-        {{"name", "thread_name"}, {"ph", "M"}, {"pid", kPid}, {"tid", tid}, {"args", {{"name", t.tracks[i].name}}}});
+    events.push_back({{"name", "thread_name"},
+                      {"ph", "M"},
+                      {"pid", kPid},
+                      {"tid", tid},
+                      {"args", {{"name", t.tracks[i].name}}}});
     events.push_back({{"name", "thread_sort_index"},
                       {"ph", "M"},
                       {"pid", kPid},
@@ -92,7 +96,12 @@ nlohmann::json trace_events(const Timeline& t) {
   }
   for (const Counter& c : t.counters)
     for (const CounterPoint& p : c.points)
-      events.push_back({{"name", c.name}, {"ph", "C"}, {"pid", kPid}, {"tid", 0}, {"ts", us(p.time_ns)}, {"args", p.values}});
+      events.push_back({{"name", c.name},
+                        {"ph", "C"},
+                        {"pid", kPid},
+                        {"tid", 0},
+                        {"ts", us(p.time_ns)},
+                        {"args", p.values}});
   return {{"traceEvents", events}, {"displayTimeUnit", "ns"}};
 }
 
