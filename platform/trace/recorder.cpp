@@ -4,11 +4,12 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <sstream>
+#include <fstream>
 #include <stdexcept>
 
 #include "dnnvp_memory_map.hpp"
 #include "hex.h"
+#include "log.h"
 #include "npy.h"
 #include "pack.h"
 #include "soc.h"
@@ -189,11 +190,27 @@ void Recorder::on_layer(std::uint32_t layer, double time_ns) {
 }
 
 void Recorder::check_layer(std::size_t index, double time_ns) {
-  if (checked_[index] || divergence_) return;  // the first image only; the first divergence only
+  if (!check_dumps_ || checked_[index] || divergence_)
+    return;  // the first image only; the first divergence only
   checked_[index] = true;
   const manifest::LayerEntry& l = manifest_.layers[index];
-  const NpyArray dump = read_npy(
-      (std::filesystem::path(options_.dump_dir) / layer_dump_file(index, l.name, "output")).string());
+  const std::string file =
+      (std::filesystem::path(options_.dump_dir) / layer_dump_file(index, l.name, "output")).string();
+  NpyArray dump;
+  try {
+    dump = read_npy(file);
+  } catch (const std::exception& e) {  // inside the simulation: the run goes on without the check
+    log::error("trace", std::string(e.what()) + ": the layer check stops here");
+    check_dumps_ = false;
+    return;
+  }
+  const std::uint64_t elements = l.output_shape[0] * l.output_shape[1] * l.output_shape[2];
+  if (dump.is_float || dump.ints.size() != elements) {
+    log::error("trace", file + ": " + dump.shape_text() + " " + dump.dtype + ", but layer " + l.name +
+                            " has " + std::to_string(elements) + " integers: the layer check stops here");
+    check_dumps_ = false;
+    return;
+  }
   const QuantType type{static_cast<int>(l.output_quant.bits), l.output_quant.is_signed};
   const std::int64_t count = static_cast<std::int64_t>(dump.ints.size());
   const std::uint8_t* bytes = soc_.dram_at(l.output.addr, packed_bytes(count, type.bits));

@@ -14,8 +14,6 @@
 #pragma once
 
 #include <cstdint>
-#include <fstream>
-#include <memory>
 #include <optional>
 #include <string>
 #include <utility>

@@ -312,6 +312,20 @@ class FirstDivergence(unittest.TestCase):
         self.assertEqual(first["mismatches"], 1)
         self.assertIn("first diverging from the layer dumps: layer conv2", p.stdout)
 
+    def test_a_dump_of_another_shape_stops_the_check_not_the_run(self):
+        d = self.copy("wrong_dump")
+        conv1 = self.layer("conv1")
+        path = os.path.join(d, "layers", "%03d_conv1_output.npy" % conv1["index"])
+        header = b"{'descr': '<i4', 'fortran_order': False, 'shape': (1, 1, 1), }"
+        header += b" " * (64 - 10 - len(header) - 1) + b"\n"
+        with open(path, "wb") as f:
+            f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header + struct.pack("<i", 0))
+        p, report = self.sim(d)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn(path.split("/")[-1] + ": (1, 1, 1) int32, but layer conv1 has 2048 integers: the layer "
+                      "check stops here", p.stderr)
+        self.assertNotIn("layer_check", report)
+
     def test_a_fail_names_the_first_layer_it_went_wrong_in(self):
         d = self.copy("corrupt_weights")
         layer = self.layer("res1.conv1")
