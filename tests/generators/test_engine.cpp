@@ -1697,3 +1697,21 @@ TEST_CASE("Block-group tiles have at most the runtime's descriptor rings' pixels
   CHECK(grouped->tile_pixels == DNNVP_BLOCK_GROUP_MAX_PIXELS);
   CHECK(grouped->block_group == 8);  // 8192 output words / 1024 pixels, of 16 blocks
 }
+
+TEST_CASE(
+    "the depthwise harness scenario runs its depthwise convs as OP 3 in whole-row tiles, exactly as golden",
+    "[engine][depthwise]") {
+  const Scenario s = load_scenario(kSource + "/tests/rtl/engine/scenarios/dw_mobilenet_block_4x8.yaml");
+  const NetworkPlan plan = plan_network(s);
+  for (const char* name : {"b1.dw", "b2.dw", "b3.dw"}) {
+    INFO(name);
+    const LayerPlan& p = plan_of(plan, s, name);
+    CHECK(p.geometry.op == EngineOp::Depthwise);
+    CHECK(p.geometry.fold == 2);
+  }
+  CHECK(plan_of(plan, s, "b1.dw").tiles.size() == 4);  // 4 rows of 13 pixels a tile
+  CHECK(plan_of(plan, s, "b2.dw").tiles.size() == 2);  // 6 rows of 7
+  CHECK(plan_of(plan, s, "b1.dw").folded_clip == s.network.find_layer("b1.dw.relu6"));
+  CHECK(plan_of(plan, s, "b1.project").fused_add == s.network.find_layer("b1.add"));
+  CHECK(check_engine_equals_golden(s) >= 3);
+}
