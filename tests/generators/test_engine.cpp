@@ -538,6 +538,16 @@ TEST_CASE("issue cycles, utilisation and DRAM traffic follow the performance ari
   CHECK(dg.dram.lower_bound == dn.dram.lower_bound);
 }
 
+namespace {
+
+// The little-endian int32 of a blob's params at byte `at`.
+std::int32_t le32_at(const std::vector<std::uint8_t>& blob, size_t at) {
+  return static_cast<std::int32_t>(std::uint32_t{blob[at]} | std::uint32_t{blob[at + 1]} << 8 |
+                                   std::uint32_t{blob[at + 2]} << 16 | std::uint32_t{blob[at + 3]} << 24);
+}
+
+}  // namespace
+
 TEST_CASE("the blob streams each block's params, then every pass's Rows x Cols weights, beat-padded",
           "[engine]") {
   // Dense 3 -> 5 on a 2x4 array with a 32-bit stream: 2 chunks, 2 blocks.
@@ -560,10 +570,7 @@ TEST_CASE("the blob streams each block's params, then every pass's Rows x Cols w
   // Per block: params 4 x 9 = 36 bytes (9 beats), 2 passes of 2 x 4 bytes (2 beats each).
   REQUIRE(blob.size() == 2 * (36 + 2 * 8));
   REQUIRE(blob.size() == engine_geometry(l, c).blob_bytes);
-  auto le32 = [&](size_t at) {
-    return static_cast<std::int32_t>(std::uint32_t{blob[at]} | std::uint32_t{blob[at + 1]} << 8 |
-                                     std::uint32_t{blob[at + 2]} << 16 | std::uint32_t{blob[at + 3]} << 24);
-  };
+  const auto le32 = [&](size_t at) { return le32_at(blob, at); };
   CHECK(le32(4) == 1001);   // bias of channel 1
   CHECK(le32(16) == 2000);  // multiplier of channel 0
   CHECK(blob[35] == 23);    // shift of channel 3
@@ -1576,10 +1583,7 @@ TEST_CASE(
   // Per block: params 8 x 9 = 72 bytes (18 beats), 3 sweeps of 4 x 8 bytes.
   REQUIRE(blob.size() == 2 * (72 + 3 * 32));
   REQUIRE(blob.size() == engine_geometry(l, c).blob_bytes);
-  auto le32 = [&](size_t at) {
-    return static_cast<std::int32_t>(std::uint32_t{blob[at]} | std::uint32_t{blob[at + 1]} << 8 |
-                                     std::uint32_t{blob[at + 2]} << 16 | std::uint32_t{blob[at + 3]} << 24);
-  };
+  const auto le32 = [&](size_t at) { return le32_at(blob, at); };
   CHECK(le32(12) == 1003);  // bias of channel 3
   CHECK(le32(16) == 0);     // column 4: beyond Cv
   CHECK(le32(32) == 2000);  // multiplier of channel 0
