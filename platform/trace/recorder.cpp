@@ -82,7 +82,14 @@ Recorder::Recorder(Soc& soc, const Manifest& manifest, Options options)
     std::ofstream probe(*f);
     if (!probe) throw std::invalid_argument("cannot write " + *f);
   }
-  if (!options_.bus_file.empty()) soc_.bus().on_access([this](const BusAccess& a) { on_access(a); });
+  if (!options_.bus_file.empty()) {
+    bus_out_.open(options_.bus_file);
+    bus_out_ << "# dnn-vp bus trace (docs/debugging.md): TIME_NS mmio INITIATOR R|W REGION.REGISTER VALUE "
+                "FIELD=...\n"
+                "#                                       TIME_NS dma CHANNEL FIRST..LAST bytes=N duration=NS "
+                "[descriptor=ADDRESS]\n";
+    soc_.bus().on_access([this](const BusAccess& a) { on_access(a); });
+  }
   const bool timeline = !options_.timeline_file.empty() || !options_.svg_file.empty();
   for (int d = 0; d < 3; ++d)
     for (const AxiDma::Channel c : {AxiDma::kMm2s, AxiDma::kS2mm})
@@ -130,6 +137,20 @@ void Recorder::on_access(const BusAccess& a) {
   if (reg) text += decode_fields(*reg, value);
   if (p.is_response_error()) text += " response=" + p.get_response_string();
   bus_lines_.push_back({a.time.to_seconds() * 1e9, std::move(text)});
+  flush_bus_lines(false);
+}
+
+// Lines wait while a DMA channel is busy: its transfer's line, which comes at its end, goes before the
+// accesses made while it ran. With every channel idle, every later line is later in time (the CPU, the
+// only MMIO initiator, issues in time order, and a transfer starts with its CPU's register write).
+void Recorder::flush_bus_lines(bool all) {
+  if (!all)
+    for (int d = 0; d < 3; ++d)
+      if (soc_.dma(d).busy(AxiDma::kMm2s) || soc_.dma(d).busy(AxiDma::kS2mm)) return;
+  std::stable_sort(bus_lines_.begin(), bus_lines_.end(),
+                   [](const BusLine& a, const BusLine& b) { return a.time_ns < b.time_ns; });
+  for (const BusLine& l : bus_lines_) bus_out_ << l.text << '\n';
+  bus_lines_.clear();
 }
 
 void Recorder::on_transfer(const AxiDmaTransfer& t) {
@@ -397,14 +418,9 @@ void Recorder::finish() {
     if (!f) throw std::runtime_error("cannot write " + path);
   };
   if (!options_.bus_file.empty()) {
-    std::stable_sort(bus_lines_.begin(), bus_lines_.end(),
-                     [](const BusLine& a, const BusLine& b) { return a.time_ns < b.time_ns; });
-    std::string text =
-        "# dnn-vp bus trace (docs/debugging.md): TIME_NS mmio INITIATOR R|W REGION.REGISTER VALUE FIELD=...\n"
-        "#                                       TIME_NS dma CHANNEL FIRST..LAST bytes=N duration=NS "
-        "[descriptor=ADDRESS]\n";
-    for (const BusLine& l : bus_lines_) text += l.text + "\n";
-    write(options_.bus_file, text);
+    flush_bus_lines(true);
+    bus_out_.close();
+    if (!bus_out_) throw std::runtime_error("cannot write " + options_.bus_file);
   }
   if (options_.timeline_file.empty() && options_.svg_file.empty()) return;
   const Timeline t = timeline();

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <utility>
@@ -93,6 +94,7 @@ class Recorder : private EngineObserver {
   void issue(std::uint64_t cycle) override;
   void tile_activity(std::uint64_t cycle);
   void on_access(const BusAccess& a);
+  void flush_bus_lines(bool all);  // writes the lines in time order (all: also while a DMA is busy)
   void on_transfer(const AxiDmaTransfer& t);
   void on_layer(std::uint32_t layer, double time_ns);
   void check_layer(std::size_t index, double time_ns);
@@ -101,7 +103,8 @@ class Recorder : private EngineObserver {
   Soc& soc_;
   const Manifest& manifest_;
   Options options_;
-  std::vector<BusLine> bus_lines_;
+  std::ofstream bus_out_;
+  std::vector<BusLine> bus_lines_;  // not yet written
   std::vector<std::string> channel_names_;
   std::vector<Transfer> transfers_;
   std::vector<std::pair<double, std::uint32_t>> pc_samples_;  // (CPU time, PC) at batch boundaries
