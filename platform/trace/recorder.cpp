@@ -401,10 +401,14 @@ Timeline Recorder::timeline() const {
   }
   for (const auto& [first, last] : issue_runs_)
     spread(issued, cycle_ns(first), cycle_ns(last + 1), static_cast<double>(last - first + 1));
+  // A point only where a value changes: a counter holds its value until the next.
+  const auto add = [](Counter& c, double at, nlohmann::json values) {
+    if (c.points.empty() || c.points.back().values != values) c.points.push_back({at, std::move(values)});
+  };
   Counter dram{"DRAM bandwidth (GB/s)", {}}, pe{"PE activity (%)", {}};
   for (std::size_t b = 0; b < bins; ++b) {
-    dram.points.push_back({b * bin, {{"read", read[b] / bin}, {"write", written[b] / bin}}});
-    pe.points.push_back({b * bin, {{"issuing", 100.0 * issued[b] * period / bin}}});
+    add(dram, b * bin, {{"read", read[b] / bin}, {"write", written[b] / bin}});
+    add(pe, b * bin, {{"issuing", 100.0 * issued[b] * period / bin}});
   }
   t.counters.push_back(std::move(dram));
   t.counters.push_back(std::move(pe));

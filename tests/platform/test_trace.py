@@ -171,10 +171,14 @@ class TracedRun(unittest.TestCase):
             if e["ph"] == "C":
                 counters[e["name"]].append(e)
         self.assertEqual(sorted(counters), ["DRAM bandwidth (GB/s)", "PE activity (%)"])
+        # A point only where a value changes; each holds until the next, the last (the run's idle end) is 0.
+        for c in counters.values():
+            self.assertTrue(all(a["args"] != b["args"] for a, b in zip(c, c[1:])))
+            self.assertTrue(all(v == 0 for v in c[-1]["args"].values()))
         # The bandwidth integrates to the bytes the DMAs moved (GB/s x us = kB).
         dram = counters["DRAM bandwidth (GB/s)"]
-        bin_us = dram[1]["ts"] - dram[0]["ts"]
-        moved = sum((e["args"]["read"] + e["args"]["write"]) * bin_us * 1000 for e in dram)
+        moved = sum((a["args"]["read"] + a["args"]["write"]) * (b["ts"] - a["ts"]) * 1000
+                    for a, b in zip(dram, dram[1:]))
         total = sum(e["args"]["bytes"] for t, evs in self.tracks.items() if t.startswith("dma") for e in evs)
         self.assertAlmostEqual(moved, total, delta=total * 1e-6)
         pe = [e["args"]["issuing"] for e in counters["PE activity (%)"]]
