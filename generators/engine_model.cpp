@@ -69,14 +69,6 @@ std::vector<std::int32_t> read_weight_block(WeightStream& stream, const EngineCo
   return unpack(stream.take(packed_bytes(count, config.weight_bits)), count, {config.weight_bits, true});
 }
 
-// An accumulator register of `bits` wraps around like two's complement hardware.
-std::int64_t wrap_to_bits(std::int64_t v, int bits) {
-  const std::uint64_t mask = (std::uint64_t{1} << bits) - 1;
-  const std::uint64_t u = static_cast<std::uint64_t>(v) & mask;
-  const std::uint64_t sign = std::uint64_t{1} << (bits - 1);
-  return static_cast<std::int64_t>(u ^ sign) - static_cast<std::int64_t>(sign);
-}
-
 // Loader: the tile's band minus the input zero point, each pixel as Chunks words of Rows values
 // (channels beyond Cin are zero), as the input-buffer half (both halves: band_whole) holds it. `v` is the
 // layer as the engine sees it; a row_step band arrives as its rows gathered from DRAM one after the other.
@@ -242,22 +234,6 @@ std::vector<std::int32_t> depthwise_tile(const Layer& l, const Tile& t, const La
   return output_buffer;
 }
 
-// The average pool's division (docs/engine.md "Modes", docs/numerics.md "Divisions"): floor(|sum| /
-// count) by the divider's multiply and shift, the floor quotient and remainder of the signed sum from it,
-// then the layer's rounding.
-std::int64_t divide_pool_sum(std::int64_t sum, std::uint32_t count, const PoolDivider& d, Rounding rounding) {
-  const std::uint64_t magnitude = static_cast<std::uint64_t>(sum < 0 ? -sum : sum);
-  const auto q_abs = static_cast<std::int64_t>((magnitude * d.magic) >> d.shift);
-  const std::int64_t r_abs = static_cast<std::int64_t>(magnitude) - q_abs * count;
-  std::int64_t q = q_abs;
-  std::int64_t r = r_abs;
-  if (sum < 0) {
-    q = r_abs == 0 ? -q_abs : -q_abs - 1;
-    r = r_abs == 0 ? 0 : count - r_abs;
-  }
-  return round_quotient(q, r, count, rounding);
-}
-
 // Core, pools: block cb reads chunks cb*F .. cb*F + F - 1 only, one pass per tap (ky, kx) over the tile's
 // pixels; padding taps are skipped (never the maximum, not in the sum). The output word p * Blocks + cb
 // holds F * Rows values.
@@ -291,7 +267,8 @@ std::vector<std::int32_t> pool_tile(const Layer& l, const Tile& t, const LayerPl
     for (std::int64_t p = 0; p < t.pixels; ++p)
       for (int r = 0; r < lanes; ++r) {
         const std::int64_t a = acc[static_cast<size_t>(p) * lanes + r].value();
-        const std::int64_t x = max_pool ? a : divide_pool_sum(a, count, divider, quant.rounding);
+        const std::int64_t x =
+            max_pool ? a : divide_pool_sum(a, count, divider.magic, divider.shift, quant.rounding);
         output_buffer[static_cast<size_t>(p * g.blocks + cb) * config.cols + r] =
             clipped(saturate(x + quant.output_zero_point, quant.output), quant);
       }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "arith.h"
 #include "dnnvp_model_types.h"
 
 namespace dnnvp {
@@ -16,7 +17,6 @@ namespace dnnvp {
 #define DNNVP_LAYER_CXX_ENUMERATOR_(ID, Name, name, PLACE) Name = DNNVP_LAYER_##ID,
 enum class LayerType { DNNVP_LAYER_TYPES(DNNVP_LAYER_CXX_ENUMERATOR_) };
 #undef DNNVP_LAYER_CXX_ENUMERATOR_
-enum class Activation { None, Relu, LeakyRelu };
 
 const char* to_string(LayerType type);
 const char* to_string(Activation act);

@@ -70,7 +70,7 @@ struct InterruptWatch : sc_core::sc_module {
 
 // The engine must be the one the scenario describes.
 void check_shape(const dnnvp::EngineShape& hw, const std::string& engine) {
-  const dnnvp::EngineShape built = dnnvp::engine_kind(engine).shape();
+  const dnnvp::EngineShape built = dnnvp::engine_kind(engine).shape(hw);
   for (const dnnvp::EngineParameter& p : dnnvp::kEngineParameters)
     if (hw.*p.member != built.*p.member)
       throw BadInput(std::string("hardware.") + p.json_key + " is " + std::to_string(hw.*p.member) +

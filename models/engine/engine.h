@@ -1,7 +1,7 @@
 // The DNN engine as the platform sees it (docs/platform.md, "Engine"): a 4 KiB register window behind a
 // TLM target socket, four AXI-Stream channels, an interrupt line, counters and a watchdog. The SoC, vp_sim
 // and the report talk to this interface; engine_factory.h creates an implementation by name ("rtl": the
-// Verilated engine, models/engine/rtl/).
+// Verilated engine, models/engine/rtl/; "fast": the C++ model of any shape, models/engine_fast/).
 //
 //   AxisChannel x, w, r, y;                       // x, w, r: from the MM2S DMAs; y: to the S2MM DMA
 //   EngineOptions o;
@@ -47,6 +47,9 @@ struct EngineOptions {
   // memory_map::region("engine")): its size is the register window; the registers the engine reads
   // itself (STATUS, ERROR_CAUSE, the ACTIVE counter) are found in it by name at construction.
   const RegionInfo* region = nullptr;
+  // The shape asked for (the scenario's hardware): an engine of any shape ("fast") implements it; the
+  // "rtl" engine implements the shape its model was verilated with (engine_kind().shape()).
+  EngineShape shape;
   sc_core::sc_time clock_period = sc_core::sc_time(4, sc_core::SC_NS);  // 1 / hardware.clock_mhz
   // Longest run of cycles ahead of SystemC time between two synchronisations.
   std::uint64_t max_batch_cycles = 256;

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "engine_fast/fast_engine.h"
 #include "rtl/rtl_engine.h"
 
 namespace dnnvp {
@@ -13,8 +14,14 @@ std::unique_ptr<Engine> make_rtl(const sc_core::sc_module_name& name, AxisChanne
   return std::make_unique<rtl::RtlEngine>(name, x, w, r, y, options, stats);
 }
 
+std::unique_ptr<Engine> make_fast(const sc_core::sc_module_name& name, AxisChannel& x, AxisChannel& w,
+                                  AxisChannel& r, AxisChannel& y, const EngineOptions& options, Stats* stats) {
+  return std::make_unique<fast::FastEngine>(name, x, w, r, y, options, stats);
+}
+
 constexpr EngineKind kEngines[] = {
     {"rtl", rtl::linked_shape, make_rtl},
+    {"fast", nullptr, make_fast},
 };
 
 }  // namespace

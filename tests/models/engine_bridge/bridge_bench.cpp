@@ -16,6 +16,7 @@
 #include "bus.h"
 #include "dnnvp_memory_map.hpp"
 #include "engine/engine_factory.h"
+#include "emit.h"
 #include "engine_blob.h"
 #include "engine_plan.h"
 #include "engine_table.h"
@@ -154,8 +155,11 @@ std::uint64_t fnv1a(std::uint64_t h, const std::vector<std::uint8_t>& bytes) {
   return h;
 }
 
-void check_shape(const dnnvp::Scenario& s) {
-  const dnnvp::EngineShape e = dnnvp::engine_kind("rtl").shape();
+// The scenario's engine shape; the engine must implement it.
+dnnvp::EngineShape check_shape(const dnnvp::Scenario& s, const std::string& engine) {
+  const dnnvp::EngineShape wanted =
+      dnnvp::engine_shape_from_json(dnnvp::engine_shape_json(s.hardware), s.file);
+  const dnnvp::EngineShape e = dnnvp::engine_kind(engine).shape(wanted);
   const auto& h = s.hardware;
   if (h.rows != e.rows || h.cols != e.cols || h.stream_bits != e.stream_bits ||
       h.activation_bits != e.act_bits || h.weight_bits != e.weight_bits || h.accumulator_bits != e.acc_bits ||
@@ -164,6 +168,7 @@ void check_shape(const dnnvp::Scenario& s) {
       h.output_buffer_kib * 1024 != e.output_buffer_bytes)
     throw dnnvp::Error(s.file + ": hardware differs from the linked engine model (" + std::to_string(e.rows) +
                        "x" + std::to_string(e.cols) + ")");
+  return wanted;
 }
 
 }  // namespace
@@ -179,7 +184,7 @@ BenchResult run_bench(const BenchOptions& opt) {
   BenchResult result;
 
   const dnnvp::Scenario s = dnnvp::load_scenario(opt.scenario);
-  check_shape(s);
+  const dnnvp::EngineShape shape = check_shape(s, opt.engine);
   const dnnvp::NetworkPlan plan = dnnvp::plan_network(s);
   const dnnvp::SynthesizedModel sm = dnnvp::synthesize(s);
   const dnnvp::QuantizedModel& m = sm.model;
@@ -205,6 +210,7 @@ BenchResult run_bench(const BenchOptions& opt) {
   dnnvp::Bus bus("bus", bc, &stats);
 
   dnnvp::EngineOptions ec = engine_options();
+  ec.shape = shape;
   ec.clock_period = sc_time(1000.0 / s.hardware.clock_mhz, SC_NS);
   ec.run.watchdog_cycles = opt.watchdog_cycles;
   ec.run.stall_seed = opt.stall_seed;
@@ -214,7 +220,7 @@ BenchResult run_bench(const BenchOptions& opt) {
   ec.trace_file = opt.trace_file;
   ec.trace_from = opt.trace_from;
   ec.trace_to = opt.trace_to;
-  const std::unique_ptr<dnnvp::Engine> engine = dnnvp::make_engine("rtl", "engine", x, w, r, y, ec, &stats);
+  const std::unique_ptr<dnnvp::Engine> engine = dnnvp::make_engine(opt.engine, "engine", x, w, r, y, ec, &stats);
   engine->on_watchdog([&](const dnnvp::EngineWatchdogReport& r) {
     result.watchdog_text = r.text;
     result.watchdog_status = r.status;

@@ -18,7 +18,8 @@
 namespace bridge_test {
 
 struct BenchOptions {
-  std::string scenario;             // YAML path; hardware must match engine_kind("rtl").shape()
+  std::string scenario;             // YAML path; hardware must match engine_kind(engine).shape()
+  std::string engine = "rtl";       // the engine_names() entry to run ("fast": any shape)
   std::vector<std::string> layers;  // engine layers to run, in order; empty: every Conv/Dense layer
   std::uint64_t stall_seed = 0;
   double stall_probability = 0.25;

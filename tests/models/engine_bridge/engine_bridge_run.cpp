@@ -1,7 +1,7 @@
 // Runs Conv/Dense layers of a scenario through the engine bridge (the test bench of test_engine_bridge)
 // and prints per-layer results, the bridge summary and the engine cycles per wall-second.
 //
-//   engine_bridge_run SCENARIO [--layer NAME]... [--stall-seed N] [--stall-probability P]
+//   engine_bridge_run SCENARIO [--engine rtl|fast] [--layer NAME]... [--stall-seed N] [--stall-probability P]
 //                     [--max-batch N] [--starved-batch N] [--channel-beats N]
 //                     [--producer-ns T] [--consumer-ns T] [--cpu-ns T] [--watchdog N] [--trace FILE
 //                     --trace-window A:B]
@@ -23,7 +23,9 @@ int sc_main(int argc, char** argv) {
         if (i + 1 >= argc) throw std::invalid_argument("missing value after " + a);
         return argv[++i];
       };
-      if (a == "--layer")
+      if (a == "--engine")
+        o.engine = next();
+      else if (a == "--layer")
         o.layers.push_back(next());
       else if (a == "--stall-seed")
         o.stall_seed = std::stoull(next());

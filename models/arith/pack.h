@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "numerics.h"
+#include "arith.h"
 
 namespace dnnvp {
 

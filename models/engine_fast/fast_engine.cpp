@@ -1,0 +1,708 @@
+#include "fast_engine.h"
+
+#include <algorithm>
+#include <chrono>
+#include <sstream>
+
+#include "pack.h"
+#include "stats.h"
+
+namespace dnnvp::fast {
+
+namespace {
+
+using sc_core::sc_time;
+using sc_core::SC_ZERO_TIME;
+
+// Cycles a register access takes on the AXI4-Lite port, as on dnn_regs (a read: AR, then R; a write:
+// AW+W, the write, B).
+constexpr int kReadCycles = 2, kWriteCycles = 3;
+// Clocked cycles the engine stays quiet before it sleeps (as the "rtl" engine's settling).
+constexpr unsigned kSettleCycles = 4;
+constexpr unsigned kMaxDeltaYields = 16;
+constexpr std::uint32_t kParamsItem = 0xFFFFFFFFu;
+
+EngineShape checked_shape(const EngineOptions& o, const std::string& name) {
+  check_engine_shape(o.shape, name);
+  if (!o.trace_file.empty())
+    throw std::invalid_argument(name + ": the fast engine has no waveforms (trace with --engine rtl)");
+  return o.shape;
+}
+
+}  // namespace
+
+FastEngine::FastEngine(const sc_core::sc_module_name& name, AxisChannel& x, AxisChannel& w, AxisChannel& r,
+                       AxisChannel& y, const EngineOptions& options, Stats* stats)
+    : Engine(name, checked_shape(options, static_cast<const char*>(name)), x, w, r, y, options),
+      regs_(*options.region),
+      watchdog_(options.run.watchdog_cycles, min_watchdog_cycles(shape()), metrics_.longest_no_progress_cycles),
+      x_in_{"s_axis_x", x, metrics_.x},
+      w_in_{"s_axis_w", w, metrics_.w},
+      r_in_{"s_axis_r", r, metrics_.r},
+      rnd_(options.run.stall_seed, options.run.stall_probability),
+      stalls_(options.run.stall_seed != 0 && options.run.stall_probability > 0.0),
+      period_(options.clock_period.value()),
+      geo_(shape()) {
+  descriptor_.assign(regs_.descriptor_words, 0);
+  for (std::size_t i = 0; i < regs_.region().register_count; ++i) {
+    const RegisterInfo& reg = regs_.region().registers[i];
+    if (reg.block == "descriptor") descriptor_[(reg.offset - regs_.descriptor_first) / 4] = reg.reset;
+  }
+  counters_.assign(regs_.counters_words / 2, 0);
+  SC_HAS_PROCESS(FastEngine);
+  SC_THREAD(run);
+  if (stats != nullptr) add_stats(*stats, stats_prefix());
+}
+
+FastEngine::~FastEngine() = default;
+
+bool FastEngine::busy() const {
+  return !queue_.empty();
+}
+
+// ---------------------------------------------------------------- registers
+
+tlm::tlm_response_status FastEngine::register_access(bool write, std::uint32_t offset, std::uint32_t& data,
+                                                     sc_core::sc_time& delay) {
+  if (delay != SC_ZERO_TIME) {
+    sc_core::wait(delay);
+    delay = SC_ZERO_TIME;
+  }
+  Access a;
+  a.write = write;
+  a.offset = offset;
+  a.data = data;
+  accesses_.push_back(&a);
+  arrival_.notify(SC_ZERO_TIME);
+  while (!a.done) sc_core::wait(a.done_event);
+  if (!write) data = a.data;
+  return a.ok ? tlm::TLM_OK_RESPONSE : tlm::TLM_GENERIC_ERROR_RESPONSE;
+}
+
+std::uint32_t FastEngine::read_register(std::uint32_t offset, bool& ok) {
+  const Registers& g = regs_;
+  ok = offset % 4 == 0;
+  if (offset >= g.descriptor_first && offset < g.descriptor_first + 4 * g.descriptor_words)
+    return descriptor_[(offset - g.descriptor_first) / 4];
+  if (offset >= g.counters_first && offset < g.counters_first + 4 * g.counters_words) {
+    const std::uint32_t word = (offset - g.counters_first) / 4;
+    const std::uint64_t v = counters_[word / 2];
+    if (word % 2 == 1) return hi_latch_;
+    hi_latch_ = static_cast<std::uint32_t>(v >> 32);
+    return static_cast<std::uint32_t>(v);
+  }
+  const EngineShape& s = shape();
+  if (offset == find_register(g.region(), "ID").offset) return g.id_reset;
+  if (offset == g.hw_array) return g.hw_rows.put(static_cast<std::uint32_t>(s.rows)) | g.hw_cols.put(static_cast<std::uint32_t>(s.cols));
+  if (offset == g.hw_bits)
+    return g.hw_act_bits.put(static_cast<std::uint32_t>(s.act_bits)) |
+           g.hw_weight_bits.put(static_cast<std::uint32_t>(s.weight_bits)) |
+           g.hw_acc_bits.put(static_cast<std::uint32_t>(s.acc_bits)) |
+           g.hw_stream_bytes.put(static_cast<std::uint32_t>(s.stream_bits / 8));
+  if (offset == g.hw_depths)
+    return g.hw_acc_depth.put(static_cast<std::uint32_t>(s.acc_depth)) |
+           g.hw_queue_depth.put(static_cast<std::uint32_t>(geo_.timing.queue_depth));
+  if (offset == g.status)
+    return g.status_busy.put(busy()) | g.status_queue_full.put(queue_full()) | g.status_error.put(error_) |
+           g.status_queued.put(static_cast<std::uint32_t>(queue_.size())) | g.status_tiles_done.put(tiles_done_);
+  if (offset == g.error_cause) return error_cause_;
+  if (offset == g.irq) return g.irq_enable.put(irq_enable_) | g.irq_pending.put(irq_pending_);
+  ok = false;
+  return 0;
+}
+
+void FastEngine::write_register(std::uint32_t offset, std::uint32_t value, bool& ok) {
+  const Registers& g = regs_;
+  ok = offset % 4 == 0;
+  if (offset >= g.descriptor_first && offset < g.descriptor_first + 4 * g.descriptor_words) {
+    descriptor_[(offset - g.descriptor_first) / 4] = value;
+    return;
+  }
+  if (offset == g.irq) {
+    irq_enable_ = g.irq_enable.get(value) != 0;
+    if (g.irq_pending.get(value) != 0) irq_pending_ = false;
+    return;
+  }
+  if (offset != g.ctrl) {
+    ok = false;
+    return;
+  }
+  if (g.ctrl_clear_counters.get(value) != 0) std::fill(counters_.begin(), counters_.end(), 0);
+  if (g.ctrl_clear_error.get(value) != 0) error_ = false, error_cause_ = 0;
+  if (g.ctrl_push.get(value) != 0) push_tile();
+}
+
+bool FastEngine::queue_full() const {
+  return queue_.size() >= static_cast<std::size_t>(geo_.timing.queue_depth);
+}
+
+void FastEngine::flag(const Field& cause) {
+  error_ = true;
+  error_cause_ |= cause.put(1);
+}
+
+void FastEngine::push_tile() {
+  if (queue_full()) return flag(regs_.cause_push_while_full);
+  auto t = std::make_unique<Tile>();
+  t->d = regs_.decode(descriptor_);
+  if (!regs_.bad_descriptor(t->d, shape(), next_seq_ > 0).empty()) return flag(regs_.cause_bad_descriptor);
+  t->seq = next_seq_++;
+  queue_.push_back(std::move(t));
+}
+
+Tile* FastEngine::tile_at(std::uint64_t seq) {
+  if (queue_.empty() || seq < queue_.front()->seq || seq > queue_.back()->seq) return nullptr;
+  return queue_[static_cast<std::size_t>(seq - queue_.front()->seq)].get();
+}
+
+// One cycle of the register port: the access in flight advances; its effect happens on the cycle dnn_regs
+// performs it, its response on the last.
+void FastEngine::step_registers(bool& progress, bool& answered) {
+  if (access_ == nullptr) return;
+  Access& a = *access_;
+  const int total = a.write ? kWriteCycles : kReadCycles;
+  if (a.cycles_left == total - 1) {  // AW+W or AR taken: the write happens / the read value is sampled
+    if (a.write)
+      write_register(a.offset, a.data, a.ok);
+    else
+      a.data = read_register(a.offset, a.ok);
+    if (!a.ok) ++metrics_.register_errors;
+  }
+  if (--a.cycles_left == 0) {
+    answered = true;
+    if (a.write) {
+      ++metrics_.register_writes;
+      progress = true;
+    } else {
+      ++metrics_.register_reads;
+    }
+  }
+}
+
+// ---------------------------------------------------------------- streams
+
+// tvalid of an input stream this cycle: its front beat, unless a random stall withholds it.
+bool FastEngine::show(InStream& s) {
+  if (s.shown) return true;
+  if (s.ch.empty()) return false;
+  if (stalls_ && rnd_.chance()) {
+    ++s.metrics.stalls_injected;
+    return false;
+  }
+  s.shown = true;
+  return true;
+}
+
+AxisBeat FastEngine::take(InStream& s) {
+  AxisBeat beat = s.ch.pop();
+  s.shown = false;
+  ++s.metrics.beats;
+  s.metrics.bytes += beat.data.size();
+  s.metrics.packets += beat.last;
+  if (s.ch.empty()) drained_ = true;  // the batch ends: the producer must run
+  return beat;
+}
+
+std::size_t FastEngine::y_room() const {
+  const std::size_t used = y_.size() + staged_.size();
+  return used >= y_.capacity() ? 0 : y_.capacity() - used;
+}
+
+// ---------------------------------------------------------------- loader
+
+void FastEngine::step_loader(bool& progress) {
+  LoaderState& l = loader_;
+  if (l.tile == nullptr) {
+    Tile* t = tile_at(load_seq_);
+    if (t == nullptr) {
+      if (l.discarding && show(x_in_) && take(x_in_).last) l.discarding = false, progress = true;
+      return;
+    }
+    if (t->d.reuse) {  // nothing loads: the predecessor's band, once it is in
+      Tile* before = tile_at(t->seq - 1);
+      if (before != nullptr && !before->loaded) return;
+      t->band = before != nullptr ? before->band : last_band_;
+      t->storage = before != nullptr ? before->storage : last_storage_;
+      t->loaded = true;
+      ++load_seq_;
+      return;
+    }
+    // The storage the band needs must be free: no tile loaded but not computed may hold any of it.
+    const int storage = t->d.whole ? 2 : 1 - last_half_;
+    for (const auto& q : queue_) {
+      if (q->seq >= t->seq) break;
+      if (q->computed || !q->loaded) {
+        if (!q->computed && t->d.whole) return;  // WHOLE: every earlier tile has computed
+        continue;
+      }
+      if (q->storage == 2 || storage == 2 || q->storage == storage) return;
+    }
+    if (l.discarding) {
+      if (show(x_in_) && take(x_in_).last) l.discarding = false, progress = true;
+      return;
+    }
+    t->storage = storage;
+    if (storage != 2) last_half_ = storage;
+    t->loading = true;
+    l = LoaderState{};
+    l.tile = t;
+    l.beats_expected = band_beats(t->d, geo_);
+    l.words_total = t->d.band_pixels * pixel_words(t->d, geo_.rows);
+  }
+  Tile& t = *l.tile;
+  if (l.finishing >= 0) {
+    if (l.finishing-- > 0) return;
+    auto band = std::make_shared<Band>(load_band(t.d, geo_, l.bytes));
+    t.band = band;
+    t.loaded = true;
+    last_band_ = band;
+    last_storage_ = t.storage;
+    ++load_seq_;
+    l.tile = nullptr;
+    progress = true;
+    return;
+  }
+  // Words: up to FoldMax a cycle, each once the values it holds are in.
+  const std::uint64_t chunks_f = pixel_words(t.d, geo_.rows);
+  const std::uint64_t cin = t.d.in_c;
+  for (int k = 0; k < geo_.fold_max && l.words < l.words_total; ++k) {
+    const std::uint64_t pixel = l.words / chunks_f, word = l.words % chunks_f;
+    const std::uint64_t need = pixel * cin + std::min(cin, (word + 1) * static_cast<std::uint64_t>(geo_.rows));
+    if (need > l.values_in) break;
+    l.values_used = need;
+    ++l.words;
+  }
+  if (l.words == l.words_total && l.beats >= l.beats_expected) {
+    l.finishing = geo_.timing.loader_latency;
+    return;
+  }
+  // A beat whenever fewer than FoldMax * Rows values wait.
+  const std::uint64_t waiting = l.values_in - l.values_used;
+  if (l.beats < l.beats_expected && waiting < static_cast<std::uint64_t>(geo_.fold_max * geo_.rows) &&
+      show(x_in_)) {
+    AxisBeat b = take(x_in_);
+    progress = true;
+    const int storage = storage_bits(static_cast<int>(t.d.in_bits));
+    l.bytes.insert(l.bytes.end(), b.data.begin(), b.data.end());
+    ++l.beats;
+    l.values_in = std::min<std::uint64_t>(t.d.band_pixels * cin,
+                                          l.bytes.size() * 8 / static_cast<std::uint64_t>(storage) -
+                                              (band_skip(t.d) ? 1 : 0));
+    if (b.last && l.beats < l.beats_expected) {  // early TLAST: the band ends short
+      flag(regs_.cause_input_length);
+      l.beats = l.beats_expected;
+      l.values_in = t.d.band_pixels * cin;
+    } else if (!b.last && l.beats == l.beats_expected) {  // no TLAST: drop beats up to the next one
+      flag(regs_.cause_input_length);
+      l.discarding = true;
+    }
+  }
+}
+
+// ---------------------------------------------------------------- weights
+
+void FastEngine::step_weights(bool& progress) {
+  WeightState& s = weights_;
+  // The FIFO takes a beat whenever it has room.
+  const bool fifo_take = s.fifo.size() < geo_.fifo_beats && show(w_in_);
+  // The assembler: one beat a cycle from the FIFO into the block it cuts.
+  if (s.ready != nullptr) {
+    std::shared_ptr<const Block>& shadow = s.ready_params ? s.params_shadow : s.weight_shadow;
+    if (shadow == nullptr) shadow = std::move(s.ready), s.ready = nullptr;
+  }
+  if (s.tile == nullptr) {
+    while (Tile* t = tile_at(weight_seq_)) {
+      if (t->d.op == 0) {
+        s.tile = t;
+        s.block = 0;
+        s.pass = kParamsItem;
+        s.item_beats_left = 0;
+        break;
+      }
+      ++weight_seq_;  // a pool streams no blob
+    }
+  }
+  if (s.tile != nullptr && s.ready == nullptr && !s.fifo.empty()) {
+    const Descriptor& d = s.tile->d;
+    if (s.item_beats_left == 0) {
+      s.item.clear();
+      s.item_beats_left = s.pass == kParamsItem ? params_beats(geo_) : weight_beats(d, geo_);
+    }
+    AxisBeat b = std::move(s.fifo.front());
+    s.fifo.pop_front();
+    s.item.insert(s.item.end(), b.data.begin(), b.data.end());
+    const bool item_end = --s.item_beats_left == 0;
+    const bool block_end = item_end && s.pass != kParamsItem && s.pass + 1 == d.passes;
+    const bool blob_end = block_end && s.block + 1 == d.blocks;
+    if (b.last != blob_end && !(b.last && block_end)) {
+      flag(regs_.cause_weight_length);
+      if (b.last) {  // early TLAST: the blob ends here, the rest is zero
+        s.item.resize(s.item.size() + s.item_beats_left * geo_.beat_bytes, 0);
+        s.item_beats_left = 0;
+      } else {
+        s.discarding = true;
+      }
+    }
+    if (s.item_beats_left == 0) {
+      s.ready = std::make_shared<const Block>(std::move(s.item));
+      s.item = Block{};
+      s.ready_params = s.pass == kParamsItem;
+      if (s.pass == kParamsItem) {
+        s.pass = 0;
+      } else if (++s.pass == d.passes) {
+        s.pass = kParamsItem;
+        if (++s.block == d.blocks) s.tile = nullptr, ++weight_seq_;
+      }
+    }
+  } else if (s.tile == nullptr && s.discarding && !s.fifo.empty()) {
+    if (s.fifo.front().last) s.discarding = false;
+    s.fifo.pop_front();
+  }
+  if (fifo_take) {
+    s.fifo.push_back(take(w_in_));
+    progress = true;
+  }
+}
+
+// ---------------------------------------------------------------- core
+
+void FastEngine::step_core(bool& progress) {
+  CoreState& c = core_;
+  std::vector<std::uint64_t>& k = counters_;
+  switch (c.phase) {
+    case CoreState::kIdle: {
+      Tile* t = tile_at(core_seq_);
+      if (t == nullptr) return;
+      if (!t->loaded) {
+        ++k[regs_.stall_input];
+        return;
+      }
+      // Output half seq mod 2: free once the tile two before has drained.
+      if (Tile* before = tile_at(t->seq - 2); t->seq >= 2 && before != nullptr && !before->drained) {
+        ++k[regs_.stall_output];
+        return;
+      }
+      c = CoreState{};
+      c.tile = t;
+      c.phase = CoreState::kSetup;
+      c.countdown = geo_.timing.core_setup;
+      return;
+    }
+    case CoreState::kSetup:
+      if (--c.countdown > 0) return;
+      c.block = 0;
+      c.pass = 0;
+      c.phase = c.tile->d.op == 0 ? CoreState::kParams : CoreState::kIssue;
+      if (c.phase == CoreState::kIssue) c.slot = 0, c.slots = std::max<std::uint64_t>(c.tile->d.tile_p, geo_.timing.min_pass);
+      return;
+    case CoreState::kParams:
+      if (weights_.params_shadow == nullptr) {
+        ++k[regs_.stall_weight];
+        return;
+      }
+      c.tile->blocks.push_back(std::move(weights_.params_shadow));
+      weights_.params_shadow = nullptr;
+      c.phase = CoreState::kWeights;
+      [[fallthrough]];
+    case CoreState::kWeights:
+      if (weights_.weight_shadow == nullptr) {
+        ++k[regs_.stall_weight];
+        return;
+      }
+      c.tile->blocks.push_back(std::move(weights_.weight_shadow));
+      weights_.weight_shadow = nullptr;
+      c.phase = CoreState::kIssue;
+      c.slot = 0;
+      c.slots = std::max<std::uint64_t>(c.tile->d.tile_p, geo_.timing.min_pass);
+      c.macs_per_pixel = pass_macs(c.tile->d, geo_, c.block, c.pass);
+      [[fallthrough]];
+    case CoreState::kIssue: {
+      const Descriptor& d = c.tile->d;
+      if (c.slot < d.tile_p) {
+        ++k[regs_.active];
+        k[regs_.macs] += c.macs_per_pixel;
+        progress = true;
+        ++metrics_.compute_cycles;
+      }
+      if (++c.slot < c.slots) return;
+      if (++c.pass < d.passes) {
+        c.phase = d.op == 0 ? CoreState::kWeights : CoreState::kIssue;
+        c.slot = 0;
+        c.macs_per_pixel = pass_macs(d, geo_, c.block, c.pass);
+        return;
+      }
+      c.pass = 0;
+      if (++c.block < d.blocks) {
+        c.phase = d.op == 0 ? CoreState::kParams : CoreState::kIssue;
+        c.slot = 0;
+        return;
+      }
+      c.phase = CoreState::kFlush;
+      c.countdown = geo_.timing.pipeline;
+      return;
+    }
+    case CoreState::kFlush:
+      if (--c.countdown > 0) return;
+      c.tile->computed = true;  // its input storage is free
+      c.phase = CoreState::kDone;
+      c.countdown = geo_.timing.core_done;
+      ++core_seq_;
+      return;
+    case CoreState::kDone:
+      if (--c.countdown > 0) return;
+      c.phase = CoreState::kIdle;
+      return;
+  }
+}
+
+// ---------------------------------------------------------------- drain
+
+void FastEngine::step_drain(bool& progress) {
+  DrainState& s = drain_;
+  if (s.tile == nullptr) {
+    Tile* t = tile_at(drain_seq_);
+    if (t == nullptr || !t->computed) {
+      if (s.discarding_r && show(r_in_) && take(r_in_).last) s.discarding_r = false;
+      return;
+    }
+    s.tile = t;
+    t->out = compute_tile(*t, geo_, last_value_);
+    last_value_ = t->out.empty() ? 0 : t->out.back();
+    s.a_bytes = output_bytes(t->d, t->out, {});
+    s.b_bytes.clear();
+    s.beats = (s.a_bytes.size() + geo_.beat_bytes - 1) / geo_.beat_bytes;
+    s.beat = 0;
+    s.residual_done = !t->d.elt;
+    s.countdown = geo_.timing.drain_latency;
+  }
+  Tile& t = *s.tile;
+  const Descriptor& d = t.d;
+  // Operand b: one r beat a cycle while the fused tile is in flight, up to its packet's end.
+  if (!s.residual_done && show(r_in_)) {
+    const std::uint64_t b_beats = s.b_bytes.size() / geo_.beat_bytes;
+    if (b_beats < s.beat + 4) {
+      AxisBeat b = take(r_in_);
+      progress = true;
+      s.b_bytes.insert(s.b_bytes.end(), b.data.begin(), b.data.end());
+      const bool full = s.b_bytes.size() >= s.a_bytes.size();
+      if (b.last || full) {
+        s.residual_done = true;
+        if (b.last != full) {
+          flag(regs_.cause_residual_length);
+          s.discarding_r = !b.last;
+        }
+      }
+    }
+  }
+  if (s.countdown > 0) {
+    --s.countdown;
+    return;
+  }
+  if (s.beat < s.beats) {
+    const std::size_t first = static_cast<std::size_t>(s.beat) * geo_.beat_bytes;
+    const std::size_t bytes = std::min(geo_.beat_bytes, s.a_bytes.size() - first);
+    if (d.elt && s.b_bytes.size() < first + bytes && !s.residual_done) return;  // b not in yet
+    if (y_room() == 0) {
+      ++counters_[regs_.stall_output];
+      ++metrics_.y.waiting_cycles;
+      return;
+    }
+    if (stalls_ && rnd_.chance()) {
+      ++metrics_.y.stalls_injected;
+      return;
+    }
+    AxisBeat beat;
+    if (d.elt) {
+      // y of the beat's values from a's and b's same bytes (a, b and y share one storage width).
+      const int storage = storage_bits(static_cast<int>(d.out_bits));
+      const std::size_t per_byte = static_cast<std::size_t>(8 / storage);
+      const std::size_t v0 = first * per_byte;
+      const std::size_t v1 = std::min(t.out.size(), (first + bytes) * per_byte);
+      std::vector<std::uint8_t> b(s.b_bytes.begin() + static_cast<std::ptrdiff_t>(std::min(first, s.b_bytes.size())),
+                                  s.b_bytes.begin() + static_cast<std::ptrdiff_t>(std::min(first + bytes, s.b_bytes.size())));
+      beat.data = output_bytes(d, {t.out.begin() + static_cast<std::ptrdiff_t>(v0), t.out.begin() + static_cast<std::ptrdiff_t>(v1)}, b);
+      beat.data.resize(bytes, 0);
+    } else {
+      beat.data.assign(s.a_bytes.begin() + static_cast<std::ptrdiff_t>(first),
+                       s.a_bytes.begin() + static_cast<std::ptrdiff_t>(first + bytes));
+    }
+    beat.last = ++s.beat == s.beats;
+    ++metrics_.y.beats;
+    metrics_.y.bytes += beat.data.size();
+    metrics_.y.packets += beat.last;
+    staged_.push_back(std::move(beat));
+    progress = true;
+    if (s.beat == s.beats) s.countdown = d.elt ? geo_.timing.eltwise_latency : 0;
+    return;
+  }
+  if (!s.residual_done) return;
+  // The tile is done: its queue entry is free, its output half too.
+  t.drained = true;
+  ++tiles_done_;
+  irq_pending_ = true;
+  ++drain_seq_;
+  s.tile = nullptr;
+  queue_.pop_front();
+  progress = true;
+}
+
+// ---------------------------------------------------------------- the clock
+
+bool FastEngine::cycle() {
+  EngineMetrics& m = metrics_;
+  bool progress = false, answered = false;
+  const bool was_busy = busy();
+  step_registers(progress, answered);
+  step_drain(progress);
+  step_core(progress);
+  step_weights(progress);
+  step_loader(progress);
+  if (was_busy || busy()) {
+    ++m.busy_cycles;
+    ++counters_[regs_.cycles];
+    if (x_.empty() && loader_.tile != nullptr && loader_.finishing < 0) ++m.x.waiting_cycles;
+    if (w_.empty() && weights_.fifo.size() < geo_.fifo_beats) ++m.w.waiting_cycles;
+    if (r_.empty() && drain_.tile != nullptr && !drain_.residual_done) ++m.r.waiting_cycles;
+  }
+  ++m.cycles;
+  ++m.cycles_clocked;
+  bool stop = answered || drained_;
+  drained_ = false;
+  if (!staged_.empty() && y_room() == 0) stop = true;  // the consumer must run
+  const bool armed = (busy() && (options().watchdog_counts_platform_waits || !starved())) ||
+                     (access_ != nullptr && !answered);
+  if (watchdog_.step(m.cycles, armed, progress)) {
+    trip_watchdog();
+    stop = true;
+  }
+  if (quiet()) {
+    if (++quiet_run_ >= kSettleCycles && access_ == nullptr) stop = true;
+  } else {
+    quiet_run_ = 0;
+  }
+  return stop;
+}
+
+// Nothing happens until the platform acts: no tile, no beat the units could take, no access.
+bool FastEngine::quiet() const {
+  return queue_.empty() && access_ == nullptr && (w_.empty() || weights_.fifo.size() >= geo_.fifo_beats) &&
+         (x_.empty() || !loader_.discarding) && (r_.empty() || !drain_.discarding_r);
+}
+
+bool FastEngine::starved() const {
+  return (x_.empty() && loader_.tile != nullptr) || (w_.empty() && weights_.tile != nullptr) ||
+         (r_.empty() && drain_.tile != nullptr && !drain_.residual_done) ||
+         (drain_.tile != nullptr && y_room() == 0);
+}
+
+void FastEngine::idle_wait() {
+  EngineMetrics& c = metrics_;
+  sc_core::wait(x_.data_written_event() | w_.data_written_event() | r_.data_written_event() | arrival_);
+  const std::uint64_t now = sc_core::sc_time_stamp().value();
+  const std::uint64_t next = (now + period_ - 1) / period_;
+  if (next * period_ > now) sc_core::wait(sc_time::from_value(next * period_ - now));
+  if (next > c.cycles) {
+    c.cycles_skipped += next - c.cycles;
+    c.cycles = next;
+  }
+  watchdog_.restart(c.cycles);
+}
+
+void FastEngine::run() {
+  EngineMetrics& c = metrics_;
+  for (;;) {
+    for (unsigned i = 0; i < kMaxDeltaYields && sc_core::sc_pending_activity_at_current_time(); ++i)
+      sc_core::wait(SC_ZERO_TIME);
+    if (access_ == nullptr && !accesses_.empty()) {
+      access_ = accesses_.front();
+      accesses_.pop_front();
+      access_->cycles_left = access_->write ? kWriteCycles : kReadCycles;
+    }
+    if (quiet() && quiet_run_ >= kSettleCycles) {
+      idle_wait();
+      continue;
+    }
+    const bool registers_active = c.cycles - last_register_cycle_ < options().max_batch_cycles;
+    const std::uint64_t limit =
+        starved() || registers_active ? options().starved_batch_cycles : options().max_batch_cycles;
+    const auto start = std::chrono::steady_clock::now();
+    std::uint64_t n = 0;
+    bool stop = false;
+    while (!stop && n < limit) {
+      stop = cycle();
+      ++n;
+    }
+    c.eval_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    ++c.batches;
+    sc_core::wait(sc_time::from_value(period_ * n));
+    for (AxisBeat& beat : staged_) y_.push(std::move(beat));
+    staged_.clear();
+    const bool irq = irq_enable_ && irq_pending_;
+    if (irq != irq_out.read()) irq_out.write(irq);
+    if (watchdog_fired()) {
+      report_watchdog();
+      return;
+    }
+    if (access_ != nullptr && access_->cycles_left == 0) {
+      access_->done = true;
+      access_->done_event.notify(SC_ZERO_TIME);
+      access_ = nullptr;
+      last_register_cycle_ = c.cycles;
+    }
+  }
+}
+
+// ---------------------------------------------------------------- reports
+
+std::string FastEngine::stream_line(const InStream& s) const {
+  const EngineStreamMetrics& k = s.metrics;
+  std::ostringstream o;
+  o << "  " << s.name << ": tvalid=" << s.shown << ", channel '" << s.ch.name() << "' " << s.ch.size() << "/"
+    << s.ch.capacity() << " beats queued, " << k.beats << " beats (" << k.packets << " packets) accepted, "
+    << k.stalls_injected << " stalls injected\n";
+  return o.str();
+}
+
+std::string FastEngine::stream_state() const {
+  const EngineStreamMetrics& k = metrics_.y;
+  std::ostringstream o;
+  o << stream_line(x_in_) << stream_line(w_in_) << stream_line(r_in_);
+  o << "  m_axis_y: channel '" << y_.name() << "' " << y_.size() << "/" << y_.capacity() << " beats queued, "
+    << k.beats << " beats (" << k.packets << " packets) sent, " << k.stalls_injected << " stalls injected, "
+    << k.waiting_cycles << " cycles held by a full channel\n";
+  o << "  queue: " << queue_.size() << " tiles (loader at tile " << load_seq_ << ", weights " << weight_seq_
+    << ", core " << core_seq_ << ", drain " << drain_seq_ << "), weight FIFO " << weights_.fifo.size() << "/"
+    << geo_.fifo_beats << " beats\n";
+  o << "  registers: " << (access_ != nullptr ? "an access in flight" : "idle") << ", " << accesses_.size()
+    << " queued\n";
+  return o.str();
+}
+
+std::string FastEngine::stop_report() {
+  std::ostringstream o;
+  bool ok = true;
+  o << stream_state() << "  STATUS 0x" << std::hex << read_register(regs_.status, ok) << " ERROR_CAUSE 0x"
+    << error_cause_ << std::dec << "\n";
+  return o.str();
+}
+
+void FastEngine::report_watchdog() {
+  const EngineMetrics& c = metrics_;
+  EngineWatchdogReport rep;
+  rep.cycle = c.cycles;
+  rep.time = sc_core::sc_time_stamp();
+  rep.idle_cycles = watchdog_.idle_cycles(c.cycles);
+  bool ok = true;
+  rep.status = read_register(regs_.status, ok);
+  rep.error_cause = error_cause_;
+  rep.registers_read = true;
+  std::ostringstream o;
+  o << name() << ": watchdog: no progress (stream handshake, register write or issued work) for "
+    << rep.idle_cycles << " engine cycles, engine " << (busy() ? "busy" : "not busy") << ", at cycle "
+    << rep.cycle << " (" << rep.time << ")\n";
+  o << stop_report();
+  rep.text = o.str();
+  fire_watchdog(std::move(rep));
+}
+
+}  // namespace dnnvp::fast
