@@ -44,7 +44,9 @@ std::uint64_t parse_cycle(const std::string& text, const std::string& what) {
 
 void RunOptions::add_to(po::options_description& desc) {
   desc.add_options()  //
-      ("max-cycles", count_into(max_cycles, "max-cycles"),
+      ("engine", po::value<std::string>(&engine)->default_value(engine),
+       "engine model: rtl (the Verilated engine, built once per shape) or fast (the C++ model, any shape)")(
+          "max-cycles", count_into(max_cycles, "max-cycles"),
        "stop after N engine cycles (overrides run.max_cycles; 0: no limit)")(
           "stall-seed", count_into(stall_seed, "stall-seed"),
           "random valid/ready stalls on every engine stream from seed S (0: off)")(
@@ -75,6 +77,8 @@ void RunOptions::check() const {
   if (quiet && verbose) throw std::invalid_argument("-q and -v exclude each other");
   if (stall_probability && !(*stall_probability >= 0.0 && *stall_probability < 1.0))
     throw std::invalid_argument("--stall-probability must be in [0, 1)");
+  if (!trace_file.empty() && engine != "rtl")
+    throw std::invalid_argument("--trace needs --engine rtl (only the Verilated engine has waveforms)");
   if (!trace_window.empty() && trace_file.empty())
     throw std::invalid_argument("--trace-window needs --trace FILE");
   if (!trace_layer.empty() && trace_file.empty())
@@ -90,6 +94,10 @@ void RunOptions::check() const {
     throw std::invalid_argument(
         "--gdb and --trace-layer exclude each other (--trace-layer runs the scenario twice)");
   window();
+}
+
+std::string engine_model_name(const std::string& engine, const EngineShape& shape) {
+  return engine_shape_key(shape) + (engine == "rtl" ? "" : "-" + engine);
 }
 
 void apply_log_level(const RunOptions& options) {
@@ -132,6 +140,7 @@ std::pair<std::uint64_t, std::uint64_t> RunOptions::window() const {
 
 std::vector<std::string> RunOptions::to_args() const {
   std::vector<std::string> a;
+  if (engine != "rtl") a.insert(a.end(), {"--engine", engine});
   if (max_cycles) a.insert(a.end(), {"--max-cycles", std::to_string(*max_cycles)});
   if (stall_seed) a.insert(a.end(), {"--stall-seed", std::to_string(*stall_seed)});
   if (stall_probability) {

@@ -10,11 +10,15 @@
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
+#include "engine_shape.h"
 #include "run_settings.h"
 
 namespace dnnvp {
 
 struct RunOptions {
+  // The engine model (models/engine/engine_factory.h): "rtl" the Verilated engine of the scenario's shape,
+  // "fast" the C++ model of any shape (no simulator build per shape).
+  std::string engine = "rtl";
   std::optional<std::uint64_t> max_cycles;       // overrides run.max_cycles (engine cycles; 0: unbounded)
   std::optional<std::uint64_t> stall_seed;       // overrides run.stall_seed (0: no stalls)
   std::optional<double> stall_probability;       // overrides run.stall_probability
@@ -65,6 +69,9 @@ nlohmann::json settings_json(const EffectiveSettings& settings, const RunOptions
 // scenario's hardware object (hw.json, or engine_shape_json() of a HardwareConfig), built with or without
 // tracing: "r4c8s64a8w8acc32d1024i262144...".
 std::string engine_model_key(const nlohmann::json& hardware, bool trace);
+// report.json's "engine_model": the shape's key, + "-fast" for the fast engine (the rtl engine's is the
+// key of the simulator it ran in).
+std::string engine_model_name(const std::string& engine, const EngineShape& shape);
 
 // What every report.json starts with (docs/platform.md, "report.json"): its format version and the tool
 // that wrote it (name, version, source commit).

@@ -82,6 +82,7 @@ dnnvp::SocConfig soc_config(const dnnvp::manifest::Hardware& hw, const dnnvp::Ru
                             const dnnvp::RunOptions& opt, std::ostream* uart_log) {
   dnnvp::SocConfig c;
   c.hardware = hw;
+  c.engine = opt.engine;
   c.run = run;
   c.trace_file = opt.trace_file;
   std::tie(c.trace_from, c.trace_to) = opt.window();
@@ -159,7 +160,11 @@ int simulate(const Run& r) {
   std::ofstream uart_log;
   dnnvp::SocConfig config = soc_config(hw, settings.run, r.opt, &uart_log);
   for (const dnnvp::manifest::LayerEntry& l : manifest.layers) config.layer_names.push_back(l.name);
-  check_shape(hw.shape, config.engine);
+  try {
+    check_shape(hw.shape, config.engine);
+  } catch (const std::invalid_argument& e) {  // an unknown engine
+    throw BadInput(std::string("--engine: ") + e.what());
+  }
 
   uart_log.open(r.dir + "/uart.log");
   std::unique_ptr<dnnvp::Soc> soc;
@@ -200,7 +205,7 @@ int simulate(const Run& r) {
   in.run = dnnvp::settings_json(settings, r.opt);
   in.interrupted_by = signal;
   in.firmware_path = r.firmware;
-  in.engine_model = dnnvp::engine_shape_key(soc->engine().shape());
+  in.engine_model = dnnvp::engine_model_name(config.engine, soc->engine().shape());
   in.firmware =
       dnnvp::read_firmware_report(*soc, manifest.layers.size(), manifest.images.count, &in.firmware_note);
   // The platform's own check: every output element in DRAM against expected.bin, whatever the

@@ -268,6 +268,16 @@ void write_step_report(const RunState& s, int status, const std::string& message
     dnnvp::log::error("vp_run", "cannot write " + s.report().string());
 }
 
+// The shape of the simulator to run: the scenario's for the rtl engine (with tracing when asked); any
+// simulator runs the fast engine at the scenario's shape, so the main build's default one (no build per
+// shape).
+dnnvp::EngineShape simulator_shape(const RunState& s, bool trace) {
+  if (s.opt.engine != "rtl") return dnnvp::EngineShape{};
+  dnnvp::EngineShape shape = s.hw->shape;
+  shape.trace = trace;
+  return shape;
+}
+
 // Runs vp_sim; its exit status. `report` empty: OUT/report.json.
 int simulate(const RunState& s, const std::string& sim, const dnnvp::RunOptions& opt,
              const std::string& report, const std::string& log) {
@@ -287,7 +297,7 @@ std::string layer_window(const RunState& s) {
   plain.trace_layer.clear();
   plain.quiet = true;
   plain.verbose = false;
-  const std::string sim = simulator_for(s.hw->shape, s.opt.quiet);
+  const std::string sim = simulator_for(simulator_shape(s, false), s.opt.quiet);
   if (!s.opt.quiet)
     std::cout << "vp_run: finding layer " << s.opt.trace_layer
               << "'s engine cycles (a run without the trace)\n";
@@ -372,10 +382,8 @@ int run(int argc, char** argv, RunState& s) {
 
   const fs::path hw_json = fs::path(s.out) / "hw.json";
   s.hw = dnnvp::checked<dnnvp::manifest::Hardware>(read_json(hw_json), hw_json.string());
-  dnnvp::EngineShape shape = s.hw->shape;
-  shape.trace = !s.opt.trace_file.empty();
   s.step = dnnvp::kSimulatorBuildStep;
-  const std::string sim = simulator_for(shape, s.opt.quiet);
+  const std::string sim = simulator_for(simulator_shape(s, !s.opt.trace_file.empty()), s.opt.quiet);
 
   if (s.firmware.empty()) {
     s.step = "building the firmware";

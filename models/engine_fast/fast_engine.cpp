@@ -212,6 +212,7 @@ std::size_t FastEngine::y_room() const {
 
 void FastEngine::step_loader(bool& progress) {
   LoaderState& l = loader_;
+  const std::uint64_t now = metrics_.cycles;
   if (l.tile == nullptr) {
     Tile* t = tile_at(load_seq_);
     if (t == nullptr) {
@@ -220,10 +221,11 @@ void FastEngine::step_loader(bool& progress) {
     }
     if (t->d.reuse) {  // nothing loads: the predecessor's band, once it is in
       Tile* before = tile_at(t->seq - 1);
-      if (before != nullptr && !before->loaded) return;
-      t->band = before != nullptr ? before->band : last_band_;
-      t->storage = before != nullptr ? before->storage : last_storage_;
-      t->loaded = true;
+      if (before != nullptr && before->loaded_at > now) return;
+      // dnn_regs refuses a REUSE before any tile, so a band was loaded; an empty one reads as zeros.
+      t->band = last_band_ != nullptr ? last_band_ : std::make_shared<const Band>();
+      t->storage = last_storage_;
+      t->loaded_at = now + 1;
       ++load_seq_;
       return;
     }
@@ -231,10 +233,7 @@ void FastEngine::step_loader(bool& progress) {
     const int storage = t->d.whole ? 2 : 1 - last_half_;
     for (const auto& q : queue_) {
       if (q->seq >= t->seq) break;
-      if (q->computed || !q->loaded) {
-        if (!q->computed && t->d.whole) return;  // WHOLE: every earlier tile has computed
-        continue;
-      }
+      if (q->computed_at <= now) continue;
       if (q->storage == 2 || storage == 2 || q->storage == storage) return;
     }
     if (l.discarding) {
@@ -243,7 +242,6 @@ void FastEngine::step_loader(bool& progress) {
     }
     t->storage = storage;
     if (storage != 2) last_half_ = storage;
-    t->loading = true;
     l = LoaderState{};
     l.tile = t;
     l.beats_expected = band_beats(t->d, geo_);
@@ -254,7 +252,7 @@ void FastEngine::step_loader(bool& progress) {
     if (l.finishing-- > 0) return;
     auto band = std::make_shared<Band>(load_band(t.d, geo_, l.bytes));
     t.band = band;
-    t.loaded = true;
+    t.loaded_at = now + 1;
     last_band_ = band;
     last_storage_ = t.storage;
     ++load_seq_;
@@ -369,31 +367,36 @@ void FastEngine::step_weights(bool& progress) {
 void FastEngine::step_core(bool& progress) {
   CoreState& c = core_;
   std::vector<std::uint64_t>& k = counters_;
+  const std::uint64_t now = metrics_.cycles;
   switch (c.phase) {
     case CoreState::kIdle: {
       Tile* t = tile_at(core_seq_);
       if (t == nullptr) return;
-      if (!t->loaded) {
+      if (t->loaded_at > now) {
         ++k[regs_.stall_input];
         return;
       }
-      // Output half seq mod 2: free once the tile two before has drained.
-      if (Tile* before = tile_at(t->seq - 2); t->seq >= 2 && before != nullptr && !before->drained) {
-        ++k[regs_.stall_output];
-        return;
+      // Its output half (seq mod 2) is free once the tile two before has drained.
+      if (t->seq >= 2) {
+        const Tile* before = tile_at(t->seq - 2);
+        if (before != nullptr && before->drained_at > now) {
+          ++k[regs_.stall_output];
+          return;
+        }
       }
       c = CoreState{};
       c.tile = t;
       c.phase = CoreState::kSetup;
-      c.countdown = geo_.timing.core_setup;
+      c.countdown = setup_cycles(t->d, geo_);
       return;
     }
     case CoreState::kSetup:
       if (--c.countdown > 0) return;
       c.block = 0;
       c.pass = 0;
+      c.slot = 0;
+      c.slots = std::max<std::uint64_t>(c.tile->d.tile_p, static_cast<std::uint64_t>(geo_.timing.min_pass));
       c.phase = c.tile->d.op == 0 ? CoreState::kParams : CoreState::kIssue;
-      if (c.phase == CoreState::kIssue) c.slot = 0, c.slots = std::max<std::uint64_t>(c.tile->d.tile_p, geo_.timing.min_pass);
       return;
     case CoreState::kParams:
       if (weights_.params_shadow == nullptr) {
@@ -413,7 +416,6 @@ void FastEngine::step_core(bool& progress) {
       weights_.weight_shadow = nullptr;
       c.phase = CoreState::kIssue;
       c.slot = 0;
-      c.slots = std::max<std::uint64_t>(c.tile->d.tile_p, geo_.timing.min_pass);
       c.macs_per_pixel = pass_macs(c.tile->d, geo_, c.block, c.pass);
       [[fallthrough]];
     case CoreState::kIssue: {
@@ -425,16 +427,14 @@ void FastEngine::step_core(bool& progress) {
         ++metrics_.compute_cycles;
       }
       if (++c.slot < c.slots) return;
+      c.slot = 0;
       if (++c.pass < d.passes) {
-        c.phase = d.op == 0 ? CoreState::kWeights : CoreState::kIssue;
-        c.slot = 0;
-        c.macs_per_pixel = pass_macs(d, geo_, c.block, c.pass);
+        if (d.op == 0) c.phase = CoreState::kWeights;
         return;
       }
       c.pass = 0;
       if (++c.block < d.blocks) {
-        c.phase = d.op == 0 ? CoreState::kParams : CoreState::kIssue;
-        c.slot = 0;
+        if (d.op == 0) c.phase = CoreState::kParams;
         return;
       }
       c.phase = CoreState::kFlush;
@@ -443,14 +443,11 @@ void FastEngine::step_core(bool& progress) {
     }
     case CoreState::kFlush:
       if (--c.countdown > 0) return;
-      c.tile->computed = true;  // its input storage is free
-      c.phase = CoreState::kDone;
-      c.countdown = geo_.timing.core_done;
-      ++core_seq_;
-      return;
-    case CoreState::kDone:
-      if (--c.countdown > 0) return;
+      // The last output word is written: the core takes its next command from the next cycle; its done
+      // pointer (input storage free, the drain's command) follows.
+      c.tile->computed_at = now + static_cast<std::uint64_t>(geo_.timing.done_visible);
       c.phase = CoreState::kIdle;
+      ++core_seq_;
       return;
   }
 }
@@ -459,10 +456,12 @@ void FastEngine::step_core(bool& progress) {
 
 void FastEngine::step_drain(bool& progress) {
   DrainState& s = drain_;
+  const std::uint64_t now = metrics_.cycles;
+  const Timing& tm = geo_.timing;
   if (s.tile == nullptr) {
     Tile* t = tile_at(drain_seq_);
-    if (t == nullptr || !t->computed) {
-      if (s.discarding_r && show(r_in_) && take(r_in_).last) s.discarding_r = false;
+    if (t == nullptr || t->computed_at > now || s.free_at > now) {
+      if (s.discarding_r && show(r_in_) && take(r_in_).last) s.discarding_r = false, progress = true;
       return;
     }
     s.tile = t;
@@ -470,80 +469,102 @@ void FastEngine::step_drain(bool& progress) {
     last_value_ = t->out.empty() ? 0 : t->out.back();
     s.a_bytes = output_bytes(t->d, t->out, {});
     s.b_bytes.clear();
+    s.words = std::uint64_t{t->d.tile_p} * t->d.blocks;
+    s.words_read = 0;
+    s.values_read = output_skip(t->d) ? 1 : 0;
     s.beats = (s.a_bytes.size() + geo_.beat_bytes - 1) / geo_.beat_bytes;
-    s.beat = 0;
+    s.beats_sent = 0;
+    s.formed_at.clear();
     s.residual_done = !t->d.elt;
-    s.countdown = geo_.timing.drain_latency;
+    return;  // the command is taken this cycle; words are read from the next
   }
   Tile& t = *s.tile;
   const Descriptor& d = t.d;
-  // Operand b: one r beat a cycle while the fused tile is in flight, up to its packet's end.
-  if (!s.residual_done && show(r_in_)) {
-    const std::uint64_t b_beats = s.b_bytes.size() / geo_.beat_bytes;
-    if (b_beats < s.beat + 4) {
-      AxisBeat b = take(r_in_);
-      progress = true;
-      s.b_bytes.insert(s.b_bytes.end(), b.data.begin(), b.data.end());
-      const bool full = s.b_bytes.size() >= s.a_bytes.size();
-      if (b.last || full) {
-        s.residual_done = true;
-        if (b.last != full) {
-          flag(regs_.cause_residual_length);
-          s.discarding_r = !b.last;
-        }
+  // Operand b: one r beat a cycle into its FIFO while the fused tile is in flight, up to its packet's end.
+  if (!s.residual_done && s.b_bytes.size() / geo_.beat_bytes < s.beats_sent + tm.eltwise_b_beats &&
+      show(r_in_)) {
+    AxisBeat b = take(r_in_);
+    progress = true;
+    s.b_bytes.insert(s.b_bytes.end(), b.data.begin(), b.data.end());
+    const bool full = s.b_bytes.size() >= s.a_bytes.size();
+    if (b.last || full) {
+      s.residual_done = true;
+      if (b.last != full) {
+        flag(regs_.cause_residual_length);
+        s.discarding_r = !b.last;
       }
     }
   }
-  if (s.countdown > 0) {
-    --s.countdown;
-    return;
-  }
-  if (s.beat < s.beats) {
-    const std::size_t first = static_cast<std::size_t>(s.beat) * geo_.beat_bytes;
+  // A beat leaves when it is packed, m_axis_y takes it and, for a fused add, its b beat is in.
+  bool sent = false;
+  if (!s.formed_at.empty() && s.formed_at.front() <= now) {
+    const std::size_t first = static_cast<std::size_t>(s.beats_sent) * geo_.beat_bytes;
     const std::size_t bytes = std::min(geo_.beat_bytes, s.a_bytes.size() - first);
-    if (d.elt && s.b_bytes.size() < first + bytes && !s.residual_done) return;  // b not in yet
-    if (y_room() == 0) {
+    const bool b_in = !d.elt || s.residual_done || s.b_bytes.size() >= first + bytes;
+    if (b_in && y_room() == 0) {
       ++counters_[regs_.stall_output];
       ++metrics_.y.waiting_cycles;
-      return;
-    }
-    if (stalls_ && rnd_.chance()) {
+    } else if (b_in && stalls_ && rnd_.chance()) {
       ++metrics_.y.stalls_injected;
-      return;
+      ++counters_[regs_.stall_output];
+    } else if (b_in) {
+      AxisBeat beat;
+      if (d.elt) {
+        // y of the beat's values from a's and b's same bytes (a, b and y share one storage width).
+        const std::size_t per_byte = static_cast<std::size_t>(8 / storage_bits(static_cast<int>(d.out_bits)));
+        const auto v0 = static_cast<std::ptrdiff_t>(first * per_byte);
+        const auto v1 = static_cast<std::ptrdiff_t>(std::min(t.out.size(), (first + bytes) * per_byte));
+        const std::size_t b0 = std::min(first, s.b_bytes.size()), b1 = std::min(first + bytes, s.b_bytes.size());
+        beat.data = output_bytes(d, {t.out.begin() + v0, t.out.begin() + v1},
+                                 {s.b_bytes.begin() + static_cast<std::ptrdiff_t>(b0),
+                                  s.b_bytes.begin() + static_cast<std::ptrdiff_t>(b1)});
+        beat.data.resize(bytes, 0);
+      } else {
+        beat.data.assign(s.a_bytes.begin() + static_cast<std::ptrdiff_t>(first),
+                         s.a_bytes.begin() + static_cast<std::ptrdiff_t>(first + bytes));
+      }
+      s.formed_at.pop_front();
+      beat.last = ++s.beats_sent == s.beats;
+      ++metrics_.y.beats;
+      metrics_.y.bytes += beat.data.size();
+      metrics_.y.packets += beat.last;
+      staged_.push_back(std::move(beat));
+      progress = sent = true;
     }
-    AxisBeat beat;
-    if (d.elt) {
-      // y of the beat's values from a's and b's same bytes (a, b and y share one storage width).
-      const int storage = storage_bits(static_cast<int>(d.out_bits));
-      const std::size_t per_byte = static_cast<std::size_t>(8 / storage);
-      const std::size_t v0 = first * per_byte;
-      const std::size_t v1 = std::min(t.out.size(), (first + bytes) * per_byte);
-      std::vector<std::uint8_t> b(s.b_bytes.begin() + static_cast<std::ptrdiff_t>(std::min(first, s.b_bytes.size())),
-                                  s.b_bytes.begin() + static_cast<std::ptrdiff_t>(std::min(first + bytes, s.b_bytes.size())));
-      beat.data = output_bytes(d, {t.out.begin() + static_cast<std::ptrdiff_t>(v0), t.out.begin() + static_cast<std::ptrdiff_t>(v1)}, b);
-      beat.data.resize(bytes, 0);
-    } else {
-      beat.data.assign(s.a_bytes.begin() + static_cast<std::ptrdiff_t>(first),
-                       s.a_bytes.begin() + static_cast<std::ptrdiff_t>(first + bytes));
-    }
-    beat.last = ++s.beat == s.beats;
-    ++metrics_.y.beats;
-    metrics_.y.bytes += beat.data.size();
-    metrics_.y.packets += beat.last;
-    staged_.push_back(std::move(beat));
-    progress = true;
-    if (s.beat == s.beats) s.countdown = d.elt ? geo_.timing.eltwise_latency : 0;
-    return;
   }
-  if (!s.residual_done) return;
-  // The tile is done: its queue entry is free, its output half too.
-  t.drained = true;
-  ++tiles_done_;
-  irq_pending_ = true;
+  // The packer: one output word a cycle while its FIFO has room; a beat is formed once its values are in.
+  const std::uint64_t formed = s.beats_sent + s.formed_at.size();
+  // With a fused add the beats in the eltwise pipeline are in flight too (it takes one a cycle).
+  const std::size_t room = static_cast<std::size_t>(tm.drain_fifo_beats + (d.elt ? tm.eltwise_latency : 0));
+  if (s.words_read < s.words && s.formed_at.size() < room) {
+    const std::uint64_t lanes = static_cast<std::uint64_t>(block_lanes(d, geo_));
+    const std::uint64_t cb = s.words_read % d.blocks;
+    s.values_read += std::min<std::uint64_t>(lanes, d.out_c - std::min<std::uint64_t>(d.out_c, cb * lanes));
+    ++s.words_read;
+    const std::uint64_t bits = static_cast<std::uint64_t>(storage_bits(static_cast<int>(d.out_bits)));
+    const std::uint64_t full = std::min(s.beats, s.values_read * bits / (geo_.beat_bytes * 8));
+    const std::uint64_t ready = s.words_read == s.words ? s.beats : full;
+    const std::uint64_t latency = static_cast<std::uint64_t>(tm.drain_word_to_beat + (d.elt ? tm.eltwise_latency : 0));
+    for (std::uint64_t b = formed; b < ready; ++b) s.formed_at.push_back(now + latency);
+  }
+  if (s.beats_sent < s.beats || !s.residual_done) return;
+  // The tile's last beat left: the drain is free next cycle, the tile done (TILES_DONE, IRQ, its queue
+  // entry and output half free) a cycle later.
+  (void)sent;
+  s.free_at = now + 1;
+  t.drained_at = now + static_cast<std::uint64_t>(tm.done_visible);
   ++drain_seq_;
   s.tile = nullptr;
-  queue_.pop_front();
-  progress = true;
+}
+
+// Tiles whose drain is done leave the queue: TILES_DONE counts them, the interrupt is pending.
+void FastEngine::retire_tiles() {
+  const std::uint64_t now = metrics_.cycles;
+  while (!queue_.empty() && queue_.front()->drained_at <= now) {
+    ++tiles_done_;
+    irq_pending_ = true;
+    queue_.pop_front();
+  }
 }
 
 // ---------------------------------------------------------------- the clock
@@ -553,6 +574,7 @@ bool FastEngine::cycle() {
   bool progress = false, answered = false;
   const bool was_busy = busy();
   step_registers(progress, answered);
+  retire_tiles();
   step_drain(progress);
   step_core(progress);
   step_weights(progress);

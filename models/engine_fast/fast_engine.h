@@ -82,6 +82,7 @@ class FastEngine final : public Engine {
   void step_weights(bool& progress);
   void step_core(bool& progress);
   void step_drain(bool& progress);
+  void retire_tiles();
   Tile* tile_at(std::uint64_t seq);
   void flag(const Field& cause);  // sets STATUS.ERROR and the ERROR_CAUSE bit
 

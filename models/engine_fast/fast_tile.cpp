@@ -48,6 +48,30 @@ Geometry::Geometry(const EngineShape& s)
   if (s.fold_max > 1) ++timing.pipeline;  // the PE array's group-sum stage
 }
 
+namespace {
+
+int bit_length(std::uint64_t v) {
+  int n = 0;
+  for (; v != 0; v >>= 1) ++n;
+  return n;
+}
+
+}  // namespace
+
+int setup_cycles(const Descriptor& d, const Geometry& g) {
+  // Phase 1 multiplies by Chunks, W, SW and the MAC counts' last input / output channels; phase 2 by
+  // Chunks: each phase lasts its widest multiplier's bit length, plus the cycle that sees it done.
+  const std::uint64_t frows = std::uint64_t{d.fold} * static_cast<std::uint64_t>(g.rows);
+  const std::uint64_t cv = static_cast<std::uint64_t>(g.cols) / d.fold;
+  const std::uint64_t chunks = ceil_div(d.in_c, frows) * d.fold;
+  const std::uint64_t last_in = d.in_c % frows != 0 ? d.in_c % frows : frows;
+  const std::uint64_t last_out =
+      d.op == 0 && d.group_chunks != 0 ? d.group_cols : (d.out_c % cv != 0 ? d.out_c % cv : cv);
+  const int phase1 = std::max({bit_length(chunks), bit_length(d.in_w), bit_length(d.sw), bit_length(last_in),
+                               bit_length(last_out)});
+  return g.timing.core_setup + phase1 + bit_length(chunks);
+}
+
 std::uint64_t pixel_words(const Descriptor& d, int rows) {
   const std::uint64_t chunks = ceil_div(d.in_c, static_cast<std::uint64_t>(rows));
   return ceil_div(chunks, d.fold) * d.fold;

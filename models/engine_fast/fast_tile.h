@@ -17,15 +17,22 @@ namespace dnnvp::fast {
 // The cycle model's constants: measured on the "rtl" engine (docs/engine_model.md, "Timing"), in engine
 // cycles. The rest of the timing follows from the descriptor, the shape and the streams.
 struct Timing {
-  int core_setup = 25;       // dnn_core: command to first issue slot (divider and products)
-  int min_pass = 4;          // issue slots of a pass at least (dnn_core's MinPass)
-  int pipeline = 7;          // issue slot to its output word written; +1 when FoldMax > 1
-  int core_done = 2;         // last output write to the next command's set-up
-  int loader_latency = 2;    // last word written to the band complete
-  int drain_latency = 3;     // drain command to its first beat offered
-  int eltwise_latency = 4;   // a fused add's pipeline: last a beat to last y beat
-  int queue_depth = 4;       // dnn_engine's QueueDepth (HW_DEPTHS.QUEUE_DEPTH)
+  // dnn_core's set-up: command to first issue slot = core_setup + the bit lengths of the shift-add
+  // products' multipliers (fast_tile.cpp, setup_cycles(): a 16-step division, then two phases).
+  int core_setup = 20;
+  int min_pass = 4;         // issue slots of a pass at least (dnn_core's MinPass)
+  int pipeline = 7;         // issue slot to its output word written; +1 when FoldMax > 1
+  int done_visible = 2;     // a unit's last action to its done pointer seen by the others
+  int loader_latency = 2;   // last word written to the loader's done
+  int drain_word_to_beat = 2;  // a word read by the drain to its beat offered on m_axis_y
+  int drain_fifo_beats = 2;    // the drain's output FIFO
+  int eltwise_latency = 4;  // a fused add's pipeline: a beat to its y beat
+  int eltwise_b_beats = 4;  // operand b's FIFO
+  int queue_depth = 4;      // dnn_engine's QueueDepth (HW_DEPTHS.QUEUE_DEPTH)
 };
+
+// A cycle stamp not reached yet.
+inline constexpr std::uint64_t kNever = ~std::uint64_t{0};
 
 // The shape's sizes the units use.
 struct Geometry {
@@ -52,16 +59,19 @@ struct Tile {
   Descriptor d;
   // Loader: where the band lives (0, 1: a half; 2: the whole buffer), whether it is in.
   int storage = 0;
-  bool loading = false, loaded = false;
   std::shared_ptr<const Band> band;
-  // Core: the params and weight blocks it took, in order; whether it has computed the tile.
+  // Core: the params and weight blocks it took, in order.
   std::vector<std::shared_ptr<const Block>> blocks;
-  bool computed = false;
   // The output values the drain sends (operand a), the previous tile's last value first when the tile
   // starts mid-byte.
   std::vector<std::int32_t> out;
-  bool drained = false;
+  // The cycles from which the other units see the band complete, the tile computed (its input storage
+  // free, its outputs ready to drain) and drained (its output half free, its queue entry too).
+  std::uint64_t loaded_at = kNever, computed_at = kNever, drained_at = kNever;
 };
+
+// dnn_core's set-up cycles for `d` (command taken to first issue slot).
+int setup_cycles(const Descriptor& d, const Geometry& g);
 
 // Chunks a pixel holds in the input buffer at fold F: ceil(Cin / Rows) rounded up to F.
 std::uint64_t pixel_words(const Descriptor& d, int rows);
@@ -116,7 +126,7 @@ struct WeightState {
 };
 
 struct CoreState {
-  enum Phase { kIdle, kSetup, kParams, kWeights, kIssue, kFlush, kDone } phase = kIdle;
+  enum Phase { kIdle, kSetup, kParams, kWeights, kIssue, kFlush } phase = kIdle;
   Tile* tile = nullptr;
   int countdown = 0;
   std::uint32_t block = 0, pass = 0;
@@ -128,11 +138,12 @@ struct DrainState {
   Tile* tile = nullptr;
   std::vector<std::uint8_t> a_bytes;  // the tile's output packet (a)
   std::vector<std::uint8_t> b_bytes;  // the residual packet so far
-  std::uint64_t beats = 0, beat = 0;
-  int countdown = 0;
+  std::uint64_t words = 0, words_read = 0;   // output words of the tile, read so far
+  std::uint64_t values_read = 0;             // values they packed (the carried one first)
+  std::uint64_t beats = 0, beats_sent = 0;   // of the output packet
+  std::deque<std::uint64_t> formed_at;       // beats packed, not sent: the cycle each can leave
+  std::uint64_t free_at = 0;                 // the drain takes its next command from this cycle
   bool residual_done = false, discarding_r = false;
-  bool have_carry = false;
-  std::int32_t carry = 0;  // the last value (a) of the previous tile
 };
 
 }  // namespace dnnvp::fast

@@ -17,9 +17,9 @@ using namespace sc_core;
 using Catch::Contains;
 
 TEST_CASE("an unknown engine name is an error that lists the known engines", "[engine][factory]") {
-  CHECK(dnnvp::engine_names() == std::vector<std::string>{"rtl"});
+  CHECK(dnnvp::engine_names() == std::vector<std::string>{"rtl", "fast"});
   CHECK_THROWS_WITH(dnnvp::engine_kind("verilog"),
-                    Contains("unknown engine 'verilog'") && Contains("known engines: rtl"));
+                    Contains("unknown engine 'verilog'") && Contains("known engines: rtl, fast"));
   dnnvp::AxisChannel x("x", 4, 8), w("w", 4, 8), r("r", 4, 8), y("y", 4, 8);
   CHECK_THROWS_AS(dnnvp::make_engine("", "engine", x, w, r, y, bridge_test::engine_options()),
                   std::invalid_argument);
