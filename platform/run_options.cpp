@@ -47,7 +47,7 @@ void RunOptions::add_to(po::options_description& desc) {
       ("engine", po::value<std::string>(&engine)->default_value(engine),
        "engine model: rtl (the Verilated engine, built once per shape) or fast (the C++ model, any shape)")(
           "max-cycles", count_into(max_cycles, "max-cycles"),
-       "stop after N engine cycles (overrides run.max_cycles; 0: no limit)")(
+          "stop after N engine cycles (overrides run.max_cycles; 0: no limit)")(
           "stall-seed", count_into(stall_seed, "stall-seed"),
           "random valid/ready stalls on every engine stream from seed S (0: off)")(
           "stall-probability", into_optional(stall_probability),

@@ -123,7 +123,8 @@ Soc::Soc(const sc_core::sc_module_name& name, const SocConfig& config)
       config_(config),
       engine_period_(period_of(config.hardware.clock_mhz, "hardware.clock_mhz")),
       cpu_period_(period_of(config.hardware.cpu_mhz, "hardware.cpu_mhz")),
-      beat_bytes_(static_cast<std::size_t>(engine_kind(config.engine).shape(config.hardware.shape).stream_bits / 8)),
+      beat_bytes_(
+          static_cast<std::size_t>(engine_kind(config.engine).shape(config.hardware.shape).stream_bits / 8)),
       x_("x", config.stream_beats, beat_bytes_),
       w_("w", config.stream_beats, beat_bytes_),
       r_("r", config.stream_beats, beat_bytes_),

@@ -15,7 +15,8 @@ std::unique_ptr<Engine> make_rtl(const sc_core::sc_module_name& name, AxisChanne
 }
 
 std::unique_ptr<Engine> make_fast(const sc_core::sc_module_name& name, AxisChannel& x, AxisChannel& w,
-                                  AxisChannel& r, AxisChannel& y, const EngineOptions& options, Stats* stats) {
+                                  AxisChannel& r, AxisChannel& y, const EngineOptions& options,
+                                  Stats* stats) {
   return std::make_unique<fast::FastEngine>(name, x, w, r, y, options, stats);
 }
 

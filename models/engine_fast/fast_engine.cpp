@@ -35,7 +35,8 @@ FastEngine::FastEngine(const sc_core::sc_module_name& name, AxisChannel& x, Axis
                        AxisChannel& y, const EngineOptions& options, Stats* stats)
     : Engine(name, checked_shape(options, static_cast<const char*>(name)), x, w, r, y, options),
       regs_(*options.region),
-      watchdog_(options.run.watchdog_cycles, min_watchdog_cycles(shape()), metrics_.longest_no_progress_cycles),
+      watchdog_(options.run.watchdog_cycles, min_watchdog_cycles(shape()),
+                metrics_.longest_no_progress_cycles),
       x_in_{"s_axis_x", x, metrics_.x},
       w_in_{"s_axis_w", w, metrics_.w},
       r_in_{"s_axis_r", r, metrics_.r},
@@ -93,7 +94,9 @@ std::uint32_t FastEngine::read_register(std::uint32_t offset, bool& ok) {
   }
   const EngineShape& s = shape();
   if (offset == find_register(g.region(), "ID").offset) return g.id_reset;
-  if (offset == g.hw_array) return g.hw_rows.put(static_cast<std::uint32_t>(s.rows)) | g.hw_cols.put(static_cast<std::uint32_t>(s.cols));
+  if (offset == g.hw_array)
+    return g.hw_rows.put(static_cast<std::uint32_t>(s.rows)) |
+           g.hw_cols.put(static_cast<std::uint32_t>(s.cols));
   if (offset == g.hw_bits)
     return g.hw_act_bits.put(static_cast<std::uint32_t>(s.act_bits)) |
            g.hw_weight_bits.put(static_cast<std::uint32_t>(s.weight_bits)) |
@@ -104,7 +107,8 @@ std::uint32_t FastEngine::read_register(std::uint32_t offset, bool& ok) {
            g.hw_queue_depth.put(static_cast<std::uint32_t>(geo_.timing.queue_depth));
   if (offset == g.status)
     return g.status_busy.put(busy()) | g.status_queue_full.put(queue_full()) | g.status_error.put(error_) |
-           g.status_queued.put(static_cast<std::uint32_t>(queue_.size())) | g.status_tiles_done.put(tiles_done_);
+           g.status_queued.put(static_cast<std::uint32_t>(queue_.size())) |
+           g.status_tiles_done.put(tiles_done_);
   if (offset == g.error_cause) return error_cause_;
   if (offset == g.irq) return g.irq_enable.put(irq_enable_) | g.irq_pending.put(irq_pending_);
   ok = false;
@@ -265,7 +269,8 @@ void FastEngine::step_loader(bool& progress) {
   const std::uint64_t cin = t.d.in_c;
   for (int k = 0; k < geo_.fold_max && l.words < l.words_total; ++k) {
     const std::uint64_t pixel = l.words / chunks_f, word = l.words % chunks_f;
-    const std::uint64_t need = pixel * cin + std::min(cin, (word + 1) * static_cast<std::uint64_t>(geo_.rows));
+    const std::uint64_t need =
+        pixel * cin + std::min(cin, (word + 1) * static_cast<std::uint64_t>(geo_.rows));
     if (need > l.values_in) break;
     l.values_used = need;
     ++l.words;
@@ -283,9 +288,9 @@ void FastEngine::step_loader(bool& progress) {
     const int storage = storage_bits(static_cast<int>(t.d.in_bits));
     l.bytes.insert(l.bytes.end(), b.data.begin(), b.data.end());
     ++l.beats;
-    l.values_in = std::min<std::uint64_t>(t.d.band_pixels * cin,
-                                          l.bytes.size() * 8 / static_cast<std::uint64_t>(storage) -
-                                              (band_skip(t.d) ? 1 : 0));
+    l.values_in = std::min<std::uint64_t>(
+        t.d.band_pixels * cin,
+        l.bytes.size() * 8 / static_cast<std::uint64_t>(storage) - (band_skip(t.d) ? 1 : 0));
     if (b.last && l.beats < l.beats_expected) {  // early TLAST: the band ends short
       flag(regs_.cause_input_length);
       l.beats = l.beats_expected;
@@ -514,7 +519,8 @@ void FastEngine::step_drain(bool& progress) {
         const std::size_t per_byte = static_cast<std::size_t>(8 / storage_bits(static_cast<int>(d.out_bits)));
         const auto v0 = static_cast<std::ptrdiff_t>(first * per_byte);
         const auto v1 = static_cast<std::ptrdiff_t>(std::min(t.out.size(), (first + bytes) * per_byte));
-        const std::size_t b0 = std::min(first, s.b_bytes.size()), b1 = std::min(first + bytes, s.b_bytes.size());
+        const std::size_t b0 = std::min(first, s.b_bytes.size()),
+                          b1 = std::min(first + bytes, s.b_bytes.size());
         beat.data = output_bytes(d, {t.out.begin() + v0, t.out.begin() + v1},
                                  {s.b_bytes.begin() + static_cast<std::ptrdiff_t>(b0),
                                   s.b_bytes.begin() + static_cast<std::ptrdiff_t>(b1)});
@@ -544,7 +550,8 @@ void FastEngine::step_drain(bool& progress) {
     const std::uint64_t bits = static_cast<std::uint64_t>(storage_bits(static_cast<int>(d.out_bits)));
     const std::uint64_t full = std::min(s.beats, s.values_read * bits / (geo_.beat_bytes * 8));
     const std::uint64_t ready = s.words_read == s.words ? s.beats : full;
-    const std::uint64_t latency = static_cast<std::uint64_t>(tm.drain_word_to_beat + (d.elt ? tm.eltwise_latency : 0));
+    const std::uint64_t latency =
+        static_cast<std::uint64_t>(tm.drain_word_to_beat + (d.elt ? tm.eltwise_latency : 0));
     for (std::uint64_t b = formed; b < ready; ++b) s.formed_at.push_back(now + latency);
   }
   if (s.beats_sent < s.beats || !s.residual_done) return;

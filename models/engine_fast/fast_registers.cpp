@@ -68,7 +68,9 @@ Registers::Registers(const RegionInfo& region) : region_(region) {
   descriptor_words = words_of(g, "descriptor");
   counters_first = block_start(g, "counters").offset;
   counters_words = words_of(g, "counters");
-  const auto counter = [&](std::string_view lo) { return (find_register(g, lo).offset - counters_first) / 8; };
+  const auto counter = [&](std::string_view lo) {
+    return (find_register(g, lo).offset - counters_first) / 8;
+  };
   cycles = counter("CYCLES_LO");
   macs = counter("MACS_LO");
   active = counter("ACTIVE_LO");
@@ -153,7 +155,8 @@ Descriptor Registers::decode(const std::vector<std::uint32_t>& w) const {
   d.clip_lo = s(f.clip_lo), d.clip_hi = s(f.clip_hi);
   d.pool_count = u(f.pool_count), d.pool_magic = u(f.pool_magic);
   d.elt = u(f.elt_enable), d.elt_round_even = u(f.elt_round_even), d.y_signed = u(f.y_signed);
-  d.b_signed = u(f.b_signed), d.elt_activation = u(f.elt_activation), d.elt_leaky_shift = u(f.elt_leaky_shift);
+  d.b_signed = u(f.b_signed), d.elt_activation = u(f.elt_activation),
+  d.elt_leaky_shift = u(f.elt_leaky_shift);
   d.y_bits = u(f.y_bits), d.b_bits = u(f.b_bits), d.elt_shift = u(f.elt_shift);
   d.elt_zb = s(f.elt_zb), d.elt_zy = s(f.elt_zy), d.elt_ma = s(f.elt_ma), d.elt_mb = s(f.elt_mb);
   d.fold = std::max(1u, u(f.fold));
@@ -162,7 +165,8 @@ Descriptor Registers::decode(const std::vector<std::uint32_t>& w) const {
 }
 
 std::string Registers::bad_descriptor(const Descriptor& d, const EngineShape& shape, bool pushed) const {
-  if (d.tile_p == 0 || d.tile_p > static_cast<std::uint32_t>(shape.acc_depth)) return "TILE_P 0 or above AccDepth";
+  if (d.tile_p == 0 || d.tile_p > static_cast<std::uint32_t>(shape.acc_depth))
+    return "TILE_P 0 or above AccDepth";
   if (d.kh == 0 || d.kw == 0 || d.sh == 0 || d.sw == 0) return "a zero kernel or stride";
   if (d.in_w == 0 || d.in_c == 0 || d.band_pixels == 0 || d.out_w == 0 || d.out_c == 0 || d.blocks == 0 ||
       d.passes == 0 || d.chunks == 0)

@@ -86,9 +86,8 @@ class Registers {
     Field in_w, in_h, in_c, band_y0, band_pixels, kh, kw, sh, sw, pad_top, pad_left, out_w, out_c, tile_p0,
         tile_p, in_signed, out_signed, activation, leaky_shift, in_bits, out_bits, weight_bits, round_even,
         in_zp, out_zp, blocks, passes, chunks, op, clip, pool_shift, group_cols, group_chunks, chunk_step,
-        clip_lo, clip_hi, pool_count, pool_magic, elt_enable, elt_activation, elt_leaky_shift,
-        elt_round_even, y_bits, y_signed, b_bits, b_signed, elt_zb, elt_zy, elt_ma, elt_mb, elt_shift, fold,
-        reuse, whole;
+        clip_lo, clip_hi, pool_count, pool_magic, elt_enable, elt_activation, elt_leaky_shift, elt_round_even,
+        y_bits, y_signed, b_bits, b_signed, elt_zb, elt_zy, elt_ma, elt_mb, elt_shift, fold, reuse, whole;
   } f_;
 };
 

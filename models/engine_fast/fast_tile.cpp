@@ -14,8 +14,8 @@ std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) {
 }
 
 std::int32_t le32(const std::uint8_t* p) {
-  return static_cast<std::int32_t>(std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 | std::uint32_t{p[2]} << 16 |
-                                   std::uint32_t{p[3]} << 24);
+  return static_cast<std::int32_t>(std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 |
+                                   std::uint32_t{p[2]} << 16 | std::uint32_t{p[3]} << 24);
 }
 
 // Bytes of a params block: bias, multiplier (int32) and shift (uint8) per column.
@@ -44,7 +44,8 @@ Geometry::Geometry(const EngineShape& s)
       fold_max(s.fold_max),
       beat_bytes(static_cast<std::size_t>(s.stream_bits / 8)),
       in_depth(static_cast<std::uint64_t>(s.input_buffer_bytes / s.rows)),
-      fifo_beats(static_cast<std::uint64_t>(s.weight_buffer_bytes) * 8 / static_cast<std::uint64_t>(s.stream_bits)) {
+      fifo_beats(static_cast<std::uint64_t>(s.weight_buffer_bytes) * 8 /
+                 static_cast<std::uint64_t>(s.stream_bits)) {
   if (s.fold_max > 1) ++timing.pipeline;  // the PE array's group-sum stage
 }
 
@@ -67,8 +68,8 @@ int setup_cycles(const Descriptor& d, const Geometry& g) {
   const std::uint64_t last_in = d.in_c % frows != 0 ? d.in_c % frows : frows;
   const std::uint64_t last_out =
       d.op == 0 && d.group_chunks != 0 ? d.group_cols : (d.out_c % cv != 0 ? d.out_c % cv : cv);
-  const int phase1 = std::max({bit_length(chunks), bit_length(d.in_w), bit_length(d.sw), bit_length(last_in),
-                               bit_length(last_out)});
+  const int phase1 = std::max(
+      {bit_length(chunks), bit_length(d.in_w), bit_length(d.sw), bit_length(last_in), bit_length(last_out)});
   return g.timing.core_setup + phase1 + bit_length(chunks);
 }
 
@@ -97,10 +98,12 @@ std::uint64_t pass_macs(const Descriptor& d, const Geometry& g, std::uint32_t bl
   if (d.op != 0) return 0;
   const std::int64_t rows = g.rows;
   const std::int64_t chunk = static_cast<std::int64_t>(pass_tap(d, g, block, pass).chunk);
-  const std::int64_t real_rows = std::clamp<std::int64_t>(std::int64_t{d.in_c} - chunk * rows, 0, d.fold * rows);
+  const std::int64_t real_rows =
+      std::clamp<std::int64_t>(std::int64_t{d.in_c} - chunk * rows, 0, d.fold * rows);
   const std::int64_t lanes = block_lanes(d, g);
-  const std::int64_t fed = d.group_cols != 0 ? d.group_cols
-                                              : std::clamp<std::int64_t>(std::int64_t{d.out_c} - block * lanes, 0, lanes);
+  const std::int64_t fed = d.group_cols != 0
+                               ? d.group_cols
+                               : std::clamp<std::int64_t>(std::int64_t{d.out_c} - block * lanes, 0, lanes);
   return static_cast<std::uint64_t>(real_rows * fed);
 }
 
@@ -113,7 +116,8 @@ std::uint64_t weight_beats(const Descriptor& d, const Geometry& g) {
 }
 
 bool band_skip(const Descriptor& d) {
-  return storage_bits(static_cast<int>(d.in_bits)) == 4 && std::uint64_t{d.band_y0} * d.in_w * d.in_c % 2 != 0;
+  return storage_bits(static_cast<int>(d.in_bits)) == 4 &&
+         std::uint64_t{d.band_y0} * d.in_w * d.in_c % 2 != 0;
 }
 
 std::uint64_t band_beats(const Descriptor& d, const Geometry& g) {
@@ -131,8 +135,7 @@ Band load_band(const Descriptor& d, const Geometry& g, const std::vector<std::ui
   const std::int64_t values = skip + std::int64_t{d.band_pixels} * d.in_c;
   std::vector<std::uint8_t> whole = bytes;
   whole.resize(std::max<std::size_t>(whole.size(), packed_bytes(values, static_cast<int>(d.in_bits))), 0);
-  const std::vector<std::int32_t> q =
-      unpack(whole, values, {static_cast<int>(d.in_bits), d.in_signed});
+  const std::vector<std::int32_t> q = unpack(whole, values, {static_cast<int>(d.in_bits), d.in_signed});
   Band b;
   b.chunks_f = pixel_words(d, g.rows);
   const std::uint64_t pixel_values = b.chunks_f * static_cast<std::uint64_t>(g.rows);
@@ -155,7 +158,8 @@ std::vector<std::int32_t> compute_tile(const Tile& t, const Geometry& g, std::in
   // Output words, pixel-major: word p * Blocks + cb, `lanes` values each.
   std::vector<std::int32_t> words(p_count * d.blocks * static_cast<std::uint64_t>(lanes), 0);
   // The input values of output pixel p's tap (ky, kx) from chunk `chunk` on, or nullptr for padding.
-  const auto tap = [&](std::uint64_t p, unsigned ky, unsigned kx, std::uint64_t chunk) -> const std::int32_t* {
+  const auto tap = [&](std::uint64_t p, unsigned ky, unsigned kx,
+                       std::uint64_t chunk) -> const std::int32_t* {
     const std::uint64_t pixel = d.tile_p0 + p;
     const std::int64_t iy = static_cast<std::int64_t>(pixel / d.out_w * d.sh) - d.pad_top + ky;
     const std::int64_t ix = static_cast<std::int64_t>(pixel % d.out_w * d.sw) - d.pad_left + kx;
@@ -196,11 +200,11 @@ std::vector<std::int32_t> compute_tile(const Tile& t, const Geometry& g, std::in
             std::int64_t& a = acc[p * lanes + j];
             a = wrap_to_bits((first ? bias[static_cast<std::size_t>(j)] : a) + sum, g.acc_bits);
             if (last)
-              words[(p * d.blocks + cb) * lanes + j] =
-                  clipped(requantize(a, {mult[static_cast<std::size_t>(j)], shift[static_cast<std::size_t>(j)]},
-                                     activation_of(d.activation), static_cast<int>(d.leaky_shift), d.out_zp,
-                                     out_type, rounding),
-                          d);
+              words[(p * d.blocks + cb) * lanes + j] = clipped(
+                  requantize(a, {mult[static_cast<std::size_t>(j)], shift[static_cast<std::size_t>(j)]},
+                             activation_of(d.activation), static_cast<int>(d.leaky_shift), d.out_zp, out_type,
+                             rounding),
+                  d);
           }
         }
       }
@@ -236,7 +240,8 @@ std::vector<std::int32_t> compute_tile(const Tile& t, const Geometry& g, std::in
   if (output_skip(d)) values.push_back(carried);
   for (std::uint64_t p = 0; p < p_count; ++p)
     for (std::uint32_t cb = 0; cb < d.blocks; ++cb) {
-      const std::int64_t real = std::min<std::int64_t>(lanes, std::int64_t{d.out_c} - std::int64_t{cb} * lanes);
+      const std::int64_t real =
+          std::min<std::int64_t>(lanes, std::int64_t{d.out_c} - std::int64_t{cb} * lanes);
       for (std::int64_t c = 0; c < real; ++c) values.push_back(words[(p * d.blocks + cb) * lanes + c]);
     }
   return values;

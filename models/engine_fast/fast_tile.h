@@ -20,15 +20,15 @@ struct Timing {
   // dnn_core's set-up: command to first issue slot = core_setup + the bit lengths of the shift-add
   // products' multipliers (fast_tile.cpp, setup_cycles(): a 16-step division, then two phases).
   int core_setup = 20;
-  int min_pass = 4;         // issue slots of a pass at least (dnn_core's MinPass)
-  int pipeline = 7;         // issue slot to its output word written; +1 when FoldMax > 1
-  int done_visible = 2;     // a unit's last action to its done pointer seen by the others
-  int loader_latency = 2;   // last word written to the loader's done
+  int min_pass = 4;            // issue slots of a pass at least (dnn_core's MinPass)
+  int pipeline = 7;            // issue slot to its output word written; +1 when FoldMax > 1
+  int done_visible = 2;        // a unit's last action to its done pointer seen by the others
+  int loader_latency = 2;      // last word written to the loader's done
   int drain_word_to_beat = 2;  // a word read by the drain to its beat offered on m_axis_y
   int drain_fifo_beats = 2;    // the drain's output FIFO
-  int eltwise_latency = 4;  // a fused add's pipeline: a beat to its y beat
-  int eltwise_b_beats = 4;  // operand b's FIFO
-  int queue_depth = 4;      // dnn_engine's QueueDepth (HW_DEPTHS.QUEUE_DEPTH)
+  int eltwise_latency = 4;     // a fused add's pipeline: a beat to its y beat
+  int eltwise_b_beats = 4;     // operand b's FIFO
+  int queue_depth = 4;         // dnn_engine's QueueDepth (HW_DEPTHS.QUEUE_DEPTH)
 };
 
 // A cycle stamp not reached yet.
@@ -109,13 +109,13 @@ struct LoaderState {
   std::vector<std::uint8_t> bytes;
   std::uint64_t values_in = 0;  // band values received (beyond the dropped nibble)
   std::uint64_t words = 0, words_total = 0, values_used = 0;
-  int finishing = -1;        // cycles left until the band is complete, -1: still loading
-  bool discarding = false;   // the last packet had no TLAST where it should: drop beats up to one
+  int finishing = -1;       // cycles left until the band is complete, -1: still loading
+  bool discarding = false;  // the last packet had no TLAST where it should: drop beats up to one
 };
 
 struct WeightState {
   std::deque<AxisBeat> fifo;
-  Tile* tile = nullptr;  // whose blob the assembler cuts
+  Tile* tile = nullptr;               // whose blob the assembler cuts
   std::uint32_t block = 0, pass = 0;  // pass 0xFFFFFFFF: the block's params
   Block item;
   std::uint64_t item_beats = 0, item_beats_left = 0;
@@ -136,13 +136,13 @@ struct CoreState {
 
 struct DrainState {
   Tile* tile = nullptr;
-  std::vector<std::uint8_t> a_bytes;  // the tile's output packet (a)
-  std::vector<std::uint8_t> b_bytes;  // the residual packet so far
-  std::uint64_t words = 0, words_read = 0;   // output words of the tile, read so far
-  std::uint64_t values_read = 0;             // values they packed (the carried one first)
-  std::uint64_t beats = 0, beats_sent = 0;   // of the output packet
-  std::deque<std::uint64_t> formed_at;       // beats packed, not sent: the cycle each can leave
-  std::uint64_t free_at = 0;                 // the drain takes its next command from this cycle
+  std::vector<std::uint8_t> a_bytes;        // the tile's output packet (a)
+  std::vector<std::uint8_t> b_bytes;        // the residual packet so far
+  std::uint64_t words = 0, words_read = 0;  // output words of the tile, read so far
+  std::uint64_t values_read = 0;            // values they packed (the carried one first)
+  std::uint64_t beats = 0, beats_sent = 0;  // of the output packet
+  std::deque<std::uint64_t> formed_at;      // beats packed, not sent: the cycle each can leave
+  std::uint64_t free_at = 0;                // the drain takes its next command from this cycle
   bool residual_done = false, discarding_r = false;
 };
 

@@ -25,9 +25,10 @@ json run(const std::string& scenario_text, const std::string& name, const std::s
   fs::remove_all(dir);
   fs::create_directories(dir);
   std::ofstream(dir / (name + ".yaml")) << scenario_text;
-  const dnnvp_test::ToolRun r = dnnvp_test::run_tool(
-      {DNNVP_VP_RUN, (dir / (name + ".yaml")).string(), "--out", (dir / "out").string(), "-q", "--engine", engine},
-      dir);
+  const dnnvp_test::ToolRun r =
+      dnnvp_test::run_tool({DNNVP_VP_RUN, (dir / (name + ".yaml")).string(), "--out", (dir / "out").string(),
+                            "-q", "--engine", engine},
+                           dir);
   INFO(r.output);
   REQUIRE(r.status == 0);
   return json::parse(std::ifstream(dir / "out" / "report.json"));
@@ -54,20 +55,23 @@ void compare(const std::string& scenario_text, const std::string& name) {
   CHECK(engine_layers > 0);
 }
 
-const char* const kTinyCnn = "name: tiny\nnetwork: {zoo: tiny_cnn}\ninput: {seed: 1}\n"
-                             "hardware: {rows: 4, cols: 8}\n";
+const char* const kTinyCnn =
+    "name: tiny\nnetwork: {zoo: tiny_cnn}\ninput: {seed: 1}\n"
+    "hardware: {rows: 4, cols: 8}\n";
 
 }  // namespace
 
-TEST_CASE("vp_run --engine fast runs tiny_cnn (pools, fused adds) bit-exact, each layer's cycles near the rtl "
-          "engine's",
-          "[fast]") {
+TEST_CASE(
+    "vp_run --engine fast runs tiny_cnn (pools, fused adds) bit-exact, each layer's cycles near the rtl "
+    "engine's",
+    "[fast]") {
   compare(kTinyCnn, "tiny_cnn");
 }
 
-TEST_CASE("vp_run --engine fast runs a 4-bit tiny_cnn bit-exact (nibble starts), each layer's cycles near the "
-          "rtl engine's",
-          "[fast]") {
+TEST_CASE(
+    "vp_run --engine fast runs a 4-bit tiny_cnn bit-exact (nibble starts), each layer's cycles near the "
+    "rtl engine's",
+    "[fast]") {
   compare(std::string(kTinyCnn) + "quantization: {activation_bits: 4, weight_bits: 4}\n", "tiny_cnn_4bit");
 }
 
@@ -77,15 +81,16 @@ TEST_CASE("vp_run --engine fast refuses a waveform trace and vp_run an unknown e
   fs::remove_all(dir);
   fs::create_directories(dir);
   std::ofstream(dir / "tiny.yaml") << kTinyCnn;
-  const dnnvp_test::ToolRun traced = dnnvp_test::run_tool(
-      {DNNVP_VP_RUN, (dir / "tiny.yaml").string(), "--out", (dir / "out").string(), "--engine", "fast", "--trace",
-       (dir / "t.fst").string()},
-      dir);
+  const dnnvp_test::ToolRun traced =
+      dnnvp_test::run_tool({DNNVP_VP_RUN, (dir / "tiny.yaml").string(), "--out", (dir / "out").string(),
+                            "--engine", "fast", "--trace", (dir / "t.fst").string()},
+                           dir);
   CHECK(traced.status == 2);
   CHECK_THAT(traced.output, Catch::Contains("--trace needs --engine rtl"));
-  const dnnvp_test::ToolRun unknown = dnnvp_test::run_tool(
-      {DNNVP_VP_RUN, (dir / "tiny.yaml").string(), "--out", (dir / "out").string(), "-q", "--engine", "verilog"},
-      dir);
+  const dnnvp_test::ToolRun unknown =
+      dnnvp_test::run_tool({DNNVP_VP_RUN, (dir / "tiny.yaml").string(), "--out", (dir / "out").string(), "-q",
+                            "--engine", "verilog"},
+                           dir);
   CHECK(unknown.status == 2);
   CHECK_THAT(unknown.output, Catch::Contains("unknown engine 'verilog'") && Catch::Contains("rtl, fast"));
 }

@@ -15,8 +15,8 @@
 #include "axis_channel.h"
 #include "bus.h"
 #include "dnnvp_memory_map.hpp"
-#include "engine/engine_factory.h"
 #include "emit.h"
+#include "engine/engine_factory.h"
 #include "engine_blob.h"
 #include "engine_plan.h"
 #include "engine_table.h"
@@ -220,7 +220,8 @@ BenchResult run_bench(const BenchOptions& opt) {
   ec.trace_file = opt.trace_file;
   ec.trace_from = opt.trace_from;
   ec.trace_to = opt.trace_to;
-  const std::unique_ptr<dnnvp::Engine> engine = dnnvp::make_engine(opt.engine, "engine", x, w, r, y, ec, &stats);
+  const std::unique_ptr<dnnvp::Engine> engine =
+      dnnvp::make_engine(opt.engine, "engine", x, w, r, y, ec, &stats);
   engine->on_watchdog([&](const dnnvp::EngineWatchdogReport& r) {
     result.watchdog_text = r.text;
     result.watchdog_status = r.status;

@@ -92,8 +92,8 @@ TEST_CASE("the fast engine gives the rtl engine's outputs and its cycles per lay
     const double error = (static_cast<double>(fast.cycles[k]) - static_cast<double>(rtl.cycles[k])) /
                          static_cast<double>(rtl.cycles[k]);
     std::printf("layer %zu: rtl %llu cycles, fast %llu (%+.2f %%)\n", k,
-                static_cast<unsigned long long>(rtl.cycles[k]), static_cast<unsigned long long>(fast.cycles[k]),
-                100 * error);
+                static_cast<unsigned long long>(rtl.cycles[k]),
+                static_cast<unsigned long long>(fast.cycles[k]), 100 * error);
     worst = std::max(worst, std::fabs(error));
     CHECK(fast.macs[k] == rtl.macs[k]);
     CHECK(fast.macs[k] == fast.layer_macs[k]);

@@ -91,9 +91,10 @@ TEST_CASE("the fast engine has no waveforms and needs a valid shape", "[fast][fa
   CHECK_THROWS_AS(dnnvp::make_engine("fast", "e2", x, w, r, y, o), std::invalid_argument);
 }
 
-TEST_CASE("the fast engine refuses what dnn_regs refuses: a bad descriptor, a PUSH while full, an unmapped "
-          "register",
-          "[fast][registers]") {
+TEST_CASE(
+    "the fast engine refuses what dnn_regs refuses: a bad descriptor, a PUSH while full, an unmapped "
+    "register",
+    "[fast][registers]") {
   dnnvp::test::one_simulation_per_process();
   dnnvp::EngineShape shape;  // 8x16, AccDepth 1024, 256 KiB input buffer: InDepth 32768 words
   Rig rig(shape);
