@@ -24,6 +24,9 @@ constexpr std::uint32_t kParamsItem = 0xFFFFFFFFu;
 
 EngineShape checked_shape(const EngineOptions& o, const std::string& name) {
   check_engine_shape(o.shape, name);
+  if (o.shape.dw_line_pixels != 0)
+    throw std::invalid_argument(name + ": the fast engine has no depthwise feed (hardware.dw_line_pixels " +
+                                std::to_string(o.shape.dw_line_pixels) + "; use --engine rtl)");
   if (!o.trace_file.empty())
     throw std::invalid_argument(name + ": the fast engine has no waveforms (trace with --engine rtl)");
   return o.shape;
