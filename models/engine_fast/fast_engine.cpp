@@ -40,9 +40,9 @@ FastEngine::FastEngine(const sc_core::sc_module_name& name, AxisChannel& x, Axis
       regs_(*options.region),
       watchdog_(options.run.watchdog_cycles, min_watchdog_cycles(shape()),
                 metrics_.longest_no_progress_cycles),
-      x_in_{"s_axis_x", x, metrics_.x},
-      w_in_{"s_axis_w", w, metrics_.w},
-      r_in_{"s_axis_r", r, metrics_.r},
+      x_in_{"s_axis_x", 'x', x, metrics_.x},
+      w_in_{"s_axis_w", 'w', w, metrics_.w},
+      r_in_{"s_axis_r", 'r', r, metrics_.r},
       rnd_(options.run.stall_seed, options.run.stall_probability),
       stalls_(options.run.stall_seed != 0 && options.run.stall_probability > 0.0),
       period_(options.clock_period.value()),
@@ -206,6 +206,8 @@ AxisBeat FastEngine::take(InStream& s) {
   ++s.metrics.beats;
   s.metrics.bytes += beat.data.size();
   s.metrics.packets += beat.last;
+  // Handshakes and issues reach an observer at the cycle count after their cycle, as the rtl engine's.
+  if (observer_) observer_->beat(s.id, beat.last, metrics_.cycles + 1);
   if (s.ch.empty()) drained_ = true;  // the batch ends: the producer must run
   return beat;
 }
@@ -433,6 +435,7 @@ void FastEngine::step_core(bool& progress) {
         k[regs_.macs] += c.macs_per_pixel;
         progress = true;
         ++metrics_.compute_cycles;
+        if (observer_) observer_->issue(metrics_.cycles + 1);
       }
       if (++c.slot < c.slots) return;
       c.slot = 0;
@@ -537,6 +540,7 @@ void FastEngine::step_drain(bool& progress) {
       ++metrics_.y.beats;
       metrics_.y.bytes += beat.data.size();
       metrics_.y.packets += beat.last;
+      if (observer_) observer_->beat('y', beat.last, now + 1);
       staged_.push_back(std::move(beat));
       progress = sent = true;
     }

@@ -45,6 +45,7 @@ class FastEngine final : public Engine {
  private:
   struct InStream {
     const char* name;
+    char id;  // 'x', 'w' or 'r'
     AxisChannel& ch;
     EngineStreamMetrics& metrics;
     bool shown = false;  // tvalid high with the channel's front beat
