@@ -94,6 +94,39 @@ std::int64_t band_load_cycles(const LayerPlan& p, const Layer& l, const EngineCo
   return cycles;
 }
 
+// Issue cycles of tile t: Blocks x Passes passes of one pixel (a depthwise sweep: one input pixel of its
+// rows) per cycle, but never shorter than the accumulator latency, nor than the stream needs to bring the
+// next pass's weights (a shorter pass starves the array). Block groups split a tile's blocks, so they issue
+// the same passes.
+std::int64_t tile_issue_cycles(const Layer& l, const EngineGeometry& g, const Tile& t) {
+  const std::int64_t slots =
+      g.op == EngineOp::Depthwise ? dw_sweep_cycles(l, t.pixels / l.output_shape.w) : t.pixels;
+  return g.blocks * g.passes * std::max({slots, kMinPassCycles, g.weight_beats});
+}
+
+// A depthwise layer issues about as fast as the streams move its bytes (16 channels of a 3x3 layer per
+// pixel in 2 sweeps on 8x16 at F 2: 8 output values a cycle, a 64-bit stream's rate), so its cycles are
+// about the first band's load, per tile the longest of its issue cycles, the next band's load and the
+// previous tile's drain (the buffers' other halves), and the last tile's drain.
+std::int64_t dw_layer_cycles(const Layer& l, const EngineConfig& c, const EngineGeometry& g,
+                             const std::vector<Tile>& tiles) {
+  const std::int64_t beat_bytes = c.stream_bits / 8;
+  const auto load = [&](const Tile& t) {
+    return ceil_div(static_cast<std::int64_t>(t.band_bytes), beat_bytes);
+  };
+  const auto drain = [&](const Tile& t) {
+    return ceil_div(static_cast<std::int64_t>(t.output_bytes), beat_bytes);
+  };
+  std::int64_t cycles = load(tiles.front()) + drain(tiles.back());
+  for (size_t k = 0; k < tiles.size(); ++k) {
+    std::int64_t step = tile_issue_cycles(l, g, tiles[k]);
+    if (k + 1 < tiles.size()) step = std::max(step, load(tiles[k + 1]));
+    if (k > 0) step = std::max(step, drain(tiles[k - 1]));
+    cycles += step;
+  }
+  return cycles;
+}
+
 // Explains why no P works, naming the scenario field to change: even one output pixel's band or
 // output does not fit its buffer.
 [[noreturn]] void fail_without_tiles(const Layer& l, const EngineConfig& c, const EngineGeometry& g) {
@@ -333,6 +366,18 @@ std::optional<LayerPlan> plan_layer_with(const Layer& l, const EngineConfig& c, 
   const int max_rows = row_step > 1 ? DNNVP_ROW_STEP_MAX_BAND_ROWS : 0;
   while (tile_pixels > 0 && !tiles_fit(v, g, tile_pixels, capacity, max_rows)) tile_pixels -= p_step;
   if (tile_pixels == 0) return std::nullopt;
+  if (g.op == EngineOp::Depthwise) {
+    // Fewer rows a tile than fit, where the shorter first band and last drain gain more than the halo rows
+    // cost (dw_layer_cycles); ties to the larger P.
+    std::int64_t best = dw_layer_cycles(l, c, g, cut_tiles(l, c, tile_pixels, row_step));
+    for (std::int64_t p = tile_pixels - p_step; p > 0; p -= p_step) {
+      const std::int64_t cycles = dw_layer_cycles(l, c, g, cut_tiles(l, c, p, row_step));
+      if (cycles < best) {
+        best = cycles;
+        tile_pixels = p;
+      }
+    }
+  }
   LayerPlan plan;
   plan.geometry = g;
   plan.tile_pixels = tile_pixels;
@@ -348,13 +393,8 @@ std::optional<LayerPlan> plan_layer_with(const Layer& l, const EngineConfig& c, 
   }
   plan.tiles = cut_tiles(l, c, tile_pixels, row_step);
 
-  // A pass is one pixel per cycle (a depthwise sweep one input pixel of its rows per cycle), but never
-  // shorter than the accumulator latency, nor than the stream needs to bring the next pass's weights (a
-  // shorter pass starves the array). Block groups split a tile's blocks, so they issue the same passes.
   for (const Tile& t : plan.tiles) {
-    const std::int64_t slots =
-        g.op == EngineOp::Depthwise ? dw_sweep_cycles(l, t.pixels / l.output_shape.w) : t.pixels;
-    plan.issue_cycles += g.blocks * g.passes * std::max({slots, kMinPassCycles, g.weight_beats});
+    plan.issue_cycles += tile_issue_cycles(l, g, t);
     plan.dram.input += t.band_bytes;
     if (row_step > 1) plan.dram.descriptors += static_cast<std::uint64_t>(t.band_rows) * kDescriptorBytes;
     if (residual) plan.dram.input += t.output_bytes;  // operand b, in the output's runs

@@ -1451,6 +1451,14 @@ TEST_CASE("a fused add in block groups reads operand b per pixel, as golden", "[
 
 TEST_CASE("a depthwise conv runs as OP 3 only when the feed holds its padded row and its kernel",
           "[engine][depthwise]") {
+  // Issue cycles of a 3x3 plan on 8x16: per tile of R rows, blocks x 2 sweeps of Rin = (R - 1) * stride + 3
+  // input rows of Wp pixels.
+  const auto sweeps = [](const LayerPlan& p, int stride, std::int64_t wp, int out_w) {
+    std::int64_t cycles = 0;
+    for (const Tile& t : p.tiles)
+      cycles += p.geometry.blocks * 2 * ((t.pixels / out_w - 1) * stride + 3) * wp;
+    return cycles;
+  };
   // 8x16: C 48 (6 words), 3x3/1 pad 1 on 14x14: Wp = 16.
   Layer dw = conv("dw", 48, 3, 1, 1);
   dw.groups = 48;
@@ -1471,10 +1479,8 @@ TEST_CASE("a depthwise conv runs as OP 3 only when the feed holds its padded row
   CHECK(p.geometry.blocks == 6);
   CHECK(p.geometry.passes == 2);  // 9 taps in sweeps of 8 + 1
   CHECK(p.geometry.group_chunks == 0);
-  // One tile of all 196 pixels; a sweep streams Rin = 13 * 1 + 3 = 16 rows of Wp = 16 pixels.
-  REQUIRE(p.tiles.size() == 1);
-  CHECK(p.issue_cycles == 6 * 2 * 16 * 16);
-  // F 2 (16 channels a block on 16 columns): 3 blocks and half the cycles; F 4 would need 32 lanes.
+  CHECK(p.issue_cycles == sweeps(p, 1, 16, 14));
+  // F 2 (16 channels a block on 16 columns): 3 blocks and fewer cycles; F 4 would need 32 lanes.
   c.fold_max = 4;
   CHECK(fold_fits(dw, c, 2));
   CHECK(!fold_fits(dw, c, 4));
@@ -1482,7 +1488,8 @@ TEST_CASE("a depthwise conv runs as OP 3 only when the feed holds its padded row
   CHECK(f2.geometry.fold == 2);
   CHECK(f2.geometry.chunks == 6);
   CHECK(f2.geometry.blocks == 3);
-  CHECK(f2.issue_cycles == 3 * 2 * 16 * 16);
+  CHECK(f2.issue_cycles == sweeps(f2, 1, 16, 14));
+  CHECK(f2.issue_cycles < p.issue_cycles);
   // Stride 2 on 15x15 (pad 1): 8x8 outputs, Wp = 7 * 2 + 3 = 17.
   Layer s2 = dw;
   s2.stride_h = s2.stride_w = 2;
@@ -1491,7 +1498,8 @@ TEST_CASE("a depthwise conv runs as OP 3 only when the feed holds its padded row
   CHECK(dw_padded_width(s2) == 17);
   CHECK(!runs_depthwise(s2, c));
   c.dw_line_pixels = 17;
-  CHECK(plan_layer(s2, c).issue_cycles == 3 * 2 * (7 * 2 + 3) * 17);
+  const LayerPlan s2p = plan_layer(s2, c);
+  CHECK(s2p.issue_cycles == sweeps(s2p, 2, 17, 8));
   // Not OP 3: a 5x5 kernel (beyond the feed's window), a channel multiplier, a grouped conv.
   Layer k5 = dw;
   k5.kernel_h = k5.kernel_w = 5;
@@ -1556,6 +1564,31 @@ TEST_CASE("depthwise tiles are whole output rows within AccDepth, the output buf
   // A band of 2 output rows (5 input rows x 21 pixels x 3 words) bounds P to 22.
   c.input_half_words = 5 * 21 * 3;
   CHECK(plan_layer(dw, c).tile_pixels == 22);
+}
+
+TEST_CASE("a depthwise layer takes fewer rows a tile than fit where its first band and last drain cost more",
+          "[engine][depthwise]") {
+  // MobileNetV2's features.8.dw on 8x16 at F 2: 14x14x384, 24 blocks of 16 channels, 2 sweeps. One tile of
+  // 14 rows fits (16 band rows x 14 x 48 words), but its 75 KB band and 75 KB of outputs would move at
+  // 8 bytes a cycle before and after its 12,288 issue cycles (about 31 k cycles); tiles of 4 rows issue
+  // 16,896 cycles (halo rows) and overlap all but the first band and the last 2 rows' drain (about 22 k).
+  Layer dw = conv("dw", 384, 3, 1, 1);
+  dw.groups = 384;
+  dw.input_shapes = {{14, 14, 384}};
+  dw.output_shape = {14, 14, 384};
+  HardwareConfig h;
+  h.dw_line_pixels = 128;
+  h.fold_max = 2;
+  const EngineConfig c = engine_config(h, QuantConfig{});
+  const LayerPlan p = plan_layer(dw, c);
+  REQUIRE(p.geometry.op == EngineOp::Depthwise);
+  CHECK(p.geometry.fold == 2);
+  CHECK(p.tile_pixels == 4 * 14);
+  CHECK(p.tiles.size() == 4);
+  CHECK(p.issue_cycles == 24 * 2 * (3 * 6 + 4) * 16);
+  // A 512-bit stream moves them 8 times faster, so halo rows cost more than they save: one tile.
+  h.stream_bits = 512;
+  CHECK(plan_layer(dw, engine_config(h, QuantConfig{})).tiles.size() == 1);
 }
 
 TEST_CASE(
