@@ -26,6 +26,12 @@
 //                        (max) or 0 (sum); padded taps never win and add nothing; the last pass goes
 //                        through min(FoldMax*Rows, Cols) dnn_pool_out (same latency as dnn_requant);
 //                        MACs 0
+//   depthwise            (DwLinePixels > 0) Blocks = Chunks/F blocks of F*Rows channels (chunk group cb),
+//                        S = ceil(kh*kw/Rows) passes (sweeps) per block; a pass walks the tile's input
+//                        window in raster order, one slot and one read per input position, through
+//                        dnn_dw_feed; a slot completing a stride-aligned window issues the next output
+//                        pixel with PE (r, c) on tap s*Rows + r of channel c; MACs count the sweep's
+//                        real taps times the block's real channels
 //   clip                 (any mode) the output stages saturate to the type range narrowed by CLIP
 //
 // Ports
@@ -41,7 +47,7 @@
 //   cmd_activation_i[1:0], cmd_leaky_shift_i[3:0] 0 none, 1 ReLU, 2 LeakyReLU; its slope shift
 //   cmd_out_zp_i[15:0], cmd_out_signed_i, cmd_out_bits_i[3:0]   output type (out_bits 2..ActBits)
 //   cmd_round_even_i                                          output stage ties: 1 to even, 0 toward +inf
-//   cmd_op_i[1:0]                                 0 convolution, 1 max pool, 2 average pool
+//   cmd_op_i[1:0]                                 0 convolution, 1 max pool, 2 average pool, 3 depthwise
 //   cmd_group_chunks_i, cmd_chunk_step_i, cmd_group_cols_i [15:0]   grouped convolution (0: dense)
 //   cmd_clip_i, cmd_clip_lo_i, cmd_clip_hi_i [15:0]                 folded Clip limits
 //   cmd_pool_count_i[15:0], cmd_pool_magic_i[31:0], cmd_pool_shift_i[5:0]   average pool divider
@@ -174,6 +180,10 @@ module dnn_core #(
   localparam int unsigned PoolLanes = Rows * FoldMax <= Cols ? Rows * FoldMax : Cols;
   localparam logic [1:0] OpConv = 2'd0;
   localparam logic [1:0] OpMax  = 2'd1;
+  localparam logic [1:0] OpAvg  = 2'd2;
+  localparam logic [1:0] OpDw   = 2'd3;
+  localparam bit         Dw     = DwLinePixels > 0;  // the depthwise feed is built (MODE.OP 3)
+  localparam int unsigned DwSweepBits = $clog2((9 + Rows - 1) / Rows + 1);  // dnn_dw_feed's
   localparam logic [AccBits-1:0] MinAcc = {1'b1, {(AccBits-1){1'b0}}};  // -2^(AccBits-1): max's start
 
   localparam logic [15:0]           RowsW      = 16'(Rows);
@@ -217,6 +227,12 @@ module dnn_core #(
     fold_cols = 16'(Cols);
     for (int unsigned g = 2; g <= FoldMax; g++) if (32'(f) == g && Cols % g == 0) fold_cols = 16'(Cols / g);
   endfunction
+  // Depthwise MACs of a full sweep on a full block: Rows taps times F*Rows channels.
+  function automatic logic [MacsBits-1:0] dw_full_macs(logic [FoldBits-1:0] f);
+    dw_full_macs = '0;
+    for (int unsigned b = 0; b < FoldBits; b++) if (f[b]) dw_full_macs = dw_full_macs + MacsBits'(Rows * Rows << b);
+  endfunction
+  logic [MacsBits-1:0] dw_full_q;
   // v * F by shift-add over F's bits (F <= FoldMax: a few adders).
   function automatic logic [15:0] times_fold(logic [15:0] v, logic [FoldBits-1:0] f);
     times_fold = '0;
@@ -260,11 +276,28 @@ module dnn_core #(
       pool_shift_q  <= cmd_pool_shift_i;
       fold_q        <= cmd_fold_i;
       frows_q       <= fold_rows(cmd_fold_i);
+      dw_full_q     <= dw_full_macs(cmd_fold_i);
       cv_q          <= fold_cols(cmd_fold_i);
     end
   end
-  wire pool    = op_q != OpConv;
-  wire grouped = !pool && group_chunks_q != '0;
+  wire pool    = op_q == OpMax || op_q == OpAvg;
+  wire dw      = Dw && op_q == OpDw;  // constant 0 without the feed
+  wire grouped = !pool && !dw && group_chunks_q != '0;
+
+  // Depthwise: T = KH*KW taps (KH, KW <= 3), S = ceil(T/Rows) sweeps, the last one with lt taps.
+  wire [3:0] dw_taps = (kw_q[1] ? 4'(kh_q[1:0]) << 1 : 4'd0) + (kw_q[0] ? 4'(kh_q[1:0]) : 4'd0);
+  logic [15:0] dw_sweeps_w;
+  logic [MacsBits-1:0] dw_last_taps_w;
+  always_comb begin
+    dw_sweeps_w    = '0;
+    dw_last_taps_w = '0;
+    for (int unsigned s = 0; s < 9; s++) begin
+      if (s * Rows < 32'(dw_taps)) begin
+        dw_sweeps_w    = 16'(s + 1);
+        dw_last_taps_w = MacsBits'(32'(dw_taps) - s * Rows);
+      end
+    end
+  end
 
   // ---------------------------------------------------------------- setup: division
   // Three restoring divisions with 16 quotient bits each, in parallel: Cin / (F*Rows), Cout / Cv and
@@ -317,9 +350,10 @@ module dnn_core #(
   wire [MacsBits-1:0] last_out_w = dco_rem_d != '0 ? MacsBits'(dco_rem_d) : MacsBits'(cv_q);
   // Chunk groups each block's passes walk, minus one; the step of a block's first chunk; and the
   // address step from a pass's last group to the next tap's first (kx*Chunks + chunk: F when dense).
-  wire [15:0] gc_m1_w    = pool ? 16'd0 : grouped ? group_chunks_q - 16'd1 : groups_w - 16'd1;
-  wire [15:0] step_w     = pool ? 16'd1 : grouped ? chunk_step_q : 16'd0;
-  wire [15:0] step_a_w   = pool ? 16'(fold_q) : step_w;  // a pool's block cb reads chunk group cb
+  // Depthwise: a block's passes are its sweeps, all over the block's chunk group (as a pool's).
+  wire [15:0] gc_m1_w    = pool ? 16'd0 : dw ? dw_sweeps_w - 16'd1 : grouped ? group_chunks_q - 16'd1 : groups_w - 16'd1;
+  wire [15:0] step_w     = pool || dw ? 16'd1 : grouped ? chunk_step_q : 16'd0;
+  wire [15:0] step_a_w   = pool || dw ? 16'(fold_q) : step_w;  // block cb reads chunk group cb
   wire [15:0] kx_step_w  = pool || grouped ? chunks_w - gc_m1_w : 16'(fold_q);
   // Zero-extended operands; address arithmetic uses their low A bits.
   wire [CoordBits-1:0] blocks_c  = {{(CoordBits-16){1'b0}}, blocks_w};
@@ -333,6 +367,7 @@ module dnn_core #(
   // Shift-add: each step adds a multiplicand where its multiplier's low bit is set, then shifts
   // both; a phase ends as soon as every multiplier is zero (a few cycles for small operands).
   logic [15:0] chunks_q, m_chunks_q;        // Chunks; multiplier of every "times Chunks" product
+  wire  [CoordBits-1:0] chunks_c = {{(CoordBits-16){1'b0}}, chunks_q};  // depthwise: a column's step
   logic [15:0] groups_q;                    // chunk groups of a pixel (Chunks when F = 1)
   logic [15:0] m_w_q;                       // multiplier W (row offset times W)
   logic [7:0]  m_sw_q;                      // multiplier sw (ox0 * sw)
@@ -395,8 +430,8 @@ module dnn_core #(
           chunks_q   <= chunks_w;
           groups_q   <= groups_w;
           // A pool's blocks are its chunk groups: F*Rows channels each.
-          blocks_q   <= pool ? groups_c[OutAddrBits-1:0] : blocks_c[OutAddrBits-1:0];
-          blk_w_q    <= pool ? frows_q : cv_q;
+          blocks_q   <= pool || dw ? groups_c[OutAddrBits-1:0] : blocks_c[OutAddrBits-1:0];
+          blk_w_q    <= pool || dw ? frows_q : cv_q;
           gc_m1_q    <= gc_m1_w;
           step_k_q   <= step_w;
           step_a_q   <= step_c[A-1:0];
@@ -406,8 +441,10 @@ module dnn_core #(
           m_w_q      <= in_w_q;
           m_sw_q     <= sw_q;
           // Grouped: a chunk's MACs are its real input channels times GROUP_COLS (<= Cols).
-          m_lo_q     <= grouped ? gcols_c[MacsBits-1:0] : last_out_w;
-          m_li_q     <= last_in_w;
+          // Depthwise: mac_rl = Rows*lc, mac_ll = lt*lc, mac_lc = lt*F*Rows (lc: channels of the last
+          // block, lt: taps of the last sweep).
+          m_lo_q     <= grouped ? gcols_c[MacsBits-1:0] : dw ? last_in_w : last_out_w;
+          m_li_q     <= dw ? dw_last_taps_w : last_in_w;
           wc_q       <= '0;
           swc_q      <= '0;
           shwc_q     <= '0;
@@ -421,9 +458,9 @@ module dnn_core #(
           mac_rl_q   <= '0;
           mac_ll_q   <= '0;
           mac_lc_q   <= '0;
-          mc_rows_q  <= MacsBits'(frows_q);
-          mc_li_q    <= last_in_w;
-          mc_cols_q  <= MacsBits'(cv_q);
+          mc_rows_q  <= dw ? MacsBits'(Rows) : MacsBits'(frows_q);
+          mc_li_q    <= dw ? dw_last_taps_w : last_in_w;
+          mc_cols_q  <= dw ? MacsBits'(frows_q) : MacsBits'(cv_q);
         end
       end
       StMul1: begin
@@ -500,8 +537,8 @@ module dnn_core #(
   logic [OutAddrBits-1:0] np_obase_q;
 
   wire np_last_chunk = np_j_q == gc_m1_q;
-  wire np_last_kx    = np_kx_q == kw_q - 8'd1;
-  wire np_last_ky    = np_ky_q == kh_q - 8'd1;
+  wire np_last_kx    = dw || np_kx_q == kw_q - 8'd1;  // a depthwise pass covers every tap
+  wire np_last_ky    = dw || np_ky_q == kh_q - 8'd1;
   wire np_last_pass  = np_last_chunk && np_last_kx && np_last_ky;  // of its block
   wire np_last_block = np_out_rem_q <= blk_w_q;
   wire np_real_last  = np_k_q == groups_q - 16'd1;  // the input's last chunk group (last_in real rows)
@@ -509,6 +546,7 @@ module dnn_core #(
   logic [MacsBits-1:0] np_macs;
   always_comb begin
     if (pool || np_beyond) np_macs = '0;
+    else if (dw) np_macs = np_last_chunk ? (np_last_block ? mac_ll_q : mac_lc_q) : (np_last_block ? mac_rl_q : dw_full_q);
     else if (grouped) np_macs = np_real_last ? mac_ll_q : mac_rl_q;
     else if (np_real_last) np_macs = np_last_block ? mac_ll_q : mac_lc_q;
     else np_macs = np_last_block ? mac_rl_q : FullMacs;
@@ -526,14 +564,27 @@ module dnn_core #(
   logic w_full_q, p_full_q, p_taken_q;  // weight shadow / params shadow loaded; params claimed
 
   // ---------------------------------------------------------------- issue
+  // Depthwise slots (docs/engine.md "Depthwise"): a pass walks the tile's input window in raster order,
+  // one slot per input position; a slot whose window is complete and stride-aligned (dw_xw_q and
+  // dw_yw_q, the columns / rows still to wait, both 0) issues the next output pixel. The pass ends at
+  // its P-th pixel (the window's last slot), after at least MinPass slots.
+  logic [7:0]  dw_xw_q, dw_yw_q;
+  logic [1:0]  dw_slots_q;  // slots of the pass so far, saturating at MinPass - 1
+  logic        dw_row_first_q;
+  logic [DwSweepBits-1:0] cp_sweep_q;
+  wire dw_out_slot = dw_xw_q == '0 && dw_yw_q == '0;
+  wire dw_row_last = dw_xw_q == '0 && px_ox_q == out_w_q - 16'd1;
+
   wire run       = state_q == StRun;
-  wire slot0     = px_p_q == '0;
+  wire slot0     = dw ? dw_slots_q == '0 : px_p_q == '0;
   // Pools take no weights or params.
   wire can_start = pool || (w_full_q && (!cp_first_q || (p_full_q && !p_taken_q)));
   wire fire      = run && (!slot0 || can_start);  // this issue slot proceeds
-  wire real_px   = px_p_q < tile_p_q;             // a pixel, not a MinPass bubble
-  wire issue     = fire && real_px;
-  wire last_slot = px_p_q == p_last_q;
+  wire real_px   = px_p_q < tile_p_q;             // a pixel (depthwise: one to come), not a MinPass bubble
+  wire live      = fire && real_px;               // a slot that reads its input
+  wire issue     = live && (!dw || dw_out_slot);
+  wire dw_done   = px_p_q == tile_p_q || (issue && px_p_q == tile_p_q - 16'd1);
+  wire last_slot = dw ? dw_slots_q == 2'(MinPass - 1) && dw_done : px_p_q == p_last_q;
   wire row_wrap  = px_ox_q == out_w_q - 16'd1;
   wire pass_swap = fire && slot0 && !pool;        // the pass's weights go live for its first x
   wire new_pass  = (state_q == StInit) || (fire && last_slot && np_valid_q);
@@ -541,7 +592,7 @@ module dnn_core #(
   wire pad = px_iy_q[CoordBits-1] || px_ix_q[CoordBits-1] || px_iy_q >= in_h_c || px_ix_q >= in_w_c ||
              cp_beyond_q;
 
-  assign in_rd_en_o     = issue && !pad;
+  assign in_rd_en_o     = live && !pad;
   assign in_rd_addr_o   = px_a_q;
   assign issue_o        = issue;
   assign macs_o         = issue ? cp_macs_q : '0;
@@ -589,13 +640,20 @@ module dnn_core #(
       cp_macs_q      <= np_macs;
       cp_ixrs_q      <= np_ixrs_q;
       cp_beyond_q    <= np_beyond;
+      cp_sweep_q     <= DwSweepBits'(np_j_q);
+      dw_xw_q        <= kw_q - 8'd1;
+      dw_yw_q        <= kh_q - 8'd1;
+      dw_slots_q     <= '0;
+      dw_row_first_q <= 1'b1;
       // ... and the one after it is prepared: chunk innermost, then kx, ky, block.
       np_first_q <= 1'b0;
       if (!np_last_chunk) begin
         np_j_q      <= np_j_q + 16'd1;
-        np_k_q      <= np_k_q + 16'd1;
-        np_a_q      <= np_a_q + fold_a;  // the next chunk group: F words on
-        np_ars_q    <= np_ars_q + fold_a;
+        if (!dw) begin  // a depthwise block's sweeps all read its chunk group
+          np_k_q    <= np_k_q + 16'd1;
+          np_a_q    <= np_a_q + fold_a;  // the next chunk group: F words on
+          np_ars_q  <= np_ars_q + fold_a;
+        end
       end else if (!np_last_kx) begin
         np_j_q      <= '0;
         np_k_q      <= np_blk_k_q;
@@ -638,6 +696,32 @@ module dnn_core #(
         np_obase_q   <= np_obase_q + 1'b1;
       end else begin
         np_valid_q <= 1'b0;
+      end
+    end else if (fire && dw) begin
+      // Next slot of the window: one input column to the right, or the first of the next input row.
+      if (issue) begin
+        px_p_q     <= px_p_q + 16'd1;
+        px_oaddr_q <= px_oaddr_q + blocks_q;
+      end
+      if (dw_slots_q != 2'(MinPass - 1)) dw_slots_q <= dw_slots_q + 2'd1;
+      dw_row_first_q <= dw_row_last;
+      if (dw_row_last) begin
+        px_ox_q  <= '0;
+        dw_xw_q  <= kw_q - 8'd1;
+        dw_yw_q  <= dw_yw_q == '0 ? sh_q - 8'd1 : dw_yw_q - 8'd1;
+        px_iy_q  <= px_iy_q + 1'b1;
+        px_ix_q  <= cp_ixrs_q;
+        px_ars_q <= px_ars_q + wc_q;
+        px_a_q   <= px_ars_q + wc_q;
+      end else begin
+        if (dw_xw_q == '0) begin
+          px_ox_q <= px_ox_q + 16'd1;
+          dw_xw_q <= sw_q - 8'd1;
+        end else begin
+          dw_xw_q <= dw_xw_q - 8'd1;
+        end
+        px_ix_q <= px_ix_q + 1'b1;
+        px_a_q  <= px_a_q + chunks_c[A-1:0];
       end
     end else if (fire) begin
       // Next pixel (or MinPass bubble) of the current pass: one output column to the right, or the
@@ -695,7 +779,9 @@ module dnn_core #(
   // Pipeline control after the issue (stage 0): S1 registers, then stages 2 .. SA = 1 + ArrayLatency
   // (entry i of the s*_q shift registers is stage i + 2); SR = SA - 1 reads the accumulator. The
   // pixel's input word (a pool's, which bypasses the array) travels along to reach SA with the column
-  // sums' timing. bstart: the first pixel of a block, whose params leave the shadow in S2.
+  // sums' timing. bstart: the first pixel of a block, whose params leave the shadow in S2; depthwise:
+  // the block's first slot (issued or not), so the shadow frees as early as a convolution's even when
+  // the first complete window comes late in the pass.
   localparam int unsigned Sr = ArrayLatency - 2, Sa = ArrayLatency - 1;  // entries of SR, SA
   logic s1_valid_q, s1_pad_q, s1_first_q, s1_last_q, s1_bstart_q, s1_tlast_q;
   logic [AccAddrBits-1:0] s1_p_q;
@@ -715,7 +801,7 @@ module dnn_core #(
   wire [AccAddrBits-1:0] sa_p     = sp_q[Sa*AccAddrBits +: AccAddrBits];
   wire [OutAddrBits-1:0] sa_oaddr = soaddr_q[Sa*OutAddrBits +: OutAddrBits];
   wire [PoolLanes*XBits-1:0] sa_x = sx_q[Sa*PoolLanes*XBits +: PoolLanes*XBits];
-  wire params_swap = sv_q[0] && sbstart_q[0];  // S2: the shadow is free again
+  wire params_swap = (sv_q[0] || dw) && sbstart_q[0];  // S2: the shadow is free again
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -751,7 +837,7 @@ module dnn_core #(
     logic [ParamBits-1:0] staged_q;
     always_ff @(posedge clk_i) begin
       if (params_swap) staged_q <= {bias_sh_q, mult_sh_q, shift_sh_q};
-      if (sr_valid && sbstart_q[Sr]) {bias_q, mult_q, shift_q} <= staged_q;
+      if ((sr_valid || dw) && sbstart_q[Sr]) {bias_q, mult_q, shift_q} <= staged_q;
     end
     if (ArrayLatency != 3) begin : g_check
       $error("dnn_core: the params are staged for an array latency of 2 or 3");
@@ -773,11 +859,31 @@ module dnn_core #(
   // bypasses the array: word 0 reaches the accumulator in SA, with the column sums' timing.
   wire [FoldMax*Rows*XBits-1:0] x_word = s1_pad_q ? '0 : in_rd_data_i;
 
+  // Depthwise: the feed takes every live slot's vector and presents the window's taps of the sweep at
+  // S1; the array multiplies them per PE and sums the taps in its column trees (fold 1: lane c = column c).
+  localparam int unsigned DwXBits = Dw ? Rows * Cols * XBits : 1;  // dnn_pe_array's xdw_i
+  logic [DwXBits-1:0] dw_taps_x;
+  if (Dw) begin : g_dw_feed
+    dnn_dw_feed #(
+      .Rows(Rows), .Cols(Cols), .XBits(XBits), .FoldMax(FoldMax), .LinePixels(DwLinePixels)
+    ) u_dw_feed (
+      .clk_i, .rst_ni,
+      .kh_i(kh_q[1:0]), .kw_i(kw_q[1:0]),
+      .slot_valid_i(live && dw), .slot_row_first_i(dw_row_first_q), .slot_sweep_i(cp_sweep_q),
+      .vec_i(x_word), .taps_o(dw_taps_x)
+    );
+  end else begin : g_no_dw_feed
+    assign dw_taps_x = '0;
+    logic unused_dw;
+    assign unused_dw = ^{dw_xw_q, dw_yw_q, dw_row_first_q, cp_sweep_q, dw_taps};
+  end
+  wire [FoldBits-1:0] array_fold = dw ? FoldBits'(1) : fold_q;
+
   always_ff @(posedge clk_i) begin
     s1_pad_q    <= pad;
     s1_first_q  <= cp_first_q;
     s1_last_q   <= cp_last_q;
-    s1_bstart_q <= cp_first_q && slot0 && !pool;
+    s1_bstart_q <= cp_first_q && slot0 && !pool && (!dw || fire);
     s1_tlast_q  <= cp_tile_last_q && px_p_q == tile_p_q - 16'd1;
     s1_p_q      <= px_p_q[AccAddrBits-1:0];
     s1_oaddr_q  <= px_oaddr_q;
@@ -794,12 +900,13 @@ module dnn_core #(
   logic [Cols*SumBits-1:0] sums;
 
   dnn_pe_array #(
-    .Rows(Rows), .Cols(Cols), .XBits(XBits), .WeightBits(WeightBits), .FoldMax(FoldMax), .SumBits(SumBits)
+    .Rows(Rows), .Cols(Cols), .XBits(XBits), .WeightBits(WeightBits), .FoldMax(FoldMax), .SumBits(SumBits),
+    .DwFeed(Dw)
   ) u_pe_array (
     .clk_i, .rst_ni,
     .load_valid_i(wblk_take), .load_data_i(wblk_data_i),
     .swap_i(pass_swap),
-    .x_valid_i(s1_valid_q), .x_i(x_word), .fold_i(fold_q),
+    .x_valid_i(s1_valid_q), .x_i(x_word), .fold_i(array_fold), .dw_i(dw), .xdw_i(dw_taps_x),
     .sum_valid_o(sum_valid), .sum_o(sums)
   );
 
@@ -919,17 +1026,19 @@ module dnn_core #(
   assign unused_po_valid  = ^po_valid;
   assign unused_sum_valid = sum_valid;
   // Wide intermediates of which the address arithmetic keeps the low bits.
-  assign unused_hi_bits   = ^{blocks_c, groups_c, cmd_w_c, yrow_w, s_w, sw_c, in_w_c, step_c, kx_step_c, gcols_c};
+  assign unused_hi_bits   = ^{blocks_c, groups_c, cmd_w_c, yrow_w, s_w, sw_c, in_w_c, step_c, kx_step_c, gcols_c,
+                              chunks_c};
 
   // ---------------------------------------------------------------- checks
   `DNN_ASSERT(CoreRequantAligned, rq_valid == {Cols{out_wr_en_o && !pool}}, clk_i, rst_ni)
   `DNN_ASSERT(CorePoolOutAligned, po_valid == {PoolLanes{out_wr_en_o && pool}}, clk_i, rst_ni)
   // Pools need a lane per input value (the generator places them only when F*Rows <= Cols).
   `DNN_ASSERT(CorePoolFits, !cmd_take || cmd_op_i == OpConv || 32'(fold_rows(cmd_fold_i)) <= Cols, clk_i, rst_ni)
-  `DNN_ASSERT(CoreOpKnown, !cmd_take || cmd_op_i != 2'd3, clk_i, rst_ni)
-  if (DwLinePixels != 0) begin : g_dw_check
-    $error("dnn_core: MODE.OP 3 (the depthwise feed) is not built yet: DwLinePixels must be 0");
-  end
+  // MODE.OP 3 needs the feed (dnn_regs refuses it otherwise), a kernel within it and whole output rows.
+  `DNN_ASSERT(CoreOpKnown, !cmd_take || cmd_op_i != OpDw || Dw, clk_i, rst_ni)
+  `DNN_ASSERT(CoreDwKernel, !cmd_take || cmd_op_i != OpDw || (cmd_kh_i <= 8'd3 && cmd_kw_i <= 8'd3), clk_i,
+              rst_ni)
+  `DNN_ASSERT(CoreDwWholeRows, !(dw && state_q == StDiv && div_cnt_q == 4'd15) || dp_rem_d == '0, clk_i, rst_ni)
   // F in 1 .. FoldMax dividing Cols; folds > 1 only for dense convolutions and pools (dnn_regs refuses
   // others).
   `DNN_ASSERT(CoreFoldLegal, !cmd_take || (cmd_fold_i != '0 && 32'(cmd_fold_i) <= FoldMax &&

@@ -9,6 +9,7 @@ dnn_regs.sv
 dnn_input_loader.sv
 dnn_weight_loader.sv
 dnn_pe_array.sv
+dnn_dw_feed.sv
 dnn_out_range.sv
 dnn_requant.sv
 dnn_pool_out.sv

@@ -26,6 +26,10 @@
 //   3. (FoldMax > 1 only) the group sums: lane j adds up to FoldMax-1 more trees, registered
 // A row mask is not needed: channels beyond Cin are zero in the input words and in the weight
 // blocks, and the core feeds zero for padded taps.
+//
+// Depthwise (DwFeed, docs/engine.md "Depthwise"): with dw_i (and fold_i = 1) PE (r, c) multiplies its
+// own value xdw_i[(r*Cols + c)*XBits +: XBits] (the feed's tap r, channel c) instead of its column's
+// word: a 2:1 mux per PE, generated only with DwFeed.
 `include "dnn_assert.svh"
 
 module dnn_pe_array #(
@@ -34,10 +38,12 @@ module dnn_pe_array #(
   parameter int unsigned XBits      = 9,
   parameter int unsigned WeightBits = 8,
   parameter int unsigned FoldMax    = 1,
+  parameter bit          DwFeed     = 1'b0,  // a per-PE x input for the depthwise feed
   // Exact for any inputs: a product needs XBits + WeightBits bits, a sum of Rows*FoldMax of them
   // clog2(Rows*FoldMax) more.
   parameter int unsigned SumBits    = XBits + WeightBits + $clog2(Rows * FoldMax),
-  localparam int unsigned FoldBits  = $clog2(FoldMax + 1)
+  localparam int unsigned FoldBits  = $clog2(FoldMax + 1),
+  localparam int unsigned DwXBits   = DwFeed ? Rows * Cols * XBits : 1
 ) (
   input  logic                             clk_i,
   input  logic                             rst_ni,
@@ -47,6 +53,8 @@ module dnn_pe_array #(
   input  logic                             x_valid_i,
   input  logic [FoldMax*Rows*XBits-1:0]    x_i,
   input  logic [FoldBits-1:0]              fold_i,
+  input  logic                             dw_i,
+  input  logic [DwXBits-1:0]               xdw_i,  // a 1-bit stub without DwFeed
   output logic                             sum_valid_o,
   output logic [Cols*SumBits-1:0]          sum_o
 );
@@ -85,7 +93,12 @@ module dnn_pe_array #(
       end
     end
     for (genvar r = 0; r < Rows; r++) begin : g_row
-      wire signed [XBits-1:0]      x = $signed(xc[r*XBits +: XBits]);
+      logic signed [XBits-1:0]     x;
+      if (DwFeed) begin : g_dw
+        assign x = dw_i ? $signed(xdw_i[(r*Cols + c)*XBits +: XBits]) : $signed(xc[r*XBits +: XBits]);
+      end else begin : g_plain_x
+        assign x = $signed(xc[r*XBits +: XBits]);
+      end
       wire signed [WeightBits-1:0] w = $signed(w_active_q[(r*Cols + c)*WeightBits +: WeightBits]);
       wire signed [ProdBits-1:0]   p = x * w;  // exact: operands extended to ProdBits
       always_ff @(posedge clk_i) begin
@@ -167,6 +180,11 @@ module dnn_pe_array #(
 
     `DNN_ASSERT(PeFoldLegal, !x_valid_i || (fold_i >= FoldBits'(1) && 32'(fold_i) <= FoldMax &&
                                             Cols % 32'(fold_i) == 0), clk_i, rst_ni)
+  end
+
+  if (!DwFeed) begin : g_no_dw
+    logic unused_dw;
+    assign unused_dw = ^{dw_i, xdw_i};
   end
 
   `DNN_ASSERT_KNOWN(PeSumValidKnown, sum_valid_o, clk_i, rst_ni)

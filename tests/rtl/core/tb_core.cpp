@@ -28,6 +28,12 @@
 // Cv = Cols/F output channels, the blob is folded as engine_blob lays it out, and every check above
 // holds with Chunks/F passes per tap. Pools take a random fold with F*Rows <= Cols too: block cb pools
 // the F*Rows channels of chunk group cb, and its output word holds them.
+// With DwLinePixels > 0 (docs/engine.md "Depthwise", MODE.OP 3) depthwise convolutions run on the feed
+// too: C channels (not a multiple of Rows), kernels 1x1 .. 3x3, strides 1 and 2, padding, a random fold
+// with F*Rows <= Cols, whole-row tiles; blocks of F*Rows channels (CHUNKS/F), S = ceil(KH*KW/Rows)
+// sweeps per block whose weight block s holds tap s*Rows + r on row r; MACs = taps x channels per pixel,
+// and with weights ready the issues span exactly the posted formula (passes of max(Rin*Wp, MinPass)
+// slots, the first issue at the first complete window).
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -57,6 +63,7 @@ constexpr int kInDepth = IN_DEPTH;
 constexpr int kOutDepth = OUT_DEPTH;
 constexpr int kAccDepth = ACC_DEPTH;
 constexpr int kFoldMax = FOLD_MAX;
+constexpr int kDwLinePixels = DW_LINE_PIXELS;
 constexpr int kXBits = kActBits + 1;
 constexpr int kMinPass = 4;
 
@@ -81,7 +88,7 @@ std::int64_t get_bits(const Bytes& bytes, int pos, int width, bool is_signed) {
 
 int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
-constexpr int kOpConv = 0, kOpMax = 1, kOpAvg = 2;  // MODE.OP
+constexpr int kOpConv = 0, kOpMax = 1, kOpAvg = 2, kOpDw = 3;  // MODE.OP
 
 // One random layer with its quantisation, golden output and the engine's view of it.
 struct TestLayer {
@@ -98,12 +105,16 @@ struct TestLayer {
   dnnvp::PoolDivider divider{0, 0};                      // average pool
   bool clip = false;
   std::int32_t clip_lo = 0, clip_hi = 0;
-  bool pool() const { return op != kOpConv; }
+  bool pool() const { return op == kOpMax || op == kOpAvg; }
+  bool dw() const { return op == kOpDw; }
+  int taps() const { return layer.kernel_h * layer.kernel_w; }
+  int sweeps() const { return (taps() + kRows - 1) / kRows; }  // depthwise passes per block
   int passes_per_block() const {
-    return layer.kernel_h * layer.kernel_w * (pool() ? 1 : group_chunks != 0 ? group_chunks : chunks / fold);
+    if (dw()) return sweeps();
+    return taps() * (pool() ? 1 : group_chunks != 0 ? group_chunks : chunks / fold);
   }
-  int cv() const { return kCols / fold; }                           // output lanes of a block
-  int word_values() const { return pool() ? fold * kRows : cv(); }  // channels per output word
+  int cv() const { return kCols / fold; }                                   // output lanes of a block
+  int word_values() const { return pool() || dw() ? fold * kRows : cv(); }  // channels per output word
 };
 
 int bits_for(std::int64_t v) {  // bits of |v|
@@ -202,6 +213,52 @@ TestLayer make_pool(tb::Random& rnd, int op) {
   return t;
 }
 
+// Weights (symmetric, as generated; sometimes the most negative value too) and bias within vp_gen's
+// accumulator bound, the output type and requantisation aimed at the output range; fills t.expected.
+void quantise_conv(tb::Random& rnd, TestLayer& t, bool extremes);
+
+// A depthwise convolution on the feed (MODE.OP 3): C channels, groups = C, KH, KW <= 3, stride 1 or 2,
+// a window row Wp within the line buffers (and of two pixels at least when KH > 1).
+TestLayer make_dw(tb::Random& rnd) {
+  TestLayer t;
+  dnnvp::Layer& l = t.layer;
+  l.type = dnnvp::LayerType::Conv;
+  t.op = kOpDw;
+  t.fold = random_fold(rnd, false);
+  int in_h, in_w, c;
+  for (;;) {
+    in_h = rnd.range(1, 12);
+    in_w = rnd.range(1, 12);
+    c = rnd.range(1, 20);
+    l.kernel_h = rnd.chance(0.5) ? 3 : rnd.chance(0.5) ? 1 : rnd.range(1, 3);
+    l.kernel_w = rnd.chance(0.7) ? l.kernel_h : rnd.range(1, 3);
+    l.stride_h = rnd.range(1, 2);
+    l.stride_w = rnd.chance(0.8) ? l.stride_h : rnd.range(1, 2);
+    auto pad = [&](int k) { return rnd.chance(0.3) ? 0 : rnd.range(0, k - 1); };
+    l.padding = {pad(l.kernel_h), pad(l.kernel_w), pad(l.kernel_h), pad(l.kernel_w)};
+    if (in_h + l.padding.top + l.padding.bottom < l.kernel_h || in_w + l.padding.left + l.padding.right < l.kernel_w)
+      continue;
+    t.oh = (in_h + l.padding.top + l.padding.bottom - l.kernel_h) / l.stride_h + 1;
+    t.ow = (in_w + l.padding.left + l.padding.right - l.kernel_w) / l.stride_w + 1;
+    const int wp = (t.ow - 1) * l.stride_w + l.kernel_w;
+    if (wp > kDwLinePixels || (l.kernel_h > 1 && wp < 2)) continue;
+    const int chunks = ceil_div(ceil_div(c, kRows), t.fold) * t.fold;
+    if (std::min(in_h, l.kernel_h) * in_w * chunks > kInDepth / 2) continue;
+    break;
+  }
+  l.groups = c;
+  l.filters = c;
+  l.input_shapes = {dnnvp::Shape{in_h, in_w, c}};
+  l.output_shape = dnnvp::Shape{t.oh, t.ow, c};
+  l.activation = static_cast<dnnvp::Activation>(rnd.range(0, 2));
+  l.leaky_shift = rnd.range(0, 15);
+  t.chunks = ceil_div(ceil_div(c, kRows), t.fold) * t.fold;
+  t.blocks = t.chunks / t.fold;
+  quantise_conv(rnd, t, random_input(rnd, t));
+  if (rnd.chance(0.3)) add_clip(rnd, t);
+  return t;
+}
+
 // A grouped convolution the engine can place: Cin, Cout and groups tried at random until
 // engine_geometry accepts them (nullopt after many tries: the array has no such shape).
 std::optional<std::pair<int, int>> grouped_channels(tb::Random& rnd, dnnvp::Layer& l,
@@ -235,6 +292,7 @@ std::optional<std::pair<int, int>> grouped_channels(tb::Random& rnd, dnnvp::Laye
 // Big: an output of more than 2^16 pixels (a tall, narrow 3x3 convolution), so tile_p0 and the
 // band's first row use their high bits; only some of its tiles run.
 TestLayer make_layer(tb::Random& rnd, Kind kind = Kind::Random, int steady_fold = 1) {
+  if (kDwLinePixels > 0 && kind == Kind::Random && rnd.chance(0.3)) return make_dw(rnd);
   if (kind == Kind::Random && rnd.chance(0.3)) {
     TestLayer t = make_pool(rnd, rnd.chance(0.5) ? kOpMax : kOpAvg);
     if (rnd.chance(0.3)) add_clip(rnd, t);
@@ -306,15 +364,18 @@ TestLayer make_layer(tb::Random& rnd, Kind kind = Kind::Random, int steady_fold 
       l.input_shapes[0].c = cin;
     }
   }
-  const int cout = l.filters;
   l.activation = static_cast<dnnvp::Activation>(rnd.range(0, 2));
   l.leaky_shift = rnd.range(0, 15);
   t.chunks = ceil_div(ceil_div(cin, kRows), t.fold) * t.fold;
-  t.blocks = ceil_div(cout, t.cv());
+  t.blocks = ceil_div(l.filters, t.cv());
+  quantise_conv(rnd, t, random_input(rnd, t));
+  if (kind == Kind::Random && rnd.chance(0.3)) add_clip(rnd, t);
+  return t;
+}
 
-  const bool extremes = random_input(rnd, t);
-
-  // Weights (symmetric, as generated; sometimes the most negative value too), bias.
+void quantise_conv(tb::Random& rnd, TestLayer& t, bool extremes) {
+  dnnvp::Layer& l = t.layer;
+  const int cin = l.input_shapes[0].c, cout = l.filters;
   dnnvp::LayerParams& p = t.params;
   const int wmax = (1 << (kWeightBits - 1)) - 1;
   const int wmin = rnd.chance(0.2) ? -(1 << (kWeightBits - 1)) : -wmax;
@@ -355,8 +416,6 @@ TestLayer make_layer(tb::Random& rnd, Kind kind = Kind::Random, int steady_fold 
     p.requant[o] = rq;
   }
   t.expected = dnnvp::requantize(l, acc, p);
-  if (kind == Kind::Random && rnd.chance(0.3)) add_clip(rnd, t);
-  return t;
 }
 
 // A valid/ready source holding a wide payload stable until it is taken.
@@ -387,6 +446,9 @@ struct Totals {
   long dense = 0, grouped = 0, max_pools = 0, avg_pools = 0, clipped = 0;         // layers
   std::vector<long> folds = std::vector<long>(kFoldMax + 1, 0);       // convolutions per F
   std::vector<long> pool_folds = std::vector<long>(kFoldMax + 1, 0);  // pools per F
+  long dw = 0;                                                        // depthwise layers
+  int dw_kernels = 0, dw_strides = 0;  // bits: 3x3 (1), 1x1 (2); stride_h 1 (1), 2 (2)
+  std::vector<long> dw_folds = std::vector<long>(kFoldMax + 1, 0);
 };
 
 class Bench {
@@ -415,7 +477,7 @@ class Bench {
     const dnnvp::Layer& l = t.layer;
     const int cin = l.input_shapes[0].c, cout = l.filters;
     const int cin_g = cin / l.groups, cout_g = cout / l.groups;
-    const int cv = t.cv(), f = t.fold;
+    const int cv = t.dw() ? t.word_values() : t.cv(), f = t.fold;
     for (int cb = 0; cb < t.blocks; ++cb) {
       Bytes bias(kCols * 4, 0), mult(kCols * 4, 0), shift((kCols * 6 + 7) / 8, 0);
       for (int c = 0; c < cv; ++c) {
@@ -429,6 +491,20 @@ class Bench {
       pb.insert(pb.end(), mult.begin(), mult.end());
       pb.insert(pb.end(), shift.begin(), shift.end());
       params_.queue.push_back(pb);
+      if (t.dw()) {  // sweep s: PE (r, c) holds tap s*Rows + r of channel cb*Cv + c
+        for (int s = 0; s < t.sweeps(); ++s) {
+          Bytes wb((kRows * kCols * kWeightBits + 7) / 8, 0);
+          for (int r = 0; r < kRows; ++r)
+            for (int c = 0; c < cv; ++c) {
+              const int o = cb * cv + c, tap = s * kRows + r;
+              if (o >= cout || tap >= t.taps()) continue;
+              put_bits(wb, (r * kCols + c) * kWeightBits, kWeightBits,
+                       t.params.weights[static_cast<size_t>(o) * t.taps() + tap]);
+            }
+          wblk_.queue.push_back(wb);
+        }
+        continue;
+      }
       const int first = t.group_chunks != 0 ? cb * t.chunk_step : 0;
       const int count = t.group_chunks != 0 ? t.group_chunks : t.chunks / f;
       for (int ky = 0; ky < l.kernel_h; ++ky)
@@ -469,14 +545,17 @@ class Bench {
         if (band_rows(p0, std::min(p, pixels - p0)).second * in_w * t.chunks > kInDepth / 2) return false;
       return true;
     };
-    int pmax = std::min(pixels, kAccDepth);
-    while (pmax > 1 && !fits(pmax)) --pmax;
-    if (!fits(1)) throw std::runtime_error("bench: even one pixel per tile does not fit");
+    // A depthwise tile is whole output rows.
+    const int p_step = t.dw() ? t.ow : 1;
+    int pmax = std::min(pixels, kAccDepth) / p_step * p_step;
+    while (pmax > p_step && !fits(pmax)) pmax -= p_step;
+    if (pmax == 0 || !fits(pmax)) throw std::runtime_error("bench: even one pixel (row) per tile does not fit");
     // Mostly large tiles; some of 1..3 pixels (shorter than MinPass).
     int p_tile = kind != Kind::Random || rnd_.chance(0.3) ? pmax
                  : rnd_.chance(0.1)         ? rnd_.range(1, std::min(pmax, kMinPass - 1))
                                             : rnd_.range(std::min(pmax, kMinPass), pmax);
-    while (!fits(p_tile)) --p_tile;  // a smaller tile may straddle one more input row
+    p_tile = std::max(p_step, p_tile / p_step * p_step);
+    while (!fits(p_tile)) p_tile -= p_step;  // a smaller tile may straddle one more input row
     const double idle = kind != Kind::Random || rnd_.chance(0.4) ? 0.0 : rnd_.chance(0.5) ? 0.3 : 0.85;
     params_.idle = idle;
     wblk_.idle = idle;
@@ -653,13 +732,24 @@ class Bench {
       const std::int64_t tile_macs = l.macs() / pixels * p;  // a pool's: 0
       TB_CHECK(macs == tile_macs, "MACs %lld, want %lld", (long long)macs, (long long)tile_macs);
       TB_CHECK(issues == passes * p, "issues %lld, want %lld", (long long)issues, (long long)(passes * p));
-      const std::int64_t slots = passes * std::max(p, kMinPass);
+      // The issue slots of a pass and where in the first / last pass the first / last issue lies. A
+      // depthwise pass walks the tile's input window (Rin rows of Wp): its first issue completes the
+      // first window, its last is the window's last slot.
+      std::int64_t pass_slots = std::max(p, kMinPass), first_at = 0, last_at = p - 1;
+      if (t.dw()) {
+        const int wp = (t.ow - 1) * l.stride_w + l.kernel_w;
+        const int rin = (ceil_div(p, t.ow) - 1) * l.stride_h + l.kernel_h;
+        pass_slots = std::max(rin * wp, kMinPass);
+        first_at = (l.kernel_h - 1) * wp + l.kernel_w - 1;
+        last_at = rin * wp - 1;
+      }
+      const std::int64_t want_span = (passes - 1) * pass_slots + last_at - first_at + 1;
       const std::int64_t span = last_issue - first_issue + 1;
-      TB_CHECK(span >= slots - (std::max(p, kMinPass) - p), "issue span %lld below the minimum", (long long)span);
+      TB_CHECK(span >= want_span, "issue span %lld below the minimum %lld", (long long)span, (long long)want_span);
       if (idle == 0.0) {
         TB_CHECK(stalls == 0, "%lld weight stalls with weights always ready (P %d)", (long long)stalls, p);
-        TB_CHECK(span == slots - (std::max(p, kMinPass) - p), "bubbles: issues span %lld cycles, want %lld (P %d)",
-                 (long long)span, (long long)(slots - (std::max(p, kMinPass) - p)), p);
+        TB_CHECK(span == want_span, "bubbles: issues span %lld cycles, want %lld (P %d)", (long long)span,
+                 (long long)want_span, p);
         ++tot.ready_tiles;
         // Setup: command accepted (cycle 0) to first issue; drain: last issue to done.
         tot.setup_min = std::min(tot.setup_min, first_issue - 1);
@@ -699,11 +789,17 @@ class Bench {
                "params or weight blocks left over");
     ++tot.layers;
     tot.dense += t.op == kOpConv && t.group_chunks == 0;
+    if (t.dw()) {
+      ++tot.dw;
+      tot.dw_kernels |= (l.kernel_h == 3 && l.kernel_w == 3 ? 1 : 0) | (l.kernel_h == 1 && l.kernel_w == 1 ? 2 : 0);
+      tot.dw_strides |= 1 << (l.stride_h - 1);
+      tot.dw_folds[t.fold] += 1;
+    }
     tot.grouped += t.group_chunks != 0;
     tot.max_pools += t.op == kOpMax;
     tot.avg_pools += t.op == kOpAvg;
     tot.clipped += t.clip;
-    ++(t.pool() ? tot.pool_folds : tot.folds)[t.fold];
+    if (!t.dw()) ++(t.pool() ? tot.pool_folds : tot.folds)[t.fold];
   }
 
  private:
@@ -788,6 +884,15 @@ int main(int argc, char** argv) {
       tot.dense, tot.grouped, tot.max_pools, tot.avg_pools, tot.clipped);
   TB_CHECK(tot.grouped > 0 && tot.max_pools > 0 && tot.avg_pools > 0 && tot.clipped > 0,
            "a mode was not run");
+  if (kDwLinePixels > 0) {
+    std::printf("  %ld depthwise convolutions on the feed (F:", tot.dw);
+    for (const int f : legal_folds(false)) {
+      std::printf(" %d: %ld", f, tot.dw_folds[f]);
+      TB_CHECK(tot.dw_folds[f] > 0, "no depthwise convolution ran at F = %d", f);
+    }
+    std::printf(")\n");
+    TB_CHECK(tot.dw_kernels == 3 && tot.dw_strides == 3, "depthwise: 3x3 and 1x1 kernels, strides 1 and 2 not all run");
+  }
   if (kFoldMax > 1) {
     for (const bool conv : {true, false}) {
       std::printf("  %s per Cin-fold F:", conv ? "convolutions" : "pools");
