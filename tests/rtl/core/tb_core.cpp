@@ -218,15 +218,25 @@ TestLayer make_pool(tb::Random& rnd, int op) {
 void quantise_conv(tb::Random& rnd, TestLayer& t, bool extremes);
 
 // A depthwise convolution on the feed (MODE.OP 3): C channels, groups = C, KH, KW <= 3, stride 1 or 2,
-// a window row Wp within the line buffers (and of two pixels at least when KH > 1).
-TestLayer make_dw(tb::Random& rnd) {
+// a window row Wp within the line buffers (and of two pixels at least when KH > 1). Steady: 3x3, pad 1,
+// on 12x12 with C = 2*F*Rows at the widest fold, every column carrying a channel.
+TestLayer make_dw(tb::Random& rnd, bool steady = false) {
   TestLayer t;
   dnnvp::Layer& l = t.layer;
   l.type = dnnvp::LayerType::Conv;
   t.op = kOpDw;
-  t.fold = random_fold(rnd, false);
+  t.fold = steady ? legal_folds(false).back() : random_fold(rnd, false);
   int in_h, in_w, c;
   for (;;) {
+    if (steady) {
+      in_h = in_w = 12;
+      c = 2 * t.fold * kRows;
+      l.kernel_h = l.kernel_w = 3;
+      l.stride_h = l.stride_w = 1;
+      l.padding = {1, 1, 1, 1};
+      t.oh = t.ow = 12;
+      break;
+    }
     in_h = rnd.range(1, 12);
     in_w = rnd.range(1, 12);
     c = rnd.range(1, 20);
@@ -236,7 +246,8 @@ TestLayer make_dw(tb::Random& rnd) {
     l.stride_w = rnd.chance(0.8) ? l.stride_h : rnd.range(1, 2);
     auto pad = [&](int k) { return rnd.chance(0.3) ? 0 : rnd.range(0, k - 1); };
     l.padding = {pad(l.kernel_h), pad(l.kernel_w), pad(l.kernel_h), pad(l.kernel_w)};
-    if (in_h + l.padding.top + l.padding.bottom < l.kernel_h || in_w + l.padding.left + l.padding.right < l.kernel_w)
+    if (in_h + l.padding.top + l.padding.bottom < l.kernel_h ||
+        in_w + l.padding.left + l.padding.right < l.kernel_w)
       continue;
     t.oh = (in_h + l.padding.top + l.padding.bottom - l.kernel_h) / l.stride_h + 1;
     t.ow = (in_w + l.padding.left + l.padding.right - l.kernel_w) / l.stride_w + 1;
@@ -255,7 +266,7 @@ TestLayer make_dw(tb::Random& rnd) {
   t.chunks = ceil_div(ceil_div(c, kRows), t.fold) * t.fold;
   t.blocks = t.chunks / t.fold;
   quantise_conv(rnd, t, random_input(rnd, t));
-  if (rnd.chance(0.3)) add_clip(rnd, t);
+  if (!steady && rnd.chance(0.3)) add_clip(rnd, t);
   return t;
 }
 
@@ -549,7 +560,8 @@ class Bench {
     const int p_step = t.dw() ? t.ow : 1;
     int pmax = std::min(pixels, kAccDepth) / p_step * p_step;
     while (pmax > p_step && !fits(pmax)) pmax -= p_step;
-    if (pmax == 0 || !fits(pmax)) throw std::runtime_error("bench: even one pixel (row) per tile does not fit");
+    if (pmax == 0 || !fits(pmax))
+      throw std::runtime_error("bench: even one pixel (row) per tile does not fit");
     // Mostly large tiles; some of 1..3 pixels (shorter than MinPass).
     int p_tile = kind != Kind::Random || rnd_.chance(0.3) ? pmax
                  : rnd_.chance(0.1)         ? rnd_.range(1, std::min(pmax, kMinPass - 1))
@@ -745,7 +757,8 @@ class Bench {
       }
       const std::int64_t want_span = (passes - 1) * pass_slots + last_at - first_at + 1;
       const std::int64_t span = last_issue - first_issue + 1;
-      TB_CHECK(span >= want_span, "issue span %lld below the minimum %lld", (long long)span, (long long)want_span);
+      TB_CHECK(span >= want_span, "issue span %lld below the minimum %lld", (long long)span,
+               (long long)want_span);
       if (idle == 0.0) {
         TB_CHECK(stalls == 0, "%lld weight stalls with weights always ready (P %d)", (long long)stalls, p);
         TB_CHECK(span == want_span, "bubbles: issues span %lld cycles, want %lld (P %d)", (long long)span,
@@ -772,10 +785,12 @@ class Bench {
       if (band_y0 > 0) ++tot.tiles_band_y0;
     }
     if (steady) {
-      std::printf("  steady layer %dx%dx%d -> %dx%dx%d, 3x3, fold %d, tiles of %d pixels, weights always ready: "
-                  "%lld MACs in %lld cycles (command to done, all tiles): PE utilisation %.1f %%\n",
-                  in_h, in_w, cin, t.oh, t.ow, cout, t.fold, p_tile, (long long)layer_macs, (long long)layer_cycles,
-                  100.0 * layer_macs / (double(kRows) * kCols * layer_cycles));
+      std::printf(
+          "  steady %s layer %dx%dx%d -> %dx%dx%d, 3x3, fold %d, tiles of %d pixels, weights always ready: "
+          "%lld MACs in %lld cycles (command to done, all tiles): PE utilisation %.1f %%\n",
+          t.dw() ? "depthwise" : "dense", in_h, in_w, cin, t.oh, t.ow, cout, t.fold, p_tile,
+          (long long)layer_macs, (long long)layer_cycles,
+          100.0 * layer_macs / (double(kRows) * kCols * layer_cycles));
     }
     if (kind == Kind::Big) {
       std::printf("  big layer %dx%dx%d -> %dx%dx%d: %zu tiles up to pixel %d (band row %d) match\n", in_h, in_w,
@@ -791,7 +806,8 @@ class Bench {
     tot.dense += t.op == kOpConv && t.group_chunks == 0;
     if (t.dw()) {
       ++tot.dw;
-      tot.dw_kernels |= (l.kernel_h == 3 && l.kernel_w == 3 ? 1 : 0) | (l.kernel_h == 1 && l.kernel_w == 1 ? 2 : 0);
+      tot.dw_kernels |=
+          (l.kernel_h == 3 && l.kernel_w == 3 ? 1 : 0) | (l.kernel_h == 1 && l.kernel_w == 1 ? 2 : 0);
       tot.dw_strides |= 1 << (l.stride_h - 1);
       tot.dw_folds[t.fold] += 1;
     }
@@ -891,7 +907,8 @@ int main(int argc, char** argv) {
       TB_CHECK(tot.dw_folds[f] > 0, "no depthwise convolution ran at F = %d", f);
     }
     std::printf(")\n");
-    TB_CHECK(tot.dw_kernels == 3 && tot.dw_strides == 3, "depthwise: 3x3 and 1x1 kernels, strides 1 and 2 not all run");
+    TB_CHECK(tot.dw_kernels == 3 && tot.dw_strides == 3,
+             "depthwise: 3x3 and 1x1 kernels, strides 1 and 2 not all run");
   }
   if (kFoldMax > 1) {
     for (const bool conv : {true, false}) {
@@ -924,6 +941,7 @@ int main(int argc, char** argv) {
       if (kCols % f == 0) fold = f;
     bench.run_layer(make_layer(rnd, Kind::Steady, fold), nullptr, extra, Kind::Steady);
   }
+  if (kDwLinePixels > 0) bench.run_layer(make_dw(rnd, true), nullptr, extra, Kind::Steady);
   bench.run_layer(make_layer(rnd, Kind::Big), nullptr, extra, Kind::Big);
   return 0;
 }

@@ -272,7 +272,8 @@ int main() {
              legal ? "pushes" : "refused");
     TB_CHECK(push_fold(f, 1u << reg::kModeOpShift, 0) == pool_legal, "FOLD.F %u on a max pool", f);
     TB_CHECK(push_fold(f, 2u << reg::kModeOpShift, 0) == pool_legal, "FOLD.F %u on an average pool", f);
-    TB_CHECK(push_fold(f, 3u << reg::kModeOpShift, 0) == (kDw && pool_legal), "FOLD.F %u on a depthwise conv", f);
+    TB_CHECK(push_fold(f, 3u << reg::kModeOpShift, 0) == (kDw && pool_legal), "FOLD.F %u on a depthwise conv",
+             f);
     TB_CHECK(push_fold(f, 4u << reg::kModeGroupColsShift, 1u << reg::kGroupGroupChunksShift) == (f <= 1),
              "FOLD.F %u on a grouped convolution", f);
   }
