@@ -134,19 +134,20 @@ std::optional<Options> parse(int argc, char** argv) {
   return o;
 }
 
-// The scenario's folds must be ones the build takes (fold_max up to its FoldMax: a FoldMax-4 engine runs
-// unfolded plans too).
+// The scenario's folds and depthwise rows must be ones the build takes (fold_max up to its FoldMax: a
+// FoldMax-4 engine runs unfolded plans too; likewise dw_line_pixels up to its DwLinePixels).
 void require_matching_hardware(const Scenario& s) {
   const auto& h = s.hardware;
   if (h.rows != ENGINE_ROWS || h.cols != ENGINE_COLS || h.stream_bits != ENGINE_STREAM_BITS ||
       h.activation_bits != ENGINE_ACT_BITS || h.weight_bits != ENGINE_WEIGHT_BITS ||
       h.accumulator_bits != ENGINE_ACC_BITS || h.accumulator_depth != ENGINE_ACC_DEPTH ||
       h.input_buffer_kib * 1024 != ENGINE_INPUT_BUFFER_BYTES ||
-      h.output_buffer_kib * 1024 != ENGINE_OUTPUT_BUFFER_BYTES || h.fold_max > ENGINE_FOLD_MAX)
-    throw Error(
-        s.file + ": hardware: this harness is built for a " + std::to_string(ENGINE_ROWS) + "x" +
-        std::to_string(ENGINE_COLS) + " engine (stream " + std::to_string(ENGINE_STREAM_BITS) +
-        " bits, buffers, widths and FoldMax as in tests/rtl/engine/CMakeLists.txt); the scenario differs");
+      h.output_buffer_kib * 1024 != ENGINE_OUTPUT_BUFFER_BYTES || h.fold_max > ENGINE_FOLD_MAX ||
+      h.dw_line_pixels > ENGINE_DW_LINE_PIXELS)
+    throw Error(s.file + ": hardware: this harness is built for a " + std::to_string(ENGINE_ROWS) + "x" +
+                std::to_string(ENGINE_COLS) + " engine (stream " + std::to_string(ENGINE_STREAM_BITS) +
+                " bits, buffers, widths, FoldMax and DwLinePixels as in tests/rtl/engine/CMakeLists.txt); "
+                "the scenario differs");
 }
 
 // One push of a layer: pixel tile `tile`, output channels c0 .. c0 + out_c - 1 in `blocks` blocks.
