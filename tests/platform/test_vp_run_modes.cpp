@@ -100,33 +100,45 @@ TEST_CASE("vp_run runs a fused add and a folded clip bit-exact at 4 bits with a 
   check_modes_run("fused4", 4, true, true);
 }
 
+// A run of a DRAM option's scenario: vp_run's report (a bit-exact pass), layer `index`'s entry (on the
+// engine, with all its MACs) and its blob's bytes (manifest.json).
+struct OptionRun {
+  json report, layer;
+  std::uint64_t blob = 0;
+};
+
+OptionRun run_dram_option(const std::string& name, const std::string& scenario, std::size_t index) {
+  const fs::path out = fs::path(DNNVP_TEST_TMP) / "modes" / name;
+  OptionRun run;
+  run.report = dnnvp_test::vp_run_passing(DNNVP_VP_RUN, out, name, scenario);
+  CHECK(run.report.at("status") == "pass");
+  CHECK(run.report.at("bit_exact") == true);
+  std::ifstream mf(out / "out" / "manifest.json");
+  run.blob = json::parse(mf).at("layers").at(index).at("blob").at("bytes").get<std::uint64_t>();
+  run.layer = run.report.at("layers").at(index);
+  CHECK(run.layer.at("where") == "engine");
+  CHECK(run.layer.at("engine_macs") == run.layer.at("macs"));
+  return run;
+}
+
 // A 1x1 stride-2 convolution between two CPU clips (its DRAM window holds its own transfers only):
 // 12x8x16 -> 6x4x16, tiles of 16 output pixels (4 rows, then 2). A contiguous band reads input rows 0..6
 // and 8..10, 10 rows of 128 bytes; row_step bands gather rows 0, 2, 4, 6 and 8, 10: 6 rows, each a
 // descriptor (32-byte fetch).
 TEST_CASE("vp_run gathers a 1x1 stride-2 convolution's input rows bit-exact, reading fewer DRAM bytes",
           "[modes][row_step]") {
-  const std::string scenario =
+  const OptionRun r = run_dram_option(
+      "row_step",
       "name: row_step\nnetwork: {layers: [{name: c1, type: conv, filters: 16, kernel: 3, padding: 1}, "
       "{name: r1, type: clip}, {name: ds, type: conv, filters: 16, kernel: 1, stride: 2}, "
       "{name: r2, type: clip}, {name: flat, type: flatten}, {name: fc, type: dense, units: 5}]}\n"
       "input: {shape: [12, 8, 16], seed: 3}\nquantization: {activation_bits: 8, weight_bits: 8}\n"
-      "hardware: {rows: 4, cols: 8, accumulator_depth: 16}\nmapping: {fuse: false}\n";
-  const fs::path out = fs::path(DNNVP_TEST_TMP) / "modes" / "row_step";
-  const json r = dnnvp_test::vp_run_passing(DNNVP_VP_RUN, out, "row_step", scenario);
-  CHECK(r.at("status") == "pass");
-  CHECK(r.at("bit_exact") == true);
-  std::ifstream mf(out / "out" / "manifest.json");
-  const json manifest = json::parse(mf);
-  for (const json& l : r.at("layers")) {
-    if (l.at("name") != "ds") continue;
-    CHECK(l.at("where") == "engine");
-    CHECK(l.at("engine_macs") == l.at("macs"));
-    REQUIRE(l.at("tiles") == 2);
-    const std::uint64_t blob = manifest.at("layers").at(2).at("blob").at("bytes").get<std::uint64_t>();
-    CHECK(l.at("dram_read_bytes").get<std::uint64_t>() == 2 * blob + 6 * 128 + 6 * 32);
-    CHECK(l.at("dram_read_bytes").get<std::uint64_t>() < 2 * blob + 10 * 128);  // contiguous bands
-  }
+      "hardware: {rows: 4, cols: 8, accumulator_depth: 16}\nmapping: {fuse: false}\n",
+      2);
+  REQUIRE(r.layer.at("name") == "ds");
+  REQUIRE(r.layer.at("tiles") == 2);
+  CHECK(r.layer.at("dram_read_bytes").get<std::uint64_t>() == 2 * r.blob + 6 * 128 + 6 * 32);
+  CHECK(r.layer.at("dram_read_bytes").get<std::uint64_t>() < 2 * r.blob + 10 * 128);  // contiguous bands
 }
 
 // A 3x3 convolution of 256 output channels (32 blocks of the 4x8 array's 8) on 32x32x64 between the input
@@ -137,26 +149,18 @@ TEST_CASE("vp_run gathers a 1x1 stride-2 convolution's input rows bit-exact, rea
 // a 4-byte status write).
 TEST_CASE("vp_run runs a convolution as block-group tiles bit-exact, reading fewer DRAM bytes",
           "[modes][block_group]") {
-  const std::string scenario =
+  const OptionRun r = run_dram_option(
+      "block_group",
       "name: block_group\nnetwork: {layers: [{name: c1, type: conv, filters: 256, kernel: 3, padding: 1}, "
       "{name: r1, type: clip}]}\ninput: {shape: [32, 32, 64], seed: 5}\n"
       "quantization: {activation_bits: 8, weight_bits: 8}\nhardware: {rows: 4, cols: 8}\nmapping: {fuse: "
-      "false}\n";
-  const fs::path out = fs::path(DNNVP_TEST_TMP) / "modes" / "block_group";
-  const json r = dnnvp_test::vp_run_passing(DNNVP_VP_RUN, out, "block_group", scenario);
-  CHECK(r.at("status") == "pass");
-  CHECK(r.at("bit_exact") == true);
-  std::ifstream mf(out / "out" / "manifest.json");
-  const json manifest = json::parse(mf);
-  const json& c1 = r.at("layers").at(0);
-  REQUIRE(c1.at("name") == "c1");
-  CHECK(c1.at("where") == "engine");
-  CHECK(c1.at("engine_macs") == c1.at("macs"));
-  CHECK(c1.at("tiles") == 2);  // (pixel tile 0, group 0), (pixel tile 0, group 1)
-  const std::uint64_t blob = manifest.at("layers").at(0).at("blob").at("bytes").get<std::uint64_t>();
+      "false}\n",
+      0);
+  REQUIRE(r.layer.at("name") == "c1");
+  CHECK(r.layer.at("tiles") == 2);  // (pixel tile 0, group 0), (pixel tile 0, group 1)
   const std::uint64_t input = 32 * 32 * 64, output = 32 * 32 * 256, pixels = 32 * 32;
-  CHECK(c1.at("dram_read_bytes").get<std::uint64_t>() == blob + input + 2 * pixels * 32);
-  CHECK(c1.at("dram_write_bytes").get<std::uint64_t>() == output + 2 * pixels * 4);
+  CHECK(r.layer.at("dram_read_bytes").get<std::uint64_t>() == r.blob + input + 2 * pixels * 32);
+  CHECK(r.layer.at("dram_write_bytes").get<std::uint64_t>() == output + 2 * pixels * 4);
   // Two whole-output tiles of 512 pixels: the blob twice, bands of rows 0..16 and 15..31.
-  CHECK(c1.at("dram_read_bytes").get<std::uint64_t>() < 2 * blob + 2 * 17 * 32 * 64);
+  CHECK(r.layer.at("dram_read_bytes").get<std::uint64_t>() < 2 * r.blob + 2 * 17 * 32 * 64);
 }
