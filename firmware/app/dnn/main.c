@@ -19,7 +19,7 @@
 
 #define BATCH (DNNVP_NUM_IMAGES > 1u)
 
-static dnnvp_rt_t rt;
+static dnnvp_rt_t rt DNNVP_RT_NOINIT;
 static dnnvp_rt_layer_stats_t stats[DNNVP_NUM_LAYERS]; /* a batch: summed over its images */
 #if DNNVP_NUM_IMAGES > 1u
 static dnnvp_rt_layer_stats_t image_stats[DNNVP_NUM_LAYERS]; /* the image running */
