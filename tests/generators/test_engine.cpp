@@ -540,6 +540,19 @@ TEST_CASE("issue cycles, utilisation and DRAM traffic follow the performance ari
 
 namespace {
 
+// Params whose values name their place: weight i of output o is 10o + i + 1, bias 1000 + o, multiplier
+// 2000 + o, shift 20 + o.
+LayerParams counting_params(int outputs, int weights_per_output) {
+  LayerParams p;
+  p.weight_type = {8, true};
+  for (int o = 0; o < outputs; ++o) {
+    for (int i = 0; i < weights_per_output; ++i) p.weights.push_back(10 * o + i + 1);
+    p.bias.push_back(1000 + o);
+    p.requant.push_back({2000 + o, 20 + o});
+  }
+  return p;
+}
+
 // The little-endian int32 of a blob's params at byte `at`.
 std::int32_t le32_at(const std::vector<std::uint8_t>& blob, size_t at) {
   return static_cast<std::int32_t>(std::uint32_t{blob[at]} | std::uint32_t{blob[at + 1]} << 8 |
@@ -554,13 +567,7 @@ TEST_CASE("the blob streams each block's params, then every pass's Rows x Cols w
   Layer l = dense("d", 5);
   l.input_shapes = {{1, 1, 3}};
   l.output_shape = {1, 1, 5};
-  LayerParams p;
-  p.weight_type = {8, true};
-  for (int o = 0; o < 5; ++o) {
-    for (int i = 0; i < 3; ++i) p.weights.push_back(10 * o + i + 1);  // w[o][i] = 10o + i + 1
-    p.bias.push_back(1000 + o);
-    p.requant.push_back({2000 + o, 20 + o});
-  }
+  LayerParams p = counting_params(5, 3);  // w[o][i] = 10o + i + 1
   HardwareConfig h;
   h.rows = 2;
   h.cols = 4;
@@ -1599,13 +1606,7 @@ TEST_CASE(
   l.groups = 6;
   l.input_shapes = {{5, 5, 6}};
   l.output_shape = {5, 5, 6};
-  LayerParams p;
-  p.weight_type = {8, true};
-  for (int o = 0; o < 6; ++o) {
-    for (int t = 0; t < 9; ++t) p.weights.push_back(10 * o + t + 1);  // w[o][tap t] = 10o + t + 1
-    p.bias.push_back(1000 + o);
-    p.requant.push_back({2000 + o, 20 + o});
-  }
+  const LayerParams p = counting_params(6, 9);  // w[o][tap t] = 10o + t + 1
   HardwareConfig h;
   h.rows = 4;
   h.cols = 8;
