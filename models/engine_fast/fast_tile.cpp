@@ -34,6 +34,23 @@ std::int32_t clipped(std::int32_t v, const Descriptor& d) {
   return d.clip ? std::clamp(v, d.clip_lo, d.clip_hi) : v;
 }
 
+// One issued pixel of a pass: lane j (< lanes) adds the products of the F*Rows values of x with column
+// f*lanes + j's weights (w[r][c] at r*cols + c): the adder trees, then the fold's group sum. Zero values
+// (padding, ReLU outputs) are skipped, which changes no sum.
+template <class Sum>
+void add_products(std::int64_t* acc, const std::int32_t* x, const std::int32_t* w, unsigned fold, int rows,
+                  int cols, int lanes, Sum* sums) {
+  std::fill(sums, sums + lanes, Sum{0});
+  for (unsigned f = 0; f < fold; ++f)
+    for (int r = 0; r < rows; ++r) {
+      const Sum v = x[f * static_cast<unsigned>(rows) + static_cast<unsigned>(r)];
+      if (v == 0) continue;
+      const std::int32_t* column = w + static_cast<std::ptrdiff_t>(r) * cols + static_cast<std::ptrdiff_t>(f) * lanes;
+      for (int j = 0; j < lanes; ++j) sums[j] += v * column[j];
+    }
+  for (int j = 0; j < lanes; ++j) acc[j] += sums[j];
+}
+
 }  // namespace
 
 Geometry::Geometry(const EngineShape& s)
@@ -151,7 +168,6 @@ std::vector<std::int32_t> compute_tile(const Tile& t, const Geometry& g, std::in
   const Band& band = *t.band;
   const int rows = g.rows, cols = g.cols;
   const int lanes = block_lanes(d, g);
-  const std::uint64_t pixel_values = band.chunks_f * static_cast<std::uint64_t>(rows);
   const QuantType out_type{static_cast<int>(d.out_bits), d.out_signed};
   const Rounding rounding = rounding_of(d.round_even);
   const std::uint64_t p_count = d.tile_p;
@@ -174,10 +190,17 @@ std::vector<std::int32_t> compute_tile(const Tile& t, const Geometry& g, std::in
     std::vector<std::int64_t> acc(p_count * static_cast<std::uint64_t>(lanes), 0);
     const QuantType weight_type{static_cast<int>(d.weight_bits), true};
     const std::int64_t weight_count = std::int64_t{rows} * cols;
+    // A pass's sums fit 32 bits when (ActBits + 1) + WeightBits + the bits of the values a lane adds do.
+    const bool narrow = g.act_bits + 1 + static_cast<int>(d.weight_bits) + 1 +
+                            bit_length(std::uint64_t{d.fold} * static_cast<std::uint64_t>(rows)) <
+                        31;
+    std::vector<std::int32_t> sums32(static_cast<std::size_t>(lanes));
+    std::vector<std::int64_t> sums64(static_cast<std::size_t>(lanes));
     std::size_t next = 0;  // the blocks the core took: per output block its params, then its passes
     for (std::uint32_t cb = 0; cb < d.blocks; ++cb) {
       const Block& params = *t.blocks.at(next++);
-      std::vector<std::int32_t> bias(static_cast<std::size_t>(cols)), mult(static_cast<std::size_t>(cols));
+      std::vector<std::int64_t> bias(static_cast<std::size_t>(cols));
+      std::vector<std::int32_t> mult(static_cast<std::size_t>(cols));
       std::vector<int> shift(static_cast<std::size_t>(cols));
       for (int c = 0; c < cols; ++c) {
         bias[static_cast<std::size_t>(c)] = le32(&params[4 * static_cast<std::size_t>(c)]);
@@ -187,27 +210,26 @@ std::vector<std::int32_t> compute_tile(const Tile& t, const Geometry& g, std::in
       for (std::uint32_t pass = 0; pass < d.passes; ++pass) {
         const std::vector<std::int32_t> w = unpack(*t.blocks.at(next++), weight_count, weight_type);
         const PassTap pt = pass_tap(d, g, cb, pass);
-        const bool first = pass == 0, last = pass + 1 == d.passes;
         for (std::uint64_t p = 0; p < p_count; ++p) {
           const std::int32_t* x = tap(p, pt.ky, pt.kx, pt.chunk);
           if (x == nullptr || pt.chunk >= band.chunks_f) x = zeros.data();
-          for (int j = 0; j < lanes; ++j) {
-            std::int64_t sum = 0;  // the adder trees of columns j, Cv + j, ..., then the group sum
-            for (unsigned f = 0; f < d.fold; ++f)
-              for (int r = 0; r < rows; ++r)
-                sum += std::int64_t{x[f * rows + r]} *
-                       w[static_cast<std::size_t>(r) * cols + static_cast<std::size_t>(f * lanes + j)];
-            std::int64_t& a = acc[p * lanes + j];
-            a = wrap_to_bits((first ? bias[static_cast<std::size_t>(j)] : a) + sum, g.acc_bits);
-            if (last)
-              words[(p * d.blocks + cb) * lanes + j] = clipped(
-                  requantize(a, {mult[static_cast<std::size_t>(j)], shift[static_cast<std::size_t>(j)]},
-                             activation_of(d.activation), static_cast<int>(d.leaky_shift), d.out_zp, out_type,
-                             rounding),
-                  d);
-          }
+          std::int64_t* a = &acc[p * lanes];
+          if (pass == 0) std::copy(bias.begin(), bias.begin() + lanes, a);
+          if (narrow)
+            add_products<std::int32_t>(a, x, w.data(), d.fold, rows, cols, lanes, sums32.data());
+          else
+            add_products<std::int64_t>(a, x, w.data(), d.fold, rows, cols, lanes, sums64.data());
         }
       }
+      // The accumulator register wraps at AccBits; wrapping once at the end gives the same bits.
+      for (std::uint64_t p = 0; p < p_count; ++p)
+        for (int j = 0; j < lanes; ++j)
+          words[(p * d.blocks + cb) * lanes + j] =
+              clipped(requantize(wrap_to_bits(acc[p * lanes + j], g.acc_bits),
+                                 {mult[static_cast<std::size_t>(j)], shift[static_cast<std::size_t>(j)]},
+                                 activation_of(d.activation), static_cast<int>(d.leaky_shift), d.out_zp, out_type,
+                                 rounding),
+                      d);
     }
   } else {
     const bool max_pool = d.op == 1;
