@@ -107,6 +107,18 @@ std::string Engine::summary() const {
   return o.str();
 }
 
+void Engine::sleep_until_work(const sc_core::sc_event& wake) {
+  sc_core::wait(x_.data_written_event() | w_.data_written_event() | r_.data_written_event() | wake);
+  const std::uint64_t period = options_.clock_period.value();
+  const std::uint64_t now = sc_core::sc_time_stamp().value();
+  const std::uint64_t next = (now + period - 1) / period;
+  if (next * period > now) sc_core::wait(sc_core::sc_time::from_value(next * period - now));
+  if (next > metrics_.cycles) {
+    metrics_.cycles_skipped += next - metrics_.cycles;
+    metrics_.cycles = next;
+  }
+}
+
 void Engine::on_watchdog(std::function<void(const EngineWatchdogReport&)> handler) {
   watchdog_handler_ = std::move(handler);
 }

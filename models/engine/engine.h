@@ -182,6 +182,10 @@ class Engine : public sc_core::sc_module {
   virtual tlm::tlm_response_status register_access(bool write, std::uint32_t offset, std::uint32_t& data,
                                                    sc_core::sc_time& delay) = 0;
 
+  // While the engine is idle: sleeps until a beat arrives on x, w or r or `wake` is notified, then until
+  // the next clock edge; the cycles slept count as skipped (EngineMetrics::cycles_skipped).
+  void sleep_until_work(const sc_core::sc_event& wake);
+
   // The watchdog fired (watchdog_fired() is true from now on); its report follows with fire_watchdog(),
   // which records it, calls the handler (default: the report on stderr) and sc_stop().
   void trip_watchdog() { watchdog_fired_ = true; }

@@ -632,16 +632,8 @@ bool FastEngine::starved() const {
 }
 
 void FastEngine::idle_wait() {
-  EngineMetrics& c = metrics_;
-  sc_core::wait(x_.data_written_event() | w_.data_written_event() | r_.data_written_event() | arrival_);
-  const std::uint64_t now = sc_core::sc_time_stamp().value();
-  const std::uint64_t next = (now + period_ - 1) / period_;
-  if (next * period_ > now) sc_core::wait(sc_time::from_value(next * period_ - now));
-  if (next > c.cycles) {
-    c.cycles_skipped += next - c.cycles;
-    c.cycles = next;
-  }
-  watchdog_.restart(c.cycles);
+  sleep_until_work(arrival_);
+  watchdog_.restart(metrics_.cycles);
 }
 
 void FastEngine::run() {

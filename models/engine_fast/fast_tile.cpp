@@ -45,7 +45,8 @@ void add_products(std::int64_t* acc, const std::int32_t* x, const std::int32_t* 
     for (int r = 0; r < rows; ++r) {
       const Sum v = x[f * static_cast<unsigned>(rows) + static_cast<unsigned>(r)];
       if (v == 0) continue;
-      const std::int32_t* column = w + static_cast<std::ptrdiff_t>(r) * cols + static_cast<std::ptrdiff_t>(f) * lanes;
+      const std::int32_t* column =
+          w + static_cast<std::ptrdiff_t>(r) * cols + static_cast<std::ptrdiff_t>(f) * lanes;
       for (int j = 0; j < lanes; ++j) sums[j] += v * column[j];
     }
   for (int j = 0; j < lanes; ++j) acc[j] += sums[j];
@@ -227,8 +228,8 @@ std::vector<std::int32_t> compute_tile(const Tile& t, const Geometry& g, std::in
           words[(p * d.blocks + cb) * lanes + j] =
               clipped(requantize(wrap_to_bits(acc[p * lanes + j], g.acc_bits),
                                  {mult[static_cast<std::size_t>(j)], shift[static_cast<std::size_t>(j)]},
-                                 activation_of(d.activation), static_cast<int>(d.leaky_shift), d.out_zp, out_type,
-                                 rounding),
+                                 activation_of(d.activation), static_cast<int>(d.leaky_shift), d.out_zp,
+                                 out_type, rounding),
                       d);
     }
   } else {

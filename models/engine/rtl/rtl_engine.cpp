@@ -204,18 +204,9 @@ sc_time RtlEngine::cycles_time(std::uint64_t n) const {
 
 // Sleeps until a beat or a register access arrives, then waits for the next clock edge.
 void RtlEngine::idle_wait() {
-  EngineMetrics& c = metrics_;
   ++idle_waits_;
-  sc_core::wait(x_.data_written_event() | w_.data_written_event() | r_.data_written_event() |
-                registers_.arrival_event());
-  const std::uint64_t now = sc_core::sc_time_stamp().value();
-  const std::uint64_t next = (now + period_ - 1) / period_;
-  if (next * period_ > now) sc_core::wait(sc_time::from_value(next * period_ - now));
-  if (next > c.cycles) {
-    c.cycles_skipped += next - c.cycles;
-    c.cycles = next;
-  }
-  watchdog_.restart(c.cycles);
+  sleep_until_work(registers_.arrival_event());
+  watchdog_.restart(metrics_.cycles);
 }
 
 void RtlEngine::run() {
