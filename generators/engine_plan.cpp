@@ -214,6 +214,7 @@ EngineConfig engine_config(const HardwareConfig& h, const QuantConfig& q) {
   c.weight_bits = q.weight_bits;
   c.fold_max = h.fold_max;
   c.dw_line_pixels = h.dw_line_pixels;
+  c.clock_mhz = h.clock_mhz;
   return c;
 }
 
@@ -389,6 +390,10 @@ std::optional<LayerPlan> plan_layer_with(const Layer& l, const EngineConfig& c, 
     plan.block_group = static_cast<int>(std::min<std::int64_t>(g.blocks, c.output_half_words / tile_pixels));
     if (plan.block_group == 0 || plan.block_group >= g.blocks || !whole_bytes(cout, c) ||
         !whole_bytes(std::int64_t{plan.block_group} * block_lanes(g, c), c))
+      return std::nullopt;
+    // Its S2MM walks a descriptor a pixel while the next group computes G * passes cycles a pixel: A only
+    // where that hides the walk (else the drains bound the layer, as with 7x96's one-block groups).
+    if (static_cast<double>(plan.block_group) * g.passes < kDescriptorNs * c.clock_mhz / 1000.0)
       return std::nullopt;
   }
   plan.tiles = cut_tiles(l, c, tile_pixels, row_step);

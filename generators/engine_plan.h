@@ -21,6 +21,11 @@ inline constexpr std::uint64_t kParamBytesPerChannel = 9;
 // DRAM bytes of one scatter/gather descriptor the DMA walks: its 32-byte fetch (the DMA model's
 // sg_bd::kFetchBytes) and the 4-byte STATUS word it writes back.
 inline constexpr std::uint64_t kDescriptorBytes = 36;
+// Time the DMA spends on one scatter/gather descriptor besides its buffer: the fetch and the status write,
+// each a DRAM access at full latency (the DMA model prefetches no descriptor; ~165 ns a pixel measured on
+// 7x96 block-group outputs). A block group's S2MM walks one a pixel, so A needs the next group's compute
+// per pixel (G * passes cycles) to cover it.
+inline constexpr double kDescriptorNs = 200.0;
 
 // The DRAM options (docs/engine.md "Tiling") the planner may use for a layer; each one it uses only
 // where the byte model says it pays.
@@ -46,6 +51,7 @@ struct EngineConfig {
   int weight_bits = 8;                 // quantization.weight_bits
   int fold_max = 1;                    // the largest Cin-fold F the core runs (hardware.fold_max)
   int dw_line_pixels = 0;              // the depthwise feed's longest padded input row (0: no feed)
+  double clock_mhz = HardwareConfig{}.clock_mhz;  // the engine's clock (kDescriptorNs in its cycles)
   DramOptions options = kDramOptionsOnMain;
 };
 

@@ -1753,3 +1753,19 @@ TEST_CASE(
   CHECK(plan_of(plan, s, "b1.project").fused_add == s.network.find_layer("b1.add"));
   CHECK(check_engine_equals_golden(s) >= 3);
 }
+
+TEST_CASE("Block groups are planned only where a group's compute per pixel hides its descriptor walk",
+          "[engine][dram]") {
+  // A 1x1 conv of one chunk (1 pass) into 32 blocks on 32x32 pixels: groups of 8 blocks compute 8 cycles
+  // a pixel, far less than the S2MM's descriptor per pixel (kDescriptorNs: 50 cycles at 250 MHz).
+  Scenario s = inline_scenario({32, 32, 8}, {conv("c1", 512, 1, 1, 0)});
+  EngineConfig c = engine_config(s.hardware, s.quant);
+  const Layer& l = s.network.layers[0];
+  const EngineGeometry g = engine_geometry(l, c, 1);
+  REQUIRE(g.passes == 1);
+  CHECK(!plan_layer_with(l, c, g, 1, false, true));
+  c.clock_mhz = 25;  // 5 cycles a descriptor: hidden
+  const std::optional<LayerPlan> grouped = plan_layer_with(l, c, g, 1, false, true);
+  REQUIRE(grouped);
+  CHECK(grouped->block_group == 8);  // 8192 output words / 1024 pixels
+}
