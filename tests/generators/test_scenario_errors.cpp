@@ -38,6 +38,8 @@ TEST_CASE("out-of-range hardware values name file, line and field", "[scenario]"
         "3: quantization.activation_bits: must be 2..8, got 9");
   CHECK(scenario_error("network: {zoo: tiny_cnn}\nhardware:\n  accumulator_depth: 65537\n") ==
         "3: hardware.accumulator_depth: must be 1..65535, got 65537");
+  CHECK(scenario_error("network: {zoo: tiny_cnn}\nhardware:\n  dw_line_pixels: -1\n") ==
+        "3: hardware.dw_line_pixels: must be 0..65535, got -1");
 }
 
 TEST_CASE("a missing required field is named", "[scenario]") {
@@ -128,6 +130,7 @@ TEST_CASE("a valid scenario resolves defaults", "[scenario]") {
   CHECK(s.hardware.input_buffer_kib == 256);
   CHECK(s.hardware.weight_buffer_kib == 16);
   CHECK(s.hardware.output_buffer_kib == 256);
+  CHECK(s.hardware.dw_line_pixels == 0);  // no depthwise feed
   CHECK(s.dram.preset == "ddr4-2400");
   CHECK(s.network.input_shape == Shape{16, 16, 3});
   CHECK(s.quant.rounding == Rounding::HalfUp);
