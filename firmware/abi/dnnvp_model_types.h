@@ -136,6 +136,8 @@ typedef struct {
   F(uint64_t, macs, U64)                                                                           \
   /* Engine work beyond a dense convolution (docs/engine.md, "Modes"); 0 unless said otherwise:     \
    * engine_op     the engine's MODE.OP for this layer: 0 convolution, 1 max pool, 2 average pool;  \
+   *               3 depthwise taps on rows (blocks = chunks / F, passes ceil(kh*kw / Rows) sweeps, \
+   *               tiles of whole output rows);                                                     \
    * group_chunks  grouped convolution: chunks each block's passes walk, from chunk                 \
    *               block * chunk_step (0: a dense convolution walks all chunks);                     \
    * group_cols    grouped convolution: output channels per group (the MACs one input channel feeds); \
