@@ -1,5 +1,5 @@
 # The two entry points of the README. Each installs missing Debian packages and builds first. `run` builds
-# only what vp_run needs (the generators, the simulator of the default 8x16 engine shape, the firmware's
+# (target `vp_run`, also what tools/bench's vp_run-only parts build) only what vp_run needs (the generators, the simulator of the default 8x16 engine shape, the firmware's
 # headers; vp_run builds the firmware and any other shape's simulator itself) and configures a new build
 # tree without the tests (DNNVP_TESTS=OFF: their Verilated models are generated at configure time);
 # `test` turns the tests on and builds everything. Both configure explicitly before building: after the engine's
@@ -10,7 +10,7 @@ SCENARIO ?= scenarios/resnet50.yaml
 OUT ?= out/$(basename $(notdir $(SCENARIO)))
 CMAKE_CONFIGURE = cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release
 
-.PHONY: deps build run test clean
+.PHONY: deps build vp_run run test clean
 
 deps:
 	@bash tools/install-deps.sh
@@ -19,10 +19,12 @@ build: deps
 	@$(CMAKE_CONFIGURE) -DDNNVP_TESTS=ON >/dev/null
 	@cmake --build $(BUILD)
 
-run: deps
+vp_run: deps
 	@test -f $(BUILD)/CMakeCache.txt || $(CMAKE_CONFIGURE) -DDNNVP_TESTS=OFF >/dev/null
 	@cmake -S . -B $(BUILD) >/dev/null
 	@cmake --build $(BUILD) --target vp_run
+
+run: vp_run
 	$(BUILD)/tools/vp_run $(SCENARIO) --out $(OUT) $(ARGS)
 
 test: build
