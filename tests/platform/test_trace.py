@@ -247,6 +247,19 @@ class Options(unittest.TestCase):
         self.assertEqual([l["cycles"] for l in ra["layers"]], [l["cycles"] for l in rb["layers"]])
         self.assertNotIn("layer_check", rb)  # no dumps, no check
 
+    def test_the_fast_engine_fills_the_engine_tracks_too(self):
+        out, timeline = os.path.join(TMP, "fast"), os.path.join(TMP, "fast.json")
+        p = vp_run(out, "--engine", "fast", "--timeline", timeline)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        report, doc = load(os.path.join(out, "report.json")), load(timeline)
+        self.assertEqual(trace_event_problems(doc), [])
+        names = {e["tid"]: e["args"]["name"] for e in doc["traceEvents"] if e["name"] == "thread_name"}
+        count = collections.Counter(names[e["tid"]] for e in doc["traceEvents"] if e["ph"] == "X")
+        self.assertEqual(count["engine: tiles"], sum(l.get("tiles", 0) or 0 for l in report["layers"]))
+        issued = sum(e["args"]["issue_cycles"] for e in doc["traceEvents"]
+                     if e["ph"] == "X" and names[e["tid"]] == "engine: compute")
+        self.assertEqual(issued, report["stats"]["engine"]["compute_cycles"])
+
     def test_filter_keeps_the_regions_named(self):
         bus = os.path.join(TMP, "engine_only.txt")
         p = vp_run(os.path.join(TMP, "filtered"), "--trace-bus", bus, "--trace-bus-filter", "engine,dma1")
