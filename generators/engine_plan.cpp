@@ -71,6 +71,20 @@ bool tiles_fit(const Layer& v, const EngineGeometry& g, std::int64_t tile_pixels
   return true;
 }
 
+// The P that cuts the layer into as many tiles as the largest fitting P (`largest`) does, evenly: the
+// smallest P that still gives that count, rounded up to whole output rows where that count stays. A short
+// last tile would leave the next layer's first band too little time to load behind it (docs/engine.md
+// "Tiling"), and tiles of whole rows read no boundary row twice; the issue cycles never grow.
+std::int64_t even_tile_pixels(const Layer& v, const EngineGeometry& g, std::int64_t largest,
+                              std::int64_t capacity, int max_rows) {
+  const std::int64_t pixels = std::int64_t{v.output_shape.h} * v.output_shape.w;
+  const std::int64_t even = ceil_div(pixels, ceil_div(pixels, largest));
+  const std::int64_t rows = ceil_div(even, v.output_shape.w) * v.output_shape.w;
+  for (const std::int64_t p : {rows, even})
+    if (p <= largest && tiles_fit(v, g, p, capacity, max_rows)) return p;
+  return largest;
+}
+
 // Whole bytes of `values` values at the activations' storage width.
 bool whole_bytes(std::int64_t values, const EngineConfig& c) {
   return values * storage_bits(c.activation_bits) % 8 == 0;
@@ -378,6 +392,8 @@ std::optional<LayerPlan> plan_layer_with(const Layer& l, const EngineConfig& c, 
         tile_pixels = p;
       }
     }
+  } else {
+    tile_pixels = even_tile_pixels(v, g, tile_pixels, capacity, max_rows);
   }
   LayerPlan plan;
   plan.geometry = g;

@@ -181,8 +181,9 @@ struct LayerPlan {
   }
 };
 
-// Cuts a Conv/Dense layer, or a pool the engine runs, at Cin-fold `fold` into tiles with the largest P the
-// buffers allow (docs/engine.md, "Work unit", "Tiling"), with the DRAM options of config.options that pay.
+// Cuts a Conv/Dense layer, or a pool the engine runs, at Cin-fold `fold` into as few tiles as the buffers
+// allow, as even as that count allows (docs/engine.md, "Work unit", "Tiling"), with the DRAM options of
+// config.options that pay.
 // `residual`: the layer computes a fused add, whose operand b it reads in its output's runs. Throws
 // dnnvp::Error "hardware.FIELD: layer 'NAME' needs ..." when not even one output row fits.
 LayerPlan plan_layer_folded(const Layer& layer, const EngineConfig& config, int fold, bool residual = false);
