@@ -271,9 +271,11 @@ static int drained(const engine_run_t *prev, uint32_t addr, uint32_t bytes) {
 }
 
 /* The engine's counters' increase since *before (then *before = now): a layer's share. */
-static void take_counters(const dnnvp_rt_t *rt, dnnvp_rt_layer_stats_t *st, dnn_counters_t *before) {
+static void take_counters(const dnnvp_rt_t *rt, dnnvp_rt_layer_stats_t *st, dnn_counters_t *before,
+                          const uint64_t *macs) {
   dnn_counters_t now;
   dnn_engine_read_counters(&rt->engine, &now);
+  if (macs != NULL) now.macs = *macs; /* MACS as read at the split (later ones are the next layer's) */
   st->engine.cycles = now.cycles - before->cycles;
   st->engine.macs = now.macs - before->macs;
   st->engine.active = now.active - before->active;
@@ -328,8 +330,9 @@ static uint32_t next_running_row(const dnnvp_layer_t *layers, uint32_t k, uint32
  * only after cur's last output, when every band and residual of cur has been read.
  * Statistics (stats[k - first] for row k): a layer's timer cycles run from the previous layer's end (or
  * the run's start) to its last output; the engine's counters are cleared once and each layer gets their
- * increase up to its last MAC (see `handed`; a pool's up to its last output, the next blob held until
- * then). On failure *failed is the row concerned. */
+ * increase up to its last MAC (see `handed`; MACs exactly, the other counters as read just after the next
+ * blob has started, `split`; a pool's up to its last output, the next blob held until then). On failure
+ * *failed is the row concerned. */
 static dnnvp_rt_status_t run_engine_layers(dnnvp_rt_t *rt, const dnnvp_layer_t *layers, uint32_t count,
                                            uint32_t first, uint32_t end, dnnvp_rt_layer_stats_t *stats,
                                            uint32_t *failed) {
@@ -384,12 +387,12 @@ static dnnvp_rt_status_t run_engine_layers(dnnvp_rt_t *rt, const dnnvp_layer_t *
         if (ws == DNN_ERR_ENGINE) return fail(rt, DNNVP_RT_ERR_ENGINE, tiles, "engine", dnn_engine_error_cause(e));
         if (ws != DNN_OK) return fail(rt, DNNVP_RT_ERR_TIMEOUT, tiles, "engine idle", 0);
         if (st != NULL) {
-          take_counters(rt, st, &before);
+          take_counters(rt, st, &before, NULL);
           finish_stats(rt, st, tiles, &t0);
         }
         return DNNVP_RT_OK;
       }
-      if (!counted && st != NULL) take_counters(rt, st, &before);
+      if (!counted && st != NULL) take_counters(rt, st, &before, NULL);
       handed = counted = 0;
       finished = 1;
       spare = cur;
@@ -493,13 +496,14 @@ static dnnvp_rt_status_t run_engine_layers(dnnvp_rt_t *rt, const dnnvp_layer_t *
         return dma_fail(rt, r, blob_t, "blob DMA", status);
       }
     }
+    int split = 0; /* cur's last MAC seen this round: its counters are taken once nxt's blob has started */
+    uint64_t split_macs = 0;
     if (nxt != NULL && !handed && cur_sent && (stats == NULL || cur->l->macs != 0u)) {
       if (stats == NULL) {
         handed = 1;
-      } else if (dnn_engine_read_macs(e) - before.macs >= cur->l->macs) {
-        take_counters(rt, &stats[cur->index - first], &before);
-        handed = counted = 1;
-        progress = 1;
+      } else {
+        split_macs = dnn_engine_read_macs(e);
+        if (split_macs - before.macs >= cur->l->macs) handed = split = progress = 1;
       }
     }
     engine_run_t *w = cur->blobs < tiles ? cur : handed ? nxt : NULL;
@@ -522,6 +526,10 @@ static dnnvp_rt_status_t run_engine_layers(dnnvp_rt_t *rt, const dnnvp_layer_t *
         ++w->blobs;
       }
       progress = 1;
+    }
+    if (split) { /* (after nxt's blob has started: reading the counters would delay it) */
+      take_counters(rt, &stats[cur->index - first], &before, &split_macs);
+      counted = 1;
     }
     /* 6. Residual operand b: the tile's output byte span on the other operand's address. */
     if (res_busy) {
