@@ -1145,6 +1145,17 @@ TEST_CASE("runtime: overlapping layers' engine counters split at the first layer
     if (a.write && a.addr == D1 + 0x28 && macs_reads < 3) ++blobs_before;
   }
   CHECK(blobs_before == 2);  // A's two blobs only
+  // A's other counters are read only after B's first blob has started: those reads would delay it.
+  macs_reads = 0;
+  int blobs = 0, blobs_before_a_counters = -1;
+  for (const HalAccess& a : hal.log()) {
+    if (!a.write && a.addr == E + DNNVP_ENGINE_MACS_LO_OFFSET) ++macs_reads;
+    if (a.write && a.addr == D1 + 0x28) ++blobs;
+    if (!a.write && a.addr == E + DNNVP_ENGINE_CYCLES_LO_OFFSET && macs_reads >= 3 &&
+        blobs_before_a_counters < 0)
+      blobs_before_a_counters = blobs;
+  }
+  CHECK(blobs_before_a_counters == 3);
 }
 
 TEST_CASE("runtime: a band_whole layer's tiles carry BAND.WHOLE, written only when it changes",
