@@ -74,7 +74,7 @@ bool tiles_fit(const Layer& v, const EngineGeometry& g, std::int64_t tile_pixels
 // The P that cuts the layer into as many tiles as the largest fitting P (`largest`) does, evenly: the
 // smallest P that still gives that count, rounded up to whole output rows where that count stays. A short
 // last tile would leave the next layer's first band too little time to load behind it (docs/engine.md
-// "Tiling"), and tiles of whole rows read no boundary row twice; the issue cycles never grow.
+// "Work unit"), and tiles of whole rows read no boundary row twice; the issue cycles never grow.
 std::int64_t even_tile_pixels(const Layer& v, const EngineGeometry& g, std::int64_t largest,
                               std::int64_t capacity, int max_rows) {
   const std::int64_t pixels = std::int64_t{v.output_shape.h} * v.output_shape.w;
@@ -526,9 +526,17 @@ void fuse(const Network& n, const EngineConfig& c, NetworkPlan& net) {
 
 }  // namespace
 
-NetworkPlan plan_network(const Scenario& s, const DramOptions& options) {
+DramOptions dram_options(const Scenario& s) {
+  DramOptions o = kDramOptionsOnMain;
+  o.row_step = s.mapping.row_step.value_or(o.row_step);
+  o.band_whole = s.mapping.band_whole.value_or(o.band_whole);
+  o.block_group = s.mapping.block_group.value_or(o.block_group);
+  return o;
+}
+
+NetworkPlan plan_network(const Scenario& s, const std::optional<DramOptions>& options) {
   EngineConfig c = engine_config(s.hardware, s.quant);
-  c.options = options;
+  c.options = options.value_or(dram_options(s));
   NetworkPlan net;
   for (const Layer& l : s.network.layers) {
     net.layers.emplace_back();

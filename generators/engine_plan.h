@@ -37,6 +37,9 @@ struct DramOptions {
 // The options the firmware and RTL on main run, so the ones vp_gen plans with: each turns on once its
 // runtime and engine support is on main.
 inline constexpr DramOptions kDramOptionsOnMain{true, true, true};
+// The options a scenario plans with: kDramOptionsOnMain, each one the scenario's mapping sets replaced
+// (mapping.row_step, band_whole, block_group: a throughput shape may trade DRAM bytes for cycles).
+DramOptions dram_options(const Scenario& scenario);
 
 // The engine parameters planning depends on (params.svh) and the widths the layers use.
 struct EngineConfig {
@@ -227,7 +230,8 @@ struct NetworkPlan {
 };
 
 // Plans every engine layer of the scenario and, with mapping.fuse, which adds and clips the engine layers
-// run (docs/engine.md, "Fusion"). Errors start with the scenario file.
-NetworkPlan plan_network(const Scenario& scenario, const DramOptions& options = kDramOptionsOnMain);
+// run (docs/engine.md, "Fusion"), with the DRAM options `options` (none: the scenario's, dram_options()).
+// Errors start with the scenario file.
+NetworkPlan plan_network(const Scenario& scenario, const std::optional<DramOptions>& options = std::nullopt);
 
 }  // namespace dnnvp

@@ -214,6 +214,10 @@ Scenario read_scenario(const std::string& path, const YAML::Node& document, cons
   s.mapping.engine_pools = mapping.boolean("engine_pools", s.mapping.engine_pools);
   s.mapping.fuse = mapping.boolean("fuse", s.mapping.fuse);
   s.mapping.stem_im2col = mapping.boolean("stem_im2col", s.mapping.stem_im2col);
+  for (const auto& [key, option] :
+       {std::pair{"row_step", &s.mapping.row_step}, std::pair{"band_whole", &s.mapping.band_whole},
+        std::pair{"block_group", &s.mapping.block_group}})
+    if (mapping.has(key)) *option = mapping.boolean(key, false);
   mapping.reject_unknown();
 
   const Fields r = root.map("run");

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "dnnvp_memory_map.hpp"
@@ -72,6 +73,9 @@ struct MappingConfig {
   bool engine_pools = true;  // max pools, and average pools with one window count, on the engine
   bool fuse = true;          // a residual add into its later engine producer, a clip into its producer
   bool stem_im2col = true;   // the first conv reads its input laid out kx-im2col (generators/stem.h)
+  // The DRAM options the planner may use (docs/engine.md "Tiling: DRAM options"); unset: its defaults,
+  // kDramOptionsOnMain (engine_plan.h dram_options()).
+  std::optional<bool> row_step, band_whole, block_group;
 };
 
 struct Scenario {

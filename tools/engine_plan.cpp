@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "command_line.h"
@@ -136,10 +137,10 @@ int main(int argc, char** argv) {
       "See docs/scenarios.md and docs/engine.md.\n\nOptions");
   visible.add_options()("dram-options", po::value<std::string>(),
                         "plan with these DRAM options (none, all, or a comma-separated list of row_step, "
-                        "band_whole, block_group) instead of the ones vp_gen uses");
+                        "band_whole, block_group) instead of the scenario's (those vp_gen uses)");
   po::variables_map vm;
   std::string scenario_path;
-  dnnvp::DramOptions options = dnnvp::kDramOptionsOnMain;
+  std::optional<dnnvp::DramOptions> options;  // none: the scenario's
   try {
     if (!dnnvp::read_command_line("engine_plan", argc, argv, visible, vm, "scenario", &scenario_path))
       return 0;

@@ -499,6 +499,34 @@ TEST_CASE("even tiles: at 7x96 a bottleneck's conv1 reads only the first of its 
   CHECK(conv1.tiles[0].band_offset + conv1.tiles[0].band_bytes <= conv3.tiles.back().output_offset);
 }
 
+TEST_CASE("mapping's DRAM option keys replace the planner's defaults, and an explicit choice replaces them",
+          "[engine][dram]") {
+  // resnet50_7x96 turns block groups off (its group tiles would break the layer chains it runs for fps).
+  const Scenario s = load_scenario(kSource + "/scenarios/resnet50_7x96.yaml");
+  REQUIRE(s.mapping.block_group == false);
+  CHECK(!s.mapping.row_step);
+  CHECK(!s.mapping.band_whole);
+  const DramOptions o = dram_options(s);
+  CHECK(!o.block_group);
+  CHECK(o.row_step == kDramOptionsOnMain.row_step);
+  CHECK(o.band_whole == kDramOptionsOnMain.band_whole);
+  const auto groups = [](const NetworkPlan& plan) {
+    return std::count_if(plan.layers.begin(), plan.layers.end(),
+                         [](const std::optional<LayerPlan>& p) { return p && p->block_group > 0; });
+  };
+  const auto gathers = [](const NetworkPlan& plan) {
+    return std::count_if(plan.layers.begin(), plan.layers.end(),
+                         [](const std::optional<LayerPlan>& p) { return p && p->row_step > 1; });
+  };
+  const NetworkPlan own = plan_network(s);
+  CHECK(groups(own) == 0);
+  CHECK(gathers(own) > 0);
+  CHECK(groups(plan_network(s, DramOptions{true, true, true})) > 0);
+  Scenario rows = s;
+  rows.mapping.row_step = false;
+  CHECK(gathers(plan_network(rows)) == 0);
+}
+
 TEST_CASE("issue cycles, utilisation and DRAM traffic follow the performance arithmetic", "[engine]") {
   HardwareConfig h;  // 8x16 array, 64-bit stream: a pass's weights take 8*16*8/64 = 16 beats
   const EngineConfig c = engine_config(h, QuantConfig{});

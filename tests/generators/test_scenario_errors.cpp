@@ -228,6 +228,8 @@ TEST_CASE("mapping keys are booleans and nothing else", "[scenario]") {
         "3: mapping.engine_pools: must be true or false, got '2'");
   CHECK(scenario_error("network: {zoo: tiny_cnn}\nmapping:\n  stem_im2col: 1x\n") ==
         "3: mapping.stem_im2col: must be true or false, got '1x'");
+  CHECK(scenario_error("network: {zoo: tiny_cnn}\nmapping:\n  block_group: 3\n") ==
+        "3: mapping.block_group: must be true or false, got '3'");
   CHECK(scenario_error("network: {zoo: tiny_cnn}\nmapping:\n  engine_pools: true\n  pools: true\n") ==
         "4: mapping.pools: unknown key");
 }

@@ -222,7 +222,7 @@ int main(int argc, char** argv) {
     Scenario planned = s;
     if (opt.whole) planned.hardware.input_buffer_kib *= 2;
     const NetworkPlan plan =
-        plan_network(planned, opt.planner_bands ? DramOptions{false, true, true} : kDramOptionsOnMain);
+        plan_network(planned, opt.planner_bands ? DramOptions{false, true, true} : dram_options(planned));
     const SynthesizedModel sm = synthesize(s);
     const QuantizedModel& m = sm.model;
     const EngineConfig config = engine_config(s.hardware, s.quant);
