@@ -330,12 +330,14 @@ void FastEngine::step_weights(bool& progress) {
       ++weight_seq_;  // a pool streams no blob
     }
   }
-  if (s.tile != nullptr && s.ready == nullptr && !s.fifo.empty()) {
+  if (s.tile != nullptr && s.item_beats_left == 0) {
+    s.item.clear();
+    s.item_beats_left = s.pass == kParamsItem ? params_beats(geo_) : weight_beats(s.tile->d, geo_);
+  }
+  // A block's beats but its last are assembled while the previous block waits in the output register; the
+  // last one only when that register is free.
+  if (s.tile != nullptr && !s.fifo.empty() && (s.ready == nullptr || s.item_beats_left > 1)) {
     const Descriptor& d = s.tile->d;
-    if (s.item_beats_left == 0) {
-      s.item.clear();
-      s.item_beats_left = s.pass == kParamsItem ? params_beats(geo_) : weight_beats(d, geo_);
-    }
     AxisBeat b = std::move(s.fifo.front());
     s.fifo.pop_front();
     s.item.insert(s.item.end(), b.data.begin(), b.data.end());
