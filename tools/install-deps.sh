@@ -12,6 +12,9 @@ packages=(
   python3-torch python3-onnx python3-numpy python3-sklearn
   clang libclang-rt-14-dev
   gtkwave gdb-multiarch
+  python3-matplotlib tcl
+  slurm-wlm munge
+  qflow qflow-tech-osu018 opensta
 )
 
 missing=()
