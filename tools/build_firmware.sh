@@ -23,19 +23,10 @@ build=${2:-${DNNVP_BUILD_DIR:-$repo/build}}
 fw_mib=$(sed -n 's/.*"firmware_mib": *\([0-9][0-9]*\).*/\1/p' "$out/hw.json" 2>/dev/null || true)
 [[ -n $fw_mib ]] || { echo "build_firmware.sh: $out/hw.json has no dram.firmware_mib (run vp_gen SCENARIO -o $out first)" >&2; exit 1; }
 
-fw=$repo/firmware
-# firmware/flags.txt: `KEY = value` lines (words separated by spaces), `#` comment lines.
-declare -A flag
-n=0
-while IFS= read -r line || [[ -n $line ]]; do
-  n=$((n + 1))
-  [[ $line =~ ^[[:space:]]*(#.*)?$ ]] && continue
-  [[ $line =~ ^([A-Z_]+)[[:space:]]*=[[:space:]]*(.*)$ ]] || { echo "build_firmware.sh: $fw/flags.txt:$n: expected 'KEY = value', got '$line'" >&2; exit 1; }
-  flag[${BASH_REMATCH[1]}]=${BASH_REMATCH[2]}
-done < "$fw/flags.txt"
-for key in CC SPECS_DIRS MARCH MABI OPT CFLAGS LDFLAGS STARTUP_SOURCES INCLUDE_DIRS LINKER_SCRIPT APP_INCLUDE_DIRS; do
-  [[ -v flag[$key] ]] || { echo "build_firmware.sh: $fw/flags.txt: no $key" >&2; exit 1; }
-done
+tool=build_firmware.sh
+# shellcheck source=tools/firmware_lists.sh
+source "$repo/tools/firmware_lists.sh"
+read_firmware_flags CC SPECS_DIRS MARCH MABI OPT CFLAGS LDFLAGS STARTUP_SOURCES INCLUDE_DIRS LINKER_SCRIPT APP_INCLUDE_DIRS
 
 gcc=${DNNVP_RISCV_GCC:-${flag[CC]}}
 command -v "$gcc" >/dev/null || { echo "build_firmware.sh: $gcc not found (apt-get install gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf)" >&2; exit 1; }
@@ -45,24 +36,12 @@ for d in ${flag[SPECS_DIRS]}; do
 done
 [[ -n $specs ]] || { echo "build_firmware.sh: picolibc.specs not found (apt-get install picolibc-riscv64-unknown-elf)" >&2; exit 1; }
 
-mm_dir=${DNNVP_MEMORY_MAP_INCLUDE_DIR:-$build/platform/include}
-if [[ ! -f $mm_dir/dnnvp_memory_map.h ]]; then
-  [[ -f $build/CMakeCache.txt ]] || { echo "build_firmware.sh: no dnnvp_memory_map.h: configure a build tree first (cmake -S $repo -B $build -G Ninja) or pass BUILD_DIR" >&2; exit 1; }
-  cmake --build "$build" --target dnnvp_memory_map_headers >/dev/null
-fi
+mm_dir=$(memory_map_include_dir "$build")
 
 sources=()
 for f in ${flag[STARTUP_SOURCES]}; do sources+=("$fw/$f"); done
-# A pattern line stands for its files sorted bytewise, as firmware/CMakeLists.txt expands it (the order is
-# part of the binary).
-shopt -s nullglob
-LC_COLLATE=C
-while read -r f; do
-  [[ -z $f || $f == \#* ]] && continue
-  files=("$fw"/$f)
-  [[ ${#files[@]} -gt 0 && -f ${files[0]} ]] || { echo "build_firmware.sh: $fw/app/dnn/sources.txt: '$f' names no file" >&2; exit 1; }
-  sources+=("${files[@]}")
-done < "$fw/app/dnn/sources.txt"
+read_app_sources
+sources+=("${app_sources[@]}")
 includes=(-I"$out")
 for d in ${flag[APP_INCLUDE_DIRS]} ${flag[INCLUDE_DIRS]}; do includes+=(-I"$fw/$d"); done
 includes+=(-I"$mm_dir")

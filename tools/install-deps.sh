@@ -15,6 +15,7 @@ packages=(
   python3-matplotlib tcl
   slurm-wlm munge
   qflow qflow-tech-osu018 opensta
+  gcc-aarch64-linux-gnu
 )
 
 missing=()

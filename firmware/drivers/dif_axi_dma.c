@@ -24,6 +24,7 @@ axi_dma_result_t axi_dma_init(axi_dma_t *dma, const axi_dma_config_t *config) {
                (config->irq_enable ? AXI_DMA_DMACR_IOC_IRQ_EN | AXI_DMA_DMACR_ERR_IRQ_EN : 0u);
   dma->channels = config->channels & (AXI_DMA_HAS_MM2S | AXI_DMA_HAS_S2MM);
   dma->addr_64 = config->addr_64 ? 1u : 0u;
+  dma->bus_offset = config->bus_offset;
   return AXI_DMA_OK;
 }
 
@@ -41,6 +42,7 @@ axi_dma_result_t axi_dma_reset(const axi_dma_t *dma, uint32_t max_polls) {
 axi_dma_result_t axi_dma_start(const axi_dma_t *dma, axi_dma_channel_t channel, uint64_t addr, uint32_t length) {
   if (dma == NULL || !has_channel(dma, channel)) return AXI_DMA_BAD_ARG;
   if (length == 0u || length > dma->max_length) return AXI_DMA_BAD_ARG;
+  addr += dma->bus_offset;
   if (!dma->addr_64 && (addr >> 32) != 0u) return AXI_DMA_BAD_ARG;
   hal_write32(reg(dma, channel, AXI_DMA_MM2S_DMACR), dma->dmacr);
   hal_write32(reg(dma, channel, AXI_DMA_MM2S_SA), (uint32_t)addr);
@@ -118,17 +120,22 @@ static int piece_ok(const axi_dma_t *dma, uint64_t addr, uint32_t length) {
 
 axi_dma_result_t axi_dma_sg_build(const axi_dma_t *dma, axi_dma_bd_t *bds, uint64_t bds_bus,
                                   const axi_dma_piece_t *pieces, uint32_t count) {
+  if (dma == NULL) return AXI_DMA_BAD_ARG;
+  bds_bus += dma->bus_offset;
   if (!bds_ok(dma, bds, bds_bus, count) || pieces == NULL) return AXI_DMA_BAD_ARG;
   for (uint32_t k = 0; k < count; ++k)
-    if (!piece_ok(dma, pieces[k].addr, pieces[k].length)) return AXI_DMA_BAD_ARG;
+    if (!piece_ok(dma, pieces[k].addr + dma->bus_offset, pieces[k].length)) return AXI_DMA_BAD_ARG;
   for (uint32_t k = 0; k < count; ++k)
-    put_bd(&bds[k], bds_bus + (uint64_t)((k + 1u) % count) * AXI_DMA_BD_ALIGN, pieces[k].addr,
+    put_bd(&bds[k], bds_bus + (uint64_t)((k + 1u) % count) * AXI_DMA_BD_ALIGN, pieces[k].addr + dma->bus_offset,
            pieces[k].length | packet_flags(k, count));
   return AXI_DMA_OK;
 }
 
 axi_dma_result_t axi_dma_sg_build_strided(const axi_dma_t *dma, axi_dma_bd_t *bds, uint64_t bds_bus, uint64_t addr,
                                           uint32_t row_bytes, uint64_t pitch, uint32_t rows) {
+  if (dma == NULL) return AXI_DMA_BAD_ARG;
+  bds_bus += dma->bus_offset;
+  addr += dma->bus_offset;
   if (!bds_ok(dma, bds, bds_bus, rows)) return AXI_DMA_BAD_ARG;
   if (!piece_ok(dma, addr + (uint64_t)(rows - 1u) * pitch, row_bytes) || !piece_ok(dma, addr, row_bytes))
     return AXI_DMA_BAD_ARG;
@@ -138,6 +145,7 @@ axi_dma_result_t axi_dma_sg_build_strided(const axi_dma_t *dma, axi_dma_bd_t *bd
   return AXI_DMA_OK;
 }
 
+/* tail_bus: the DMA's view (bus_offset added). */
 static axi_dma_result_t write_tail(const axi_dma_t *dma, axi_dma_channel_t channel, uint64_t tail_bus) {
   if (dma->addr_64) hal_write32(reg(dma, channel, AXI_DMA_MM2S_TAILDESC_MSB), (uint32_t)(tail_bus >> 32));
   hal_write32(reg(dma, channel, AXI_DMA_MM2S_TAILDESC), (uint32_t)tail_bus); /* last: starts the chain */
@@ -151,6 +159,8 @@ static int desc_ok(const axi_dma_t *dma, uint64_t bus) {
 axi_dma_result_t axi_dma_sg_start(const axi_dma_t *dma, axi_dma_channel_t channel, uint64_t first_bus,
                                   uint64_t tail_bus) {
   if (dma == NULL || !has_channel(dma, channel)) return AXI_DMA_BAD_ARG;
+  first_bus += dma->bus_offset;
+  tail_bus += dma->bus_offset;
   if (!desc_ok(dma, first_bus) || !desc_ok(dma, tail_bus)) return AXI_DMA_BAD_ARG;
   const uint32_t status = hal_read32(reg(dma, channel, AXI_DMA_MM2S_DMASR));
   if ((status & AXI_DMA_DMASR_SG_INCLD) == 0u) return AXI_DMA_NO_SG;
@@ -162,7 +172,9 @@ axi_dma_result_t axi_dma_sg_start(const axi_dma_t *dma, axi_dma_channel_t channe
 }
 
 axi_dma_result_t axi_dma_sg_resume(const axi_dma_t *dma, axi_dma_channel_t channel, uint64_t tail_bus) {
-  if (dma == NULL || !has_channel(dma, channel) || !desc_ok(dma, tail_bus)) return AXI_DMA_BAD_ARG;
+  if (dma == NULL || !has_channel(dma, channel)) return AXI_DMA_BAD_ARG;
+  tail_bus += dma->bus_offset;
+  if (!desc_ok(dma, tail_bus)) return AXI_DMA_BAD_ARG;
   return write_tail(dma, channel, tail_bus);
 }
 

@@ -86,12 +86,17 @@ typedef struct {
   uint8_t length_bits;  /* "Width of Buffer Length Register", 8..26 (0 = 26, the VP's width) */
   uint8_t addr_64;      /* address width > 32: write SA_MSB / DA_MSB too */
   uint8_t irq_enable;   /* set IOC_IrqEn and Err_IrqEn in DMACR (interrupt-driven callers; the driver polls) */
+  /* The DMA sees an address A the caller passes (transfer, buffer or descriptor) at A + bus_offset
+   * (modulo 2^64): 0 on the VP and bare-metal boards; a Linux process whose DMA buffer is not at the
+   * model's addresses sets it (firmware/linux). */
+  uint64_t bus_offset;
 } axi_dma_config_t;
 
 typedef struct {
   uintptr_t base;
   uint32_t max_length; /* largest LENGTH the register holds */
   uint32_t dmacr;      /* DMACR value written when a transfer starts (RS, IRQThreshold 1, IRQ enables) */
+  uint64_t bus_offset;
   uint8_t channels;
   uint8_t addr_64;
 } axi_dma_t;

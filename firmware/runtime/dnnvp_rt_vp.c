@@ -10,6 +10,7 @@ void dnnvp_rt_config_vp(dnnvp_rt_config_t *cfg) {
   cfg->dma_x.length_bits = 26;
   cfg->dma_x.addr_64 = 0;
   cfg->dma_x.irq_enable = 0;
+  cfg->dma_x.bus_offset = 0;
   cfg->dma_w = cfg->dma_x;
   cfg->dma_w.base = DNNVP_DMA1_BASE;
   cfg->dma_w.channels = AXI_DMA_HAS_MM2S;

@@ -273,3 +273,42 @@ TEST_CASE("axi_dma sg: BD STATUS and DMASR SG errors decode to results", "[axi_d
   CHECK(axi_dma_poll(&dma, AXI_DMA_MM2S, nullptr) == AXI_DMA_ERR_SG_INTERNAL);
   CHECK(hal.writes().empty());
 }
+
+TEST_CASE(
+    "axi_dma: with a bus offset every address the DMA sees (transfer, BD buffer, BD link, CURDESC, TAILDESC) is "
+    "the caller's plus the offset, and the 32-bit check applies to the sum",
+    "[axi_dma][sg]") {
+  // A Linux process's DMA buffer at physical 0x3F000000 holds the model's window from 0x81000000.
+  constexpr std::uint64_t kOffset = 0x3F000000ull - 0x81000000ull;
+  axi_dma_config_t cfg{kBase, AXI_DMA_HAS_MM2S | AXI_DMA_HAS_S2MM, 0, 0, 0, kOffset};
+  axi_dma_t dma;
+  REQUIRE(axi_dma_init(&dma, &cfg) == AXI_DMA_OK);
+  hal.reset();
+  REQUIRE(axi_dma_mm2s_start(&dma, 0x81003380u, 768) == AXI_DMA_OK);
+  CHECK(hal.writes()[1] == W(kBase + 0x18, 0x3F003380u));
+
+  axi_dma_bd_t bds[2];
+  const axi_dma_piece_t pieces[2] = {{0x81100000u, 16}, {0x81100400u, 32}};
+  REQUIRE(axi_dma_sg_build(&dma, bds, kBdsBus, pieces, 2) == AXI_DMA_OK);
+  check_bd(bds[0], kBdsBus + kOffset + 64, 0x3F100000u, 16 | AXI_DMA_BD_SOF);
+  check_bd(bds[1], kBdsBus + kOffset, 0x3F100400u, 32 | AXI_DMA_BD_EOF);
+  REQUIRE(axi_dma_sg_build_strided(&dma, bds, kBdsBus, 0x81200000u, 8, 100, 2) == AXI_DMA_OK);
+  check_bd(bds[1], kBdsBus + kOffset, 0x3F200064u, 8 | AXI_DMA_BD_EOF);
+
+  hal.reset();
+  hal.script(kBase + 0x34, {kHalted | kSgIncld});
+  REQUIRE(axi_dma_sg_start(&dma, AXI_DMA_S2MM, kBdsBus, kBdsBus + 64) == AXI_DMA_OK);
+  REQUIRE(axi_dma_sg_resume(&dma, AXI_DMA_S2MM, kBdsBus) == AXI_DMA_OK);
+  const std::vector<HalAccess> expected = {R(kBase + 0x34, kHalted | kSgIncld), W(kBase + 0x38, kBdsBus + kOffset),
+                                           W(kBase + 0x30, kRun), W(kBase + 0x40, kBdsBus + kOffset + 64),
+                                           W(kBase + 0x40, kBdsBus + kOffset)};
+  CHECK(hal.log() == expected);
+
+  // An offset that carries a transfer past 4 GiB is refused on a 32-bit IP.
+  cfg.bus_offset = 0x100000000ull;
+  REQUIRE(axi_dma_init(&dma, &cfg) == AXI_DMA_OK);
+  hal.reset();
+  CHECK(axi_dma_mm2s_start(&dma, 0x81003380u, 768) == AXI_DMA_BAD_ARG);
+  CHECK(axi_dma_sg_build(&dma, bds, kBdsBus, pieces, 2) == AXI_DMA_BAD_ARG);
+  CHECK(hal.writes().empty());
+}
