@@ -66,6 +66,9 @@ void RunOptions::add_to(po::options_description& desc) {
           "timeline", po::value<std::string>(&timeline),
           "write the run's timeline to FILE.json (trace-event format: Perfetto, chrome://tracing)")(
           "timeline-svg", po::value<std::string>(&timeline_svg), "draw the run's timeline to FILE.svg")(
+          "plots", po::value<std::string>(&plots),
+          "vp_run: after the run, draw per-layer cycles, utilisation and DRAM bytes into DIR "
+          "(docs/sweeps.md)")(
           "gdb", count_into(gdb_port, "gdb"),
           "serve gdb (target remote :PORT) on TCP PORT of 127.0.0.1 (0: any free port; docs/debugging.md)")(
           "gdb-wait", po::bool_switch(&gdb_wait), "with --gdb: wait for gdb before the first instruction")(

@@ -30,6 +30,7 @@ struct RunOptions {
   std::string trace_bus_filter;                  // REGION,...: the bus trace of these regions only
   std::string timeline;                          // the timeline as trace-event JSON
   std::string timeline_svg;                      // the timeline as SVG
+  std::string plots;                             // vp_run only: per-layer plots of report.json into DIR
   std::optional<std::uint64_t> gdb_port;         // serve gdb on this TCP port (0: any free one)
   bool gdb_wait = false;                         // the firmware's first instruction waits for gdb
   bool quiet = false;                            // no firmware console, no progress, summary only

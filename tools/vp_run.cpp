@@ -325,6 +325,22 @@ std::string layer_window(const RunState& s) {
       ex::kBadInput);
 }
 
+// --plots DIR: tools/sweep/plot_run.py draws the report's per-layer plots. A plotting failure is a warning:
+// the run's status stays the simulation's.
+void draw_plots(const RunState& s) {
+  try {
+    const int status = run_command({DNNVP_PYTHON, std::string(DNNVP_SOURCE_DIR) + "/tools/sweep/plot_run.py",
+                                    s.report().string(), s.opt.plots});
+    if (status != 0)
+      dnnvp::log::warning("vp_run", "--plots: plot_run.py ended with status " + std::to_string(status) +
+                                        "; the run's status is unchanged");
+    else if (!s.opt.quiet)
+      std::cout << "vp_run: plots in " << s.opt.plots << "\n";
+  } catch (const StepFailed& e) {
+    dnnvp::log::warning("vp_run", std::string("--plots: ") + e.what());
+  }
+}
+
 int run(int argc, char** argv, RunState& s) {
   po::options_description visible(
       "Usage: vp_run SCENARIO [--out DIR] [--firmware ELF] [options]\n\n"
@@ -408,6 +424,7 @@ int run(int argc, char** argv, RunState& s) {
       rep["run"]["trace"]["layer"] = opt.trace_layer;
       dnnvp::write_report(s.report().string(), rep);
     }
+    if (!opt.plots.empty()) draw_plots(s);
     return status;
   }
   stop_if_interrupted("the simulation");
