@@ -21,12 +21,10 @@ constexpr int kReadCycles = 2, kWriteCycles = 3;
 constexpr unsigned kSettleCycles = 4;
 constexpr unsigned kMaxDeltaYields = 16;
 constexpr std::uint32_t kParamsItem = 0xFFFFFFFFu;
+constexpr unsigned kDwDone = ~0u;  // CoreState::dw_yw past a depthwise pass's window
 
 EngineShape checked_shape(const EngineOptions& o, const std::string& name) {
   check_engine_shape(o.shape, name);
-  if (o.shape.dw_line_pixels != 0)
-    throw std::invalid_argument(name + ": the fast engine has no depthwise feed (hardware.dw_line_pixels " +
-                                std::to_string(o.shape.dw_line_pixels) + "; use --engine rtl)");
   if (!o.trace_file.empty())
     throw std::invalid_argument(name + ": the fast engine has no waveforms (trace with --engine rtl)");
   return o.shape;
@@ -320,7 +318,7 @@ void FastEngine::step_weights(bool& progress) {
   }
   if (s.tile == nullptr) {
     while (Tile* t = tile_at(weight_seq_)) {
-      if (t->d.op == 0) {
+      if (has_blob(t->d)) {
         s.tile = t;
         s.block = 0;
         s.pass = kParamsItem;
@@ -376,6 +374,40 @@ void FastEngine::step_weights(bool& progress) {
 
 // ---------------------------------------------------------------- core
 
+void FastEngine::start_pass(CoreState& c) const {
+  const Descriptor& d = c.tile->d;
+  c.slot = 0;
+  c.macs_per_pixel = pass_macs(d, geo_, c.block, c.pass);
+  if (d.op != kDepthwise) return;
+  const DwWindow w = dw_window(d);
+  c.dw_cols = w.cols;
+  c.dw_positions = w.rows * w.cols;
+  c.dw_col = 0;
+  c.dw_yw = d.kh - 1;
+  c.dw_xw = d.kw - 1;
+}
+
+// Whether the slot issues a pixel (then steps to the next slot): the first P slots of a pass, a depthwise
+// pass's slots whose window is complete and stride-aligned (dnn_core's dw_out_slot) up to its P-th.
+bool FastEngine::issues(CoreState& c) const {
+  const Descriptor& d = c.tile->d;
+  if (d.op != kDepthwise) return c.slot < d.tile_p;
+  if (c.dw_yw == kDwDone) return false;  // MinPass bubbles after the window's last slot
+  const bool issue = c.dw_yw == 0 && c.dw_xw == 0;
+  if (c.dw_xw == 0 && c.dw_col + 1 == c.dw_cols) {  // the window row's last slot
+    c.dw_col = 0;
+    c.dw_xw = d.kw - 1;
+    if (c.slot + 1 >= c.dw_positions)
+      c.dw_yw = kDwDone;
+    else
+      c.dw_yw = c.dw_yw == 0 ? d.sh - 1 : c.dw_yw - 1;
+  } else {
+    ++c.dw_col;
+    c.dw_xw = c.dw_xw == 0 ? d.sw - 1 : c.dw_xw - 1;
+  }
+  return issue;
+}
+
 void FastEngine::step_core(bool& progress) {
   CoreState& c = core_;
   std::vector<std::uint64_t>& k = counters_;
@@ -406,9 +438,9 @@ void FastEngine::step_core(bool& progress) {
       if (--c.countdown > 0) return;
       c.block = 0;
       c.pass = 0;
-      c.slot = 0;
-      c.slots = std::max<std::uint64_t>(c.tile->d.tile_p, static_cast<std::uint64_t>(geo_.timing.min_pass));
-      c.phase = c.tile->d.op == 0 ? CoreState::kParams : CoreState::kIssue;
+      c.slots = pass_slots(c.tile->d, geo_);
+      c.phase = has_blob(c.tile->d) ? CoreState::kParams : CoreState::kIssue;
+      start_pass(c);
       return;
     case CoreState::kParams:
       if (weights_.params_shadow == nullptr) {
@@ -427,12 +459,10 @@ void FastEngine::step_core(bool& progress) {
       c.tile->blocks.push_back(std::move(weights_.weight_shadow));
       weights_.weight_shadow = nullptr;
       c.phase = CoreState::kIssue;
-      c.slot = 0;
-      c.macs_per_pixel = pass_macs(c.tile->d, geo_, c.block, c.pass);
       [[fallthrough]];
     case CoreState::kIssue: {
       const Descriptor& d = c.tile->d;
-      if (c.slot < d.tile_p) {
+      if (issues(c)) {
         ++k[regs_.active];
         k[regs_.macs] += c.macs_per_pixel;
         progress = true;
@@ -440,14 +470,15 @@ void FastEngine::step_core(bool& progress) {
         if (observer_) observer_->issue(metrics_.cycles + 1);
       }
       if (++c.slot < c.slots) return;
-      c.slot = 0;
       if (++c.pass < d.passes) {
-        if (d.op == 0) c.phase = CoreState::kWeights;
+        if (has_blob(d)) c.phase = CoreState::kWeights;
+        start_pass(c);
         return;
       }
       c.pass = 0;
       if (++c.block < d.blocks) {
-        if (d.op == 0) c.phase = CoreState::kParams;
+        if (has_blob(d)) c.phase = CoreState::kParams;
+        start_pass(c);
         return;
       }
       c.phase = CoreState::kFlush;

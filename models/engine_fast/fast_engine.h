@@ -82,6 +82,8 @@ class FastEngine final : public Engine {
   void step_loader(bool& progress);
   void step_weights(bool& progress);
   void step_core(bool& progress);
+  void start_pass(CoreState& c) const;
+  bool issues(CoreState& c) const;
   void step_drain(bool& progress);
   void retire_tiles();
   Tile* tile_at(std::uint64_t seq);

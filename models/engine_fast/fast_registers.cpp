@@ -171,7 +171,9 @@ std::string Registers::bad_descriptor(const Descriptor& d, const EngineShape& sh
   if (d.in_w == 0 || d.in_c == 0 || d.band_pixels == 0 || d.out_w == 0 || d.out_c == 0 || d.blocks == 0 ||
       d.passes == 0 || d.chunks == 0)
     return "a zero size or count";
-  if (d.op == 3) return "MODE.OP 3 (reserved)";
+  if (d.op == 3 && (shape.dw_line_pixels == 0 || shape.rows > shape.cols || d.group_chunks != 0 ||
+                    d.chunk_step != 0 || d.group_cols != 0))
+    return "MODE.OP 3 without the depthwise feed, on Rows > Cols or with GROUP fields";
   if (d.fold > 1) {
     const bool conv = d.op == 0;
     const bool fits = d.fold <= static_cast<unsigned>(shape.fold_max) && shape.cols % d.fold == 0 &&

@@ -84,11 +84,25 @@ int setup_cycles(const Descriptor& d, const Geometry& g) {
   const std::uint64_t cv = static_cast<std::uint64_t>(g.cols) / d.fold;
   const std::uint64_t chunks = ceil_div(d.in_c, frows) * d.fold;
   const std::uint64_t last_in = d.in_c % frows != 0 ? d.in_c % frows : frows;
+  // Depthwise multiplies by the last block's channels and the last sweep's taps instead.
+  const std::uint64_t taps = std::uint64_t{d.kh} * d.kw, rows = static_cast<std::uint64_t>(g.rows);
   const std::uint64_t last_out =
-      d.op == 0 && d.group_chunks != 0 ? d.group_cols : (d.out_c % cv != 0 ? d.out_c % cv : cv);
+      d.op == kDepthwise                  ? taps - (ceil_div(taps, rows) - 1) * rows
+      : d.op == 0 && d.group_chunks != 0 ? d.group_cols
+                                          : (d.out_c % cv != 0 ? d.out_c % cv : cv);
   const int phase1 = std::max(
       {bit_length(chunks), bit_length(d.in_w), bit_length(d.sw), bit_length(last_in), bit_length(last_out)});
   return g.timing.core_setup + phase1 + bit_length(chunks);
+}
+
+DwWindow dw_window(const Descriptor& d) {
+  const std::uint64_t out_rows = ceil_div(d.tile_p, d.out_w);
+  return {(out_rows - 1) * d.sh + d.kh, (std::uint64_t{d.out_w} - 1) * d.sw + d.kw};
+}
+
+std::uint64_t pass_slots(const Descriptor& d, const Geometry& g) {
+  const DwWindow w = d.op == kDepthwise ? dw_window(d) : DwWindow{1, d.tile_p};
+  return std::max<std::uint64_t>(w.rows * w.cols, static_cast<std::uint64_t>(g.timing.min_pass));
 }
 
 std::uint64_t pixel_words(const Descriptor& d, int rows) {
@@ -113,6 +127,12 @@ PassTap pass_tap(const Descriptor& d, const Geometry& g, std::uint32_t block, st
 }
 
 std::uint64_t pass_macs(const Descriptor& d, const Geometry& g, std::uint32_t block, std::uint32_t pass) {
+  if (d.op == kDepthwise) {  // the sweep's real taps times the block's real channels
+    const std::int64_t rows = g.rows, cv = block_lanes(d, g);
+    const std::int64_t taps = std::clamp<std::int64_t>(std::int64_t{d.kh} * d.kw - pass * rows, 0, rows);
+    const std::int64_t channels = std::clamp<std::int64_t>(std::int64_t{d.in_c} - block * cv, 0, cv);
+    return static_cast<std::uint64_t>(taps * channels);
+  }
   if (d.op != 0) return 0;
   const std::int64_t rows = g.rows;
   const std::int64_t chunk = static_cast<std::int64_t>(pass_tap(d, g, block, pass).chunk);
@@ -231,6 +251,45 @@ std::vector<std::int32_t> compute_tile(const Tile& t, const Geometry& g, std::in
                                  activation_of(d.activation), static_cast<int>(d.leaky_shift), d.out_zp,
                                  out_type, rounding),
                       d);
+    }
+  } else if (d.op == kDepthwise) {
+    // Block cb: channels cb*Cv + c on lanes c < Cv; sweep s: PE (r, c) multiplies tap s*Rows + r
+    // (t = ky*KW + kx) of the lane's channel by w[r][c]; a padded tap feeds zero.
+    const QuantType weight_type{static_cast<int>(d.weight_bits), true};
+    const std::int64_t weight_count = std::int64_t{rows} * cols;
+    const unsigned taps = d.kh * d.kw;
+    std::vector<std::int64_t> acc(p_count * static_cast<std::uint64_t>(lanes));
+    std::size_t next = 0;
+    for (std::uint32_t cb = 0; cb < d.blocks; ++cb) {
+      const Block& params = *t.blocks.at(next++);
+      for (std::uint64_t p = 0; p < p_count; ++p)
+        for (int c = 0; c < lanes; ++c) acc[p * lanes + c] = le32(&params[4 * static_cast<std::size_t>(c)]);
+      const std::uint64_t chunk = std::uint64_t{cb} * d.fold;
+      for (std::uint32_t pass = 0; pass < d.passes; ++pass) {
+        const std::vector<std::int32_t> w = unpack(*t.blocks.at(next++), weight_count, weight_type);
+        for (int r = 0; r < rows; ++r) {
+          const unsigned tp = pass * static_cast<unsigned>(rows) + static_cast<unsigned>(r);
+          if (tp >= taps) break;
+          const std::int32_t* wr = &w[static_cast<std::size_t>(r) * static_cast<std::size_t>(cols)];
+          for (std::uint64_t p = 0; p < p_count; ++p) {
+            const std::int32_t* x = tap(p, tp / d.kw, tp % d.kw, chunk);
+            if (x == nullptr || chunk >= band.chunks_f) continue;
+            std::int64_t* a = &acc[p * lanes];
+            for (int c = 0; c < lanes; ++c) a[c] += std::int64_t{x[c]} * wr[c];
+          }
+        }
+      }
+      for (std::uint64_t p = 0; p < p_count; ++p)
+        for (int c = 0; c < lanes; ++c) {
+          const auto k = static_cast<std::size_t>(c);
+          words[(p * d.blocks + cb) * lanes + c] =
+              clipped(requantize(wrap_to_bits(acc[p * lanes + c], g.acc_bits),
+                                 {le32(&params[4 * (static_cast<std::size_t>(cols) + k)]),
+                                  params[8 * static_cast<std::size_t>(cols) + k]},
+                                 activation_of(d.activation), static_cast<int>(d.leaky_shift), d.out_zp,
+                                 out_type, rounding),
+                      d);
+        }
     }
   } else {
     const bool max_pool = d.op == 1;

@@ -73,6 +73,21 @@ struct Tile {
 // dnn_core's set-up cycles for `d` (command taken to first issue slot).
 int setup_cycles(const Descriptor& d, const Geometry& g);
 
+// MODE.OP values (docs/engine.md "Modes").
+enum Op : unsigned { kConv = 0, kMaxPool = 1, kAvgPool = 2, kDepthwise = 3 };
+// Whether the tile streams a weight blob (params and weight blocks): convolutions, depthwise included.
+inline bool has_blob(const Descriptor& d) {
+  return d.op == kConv || d.op == kDepthwise;
+}
+// Depthwise: the tile's padded input window, walked one issue slot per position by each pass:
+// Rin = (R - 1) * SH + KH rows of Wp = (OUT_W - 1) * SW + KW columns (R: the tile's output rows).
+struct DwWindow {
+  std::uint64_t rows = 0, cols = 0;
+};
+DwWindow dw_window(const Descriptor& d);
+// Issue slots of a pass: max(P, MinPass), a depthwise pass max(Rin * Wp, MinPass).
+std::uint64_t pass_slots(const Descriptor& d, const Geometry& g);
+
 // Chunks a pixel holds in the input buffer at fold F: ceil(Cin / Rows) rounded up to F.
 std::uint64_t pixel_words(const Descriptor& d, int rows);
 // Lanes of a block's output word: Cols / F for a convolution, F * Rows for a pool.
@@ -132,6 +147,11 @@ struct CoreState {
   std::uint32_t block = 0, pass = 0;
   std::uint64_t slot = 0, slots = 0;
   std::uint64_t macs_per_pixel = 0;
+  // Depthwise: the slot's window column, and the rows / columns still to wait before a slot issues
+  // (dnn_core's dw_yw_q, dw_xw_q: a complete, stride-aligned window issues the next output pixel).
+  std::uint64_t dw_cols = 0, dw_positions = 0;  // Wp, Rin * Wp
+  std::uint64_t dw_col = 0;
+  unsigned dw_yw = 0, dw_xw = 0;
 };
 
 struct DrainState {

@@ -134,7 +134,7 @@ TEST_CASE(
         {"TILE_P above AccDepth", e::kTileP, 1025, true},
         {"KH 0", e::kWindow, 0x01010100, true},
         {"CHUNKS 0", e::kChunks, 0, true},
-        {"MODE.OP 3", e::kMode, 3, true},
+        {"MODE.OP 3 without the depthwise feed", e::kMode, 3, true},
         {"FOLD.F above FoldMax", e::kFold, 2, true},
         {"a band beyond the input half", e::kBandPixels, 16385, true},
         {"a band fitting only the whole buffer", e::kBandPixels, 16385, true},
