@@ -652,9 +652,11 @@ bool FastEngine::cycle() {
   return stop;
 }
 
-// Nothing happens until the platform acts: no tile, no beat the units could take, no access.
+// Nothing happens until the platform acts: no tile, no beat the units could take. A register access does
+// not disturb this (as the rtl engine's settling: a write's effect shows when it is performed, e.g. a PUSH's
+// tile), so an idle engine sleeps again as soon as an access is answered.
 bool FastEngine::quiet() const {
-  return queue_.empty() && access_ == nullptr && (w_.empty() || weights_.fifo.size() >= geo_.fifo_beats) &&
+  return queue_.empty() && (w_.empty() || weights_.fifo.size() >= geo_.fifo_beats) &&
          (x_.empty() || !loader_.discarding) && (r_.empty() || !drain_.discarding_r);
 }
 
@@ -679,7 +681,7 @@ void FastEngine::run() {
       accesses_.pop_front();
       access_->cycles_left = access_->write ? kWriteCycles : kReadCycles;
     }
-    if (quiet() && quiet_run_ >= kSettleCycles) {
+    if (quiet() && quiet_run_ >= kSettleCycles && access_ == nullptr) {
       idle_wait();
       continue;
     }
