@@ -22,7 +22,7 @@ import dnnvp_plots  # noqa: E402
 import plot_sweep  # noqa: E402
 import sweep_page  # noqa: E402
 
-AXES = ["network.zoo", "hardware.rows", "hardware.cols", "hardware.input_buffer_kib"]
+AXES = ["network", "hardware.rows", "hardware.cols", "hardware.input_buffer_kib"]
 LAYERS = ("conv1", "pool1", "conv2", "fc")
 # (id, network, rows, cols, input buffer KiB, fps, status, message). Fronts of fps against PEs, by hand:
 # tiny_cnn p0001 (32 PEs, 110 fps; p0000 has the same PEs and less fps), p0003 (64, 170; p0002 has
@@ -51,13 +51,11 @@ def fixture_point(pid, net, rows, cols, kib, fps, status, message):
     if fps is None:  # never ran: no metrics, no layers
         return point
     pes = rows * cols
-    point["metrics"] = {"network": net, "pes": pes, "rows": rows, "cols": cols, "fps": fps,
-                        "cycles": int(25e7 / fps), "pe_utilization": 0.5, "dram_mb": 4096.0 / kib + pes / 100,
-                        "input_buffer_bytes": kib * 1024, "bit_exact": status == "pass",
-                        "area_mm2": pes * 0.01}
-    point["layers"] = [{"name": name, "where": "cpu" if name.startswith("pool") else "engine",
+    point["metrics"] = {"bit_exact": status == "pass", "pes": pes, "cycles": int(25e7 / fps), "fps": fps,
+                        "utilization": 0.5, "dram_mb": 4096.0 / kib + pes / 100, "area_mm2": pes * 0.01}
+    point["layers"] = [{"layer": i, "name": name, "where": "cpu" if name.startswith("pool") else "engine",
                         "cycles": 1000 * (i + 1),
-                        "pe_utilization": None if name.startswith("pool") else round(0.9 - 0.1 * i, 3)}
+                        "utilization": None if name.startswith("pool") else round(0.9 - 0.1 * i, 3)}
                        for i, name in enumerate(LAYERS)]
     return point
 
@@ -68,7 +66,7 @@ def write_fixture(out_dir, points=POINTS, csv_file=True):
     with open(os.path.join(out_dir, "results.json"), "w", encoding="utf-8") as f:
         json.dump(results, f)
     if csv_file:
-        columns = ["id"] + AXES + ["status", "message", "engine", "wall_s", "network", "pes", "fps", "dram_mb"]
+        columns = ["id"] + AXES + ["status", "message", "engine", "wall_s", "bit_exact", "pes", "fps", "dram_mb"]
         with open(os.path.join(out_dir, "results.csv"), "w", encoding="utf-8", newline="") as f:
             w = csv.writer(f)
             w.writerow(columns)
@@ -195,7 +193,7 @@ class SweepPlots(PlotFiles):
     def test_pareto_front_of_the_fixture(self):
         passed = [p for p in self.results["points"] if p["status"] == "pass"]
         for net, ids in FRONTS.items():
-            group = [p for p in passed if p["metrics"]["network"] == net]
+            group = [p for p in passed if p["fields"]["network"] == net]
             front = dnnvp_plots.pareto_front([(plot_sweep.pes(p), p["metrics"]["fps"], p["id"]) for p in group])
             self.assertEqual([f[2] for f in front], ids, net)
 
@@ -225,14 +223,14 @@ class MissingData(PlotFiles):
             results = write_fixture(tmp, csv_file=False)
             for p in results["points"]:  # no layers, no DRAM, no area, one buffer size
                 p["layers"] = []
-                for key in ("dram_mb", "area_mm2", "input_buffer_bytes"):
+                for key in ("dram_mb", "area_mm2"):
                     p["metrics"].pop(key, None)
                 p["fields"].pop("hardware.input_buffer_kib")
             with open(os.path.join(tmp, "results.json"), "w", encoding="utf-8") as f:
                 json.dump(results, f)
             run = run_script(os.path.join(TOOLS, "plot_sweep.py"), tmp)
             self.assertEqual(run.returncode, 0, run.stderr)
-            self.assertIn("PE utilisation per layer: not drawn: no passed point has layers with pe_utilization",
+            self.assertIn("PE utilisation per layer: not drawn: no passed point has layers with utilization",
                           run.stderr)
             self.assertIn("DRAM MB against buffer size: not drawn: no buffer size", run.stderr)
             self.assertEqual(sorted(os.listdir(os.path.join(tmp, "plots"))),
@@ -250,7 +248,7 @@ class MissingData(PlotFiles):
             run = run_script(os.path.join(TOOLS, "plot_sweep.py"), tmp)
             self.assertEqual(run.returncode, 0, run.stderr)
             self.assertEqual(os.listdir(os.path.join(tmp, "plots")), [])
-            self.assertIn("fps against PEs: not drawn: no passed point has both fps and PEs", run.stderr)
+            self.assertIn("fps against PEs: not drawn: no passed point has both fps and pes", run.stderr)
             page = parse_page(os.path.join(tmp, "index.html"))
             self.assertEqual({r["id"] for r in page.rows if r["class"] == "failed"}, {f"point-{i}" for i in FAILED})
 
@@ -275,28 +273,77 @@ class MissingData(PlotFiles):
 class PageScript(unittest.TestCase):
     """The page's sort order and filter terms, run by node on the functions the page uses."""
 
-    def run_js(self, code):
-        run = subprocess.run(["node", "-e", sweep_page.SCRIPT + "\n" + code], capture_output=True, text=True,
-                             timeout=30)
+    def run_js(self, code, before=""):
+        """Runs the page's script between `before` and `code` in node; what `code` logs, as JSON."""
+        run = subprocess.run(["node", "-e", before + "\n" + sweep_page.SCRIPT + "\n" + code], capture_output=True,
+                             text=True, timeout=30)
         self.assertEqual(run.returncode, 0, run.stderr)
         return json.loads(run.stdout)
 
-    def test_numbers_sort_as_numbers_and_empty_cells_last(self):
+    def test_numbers_sort_as_numbers_and_empty_cells_last_both_ways(self):
         got = self.run_js('console.log(JSON.stringify(["10", "", "9.5", "100", "-1", "1e3"].sort(compareCells)))')
         self.assertEqual(got, ["-1", "9.5", "10", "100", "1e3", ""])
         got = self.run_js('console.log(JSON.stringify(["pass", "", "build_error", "mismatch"].sort(compareCells)))')
         self.assertEqual(got, ["build_error", "mismatch", "pass", ""])
+        got = self.run_js('console.log(JSON.stringify(["10", "", "9.5", "x"].sort((a, b) => compareCells(a, b, true))))')
+        self.assertEqual(got, ["x", "10", "9.5", ""])
+
+    def test_clicks_sort_the_rows_and_the_filter_hides_them(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            results = write_fixture(tmp)
+            columns, rows = plot_sweep.read_table(tmp, results)
+            failed = [p for p in results["points"] if p["status"] != "pass"]
+            sweep_page.write(os.path.join(tmp, "index.html"), results, dnnvp_plots.Plotter(tmp), columns, rows,
+                             failed)
+            page = parse_page(os.path.join(tmp, "index.html"))
+        table = {"headers": page.headers, "rows": [r for r in page.rows if r["cells"]]}
+        got = self.run_js("""
+            const states = [elements.shown.textContent];
+            click("fps"); states.push(shown());
+            click("fps"); states.push(shown(), headerRow.cells[PAGE.headers.indexOf("fps")].classList.contains("desc"));
+            elements.filter.value = "tiny_cnn fps>=150"; elements.filter.listeners.input(); states.push(shown());
+            elements.filter.value = ""; elements["failed-only"].checked = true;
+            elements["failed-only"].listeners.change(); states.push(shown(), elements.shown.textContent);
+            console.log(JSON.stringify(states));""", before="const PAGE = " + json.dumps(table) + ";" + FAKE_DOM)
+        by_fps = [p[0] for p in sorted((p for p in POINTS if p[5] is not None), key=lambda p: p[5])]
+        self.assertEqual(got, ["10 of 10 points shown", by_fps + ["p0006"], by_fps[::-1] + ["p0006"], True,
+                               ["p0005", "p0003", "p0004", "p0002"], ["p0008", "p0006"], "2 of 10 points shown"])
 
     def test_filter_terms_match_text_and_compare_columns(self):
         columns = ["id", "hardware.rows", "status", "fps"]
         rows = [["p0000", "4", "pass", "100"], ["p0001", "8", "pass", "90.5"], ["p0002", "8", "mismatch", ""]]
         cases = {"": [0, 1, 2], "p0001": [1], "PASS": [0, 1], "hardware.rows=8": [1, 2], "fps>95": [0],
                  "fps<=90.5 status=pass": [1], "status!=pass": [2], "Hardware.Rows>=8 fps<100": [1],
-                 "nosuch=1": [], "ress": [], "mis": [2], "fps!=100": [1, 2]}
+                 "nosuch=1": [], "ress": [], "mis": [2], "fps!=100": [1, 2], "rows=4": [0]}
         got = self.run_js(f"const c = {json.dumps(columns)}, r = {json.dumps(rows)};"
                           f"console.log(JSON.stringify({json.dumps(list(cases))}.map(text => r.map((row, i) => i)"
                           f".filter(i => rowMatches(parseFilter(text), r[i], c)))))")
         self.assertEqual(dict(zip(cases, got)), cases)
+
+
+# Just enough of a DOM for the page's wiring: the table (header cells, body rows), the filter box, the
+# "only points that did not pass" box and the count, built from the page's own parsed table (PAGE).
+FAKE_DOM = r"""
+class ClassList {
+  constructor(names) { this.names = new Set(names ? names.split(" ") : []); }
+  add(...n) { n.forEach(x => this.names.add(x)); }
+  remove(...n) { n.forEach(x => this.names.delete(x)); }
+  contains(n) { return this.names.has(n); }
+}
+const listening = () => ({listeners: {}, addEventListener(type, f) { this.listeners[type] = f; }});
+const headerRow = Object.assign(listening(), {cells: []});
+PAGE.headers.forEach((text, i) => headerRow.cells.push(
+    {textContent: text, cellIndex: i, parentNode: headerRow, classList: new ClassList(), closest() { return this; }}));
+const body = {rows: PAGE.rows.map(r => ({id: r.id, hidden: false, classList: new ClassList(r.class),
+                                         cells: r.cells.map(c => ({textContent: c}))})),
+              appendChild(tr) { this.rows.splice(this.rows.indexOf(tr), 1); this.rows.push(tr); }};
+const elements = {points: {tHead: {rows: [headerRow]}, tBodies: [body]},
+                  filter: Object.assign(listening(), {value: ""}),
+                  "failed-only": Object.assign(listening(), {checked: false}), shown: {textContent: ""}};
+globalThis.document = {getElementById: id => elements[id]};
+const click = name => headerRow.listeners.click({target: headerRow.cells[PAGE.headers.indexOf(name)]});
+const shown = () => body.rows.filter(tr => !tr.hidden).map(tr => tr.id.slice(6));
+"""
 
 
 def run_report(layers, status="pass"):

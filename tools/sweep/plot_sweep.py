@@ -26,6 +26,7 @@ PASS = "pass"
 # Costs the Pareto front is drawn against: (metric, axis label, drawn even when no point has it).
 PARETO_COSTS = (("pes", "PEs (rows x cols)", True), ("area_mm2", "area (mm²)", False), ("lut", "LUTs", False))
 BUFFER_SUFFIXES = ("_buffer_bytes", "_buffer_kib")
+LAYER_UTILISATION = "utilization"  # a layer's PE utilisation in results.json (layers.csv's column)
 
 
 def value(point, name):
@@ -40,22 +41,19 @@ def value(point, name):
 
 
 def network(point):
-    name = value(point, "network")
-    if name is None:
-        name = next((v for p, v in (point.get("fields") or {}).items() if p.split(".")[0] == "network"), None)
-    return str(name) if name is not None else "network"
-
-
-def pes(point):
-    n = dp.number(value(point, "pes"))
-    if n is None:
-        rows, cols = dp.number(value(point, "rows")), dp.number(value(point, "cols"))
-        n = rows * cols if rows is not None and cols is not None else None
-    return n
+    """The point's network: the swept `network` (a sweep's `networks:`) or `network.*` field, else one
+    series for all."""
+    fields = point.get("fields") or {}
+    name = next((v for p, v in fields.items() if p == "network" or p.startswith("network.")), None)
+    return str(name) if name is not None else "all points"
 
 
 def metric(point, name):
-    return pes(point) if name == "pes" else dp.number(value(point, name))
+    return dp.number(value(point, name))
+
+
+def pes(point):
+    return metric(point, "pes")
 
 
 def by_network(points):
@@ -90,7 +88,7 @@ def series_plot(points, x_of, y_of, what):
 
 
 def fps_vs_pes(points):
-    series = series_plot(points, pes, lambda p: metric(p, "fps"), "both fps and PEs (pes, or rows and cols)")
+    series = series_plot(points, pes, lambda p: metric(p, "fps"), "both fps and pes")
     fig, (ax,) = dp.figure()
     for net, xy in series:
         ax.plot([t[0] for t in xy], [t[1] for t in xy], marker="o", label=net)
@@ -108,7 +106,7 @@ def utilisation_layers(points, axes):
     for net, group in by_network(points).items():
         names, rows = [], []
         for p in group:
-            util = {l.get("name"): dp.number(l.get("pe_utilization")) for l in p.get("layers") or []}
+            util = {l.get("name"): dp.number(l.get(LAYER_UTILISATION)) for l in p.get("layers") or []}
             util = {k: v for k, v in util.items() if v is not None}
             if not util:
                 continue
@@ -118,7 +116,7 @@ def utilisation_layers(points, axes):
             matrix = np.array([[u.get(n, np.nan) for n in names] for _, u in rows])
             maps.append((net, [r[0] for r in rows], names, matrix))
     if not maps:
-        raise dp.Skip("no passed point has layers with pe_utilization")
+        raise dp.Skip(f"no passed point has layers with {LAYER_UTILISATION}")
     width = dp.layer_figure_width(max(len(m[2]) for m in maps)) + 2
     heights = [1.2 + 0.18 * len(m[1]) + 0.07 * max(len(n) for n in m[2]) for m in maps]
     fig = dp.plt.figure(figsize=(width, sum(heights)), layout="constrained")

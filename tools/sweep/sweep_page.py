@@ -2,7 +2,7 @@
 beside it in DIR/plots/): the failed points with their messages, the notes of plots not drawn, the plots, and
 the table of the points (every results.csv column), sortable by a click on a column's header and filtered
 by terms: `text` (any cell contains it) or `column OP value` (OP one of = != < <= > >=; numbers compare as
-numbers), all of which a row must match."""
+numbers; `rows` names the column hardware.rows), all of which a row must match."""
 
 import html
 import os
@@ -29,12 +29,11 @@ function parseNumber(text) {
   const t = String(text).trim();
   return t !== "" && isFinite(Number(t)) ? Number(t) : null;
 }
-// Numbers compare as numbers, empty cells last, everything else as text.
-function compareCells(a, b) {
+// Numbers compare as numbers, everything else as text; empty cells last in either direction.
+function compareCells(a, b, descending) {
   if (a === "" || b === "") return (a === "") - (b === "");
   const x = parseNumber(a), y = parseNumber(b);
-  if (x !== null && y !== null) return x - y;
-  return String(a).localeCompare(String(b));
+  return (descending ? -1 : 1) * (x !== null && y !== null ? x - y : String(a).localeCompare(String(b)));
 }
 const OPS = ["<=", ">=", "!=", "=", "<", ">"];
 // A filter term: {column, op, value} or {text}.
@@ -50,7 +49,9 @@ function parseFilter(text) {
 }
 function termMatches(term, cells, columns) {
   if (term.text !== undefined) return cells.some(c => String(c).toLowerCase().includes(term.text));
-  const i = columns.findIndex(c => c.toLowerCase() === term.column);
+  // The column by its name, or by the last part of a dotted field path (rows for hardware.rows).
+  let i = columns.findIndex(c => c.toLowerCase() === term.column);
+  if (i < 0) i = columns.findIndex(c => c.toLowerCase().split(".").pop() === term.column);
   if (i < 0) return false;
   const cell = cells[i], x = parseNumber(cell), y = parseNumber(term.value);
   if (cell === "") return term.op === "!=" && term.value !== "";  // a missing value compares with nothing
@@ -86,7 +87,7 @@ if (typeof document !== "undefined") {
     for (const h of th.parentNode.cells) h.classList.remove("asc", "desc");
     th.classList.add(descending ? "desc" : "asc");
     const rows = Array.from(body.rows);
-    rows.sort((a, b) => (descending ? -1 : 1) * compareCells(a.cells[i].textContent, b.cells[i].textContent));
+    rows.sort((a, b) => compareCells(a.cells[i].textContent, b.cells[i].textContent, descending));
     for (const tr of rows) body.appendChild(tr);
   });
   applyFilter();
