@@ -232,7 +232,7 @@ class MissingData(PlotFiles):
             self.assertEqual(run.returncode, 0, run.stderr)
             self.assertIn("PE utilisation per layer: not drawn: no passed point has layers with utilization",
                           run.stderr)
-            self.assertIn("DRAM MB against buffer size: not drawn: no buffer size", run.stderr)
+            self.assertIn("DRAM MB against buffer size: not drawn: the sweep varies no buffer size", run.stderr)
             self.assertEqual(sorted(os.listdir(os.path.join(tmp, "plots"))),
                              sorted(f"{s}.{e}" for s in ("fps_vs_pes", "pareto_fps_pes") for e in ("png", "svg")))
             page = parse_page(os.path.join(tmp, "index.html"))

@@ -25,7 +25,7 @@ TOOL = "plot_sweep"
 PASS = "pass"
 # Costs the Pareto front is drawn against: (metric, axis label, drawn even when no point has it).
 PARETO_COSTS = (("pes", "PEs (rows x cols)", True), ("area_mm2", "area (mm²)", False), ("lut", "LUTs", False))
-BUFFER_SUFFIXES = ("_buffer_bytes", "_buffer_kib")
+BUFFER_FIELDS = ("_buffer_kib", "accumulator_depth")  # the scenario's buffer sizes (docs/scenarios.md)
 LAYER_UTILISATION = "utilization"  # a layer's PE utilisation in results.json (layers.csv's column)
 
 
@@ -134,21 +134,18 @@ def utilisation_layers(points, axes):
 
 
 def buffer_names(points):
-    """The buffer sizes that vary across the points, one name per buffer: the swept field (in the sweep's
-    unit) where there is one, else the metric."""
-    names = {}  # buffer ("input", ...) -> name
+    """The buffer sizes the sweep varies: its fields *_buffer_kib and accumulator_depth, by short name."""
+    names = []
     for p in points:
-        for key in [f.split(".")[-1] for f in p.get("fields") or {}] + list(p.get("metrics") or {}):
-            for suffix in BUFFER_SUFFIXES:
-                if key.endswith(suffix):
-                    names.setdefault(key[:-len(suffix)], key)
-    return [n for n in names.values() if len({metric(p, n) for p in points} - {None}) > 1]
+        names += [f.split(".")[-1] for f in p.get("fields") or {}
+                  if f.endswith(BUFFER_FIELDS) and f.split(".")[-1] not in names]
+    return [n for n in names if len({metric(p, n) for p in points} - {None}) > 1]
 
 
 def dram_vs_buffer(points):
     names = buffer_names(points)
     if not names:
-        raise dp.Skip("no buffer size (a metric or field named *_buffer_bytes or *_buffer_kib) varies")
+        raise dp.Skip("the sweep varies no buffer size (hardware.*_buffer_kib, hardware.accumulator_depth)")
     fig, axes = dp.figure(rows=len(names))
     for ax, name in zip(axes, names):
         # Points of one network and array size form a series: only the buffer size changes along it.
