@@ -101,6 +101,22 @@ def figure(width=7.0, height=4.2, rows=1):
     return fig, [a[0] for a in axes]
 
 
+def sizes_axis(ax, values):
+    """A log-2 x axis for sizes (PEs, KiB) labelled with the values the points have, as plain numbers."""
+    ticks = sorted(set(values))
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([f"{t:g}" for t in ticks])
+    ax.minorticks_off()
+
+
+def spread_axis(ax, values):
+    """A log y axis when the values span more than a factor of 10 (two networks' fps), else linear."""
+    positive = [v for v in values if v > 0]
+    if positive and max(positive) > 10 * min(positive):
+        ax.set_yscale("log")
+
+
 def layer_figure_width(count):
     """Wide enough for `count` rotated layer names side by side."""
     return max(7.0, min(40.0, 1.5 + 0.16 * count))

@@ -90,9 +90,15 @@ def series_plot(points, x_of, y_of, what):
 def fps_vs_pes(points):
     series = series_plot(points, pes, lambda p: metric(p, "fps"), "both fps and pes")
     fig, (ax,) = dp.figure()
-    for net, xy in series:
-        ax.plot([t[0] for t in xy], [t[1] for t in xy], marker="o", label=net)
-    ax.set_xscale("log", base=2)
+    for i, (net, xy) in enumerate(series):
+        # Every point, and a line through the best of each PE count (the other axes differ between them).
+        best = {}
+        for x, y, _ in xy:
+            best[x] = max(best.get(x, y), y)
+        ax.scatter([t[0] for t in xy], [t[1] for t in xy], color=f"C{i}", s=18, alpha=0.6)
+        ax.plot(list(best), list(best.values()), color=f"C{i}", marker="o", label=f"{net} (line: best per PE count)")
+    dp.sizes_axis(ax, [t[0] for _, xy in series for t in xy])
+    dp.spread_axis(ax, [t[1] for _, xy in series for t in xy])
     ax.set_xlabel("PEs (rows x cols)")
     ax.set_ylabel("frames per second")
     ax.set_title("fps against PEs")
@@ -158,7 +164,7 @@ def dram_vs_buffer(points):
             for n, pts in sorted(shapes.items(), key=lambda s: s[0] or 0):
                 ax.plot([t[0] for t in pts], [t[1] for t in pts], marker="o",
                         label=net if n is None else f"{net}, {n:g} PEs")
-        ax.set_xscale("log", base=2)
+        dp.sizes_axis(ax, [t[0] for _, xy in series for t in xy])
         ax.set_xlabel(name)
         ax.set_ylabel("DRAM MB")
         ax.set_title(f"DRAM traffic against {name}")
@@ -179,7 +185,8 @@ def pareto(points, cost, cost_label):
         for x, y, key in front:
             ax.annotate(key, (x, y), textcoords="offset points", xytext=(4, -10), fontsize=7)
     if cost == "pes":
-        ax.set_xscale("log", base=2)
+        dp.sizes_axis(ax, [t[0] for _, xy in series for t in xy])
+    dp.spread_axis(ax, [t[1] for _, xy in series for t in xy])
     ax.set_xlabel(cost_label)
     ax.set_ylabel("frames per second")
     ax.set_title(f"Pareto front: fps against {cost_label} (no other point is cheaper and faster)")
