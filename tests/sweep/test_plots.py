@@ -189,6 +189,7 @@ class SweepPlots(PlotFiles):
         for src in page.images:
             self.assertTrue(os.path.exists(os.path.join(self.tmp, src)), src)
         self.assertNotRegex(text, r"(src|href)=\"(https?:)?//")  # nothing from the network
+        self.assertIn('Tables: <a href="results.csv">results.csv</a>, <a href="results.json">results.json</a>', text)
 
     def test_pareto_front_of_the_fixture(self):
         passed = [p for p in self.results["points"] if p["status"] == "pass"]

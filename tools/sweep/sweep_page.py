@@ -7,6 +7,8 @@ numbers; `rows` names the column hardware.rows), all of which a row must match."
 import html
 import os
 
+TABLES = ("results.csv", "layers.csv", "results.json")  # vp_sweep's, beside index.html (docs/sweeps.md)
+
 STYLE = """
 body { font-family: sans-serif; margin: 1.5em; color: #222; }
 h1 { font-size: 1.4em; } h2 { font-size: 1.15em; margin-top: 1.6em; }
@@ -112,6 +114,9 @@ def write(path, results, plotter, columns, rows, failed):
            f"<h1>{e(name)}</h1>",
            f"<p>{len(results['points'])} points, {len(results['points']) - len(failed)} passed, "
            f"{len(failed)} did not pass. Axes: {e(', '.join(map(str, results.get('axes') or [])) or 'none')}.</p>"]
+    tables = [f for f in TABLES if os.path.exists(os.path.join(os.path.dirname(path), f))]
+    if tables:
+        out += ["<p>Tables: " + ", ".join(f'<a href="{f}">{f}</a>' for f in tables) + "</p>"]
     if failed:
         out += ["<h2>Points that did not pass (left out of the plots)</h2>", '<ul class="failed-list">']
         out += [f'<li><a href="#point-{e(p["id"])}">{e(p["id"])}</a> <b>{e(str(p.get("status")))}</b>: '
