@@ -2,14 +2,17 @@
 (tools/sweep/plot_run.py), on hand-made inputs that follow vp_sweep's results.json and vp_sim's report.json
 (docs/sweeps.md, "Plots"; docs/platform.md, "report.json"). Run with Debian's Python (python3-matplotlib).
 """
+import contextlib
 import csv
 import html.parser
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import types
 import unittest
 import xml.etree.ElementTree as ET
 
@@ -19,6 +22,7 @@ sys.path.insert(0, TOOLS)
 import matplotlib.image  # noqa: E402
 
 import dnnvp_plots  # noqa: E402
+import plot_run  # noqa: E402
 import plot_sweep  # noqa: E402
 import sweep_page  # noqa: E402
 
@@ -83,6 +87,14 @@ def read(path, encoding="utf-8"):
 
 def run_script(*args):
     return subprocess.run([sys.executable, "-B", *args], capture_output=True, text=True, timeout=120)
+
+
+def run_main(module, *args):
+    """A script's main() in this process (no second matplotlib start-up): its exit status and stderr."""
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        status = module.main([module.__file__, *args])
+    return types.SimpleNamespace(returncode=status, stderr=err.getvalue())
 
 
 class Page(html.parser.HTMLParser):
@@ -200,12 +212,12 @@ class SweepPlots(PlotFiles):
 
     def test_same_data_same_svg(self):
         with tempfile.TemporaryDirectory() as again:
-            write_fixture(again)
-            self.assertEqual(run_script(os.path.join(TOOLS, "plot_sweep.py"), again).returncode, 0)
-            for stem in SWEEP_FILES:
-                with open(os.path.join(self.tmp, "plots", stem + ".svg"), "rb") as a, \
-                        open(os.path.join(again, "plots", stem + ".svg"), "rb") as b:
-                    self.assertEqual(a.read(), b.read(), stem)
+            passed = [p for p in self.results["points"] if p["status"] == "pass"]
+            cost, cost_label, _ = plot_sweep.PARETO_COSTS[0]
+            dnnvp_plots.Plotter(again).draw("pareto_fps_pes", "again",
+                                            lambda: plot_sweep.pareto(passed, cost, cost_label))
+            self.assertEqual(read(os.path.join(self.tmp, "plots", "pareto_fps_pes.svg")),
+                             read(os.path.join(again, "pareto_fps_pes.svg")))
 
 
 class ParetoFront(unittest.TestCase):
@@ -229,7 +241,7 @@ class MissingData(PlotFiles):
                 p["fields"].pop("hardware.input_buffer_kib")
             with open(os.path.join(tmp, "results.json"), "w", encoding="utf-8") as f:
                 json.dump(results, f)
-            run = run_script(os.path.join(TOOLS, "plot_sweep.py"), tmp)
+            run = run_main(plot_sweep, tmp)
             self.assertEqual(run.returncode, 0, run.stderr)
             self.assertIn("PE utilisation per layer: not drawn: no passed point has layers with utilization",
                           run.stderr)
@@ -246,7 +258,7 @@ class MissingData(PlotFiles):
     def test_no_passed_point_draws_nothing_and_says_why(self):
         with tempfile.TemporaryDirectory() as tmp:
             write_fixture(tmp, points=[p for p in POINTS if p[0] in FAILED])
-            run = run_script(os.path.join(TOOLS, "plot_sweep.py"), tmp)
+            run = run_main(plot_sweep, tmp)
             self.assertEqual(run.returncode, 0, run.stderr)
             self.assertEqual(os.listdir(os.path.join(tmp, "plots")), [])
             self.assertIn("fps against PEs: not drawn: no passed point has both fps and pes", run.stderr)
@@ -255,17 +267,17 @@ class MissingData(PlotFiles):
 
     def test_unreadable_results_are_bad_input_naming_the_file(self):
         with tempfile.TemporaryDirectory() as tmp:
-            run = run_script(os.path.join(TOOLS, "plot_sweep.py"), tmp)
+            run = run_main(plot_sweep, tmp)
             self.assertEqual(run.returncode, 2)
             self.assertIn(os.path.join(tmp, "results.json") + ": cannot read", run.stderr)
             with open(os.path.join(tmp, "results.json"), "w", encoding="utf-8") as f:
                 f.write('{"points": [\n  {"id": "p0000",}\n]}')
-            run = run_script(os.path.join(TOOLS, "plot_sweep.py"), tmp)
+            run = run_main(plot_sweep, tmp)
             self.assertEqual(run.returncode, 2)
             self.assertIn(os.path.join(tmp, "results.json") + ":2: not valid JSON", run.stderr)
             with open(os.path.join(tmp, "results.json"), "w", encoding="utf-8") as f:
                 json.dump({"points": [{"id": 3}]}, f)
-            run = run_script(os.path.join(TOOLS, "plot_sweep.py"), tmp)
+            run = run_main(plot_sweep, tmp)
             self.assertEqual(run.returncode, 2)
             self.assertIn("points[0]: expected an object with a string `id`", run.stderr)
 
@@ -286,7 +298,8 @@ class PageScript(unittest.TestCase):
         self.assertEqual(got, ["-1", "9.5", "10", "100", "1e3", ""])
         got = self.run_js('console.log(JSON.stringify(["pass", "", "build_error", "mismatch"].sort(compareCells)))')
         self.assertEqual(got, ["build_error", "mismatch", "pass", ""])
-        got = self.run_js('console.log(JSON.stringify(["10", "", "9.5", "x"].sort((a, b) => compareCells(a, b, true))))')
+        got = self.run_js('console.log(JSON.stringify(["10", "", "9.5", "x"]'
+                          '.sort((a, b) => compareCells(a, b, true))))')
         self.assertEqual(got, ["x", "10", "9.5", ""])
 
     def test_clicks_sort_the_rows_and_the_filter_hides_them(self):
@@ -371,7 +384,7 @@ class RunPlots(PlotFiles):
         self.addCleanup(shutil.rmtree, tmp)
         with open(os.path.join(tmp, "report.json"), "w", encoding="utf-8") as f:
             json.dump(report, f)
-        return tmp, run_script(os.path.join(TOOLS, "plot_run.py"), os.path.join(tmp, "report.json"),
+        return tmp, run_main(plot_run, os.path.join(tmp, "report.json"),
                                os.path.join(tmp, "plots"))
 
     def test_writes_cycles_utilisation_and_dram_plots(self):
@@ -391,7 +404,7 @@ class RunPlots(PlotFiles):
         self.assertIn("cycles per layer: not drawn: the report has no layers (status 'error': x.yaml:3", run.stderr)
 
     def test_an_unreadable_report_is_bad_input(self):
-        run = run_script(os.path.join(TOOLS, "plot_run.py"), "/nonexistent/report.json", "/nonexistent/plots")
+        run = run_main(plot_run, "/nonexistent/report.json", "/nonexistent/plots")
         self.assertEqual(run.returncode, 2)
         self.assertIn("/nonexistent/report.json: cannot read", run.stderr)
 

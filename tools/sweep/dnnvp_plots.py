@@ -67,7 +67,10 @@ class Plotter:
         self.written = []  # (stem, title)
         self.notes = []  # text: plots skipped, points left out
         self.failed = []  # text: plots that raised
-        os.makedirs(out_dir, exist_ok=True)
+        try:
+            os.makedirs(out_dir, exist_ok=True)
+        except OSError as e:
+            raise BadInput(f"{out_dir}: cannot create the plots' directory ({e.strerror})") from e
 
     def draw(self, stem, title, make):
         """Calls make() -> a matplotlib figure and saves it; a Skip becomes a note, any other exception a
@@ -83,6 +86,9 @@ class Plotter:
         try:
             fig.savefig(os.path.join(self.out_dir, stem + ".png"), dpi=110, metadata=PNG_METADATA)
             fig.savefig(os.path.join(self.out_dir, stem + ".svg"), metadata=SVG_METADATA)
+        except OSError as e:
+            self.failed.append(f"{title}: cannot write {os.path.join(self.out_dir, stem)}.*: {e.strerror}")
+            return
         finally:
             plt.close(fig)
         self.written.append((stem, title))

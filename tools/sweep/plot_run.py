@@ -93,12 +93,12 @@ def main(argv):
         report = dp.read_json(argv[1])
         if not isinstance(report, dict):
             raise dp.BadInput(f"{argv[1]}: not a report.json (expected an object)")
+        plotter = dp.Plotter(argv[2])
     except dp.BadInput as e:
         print(f"{TOOL}: error: {e}", file=sys.stderr)
         return dp.EXIT_BAD_INPUT
     scenario = report.get("scenario") or {}
     title = scenario.get("name") or argv[1]
-    plotter = dp.Plotter(argv[2])
     plotter.draw("layer_cycles", "cycles per layer", lambda: layer_cycles(report, title))
     plotter.draw("layer_utilisation", "PE utilisation against the plan bound",
                  lambda: layer_utilisation(report, title))

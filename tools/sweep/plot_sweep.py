@@ -236,13 +236,13 @@ def main(argv):
     out_dir = argv[1]
     try:
         results = load(out_dir)
+        plotter = dp.Plotter(os.path.join(out_dir, "plots"))
     except dp.BadInput as e:
         print(f"{TOOL}: error: {e}", file=sys.stderr)
         return dp.EXIT_BAD_INPUT
     axes = [a for a in results.get("axes") or [] if isinstance(a, str)]
     passed = [p for p in results["points"] if p.get("status") == PASS]
     failed = [p for p in results["points"] if p.get("status") != PASS]
-    plotter = dp.Plotter(os.path.join(out_dir, "plots"))
     if failed:
         plotter.notes.append(f"{len(failed)} point(s) did not pass and are left out of the plots: " +
                              ", ".join(f"{p['id']} ({p.get('status')})" for p in failed))
