@@ -11,21 +11,15 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-if [[ $# -lt 1 || $# -gt 2 || $1 == -h || $1 == --help ]]; then
-  sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
-  exit 2
-fi
-out=$1
-build=${2:-${DNNVP_BUILD_DIR:-$repo/build}}
-[[ -f $out/model.h ]] || { echo "build_firmware.sh: $out/model.h not found (run vp_gen SCENARIO -o $out first)" >&2; exit 1; }
+tool=build_firmware.sh
+# shellcheck source=tools/firmware_lists.sh
+source "$repo/tools/firmware_lists.sh"
+read_out_and_build_args "$@"
 # The firmware reservation at the DRAM base is the scenario's dram.firmware_mib (hw.json, written by vp_gen
 # beside model.h): the linker puts the stack at its top, just below the model.
 fw_mib=$(sed -n 's/.*"firmware_mib": *\([0-9][0-9]*\).*/\1/p' "$out/hw.json" 2>/dev/null || true)
 [[ -n $fw_mib ]] || { echo "build_firmware.sh: $out/hw.json has no dram.firmware_mib (run vp_gen SCENARIO -o $out first)" >&2; exit 1; }
 
-tool=build_firmware.sh
-# shellcheck source=tools/firmware_lists.sh
-source "$repo/tools/firmware_lists.sh"
 read_firmware_flags CC SPECS_DIRS MARCH MABI OPT CFLAGS LDFLAGS STARTUP_SOURCES INCLUDE_DIRS LINKER_SCRIPT APP_INCLUDE_DIRS
 
 gcc=${DNNVP_RISCV_GCC:-${flag[CC]}}

@@ -11,19 +11,13 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-if [[ $# -lt 1 || $# -gt 2 || $1 == -h || $1 == --help ]]; then
-  sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
-  exit 2
-fi
-out=$1
-build=${2:-${DNNVP_BUILD_DIR:-$repo/build}}
 tool=build_linux_runtime.sh
-[[ -f $out/model.h ]] || { echo "$tool: $out/model.h not found (run vp_gen SCENARIO -o $out first)" >&2; exit 1; }
+# shellcheck source=tools/firmware_lists.sh
+source "$repo/tools/firmware_lists.sh"
+read_out_and_build_args "$@"
 cc=${CC:-cc}
 command -v "$cc" >/dev/null || { echo "$tool: compiler $cc not found (for the board: apt-get install gcc-aarch64-linux-gnu)" >&2; exit 1; }
 
-# shellcheck source=tools/firmware_lists.sh
-source "$repo/tools/firmware_lists.sh"
 read_firmware_flags INCLUDE_DIRS APP_INCLUDE_DIRS LINUX_SOURCES LINUX_INCLUDE_DIRS LINUX_CFLAGS LINUX_LDFLAGS
 mm_dir=$(memory_map_include_dir "$build")
 

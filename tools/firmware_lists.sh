@@ -1,9 +1,21 @@
-# Sourced by tools/build_firmware.sh and tools/build_linux_runtime.sh: the firmware's one list of flags
-# (firmware/flags.txt) and of the DNN application's sources (firmware/app/dnn/sources.txt), read the way
-# firmware/CMakeLists.txt and cmake/RiscvFirmware.cmake read them. Expects $repo (the source tree) and
-# $tool (the calling script's name, for messages).
+# Sourced by tools/build_firmware.sh and tools/build_linux_runtime.sh: their command line, the firmware's
+# one list of flags (firmware/flags.txt) and of the DNN application's sources (firmware/app/dnn/sources.txt),
+# read the way firmware/CMakeLists.txt and cmake/RiscvFirmware.cmake read them. Expects $repo (the source
+# tree) and $tool (the calling script's name, for messages).
 
 fw=$repo/firmware
+
+# The command line `OUT_DIR [BUILD_DIR]`: sets $out and $build (default $DNNVP_BUILD_DIR or ./build) and
+# checks that OUT_DIR is a vp_gen output; prints the calling script's usage (its header's lines 2-10).
+read_out_and_build_args() {
+  if [[ $# -lt 1 || $# -gt 2 || $1 == -h || $1 == --help ]]; then
+    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+    exit 2
+  fi
+  out=$1
+  build=${2:-${DNNVP_BUILD_DIR:-$repo/build}}
+  [[ -f $out/model.h ]] || { echo "$tool: $out/model.h not found (run vp_gen SCENARIO -o $out first)" >&2; exit 1; }
+}
 
 # Fills the associative array `flag` from firmware/flags.txt and checks that the keys "$@" are there.
 read_firmware_flags() {
