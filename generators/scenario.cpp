@@ -4,6 +4,7 @@
 
 #include "dram_timing.h"
 #include "error.h"
+#include "fault_spec.h"
 #include "hex.h"
 #include "image_batch.h"
 #include "network_yaml.h"
@@ -230,6 +231,26 @@ Scenario read_scenario(const std::string& path, const YAML::Node& document, cons
   s.run.stall_seed = count("stall_seed", s.run.stall_seed, 0);
   s.run.stall_probability = r.number("stall_probability", s.run.stall_probability, 0.0, 0.95);
   r.reject_unknown();
+
+  if (root.has("faults")) {
+    const YAML::Node list = root.node("faults");
+    if (!list.IsSequence())
+      root.fail("faults", "must be a list of fault specs, got " + Fields::describe(list));
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const YAML::Node item = list[i];
+      const std::string field = "faults[" + std::to_string(i) + "]";
+      const int line = item.Mark().line + 1;
+      if (!item.IsScalar())
+        throw Error(located(path, line, field,
+                            "must be a fault spec (KIND:KEY=VALUE,...), got " + Fields::describe(item)));
+      try {
+        faults::parse(item.Scalar());
+      } catch (const faults::SpecError& e) {
+        throw Error(located(path, line, e.key().empty() ? field : field + "." + e.key(), e.message()));
+      }
+      s.faults.push_back(item.Scalar());
+    }
+  }
 
   root.reject_unknown();
   s.network.infer_shapes();

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "dnnvp_memory_map.hpp"
 #include "engine_shape.h"
@@ -90,6 +91,9 @@ struct Scenario {
   DramConfig dram;
   MappingConfig mapping;
   RunSettings run;
+  // The `faults:` list: each entry a fault spec (platform/faults/fault_spec.h, checked when read) that
+  // vp_run hands to the simulator as --inject.
+  std::vector<std::string> faults;
 };
 
 // Reads and validates a scenario. Throws dnnvp::Error ("file:line: field: message").

@@ -29,7 +29,8 @@ class AxisChannel {
   std::size_t capacity() const { return capacity_; }
   std::size_t size() const { return beats_.size(); }
   bool full() const { return beats_.size() >= capacity_; }
-  bool empty() const { return beats_.empty(); }
+  // Also true while a stall injected with hold_until() lasts: the consumer sees no beat.
+  bool empty() const { return beats_.empty() || (held_ && still_held()); }
 
   // Non-blocking; call only when !full() / !empty(). Each notifies the other side.
   void push(AxisBeat beat) {
@@ -62,6 +63,16 @@ class AxisChannel {
   std::uint64_t bytes_in() const { return bytes_in_; }
   std::uint64_t packets_in() const { return packets_in_; }
 
+  // Fault injection (platform/faults/): until `until` the consumer sees the channel empty, as if the
+  // producer held TVALID low; the producer still fills it up to its capacity. The injector calls release()
+  // at `until` to wake a consumer that waits for a beat (a timed notification here could be cancelled by
+  // an earlier one of push()).
+  void hold_until(const sc_core::sc_time& until) {
+    held_ = true;
+    held_until_ = until;
+  }
+  void release() { written_.notify(sc_core::SC_ZERO_TIME); }
+
  private:
   std::string name_;
   std::size_t capacity_;
@@ -69,6 +80,10 @@ class AxisChannel {
   std::deque<AxisBeat> beats_;
   sc_core::sc_event written_, read_;
   std::uint64_t bytes_in_ = 0, packets_in_ = 0;
+  bool held_ = false;  // a stall was injected (without one, empty() costs one flag test more)
+  sc_core::sc_time held_until_;
+
+  bool still_held() const { return sc_core::sc_time_stamp() < held_until_; }
 };
 
 }  // namespace dnnvp

@@ -261,6 +261,13 @@ void Dram::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay)
     trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     return;
   }
+  if (access_fault_) {
+    const tlm::tlm_response_status injected = access_fault_(trans);
+    if (injected != tlm::TLM_OK_RESPONSE) {
+      trans.set_response_status(injected);
+      return;
+    }
+  }
   const bool write = cmd == tlm::TLM_WRITE_COMMAND;
   unsigned char* data = trans.get_data_ptr();
   std::uint8_t* mem = store_ + address;

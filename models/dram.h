@@ -35,6 +35,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -92,6 +93,12 @@ class Dram : public sc_core::sc_module {
   // Copies a whole file to `offset`; returns its size. Throws std::runtime_error naming the file.
   std::uint64_t load_file(std::uint64_t offset, const std::string& path);
 
+  // Fault injection (platform/faults/): called for every timed access (b_transport) before it is served;
+  // a status other than TLM_OK_RESPONSE fails the access with it (nothing read or written, nothing timed).
+  // Null, the default: no call.
+  using AccessFault = std::function<tlm::tlm_response_status(const tlm::tlm_generic_payload&)>;
+  void inject_access_faults(AccessFault hook) { access_fault_ = std::move(hook); }
+
   void set_dmi_enabled(bool enabled);  // disabling invalidates DMI pointers handed out
   bool dmi_enabled() const { return dmi_enabled_; }
 
@@ -137,6 +144,7 @@ class Dram : public sc_core::sc_module {
   std::uint64_t size_;
   std::uint8_t* store_ = nullptr;
   bool dmi_enabled_ = true;
+  AccessFault access_fault_;
   Stats* stats_;
   std::uint64_t units_per_us_;  // SystemC time units per microsecond
 

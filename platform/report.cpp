@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "dnnvp_model_types.h"
+#include "faults/campaign.h"
 #include "hex.h"
 #include "run_options.h"
 #include "soc.h"
@@ -406,6 +407,27 @@ json host_json(const ReportInputs& in, const std::vector<LayerTiming>& timings, 
   return host;
 }
 
+// The injected faults and how the run ended (docs/debugging.md, "Fault injection"): pass, mismatch
+// (the firmware ran every layer but the output differs), firmware_exit (it stopped with an error), or
+// the end.
+json faults_json(const faults::Campaign& campaign, const json& rep) {
+  const json& check = rep.at("output_check");
+  const bool every_layer_ran = !check.contains("firmware") || check.at("firmware").at("runtime_status") == 0;
+  std::string result = rep.at("end");
+  if (rep.at("status") == "pass")
+    result = "pass";
+  else if (result == "exit")
+    result = check.at("checked") == true && rep.at("bit_exact") == false && every_layer_ran ? "mismatch"
+                                                                                            : "firmware_exit";
+  return {{"list", campaign.to_json()},
+          {"outcome",
+           {{"result", result},
+            {"end", rep.at("end")},
+            {"exit_code", rep.at("exit_code")},
+            {"bit_exact", rep.at("bit_exact")},
+            {"message", rep.at("message")}}}};
+}
+
 }  // namespace
 
 json make_report(ReportInputs& in) {
@@ -443,6 +465,7 @@ json make_report(ReportInputs& in) {
   if (in.output.done) add_images(rep, in);
   rep["totals"] = totals_json(m, soc, counters, pass);
   rep["layers"] = layers;
+  if (const faults::Campaign* f = soc.faults()) rep["faults"] = faults_json(*f, rep);
   if (!in.firmware) rep["firmware_report"] = in.firmware_note;
   json stats = const_cast<Soc&>(soc).stats().to_json();
   rep["host"] = host_json(in, timings, rep.at("layers"), stats);
@@ -496,6 +519,21 @@ std::string summary_text(const json& r) {
       << " %";
     if (a.contains("float_top1")) o << ", float " << 100.0 * a.at("float_top1").get<double>() << " %";
     o << "\n";
+  }
+  if (r.contains("faults")) {
+    for (const json& f : r.at("faults").at("list")) {
+      o << "  fault " << f.at("kind").get<std::string>() << " (" << f.at("target").get<std::string>()
+        << "): ";
+      const json& when = f.at("injected");
+      if (when.is_null()) {
+        o << "not injected (its trigger never came)\n";
+        continue;
+      }
+      o << "injected at engine cycle " << when.at("cycle").get<std::uint64_t>();
+      if (!when.at("layer").is_null()) o << " in layer " << when.at("layer").at("index").get<std::uint64_t>();
+      o << ": " << f.at("effect").at("summary").get<std::string>() << "\n";
+    }
+    o << "  faults: the run ended " << r.at("faults").at("outcome").at("result").get<std::string>() << "\n";
   }
   const json& host = r.at("host");
   o << "  CPU " << t.at("cpu").at("instructions").get<std::uint64_t>() << " instructions; wall "

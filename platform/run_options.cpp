@@ -9,6 +9,7 @@
 
 #include "dnnvp_memory_map.hpp"
 #include "engine_shape.h"
+#include "fault_spec.h"
 #include "log.h"
 #include "version.h"
 
@@ -72,7 +73,10 @@ void RunOptions::add_to(po::options_description& desc) {
           "gdb", count_into(gdb_port, "gdb"),
           "serve gdb (target remote :PORT) on TCP PORT of 127.0.0.1 (0: any free port; docs/debugging.md)")(
           "gdb-wait", po::bool_switch(&gdb_wait), "with --gdb: wait for gdb before the first instruction")(
-          ",q", po::bool_switch(&quiet), "quiet: no firmware console output, no progress; the summary only")(
+          "inject", po::value<std::vector<std::string>>(&inject)->composing(),
+          "inject a fault, e.g. dram_flip:addr=0x80100000..0x80100fff,bits=3,at=layer:2 (repeatable; "
+          "docs/debugging.md)")(",q", po::bool_switch(&quiet),
+                                "quiet: no firmware console output, no progress; the summary only")(
           ",v", po::bool_switch(&verbose), "verbose: progress lines every few seconds and the statistics");
 }
 
@@ -97,6 +101,13 @@ void RunOptions::check() const {
     throw std::invalid_argument(
         "--gdb and --trace-layer exclude each other (--trace-layer runs the scenario twice)");
   window();
+  for (const std::string& spec : inject) {
+    try {
+      faults::parse(spec);
+    } catch (const faults::SpecError& e) {
+      throw std::invalid_argument("--inject '" + spec + "': " + e.what());
+    }
+  }
 }
 
 std::string engine_model_name(const std::string& engine, const EngineShape& shape) {
@@ -160,6 +171,7 @@ std::vector<std::string> RunOptions::to_args() const {
   if (!timeline_svg.empty()) a.insert(a.end(), {"--timeline-svg", timeline_svg});
   if (gdb_port) a.insert(a.end(), {"--gdb", std::to_string(*gdb_port)});
   if (gdb_wait) a.push_back("--gdb-wait");
+  for (const std::string& spec : inject) a.insert(a.end(), {"--inject", spec});
   if (quiet) a.push_back("-q");
   if (verbose) a.push_back("-v");
   return a;

@@ -33,14 +33,15 @@ struct RunOptions {
   std::string plots;                             // vp_run only: per-layer plots of report.json into DIR
   std::optional<std::uint64_t> gdb_port;         // serve gdb on this TCP port (0: any free one)
   bool gdb_wait = false;                         // the firmware's first instruction waits for gdb
+  std::vector<std::string> inject;               // fault specs (platform/faults/fault_spec.h), in order
   bool quiet = false;                            // no firmware console, no progress, summary only
   bool verbose = false;                          // progress lines and the statistics summary
 
   // Adds the options above to `desc`, storing into *this. Counts are checked while parsing (a negative
   // or non-numeric value is an error naming the option).
   void add_to(boost::program_options::options_description& desc);
-  // Checks what parsing cannot (trace window syntax, -q with -v, probability range, the gdb port); throws
-  // std::invalid_argument naming the option.
+  // Checks what parsing cannot (trace window syntax, -q with -v, probability range, the gdb port, the
+  // fault specs' grammar); throws std::invalid_argument naming the option.
   void check() const;
   // The command-line arguments that reproduce these options (for vp_sim: without --trace-layer, which
   // vp_run turns into a window).

@@ -11,6 +11,7 @@
 
 #include "dnnvp_memory_map.hpp"
 #include "engine/engine_factory.h"
+#include "faults/campaign.h"
 #include "gdb_monitor.h"
 #include "gdb_server.h"
 #include "hex.h"
@@ -228,6 +229,7 @@ Soc::Soc(const sc_core::sc_module_name& name, const SocConfig& config)
   stats_.add("cpu.clock_mhz", [this]() -> nlohmann::json { return config_.hardware.cpu_mhz; });
 
   SC_THREAD(supervise);
+  if (!config.faults.empty()) faults_ = std::make_unique<faults::Campaign>("faults", *this, config.faults);
 }
 
 Soc::~Soc() = default;
@@ -284,7 +286,7 @@ void Soc::mark(std::uint32_t layer) {
   LayerMark m{layer, sc_core::sc_time_stamp(), {}, wall_seconds()};
   for (const std::string& i : dram_initiators()) m.dram.push_back(dram_->counters(i));
   marks_.push_back(std::move(m));
-  if (layer_observer_) layer_observer_(marks_.back());
+  for (const auto& observer : layer_observers_) observer(marks_.back());
 }
 
 std::string Soc::dma_state(const AxiDma& dma, const std::string& name) const {

@@ -40,6 +40,7 @@
 #include "bus.h"
 #include "dram.h"
 #include "engine/engine.h"
+#include "faults/fault_spec.h"
 #include "manifest.h"
 #include "riscv_cpu.h"
 #include "run_settings.h"
@@ -51,6 +52,9 @@
 namespace dnnvp {
 namespace gdb {
 class Server;
+}
+namespace faults {
+class Campaign;
 }
 
 struct SocConfig {
@@ -77,6 +81,8 @@ struct SocConfig {
   std::vector<std::string> layer_names;
   // Whether a signal asked the run to end (vp_sim's handler): the gdb server then lets go of gdb.
   std::function<bool()> interrupted;
+  // Faults to inject (platform/faults/, docs/debugging.md "Fault injection"); empty: none, and no cost.
+  std::vector<faults::Spec> faults;
 
   std::uint64_t dram_bytes() const { return hardware.dram.size_mib << 20; }
 };
@@ -136,17 +142,24 @@ class Soc : public sc_core::sc_module {
   const SocConfig& config() const { return config_; }
   Stats& stats() { return stats_; }
   const Dram& dram() const { return *dram_; }
+  Dram& dram() { return *dram_; }
+  // The engine stream 'x', 'w', 'r' or 'y'.
+  AxisChannel& stream(char name) { return name == 'x' ? x_ : name == 'w' ? w_ : name == 'r' ? r_ : y_; }
+  // The armed faults (SocConfig::faults), or null.
+  const faults::Campaign* faults() const { return faults_.get(); }
   const cpu::RiscvCpu& cpu() const { return *cpu_; }
   const Engine& engine() const { return *engine_; }
   const Sysctl& sysctl() const { return *sysctl_; }
   const AxiDma& dma(int index) const { return index == 0 ? *dma0_ : index == 1 ? *dma1_ : *dma2_; }
-  // Observation points for traces (platform/trace/), set before run(): the models to hook, and a call at
-  // every layer mark once it is recorded (null, the default: none).
+  // Observation points for traces (platform/trace/) and faults, set before run(): the models to hook, and
+  // calls at every layer mark once it is recorded (each on_layer adds one; none by default).
   Bus& bus() { return *bus_; }
   cpu::RiscvCpu& cpu() { return *cpu_; }
   Engine& engine() { return *engine_; }
   AxiDma& dma(int index) { return index == 0 ? *dma0_ : index == 1 ? *dma1_ : *dma2_; }
-  void on_layer(std::function<void(const LayerMark&)> observer) { layer_observer_ = std::move(observer); }
+  void on_layer(std::function<void(const LayerMark&)> observer) {
+    layer_observers_.push_back(std::move(observer));
+  }
   // The gdb server (SocConfig::gdb_port), or null.
   const gdb::Server* gdb_server() const { return gdb_.get(); }
   // Bytes of DRAM at a bus address (for reading results); throws std::out_of_range outside DRAM.
@@ -186,6 +199,7 @@ class Soc : public sc_core::sc_module {
   std::unique_ptr<AxiDma> dma0_, dma1_, dma2_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<gdb::Server> gdb_;
+  std::unique_ptr<faults::Campaign> faults_;
 
   struct Claim {
     std::string what;
@@ -193,7 +207,7 @@ class Soc : public sc_core::sc_module {
   };
   std::vector<Claim> claims_;  // DRAM regions loaded so far (firmware, stack, files)
   std::vector<LayerMark> marks_;
-  std::function<void(const LayerMark&)> layer_observer_;
+  std::vector<std::function<void(const LayerMark&)>> layer_observers_;
   std::chrono::steady_clock::time_point wall_start_ = std::chrono::steady_clock::now();
   bool system_watchdog_fired_ = false;
   std::string watchdog_text_;

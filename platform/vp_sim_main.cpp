@@ -92,6 +92,7 @@ dnnvp::SocConfig soc_config(const dnnvp::manifest::Hardware& hw, const dnnvp::Ru
   if (opt.gdb_port) c.gdb_port = static_cast<std::uint16_t>(*opt.gdb_port);
   c.gdb_wait = opt.gdb_wait;
   c.interrupted = [] { return g_signal != 0; };
+  for (const std::string& spec : opt.inject) c.faults.push_back(dnnvp::faults::parse(spec));
   return c;
 }
 

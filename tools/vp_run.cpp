@@ -378,6 +378,8 @@ int run(int argc, char** argv, RunState& s) {
     scenario = dnnvp::load_scenario(s.scenario_path);
     s.scenario_name = scenario.name;
     if (s.out.empty()) s.out = "out/" + scenario.name;
+    // The scenario's faults first, then --inject's: the simulator takes them all as --inject.
+    s.opt.inject.insert(s.opt.inject.begin(), scenario.faults.begin(), scenario.faults.end());
   } catch (const std::exception& e) {  // dnnvp::Error names the file, line and field
     throw StepFailed(e.what(), ex::kBadInput);
   }
