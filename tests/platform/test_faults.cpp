@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -71,7 +72,7 @@ const json& layer_named(const json& manifest, const std::string& name) {
   return manifest;
 }
 
-std::uint64_t cycles(const json& report) {
+std::uint64_t cycles_of(const json& report) {
   return report.at("totals").at("cycles").get<std::uint64_t>();
 }
 
@@ -130,7 +131,7 @@ TEST_CASE("faults: DRAM bits flipped where nothing reads leave the run bit-exact
       inject("flip_unused", {"dram_flip:list=" + hex(end - 4096) + ".0/" + hex(end - 1) + ".7"}, status);
   CHECK(status == 0);
   CHECK(r.at("status") == "pass");
-  CHECK(cycles(r) == cycles(baseline().report));
+  CHECK(cycles_of(r) == cycles_of(baseline().report));
   const json& f = r.at("faults").at("list")[0];
   CHECK(f.at("injected").at("cycle") == 0);
   CHECK(f.at("effect").at("bits")[1].at("address") == hex(end - 1));
@@ -141,24 +142,30 @@ TEST_CASE("faults: DRAM bits flipped where nothing reads leave the run bit-exact
 TEST_CASE("faults: an engine stream stalled for N cycles stays bit-exact and takes about N cycles more",
           "[faults]") {
   constexpr std::uint64_t kStall = 20000;
-  for (const char* stream : {"x", "w"}) {
+  const std::string cycles = ",cycles=" + std::to_string(kStall);
+  // Input and weights at a layer's start, the output once three tiles are out.
+  for (const auto& [name, spec, layer] :
+       {std::tuple{"x", "stream_stall:stream=x" + cycles + ",at=layer:res1.conv1", "res1.conv1"},
+        std::tuple{"w", "stream_stall:stream=weights" + cycles + ",at=layer:2", "res1.conv1"},
+        std::tuple{"y", "stream_stall:stream=y" + cycles + ",at=tile:3", "res1.conv1"}}) {
+    INFO(spec);
     int status = 0;
-    const json r = inject(std::string("stall_") + stream,
-                          {std::string("stream_stall:stream=") + stream +
-                           ",cycles=" + std::to_string(kStall) + ",at=layer:res1.conv1"},
-                          status);
-    INFO("stream " << stream);
+    const json r = inject(std::string("stall_") + name, {spec}, status);
     CHECK(status == 0);
     CHECK(r.at("bit_exact") == true);
     const std::int64_t grown =
-        static_cast<std::int64_t>(cycles(r)) - static_cast<std::int64_t>(cycles(baseline().report));
+        static_cast<std::int64_t>(cycles_of(r)) - static_cast<std::int64_t>(cycles_of(baseline().report));
     CHECK(grown > static_cast<std::int64_t>(kStall * 9 / 10));
     CHECK(grown < static_cast<std::int64_t>(kStall * 11 / 10));
     const json& f = r.at("faults").at("list")[0];
-    CHECK(f.at("injected").at("layer").at("name") == "res1.conv1");
+    CHECK(f.at("injected").at("layer").at("name") == layer);
     CHECK(f.at("effect").at("cycles_stalled") == kStall);
     CHECK(f.at("effect").at("until_cycle") == f.at("injected").at("cycle").get<std::uint64_t>() + kStall);
   }
+  int status = 0;
+  const json r = inject("stall_at_cycle", {"stream_stall:stream=x,cycles=100,at=cycle:90000"}, status);
+  CHECK(status == 0);
+  CHECK(r.at("faults").at("list")[0].at("injected").at("cycle") == 90000);
 }
 
 TEST_CASE("faults: a DMA slave or decode error on a channel's Nth transfer fails that transfer", "[faults]") {
