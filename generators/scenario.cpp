@@ -263,6 +263,10 @@ Scenario load_scenario(const std::string& path) {
   return read_scenario(path, load_yaml_file(path), "");
 }
 
+Scenario load_scenario(const std::string& path, const YAML::Node& document) {
+  return read_scenario(path, document, "");
+}
+
 Scenario load_onnx_scenario(const std::string& onnx_path, const std::string& hardware_path) {
   if (hardware_path.empty()) return read_scenario(onnx_path, YAML::Node(YAML::NodeType::Map), onnx_path);
   return read_scenario(hardware_path, load_yaml_file(hardware_path), onnx_path);

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <yaml-cpp/yaml.h>
+
 #include "dnnvp_memory_map.hpp"
 #include "engine_shape.h"
 #include "network.h"
@@ -98,6 +100,9 @@ struct Scenario {
 
 // Reads and validates a scenario. Throws dnnvp::Error ("file:line: field: message").
 Scenario load_scenario(const std::string& path);
+// The same for a document already read (vp_sweep: a base scenario with some fields replaced); `path` names
+// it in errors and anchors its relative paths.
+Scenario load_scenario(const std::string& path, const YAML::Node& document);
 // vp_gen --onnx: the model's scenario, named after its file, with the `hardware` (and `dram`, `mapping`,
 // `run`) sections of `hardware_path` (none: the defaults).
 Scenario load_onnx_scenario(const std::string& onnx_path, const std::string& hardware_path);

@@ -235,6 +235,7 @@ nlohmann::json read_json(const fs::path& path) {
 struct RunState {
   std::string scenario_path, scenario_name, out, firmware;
   bool dump_layers = false;  // vp_gen's layer dumps: the platform then checks every layer against them
+  bool build_only = false;   // only build the scenario's simulator (vp_sweep --build-only)
   dnnvp::RunOptions opt;
   std::string step = "reading the options";
   std::optional<dnnvp::manifest::Hardware> hw;  // hw.json once generated
@@ -354,7 +355,10 @@ int run(int argc, char** argv, RunState& s) {
       "run this ELF instead of building the DNN application")(
       "dump-layers", po::bool_switch(&s.dump_layers),
       "write every layer's golden output (DIR/layers/, vp_gen --dump-layers): the platform compares each "
-      "layer's output with it as the layer finishes and names the first diverging one");
+      "layer's output with it as the layer finishes and names the first diverging one")(
+      "build-only", po::bool_switch(&s.build_only),
+      "only build (or bring up to date) the simulator of the scenario's engine shape for the --engine "
+      "asked, write nothing else, and exit");
   s.opt.add_to(visible);
   po::variables_map vm;
   try {
@@ -382,6 +386,16 @@ int run(int argc, char** argv, RunState& s) {
     s.opt.inject.insert(s.opt.inject.begin(), scenario.faults.begin(), scenario.faults.end());
   } catch (const std::exception& e) {  // dnnvp::Error names the file, line and field
     throw StepFailed(e.what(), ex::kBadInput);
+  }
+  if (s.build_only) {  // the shape from the scenario itself: no artefacts to generate
+    s.hw.emplace();
+    s.hw->shape = dnnvp::checked<dnnvp::manifest::EngineShape>(dnnvp::engine_shape_json(scenario.hardware),
+                                                               s.scenario_path);
+    s.out.clear();  // nothing is written, no report either
+    std::signal(SIGINT, on_signal);  // passed on to the build's process group
+    std::signal(SIGTERM, on_signal);
+    std::cout << simulator_for(simulator_shape(s, !s.opt.trace_file.empty()), s.opt.quiet) << "\n";
+    return 0;
   }
   // From here on every exit writes OUT/report.json: none of an earlier run may survive this one.
   std::error_code ec;

@@ -1,0 +1,170 @@
+// vp_sweep: a sweep file's points through vp_run, several at once, into one table (docs/sweeps.md).
+//   vp_sweep SWEEP.yaml [--out DIR] [--jobs N] [--shard i/N] [--engine fast|rtl] [--merge-only]
+//            [--build-only] [--dry-run] [--no-plots] [-q]
+// Exit status: 0 every point of the run passed, 1 some point did not (its row says why), 2 bad input (the
+// sweep file or the command line; nothing written), 5 --build-only: a simulator did not build,
+// 128 + signal: interrupted (finished points stay finished; run again to resume).
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include <boost/program_options.hpp>
+
+#include "command_line.h"
+#include "error.h"
+#include "run_options.h"
+#include "sweep_file.h"
+#include "sweep_results.h"
+#include "sweep_run.h"
+
+namespace fs = std::filesystem;
+namespace po = boost::program_options;
+namespace ex = dnnvp::exit_status;
+namespace sw = dnnvp::sweep;
+
+namespace {
+
+struct Options {
+  std::string sweep, out, shard, engine, backend = "local";
+  int jobs = 0;
+  bool merge_only = false, build_only = false, dry_run = false, no_plots = false, quiet = false;
+};
+
+// "i/N", 1 <= i <= N.
+std::pair<int, int> parse_shard(const std::string& text) {
+  const std::size_t slash = text.find('/');
+  try {
+    std::size_t a = 0, b = 0;
+    if (slash != std::string::npos) {
+      const int i = std::stoi(text.substr(0, slash), &a), n = std::stoi(text.substr(slash + 1), &b);
+      if (a == slash && b == text.size() - slash - 1 && n >= 1 && i >= 1 && i <= n) return {i, n};
+    }
+  } catch (const std::exception&) {
+  }
+  throw std::invalid_argument("--shard: must be i/N with 1 <= i <= N, got '" + text + "'");
+}
+
+// The plots (tools/sweep/plot_sweep.py, Debian's python3): a failure is a warning, the tables stand.
+void plot(const std::string& out, bool quiet) {
+  const fs::path script = fs::path(DNNVP_SOURCE_DIR) / "tools" / "sweep" / "plot_sweep.py";
+  if (!fs::exists(script)) return;
+  const std::string log = (fs::path(out) / "plots.log").string();
+  const std::string cmd = "/usr/bin/python3 '" + script.string() + "' '" + out + "' > '" + log + "' 2>&1";
+  const int status = std::system(cmd.c_str());
+  if (status != 0)
+    std::cerr << "vp_sweep: warning: the plots failed (log: " << log << "); the tables are complete\n";
+  else if (!quiet)
+    std::cout << "vp_sweep: plots in " << (fs::path(out) / "plots").string() << ", index "
+              << (fs::path(out) / "index.html").string() << "\n";
+}
+
+int run(const Options& o) {
+  const sw::Sweep sweep = sw::load_sweep(o.sweep);
+  const std::string engine = o.engine.empty() ? sweep.engine : o.engine;
+  const std::string out = o.out.empty() ? "out/sweeps/" + sweep.name : o.out;
+  const auto [shard, shards] = o.shard.empty() ? std::pair{1, 1} : parse_shard(o.shard);
+  const int jobs = o.jobs > 0       ? o.jobs
+                   : sweep.jobs > 0 ? sweep.jobs
+                                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (o.dry_run) {
+    std::cout << "vp_sweep: " << sweep.name << ": " << sweep.points.size() << " points, engine " << engine
+              << (shards > 1 ? ", shard " + std::to_string(shard) + "/" + std::to_string(shards) : "")
+              << "\n";
+    for (const sw::Point* p : sw::shard_points(sweep, shard, shards)) {
+      std::cout << p->id;
+      for (const sw::FieldValue& f : p->fields) std::cout << " " << f.path << "=" << sw::value_text(f.value);
+      std::cout << "  [" << p->shape_key << "]\n";
+    }
+    return 0;
+  }
+  if (o.backend != "local")
+    throw std::invalid_argument("--backend: this vp_sweep runs sweeps locally only, got '" + o.backend + "'");
+  if (o.merge_only) {
+    const sw::MergeCount c = sw::merge_results(out);
+    if (!o.quiet)
+      std::cout << "vp_sweep: " << c.finished << " of " << c.total << " points finished (" << c.failed
+                << " failed); tables in " << out << "\n";
+    if (!o.no_plots) plot(out, o.quiet);
+    return 0;
+  }
+  sw::prepare_out(sweep, out, engine);
+  sw::LocalRun local{out, DNNVP_VP_RUN, engine, jobs, shard, shards, !o.quiet};
+  if (o.build_only) {
+    if (engine != "rtl") {
+      if (!o.quiet) std::cout << "vp_sweep: engine " << engine << ": no simulator to build\n";
+      return 0;
+    }
+    const auto failed = sw::build_simulators(sweep, local);
+    for (const auto& [key, message] : failed)
+      std::cerr << "vp_sweep: the simulator for " << key << " did not build: " << message << "\n";
+    return failed.empty() ? 0 : ex::kToolFailed;
+  }
+  if (!o.quiet)
+    std::cout << "vp_sweep: " << sweep.name << ": " << sw::shard_points(sweep, shard, shards).size()
+              << " points"
+              << (shards > 1 ? " (shard " + std::to_string(shard) + "/" + std::to_string(shards) + ")" : "")
+              << ", engine " << engine << ", " << jobs << " jobs, in " << out << std::endl;
+  const int status = sw::run_points(sweep, local);
+  const sw::MergeCount c = sw::merge_results(out);
+  if (!o.quiet)
+    std::cout << "vp_sweep: " << c.finished << " of " << c.total << " points finished, " << c.failed
+              << " failed; " << (fs::path(out) / "results.csv").string() << "\n";
+  if (status != 0) return status;
+  if (!o.no_plots && shards == 1) plot(out, o.quiet);
+  return c.failed == 0 ? 0 : ex::kFail;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  po::options_description visible(
+      "Usage: vp_sweep SWEEP.yaml [--out DIR] [options]\n\n"
+      "Runs every point of a sweep file (axes over scenario fields) through vp_run, several at once, and\n"
+      "writes DIR/results.csv, layers.csv and results.json. Finished points are kept: run again to\n"
+      "resume. Exit status 0 every point passed, 1 some did not, 2 bad input, 130/143 interrupted.\n"
+      "See docs/sweeps.md.\n\nOptions");
+  visible.add_options()("out,o", po::value<std::string>(&o.out),
+                        "output directory (default: out/sweeps/<name>)")(
+      "jobs,j", po::value<int>(&o.jobs),
+      "vp_runs at once (default: the sweep file's jobs, else one per core)")(
+      "shard", po::value<std::string>(&o.shard), "run slice i of N (1-based: points with index % N == i-1)")(
+      "engine", po::value<std::string>(&o.engine),
+      "fast or rtl (default: the sweep file's engine, else fast)")(
+      "backend", po::value<std::string>(&o.backend), "where the points run: local")(
+      "merge-only", po::bool_switch(&o.merge_only), "only assemble the tables from the finished points")(
+      "build-only", po::bool_switch(&o.build_only),
+      "only build the simulator of every shape the rtl points need")("dry-run", po::bool_switch(&o.dry_run),
+                                                                     "list the points and write nothing")(
+      "no-plots", po::bool_switch(&o.no_plots), "do not draw the plots")("quiet,q", po::bool_switch(&o.quiet),
+                                                                         "no progress, errors only");
+  po::variables_map vm;
+  try {
+    if (!dnnvp::read_command_line("vp_sweep", argc, argv, visible, vm, "sweep", &o.sweep)) return 0;
+    if (o.sweep.empty()) throw std::invalid_argument("need a SWEEP file (see --help)");
+    if (!o.engine.empty() && o.engine != "fast" && o.engine != "rtl")
+      throw std::invalid_argument("--engine: must be fast or rtl, got '" + o.engine + "'");
+    if (vm.count("jobs") && o.jobs < 1) throw std::invalid_argument("--jobs: must be at least 1");
+    if (int{o.merge_only} + int{o.build_only} + int{o.dry_run} > 1)
+      throw std::invalid_argument("give at most one of --merge-only, --build-only, --dry-run");
+    if (!o.shard.empty()) parse_shard(o.shard);
+  } catch (const std::exception& e) {
+    std::cerr << "vp_sweep: " << e.what() << "\n";
+    return ex::kBadInput;
+  }
+  try {
+    return run(o);
+  } catch (const dnnvp::Error& e) {
+    std::cerr << "vp_sweep: error: " << e.what() << "\n";
+    return ex::kBadInput;
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "vp_sweep: " << e.what() << "\n";
+    return ex::kBadInput;
+  } catch (const std::exception& e) {
+    std::cerr << "vp_sweep: error: " << e.what() << "\n";
+    return ex::kToolFailed;
+  }
+}
