@@ -184,13 +184,14 @@ std::vector<AxisSpec> read_axes(const Fields& root) {
     AxisSpec axis{checked_path(a, key, line), {}};
     const YAML::Node list = a.node(key);
     if (!list.IsSequence() || list.size() == 0)
-      a.fail(key, "must be a non-empty list of values, got " + Fields::describe(list));
+      a.fail(key, "must be a non-empty list of values, got " +
+                      (list.IsSequence() ? std::string("an empty list") : Fields::describe(list)));
     for (std::size_t i = 0; i < list.size(); ++i)
       axis.values.push_back(
           {key, list[i], a.field(key) + "[" + std::to_string(i) + "]", list[i].Mark().line + 1});
     axes.push_back(std::move(axis));
   }
-  if (axes.empty()) a.fail("", "must name at least one field");
+  if (axes.empty()) root.fail("axes", "must name at least one field");
   return axes;
 }
 
@@ -339,9 +340,10 @@ Sweep load_sweep(const std::string& path) {
     }
 
   for (Point& p : s.points) {
+    const YAML::Node doc = resolved(s, p, false);
     Scenario scenario;
     try {
-      scenario = load_scenario(s.bases[p.base], resolved(s, p, false));
+      scenario = load_scenario(s.bases[p.base], doc);
     } catch (const Error& e) {
       throw point_error(s, p, e.what());
     }

@@ -1,6 +1,8 @@
 #include "sweep_run.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -58,6 +60,7 @@ json read_json_or_null(const fs::path& file) {
 pid_t start(const std::vector<std::string>& argv, const fs::path& log) {
   std::cout.flush();
   std::cerr.flush();
+  const pid_t parent = getpid();
   const pid_t pid = fork();
   if (pid < 0) throw std::runtime_error(std::string("fork failed: ") + std::strerror(errno));
   if (pid > 0) {
@@ -65,6 +68,10 @@ pid_t start(const std::vector<std::string>& argv, const fs::path& log) {
     return pid;
   }
   setpgid(0, 0);
+  // A sweep killed outright (SIGKILL) stops its vp_runs too (they pass SIGTERM on to their step), so none
+  // writes into a point directory a resumed sweep starts again.
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (getppid() != parent) _exit(128 + SIGTERM);
   std::signal(SIGINT, SIG_DFL);  // vp_sweep's handler would only set a flag in this copy
   std::signal(SIGTERM, SIG_DFL);
   const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -304,15 +311,21 @@ int run_points(const Sweep& sweep, const LocalRun& run) {
     while (!g_signal && next < pending.size() && static_cast<int>(running.size()) < run.jobs) {
       const Point& p = *pending[next++];
       const fs::path dir = point_dir(run.out, p);
-      fs::remove_all(dir);  // a run killed before its status.json: started again from nothing
+      // The point's lock, held by its vp_run and everything that inherits the descriptor: a vp_run left
+      // over from a killed sweep ends before its directory is started again from nothing.
+      const fs::path lock = fs::path(run.out) / "points" / (p.id + ".lock");
+      const int lock_fd = open(lock.c_str(), O_CREAT | O_RDWR, 0644);
+      if (lock_fd < 0) throw std::runtime_error("cannot open " + lock.string());
+      while (flock(lock_fd, LOCK_EX) != 0 && errno == EINTR) {
+      }
+      fs::remove_all(dir);
       fs::create_directories(dir);
       write_atomically((dir / "scenario.yaml").string(), yaml_text(point_scenario(sweep, p)));
-      running.push_back({&p,
-                         start({run.vp_run, (dir / "scenario.yaml").string(), "--out", dir.string(), "-q",
-                                "--engine", run.engine},
-                               dir / "vp_run.log"),
-                         Clock::now(),
-                         {}});
+      const pid_t pid = start(
+          {run.vp_run, (dir / "scenario.yaml").string(), "--out", dir.string(), "-q", "--engine", run.engine},
+          dir / "vp_run.log");
+      close(lock_fd);  // the child's copy keeps the lock
+      running.push_back({&p, pid, Clock::now(), {}});
     }
     bool reaped = false;
     for (auto it = running.begin(); it != running.end();) {
