@@ -391,7 +391,7 @@ int run(int argc, char** argv, RunState& s) {
     s.hw.emplace();
     s.hw->shape = dnnvp::checked<dnnvp::manifest::EngineShape>(dnnvp::engine_shape_json(scenario.hardware),
                                                                s.scenario_path);
-    s.out.clear();  // nothing is written, no report either
+    s.out.clear();                   // nothing is written, no report either
     std::signal(SIGINT, on_signal);  // passed on to the build's process group
     std::signal(SIGTERM, on_signal);
     std::cout << simulator_for(simulator_shape(s, !s.opt.trace_file.empty()), s.opt.quiet) << "\n";
