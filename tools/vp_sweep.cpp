@@ -47,12 +47,14 @@ std::pair<int, int> parse_shard(const std::string& text) {
   throw std::invalid_argument("--shard: must be i/N with 1 <= i <= N, got '" + text + "'");
 }
 
-// The plots (tools/sweep/plot_sweep.py, Debian's python3): a failure is a warning, the tables stand.
+// The plots (tools/sweep/plot_sweep.py, Debian's Python: DNNVP_PYTHON): a failure is a warning, the tables
+// stand.
 void plot(const std::string& out, bool quiet) {
   const fs::path script = fs::path(DNNVP_SOURCE_DIR) / "tools" / "sweep" / "plot_sweep.py";
   if (!fs::exists(script)) return;
   const std::string log = (fs::path(out) / "plots.log").string();
-  const std::string cmd = "/usr/bin/python3 '" + script.string() + "' '" + out + "' > '" + log + "' 2>&1";
+  const std::string cmd =
+      std::string(DNNVP_PYTHON) + " '" + script.string() + "' '" + out + "' > '" + log + "' 2>&1";
   const int status = std::system(cmd.c_str());
   if (status != 0)
     std::cerr << "vp_sweep: warning: the plots failed (log: " << log << "); the tables are complete\n";
