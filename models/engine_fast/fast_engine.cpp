@@ -253,8 +253,16 @@ void FastEngine::step_loader(bool& progress) {
     l.tile = t;
     l.beats_expected = band_beats(t->d, geo_);
     l.words_total = t->d.band_pixels * pixel_words(t->d, geo_.rows);
+    // The command is taken, then BAND_PIXELS x IN_C by shift-add over the bits of IN_C, then the cycle
+    // that sees the multiplier done: the band's first beat comes no earlier.
+    l.starting = bit_length(t->d.in_c) + 2;
+    return;
   }
   Tile& t = *l.tile;
+  if (l.starting > 0) {
+    --l.starting;
+    return;
+  }
   if (l.finishing >= 0) {
     if (l.finishing-- > 0) return;
     auto band = std::make_shared<Band>(load_band(t.d, geo_, l.bytes));
@@ -481,8 +489,11 @@ void FastEngine::step_core(bool& progress) {
         start_pass(c);
         return;
       }
+      // The last output word is written `pipeline` cycles after the last issued pixel, which MinPass
+      // bubbles may follow.
       c.phase = CoreState::kFlush;
-      c.countdown = geo_.timing.pipeline;
+      c.countdown = std::max<int>(
+          1, geo_.timing.pipeline - static_cast<int>(c.slots - std::min(c.slots, issue_slots(d))));
       return;
     }
     case CoreState::kFlush:
@@ -513,6 +524,7 @@ void FastEngine::step_drain(bool& progress) {
     last_value_ = t->out.empty() ? 0 : t->out.back();
     s.a_bytes = output_bytes(t->d, t->out, {});
     s.b_bytes.clear();
+    s.b_at.clear();
     s.words = std::uint64_t{t->d.tile_p} * t->d.blocks;
     s.words_read = 0;
     s.values_read = output_skip(t->d) ? 1 : 0;
@@ -524,12 +536,14 @@ void FastEngine::step_drain(bool& progress) {
   }
   Tile& t = *s.tile;
   const Descriptor& d = t.d;
-  // Operand b: one r beat a cycle into its FIFO while the fused tile is in flight, up to its packet's end.
-  if (!s.residual_done && s.b_bytes.size() / geo_.beat_bytes < s.beats_sent + tm.eltwise_b_beats &&
+  // Operand b: one r beat a cycle into its FIFO while the fused tile is in flight, up to its packet's end;
+  // the FIFO and the add's pipeline hold the beats not yet sent on y.
+  if (!s.residual_done && s.b_at.size() < s.beats_sent + tm.eltwise_b_beats + tm.eltwise_latency &&
       show(r_in_)) {
     AxisBeat b = take(r_in_);
     progress = true;
     s.b_bytes.insert(s.b_bytes.end(), b.data.begin(), b.data.end());
+    s.b_at.push_back(now);
     const bool full = s.b_bytes.size() >= s.a_bytes.size();
     if (b.last || full) {
       s.residual_done = true;
@@ -544,7 +558,11 @@ void FastEngine::step_drain(bool& progress) {
   if (!s.formed_at.empty() && s.formed_at.front() <= now) {
     const std::size_t first = static_cast<std::size_t>(s.beats_sent) * geo_.beat_bytes;
     const std::size_t bytes = std::min(geo_.beat_bytes, s.a_bytes.size() - first);
-    const bool b_in = !d.elt || s.residual_done || s.b_bytes.size() >= first + bytes;
+    // A fused beat also waits for its b beat: out of the FIFO the cycle after it came, then the add.
+    const std::size_t k = static_cast<std::size_t>(s.beats_sent);
+    const bool b_in =
+        !d.elt || (k < s.b_at.size() ? s.b_at[k] + 1 + static_cast<std::uint64_t>(tm.eltwise_latency) <= now
+                                     : s.residual_done);
     if (b_in && y_room() == 0) {
       ++counters_[regs_.stall_output];
       ++metrics_.y.waiting_cycles;
@@ -619,14 +637,16 @@ void FastEngine::retire_tiles() {
 bool FastEngine::cycle() {
   EngineMetrics& m = metrics_;
   bool progress = false, answered = false;
+  // A busy cycle counts when the engine is busy as the cycle starts: a tile's drain done (it leaves the
+  // queue) ends the count; a PUSH starts it from the next cycle (busy_o follows the register write).
+  retire_tiles();
   const bool was_busy = busy();
   step_registers(progress, answered);
-  retire_tiles();
   step_drain(progress);
   step_core(progress);
   step_weights(progress);
   step_loader(progress);
-  if (was_busy || busy()) {
+  if (was_busy) {
     ++m.busy_cycles;
     ++counters_[regs_.cycles];
     if (x_.empty() && loader_.tile != nullptr && loader_.finishing < 0) ++m.x.waiting_cycles;
@@ -660,8 +680,18 @@ bool FastEngine::quiet() const {
          (x_.empty() || !loader_.discarding) && (r_.empty() || !drain_.discarding_r);
 }
 
+// s_axis_x's tready: the loader would take a beat (as dnn_input_loader in StRun with room for one).
+bool FastEngine::x_ready() const {
+  const LoaderState& l = loader_;
+  if (l.discarding) return true;
+  if (l.tile == nullptr || l.starting > 0 || l.finishing >= 0 || l.beats >= l.beats_expected) return false;
+  return l.values_in - l.values_used < static_cast<std::uint64_t>(geo_.fold_max * geo_.rows);
+}
+
+// The engine waits on the platform (the rtl engine's rule: an input channel empty while its tready is
+// high, the weight FIFO's whenever it has room; the output channel full while a beat waits).
 bool FastEngine::starved() const {
-  return (x_.empty() && loader_.tile != nullptr) || (w_.empty() && weights_.tile != nullptr) ||
+  return (x_.empty() && x_ready()) || (w_.empty() && weights_.fifo.size() < geo_.fifo_beats) ||
          (r_.empty() && drain_.tile != nullptr && !drain_.residual_done) ||
          (drain_.tile != nullptr && y_room() == 0);
 }

@@ -67,6 +67,7 @@ class FastEngine final : public Engine {
   AxisBeat take(InStream& s);
   std::size_t y_room() const;
   bool quiet() const;
+  bool x_ready() const;
   bool starved() const;
   void idle_wait();
   void report_watchdog();

@@ -67,15 +67,11 @@ Geometry::Geometry(const EngineShape& s)
   if (s.fold_max > 1) ++timing.pipeline;  // the PE array's group-sum stage
 }
 
-namespace {
-
 int bit_length(std::uint64_t v) {
   int n = 0;
   for (; v != 0; v >>= 1) ++n;
   return n;
 }
-
-}  // namespace
 
 int setup_cycles(const Descriptor& d, const Geometry& g) {
   // Phase 1 multiplies by Chunks, W, SW and the MAC counts' last input / output channels; phase 2 by
@@ -86,10 +82,9 @@ int setup_cycles(const Descriptor& d, const Geometry& g) {
   const std::uint64_t last_in = d.in_c % frows != 0 ? d.in_c % frows : frows;
   // Depthwise multiplies by the last block's channels and the last sweep's taps instead.
   const std::uint64_t taps = std::uint64_t{d.kh} * d.kw, rows = static_cast<std::uint64_t>(g.rows);
-  const std::uint64_t last_out =
-      d.op == kDepthwise                  ? taps - (ceil_div(taps, rows) - 1) * rows
-      : d.op == 0 && d.group_chunks != 0 ? d.group_cols
-                                          : (d.out_c % cv != 0 ? d.out_c % cv : cv);
+  const std::uint64_t last_out = d.op == kDepthwise                 ? taps - (ceil_div(taps, rows) - 1) * rows
+                                 : d.op == 0 && d.group_chunks != 0 ? d.group_cols
+                                                                    : (d.out_c % cv != 0 ? d.out_c % cv : cv);
   const int phase1 = std::max(
       {bit_length(chunks), bit_length(d.in_w), bit_length(d.sw), bit_length(last_in), bit_length(last_out)});
   return g.timing.core_setup + phase1 + bit_length(chunks);
@@ -100,9 +95,14 @@ DwWindow dw_window(const Descriptor& d) {
   return {(out_rows - 1) * d.sh + d.kh, (std::uint64_t{d.out_w} - 1) * d.sw + d.kw};
 }
 
+std::uint64_t issue_slots(const Descriptor& d) {
+  if (d.op != kDepthwise) return d.tile_p;
+  const DwWindow w = dw_window(d);
+  return w.rows * w.cols;
+}
+
 std::uint64_t pass_slots(const Descriptor& d, const Geometry& g) {
-  const DwWindow w = d.op == kDepthwise ? dw_window(d) : DwWindow{1, d.tile_p};
-  return std::max<std::uint64_t>(w.rows * w.cols, static_cast<std::uint64_t>(g.timing.min_pass));
+  return std::max<std::uint64_t>(issue_slots(d), static_cast<std::uint64_t>(g.timing.min_pass));
 }
 
 std::uint64_t pixel_words(const Descriptor& d, int rows) {

@@ -23,7 +23,7 @@ struct Timing {
   int min_pass = 4;            // issue slots of a pass at least (dnn_core's MinPass)
   int pipeline = 7;            // issue slot to its output word written; +1 when FoldMax > 1
   int done_visible = 2;        // a unit's last action to its done pointer seen by the others
-  int loader_latency = 2;      // last word written to the loader's done
+  int loader_latency = 1;      // last word written to the loader's done
   int drain_word_to_beat = 2;  // a word read by the drain to its beat offered on m_axis_y
   int drain_fifo_beats = 2;    // the drain's output FIFO
   int eltwise_latency = 4;     // a fused add's pipeline: a beat to its y beat
@@ -70,6 +70,9 @@ struct Tile {
   std::uint64_t loaded_at = kNever, computed_at = kNever, drained_at = kNever;
 };
 
+// Bits of v (0 for 0): the steps of the units' shift-add multiplications.
+int bit_length(std::uint64_t v);
+
 // dnn_core's set-up cycles for `d` (command taken to first issue slot).
 int setup_cycles(const Descriptor& d, const Geometry& g);
 
@@ -87,6 +90,8 @@ struct DwWindow {
 DwWindow dw_window(const Descriptor& d);
 // Issue slots of a pass: max(P, MinPass), a depthwise pass max(Rin * Wp, MinPass).
 std::uint64_t pass_slots(const Descriptor& d, const Geometry& g);
+// The slots of a pass up to its last issued pixel: P, a depthwise pass Rin * Wp (the rest are bubbles).
+std::uint64_t issue_slots(const Descriptor& d);
 
 // Chunks a pixel holds in the input buffer at fold F: ceil(Cin / Rows) rounded up to F.
 std::uint64_t pixel_words(const Descriptor& d, int rows);
@@ -124,6 +129,7 @@ struct LoaderState {
   std::vector<std::uint8_t> bytes;
   std::uint64_t values_in = 0;  // band values received (beyond the dropped nibble)
   std::uint64_t words = 0, words_total = 0, values_used = 0;
+  int starting = 0;         // cycles left before the first beat (dnn_input_loader's StMul: pixels x Cin)
   int finishing = -1;       // cycles left until the band is complete, -1: still loading
   bool discarding = false;  // the last packet had no TLAST where it should: drop beats up to one
 };
@@ -158,6 +164,7 @@ struct DrainState {
   Tile* tile = nullptr;
   std::vector<std::uint8_t> a_bytes;        // the tile's output packet (a)
   std::vector<std::uint8_t> b_bytes;        // the residual packet so far
+  std::vector<std::uint64_t> b_at;          // the cycle each of its beats came
   std::uint64_t words = 0, words_read = 0;  // output words of the tile, read so far
   std::uint64_t values_read = 0;            // values they packed (the carried one first)
   std::uint64_t beats = 0, beats_sent = 0;  // of the output packet
