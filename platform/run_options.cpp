@@ -70,6 +70,9 @@ void RunOptions::add_to(po::options_description& desc) {
           "plots", po::value<std::string>(&plots),
           "vp_run: after the run, draw per-layer cycles, utilisation and DRAM bytes into DIR "
           "(docs/sweeps.md)")(
+          "cross-check", po::value<std::string>(&cross_check),
+          "vp_run, with --engine fast: also run the rtl engine up to N sampled engine layers (or all) and "
+          "report each one's cycle error and bit-exactness (docs/engine_model.md)")(
           "gdb", count_into(gdb_port, "gdb"),
           "serve gdb (target remote :PORT) on TCP PORT of 127.0.0.1 (0: any free port; docs/debugging.md)")(
           "gdb-wait", po::bool_switch(&gdb_wait), "with --gdb: wait for gdb before the first instruction")(
@@ -100,6 +103,18 @@ void RunOptions::check() const {
   if (gdb_port && !trace_layer.empty())
     throw std::invalid_argument(
         "--gdb and --trace-layer exclude each other (--trace-layer runs the scenario twice)");
+  if (!cross_check.empty()) {
+    if (engine != "fast")
+      throw std::invalid_argument(
+          "--cross-check needs --engine fast (it checks the fast engine against the rtl one)");
+    const bool count = cross_check.find_first_not_of("0123456789") == std::string::npos &&
+                       cross_check.size() <= 9 && std::stoul(cross_check) > 0;
+    if (cross_check != "all" && !count)
+      throw std::invalid_argument("--cross-check: expected a number of layers >= 1 or 'all', got '" +
+                                  cross_check + "'");
+    if (gdb_port)
+      throw std::invalid_argument("--gdb and --cross-check exclude each other (the scenario runs twice)");
+  }
   window();
   for (const std::string& spec : inject) {
     try {

@@ -31,6 +31,7 @@ struct RunOptions {
   std::string timeline;                          // the timeline as trace-event JSON
   std::string timeline_svg;                      // the timeline as SVG
   std::string plots;                             // vp_run only: per-layer plots of report.json into DIR
+  std::string cross_check;                       // vp_run only, --engine fast: N or "all" layers on rtl too
   std::optional<std::uint64_t> gdb_port;         // serve gdb on this TCP port (0: any free one)
   bool gdb_wait = false;                         // the firmware's first instruction waits for gdb
   std::vector<std::string> inject;               // fault specs (platform/faults/fault_spec.h), in order

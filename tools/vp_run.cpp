@@ -14,7 +14,9 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -326,6 +328,124 @@ std::string layer_window(const RunState& s) {
       ex::kBadInput);
 }
 
+// --cross-check N|all (with --engine fast): the rtl engine runs the same scenario, firmware and layer dumps
+// in the scenario's own simulator, up to the last of N engine layers sampled evenly from the fast run (all:
+// to the end), so each sampled layer is compared where it ran: inside the platform, with the firmware's
+// and the DMAs' reaction to the engine. The rtl run stops at that layer's end on the fast engine plus 2 %
+// and 4096 cycles: a layer the rtl engine has not finished by then is off by more than the calibration
+// bound. Adds report.json's "cross_check" and prints the largest error; returns whether every sampled
+// layer was bit-exact on both engines (the platform's per-layer check against the dumps).
+bool cross_check(const RunState& s) {
+  nlohmann::json fast = read_json(s.report());
+  const nlohmann::json& layers = fast.at("layers");
+  std::vector<std::size_t> engine_layers;
+  for (std::size_t i = 0; i < layers.size(); ++i)
+    if (layers[i].at("where") == "engine" && layers[i].value("engine_cycles", 0) > 0)
+      engine_layers.push_back(i);
+  if (engine_layers.empty())
+    throw StepFailed("--cross-check: the fast run completed no engine layer", ex::kFail);
+  const std::size_t n = s.opt.cross_check == "all"
+                            ? engine_layers.size()
+                            : std::min<std::size_t>(std::stoul(s.opt.cross_check), engine_layers.size());
+  std::vector<std::size_t> sampled;
+  for (std::size_t k = 0; k < n; ++k) sampled.push_back(engine_layers[k * engine_layers.size() / n]);
+
+  const fs::path dir = fs::path(s.out) / "cross_check";
+  fs::create_directories(dir);
+  dnnvp::RunOptions rtl = s.opt;
+  rtl.engine = "rtl";
+  rtl.cross_check.clear();
+  rtl.plots.clear();
+  rtl.timeline.clear();
+  rtl.timeline_svg.clear();
+  rtl.trace_bus.clear();
+  rtl.trace_bus_filter.clear();
+  rtl.quiet = true;
+  rtl.verbose = false;
+  if (sampled.back() != engine_layers.back()) {
+    const auto end = layers[sampled.back()].at("last_cycle").get<std::uint64_t>();
+    rtl.max_cycles = end + end / 50 + 4096;
+  }
+  if (!s.opt.quiet)
+    std::cout << "vp_run: cross-check: the rtl engine up to layer "
+              << layers[sampled.back()].at("name").get<std::string>() << " (" << n << " of "
+              << engine_layers.size() << " engine layers sampled)\n";
+  const std::string sim = simulator_for(s.hw->shape, s.opt.quiet);
+  // vp_sim writes the firmware's console into the run directory: keep the fast run's.
+  const fs::path uart = fs::path(s.out) / "uart.log", kept = dir / "uart.fast.log";
+  std::error_code ec;
+  fs::rename(uart, kept, ec);
+  const fs::path rtl_report = dir / "report.json";
+  fs::remove(rtl_report, ec);
+  simulate(s, sim, rtl, rtl_report.string(), (dir / "vp_sim.log").string());
+  fs::rename(uart, dir / "uart.log", ec);
+  fs::rename(kept, uart, ec);
+  stop_if_interrupted("the cross-check's rtl run");
+  const nlohmann::json ref = read_json(rtl_report);
+  const nlohmann::json& ref_layers = ref.at("layers");
+
+  // A layer is bit-exact on a run that completed it before the first layer diverging from the dumps.
+  const auto exact = [](const nlohmann::json& rep, const nlohmann::json& layer) {
+    if (!layer.value("completed", false)) return false;
+    const nlohmann::json check = rep.value("layer_check", nlohmann::json::object());
+    if (check.value("layers_checked", 0) == 0) return false;
+    const nlohmann::json& d = check.at("first_divergence");
+    return d.is_null() || d.at("layer_index").get<std::int64_t>() > layer.at("index").get<std::int64_t>();
+  };
+  nlohmann::json out = nlohmann::json::array();
+  double worst = 0;
+  std::string worst_layer;
+  bool all_exact = true, all_reached = true;
+  for (const std::size_t i : sampled) {
+    const nlohmann::json& f = layers[i];
+    const nlohmann::json& r = ref_layers.at(i);
+    // The engine's CYCLES counter as the firmware reported it, or, when the rtl run stopped before the
+    // firmware's report, the layer's window in the run (its first to last engine cycle).
+    const bool counted = r.contains("engine_cycles") && f.contains("engine_cycles");
+    const char* metric = counted ? "engine_cycles" : "cycles";
+    const auto fast_cycles = f.at(metric).get<std::uint64_t>();
+    nlohmann::json row = {
+        {"name", f.at("name")}, {"index", f.at("index")}, {"metric", metric}, {"fast_cycles", fast_cycles}};
+    const bool reached = r.value("completed", false);
+    const bool bit_exact = exact(fast, f) && exact(ref, r);
+    row["bit_exact"] = bit_exact;
+    all_exact = all_exact && bit_exact;
+    if (reached) {
+      const auto rtl_cycles = r.at(metric).get<std::uint64_t>();
+      const double error = (static_cast<double>(fast_cycles) - static_cast<double>(rtl_cycles)) /
+                           static_cast<double>(rtl_cycles);
+      row["rtl_cycles"] = rtl_cycles;
+      row["error"] = error;
+      if (worst_layer.empty() || std::fabs(error) > std::fabs(worst))
+        worst = error, worst_layer = f.at("name").get<std::string>();
+    } else {
+      all_reached = false;
+      row["rtl_cycles"] = nullptr;
+      row["error"] = nullptr;
+    }
+    out.push_back(row);
+  }
+  fast["cross_check"] = {{"engine", "rtl"},
+                         {"engine_model", ref.value("engine_model", "")},
+                         {"report", rtl_report.string()},
+                         {"rtl_end", ref.value("end", "")},
+                         {"layers_sampled", n},
+                         {"engine_layers", engine_layers.size()},
+                         {"layers", out},
+                         {"max_error", worst_layer.empty() ? nlohmann::json(nullptr) : nlohmann::json(worst)},
+                         {"max_error_layer", worst_layer},
+                         {"all_reached", all_reached},
+                         {"bit_exact", all_exact}};
+  dnnvp::write_report(s.report().string(), fast);
+  char line[64];
+  std::snprintf(line, sizeof line, "%+.2f %%", 100 * worst);
+  std::cout << "  cross-check against the rtl engine: " << n << " engine layers, max cycle error "
+            << (worst_layer.empty() ? std::string("-") : std::string(line) + " (" + worst_layer + ")")
+            << (all_reached ? "" : ", some layers not finished on the rtl engine within 2 % + 4096 cycles")
+            << ", " << (all_exact ? "bit-exact" : "NOT bit-exact") << "\n";
+  return all_exact;
+}
+
 // --plots DIR: tools/sweep/plot_run.py draws the report's per-layer plots. A plotting failure is a warning:
 // the run's status stays the simulation's.
 void draw_plots(const RunState& s) {
@@ -406,7 +526,8 @@ int run(int argc, char** argv, RunState& s) {
     if (!s.firmware.empty() && !fs::is_regular_file(s.firmware))
       throw std::invalid_argument("--firmware: " + s.firmware + " is not a file");
     if (!s.opt.quiet) std::cout << "vp_run: generating " << scenario.name << " -> " << s.out << "\n";
-    dnnvp::generate(scenario, s.out, {s.dump_layers});
+    // The cross-check compares each sampled layer's output with the dumps on both engines.
+    dnnvp::generate(scenario, s.out, {s.dump_layers || !s.opt.cross_check.empty()});
   } catch (const std::exception& e) {
     throw StepFailed(e.what(), ex::kBadInput);
   }
@@ -440,6 +561,7 @@ int run(int argc, char** argv, RunState& s) {
       rep["run"]["trace"]["layer"] = opt.trace_layer;
       dnnvp::write_report(s.report().string(), rep);
     }
+    if (!opt.cross_check.empty() && !cross_check(s) && status == 0) return ex::kFail;
     if (!opt.plots.empty()) draw_plots(s);
     return status;
   }

@@ -1,6 +1,7 @@
 // The "fast" engine (models/engine_fast/): the shape it is asked for, its register window and PUSH checks
-// (rtl/dnn_regs.sv's rules), and every engine layer of tiny_cnn bit-exact through the firmware driver under
-// random stream stalls (the bridge bench of tests/models/engine_bridge).
+// (rtl/dnn_regs.sv's rules, depthwise's included), and every engine layer of tiny_cnn and of MobileNetV2-like
+// blocks with depthwise (MODE.OP 3) layers bit-exact through the firmware driver under random stream stalls
+// (the bridge bench of tests/models/engine_bridge).
 #include <catch2/catch.hpp>
 
 #include <memory>
@@ -192,6 +193,87 @@ TEST_CASE("every engine layer of tiny_cnn runs bit-exact on the fast engine unde
   REQUIRE(r.errors.empty());
   REQUIRE(r.finished);
   REQUIRE(r.layers.size() == 7);
+  for (const bridge_test::LayerResult& l : r.layers) {
+    INFO(l.name);
+    CHECK(l.mismatches == 0);
+    CHECK(l.macs == l.layer_macs);
+    CHECK(l.cycles > 0);
+  }
+  CHECK(r.numbers.stalls_x + r.numbers.stalls_w + r.numbers.stalls_y > 0);
+  CHECK(!r.watchdog);
+}
+
+TEST_CASE("the fast engine takes a depthwise tile (MODE.OP 3) only with the feed, F*Rows <= Cols, no GROUP",
+          "[fast][registers]") {
+  dnnvp::test::one_simulation_per_process();
+  dnnvp::EngineShape shape;  // 8x16 with the depthwise feed, as scenarios/mobilenet_v2.yaml
+  shape.fold_max = 2;
+  shape.dw_line_pixels = 128;
+  Rig rig(shape);
+  namespace e = mm::engine;
+  std::vector<std::pair<std::string, std::uint32_t>> causes;
+  dnnvp::test::Initiator cpu("cpu", [&](dnnvp::test::Initiator& i) {
+    // One row of 8 output pixels of a 3x3/1 depthwise conv on 8x3x16: F 2, one block of 16 channels.
+    const auto dw = [&] {
+      access(i, true, e::kInW, 8);
+      access(i, true, e::kInH, 3);
+      access(i, true, e::kInC, 16);
+      access(i, true, e::kBandY0, 0);
+      access(i, true, e::kBandPixels, 24);
+      access(i, true, e::kWindow, 0x01010303);
+      access(i, true, e::kPad, 0x0101);
+      access(i, true, e::kOutW, 8);
+      access(i, true, e::kOutC, 16);
+      access(i, true, e::kTileP0, 8);
+      access(i, true, e::kTileP, 8);
+      access(i, true, e::kBlocks, 1);
+      access(i, true, e::kPasses, 2);
+      access(i, true, e::kChunks, 2);
+      access(i, true, e::kMode, 3);
+      access(i, true, e::kGroup, 0);
+      access(i, true, e::kFold, 2);
+    };
+    const std::pair<const char*, std::pair<std::uint32_t, std::uint32_t>> cases[] = {
+        {"good", {e::kFold, 2}},
+        {"GROUP_CHUNKS", {e::kGroup, 1}},
+        {"MODE.GROUP_COLS", {e::kMode, 3u | 1u << 16}},
+        {"F above FoldMax", {e::kFold, 4}},
+    };
+    for (const auto& [what, write] : cases) {
+      dw();
+      access(i, true, write.first, write.second);
+      access(i, true, e::kCtrl, e::kCtrlPushMask);
+      causes.emplace_back(what, access(i, false, e::kErrorCause));
+      access(i, true, e::kCtrl, e::kCtrlClearErrorMask);
+    }
+    sc_stop();
+  });
+  cpu.socket.bind(rig.engine->socket);
+  sc_start();
+  REQUIRE(causes.size() == 4);
+  CHECK(causes[0].second == 0);
+  for (std::size_t k = 1; k < causes.size(); ++k) {
+    INFO(causes[k].first);
+    CHECK(causes[k].second == e::kErrorCauseBadDescriptorMask);
+  }
+}
+
+TEST_CASE(
+    "MobileNetV2-like blocks with depthwise layers (MODE.OP 3) run bit-exact on the fast engine under random "
+    "stream stalls",
+    "[fast][bench]") {
+  dnnvp::test::one_simulation_per_process();
+  bridge_test::BenchOptions o;
+  o.scenario = DNNVP_DW_SCENARIO;
+  o.engine = "fast";
+  o.stall_seed = 11;
+  o.stall_probability = 0.3;
+  const bridge_test::BenchResult r = bridge_test::run_bench(o);
+  INFO(r.summary);
+  for (const std::string& e : r.errors) INFO(e);
+  REQUIRE(r.errors.empty());
+  REQUIRE(r.finished);
+  REQUIRE(r.layers.size() == 9);
   for (const bridge_test::LayerResult& l : r.layers) {
     INFO(l.name);
     CHECK(l.mismatches == 0);
