@@ -128,15 +128,22 @@ Injector::Injector(Soc& soc, Spec spec, std::string target)
     : soc_(soc), spec_(std::move(spec)), target_(std::move(target)) {}
 
 void Injector::record(const std::string& summary, json effect) {
-  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  record_at(sc_core::sc_time_stamp(), summary, std::move(effect));
+}
+
+void Injector::record_at(const sc_core::sc_time& time, const std::string& summary, json effect) {
+  // The layer the firmware was in: its last mark at or before `time`.
   json layer = nullptr;
-  const std::vector<LayerMark>& marks = soc_.layer_marks();
-  if (!marks.empty() && marks.back().layer != 0xFFFFFFFFu) {
-    const std::uint32_t index = marks.back().layer;
+  for (const LayerMark& m : soc_.layer_marks()) {
+    if (m.time > time) break;
     const std::vector<std::string>& names = soc_.config().layer_names;
-    layer = {{"index", index}, {"name", index < names.size() ? json(names[index]) : json(nullptr)}};
+    layer = m.layer == 0xFFFFFFFFu
+                ? json(nullptr)
+                : json{{"index", m.layer},
+                       {"name", m.layer < names.size() ? json(names[m.layer]) : json(nullptr)}};
   }
-  injected_ = {{"time_ns", now.to_seconds() * 1e9}, {"cycle", soc_.engine_cycles_at(now)}, {"layer", layer}};
+  injected_ = {
+      {"time_ns", time.to_seconds() * 1e9}, {"cycle", soc_.engine_cycles_at(time)}, {"layer", layer}};
   effect_ = std::move(effect);
   effect_["summary"] = summary;
 }

@@ -51,8 +51,9 @@ class Injector {
 
  protected:
   Injector(Soc& soc, Spec spec, std::string target);
-  // Records the moment it acted and what it did (`summary`: one line for the console).
+  // Records the moment it acted (now, or `time`) and what it did (`summary`: one line for the console).
   void record(const std::string& summary, nlohmann::json effect);
+  void record_at(const sc_core::sc_time& time, const std::string& summary, nlohmann::json effect);
   Soc& soc_;
 
  private:
