@@ -46,6 +46,13 @@ class FakeSlurm {
                      << body << "\n";
     fs::permissions(p, fs::perms::owner_all);
   }
+  // Waits, quickly polling, for build job 12 and array job 13 of `tasks` tasks; the progress lines go to
+  // `progress`.
+  dnnvp::sweep::SlurmOutcome wait(std::size_t tasks, std::ostream& progress) const {
+    SlurmOptions o;
+    o.poll_s = 0.01;
+    return dnnvp::sweep::wait_slurm(sweep(tasks), {"12", "13", tasks}, o, progress);
+  }
   fs::path bin() const { return dir_ / "bin"; }
   fs::path calls() const { return dir_ / "calls.log"; }
   SlurmSweep sweep(std::size_t points) const {
@@ -147,10 +154,8 @@ TEST_CASE("a failed build job cancels the waiting array and names the build log"
       "scontrol",
       "[ \"$4\" = 12 ] && echo 'JobId=12 JobName=b JobState=FAILED Reason=NonZeroExitCode ExitCode=3:0'");
   fake.command("scancel", "");
-  SlurmOptions o;
-  o.poll_s = 0.01;
   std::ostringstream progress;
-  const auto outcome = dnnvp::sweep::wait_slurm(fake.sweep(2), {"12", "13", 2}, o, progress);
+  const auto outcome = fake.wait(2, progress);
   CHECK(outcome.build_failed);
   REQUIRE(outcome.failed.size() == 1);
   CHECK(outcome.failed[0].job == "12");
@@ -176,10 +181,8 @@ TEST_CASE("waiting prints the counts as they change and lists the tasks that did
       "    echo 'JobId=15 ArrayJobId=13 ArrayTaskId=2 JobState=TIMEOUT Reason=TimeLimit ExitCode=0:15'\n"
       "    echo 'JobId=13 ArrayJobId=13 ArrayTaskId=3 JobState=COMPLETED Reason=None ExitCode=0:0' ;;\n"
       "esac");
-  SlurmOptions o;
-  o.poll_s = 0.01;
   std::ostringstream progress;
-  const auto outcome = dnnvp::sweep::wait_slurm(fake.sweep(3), {"12", "13", 3}, o, progress);
+  const auto outcome = fake.wait(3, progress);
   CHECK(progress.str() ==
         "slurm: build job 12 done; array job 13: 1 of 3 tasks ended, 1 running, 1 pending\n"
         "slurm: build job 12 done; array job 13: 2 of 3 tasks ended, 1 running, 0 pending\n");
@@ -199,10 +202,8 @@ TEST_CASE("sacct tells how the tasks ended once scontrol has forgotten the jobs"
                "12) echo '12|COMPLETED|0:0' ;;\n"
                "13) echo '13_1|COMPLETED|0:0'; echo '13_[2-3]|CANCELLED by 0|0:0' ;;\n"
                "esac");
-  SlurmOptions o;
-  o.poll_s = 0.01;
   std::ostringstream progress;
-  const auto outcome = dnnvp::sweep::wait_slurm(fake.sweep(3), {"12", "13", 3}, o, progress);
+  const auto outcome = fake.wait(3, progress);
   REQUIRE(outcome.failed.size() == 2);
   CHECK(outcome.failed[0].job == "13_2");
   CHECK(outcome.failed[0].state == "CANCELLED");
@@ -212,11 +213,9 @@ TEST_CASE("sacct tells how the tasks ended once scontrol has forgotten the jobs"
 TEST_CASE("squeue failing again and again ends the wait with its command and stderr") {
   FakeSlurm fake("squeue_down");
   fake.command("squeue", "echo 'squeue: error: Unable to contact slurm controller' >&2; exit 1");
-  SlurmOptions o;
-  o.poll_s = 0.01;
   std::ostringstream progress;
   CHECK_THROWS_MATCHES(
-      dnnvp::sweep::wait_slurm(fake.sweep(3), {"12", "13", 3}, o, progress), SlurmError,
+      fake.wait(3, progress), SlurmError,
       Catch::Message("squeue -h -r -j 12,13 -o %i|%T|%r failed (exit status 1): squeue: error: "
                      "Unable to contact slurm controller"));
 }
@@ -253,7 +252,8 @@ TEST_CASE("bad slurm sections are errors naming file, line and field") {
                     Catch::Contains("slurm.queue"));
 }
 
-// The cases below need a real cluster: ctest runs them under tests/slurm/one_node_slurm.sh (SLURM_CONF set).
+// The cases below need a real cluster, so they are hidden ([.]): ctest runs them by their tag under
+// tests/slurm/one_node_slurm.sh (SLURM_CONF set).
 namespace {
 
 // A stand-in vp_sweep for the cluster: records each call (job id, arguments, when) in DIR/calls/, and fails
@@ -273,47 +273,49 @@ SlurmSweep cluster_sweep(const std::string& test, std::size_t points, bool build
   return SlurmSweep{exe.string(), "/sweeps/s.yaml", (dir / "out").string(), test, points, {}};
 }
 
+// Submits the stand-in sweep to the cluster and waits for it, as vp_sweep does.
+dnnvp::sweep::SlurmOutcome submit_and_wait(const SlurmSweep& sweep) {
+  REQUIRE(getenv("SLURM_CONF") != nullptr);
+  SlurmOptions o;
+  o.poll_s = 0.2;
+  const auto jobs = dnnvp::sweep::submit_slurm(sweep, o);
+  std::ostringstream progress;
+  const auto outcome = dnnvp::sweep::wait_slurm(sweep, jobs, o, progress);
+  UNSCOPED_INFO(progress.str());
+  return outcome;
+}
+
+fs::path calls(const SlurmSweep& sweep) {
+  return fs::path(sweep.out_dir).parent_path() / "calls";
+}
+
 double started(const std::string& call) {
   return std::stod(call.substr(0, call.find(' ')));
 }
 
 }  // namespace
 
-TEST_CASE("on a one-node cluster each array task runs its shard once, after the build job", "[cluster]") {
-  REQUIRE(getenv("SLURM_CONF") != nullptr);
+TEST_CASE("on a one-node cluster each array task runs its shard once, after the build job", "[.][cluster]") {
   const SlurmSweep sweep = cluster_sweep("cluster_ok", 3, false);
-  SlurmOptions o;
-  o.poll_s = 0.2;
-  const auto jobs = dnnvp::sweep::submit_slurm(sweep, o);
-  std::ostringstream progress;
-  const auto outcome = dnnvp::sweep::wait_slurm(sweep, jobs, o, progress);
-  INFO(progress.str());
-  CHECK(outcome.ok());
-  const fs::path calls = fs::path(sweep.out_dir).parent_path() / "calls";
-  const std::string build = read(calls / "build");
+  CHECK(submit_and_wait(sweep).ok());
+  const std::string build = read(calls(sweep) / "build");
   CHECK(build.substr(build.find(' ') + 1) == "/sweeps/s.yaml --out " + sweep.out_dir + " --build-only\n");
   for (int i = 1; i <= 3; ++i) {
-    const std::string task = read(calls / std::to_string(i));
+    const std::string task = read(calls(sweep) / std::to_string(i));
     CHECK(task.substr(task.find(' ') + 1) == "/sweeps/s.yaml --out " + sweep.out_dir + " --shard " +
                                                  std::to_string(i) + "/3 --no-plots --jobs 1\n");
     CHECK(started(task) > started(build));
   }
 }
 
-TEST_CASE("on a one-node cluster a failed build job leaves the array unrun and cancelled", "[cluster]") {
-  REQUIRE(getenv("SLURM_CONF") != nullptr);
+TEST_CASE("on a one-node cluster a failed build job runs no task and names the build log", "[.][cluster]") {
   const SlurmSweep sweep = cluster_sweep("cluster_build_fails", 2, true);
-  SlurmOptions o;
-  o.poll_s = 0.2;
-  const auto jobs = dnnvp::sweep::submit_slurm(sweep, o);
-  std::ostringstream progress;
-  const auto outcome = dnnvp::sweep::wait_slurm(sweep, jobs, o, progress);
+  const auto outcome = submit_and_wait(sweep);
   CHECK(outcome.build_failed);
   REQUIRE(outcome.failed.size() == 1);
   CHECK(outcome.failed[0].state == "FAILED");
   CHECK(outcome.failed[0].exit_code == "3:0");
   CHECK(read(outcome.failed[0].log) == "no simulator\n");
-  const fs::path calls = fs::path(sweep.out_dir).parent_path() / "calls";
-  CHECK_FALSE(fs::exists(calls / "1"));
-  CHECK_FALSE(fs::exists(calls / "2"));
+  CHECK_FALSE(fs::exists(calls(sweep) / "1"));
+  CHECK_FALSE(fs::exists(calls(sweep) / "2"));
 }
