@@ -212,10 +212,10 @@ class SweepPlots(PlotFiles):
 
     def test_same_data_same_svg(self):
         with tempfile.TemporaryDirectory() as again:
-            passed = [p for p in self.results["points"] if p["status"] == "pass"]
+            groups = plot_sweep.by_network([p for p in self.results["points"] if p["status"] == "pass"], "fixture")
             cost, cost_label, _ = plot_sweep.PARETO_COSTS[0]
             dnnvp_plots.Plotter(again).draw("pareto_fps_pes", "again",
-                                            lambda: plot_sweep.pareto(passed, cost, cost_label))
+                                            lambda: plot_sweep.pareto(groups, cost, cost_label))
             self.assertEqual(read(os.path.join(self.tmp, "plots", "pareto_fps_pes.svg")),
                              read(os.path.join(again, "pareto_fps_pes.svg")))
 

@@ -40,12 +40,12 @@ def value(point, name):
     return None
 
 
-def network(point):
-    """The point's network: the swept `network` (a sweep's `networks:`) or `network.*` field, else one
-    series for all."""
+def network(point, default):
+    """The point's network: the swept `network` (a sweep's `networks:`) or `network.*` field, else
+    `default` (the sweep's name: one network)."""
     fields = point.get("fields") or {}
     name = next((v for p, v in fields.items() if p == "network" or p.startswith("network.")), None)
-    return str(name) if name is not None else "all points"
+    return str(name) if name is not None else default
 
 
 def metric(point, name):
@@ -56,17 +56,18 @@ def pes(point):
     return metric(point, "pes")
 
 
-def by_network(points):
+def by_network(points, default):
+    """{network: its points}, in the order the networks first appear."""
     groups = {}
     for p in points:
-        groups.setdefault(network(p), []).append(p)
+        groups.setdefault(network(p, default), []).append(p)
     return groups
 
 
-def label(point, axes):
-    """The point's id and values of `axes`, short: `p0003 rows=8 cols=16`."""
+def values_text(point, axes):
+    """The point's values of `axes`, short: `rows=8 cols=16`."""
     fields = point.get("fields") or {}
-    return " ".join([point.get("id", "?")] + [f"{a.split('.')[-1]}={fields[a]}" for a in axes if a in fields])
+    return " ".join(f"{a.split('.')[-1]}={fields[a]}" for a in axes if a in fields)
 
 
 def varying(points, axes):
@@ -74,10 +75,10 @@ def varying(points, axes):
     return [a for a in axes if len({json.dumps((p.get("fields") or {}).get(a)) for p in points}) > 1]
 
 
-def series_plot(points, x_of, y_of, what):
-    """(network, [(x, y, point)] sorted by x) for the points with both numbers; Skip if none has them."""
+def series_plot(groups, x_of, y_of, what):
+    """(group name, [(x, y, point)] sorted by x) for the points with both numbers; Skip if none has them."""
     out = []
-    for net, group in by_network(points).items():
+    for net, group in groups.items():
         xy = sorted(((x_of(p), y_of(p), p) for p in group), key=lambda t: (t[0] is None, t[0] or 0))
         xy = [t for t in xy if t[0] is not None and t[1] is not None]
         if xy:
@@ -87,8 +88,8 @@ def series_plot(points, x_of, y_of, what):
     return out
 
 
-def fps_vs_pes(points):
-    series = series_plot(points, pes, lambda p: metric(p, "fps"), "both fps and pes")
+def fps_vs_pes(groups):
+    series = series_plot(groups, pes, lambda p: metric(p, "fps"), "both fps and pes")
     fig, (ax,) = dp.figure()
     for i, (net, xy) in enumerate(series):
         # Every point, and a line through the best of each PE count (the other axes differ between them).
@@ -107,9 +108,9 @@ def fps_vs_pes(points):
     return fig
 
 
-def utilisation_layers(points, axes):
+def utilisation_layers(groups, axes):
     maps = []  # (network, point labels, layer names, matrix)
-    for net, group in by_network(points).items():
+    for net, group in groups.items():
         names, rows = [], []
         for p in group:
             util = {l.get("name"): dp.number(l.get(LAYER_UTILISATION)) for l in p.get("layers") or []}
@@ -117,7 +118,7 @@ def utilisation_layers(points, axes):
             if not util:
                 continue
             names += [n for n in util if n not in names]
-            rows.append((label(p, varying(group, axes)), util))
+            rows.append((f"{p['id']} {values_text(p, varying(group, axes))}".strip(), util))
         if rows:
             matrix = np.array([[u.get(n, np.nan) for n in names] for _, u in rows])
             maps.append((net, [r[0] for r in rows], names, matrix))
@@ -148,22 +149,21 @@ def buffer_names(points):
     return [n for n in names if len({metric(p, n) for p in points} - {None}) > 1]
 
 
-def dram_vs_buffer(points):
+def dram_vs_buffer(points, axes):
     names = buffer_names(points)
     if not names:
         raise dp.Skip("the sweep varies no buffer size (hardware.*_buffer_kib, hardware.accumulator_depth)")
-    fig, axes = dp.figure(rows=len(names))
-    for ax, name in zip(axes, names):
-        # Points of one network and array size form a series: only the buffer size changes along it.
-        series = series_plot(points, lambda p: metric(p, name), lambda p: metric(p, "dram_mb"),
+    fig, plots = dp.figure(rows=len(names))
+    for ax, name in zip(plots, names):
+        # A series per value of the other swept fields: only this buffer's size changes along it.
+        others = [a for a in varying(points, axes) if a.split(".")[-1] != name]
+        groups = {}
+        for p in points:
+            groups.setdefault(values_text(p, others) or "all points", []).append(p)
+        series = series_plot(groups, lambda p: metric(p, name), lambda p: metric(p, "dram_mb"),
                              f"both dram_mb and {name}")
-        for net, xy in series:
-            shapes = {}
-            for x, y, p in xy:
-                shapes.setdefault(pes(p), []).append((x, y))
-            for n, pts in sorted(shapes.items(), key=lambda s: s[0] or 0):
-                ax.plot([t[0] for t in pts], [t[1] for t in pts], marker="o",
-                        label=net if n is None else f"{net}, {n:g} PEs")
+        for key, xy in series:
+            ax.plot([t[0] for t in xy], [t[1] for t in xy], marker="o", label=key)
         dp.sizes_axis(ax, [t[0] for _, xy in series for t in xy])
         ax.set_xlabel(name)
         ax.set_ylabel("DRAM MB")
@@ -173,8 +173,8 @@ def dram_vs_buffer(points):
     return fig
 
 
-def pareto(points, cost, cost_label):
-    series = series_plot(points, lambda p: metric(p, cost), lambda p: metric(p, "fps"), f"both fps and {cost}")
+def pareto(groups, cost, cost_label):
+    series = series_plot(groups, lambda p: metric(p, cost), lambda p: metric(p, "fps"), f"both fps and {cost}")
     fig, (ax,) = dp.figure()
     for i, (net, xy) in enumerate(series):
         colour = f"C{i}"
@@ -246,13 +246,14 @@ def main(argv):
     if failed:
         plotter.notes.append(f"{len(failed)} point(s) did not pass and are left out of the plots: " +
                              ", ".join(f"{p['id']} ({p.get('status')})" for p in failed))
-    plotter.draw("fps_vs_pes", "fps against PEs", lambda: fps_vs_pes(passed))
-    plotter.draw("utilisation_layers", "PE utilisation per layer", lambda: utilisation_layers(passed, axes))
-    plotter.draw("dram_vs_buffer", "DRAM MB against buffer size", lambda: dram_vs_buffer(passed))
+    groups = by_network(passed, sweep_page.sweep_name(results))
+    plotter.draw("fps_vs_pes", "fps against PEs", lambda: fps_vs_pes(groups))
+    plotter.draw("utilisation_layers", "PE utilisation per layer", lambda: utilisation_layers(groups, axes))
+    plotter.draw("dram_vs_buffer", "DRAM MB against buffer size", lambda: dram_vs_buffer(passed, axes))
     for cost, cost_label, always in PARETO_COSTS:
         if always or any(metric(p, cost) is not None for p in passed):
             plotter.draw(f"pareto_fps_{cost}", f"Pareto front of fps against {cost_label}",
-                         lambda: pareto(passed, cost, cost_label))
+                         lambda: pareto(groups, cost, cost_label))
     columns, rows = read_table(out_dir, results)
     sweep_page.write(os.path.join(out_dir, "index.html"), results, plotter, columns, rows, failed)
     return plotter.report(TOOL)
