@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "dnnvp_model_types.h"
+#include "energy.h"
 #include "faults/campaign.h"
 #include "hex.h"
 #include "run_options.h"
@@ -336,6 +337,22 @@ json totals_json(const Manifest& m, const Soc& soc, const EngineCounters& e, boo
   return t;
 }
 
+// What the energy estimate counts (energy.h): the engine's counters and the streams' DRAM bytes.
+EnergyCounts energy_counts(const Manifest& m, const Soc& soc, const std::optional<FirmwareReport>& firmware,
+                           const EngineCounters& e) {
+  EnergyCounts c;
+  c.images = m.images.count;
+  c.macs = e.macs;
+  if (firmware)
+    for (const dnnvp_report_layer_t& f : firmware->layers)
+      if (f.on_engine) c.active_cycles += f.engine_active;
+  c.x_bytes = soc.dram().counters("dma0.mm2s").read_bytes;
+  c.w_bytes = soc.dram().counters("dma1.mm2s").read_bytes;
+  c.y_bytes = soc.dram().counters("dma0.s2mm").write_bytes;
+  c.dram_pj = soc.dram().energy().total_pj();
+  return c;
+}
+
 // Top-1 accuracy: the share of images whose class is their label.
 double top1(const std::vector<std::uint64_t>& classes, const std::vector<std::uint64_t>& labels) {
   std::size_t right = 0;
@@ -464,6 +481,7 @@ json make_report(ReportInputs& in) {
   rep["output_check"] = output_check_json(in.output, in.firmware);
   if (in.output.done) add_images(rep, in);
   rep["totals"] = totals_json(m, soc, counters, pass);
+  rep["energy"] = energy_json(m.hardware.shape, energy_counts(m, soc, in.firmware, counters));
   rep["layers"] = layers;
   if (const faults::Campaign* f = soc.faults()) rep["faults"] = faults_json(*f, rep);
   if (!in.firmware) rep["firmware_report"] = in.firmware_note;
