@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "asic_handoff.h"
 #include "emit_manifest.h"
 #include "engine_blob.h"
 #include "engine_table.h"
@@ -379,6 +380,9 @@ void write_artifacts(const Scenario& s, const SynthesizedModel& sm, const Memory
   write_file(dir / "hw.json", json_text(hardware_json(s)));
   write_file(dir / "params.svh", params_svh(s));
   write_file(dir / "config.tcl", config_tcl(s));
+  fs::create_directory(dir / "asic");
+  for (const HandoffFile& f : asic_handoff_files(rtl_parameters(s)))
+    write_file(dir / "asic" / f.name, f.text);
   write_file(dir / "model.h", model_h(s, sm, lay, plan));
   write_weights_bin(dir / "weights.bin", s, sm, lay, plan);
   std::vector<Tensor> inputs;

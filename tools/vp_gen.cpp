@@ -18,7 +18,8 @@ int main(int argc, char** argv) {
       "       vp_gen --onnx MODEL.onnx [--hardware HW.yaml] -o DIR [options]\n\n"
       "Turns a scenario (network + hardware) into the artefacts the RTL, the firmware and the\n"
       "platform need: hw.json, params.svh, config.tcl, model.h, weights.bin, input.bin,\n"
-      "expected.bin (the golden model's output) and manifest.json. See docs/scenarios.md and\n"
+      "expected.bin (the golden model's output), manifest.json and asic/ (the ASIC hand-off:\n"
+      "docs/asic.md). See docs/scenarios.md and\n"
       "docs/formats.md. With --onnx, the network is a quantised ONNX model (docs/onnx.md) and the\n"
       "scenario is named after its file.\n\nOptions");
   visible.add_options()("out,o", po::value<std::string>(),

@@ -8,11 +8,12 @@ namespace dnnvp {
 
 using nlohmann::json;
 
-// energy_table.json's text, generated at build time (energy_table.cpp.in).
-extern const char* const kEnergyTableJson;
+namespace embedded {
+extern const char* const energy_table_json;  // energy_table.json (CMakeLists.txt, dnnvp_embed_text)
+}
 
 const json& energy_table() {
-  static const json table = json::parse(kEnergyTableJson);
+  static const json table = json::parse(embedded::energy_table_json);
   return table;
 }
 
@@ -28,7 +29,8 @@ double sram_energy_pj_per_byte(double capacity_bytes) {
   // The segment holding the capacity; below the first or above the last point, the end segment extended.
   std::size_t i = 1;
   while (i + 1 < points.size() && capacity_bytes > points[i].at("bytes").get<double>()) ++i;
-  const double b0 = points[i - 1].at("bytes").get<double>(), e0 = points[i - 1].at("pj_per_byte").get<double>();
+  const double b0 = points[i - 1].at("bytes").get<double>(),
+               e0 = points[i - 1].at("pj_per_byte").get<double>();
   const double b1 = points[i].at("bytes").get<double>(), e1 = points[i].at("pj_per_byte").get<double>();
   const double slope = std::log(e1 / e0) / std::log(b1 / b0);
   return e0 * std::pow(capacity_bytes / b0, slope);
@@ -44,7 +46,8 @@ json energy_json(const EngineShape& shape, const EnergyCounts& c) {
   const std::vector<Buffer> buffers = {
       {"input", static_cast<double>(shape.input_buffer_bytes),
        static_cast<double>(c.x_bytes) + static_cast<double>(c.active_cycles) * shape.rows},
-      {"accumulator", shape.acc_depth * acc_word_bytes, 2.0 * static_cast<double>(c.active_cycles) * acc_word_bytes},
+      {"accumulator", shape.acc_depth * acc_word_bytes,
+       2.0 * static_cast<double>(c.active_cycles) * acc_word_bytes},
       {"weight", static_cast<double>(shape.weight_buffer_bytes), 2.0 * static_cast<double>(c.w_bytes)},
       {"output", static_cast<double>(shape.output_buffer_bytes), 2.0 * static_cast<double>(c.y_bytes)},
   };
@@ -64,7 +67,9 @@ json energy_json(const EngineShape& shape, const EnergyCounts& c) {
   return {{"per_frame_uj", total_pj / images / 1e6},
           {"total_uj", total_pj / 1e6},
           {"components",
-           {{"mac", mac_total_pj / images / 1e6}, {"sram", sram_pj / images / 1e6}, {"dram", c.dram_pj / images / 1e6}}},
+           {{"mac", mac_total_pj / images / 1e6},
+            {"sram", sram_pj / images / 1e6},
+            {"dram", c.dram_pj / images / 1e6}}},
           {"sram_bytes", sram_bytes},
           {"table",
            {{"node", t.at("node")},

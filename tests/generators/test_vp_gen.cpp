@@ -428,9 +428,9 @@ TEST_CASE("vp_gen replaces its own output directory whole, stale layer dumps and
   CHECK(fs::exists(out / "layers" / "000_fc1_output.npy"));
   std::ofstream(out / "report.json") << "{\"status\": \"pass\"}";  // as a run of vp_run leaves it
   REQUIRE(run(vp_gen + out.string()) == 0);
-  CHECK(entries(out) == std::set<std::string>{".vp_gen_output", "config.tcl", "expected.bin", "hw.json",
-                                              "input.bin", "manifest.json", "model.h", "params.svh",
-                                              "weights.bin"});
+  CHECK(entries(out) == std::set<std::string>{".vp_gen_output", "asic", "config.tcl", "expected.bin",
+                                              "hw.json", "input.bin", "manifest.json", "model.h",
+                                              "params.svh", "weights.bin"});
   // Nothing is left beside it.
   for (const auto& e : fs::directory_iterator(out.parent_path()))
     CHECK(e.path().filename().string().rfind("." + out.filename().string() + ".vp_gen", 0) != 0);
