@@ -3,7 +3,8 @@
 
     asic_flow.py (--config OUT/config.tcl | --params "Rows 4 Cols 8 ...") --out DIR [--period-ns P]
 
-Runs Yosys (synth_osu018.tcl: the engine mapped to the library, buffers taken out as SRAM macros), adds the
+Runs Yosys (synth_osu018.tcl: the engine mapped to the library, buffers taken out as SRAM macros), qflow's
+blifFanout (high-fanout nets buffered) and Yosys again (netlist_osu018.tcl: cell area, netlist), adds the
 macros' area from the SRAM model of generators/flows/asic_tech.json, runs OpenSTA (sta_osu018.tcl) on the
 mapped netlist and writes DIR/asic.json (report.json's `asic` section) and prints it. Exit status 2 for bad
 input (a missing or malformed config.tcl, an unknown parameter), 1 when a tool fails.
@@ -105,6 +106,11 @@ def sram_area(macros, model, port_cell_um2):
     return sum(m["area_um2"] for m in macros)
 
 
+def register(instance):
+    """The RTL register of a flip-flop netlist_osu018.tcl named after its output wire: u_regs.count_q[3]."""
+    return re.sub(r"\\+[A-Z][A-Z0-9]*$", "", instance)
+
+
 def parse_sta(text, period_ns):
     """report_checks' worst path (start, end) and report_worst_slack's slack."""
     start = re.search(r"^Startpoint: (\S+)", text, re.M)
@@ -113,7 +119,7 @@ def parse_sta(text, period_ns):
     if not (start and end and slack):
         raise RuntimeError("OpenSTA reported no constrained path")
     path_ns = period_ns - float(slack.group(1))
-    return {"from": start.group(1), "to": end.group(1), "slack_ns": float(slack.group(1)),
+    return {"from": register(start.group(1)), "to": register(end.group(1)), "slack_ns": float(slack.group(1)),
             "period_ns": period_ns}, path_ns
 
 
@@ -126,6 +132,32 @@ def scaling(tech, area_mm2, fmax_mhz):
     return rows
 
 
+def buffer_fanout(out, liberty, lib):
+    """qflow's blifFanout, as qflow runs it: buffers every net of too high a load (flip-flop outputs too,
+    which ABC sees as inputs) and resizes gates, until it changes nothing; the clock is left to CTS."""
+    blif_fanout = "/usr/lib/qflow/bin/blifFanout"
+    if not Path(blif_fanout).exists():
+        raise RuntimeError(f"{blif_fanout} missing: install qflow (tools/install-deps.sh)")
+    (out / "nofanout").write_text("clk_i\n")
+    buffer = lib["buffer"]
+    current = out / "mapped.blif"
+    with open(out / "fanout.log", "w") as log:
+        for step in range(20):
+            nxt = out / f"fanout{step % 2}.blif"
+            done = subprocess.run([blif_fanout, *lib["fanout_options"].split(), "-I", str(out / "nofanout"),
+                                   "-s", "nullstring", "-p", liberty, "-b", buffer["cell"], "-i", buffer["input"],
+                                   "-o", buffer["output"], str(current), str(nxt)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            log.write(done.stdout)
+            changed = re.search(r"changed:\s*(\d+)", done.stdout)
+            if not nxt.exists() or not changed:
+                raise RuntimeError(f"blifFanout failed (exit {done.returncode}); {out / 'fanout.log'}")
+            current = nxt
+            if int(changed.group(1)) == 0:
+                break
+    current.replace(out / "buffered.blif")
+
+
 def flow(params, out, period_ns, tech):
     lib = tech["library"]
     liberty = str(Path(lib["dir"]) / lib["liberty"])
@@ -135,7 +167,12 @@ def flow(params, out, period_ns, tech):
     env = {"ASIC_RTL": str(ROOT / "rtl"), "ASIC_OUT": str(out), "ASIC_LIBERTY": liberty,
            "ASIC_MACRO_MIN_WORDS": str(tech["sram"]["min_words"]), "ASIC_PERIOD_PS": str(round(period_ns * 1000)),
            "ASIC_PARAMS": " ".join(f"{k} {v}" for k, v in params.items())}
+    buffer = lib["buffer"]
+    env["ASIC_BUFFER"] = f"{buffer['cell']} {buffer['input']} {buffer['output']}"
     run(["yosys", "-q", "-c", str(HERE / "synth_osu018.tcl")], env, out / "yosys.log")
+    buffer_fanout(out, liberty, lib)
+    env = {"ASIC_LIBERTY": liberty, "ASIC_BLIF": str(out / "buffered.blif"), "ASIC_OUT": str(out)}
+    run(["yosys", "-q", "-c", str(HERE / "netlist_osu018.tcl")], env, out / "yosys_netlist.log")
     counts, logic_um2 = parse_stat((out / "stat.txt").read_text())
     macros = parse_macros((out / "macros.txt").read_text())
     port_cell_um2 = liberty_cell_area(liberty, tech["sram"]["port_cell"])

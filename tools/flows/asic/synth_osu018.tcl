@@ -5,7 +5,8 @@
 #   ASIC_LIBERTY  the standard cells' liberty file
 #   ASIC_PERIOD_PS  the clock period ABC maps for
 #   ASIC_MACRO_MIN_WORDS  memories of at least this many words become SRAM macros (asic_tech.json)
-#   ASIC_OUT      output directory: macros.txt (the memories taken out), netlist.v, stat.txt
+#   ASIC_BUFFER   the buffer cell, its input and output pin (asic_tech.json)
+#   ASIC_OUT      output directory: macros.txt (the memories taken out), mapped.blif
 # Buffers are not synthesised to flip-flops: every memory of at least ASIC_MACRO_MIN_WORDS words is taken
 # out after memory inference and its ports become the netlist's ports (inputs: the macro's read data;
 # outputs: its address, data and enables), so the logic around it stays and OpenSTA times the paths to and
@@ -36,13 +37,11 @@ yosys delete @macros
 yosys expose -input @macro_out
 yosys synth -top dnn_engine -run fine:check -noabc
 yosys dfflibmap -liberty $liberty
-# Delay-driven mapping: ABC also buffers high-fanout nets and sizes gates (without -D a control net drives
-# thousands of X1 gates and the timing is meaningless).
+# Delay-driven mapping: ABC sizes gates and buffers the nets inside the logic it maps.
 yosys abc -liberty $liberty -D $::env(ASIC_PERIOD_PS)
 yosys setundef -zero
 yosys splitnets -ports
-yosys opt_clean -purge
-# Flip-flops named after their output wire: OpenSTA's critical path then names RTL registers.
-yosys rename -wire t:DFF*
-yosys tee -q -o $out/stat.txt stat -liberty $liberty
-yosys write_verilog -noattr -noexpr -nohex -nodec $out/netlist.v
+yosys opt_clean
+# BLIF for qflow's blifFanout (asic_flow.py buffers the high-fanout nets, flip-flop outputs included, which
+# ABC cannot see), then netlist_osu018.tcl gives the area and the netlist OpenSTA reads.
+yosys write_blif -gates -buf {*}$::env(ASIC_BUFFER) $out/mapped.blif
