@@ -156,6 +156,8 @@ def buffer_fanout(out, liberty, lib):
             if int(changed.group(1)) == 0:
                 break
     current.replace(out / "buffered.blif")
+    for step in range(2):
+        (out / f"fanout{step}.blif").unlink(missing_ok=True)
 
 
 def flow(params, out, period_ns, tech):
