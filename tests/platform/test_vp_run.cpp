@@ -88,6 +88,14 @@ void check_pass_report(const json& r, const std::string& network) {
   CHECK(d.at("row_hits").get<std::uint64_t>() + d.at("row_misses").get<std::uint64_t>() > 0);
   for (const char* i : {"dma0.mm2s", "dma0.s2mm", "dma1.mm2s", "dma2.mm2s"})
     CHECK(d.at("per_initiator").contains(i));
+  // Energy (docs/asic.md): the components add up, DRAM is the DRAM model's, MACs and buffers cost something.
+  const json& e = r.at("energy");
+  const json& c = e.at("components");
+  CHECK(e.at("per_frame_uj").get<double>() ==
+        Approx(c.at("mac").get<double>() + c.at("sram").get<double>() + c.at("dram").get<double>()));
+  CHECK(c.at("dram").get<double>() == Approx(d.at("energy_pj").get<double>() / 1e6 / r.at("images").size()));
+  CHECK(c.at("mac").get<double>() > 0);
+  CHECK(c.at("sram").get<double>() > 0);
   CHECK(r.at("host").at("wall_seconds").get<double>() > 0);
   CHECK(r.at("host").at("simulated_cycles_per_second").get<double>() > 0);
 
