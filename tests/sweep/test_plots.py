@@ -19,7 +19,11 @@ import xml.etree.ElementTree as ET
 TOOLS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "sweep")
 sys.path.insert(0, TOOLS)
 
-import matplotlib.image  # noqa: E402
+try:
+    import matplotlib.image
+except ImportError:
+    print("skipped: python3-matplotlib is not installed (tools/install-deps.sh installs it)")
+    sys.exit(77)  # ctest's SKIP_RETURN_CODE (tests/sweep/CMakeLists.txt)
 
 import dnnvp_plots  # noqa: E402
 import plot_run  # noqa: E402
@@ -402,6 +406,18 @@ class RunPlots(PlotFiles):
         self.assertEqual(run.returncode, 0, run.stderr)
         self.assertEqual(os.listdir(os.path.join(tmp, "plots")), [])
         self.assertIn("cycles per layer: not drawn: the report has no layers (status 'error': x.yaml:3", run.stderr)
+
+    def test_without_matplotlib_the_scripts_say_so(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            os.makedirs(os.path.join(tmp, "matplotlib"))
+            with open(os.path.join(tmp, "matplotlib", "__init__.py"), "w", encoding="utf-8") as f:
+                f.write("raise ImportError('no matplotlib here')\n")
+            for script in ("plot_run.py", "plot_sweep.py"):
+                run = subprocess.run([sys.executable, "-B", os.path.join(TOOLS, script), tmp, tmp],
+                                     capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONPATH": tmp})
+                self.assertEqual(run.returncode, 1, run.stderr)
+                self.assertEqual(run.stderr, f"{script}: error: python3-matplotlib is not installed "
+                                             "(tools/install-deps.sh installs it): no plots\n")
 
     def test_an_unreadable_report_is_bad_input(self):
         run = run_main(plot_run, "/nonexistent/report.json", "/nonexistent/plots")

@@ -8,10 +8,15 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import unittest
 import xml.etree.ElementTree as ET
 
-import matplotlib.image
+try:
+    import matplotlib.image
+except ImportError:
+    print("skipped: python3-matplotlib is not installed (tools/install-deps.sh installs it)")
+    sys.exit(77)  # ctest's SKIP_RETURN_CODE (tests/sweep/CMakeLists.txt)
 
 VP_RUN = os.environ["DNNVP_VP_RUN"]
 VP_SWEEP = os.environ.get("DNNVP_VP_SWEEP")

@@ -7,19 +7,25 @@ import math
 import os
 import sys
 
-import matplotlib
+# Exit statuses of the plotting scripts (vp_run and vp_sweep only warn on any of them but 0).
+EXIT_OK, EXIT_PLOT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+try:
+    import matplotlib
+except ImportError:
+    print(f"{os.path.basename(sys.argv[0])}: error: python3-matplotlib is not installed (tools/install-deps.sh "
+          "installs it): no plots", file=sys.stderr)
+    sys.exit(EXIT_PLOT_FAILED)
 
 matplotlib.use("Agg")  # no display: files only
 import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
+from matplotlib.patches import Patch  # noqa: E402
 
 # Text stays text in the SVGs (small files, searchable), and two runs on the same data write the same SVG
 # bytes (no date, fixed ids), so a committed example plot only changes when the data or the code does.
 matplotlib.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "dnnvp", "font.size": 9})
 SVG_METADATA = {"Date": None}
 PNG_METADATA = {"Software": None}
-
-# Exit statuses of the plotting scripts (vp_run and vp_sweep only warn on any of them but 0).
-EXIT_OK, EXIT_PLOT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 
 class BadInput(Exception):
@@ -138,6 +144,11 @@ def bars_against_bound(ax, names, values, bounds, value_label, bound_label):
                    color="tab:red", zorder=3, label=bound_label)
     layer_axis(ax, names)
     ax.legend(loc="best")
+
+
+def colour_legend(ax, colours):
+    """A legend of {label: colour} (bars coloured one by one have no legend entries of their own)."""
+    ax.legend(handles=[Patch(color=c, label=label) for label, c in colours.items()], loc="best")
 
 
 def layer_axis(ax, names):

@@ -10,8 +10,6 @@ docs/sweeps.md, "Plots"."""
 
 import sys
 
-from matplotlib.patches import Patch
-
 import dnnvp_plots as dp
 
 TOOL = "plot_run"
@@ -52,8 +50,7 @@ def layer_cycles(report, title):
     dp.layer_axis(ax, [l["name"] for l in layers])
     ax.set_ylabel("engine clock cycles")
     ax.set_title(f"{title}: cycles per layer")
-    ax.legend(handles=[Patch(color=c, label=w) for w, c in colours.items() if any(l["where"] == w for l in layers)],
-              loc="best")
+    dp.colour_legend(ax, {w: c for w, c in colours.items() if any(l["where"] == w for l in layers)})
     return fig
 
 
