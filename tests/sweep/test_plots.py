@@ -115,9 +115,11 @@ class Page(html.parser.HTMLParser):
         if tag not in ("img", "meta", "input", "br"):
             self.open.append(tag)
         if tag == "tr":
-            self.rows.append({"id": a.get("id"), "class": a.get("class"), "cells": []})
+            self.rows.append({"id": a.get("id"), "class": a.get("class"), "cells": [], "titles": {}})
         elif tag in ("td", "th"):
             self._cell = ""
+            if tag == "td" and "title" in a:
+                self.rows[-1]["titles"][len(self.rows[-1]["cells"])] = a["title"]
         elif tag == "img":
             self.images.append(a["src"])
         elif tag == "script":
@@ -196,7 +198,11 @@ class SweepPlots(PlotFiles):
             csv_rows = list(csv.reader(f))
         self.assertEqual(page.headers, csv_rows[0])
         body = [r for r in page.rows if r["cells"]]
-        self.assertEqual([r["cells"] for r in body], csv_rows[1:])
+        # Numbers with a fraction to 6 significant digits, the exact text in the tooltip; the rest as written.
+        self.assertEqual([[r["titles"].get(i, c) for i, c in enumerate(r["cells"])] for r in body], csv_rows[1:])
+        fps = csv_rows[0].index("fps")
+        self.assertEqual([r["cells"][fps] for r in body],
+                         ["" if p[5] is None else f"{p[5]:.6g}" for p in POINTS])
         self.assertEqual([r["id"] for r in body], [f"point-{p[0]}" for p in POINTS])
         self.assertEqual({r["id"][6:] for r in body if r["class"] == "failed"}, FAILED)
         text = read(os.path.join(self.tmp, "index.html"), encoding="utf-8")

@@ -5,6 +5,7 @@ by terms: `text` (any cell contains it) or `column OP value` (OP one of = != < <
 numbers; `rows` names the column hardware.rows), all of which a row must match."""
 
 import html
+import math
 import os
 
 TABLES = ("results.csv", "layers.csv", "results.json")  # vp_sweep's, beside index.html (docs/sweeps.md)
@@ -104,6 +105,18 @@ def sweep_name(results):
     return str(sweep) if sweep else "sweep"
 
 
+def cell_html(text):
+    """A table cell: a number with a fraction shown to 6 significant digits (the exact text as its tooltip),
+    anything else as it is."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not any(c in text for c in ".eE") or not math.isfinite(value):
+        return f"<td>{html.escape(text)}</td>"
+    return f'<td title="{html.escape(text)}">{value:.6g}</td>'
+
+
 def write(path, results, plotter, columns, rows, failed):
     e = html.escape
     name = sweep_name(results)
@@ -141,7 +154,7 @@ def write(path, results, plotter, columns, rows, failed):
         point = row[id_column] if id_column is not None and id_column < len(row) else ""
         attrs = f' id="point-{e(point)}"' if point else ""
         attrs += ' class="failed"' if point in failed_ids else ""
-        out += [f"<tr{attrs}>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>"]
+        out += [f"<tr{attrs}>" + "".join(cell_html(c) for c in row) + "</tr>"]
     out += ["</tbody>", "</table>", f"<script>{SCRIPT}</script>", "</body>", "</html>"]
     tmp = path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:
