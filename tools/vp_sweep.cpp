@@ -1,21 +1,27 @@
 // vp_sweep: a sweep file's points through vp_run, several at once, into one table (docs/sweeps.md).
 //   vp_sweep SWEEP.yaml [--out DIR] [--jobs N] [--shard i/N] [--engine fast|rtl] [--merge-only]
 //            [--build-only] [--dry-run] [--no-plots] [-q]
+//            [--backend slurm [--partition P] [--time T] [--sbatch-arg ARG]... [--no-wait]]
 // Exit status: 0 every point of the run passed, 1 some point did not (its row says why), 2 bad input (the
-// sweep file or the command line; nothing written), 5 --build-only: a simulator did not build,
+// sweep file or the command line; nothing written), 5 --build-only: a simulator did not build, or (--backend
+// slurm) sbatch/squeue failed or a Slurm job did not complete (its log is named),
 // 128 + signal: interrupted (finished points stay finished; run again to resume).
 #include <sys/wait.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <thread>
+#include <tuple>
+#include <vector>
 
 #include <boost/program_options.hpp>
 
 #include "command_line.h"
 #include "error.h"
 #include "run_options.h"
+#include "slurm.h"
 #include "sweep_file.h"
 #include "sweep_results.h"
 #include "sweep_run.h"
@@ -31,6 +37,9 @@ struct Options {
   std::string sweep, out, shard, engine, backend = "local";
   int jobs = 0;
   bool merge_only = false, build_only = false, dry_run = false, no_plots = false, quiet = false;
+  std::string partition, time;  // --backend slurm: over the sweep file's slurm: section
+  std::vector<std::string> sbatch_args;
+  bool no_wait = false;
 };
 
 // "i/N", 1 <= i <= N.
@@ -63,6 +72,47 @@ void plot(const std::string& out, bool quiet) {
               << (fs::path(out) / "index.html").string() << "\n";
 }
 
+// --backend slurm (tools/sweep/slurm.h): a build job, then a job array of shards; waits and merges here.
+int run_on_slurm(const Options& o, const sw::Sweep& sweep, const std::string& out,
+                 const std::string& engine) {
+  sw::SlurmOptions so = sweep.slurm;
+  if (!o.partition.empty()) so.partition = o.partition;
+  if (!o.time.empty()) so.time = o.time;
+  so.sbatch_args.insert(so.sbatch_args.end(), o.sbatch_args.begin(), o.sbatch_args.end());
+  so.wait = !o.no_wait;
+  sw::prepare_out(sweep, out, engine);  // sweep.json before any task, which only check it
+  const sw::SlurmSweep job{fs::canonical("/proc/self/exe").string(),
+                           fs::absolute(o.sweep).string(),
+                           fs::absolute(out).string(),
+                           sweep.name,
+                           sweep.points.size(),
+                           {"--engine", engine}};
+  const sw::SlurmJobs jobs = sw::submit_slurm(job, so);
+  if (!o.quiet || o.no_wait)
+    std::cout << "vp_sweep: " << sweep.name << ": build job " << jobs.build << ", array job " << jobs.array
+              << " (" << jobs.tasks << " tasks); scripts and logs in " << (fs::path(out) / "slurm").string()
+              << std::endl;
+  if (o.no_wait) {
+    std::cout << "vp_sweep: when they have ended: vp_sweep " << o.sweep << " --out " << out
+              << " --merge-only\n";
+    return 0;
+  }
+  std::ofstream none;  // -q: no progress lines
+  const sw::SlurmOutcome outcome = sw::wait_slurm(job, jobs, so, o.quiet ? none : std::cout);
+  for (const sw::SlurmEnd& f : outcome.failed)
+    std::cerr << "vp_sweep: slurm job " << f.job << " ended " << f.state
+              << (f.exit_code.empty() ? "" : " (exit code " + f.exit_code + ")") << "; log: " << f.log
+              << "\n";
+  if (outcome.build_failed) return ex::kToolFailed;
+  const sw::MergeCount c = sw::merge_results(out);
+  if (!o.quiet)
+    std::cout << "vp_sweep: " << c.finished << " of " << c.total << " points finished, " << c.failed
+              << " failed; " << (fs::path(out) / "results.csv").string() << "\n";
+  if (!o.no_plots) plot(out, o.quiet);
+  if (!outcome.ok()) return ex::kToolFailed;
+  return c.failed == 0 && c.finished == c.total ? 0 : ex::kFail;
+}
+
 int run(const Options& o) {
   const sw::Sweep sweep = sw::load_sweep(o.sweep);
   const std::string engine = o.engine.empty() ? sweep.engine : o.engine;
@@ -82,8 +132,6 @@ int run(const Options& o) {
     }
     return 0;
   }
-  if (o.backend != "local")
-    throw std::invalid_argument("--backend: this vp_sweep runs sweeps locally only, got '" + o.backend + "'");
   if (o.merge_only) {
     const sw::MergeCount c = sw::merge_results(out);
     if (!o.quiet)
@@ -92,6 +140,7 @@ int run(const Options& o) {
     if (!o.no_plots) plot(out, o.quiet);
     return 0;
   }
+  if (o.backend == "slurm") return run_on_slurm(o, sweep, out, engine);
   sw::prepare_out(sweep, out, engine);
   sw::LocalRun local{out, DNNVP_VP_RUN, engine, jobs, shard, shards, !o.quiet};
   if (o.build_only) {
@@ -136,7 +185,13 @@ int main(int argc, char** argv) {
       "shard", po::value<std::string>(&o.shard), "run slice i of N (1-based: points with index % N == i-1)")(
       "engine", po::value<std::string>(&o.engine),
       "fast or rtl (default: the sweep file's engine, else fast)")(
-      "backend", po::value<std::string>(&o.backend), "where the points run: local")(
+      "backend", po::value<std::string>(&o.backend),
+      "where the points run: local, or slurm (a job array; waits and merges)")(
+      "partition", po::value<std::string>(&o.partition), "slurm: the partition (over the sweep file's)")(
+      "time", po::value<std::string>(&o.time), "slurm: each job's time limit (over the sweep file's)")(
+      "sbatch-arg", po::value<std::vector<std::string>>(&o.sbatch_args),
+      "slurm: one more sbatch option, e.g. --sbatch-arg=--mem=4G (repeatable)")(
+      "no-wait", po::bool_switch(&o.no_wait), "slurm: print the job ids and return once submitted")(
       "merge-only", po::bool_switch(&o.merge_only), "only assemble the tables from the finished points")(
       "build-only", po::bool_switch(&o.build_only),
       "only build the simulator of every shape the rtl points need")("dry-run", po::bool_switch(&o.dry_run),
@@ -153,6 +208,23 @@ int main(int argc, char** argv) {
     if (int{o.merge_only} + int{o.build_only} + int{o.dry_run} > 1)
       throw std::invalid_argument("give at most one of --merge-only, --build-only, --dry-run");
     if (!o.shard.empty()) parse_shard(o.shard);
+    if (o.backend != "local" && o.backend != "slurm")
+      throw std::invalid_argument("--backend: must be local or slurm, got '" + o.backend + "'");
+    const bool slurm_options = !o.partition.empty() || !o.time.empty() || !o.sbatch_args.empty() || o.no_wait;
+    if (o.backend != "slurm" && slurm_options)
+      throw std::invalid_argument("--partition, --time, --sbatch-arg and --no-wait need --backend slurm");
+    if (o.backend == "slurm" && !o.shard.empty())
+      throw std::invalid_argument("--backend slurm makes the shards itself: drop --shard");
+    if (o.backend == "slurm" && o.build_only)
+      throw std::invalid_argument(
+          "--build-only builds here (the Slurm build job runs it): drop --backend slurm");
+    for (const auto& [key, option, values] :
+         {std::tuple{"partition", "--partition", std::vector<std::string>{o.partition}},
+          std::tuple{"time", "--time", std::vector<std::string>{o.time}},
+          std::tuple{"sbatch_args", "--sbatch-arg", o.sbatch_args}})
+      for (const std::string& v : values)
+        if (const std::string problem = sw::slurm_value_problem(key, v); !v.empty() && !problem.empty())
+          throw std::invalid_argument(std::string(option) + ": " + problem + ", got '" + v + "'");
   } catch (const std::exception& e) {
     std::cerr << "vp_sweep: " << e.what() << "\n";
     return ex::kBadInput;

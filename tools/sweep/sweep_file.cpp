@@ -301,6 +301,7 @@ Sweep load_sweep(const std::string& path) {
   }
   s.engine = root.choice("engine", s.engine, {"fast", "rtl"});
   s.jobs = static_cast<int>(root.integer("jobs", 0, 1, 1024));
+  s.slurm = read_slurm_options(root.map("slurm"));
   if (root.has("axes") && root.has("points"))
     throw Error(located(path, root.line("points"), "points", "give either axes (a grid) or points (a list)"));
   const std::vector<AxisSpec> axes = read_axes(root);

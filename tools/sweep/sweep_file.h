@@ -12,6 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "slurm.h"
+
 namespace dnnvp::sweep {
 
 // The field that names the base scenario of a point when the sweep has `networks:` (its file's stem).
@@ -42,6 +44,7 @@ struct Sweep {
   std::vector<std::string> axes;   // the swept fields: kNetworkField first with `networks:`, then the axes'
   std::string engine = "fast";     // vp_run --engine
   int jobs = 0;                    // 0: one per core
+  SlurmOptions slurm;              // the `slurm:` section (vp_sweep --backend slurm)
   std::vector<Point> points;
 };
 
