@@ -179,20 +179,23 @@ TEST_CASE(
   CHECK(unmapped_read == tlm::TLM_GENERIC_ERROR_RESPONSE);
 }
 
-TEST_CASE("every engine layer of tiny_cnn runs bit-exact on the fast engine under random stream stalls",
-          "[fast][bench]") {
+namespace {
+
+// Every engine layer of `scenario` through the firmware driver on the fast engine under random stream
+// stalls from `seed`: all `layers` bit-exact against the golden model, every MAC counted.
+void check_under_stalls(const char* scenario, std::uint64_t seed, std::size_t layers) {
   dnnvp::test::one_simulation_per_process();
   bridge_test::BenchOptions o;
-  o.scenario = DNNVP_BRIDGE_SCENARIO;
+  o.scenario = scenario;
   o.engine = "fast";
-  o.stall_seed = 7;
+  o.stall_seed = seed;
   o.stall_probability = 0.3;
   const bridge_test::BenchResult r = bridge_test::run_bench(o);
   INFO(r.summary);
   for (const std::string& e : r.errors) INFO(e);
   REQUIRE(r.errors.empty());
   REQUIRE(r.finished);
-  REQUIRE(r.layers.size() == 7);
+  REQUIRE(r.layers.size() == layers);
   for (const bridge_test::LayerResult& l : r.layers) {
     INFO(l.name);
     CHECK(l.mismatches == 0);
@@ -201,6 +204,13 @@ TEST_CASE("every engine layer of tiny_cnn runs bit-exact on the fast engine unde
   }
   CHECK(r.numbers.stalls_x + r.numbers.stalls_w + r.numbers.stalls_y > 0);
   CHECK(!r.watchdog);
+}
+
+}  // namespace
+
+TEST_CASE("every engine layer of tiny_cnn runs bit-exact on the fast engine under random stream stalls",
+          "[fast][bench]") {
+  check_under_stalls(DNNVP_BRIDGE_SCENARIO, 7, 7);
 }
 
 TEST_CASE("the fast engine takes a depthwise tile (MODE.OP 3) only with the feed, F*Rows <= Cols, no GROUP",
@@ -262,24 +272,5 @@ TEST_CASE(
     "MobileNetV2-like blocks with depthwise layers (MODE.OP 3) run bit-exact on the fast engine under random "
     "stream stalls",
     "[fast][bench]") {
-  dnnvp::test::one_simulation_per_process();
-  bridge_test::BenchOptions o;
-  o.scenario = DNNVP_DW_SCENARIO;
-  o.engine = "fast";
-  o.stall_seed = 11;
-  o.stall_probability = 0.3;
-  const bridge_test::BenchResult r = bridge_test::run_bench(o);
-  INFO(r.summary);
-  for (const std::string& e : r.errors) INFO(e);
-  REQUIRE(r.errors.empty());
-  REQUIRE(r.finished);
-  REQUIRE(r.layers.size() == 9);
-  for (const bridge_test::LayerResult& l : r.layers) {
-    INFO(l.name);
-    CHECK(l.mismatches == 0);
-    CHECK(l.macs == l.layer_macs);
-    CHECK(l.cycles > 0);
-  }
-  CHECK(r.numbers.stalls_x + r.numbers.stalls_w + r.numbers.stalls_y > 0);
-  CHECK(!r.watchdog);
+  check_under_stalls(DNNVP_DW_SCENARIO, 11, 9);
 }
