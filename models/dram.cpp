@@ -178,6 +178,16 @@ std::uint64_t Dram::refreshes() const {
   return timing_.trefi == 0 ? 0 : std::max(refresh_epoch_, elapsed_cycles() / timing_.trefi);
 }
 
+double Dram::peak_bytes_per_second(const sc_core::sc_time& from, const sc_core::sc_time& to) const {
+  const std::uint64_t first = time_to_cycle(from) / kBandwidthWindowCycles;
+  const std::uint64_t last = std::min<std::uint64_t>(
+      (time_to_cycle(to) + kBandwidthWindowCycles - 1) / kBandwidthWindowCycles, window_bytes_.size());
+  std::uint32_t most = 0;
+  for (std::uint64_t w = first; w < last; ++w) most = std::max(most, window_bytes_[w]);
+  const double window_seconds = (cycle_to_time(kBandwidthWindowCycles) - cycle_to_time(0)).to_seconds();
+  return static_cast<double>(most) / window_seconds;
+}
+
 void Dram::refresh_until(std::uint64_t cycle) {
   if (timing_.trefi == 0) return;
   const std::uint64_t epoch = cycle / timing_.trefi;
@@ -231,6 +241,9 @@ std::uint64_t Dram::schedule(std::uint64_t cycle, std::uint64_t address, std::ui
     const std::uint64_t data_end = data_start + t.burst_cycles();
     bus_free_ = data_end;
     busy_cycles_ += t.burst_cycles();
+    const std::uint64_t window = data_start / kBandwidthWindowCycles;
+    if (window >= window_bytes_.size()) window_bytes_.resize(window + 1, 0);
+    window_bytes_[window] += static_cast<std::uint32_t>(burst);
     if (write) {
       bank.pre_ok = std::max(bank.pre_ok, data_end + t.twr);
       ++write_bursts_;

@@ -116,6 +116,11 @@ class Dram : public sc_core::sc_module {
   std::uint64_t busy_cycles() const { return busy_cycles_; }  // data bus cycles carrying bursts
   // Energy so far; background counts up to max(sc_time_stamp(), the last data transfer).
   DramEnergyReport energy() const;
+  // The busiest window of kBandwidthWindowCycles DRAM cycles (counted from cycle 0) that overlaps [from, to):
+  // its bytes (each burst counted in the window its data starts in) per second. report.json's per-layer
+  // peak bandwidth; 0 when no burst fell in those windows.
+  static constexpr std::uint64_t kBandwidthWindowCycles = 1024;
+  double peak_bytes_per_second(const sc_core::sc_time& from, const sc_core::sc_time& to) const;
 
  protected:
   void end_of_elaboration() override;
@@ -154,6 +159,7 @@ class Dram : public sc_core::sc_module {
   std::uint64_t refresh_epoch_ = 0;  // tREFI intervals applied to the banks
   std::uint64_t activates_ = 0, precharges_ = 0, busy_cycles_ = 0;
   std::uint64_t read_bursts_ = 0, write_bursts_ = 0;
+  std::vector<std::uint32_t> window_bytes_;  // per kBandwidthWindowCycles window
 
   std::deque<DramCounters> counter_store_;   // stable addresses for the statistics
   std::vector<DramCounters*> by_initiator_;  // index: InitiatorId + 1 (slot 0: unknown)

@@ -1,5 +1,6 @@
 #include "report.h"
 
+#include <algorithm>
 #include <cstring>
 #include <iomanip>
 #include <sstream>
@@ -149,6 +150,8 @@ struct LayerTiming {
   bool ran = false, completed = false;
   std::uint64_t cycles = 0, first_cycle = 0, last_cycle = 0;
   std::uint64_t dram_read_bytes = 0, dram_write_bytes = 0;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> dram_by_initiator;  // read, write; dram_initiators()
+  double dram_peak_bytes_per_second = 0;
   double wall_seconds = 0;
 };
 
@@ -179,6 +182,13 @@ std::vector<LayerTiming> layer_timings(const Soc& soc, std::size_t layers) {
     r.ran = true;
     r.dram_read_bytes += read;
     r.dram_write_bytes += write;
+    r.dram_by_initiator.resize(a.dram.size());
+    for (std::size_t i = 0; i < a.dram.size(); ++i) {
+      r.dram_by_initiator[i].first += b->dram[i].read_bytes - a.dram[i].read_bytes;
+      r.dram_by_initiator[i].second += b->dram[i].write_bytes - a.dram[i].write_bytes;
+    }
+    r.dram_peak_bytes_per_second =
+        std::max(r.dram_peak_bytes_per_second, soc.dram().peak_bytes_per_second(a.time, b->time));
     r.cycles += end - first;
     r.last_cycle = end > first ? end - 1 : first;
     r.wall_seconds += b->wall_seconds - a.wall_seconds;
@@ -246,7 +256,14 @@ json layer_row(const manifest::LayerEntry& l, const std::string& where, const La
             {"first_cycle", t.ran ? json(t.first_cycle) : json(nullptr)},
             {"last_cycle", t.ran ? json(t.last_cycle) : json(nullptr)},
             {"dram_read_bytes", t.dram_read_bytes},
-            {"dram_write_bytes", t.dram_write_bytes}};
+            {"dram_write_bytes", t.dram_write_bytes},
+            {"dram_peak_bytes_per_second", t.dram_peak_bytes_per_second}};
+  json by_initiator = json::object();
+  for (std::size_t i = 0; i < Soc::dram_initiators().size(); ++i)
+    by_initiator[Soc::dram_initiators()[i]] = {
+        {"read_bytes", i < t.dram_by_initiator.size() ? t.dram_by_initiator[i].first : 0},
+        {"write_bytes", i < t.dram_by_initiator.size() ? t.dram_by_initiator[i].second : 0}};
+  r["dram_per_initiator"] = by_initiator;
   if (ran) r["completed"] = producer ? producer->completed : t.completed;
   if (l.engine) {
     r["tiles_planned"] = l.engine->tiles;

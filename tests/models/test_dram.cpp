@@ -127,6 +127,44 @@ TEST_CASE("dram sequential streams reach close to peak bandwidth and random acce
   CHECK(dram.refreshes() > 0);
 }
 
+TEST_CASE(
+    "dram peak bandwidth over a span is its busiest window's: near the peak for a stream, low for random "
+    "reads, zero where nothing moved",
+    "[dram]") {
+  dnnvp::test::one_simulation_per_process();
+  const DramTiming t = DramTiming::preset("ddr4-2400");
+  Dram dram("dram", 256 * kMiB, t);
+  sc_time stream_end, random_start, random_end;
+  Initiator i("i", [&](Initiator& init) {
+    std::vector<unsigned char> buf(64);
+    sc_time last = SC_ZERO_TIME;
+    for (std::uint64_t a = 0; a < kMiB; a += 64) last = std::max(last, init.read(a, buf.data(), 64).delay);
+    wait(last);
+    stream_end = sc_time_stamp();
+    // One window later: no window holds bursts of both phases.
+    wait(dram.cycle_to_time(Dram::kBandwidthWindowCycles) - dram.cycle_to_time(0));
+    random_start = sc_time_stamp();
+    std::mt19937_64 rng(1);
+    sc_time at = SC_ZERO_TIME;
+    for (int k = 0; k < 2048; ++k) at = init.read((rng() % (256 * kMiB / 64)) * 64, buf.data(), 64, at).delay;
+    wait(at);
+    random_end = sc_time_stamp();
+  });
+  i.socket.bind(dram.socket);
+  sc_start();
+
+  const double peak = t.peak_bytes_per_second();
+  const double stream = dram.peak_bytes_per_second(SC_ZERO_TIME, stream_end);
+  const double random = dram.peak_bytes_per_second(random_start, random_end);
+  INFO("peak " << peak / 1e9 << " GB/s, stream's busiest window " << stream / 1e9 << ", random's "
+               << random / 1e9);
+  CHECK(stream > 0.9 * peak);
+  CHECK(stream <= peak);
+  CHECK(random > 0);
+  CHECK(random < 0.3 * peak);
+  CHECK(dram.peak_bytes_per_second(random_end + sc_time(1, SC_MS), random_end + sc_time(2, SC_MS)) == 0);
+}
+
 TEST_CASE("dram per-initiator counters are exact", "[dram]") {
   dnnvp::test::one_simulation_per_process();
   const DramTiming t =

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -146,6 +147,27 @@ TEST_CASE(
       same_number(cell(layers, layer_row, "macs"), l.at("macs"));
       same_number(cell(layers, layer_row, "dram_read_bytes"), l.at("dram_read_bytes"));
       same_number(cell(layers, layer_row, "dram_write_bytes"), l.at("dram_write_bytes"));
+      // The report's DRAM bytes per initiator add up to the layer's; its busiest window is at least the
+      // layer's average and at most the DDR4-2400 peak (19.2 GB/s).
+      std::uint64_t by_initiator = 0;
+      for (const auto& [name, bytes] : l.at("dram_per_initiator").items()) {
+        std::string column = "dram_" + name + "_bytes";
+        std::replace(column.begin(), column.end(), '.', '_');
+        same_number(cell(layers, layer_row, column),
+                    bytes.at("read_bytes").get<double>() + bytes.at("write_bytes").get<double>());
+        by_initiator +=
+            bytes.at("read_bytes").get<std::uint64_t>() + bytes.at("write_bytes").get<std::uint64_t>();
+      }
+      CHECK(by_initiator ==
+            l.at("dram_read_bytes").get<std::uint64_t>() + l.at("dram_write_bytes").get<std::uint64_t>());
+      same_number(cell(layers, layer_row, "dram_peak_gbs"),
+                  l.at("dram_peak_bytes_per_second").get<double>() / 1e9);
+      if (l.at("cycles").get<std::uint64_t>() > 0 && by_initiator > 0) {
+        const double avg = std::stod(cell(layers, layer_row, "dram_avg_gbs"));
+        CHECK(avg == Approx(by_initiator * 250e6 / l.at("cycles").get<double>() / 1e9));
+        CHECK(std::stod(cell(layers, layer_row, "dram_peak_gbs")) >= avg);
+        CHECK(std::stod(cell(layers, layer_row, "dram_peak_gbs")) <= 19.2);
+      }
       if (l.contains("engine_cycles")) {
         same_number(cell(layers, layer_row, "engine_cycles"), l.at("engine_cycles"));
         same_number(cell(layers, layer_row, "utilization"), l.at("pe_utilization"));
