@@ -14,6 +14,7 @@ namespace dnnvp {
 
 struct EmitOptions {
   bool dump_layers = false;  // per-layer .npy files under layers/
+  bool resources = false;    // run the Yosys resource estimate when it is not cached (docs/fpga.md)
 };
 
 void write_artifacts(const Scenario& s, const SynthesizedModel& model, const MemoryLayout& layout,

@@ -7,6 +7,7 @@
 #include "command_line.h"
 #include "emit.h"
 #include "error.h"
+#include "fpga_outputs.h"
 #include "layout.h"
 #include "scenario.h"
 
@@ -27,6 +28,9 @@ int main(int argc, char** argv) {
       "dump-layers",
       "also write every layer's integer weights, bias, requantisation and output as .npy under DIR/layers")(
       "quiet,q", "print nothing but errors")(
+      "resources",
+      "estimate the engine's FPGA resources with Yosys when they are not cached (minutes for a large shape; "
+      "docs/fpga.md): DIR/resources.json, checked against hardware.fpga's budget")(
       "onnx", po::value<std::string>(), "the network: a quantised ONNX model instead of a SCENARIO")(
       "hardware", po::value<std::string>(),
       "with --onnx: a YAML file with a scenario's hardware (and dram, mapping, run) sections");
@@ -51,13 +55,16 @@ int main(int argc, char** argv) {
                                          vm.count("hardware") ? vm["hardware"].as<std::string>() : "")
              : dnnvp::load_scenario(scenario_path);
     const std::string dir = vm["out"].as<std::string>();
-    const dnnvp::MemoryLayout layout = dnnvp::generate(scenario, dir, {vm.count("dump-layers") != 0});
+    const bool resources = vm.count("resources") != 0;
+    if (resources && !quiet) std::printf("vp_gen: FPGA resources: Yosys synth_xilinx unless cached (docs/fpga.md)\n");
+    const dnnvp::MemoryLayout layout = dnnvp::generate(scenario, dir, {vm.count("dump-layers") != 0, resources});
     if (!quiet) {
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       std::printf("vp_gen: %s (%s): %zu layers, %lld params, %.3f GMACs, weights %.2f MB -> %s (%.1f s)\n",
                   scenario.name.c_str(), scenario.network.name.c_str(), scenario.network.layers.size(),
                   static_cast<long long>(scenario.network.param_count()), scenario.network.macs() / 1e9,
                   layout.weights_file.bytes / 1e6, dir.c_str(), seconds);
+      if (const auto r = dnnvp::read_resources_json(dir)) std::printf("vp_gen: %s\n", dnnvp::resources_summary(*r).c_str());
     }
     return 0;
   } catch (const dnnvp::Error& e) {  // bad input: the user changes the scenario, model or hardware

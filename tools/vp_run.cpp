@@ -32,6 +32,7 @@
 #include "emit.h"
 #include "engine_shape.h"
 #include "error.h"
+#include "fpga_outputs.h"
 #include "log.h"
 #include "manifest.h"
 #include "run_options.h"
@@ -238,6 +239,7 @@ struct RunState {
   std::string scenario_path, scenario_name, out, firmware;
   bool dump_layers = false;  // vp_gen's layer dumps: the platform then checks every layer against them
   bool build_only = false;   // only build the scenario's simulator (vp_sweep --build-only)
+  bool resources = false;    // vp_gen --resources: report.json's "resources" even when not cached
   dnnvp::RunOptions opt;
   std::string step = "reading the options";
   std::optional<dnnvp::manifest::Hardware> hw;  // hw.json once generated
@@ -478,7 +480,10 @@ int run(int argc, char** argv, RunState& s) {
       "layer's output with it as the layer finishes and names the first diverging one")(
       "build-only", po::bool_switch(&s.build_only),
       "only build (or bring up to date) the simulator of the scenario's engine shape for the --engine "
-      "asked, write nothing else, and exit");
+      "asked, write nothing else, and exit")(
+      "resources", po::bool_switch(&s.resources),
+      "estimate the engine's FPGA resources (Yosys, minutes unless cached; docs/fpga.md) into report.json's "
+      "\"resources\"; a cached estimate is reported without it");
   s.opt.add_to(visible);
   po::variables_map vm;
   try {
@@ -527,7 +532,7 @@ int run(int argc, char** argv, RunState& s) {
       throw std::invalid_argument("--firmware: " + s.firmware + " is not a file");
     if (!s.opt.quiet) std::cout << "vp_run: generating " << scenario.name << " -> " << s.out << "\n";
     // The cross-check compares each sampled layer's output with the dumps on both engines.
-    dnnvp::generate(scenario, s.out, {s.dump_layers || !s.opt.cross_check.empty()});
+    dnnvp::generate(scenario, s.out, {s.dump_layers || !s.opt.cross_check.empty(), s.resources});
   } catch (const std::exception& e) {
     throw StepFailed(e.what(), ex::kBadInput);
   }
@@ -556,10 +561,13 @@ int run(int argc, char** argv, RunState& s) {
   if (!opt.verbose) setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
   const int status = simulate(s, sim, opt, "", "");
   if (fs::exists(s.report())) {
-    if (!opt.trace_layer.empty()) {  // the window vp_sim traced came from this layer
+    const std::optional<nlohmann::json> resources = dnnvp::read_resources_json(s.out);
+    if (!opt.trace_layer.empty() || resources) {
       nlohmann::json rep = read_json(s.report());
-      rep["run"]["trace"]["layer"] = opt.trace_layer;
+      if (!opt.trace_layer.empty()) rep["run"]["trace"]["layer"] = opt.trace_layer;  // the window vp_sim traced
+      if (resources) rep["resources"] = *resources;  // vp_gen's estimate (docs/fpga.md)
       dnnvp::write_report(s.report().string(), rep);
+      if (resources && !opt.quiet) std::cout << "vp_run: " << dnnvp::resources_summary(*resources) << "\n";
     }
     if (!opt.cross_check.empty() && !cross_check(s) && status == 0) return ex::kFail;
     if (!opt.plots.empty()) draw_plots(s);

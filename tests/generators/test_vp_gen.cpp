@@ -430,7 +430,7 @@ TEST_CASE("vp_gen replaces its own output directory whole, stale layer dumps and
   REQUIRE(run(vp_gen + out.string()) == 0);
   CHECK(entries(out) == std::set<std::string>{".vp_gen_output", "asic", "config.tcl", "expected.bin",
                                               "hw.json", "input.bin", "manifest.json", "model.h",
-                                              "params.svh", "weights.bin"});
+                                              "params.svh", "vivado.tcl", "weights.bin"});
   // Nothing is left beside it.
   for (const auto& e : fs::directory_iterator(out.parent_path()))
     CHECK(e.path().filename().string().rfind("." + out.filename().string() + ".vp_gen", 0) != 0);

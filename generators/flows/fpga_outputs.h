@@ -1,0 +1,25 @@
+// vp_gen's FPGA outputs for a scenario (docs/fpga.md): vivado.tcl, and resources.json when the estimate is
+// cached or asked for (Yosys takes minutes: the default run never waits for it).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "scenario.h"
+
+namespace dnnvp {
+
+// vivado.tcl for hardware.fpga's part (fpga_parts.yaml's default_part when the scenario names none).
+std::string scenario_vivado_tcl(const Scenario& s);
+// The engine's resource estimate with, when the scenario names a part, its budget check; nothing when it
+// is not cached and `run` is false. Throws std::runtime_error when Yosys is missing or fails.
+std::optional<nlohmann::json> scenario_resources(const Scenario& s, bool run);
+// DIR/resources.json as vp_gen wrote it, or nothing.
+std::optional<nlohmann::json> read_resources_json(const std::string& dir);
+// One line for the console: "resources (yosys synth_xilinx xcup): 1234 LUT ..., fits zcu104 (binding dsp 12.3
+// %)".
+std::string resources_summary(const nlohmann::json& resources);
+
+}  // namespace dnnvp
