@@ -14,8 +14,8 @@
 #include "emit_manifest.h"
 #include "engine_blob.h"
 #include "engine_table.h"
-#include "fpga_outputs.h"
 #include "error.h"
+#include "fpga_outputs.h"
 #include "hex.h"
 #include "layer_kind.h"
 #include "npy.h"
@@ -385,7 +385,8 @@ void write_artifacts(const Scenario& s, const SynthesizedModel& sm, const Memory
   for (const HandoffFile& f : asic_handoff_files(rtl_parameters(s)))
     write_file(dir / "asic" / f.name, f.text);
   write_file(dir / "vivado.tcl", scenario_vivado_tcl(s));
-  if (const std::optional<json> r = scenario_resources(s, options.resources)) write_file(dir / "resources.json", json_text(*r));
+  if (const std::optional<json> r = scenario_resources(s, options.resources))
+    write_file(dir / "resources.json", json_text(*r));
   write_file(dir / "model.h", model_h(s, sm, lay, plan));
   write_weights_bin(dir / "weights.bin", s, sm, lay, plan);
   std::vector<Tensor> inputs;

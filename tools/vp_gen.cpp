@@ -56,15 +56,18 @@ int main(int argc, char** argv) {
              : dnnvp::load_scenario(scenario_path);
     const std::string dir = vm["out"].as<std::string>();
     const bool resources = vm.count("resources") != 0;
-    if (resources && !quiet) std::printf("vp_gen: FPGA resources: Yosys synth_xilinx unless cached (docs/fpga.md)\n");
-    const dnnvp::MemoryLayout layout = dnnvp::generate(scenario, dir, {vm.count("dump-layers") != 0, resources});
+    if (resources && !quiet)
+      std::printf("vp_gen: FPGA resources: Yosys synth_xilinx unless cached (docs/fpga.md)\n");
+    const dnnvp::MemoryLayout layout =
+        dnnvp::generate(scenario, dir, {vm.count("dump-layers") != 0, resources});
     if (!quiet) {
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       std::printf("vp_gen: %s (%s): %zu layers, %lld params, %.3f GMACs, weights %.2f MB -> %s (%.1f s)\n",
                   scenario.name.c_str(), scenario.network.name.c_str(), scenario.network.layers.size(),
                   static_cast<long long>(scenario.network.param_count()), scenario.network.macs() / 1e9,
                   layout.weights_file.bytes / 1e6, dir.c_str(), seconds);
-      if (const auto r = dnnvp::read_resources_json(dir)) std::printf("vp_gen: %s\n", dnnvp::resources_summary(*r).c_str());
+      if (const auto r = dnnvp::read_resources_json(dir))
+        std::printf("vp_gen: %s\n", dnnvp::resources_summary(*r).c_str());
     }
     return 0;
   } catch (const dnnvp::Error& e) {  // bad input: the user changes the scenario, model or hardware

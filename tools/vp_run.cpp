@@ -564,8 +564,9 @@ int run(int argc, char** argv, RunState& s) {
     const std::optional<nlohmann::json> resources = dnnvp::read_resources_json(s.out);
     if (!opt.trace_layer.empty() || resources) {
       nlohmann::json rep = read_json(s.report());
-      if (!opt.trace_layer.empty()) rep["run"]["trace"]["layer"] = opt.trace_layer;  // the window vp_sim traced
-      if (resources) rep["resources"] = *resources;  // vp_gen's estimate (docs/fpga.md)
+      if (!opt.trace_layer.empty())
+        rep["run"]["trace"]["layer"] = opt.trace_layer;  // the window vp_sim traced
+      if (resources) rep["resources"] = *resources;      // vp_gen's estimate (docs/fpga.md)
       dnnvp::write_report(s.report().string(), rep);
       if (resources && !opt.quiet) std::cout << "vp_run: " << dnnvp::resources_summary(*resources) << "\n";
     }
