@@ -384,8 +384,9 @@ void write_artifacts(const Scenario& s, const SynthesizedModel& sm, const Memory
   fs::create_directory(dir / "asic");
   for (const HandoffFile& f : asic_handoff_files(rtl_parameters(s)))
     write_file(dir / "asic" / f.name, f.text);
-  write_file(dir / "vivado.tcl", scenario_vivado_tcl(s));
-  if (const std::optional<json> r = scenario_resources(s, options.resources))
+  write_file(dir / "vivado.tcl", scenario_vivado_tcl(s, ""));
+  write_file(dir / "address_map.json", json_text(scenario_address_map("")));
+  if (const std::optional<json> r = scenario_resources(s, "", options.resources))
     write_file(dir / "resources.json", json_text(*r));
   write_file(dir / "model.h", model_h(s, sm, lay, plan));
   write_weights_bin(dir / "weights.bin", s, sm, lay, plan);

@@ -5,7 +5,6 @@
 #include "dram_timing.h"
 #include "error.h"
 #include "fault_spec.h"
-#include "fpga_parts.h"
 #include "hex.h"
 #include "image_batch.h"
 #include "network_yaml.h"
@@ -194,12 +193,6 @@ Scenario read_scenario(const std::string& path, const YAML::Node& document, cons
   h.dw_line_pixels = static_cast<int>(hw.integer("dw_line_pixels", h.dw_line_pixels, 0, 65535));
   h.clock_mhz = hw.number("clock_mhz", h.clock_mhz, 1.0, 5000.0);
   h.cpu_mhz = hw.number("cpu_mhz", h.cpu_mhz, 1.0, 5000.0);
-  h.fpga = hw.string("fpga", h.fpga);
-  if (!h.fpga.empty()) {
-    const flows::FpgaParts parts = flows::load_fpga_parts();
-    if (parts.parts.count(h.fpga) == 0)
-      hw.fail("fpga", "no FPGA part '" + h.fpga + "' in " + parts.file + " (known: " + parts.names() + ")");
-  }
   hw.reject_unknown();
 
   const Fields d = root.map("dram");

@@ -61,9 +61,6 @@ struct HardwareConfig {
   int dw_line_pixels = EngineShape{}.dw_line_pixels;
   double clock_mhz = 250.0;
   double cpu_mhz = 1000.0;  // the CPU that runs the firmware (ISS: one instruction per cycle)
-  // An FPGA part of generators/flows/fpga_parts.yaml (docs/fpga.md): vivado.tcl's target and the budget a
-  // resource estimate is checked against; empty: none (vivado.tcl for the ZCU104, no budget check).
-  std::string fpga;
 };
 
 struct DramConfig {

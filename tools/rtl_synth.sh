@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Synthesises the engine with Yosys at a small shape and checks that the PE array is real: before
 # technology mapping the dnn_pe_array module must hold Rows*Cols multipliers. Then runs the full
-# generic (or Xilinx) flow and prints the cell report.
-#   tools/rtl_synth.sh [generic|xilinx] [ROWS COLS]
+# generic (or Xilinx) flow and prints the cell report; `multipliers` stops after the check (the CI's
+# resource-estimate test runs it: tests/flows/check_fpga_resources.sh).
+#   tools/rtl_synth.sh [generic|xilinx|multipliers] [ROWS COLS]
 set -euo pipefail
 flow=${1:-generic} rows=${2:-2} cols=${3:-3}
 rtl="$(cd "$(dirname "$0")/../rtl" && pwd)"
@@ -21,9 +22,10 @@ echo "dnn_pe_array: $muls multipliers for a ${rows}x${cols} array"
 [ "$muls" -eq $((rows * cols)) ] || { echo "expected $((rows * cols)) multipliers in the PE array" >&2; exit 1; }
 
 case "$flow" in
+  multipliers) exit 0 ;;
   generic) synth="synth -top dnn_engine -flatten" ;;
   xilinx) synth="synth_xilinx -top dnn_engine -flatten" ;;
-  *) echo "usage: rtl_synth.sh [generic|xilinx] [ROWS COLS]" >&2; exit 2 ;;
+  *) echo "usage: rtl_synth.sh [generic|xilinx|multipliers] [ROWS COLS]" >&2; exit 2 ;;
 esac
 yosys -q -l "$log/synth.log" -p "$read; $synth; stat" >/dev/null
 awk '/Printing statistics/ {p=1} p' "$log/synth.log" | grep -E "Number of cells|DSP|MULT|CARRY|LUT|FD|BRAM|RAM" | head -20

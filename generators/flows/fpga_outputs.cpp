@@ -18,15 +18,20 @@ EngineShape shape_of(const Scenario& s) {
 
 }  // namespace
 
-std::string scenario_vivado_tcl(const Scenario& s) {
+std::string scenario_vivado_tcl(const Scenario& s, const std::string& part) {
   const flows::FpgaParts parts = flows::load_fpga_parts();
-  return flows::vivado_tcl({s.name, shape_of(s), s.hardware.clock_mhz, &parts,
-                            s.hardware.fpga.empty() ? parts.default_part : s.hardware.fpga});
+  return flows::vivado_tcl(
+      {s.name, shape_of(s), s.hardware.clock_mhz, &parts, part.empty() ? parts.default_part : part});
 }
 
-std::optional<nlohmann::json> scenario_resources(const Scenario& s, bool run) {
+nlohmann::json scenario_address_map(const std::string& part) {
   const flows::FpgaParts parts = flows::load_fpga_parts();
-  const flows::FpgaPart* part = s.hardware.fpga.empty() ? nullptr : &parts.part(s.hardware.fpga);
+  return flows::board_address_map(parts, part.empty() ? parts.default_part : part);
+}
+
+std::optional<nlohmann::json> scenario_resources(const Scenario& s, const std::string& part_name, bool run) {
+  const flows::FpgaParts parts = flows::load_fpga_parts();
+  const flows::FpgaPart* part = part_name.empty() ? nullptr : &parts.part(part_name);
   const std::string family = (part != nullptr ? *part : parts.part(parts.default_part)).family;
   const flows::FlowCache cache;
   const EngineShape shape = shape_of(s);

@@ -23,6 +23,24 @@ std::uint64_t board_address(const ProcessingSystem& ps, const std::string& regio
   return ps.window_base + offset;
 }
 
+nlohmann::json board_address_map(const FpgaParts& parts, const std::string& part_name) {
+  const FpgaPart& part = parts.part(part_name);
+  const ProcessingSystem& ps = parts.processing_system(part);
+  nlohmann::json regions = nlohmann::json::object();
+  for (const PlPeripheral& p : parts.pl) {
+    const RegionInfo* r = mm::find_region(p.region);
+    if (r == nullptr)
+      throw Error(parts.file + ": pl." + p.region + ": platform/memory_map.yaml has no region '" + p.region +
+                  "'");
+    regions[p.region] = {{"base", board_address(ps, p.region, r->base, r->size)}, {"size", r->size}};
+  }
+  return {{"part", part.name},
+          {"device", part.part},
+          {"ps", ps.type},
+          {"window", {{"base", ps.window_base}, {"size", ps.window_size}}},
+          {"regions", regions}};
+}
+
 namespace {
 
 // The engine's stream ports (rtl/dnn_engine.sv) as AXI-Stream bus interfaces of its IP.
@@ -60,14 +78,10 @@ std::string mhz(double v) {
 std::string vivado_tcl(const VivadoDesign& d) {
   const FpgaPart& part = d.parts->part(d.part);
   const ProcessingSystem& ps = d.parts->processing_system(part);
+  const nlohmann::json addresses = board_address_map(*d.parts, d.part).at("regions");  // checks the regions
   const RegionInfo* dma_regs = nullptr;
-  for (const PlPeripheral& p : d.parts->pl) {
-    const RegionInfo* r = mm::find_region(p.region);
-    if (r == nullptr)
-      throw Error(d.parts->file + ": pl." + p.region + ": platform/memory_map.yaml has no region '" +
-                  p.region + "'");
-    if (p.ip == "axi_dma") dma_regs = r;
-  }
+  for (const PlPeripheral& p : d.parts->pl)
+    if (p.ip == "axi_dma") dma_regs = mm::find_region(p.region);
   const int stream_bits = d.shape.stream_bits;
   std::ostringstream t;
   t << "# vivado.tcl for scenario " << d.name
@@ -252,10 +266,10 @@ std::string vivado_tcl(const VivadoDesign& d) {
   t << "# ---- 4. Address map: platform/memory_map.yaml's PL regions in the " << ps.master << " window ("
     << hex(ps.window_base) << ", " << hex(ps.window_size) << " bytes) at base % window size\n";
   for (const PlPeripheral& p : d.parts->pl) {
-    const RegionInfo& r = *mm::find_region(p.region);
     const std::string seg = p.ip == "engine" ? "engine/s_axil/reg0" : p.region + "/S_AXI_LITE/Reg";
+    const nlohmann::json& a = addresses.at(p.region);
     t << "assign_bd_address -target_address_space [get_bd_addr_spaces ps/Data] -offset "
-      << hex(board_address(ps, p.region, r.base, r.size)) << " -range " << hex(r.size)
+      << hex(a.at("base").get<std::uint64_t>()) << " -range " << hex(a.at("size").get<std::uint64_t>())
       << " [get_bd_addr_segs " << seg << "]\n";
   }
   t << "# The DMAs reach the processing system's DDR through " << ps.slave << " (its own addresses).\n";

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "engine_shape.h"
 #include "fpga_parts.h"
 
@@ -26,6 +28,10 @@ struct VivadoDesign {
 // do, so there they are equal). Throws dnnvp::Error naming the region when it does not fit the window.
 std::uint64_t board_address(const ProcessingSystem& ps, const std::string& region, std::uint64_t base,
                             std::uint64_t size);
+
+// The PL regions' addresses on `part`'s board, as vivado.tcl assigns them: {part, device, ps, window: {base,
+// size}, regions: {name: {base, size}}} (address_map.json: the Linux runtime maps these).
+nlohmann::json board_address_map(const FpgaParts& parts, const std::string& part);
 
 // The script. Throws dnnvp::Error for a part without a processing system or a `pl` region the memory map
 // does not have.

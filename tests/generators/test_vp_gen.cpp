@@ -428,8 +428,8 @@ TEST_CASE("vp_gen replaces its own output directory whole, stale layer dumps and
   CHECK(fs::exists(out / "layers" / "000_fc1_output.npy"));
   std::ofstream(out / "report.json") << "{\"status\": \"pass\"}";  // as a run of vp_run leaves it
   REQUIRE(run(vp_gen + out.string()) == 0);
-  CHECK(entries(out) == std::set<std::string>{".vp_gen_output", "asic", "config.tcl", "expected.bin",
-                                              "hw.json", "input.bin", "manifest.json", "model.h",
+  CHECK(entries(out) == std::set<std::string>{".vp_gen_output", "address_map.json", "asic", "config.tcl",
+                                              "expected.bin", "hw.json", "input.bin", "manifest.json", "model.h",
                                               "params.svh", "vivado.tcl", "weights.bin"});
   // Nothing is left beside it.
   for (const auto& e : fs::directory_iterator(out.parent_path()))
