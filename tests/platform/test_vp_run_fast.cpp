@@ -110,7 +110,7 @@ TEST_CASE("vp_run --engine fast runs depthwise layers (MODE.OP 3) bit-exact, eve
 
 TEST_CASE(
     "vp_run --cross-check runs the rtl engine up to the sampled layers and reports each one's cycle error "
-    "and bit-exactness",
+    "and bit-exactness, and leaves a fast run that did not pass its own status",
     "[fast][cross-check]") {
   const fs::path dir = fs::path(DNNVP_TEST_TMP) / "fast" / "cross_check";
   fs::remove_all(dir);
@@ -144,6 +144,14 @@ TEST_CASE(
   // The rtl run's own report and the fast run's console log stay apart.
   CHECK(fs::exists(dir / "out" / "cross_check" / "report.json"));
   CHECK(fs::exists(dir / "out" / "uart.log"));
+  // A fast run that does not pass is not compared: its own status stands.
+  const dnnvp_test::ToolRun stopped =
+      dnnvp_test::run_tool({DNNVP_VP_RUN, (dir / "tiny.yaml").string(), "--out", (dir / "stopped").string(),
+                            "-q", "--engine", "fast", "--cross-check", "all", "--max-cycles", "5000"},
+                           dir);
+  CHECK(stopped.status == 4);
+  CHECK_THAT(stopped.output, Catch::Contains("--cross-check: skipped, the fast engine's run did not pass"));
+  CHECK_FALSE(json::parse(std::ifstream(dir / "stopped" / "report.json")).contains("cross_check"));
 }
 
 TEST_CASE(
