@@ -288,3 +288,25 @@ TEST_CASE("a bad sweep file exits 2 naming file:line:field and writes nothing; -
   CHECK(vp_sweep({(dir / "s.yaml").string(), "--shard", "3/2"}, dir).status == 2);
   CHECK(vp_sweep({(dir / "s.yaml").string(), "--engine", "slow"}, dir).status == 2);
 }
+
+TEST_CASE("--build-only builds each engine shape the rtl points need once, and nothing for the fast engine",
+          "[sweep]") {
+  const fs::path dir = fresh("build_only");
+  const fs::path out = dir / "out";
+  // Two points of one shape (the shipped 4x8: its build is the main build's target, current here).
+  const fs::path sweep = sweep_file(dir, "axes:\n  run.stall_seed: [0, 1]\n");
+  const auto rtl = vp_sweep({sweep.string(), "--out", out.string(), "--engine", "rtl", "--build-only"}, dir);
+  INFO(rtl.output);
+  CHECK(rtl.status == 0);
+  std::size_t builds = 0;
+  for (std::size_t at = 0; (at = rtl.output.find("building the simulator for r4c8", at)) != std::string::npos;
+       ++at)
+    ++builds;
+  CHECK(builds == 1);
+  CHECK(fs::exists(out / "build" / "p0000.log"));
+  CHECK(!fs::exists(out / "points" / "p0000" / "status.json"));  // nothing ran
+
+  const auto fast = vp_sweep({sweep.string(), "--out", (dir / "fast").string(), "--build-only"}, dir);
+  CHECK(fast.status == 0);
+  CHECK(fast.output.find("engine fast: no simulator to build") != std::string::npos);
+}
