@@ -155,7 +155,7 @@ void FastEngine::push_tile() {
   queue_.push_back(std::move(t));
 }
 
-Tile* FastEngine::tile_at(std::uint64_t seq) {
+Tile* FastEngine::tile_at(std::uint64_t seq) const {
   if (queue_.empty() || seq < queue_.front()->seq || seq > queue_.back()->seq) return nullptr;
   return queue_[static_cast<std::size_t>(seq - queue_.front()->seq)].get();
 }
@@ -238,11 +238,7 @@ void FastEngine::step_loader(bool& progress) {
     }
     // The storage the band needs must be free: no tile loaded but not computed may hold any of it.
     const int storage = t->d.whole ? 2 : 1 - last_half_;
-    for (const auto& q : queue_) {
-      if (q->seq >= t->seq) break;
-      if (q->computed_at <= now) continue;
-      if (q->storage == 2 || storage == 2 || q->storage == storage) return;
-    }
+    if (storage_held_after(*t, storage) > now) return;
     if (l.discarding) {
       if (show(x_in_) && take(x_in_).last) l.discarding = false, progress = true;
       return;
@@ -311,6 +307,17 @@ void FastEngine::step_loader(bool& progress) {
       l.discarding = true;
     }
   }
+}
+
+// The last cycle at which an earlier tile, loaded but not computed, holds storage `storage` (0, 1: a half;
+// 2: the whole buffer) that tile `t`'s band needs; 0 when none does.
+std::uint64_t FastEngine::storage_held_after(const Tile& t, int storage) const {
+  std::uint64_t held = 0;
+  for (const auto& q : queue_) {
+    if (q->seq >= t.seq) break;
+    if (q->storage == 2 || storage == 2 || q->storage == storage) held = std::max(held, q->computed_at);
+  }
+  return held;
 }
 
 // ---------------------------------------------------------------- weights
@@ -632,6 +639,60 @@ void FastEngine::retire_tiles() {
   }
 }
 
+// ---------------------------------------------------------------- skipping ahead
+
+// How many of the next cycles only the core's issue counting would change anything: the core issues a
+// dense pass's pixels and no other unit, the register port or the channels can act before the pass's last
+// slot (the loader and the drain wait, the weight FIFO is full or its channel empty and the assembler waits
+// for a shadow, no tile leaves the queue). 0: clock the next cycle.
+std::uint64_t FastEngine::skippable() const {
+  const CoreState& c = core_;
+  if (c.phase != CoreState::kIssue || c.tile->d.op == kDepthwise || access_ != nullptr || stalls_ ||
+      observer_ != nullptr || (!staged_.empty() && y_room() == 0))
+    return 0;
+  const std::uint64_t issuing = std::min<std::uint64_t>(c.tile->d.tile_p, c.slots - 1);
+  if (c.slot + 1 >= issuing) return 0;
+  const std::uint64_t k = issuing - 1 - c.slot;  // the pass's last issuing slot is clocked
+  const std::uint64_t until = metrics_.cycles + k;
+  if (!queue_.empty() && queue_.front()->drained_at <= until) return 0;
+  // Drain: no tile to send, none computed before `until`.
+  if (drain_.tile != nullptr || drain_.discarding_r) return 0;
+  if (const Tile* t = tile_at(drain_seq_); t != nullptr && t->computed_at <= until) return 0;
+  // Loader: no band in flight, the next one's storage held beyond `until`.
+  const LoaderState& l = loader_;
+  if (l.tile != nullptr || l.discarding) return 0;
+  if (const Tile* t = tile_at(load_seq_); t != nullptr) {
+    if (t->d.reuse || storage_held_after(*t, t->d.whole ? 2 : 1 - last_half_) <= until) return 0;
+  }
+  // Weights: the FIFO takes nothing and the assembler waits for a shadow the core does not free meanwhile.
+  const WeightState& w = weights_;
+  if (!w_.empty() && w.fifo.size() < geo_.fifo_beats) return 0;
+  if (w.ready != nullptr && (w.ready_params ? w.params_shadow : w.weight_shadow) == nullptr) return 0;
+  if (w.tile == nullptr) {
+    if (tile_at(weight_seq_) != nullptr || (w.discarding && !w.fifo.empty())) return 0;
+  } else if (w.item_beats_left == 0 || (!w.fifo.empty() && (w.ready == nullptr || w.item_beats_left > 1))) {
+    return 0;
+  }
+  return k;
+}
+
+// `k` cycles of the core issuing its pass's pixels, as cycle() would clock them.
+void FastEngine::skip(std::uint64_t k) {
+  EngineMetrics& m = metrics_;
+  CoreState& c = core_;
+  counters_[regs_.active] += k;
+  counters_[regs_.macs] += k * c.macs_per_pixel;
+  counters_[regs_.cycles] += k;
+  m.compute_cycles += k;
+  m.busy_cycles += k;
+  if (w_.empty() && weights_.fifo.size() < geo_.fifo_beats) m.w.waiting_cycles += k;
+  c.slot += k;
+  m.cycles += k;
+  m.cycles_clocked += k;
+  quiet_run_ = 0;
+  watchdog_.step(m.cycles, true, true);
+}
+
 // ---------------------------------------------------------------- the clock
 
 bool FastEngine::cycle() {
@@ -722,6 +783,10 @@ void FastEngine::run() {
     std::uint64_t n = 0;
     bool stop = false;
     while (!stop && n < limit) {
+      if (const std::uint64_t k = std::min(skippable(), limit - n - 1); k > 0) {
+        skip(k);
+        n += k;
+      }
       stop = cycle();
       ++n;
     }

@@ -82,12 +82,15 @@ class FastEngine final : public Engine {
   void push_tile();
   void step_loader(bool& progress);
   void step_weights(bool& progress);
+  std::uint64_t storage_held_after(const Tile& t, int storage) const;
+  std::uint64_t skippable() const;
+  void skip(std::uint64_t k);
   void step_core(bool& progress);
   void start_pass(CoreState& c) const;
   bool issues(CoreState& c) const;
   void step_drain(bool& progress);
   void retire_tiles();
-  Tile* tile_at(std::uint64_t seq);
+  Tile* tile_at(std::uint64_t seq) const;
   void flag(const Field& cause);  // sets STATUS.ERROR and the ERROR_CAUSE bit
 
   Registers regs_;
