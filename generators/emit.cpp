@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "asic_handoff.h"
+#include "asic_osu.h"
 #include "emit_manifest.h"
 #include "engine_blob.h"
 #include "engine_table.h"
@@ -388,6 +389,9 @@ void write_artifacts(const Scenario& s, const SynthesizedModel& sm, const Memory
   write_file(dir / "address_map.json", json_text(scenario_address_map("")));
   if (const std::optional<json> r = scenario_resources(s, "", options.resources))
     write_file(dir / "resources.json", json_text(*r));
+  if (const std::optional<json> a =
+          flows::shape_asic(engine_shape_from_json(engine_shape_json(s.hardware), s.file), options.asic))
+    write_file(dir / "asic" / "osu018.json", json_text(*a));
   write_file(dir / "model.h", model_h(s, sm, lay, plan));
   write_weights_bin(dir / "weights.bin", s, sm, lay, plan);
   std::vector<Tensor> inputs;

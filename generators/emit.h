@@ -15,6 +15,7 @@ namespace dnnvp {
 struct EmitOptions {
   bool dump_layers = false;  // per-layer .npy files under layers/
   bool resources = false;    // run the Yosys resource estimate when it is not cached (docs/fpga.md)
+  bool asic = false;         // run the OSU 0.18 um area/timing flow when it is not cached (docs/asic.md)
 };
 
 void write_artifacts(const Scenario& s, const SynthesizedModel& model, const MemoryLayout& layout,

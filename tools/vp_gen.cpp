@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "asic_osu.h"
 #include "command_line.h"
 #include "emit.h"
 #include "error.h"
@@ -31,6 +32,9 @@ int main(int argc, char** argv) {
       "resources",
       "estimate the engine's FPGA resources with Yosys when they are not cached (minutes for a large shape; "
       "docs/fpga.md): DIR/resources.json, checked against hardware.fpga's budget")(
+      "asic",
+      "the engine's OSU 0.18 um area and timing (Yosys, OpenSTA; minutes for a large shape) when they are not "
+      "cached: DIR/asic/osu018.json (docs/asic.md)")(
       "onnx", po::value<std::string>(), "the network: a quantised ONNX model instead of a SCENARIO")(
       "hardware", po::value<std::string>(),
       "with --onnx: a YAML file with a scenario's hardware (and dram, mapping, run) sections");
@@ -58,8 +62,11 @@ int main(int argc, char** argv) {
     const bool resources = vm.count("resources") != 0;
     if (resources && !quiet)
       std::printf("vp_gen: FPGA resources: Yosys synth_xilinx unless cached (docs/fpga.md)\n");
+    const bool asic = vm.count("asic") != 0;
+    if (asic && !quiet)
+      std::printf("vp_gen: ASIC area and timing: Yosys and OpenSTA unless cached (docs/asic.md)\n");
     const dnnvp::MemoryLayout layout =
-        dnnvp::generate(scenario, dir, {vm.count("dump-layers") != 0, resources});
+        dnnvp::generate(scenario, dir, {vm.count("dump-layers") != 0, resources, asic});
     if (!quiet) {
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       std::printf("vp_gen: %s (%s): %zu layers, %lld params, %.3f GMACs, weights %.2f MB -> %s (%.1f s)\n",
@@ -68,6 +75,8 @@ int main(int argc, char** argv) {
                   layout.weights_file.bytes / 1e6, dir.c_str(), seconds);
       if (const auto r = dnnvp::read_resources_json(dir))
         std::printf("vp_gen: %s\n", dnnvp::resources_summary(*r).c_str());
+      if (const auto a = dnnvp::flows::read_asic_json(dir))
+        std::printf("vp_gen: %s\n", dnnvp::flows::asic_summary(*a).c_str());
     }
     return 0;
   } catch (const dnnvp::Error& e) {  // bad input: the user changes the scenario, model or hardware

@@ -29,6 +29,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command_line.h"
+#include "asic_osu.h"
 #include "emit.h"
 #include "engine_shape.h"
 #include "error.h"
@@ -240,6 +241,7 @@ struct RunState {
   bool dump_layers = false;  // vp_gen's layer dumps: the platform then checks every layer against them
   bool build_only = false;   // only build the scenario's simulator (vp_sweep --build-only)
   bool resources = false;    // vp_gen --resources: report.json's "resources" even when not cached
+  bool asic = false;         // vp_gen --asic: report.json's "asic" even when not cached
   dnnvp::RunOptions opt;
   std::string step = "reading the options";
   std::optional<dnnvp::manifest::Hardware> hw;  // hw.json once generated
@@ -483,7 +485,10 @@ int run(int argc, char** argv, RunState& s) {
       "asked, write nothing else, and exit")(
       "resources", po::bool_switch(&s.resources),
       "estimate the engine's FPGA resources (Yosys, minutes unless cached; docs/fpga.md) into report.json's "
-      "\"resources\"; a cached estimate is reported without it");
+      "\"resources\"; a cached estimate is reported without it")(
+      "asic", po::bool_switch(&s.asic),
+      "the engine's OSU 0.18 um area and timing (Yosys, OpenSTA; minutes unless cached; docs/asic.md) into "
+      "report.json's \"asic\"; cached figures are reported without it");
   s.opt.add_to(visible);
   po::variables_map vm;
   try {
@@ -532,7 +537,7 @@ int run(int argc, char** argv, RunState& s) {
       throw std::invalid_argument("--firmware: " + s.firmware + " is not a file");
     if (!s.opt.quiet) std::cout << "vp_run: generating " << scenario.name << " -> " << s.out << "\n";
     // The cross-check compares each sampled layer's output with the dumps on both engines.
-    dnnvp::generate(scenario, s.out, {s.dump_layers || !s.opt.cross_check.empty(), s.resources});
+    dnnvp::generate(scenario, s.out, {s.dump_layers || !s.opt.cross_check.empty(), s.resources, s.asic});
   } catch (const std::exception& e) {
     throw StepFailed(e.what(), ex::kBadInput);
   }
@@ -562,13 +567,16 @@ int run(int argc, char** argv, RunState& s) {
   const int status = simulate(s, sim, opt, "", "");
   if (fs::exists(s.report())) {
     const std::optional<nlohmann::json> resources = dnnvp::read_resources_json(s.out);
-    if (!opt.trace_layer.empty() || resources) {
+    const std::optional<nlohmann::json> asic = dnnvp::flows::read_asic_json(s.out);
+    if (!opt.trace_layer.empty() || resources || asic) {
       nlohmann::json rep = read_json(s.report());
       if (!opt.trace_layer.empty())
         rep["run"]["trace"]["layer"] = opt.trace_layer;  // the window vp_sim traced
       if (resources) rep["resources"] = *resources;      // vp_gen's estimate (docs/fpga.md)
+      if (asic) rep["asic"] = *asic;                     // vp_gen's OSU 0.18 um figures (docs/asic.md)
       dnnvp::write_report(s.report().string(), rep);
       if (resources && !opt.quiet) std::cout << "vp_run: " << dnnvp::resources_summary(*resources) << "\n";
+      if (asic && !opt.quiet) std::cout << "vp_run: " << dnnvp::flows::asic_summary(*asic) << "\n";
     }
     // A run that did not pass has nothing to compare: its own status stands.
     if (!opt.cross_check.empty() && status != 0)
