@@ -28,8 +28,8 @@
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
-#include "command_line.h"
 #include "asic_osu.h"
+#include "command_line.h"
 #include "emit.h"
 #include "engine_shape.h"
 #include "error.h"
