@@ -137,6 +137,7 @@ TEST_CASE(
         (t.at("dram").at("read_bytes").get<double>() + t.at("dram").at("write_bytes").get<double>()) / 1e6);
     same_number(cell(results, i, "dram_ratio"), t.at("dram").at("ratio_to_lower_bound"));
     same_number(cell(results, i, "dram_energy_uj"), t.at("dram").at("energy_pj").get<double>() / 1e6);
+    same_number(cell(results, i, "energy_uj_per_frame"), rep.at("energy").at("per_frame_uj"));
     for (const json& l : rep.at("layers")) {
       REQUIRE(layer_row < layers.size());
       CHECK(cell(layers, layer_row, "id") == id);
