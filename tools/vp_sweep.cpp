@@ -8,6 +8,7 @@
 // 128 + signal: interrupted (finished points stay finished; run again to resume).
 #include <sys/wait.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -72,6 +73,11 @@ void plot(const std::string& out, bool quiet) {
               << (fs::path(out) / "index.html").string() << "\n";
 }
 
+volatile std::sig_atomic_t g_slurm_signal = 0;
+extern "C" void on_slurm_signal(int sig) {
+  g_slurm_signal = sig;
+}
+
 // --backend slurm (tools/sweep/slurm.h): a build job, then a job array of shards; waits and merges here.
 int run_on_slurm(const Options& o, const sw::Sweep& sweep, const std::string& out,
                  const std::string& engine) {
@@ -88,6 +94,11 @@ int run_on_slurm(const Options& o, const sw::Sweep& sweep, const std::string& ou
                            sweep.points.size(),
                            {"--engine", engine}};
   const sw::SlurmJobs jobs = sw::submit_slurm(job, so);
+  if (!o.no_wait) {
+    // From now on Ctrl-C ends the wait, not the jobs (they are Slurm's): say how to cancel or gather them.
+    std::signal(SIGINT, on_slurm_signal);
+    std::signal(SIGTERM, on_slurm_signal);
+  }
   if (!o.quiet || o.no_wait)
     std::cout << "vp_sweep: " << sweep.name << ": build job " << jobs.build << ", array job " << jobs.array
               << " (" << jobs.tasks << " tasks); scripts and logs in " << (fs::path(out) / "slurm").string()
@@ -98,7 +109,16 @@ int run_on_slurm(const Options& o, const sw::Sweep& sweep, const std::string& ou
     return 0;
   }
   std::ofstream none;  // -q: no progress lines
-  const sw::SlurmOutcome outcome = sw::wait_slurm(job, jobs, so, o.quiet ? none : std::cout);
+  const sw::SlurmOutcome outcome =
+      sw::wait_slurm(job, jobs, so, o.quiet ? none : std::cout, [] { return g_slurm_signal != 0; });
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  if (outcome.interrupted) {
+    std::cerr << "vp_sweep: stopped waiting; the jobs go on: `scancel " << jobs.build << " " << jobs.array
+              << "` cancels them, `vp_sweep " << o.sweep << " --out " << out
+              << " --merge-only` gathers what they have finished\n";
+    return 128 + g_slurm_signal;
+  }
   for (const sw::SlurmEnd& f : outcome.failed)
     std::cerr << "vp_sweep: slurm job " << f.job << " ended " << f.state
               << (f.exit_code.empty() ? "" : " (exit code " + f.exit_code + ")") << "; log: " << f.log

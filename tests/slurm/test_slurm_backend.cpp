@@ -193,6 +193,22 @@ TEST_CASE("waiting prints the counts as they change and lists the tasks that did
   CHECK(outcome.failed[0].log == fake.sweep(3).out_dir + "/slurm/task-13_2.out");
 }
 
+TEST_CASE("a stop request ends the wait and leaves the jobs to Slurm") {
+  FakeSlurm fake("stop");
+  fake.command("squeue", "echo '13_1|PENDING|Resources'");
+  fake.command("scancel", "");
+  SlurmOptions o;
+  o.poll_s = 0.01;
+  int asked = 0;
+  std::ostringstream progress;
+  const auto outcome =
+      dnnvp::sweep::wait_slurm(fake.sweep(1), {"12", "13", 1}, o, progress, [&] { return ++asked > 3; });
+  CHECK(outcome.interrupted);
+  CHECK_FALSE(outcome.ok());
+  CHECK(outcome.failed.empty());
+  CHECK(read(fake.calls()).find("scancel") == std::string::npos);
+}
+
 TEST_CASE("sacct tells how the tasks ended once scontrol has forgotten the jobs") {
   FakeSlurm fake("sacct");
   fake.command("squeue", "echo 'slurm_load_jobs error: Invalid job id specified' >&2; exit 1");

@@ -8,6 +8,7 @@ import csv
 import json
 import os
 import shutil
+import signal
 import subprocess
 import unittest
 
@@ -147,6 +148,21 @@ class CommandLine(unittest.TestCase):
         self.assertEqual(r.returncode, 5)
         self.assertIn(f"slurm job 7 ended FAILED (exit code 5:0); log: {out}/slurm/build-7.out", r.stderr)
         self.assertIn("scancel 8", self.called())
+
+    def test_ctrl_c_while_waiting_leaves_the_jobs_and_says_how_to_cancel_or_merge_them(self):
+        self.fake("sbatch", 'case "$*" in *array.sh) echo 8 ;; *) echo 7 ;; esac')
+        self.fake("squeue", "echo '8_1|PENDING|Dependency'")
+        self.fake("scancel", "")
+        out = os.path.join(self.dir, "out")
+        p = subprocess.Popen([VP_SWEEP, self.sweep, "--out", out, "--backend", "slurm"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env=self.env)
+        self.assertIn("build job 7, array job 8", p.stdout.readline())  # submitted, now waiting
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=60)
+        self.assertEqual(p.returncode, 130)
+        self.assertIn(f"the jobs go on: `scancel 7 8` cancels them, `vp_sweep {self.sweep} --out {out} "
+                      "--merge-only` gathers what they have finished", err)
+        self.assertNotIn("scancel", self.called())
 
     def test_bad_slurm_options_are_bad_input(self):
         cases = (

@@ -27,6 +27,8 @@ namespace {
 
 // squeue may fail while slurmctld is busy or restarting; this many failures in a row end the wait.
 constexpr int kSqueueRetries = 5;
+// How often wait_slurm asks its `stop` while it sleeps between two polls.
+constexpr double kStopCheck_s = 0.1;
 
 struct Captured {
   int status = 0;
@@ -327,7 +329,8 @@ SlurmJobs submit_slurm(const SlurmSweep& sweep, const SlurmOptions& options) {
 }
 
 SlurmOutcome wait_slurm(const SlurmSweep& sweep, const SlurmJobs& jobs, const SlurmOptions& options,
-                        std::ostream& progress) {
+                        std::ostream& progress, const std::function<bool()>& stop) {
+  const auto stopped = [&] { return stop && stop(); };
   const std::vector<std::string> squeue = {"squeue", "-h",      "-r", "-j", jobs.build + "," + jobs.array,
                                            "-o",     "%i|%T|%r"};
   int failures = 0;
@@ -374,7 +377,13 @@ SlurmOutcome wait_slurm(const SlurmSweep& sweep, const SlurmJobs& jobs, const Sl
         last_summary = summary.str();
       }
     }
-    std::this_thread::sleep_for(std::chrono::duration<double>(options.poll_s));
+    for (double slept = 0; !stopped() && slept < options.poll_s; slept += kStopCheck_s)
+      std::this_thread::sleep_for(std::chrono::duration<double>(std::min(kStopCheck_s, options.poll_s)));
+    if (stopped()) {
+      SlurmOutcome outcome;
+      outcome.interrupted = true;
+      return outcome;
+    }
   }
 
   SlurmOutcome outcome;

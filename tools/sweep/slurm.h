@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <iosfwd>
 #include <stdexcept>
 #include <string>
@@ -75,14 +76,16 @@ struct SlurmEnd {
 
 struct SlurmOutcome {
   bool build_failed = false;     // the array was cancelled: nothing ran
+  bool interrupted = false;      // `stop` ended the wait; the jobs go on
   std::vector<SlurmEnd> failed;  // the build job when it failed, else the tasks that did not complete
-  bool ok() const { return failed.empty(); }
+  bool ok() const { return failed.empty() && !interrupted; }
 };
 
 // Polls squeue until both jobs have left the queue, printing a line on `progress` whenever the counts
 // change; cancels the array when the build job failed. Then asks scontrol (sacct where scontrol has
-// forgotten the jobs) how every task ended.
+// forgotten the jobs) how every task ended. `stop`, asked every tenth of a second, ends the wait early
+// when it returns true (a signal arrived), leaving the jobs to Slurm.
 SlurmOutcome wait_slurm(const SlurmSweep& sweep, const SlurmJobs& jobs, const SlurmOptions& options,
-                        std::ostream& progress);
+                        std::ostream& progress, const std::function<bool()>& stop = {});
 
 }  // namespace dnnvp::sweep
