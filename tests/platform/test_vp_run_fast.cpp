@@ -71,6 +71,15 @@ const char* const kTinyCnn =
     "name: tiny\nnetwork: {zoo: tiny_cnn}\ninput: {seed: 1}\n"
     "hardware: {rows: 4, cols: 8}\n";
 
+// A fresh directory with tiny_cnn's scenario in it (tiny.yaml).
+fs::path tiny_dir(const std::string& name) {
+  const fs::path dir = fs::path(DNNVP_TEST_TMP) / "fast" / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "tiny.yaml") << kTinyCnn;
+  return dir;
+}
+
 }  // namespace
 
 TEST_CASE(
@@ -112,10 +121,7 @@ TEST_CASE(
     "vp_run --cross-check runs the rtl engine up to the sampled layers and reports each one's cycle error "
     "and bit-exactness, and leaves a fast run that did not pass its own status",
     "[fast][cross-check]") {
-  const fs::path dir = fs::path(DNNVP_TEST_TMP) / "fast" / "cross_check";
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  std::ofstream(dir / "tiny.yaml") << kTinyCnn;
+  const fs::path dir = tiny_dir("cross_check");
   const dnnvp_test::ToolRun r =
       dnnvp_test::run_tool({DNNVP_VP_RUN, (dir / "tiny.yaml").string(), "--out", (dir / "out").string(), "-q",
                             "--engine", "fast", "--cross-check", "3"},
@@ -158,10 +164,7 @@ TEST_CASE(
     "vp_run --engine fast refuses a waveform trace, vp_run an unknown engine and a bad --cross-check, as bad "
     "input",
     "[fast]") {
-  const fs::path dir = fs::path(DNNVP_TEST_TMP) / "fast" / "bad";
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  std::ofstream(dir / "tiny.yaml") << kTinyCnn;
+  const fs::path dir = tiny_dir("bad");
   const dnnvp_test::ToolRun traced =
       dnnvp_test::run_tool({DNNVP_VP_RUN, (dir / "tiny.yaml").string(), "--out", (dir / "out").string(),
                             "--engine", "fast", "--trace", (dir / "t.fst").string()},
