@@ -132,20 +132,49 @@ stop_daemons() {
   for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
 }
 
+# `run` keeps the daemons in the foreground as children of this script, so whatever kills the script's
+# process tree (ctest's timeout) ends them too; `start` lets them detach and outlive it.
+FOREGROUND=0
+
+# launch DIR NAME PIDFILE FOREGROUND_FLAG CMD...: starts one daemon, its console in DIR/log/NAME.out.
+launch() {
+  local dir=$1 name=$2 pidfile=$3 flag=$4
+  shift 4
+  if [ "$FOREGROUND" -eq 1 ]; then
+    "$@" "$flag" >>"$dir/log/$name.out" 2>&1 &
+    echo $! >"$pidfile"
+  else
+    "$@" >>"$dir/log/$name.out" 2>&1 || { log_tail "$dir"; stop_daemons "$dir"; skip "$name did not start"; }
+  fi
+}
+
+# Skips (after stopping the rest) when a daemon started in the foreground has already exited.
+check_alive() {
+  local dir=$1 name
+  for name in munge/munged slurmctld slurmd; do
+    [ -s "$dir/$name.pid" ] && ! kill -0 "$(cat "$dir/$name.pid")" 2>/dev/null &&
+      { log_tail "$dir"; stop_daemons "$dir"; skip "${name#munge/} exited at start"; }
+  done
+  return 0
+}
+
 start_daemons() {
   local dir=$1
   export SLURM_CONF="$dir/slurm.conf"
-  "$(sbin munged)" --socket="$dir/munge/munge.socket" --key-file="$dir/munge-key/munge.key" \
-    --pid-file="$dir/munge/munged.pid" --seed-file="$dir/munge-key/munged.seed" \
-    --log-file="$dir/log/munged.log" ||
-    { log_tail "$dir"; stop_daemons "$dir"; skip "munged did not start"; }
-  "$(sbin slurmctld)" -f "$SLURM_CONF" -c >>"$dir/log/slurmctld.out" 2>&1 ||
-    { log_tail "$dir"; stop_daemons "$dir"; skip "slurmctld did not start"; }
-  "$(sbin slurmd)" -f "$SLURM_CONF" -N localhost >>"$dir/log/slurmd.out" 2>&1 ||
-    { log_tail "$dir"; stop_daemons "$dir"; skip "slurmd did not start"; }
-
+  launch "$dir" munged "$dir/munge/munged.pid" -F "$(sbin munged)" --socket="$dir/munge/munge.socket" \
+    --key-file="$dir/munge-key/munge.key" --pid-file="$dir/munge/munged.pid" \
+    --seed-file="$dir/munge-key/munged.seed" --log-file="$dir/log/munged.log"
   local deadline=$((SECONDS + START_TIMEOUT_S)) state=""
+  # slurmctld and slurmd authenticate through munged from their first message on.
+  while [ ! -S "$dir/munge/munge.socket" ] && [ $SECONDS -lt $deadline ]; do
+    check_alive "$dir"
+    sleep 0.05
+  done
+  launch "$dir" slurmctld "$dir/slurmctld.pid" -D "$(sbin slurmctld)" -f "$SLURM_CONF" -c
+  launch "$dir" slurmd "$dir/slurmd.pid" -D "$(sbin slurmd)" -f "$SLURM_CONF" -N localhost
+
   while [ $SECONDS -lt $deadline ]; do
+    check_alive "$dir"
     state=$(sinfo -h -N -n localhost -o %T 2>/dev/null || true)
     [ "$state" = idle ] && return 0
     sleep 0.2
@@ -174,6 +203,7 @@ case $1 in
     shift
     preflight
     dir=$(mktemp -d /tmp/one_node_slurm.XXXXXX)
+    FOREGROUND=1
     trap 'stop_daemons "$dir"; rm -rf "$dir"' EXIT
     trap 'exit 130' INT TERM
     write_config "$dir"
