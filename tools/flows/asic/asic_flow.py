@@ -7,7 +7,7 @@ Runs Yosys (synth_osu018.tcl: the engine mapped to the library, buffers taken ou
 blifFanout (high-fanout nets buffered) and Yosys again (netlist_osu018.tcl: cell area, netlist), adds the
 macros' area from the SRAM model of generators/flows/asic_tech.json, runs OpenSTA (sta_osu018.tcl) on the
 mapped netlist and writes DIR/asic.json (report.json's `asic` section) and prints it. Exit status 2 for bad
-input (a missing or malformed config.tcl, an unknown parameter), 1 when a tool fails.
+input (a missing or malformed config.tcl or --params), 1 when a tool fails (an unknown parameter: Yosys).
 """
 import argparse
 import json
