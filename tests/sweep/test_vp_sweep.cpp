@@ -97,7 +97,7 @@ void same_number(const std::string& text, const json& value) {
 
 TEST_CASE(
     "a 4-point tiny_cnn sweep: one results.csv row per point and one layers.csv row per layer, as each "
-    "point's report.json says; --merge-only writes the same tables",
+    "point's report.json says, and --merge-only writes the same tables",
     "[sweep]") {
   const fs::path dir = fresh("grid");
   const fs::path out = dir / "out";
@@ -267,8 +267,9 @@ TEST_CASE("a sweep killed mid-run resumes: finished points are not run again, no
   CHECK(first_log == (std::ostringstream() << std::ifstream(out / "points/p0000/vp_run.log").rdbuf()).str());
 }
 
-TEST_CASE("a bad sweep file exits 2 naming file:line:field and writes nothing; --dry-run lists the points",
-          "[sweep]") {
+TEST_CASE(
+    "a bad sweep file exits 2 naming file:line:field and writes nothing, and --dry-run lists the points",
+    "[sweep]") {
   const fs::path dir = fresh("bad");
   const fs::path out = dir / "out";
   const auto bad =
@@ -290,8 +291,10 @@ TEST_CASE("a bad sweep file exits 2 naming file:line:field and writes nothing; -
   CHECK(vp_sweep({(dir / "s.yaml").string(), "--engine", "slow"}, dir).status == 2);
 }
 
-TEST_CASE("--build-only builds each engine shape the rtl points need once, and nothing for the fast engine",
-          "[sweep]") {
+TEST_CASE(
+    "vp_sweep --build-only builds each engine shape the rtl points need once, and nothing for the fast "
+    "engine",
+    "[sweep]") {
   const fs::path dir = fresh("build_only");
   const fs::path out = dir / "out";
   // Two points of one shape (the shipped 4x8: its build is the main build's target, current here).
