@@ -48,7 +48,7 @@ TEST_CASE("address_map.json gives the PL regions where the part's processing sys
   CHECK(zmp["regions"].size() == 4);  // engine, dma0..2
 }
 
-TEST_CASE("resources come from the flow cache, checked against the part; without an entry nothing runs",
+TEST_CASE("resources come from the flow cache, checked against the part, and without an entry nothing runs",
           "[fpga]") {
   fresh_cache("scenario_cache");
   const dnnvp::Scenario s = dnnvp::load_scenario(kTinyCnn);
