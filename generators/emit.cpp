@@ -385,9 +385,11 @@ void write_artifacts(const Scenario& s, const SynthesizedModel& sm, const Memory
   fs::create_directory(dir / "asic");
   for (const HandoffFile& f : asic_handoff_files(rtl_parameters(s)))
     write_file(dir / "asic" / f.name, f.text);
-  write_file(dir / "vivado.tcl", scenario_vivado_tcl(s, ""));
-  write_file(dir / "address_map.json", json_text(scenario_address_map("")));
-  if (const std::optional<json> r = scenario_resources(s, "", options.resources))
+  // hardware.fpga names the part (it sized the engine too); without one, fpga_parts.yaml's default part.
+  const std::string part = s.sizing_request ? s.sizing_request->fpga_part : std::string();
+  write_file(dir / "vivado.tcl", scenario_vivado_tcl(s, part));
+  write_file(dir / "address_map.json", json_text(scenario_address_map(part)));
+  if (const std::optional<json> r = scenario_resources(s, part, options.resources))
     write_file(dir / "resources.json", json_text(*r));
   if (const std::optional<json> a =
           flows::shape_asic(engine_shape_from_json(engine_shape_json(s.hardware), s.file), options.asic))

@@ -81,6 +81,7 @@ manifest::Hardware make_hardware(const Scenario& s) {
                     s.quant.weight_seed,        s.input.seed,
                     s.input.is_signed};
   h.run = s.run;
+  h.sizing = s.sizing;
   return h;
 }
 

@@ -27,6 +27,7 @@
 #include "engine_shape.h"
 #include "error.h"
 #include "run_settings.h"
+#include "sizing_outcome.h"
 
 namespace dnnvp {
 namespace manifest {
@@ -108,11 +109,12 @@ struct Hardware {
   Dram dram;
   Quantization quantization;
   Run run;
+  std::optional<Sizing> sizing;  // a sized engine only
   template <class S, class V>
   static void keys(S& s, V&& v) {
     EngineShape::keys(s.shape, v);
     v("clock_mhz", s.clock_mhz), v("cpu_mhz", s.cpu_mhz), v("dram", s.dram),
-        v("quantization", s.quantization), v("run", s.run);
+        v("quantization", s.quantization), v("run", s.run), v("sizing", s.sizing);
   }
 };
 
@@ -328,7 +330,7 @@ struct Manifest {
 #define DNNVP_MANIFEST_RECORDS(X)                                                                 \
   X(Quant) X(Block) X(ScenarioInfo) X(NetworkInfo) X(Dram) X(Quantization)                       \
   X(Hardware) X(InputInfo) X(OutputInfo) X(Images) X(ResultRegion) X(DramFile) X(DramTraffic)              \
-  X(LayerEngine) X(Window) X(AddParams) X(OutputBuffer) X(EngineTotals) X(Totals)
+  X(LayerEngine) X(Window) X(AddParams) X(OutputBuffer) X(EngineTotals) X(Totals) X(SizingUse) X(Sizing)
 // clang-format on
 
 // One pair per struct; from_json throws manifest::KeyError.

@@ -81,6 +81,32 @@ ImportedModel import_located(const std::string& onnx, const std::string& file, i
   }
 }
 
+// hardware.fpga (a part of generators/flows/fpga_parts.yaml) or hardware.asic ({area_mm2, clock_mhz}): the
+// engine is sized for it (generators/sizing.h); the keys the sizer chooses that the scenario gives stay.
+std::optional<SizingRequest> read_sizing_request(const Fields& hw) {
+  const bool fpga = hw.has("fpga"), asic = hw.has("asic");
+  if (!fpga && !asic) return std::nullopt;
+  if (fpga && asic) hw.fail("asic", "give hardware.fpga or hardware.asic, not both");
+  SizingRequest r;
+  const char* key = fpga ? "fpga" : "asic";
+  r.file = hw.file(), r.line = hw.line(key), r.field = hw.field(key);
+  if (fpga) {
+    r.fpga_part = hw.required_string("fpga");
+  } else {
+    const Fields a = hw.map("asic");
+    r.area_mm2 = a.number("area_mm2", 0.0, 0.001, 10000.0);
+    if (!a.has("area_mm2")) a.fail("area_mm2", "required field is missing");
+    if (a.has("clock_mhz")) {
+      if (hw.has("clock_mhz")) a.fail("clock_mhz", "give the clock once: here or as hardware.clock_mhz");
+      r.clock_mhz = a.number("clock_mhz", 0.0, 1.0, 5000.0);
+    }
+    a.reject_unknown();
+  }
+  for (const char* k : kSizedHardwareKeys)
+    if (hw.has(k)) r.fixed.insert(k);
+  return r;
+}
+
 // A scenario file's contents, or (onnx_model given: vp_gen --onnx) a hardware file's, whose network is
 // that model and whose name is the model's file name.
 Scenario read_scenario(const std::string& path, const YAML::Node& document, const std::string& onnx_model) {
@@ -193,6 +219,7 @@ Scenario read_scenario(const std::string& path, const YAML::Node& document, cons
   h.dw_line_pixels = static_cast<int>(hw.integer("dw_line_pixels", h.dw_line_pixels, 0, 65535));
   h.clock_mhz = hw.number("clock_mhz", h.clock_mhz, 1.0, 5000.0);
   h.cpu_mhz = hw.number("cpu_mhz", h.cpu_mhz, 1.0, 5000.0);
+  s.sizing_request = read_sizing_request(hw);
   hw.reject_unknown();
 
   const Fields d = root.map("dram");
@@ -254,6 +281,7 @@ Scenario read_scenario(const std::string& path, const YAML::Node& document, cons
 
   root.reject_unknown();
   s.network.infer_shapes();
+  if (s.sizing_request) s.sizing = size_engine(s, *s.sizing_request, sizing_budget(*s.sizing_request, s));
   return s;
 }
 

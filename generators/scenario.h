@@ -11,6 +11,7 @@
 
 #include "dnnvp_memory_map.hpp"
 #include "engine_shape.h"
+#include "sizing.h"
 #include "network.h"
 #include "numerics.h"
 #include "run_settings.h"
@@ -89,7 +90,9 @@ struct Scenario {
   std::string onnx;  // network.onnx: the model the network is imported from (empty: network.layers)
   InputConfig input;
   QuantConfig quant;
-  HardwareConfig hardware;
+  HardwareConfig hardware;  // after sizing (hardware.fpga / hardware.asic): the chosen engine
+  std::optional<SizingRequest> sizing_request;
+  std::optional<SizingOutcome> sizing;  // what the sizer chose and why (hw.json "sizing")
   DramConfig dram;
   MappingConfig mapping;
   RunSettings run;

@@ -122,7 +122,7 @@ SizingOutcome size_engine(Scenario& s, const SizingRequest& request, const Sizin
     if (smallest)
       need = "the smallest engine that runs the network (" + describe(smallest->hardware) + ") needs " +
              use_text(budget, smallest->use);
-    throw Error(request.location + ": " + budget.description + " is too small: " + need);
+    throw Error(located(request.file, request.line, request.field, budget.description + " is too small: " + need));
   }
 
   double best_fps = 0;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine_shape.h"
+#include "sizing_outcome.h"
 
 namespace dnnvp {
 
@@ -31,30 +32,23 @@ struct SizingBudget {
   std::string model;  // how estimate() is made (the cost model and its calibration), for the explanation
 };
 
+// The hardware keys the sizer chooses (unless the scenario gives them).
+inline constexpr const char* kSizedHardwareKeys[] = {"rows", "cols", "input_buffer_kib", "output_buffer_kib",
+                                                     "stream_bits"};
+
 // The scenario's request (hardware.fpga or hardware.asic).
 struct SizingRequest {
-  std::string location;           // "file:line: hardware.fpga" for errors
+  std::string file;  // where it is, for errors: file:line: field
+  int line = 0;
+  std::string field;                // hardware.fpga or hardware.asic
   std::string fpga_part;          // hardware.fpga, or empty
   double area_mm2 = 0;            // hardware.asic.area_mm2
   std::optional<double> clock_mhz;  // hardware.asic.clock_mhz
   std::set<std::string> fixed;    // hardware keys the scenario gives (kept)
 };
 
-// One resource of the chosen shape against its budget.
-struct SizingUse {
-  std::string resource;
-  double used = 0, budget = 0;
-};
-
-struct SizingOutcome {
-  std::string budget;       // SizingBudget::description
-  std::string bound_by;     // the resource that stopped a larger engine, or "the network" when larger is not faster
-  std::string explanation;  // what was chosen and why, one paragraph (console and hw.json)
-  double fps_estimate = 0;  // by the engine plan's issue cycles
-  std::uint64_t candidates = 0, fitting = 0;
-  std::vector<SizingUse> use;
-  std::vector<std::string> fixed;
-};
+// What the sizer chose and why: hw.json's "sizing" (its one definition is the manifest schema's).
+using SizingOutcome = manifest::Sizing;
 
 // The shapes the sizer considers: each value it may choose per hardware key.
 struct SizingSpace {
@@ -66,8 +60,14 @@ struct SizingSpace {
 
 // Chooses s.hardware's free keys within `budget` for the most fps (candidates within 1 % of the best: the
 // one taking the smallest share of its tightest resource), sets them in s.hardware and returns why.
-// Throws dnnvp::Error naming request.location when no shape fits, with what the smallest one needs.
+// Throws dnnvp::Error naming the request's file, line and field when no shape fits, with what the smallest
+// one needs.
 SizingOutcome size_engine(Scenario& s, const SizingRequest& request, const SizingBudget& budget,
                           const SizingSpace& space = {});
+
+// The budget of a request: the FPGA part's resources (generators/flows/fpga_parts.yaml) or the ASIC area,
+// with the cost model that estimates a shape's use (generators/sizing_budget.cpp). Throws dnnvp::Error
+// naming the request's field for an unknown part.
+SizingBudget sizing_budget(const SizingRequest& request, const Scenario& s);
 
 }  // namespace dnnvp

@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
         onnx ? dnnvp::load_onnx_scenario(vm["onnx"].as<std::string>(),
                                          vm.count("hardware") ? vm["hardware"].as<std::string>() : "")
              : dnnvp::load_scenario(scenario_path);
+    if (!quiet && scenario.sizing) std::printf("vp_gen: sizing: %s\n", scenario.sizing->explanation.c_str());
     const std::string dir = vm["out"].as<std::string>();
     const bool resources = vm.count("resources") != 0;
     if (resources && !quiet)

@@ -536,6 +536,7 @@ int run(int argc, char** argv, RunState& s) {
     if (!s.firmware.empty() && !fs::is_regular_file(s.firmware))
       throw std::invalid_argument("--firmware: " + s.firmware + " is not a file");
     if (!s.opt.quiet) std::cout << "vp_run: generating " << scenario.name << " -> " << s.out << "\n";
+    if (!s.opt.quiet && scenario.sizing) std::cout << "vp_run: sizing: " << scenario.sizing->explanation << "\n";
     // The cross-check compares each sampled layer's output with the dumps on both engines.
     dnnvp::generate(scenario, s.out, {s.dump_layers || !s.opt.cross_check.empty(), s.resources, s.asic});
   } catch (const std::exception& e) {

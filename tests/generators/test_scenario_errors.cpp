@@ -233,3 +233,19 @@ TEST_CASE("mapping keys are booleans and nothing else", "[scenario]") {
   CHECK(scenario_error("network: {zoo: tiny_cnn}\nmapping:\n  engine_pools: true\n  pools: true\n") ==
         "4: mapping.pools: unknown key");
 }
+
+TEST_CASE("a sizing budget names file, line and field when it is given twice, incomplete or unknown",
+          "[scenario][sizing]") {
+  CHECK(scenario_error("network: {zoo: tiny_cnn}\nhardware:\n  fpga: zcu104\n  asic: {area_mm2: 2}\n") ==
+        "4: hardware.asic: give hardware.fpga or hardware.asic, not both");
+  CHECK(scenario_error("network: {zoo: tiny_cnn}\nhardware:\n  asic: {clock_mhz: 400}\n") ==
+        "3: hardware.asic.area_mm2: required field is missing");
+  CHECK(scenario_error("network: {zoo: tiny_cnn}\nhardware:\n  clock_mhz: 300\n  asic: {area_mm2: 2, clock_mhz: 400}\n") ==
+        "4: hardware.asic.clock_mhz: give the clock once: here or as hardware.clock_mhz");
+  CHECK(scenario_error("network: {zoo: tiny_cnn}\nhardware:\n  asic: {area_mm2: 2, speed: 1}\n") ==
+        "3: hardware.asic.speed: unknown key");
+  const std::string unknown = scenario_error("network: {zoo: tiny_cnn}\nhardware:\n  fpga: virtex2\n");
+  CHECK(unknown.rfind("3: hardware.fpga: ", 0) == 0);
+  CHECK(unknown.find("virtex2") != std::string::npos);
+  CHECK(unknown.find("zcu104") != std::string::npos);  // the known parts are listed
+}
