@@ -193,7 +193,7 @@ TEST_CASE("gdb protocol: g and G move all 33 registers as little-endian hex, p a
   CHECK(f.ask("G" + all.substr(8) + "zzzzzzzz") == "E01");
 }
 
-TEST_CASE("gdb protocol: m, M and X read and write memory; inaccessible memory is an error", "[gdb]") {
+TEST_CASE("gdb protocol: m, M and X read and write memory, inaccessible memory is an error", "[gdb]") {
   Fixture f;
   f.target.mem[0] = 0xAB;
   f.target.mem[1] = 0x00;
@@ -230,7 +230,7 @@ TEST_CASE("gdb protocol: Z and z pass breakpoints and watchpoints of every type 
   CHECK(f.ask("Z2,0,4") == "E03");
 }
 
-TEST_CASE("gdb protocol: c, s and vCont resume the target; the stop reply follows when it stops", "[gdb]") {
+TEST_CASE("gdb protocol: c, s and vCont resume the target, the stop reply follows when it stops", "[gdb]") {
   Fixture f;
   CHECK(f.ask("vCont?") == "vCont;c;C;s;S");
   CHECK(f.ask("c") == "<none>");
@@ -289,7 +289,7 @@ TEST_CASE("gdb protocol: stop replies say swbreak, hwbreak, watch, rwatch, awatc
   CHECK(g.ask("?") == "T02thread:1;");
 }
 
-TEST_CASE("gdb protocol: Ctrl-C while running asks for an interrupt; packets then wait for the stop",
+TEST_CASE("gdb protocol: Ctrl-C while running asks for an interrupt, packets then wait for the stop",
           "[gdb]") {
   Fixture f;
   f.ask("c");

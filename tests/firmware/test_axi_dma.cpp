@@ -214,7 +214,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "axi_dma sg: start checks SGIncld and Halted, writes CURDESC, DMACR.RS, then TAILDESC; resume writes "
+    "axi_dma sg: start checks SGIncld and Halted, writes CURDESC, DMACR.RS, then TAILDESC, resume writes "
     "TAILDESC",
     "[axi_dma][sg]") {
   hal.reset();

@@ -313,7 +313,7 @@ TEST_CASE("runtime: per-layer cycles come from the 64-bit timer (LO then HI)", "
         std::vector<HalAccess>{R(TIMER, 0xFFFFFF00u), R(TIMER + 4, 1), R(TIMER, 0x100u), R(TIMER + 4, 2)});
 }
 
-TEST_CASE("runtime: Clip runs on the CPU with its limits from the row's param; an unknown type is refused",
+TEST_CASE("runtime: Clip runs on the CPU with its limits from the row's param, an unknown type is refused",
           "[runtime]") {
   dnnvp_rt_config_t cfg = test_config();
   std::uint8_t dram[16] = {0, 3, 7, 200, 255, 9};
@@ -497,7 +497,7 @@ std::vector<std::pair<std::uint32_t, std::uint32_t>> s2mm_transfers() {
 
 }  // namespace
 
-TEST_CASE("engine driver: a dense convolution writes no mode word; each mode writes exactly its words",
+TEST_CASE("engine driver: a dense convolution writes no mode word, each mode writes exactly its words",
           "[runtime][modes]") {
   dnnvp_rt_t rt;
   init(rt);
@@ -561,7 +561,7 @@ TEST_CASE("engine driver: a dense convolution writes no mode word; each mode wri
                                W(E + DNNVP_ENGINE_ELT_SHIFT_OFFSET, 0)});
 }
 
-TEST_CASE("runtime: an engine pool streams bands and outputs but no blob; a pool with a blob is refused",
+TEST_CASE("runtime: an engine pool streams bands and outputs but no blob, a pool with a blob is refused",
           "[runtime][modes]") {
   dnnvp_rt_t rt;
   init(rt);
@@ -634,7 +634,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "runtime: a row runs on the engine when it has a plan, on the CPU otherwise; a fused row is skipped",
+    "runtime: a row runs on the engine when it has a plan, on the CPU otherwise, a fused row is skipped",
     "[runtime][modes]") {
   dnnvp_rt_t rt;
   SECTION("a convolution without a plan is the CPU's, which has no convolution") {
@@ -944,7 +944,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "runtime: a folded convolution's plan is checked against its fold; FOLD.F is written when it changes",
+    "runtime: a folded convolution's plan is checked against its fold, FOLD.F is written when it changes",
     "[runtime][fold]") {
   dnnvp_rt_t rt;
   init(rt);
@@ -1060,7 +1060,7 @@ void replay_reads(std::uintptr_t dma, F read) {
 
 }  // namespace
 
-TEST_CASE("runtime: consecutive engine layers overlap; a fused add's operand b waits for the rows it reads",
+TEST_CASE("runtime: consecutive engine layers overlap, a fused add's operand b waits for the rows it reads",
           "[runtime][overlap]") {
   dnnvp_rt_t rt;
   init(rt, config_with_residual_dma());

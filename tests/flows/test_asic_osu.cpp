@@ -19,7 +19,7 @@ TEST_CASE("asic_flow.py gets every RTL parameter of the shape", "[asic]") {
     CHECK(p.find(std::string(e.rtl_name) + " " + std::to_string(s.*e.member)) != std::string::npos);
 }
 
-TEST_CASE("a cached shape's ASIC figures are reported without running the flow; none when not cached",
+TEST_CASE("a cached shape's ASIC figures are reported without running the flow, none when not cached",
           "[asic]") {
   const fs::path dir = fs::path(DNNVP_TEST_TMP) / "asic_flow_cache";
   fs::remove_all(dir);

@@ -1024,7 +1024,7 @@ TEST_CASE("axi dma sg s2mm: a packet scatters over several descriptors, statuses
   CHECK(c.bytes == first.size() + second.size());
 }
 
-TEST_CASE("axi dma sg: TAILDESC stops the chain there; writing it again resumes at the next descriptor",
+TEST_CASE("axi dma sg: TAILDESC stops the chain there, writing it again resumes at the next descriptor",
           "[dma][sg]") {
   dnnvp::test::one_simulation_per_process();
   Soc soc(sg_config());

@@ -345,7 +345,7 @@ TEST_CASE("onnx import: a Relu on a dequantised tensor is a clip layer from its 
   for (size_t i = 0; i < in.data.size(); ++i) CHECK(out.data[i] == std::max(in.data[i], 3));
 }
 
-TEST_CASE("onnx import: pools keep the input's quantisation; AveragePool with another scale is refused",
+TEST_CASE("onnx import: pools keep the input's quantisation, AveragePool with another scale is refused",
           "[onnx]") {
   const ImportedModel m = import_small([](ModelBuilder& b, const std::string& x) {
     auto& avg = b.node("AveragePool", {x}, {"p"}, "avg");
@@ -385,7 +385,7 @@ TEST_CASE("onnx import: LeakyRelu needs a slope of 2^-k", "[onnx]") {
                     Catch::Contains("node 'leaky' (LeakyRelu") && Catch::Contains("2^-k"));
 }
 
-TEST_CASE("onnx import: node names become valid unique layer names; a trailing Softmax and dead branches go",
+TEST_CASE("onnx import: node names become valid unique layer names, a trailing Softmax and dead branches go",
           "[onnx]") {
   const ImportedModel m = import_small([](ModelBuilder& b, const std::string& x) {
     auto pool = [&](const std::string& in, const std::string& out, const std::string& name, std::int64_t k) {
@@ -564,7 +564,7 @@ void require_rows_equal(const ImportedModel& batched, const ImportedModel& rows,
 
 }  // namespace
 
-TEST_CASE("onnx import: a QDQ MatMul on [b, M, K] is a 1x1 conv over H = b, W = M; each row is ONNX's",
+TEST_CASE("onnx import: a QDQ MatMul on [b, M, K] is a 1x1 conv over H = b, W = M, each row is ONNX's",
           "[onnx]") {
   const ImportedModel m = dnnvp::import_onnx(onnx_test::qdq_matmul3d_model().model, "qdq3d.onnx");
   const ImportedModel rows = dnnvp::import_onnx(onnx_test::qdq_matmul3d_model(true).model, "rows.onnx");
