@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import dataclasses
+import json
 from pathlib import Path
 from typing import Optional
 
@@ -87,7 +88,8 @@ class ModelInfo:
 class Accelerator:
     """One model's library, mapped onto the engine and DMAs (one per process: the library's HAL is global).
 
-    The registers come from `mem_device` at the memory map's addresses (/dev/mem). The DMA buffer is
+    The registers come from `mem_device` (/dev/mem) at the board's addresses: MODEL_DIR/address_map.json,
+    which vp_gen writes for the scenario's FPGA part, else the platform's memory map. The DMA buffer is
     either a reserved-memory region (`buffer_phys`, `buffer_bytes`, through `mem_device`) or a u-dma-buf
     device (`udmabuf="/dev/udmabuf0"`, its address and size from /sys/class/u-dma-buf/udmabuf0).
     """
@@ -115,6 +117,7 @@ class Accelerator:
                 raise AcceleratorError("no DMA buffer: give buffer_phys (a reserved-memory region) or udmabuf")
             size = buffer_bytes if buffer_bytes is not None else self.info.buffer_bytes
             self._lib.dnnvp_linux_config_devmem(ctypes.byref(cfg), self._device, buffer_phys, size)
+        self._place_registers(cfg)
         cfg.poll_budget = poll_budget
         self._check(self._lib.dnnvp_linux_open(ctypes.byref(cfg)))
         self._open = True
@@ -167,6 +170,19 @@ class Accelerator:
         lib.dnnvp_linux_read.argtypes = [ctypes.c_uint64, ctypes.c_char_p, ctypes.c_size_t]
         lib.dnnvp_linux_run.argtypes = [ctypes.c_int, ctypes.POINTER(_Result)]
         lib.dnnvp_linux_error.restype = ctypes.c_char_p
+
+    def _place_registers(self, cfg: _Config) -> None:
+        """The engine and DMAs at their addresses on the board: vp_gen's address_map.json (the Vivado
+        design's, docs/fpga.md); without it, the platform's memory map (Zynq-7000 boards use the same)."""
+        path = self.model_dir / "address_map.json"
+        if not path.is_file():
+            return
+        try:
+            regions = json.loads(path.read_text())["regions"]
+            for field, name in (("engine", "engine"), ("dma_x", "dma0"), ("dma_w", "dma1"), ("dma_r", "dma2")):
+                getattr(cfg, field).offset = int(regions[name]["base"])
+        except (ValueError, KeyError, TypeError) as e:
+            raise AcceleratorError(f"{path}: not an address map vp_gen wrote ({e!r})") from e
 
     def _model_info(self) -> ModelInfo:
         raw = _ModelInfo()

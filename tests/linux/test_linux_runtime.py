@@ -8,6 +8,7 @@ misconfiguration is a clear error.
 
 from __future__ import annotations
 
+import json
 import mmap
 import os
 import re
@@ -132,6 +133,27 @@ class LinuxRuntimeTest(unittest.TestCase):
         with self.open() as acc:
             with self.assertRaisesRegex(dnnvp.AcceleratorError, "takes"):
                 acc.run(b"\0")
+
+    def test_the_registers_are_mapped_where_address_map_json_puts_them_on_the_board(self) -> None:
+        moved = 0x48000000  # as a Zynq UltraScale+ window moves them (below BUFFER_PHYS, inside the file)
+        model = Path(self.tmp.name) / "model"
+        model.mkdir()
+        for f in MODEL_DIR.iterdir():
+            if f.is_file():
+                (model / f.name).write_bytes(f.read_bytes())
+        (model / "linux").mkdir()
+        (model / "linux" / "libdnnvp_model.so").symlink_to((MODEL_DIR / "linux" / "libdnnvp_model.so").resolve())
+        regions = {"engine": ENGINE_BASE, "dma0": DMA0_BASE, "dma1": DMA0_BASE + 0x10000, "dma2": DMA0_BASE + 0x20000}
+        (model / "address_map.json").write_text(json.dumps(
+            {"regions": {n: {"base": b - 0x40000000 + moved, "size": 4096} for n, b in regions.items()}}))
+        self.mem.set_word(ENGINE_BASE - 0x40000000 + moved, ENGINE_ID)
+        with dnnvp.Accelerator(model, mem_device=str(self.mem.path), buffer_phys=BUFFER_PHYS, poll_budget=100) as acc:
+            self.assertEqual(acc.run().error_what, "band/output DMA reset")  # the engine was found there
+        self.assertEqual(self.mem.word(DMA0_BASE - 0x40000000 + moved), 1 << 2)
+        self.assertEqual(self.mem.word(DMA0_BASE), 0)  # nothing at the memory map's own address
+        (model / "address_map.json").write_text("{}")
+        with self.assertRaisesRegex(dnnvp.AcceleratorError, "address_map.json: not an address map"):
+            dnnvp.Accelerator(model, mem_device=str(self.mem.path), buffer_phys=BUFFER_PHYS)
 
     def test_a_udmabuf_buffer_is_mapped_from_its_device_with_its_sysfs_address_and_size(self) -> None:
         sysfs = Path(self.tmp.name) / "sysfs" / "udmabuf0"
