@@ -387,8 +387,9 @@ void write_artifacts(const Scenario& s, const SynthesizedModel& sm, const Memory
     write_file(dir / "asic" / f.name, f.text);
   // hardware.fpga names the part (it sized the engine too); without one, fpga_parts.yaml's default part.
   const std::string part = s.sizing_request ? s.sizing_request->fpga_part : std::string();
-  write_file(dir / "vivado.tcl", scenario_vivado_tcl(s, part));
-  write_file(dir / "address_map.json", json_text(scenario_address_map(part)));
+  if (const std::optional<std::string> tcl = scenario_vivado_tcl(s, part)) write_file(dir / "vivado.tcl", *tcl);
+  if (const std::optional<json> map = scenario_address_map(part))
+    write_file(dir / "address_map.json", json_text(*map));
   if (const std::optional<json> r = scenario_resources(s, part, options.resources))
     write_file(dir / "resources.json", json_text(*r));
   if (const std::optional<json> a =

@@ -18,15 +18,18 @@ EngineShape shape_of(const Scenario& s) {
 
 }  // namespace
 
-std::string scenario_vivado_tcl(const Scenario& s, const std::string& part) {
+std::optional<std::string> scenario_vivado_tcl(const Scenario& s, const std::string& part) {
   const flows::FpgaParts parts = flows::load_fpga_parts();
-  return flows::vivado_tcl(
-      {s.name, shape_of(s), s.hardware.clock_mhz, &parts, part.empty() ? parts.default_part : part});
+  const std::string name = part.empty() ? parts.default_part : part;
+  if (parts.ps.count(parts.part(name).ps) == 0) return std::nullopt;
+  return flows::vivado_tcl({s.name, shape_of(s), s.hardware.clock_mhz, &parts, name});
 }
 
-nlohmann::json scenario_address_map(const std::string& part) {
+std::optional<nlohmann::json> scenario_address_map(const std::string& part) {
   const flows::FpgaParts parts = flows::load_fpga_parts();
-  return flows::board_address_map(parts, part.empty() ? parts.default_part : part);
+  const std::string name = part.empty() ? parts.default_part : part;
+  if (parts.ps.count(parts.part(name).ps) == 0) return std::nullopt;
+  return flows::board_address_map(parts, name);
 }
 
 std::optional<nlohmann::json> scenario_resources(const Scenario& s, const std::string& part_name, bool run) {

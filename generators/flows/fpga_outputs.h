@@ -12,11 +12,12 @@
 namespace dnnvp {
 
 // `part`: the scenario's FPGA part (a key of fpga_parts.yaml), or empty for none.
-// vivado.tcl for the part (fpga_parts.yaml's default_part when empty).
-std::string scenario_vivado_tcl(const Scenario& s, const std::string& part);
+// vivado.tcl for the part (fpga_parts.yaml's default_part when empty); nothing for a part without a
+// processing system (an Alveo card: its flow is the Vitis shell, docs/fpga.md).
+std::optional<std::string> scenario_vivado_tcl(const Scenario& s, const std::string& part);
 // address_map.json: the PL regions' addresses on the part's board (the same as vivado.tcl's
-// assign_bd_address): {part, device, ps, regions: {name: {base, size}}}.
-nlohmann::json scenario_address_map(const std::string& part);
+// assign_bd_address): {part, device, ps, regions: {name: {base, size}}}; nothing without a processing system.
+std::optional<nlohmann::json> scenario_address_map(const std::string& part);
 // The engine's resource estimate with, for a part, its budget check; nothing when it is not cached and
 // `run` is false. Throws std::runtime_error when Yosys is missing or fails.
 std::optional<nlohmann::json> scenario_resources(const Scenario& s, const std::string& part, bool run);

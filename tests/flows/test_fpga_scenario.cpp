@@ -29,19 +29,22 @@ fs::path fresh_cache(const std::string& name) {
 
 TEST_CASE("vivado.tcl targets the scenario's part, or the default part when it names none", "[fpga]") {
   const dnnvp::Scenario s = dnnvp::load_scenario(kTinyCnn);
-  CHECK(dnnvp::scenario_vivado_tcl(s, "").find("set part xczu7ev-ffvc1156-2-e\n") != std::string::npos);
-  const std::string tcl = dnnvp::scenario_vivado_tcl(s, "pynq-z2");
+  CHECK(dnnvp::scenario_vivado_tcl(s, "")->find("set part xczu7ev-ffvc1156-2-e\n") != std::string::npos);
+  const std::string tcl = *dnnvp::scenario_vivado_tcl(s, "pynq-z2");
   CHECK(tcl.find("set part xc7z020clg400-1\n") != std::string::npos);
   CHECK(tcl.find("xilinx.com:ip:processing_system7 ps") != std::string::npos);
   CHECK(tcl.find("CONFIG.Rows {4} CONFIG.Cols {8}") != std::string::npos);
+  // An Alveo card has no processing system: no Vivado project of this kind, and no error either.
+  CHECK_FALSE(dnnvp::scenario_vivado_tcl(s, "u50"));
+  CHECK_FALSE(dnnvp::scenario_address_map("u50"));
 }
 
 TEST_CASE("address_map.json gives the PL regions where the part's processing system sees them", "[fpga]") {
-  const nlohmann::json z7 = dnnvp::scenario_address_map("pynq-z2");
+  const nlohmann::json z7 = *dnnvp::scenario_address_map("pynq-z2");
   CHECK(z7["ps"] == "zynq7");
   CHECK(z7["regions"]["engine"]["base"] == 0x43C00000);  // Zynq-7000: the platform's own address
   CHECK(z7["regions"]["engine"]["size"] == 0x1000);
-  const nlohmann::json zmp = dnnvp::scenario_address_map("");  // the default part, a ZCU104
+  const nlohmann::json zmp = *dnnvp::scenario_address_map("");  // the default part, a ZCU104
   CHECK(zmp["part"] == "zcu104");
   CHECK(zmp["regions"]["engine"]["base"] == 0xA3C00000);
   CHECK(zmp["regions"]["dma0"]["base"] == 0xA0400000);
