@@ -199,7 +199,8 @@ std::string model_h(const Scenario& s, const SynthesizedModel& sm, const MemoryL
     << "#define DNNVP_OUTPUT_STRIDE " << lay.output_stride << "u\n"
     << "#define DNNVP_RESULTS_ADDR " << address(lay.results.addr) << "u\n"
     << "#define DNNVP_MODEL_END " << address(lay.end) << "ull\n"
-    << "#define DNNVP_TOTAL_MACS " << m.network.macs() << "ull\n\n"
+    << "#define DNNVP_TOTAL_MACS " << m.network.macs() << "ull\n"
+    << "#define DNNVP_WAIT_INTERRUPT " << (s.firmware.wait_interrupt ? 1 : 0) << "\n\n"
     << "static const dnnvp_layer_t dnnvp_layers[DNNVP_NUM_LAYERS] = {\n";
   for (size_t i = 0; i < layers.size(); ++i) o << "  " << c_initializer(table_row(m, lay, plan, i)) << ",\n";
   o << "};\n\n#endif /* DNNVP_MODEL_H */\n";

@@ -278,6 +278,9 @@ Scenario read_scenario(const std::string& path, const YAML::Node& document, cons
       s.faults.push_back(item.Scalar());
     }
   }
+  const Fields fw = root.map("firmware");
+  s.firmware.wait_interrupt = fw.choice("wait", "poll", {"poll", "interrupt"}) == "interrupt";
+  fw.reject_unknown();
 
   root.reject_unknown();
   s.network.infer_shapes();

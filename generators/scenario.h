@@ -82,6 +82,12 @@ struct MappingConfig {
   std::optional<bool> row_step, band_whole, block_group;
 };
 
+// How the firmware waits for the DMAs and the engine (docs/firmware.md, "Waiting"): model.h's
+// DNNVP_WAIT_INTERRUPT.
+struct FirmwareConfig {
+  bool wait_interrupt = false;  // wait: interrupt (sleep in wfi); poll, the default
+};
+
 struct Scenario {
   std::string file;
   std::string name;
@@ -99,6 +105,7 @@ struct Scenario {
   // The `faults:` list: each entry a fault spec (platform/faults/fault_spec.h, checked when read) that
   // vp_run hands to the simulator as --inject.
   std::vector<std::string> faults;
+  FirmwareConfig firmware;
 };
 
 // Reads and validates a scenario. Throws dnnvp::Error ("file:line: field: message").

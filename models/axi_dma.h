@@ -35,7 +35,8 @@
 //   S2MM packet longer than LENGTH (LENGTH bytes taken without TLAST) -> DMAIntErr; a transfer on a channel
 //   without a stream -> DMAIntErr. Every error, and a LENGTH write while busy, is recorded as an
 //   AxiDmaFault (address, channel, response, time) and reported to the on_fault handler; with
-//   `stop_on_fault` (default) the simulation stops at that time, so firmware polling Idle never hangs.
+//   `stop_on_fault` (default; the SoC's only with vp_run --stop-on-fault) the simulation stops at that
+//   time, so firmware polling Idle never hangs.
 // Scatter/gather (include_sg; PG021 "Scatter Gather Mode"): write CURDESC while halted, RS = 1, then
 // TAILDESC starts the channel, which walks the chain from CURDESC: fetch a descriptor (sg_bd layout below,
 // 64-byte aligned: address bits 5:0 are ignored) with one bus read, move its buffer, write its STATUS word
@@ -55,7 +56,8 @@
 // one instance serves direct-mode and SG firmware); TAILDESC while a direct transfer runs, like LENGTH
 // while a chain runs, is ignored and recorded as a fault. Not modelled: multichannel, keyhole, 2-D (cyclic
 // BD) mode, the APP words / status-control streams, descriptor prefetch queues.
-// Interrupts: mm2s_introut / s2mm_introut = (IOC_Irq & IOC_IrqEn) | (Err_Irq & Err_IrqEn) (firmware polls).
+// Interrupts: mm2s_introut / s2mm_introut = (IOC_Irq & IOC_IrqEn) | (Err_Irq & Err_IrqEn); the platform
+// wires them to its interrupt controller (models/irq_ctrl.h).
 #pragma once
 
 #include <cstdint>

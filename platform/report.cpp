@@ -487,6 +487,17 @@ json make_report(ReportInputs& in) {
   rep["end"] = in.interrupted_by != 0 ? "interrupted" : to_string(out.end);
   rep["exit_code"] = out.exit_code ? json(*out.exit_code) : json(nullptr);
   rep["message"] = out.message;
+  // How the firmware waited (docs/platform.md, "Interrupts"): "interrupt" once it has slept in wfi.
+  const cpu::RiscvCpu& cpu = soc.cpu();
+  rep["firmware_wait"] = {{"mode", cpu.wfi_count() != 0 ? "interrupt" : "poll"},
+                          {"wfi", cpu.wfi_count()},
+                          {"interrupts_taken", cpu.interrupts_taken()},
+                          {"wfi_cycles", static_cast<std::uint64_t>(cpu.wfi_time() / cpu.clock_period())}};
+  // Every DMA error, whether it stopped the run (--stop-on-fault) or the firmware handled it.
+  json dma_errors = json::array();
+  for (int d = 0; d < 3; ++d)
+    for (const AxiDmaFault& f : soc.dma(d).faults()) dma_errors.push_back(f.describe());
+  rep["dma_errors"] = dma_errors;
   rep["scenario"] = m.scenario;
   rep["network"] = m.network;
   rep["engine_model"] = in.engine_model;

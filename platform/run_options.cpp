@@ -78,8 +78,11 @@ void RunOptions::add_to(po::options_description& desc) {
           "gdb-wait", po::bool_switch(&gdb_wait), "with --gdb: wait for gdb before the first instruction")(
           "inject", po::value<std::vector<std::string>>(&inject)->composing(),
           "inject a fault, e.g. dram_flip:addr=0x80100000..0x80100fff,bits=3,at=layer:2 (repeatable; "
-          "docs/debugging.md)")(",q", po::bool_switch(&quiet),
-                                "quiet: no firmware console output, no progress; the summary only")(
+          "docs/debugging.md)")(
+          "stop-on-fault", po::bool_switch(&stop_on_fault),
+          "a DMA decode/slave/internal error stops the run at once (dma_fault) instead of only setting "
+          "DMASR's error bits and Err_Irq for the firmware to handle")(
+          ",q", po::bool_switch(&quiet), "quiet: no firmware console output, no progress; the summary only")(
           ",v", po::bool_switch(&verbose), "verbose: progress lines every few seconds and the statistics");
 }
 
@@ -187,6 +190,7 @@ std::vector<std::string> RunOptions::to_args() const {
   if (gdb_port) a.insert(a.end(), {"--gdb", std::to_string(*gdb_port)});
   if (gdb_wait) a.push_back("--gdb-wait");
   for (const std::string& spec : inject) a.insert(a.end(), {"--inject", spec});
+  if (stop_on_fault) a.push_back("--stop-on-fault");
   if (quiet) a.push_back("-q");
   if (verbose) a.push_back("-v");
   return a;

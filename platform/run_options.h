@@ -35,6 +35,7 @@ struct RunOptions {
   std::optional<std::uint64_t> gdb_port;         // serve gdb on this TCP port (0: any free one)
   bool gdb_wait = false;                         // the firmware's first instruction waits for gdb
   std::vector<std::string> inject;               // fault specs (platform/faults/fault_spec.h), in order
+  bool stop_on_fault = false;                    // a DMA error stops the run (else DMASR + Err_Irq only)
   bool quiet = false;                            // no firmware console, no progress, summary only
   bool verbose = false;                          // progress lines and the statistics summary
 

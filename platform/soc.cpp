@@ -183,6 +183,7 @@ Soc::Soc(const sc_core::sc_module_name& name, const SocConfig& config)
   // Every DMA has scatter/gather (docs/platform.md): dma0 gathers strided bands and scatters outputs at
   // a pitch, dma2 gathers a block-group tile's fused-add operand b at pitch Cout.
   dc.include_sg = true;
+  dc.stop_on_fault = config.stop_on_fault;
   dma0_ = std::make_unique<AxiDma>("dma0", mm::region("dma0"), engine_period_, dc, &stats_);
   dc.mm2s = &w_;
   dc.s2mm = nullptr;
@@ -191,6 +192,7 @@ Soc::Soc(const sc_core::sc_module_name& name, const SocConfig& config)
   dma2_ = std::make_unique<AxiDma>("dma2", mm::region("dma2"), engine_period_, dc, &stats_);
   for (AxiDma* d : {dma0_.get(), dma1_.get(), dma2_.get()})
     d->on_fault([](const AxiDmaFault& f) { log::error("dma", f.describe()); });
+  intc_ = std::make_unique<IrqCtrl>("intc", mm::region(mm::irq::kController), cpu_period_, 1, &stats_);
 
   EngineOptions ec;
   ec.region = &mm::region("engine");
@@ -219,6 +221,14 @@ Soc::Soc(const sc_core::sc_module_name& name, const SocConfig& config)
   bus_->target_socket("dma2").bind(dma2_->socket);
   bus_->target_socket("engine").bind(engine_->socket);
   bus_->target_socket("dram").bind(dram_->socket);
+  bus_->target_socket(std::string(mm::irq::kController)).bind(intc_->socket);
+  intc_->connect(mm::irq::kDma0Mm2s, dma0_->mm2s_introut);
+  intc_->connect(mm::irq::kDma0S2mm, dma0_->s2mm_introut);
+  intc_->connect(mm::irq::kDma1Mm2s, dma1_->mm2s_introut);
+  intc_->connect(mm::irq::kDma2Mm2s, dma2_->mm2s_introut);
+  intc_->connect(mm::irq::kEngine, engine_->irq_out);
+  cpu_->meip.bind(intc_->irq_out);
+  cpu_->on_wfi([this] { return wfi_check(); });
 
   // The CPU is no TLM-counted DRAM initiator (its DRAM accesses are DMI): its figures are its own.
   stats_.add("cpu.instructions", [this]() -> nlohmann::json { return cpu_->instructions(); });
@@ -227,6 +237,9 @@ Soc::Soc(const sc_core::sc_module_name& name, const SocConfig& config)
   stats_.add("cpu.mmio_writes", [this]() -> nlohmann::json { return cpu_->mmio_writes(); });
   stats_.add("cpu.host_mips", [this]() -> nlohmann::json { return cpu_->host_mips(); });
   stats_.add("cpu.clock_mhz", [this]() -> nlohmann::json { return config_.hardware.cpu_mhz; });
+  stats_.add("cpu.interrupts", [this]() -> nlohmann::json { return cpu_->interrupts_taken(); });
+  stats_.add("cpu.wfi", [this]() -> nlohmann::json { return cpu_->wfi_count(); });
+  stats_.add("cpu.wfi_cycles", [this]() -> nlohmann::json { return cpu_->wfi_time() / cpu_period_; });
 
   SC_THREAD(supervise);
   if (!config.faults.empty()) faults_ = std::make_unique<faults::Campaign>("faults", *this, config.faults);
@@ -301,6 +314,31 @@ std::string Soc::dma_state(const AxiDma& dma, const std::string& name) const {
   return o.str();
 }
 
+// A line can still rise while its device works: a DMA channel with a transfer in flight, the busy engine.
+std::string Soc::wfi_check() const {
+  const std::uint32_t enabled = intc_->enabled();
+  struct Line {
+    unsigned line;
+    const char* name;
+    bool can_rise;
+  };
+  const Line lines[] = {
+      {mm::irq::kDma0Mm2s, "dma0.mm2s", dma0_->busy(AxiDma::kMm2s)},
+      {mm::irq::kDma0S2mm, "dma0.s2mm", dma0_->busy(AxiDma::kS2mm)},
+      {mm::irq::kDma1Mm2s, "dma1.mm2s", dma1_->busy(AxiDma::kMm2s)},
+      {mm::irq::kDma2Mm2s, "dma2.mm2s", dma2_->busy(AxiDma::kMm2s)},
+      {mm::irq::kEngine, "engine", engine_->busy()},
+  };
+  std::ostringstream o;
+  for (const Line& l : lines) {
+    if (!(enabled & (1u << l.line))) continue;
+    if (l.can_rise) return "";
+    o << (o.tellp() > 0 ? ", " : "") << l.name << " idle";
+  }
+  return "no enabled interrupt line can rise (intc ENABLE " + hex(enabled) +
+         (o.tellp() > 0 ? ": " + o.str() : std::string(": no line enabled")) + ")";
+}
+
 double Soc::wall_seconds() const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start_).count();
 }
@@ -368,7 +406,10 @@ void Soc::supervise() {
       std::ostringstream o;
       o << name() << ": watchdog: no progress for " << engine_cycles_at(quiet) << " engine cycles at "
         << sc_core::sc_time_stamp() << ": ";
-      if (cpu_stuck)
+      if (cpu_stuck && cpu_->in_wfi())
+        o << "the CPU sleeps in wfi (intc PENDING " << hex(intc_->pending()) << ", ENABLE "
+          << hex(intc_->enabled()) << ")";
+      else if (cpu_stuck)
         o << "the CPU executes nothing";
       else if (cpu_->loop_probe_polls())
         o << "the CPU only polls (a loop at PC " << hex(cpu_->loop_probe_pc())
@@ -413,7 +454,8 @@ const SocOutcome& Soc::run() {
   o.time = sc_core::sc_time_stamp();
   o.cycles = engine_cycles_at(o.time);
   std::ostringstream msg;
-  if (dma0_->fault_count() + dma1_->fault_count() + dma2_->fault_count() != 0) {
+  const bool dma_faults = dma0_->fault_count() + dma1_->fault_count() + dma2_->fault_count() != 0;
+  if (dma_faults && config_.stop_on_fault) {
     o.end = SocEnd::kDmaFault;
     for (const AxiDma* d : {dma0_.get(), dma1_.get(), dma2_.get()})
       for (const AxiDmaFault& f : d->faults()) msg << "DMA fault: " << f.describe() << "\n";
@@ -438,6 +480,10 @@ const SocOutcome& Soc::run() {
     o.end = SocEnd::kStopped;
     msg << "the simulation stopped at " << o.time << " without the firmware exiting\n" << state_report();
   }
+  // Without stop_on_fault the firmware saw these in DMASR (and Err_Irq): whatever it did, they happened.
+  if (dma_faults && !config_.stop_on_fault)
+    for (const AxiDma* d : {dma0_.get(), dma1_.get(), dma2_.get()})
+      for (const AxiDmaFault& f : d->faults()) msg << "DMA error (DMASR, Err_Irq): " << f.describe() << "\n";
   o.message = msg.str();
   return o;
 }

@@ -1,4 +1,5 @@
-// The dnn-vp SoC: the RISC-V CPU, the bus, the DRAM, UART, timer, sysctl, three AXI DMAs and the engine
+// The dnn-vp SoC: the RISC-V CPU, the bus, the DRAM, UART, timer, sysctl, the interrupt controller, three
+// AXI DMAs and the engine
 // (SocConfig::engine names the implementation, models/engine/engine_factory.h), wired as
 // platform/memory_map.yaml says (docs/platform.md, "The SoC"): each model gets its region of the generated
 // table (memory_map::region("uart"), ...), the bus one target per region (memory_map::kMap).
@@ -9,6 +10,7 @@
 //   dma2 ─┘
 //   dma0 MM2S ──x──▶ engine ──y──▶ dma0 S2MM          dma1 MM2S ──w──▶ engine
 //   dma2 MM2S ──r──▶ engine (residual operand of fused adds)
+//   dma0/1/2 introut, engine irq_out ──▶ intc ──▶ cpu.meip (lines: memory_map.yaml `interrupts:`)
 //
 // One Soc per process (SystemC elaborates once). Typical use:
 //
@@ -17,10 +19,12 @@
 //   soc.load_file(0x81000000, "weights.bin");
 //   const dnnvp::SocOutcome& o = soc.run();      // sc_start() until the firmware exits or something stops it
 //
-// The run ends with the first of: the firmware writing sysctl EXIT (or `ecall` exit), a CPU fault, a DMA
-// fault (bus errors on the memory side), the engine's watchdog (engine busy, no progress), the
-// system watchdog (nothing but CPU polling for watchdog_cycles), or max_cycles. Faults and watchdog
-// reports are printed on stderr as they happen and kept in the outcome.
+// The run ends with the first of: the firmware writing sysctl EXIT (or `ecall` exit), a CPU fault (a wfi
+// that nothing can wake is one), a DMA fault with stop_on_fault (else a DMA error only sets DMASR's error
+// bits and Err_Irq, as PG021 says, and the firmware handles it), the engine's watchdog (engine busy, no
+// progress), the system watchdog (nothing but CPU polling or sleeping for watchdog_cycles), or
+// max_cycles. Faults and watchdog reports are printed on stderr as they happen and kept in the outcome;
+// DMA errors the firmware saw are listed in the outcome's message however the run ended.
 #pragma once
 
 #include <chrono>
@@ -41,6 +45,7 @@
 #include "dram.h"
 #include "engine/engine.h"
 #include "faults/fault_spec.h"
+#include "irq_ctrl.h"
 #include "manifest.h"
 #include "riscv_cpu.h"
 #include "run_settings.h"
@@ -79,6 +84,8 @@ struct SocConfig {
   std::optional<std::uint16_t> gdb_port;
   bool gdb_wait = false;
   std::vector<std::string> layer_names;
+  // A DMA error stops the simulation at once (SocEnd::kDmaFault; vp_run --stop-on-fault).
+  bool stop_on_fault = false;
   // Whether a signal asked the run to end (vp_sim's handler): the gdb server then lets go of gdb.
   std::function<bool()> interrupted;
   // Faults to inject (platform/faults/, docs/debugging.md "Fault injection"); empty: none, and no cost.
@@ -90,7 +97,7 @@ struct SocConfig {
 enum class SocEnd {
   kExit,       // the firmware exited (exit code in SocOutcome)
   kCpuFault,   // CPU fault (bus error, unmapped or misaligned access, illegal instruction, ...)
-  kDmaFault,   // a DMA channel failed (decode/slave error, packet too long)
+  kDmaFault,   // a DMA channel failed (decode/slave error, packet too long) with stop_on_fault
   kWatchdog,   // no progress (engine or system watchdog)
   kMaxCycles,  // max_cycles reached
   kStopped,    // the simulation stopped for another reason
@@ -150,6 +157,8 @@ class Soc : public sc_core::sc_module {
   const cpu::RiscvCpu& cpu() const { return *cpu_; }
   const Engine& engine() const { return *engine_; }
   const Sysctl& sysctl() const { return *sysctl_; }
+  const IrqCtrl& intc() const { return *intc_; }
+  IrqCtrl& intc() { return *intc_; }
   const AxiDma& dma(int index) const { return index == 0 ? *dma0_ : index == 1 ? *dma1_ : *dma2_; }
   // Observation points for traces (platform/trace/) and faults, set before run(): the models to hook, and
   // calls at every layer mark once it is recorded (each on_layer adds one; none by default).
@@ -181,6 +190,7 @@ class Soc : public sc_core::sc_module {
   void supervise();  // system watchdog and progress lines
   std::string dma_state(const AxiDma& dma, const std::string& name) const;
   std::string platform_state() const;  // DMA channels, CPU, firmware layer
+  std::string wfi_check() const;       // why no enabled interrupt line can rise ("" if one can)
   void mark(std::uint32_t layer);
   // Claims [begin, end) of DRAM for `what`; throws std::runtime_error if it overlaps a claimed region.
   void claim(const std::string& what, std::uint64_t begin, std::uint64_t end);
@@ -196,6 +206,7 @@ class Soc : public sc_core::sc_module {
   std::unique_ptr<Uart> uart_;
   std::unique_ptr<Timer> timer_;
   std::unique_ptr<Sysctl> sysctl_;
+  std::unique_ptr<IrqCtrl> intc_;
   std::unique_ptr<AxiDma> dma0_, dma1_, dma2_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<gdb::Server> gdb_;

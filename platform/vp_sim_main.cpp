@@ -91,6 +91,7 @@ dnnvp::SocConfig soc_config(const dnnvp::manifest::Hardware& hw, const dnnvp::Ru
   c.progress_seconds = opt.quiet ? 0.0 : opt.verbose ? 2.0 : 10.0;
   if (opt.gdb_port) c.gdb_port = static_cast<std::uint16_t>(*opt.gdb_port);
   c.gdb_wait = opt.gdb_wait;
+  c.stop_on_fault = opt.stop_on_fault;
   c.interrupted = [] { return g_signal != 0; };
   for (const std::string& spec : opt.inject) c.faults.push_back(dnnvp::faults::parse(spec));
   return c;

@@ -89,6 +89,19 @@ struct Region {
   std::string path;  // "regions[i]"
 };
 
+// An interrupt line of the controller region (`interrupts:`): bit `line` of its registers.
+struct IrqSource {
+  std::string name;  // lower_case: the device and channel that drives the line
+  unsigned line = 0;
+  std::string description;
+};
+
+struct Map {
+  std::vector<Region> regions;
+  std::string irq_controller;  // the region of the interrupt controller ("" without `interrupts:`)
+  std::vector<IrqSource> irq_sources;
+};
+
 // The map's numbers: upper-case digits, as many as the value needs unless `digits` asks for more.
 std::string hex(std::uint64_t v, int digits = 0) {
   return dnnvp::hex(v, digits, dnnvp::HexCase::upper);
@@ -227,7 +240,36 @@ void add_to_block(Region& region, const Register& reg, const Fields& m) {
   throw Error(located(file, r.line, r.path + " (" + r.name + ")", message));
 }
 
-std::vector<Region> parse_map(const std::string& path) {
+// `interrupts: {controller: <region>, sources: [{name, line, description}]}`: the lines of the interrupt
+// controller, numbered once here for the models, the platform and the firmware.
+void parse_interrupts(const Fields& top, Map& map) {
+  if (!top.has("interrupts")) return;
+  const Fields irq = top.map("interrupts");
+  map.irq_controller = required_string(irq, "controller");
+  const auto found = std::find_if(map.regions.begin(), map.regions.end(),
+                                  [&](const Region& r) { return r.name == map.irq_controller; });
+  if (found == map.regions.end()) irq.fail("controller", "names no region: '" + map.irq_controller + "'");
+  require(irq, "sources");
+  std::set<std::string> names;
+  std::map<unsigned, std::string> lines;
+  for (const Fields& m : irq.maps("sources")) {
+    IrqSource s;
+    s.name = required_string(m, "name");
+    if (!is_identifier(s.name, false))
+      m.fail("name", "must be a lower_case identifier, got '" + s.name + "'");
+    if (!names.insert(s.name).second) m.fail("name", "duplicate interrupt source '" + s.name + "'");
+    s.line = static_cast<unsigned>(required_integer(m, "line", 0, 31));
+    const auto [at, fresh] = lines.emplace(s.line, s.name);
+    if (!fresh) m.fail("line", "line " + std::to_string(s.line) + " is already source " + at->second);
+    s.description = one_line(m.string("description", ""));
+    reject_unknown(m);
+    map.irq_sources.push_back(std::move(s));
+  }
+  if (map.irq_sources.empty()) irq.fail("sources", "must list at least one interrupt source");
+  reject_unknown(irq);
+}
+
+Map parse_map(const std::string& path) {
   if (!std::ifstream(path)) throw Error(path + ": cannot read the file");
   const YAML::Node root = dnnvp::load_yaml_file(path);
   if (!root || root.IsNull()) throw Error(located(path, 0, "regions", "missing required field 'regions'"));
@@ -303,6 +345,9 @@ std::vector<Region> parse_map(const std::string& path) {
     by_name[r.name] = regions.size();
     regions.push_back(std::move(r));
   }
+  Map map;
+  map.regions = regions;
+  parse_interrupts(top, map);
   reject_unknown(top);
 
   // Overlaps (a scenario-sized region reaches to the end of the address space at most, so it must be the
@@ -323,7 +368,7 @@ std::vector<Region> parse_map(const std::string& path) {
                   "overlaps " + b.name + " (" + hex(a.base) + ".." + hex(a.base + a.size - 1) + " and " +
                       hex(b.base) + "..)");
   }
-  return regions;
+  return map;
 }
 
 std::string c_comment(std::string s) {
@@ -358,7 +403,8 @@ void check_unique(std::set<std::string>& seen, const std::string& name, const st
     fail_region(file, r, "generated name " + name + " is defined twice; rename a region, register or field");
 }
 
-std::string emit_c(const std::vector<Region>& regions, const std::string& file, const std::string& source) {
+std::string emit_c(const Map& map, const std::string& file, const std::string& source) {
+  const std::vector<Region>& regions = map.regions;
   std::ostringstream o;
   std::set<std::string> seen;
   o << "/* dnnvp_memory_map.h: the SoC memory map for firmware (C11, freestanding).\n"
@@ -408,11 +454,21 @@ std::string emit_c(const std::vector<Region>& regions, const std::string& file, 
         << "#define " << bp << "_WORDS " << b.members.size() << "u\n";
     }
   }
+  if (!map.irq_sources.empty()) {
+    o << "\n/* Interrupt lines of " << map.irq_controller << ": source N is bit N of its registers. */\n";
+    for (const IrqSource& s : map.irq_sources) {
+      const std::string n = "DNNVP_IRQ_" + upper(s.name);
+      if (!seen.insert(n).second) throw Error(file + ": generated name " + n + " is defined twice");
+      o << "#define " << n << " " << s.line << "u"
+        << (s.description.empty() ? "" : " /* " + c_comment(s.description) + " */") << "\n";
+    }
+  }
   o << "\n#endif /* DNNVP_MEMORY_MAP_H */\n";
   return o.str();
 }
 
-std::string emit_cpp(const std::vector<Region>& regions, const std::string& file, const std::string& source) {
+std::string emit_cpp(const Map& map, const std::string& file, const std::string& source) {
+  const std::vector<Region>& regions = map.regions;
   std::ostringstream o;
   o << "// dnnvp_memory_map.hpp: the SoC memory map for the platform (C++17).\n"
     << "// Generated by gen_memory_map from " << source << "; do not edit.\n"
@@ -495,8 +551,25 @@ std::string emit_cpp(const std::vector<Region>& regions, const std::string& file
     << "constexpr const RegionInfo* find_region(std::string_view name) {\n"
     << "  for (const RegionInfo& r : kRegions)\n    if (r.name == name) return &r;\n  return nullptr;\n}\n\n"
     << "// The region called `name`; std::invalid_argument if there is none.\n"
-    << "inline const RegionInfo& region(std::string_view name) {\n  return map_region(kMap, name);\n}\n\n"
-    << "}  // namespace dnnvp::memory_map\n";
+    << "inline const RegionInfo& region(std::string_view name) {\n  return map_region(kMap, name);\n}\n\n";
+  if (!map.irq_sources.empty()) {
+    // Platform-only (like the map's own types, the models get these passed in).
+    o << "// Interrupt lines of " << map.irq_controller << ": source N is bit N of its registers.\n"
+      << "namespace irq {\n"
+      << "struct Source {\n  std::string_view name;\n  unsigned line;\n  std::string_view description;\n};\n"
+      << "inline constexpr std::string_view kController = " << cpp_string(map.irq_controller) << ";\n";
+    std::set<std::string> seen;
+    for (const IrqSource& s : map.irq_sources) {
+      const std::string n = "k" + camel(s.name);
+      if (!seen.insert(n).second) throw Error(file + ": generated name irq::" + n + " is defined twice");
+      o << "inline constexpr unsigned " << n << " = " << s.line << "u;\n";
+    }
+    o << "inline constexpr Source kSources[] = {\n";
+    for (const IrqSource& s : map.irq_sources)
+      o << "    {" << cpp_string(s.name) << ", " << s.line << "u, " << cpp_string(s.description) << "},\n";
+    o << "};\n}  // namespace irq\n\n";
+  }
+  o << "}  // namespace dnnvp::memory_map\n";
   return o.str();
 }
 
@@ -722,10 +795,11 @@ int main(int argc, char** argv) try {
   }
   if (input.empty()) return usage(std::cerr, 2);
   try {
-    const std::vector<Region> regions = parse_map(input);
+    const Map map = parse_map(input);
+    const std::vector<Region>& regions = map.regions;
     const std::string source = base_name(input);
-    const std::string c_text = emit_c(regions, input, source);
-    const std::string cpp_text = emit_cpp(regions, input, source);
+    const std::string c_text = emit_c(map, input, source);
+    const std::string cpp_text = emit_cpp(map, input, source);
     if (!c_out.empty()) write_if_changed(c_out, c_text);
     if (!cpp_out.empty()) write_if_changed(cpp_out, cpp_text);
     const std::string refresh =

@@ -235,6 +235,14 @@ void dnn_engine_clear(const dnn_engine_t *e) {
             DNNVP_ENGINE_CTRL_CLEAR_COUNTERS_MASK | DNNVP_ENGINE_CTRL_CLEAR_ERROR_MASK);
 }
 
+void dnn_engine_irq_enable(const dnn_engine_t *e, int on) {
+  write_reg(e, DNNVP_ENGINE_IRQ_OFFSET, on ? DNNVP_ENGINE_IRQ_ENABLE_MASK : 0u);
+}
+
+void dnn_engine_irq_clear(const dnn_engine_t *e) {
+  write_reg(e, DNNVP_ENGINE_IRQ_OFFSET, DNNVP_ENGINE_IRQ_ENABLE_MASK | DNNVP_ENGINE_IRQ_PENDING_MASK);
+}
+
 void dnn_engine_read_counters(const dnn_engine_t *e, dnn_counters_t *c) {
   /* The counters block holds LO/HI pairs in the order of dnn_counters_t. */
   enum {

@@ -85,6 +85,10 @@ dnn_status_t dnn_engine_push_tile(const dnn_engine_t *e, const dnn_tile_t *tile,
 dnn_status_t dnn_engine_wait_idle(const dnn_engine_t *e, uint32_t max_polls);
 uint32_t dnn_engine_error_cause(const dnn_engine_t *e);
 void dnn_engine_clear(const dnn_engine_t *e);
+/* The tile-done interrupt (IRQ.ENABLE; the line stays high while IRQ.PENDING is set). */
+void dnn_engine_irq_enable(const dnn_engine_t *e, int on);
+/* Clears IRQ.PENDING (write 1), keeping IRQ.ENABLE. */
+void dnn_engine_irq_clear(const dnn_engine_t *e);
 void dnn_engine_read_counters(const dnn_engine_t *e, dnn_counters_t *c);
 /* The MACS counter alone (two register reads instead of twelve). */
 uint64_t dnn_engine_read_macs(const dnn_engine_t *e);

@@ -1,6 +1,17 @@
 /* The dnn-vp runtime (dnnvp_rt.h). Engine layers are streamed tile by tile with the DMAs kept busy;
  * CPU layers call the operations in ops/. See docs/firmware.md for the tile pipeline and why it cannot
- * deadlock. */
+ * deadlock.
+ *
+ * dnnvp_rt_irq.c compiles this file a second time with DNNVP_RT_SLEEP 1: the tile loop then ends a round
+ * without progress in wfi, and the run it serves is dnnvp_rt_run_irq (the functions outside the run are
+ * this translation unit's only). The polling build's preprocessed text is the same as before interrupts
+ * existed, so it compiles to exactly the same instructions (the zoo's reports fix its cycles). */
+#ifndef DNNVP_RT_SLEEP
+#define DNNVP_RT_SLEEP 0
+#endif
+#if DNNVP_RT_SLEEP
+#define dnnvp_rt_run dnnvp_rt_run_irq
+#endif
 #include "dnnvp_rt.h"
 
 #include <stddef.h>
@@ -31,6 +42,7 @@ static uint8_t *cpu_ptr(const dnnvp_rt_t *rt, uint32_t addr) {
   return (uint8_t *)((uintptr_t)addr + rt->config.cpu_offset);
 }
 
+#if !DNNVP_RT_SLEEP
 uint64_t dnnvp_rt_cycles(const dnnvp_rt_t *rt) {
   if (rt->config.timer_base == 0u) return 0u;
   const uint32_t lo = hal_read32(rt->config.timer_base); /* latches HI */
@@ -80,6 +92,7 @@ dnnvp_rt_status_t dnnvp_rt_init(dnnvp_rt_t *rt, const dnnvp_rt_config_t *cfg) {
   }
   return DNNVP_RT_OK;
 }
+#endif
 
 /* A DMA call's failure: errors carry the channel's DMASR. */
 static dnnvp_rt_status_t dma_fail(dnnvp_rt_t *rt, axi_dma_result_t r, uint32_t tile, const char *what,
@@ -600,6 +613,15 @@ static dnnvp_rt_status_t run_engine_layers(dnnvp_rt_t *rt, const dnnvp_layer_t *
           return fail(rt, DNNVP_RT_ERR_TIMEOUT, cur->outs, what, es);
         }
       }
+#if DNNVP_RT_SLEEP
+      /* Sleep until a DMA channel or the engine interrupts. The engine's error flag raises no
+       * interrupt: read it first. The engine's tile-done interrupt is cleared on waking (axi_dma_poll
+       * clears a DMA's IOC_Irq as it reports the completion). */
+      if (hal_read32(e->base + DNNVP_ENGINE_STATUS_OFFSET) & DNNVP_ENGINE_STATUS_ERROR_MASK)
+        return fail(rt, DNNVP_RT_ERR_ENGINE, cur->outs, "engine", dnn_engine_error_cause(e));
+      hal_irq_wait();
+      dnn_engine_irq_clear(e);
+#endif
     }
   }
 }
@@ -681,12 +703,14 @@ static dnnvp_rt_status_t run_rows(dnnvp_rt_t *rt, const dnnvp_layer_t *layers, u
   return s;
 }
 
+#if !DNNVP_RT_SLEEP
 dnnvp_rt_status_t dnnvp_rt_run_layer(dnnvp_rt_t *rt, const dnnvp_layer_t *layers, uint32_t count, uint32_t index,
                                      dnnvp_rt_layer_stats_t *stats) {
   if (rt == NULL || layers == NULL || index >= count) return DNNVP_RT_ERR_ARG;
   uint32_t failed;
   return run_rows(rt, layers, count, index, index + 1u, stats, &failed);
 }
+#endif
 
 /* Whether engine layer b should join engine layer a's tile stream: b's first band reads nothing of a's
  * last tile's output. Otherwise b's first band waits for a's whole output, and what is left to overlap
@@ -728,6 +752,7 @@ dnnvp_rt_status_t dnnvp_rt_run(dnnvp_rt_t *rt, const dnnvp_layer_t *layers, uint
     uint32_t failed = i;
     const dnnvp_rt_status_t s = run_rows(rt, layers, count, i, end, stats != NULL ? &stats[i] : NULL, &failed);
     if (s != DNNVP_RT_OK) {
+      if (s == DNNVP_RT_ERR_DMA) dnnvp_rt_dma_recover(rt);
       rt->error_layer = (int32_t)failed;
       mark(rt, DNNVP_RT_MARK_DONE);
       return s;
@@ -738,6 +763,7 @@ dnnvp_rt_status_t dnnvp_rt_run(dnnvp_rt_t *rt, const dnnvp_layer_t *layers, uint
   return DNNVP_RT_OK;
 }
 
+#if !DNNVP_RT_SLEEP
 void dnnvp_rt_publish(const dnnvp_rt_t *rt, const dnnvp_rt_layer_stats_t *stats, uint32_t count,
                       dnnvp_rt_status_t status, uint32_t outputs_checked, uint32_t mismatches,
                       dnnvp_report_header_t *header, dnnvp_report_layer_t *records) {
@@ -784,3 +810,4 @@ const char *dnnvp_rt_status_str(dnnvp_rt_status_t s) {
 
 /* Out of line: the application's per-layer print calls it, an instruction count the reports fix. */
 const char *dnnvp_rt_layer_type_str(uint8_t type) { return dnnvp_layer_type_name(type); }
+#endif

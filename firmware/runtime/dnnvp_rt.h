@@ -87,6 +87,14 @@ typedef struct {
   uint32_t error_tile;
   const char *error_what; /* which unit: "engine", "band DMA", "blob DMA", "output DMA", ... */
   uint32_t error_detail;  /* engine ERROR_CAUSE, DMASR, received byte count, or the driver's result */
+  /* After DNNVP_RT_ERR_DMA (dnnvp_rt_dma_recover): the DMA (base; 0: no channel had error bits) and
+   * channel whose DMASR holds error bits, and the result of the soft reset it got (AXI_DMA_OK: ready). */
+  uintptr_t error_dma;
+  uint8_t error_channel; /* axi_dma_channel_t */
+  uint8_t error_reset;   /* axi_dma_result_t */
+  /* dnnvp_rt_use_interrupts: the interrupt controller and the lines it enabled there. */
+  uintptr_t intc_base;
+  uint32_t irq_lines;
 } dnnvp_rt_t;
 
 /* Where an application puts its dnnvp_rt_t (bare-metal builds with the dnn-vp linker script): the
@@ -106,9 +114,38 @@ dnnvp_rt_status_t dnnvp_rt_init(dnnvp_rt_t *rt, const dnnvp_rt_config_t *cfg);
 
 /* Runs layers[0 .. count-1] in order, filling stats[0 .. count-1] (may be NULL). Stops at the first
  * failure (rt->error*, the return value). A row fused into another costs nothing and gets no layer mark:
- * its statistics are zero, its time is its producer's. */
+ * its statistics are zero, its time is its producer's. Waits by polling the DMAs and the engine. */
 dnnvp_rt_status_t dnnvp_rt_run(dnnvp_rt_t *rt, const dnnvp_layer_t *layers, uint32_t count,
                                dnnvp_rt_layer_stats_t *stats);
+
+/* Interrupt-driven waiting (docs/firmware.md, "Waiting"). The interrupt controller and the lines of the
+ * runtime's DMA channels and the engine on it (dnnvp_irq.h). */
+typedef struct {
+  uintptr_t intc_base;
+  uint32_t lines;
+} dnnvp_rt_irq_t;
+/* The dnn-vp platform's (dnnvp_memory_map.h: region intc, DNNVP_IRQ_*). */
+void dnnvp_rt_irq_vp(dnnvp_rt_irq_t *irq);
+/* After dnnvp_rt_init: the DMAs interrupt on completion and error (DMACR IOC_IrqEn, Err_IrqEn), the
+ * engine on every tile (IRQ.ENABLE), the controller passes their lines, mie.MEIE is set (mstatus.MIE
+ * stays 0: wfi wakes on a pending interrupt without a trap). */
+dnnvp_rt_status_t dnnvp_rt_use_interrupts(dnnvp_rt_t *rt, const dnnvp_rt_irq_t *irq);
+/* dnnvp_rt_run, but a round of the tile loop in which nothing moved sleeps in wfi until an interrupt
+ * instead of polling again (after dnnvp_rt_use_interrupts). A separate entry rather than a flag, so
+ * polling firmware runs exactly the instructions it always did (the zoo's reports fix its cycles): the
+ * same source compiled twice (dnnvp_rt_irq.c). */
+dnnvp_rt_status_t dnnvp_rt_run_irq(dnnvp_rt_t *rt, const dnnvp_layer_t *layers, uint32_t count,
+                                   dnnvp_rt_layer_stats_t *stats);
+
+/* After DNNVP_RT_ERR_DMA: finds the channel whose DMASR has error bits (PG021: it has halted), records it
+ * (error_dma, error_channel) and soft-resets that DMA (error_reset). dnnvp_rt_run and dnnvp_rt_run_irq
+ * call it on a DMA error; a caller of dnnvp_rt_run_layer calls it itself. */
+void dnnvp_rt_dma_recover(dnnvp_rt_t *rt);
+
+/* The process exit code for a run's status: 0 for DNNVP_RT_OK, else DNNVP_RT_EXIT_BASE + status (a DMA
+ * error exits with 21). An output mismatch exits with 1 (the application's check). */
+#define DNNVP_RT_EXIT_BASE 16
+int dnnvp_rt_exit_code(dnnvp_rt_status_t s);
 
 /* Layer `index` of the table layers[0 .. count-1] (the table: a fused Add's row is read by its
  * producer); stats may be NULL. */

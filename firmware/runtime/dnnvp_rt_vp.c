@@ -22,3 +22,9 @@ void dnnvp_rt_config_vp(dnnvp_rt_config_t *cfg) {
   cfg->layer_mark_addr = DNNVP_SYSCTL_BASE + DNNVP_SYSCTL_LAYER_OFFSET;
   cfg->report_addr = DNNVP_SYSCTL_BASE + DNNVP_SYSCTL_REPORT_OFFSET;
 }
+
+void dnnvp_rt_irq_vp(dnnvp_rt_irq_t *irq) {
+  irq->intc_base = DNNVP_INTC_BASE;
+  irq->lines = 1u << DNNVP_IRQ_DMA0_MM2S | 1u << DNNVP_IRQ_DMA0_S2MM | 1u << DNNVP_IRQ_DMA1_MM2S |
+               1u << DNNVP_IRQ_DMA2_MM2S | 1u << DNNVP_IRQ_ENGINE;
+}

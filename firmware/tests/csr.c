@@ -1,7 +1,9 @@
 /* CSR accesses on the ISS, one case per build, chosen by CSR:
  * 1 counters: csr_values[] = instret, instret, cycle, cycle, time, timer CYCLES_LO (MMIO), time, then
  *   cycleh, timeh, instreth; consecutive instructions (no RVC), so the test knows every difference;
- * 2 `csrw mtvec` (a write, which must fault); 3 `csrr mstatus` (a read the ISS does not model).
+ * 2 `csrw mcycle` (a counter write, which must fault); 3 `csrr misa` (a CSR the ISS does not model);
+ * 4 the machine trap CSRs: csr_values[] = mscratch, mtvec, mepc, mstatus, mie, mip read back after
+ *   writing 0x12345678, 0x80000103 (a reserved mode), 0x80000101, all ones, all ones.
  * The faulting instruction is labelled trap_insn. Binutils wants Zicsr named for CSR instructions. */
 #include <stdint.h>
 
@@ -32,14 +34,27 @@ int main(void) {
       : "r"(csr_values), "r"(timer)
       : "t0", "t1", "t2", "t3", "t4", "t5", "t6", "memory");
 #elif CSR == 2
-  __asm__ volatile(".option push\n.option arch, +zicsr\n.globl trap_insn\ntrap_insn: csrw mtvec, %0\n.option pop"
+  __asm__ volatile(".option push\n.option arch, +zicsr\n.globl trap_insn\ntrap_insn: csrw mcycle, %0\n.option pop"
                    :
-                   : "r"(0x80000000u));
+                   : "r"(0u));
 #elif CSR == 3
   uint32_t v;
-  __asm__ volatile(".option push\n.option arch, +zicsr\n.globl trap_insn\ntrap_insn: csrr %0, mstatus\n.option pop"
+  __asm__ volatile(".option push\n.option arch, +zicsr\n.globl trap_insn\ntrap_insn: csrr %0, misa\n.option pop"
                    : "=r"(v));
   csr_values[0] = v;
+#elif CSR == 4
+  __asm__ volatile(
+      ".option push\n.option arch, +zicsr\n"
+      "csrw mscratch, %1\n csrr t0, mscratch\n sw t0, 0(%0)\n"
+      "csrw mtvec, %2\n csrr t0, mtvec\n sw t0, 4(%0)\n"
+      "csrw mepc, %3\n csrr t0, mepc\n sw t0, 8(%0)\n"
+      "csrw mstatus, %4\n csrr t0, mstatus\n sw t0, 12(%0)\n"
+      "csrw mie, %4\n csrr t0, mie\n sw t0, 16(%0)\n"
+      "csrr t0, mip\n sw t0, 20(%0)\n"
+      ".option pop"
+      :
+      : "r"(csr_values), "r"(0x12345678u), "r"(0x80000103u), "r"(0x80000101u), "r"(0xFFFFFFFFu)
+      : "t0", "memory");
 #else
 #error "define CSR"
 #endif

@@ -1,5 +1,6 @@
 /* Firmware faults and deadlocks the platform must end cleanly (tests/platform): FAULT selects one.
- *   1  DMA from an unmapped address: the DMA reports a decode error naming 0x20000000; the run stops.
+ *   1  DMA from an unmapped address: the DMA reports a decode error naming 0x20000000; with
+ *      --stop-on-fault the run stops there.
  *   2  misaligned engine register read: the CPU faults with the address and the size.
  *   3  engine starved: a tile of tiny_cnn's first layer is queued but no DMA feeds the engine; the
  *      firmware polls the engine forever: the system watchdog (the engine waits on the platform, the

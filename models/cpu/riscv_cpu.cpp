@@ -109,6 +109,13 @@ constexpr std::uint32_t kCsrCycle = 0xC00, kCsrTime = 0xC01, kCsrInstret = 0xC02
 constexpr std::uint32_t kCsrCycleH = 0xC80, kCsrTimeH = 0xC81, kCsrInstretH = 0xC82;
 constexpr std::uint32_t kCsrMcycle = 0xB00, kCsrMinstret = 0xB02, kCsrMcycleH = 0xB80, kCsrMinstretH = 0xB82;
 constexpr std::uint32_t kCsrMhartid = 0xF14;
+// The machine trap CSRs the CPU models (the privileged spec's numbers and bits).
+constexpr std::uint32_t kCsrMstatus = 0x300, kCsrMie = 0x304, kCsrMtvec = 0x305, kCsrMscratch = 0x340;
+constexpr std::uint32_t kCsrMepc = 0x341, kCsrMcause = 0x342, kCsrMtval = 0x343, kCsrMip = 0x344;
+constexpr std::uint32_t kMstatusMie = 1u << 3, kMstatusMpie = 1u << 7, kMstatusMppMachine = 3u << 11;
+constexpr std::uint32_t kMeip = 1u << 11;  // mip.MEIP, mie.MEIE
+constexpr std::uint32_t kCauseMachineExternal = 0x8000000Bu;
+constexpr std::uint32_t kInsnMret = 0x30200073u, kInsnWfi = 0x10500073u;
 
 std::string csr_name(std::uint32_t csr) {
   switch (csr) {
@@ -162,6 +169,7 @@ const char* to_string(FaultKind kind) {
     case FaultKind::kBreakpoint: return "breakpoint (ebreak)";
     case FaultKind::kEcall: return "unsupported ecall";
     case FaultKind::kTrap: return "trap";
+    case FaultKind::kWfi: return "wfi that nothing can wake";
     case FaultKind::kNoProgram: return "no program loaded";
     case FaultKind::kInternal: return "ISS error";
   }
@@ -370,6 +378,7 @@ void RiscvCpu::run() {
     if (!serve_gdb(gdb::Stop::trap())) return;
   }
   for (;;) {
+    take_interrupt();
     batch_count_ = 0;
     folded_ = 0;
     stop_at_ = std::min(std::max<std::uint64_t>(1, instructions_to_sync()), debug_limit_);
@@ -382,6 +391,10 @@ void RiscvCpu::run() {
     uc_reg_read(uc_, UC_RISCV_REG_PC, &pc_);
     if (batch_observer_) batch_observer_(pc_, local_time());
     if (err != UC_ERR_OK && !pending_halt_) classify_stop_error(err);
+    if (wfi_ && !pending_halt_) {
+      wfi_ = false;
+      wait_for_interrupt();
+    }
     if (pending_halt_) {
       halt(pending_reason_);
       return;
@@ -567,14 +580,15 @@ std::uint64_t RiscvCpu::cycle_now() const {
 }
 
 // Called from the code hook before a CSR instruction (last_pc_, already counted) executes: performs a
-// supported read itself and skips the instruction, or faults.
+// supported access itself and skips the instruction, or faults.
 void RiscvCpu::on_csr(std::uint32_t insn) {
   const std::uint32_t funct3 = (insn >> 12) & 7, rd = (insn >> 7) & 31, rs1 = (insn >> 15) & 31, csr = insn >> 20;
   // csrrw/csrrwi always write; the set/clear forms write unless their source is x0 / zero.
   const bool writes = (funct3 & 3) == 1 || rs1 != 0;
   const std::uint64_t retired = instructions_ + batch_count_ - 1;  // before this instruction
-  std::optional<std::uint64_t> value;
-  if (!writes) {
+  std::optional<std::uint64_t> value = read_trap_csr(csr);
+  const bool trap_csr = value.has_value();
+  if (!writes && !trap_csr) {
     switch (csr) {
       case kCsrCycle: case kCsrTime: case kCsrMcycle: value = cycle_now(); break;
       case kCsrCycleH: case kCsrTimeH: case kCsrMcycleH: value = cycle_now() >> 32; break;
@@ -584,25 +598,143 @@ void RiscvCpu::on_csr(std::uint32_t insn) {
       default: break;
     }
   }
-  if (!value) {
+  if (!value || (writes && !trap_csr)) {
     static const char* const mnemonics[8] = {"", "csrrw", "csrrs", "csrrc", "", "csrrwi", "csrrsi", "csrrci"};
     CpuFault f;
     f.kind = FaultKind::kCsr;
     f.pc = last_pc_;
     f.detail = std::string(writes ? "write of " : "read of ") + csr_name(csr) + " by " + mnemonics[funct3] +
                ": only reads of cycle, time, instret (and their high halves), mcycle, minstret (and theirs) "
-               "and mhartid are modelled; no trap entry, no interrupts";
+               "and mhartid, and the machine trap CSRs mstatus, mie, mip, mtvec, mscratch, mepc, mcause "
+               "and mtval are modelled";
     raise_fault(f);
     uc_emu_stop(uc_);  // the instruction does not execute
     return;
   }
-  if (rd) {
-    const std::uint32_t v = static_cast<std::uint32_t>(*value);
-    uc_reg_write(uc_, UC_RISCV_REG_X0 + static_cast<int>(rd), &v);
+  const std::uint32_t old = static_cast<std::uint32_t>(*value);
+  if (writes) {
+    std::uint32_t src = rs1;  // the immediate forms' zimm
+    if (funct3 < 4 && rs1 != 0) uc_reg_read(uc_, UC_RISCV_REG_X0 + static_cast<int>(rs1), &src);
+    const std::uint32_t op = funct3 & 3;
+    const std::uint32_t next = op == 1 ? src : op == 2 ? (old | src) : (old & ~src);
+    // An interrupt the write unmasks is taken before the next instruction: end the batch.
+    if (write_trap_csr(csr, next)) stop_at_ = batch_count_;
   }
+  if (rd) uc_reg_write(uc_, UC_RISCV_REG_X0 + static_cast<int>(rd), &old);
   // Writing the PC from a hook makes Unicorn leave the translation block and resume there.
-  const std::uint32_t next = last_pc_ + 4;
+  const std::uint32_t next_pc = last_pc_ + 4;
+  uc_reg_write(uc_, UC_RISCV_REG_PC, &next_pc);
+}
+
+std::optional<std::uint32_t> RiscvCpu::read_trap_csr(std::uint32_t csr) const {
+  switch (csr) {
+    case kCsrMstatus: return csrs_.mstatus;
+    case kCsrMie: return csrs_.mie;
+    case kCsrMip: return meip_level() ? kMeip : 0u;
+    case kCsrMtvec: return csrs_.mtvec;
+    case kCsrMscratch: return csrs_.mscratch;
+    case kCsrMepc: return csrs_.mepc;
+    case kCsrMcause: return csrs_.mcause;
+    case kCsrMtval: return csrs_.mtval;
+    default: return std::nullopt;
+  }
+}
+
+// WARL: only the bits the CPU models keep what is written. Returns whether the write may unmask an
+// interrupt (mstatus, mie).
+bool RiscvCpu::write_trap_csr(std::uint32_t csr, std::uint32_t value) {
+  switch (csr) {
+    case kCsrMstatus:
+      csrs_.mstatus = (value & (kMstatusMie | kMstatusMpie)) | kMstatusMppMachine;
+      return true;
+    case kCsrMie:
+      csrs_.mie = value & kMeip;
+      return true;
+    case kCsrMip: return false;  // MEIP is read-only (the controller's line)
+    case kCsrMtvec:
+      // MODE 0 direct, 1 vectored; the reserved modes read as direct.
+      csrs_.mtvec = (value & ~3u) | ((value & 3u) == 1u ? 1u : 0u);
+      return false;
+    case kCsrMscratch: csrs_.mscratch = value; return false;
+    case kCsrMepc: csrs_.mepc = value & ~1u; return false;  // IALIGN 16 (the C extension)
+    case kCsrMcause: csrs_.mcause = value; return false;
+    case kCsrMtval: csrs_.mtval = value; return false;
+    default: return false;
+  }
+}
+
+// mret and wfi, from the code hook (last_pc_, already counted): performed here, the instruction skipped.
+void RiscvCpu::on_system(std::uint32_t insn) {
+  std::uint32_t next = last_pc_ + 4;
+  if (insn == kInsnMret) {
+    const bool mpie = (csrs_.mstatus & kMstatusMpie) != 0;
+    csrs_.mstatus = (mpie ? kMstatusMie : 0u) | kMstatusMpie | kMstatusMppMachine;
+    next = csrs_.mepc;
+  } else {
+    wfi_ = true;  // run() sleeps after the batch
+  }
+  stop_at_ = batch_count_;
   uc_reg_write(uc_, UC_RISCV_REG_PC, &next);
+}
+
+bool RiscvCpu::meip_level() const {
+  return meip.size() != 0 && meip->read();
+}
+
+// A source's line reaches mip.MEIP through a few delta cycles (its status method, its signal, the
+// controller's): after the CPU's own register write has cleared a source, the line still reads high until
+// they have run. Catches up with the CPU's local time and lets them run (boundedly: a model that keeps
+// creating delta activity must not hold the CPU).
+void RiscvCpu::settle_lines() {
+  constexpr int kMaxDeltas = 16;
+  ++syncs_;
+  qk_.sync();
+  for (int i = 0; i < kMaxDeltas && sc_core::sc_pending_activity_at_current_time(); ++i)
+    sc_core::wait(sc_core::SC_ZERO_TIME);
+}
+
+// Between batches: trap entry for a pending, enabled machine external interrupt.
+void RiscvCpu::take_interrupt() {
+  if (!(csrs_.mstatus & kMstatusMie) || !(csrs_.mie & kMeip) || !meip_level()) return;
+  settle_lines();
+  if (!meip_level()) return;
+  csrs_.mepc = pc_;
+  csrs_.mcause = kCauseMachineExternal;
+  csrs_.mtval = 0;
+  csrs_.mstatus = kMstatusMpie | kMstatusMppMachine;  // MPIE = MIE (1), MIE = 0
+  const std::uint32_t base = csrs_.mtvec & ~3u;
+  pc_ = (csrs_.mtvec & 1u) ? base + 4 * (kCauseMachineExternal & 0x7FFFFFFFu) : base;
+  ++interrupts_;
+}
+
+// After a batch that ended on wfi (the PC is past it): sleeps until mip.MEIP & mie.MEIE.
+bool RiscvCpu::wait_for_interrupt() {
+  ++wfis_;
+  std::string why;
+  if (!(csrs_.mie & kMeip))
+    why = "mie.MEIE is 0: no interrupt can wake the CPU";
+  else if (meip.size() == 0)
+    why = "the CPU has no interrupt input";
+  if (why.empty()) {
+    settle_lines();  // the lines as they are at the CPU's time
+    if (meip_level()) return true;
+    if (wfi_check_) why = wfi_check_();
+  }
+  if (!why.empty()) {
+    CpuFault f;
+    f.kind = FaultKind::kWfi;
+    f.pc = pc_ - 4;
+    f.detail = why;
+    raise_fault(f);
+    return false;
+  }
+  const sc_core::sc_time start = sc_core::sc_time_stamp();
+  sleeping_ = true;
+  while (!meip_level()) sc_core::wait(meip->value_changed_event());
+  sleeping_ = false;
+  wfi_time_ += sc_core::sc_time_stamp() - start;
+  qk_.reset();  // the CPU's local time is now sc_time_stamp()
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -713,8 +845,14 @@ void RiscvCpu::on_code(uc_struct* uc, std::uint64_t address, std::uint32_t size,
   const DramRegion& d = cpu->config_.dram;
   if (size == 4 && address - d.base <= d.size - 4) {
     const std::uint8_t* p = d.host + (address - d.base);
-    if ((p[0] & 0x7F) == 0x73 && ((p[1] >> 4) & 3) != 0)
-      cpu->on_csr(static_cast<std::uint32_t>(p[0] | (p[1] << 8) | (p[2] << 16)) | (std::uint32_t{p[3]} << 24));
+    if ((p[0] & 0x7F) == 0x73) {
+      const std::uint32_t insn =
+          static_cast<std::uint32_t>(p[0] | (p[1] << 8) | (p[2] << 16)) | (std::uint32_t{p[3]} << 24);
+      if (((p[1] >> 4) & 3) != 0)
+        cpu->on_csr(insn);
+      else if (insn == kInsnMret || insn == kInsnWfi)
+        cpu->on_system(insn);
+    }
   }
 }
 

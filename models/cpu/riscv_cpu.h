@@ -9,13 +9,24 @@
 //  * The ISS runs in batches of n = ceil((time to the next quantum boundary) / period) instructions; the
 //    quantum keeper syncs at quantum boundaries (the quantum must be a multiple of the period).
 //  * CSRs: reads of the counters (cycle, time, instret, their high halves, mcycle, minstret) return
-//    simulated values and mhartid reads 0; every other CSR access, and every CSR write, is a fault naming
-//    the CSR (Unicorn would return host clock ticks for the counters and ignore trap vectors).
+//    simulated values and mhartid reads 0; the machine trap CSRs (mstatus, mie, mip, mtvec, mscratch,
+//    mepc, mcause, mtval) are modelled by the CPU itself; every other CSR access, and every write of a
+//    counter, is a fault naming the CSR (Unicorn would return host clock ticks for the counters and
+//    cannot raise RISC-V interrupts).
 //  * Halts: an exit (a write to Config::exit_address, or `ecall` with a7 = 93 and the code in a0), a fault
 //    (bus error response, access outside every mapped window, misaligned MMIO access, illegal instruction,
 //    unsupported CSR access, fetch outside DRAM, `ebreak`, any other trap), or the simulation being stopped
 //    by someone else.
-//  * No interrupts: upstream Unicorn cannot raise RISC-V machine interrupts cleanly; firmware polls.
+//  * Interrupts (docs/platform.md, "Interrupts"): the machine external interrupt only, from the `meip`
+//    port (the interrupt controller's output). Unicorn cannot raise RISC-V interrupts, so trap entry is
+//    emulated between batches: when mstatus.MIE, mie.MEIE and mip.MEIP are set, mepc = the next PC,
+//    mcause = 0x8000000B, mstatus.MPIE = MIE, MIE = 0, and the CPU goes on at mtvec (direct mode; vectored
+//    mode: base + 4 * 11); `mret` returns. A batch ends after every write of mstatus or mie and after
+//    mret, so an interrupt they unmask is taken at once; one raised while a batch runs waits for the
+//    batch's end (at most a quantum). `wfi` ends the batch, lets simulated time catch up with the CPU and
+//    sleeps until mip.MEIP & mie.MEIE (mstatus.MIE does not matter, as the privileged spec says); a wfi
+//    that nothing can wake (mie.MEIE = 0, no interrupt input, or the platform's wfi check says no
+//    enabled source can fire) is a kWfi fault, not a hang.
 //  * gdb (docs/debugging.md): attach_gdb() makes the CPU the target of a gdb server (gdb_server.h); it
 //    implements gdb::Target (registers, memory, breakpoints, watchpoints on its DRAM and MMIO accesses).
 #pragma once
@@ -72,10 +83,11 @@ enum class FaultKind {
   kMisaligned,          // misaligned MMIO access (or DRAM access with Config::strict_dram_alignment)
   kFetch,               // instruction fetch outside DRAM
   kIllegalInstruction,  // undecodable or unsupported instruction
-  kCsr,                 // a CSR access other than a read of the counters or mhartid
+  kCsr,                 // a CSR access the CPU does not model (see the file comment)
   kBreakpoint,          // ebreak / c.ebreak
   kEcall,               // ecall other than exit (a7 = 93)
   kTrap,                // any other trap Unicorn reports
+  kWfi,                 // wfi with nothing that can wake the CPU
   kNoProgram,           // the simulation started before load_elf()
   kInternal,            // Unicorn returned an unexpected error
 };
@@ -125,6 +137,8 @@ class RiscvCpu : public sc_core::sc_module, public gdb::Target {
   };
 
   tlm_utils::simple_initiator_socket<RiscvCpu> socket;  // name "socket"
+  // Machine external interrupt input, mip.MEIP (the interrupt controller's output); unbound: never set.
+  sc_core::sc_port<sc_core::sc_signal_in_if<bool>, 1, sc_core::SC_ZERO_OR_MORE_BOUND> meip;
 
   SC_HAS_PROCESS(RiscvCpu);
   RiscvCpu(sc_core::sc_module_name name, const Config& config);
@@ -186,6 +200,15 @@ class RiscvCpu : public sc_core::sc_module, public gdb::Target {
   void on_batch(std::function<void(std::uint32_t pc, const sc_core::sc_time& time)> observer) {
     batch_observer_ = std::move(observer);
   }
+
+  // Called when a wfi is about to sleep (mie.MEIE set, MEIP low), after simulated time has caught up
+  // with the CPU: why no interrupt can come ("" if one can). A non-empty answer is a kWfi fault naming
+  // it. Null, the default: the CPU sleeps.
+  void on_wfi(std::function<std::string()> why_nothing_wakes) { wfi_check_ = std::move(why_nothing_wakes); }
+  std::uint64_t interrupts_taken() const { return interrupts_; }
+  std::uint64_t wfi_count() const { return wfis_; }
+  sc_core::sc_time wfi_time() const { return wfi_time_; }  // simulated time slept in wfi
+  bool in_wfi() const { return sleeping_; }
 
   // Architectural state (after a halt, or between simulation phases).
   std::uint32_t pc() const;
@@ -252,6 +275,13 @@ class RiscvCpu : public sc_core::sc_module, public gdb::Target {
   void classify_stop_error(int err);
   void on_trap(std::uint32_t cause);
   void on_csr(std::uint32_t insn);
+  void on_system(std::uint32_t insn);  // mret, wfi
+  std::optional<std::uint32_t> read_trap_csr(std::uint32_t csr) const;
+  bool write_trap_csr(std::uint32_t csr, std::uint32_t value);
+  bool meip_level() const;
+  void settle_lines();
+  void take_interrupt();
+  bool wait_for_interrupt();  // false: a kWfi fault (pending_halt_ set)
   std::uint64_t cycle_now() const;
   std::uint32_t read_insn(std::uint32_t pc, bool* ok) const;
 
@@ -323,6 +353,17 @@ class RiscvCpu : public sc_core::sc_module, public gdb::Target {
   std::unordered_map<std::uint32_t, bool> breakpoints_;  // address -> hardware
   std::vector<Watch> watches_;
   std::map<std::uint64_t, MmioAccess> mmio_seen_;  // by word address
+
+  // Machine trap CSRs (M-mode only: mstatus.MPP reads 3).
+  struct TrapCsrs {
+    std::uint32_t mstatus = 0x1800, mie = 0, mtvec = 0, mscratch = 0, mepc = 0, mcause = 0, mtval = 0;
+  };
+  TrapCsrs csrs_;
+  bool wfi_ = false;       // the batch ended on a wfi
+  bool sleeping_ = false;  // waiting in wfi
+  std::function<std::string()> wfi_check_;
+  std::uint64_t interrupts_ = 0, wfis_ = 0;
+  sc_core::sc_time wfi_time_;
 
   std::uint64_t instructions_ = 0;
   std::uint64_t mmio_reads_ = 0, mmio_writes_ = 0, batches_ = 0, syncs_ = 0;

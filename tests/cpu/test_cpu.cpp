@@ -390,19 +390,37 @@ TEST_CASE("cycle and time include MMIO latency and carry into cycleh and timeh",
   CHECK(v[9] == 0);  // far fewer than 2^32 instructions
 }
 
-TEST_CASE("a CSR write (csrw mtvec) is a fault naming the CSR and the pc", "[cpu][sim][fault][csr]") {
+TEST_CASE("a counter write (csrw mcycle) is a fault naming the CSR and the pc", "[cpu][sim][fault][csr]") {
   cpu_test::Bench b;
   const auto f = run_to_fault(b, "test_csr2");
   CHECK(f.kind == FaultKind::kCsr);
   CHECK(f.pc == symbol(b.cpu, "trap_insn"));
   CHECK_THAT(f.message(), Contains("unsupported CSR access at pc " + dnnvp::hex(f.pc)) &&
-                              Contains("write of mtvec by csrrw"));
+                              Contains("write of mcycle by csrrw"));
 }
 
-TEST_CASE("a read of a CSR the ISS does not model (mstatus) is a fault naming it", "[cpu][sim][fault][csr]") {
+TEST_CASE("a read of a CSR the ISS does not model (misa) is a fault naming it", "[cpu][sim][fault][csr]") {
   cpu_test::Bench b;
   const auto f = run_to_fault(b, "test_csr3");
   CHECK(f.kind == FaultKind::kCsr);
   CHECK(f.pc == symbol(b.cpu, "trap_insn"));
-  CHECK_THAT(f.message(), Contains("read of mstatus by csrrs"));
+  CHECK_THAT(f.message(), Contains("read of misa by csrrs"));
+}
+
+TEST_CASE(
+    "the machine trap CSRs keep what they model: mscratch all, mtvec's direct/vectored modes, mepc "
+    "without bit 0, mstatus MIE/MPIE (MPP reads 3), mie MEIE, mip reads MEIP",
+    "[cpu][sim][csr][irq]") {
+  cpu_test::Bench b;
+  b.cpu.load_elf(cpu_test::firmware("test_csr4"));
+  sc_start();
+  REQUIRE(b.cpu.halt_reason() == HaltReason::kExit);
+  const auto v = csr_values(b);
+  CHECK(v[0] == 0x12345678u);
+  CHECK(v[1] == 0x80000100u);  // reserved mode 3 reads as direct
+  CHECK(v[2] == 0x80000100u);
+  CHECK(v[3] == 0x00001888u);
+  CHECK(v[4] == 0x00000800u);
+  CHECK(v[5] == 0u);                     // no interrupt input on this bench
+  CHECK(b.cpu.interrupts_taken() == 0);  // MIE and MEIE set, but MEIP never rises
 }

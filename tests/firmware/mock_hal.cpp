@@ -68,3 +68,7 @@ std::uint32_t MockHal::read(std::uintptr_t addr) {
 
 extern "C" std::uint32_t hal_read32(std::uintptr_t addr) { return hal.read(addr); }
 extern "C" void hal_write32(std::uintptr_t addr, std::uint32_t value) { hal.write(addr, value); }
+// The host takes no interrupts: enabling them does nothing and a sleep returns at once (the runtime's
+// next round polls again).
+extern "C" void hal_irq_external(int) {}
+extern "C" void hal_irq_wait() {}

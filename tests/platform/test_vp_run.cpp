@@ -276,8 +276,10 @@ void check_mentions(const std::string& message, std::initializer_list<const char
 
 }  // namespace
 
-TEST_CASE("a DMA from an unmapped address ends the run with exit 3 naming the address", "[vp_run][fault]") {
-  check_mentions(failed_run(1, "fault_dma", 3, "dma_fault"), {"dma0.mm2s", "decode error", "0x20000000"});
+TEST_CASE("with --stop-on-fault a DMA from an unmapped address ends the run with exit 3 naming the address",
+          "[vp_run][fault]") {
+  check_mentions(failed_run(1, "fault_dma", 3, "dma_fault", {"--stop-on-fault"}),
+                 {"dma0.mm2s", "decode error", "0x20000000"});
 }
 
 TEST_CASE("a misaligned engine register access ends the run with exit 3 naming address and size",

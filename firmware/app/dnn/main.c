@@ -4,6 +4,11 @@
  * FAIL. A batch (DNNVP_NUM_IMAGES > 1, docs/firmware.md "Batches") also takes each image's predicted
  * class, copies its output to the results block and reports per image; what only a batch needs is
  * compiled only into a batch's build, so a single image runs exactly the instructions it always ran.
+ * The scenario's firmware.wait (model.h DNNVP_WAIT_INTERRUPT) chooses how the runtime waits for the
+ * DMAs and the engine: polling, or sleeping in wfi until they interrupt (docs/firmware.md, "Waiting");
+ * again only the build that sleeps has the code for it. A runtime error exits with
+ * dnnvp_rt_exit_code() (16 + the status: 21 for a DMA error), naming the unit, and for a DMA error the
+ * channel, its DMASR and the reset the runtime gave it.
  *
  * Compiled per scenario: model.h (from `vp_gen SCENARIO -o DIR`) must be on the include path
  * (docs/firmware.md). */
@@ -18,6 +23,12 @@
 #define MAX_MISMATCHES_SHOWN 8u
 
 #define BATCH (DNNVP_NUM_IMAGES > 1u)
+
+#if DNNVP_WAIT_INTERRUPT
+#define RUN_NETWORK dnnvp_rt_run_irq
+#else
+#define RUN_NETWORK dnnvp_rt_run
+#endif
 
 static dnnvp_rt_t rt DNNVP_RT_NOINIT;
 static dnnvp_rt_layer_stats_t stats[DNNVP_NUM_LAYERS]; /* a batch: summed over its images */
@@ -144,7 +155,7 @@ static dnnvp_rt_status_t run_batch(uint32_t *img, uint32_t *mismatches) {
     /* Image 0 is in place already; image i comes from its place in input.bin. */
     if (i > 0u) copy_words(DNNVP_INPUT_ADDR, DNNVP_INPUT_ADDR + i * DNNVP_INPUT_STRIDE, DNNVP_INPUT_BYTES);
     const uint64_t start = dnnvp_rt_cycles(&rt);
-    const dnnvp_rt_status_t s = dnnvp_rt_run(&rt, dnnvp_layers, DNNVP_NUM_LAYERS, image_stats);
+    const dnnvp_rt_status_t s = RUN_NETWORK(&rt, dnnvp_layers, DNNVP_NUM_LAYERS, image_stats);
     if (s != DNNVP_RT_OK) {
       if (i == 0u) add_stats(image_stats, 0u); /* the layers that ran, for the error report */
       return s;
@@ -175,13 +186,21 @@ int main(void) {
     printf("engine: %lux%lu array, accumulator depth %lu, queue %lu tiles\n", (unsigned long)rt.engine.rows,
            (unsigned long)rt.engine.cols, (unsigned long)rt.engine.acc_depth, (unsigned long)rt.queue_depth);
   }
+#if DNNVP_WAIT_INTERRUPT
+  if (s == DNNVP_RT_OK) {
+    dnnvp_rt_irq_t irq;
+    dnnvp_rt_irq_vp(&irq);
+    s = dnnvp_rt_use_interrupts(&rt, &irq);
+    printf("wait: interrupt (wfi; intc lines 0x%08lx)\n", (unsigned long)irq.lines);
+  }
+#endif
 
   const uint64_t t0 = dnnvp_rt_cycles(&rt);
   uint32_t mismatches = 0, img = 0;
 #if DNNVP_NUM_IMAGES > 1u
   if (s == DNNVP_RT_OK) s = run_batch(&img, &mismatches);
 #else
-  if (s == DNNVP_RT_OK) s = dnnvp_rt_run(&rt, dnnvp_layers, DNNVP_NUM_LAYERS, stats);
+  if (s == DNNVP_RT_OK) s = RUN_NETWORK(&rt, dnnvp_layers, DNNVP_NUM_LAYERS, stats);
 #endif
   const uint64_t total = dnnvp_rt_cycles(&rt) - t0;
 
@@ -204,9 +223,13 @@ int main(void) {
     printf("error: %s in layer %ld (%s), tile %lu, %s, detail 0x%08lx\n", dnnvp_rt_status_str(s),
            (long)rt.error_layer, rt.error_layer >= 0 ? dnnvp_layers[rt.error_layer].name : "-",
            (unsigned long)rt.error_tile, rt.error_what, (unsigned long)rt.error_detail);
+    if (s == DNNVP_RT_ERR_DMA)
+      printf("DMA error: %s channel of the DMA at 0x%08lx, DMASR 0x%08lx; DMA reset: %s\n",
+             rt.error_channel == AXI_DMA_S2MM ? "S2MM" : "MM2S", (unsigned long)rt.error_dma,
+             (unsigned long)rt.error_detail, axi_dma_result_str((axi_dma_result_t)rt.error_reset));
     dnnvp_rt_publish(&rt, stats, ran, s, 0u, 0u, &report.header, report.layers);
     printf("FAIL\n");
-    return 1;
+    return dnnvp_rt_exit_code(s);
   }
 
 #if DNNVP_NUM_IMAGES == 1u
