@@ -13,8 +13,10 @@ CC=aarch64-linux-gnu-gcc CFLAGS=-Werror "$script" "$work" "$build"
 lib=$work/linux/libdnnvp_model.so
 readelf -h "$lib" | grep -q 'Machine: *AArch64' || { echo "FAIL: $lib is not AArch64"; readelf -h "$lib"; exit 1; }
 readelf -h "$lib" | grep -q 'Type: *DYN' || { echo "FAIL: $lib is not a shared object"; exit 1; }
+# (Read once: with pipefail, `readelf | grep -q` fails when grep stops reading before readelf is done.)
+syms=$(readelf --dyn-syms -W "$lib")
 for sym in dnnvp_linux_open dnnvp_linux_run dnnvp_linux_read dnnvp_linux_write dnnvp_linux_model_info \
            dnnvp_linux_config_devmem dnnvp_linux_config_udmabuf dnnvp_linux_error dnnvp_linux_close; do
-  readelf --dyn-syms -W "$lib" | grep -qw "$sym" || { echo "FAIL: $lib does not export $sym"; exit 1; }
+  grep -qw "$sym" <<<"$syms" || { echo "FAIL: $lib does not export $sym"; exit 1; }
 done
 echo "PASS: $lib (AArch64 shared object, the dnnvp_linux API exported)"

@@ -36,6 +36,16 @@ inline ToolRun run_tool(const std::vector<std::string>& argv, const std::filesys
   return r;
 }
 
+// A simulator (vp_sim) on a generated directory with a firmware of the test's choosing, its report in
+// OUT/report.json, and `extra` options.
+inline ToolRun vp_sim_firmware(const std::string& vp_sim, const std::string& dir, const std::string& firmware,
+                               const std::filesystem::path& out, const std::vector<std::string>& extra) {
+  std::vector<std::string> argv = {
+      vp_sim, "--dir", dir, "--firmware", firmware, "--report", (out / "report.json").string()};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return run_tool(argv, out);
+}
+
 // Writes `scenario_text` to DIR/NAME.yaml, runs `vp_run` on it into DIR/out with -q, requires exit 0 and
 // returns the report (the command and its output are shown when a check fails).
 inline nlohmann::json vp_run_passing(const std::string& vp_run, const std::filesystem::path& dir,

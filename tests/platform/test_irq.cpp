@@ -32,16 +32,8 @@ json report(const fs::path& dir) {
 }
 
 // vp_sim on tiny_cnn's generated directory with a test firmware (its console on stdout).
-ToolRun vp_sim(const std::string& firmware, const fs::path& out, std::vector<std::string> extra = {}) {
-  std::vector<std::string> argv = {DNNVP_VP_SIM_4X8,
-                                   "--dir",
-                                   DNNVP_TINY_CNN_DIR,
-                                   "--firmware",
-                                   firmware,
-                                   "--report",
-                                   (out / "report.json").string()};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  return run_tool(argv, out);
+ToolRun vp_sim(const std::string& firmware, const fs::path& out, const std::vector<std::string>& extra = {}) {
+  return dnnvp_test::vp_sim_firmware(DNNVP_VP_SIM_4X8, DNNVP_TINY_CNN_DIR, firmware, out, extra);
 }
 
 std::string elf(const char* prefix, int n) {
@@ -103,26 +95,26 @@ TEST_CASE("a trap handler takes a DMA's completion interrupt: mtvec, mcause, mep
   CHECK(rep.at("firmware_wait").at("interrupts_taken") == 1);
 }
 
+// Runs test firmware IRQ=n, which sleeps in a wfi that nothing can wake: a CPU fault (exit status 3);
+// returns the report's message.
+std::string wfi_fault(int n, const std::string& name) {
+  const fs::path out = tmp(name);
+  const ToolRun r = vp_sim(elf(DNNVP_IRQ_ELF_PREFIX, n), out, {"-q"});
+  INFO(r.output);
+  CHECK(r.status == 3);
+  const json rep = report(out);
+  CHECK(rep.at("end") == "cpu_fault");
+  return rep.at("message");
+}
+
 TEST_CASE("a wfi that nothing can wake is a CPU fault naming why, not a hang", "[irq]") {
   SECTION("the enabled line's DMA channel is idle") {
-    const fs::path out = tmp("wfi_idle");
-    const ToolRun r = vp_sim(elf(DNNVP_IRQ_ELF_PREFIX, 2), out, {"-q"});
-    INFO(r.output);
-    CHECK(r.status == 3);
-    const json rep = report(out);
-    CHECK(rep.at("end") == "cpu_fault");
-    const std::string m = rep.at("message");
+    const std::string m = wfi_fault(2, "wfi_idle");
     CHECK(has(m, "wfi that nothing can wake"));
     CHECK(has(m, "no enabled interrupt line can rise (intc ENABLE 0x00000001: dma0.mm2s idle)"));
   }
   SECTION("mie.MEIE is 0") {
-    const fs::path out = tmp("wfi_meie");
-    const ToolRun r = vp_sim(elf(DNNVP_IRQ_ELF_PREFIX, 3), out, {"-q"});
-    INFO(r.output);
-    CHECK(r.status == 3);
-    const json rep = report(out);
-    CHECK(rep.at("end") == "cpu_fault");
-    CHECK(has(rep.at("message"), "mie.MEIE is 0: no interrupt can wake the CPU"));
+    CHECK(has(wfi_fault(3, "wfi_meie"), "mie.MEIE is 0: no interrupt can wake the CPU"));
   }
 }
 

@@ -52,16 +52,8 @@ Result vp_run(const std::string& scenario, const fs::path& out, std::vector<std:
 
 // vp_sim on tiny_cnn's generated directory with another firmware.
 Result vp_sim(const std::string& firmware, const fs::path& out, std::vector<std::string> extra = {}) {
-  std::vector<std::string> argv = {DNNVP_VP_SIM_4X8,
-                                   "--dir",
-                                   DNNVP_TINY_CNN_DIR,
-                                   "--firmware",
-                                   firmware,
-                                   "--report",
-                                   (out / "report.json").string(),
-                                   "-q"};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  return run_tool(argv, out);
+  extra.insert(extra.begin(), "-q");
+  return dnnvp_test::vp_sim_firmware(DNNVP_VP_SIM_4X8, DNNVP_TINY_CNN_DIR, firmware, out, extra);
 }
 
 // What every passing report must hold (the fields docs/platform.md lists).
