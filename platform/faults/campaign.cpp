@@ -4,6 +4,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "dnnvp_memory_map.hpp"
 #include "hex.h"
 #include "initiator_id.h"
 #include "soc.h"
@@ -122,6 +123,36 @@ class DmaError : public Injector {
   int initiator_ = InitiatorId::kUnknown;
 };
 
+// irq_lost: the interrupt controller loses the Nth rising edge of a source's line (IrqCtrl::drop): the line
+// reads low until the source lowers it, as a lost edge-triggered interrupt. It acts inside the controller;
+// what it lost is read back for the report.
+class IrqLost : public Injector {
+ public:
+  IrqLost(Soc& soc, const Spec& spec)
+      : Injector(soc, spec, "interrupt " + spec.source + " raise " + std::to_string(spec.nth)) {
+    std::string names;
+    for (const memory_map::irq::Source& s : memory_map::irq::kSources) {
+      names += (names.empty() ? "" : ", ") + std::string(s.name);
+      if (s.name == spec.source) line_ = s.line;
+    }
+    if (line_ == kNoLine)
+      refuse(spec, "source: no interrupt source '" + spec.source + "' (sources: " + names + ")");
+    soc.intc().drop(line_, spec.nth);
+  }
+
+  void settle() override {
+    if (injected()) return;
+    for (const IrqCtrl::Dropped& d : soc_.intc().dropped())
+      if (d.line == line_ && d.raise == spec().nth)
+        record_at(d.time, "raise " + std::to_string(d.raise) + " of line " + std::to_string(line_) + " lost",
+                  {{"line", line_}, {"raise", d.raise}});
+  }
+
+ private:
+  static constexpr unsigned kNoLine = ~0u;
+  unsigned line_ = kNoLine;
+};
+
 }  // namespace
 
 Injector::Injector(Soc& soc, Spec spec, std::string target)
@@ -149,7 +180,7 @@ void Injector::record_at(const sc_core::sc_time& time, const std::string& summar
 }
 
 json Injector::to_json() const {
-  const bool timed = spec_.kind != Kind::kDmaError;
+  const bool timed = spec_.kind == Kind::kDramFlip || spec_.kind == Kind::kStreamStall;
   return {{"spec", spec_.text},    {"kind", to_string(spec_.kind)},
           {"target", target_},     {"at", timed ? json(spec_.at.text) : json(nullptr)},
           {"injected", injected_}, {"effect", effect_}};
@@ -186,6 +217,9 @@ Campaign::Campaign(const sc_core::sc_module_name& name, Soc& soc, const std::vec
         injectors_.push_back(std::move(injector));
         break;
       }
+      case Kind::kIrqLost:
+        injectors_.push_back(std::make_unique<IrqLost>(soc, spec));
+        break;
     }
   }
   if (!dma_errors.empty())
@@ -262,7 +296,10 @@ void Campaign::run_timed() {
 
 json Campaign::to_json() const {
   json list = json::array();
-  for (const auto& injector : injectors_) list.push_back(injector->to_json());
+  for (const auto& injector : injectors_) {
+    injector->settle();
+    list.push_back(injector->to_json());
+  }
   return list;
 }
 

@@ -6,6 +6,7 @@
 //   stream_stall  holds an engine stream's beats back from their consumer (AxisChannel::hold_until)
 //   dma_error     answers the first DRAM access of a DMA channel's Nth transfer with an error response
 //                 (Dram::inject_access_faults), which the DMA turns into DMASR's error bits
+//   irq_lost      has the interrupt controller lose the Nth raise of a source's line (IrqCtrl::drop)
 //
 // Timed faults (at=...) act in one SystemC thread that wakes at the next cycle trigger, at a layer mark
 // (Soc::on_layer) or, for tile triggers, at every output beat.
@@ -48,6 +49,8 @@ class Injector {
   // Timed kinds act here when their trigger comes, adding the streams they hold (the DMA error acts from
   // its DRAM hook instead).
   virtual void act(std::vector<Release>& releases) { static_cast<void>(releases); }
+  // Kinds that act inside a model read back here what happened, before the report.
+  virtual void settle() {}
 
  protected:
   Injector(Soc& soc, Spec spec, std::string target);

@@ -102,6 +102,7 @@ const std::map<std::string, KindKeys>& kinds() {
       {"dram_flip", {Kind::kDramFlip, {"addr", "bits", "seed", "list", "at"}}},
       {"stream_stall", {Kind::kStreamStall, {"stream", "cycles", "at"}}},
       {"dma_error", {Kind::kDmaError, {"channel", "nth", "response"}}},
+      {"irq_lost", {Kind::kIrqLost, {"source", "nth"}}},
   };
   return k;
 }
@@ -126,6 +127,8 @@ const char* to_string(Kind kind) {
       return "stream_stall";
     case Kind::kDmaError:
       return "dma_error";
+    case Kind::kIrqLost:
+      return "irq_lost";
   }
   return "?";
 }
@@ -223,6 +226,11 @@ Spec parse(const std::string& text) {
       }
       break;
     }
+    case Kind::kIrqLost:
+      require(kv, "source", "source=NAME, an interrupt source of platform/memory_map.yaml");
+      s.source = kv.at("source");
+      if (s.source.empty()) throw SpecError("source", "must name an interrupt source");
+      break;
   }
   return s;
 }

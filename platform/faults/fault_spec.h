@@ -7,7 +7,8 @@
 //   stream_stall:stream=x|w|r|y,cycles=N[,at=WHEN]     the stream's beats reach no consumer for N cycles
 //   dma_error:channel=dmaD.mm2s|dmaD.s2mm[,nth=N][,response=slave|decode]
 //                                                      the memory side answers the Nth transfer with an error
-//   WHEN  := start | cycle:N | layer:INDEX | layer:NAME | tile:K   (default start)
+//   irq_lost:source=NAME[,nth=N]                       the Nth raise of an interrupt source never reaches the
+//   CPU WHEN  := start | cycle:N | layer:INDEX | layer:NAME | tile:K   (default start)
 //
 // Numbers are decimal or 0x-hex. Parsing checks the syntax and ranges only; what depends on the platform
 // (an address in DRAM, a layer name, an interrupt source) is checked when the SoC arms the fault.
@@ -21,7 +22,7 @@
 
 namespace dnnvp::faults {
 
-enum class Kind { kDramFlip, kStreamStall, kDmaError };
+enum class Kind { kDramFlip, kStreamStall, kDmaError, kIrqLost };
 const char* to_string(Kind kind);
 
 // When a timed fault (dram_flip, stream_stall) acts.
@@ -45,10 +46,12 @@ struct Spec {
   // stream_stall
   char stream = 'x';
   std::uint64_t cycles = 0;
-  // dma_error: dma<index>.<channel>, the transfer (from 1) and the response.
+  // dma_error: dma<index>.<channel>, the transfer (from 1) and the response; irq_lost: the source and
+  // its raise (from 1).
   int dma = 0;
   bool s2mm = false;
   bool decode = false;
+  std::string source;
   std::uint64_t nth = 1;
 };
 

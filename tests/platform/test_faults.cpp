@@ -45,8 +45,10 @@ const Baseline& baseline() {
   return b;
 }
 
-// vp_sim on the baseline's directory with these faults; the report (exit status in `status`).
-json inject(const std::string& name, const std::vector<std::string>& specs, int& status) {
+// vp_sim on the baseline's directory with these faults (and other options); the report (exit status in
+// `status`). With `console`, the run is not quiet and its output goes there.
+json inject(const std::string& name, const std::vector<std::string>& specs, int& status,
+            std::string* console = nullptr, const std::vector<std::string>& options = {}) {
   const Baseline& b = baseline();
   const fs::path out = fs::path(DNNVP_TEST_TMP) / ("faults_" + name);
   fs::remove_all(out);
@@ -56,12 +58,14 @@ json inject(const std::string& name, const std::vector<std::string>& specs, int&
                                    "--firmware",
                                    (b.dir / "firmware.elf").string(),
                                    "--report",
-                                   (out / "report.json").string(),
-                                   "-q"};
+                                   (out / "report.json").string()};
+  if (console == nullptr) argv.push_back("-q");
+  argv.insert(argv.end(), options.begin(), options.end());
   for (const std::string& s : specs) argv.insert(argv.end(), {"--inject", s});
   const ToolRun r = run_tool(argv, out);
   UNSCOPED_INFO(r.output);
   status = r.status;
+  if (console != nullptr) *console = r.output;
   return read_json(out / "report.json");
 }
 
@@ -168,12 +172,20 @@ TEST_CASE("faults: an engine stream stalled for N cycles stays bit-exact and tak
   CHECK(r.at("faults").at("list")[0].at("injected").at("cycle") == 90000);
 }
 
-TEST_CASE("faults: a DMA slave or decode error on a channel's Nth transfer fails that transfer", "[faults]") {
+TEST_CASE(
+    "faults: a DMA slave or decode error on a channel's Nth transfer reaches the driver, which resets the "
+    "DMA",
+    "[faults]") {
   for (const char* response : {"slave", "decode"}) {
     INFO(response);
     int status = 0;
-    const json r = inject(std::string("dma_") + response,
-                          {std::string("dma_error:channel=dma0.s2mm,nth=3,response=") + response}, status);
+    std::string console;
+    const json r =
+        inject(std::string("dma_") + response,
+               {std::string("dma_error:channel=dma0.s2mm,nth=3,response=") + response}, status, &console);
+    // The runtime's message: the channel, its DMASR (the error bit and Err_Irq set) and the reset's result.
+    CHECK_THAT(console, Catch::Contains("DMA error: S2MM channel of the DMA at 0x40400000, DMASR 0x000") &&
+                            Catch::Contains("; DMA reset: ok"));
     const std::string field = response == std::string("slave") ? "DMASlvErr" : "DMADecErr";
     // The firmware sees the error in DMASR (docs/platform.md "Interrupts"), resets the DMA and exits 21.
     CHECK(status == 1);
@@ -189,6 +201,44 @@ TEST_CASE("faults: a DMA slave or decode error on a channel's Nth transfer fails
                Catch::Contains(f.at("effect").at("address").get<std::string>()));
     CHECK(r.at("faults").at("outcome").at("result") == "firmware_exit");
   }
+  // --stop-on-fault: the run ends at the error, as before the DMA's error semantics.
+  int status = 0;
+  const json r =
+      inject("dma_stop", {"dma_error:channel=dma1.mm2s,nth=2"}, status, nullptr, {"--stop-on-fault"});
+  CHECK(status == 3);
+  CHECK(r.at("faults").at("outcome").at("result") == "dma_fault");
+  CHECK(r.at("faults").at("list")[0].at("effect").at("access") == "read");
+}
+
+TEST_CASE("faults: lost interrupts end an interrupt-driven run with a clear fault instead of a hang",
+          "[faults]") {
+  // The scenario's own faults list, through vp_run: tiny_cnn whose runtime sleeps in wfi. The runtime polls
+  // everything after any interrupt, so one lost raise is covered by the next; losing the last tile's
+  // engine and output-DMA raises leaves it asleep with nothing pending.
+  const fs::path dir = fs::path(DNNVP_TEST_TMP) / "faults_irq_lost";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "irq_lost.yaml")
+      << "name: irq_lost\nnetwork:\n  zoo: tiny_cnn\nhardware:\n  rows: 4\n  cols: 8\n"
+         "firmware:\n  wait: interrupt\nfaults:\n"
+         "  - irq_lost:source=dma0_s2mm,nth=9\n  - irq_lost:source=engine,nth=9\n";
+  const ToolRun run =
+      run_tool({DNNVP_VP_RUN, (dir / "irq_lost.yaml").string(), "--out", (dir / "out").string(), "-q"}, dir);
+  INFO(run.output);
+  const json r = read_json(dir / "out" / "report.json");
+  CHECK(run.status == 124);
+  CHECK(r.at("end") == "watchdog");
+  CHECK_THAT(r.at("message").get<std::string>(),
+             Catch::Contains("the CPU sleeps in wfi (intc PENDING 0x00000000"));
+  CHECK(r.at("faults").at("outcome").at("result") == "watchdog");
+  const json& list = r.at("faults").at("list");
+  REQUIRE(list.size() == 2);
+  CHECK(list[0].at("spec") == "irq_lost:source=dma0_s2mm,nth=9");
+  CHECK(list[0].at("kind") == "irq_lost");
+  CHECK(list[0].at("effect").at("line") == 1);
+  CHECK(list[0].at("effect").at("raise") == 9);
+  CHECK(list[1].at("effect").at("line") == 4);
+  CHECK(list[0].at("injected").at("layer").at("name") == "fc");
 }
 
 TEST_CASE("faults: bad fault specs are bad input naming the spec", "[faults]") {
@@ -209,4 +259,8 @@ TEST_CASE("faults: bad fault specs are bad input naming the spec", "[faults]") {
   rep = inject("no_layer", {"stream_stall:stream=x,cycles=5,at=layer:conv9"}, status);
   CHECK(status == 2);
   CHECK_THAT(rep.at("message").get<std::string>(), Catch::Contains("at: no layer 'conv9'"));
+  rep = inject("no_source", {"irq_lost:source=uart"}, status);
+  CHECK(status == 2);
+  CHECK_THAT(rep.at("message").get<std::string>(),
+             Catch::Contains("source: no interrupt source 'uart' (sources: dma0_mm2s, dma0_s2mm,"));
 }

@@ -84,6 +84,14 @@ TEST_CASE("faults: a DMA error names its channel, transfer and response", "[faul
   CHECK_FALSE(d.decode);
 }
 
+TEST_CASE("faults: a lost interrupt names its source and raise", "[faults]") {
+  const auto s = parse("irq_lost:source=dma0_s2mm,nth=2");
+  CHECK(s.kind == Kind::kIrqLost);
+  CHECK(s.source == "dma0_s2mm");
+  CHECK(s.nth == 2);
+  CHECK(parse("irq_lost:source=engine").nth == 1);
+}
+
 TEST_CASE("faults: bad specs are errors naming the key at fault", "[faults]") {
   CHECK(error_of("dram_flop:addr=1,bits=1").second.find("unknown fault kind 'dram_flop'") !=
         std::string::npos);
@@ -107,6 +115,8 @@ TEST_CASE("faults: bad specs are errors naming the key at fault", "[faults]") {
   CHECK(error_of("dma_error:channel=dma0.mm2s,nth=0").first == "nth");
   CHECK(error_of("dma_error:channel=dma0.mm2s,response=parity").first == "response");
   CHECK(error_of("dma_error:channel=dma0.mm2s,at=cycle:5").first == "at");  // nth is its time
+  CHECK(error_of("irq_lost:nth=2").first == "source");
+  CHECK(error_of("irq_lost:source=engine,nth=0").first == "nth");
 }
 
 TEST_CASE("faults: a scenario's faults list is checked with file, line and field", "[faults]") {
