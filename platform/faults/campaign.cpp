@@ -173,8 +173,9 @@ void Injector::record_at(const sc_core::sc_time& time, const std::string& summar
                 : json{{"index", m.layer},
                        {"name", m.layer < names.size() ? json(names[m.layer]) : json(nullptr)}};
   }
-  injected_ = {
-      {"time_ns", time.to_seconds() * 1e9}, {"cycle", soc_.engine_cycles_at(time)}, {"layer", layer}};
+  injected_ = {{"time_ns", time / sc_core::sc_time(1, sc_core::SC_NS)},
+               {"cycle", soc_.engine_cycles_at(time)},
+               {"layer", layer}};
   effect_ = std::move(effect);
   effect_["summary"] = summary;
 }
