@@ -96,6 +96,7 @@ std::optional<SizingRequest> read_sizing_request(const Fields& hw) {
     const Fields a = hw.map("asic");
     r.area_mm2 = a.number("area_mm2", 0.0, 0.001, 10000.0);
     if (!a.has("area_mm2")) a.fail("area_mm2", "required field is missing");
+    r.node_nm = static_cast<int>(a.integer("node_nm", 0, 1, 1000));
     if (a.has("clock_mhz")) {
       if (hw.has("clock_mhz")) a.fail("clock_mhz", "give the clock once: here or as hardware.clock_mhz");
       r.clock_mhz = a.number("clock_mhz", 0.0, 1.0, 5000.0);

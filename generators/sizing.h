@@ -44,6 +44,7 @@ struct SizingRequest {
   std::string fpga_part;          // hardware.fpga, or empty
   double area_mm2 = 0;            // hardware.asic.area_mm2
   std::optional<double> clock_mhz;  // hardware.asic.clock_mhz
+  int node_nm = 0;                  // hardware.asic.node_nm: scale the OSU 0.18 um area to it (0: no scaling)
   std::set<std::string> fixed;    // hardware keys the scenario gives (kept)
 };
 
@@ -54,7 +55,7 @@ using SizingOutcome = manifest::Sizing;
 struct SizingSpace {
   std::vector<int> rows{2, 4, 8, 16, 32};
   std::vector<int> cols{4, 8, 16, 32, 64, 96, 128};
-  std::vector<int> buffer_kib{64, 128, 256, 512, 1024};  // input and output buffer, each
+  std::vector<int> buffer_kib{16, 32, 64, 128, 256, 512, 1024};  // input and output buffer, each
   std::vector<int> stream_bits{64, 128, 256};
 };
 

@@ -2,9 +2,14 @@
 // a few structural features of the shape, fitted (least squares) to the tool results listed in
 // generators/sizing_calibration.yaml (Yosys synth_xilinx for FPGA resources; for ASIC area, Yosys + the
 // OSU 0.18 um library for the logic plus the ASIC flow's SRAM-macro model for the buffers, tools/flows/asic).
+#include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "error.h"
 #include "fpga_parts.h"
@@ -81,23 +86,49 @@ std::vector<Point> read_points(const Fields& section, const std::vector<std::str
     p.reject_unknown();
     points.push_back(pt);
   }
-  if (points.size() < 3) section.fail("points", "needs at least 3 calibration points");
+  if (points.size() < 2) section.fail("points", "needs at least 2 calibration points");
   return points;
 }
 
-LinearModel fit_measure(const std::vector<Point>& points, const std::string& measure) {
+constexpr std::size_t kBufferFeature = 4;  // features(): buffer KiB
+
+// The measure's model. A feature the points do not vary cannot be fitted (it is collinear with the
+// constant), nor more features than the points determine: such a feature gets coefficient 0, except the
+// buffers when `per_buffer_kib` is given: then their cost is that physical slope, taken out of the data
+// before the fit.
+LinearModel fit_measure(const std::vector<Point>& points, const std::string& measure,
+                        std::optional<double> per_buffer_kib = std::nullopt) {
   std::vector<std::vector<double>> x;
   std::vector<double> y;
   for (const Point& p : points) {
     x.push_back(features(p.shape));
     y.push_back(p.measured.at(measure));
   }
-  return {fit(x, y)};
+  const std::size_t n = x.front().size();
+  std::vector<bool> varied(n, false);
+  for (std::size_t j = 1; j < n; ++j)
+    for (const std::vector<double>& row : x) varied[j] = varied[j] || row[j] != x.front()[j];
+  // P points determine the constant and P - 1 features at most: the most telling first.
+  std::size_t room = points.size() - 1;
+  for (const std::size_t j : {std::size_t{1}, std::size_t{2}, kBufferFeature, std::size_t{3}}) {
+    if (varied[j] && room == 0) varied[j] = false;
+    if (varied[j]) --room;
+  }
+  const bool slope = !varied[kBufferFeature] && per_buffer_kib;
+  for (std::size_t k = 0; k < x.size(); ++k) {
+    if (slope) y[k] -= *per_buffer_kib * x[k][kBufferFeature];
+    for (std::size_t j = 1; j < n; ++j)
+      if (!varied[j]) x[k][j] = 0.0;
+  }
+  LinearModel m{fit(x, y)};
+  if (slope) m.coefficients[kBufferFeature] = *per_buffer_kib;
+  return m;
 }
 
 std::string points_text(std::size_t n, const std::string& tool) {
   return "linear in PEs, columns, stream width and buffer KiB, fitted to " + std::to_string(n) + " " + tool +
-         " results (generators/sizing_calibration.yaml).";
+         " results (generators/sizing_calibration.yaml; what the points do not vary costs nothing, but buffers: "
+         "their physical minimum).";
 }
 
 SizingBudget fpga_budget(const SizingRequest& r, const Fields& fpga) {
@@ -121,7 +152,9 @@ SizingBudget fpga_budget(const SizingRequest& r, const Fields& fpga) {
     // A resource the part lacks (URAM on a 7-series) is no limit; the fit puts memories elsewhere.
     if (available[i] == 0) continue;
     b.limits.push_back({names[i], available[i], ""});
-    models.push_back(fit_measure(points, kMeasures[i]));
+    // A RAMB36 holds 4 KiB of data (32 Kb without parity): the least block RAM a KiB of buffer takes.
+    models.push_back(fit_measure(points, kMeasures[i],
+                                 kMeasures[i] == "bram36" ? std::optional<double>(0.25) : std::nullopt));
   }
   b.estimate = [models](const EngineShape& s) {
     std::vector<double> use;
@@ -132,19 +165,55 @@ SizingBudget fpga_budget(const SizingRequest& r, const Fields& fpga) {
   return b;
 }
 
+// The factor an OSU 0.18 um area takes at node_nm: classical scaling, (node / library node)^2, as the ASIC
+// flow reports it (generators/flows/asic_tech.json "scaling", whose nodes are the ones allowed).
+double area_scale(const SizingRequest& r) {
+  if (r.node_nm == 0) return 1.0;
+  std::ifstream in(DNNVP_ASIC_TECH);
+  const nlohmann::json tech = nlohmann::json::parse(in, nullptr, false);
+  if (tech.is_discarded()) throw Error(std::string(DNNVP_ASIC_TECH) + ": cannot read the ASIC technology data");
+  const int library = tech.at("library").at("node_nm").get<int>();
+  std::vector<int> nodes = tech.at("scaling").at("nodes_nm").get<std::vector<int>>();
+  nodes.insert(nodes.begin(), library);
+  if (std::find(nodes.begin(), nodes.end(), r.node_nm) == nodes.end()) {
+    std::string list;
+    for (const int n : nodes) list += (list.empty() ? "" : ", ") + std::to_string(n);
+    throw Error(located(r.file, r.line, r.field + ".node_nm",
+                        "must be a node the ASIC flow scales to (" + list + "), got " + std::to_string(r.node_nm)));
+  }
+  const double f = static_cast<double>(r.node_nm) / library;
+  return f * f;
+}
+
 SizingBudget asic_budget(const SizingRequest& r, const Fields& asic) {
   const std::vector<Point> points = read_points(asic, {"area_um2"});
+  // The SRAM macros' area follows their geometry (rows, columns), not the buffer bytes alone: no physical
+  // slope stands in for buffer sizes the points do not vary, so such a model would be wrong, not rough.
+  const bool buffers_varied = std::any_of(points.begin(), points.end(), [&](const Point& p) {
+    return features(p.shape)[kBufferFeature] != features(points.front().shape)[kBufferFeature];
+  });
+  if (points.size() < 3 || !buffers_varied)
+    throw Error(located(r.file, r.line, r.field,
+                        "the ASIC area model is not calibrated yet: " + std::string(DNNVP_SIZING_CALIBRATION) +
+                            " asic.points has " + std::to_string(points.size()) +
+                            " point(s); it needs at least 3, with different buffer sizes "
+                            "(tools/flows/asic/asic_flow.py measures one)"));
   const LinearModel area = fit_measure(points, "area_um2");
+  const double scale = area_scale(r);
   SizingBudget b;
   std::ostringstream d;
   d << r.area_mm2 << " mm2";
   if (r.clock_mhz) d << " at " << *r.clock_mhz << " MHz";
-  d << " (OSU 0.18 um)";
+  if (r.node_nm != 0)
+    d << " (" << r.node_nm << " nm: OSU 0.18 um areas by classical scaling, an estimate)";
+  else
+    d << " (OSU 0.18 um)";
   b.description = d.str();
   b.limits.push_back({"area", r.area_mm2, "mm2"});
-  b.estimate = [area](const EngineShape& s) { return std::vector<double>{area(s) / 1e6}; };
+  b.estimate = [area, scale](const EngineShape& s) { return std::vector<double>{area(s) * scale / 1e6}; };
   b.model = "area (standard cells + SRAM macros) " +
-            points_text(points.size(), "OSU 0.18 um (Yosys, the ASIC flow's SRAM model; docs/asic.md)");
+            points_text(points.size(), "OSU 0.18 um (Yosys, the ASIC flow's SRAM model; docs/asic.md)") +
+            " Timing is not part of the choice: tools/flows/asic/asic_flow.py gives the chosen shape's fmax.";
   return b;
 }
 

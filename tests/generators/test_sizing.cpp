@@ -59,7 +59,7 @@ double fps_of(const Scenario& base, int rows, int cols, int kib) {
 
 TEST_CASE("sizing picks the fastest shape that fits, by the engine plan", "[sizing]") {
   Scenario s = load_scenario(kTinyCnn);
-  const SizingRequest request{"tiny_cnn.yaml", 3, "hardware.fpga", "", 0, std::nullopt, {}};
+  const SizingRequest request{"tiny_cnn.yaml", 3, "hardware.fpga", "", 0, std::nullopt, 0, {}};
   const SizingOutcome out = size_engine(s, request, budget(64, 40), small_space());
   CHECK(s.hardware.rows * s.hardware.cols <= 64);
   CHECK((s.hardware.input_buffer_kib + s.hardware.output_buffer_kib) / 4.0 <= 40);
@@ -81,7 +81,7 @@ TEST_CASE("sizing picks the fastest shape that fits, by the engine plan", "[sizi
 TEST_CASE("sizing keeps the keys the scenario gives", "[sizing]") {
   Scenario s = load_scenario(kTinyCnn);
   s.hardware.rows = 4;
-  const SizingRequest request{"x.yaml", 3, "hardware.fpga", "", 0, std::nullopt, {"rows"}};
+  const SizingRequest request{"x.yaml", 3, "hardware.fpga", "", 0, std::nullopt, 0, {"rows"}};
   const SizingOutcome out = size_engine(s, request, budget(1e9, 1e9), small_space());
   CHECK(s.hardware.rows == 4);
   CHECK(out.fixed == std::vector<std::string>{"rows"});
@@ -90,7 +90,7 @@ TEST_CASE("sizing keeps the keys the scenario gives", "[sizing]") {
 
 TEST_CASE("with room to spare the network, not the budget, bounds the engine", "[sizing]") {
   Scenario s = load_scenario(kTinyCnn);
-  const SizingOutcome out = size_engine(s, {"x.yaml", 3, "hardware.fpga", "", 0, std::nullopt, {}}, budget(1e9, 1e9),
+  const SizingOutcome out = size_engine(s, {"x.yaml", 3, "hardware.fpga", "", 0, std::nullopt, 0, {}}, budget(1e9, 1e9),
                                         small_space());
   CHECK(out.bound_by == "the network");
   CHECK(out.fitting == out.candidates);
@@ -99,7 +99,7 @@ TEST_CASE("with room to spare the network, not the budget, bounds the engine", "
 TEST_CASE("an impossible budget is an error naming the field and what the smallest engine needs", "[sizing]") {
   Scenario s = load_scenario(kTinyCnn);
   try {
-    size_engine(s, {"x.yaml", 3, "hardware.fpga", "", 0, std::nullopt, {}}, budget(4, 1000), small_space());
+    size_engine(s, {"x.yaml", 3, "hardware.fpga", "", 0, std::nullopt, 0, {}}, budget(4, 1000), small_space());
     FAIL("no error");
   } catch (const Error& e) {
     CHECK(std::string(e.what()) ==
@@ -111,7 +111,7 @@ TEST_CASE("an impossible budget is an error naming the field and what the smalle
 TEST_CASE("an asic clock in the request sets the engine clock", "[sizing]") {
   Scenario s = load_scenario(kTinyCnn);
   const SizingOutcome out =
-      size_engine(s, {"x.yaml", 3, "hardware.asic", "", 2.0, 500.0, {}}, budget(1e9, 1e9), small_space());
+      size_engine(s, {"x.yaml", 3, "hardware.asic", "", 2.0, 500.0, 0, {}}, budget(1e9, 1e9), small_space());
   CHECK(s.hardware.clock_mhz == 500.0);
   CHECK(out.explanation.find("at 500 MHz") != std::string::npos);
 }
