@@ -10,6 +10,7 @@
 
 #include "emit_manifest.h"
 #include "engine_plan.h"
+#include "fpga_parts.h"
 #include "manifest.h"
 #include "error.h"
 #include "scenario.h"
@@ -131,4 +132,20 @@ TEST_CASE("a scenario with hardware.fpga is sized for the part and hw.json says 
   REQUIRE(hw.sizing);
   CHECK(hw.sizing->explanation == s.sizing->explanation);
   CHECK(hw.shape.cols == s.hardware.cols);
+}
+
+TEST_CASE("every FPGA part sizes tiny_cnn deterministically within its budget", "[sizing]") {
+  for (const auto& [name, part] : flows::load_fpga_parts().parts) {
+    INFO(name);
+    SizingRequest request{"x.yaml", 3, "hardware.fpga", name, 0, std::nullopt, 0, {}};
+    Scenario a = load_scenario(kTinyCnn), b = load_scenario(kTinyCnn);
+    const SizingOutcome first = size_engine(a, request, sizing_budget(request, a));
+    const SizingOutcome second = size_engine(b, request, sizing_budget(request, b));
+    CHECK(a.hardware.rows == b.hardware.rows);
+    CHECK(a.hardware.cols == b.hardware.cols);
+    CHECK(a.hardware.input_buffer_kib == b.hardware.input_buffer_kib);
+    CHECK(first.explanation == second.explanation);
+    for (const manifest::SizingUse& u : first.use) CHECK(u.used <= u.budget);
+    CHECK(first.fps_estimate > 0);
+  }
 }
