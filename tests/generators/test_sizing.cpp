@@ -149,3 +149,20 @@ TEST_CASE("every FPGA part sizes tiny_cnn deterministically within its budget", 
     CHECK(first.fps_estimate > 0);
   }
 }
+
+TEST_CASE("two area budgets size tiny_cnn deterministically within them, the smaller node fitting more PEs",
+          "[sizing]") {
+  const auto size = [](double area_mm2, int node_nm) {
+    SizingRequest request{"x.yaml", 3, "hardware.asic", "", area_mm2, 400.0, node_nm, {}};
+    Scenario s = load_scenario(kTinyCnn);
+    const SizingOutcome out = size_engine(s, request, sizing_budget(request, s));
+    REQUIRE(out.use.size() == 1);
+    CHECK(out.use[0].used <= area_mm2);
+    CHECK(s.hardware.clock_mhz == 400.0);
+    return std::pair{s.hardware.rows * s.hardware.cols, out.explanation};
+  };
+  const auto at180 = size(60.0, 0), again = size(60.0, 0), at28 = size(2.0, 28);
+  CHECK(at180 == again);
+  CHECK(at28.second.find("28 nm") != std::string::npos);
+  CHECK(at28.first >= at180.first);
+}
