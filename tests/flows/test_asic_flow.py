@@ -1,4 +1,4 @@
-"""tools/flows/asic/asic_flow.py (docs/asic.md): the engine at a tiny shape (2x3, 4-bit, tiny buffers) mapped
+"""tools/flows/asic/asic_flow.py (docs/asic.md): the engine at a small shape (4x8, small buffers) mapped
 to the OSU 0.18 um cells by Yosys with its buffers as SRAM macros, timed by OpenSTA; asic.json's figures
 agree with each other and with the SRAM model of generators/flows/asic_tech.json. Bad input exits 2.
 
@@ -16,9 +16,9 @@ SOURCE, WORK = Path(sys.argv[1]), Path(sys.argv[2])
 FLOW = SOURCE / "tools" / "flows" / "asic" / "asic_flow.py"
 TECH = json.loads((SOURCE / "generators" / "flows" / "asic_tech.json").read_text())
 LIBERTY = Path(TECH["library"]["dir"]) / TECH["library"]["liberty"]
-# The CI shape: rtl_synth.sh's 2x3 with a 4-bit datapath (the smallest the engine builds at).
-PARAMS = ("Rows 2 Cols 3 StreamBits 32 ActBits 4 WeightBits 4 AccBits 16 AccDepth 16 InputBufferBytes 512 "
-          "WeightBufferBytes 64 OutputBufferBytes 384")
+# The CI shape: 4x8 PEs at 8 bits with small buffers (about 2 minutes of Yosys and OpenSTA).
+PARAMS = ("Rows 4 Cols 8 StreamBits 64 ActBits 8 WeightBits 8 AccBits 32 AccDepth 32 InputBufferBytes 2048 "
+          "WeightBufferBytes 2048 OutputBufferBytes 1024 FoldMax 1 DwLinePixels 0")
 MISSING = [t for t in ("yosys", "sta") if shutil.which(t) is None] + ([] if LIBERTY.exists() else [str(LIBERTY)])
 
 
@@ -45,7 +45,7 @@ class BadInputTest(unittest.TestCase):
 class TinyShapeTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.out = WORK / "asic_osu018_2x3"
+        cls.out = WORK / "asic_osu018_4x8"
         shutil.rmtree(cls.out, ignore_errors=True)
         done = flow("--params", PARAMS, "--out", str(cls.out), "--period-ns", "20")
         if done.returncode != 0:
@@ -62,10 +62,11 @@ class TinyShapeTest(unittest.TestCase):
 
     def test_the_buffers_are_sram_macros_by_the_model(self):
         macros = {m["name"]: m for m in self.a["sram"]["macros"]}
-        # Rows*XBits-bit words, two halves of 512 / Rows / 2 words each; Cols*AccBits accumulators.
+        # Rows*XBits-bit words (XBits = ActBits + 1), two halves of 2048 / Rows / 2 words each; AccDepth words
+        # of Cols*AccBits accumulators.
         self.assertEqual((macros["u_input_buffer.g_one.u_ram.mem_q"]["words"],
-                          macros["u_input_buffer.g_one.u_ram.mem_q"]["width"]), (256, 10))
-        self.assertEqual((macros["u_core.u_acc.mem_q"]["words"], macros["u_core.u_acc.mem_q"]["width"]), (16, 48))
+                          macros["u_input_buffer.g_one.u_ram.mem_q"]["width"]), (512, 36))
+        self.assertEqual((macros["u_core.u_acc.mem_q"]["words"], macros["u_core.u_acc.mem_q"]["width"]), (32, 256))
         port_cell = 96.0  # osu018_stdcells.lib DFFPOSX1
         for m in macros.values():
             self.assertGreaterEqual(m["words"], TECH["sram"]["min_words"])
