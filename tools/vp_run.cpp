@@ -29,6 +29,7 @@
 #include <nlohmann/json.hpp>
 
 #include "asic_osu.h"
+#include "child_process.h"
 #include "command_line.h"
 #include "emit.h"
 #include "engine_shape.h"
@@ -69,62 +70,32 @@ void stop_if_interrupted(const std::string& step) {
         ex::interrupted(g_signal));
 }
 
-std::string joined(const std::vector<std::string>& argv) {
-  std::string s;
-  for (const std::string& a : argv) s += (s.empty() ? "" : " ") + a;
-  return s;
-}
-
 // Runs a command and waits; with `log`, its stdout and stderr go there instead of the console.
 int run_command(const std::vector<std::string>& argv, const std::string& log = "") {
-  std::cout.flush();
-  std::cerr.flush();
-  // SIGINT/SIGTERM stay blocked until the child has its own group and default handlers, so a signal that
-  // arrives meanwhile is neither caught by the child's copy of our handler nor lost: it stays pending.
-  sigset_t stop_signals, old_mask;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  sigprocmask(SIG_BLOCK, &stop_signals, &old_mask);
-  const pid_t pid = fork();
-  if (pid < 0) {
-    sigprocmask(SIG_SETMASK, &old_mask, nullptr);
-    throw ToolFailed("fork failed for: " + joined(argv));
+  pid_t pid = 0;
+  try {
+    pid = dnnvp::start_in_own_group(argv, {log, log, true});
+  } catch (const std::runtime_error& e) {
+    throw ToolFailed(e.what());
   }
-  if (pid == 0) {
-    setpgid(0, 0);  // its own group, so a signal passed on reaches everything it started (ninja, cc1plus)
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
-    sigprocmask(SIG_SETMASK, &old_mask, nullptr);
-    if (!log.empty()) {
-      if (!std::freopen(log.c_str(), "a", stdout) || !std::freopen(log.c_str(), "a", stderr)) _exit(127);
-    }
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    std::perror(args[0]);
-    _exit(127);
-  }
-  setpgid(pid, pid);  // also here: whichever of parent and child runs first
   g_child = pid;
-  sigprocmask(SIG_SETMASK, &old_mask, nullptr);
-  if (g_signal != 0) kill(-pid, g_signal);  // arrived before the fork
+  if (g_signal != 0) kill(-pid, g_signal);  // arrived before g_child was set
   int status = 0;
   while (waitpid(pid, &status, 0) < 0)
     if (errno != EINTR) {
       g_child = 0;
-      throw ToolFailed("waiting for " + joined(argv) + " failed");
+      throw ToolFailed("waiting for " + dnnvp::command_text(argv) + " failed");
     }
   g_child = 0;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return dnnvp::exit_code_of(status);
 }
 
 void must_run(const std::vector<std::string>& argv, const std::string& what, const std::string& log = "") {
   const int status = run_command(argv, log);
   stop_if_interrupted(what);
   if (status != 0)
-    throw ToolFailed(what + " failed" + (log.empty() ? "" : " (log: " + log + ")") + ": " + joined(argv));
+    throw ToolFailed(what + " failed" + (log.empty() ? "" : " (log: " + log + ")") + ": " +
+                     dnnvp::command_text(argv));
 }
 
 // Runs the build `build` in a configured tree; when it fails, configures the tree again (`configure`) and
@@ -291,7 +262,7 @@ int simulate(const RunState& s, const std::string& sim, const dnnvp::RunOptions&
   std::vector<std::string> args = {sim, "--dir", s.out, "--firmware", s.firmware};
   if (!report.empty()) args.insert(args.end(), {"--report", report});
   for (std::string& a : opt.to_args()) args.push_back(std::move(a));
-  if (opt.verbose) std::cout << "vp_run: " << joined(args) << "\n";
+  if (opt.verbose) std::cout << "vp_run: " << dnnvp::command_text(args) << "\n";
   return run_command(args, log);
 }
 
@@ -536,7 +507,8 @@ int run(int argc, char** argv, RunState& s) {
     if (!s.firmware.empty() && !fs::is_regular_file(s.firmware))
       throw std::invalid_argument("--firmware: " + s.firmware + " is not a file");
     if (!s.opt.quiet) std::cout << "vp_run: generating " << scenario.name << " -> " << s.out << "\n";
-    if (!s.opt.quiet && scenario.sizing) std::cout << "vp_run: sizing: " << scenario.sizing->explanation << "\n";
+    if (!s.opt.quiet && scenario.sizing)
+      std::cout << "vp_run: sizing: " << scenario.sizing->explanation << "\n";
     // The cross-check compares each sampled layer's output with the dumps on both engines.
     dnnvp::generate(scenario, s.out, {s.dump_layers || !s.opt.cross_check.empty(), s.resources, s.asic});
   } catch (const std::exception& e) {

@@ -24,6 +24,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "child_process.h"
 #include "command_line.h"
 #include "rng.h"
 #include "run_options.h"
@@ -110,31 +111,9 @@ std::string first_line(const fs::path& file) {
 // Starts vp_run on the job's scenario in its own process group (vp_soak signals it alone; vp_run passes
 // SIGTERM on to the group of the step it runs), stdout and stderr into files in the job's directory.
 pid_t start(const Options& o, const Job& job) {
-  const std::string scenario = (job.dir / "scenario.yaml").string();
-  const std::string out = (job.dir / "run").string();
-  const std::string out_log = (job.dir / "vp_run.out").string();
-  const std::string err_log = (job.dir / "vp_run.err").string();
-  std::cout.flush();
-  std::cerr.flush();
-  const pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error(std::string("fork failed: ") + std::strerror(errno));
-  if (pid > 0) {
-    setpgid(pid, pid);  // also here: whichever of parent and child runs first, a signal finds the group
-    return pid;
-  }
-  setpgid(0, 0);
-  std::signal(SIGINT, SIG_DFL);  // vp_soak's handler would only set a flag in this copy
-  std::signal(SIGTERM, SIG_DFL);
-  const int fd_out = open(out_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  const int fd_err = open(err_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd_out < 0 || fd_err < 0 || dup2(fd_out, 1) < 0 || dup2(fd_err, 2) < 0) _exit(127);
-  std::vector<std::string> args = {o.vp_run, scenario, "--out", out, "-q"};
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  execv(argv[0], argv.data());
-  std::perror(argv[0]);
-  _exit(127);
+  return dnnvp::start_in_own_group(
+      {o.vp_run, (job.dir / "scenario.yaml").string(), "--out", (job.dir / "run").string(), "-q"},
+      {(job.dir / "vp_run.out").string(), (job.dir / "vp_run.err").string()});
 }
 
 class Soak {

@@ -17,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "child_process.h"
 #include "error.h"
 
 namespace fs = std::filesystem;
@@ -35,20 +36,14 @@ struct Captured {
   std::string out, err;
 };
 
-std::string joined(const std::vector<std::string>& argv) {
-  std::string s;
-  for (const std::string& a : argv) s += (s.empty() ? "" : " ") + a;
-  return s;
-}
-
 // Runs a command (found on PATH) and returns its exit status and what it printed on stdout and stderr.
 Captured run_captured(const std::vector<std::string>& argv) {
   int out_pipe[2], err_pipe[2];
-  if (pipe2(out_pipe, O_CLOEXEC) != 0) throw SlurmError("pipe failed for: " + joined(argv));
+  if (pipe2(out_pipe, O_CLOEXEC) != 0) throw SlurmError("pipe failed for: " + command_text(argv));
   if (pipe2(err_pipe, O_CLOEXEC) != 0) {
     close(out_pipe[0]);
     close(out_pipe[1]);
-    throw SlurmError("pipe failed for: " + joined(argv));
+    throw SlurmError("pipe failed for: " + command_text(argv));
   }
   const pid_t pid = fork();
   if (pid == 0) {
@@ -68,7 +63,7 @@ Captured run_captured(const std::vector<std::string>& argv) {
   if (pid < 0) {
     close(out_pipe[0]);
     close(err_pipe[0]);
-    throw SlurmError("fork failed for: " + joined(argv));
+    throw SlurmError("fork failed for: " + command_text(argv));
   }
   // Both pipes at once: a command filling one while we block on the other would never end.
   pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
@@ -96,8 +91,8 @@ Captured run_captured(const std::vector<std::string>& argv) {
     if (p.fd >= 0) close(p.fd);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR) throw SlurmError("waiting for " + joined(argv) + " failed");
-  c.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (errno != EINTR) throw SlurmError("waiting for " + command_text(argv) + " failed");
+  c.status = exit_code_of(status);
   return c;
 }
 
@@ -108,7 +103,7 @@ std::string trimmed(const std::string& s) {
 }
 
 [[noreturn]] void command_failed(const std::vector<std::string>& argv, const Captured& c) {
-  throw SlurmError(joined(argv) + " failed (exit status " + std::to_string(c.status) +
+  throw SlurmError(command_text(argv) + " failed (exit status " + std::to_string(c.status) +
                    "): " + (trimmed(c.err).empty() ? trimmed(c.out) : trimmed(c.err)));
 }
 
@@ -172,7 +167,7 @@ std::string forwarded(const SlurmSweep& sweep) {
 std::string parsed_job_id(const std::vector<std::string>& argv, const Captured& c) {
   const std::string id = trimmed(c.out.substr(0, c.out.find(';')));
   if (id.empty() || id.find_first_not_of("0123456789") != std::string::npos)
-    throw SlurmError(joined(argv) + " printed no job id: " + trimmed(c.out));
+    throw SlurmError(command_text(argv) + " printed no job id: " + trimmed(c.out));
   return id;
 }
 

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,6 +19,7 @@
 #include <sstream>
 #include <thread>
 
+#include "child_process.h"
 #include "error.h"
 #include "run_options.h"
 
@@ -56,36 +56,11 @@ json read_json_or_null(const fs::path& file) {
   return j.is_discarded() ? json(nullptr) : j;
 }
 
-// Starts `argv` in its own process group, stdout and stderr into `log`.
+// Starts `argv` in its own process group, stdout and stderr into `log`. A sweep killed outright (SIGKILL)
+// stops its vp_runs too (they pass SIGTERM on to their step), so none writes into a point directory a
+// resumed sweep starts again.
 pid_t start(const std::vector<std::string>& argv, const fs::path& log) {
-  std::cout.flush();
-  std::cerr.flush();
-  const pid_t parent = getpid();
-  const pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error(std::string("fork failed: ") + std::strerror(errno));
-  if (pid > 0) {
-    setpgid(pid, pid);  // also here: whichever of parent and child runs first, a signal finds the group
-    return pid;
-  }
-  setpgid(0, 0);
-  // A sweep killed outright (SIGKILL) stops its vp_runs too (they pass SIGTERM on to their step), so none
-  // writes into a point directory a resumed sweep starts again.
-  prctl(PR_SET_PDEATHSIG, SIGTERM);
-  if (getppid() != parent) _exit(128 + SIGTERM);
-  std::signal(SIGINT, SIG_DFL);  // vp_sweep's handler would only set a flag in this copy
-  std::signal(SIGTERM, SIG_DFL);
-  const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0) _exit(127);
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  execv(args[0], args.data());
-  std::perror(args[0]);
-  _exit(127);
-}
-
-int exit_code_of(int status) {
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return start_in_own_group(argv, {log.string(), log.string()}, /*die_with_parent=*/true);
 }
 
 // Runs `argv` to its end (SIGINT/SIGTERM to vp_sweep are passed on); its exit code.
