@@ -34,6 +34,17 @@ class BadInputTest(unittest.TestCase):
         self.assertEqual(done.returncode, 2, done.stderr)
         self.assertIn(f"{config}:3: expected `set Name Value`", done.stderr)
 
+    def test_a_partial_parameter_list_names_what_is_missing_and_exits_2(self):
+        done = flow("--params", "Rows 2 Cols 3", "--out", str(WORK / "bad"))
+        self.assertEqual(done.returncode, 2)
+        self.assertIn("--params: missing ActBits, WeightBits", done.stderr)
+        self.assertIn("DwLinePixels", done.stderr)
+
+    def test_an_unknown_parameter_is_named_and_exits_2(self):
+        done = flow("--params", PARAMS + " Depth 4", "--out", str(WORK / "bad"))
+        self.assertEqual(done.returncode, 2)
+        self.assertIn("--params: Depth: not a parameter of dnn_engine", done.stderr)
+
     def test_odd_params_exit_2(self):
         done = flow("--params", "Rows 2 Cols", "--out", str(WORK / "bad"))
         self.assertEqual(done.returncode, 2)

@@ -7,7 +7,9 @@ Runs Yosys (synth_osu018.tcl: the engine mapped to the library, buffers taken ou
 blifFanout (high-fanout nets buffered) and Yosys again (netlist_osu018.tcl: cell area, netlist), adds the
 macros' area from the SRAM model of generators/flows/asic_tech.json, runs OpenSTA (sta_osu018.tcl) on the
 mapped netlist and writes DIR/asic.json (report.json's `asic` section) and prints it. Exit status 2 for bad
-input (a missing or malformed config.tcl or --params), 1 when a tool fails (an unknown parameter: Yosys).
+input (a missing or malformed config.tcl or --params, a parameter missing or unknown to dnn_engine), 1 when a
+tool fails. Every parameter of dnn_engine must be given: the RTL's own defaults (a 128 KiB input buffer) are
+not the scenarios' (models/base/engine_shape.h), so a partial list would measure an engine nobody asked for.
 """
 import argparse
 import json
@@ -21,6 +23,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 TECH_FILE = ROOT / "generators" / "flows" / "asic_tech.json"
+ENGINE_RTL = ROOT / "rtl" / "dnn_engine.sv"
 # config.tcl's settings that are not parameters of dnn_engine.
 NOT_RTL = {"ClockKhz", "ClockMhz"}
 
@@ -58,6 +61,24 @@ def parse_params(text):
         if not value.isdigit():
             raise BadInput(f"--params: {name}: expected a non-negative integer, got '{value}'")
     return params
+
+
+def engine_parameters():
+    """dnn_engine's parameter names, in the RTL's order."""
+    return re.findall(r"^\s*parameter\s+int\s+unsigned\s+(\w+)", ENGINE_RTL.read_text(), re.MULTILINE)
+
+
+def check_complete(params, source):
+    """Every parameter of dnn_engine given, and no other."""
+    names = engine_parameters()
+    unknown = [k for k in params if k not in names]
+    if unknown:
+        raise BadInput(f"{source}: {', '.join(unknown)}: not a parameter of dnn_engine ({ENGINE_RTL.name}: "
+                       f"{' '.join(names)})")
+    missing = [k for k in names if k not in params]
+    if missing:
+        raise BadInput(f"{source}: missing {', '.join(missing)}: give every parameter of dnn_engine (the RTL's "
+                       f"defaults are not the scenarios'), or --config OUT/config.tcl from vp_gen")
 
 
 def run(cmd, env, log):
@@ -219,9 +240,11 @@ def main():
         if a.config:
             settings = read_config_tcl(a.config)
             params = {k: v for k, v in settings.items() if k not in NOT_RTL}
+            check_complete(params, a.config)
             period = 1000.0 / float(settings["ClockMhz"]) if "ClockMhz" in settings else None
         else:
             params, period = parse_params(a.params), None
+            check_complete(params, "--params")
         period = a.period_ns or period or tech["timing"]["default_period_ns"]
     except BadInput as e:
         print(f"asic_flow: {e}", file=sys.stderr)
