@@ -315,7 +315,7 @@ std::uint64_t FastEngine::storage_held_after(const Tile& t, int storage) const {
   std::uint64_t held = 0;
   for (const auto& q : queue_) {
     if (q->seq >= t.seq) break;
-    if (q->storage == 2 || storage == 2 || q->storage == storage) held = std::max(held, q->computed_at);
+    if (q->storage == 2 || storage == 2 || q->storage == storage) held = std::max(held, q->inputs_free_at);
   }
   return held;
 }
@@ -508,6 +508,7 @@ void FastEngine::step_core(bool& progress) {
       // The last output word is written: the core takes its next command from the next cycle; its done
       // pointer (input storage free, the drain's command) follows.
       c.tile->computed_at = now + static_cast<std::uint64_t>(geo_.timing.done_visible);
+      c.tile->inputs_free_at = now + static_cast<std::uint64_t>(geo_.timing.inputs_free_visible);
       c.phase = CoreState::kIdle;
       ++core_seq_;
       return;

@@ -23,6 +23,7 @@ struct Timing {
   int min_pass = 4;            // issue slots of a pass at least (dnn_core's MinPass)
   int pipeline = 7;            // issue slot to its output word written; +1 when FoldMax > 1
   int done_visible = 2;        // a unit's last action to its done pointer seen by the others
+  int inputs_free_visible = 1; // the core's last output word to its input storage free to the loader
   int loader_latency = 1;      // last word written to the loader's done
   int drain_word_to_beat = 2;  // a word read by the drain to its beat offered on m_axis_y
   int drain_fifo_beats = 2;    // the drain's output FIFO
@@ -65,9 +66,10 @@ struct Tile {
   // The output values the drain sends (operand a), the previous tile's last value first when the tile
   // starts mid-byte.
   std::vector<std::int32_t> out;
-  // The cycles from which the other units see the band complete, the tile computed (its input storage
-  // free, its outputs ready to drain) and drained (its output half free, its queue entry too).
-  std::uint64_t loaded_at = kNever, computed_at = kNever, drained_at = kNever;
+  // The cycles from which the other units see the band complete, the tile computed (its outputs ready to
+  // drain), its input storage free to the loader, and the tile drained (its output half free, its queue
+  // entry too).
+  std::uint64_t loaded_at = kNever, computed_at = kNever, inputs_free_at = kNever, drained_at = kNever;
 };
 
 // Bits of v (0 for 0): the steps of the units' shift-add multiplications.
