@@ -15,7 +15,7 @@ packages=(
   python3-matplotlib tcl
   slurm-wlm munge
   qflow qflow-tech-osu018 opensta
-  gcc-aarch64-linux-gnu
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 )
 
 missing=()
