@@ -58,8 +58,9 @@ done
 
 gds="$work/layout/$top.gds"
 drc=$(grep -h "drc =" log/drc.log 2>/dev/null | tail -1 | awk '{print $3}')
-# Yosys's count of the mapped netlist (before qflow's fanout buffering).
-cells=$(grep -h "Number of cells:" log/synth.log 2>/dev/null | tail -1 | awk '{print $4}')
+# Yosys's count of the mapped netlist (before qflow's fanout buffering), once synthesis has finished.
+cells=""
+[ "$reached" = none ] || cells=$(grep -h "Number of cells:" log/synth.log 2>/dev/null | tail -1 | awk '{print $4}')
 {
   echo "{"
   echo "  \"top\": \"$top\","
