@@ -30,6 +30,30 @@ EngineShape checked_shape(const EngineOptions& o, const std::string& name) {
   return o.shape;
 }
 
+// The loader's words and the values they used after a cycle's writes: up to FoldMax words, each once the
+// values it holds are in.
+struct WordsWritten {
+  std::uint64_t words, values_used;
+};
+WordsWritten words_written(const LoaderState& l, const Descriptor& d, const Geometry& g) {
+  WordsWritten w{l.words, l.values_used};
+  const std::uint64_t chunks_f = pixel_words(d, g.rows);
+  for (int k = 0; k < g.fold_max && w.words < l.words_total; ++k) {
+    const std::uint64_t pixel = w.words / chunks_f, word = w.words % chunks_f;
+    const std::uint64_t need =
+        pixel * d.in_c + std::min<std::uint64_t>(d.in_c, (word + 1) * static_cast<std::uint64_t>(g.rows));
+    if (need > l.values_in) break;
+    w.values_used = need;
+    ++w.words;
+  }
+  return w;
+}
+
+// Values the loader's write port takes in a cycle (FoldMax words of Rows): it takes a beat while fewer wait.
+std::uint64_t port_values(const Geometry& g) {
+  return static_cast<std::uint64_t>(g.fold_max) * static_cast<std::uint64_t>(g.rows);
+}
+
 }  // namespace
 
 FastEngine::FastEngine(const sc_core::sc_module_name& name, AxisChannel& x, AxisChannel& w, AxisChannel& r,
@@ -152,12 +176,15 @@ void FastEngine::push_tile() {
   t->d = regs_.decode(descriptor_);
   if (!regs_.bad_descriptor(t->d, shape(), next_seq_ > 0).empty()) return flag(regs_.cause_bad_descriptor);
   t->seq = next_seq_++;
+  t->queued_at = metrics_.cycles + 1;
   queue_.push_back(std::move(t));
 }
 
+// The units see a tile from the cycle after its PUSH (dnn_engine's registered write pointer).
 Tile* FastEngine::tile_at(std::uint64_t seq) const {
   if (queue_.empty() || seq < queue_.front()->seq || seq > queue_.back()->seq) return nullptr;
-  return queue_[static_cast<std::size_t>(seq - queue_.front()->seq)].get();
+  Tile* t = queue_[static_cast<std::size_t>(seq - queue_.front()->seq)].get();
+  return t->queued_at <= metrics_.cycles ? t : nullptr;
 }
 
 // One cycle of the register port: the access in flight advances; its effect happens on the cycle dnn_regs
@@ -166,7 +193,10 @@ void FastEngine::step_registers(bool& progress, bool& answered) {
   if (access_ == nullptr) return;
   Access& a = *access_;
   const int total = a.write ? kWriteCycles : kReadCycles;
-  if (a.cycles_left == total - 1) {  // AW+W or AR taken: the write happens / the read value is sampled
+  // AR taken in the access's first cycle: the value is sampled from the state the last cycle left (the
+  // units step after the registers). AW+W taken: the write happens in the second cycle, so the units see
+  // it from then on, as dnn_regs' registered write.
+  if (a.cycles_left == (a.write ? total - 1 : total)) {
     if (a.write)
       write_register(a.offset, a.data, a.ok);
     else
@@ -189,7 +219,7 @@ void FastEngine::step_registers(bool& progress, bool& answered) {
 // tvalid of an input stream this cycle: its front beat, unless a random stall withholds it.
 bool FastEngine::show(InStream& s) {
   if (s.shown) return true;
-  if (s.ch.empty()) return false;
+  if (s.taken || s.ch.empty()) return false;
   if (stalls_ && rnd_.chance()) {
     ++s.metrics.stalls_injected;
     return false;
@@ -199,15 +229,26 @@ bool FastEngine::show(InStream& s) {
 }
 
 AxisBeat FastEngine::take(InStream& s) {
-  AxisBeat beat = s.ch.pop();
+  AxisBeat beat = s.ch.front();
+  s.taken = true;
   s.shown = false;
   ++s.metrics.beats;
   s.metrics.bytes += beat.data.size();
   s.metrics.packets += beat.last;
   // Handshakes and issues reach an observer at the cycle count after their cycle, as the rtl engine's.
   if (observer_) observer_->beat(s.id, beat.last, metrics_.cycles + 1);
-  if (s.ch.empty()) drained_ = true;  // the batch ends: the producer must run
   return beat;
+}
+
+// The cycle's beats leave their channels in the rtl engine's order (x, w, r), so the producers' threads
+// wake in the same order and meet the memory in the same order.
+void FastEngine::pop_taken() {
+  for (InStream* s : {&x_in_, &w_in_, &r_in_}) {
+    if (!s->taken) continue;
+    s->ch.pop();
+    s->taken = false;
+    if (s->ch.empty()) drained_ = true;  // the batch ends: the producer must run
+  }
 }
 
 std::size_t FastEngine::y_room() const {
@@ -217,41 +258,49 @@ std::size_t FastEngine::y_room() const {
 
 // ---------------------------------------------------------------- loader
 
+// The loader's next command, when it is idle: the next tile's band once its storage is free (a REUSE tile
+// passes once its predecessor's band is in).
+void FastEngine::start_band(bool& progress) {
+  LoaderState& l = loader_;
+  const std::uint64_t now = metrics_.cycles;
+  Tile* t = tile_at(load_seq_);
+  if (t == nullptr) {
+    if (l.discarding && show(x_in_) && take(x_in_).last) l.discarding = false, progress = true;
+    return;
+  }
+  if (t->d.reuse) {  // nothing loads: the predecessor's band, once it is in
+    Tile* before = tile_at(t->seq - 1);
+    if (before != nullptr && before->loaded_at > now) return;
+    // dnn_regs refuses a REUSE before any tile, so a band was loaded; an empty one reads as zeros.
+    t->band = last_band_ != nullptr ? last_band_ : std::make_shared<const Band>();
+    t->storage = last_storage_;
+    t->loaded_at = now + 1;
+    ++load_seq_;
+    return;
+  }
+  // The storage the band needs must be free: no tile loaded but not computed may hold any of it.
+  const int storage = t->d.whole ? 2 : 1 - last_half_;
+  if (storage_held_after(*t, storage) > now) return;
+  if (l.discarding) {
+    if (show(x_in_) && take(x_in_).last) l.discarding = false, progress = true;
+    return;
+  }
+  t->storage = storage;
+  if (storage != 2) last_half_ = storage;
+  l = LoaderState{};
+  l.tile = t;
+  l.beats_expected = band_beats(t->d, geo_);
+  l.words_total = t->d.band_pixels * pixel_words(t->d, geo_.rows);
+  // The command is taken this cycle, then BAND_PIXELS x IN_C by shift-add over the bits of IN_C, then
+  // the cycle that sees the multiplier done: the band's first beat comes the cycle after.
+  l.starting = bit_length(t->d.in_c) + 1;
+}
+
 void FastEngine::step_loader(bool& progress) {
   LoaderState& l = loader_;
   const std::uint64_t now = metrics_.cycles;
   if (l.tile == nullptr) {
-    Tile* t = tile_at(load_seq_);
-    if (t == nullptr) {
-      if (l.discarding && show(x_in_) && take(x_in_).last) l.discarding = false, progress = true;
-      return;
-    }
-    if (t->d.reuse) {  // nothing loads: the predecessor's band, once it is in
-      Tile* before = tile_at(t->seq - 1);
-      if (before != nullptr && before->loaded_at > now) return;
-      // dnn_regs refuses a REUSE before any tile, so a band was loaded; an empty one reads as zeros.
-      t->band = last_band_ != nullptr ? last_band_ : std::make_shared<const Band>();
-      t->storage = last_storage_;
-      t->loaded_at = now + 1;
-      ++load_seq_;
-      return;
-    }
-    // The storage the band needs must be free: no tile loaded but not computed may hold any of it.
-    const int storage = t->d.whole ? 2 : 1 - last_half_;
-    if (storage_held_after(*t, storage) > now) return;
-    if (l.discarding) {
-      if (show(x_in_) && take(x_in_).last) l.discarding = false, progress = true;
-      return;
-    }
-    t->storage = storage;
-    if (storage != 2) last_half_ = storage;
-    l = LoaderState{};
-    l.tile = t;
-    l.beats_expected = band_beats(t->d, geo_);
-    l.words_total = t->d.band_pixels * pixel_words(t->d, geo_.rows);
-    // The command is taken, then BAND_PIXELS x IN_C by shift-add over the bits of IN_C, then the cycle
-    // that sees the multiplier done: the band's first beat comes no earlier.
-    l.starting = bit_length(t->d.in_c) + 2;
+    start_band(progress);
     return;
   }
   Tile& t = *l.tile;
@@ -269,27 +318,20 @@ void FastEngine::step_loader(bool& progress) {
     ++load_seq_;
     l.tile = nullptr;
     progress = true;
+    start_band(progress);  // idle again, dnn_input_loader takes its next command this cycle
     return;
   }
-  // Words: up to FoldMax a cycle, each once the values it holds are in.
-  const std::uint64_t chunks_f = pixel_words(t.d, geo_.rows);
+  const WordsWritten written = words_written(l, t.d, geo_);
+  l.words = written.words;
+  l.values_used = written.values_used;
   const std::uint64_t cin = t.d.in_c;
-  for (int k = 0; k < geo_.fold_max && l.words < l.words_total; ++k) {
-    const std::uint64_t pixel = l.words / chunks_f, word = l.words % chunks_f;
-    const std::uint64_t need =
-        pixel * cin + std::min(cin, (word + 1) * static_cast<std::uint64_t>(geo_.rows));
-    if (need > l.values_in) break;
-    l.values_used = need;
-    ++l.words;
-  }
   if (l.words == l.words_total && l.beats >= l.beats_expected) {
     l.finishing = geo_.timing.loader_latency;
     return;
   }
   // A beat whenever fewer than FoldMax * Rows values wait.
   const std::uint64_t waiting = l.values_in - l.values_used;
-  if (l.beats < l.beats_expected && waiting < static_cast<std::uint64_t>(geo_.fold_max * geo_.rows) &&
-      show(x_in_)) {
+  if (l.beats < l.beats_expected && waiting < port_values(geo_) && show(x_in_)) {
     AxisBeat b = take(x_in_);
     progress = true;
     const int storage = storage_bits(static_cast<int>(t.d.in_bits));
@@ -315,7 +357,7 @@ std::uint64_t FastEngine::storage_held_after(const Tile& t, int storage) const {
   std::uint64_t held = 0;
   for (const auto& q : queue_) {
     if (q->seq >= t.seq) break;
-    if (q->storage == 2 || storage == 2 || q->storage == storage) held = std::max(held, q->inputs_free_at);
+    if (q->storage == 2 || storage == 2 || q->storage == storage) held = std::max(held, q->computed_at);
   }
   return held;
 }
@@ -327,14 +369,16 @@ void FastEngine::step_weights(bool& progress) {
   // The FIFO takes a beat whenever it has room.
   const bool fifo_take = s.fifo.size() < geo_.fifo_beats && show(w_in_);
   // The assembler: one beat a cycle from the FIFO into the block it cuts.
-  if (s.ready != nullptr) {
-    std::shared_ptr<const Block>& shadow = s.ready_params ? s.params_shadow : s.weight_shadow;
-    if (shadow == nullptr) shadow = std::move(s.ready), s.ready = nullptr;
-  }
+  const std::uint64_t now = metrics_.cycles;
+  if (s.params_ready != nullptr && s.params_shadow == nullptr && s.params_shadow_free_at <= now)
+    s.params_shadow = std::move(s.params_ready);
+  if (s.weights_ready != nullptr && s.weight_shadow == nullptr && s.weight_shadow_free_at <= now)
+    s.weight_shadow = std::move(s.weights_ready);
   if (s.tile == nullptr) {
     while (Tile* t = tile_at(weight_seq_)) {
       if (has_blob(t->d)) {
         s.tile = t;
+        s.run_from = now + 1;
         s.block = 0;
         s.pass = kParamsItem;
         s.item_beats_left = 0;
@@ -349,7 +393,9 @@ void FastEngine::step_weights(bool& progress) {
   }
   // A block's beats but its last are assembled while the previous block waits in the output register; the
   // last one only when that register is free.
-  if (s.tile != nullptr && !s.fifo.empty() && (s.ready == nullptr || s.item_beats_left > 1)) {
+  std::shared_ptr<const Block>& out = s.pass == kParamsItem ? s.params_ready : s.weights_ready;
+  if (s.tile != nullptr && s.run_from <= now && !s.fifo.empty() &&
+      (out == nullptr || s.item_beats_left > 1)) {
     const Descriptor& d = s.tile->d;
     AxisBeat b = std::move(s.fifo.front());
     s.fifo.pop_front();
@@ -367,9 +413,8 @@ void FastEngine::step_weights(bool& progress) {
       }
     }
     if (s.item_beats_left == 0) {
-      s.ready = std::make_shared<const Block>(std::move(s.item));
+      out = std::make_shared<const Block>(std::move(s.item));
       s.item = Block{};
-      s.ready_params = s.pass == kParamsItem;
       if (s.pass == kParamsItem) {
         s.pass = 0;
       } else if (++s.pass == d.passes) {
@@ -439,7 +484,7 @@ void FastEngine::step_core(bool& progress) {
       if (t->seq >= 2) {
         const Tile* before = tile_at(t->seq - 2);
         if (before != nullptr && before->drained_at > now) {
-          ++k[regs_.stall_output];
+          output_stalled_ = true;
           return;
         }
       }
@@ -464,6 +509,7 @@ void FastEngine::step_core(bool& progress) {
       }
       c.tile->blocks.push_back(std::move(weights_.params_shadow));
       weights_.params_shadow = nullptr;
+      weights_.params_shadow_free_at = kNever;  // until the block's first slot (below)
       c.phase = CoreState::kWeights;
       [[fallthrough]];
     case CoreState::kWeights:
@@ -473,6 +519,10 @@ void FastEngine::step_core(bool& progress) {
       }
       c.tile->blocks.push_back(std::move(weights_.weight_shadow));
       weights_.weight_shadow = nullptr;
+      weights_.weight_shadow_free_at = now + static_cast<std::uint64_t>(geo_.timing.weights_free_visible);
+      // dnn_core frees the params shadow as the block's first slot reaches S2 (params_swap).
+      if (c.pass == 0)
+        weights_.params_shadow_free_at = now + static_cast<std::uint64_t>(geo_.timing.params_free_visible);
       c.phase = CoreState::kIssue;
       [[fallthrough]];
     case CoreState::kIssue: {
@@ -508,7 +558,6 @@ void FastEngine::step_core(bool& progress) {
       // The last output word is written: the core takes its next command from the next cycle; its done
       // pointer (input storage free, the drain's command) follows.
       c.tile->computed_at = now + static_cast<std::uint64_t>(geo_.timing.done_visible);
-      c.tile->inputs_free_at = now + static_cast<std::uint64_t>(geo_.timing.inputs_free_visible);
       c.phase = CoreState::kIdle;
       ++core_seq_;
       return;
@@ -516,6 +565,36 @@ void FastEngine::step_core(bool& progress) {
 }
 
 // ---------------------------------------------------------------- drain
+
+// The drain's next output beat on m_axis_y: operand a's bytes, or with a fused add y of a's and b's.
+void FastEngine::send_output_beat() {
+  DrainState& s = drain_;
+  const Tile& t = *s.tile;
+  const Descriptor& d = t.d;
+  const std::size_t first = static_cast<std::size_t>(s.beats_sent) * geo_.beat_bytes;
+  const std::size_t bytes = std::min(geo_.beat_bytes, s.a_bytes.size() - first);
+  AxisBeat beat;
+  if (d.elt) {
+    // y of the beat's values from a's and b's same bytes (a, b and y share one storage width).
+    const std::size_t per_byte = static_cast<std::size_t>(8 / storage_bits(static_cast<int>(d.out_bits)));
+    const auto v0 = static_cast<std::ptrdiff_t>(first * per_byte);
+    const auto v1 = static_cast<std::ptrdiff_t>(std::min(t.out.size(), (first + bytes) * per_byte));
+    const std::size_t b0 = std::min(first, s.b_bytes.size()), b1 = std::min(first + bytes, s.b_bytes.size());
+    beat.data = output_bytes(d, {t.out.begin() + v0, t.out.begin() + v1},
+                             {s.b_bytes.begin() + static_cast<std::ptrdiff_t>(b0),
+                              s.b_bytes.begin() + static_cast<std::ptrdiff_t>(b1)});
+    beat.data.resize(bytes, 0);
+  } else {
+    beat.data.assign(s.a_bytes.begin() + static_cast<std::ptrdiff_t>(first),
+                     s.a_bytes.begin() + static_cast<std::ptrdiff_t>(first + bytes));
+  }
+  beat.last = ++s.beats_sent == s.beats;
+  ++metrics_.y.beats;
+  metrics_.y.bytes += beat.data.size();
+  metrics_.y.packets += beat.last;
+  if (observer_) observer_->beat('y', beat.last, metrics_.cycles + 1);
+  staged_.push_back(std::move(beat));
+}
 
 void FastEngine::step_drain(bool& progress) {
   DrainState& s = drain_;
@@ -535,95 +614,108 @@ void FastEngine::step_drain(bool& progress) {
     s.b_at.clear();
     s.words = std::uint64_t{t->d.tile_p} * t->d.blocks;
     s.words_read = 0;
-    s.values_read = output_skip(t->d) ? 1 : 0;
+    s.s1_nibbles = 0;
+    s.s1_last = false;
+    // A tile starting mid-byte begins with the previous tile's last nibble in the residue.
+    s.fill = output_skip(t->d) ? 1 : 0;
+    s.tail = false;
     s.beats = (s.a_bytes.size() + geo_.beat_bytes - 1) / geo_.beat_bytes;
     s.beats_sent = 0;
     s.formed_at.clear();
+    s.y_at.clear();
+    s.b_popped = 0;
     s.residual_done = !t->d.elt;
     return;  // the command is taken this cycle; words are read from the next
   }
   Tile& t = *s.tile;
   const Descriptor& d = t.d;
-  // Operand b: one r beat a cycle into its FIFO while the fused tile is in flight, up to its packet's end;
-  // the FIFO and the add's pipeline hold the beats not yet sent on y.
-  if (!s.residual_done && s.b_at.size() < s.beats_sent + tm.eltwise_b_beats + tm.eltwise_latency &&
-      show(r_in_)) {
-    AxisBeat b = take(r_in_);
-    progress = true;
-    s.b_bytes.insert(s.b_bytes.end(), b.data.begin(), b.data.end());
-    s.b_at.push_back(now);
-    const bool full = s.b_bytes.size() >= s.a_bytes.size();
-    if (b.last || full) {
-      s.residual_done = true;
-      if (b.last != full) {
-        flag(regs_.cause_residual_length);
-        s.discarding_r = !b.last;
-      }
-    }
-  }
-  // A beat leaves when it is packed, m_axis_y takes it and, for a fused add, its b beat is in.
-  bool sent = false;
-  if (!s.formed_at.empty() && s.formed_at.front() <= now) {
-    const std::size_t first = static_cast<std::size_t>(s.beats_sent) * geo_.beat_bytes;
-    const std::size_t bytes = std::min(geo_.beat_bytes, s.a_bytes.size() - first);
-    // A fused beat also waits for its b beat: out of the FIFO the cycle after it came, then the add.
-    const std::size_t k = static_cast<std::size_t>(s.beats_sent);
-    const bool b_in =
-        !d.elt || (k < s.b_at.size() ? s.b_at[k] + 1 + static_cast<std::uint64_t>(tm.eltwise_latency) <= now
-                                     : s.residual_done);
-    if (b_in && y_room() == 0) {
-      ++counters_[regs_.stall_output];
+  // Registered state as the cycle starts: the output FIFO's count (it alone gates the packer); with a
+  // fused add, dnn_eltwise's b FIFO count and its credits (beats in its pipeline and y FIFO).
+  const std::size_t fifo_count = s.formed_at.size();
+  const std::size_t b_count = s.b_at.size() - s.b_popped;
+  const std::size_t credits = s.y_at.size();
+  // m_axis_y: the output FIFO's head, or with a fused add the y FIFO's, leaves when the channel has room.
+  std::deque<std::uint64_t>& y_source = d.elt ? s.y_at : s.formed_at;
+  if (!y_source.empty() && y_source.front() <= now) {
+    if (y_room() == 0) {
+      output_stalled_ = true;
       ++metrics_.y.waiting_cycles;
-    } else if (b_in && stalls_ && rnd_.chance()) {
+    } else if (stalls_ && rnd_.chance()) {
       ++metrics_.y.stalls_injected;
-      ++counters_[regs_.stall_output];
-    } else if (b_in) {
-      AxisBeat beat;
-      if (d.elt) {
-        // y of the beat's values from a's and b's same bytes (a, b and y share one storage width).
-        const std::size_t per_byte = static_cast<std::size_t>(8 / storage_bits(static_cast<int>(d.out_bits)));
-        const auto v0 = static_cast<std::ptrdiff_t>(first * per_byte);
-        const auto v1 = static_cast<std::ptrdiff_t>(std::min(t.out.size(), (first + bytes) * per_byte));
-        const std::size_t b0 = std::min(first, s.b_bytes.size()),
-                          b1 = std::min(first + bytes, s.b_bytes.size());
-        beat.data = output_bytes(d, {t.out.begin() + v0, t.out.begin() + v1},
-                                 {s.b_bytes.begin() + static_cast<std::ptrdiff_t>(b0),
-                                  s.b_bytes.begin() + static_cast<std::ptrdiff_t>(b1)});
-        beat.data.resize(bytes, 0);
-      } else {
-        beat.data.assign(s.a_bytes.begin() + static_cast<std::ptrdiff_t>(first),
-                         s.a_bytes.begin() + static_cast<std::ptrdiff_t>(first + bytes));
-      }
-      s.formed_at.pop_front();
-      beat.last = ++s.beats_sent == s.beats;
-      ++metrics_.y.beats;
-      metrics_.y.bytes += beat.data.size();
-      metrics_.y.packets += beat.last;
-      if (observer_) observer_->beat('y', beat.last, now + 1);
-      staged_.push_back(std::move(beat));
-      progress = sent = true;
+      output_stalled_ = true;
+    } else {
+      y_source.pop_front();
+      send_output_beat();
+      progress = true;
     }
   }
-  // The packer: one output word a cycle while its FIFO has room; a beat is formed once its values are in.
-  const std::uint64_t formed = s.beats_sent + s.formed_at.size();
-  // With a fused add the beats in the eltwise pipeline are in flight too (it takes one a cycle).
-  const std::size_t room = static_cast<std::size_t>(tm.drain_fifo_beats + (d.elt ? tm.eltwise_latency : 0));
-  if (s.words_read < s.words && s.formed_at.size() < room) {
+  if (d.elt) {
+    // A pair enters the add's pipeline when the output FIFO's head (a), b's FIFO head (or b ended short:
+    // a pairs with 0) and a credit are there (dnn_eltwise: Latency + 1 beats in its pipeline and y FIFO);
+    // its y beat is in the y FIFO `eltwise_latency` cycles later.
+    const bool b_valid = b_count > 0 && s.b_at[s.b_popped] < now;
+    const bool b_over = s.residual_done && b_count == 0;
+    if (!s.formed_at.empty() && s.formed_at.front() <= now &&
+        credits <= static_cast<std::size_t>(tm.eltwise_latency) && (b_valid || b_over)) {
+      s.formed_at.pop_front();
+      if (b_valid) ++s.b_popped;
+      s.y_at.push_back(now + static_cast<std::uint64_t>(tm.eltwise_latency));
+      progress = true;
+    }
+    // Operand b: one r beat a cycle into its FIFO, from the cycle after the command, up to the packet's end.
+    if (!s.residual_done && b_count < static_cast<std::size_t>(tm.eltwise_b_beats) && show(r_in_)) {
+      AxisBeat b = take(r_in_);
+      progress = true;
+      s.b_bytes.insert(s.b_bytes.end(), b.data.begin(), b.data.end());
+      s.b_at.push_back(now);
+      const bool full = s.b_bytes.size() >= s.a_bytes.size();
+      if (b.last || full) {
+        s.residual_done = true;
+        if (b.last != full) {
+          flag(regs_.cause_residual_length);
+          s.discarding_r = !b.last;
+        }
+      }
+    }
+  }
+  // The packer, register for register as dnn_output_buffer's: the word on the RAM's output is merged
+  // into the residue when it fits; a beat is pushed whenever the residue holds one (or the tile's
+  // tail), unless the FIFO is full, which holds the whole packer; the next word is read when the
+  // output register is free or being emptied.
+  const std::uint64_t beat_nibbles = 2 * geo_.beat_bytes;
+  const std::uint64_t capacity =
+      (std::max<std::uint64_t>(beat_nibbles, 2 * static_cast<std::uint64_t>(geo_.cols)) + beat_nibbles);
+  const bool can_take = s.s1_nibbles != 0 && s.fill + s.s1_nibbles <= capacity;
+  const std::uint64_t m_fill = can_take ? s.fill + s.s1_nibbles : s.fill;
+  const bool m_tail = s.tail || (can_take && s.s1_last);
+  const bool want_emit = m_fill >= beat_nibbles || (m_tail && m_fill != 0);
+  const bool step = !want_emit || fifo_count < static_cast<std::size_t>(tm.drain_fifo_beats);
+  const bool take_word = can_take && step;
+  const bool read = s.words_read < s.words && (s.s1_nibbles == 0 || take_word);
+  if (step && want_emit) {
+    const bool m_last = m_tail && m_fill <= beat_nibbles;
+    s.formed_at.push_back(now + static_cast<std::uint64_t>(tm.drain_word_to_beat - 1));
+    s.fill = m_last ? 0 : m_fill - beat_nibbles;
+    s.tail = m_tail && !m_last;
+    progress = true;
+  } else if (step) {
+    s.fill = m_fill;
+    s.tail = m_tail;
+  }
+  if (read) {
     const std::uint64_t lanes = static_cast<std::uint64_t>(block_lanes(d, geo_));
     const std::uint64_t cb = s.words_read % d.blocks;
-    s.values_read += std::min<std::uint64_t>(lanes, d.out_c - std::min<std::uint64_t>(d.out_c, cb * lanes));
-    ++s.words_read;
-    const std::uint64_t bits = static_cast<std::uint64_t>(storage_bits(static_cast<int>(d.out_bits)));
-    const std::uint64_t full = std::min(s.beats, s.values_read * bits / (geo_.beat_bytes * 8));
-    const std::uint64_t ready = s.words_read == s.words ? s.beats : full;
-    const std::uint64_t latency =
-        static_cast<std::uint64_t>(tm.drain_word_to_beat + (d.elt ? tm.eltwise_latency : 0));
-    for (std::uint64_t b = formed; b < ready; ++b) s.formed_at.push_back(now + latency);
+    const std::uint64_t values =
+        std::min<std::uint64_t>(lanes, d.out_c - std::min<std::uint64_t>(d.out_c, cb * lanes));
+    s.s1_nibbles = values * (storage_bits(static_cast<int>(d.out_bits)) == 4 ? 1 : 2);
+    s.s1_last = ++s.words_read == s.words;
+    progress = true;
+  } else if (take_word) {
+    s.s1_nibbles = 0;
   }
   if (s.beats_sent < s.beats || !s.residual_done) return;
   // The tile's last beat left: the drain is free next cycle, the tile done (TILES_DONE, IRQ, its queue
   // entry and output half free) a cycle later.
-  (void)sent;
   s.free_at = now + 1;
   t.drained_at = now + static_cast<std::uint64_t>(tm.done_visible);
   ++drain_seq_;
@@ -668,10 +760,13 @@ std::uint64_t FastEngine::skippable() const {
   // Weights: the FIFO takes nothing and the assembler waits for a shadow the core does not free meanwhile.
   const WeightState& w = weights_;
   if (!w_.empty() && w.fifo.size() < geo_.fifo_beats) return 0;
-  if (w.ready != nullptr && (w.ready_params ? w.params_shadow : w.weight_shadow) == nullptr) return 0;
+  if ((w.params_ready != nullptr && w.params_shadow == nullptr) ||
+      (w.weights_ready != nullptr && w.weight_shadow == nullptr))
+    return 0;
+  const std::shared_ptr<const Block>& out = w.pass == kParamsItem ? w.params_ready : w.weights_ready;
   if (w.tile == nullptr) {
     if (tile_at(weight_seq_) != nullptr || (w.discarding && !w.fifo.empty())) return 0;
-  } else if (w.item_beats_left == 0 || (!w.fifo.empty() && (w.ready == nullptr || w.item_beats_left > 1))) {
+  } else if (w.item_beats_left == 0 || (!w.fifo.empty() && (out == nullptr || w.item_beats_left > 1))) {
     return 0;
   }
   return k;
@@ -708,6 +803,10 @@ bool FastEngine::cycle() {
   step_core(progress);
   step_weights(progress);
   step_loader(progress);
+  pop_taken();
+  // STALL_OUTPUT counts a cycle once, whether the core waits for its output half, y is held, or both.
+  if (output_stalled_) ++counters_[regs_.stall_output];
+  output_stalled_ = false;
   if (was_busy) {
     ++m.busy_cycles;
     ++counters_[regs_.cycles];
@@ -747,7 +846,8 @@ bool FastEngine::x_ready() const {
   const LoaderState& l = loader_;
   if (l.discarding) return true;
   if (l.tile == nullptr || l.starting > 0 || l.finishing >= 0 || l.beats >= l.beats_expected) return false;
-  return l.values_in - l.values_used < static_cast<std::uint64_t>(geo_.fold_max * geo_.rows);
+  // The next cycle's words are written before it takes a beat (step_loader).
+  return l.values_in - words_written(l, l.tile->d, geo_).values_used < port_values(geo_);
 }
 
 // The engine waits on the platform (the rtl engine's rule: an input channel empty while its tready is
@@ -755,7 +855,8 @@ bool FastEngine::x_ready() const {
 bool FastEngine::starved() const {
   return (x_.empty() && x_ready()) || (w_.empty() && weights_.fifo.size() < geo_.fifo_beats) ||
          (r_.empty() && drain_.tile != nullptr && !drain_.residual_done) ||
-         (drain_.tile != nullptr && y_room() == 0);
+         (drain_.tile != nullptr && !drain_.formed_at.empty() &&
+          drain_.formed_at.front() <= metrics_.cycles && y_room() == 0);
 }
 
 void FastEngine::idle_wait() {

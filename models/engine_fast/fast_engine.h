@@ -49,6 +49,7 @@ class FastEngine final : public Engine {
     AxisChannel& ch;
     EngineStreamMetrics& metrics;
     bool shown = false;  // tvalid high with the channel's front beat
+    bool taken = false;  // the front beat was taken this cycle (popped as the cycle ends)
   };
   // A register access of an initiator, performed by the clock thread.
   struct Access {
@@ -65,6 +66,7 @@ class FastEngine final : public Engine {
   bool cycle();
   bool show(InStream& s);
   AxisBeat take(InStream& s);
+  void pop_taken();
   std::size_t y_room() const;
   bool quiet() const;
   bool x_ready() const;
@@ -80,6 +82,7 @@ class FastEngine final : public Engine {
   // Units, each stepped once per cycle (fast_engine.cpp).
   void step_registers(bool& progress, bool& answered);
   void push_tile();
+  void start_band(bool& progress);
   void step_loader(bool& progress);
   void step_weights(bool& progress);
   std::uint64_t storage_held_after(const Tile& t, int storage) const;
@@ -88,6 +91,7 @@ class FastEngine final : public Engine {
   void step_core(bool& progress);
   void start_pass(CoreState& c) const;
   bool issues(CoreState& c) const;
+  void send_output_beat();
   void step_drain(bool& progress);
   void retire_tiles();
   Tile* tile_at(std::uint64_t seq) const;
@@ -129,7 +133,8 @@ class FastEngine final : public Engine {
   std::vector<AxisBeat> staged_;  // y beats of the current batch
   std::uint64_t last_register_cycle_ = 0;
   unsigned quiet_run_ = 0;
-  bool drained_ = false;  // an input channel ran empty this cycle
+  bool drained_ = false;         // an input channel ran empty this cycle
+  bool output_stalled_ = false;  // the core waited for its output half or y was held this cycle
 };
 
 }  // namespace dnnvp::fast

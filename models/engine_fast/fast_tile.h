@@ -20,16 +20,17 @@ struct Timing {
   // dnn_core's set-up: command to first issue slot = core_setup + the bit lengths of the shift-add
   // products' multipliers (fast_tile.cpp, setup_cycles(): a 16-step division, then two phases).
   int core_setup = 20;
-  int min_pass = 4;            // issue slots of a pass at least (dnn_core's MinPass)
-  int pipeline = 7;            // issue slot to its output word written; +1 when FoldMax > 1
-  int done_visible = 2;        // a unit's last action to its done pointer seen by the others
-  int inputs_free_visible = 1; // the core's last output word to its input storage free to the loader
-  int loader_latency = 1;      // last word written to the loader's done
-  int drain_word_to_beat = 2;  // a word read by the drain to its beat offered on m_axis_y
-  int drain_fifo_beats = 2;    // the drain's output FIFO
-  int eltwise_latency = 4;     // a fused add's pipeline: a beat to its y beat
-  int eltwise_b_beats = 4;     // operand b's FIFO
-  int queue_depth = 4;         // dnn_engine's QueueDepth (HW_DEPTHS.QUEUE_DEPTH)
+  int min_pass = 4;              // issue slots of a pass at least (dnn_core's MinPass)
+  int pipeline = 7;              // issue slot to its output word written; +1 when FoldMax > 1
+  int done_visible = 2;          // a unit's last action to its done pointer seen by the others
+  int params_free_visible = 3;   // a block's first slot to its params shadow free to the weight loader
+  int weights_free_visible = 1;  // a pass's first slot to its weight shadow free to the weight loader
+  int loader_latency = 1;        // last word written to the loader's done
+  int drain_word_to_beat = 2;    // a word read by the drain to its beat offered on m_axis_y
+  int drain_fifo_beats = 2;      // the drain's output FIFO
+  int eltwise_latency = 4;       // a fused add's pipeline: a beat to its y beat
+  int eltwise_b_beats = 4;       // operand b's FIFO
+  int queue_depth = 4;           // dnn_engine's QueueDepth (HW_DEPTHS.QUEUE_DEPTH)
 };
 
 // A cycle stamp not reached yet.
@@ -56,7 +57,8 @@ struct Band {
 };
 
 struct Tile {
-  std::uint64_t seq = 0;  // pushes since reset
+  std::uint64_t seq = 0;        // pushes since reset
+  std::uint64_t queued_at = 0;  // the cycle from which the units see it
   Descriptor d;
   // Loader: where the band lives (0, 1: a half; 2: the whole buffer), whether it is in.
   int storage = 0;
@@ -66,10 +68,9 @@ struct Tile {
   // The output values the drain sends (operand a), the previous tile's last value first when the tile
   // starts mid-byte.
   std::vector<std::int32_t> out;
-  // The cycles from which the other units see the band complete, the tile computed (its outputs ready to
-  // drain), its input storage free to the loader, and the tile drained (its output half free, its queue
-  // entry too).
-  std::uint64_t loaded_at = kNever, computed_at = kNever, inputs_free_at = kNever, drained_at = kNever;
+  // The cycles from which the other units see the band complete, the tile computed (its input storage
+  // free, its outputs ready to drain) and drained (its output half free, its queue entry too).
+  std::uint64_t loaded_at = kNever, computed_at = kNever, drained_at = kNever;
 };
 
 // Bits of v (0 for 0): the steps of the units' shift-add multiplications.
@@ -139,12 +140,17 @@ struct LoaderState {
 struct WeightState {
   std::deque<AxisBeat> fifo;
   Tile* tile = nullptr;               // whose blob the assembler cuts
+  std::uint64_t run_from = 0;         // its first beat: a cycle after the command is taken
   std::uint32_t block = 0, pass = 0;  // pass 0xFFFFFFFF: the block's params
   Block item;
   std::uint64_t item_beats = 0, item_beats_left = 0;
-  std::shared_ptr<const Block> ready;  // assembled, waiting for its shadow
-  bool ready_params = false;
+  // dnn_weight_loader's output registers (assembled blocks waiting for the core's shadows), one per kind,
+  // and dnn_core's shadows.
+  std::shared_ptr<const Block> params_ready, weights_ready;
   std::shared_ptr<const Block> params_shadow, weight_shadow;
+  // The cycle from which the loader sees a shadow the core emptied free (dnn_core's registered
+  // params_ready_o / wblk_ready_o).
+  std::uint64_t params_shadow_free_at = 0, weight_shadow_free_at = 0;
   bool discarding = false;
 };
 
@@ -167,11 +173,16 @@ struct DrainState {
   std::vector<std::uint8_t> a_bytes;        // the tile's output packet (a)
   std::vector<std::uint8_t> b_bytes;        // the residual packet so far
   std::vector<std::uint64_t> b_at;          // the cycle each of its beats came
+  std::uint64_t b_popped = 0;               // b beats paired (b's FIFO holds the rest)
   std::uint64_t words = 0, words_read = 0;  // output words of the tile, read so far
-  std::uint64_t values_read = 0;            // values they packed (the carried one first)
   std::uint64_t beats = 0, beats_sent = 0;  // of the output packet
-  std::deque<std::uint64_t> formed_at;      // beats packed, not sent: the cycle each can leave
-  std::uint64_t free_at = 0;                // the drain takes its next command from this cycle
+  // The packer as dnn_output_buffer's registers: the word on the RAM's output (its nibbles, 0: none;
+  // whether it is the tile's last), the residue's nibbles and whether the last word is in it.
+  std::uint64_t s1_nibbles = 0, fill = 0;
+  bool s1_last = false, tail = false;
+  std::deque<std::uint64_t> formed_at;  // beats in the output FIFO: the cycle each can leave
+  std::deque<std::uint64_t> y_at;       // a fused add's beats in its pipeline and y FIFO: likewise
+  std::uint64_t free_at = 0;            // the drain takes its next command from this cycle
   bool residual_done = false, discarding_r = false;
 };
 
