@@ -566,6 +566,15 @@ void FastEngine::step_core(bool& progress) {
 
 // ---------------------------------------------------------------- drain
 
+// Whether dnn_eltwise takes r beats this cycle (its registered busy or flush), and whether its FIFO has room.
+bool FastEngine::residual_wanted() const {
+  const ResidualState& res = residual_;
+  return (res.busy && res.busy_from <= metrics_.cycles) || res.flush;
+}
+bool FastEngine::r_ready() const {
+  return residual_wanted() && residual_.fifo.size() < static_cast<std::size_t>(geo_.timing.eltwise_b_beats);
+}
+
 // The drain's next output beat on m_axis_y: operand a's bytes, or with a fused add y of a's and b's.
 void FastEngine::send_output_beat() {
   DrainState& s = drain_;
@@ -598,20 +607,33 @@ void FastEngine::send_output_beat() {
 
 void FastEngine::step_drain(bool& progress) {
   DrainState& s = drain_;
+  ResidualState& res = residual_;
   const std::uint64_t now = metrics_.cycles;
   const Timing& tm = geo_.timing;
+  // Registered state as the cycle starts: dnn_eltwise's b FIFO, whether it takes r, flush and over.
+  const std::size_t b_count = res.fifo.size();
+  const bool b_wanted = residual_wanted();
+  const bool b_valid = b_count > 0 && res.fifo.front().at < now;
+  const bool flushing = res.flush, over = res.over;
+  if (flushing && b_valid) {  // b read on to its TLAST, a beat a cycle
+    res.flush = !res.fifo.front().last;
+    res.fifo.pop_front();
+    progress = true;
+  }
+  if (b_wanted && b_count < static_cast<std::size_t>(tm.eltwise_b_beats) && show(r_in_)) {
+    AxisBeat r = take(r_in_);
+    res.fifo.push_back({std::move(r.data), r.last, now});
+    progress = true;
+  }
   if (s.tile == nullptr) {
+    // The drain and the eltwise stage take a tile's command together: neither busy nor flushing.
     Tile* t = tile_at(drain_seq_);
-    if (t == nullptr || t->computed_at > now || s.free_at > now) {
-      if (s.discarding_r && show(r_in_) && take(r_in_).last) s.discarding_r = false, progress = true;
-      return;
-    }
+    if (t == nullptr || t->computed_at > now || s.free_at > now || res.busy || flushing) return;
     s.tile = t;
     t->out = compute_tile(*t, geo_, last_value_);
     last_value_ = t->out.empty() ? 0 : t->out.back();
     s.a_bytes = output_bytes(t->d, t->out, {});
     s.b_bytes.clear();
-    s.b_at.clear();
     s.words = std::uint64_t{t->d.tile_p} * t->d.blocks;
     s.words_read = 0;
     s.s1_nibbles = 0;
@@ -623,16 +645,15 @@ void FastEngine::step_drain(bool& progress) {
     s.beats_sent = 0;
     s.formed_at.clear();
     s.y_at.clear();
-    s.b_popped = 0;
-    s.residual_done = !t->d.elt;
+    res.busy = t->d.elt && s.beats > 0;
+    res.busy_from = now + 1;
     return;  // the command is taken this cycle; words are read from the next
   }
   Tile& t = *s.tile;
   const Descriptor& d = t.d;
-  // Registered state as the cycle starts: the output FIFO's count (it alone gates the packer); with a
-  // fused add, dnn_eltwise's b FIFO count and its credits (beats in its pipeline and y FIFO).
+  // The output FIFO's count as the cycle starts (it alone gates the packer) and, with a fused add, the
+  // credits (beats in the add's pipeline and y FIFO).
   const std::size_t fifo_count = s.formed_at.size();
-  const std::size_t b_count = s.b_at.size() - s.b_popped;
   const std::size_t credits = s.y_at.size();
   // m_axis_y: the output FIFO's head, or with a fused add the y FIFO's, leaves when the channel has room.
   std::deque<std::uint64_t>& y_source = d.elt ? s.y_at : s.formed_at;
@@ -649,34 +670,26 @@ void FastEngine::step_drain(bool& progress) {
       progress = true;
     }
   }
-  if (d.elt) {
-    // A pair enters the add's pipeline when the output FIFO's head (a), b's FIFO head (or b ended short:
-    // a pairs with 0) and a credit are there (dnn_eltwise: Latency + 1 beats in its pipeline and y FIFO);
-    // its y beat is in the y FIFO `eltwise_latency` cycles later.
-    const bool b_valid = b_count > 0 && s.b_at[s.b_popped] < now;
-    const bool b_over = s.residual_done && b_count == 0;
-    if (!s.formed_at.empty() && s.formed_at.front() <= now &&
-        credits <= static_cast<std::size_t>(tm.eltwise_latency) && (b_valid || b_over)) {
-      s.formed_at.pop_front();
-      if (b_valid) ++s.b_popped;
-      s.y_at.push_back(now + static_cast<std::uint64_t>(tm.eltwise_latency));
-      progress = true;
-    }
-    // Operand b: one r beat a cycle into its FIFO, from the cycle after the command, up to the packet's end.
-    if (!s.residual_done && b_count < static_cast<std::size_t>(tm.eltwise_b_beats) && show(r_in_)) {
-      AxisBeat b = take(r_in_);
-      progress = true;
+  // A pair enters the add's pipeline when the output FIFO's head (a), b's FIFO head (or b ended short: a
+  // pairs with 0) and a credit are there (dnn_eltwise: Latency + 1 beats in its pipeline and y FIFO), and
+  // no flush is on; its y beat is in the y FIFO `eltwise_latency` cycles later. TLASTs that disagree flag
+  // RESIDUAL_LENGTH: b ending first leaves the rest of a paired with 0, a ending first flushes b.
+  if (d.elt && !s.formed_at.empty() && s.formed_at.front() <= now &&
+      credits <= static_cast<std::size_t>(tm.eltwise_latency) && !flushing && (b_valid || over)) {
+    s.formed_at.pop_front();
+    const bool a_last = s.beats_sent + s.y_at.size() + 1 == s.beats;
+    if (!over) {
+      ResidualState::Beat& b = res.fifo.front();
+      s.b_bytes.resize(static_cast<std::size_t>(s.beats_sent + s.y_at.size()) * geo_.beat_bytes, 0);
       s.b_bytes.insert(s.b_bytes.end(), b.data.begin(), b.data.end());
-      s.b_at.push_back(now);
-      const bool full = s.b_bytes.size() >= s.a_bytes.size();
-      if (b.last || full) {
-        s.residual_done = true;
-        if (b.last != full) {
-          flag(regs_.cause_residual_length);
-          s.discarding_r = !b.last;
-        }
-      }
+      if (a_last != b.last) flag(regs_.cause_residual_length);
+      if (a_last && !b.last) res.flush = true;
+      if (!a_last && b.last) res.over = true;
+      res.fifo.pop_front();
     }
+    if (a_last) res.over = false;
+    s.y_at.push_back(now + static_cast<std::uint64_t>(tm.eltwise_latency));
+    progress = true;
   }
   // The packer, register for register as dnn_output_buffer's: the word on the RAM's output is merged
   // into the residue when it fits; a beat is pushed whenever the residue holds one (or the tile's
@@ -713,9 +726,10 @@ void FastEngine::step_drain(bool& progress) {
   } else if (take_word) {
     s.s1_nibbles = 0;
   }
-  if (s.beats_sent < s.beats || !s.residual_done) return;
-  // The tile's last beat left: the drain is free next cycle, the tile done (TILES_DONE, IRQ, its queue
-  // entry and output half free) a cycle later.
+  if (s.beats_sent < s.beats) return;
+  // The tile's last beat left: the drain is free next cycle (the eltwise stage too), the tile done
+  // (TILES_DONE, IRQ, its queue entry and output half free) a cycle later.
+  res.busy = false;
   s.free_at = now + 1;
   t.drained_at = now + static_cast<std::uint64_t>(tm.done_visible);
   ++drain_seq_;
@@ -749,7 +763,7 @@ std::uint64_t FastEngine::skippable() const {
   const std::uint64_t until = metrics_.cycles + k;
   if (!queue_.empty() && queue_.front()->drained_at <= until) return 0;
   // Drain: no tile to send, none computed before `until`.
-  if (drain_.tile != nullptr || drain_.discarding_r) return 0;
+  if (drain_.tile != nullptr || residual_.flush) return 0;
   if (const Tile* t = tile_at(drain_seq_); t != nullptr && t->computed_at <= until) return 0;
   // Loader: no band in flight, the next one's storage held beyond `until`.
   const LoaderState& l = loader_;
@@ -812,7 +826,7 @@ bool FastEngine::cycle() {
     ++counters_[regs_.cycles];
     if (x_.empty() && loader_.tile != nullptr && loader_.finishing < 0) ++m.x.waiting_cycles;
     if (w_.empty() && weights_.fifo.size() < geo_.fifo_beats) ++m.w.waiting_cycles;
-    if (r_.empty() && drain_.tile != nullptr && !drain_.residual_done) ++m.r.waiting_cycles;
+    if (r_.empty() && r_ready()) ++m.r.waiting_cycles;
   }
   ++m.cycles;
   ++m.cycles_clocked;
@@ -838,7 +852,7 @@ bool FastEngine::cycle() {
 // tile), so an idle engine sleeps again as soon as an access is answered.
 bool FastEngine::quiet() const {
   return queue_.empty() && (w_.empty() || weights_.fifo.size() >= geo_.fifo_beats) &&
-         (x_.empty() || !loader_.discarding) && (r_.empty() || !drain_.discarding_r);
+         (x_.empty() || !loader_.discarding) && (r_.empty() || !residual_.flush);
 }
 
 // s_axis_x's tready: the loader would take a beat (as dnn_input_loader in StRun with room for one).
@@ -854,7 +868,7 @@ bool FastEngine::x_ready() const {
 // high, the weight FIFO's whenever it has room; the output channel full while a beat waits).
 bool FastEngine::starved() const {
   return (x_.empty() && x_ready()) || (w_.empty() && weights_.fifo.size() < geo_.fifo_beats) ||
-         (r_.empty() && drain_.tile != nullptr && !drain_.residual_done) ||
+         (r_.empty() && r_ready()) ||
          (drain_.tile != nullptr && !drain_.formed_at.empty() &&
           drain_.formed_at.front() <= metrics_.cycles && y_room() == 0);
 }

@@ -70,6 +70,8 @@ class FastEngine final : public Engine {
   std::size_t y_room() const;
   bool quiet() const;
   bool x_ready() const;
+  bool residual_wanted() const;
+  bool r_ready() const;
   bool starved() const;
   void idle_wait();
   void report_watchdog();
@@ -121,6 +123,7 @@ class FastEngine final : public Engine {
   WeightState weights_;
   CoreState core_;
   DrainState drain_;
+  ResidualState residual_;
   int last_half_ = 1;  // the input half the last BAND = 0 band went to
   // The last band loaded and its storage (a REUSE tile's whose predecessor has left the queue).
   std::shared_ptr<const Band> last_band_;

@@ -171,9 +171,7 @@ struct CoreState {
 struct DrainState {
   Tile* tile = nullptr;
   std::vector<std::uint8_t> a_bytes;        // the tile's output packet (a)
-  std::vector<std::uint8_t> b_bytes;        // the residual packet so far
-  std::vector<std::uint64_t> b_at;          // the cycle each of its beats came
-  std::uint64_t b_popped = 0;               // b beats paired (b's FIFO holds the rest)
+  std::vector<std::uint8_t> b_bytes;        // operand b as paired so far
   std::uint64_t words = 0, words_read = 0;  // output words of the tile, read so far
   std::uint64_t beats = 0, beats_sent = 0;  // of the output packet
   // The packer as dnn_output_buffer's registers: the word on the RAM's output (its nibbles, 0: none;
@@ -183,7 +181,21 @@ struct DrainState {
   std::deque<std::uint64_t> formed_at;  // beats in the output FIFO: the cycle each can leave
   std::deque<std::uint64_t> y_at;       // a fused add's beats in its pipeline and y FIFO: likewise
   std::uint64_t free_at = 0;            // the drain takes its next command from this cycle
-  bool residual_done = false, discarding_r = false;
+};
+
+// dnn_eltwise's operand b side, which outlives a tile: its FIFO takes r beats whenever a fused tile is in
+// flight (the next tile's packet too) or a flush reads b on to its TLAST.
+struct ResidualState {
+  struct Beat {
+    std::vector<std::uint8_t> data;
+    bool last = false;
+    std::uint64_t at = 0;  // the cycle it came (its FIFO shows it from the next)
+  };
+  std::deque<Beat> fifo;
+  bool busy = false;  // a fused tile is in flight, from `busy_from` to its last y beat
+  std::uint64_t busy_from = 0;
+  bool flush = false;  // a ended before b's TLAST: b is read on to it
+  bool over = false;   // b ended before a: a pairs with 0
 };
 
 }  // namespace dnnvp::fast
