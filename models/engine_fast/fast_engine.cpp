@@ -851,7 +851,9 @@ bool FastEngine::cycle() {
 // not disturb this (as the rtl engine's settling: a write's effect shows when it is performed, e.g. a PUSH's
 // tile), so an idle engine sleeps again as soon as an access is answered.
 bool FastEngine::quiet() const {
-  return queue_.empty() && (w_.empty() || weights_.fifo.size() >= geo_.fifo_beats) &&
+  // As the next cycle starts: the tiles drained by then have left the queue (busy_o low).
+  const bool idle = queue_.empty() || queue_.back()->drained_at <= metrics_.cycles;
+  return idle && (w_.empty() || weights_.fifo.size() >= geo_.fifo_beats) &&
          (x_.empty() || !loader_.discarding) && (r_.empty() || !residual_.flush);
 }
 
