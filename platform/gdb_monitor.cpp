@@ -15,7 +15,7 @@ constexpr const char* kHelp =
     "  time          simulated time and cycles (CPU and engine); \"cycles\" says the same\n"
     "  engine        the engine: busy, cycles, tiles, streams, and its registers as the CPU last accessed "
     "them\n"
-    "  dma [0|1|2]   DMA registers (all DMAs, or one), read without side effects, decoded by field\n"
+    "  dma [N]       DMA registers (all DMAs, or dmaN), read without side effects, decoded by field\n"
     "  layer         the firmware's current layer\n";
 
 // "NAME 0x... FIELD=v FIELD=v" with the fields of the register spec.
@@ -105,8 +105,14 @@ std::string gdb_monitor(const Soc& soc, cpu::RiscvCpu& cpu, const std::string& c
   if (word == "engine" && arg.empty()) return engine_text(soc, cpu);
   if (word == "layer" && arg.empty()) return layer_text(soc);
   if (word == "dma" && extra.empty()) {
-    if (arg.empty()) return dma_text(cpu, "dma0") + dma_text(cpu, "dma1") + dma_text(cpu, "dma2");
-    if (arg == "0" || arg == "1" || arg == "2") return dma_text(cpu, "dma" + arg);
+    std::string all;
+    for (const std::string_view dma : memory_map::streams::kDmas) {
+      if (arg.empty())
+        all += dma_text(cpu, std::string(dma));
+      else if (dma == "dma" + arg)
+        return dma_text(cpu, std::string(dma));
+    }
+    if (arg.empty()) return all;
   }
   return "unknown monitor command '" + command + "'\n" + kHelp;
 }

@@ -363,9 +363,9 @@ EnergyCounts energy_counts(const Manifest& m, const Soc& soc, const std::optiona
   if (firmware)
     for (const dnnvp_report_layer_t& f : firmware->layers)
       if (f.on_engine) c.active_cycles += f.engine_active;
-  c.x_bytes = soc.dram().counters("dma0.mm2s").read_bytes;
-  c.w_bytes = soc.dram().counters("dma1.mm2s").read_bytes;
-  c.y_bytes = soc.dram().counters("dma0.s2mm").write_bytes;
+  c.x_bytes = soc.dram().counters(Soc::stream_initiator("x")).read_bytes;
+  c.w_bytes = soc.dram().counters(Soc::stream_initiator("w")).read_bytes;
+  c.y_bytes = soc.dram().counters(Soc::stream_initiator("y")).write_bytes;
   c.dram_pj = soc.dram().energy().total_pj();
   return c;
 }

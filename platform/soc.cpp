@@ -38,6 +38,15 @@ class NullBuffer : public std::streambuf {
 NullBuffer null_buffer;
 std::ostream null_stream(&null_buffer);
 
+// The interrupt line a DMA channel's introut drives: the source named <dma>_<channel> in
+// platform/memory_map.yaml.
+unsigned irq_line(std::string_view dma, std::string_view channel) {
+  const std::string name = std::string(dma) + "_" + std::string(channel);
+  for (const mm::irq::Source& s : mm::irq::kSources)
+    if (s.name == name) return s.line;
+  throw std::logic_error("platform/memory_map.yaml: no interrupt source " + name);
+}
+
 // The shortest system watchdog window in CPU cycles (docs/platform.md, "Watchdogs").
 constexpr std::uint64_t kMinWatchdogCpuCycles = 100000;
 
@@ -115,8 +124,22 @@ std::uint64_t plan_cycle_bound(const Manifest& manifest, double stall_probabilit
 }
 
 const std::vector<std::string>& Soc::dram_initiators() {
-  static const std::vector<std::string> names = {"cpu", "dma0.mm2s", "dma0.s2mm", "dma1.mm2s", "dma2.mm2s"};
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> n = {"cpu"};
+    for (const std::string_view dma : mm::streams::kDmas)
+      for (const std::string_view channel : {"mm2s", "s2mm"})
+        for (const mm::streams::Link& l : mm::streams::kLinks)
+          if (l.dma == dma && l.channel == channel)
+            n.push_back(std::string(dma) + "." + std::string(channel));
+    return n;
+  }();
   return names;
+}
+
+std::string Soc::stream_initiator(std::string_view stream) {
+  const mm::streams::Link* l = mm::streams::find_link(stream);
+  if (l == nullptr) throw std::logic_error("platform/memory_map.yaml names no stream " + std::string(stream));
+  return std::string(l->dma) + "." + std::string(l->channel);
 }
 
 Soc::Soc(const sc_core::sc_module_name& name, const SocConfig& config)
@@ -135,7 +158,8 @@ Soc::Soc(const sc_core::sc_module_name& name, const SocConfig& config)
     throw std::invalid_argument("dram: base and size must be multiples of 4 KiB");
 
   BusConfig bc;
-  bc.initiators = {"cpu", "dma0", "dma1", "dma2"};
+  bc.initiators = {"cpu"};
+  for (const std::string_view dma : mm::streams::kDmas) bc.initiators.emplace_back(dma);
   bc.targets = memory_map_targets(mm::kMap, dram_bytes, dram_base);
   bus_ = std::make_unique<Bus>("bus", bc, &stats_);
   bus_->on_fault([](const BusFault& f) {
@@ -178,20 +202,19 @@ Soc::Soc(const sc_core::sc_module_name& name, const SocConfig& config)
   AxiDmaConfig dc;
   dc.burst_bytes = config.dma_burst_bytes;
   dc.max_outstanding = config.dma_max_outstanding;
-  dc.mm2s = &x_;
-  dc.s2mm = &y_;
-  // Every DMA has scatter/gather (docs/platform.md): dma0 gathers strided bands and scatters outputs at
-  // a pitch, dma2 gathers a block-group tile's fused-add operand b at pitch Cout.
+  // Every DMA has scatter/gather (docs/platform.md): the input bands' DMA gathers strided bands and
+  // scatters outputs at a pitch, operand b's gathers a block-group tile's fused-add operand at pitch Cout.
   dc.include_sg = true;
   dc.stop_on_fault = config.stop_on_fault;
-  dma0_ = std::make_unique<AxiDma>("dma0", mm::region("dma0"), engine_period_, dc, &stats_);
-  dc.mm2s = &w_;
-  dc.s2mm = nullptr;
-  dma1_ = std::make_unique<AxiDma>("dma1", mm::region("dma1"), engine_period_, dc, &stats_);
-  dc.mm2s = &r_;
-  dma2_ = std::make_unique<AxiDma>("dma2", mm::region("dma2"), engine_period_, dc, &stats_);
-  for (AxiDma* d : {dma0_.get(), dma1_.get(), dma2_.get()})
-    d->on_fault([](const AxiDmaFault& f) { log::error("dma", f.describe()); });
+  // One DMA per region that moves a stream, its channels on the streams platform/memory_map.yaml names.
+  for (const std::string_view dma : mm::streams::kDmas) {
+    dc.mm2s = dc.s2mm = nullptr;
+    for (const mm::streams::Link& l : mm::streams::kLinks)
+      if (l.dma == dma) (l.channel == "mm2s" ? dc.mm2s : dc.s2mm) = &stream(l.name.front());
+    dmas_.push_back(
+        std::make_unique<AxiDma>(std::string(dma).c_str(), mm::region(dma), engine_period_, dc, &stats_));
+    dmas_.back()->on_fault([](const AxiDmaFault& f) { log::error("dma", f.describe()); });
+  }
   intc_ = std::make_unique<IrqCtrl>("intc", mm::region(mm::irq::kController), cpu_period_, 1, &stats_);
 
   EngineOptions ec;
@@ -210,22 +233,22 @@ Soc::Soc(const sc_core::sc_module_name& name, const SocConfig& config)
   });
 
   cpu_->socket.bind(bus_->initiator_socket("cpu"));
-  dma0_->mm_socket.bind(bus_->initiator_socket("dma0"));
-  dma1_->mm_socket.bind(bus_->initiator_socket("dma1"));
-  dma2_->mm_socket.bind(bus_->initiator_socket("dma2"));
+  for (std::size_t i = 0; i < dmas_.size(); ++i)
+    dmas_[i]->mm_socket.bind(bus_->initiator_socket(std::string(mm::streams::kDmas[i])));
   bus_->target_socket("uart").bind(uart_->socket);
   bus_->target_socket("timer").bind(timer_->socket);
   bus_->target_socket("sysctl").bind(sysctl_->socket);
-  bus_->target_socket("dma0").bind(dma0_->socket);
-  bus_->target_socket("dma1").bind(dma1_->socket);
-  bus_->target_socket("dma2").bind(dma2_->socket);
+  for (std::size_t i = 0; i < dmas_.size(); ++i)
+    bus_->target_socket(std::string(mm::streams::kDmas[i])).bind(dmas_[i]->socket);
   bus_->target_socket("engine").bind(engine_->socket);
   bus_->target_socket("dram").bind(dram_->socket);
   bus_->target_socket(std::string(mm::irq::kController)).bind(intc_->socket);
-  intc_->connect(mm::irq::kDma0Mm2s, dma0_->mm2s_introut);
-  intc_->connect(mm::irq::kDma0S2mm, dma0_->s2mm_introut);
-  intc_->connect(mm::irq::kDma1Mm2s, dma1_->mm2s_introut);
-  intc_->connect(mm::irq::kDma2Mm2s, dma2_->mm2s_introut);
+  // A DMA channel's introut drives the interrupt line named after it (dma0_mm2s, ...).
+  for (std::size_t i = 0; i < dmas_.size(); ++i) {
+    AxiDma& d = *dmas_[i];
+    if (d.config().mm2s != nullptr) intc_->connect(irq_line(mm::streams::kDmas[i], "mm2s"), d.mm2s_introut);
+    if (d.config().s2mm != nullptr) intc_->connect(irq_line(mm::streams::kDmas[i], "s2mm"), d.s2mm_introut);
+  }
   intc_->connect(mm::irq::kEngine, engine_->irq_out);
   cpu_->meip.bind(intc_->irq_out);
   cpu_->on_wfi([this] { return wfi_check(); });
@@ -319,16 +342,16 @@ std::string Soc::wfi_check() const {
   const std::uint32_t enabled = intc_->enabled();
   struct Line {
     unsigned line;
-    const char* name;
+    std::string name;
     bool can_rise;
   };
-  const Line lines[] = {
-      {mm::irq::kDma0Mm2s, "dma0.mm2s", dma0_->busy(AxiDma::kMm2s)},
-      {mm::irq::kDma0S2mm, "dma0.s2mm", dma0_->busy(AxiDma::kS2mm)},
-      {mm::irq::kDma1Mm2s, "dma1.mm2s", dma1_->busy(AxiDma::kMm2s)},
-      {mm::irq::kDma2Mm2s, "dma2.mm2s", dma2_->busy(AxiDma::kMm2s)},
-      {mm::irq::kEngine, "engine", engine_->busy()},
-  };
+  std::vector<Line> lines;
+  for (std::size_t i = 0; i < dmas_.size(); ++i)
+    for (const AxiDma::Channel c : {AxiDma::kMm2s, AxiDma::kS2mm})
+      if ((c == AxiDma::kMm2s ? dmas_[i]->config().mm2s : dmas_[i]->config().s2mm) != nullptr)
+        lines.push_back({irq_line(mm::streams::kDmas[i], c == AxiDma::kMm2s ? "mm2s" : "s2mm"),
+                         dmas_[i]->initiator_name(c), dmas_[i]->busy(c)});
+  lines.push_back({mm::irq::kEngine, "engine", engine_->busy()});
   std::ostringstream o;
   for (const Line& l : lines) {
     if (!(enabled & (1u << l.line))) continue;
@@ -349,7 +372,8 @@ std::string Soc::state_report() const {
 
 std::string Soc::platform_state() const {
   std::ostringstream o;
-  o << dma_state(*dma0_, "dma0") << dma_state(*dma1_, "dma1") << dma_state(*dma2_, "dma2");
+  for (std::size_t i = 0; i < dmas_.size(); ++i)
+    o << dma_state(*dmas_[i], std::string(mm::streams::kDmas[i]));
   o << "  cpu: " << cpu_->instructions() << " instructions, " << cpu_->mmio_reads() << " MMIO reads, "
     << cpu_->mmio_writes() << " MMIO writes" << (cpu_->halted() ? ", halted" : "") << "\n";
   if (!marks_.empty() && marks_.back().layer != 0xFFFFFFFFu)
@@ -378,9 +402,9 @@ void Soc::supervise() {
   auto last_print = wall_start;
 
   auto fingerprint = [this]() {
-    std::uint64_t f = x_.bytes_in() + w_.bytes_in() + r_.bytes_in() + y_.bytes_in() + engine_->compute_cycles() +
-                      uart_->tx_bytes() + marks_.size() + cpu_->mmio_writes();
-    for (const AxiDma* d : {dma0_.get(), dma1_.get(), dma2_.get()})
+    std::uint64_t f = x_.bytes_in() + w_.bytes_in() + r_.bytes_in() + y_.bytes_in() +
+                      engine_->compute_cycles() + uart_->tx_bytes() + marks_.size() + cpu_->mmio_writes();
+    for (const std::unique_ptr<AxiDma>& d : dmas_)
       f += d->counters(AxiDma::kMm2s).bytes + d->counters(AxiDma::kS2mm).bytes;
     return f;
   };
@@ -454,10 +478,11 @@ const SocOutcome& Soc::run() {
   o.time = sc_core::sc_time_stamp();
   o.cycles = engine_cycles_at(o.time);
   std::ostringstream msg;
-  const bool dma_faults = dma0_->fault_count() + dma1_->fault_count() + dma2_->fault_count() != 0;
+  const bool dma_faults = std::any_of(dmas_.begin(), dmas_.end(),
+                                      [](const std::unique_ptr<AxiDma>& d) { return d->fault_count() != 0; });
   if (dma_faults && config_.stop_on_fault) {
     o.end = SocEnd::kDmaFault;
-    for (const AxiDma* d : {dma0_.get(), dma1_.get(), dma2_.get()})
+    for (const std::unique_ptr<AxiDma>& d : dmas_)
       for (const AxiDmaFault& f : d->faults()) msg << "DMA fault: " << f.describe() << "\n";
   } else if (cpu_->fault()) {
     o.end = SocEnd::kCpuFault;
@@ -482,7 +507,7 @@ const SocOutcome& Soc::run() {
   }
   // Without stop_on_fault the firmware saw these in DMASR (and Err_Irq): whatever it did, they happened.
   if (dma_faults && !config_.stop_on_fault)
-    for (const AxiDma* d : {dma0_.get(), dma1_.get(), dma2_.get()})
+    for (const std::unique_ptr<AxiDma>& d : dmas_)
       for (const AxiDmaFault& f : d->faults()) msg << "DMA error (DMASR, Err_Irq): " << f.describe() << "\n";
   o.message = msg.str();
   return o;

@@ -34,6 +34,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -159,13 +160,15 @@ class Soc : public sc_core::sc_module {
   const Sysctl& sysctl() const { return *sysctl_; }
   const IrqCtrl& intc() const { return *intc_; }
   IrqCtrl& intc() { return *intc_; }
-  const AxiDma& dma(int index) const { return index == 0 ? *dma0_ : index == 1 ? *dma1_ : *dma2_; }
+  // The DMAs, in the order of platform/memory_map.yaml's `streams` (memory_map::streams::kDmas).
+  std::size_t dma_count() const { return dmas_.size(); }
+  const AxiDma& dma(std::size_t index) const { return *dmas_.at(index); }
   // Observation points for traces (platform/trace/) and faults, set before run(): the models to hook, and
   // calls at every layer mark once it is recorded (each on_layer adds one; none by default).
   Bus& bus() { return *bus_; }
   cpu::RiscvCpu& cpu() { return *cpu_; }
   Engine& engine() { return *engine_; }
-  AxiDma& dma(int index) { return index == 0 ? *dma0_ : index == 1 ? *dma1_ : *dma2_; }
+  AxiDma& dma(std::size_t index) { return *dmas_.at(index); }
   void on_layer(std::function<void(const LayerMark&)> observer) {
     layer_observers_.push_back(std::move(observer));
   }
@@ -174,8 +177,10 @@ class Soc : public sc_core::sc_module {
   // Bytes of DRAM at a bus address (for reading results); throws std::out_of_range outside DRAM.
   const std::uint8_t* dram_at(std::uint64_t address, std::uint64_t length) const;
 
-  // The initiators whose DRAM traffic is counted: "cpu", "dma0.mm2s", "dma0.s2mm", "dma1.mm2s", "dma2.mm2s".
+  // The initiators whose DRAM traffic is counted: "cpu", then each DMA channel ("dma0.mm2s", ...).
   static const std::vector<std::string>& dram_initiators();
+  // The DMA channel that moves engine stream `stream` (x, w, r, y), as its DRAM initiator ("dma0.mm2s").
+  static std::string stream_initiator(std::string_view stream);
   const std::vector<LayerMark>& layer_marks() const { return marks_; }
 
   sc_core::sc_time engine_period() const { return engine_period_; }
@@ -207,7 +212,7 @@ class Soc : public sc_core::sc_module {
   std::unique_ptr<Timer> timer_;
   std::unique_ptr<Sysctl> sysctl_;
   std::unique_ptr<IrqCtrl> intc_;
-  std::unique_ptr<AxiDma> dma0_, dma1_, dma2_;
+  std::vector<std::unique_ptr<AxiDma>> dmas_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<gdb::Server> gdb_;
   std::unique_ptr<faults::Campaign> faults_;

@@ -96,10 +96,20 @@ struct IrqSource {
   std::string description;
 };
 
+// An engine stream and the DMA channel that moves it (`streams:`).
+struct StreamLink {
+  std::string name;     // lower_case: x, w, r, y
+  std::string port;     // the engine's AXI-Stream port
+  std::string dma;      // the DMA region
+  std::string channel;  // mm2s (DRAM to the engine) or s2mm (the engine to DRAM)
+  std::string description;
+};
+
 struct Map {
   std::vector<Region> regions;
   std::string irq_controller;  // the region of the interrupt controller ("" without `interrupts:`)
   std::vector<IrqSource> irq_sources;
+  std::vector<StreamLink> streams;
 };
 
 // The map's numbers: upper-case digits, as many as the value needs unless `digits` asks for more.
@@ -269,6 +279,35 @@ void parse_interrupts(const Fields& top, Map& map) {
   reject_unknown(irq);
 }
 
+// `streams: [{name, port, dma, channel, description}]`: which DMA channel moves each engine stream, named
+// once here for the platform's wiring, the runtimes and the FPGA block design.
+void parse_streams(const Fields& top, Map& map) {
+  if (!top.has("streams")) return;
+  std::set<std::string> names, channels;
+  for (const Fields& m : top.maps("streams")) {
+    StreamLink l;
+    l.name = required_string(m, "name");
+    if (!is_identifier(l.name, false))
+      m.fail("name", "must be a lower_case identifier, got '" + l.name + "'");
+    if (!names.insert(l.name).second) m.fail("name", "duplicate stream '" + l.name + "'");
+    l.port = required_string(m, "port");
+    if (!is_identifier(l.port, false))
+      m.fail("port", "must be a lower_case identifier, got '" + l.port + "'");
+    l.dma = required_string(m, "dma");
+    const auto found = std::find_if(map.regions.begin(), map.regions.end(),
+                                    [&](const Region& r) { return r.name == l.dma; });
+    if (found == map.regions.end() || found->registers.empty())
+      m.fail("dma", "names no region with registers: '" + l.dma + "'");
+    l.channel = m.choice("channel", "", {"mm2s", "s2mm"});
+    if (!channels.insert(l.dma + "." + l.channel).second)
+      m.fail("channel", l.dma + "." + l.channel + " already moves another stream");
+    l.description = one_line(m.string("description", ""));
+    reject_unknown(m);
+    map.streams.push_back(std::move(l));
+  }
+  if (map.streams.empty()) top.fail("streams", "must list at least one stream");
+}
+
 Map parse_map(const std::string& path) {
   if (!std::ifstream(path)) throw Error(path + ": cannot read the file");
   const YAML::Node root = dnnvp::load_yaml_file(path);
@@ -348,6 +387,7 @@ Map parse_map(const std::string& path) {
   Map map;
   map.regions = regions;
   parse_interrupts(top, map);
+  parse_streams(top, map);
   reject_unknown(top);
 
   // Overlaps (a scenario-sized region reaches to the end of the address space at most, so it must be the
@@ -463,6 +503,28 @@ std::string emit_c(const Map& map, const std::string& file, const std::string& s
         << (s.description.empty() ? "" : " /* " + c_comment(s.description) + " */") << "\n";
     }
   }
+  if (!map.streams.empty()) {
+    o << "\n/* Engine streams and the DMA channel that moves each: the DMA's base, size and name, whether "
+         "its\n"
+      << " * MM2S channel (1) or its S2MM channel (0) does, and that channel's interrupt line. */\n";
+    for (const StreamLink& l : map.streams) {
+      const std::string n = "DNNVP_STREAM_" + upper(l.name);
+      for (const char* suffix : {"_DMA_BASE", "_DMA_SIZE", "_DMA_NAME", "_MM2S", "_IRQ"})
+        if (!seen.insert(n + suffix).second)
+          throw Error(file + ": generated name " + n + suffix + " is defined twice");
+      const std::string d = "DNNVP_" + upper(l.dma);
+      o << "#define " << n << "_DMA_BASE " << d << "_BASE"
+        << (l.description.empty() ? "" : " /* " + c_comment(l.description) + " */") << "\n"
+        << "#define " << n << "_DMA_SIZE " << d << "_SIZE\n"
+        << "#define " << n << "_DMA_NAME \"" << l.dma << "\"\n"
+        << "#define " << n << "_MM2S " << (l.channel == "mm2s" ? "1u" : "0u") << "\n";
+      // The channel's interrupt line, when the controller has one named after it (<dma>_<channel>).
+      const std::string irq = l.dma + "_" + l.channel;
+      if (std::any_of(map.irq_sources.begin(), map.irq_sources.end(),
+                      [&](const IrqSource& i) { return i.name == irq; }))
+        o << "#define " << n << "_IRQ DNNVP_IRQ_" << upper(irq) << "\n";
+    }
+  }
   o << "\n#endif /* DNNVP_MEMORY_MAP_H */\n";
   return o.str();
 }
@@ -568,6 +630,26 @@ std::string emit_cpp(const Map& map, const std::string& file, const std::string&
     for (const IrqSource& s : map.irq_sources)
       o << "    {" << cpp_string(s.name) << ", " << s.line << "u, " << cpp_string(s.description) << "},\n";
     o << "};\n}  // namespace irq\n\n";
+  }
+  if (!map.streams.empty()) {
+    o << "// Engine streams and the DMA channel that moves each.\n"
+      << "namespace streams {\n"
+      << "struct Link {\n  std::string_view name, port, dma, channel, description;\n};\n"
+      << "inline constexpr Link kLinks[] = {\n";
+    for (const StreamLink& l : map.streams)
+      o << "    {" << cpp_string(l.name) << ", " << cpp_string(l.port) << ", " << cpp_string(l.dma) << ", "
+        << cpp_string(l.channel) << ", " << cpp_string(l.description) << "},\n";
+    o << "};\n// The DMAs that move them, in the order they first appear.\ninline constexpr std::string_view "
+         "kDmas[] = {";
+    std::vector<std::string> dmas;
+    for (const StreamLink& l : map.streams)
+      if (std::find(dmas.begin(), dmas.end(), l.dma) == dmas.end()) dmas.push_back(l.dma);
+    for (std::size_t i = 0; i < dmas.size(); ++i) o << (i ? ", " : "") << cpp_string(dmas[i]);
+    o << "};\n"
+      << "// The link of stream `name`, or nullptr.\n"
+      << "constexpr const Link* find_link(std::string_view name) {\n"
+      << "  for (const Link& l : kLinks)\n    if (l.name == name) return &l;\n  return nullptr;\n}\n"
+      << "}  // namespace streams\n\n";
   }
   o << "}  // namespace dnnvp::memory_map\n";
   return o.str();

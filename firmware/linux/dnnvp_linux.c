@@ -80,9 +80,9 @@ void dnnvp_linux_config_devmem(dnnvp_linux_config_t* cfg, const char* mem_device
                                uint64_t buffer_bytes) {
   memset(cfg, 0, sizeof *cfg);
   cfg->engine = (dnnvp_linux_map_t){mem_device, DNNVP_ENGINE_BASE};
-  cfg->dma_x = (dnnvp_linux_map_t){mem_device, DNNVP_DMA0_BASE};
-  cfg->dma_w = (dnnvp_linux_map_t){mem_device, DNNVP_DMA1_BASE};
-  cfg->dma_r = (dnnvp_linux_map_t){mem_device, DNNVP_DMA2_BASE};
+  cfg->dma_x = (dnnvp_linux_map_t){mem_device, DNNVP_STREAM_X_DMA_BASE};
+  cfg->dma_w = (dnnvp_linux_map_t){mem_device, DNNVP_STREAM_W_DMA_BASE};
+  cfg->dma_r = (dnnvp_linux_map_t){mem_device, DNNVP_STREAM_R_DMA_BASE};
   cfg->buffer = (dnnvp_linux_map_t){mem_device, buffer_phys};
   cfg->buffer_phys = buffer_phys;
   cfg->buffer_bytes = buffer_bytes;
@@ -155,10 +155,11 @@ int dnnvp_linux_open(const dnnvp_linux_config_t* cfg) {
     const char* name;
     const dnnvp_linux_map_t* map;
     uintptr_t base, size;
-  } regions[REGION_COUNT] = {{"engine", &cfg->engine, DNNVP_ENGINE_BASE, DNNVP_ENGINE_SIZE},
-                             {"dma0", &cfg->dma_x, DNNVP_DMA0_BASE, DNNVP_DMA0_SIZE},
-                             {"dma1", &cfg->dma_w, DNNVP_DMA1_BASE, DNNVP_DMA1_SIZE},
-                             {"dma2", &cfg->dma_r, DNNVP_DMA2_BASE, DNNVP_DMA2_SIZE}};
+  } regions[REGION_COUNT] = {
+      {"engine", &cfg->engine, DNNVP_ENGINE_BASE, DNNVP_ENGINE_SIZE},
+      {DNNVP_STREAM_X_DMA_NAME, &cfg->dma_x, DNNVP_STREAM_X_DMA_BASE, DNNVP_STREAM_X_DMA_SIZE},
+      {DNNVP_STREAM_W_DMA_NAME, &cfg->dma_w, DNNVP_STREAM_W_DMA_BASE, DNNVP_STREAM_W_DMA_SIZE},
+      {DNNVP_STREAM_R_DMA_NAME, &cfg->dma_r, DNNVP_STREAM_R_DMA_BASE, DNNVP_STREAM_R_DMA_SIZE}};
   hal_linux_region_t table[REGION_COUNT];
   for (int i = 0; i < REGION_COUNT; ++i) {
     if (map(regions[i].name, regions[i].map, regions[i].size, &lib.regs[i]) != 0) {

@@ -1,5 +1,6 @@
 #include "fpga_parts.h"
 
+#include "dnnvp_memory_map.hpp"
 #include "error.h"
 #include "yaml_fields.h"
 
@@ -81,9 +82,12 @@ FpgaParts load_fpga_parts(const std::string& file) {
   for (const auto& entry : root.node("pl")) {
     const std::string region = entry.first.as<std::string>();
     const Fields f(entry.second, file, "pl." + region);
-    PlPeripheral p{region, f.choice("ip", "", {"engine", "axi_dma"}), f.string("mm2s", ""),
-                   f.string("s2mm", "")};
-    if (p.ip == "axi_dma" && p.mm2s.empty() && p.s2mm.empty()) f.fail("mm2s", "a DMA needs mm2s or s2mm");
+    PlPeripheral p{region, f.choice("ip", "", {"engine", "axi_dma"}), "", ""};
+    // A DMA's channels meet the engine ports platform/memory_map.yaml's `streams` gives them.
+    for (const memory_map::streams::Link& l : memory_map::streams::kLinks)
+      if (l.dma == region) (l.channel == "mm2s" ? p.mm2s : p.s2mm) = std::string(l.port);
+    if (p.ip == "axi_dma" && p.mm2s.empty() && p.s2mm.empty())
+      f.fail("ip", "'" + region + "' moves no engine stream (platform/memory_map.yaml streams)");
     f.reject_unknown();
     out.pl.push_back(p);
   }

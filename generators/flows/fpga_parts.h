@@ -29,7 +29,8 @@ struct ProcessingSystem {
 struct PlPeripheral {
   std::string region;      // platform/memory_map.yaml's name: engine, dma0, ...
   std::string ip;          // engine | axi_dma
-  std::string mm2s, s2mm;  // axi_dma: the engine stream port each channel meets (empty: channel left out)
+  std::string mm2s, s2mm;  // axi_dma: the engine stream port each channel meets (platform/memory_map.yaml
+                           // `streams`; empty: channel left out)
 };
 
 struct FpgaPart {

@@ -1,6 +1,7 @@
 #include "campaign.h"
 
 #include <algorithm>
+#include <iterator>
 #include <random>
 #include <stdexcept>
 
@@ -90,20 +91,23 @@ class DmaError : public Injector {
  public:
   DmaError(Soc& soc, const Spec& spec)
       : Injector(soc, spec,
-                 "dma" + std::to_string(spec.dma) + (spec.s2mm ? ".s2mm" : ".mm2s") + " transfer " +
-                     std::to_string(spec.nth)),
+                 spec.dma + (spec.s2mm ? ".s2mm" : ".mm2s") + " transfer " + std::to_string(spec.nth)),
         channel_(spec.s2mm ? AxiDma::kS2mm : AxiDma::kMm2s) {
-    if (spec.dma > 2) refuse(spec, "the platform has dma0, dma1 and dma2");
-    const AxiDma& dma = soc.dma(spec.dma);
+    std::string dmas;
+    for (std::size_t i = 0; i < std::size(memory_map::streams::kDmas); ++i) {
+      if (memory_map::streams::kDmas[i] == spec.dma) dma_ = i;
+      dmas += (dmas.empty() ? "" : ", ") + std::string(memory_map::streams::kDmas[i]);
+    }
+    if (dma_ == kNoDma) refuse(spec, "the platform has no " + spec.dma + " (its DMAs: " + dmas + ")");
+    const AxiDma& dma = soc.dma(dma_);
     if ((spec.s2mm ? dma.config().s2mm : dma.config().mm2s) == nullptr)
-      refuse(spec,
-             "dma" + std::to_string(spec.dma) + " has no " + (spec.s2mm ? "S2MM" : "MM2S") + " channel");
+      refuse(spec, spec.dma + " has no " + (spec.s2mm ? "S2MM" : "MM2S") + " channel");
     initiator_ = InitiatorId::allocate(dma.initiator_name(channel_));
   }
 
   tlm::tlm_response_status respond(const tlm::tlm_generic_payload& trans) {
     if (injected() || InitiatorId::of(trans) != initiator_ ||
-        soc_.dma(spec().dma).counters(channel_).transfers + 1 != spec().nth)
+        soc_.dma(dma_).counters(channel_).transfers + 1 != spec().nth)
       return tlm::TLM_OK_RESPONSE;
     const tlm::tlm_response_status status =
         spec().decode ? tlm::TLM_ADDRESS_ERROR_RESPONSE : tlm::TLM_GENERIC_ERROR_RESPONSE;
@@ -119,6 +123,8 @@ class DmaError : public Injector {
   }
 
  private:
+  static constexpr std::size_t kNoDma = ~std::size_t{0};
+  std::size_t dma_ = kNoDma;  // its index among memory_map::streams::kDmas (Soc::dma)
   AxiDma::Channel channel_;
   int initiator_ = InitiatorId::kUnknown;
 };

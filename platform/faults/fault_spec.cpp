@@ -216,7 +216,7 @@ Spec parse(const std::string& text) {
       if (dma.size() != 4 || dma.compare(0, 3, "dma") != 0 || dma[3] < '0' || dma[3] > '9' ||
           (side != "mm2s" && side != "s2mm"))
         throw SpecError("channel", "must be dmaN.mm2s or dmaN.s2mm, got '" + ch + "'");
-      s.dma = dma[3] - '0';
+      s.dma = dma;
       s.s2mm = side == "s2mm";
       if (kv.count("response")) {
         const std::string& r = kv.at("response");

@@ -46,9 +46,9 @@ struct Spec {
   // stream_stall
   char stream = 'x';
   std::uint64_t cycles = 0;
-  // dma_error: dma<index>.<channel>, the transfer (from 1) and the response; irq_lost: the source and
-  // its raise (from 1).
-  int dma = 0;
+  // dma_error: <dma>.<channel> (the DMA's region), the transfer (from 1) and the response; irq_lost: the
+  // source and its raise (from 1).
+  std::string dma;
   bool s2mm = false;
   bool decode = false;
   std::string source;

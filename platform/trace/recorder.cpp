@@ -91,12 +91,13 @@ Recorder::Recorder(Soc& soc, const Manifest& manifest, Options options)
     soc_.bus().on_access([this](const BusAccess& a) { on_access(a); });
   }
   const bool timeline = !options_.timeline_file.empty() || !options_.svg_file.empty();
-  for (int d = 0; d < 3; ++d)
+  for (std::size_t d = 0; d < soc_.dma_count(); ++d)
     for (const AxiDma::Channel c : {AxiDma::kMm2s, AxiDma::kS2mm})
       if ((c == AxiDma::kMm2s ? soc_.dma(d).config().mm2s : soc_.dma(d).config().s2mm) != nullptr)
         channel_names_.push_back(soc_.dma(d).initiator_name(c));
   if (timeline || !options_.bus_file.empty())
-    for (int d = 0; d < 3; ++d) soc_.dma(d).on_transfer([this](const AxiDmaTransfer& t) { on_transfer(t); });
+    for (std::size_t d = 0; d < soc_.dma_count(); ++d)
+      soc_.dma(d).on_transfer([this](const AxiDmaTransfer& t) { on_transfer(t); });
   if (timeline) {
     soc_.engine().observe(this);
     soc_.cpu().on_batch([this](std::uint32_t pc, const sc_core::sc_time& t) {
@@ -145,7 +146,7 @@ void Recorder::on_access(const BusAccess& a) {
 // only MMIO initiator, issues in time order, and a transfer starts with its CPU's register write).
 void Recorder::flush_bus_lines(bool all) {
   if (!all)
-    for (int d = 0; d < 3; ++d)
+    for (std::size_t d = 0; d < soc_.dma_count(); ++d)
       if (soc_.dma(d).busy(AxiDma::kMm2s) || soc_.dma(d).busy(AxiDma::kS2mm)) return;
   std::stable_sort(bus_lines_.begin(), bus_lines_.end(),
                    [](const BusLine& a, const BusLine& b) { return a.time_ns < b.time_ns; });

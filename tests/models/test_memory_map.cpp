@@ -224,6 +224,73 @@ TEST_CASE("gen_memory_map lets two instances of a peripheral share one register 
   CHECK_THAT(hpp, Catch::Contains("Access::kWriteOneToClear"));
 }
 
+TEST_CASE(
+    "gen_memory_map names the DMA channel of each engine stream once, for C and C++, and rejects bad links",
+    "[memory_map]") {
+  const std::string dir = DNNVP_TEST_TMP;
+  const std::string regions =
+      "regions:\n"
+      "  - name: dma0\n    base: 0x40400000\n    size: 0x10000\n    registers:\n"
+      "      - {name: MM2S_DMACR, offset: 0x00, access: rw}\n"
+      "  - {name: dma1, base: 0x40410000, size: 0x10000, registers: dma0}\n"
+      "  - {name: intc, base: 0x10003000, size: 0x1000}\n"
+      "  - {name: uart, base: 0x10000000, size: 0x1000}\n"
+      "interrupts:\n  controller: intc\n  sources:\n    - {name: dma0_mm2s, line: 0}\n";
+  std::ofstream(dir + "/streams.yaml") << regions
+                                       << "streams:\n"
+                                          "  - {name: x, port: s_axis_x, dma: dma0, channel: mm2s}\n"
+                                          "  - {name: y, port: m_axis_y, dma: dma1, channel: s2mm}\n";
+  std::string output;
+  REQUIRE(run(std::string(DNNVP_GEN_MEMORY_MAP) + " " + dir + "/streams.yaml --c-header " + dir +
+                  "/streams.h --cpp-header " + dir + "/streams.hpp",
+              output, "gen_streams") == 0);
+  const std::string h = slurp(dir + "/streams.h");
+  CHECK_THAT(h, Catch::Contains("#define DNNVP_STREAM_X_DMA_BASE DNNVP_DMA0_BASE"));
+  CHECK_THAT(h, Catch::Contains("#define DNNVP_STREAM_Y_DMA_SIZE DNNVP_DMA1_SIZE"));
+  CHECK_THAT(h, Catch::Contains("#define DNNVP_STREAM_Y_DMA_NAME \"dma1\""));
+  CHECK_THAT(h, Catch::Contains("#define DNNVP_STREAM_X_MM2S 1u"));
+  CHECK_THAT(h, Catch::Contains("#define DNNVP_STREAM_Y_MM2S 0u"));
+  CHECK_THAT(h, Catch::Contains("#define DNNVP_STREAM_X_IRQ DNNVP_IRQ_DMA0_MM2S"));
+  CHECK_THAT(h, !Catch::Contains("DNNVP_STREAM_Y_IRQ"));  // no line named dma1_s2mm
+  const std::string hpp = slurp(dir + "/streams.hpp");
+  CHECK_THAT(hpp, Catch::Contains("{\"y\", \"m_axis_y\", \"dma1\", \"s2mm\", \"\"},"));
+  CHECK_THAT(hpp, Catch::Contains("inline constexpr std::string_view kDmas[] = {\"dma0\", \"dma1\"};"));
+  // The platform's own map: every stream has a DMA channel and an interrupt line.
+  for (const dnnvp::memory_map::streams::Link& l : dnnvp::memory_map::streams::kLinks) {
+    INFO(l.name);
+    CHECK(dnnvp::memory_map::find_region(l.dma) != nullptr);
+    CHECK((l.channel == "mm2s" || l.channel == "s2mm"));
+  }
+
+  struct Case {
+    const char* streams;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"  - {name: x, port: s_axis_x, dma: dma7, channel: mm2s}\n",
+       "bad_streams.yaml:15: streams[0].dma: names no region with registers: 'dma7'"},
+      {"  - {name: x, port: s_axis_x, dma: uart, channel: mm2s}\n",
+       "streams[0].dma: names no region with registers: 'uart'"},
+      {"  - {name: x, port: s_axis_x, dma: dma0, channel: tx}\n",
+       "streams[0].channel: must be one of mm2s, s2mm, got 'tx'"},
+      {"  - {name: x, port: s_axis_x, dma: dma0, channel: mm2s}\n"
+       "  - {name: w, port: s_axis_w, dma: dma0, channel: mm2s}\n",
+       "streams[1].channel: dma0.mm2s already moves another stream"},
+      {"  - {name: x, port: s_axis_x, dma: dma0, channel: mm2s}\n"
+       "  - {name: x, port: s_axis_w, dma: dma1, channel: mm2s}\n",
+       "streams[1].name: duplicate stream 'x'"},
+      {"  - {name: x, port: s_axis_x, dma: dma0, channel: mm2s, size: 4}\n",
+       "streams[0].size: unknown field"},
+  };
+  const std::string file = dir + "/bad_streams.yaml";
+  for (const Case& c : cases) {
+    INFO(c.streams);
+    std::ofstream(file) << regions << "streams:\n" << c.streams;
+    CHECK(run(std::string(DNNVP_GEN_MEMORY_MAP) + " " + file, output, "gen_streams_errors") == 1);
+    CHECK_THAT(output, Catch::Contains(c.message));
+  }
+}
+
 TEST_CASE("gen_memory_map rejects a block that is not one run of consecutive words", "[memory_map]") {
   struct Case {
     const char* registers;

@@ -263,4 +263,11 @@ TEST_CASE("faults: bad fault specs are bad input naming the spec", "[faults]") {
   CHECK(status == 2);
   CHECK_THAT(rep.at("message").get<std::string>(),
              Catch::Contains("source: no interrupt source 'uart' (sources: dma0_mm2s, dma0_s2mm,"));
+  rep = inject("no_dma", {"dma_error:channel=dma7.mm2s"}, status);
+  CHECK(status == 2);
+  CHECK_THAT(rep.at("message").get<std::string>(),
+             Catch::Contains("the platform has no dma7 (its DMAs: dma0, dma1, dma2)"));
+  rep = inject("no_channel", {"dma_error:channel=dma1.s2mm"}, status);
+  CHECK(status == 2);
+  CHECK_THAT(rep.at("message").get<std::string>(), Catch::Contains("dma1 has no S2MM channel"));
 }

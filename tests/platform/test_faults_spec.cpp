@@ -73,12 +73,12 @@ TEST_CASE("faults: a stream stall takes stream letters and roles, and every trig
 TEST_CASE("faults: a DMA error names its channel, transfer and response", "[faults]") {
   const auto s = parse("dma_error:channel=dma0.s2mm,nth=3,response=decode");
   CHECK(s.kind == Kind::kDmaError);
-  CHECK(s.dma == 0);
+  CHECK(s.dma == "dma0");
   CHECK(s.s2mm);
   CHECK(s.nth == 3);
   CHECK(s.decode);
   const auto d = parse("dma_error:channel=dma1.mm2s");
-  CHECK(d.dma == 1);
+  CHECK(d.dma == "dma1");
   CHECK_FALSE(d.s2mm);
   CHECK(d.nth == 1);
   CHECK_FALSE(d.decode);
