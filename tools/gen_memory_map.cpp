@@ -250,6 +250,20 @@ void add_to_block(Region& region, const Register& reg, const Fields& m) {
   throw Error(located(file, r.line, r.path + " (" + r.name + ")", message));
 }
 
+// `key` as a lower_case identifier.
+std::string lower_identifier(const Fields& m, const std::string& key) {
+  std::string v = required_string(m, key);
+  if (!is_identifier(v, false)) m.fail(key, "must be a lower_case identifier, got '" + v + "'");
+  return v;
+}
+
+// `name` as a lower_case identifier not in `names` (then added to it); `what` says what it names.
+std::string unique_name(const Fields& m, std::set<std::string>& names, const std::string& what) {
+  std::string v = lower_identifier(m, "name");
+  if (!names.insert(v).second) m.fail("name", "duplicate " + what + " '" + v + "'");
+  return v;
+}
+
 // `interrupts: {controller: <region>, sources: [{name, line, description}]}`: the lines of the interrupt
 // controller, numbered once here for the models, the platform and the firmware.
 void parse_interrupts(const Fields& top, Map& map) {
@@ -264,10 +278,7 @@ void parse_interrupts(const Fields& top, Map& map) {
   std::map<unsigned, std::string> lines;
   for (const Fields& m : irq.maps("sources")) {
     IrqSource s;
-    s.name = required_string(m, "name");
-    if (!is_identifier(s.name, false))
-      m.fail("name", "must be a lower_case identifier, got '" + s.name + "'");
-    if (!names.insert(s.name).second) m.fail("name", "duplicate interrupt source '" + s.name + "'");
+    s.name = unique_name(m, names, "interrupt source");
     s.line = static_cast<unsigned>(required_integer(m, "line", 0, 31));
     const auto [at, fresh] = lines.emplace(s.line, s.name);
     if (!fresh) m.fail("line", "line " + std::to_string(s.line) + " is already source " + at->second);
@@ -286,13 +297,8 @@ void parse_streams(const Fields& top, Map& map) {
   std::set<std::string> names, channels;
   for (const Fields& m : top.maps("streams")) {
     StreamLink l;
-    l.name = required_string(m, "name");
-    if (!is_identifier(l.name, false))
-      m.fail("name", "must be a lower_case identifier, got '" + l.name + "'");
-    if (!names.insert(l.name).second) m.fail("name", "duplicate stream '" + l.name + "'");
-    l.port = required_string(m, "port");
-    if (!is_identifier(l.port, false))
-      m.fail("port", "must be a lower_case identifier, got '" + l.port + "'");
+    l.name = unique_name(m, names, "stream");
+    l.port = lower_identifier(m, "port");
     l.dma = required_string(m, "dma");
     const auto found = std::find_if(map.regions.begin(), map.regions.end(),
                                     [&](const Region& r) { return r.name == l.dma; });
@@ -324,9 +330,7 @@ Map parse_map(const std::string& path) {
     Region r;
     r.path = m.path();
     r.line = m.line("name");
-    r.name = required_string(m, "name");
-    if (!is_identifier(r.name, false))
-      m.fail("name", "must be a lower_case identifier, got '" + r.name + "'");
+    r.name = lower_identifier(m, "name");
     if (by_name.count(r.name)) m.fail("name", "duplicate region name '" + r.name + "'");
     r.base = required_integer(m, "base", 0, kAddressSpace - 1);
     if (r.base % kRegionAlignment != 0)

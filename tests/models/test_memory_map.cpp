@@ -11,6 +11,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "dnnvp_memory_map.hpp"
 
@@ -67,6 +68,25 @@ std::map<std::string, std::uint64_t> expected_macros() {
     }
   }
   return m;
+}
+
+// A map gen_memory_map must refuse, and what its error says.
+struct BadMap {
+  std::string yaml;
+  const char* message;
+};
+
+// gen_memory_map on each map, written to `file`: exit status 1 and the error.
+void check_rejected(const std::vector<BadMap>& maps, const std::string& file, const std::string& tag) {
+  for (const BadMap& b : maps) {
+    INFO(b.yaml);
+    std::ofstream(file) << b.yaml;
+    std::string output;
+    const int rc = run(std::string(DNNVP_GEN_MEMORY_MAP) + " " + file, output, tag);
+    INFO(output);
+    CHECK(rc == 1);
+    CHECK_THAT(output, Catch::Contains(b.message));
+  }
 }
 
 }  // namespace
@@ -149,11 +169,7 @@ TEST_CASE("the generated table gives a region by name and names the map when the
 }
 
 TEST_CASE("gen_memory_map rejects a bad map with an error naming file, line and field", "[memory_map]") {
-  struct Case {
-    const char* yaml;
-    const char* message;
-  };
-  const Case cases[] = {
+  const std::vector<BadMap> maps = {
       {"regions:\n  - {name: uart, base: 0x10000010, size: 0x1000}\n",
        "bad.yaml:2: regions[0].base: must be a multiple of 4 KiB (0x1000), got 0x10000010"},
       {"regions:\n  - {name: uart, base: 0x10000000}\n",
@@ -184,16 +200,7 @@ TEST_CASE("gen_memory_map rejects a bad map with an error naming file, line and 
       {"regions:\n  - {name: uart, base: 0x1000, size: 0x1000\n", "bad.yaml:3: "},
       {"regions: []\n", "bad.yaml:1: regions: must be a non-empty list"},
   };
-  const std::string file = std::string(DNNVP_TEST_TMP) + "/bad.yaml";
-  for (const Case& c : cases) {
-    INFO(c.yaml);
-    std::ofstream(file) << c.yaml;
-    std::string output;
-    const int rc = run(std::string(DNNVP_GEN_MEMORY_MAP) + " " + file, output, "gen_errors");
-    INFO(output);
-    CHECK(rc == 1);
-    CHECK_THAT(output, Catch::Contains(c.message));
-  }
+  check_rejected(maps, std::string(DNNVP_TEST_TMP) + "/bad.yaml", "gen_errors");
   std::string output;
   CHECK(run(std::string(DNNVP_GEN_MEMORY_MAP) + " " + DNNVP_TEST_TMP + "/missing.yaml", output,
             "gen_errors") == 1);
@@ -262,67 +269,46 @@ TEST_CASE(
     CHECK((l.channel == "mm2s" || l.channel == "s2mm"));
   }
 
-  struct Case {
-    const char* streams;
-    const char* message;
-  };
-  const Case cases[] = {
-      {"  - {name: x, port: s_axis_x, dma: dma7, channel: mm2s}\n",
+  const std::string bad = regions + "streams:\n";
+  const std::vector<BadMap> maps = {
+      {bad + "  - {name: x, port: s_axis_x, dma: dma7, channel: mm2s}\n",
        "bad_streams.yaml:15: streams[0].dma: names no region with registers: 'dma7'"},
-      {"  - {name: x, port: s_axis_x, dma: uart, channel: mm2s}\n",
+      {bad + "  - {name: x, port: s_axis_x, dma: uart, channel: mm2s}\n",
        "streams[0].dma: names no region with registers: 'uart'"},
-      {"  - {name: x, port: s_axis_x, dma: dma0, channel: tx}\n",
+      {bad + "  - {name: x, port: s_axis_x, dma: dma0, channel: tx}\n",
        "streams[0].channel: must be one of mm2s, s2mm, got 'tx'"},
-      {"  - {name: x, port: s_axis_x, dma: dma0, channel: mm2s}\n"
-       "  - {name: w, port: s_axis_w, dma: dma0, channel: mm2s}\n",
+      {bad + "  - {name: x, port: s_axis_x, dma: dma0, channel: mm2s}\n" +
+           "  - {name: w, port: s_axis_w, dma: dma0, channel: mm2s}\n",
        "streams[1].channel: dma0.mm2s already moves another stream"},
-      {"  - {name: x, port: s_axis_x, dma: dma0, channel: mm2s}\n"
-       "  - {name: x, port: s_axis_w, dma: dma1, channel: mm2s}\n",
+      {bad + "  - {name: x, port: s_axis_x, dma: dma0, channel: mm2s}\n" +
+           "  - {name: x, port: s_axis_w, dma: dma1, channel: mm2s}\n",
        "streams[1].name: duplicate stream 'x'"},
-      {"  - {name: x, port: s_axis_x, dma: dma0, channel: mm2s, size: 4}\n",
+      {bad + "  - {name: x, port: s_axis_x, dma: dma0, channel: mm2s, size: 4}\n",
        "streams[0].size: unknown field"},
   };
-  const std::string file = dir + "/bad_streams.yaml";
-  for (const Case& c : cases) {
-    INFO(c.streams);
-    std::ofstream(file) << regions << "streams:\n" << c.streams;
-    CHECK(run(std::string(DNNVP_GEN_MEMORY_MAP) + " " + file, output, "gen_streams_errors") == 1);
-    CHECK_THAT(output, Catch::Contains(c.message));
-  }
+  check_rejected(maps, dir + "/bad_streams.yaml", "gen_streams_errors");
 }
 
 TEST_CASE("gen_memory_map rejects a block that is not one run of consecutive words", "[memory_map]") {
-  struct Case {
-    const char* registers;
-    const char* message;
-  };
-  const Case cases[] = {
-      {"      - {name: A, offset: 0x20, access: rw, block: desc}\n"
-       "      - {name: B, offset: 0x28, access: rw, block: desc}\n",
+  const std::string engine =
+      "regions:\n  - name: engine\n    base: 0x1000\n    size: 0x1000\n    registers:\n";
+  const std::vector<BadMap> maps = {
+      {engine + "      - {name: A, offset: 0x20, access: rw, block: desc}\n" +
+           "      - {name: B, offset: 0x28, access: rw, block: desc}\n",
        "bad.yaml:7: regions[0].registers[1].block: block 'desc' must be consecutive words: A is at 0x20, so "
        "B "
        "must be at 0x24, got 0x28"},
-      {"      - {name: A, offset: 0x20, access: rw, block: desc}\n"
-       "      - {name: X, offset: 0x24, access: rw}\n"
-       "      - {name: B, offset: 0x28, access: rw, block: desc}\n",
+      {engine + "      - {name: A, offset: 0x20, access: rw, block: desc}\n" +
+           "      - {name: X, offset: 0x24, access: rw}\n" +
+           "      - {name: B, offset: 0x28, access: rw, block: desc}\n",
        "bad.yaml:8: regions[0].registers[2].block: block 'desc' is interrupted by X"},
-      {"      - {name: A, offset: 0x20, access: rw, block: Desc}\n",
+      {engine + "      - {name: A, offset: 0x20, access: rw, block: Desc}\n",
        "bad.yaml:6: regions[0].registers[0].block: must be a lower_case identifier, got 'Desc'"},
   };
   // A directory of its own: ctest may run the test case writing <tmp>/bad.yaml at the same time.
   const std::string dir = std::string(DNNVP_TEST_TMP) + "/blocks";
   std::filesystem::create_directories(dir);
-  const std::string file = dir + "/bad.yaml";
-  for (const Case& c : cases) {
-    INFO(c.registers);
-    std::ofstream(file) << "regions:\n  - name: engine\n    base: 0x1000\n    size: 0x1000\n    registers:\n"
-                        << c.registers;
-    std::string output;
-    const int rc = run(std::string(DNNVP_GEN_MEMORY_MAP) + " " + file, output, "gen_block_errors");
-    INFO(output);
-    CHECK(rc == 1);
-    CHECK_THAT(output, Catch::Contains(c.message));
-  }
+  check_rejected(maps, dir + "/bad.yaml", "gen_block_errors");
 }
 
 TEST_CASE("the engine's descriptor block is in the C++ table as consecutive words", "[memory_map]") {
